@@ -2,6 +2,7 @@
 // Corpus replay driver: in normal builds every fuzz target links this main and runs each
 // file (or every file of each directory) given on the command line through the target.
 // Under -Dfuzzing=true the targets link libFuzzer instead.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
