@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Typed reads/appends round-trip through a real (unconnected) sd-bus message.
+#include <new>
+#include <stdexcept>
+
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+
 #include "alopex/bus.hpp"
+#include "alopex/fd.hpp"
 
 using namespace alopex;
 
@@ -20,9 +26,15 @@ TEST_CASE("interface names are validated like the kernel does")
 
 TEST_CASE("typed append and read round-trip")
 {
+    // An unauthenticated bus over a socketpair is enough to build messages offline.
+    int fds[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    Fd peer(fds[1]);
     sd_bus *raw = nullptr;
     REQUIRE(sd_bus_new(&raw) >= 0);
     BusPtr b(raw);
+    REQUIRE(sd_bus_set_fd(raw, fds[0], fds[0]) >= 0);
+    REQUIRE(sd_bus_start(raw) >= 0);
     sd_bus_message *m = nullptr;
     REQUIRE(sd_bus_message_new_signal(b.get(), &m, "/a", "org.alopex.Test", "S") >= 0);
     MessagePtr msg(m);
@@ -45,4 +57,41 @@ TEST_CASE("typed append and read round-trip")
     // Reading past the end or the wrong type is an error, not garbage.
     auto again = bus::read<std::string>(m);
     CHECK_FALSE(again);
+}
+
+namespace {
+struct Thrower {
+    int calls = 0;
+    int boom(sd_bus_message *, sd_bus_error *)
+    {
+        ++calls;
+        throw std::runtime_error("kaboom");
+    }
+    int fine(sd_bus_message *, sd_bus_error *) { return ++calls; }
+    int get(sd_bus_message *, sd_bus_error *) { throw std::bad_alloc(); }
+};
+} // namespace
+
+TEST_CASE("trampolines keep exceptions out of C callbacks")
+{
+    Thrower t;
+    BusError err;
+    int r = bus::method<&Thrower::boom>(nullptr, &t, &err);
+    CHECK(r < 0);
+    CHECK(std::string(err.name()) == bus_error::Internal);
+    CHECK(std::string(err.message()) == "kaboom");
+    CHECK(bus::method<&Thrower::fine>(nullptr, &t, nullptr) == 2);
+    CHECK(bus::property<&Thrower::get>(nullptr, "/", "i", "p", nullptr, &t, nullptr) == -ENOMEM);
+}
+
+TEST_CASE("errors become named D-Bus errors")
+{
+    BusError err;
+    auto e = bus_fail(bus_error::TooLarge, "contents: {} bytes over the cap", 5).error();
+    CHECK(bus::set_error(&err, e) < 0);
+    CHECK(std::string(err.name()) == "org.alopex.Error.TooLarge");
+    CHECK(std::string(err.message()) == "contents: 5 bytes over the cap");
+    BusError err2;
+    CHECK(bus::set_error(&err2, Error{ENOENT, "no such file", {}}) == -ENOENT);
+    CHECK(std::string(err2.message()) == "no such file");
 }
