@@ -76,6 +76,7 @@ template <typename... T> Result<std::tuple<T...>> read(sd_bus_message *m)
 
 template <typename... T> int append(sd_bus_message *m, const T &...v)
 {
+    (void)m; // unused when T is empty
     int r = 0;
     ((r >= 0 ? (r = detail::append_one(m, v)) : r), ...);
     return r;
