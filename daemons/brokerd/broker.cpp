@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <pwd.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "alopex-config.h"
+#include "alopex/log.hpp"
+#include "broker.hpp"
+#include "device.hpp"
+#include "managed_block.hpp"
+#include "managed_file.hpp"
+#include "ovsdb.hpp"
+#include "policy.hpp"
+
+namespace alopex::broker {
+
+namespace {
+
+// Largest target file WriteManagedBlock will read.
+constexpr uint64_t max_block_file = 64u << 20;
+
+template <typename T> std::unexpected<Error> forward(Result<T> &r)
+{
+    return std::unexpected<Error>(std::move(r.error()));
+}
+
+std::string result_name(const Error &e)
+{
+    return e.bus_name.empty() ? std::string(bus_error::Internal) : e.bus_name;
+}
+
+// Journals one call: ALOPEX_OP, ALOPEX_CALLER_UID, ALOPEX_ID, ALOPEX_RESULT.
+template <typename T>
+void journal(std::string_view op, uid_t uid, std::string_view id_in, const Result<T> &r)
+{
+    // Arguments are caller-controlled: keep the journal entry bounded.
+    std::string id(id_in.substr(0, 256));
+    if (id_in.size() > 256)
+        id += "...";
+    std::string uid_s = std::to_string(uid);
+    if (r) {
+        log::info({{"ALOPEX_OP", std::string(op)}, {"ALOPEX_CALLER_UID", uid_s},
+                   {"ALOPEX_ID", std::string(id)}, {"ALOPEX_RESULT", "ok"}},
+                  "{} by uid {} ({}): allowed", op, uid, id);
+        return;
+    }
+    const Error &e = r.error();
+    std::string name = result_name(e);
+    bool failure = name == bus_error::IOError || name == bus_error::Internal;
+    log::at(failure ? log::Level::err : log::Level::notice,
+            {{"ALOPEX_OP", std::string(op)}, {"ALOPEX_CALLER_UID", uid_s},
+             {"ALOPEX_ID", std::string(id)}, {"ALOPEX_RESULT", name}},
+            "{} by uid {} ({}): {}: {}", op, uid, id, name, e.to_string());
+}
+
+// Internal errors that must surface with a bus name.
+Error as_io(Error e)
+{
+    if (e.bus_name.empty())
+        e.bus_name = bus_error::IOError;
+    return e;
+}
+
+} // namespace
+
+Broker::Broker(std::filesystem::path config_file, std::filesystem::path state_dir)
+    : config_file_(std::move(config_file)), state_dir_(std::move(state_dir))
+{
+}
+
+Result<void> Broker::reload()
+{
+    auto old_ledger = cfg_.has_value() ? std::optional(ledger_path()) : std::nullopt;
+    auto r = cfg_.update(load_config(config_file_));
+    if (!r)
+        return r;
+    if (old_ledger && *old_ledger != ledger_path())
+        writer_.reset(); // reopened at the new path on demand
+    return {};
+}
+
+std::filesystem::path Broker::ledger_path() const
+{
+    if (cfg_.has_value() && cfg_->ledger_path)
+        return *cfg_->ledger_path;
+    return state_dir_ / "ledger.jsonl";
+}
+
+Result<ledger::Writer *> Broker::writer()
+{
+    if (writer_ && !writer_->broken())
+        return &*writer_;
+    writer_.reset();
+    auto w = ledger::Writer::open(ledger_path());
+    if (!w)
+        return std::unexpected<Error>(
+            as_io(Error{w.error().code, "ledger unavailable, refusing changes: " +
+                                            w.error().message, bus_error::IOError}));
+    writer_.emplace(std::move(*w));
+    return &*writer_;
+}
+
+Result<void> Broker::open_ledger()
+{
+    auto w = writer();
+    if (!w)
+        return forward(w);
+    return {};
+}
+
+Result<void> Broker::append(uid_t uid, std::string action, std::string details)
+{
+    auto w = writer();
+    if (!w)
+        return forward(w);
+    auto r = (*w)->append(actor_name(uid), std::move(action), std::move(details));
+    if (!r)
+        return std::unexpected<Error>(as_io(Error{r.error().code,
+                                                  "ledger append failed: " + r.error().message,
+                                                  bus_error::IOError}));
+    return {};
+}
+
+std::string Broker::actor_name(uid_t uid)
+{
+    long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+    std::vector<char> buf(hint > 0 ? static_cast<size_t>(hint) : 4096);
+    for (;;) {
+        struct passwd pw{};
+        struct passwd *res = nullptr;
+        int r = getpwuid_r(uid, &pw, buf.data(), buf.size(), &res);
+        if (r == ERANGE && buf.size() < (1u << 20)) {
+            buf.resize(buf.size() * 2);
+            continue;
+        }
+        if (r == 0 && res && res->pw_name && *res->pw_name)
+            return res->pw_name;
+        return "uid:" + std::to_string(uid);
+    }
+}
+
+void Broker::ping(uid_t uid) { journal("Ping", uid, "", Result<void>{}); }
+
+std::string Broker::version(uid_t uid)
+{
+    journal("Version", uid, "", Result<void>{});
+    return ALOPEX_VERSION;
+}
+
+Result<Fd> Broker::open_device(uid_t uid, std::string_view path)
+{
+    auto run = [&]() -> Result<Fd> {
+        if (!cfg_.has_value())
+            return bus_fail(bus_error::Internal, "no configuration loaded");
+        auto rule = allow_device(*cfg_, uid, path);
+        if (!rule)
+            return forward(rule);
+        if (auto w = writer(); !w)
+            return forward(w);
+        auto fd = broker::open_device(std::filesystem::path(std::string(path)));
+        if (!fd)
+            return fd;
+        if (auto a = append(uid, "broker.OpenDevice", fmt::format("path={}", path)); !a)
+            return forward(a); // the fd closes here: nothing unrecorded is handed out
+        return fd;
+    };
+    auto r = run();
+    journal("OpenDevice", uid, path, r);
+    return r;
+}
+
+Result<void> Broker::write_file(uid_t uid, std::string_view id, std::string_view contents)
+{
+    auto run = [&]() -> Result<void> {
+        if (!cfg_.has_value())
+            return bus_fail(bus_error::Internal, "no configuration loaded");
+        auto cfg = cfg_.snapshot();
+        auto rule = allow_file(*cfg, uid, id);
+        if (!rule)
+            return forward(rule);
+        if (contents.size() > cfg->max_contents)
+            return bus_fail(bus_error::TooLarge, "contents: {} bytes, at most {}",
+                            contents.size(), cfg->max_contents);
+        if (auto w = writer(); !w)
+            return forward(w);
+        if (auto w = write_atomic((*rule)->path, contents, (*rule)->mode); !w)
+            return w;
+        auto details = fmt::format("id={} path={} bytes={} sha256={}", id,
+                                   (*rule)->path.string(), contents.size(),
+                                   ledger::sha256_hex(contents));
+        if (auto a = append(uid, "broker.WriteManagedFile", std::move(details)); !a)
+            return bus_fail(bus_error::IOError, "{} was written but not recorded: {}",
+                            (*rule)->path.string(), a.error().message);
+        return {};
+    };
+    auto r = run();
+    journal("WriteManagedFile", uid, id, r);
+    return r;
+}
+
+Result<void> Broker::write_block(uid_t uid, std::string_view id, std::string_view tag,
+                                 std::string_view contents)
+{
+    auto run = [&]() -> Result<void> {
+        if (!cfg_.has_value())
+            return bus_fail(bus_error::Internal, "no configuration loaded");
+        auto cfg = cfg_.snapshot();
+        auto rule = allow_block(*cfg, uid, id);
+        if (!rule)
+            return forward(rule);
+        if (contents.size() > cfg->max_contents)
+            return bus_fail(bus_error::TooLarge, "contents: {} bytes, at most {}",
+                            contents.size(), cfg->max_contents);
+        if (auto t = validate_tag(tag); !t)
+            return t;
+        if (auto w = writer(); !w)
+            return forward(w);
+        auto old = read_bounded((*rule)->path, max_block_file);
+        if (!old)
+            return forward(old);
+        auto edited = replace_block(*old, tag, contents);
+        if (!edited)
+            return forward(edited);
+        if (auto w = write_atomic((*rule)->path, *edited, 0644); !w)
+            return w;
+        auto details = fmt::format("id={} tag={} path={} bytes={} sha256={}", id, tag,
+                                   (*rule)->path.string(), contents.size(),
+                                   ledger::sha256_hex(contents));
+        if (auto a = append(uid, "broker.WriteManagedBlock", std::move(details)); !a)
+            return bus_fail(bus_error::IOError, "{} was written but not recorded: {}",
+                            (*rule)->path.string(), a.error().message);
+        return {};
+    };
+    auto r = run();
+    journal("WriteManagedBlock", uid, fmt::format("{} tag={}", id, tag), r);
+    return r;
+}
+
+Result<Fd> Broker::open_ovsdb(uid_t uid)
+{
+    std::string socket;
+    auto run = [&]() -> Result<Fd> {
+        if (!cfg_.has_value())
+            return bus_fail(bus_error::Internal, "no configuration loaded");
+        auto rule = allow_ovsdb(*cfg_, uid);
+        if (!rule)
+            return forward(rule);
+        socket = (*rule)->socket.string();
+        if (auto w = writer(); !w)
+            return forward(w);
+        auto fd = connect_unix((*rule)->socket);
+        if (!fd)
+            return fd;
+        if (auto a = append(uid, "broker.OpenOvsdb", "socket=" + socket); !a)
+            return forward(a);
+        return fd;
+    };
+    auto r = run();
+    journal("OpenOvsdb", uid, socket, r);
+    return r;
+}
+
+Result<void> Broker::record(uid_t uid, std::string_view action, std::string_view details)
+{
+    auto run = [&]() -> Result<void> {
+        if (!cfg_.has_value())
+            return bus_fail(bus_error::Internal, "no configuration loaded");
+        if (auto a = allow_record(*cfg_, uid); !a)
+            return a;
+        if (auto c = check_record_args(action, details); !c)
+            return c;
+        return append(uid, std::string(action), std::string(details));
+    };
+    auto r = run();
+    journal("Record", uid, action, r);
+    return r;
+}
+
+} // namespace alopex::broker

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The broker's operations, independent of D-Bus: decide by the table, act, journal every
+// call, and append every allowed mutating one to the ledger.
+//
+// Ledger policy: the writer is opened at start and again on demand. While it cannot be
+// opened (unwritable, locked, or its last line is corrupt) every mutating operation is
+// refused with IOError before anything changes; the broker never extends a broken chain.
+// Fds (OpenDevice, OpenOvsdb) are handed out only after their record was appended. File
+// writes append their record after the rename succeeded; if that append then fails the
+// call returns IOError saying the file was written but not recorded (logged at err).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "alopex/config.hpp"
+#include "alopex/error.hpp"
+#include "alopex/fd.hpp"
+#include "alopex/ledger.hpp"
+#include "config.hpp"
+
+namespace alopex::broker {
+
+class Broker {
+public:
+    // `config_file` is broker.toml; `state_dir` holds the default ledger.jsonl.
+    Broker(std::filesystem::path config_file, std::filesystem::path state_dir);
+
+    // Loads broker.toml (first load or SIGHUP). On failure the previous table stays in
+    // force and the error ("file:line:col: message") is returned.
+    Result<void> reload();
+    bool has_config() const { return cfg_.has_value(); }
+    const Config &config() const { return *cfg_; }
+    std::filesystem::path ledger_path() const;
+    // Opens the ledger now (also done lazily); the error says why mutations are refused.
+    Result<void> open_ledger();
+
+    void ping(uid_t uid);
+    std::string version(uid_t uid);
+    Result<Fd> open_device(uid_t uid, std::string_view path);
+    Result<void> write_file(uid_t uid, std::string_view id, std::string_view contents);
+    Result<void> write_block(uid_t uid, std::string_view id, std::string_view tag,
+                             std::string_view contents);
+    Result<Fd> open_ovsdb(uid_t uid);
+    Result<void> record(uid_t uid, std::string_view action, std::string_view details);
+
+    // "name" of the uid's user, or "uid:N".
+    static std::string actor_name(uid_t uid);
+
+private:
+    Result<ledger::Writer *> writer();
+    Result<void> append(uid_t uid, std::string action, std::string details);
+
+    std::filesystem::path config_file_;
+    std::filesystem::path state_dir_;
+    config::LastGood<Config> cfg_;
+    std::optional<ledger::Writer> writer_;
+};
+
+} // namespace alopex::broker

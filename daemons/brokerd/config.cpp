@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// broker.toml schema -> Config. Every refusal is "file:line:col: message".
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "alopex/config.hpp"
+#include "config.hpp"
+
+namespace alopex::broker {
+
+namespace {
+
+using config::Array;
+using config::Node;
+using config::Table;
+
+template <typename T> std::unexpected<Error> forward(Result<T> &r)
+{
+    return std::unexpected<Error>(std::move(r.error()));
+}
+#define TRY(var, expr)                                                                   \
+    auto var##_r = (expr);                                                               \
+    if (!var##_r)                                                                        \
+        return forward(var##_r);                                                         \
+    auto &var = *var##_r
+#define TRY_VOID(expr)                                                                   \
+    do {                                                                                 \
+        auto r_ = (expr);                                                                \
+        if (!r_)                                                                         \
+            return std::unexpected<Error>(std::move(r_.error()));                        \
+    } while (0)
+
+bool all_digits(std::string_view s)
+{
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+Result<uid_t> parse_caller(const Node &n, const UserResolver &users)
+{
+    constexpr int64_t max_uid = 0xfffffffeLL; // (uid_t)-1 is never a user
+    if (n.kind() == config::Kind::integer) {
+        TRY(v, n.as_integer());
+        if (v < 0 || v > max_uid)
+            return n.failf("uid {} is out of range", v);
+        return static_cast<uid_t>(v);
+    }
+    if (n.kind() != config::Kind::string)
+        return n.failf("'{}' must be a user name or a uid, not {}", n.name(),
+                       config::to_string(n.kind()));
+    TRY(s, n.as_string());
+    if (all_digits(s)) {
+        int64_t v = 0;
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || p != s.data() + s.size() || v > max_uid)
+            return n.failf("uid '{}' is out of range", s);
+        return static_cast<uid_t>(v);
+    }
+    if (s.empty() || s.size() > 256)
+        return n.failf("'{}' is not a valid user name", s);
+    auto uid = users(s);
+    if (!uid)
+        return n.failf("unknown user '{}'", s);
+    return *uid;
+}
+
+Result<std::vector<uid_t>> parse_callers(const Table &t, const UserResolver &users)
+{
+    TRY(node, t.require("callers"));
+    TRY(arr, node.as_array());
+    std::vector<uid_t> out;
+    for (size_t i = 0; i < arr.size(); ++i) {
+        TRY(uid, parse_caller(arr.at(i), users));
+        if (std::find(out.begin(), out.end(), uid) == out.end())
+            out.push_back(uid);
+    }
+    return out;
+}
+
+Result<std::filesystem::path> parse_abs_path(const Table &t, std::string_view key, bool required)
+{
+    auto node = t.get(key);
+    if (!node) {
+        if (required)
+            return std::unexpected<Error>(t.require(key).error());
+        return std::filesystem::path();
+    }
+    TRY(s, node->as_string());
+    std::filesystem::path p(s);
+    if (s.empty() || s.front() != '/' || s.find('\0') != std::string::npos)
+        return node->failf("'{}' must be an absolute path", node->name());
+    if (s.size() > 4095)
+        return node->failf("'{}' is too long", node->name());
+    if (p.lexically_normal().string() != s || s.back() == '/')
+        return node->failf("'{}' must be a normalized path without '.', '..', '//' or a "
+                           "trailing '/'", node->name());
+    return p;
+}
+
+Result<std::string> parse_id(const Table &t)
+{
+    TRY(node, t.require("id"));
+    TRY(id, node.as_string());
+    if (!valid_name(id))
+        return node.failf("'id' must be 1..64 characters of [A-Za-z0-9._:@-]");
+    return id;
+}
+
+Result<mode_t> parse_mode(const Node &n)
+{
+    int64_t v = 0;
+    if (n.kind() == config::Kind::integer) {
+        TRY(i, n.as_integer());
+        v = i;
+    } else if (n.kind() == config::Kind::string) {
+        TRY(s, n.as_string());
+        bool octal = !s.empty() && s.size() <= 5 &&
+                     std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '7'; });
+        if (!octal)
+            return n.failf("'mode' must be an octal string like \"0644\"");
+        v = std::stoll(s, nullptr, 8);
+    } else {
+        return n.failf("'mode' must be an octal string like \"0644\", not {}",
+                       config::to_string(n.kind()));
+    }
+    if (v < 0 || v > 07777)
+        return n.failf("'mode' must be between 0 and 07777");
+    return static_cast<mode_t>(v);
+}
+
+Result<std::vector<Table>> tables_of(const Table &root, std::string_view key)
+{
+    std::vector<Table> out;
+    TRY(arr, root.optional_array(key));
+    if (!arr)
+        return out;
+    for (size_t i = 0; i < arr->size(); ++i) {
+        TRY(t, arr->at(i).as_table());
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+Result<void> parse_devices(const Table &root, Config &c, const UserResolver &users)
+{
+    TRY(tables, tables_of(root, "device"));
+    for (const auto &t : tables) {
+        TRY_VOID(t.require_known_keys({"glob", "callers"}));
+        TRY(node, t.require("glob"));
+        TRY(glob, node.as_string());
+        if (!glob.starts_with('/'))
+            return node.failf("'glob' must be an absolute path pattern");
+        if (glob.find("/../") != std::string::npos || glob.find("/./") != std::string::npos ||
+            glob.find("//") != std::string::npos || glob.ends_with("/..") || glob.ends_with("/."))
+            return node.failf("'glob' must not contain '.', '..' or '//' components");
+        TRY(callers, parse_callers(t, users));
+        c.devices.push_back(DeviceRule{std::move(glob), std::move(callers)});
+    }
+    return {};
+}
+
+Result<void> parse_files(const Table &root, Config &c, const UserResolver &users)
+{
+    TRY(tables, tables_of(root, "file"));
+    for (const auto &t : tables) {
+        TRY_VOID(t.require_known_keys({"id", "path", "callers", "mode"}));
+        TRY(id, parse_id(t));
+        if (std::any_of(c.files.begin(), c.files.end(), [&](auto &f) { return f.id == id; }))
+            return std::unexpected<Error>(t.require("id")->error(
+                fmt::format("duplicate file id '{}'", id)));
+        TRY(path, parse_abs_path(t, "path", true));
+        TRY(callers, parse_callers(t, users));
+        FileRule f{std::move(id), std::move(path), std::move(callers), 0644};
+        if (auto m = t.get("mode")) {
+            TRY(mode, parse_mode(*m));
+            f.mode = mode;
+        }
+        c.files.push_back(std::move(f));
+    }
+    return {};
+}
+
+Result<void> parse_blocks(const Table &root, Config &c, const UserResolver &users)
+{
+    TRY(tables, tables_of(root, "block"));
+    for (const auto &t : tables) {
+        TRY_VOID(t.require_known_keys({"id", "path", "callers"}));
+        TRY(id, parse_id(t));
+        if (std::any_of(c.blocks.begin(), c.blocks.end(), [&](auto &b) { return b.id == id; }))
+            return std::unexpected<Error>(t.require("id")->error(
+                fmt::format("duplicate block id '{}'", id)));
+        TRY(path, parse_abs_path(t, "path", true));
+        TRY(callers, parse_callers(t, users));
+        c.blocks.push_back(BlockRule{std::move(id), std::move(path), std::move(callers)});
+    }
+    return {};
+}
+
+Result<void> parse_root(const Table &root, Config &c, const UserResolver &users)
+{
+    TRY_VOID(root.require_known_keys(
+        {"ledger", "limits", "device", "file", "block", "ovsdb", "record"}));
+    TRY(ledger, root.optional_table("ledger"));
+    if (ledger) {
+        TRY_VOID(ledger->require_known_keys({"path"}));
+        TRY(p, parse_abs_path(*ledger, "path", false));
+        if (!p.empty())
+            c.ledger_path = std::move(p);
+    }
+    TRY(limits, root.optional_table("limits"));
+    if (limits) {
+        TRY_VOID(limits->require_known_keys({"max_contents"}));
+        if (auto n = limits->get("max_contents")) {
+            TRY(v, n->as_integer());
+            if (v < 1 || static_cast<uint64_t>(v) > max_max_contents)
+                return n->failf("'limits.max_contents' must be between 1 and {} bytes",
+                                max_max_contents);
+            c.max_contents = static_cast<uint64_t>(v);
+        }
+    }
+    TRY_VOID(parse_devices(root, c, users));
+    TRY_VOID(parse_files(root, c, users));
+    TRY_VOID(parse_blocks(root, c, users));
+    TRY(ovsdb, root.optional_table("ovsdb"));
+    if (ovsdb) {
+        TRY_VOID(ovsdb->require_known_keys({"socket", "callers"}));
+        OvsdbRule o;
+        TRY(sock, parse_abs_path(*ovsdb, "socket", false));
+        if (!sock.empty())
+            o.socket = std::move(sock);
+        if (o.socket.string().size() >= 108)
+            return std::unexpected<Error>(
+                ovsdb->require("socket")->error("'ovsdb.socket' is too long for a unix socket"));
+        TRY(callers, parse_callers(*ovsdb, users));
+        o.callers = std::move(callers);
+        c.ovsdb = std::move(o);
+    }
+    TRY(record, root.optional_table("record"));
+    if (record) {
+        TRY_VOID(record->require_known_keys({"callers"}));
+        TRY(callers, parse_callers(*record, users));
+        c.record_callers = std::move(callers);
+    }
+    return {};
+}
+
+} // namespace
+
+bool valid_name(std::string_view s)
+{
+    if (s.empty() || s.size() > 64)
+        return false;
+    for (char ch : s) {
+        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                  ch == '.' || ch == '_' || ch == ':' || ch == '@' || ch == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+std::optional<uid_t> resolve_user_nss(const std::string &name)
+{
+    long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+    std::vector<char> buf(hint > 0 ? static_cast<size_t>(hint) : 4096);
+    for (;;) {
+        struct passwd pw{};
+        struct passwd *res = nullptr;
+        int r = getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &res);
+        if (r == ERANGE && buf.size() < (1u << 20)) {
+            buf.resize(buf.size() * 2);
+            continue;
+        }
+        if (r != 0 || !res)
+            return std::nullopt;
+        return res->pw_uid;
+    }
+}
+
+Result<Config> parse_config(std::string_view text, std::string file, const UserResolver &users)
+{
+    auto doc = config::Document::parse(text, std::move(file));
+    if (!doc)
+        return std::unexpected<Error>(std::move(doc.error()));
+    Config c;
+    c.source = doc->file();
+    if (auto r = parse_root(doc->root(), c, users); !r)
+        return std::unexpected<Error>(std::move(r.error()));
+    return c;
+}
+
+Result<Config> load_config(const std::filesystem::path &p)
+{
+    auto doc = config::Document::load(p);
+    if (!doc)
+        return std::unexpected<Error>(std::move(doc.error()));
+    Config c;
+    c.source = doc->file();
+    if (auto r = parse_root(doc->root(), c, resolve_user_nss); !r)
+        return std::unexpected<Error>(std::move(r.error()));
+    return c;
+}
+
+} // namespace alopex::broker

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The managed-block editor: pure, bytes in, bytes out.
+//
+// The file must hold exactly one line "# BEGIN <tag>" and exactly one line "# END <tag>"
+// (a line may end in "\r\n"), BEGIN before END. Only the lines strictly between them are
+// replaced; every other byte is kept, including CRLF line ends and a missing final newline.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "alopex/error.hpp"
+
+namespace alopex::broker {
+
+// 1..64 bytes of [A-Za-z0-9._:@-], else InvalidArgument naming `tag`.
+Result<void> validate_tag(std::string_view tag);
+
+// Returns the new file bytes. Errors (each a named bus error):
+//   InvalidArgument naming `tag` or `contents` (contents with a BEGIN/END line of the tag),
+//   BadMarkers (a marker missing, duplicated, or END before BEGIN).
+Result<std::string> replace_block(std::string_view file, std::string_view tag,
+                                  std::string_view contents);
+
+} // namespace alopex::broker

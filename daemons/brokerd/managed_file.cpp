@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "alopex/fd.hpp"
+#include "managed_file.hpp"
+
+namespace alopex::broker {
+
+namespace {
+
+std::unexpected<Error> io_fail(int err, std::string what)
+{
+    return std::unexpected<Error>(
+        Error{err, fmt::format("{}: {}", what, strerror(err)), bus_error::IOError});
+}
+
+} // namespace
+
+Result<void> write_atomic(const std::filesystem::path &target, std::string_view bytes,
+                          mode_t new_mode)
+{
+    const std::string name = target.string();
+    if (!target.is_absolute() || !target.has_filename())
+        return bus_fail(bus_error::IOError, "{}: not an absolute file path", name);
+    std::filesystem::path dir = target.parent_path();
+
+    struct stat st{};
+    bool existing = lstat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+
+    std::string tmpl = (dir / ("." + target.filename().string() + ".alopex-XXXXXX")).string();
+    Fd fd(mkostemp(tmpl.data(), O_CLOEXEC));
+    if (!fd)
+        return io_fail(errno, "cannot create a temporary file beside " + name);
+    struct Unlinker {
+        std::string path;
+        bool armed = true;
+        ~Unlinker()
+        {
+            if (armed)
+                ::unlink(path.c_str());
+        }
+    } guard{tmpl};
+
+    mode_t mode = existing ? (st.st_mode & 07777) : (new_mode & 07777);
+    if (fchmod(fd.get(), mode) < 0)
+        return io_fail(errno, "cannot set the mode of " + tmpl);
+    if (existing && fchown(fd.get(), st.st_uid, st.st_gid) < 0 && errno != EPERM)
+        return io_fail(errno, "cannot set the owner of " + tmpl);
+
+    std::string_view left = bytes;
+    while (!left.empty()) {
+        ssize_t n = ::write(fd.get(), left.data(), left.size());
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return io_fail(errno, "cannot write " + tmpl);
+        }
+        left.remove_prefix(static_cast<size_t>(n));
+    }
+    if (fsync(fd.get()) < 0)
+        return io_fail(errno, "cannot fsync " + tmpl);
+    if (::rename(tmpl.c_str(), target.c_str()) < 0)
+        return io_fail(errno, "cannot rename over " + name);
+    guard.armed = false;
+
+    Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd)
+        return io_fail(errno, "cannot open directory " + dir.string());
+    if (fsync(dfd.get()) < 0)
+        return io_fail(errno, "cannot fsync directory " + dir.string());
+    return {};
+}
+
+Result<std::string> read_bounded(const std::filesystem::path &p, uint64_t max)
+{
+    Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd)
+        return io_fail(errno, "cannot open " + p.string());
+    struct stat st{};
+    if (fstat(fd.get(), &st) < 0)
+        return io_fail(errno, "cannot stat " + p.string());
+    if (!S_ISREG(st.st_mode))
+        return bus_fail(bus_error::IOError, "{}: not a regular file", p.string());
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return io_fail(errno, "cannot read " + p.string());
+        }
+        if (n == 0)
+            return out;
+        out.append(buf, static_cast<size_t>(n));
+        if (out.size() > max)
+            return bus_fail(bus_error::IOError, "{}: larger than {} bytes", p.string(), max);
+    }
+}
+
+} // namespace alopex::broker

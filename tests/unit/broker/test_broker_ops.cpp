@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The Broker's operations without the bus: allowed calls act and are recorded in the
+// ledger; refused or bad ones change nothing (no file touched, no ledger record).
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "alopex/ledger.hpp"
+#include "alopex/log.hpp"
+#include "broker.hpp"
+
+using namespace alopex;
+using namespace alopex::broker;
+
+namespace {
+
+// The journal lines of every call are exercised but kept off the test output.
+[[maybe_unused]] const bool quiet = (log::set_level(log::Level::err), true);
+
+struct Fixture {
+    std::filesystem::path dir;
+    uid_t me = getuid();
+    uid_t other = getuid() + 1;
+
+    Fixture()
+    {
+        char tmpl[] = "/tmp/alopex-brokerops-test-XXXXXX";
+        REQUIRE(mkdtemp(tmpl));
+        dir = tmpl;
+        std::filesystem::create_directory(dir / "state");
+        write_config("");
+        std::ofstream(dir / "interfaces") << "auto lo\n# BEGIN ovs\nold\n# END ovs\n";
+        std::ofstream(dir / "regular") << "not a device";
+    }
+    ~Fixture() { std::filesystem::remove_all(dir); }
+
+    void write_config(const std::string &extra)
+    {
+        std::ofstream(dir / "broker.toml", std::ios::trunc)
+            << "[limits]\nmax_contents = 64\n"
+            << "[[file]]\nid = \"resolv.conf\"\npath = \"" << (dir / "resolv.conf").string()
+            << "\"\ncallers = [" << me << "]\nmode = \"0640\"\n"
+            << "[[block]]\nid = \"interfaces\"\npath = \"" << (dir / "interfaces").string()
+            << "\"\ncallers = [" << me << "]\n"
+            << "[[device]]\nglob = \"/dev/nul?\"\ncallers = [" << me << "]\n"
+            << "[[device]]\nglob = \"" << dir.string() << "/reg*\"\ncallers = [" << me << "]\n"
+            << "[ovsdb]\nsocket = \"" << (dir / "db.sock").string() << "\"\ncallers = [" << me
+            << "]\n"
+            << "[record]\ncallers = [" << me << "]\n"
+            << extra;
+    }
+    std::string slurp(const std::string &name)
+    {
+        std::ifstream in(dir / name, std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+    uint64_t ledger_records()
+    {
+        auto v = ledger::verify_file(dir / "state" / "ledger.jsonl");
+        if (!v)
+            return 0;
+        REQUIRE(v->ok);
+        return v->records;
+    }
+};
+
+} // namespace
+
+TEST_CASE("allowed operations act and are recorded")
+{
+    Fixture f;
+    Broker b(f.dir / "broker.toml", f.dir / "state");
+    REQUIRE(b.reload());
+    REQUIRE(b.open_ledger());
+
+    REQUIRE(b.write_file(f.me, "resolv.conf", "nameserver ::1\n"));
+    CHECK(f.slurp("resolv.conf") == "nameserver ::1\n");
+    REQUIRE(b.write_block(f.me, "interfaces", "ovs", "new"));
+    CHECK(f.slurp("interfaces") == "auto lo\n# BEGIN ovs\nnew\n# END ovs\n");
+    auto dev = b.open_device(f.me, "/dev/null");
+    REQUIRE(dev);
+    CHECK(dev->get() >= 0);
+    REQUIRE(b.record(f.me, "test.ok", "details here"));
+    CHECK(f.ledger_records() == 4);
+
+    auto recs = ledger::read_file(f.dir / "state" / "ledger.jsonl");
+    REQUIRE(recs);
+    CHECK((*recs)[0].action == "broker.WriteManagedFile");
+    CHECK((*recs)[0].details.starts_with("id=resolv.conf path="));
+    CHECK((*recs)[0].details.find("bytes=15 sha256=") != std::string::npos);
+    CHECK((*recs)[0].actor == Broker::actor_name(f.me));
+    CHECK((*recs)[1].action == "broker.WriteManagedBlock");
+    CHECK((*recs)[2].action == "broker.OpenDevice");
+    CHECK((*recs)[2].details == "path=/dev/null");
+    CHECK((*recs)[3].action == "test.ok");
+    CHECK((*recs)[3].details == "details here");
+}
+
+TEST_CASE("refused and bad calls change nothing")
+{
+    Fixture f;
+    Broker b(f.dir / "broker.toml", f.dir / "state");
+    REQUIRE(b.reload());
+    const std::string iface = f.slurp("interfaces");
+    auto name = [](const auto &r) {
+        REQUIRE_FALSE(r);
+        return r.error().bus_name;
+    };
+    CHECK(name(b.write_file(f.other, "resolv.conf", "x")) == bus_error::NotAuthorized);
+    CHECK(name(b.write_file(f.me, "nope", "x")) == bus_error::NoSuchId);
+    CHECK(name(b.write_file(f.me, "resolv.conf", std::string(65, 'x'))) == bus_error::TooLarge);
+    CHECK(name(b.write_block(f.me, "interfaces", "bad tag", "x")) == bus_error::InvalidArgument);
+    CHECK(name(b.write_block(f.me, "interfaces", "other", "x")) == bus_error::BadMarkers);
+    CHECK(name(b.write_block(f.me, "interfaces", "ovs", "# END ovs\n")) ==
+          bus_error::InvalidArgument);
+    CHECK(name(b.write_block(f.other, "interfaces", "ovs", "x")) == bus_error::NotAuthorized);
+    CHECK(name(b.open_device(f.me, "/dev/zero")) == bus_error::PathNotAllowed);
+    CHECK(name(b.open_device(f.me, "/dev/../dev/null")) == bus_error::PathNotAllowed);
+    CHECK(name(b.open_device(f.other, "/dev/null")) == bus_error::NotAuthorized);
+    CHECK(name(b.open_device(f.me, (f.dir / "regular").string())) == bus_error::WrongFileType);
+    CHECK(name(b.open_ovsdb(f.other)) == bus_error::NotAuthorized);
+    CHECK(name(b.open_ovsdb(f.me)) == bus_error::IOError); // nobody listening
+    CHECK(name(b.record(f.other, "a", "b")) == bus_error::NotAuthorized);
+    CHECK(name(b.record(f.me, "bad action", "b")) == bus_error::InvalidArgument);
+
+    CHECK_FALSE(std::filesystem::exists(f.dir / "resolv.conf"));
+    CHECK(f.slurp("interfaces") == iface);
+    CHECK(f.ledger_records() == 0);
+}
+
+TEST_CASE("OpenOvsdb hands out a connected socket")
+{
+    Fixture f;
+    Broker b(f.dir / "broker.toml", f.dir / "state");
+    REQUIRE(b.reload());
+    Fd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    auto path = (f.dir / "db.sock").string();
+    REQUIRE(path.size() < sizeof sa.sun_path);
+    memcpy(sa.sun_path, path.c_str(), path.size());
+    REQUIRE(bind(listener.get(), reinterpret_cast<sockaddr *>(&sa), sizeof sa) == 0);
+    REQUIRE(listen(listener.get(), 4) == 0);
+    auto fd = b.open_ovsdb(f.me);
+    REQUIRE(fd);
+    Fd peer(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    REQUIRE(peer);
+    REQUIRE(write(fd->get(), "ping", 4) == 4);
+    char buf[8] = {};
+    REQUIRE(read(peer.get(), buf, sizeof buf) == 4);
+    CHECK(std::string(buf, 4) == "ping");
+    CHECK(f.ledger_records() == 1);
+}
+
+TEST_CASE("a broken ledger refuses every mutation before anything changes")
+{
+    Fixture f;
+    std::ofstream(f.dir / "state" / "ledger.jsonl") << "{\"seq\":1,\"broken";
+    Broker b(f.dir / "broker.toml", f.dir / "state");
+    REQUIRE(b.reload());
+    CHECK_FALSE(b.open_ledger());
+    auto w = b.write_file(f.me, "resolv.conf", "x");
+    REQUIRE_FALSE(w);
+    CHECK(w.error().bus_name == bus_error::IOError);
+    CHECK_FALSE(std::filesystem::exists(f.dir / "resolv.conf"));
+    auto d = b.open_device(f.me, "/dev/null");
+    REQUIRE_FALSE(d);
+    CHECK(d.error().bus_name == bus_error::IOError);
+    CHECK_FALSE(b.record(f.me, "a", "b"));
+    CHECK(f.slurp("state/ledger.jsonl") == "{\"seq\":1,\"broken");
+    b.ping(f.me); // read-only calls still work
+    CHECK(b.version(f.me) == ALOPEX_VERSION_FOR_TEST);
+}
+
+TEST_CASE("a failed reload keeps the last good table")
+{
+    Fixture f;
+    Broker b(f.dir / "broker.toml", f.dir / "state");
+    REQUIRE(b.reload());
+    f.write_config("bogus = 1\n");
+    auto r = b.reload();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.starts_with((f.dir / "broker.toml").string() + ":"));
+    CHECK(b.write_file(f.me, "resolv.conf", "still allowed\n"));
+    // A good reload takes effect, including a new ledger path.
+    std::filesystem::create_directory(f.dir / "l2");
+    f.write_config("[ledger]\npath = \"" + (f.dir / "l2" / "x.jsonl").string() + "\"\n");
+    REQUIRE(b.reload());
+    CHECK(b.ledger_path() == f.dir / "l2" / "x.jsonl");
+    REQUIRE(b.record(f.me, "a", "b"));
+    auto v = ledger::verify_file(f.dir / "l2" / "x.jsonl");
+    REQUIRE(v);
+    CHECK(v->records == 1);
+}
+
+TEST_CASE("a missing broker.toml is an error")
+{
+    Fixture f;
+    Broker b(f.dir / "nope.toml", f.dir / "state");
+    auto r = b.reload();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("cannot read") != std::string::npos);
+    CHECK_FALSE(b.has_config());
+    auto w = b.write_file(f.me, "resolv.conf", "x");
+    REQUIRE_FALSE(w);
+}
+
+TEST_CASE("actors are user names or uid:N")
+{
+    CHECK(Broker::actor_name(0) == "root");
+    CHECK(Broker::actor_name(4294967000u) == "uid:4294967000");
+}
