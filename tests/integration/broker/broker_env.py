@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Shared setup of the broker integration tests: broker.toml, managed targets, ovsdb,
+the fd-capable client, and an independent (python) check of the ledger chain."""
+import hashlib
+import json
+import os
+import shutil
+
+import alopex_harness as h
+
+BROKER = ['org.alopex.Broker1', '/org/alopex/Broker1', 'org.alopex.Broker1']
+MAX_CONTENTS = 65536
+
+
+def broker_toml(sb):
+    t = sb.path('targets')
+    return f"""# SPDX-License-Identifier: GPL-2.0-or-later
+[limits]
+max_contents = {MAX_CONTENTS}
+
+[[device]]
+glob = "/dev/pts/*"
+callers = ["alopex-slirp"]
+
+[[file]]
+id = "resolv.conf"
+path = "{t}/resolv.conf"
+callers = ["alopex-dns"]
+mode = "0644"
+
+[[block]]
+id = "interfaces"
+path = "{t}/interfaces"
+callers = ["alopex-ovs"]
+
+[ovsdb]
+socket = "{sb.path('ovs', 'db.sock')}"
+callers = ["alopex-ovs"]
+
+[record]
+callers = ["alopex-link"]
+"""
+
+
+def start_ovsdb(sb):
+    """ovsdb-server on a unix socket in the sandbox; returns None when OVS is missing."""
+    schema = '/usr/share/openvswitch/vswitch.ovsschema'
+    if not (shutil.which('ovsdb-server') and os.path.exists(schema)):
+        return None
+    d = sb.path('ovs')
+    os.makedirs(d, exist_ok=True)
+    rc, out, err = sb.run(['ovsdb-tool', 'create', os.path.join(d, 'conf.db'), schema])
+    h.check_eq(rc, 0, f'ovsdb-tool create: {err}')
+    sock = os.path.join(d, 'db.sock')
+    p = sb.spawn('ovsdb-server', ['ovsdb-server', f'--remote=punix:{sock}',
+                                  f'--unixctl={os.path.join(d, "ctl")}', '--no-chdir',
+                                  f'--log-file={os.path.join(d, "ovsdb.log")}',
+                                  os.path.join(d, 'conf.db')])
+    h.wait_until(lambda: os.path.exists(sock) or not p.alive(), 20, what='ovsdb socket')
+    h.check(p.alive(), f'ovsdb-server died:\n{p.log()}')
+    return p
+
+
+def setup(sb):
+    sb.start_bus()
+    os.makedirs(sb.path('targets'), mode=0o755)
+    sb.ovsdb = start_ovsdb(sb)
+    sb.ledger = os.path.join(sb.state_dir, 'ledger.jsonl')
+    sb.start_broker(broker_toml(sb))
+
+
+def client(sb, method, *args, user=None, opts=(), timeout=120):
+    """alopex-test-client call on the broker; returns its stdout ('ERROR name: msg' when
+    the call failed)."""
+    exe = sb.build_path('tests/harness/alopex-test-client')
+    rc, out, err = sb.run([exe, *opts, *BROKER, method, *args], as_user=user, timeout=timeout)
+    h.check(rc in (0, 1), f'client failed: rc={rc} out={out!r} err={err!r}')
+    return out.rstrip('\n')
+
+
+def expect_error(out, name, *words):
+    h.check(out.startswith(f'ERROR {name}:'), f'want {name}, got {out!r}')
+    for w in words:
+        h.check(w in out, f'{w!r} not in {out!r}')
+
+
+def read_bytes(path):
+    with open(path, 'rb') as f:
+        return f.read()
+
+
+def write_bytes(path, data):
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
+# ---- an independent ledger check (COMMON.md's canonical form, not our C++ code) -------
+def canonical(rec):
+    body = {k: rec[k] for k in ('action', 'actor', 'details', 'prev', 'seq', 'time')}
+    return json.dumps(body, sort_keys=True, separators=(',', ':'), ensure_ascii=False)
+
+
+def verify_chain(text):
+    """Returns (ok, records, first_bad_line) for a ledger file's text."""
+    prev = '0' * 64
+    lines = text.splitlines()
+    for i, line in enumerate(lines, 1):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            return False, i - 1, i
+        if sorted(rec) != sorted(['seq', 'time', 'actor', 'action', 'details', 'prev', 'hash']):
+            return False, i - 1, i
+        want = hashlib.sha256((prev + canonical(rec)).encode()).hexdigest()
+        if rec['seq'] != i or rec['prev'] != prev or rec['hash'] != want:
+            return False, i - 1, i
+        prev = rec['hash']
+    return True, len(lines), 0
+
+
+def ledger_records(sb):
+    if not os.path.exists(sb.ledger):
+        return []
+    with open(sb.ledger, encoding='utf-8') as f:
+        return [json.loads(line) for line in f.read().splitlines()]

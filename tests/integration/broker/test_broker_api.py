@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""org.alopex.Broker1 through the bus: busctl and alopex-test-client as callers of
+various UIDs; results checked on the files, the pty and ovsdb-server themselves."""
+import json
+import os
+import re
+import select
+import sys
+import tty
+import xml.etree.ElementTree as ET
+
+import alopex_harness as h
+from broker_env import (BROKER, MAX_CONTENTS, client, expect_error, ledger_records,
+                        read_bytes, setup, write_bytes)
+
+NA = 'org.alopex.Error.NotAuthorized'
+tap = h.Tap()
+
+
+def project_version(sb):
+    with open(sb.source_path('meson.build')) as f:
+        return re.search(r"version\s*:\s*'([^']+)'", f.read()).group(1)
+
+
+@tap.test('Ping and Version answer over busctl')
+def _(sb):
+    rc, out, err = sb.busctl('call', *BROKER, 'Ping')
+    h.check_eq(rc, 0, f'Ping ({err})')
+    rc, data, err = sb.call(*BROKER, 'Version')
+    h.check_eq((rc, data), (0, [project_version(sb)]), f'Version ({err})')
+    h.check_eq(client(sb, 'Version', user='alopex-fw'), project_version(sb), 'as alopex-fw')
+
+
+def interface_shape(root, name):
+    for iface in root.iter('interface'):
+        if iface.get('name') != name:
+            continue
+        methods = {m.get('name'): [(a.get('name'), a.get('type'), a.get('direction', 'in'))
+                                   for a in m.findall('arg')] for m in iface.findall('method')}
+        signals = {s.get('name'): [(a.get('name'), a.get('type')) for a in s.findall('arg')]
+                   for s in iface.findall('signal')}
+        props = {p.get('name'): (p.get('type'), p.get('access'))
+                 for p in iface.findall('property')}
+        return {'methods': methods, 'signals': signals, 'properties': props}
+    return None
+
+
+@tap.test('live introspection of /org/alopex/Broker1 equals ipc/org.alopex.Broker1.xml')
+def _(sb):
+    rc, out, err = sb.busctl('introspect', '--xml-interface', 'org.alopex.Broker1',
+                             '/org/alopex/Broker1')
+    h.check_eq(rc, 0, f'introspect ({err})')
+    live = interface_shape(ET.fromstring(out), 'org.alopex.Broker1')
+    want = interface_shape(ET.parse(sb.source_path('ipc/org.alopex.Broker1.xml')).getroot(),
+                           'org.alopex.Broker1')
+    h.check(want is not None and want['methods'], 'the XML has no Broker1 methods')
+    h.check_eq(live, want, 'org.alopex.Broker1 interface')
+
+
+@tap.test('OpenDevice hands over a pty fd; bytes written through it reach the pty')
+def _(sb):
+    master, slave = os.openpty()
+    try:
+        tty.setraw(slave)
+        path = os.ttyname(slave)
+        payload = 'hello from the broker fd \x01\x02\xff'
+        out = client(sb, 'OpenDevice', f's:{path}', user='alopex-slirp',
+                     opts=['--fd-write', payload])
+        h.check_eq(out, 'fd char', 'OpenDevice reply')
+        want, got = payload.encode(), b''
+        def received():
+            nonlocal got
+            if select.select([master], [], [], 0.05)[0]:
+                got += os.read(master, 4096)
+            return len(got) >= len(want)
+        h.wait_until(received, 10, 0, 'bytes on the pty master')
+        h.check_eq(got, want, 'bytes on the pty')
+        rec = ledger_records(sb)[-1]
+        h.check_eq((rec['actor'], rec['action']), ('alopex-slirp', 'broker.OpenDevice'), 'ledger')
+        h.check(path in rec['details'], rec['details'])
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+@tap.test('OpenDevice refuses paths outside the glob, relative paths and dot components')
+def _(sb):
+    for path in ('/dev/null', '/dev/pts/../null', '/dev/pts/./0', 'dev/pts/0', '/dev//pts/0',
+                 '/dev/pts/'):
+        out = client(sb, 'OpenDevice', f's:{path}', user='alopex-slirp')
+        expect_error(out, 'org.alopex.Error.PathNotAllowed')
+    master, slave = os.openpty()
+    try:
+        out = client(sb, 'OpenDevice', f's:{os.ttyname(slave)}', user='alopex-dns')
+        expect_error(out, NA)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+@tap.test('WriteManagedFile: allowed caller writes; others refused; file unchanged')
+def _(sb):
+    target = sb.path('targets', 'resolv.conf')
+    data = b'nameserver 192.0.2.53\nsearch example.test\n'
+    h.check_eq(client(sb, 'WriteManagedFile', 's:resolv.conf', f'ay:{data.decode()}',
+                      user='alopex-dns'), '', 'alopex-dns write')
+    h.check_eq(read_bytes(target), data, 'resolv.conf')
+    h.check_eq(os.stat(target).st_mode & 0o7777, 0o644, 'mode of a new file')
+    before = len(ledger_records(sb))
+    expect_error(client(sb, 'WriteManagedFile', 's:resolv.conf', 'ay:evil', user='alopex-fw'),
+                 NA)
+    expect_error(client(sb, 'WriteManagedFile', 's:resolv.conf', 'ay:evil'), NA)  # root
+    expect_error(client(sb, 'WriteManagedFile', 's:resolv.conf', 'ay:evil',
+                        user='alopex-test'), 'org.freedesktop.DBus.Error.AccessDenied')
+    rc, _, err = sb.busctl('call', *BROKER, 'Ping', as_user='alopex-test')
+    h.check(rc != 0, 'alopex-test may not even Ping the broker (D-Bus policy)')
+    h.check_eq(read_bytes(target), data, 'resolv.conf after refusals')
+    h.check_eq(len(ledger_records(sb)), before, 'refused operations add no ledger record')
+
+
+@tap.test('unknown id, oversized contents and bad tags get named errors')
+def _(sb):
+    target = sb.path('targets', 'resolv.conf')
+    old = read_bytes(target)
+    expect_error(client(sb, 'WriteManagedFile', 's:nope', 'ay:x', user='alopex-dns'),
+                 'org.alopex.Error.NoSuchId', 'nope')
+    expect_error(client(sb, 'WriteManagedFile', 's:resolv.conf', f'ayN:{MAX_CONTENTS + 1}',
+                        user='alopex-dns'), 'org.alopex.Error.TooLarge')
+    h.check_eq(read_bytes(target), old, 'resolv.conf unchanged')
+    h.check_eq(client(sb, 'WriteManagedFile', 's:resolv.conf', f'ayN:{MAX_CONTENTS}',
+                      user='alopex-dns'), '', 'exactly the cap is allowed')
+    write_bytes(target, old)
+    blk = sb.path('targets', 'interfaces')
+    write_bytes(blk, b'# BEGIN ovs\n# END ovs\n')
+    for tag in ('a\nb', '', 'with space', 'x' * 65):
+        expect_error(client(sb, 'WriteManagedBlock', 's:interfaces', f's:{tag}', 's:x',
+                            user='alopex-ovs'), 'org.alopex.Error.InvalidArgument', 'tag')
+    expect_error(client(sb, 'WriteManagedBlock', 's:nope', 's:ovs', 's:x', user='alopex-ovs'),
+                 'org.alopex.Error.NoSuchId')
+    expect_error(client(sb, 'WriteManagedBlock', 's:interfaces', 's:ovs', 's:x',
+                        user='alopex-dns'), NA)
+    h.check_eq(read_bytes(blk), b'# BEGIN ovs\n# END ovs\n', 'interfaces unchanged')
+
+
+@tap.test('missing, duplicated or misordered markers: BadMarkers, file unchanged')
+def _(sb):
+    blk = sb.path('targets', 'interfaces')
+    cases = [b'auto lo\niface lo inet loopback\n',
+             b'# BEGIN ovs\nx\n# BEGIN ovs\n# END ovs\n',
+             b'# BEGIN ovs\n# END ovs\n# END ovs\n',
+             b'# END ovs\n# BEGIN ovs\n',
+             b'# BEGIN ovs\n',
+             b'# BEGIN ovsx\n# END ovs\n']
+    for original in cases:
+        write_bytes(blk, original)
+        st = os.stat(blk)
+        out = client(sb, 'WriteManagedBlock', 's:interfaces', 's:ovs', 's:auto vi100\n',
+                     user='alopex-ovs')
+        expect_error(out, 'org.alopex.Error.BadMarkers')
+        h.check_eq(read_bytes(blk), original, f'file after {out}')
+        h.check_eq(os.stat(blk).st_ino, st.st_ino, 'not even rewritten')
+
+
+@tap.test('a managed block edit keeps every other byte of the file')
+def _(sb):
+    blk = sb.path('targets', 'interfaces')
+    head = (b'# managed by hand\r\nauto lo\niface lo inet loopback\n\t  trailing  \n'
+            b'\xc3\xa9t\xc3\xa9 # BEGIN ovs (not a marker)\n')
+    tail = b'\nsource /etc/network/interfaces.d/*\n\n\n# no final newline'
+    write_bytes(blk, head + b'# BEGIN ovs\nold 1\nold 2\n# END ovs' + tail)
+    body = 'auto vi100\nallow-vmbr0 vi100\niface vi100 inet manual'
+    h.check_eq(client(sb, 'WriteManagedBlock', 's:interfaces', 's:ovs', f's:{body}',
+                      user='alopex-ovs'), '', 'write block')
+    want = head + b'# BEGIN ovs\n' + body.encode() + b'\n# END ovs' + tail
+    h.check_eq(read_bytes(blk), want, 'file after the block edit')
+    h.check_eq(client(sb, 'WriteManagedBlock', 's:interfaces', 's:ovs', 's:',
+                      user='alopex-ovs'), '', 'empty block')
+    h.check_eq(read_bytes(blk), head + b'# BEGIN ovs\n# END ovs' + tail, 'emptied block')
+    rec = ledger_records(sb)[-1]
+    h.check_eq((rec['actor'], rec['action']), ('alopex-ovs', 'broker.WriteManagedBlock'), 'ledger')
+
+
+@tap.test('OpenOvsdb: a JSON-RPC list_dbs through the fd reaches ovsdb-server')
+def _(sb):
+    if sb.ovsdb is None:
+        raise h.Skip('openvswitch-switch (ovsdb-server) is not installed')
+    req = json.dumps({'method': 'list_dbs', 'params': [], 'id': 0})
+    out = client(sb, 'OpenOvsdb', user='alopex-ovs', opts=['--fd-exchange', req])
+    kind, _, body = out.partition('\n')
+    h.check_eq(kind, 'fd socket', 'fd type')
+    reply = json.loads(body)
+    h.check_eq((reply.get('id'), reply.get('error')), (0, None), f'reply {reply}')
+    h.check('Open_vSwitch' in reply['result'], f'result {reply["result"]}')
+    expect_error(client(sb, 'OpenOvsdb', user='alopex-dns'), NA)
+    expect_error(client(sb, 'OpenOvsdb', user='alopex-slirp'), NA)
+
+
+@tap.test('Record is stamped with the caller; others and bad actions are refused')
+def _(sb):
+    h.check_eq(client(sb, 'Record', 's:link.test', 's:details with "quotes" é\n',
+                      user='alopex-link'), '', 'Record as alopex-link')
+    rec = ledger_records(sb)[-1]
+    h.check_eq((rec['actor'], rec['action'], rec['details']),
+               ('alopex-link', 'link.test', 'details with "quotes" é\n'), 'record')
+    before = len(ledger_records(sb))
+    expect_error(client(sb, 'Record', 's:link.test', 's:x', user='alopex-fw'), NA)
+    for action in ('', 'has space', 'new\nline', 'x' * 65):
+        expect_error(client(sb, 'Record', f's:{action}', 's:x', user='alopex-link'),
+                     'org.alopex.Error.InvalidArgument')
+    h.check_eq(len(ledger_records(sb)), before, 'refused Records add nothing')
+
+
+if __name__ == '__main__':
+    sys.exit(h.main(tap, setup))

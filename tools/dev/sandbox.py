@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The suite on its embedded default (README command 1): a throwaway network namespace
+with a private D-Bus daemon and alopex-brokerd (demo broker.toml), `alopexctl status`,
+then wait until SIGINT/SIGTERM and clean up.
+
+    tools/dev/sandbox.py [--build-dir DIR] [--no-wait]
+
+The sandbox lives in its own network/mount/PID namespaces (tests/harness); this outer
+process stays outside, in a session of its own for the namespaced child, so Ctrl-C
+reaches only us and we stop the sandbox gracefully (its cleanup runs)."""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.abspath(os.path.join(HERE, '..', '..'))
+sys.dont_write_bytecode = True   # keep the source tree clean
+sys.path.insert(0, os.path.join(SOURCE_DIR, 'tests', 'harness'))
+import alopex_harness as h  # noqa: E402
+
+READY = '@@alopex-sandbox-ready@@'
+
+
+def demo_toml(sb):
+    demo = sb.path('demo')
+    return f"""# SPDX-License-Identifier: GPL-2.0-or-later
+# Demo table of the sandbox: managed files live in {demo}, not in /etc.
+[[device]]
+glob = "/dev/pts/*"
+callers = ["alopex-slirp"]
+
+[[file]]
+id = "resolv.conf"
+path = "{demo}/resolv.conf"
+callers = ["alopex-dns"]
+mode = "0644"
+
+[[block]]
+id = "interfaces"
+path = "{demo}/interfaces"
+callers = ["alopex-ovs"]
+
+[record]
+callers = ["alopex-link", "alopex-fw", "alopex-slirp", "alopex-ovs", "alopex-dns"]
+"""
+
+
+def alopexctl(build_dir):
+    for rel in ('tools/alopexctl/alopexctl', 'tools/alopexctl'):
+        p = os.path.join(build_dir, rel)
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def inner(args):
+    """Runs inside the namespaces: builds the sandbox, prints status, waits."""
+    with h.Sandbox(name='alopex-sandbox', tmpfs=False, build_dir=args.build_dir,
+                   source_dir=SOURCE_DIR) as sb:
+        os.makedirs(sb.path('demo'), mode=0o755)
+        with open(sb.path('demo', 'interfaces'), 'w') as f:
+            f.write('auto lo\niface lo inet loopback\n\n# BEGIN ovs\n# END ovs\n')
+        sb.start_bus()
+        try:
+            sb.start_broker(demo_toml(sb))
+        except h.Skip as e:
+            print(f'alopex sandbox: {e}; build first (meson setup/ninja)', file=sys.stderr)
+            return 1
+        rc = 0
+        ctl = alopexctl(sb.build_dir)
+        print('$ alopexctl status')
+        if ctl:
+            rc, out, err = sb.run([ctl, 'status'])
+            sys.stdout.write(out + err)
+        else:
+            rc = 1
+            print('(alopexctl is not built)')
+        print()
+        addr = sb.bus_address.split(',')[0]
+        print('The sandbox has its own network namespace and a private system bus:')
+        print(f'  export DBUS_SYSTEM_BUS_ADDRESS={addr}')
+        print(f'  busctl --address={addr} tree org.alopex.Broker1')
+        print(f'  config {sb.config_dir}, state {sb.state_dir}, logs {sb.log_dir}')
+        print(READY, flush=True)
+        if args.no_wait:
+            return rc
+        while True:
+            signal.pause()
+
+
+def outer(args):
+    env = dict(os.environ, **{h.INSIDE_MARKER: '1'})
+    argv = ['unshare', '--net', '--mount', '--propagation', 'private', '--pid', '--mount-proc',
+            '--fork', '--kill-child', '--', sys.executable, os.path.abspath(__file__), '--inner',
+            '--build-dir', args.build_dir] + (['--no-wait'] if args.no_wait else [])
+    child = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)
+
+    def stop(signum=signal.SIGTERM, frame=None):
+        # Signal the namespaced python (unshare's child) so its cleanup runs.
+        try:
+            with open(f'/proc/{child.pid}/task/{child.pid}/children') as f:
+                for pid in f.read().split():
+                    os.kill(int(pid), signal.SIGTERM)
+        except OSError:
+            child.terminate()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for line in child.stdout:
+        if line.strip() == READY:
+            print(f'  nsenter --target {child.pid} --net --mount   # a shell inside')
+            if not args.no_wait:
+                print('Ctrl-C stops the sandbox and removes it.')
+            sys.stdout.flush()
+            continue
+        sys.stdout.write(line)
+        sys.stdout.flush()
+    try:
+        return child.wait(20)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        return child.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--build-dir', default=os.path.join(SOURCE_DIR, 'build'))
+    ap.add_argument('--no-wait', action='store_true',
+                    help='exit after printing the status (CI smoke test)')
+    ap.add_argument('--inner', action='store_true', help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    args.build_dir = os.path.abspath(args.build_dir)
+    if os.geteuid() != 0:
+        print('alopex sandbox: needs root (namespaces, bind mounts)', file=sys.stderr)
+        return 1
+    if args.inner:
+        rc = inner(args)
+        sys.stdout.flush()
+        return rc
+    return outer(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
