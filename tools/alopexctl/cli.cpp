@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "cli.hpp"
+
+#include <charconv>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace alopexctl {
+namespace {
+
+alopex::Result<uint64_t> parse_count(std::string_view s)
+{
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size())
+        return alopex::failf(EINVAL, "--tail: not a non-negative integer: '{}'", s);
+    return v;
+}
+
+// Splits "--opt=value" into ("--opt", "value").
+std::pair<std::string_view, std::optional<std::string_view>> split_eq(std::string_view a)
+{
+    if (!a.starts_with("--"))
+        return {a, std::nullopt};
+    auto eq = a.find('=');
+    if (eq == std::string_view::npos)
+        return {a, std::nullopt};
+    return {a.substr(0, eq), a.substr(eq + 1)};
+}
+
+} // namespace
+
+alopex::Result<Options> parse_args(std::span<const std::string_view> args)
+{
+    Options o;
+    std::vector<std::string_view> words;
+    bool help = false, version = false, only_words = false;
+
+    for (size_t i = 0; i < args.size(); i++) {
+        std::string_view a = args[i];
+        if (only_words || !a.starts_with("-") || a == "-") {
+            words.push_back(a);
+            continue;
+        }
+        auto [name, inline_value] = split_eq(a);
+        auto value = [&](std::string_view opt) -> alopex::Result<std::string_view> {
+            if (inline_value)
+                return *inline_value;
+            if (i + 1 >= args.size())
+                return alopex::failf(EINVAL, "{}: missing value", opt);
+            return args[++i];
+        };
+        if (name == "--") {
+            only_words = true;
+        } else if (name == "-h" || name == "--help") {
+            help = true;
+        } else if (name == "--version") {
+            version = true;
+        } else if (name == "--json") {
+            if (inline_value)
+                return alopex::failf(EINVAL, "--json takes no value");
+            o.json = true;
+        } else if (name == "--file" || name == "-f") {
+            auto v = value("--file");
+            if (!v)
+                return std::unexpected(v.error());
+            if (v->empty())
+                return alopex::failf(EINVAL, "--file: empty path");
+            o.file = std::string(*v);
+        } else if (name == "--tail" || name == "-n") {
+            auto v = value("--tail");
+            if (!v)
+                return std::unexpected(v.error());
+            auto n = parse_count(*v);
+            if (!n)
+                return std::unexpected(n.error());
+            o.tail = *n;
+        } else {
+            return alopex::failf(EINVAL, "unknown option '{}'", a);
+        }
+    }
+
+    if (help) {
+        o.command = Command::help;
+        return o;
+    }
+    if (version) {
+        o.command = Command::version;
+        return o;
+    }
+    if (words.empty())
+        return alopex::failf(EINVAL, "missing command");
+
+    if (words[0] == "status") {
+        if (words.size() > 1)
+            return alopex::failf(EINVAL, "status: unexpected argument '{}'", words[1]);
+        o.command = Command::status;
+    } else if (words[0] == "ledger") {
+        if (words.size() < 2)
+            return alopex::failf(EINVAL, "ledger: missing subcommand (verify or show)");
+        if (words[1] == "verify")
+            o.command = Command::ledger_verify;
+        else if (words[1] == "show")
+            o.command = Command::ledger_show;
+        else
+            return alopex::failf(EINVAL, "ledger: unknown subcommand '{}'", words[1]);
+        if (words.size() > 2)
+            return alopex::failf(EINVAL, "ledger {}: unexpected argument '{}'", words[1], words[2]);
+    } else if (words[0] == "help") {
+        o.command = Command::help;
+        return o;
+    } else {
+        return alopex::failf(EINVAL, "unknown command '{}'", words[0]);
+    }
+
+    if (o.file && o.command == Command::status)
+        return alopex::failf(EINVAL, "--file applies to the ledger commands only");
+    if (o.tail && o.command != Command::ledger_show)
+        return alopex::failf(EINVAL, "--tail applies to 'ledger show' only");
+    return o;
+}
+
+std::string usage(std::string_view program)
+{
+    return fmt::format(
+        "Usage: {0} [--json] COMMAND\n"
+        "\n"
+        "Inspect the alopex network suite.\n"
+        "\n"
+        "Commands:\n"
+        "  status                   list the alopex daemons, whether each is on the\n"
+        "                           system bus, and its version\n"
+        "  ledger verify [--file PATH]\n"
+        "                           recompute the audit ledger's hash chain; exit 1 and\n"
+        "                           name the first broken record if it does not hold\n"
+        "  ledger show [--file PATH] [--tail N]\n"
+        "                           print the ledger's records (the last N with --tail)\n"
+        "\n"
+        "Options:\n"
+        "  --json                   machine-readable output\n"
+        "  -f, --file PATH          ledger file (default: $ALOPEX_LEDGER, else [ledger] path\n"
+        "                           of broker.toml, else /var/lib/alopex/broker/ledger.jsonl)\n"
+        "  -n, --tail N             only the last N records\n"
+        "  -h, --help               this text\n"
+        "      --version            print the version\n"
+        "\n"
+        "See alopexctl(1) and alopex(7).\n",
+        program);
+}
+
+} // namespace alopexctl

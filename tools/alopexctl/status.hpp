@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// alopexctl status: which alopex daemons are on the bus, and their versions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <systemd/sd-bus.h>
+
+namespace alopexctl {
+
+struct DaemonStatus {
+    std::string daemon;                 // executable name
+    std::string service;                // well-known bus name
+    bool running = false;               // the name has an owner
+    std::optional<std::string> version; // from Version(), when running and it answered
+    std::optional<std::string> error;   // why Version() failed, when running
+};
+
+// One entry per daemon of alopex::ipc::daemons, in that order. Never fails as a whole:
+// a daemon that cannot be asked is reported with its error.
+std::vector<DaemonStatus> query_status(sd_bus *bus);
+
+// Pure formatting.
+std::string format_status_table(const std::vector<DaemonStatus> &s);
+std::string format_status_json(const std::vector<DaemonStatus> &s);   // ends with '\n'
+
+} // namespace alopexctl
