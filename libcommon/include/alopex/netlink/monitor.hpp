@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The rtnetlink monitor shared by linkd, fwd and ovs-agentd.
+//
+// Sequence: join the multicast groups first, then dump links, addresses and routes (one
+// dump at a time on a second socket) into a fresh snapshot while live events are queued;
+// when the last dump ends, drain the event socket, replay the queue onto the snapshot
+// (each message carries the object's whole state, so replaying one the dump already saw
+// is harmless), deliver diff(current, fresh) and "synced". After that every live message
+// is applied at once and delivered as typed events.
+//
+// On ENOBUFS the event stream has lost messages: the same dump-and-diff runs again
+// (rate-limited by an sd-event timer), so consumers get exactly the differences and
+// converge. A dump reporting NLM_F_DUMP_INTR, or an overrun during a dump, starts over.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <systemd/sd-event.h>
+
+#include "alopex/error.hpp"
+#include "alopex/netlink/socket.hpp"
+#include "alopex/netlink/state.hpp"
+#include "alopex/sd.hpp"
+
+namespace alopex::netlink {
+
+struct MonitorOptions {
+    bool links = true;
+    bool ipv4_addresses = true;
+    bool ipv6_addresses = true;
+    bool ipv4_routes = true;
+    bool ipv6_routes = true;
+    int receive_buffer = 8 << 20;  // bytes; SO_RCVBUFFORCE, else SO_RCVBUF
+    std::chrono::microseconds min_resync_interval = std::chrono::milliseconds(100);
+    RouteFilter route_filter;      // empty: keep every route
+};
+
+struct MonitorCallbacks {
+    std::function<void(const Event &)> on_event;
+    // After the initial sync (initial = true) and after every resync (false).
+    std::function<void(bool initial)> on_synced;
+    // Contained failures (a malformed message, a failed dump); the monitor keeps going.
+    std::function<void(const Error &)> on_error;
+};
+
+class Monitor {
+public:
+    // Opens the sockets, joins the groups and sends the first dump request. Events arrive
+    // once `event` runs. Callbacks must not destroy the Monitor.
+    static Result<std::unique_ptr<Monitor>> create(sd_event *event, MonitorOptions options,
+                                                   MonitorCallbacks callbacks);
+    ~Monitor();
+    Monitor(const Monitor &) = delete;
+    Monitor &operator=(const Monitor &) = delete;
+    Monitor(Monitor &&) = delete;
+    Monitor &operator=(Monitor &&) = delete;
+
+    const Snapshot &state() const noexcept { return state_; }
+    bool synced() const noexcept { return synced_; }
+    bool dumping() const noexcept { return phase_ != Phase::Idle; }
+    // A re-dump is running or its rate-limit timer is armed.
+    bool resync_pending() const noexcept;
+    uint64_t resyncs() const noexcept { return resyncs_; }      // completed re-dumps
+    uint64_t overruns() const noexcept { return overruns_; }    // ENOBUFS seen
+    int receive_buffer() const noexcept { return rcvbuf_; }     // as the kernel reports it
+
+    // Re-dump and deliver the differences (rate-limited like an overrun).
+    void request_resync();
+
+private:
+    enum class Phase { Idle, Links, Addresses, Routes };
+
+    Monitor(MonitorOptions options, MonitorCallbacks callbacks);
+    Result<> start(sd_event *event);
+
+    static int on_event_io(sd_event_source *, int, uint32_t, void *userdata) noexcept;
+    static int on_dump_io(sd_event_source *, int, uint32_t, void *userdata) noexcept;
+    static int on_timer(sd_event_source *, uint64_t, void *userdata) noexcept;
+
+    // Reads up to `budget` datagrams from the event socket (0 = until EAGAIN).
+    Result<> read_events(unsigned budget);
+    Result<> read_dump();
+    void handle_event_message(Message &&m);
+    void schedule_resync();
+    Result<> start_dump();
+    Result<> send_dump_request(Phase phase);
+    Result<> next_phase();
+    void finish_dump();
+    void deliver(const std::vector<Event> &events);
+    void report(const Error &e);
+    bool wanted(const Message &m) const;
+
+    MonitorOptions opt_;
+    MonitorCallbacks cb_;
+    sd_event *event_ = nullptr;
+    MnlSocketPtr events_sock_, dump_sock_;
+    EventSourcePtr events_src_, dump_src_, timer_src_;
+    std::vector<std::byte> buf_;
+
+    Snapshot state_, fresh_;
+    std::vector<Message> queued_;
+    Phase phase_ = Phase::Idle;
+    uint32_t dump_seq_ = 0;
+    unsigned dump_portid_ = 0;
+    bool restart_ = false;          // the running dump is void; start over when it ends
+    bool synced_ = false;
+    uint64_t last_dump_start_ = 0;  // CLOCK_MONOTONIC usec
+    uint64_t resyncs_ = 0, overruns_ = 0;
+    int rcvbuf_ = 0;
+};
+
+} // namespace alopex::netlink

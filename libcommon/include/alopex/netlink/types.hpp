@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Typed rtnetlink objects and the pure parser that produces them from one nlmsghdr.
+// No sockets here: unit tests and the fuzzer reach everything directly.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "alopex/error.hpp"
+
+struct nlmsghdr;
+
+namespace alopex::netlink {
+
+struct LinkStats {
+    uint64_t rx_packets = 0, tx_packets = 0, rx_bytes = 0, tx_bytes = 0;
+    uint64_t rx_errors = 0, tx_errors = 0, rx_dropped = 0, tx_dropped = 0;
+    bool operator==(const LinkStats &) const = default;
+};
+
+struct Link {
+    int ifindex = 0;
+    std::string name;        // IFLA_IFNAME
+    std::string kind;        // IFLA_LINKINFO/IFLA_INFO_KIND ("veth", "bridge"); empty if none
+    std::string mac;         // IFLA_ADDRESS as "aa:bb:cc:dd:ee:ff"; empty if none
+    uint32_t mtu = 0;
+    uint32_t flags = 0;      // IFF_UP, IFF_RUNNING, ... (ifi_flags)
+    uint16_t type = 0;       // ARPHRD_*
+    uint8_t operstate = 0;   // IF_OPER_*
+    bool carrier = false;    // IFLA_CARRIER (falls back to IFF_LOWER_UP)
+    int master = 0;          // IFLA_MASTER ifindex, 0 if none
+    LinkStats stats;         // IFLA_STATS64
+    bool operator==(const Link &) const = default;
+};
+
+struct Address {
+    int ifindex = 0;
+    uint8_t family = 0;      // AF_INET or AF_INET6
+    std::string address;     // IFA_LOCAL, else IFA_ADDRESS, as text
+    std::string peer;        // IFA_ADDRESS when it differs from IFA_LOCAL (point-to-point)
+    uint8_t prefixlen = 0;
+    uint8_t scope = 0;       // RT_SCOPE_*
+    uint32_t flags = 0;      // IFA_F_* (IFA_FLAGS over ifa_flags)
+    uint32_t valid_lft = 0xffffffff;      // IFA_CACHEINFO, seconds; 0xffffffff = forever
+    uint32_t preferred_lft = 0xffffffff;
+    std::string label;       // IFA_LABEL (IPv4)
+    bool operator==(const Address &) const = default;
+};
+
+struct Route {
+    uint8_t family = 0;      // AF_INET or AF_INET6
+    uint32_t table = 0;      // RTA_TABLE over rtm_table
+    uint8_t protocol = 0;    // RTPROT_*
+    uint8_t scope = 0;       // RT_SCOPE_*
+    uint8_t type = 0;        // RTN_*
+    uint8_t tos = 0;
+    std::string dst;         // RTA_DST as text; "0.0.0.0" / "::" when absent
+    uint8_t dst_len = 0;
+    std::string gateway;     // RTA_GATEWAY as text; empty if none
+    int oif = 0;             // RTA_OIF, 0 if none (e.g. multipath)
+    uint32_t priority = 0;   // RTA_PRIORITY (metric)
+    std::string prefsrc;     // RTA_PREFSRC as text; empty if none
+    bool operator==(const Route &) const = default;
+};
+
+using Object = std::variant<Link, Address, Route>;
+
+// One parsed RTM_NEW*/RTM_DEL* message.
+struct Message {
+    bool removed = false;    // RTM_DEL*
+    Object object;
+};
+
+// Parses one message from a buffer of `len` bytes that starts at `nlh`. Every length is
+// checked against `len`. Returns:
+//   a Message for RTM_{NEW,DEL}{LINK,ADDR,ROUTE} of the families we model;
+//   std::nullopt for well-formed messages that are not ours (other types, AF_BRIDGE link
+//     notifications, other address/route families, cloned cache routes);
+//   an Error (EBADMSG, EINVAL, ENAMETOOLONG) for anything malformed.
+Result<std::optional<Message>> parse_message(const nlmsghdr *nlh, size_t len);
+
+// Walks a buffer holding a stream of netlink messages (one recv()'s worth). Calls `fn`
+// for every parsed message. Stops at NLMSG_DONE. NLMSG_ERROR with a non-zero error
+// becomes that errno. A trailing partial message or a malformed one is an error.
+Result<> parse_stream(std::span<const std::byte> buf, const std::function<void(Message &&)> &fn);
+
+// Text helpers.
+std::string_view operstate_name(uint8_t operstate);   // "UP", "DOWN", ... like `ip`
+std::string format_mac(std::span<const std::byte> hw); // "aa:bb:..."; empty for empty input
+// Binary address of `family` (4 or 16 bytes) to text; error for any other size.
+Result<std::string> format_address(uint8_t family, std::span<const std::byte> bytes);
+
+} // namespace alopex::netlink

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The rtnetlink monitor: subscribe, dump, replay, diff, follow; resync on ENOBUFS.
+#include "alopex/netlink/monitor.hpp"
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstring>
+#include <exception>
+
+namespace alopex::netlink {
+namespace {
+
+constexpr size_t buffer_size = 64 * 1024;   // larger than any rtnetlink dump datagram
+constexpr unsigned io_budget = 64;          // datagrams per dispatch, then yield
+constexpr unsigned drain_budget = 4096;     // datagrams drained when a dump ends
+
+enum class Recv { Data, Again, Foreign };
+
+// One datagram. ENOBUFS and other failures come back as errors.
+Result<std::pair<Recv, size_t>> receive(mnl_socket *s, std::vector<std::byte> &buf)
+{
+    sockaddr_nl addr{};
+    iovec iov{buf.data(), buf.size()};
+    msghdr msg{};
+    msg.msg_name = &addr;
+    msg.msg_namelen = sizeof addr;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    for (;;) {
+        ssize_t n = recvmsg(mnl_socket_get_fd(s), &msg, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return std::pair{Recv::Again, size_t{0}};
+            return fail(errno, "netlink receive failed");
+        }
+        if (msg.msg_flags & MSG_TRUNC)
+            return fail(EMSGSIZE, "netlink datagram truncated");
+        if (addr.nl_pid != 0)
+            return std::pair{Recv::Foreign, size_t{0}};  // only the kernel speaks here
+        return std::pair{Recv::Data, static_cast<size_t>(n)};
+    }
+}
+
+uint8_t family_for(bool v4, bool v6)
+{
+    return v4 && v6 ? AF_UNSPEC : v4 ? AF_INET : AF_INET6;
+}
+
+} // namespace
+
+Monitor::Monitor(MonitorOptions options, MonitorCallbacks callbacks)
+    : opt_(std::move(options)), cb_(std::move(callbacks)), buf_(buffer_size)
+{
+}
+
+Monitor::~Monitor() = default;
+
+Result<std::unique_ptr<Monitor>> Monitor::create(sd_event *event, MonitorOptions options,
+                                                 MonitorCallbacks callbacks)
+{
+    if (!event)
+        return fail(EINVAL, "no sd_event loop");
+    std::unique_ptr<Monitor> m(new Monitor(std::move(options), std::move(callbacks)));
+    if (auto r = m->start(event); !r)
+        return std::unexpected(r.error());
+    return m;
+}
+
+Result<> Monitor::start(sd_event *event)
+{
+    event_ = event;
+    auto ev = open_route_socket();
+    if (!ev)
+        return std::unexpected(ev.error());
+    events_sock_ = std::move(*ev);
+    auto rb = set_receive_buffer(events_sock_.get(), opt_.receive_buffer);
+    if (!rb)
+        return std::unexpected(rb.error());
+    rcvbuf_ = *rb;
+
+    // Groups first: every change from here on is in the stream, so the dumps that follow
+    // cannot miss one.
+    const std::array<std::pair<bool, unsigned>, 5> groups = {{
+        {opt_.links, RTNLGRP_LINK},
+        {opt_.ipv4_addresses, RTNLGRP_IPV4_IFADDR},
+        {opt_.ipv6_addresses, RTNLGRP_IPV6_IFADDR},
+        {opt_.ipv4_routes, RTNLGRP_IPV4_ROUTE},
+        {opt_.ipv6_routes, RTNLGRP_IPV6_ROUTE},
+    }};
+    for (auto [on, g] : groups)
+        if (on)
+            if (auto r = add_membership(events_sock_.get(), g); !r)
+                return r;
+
+    auto du = open_route_socket();
+    if (!du)
+        return std::unexpected(du.error());
+    dump_sock_ = std::move(*du);
+    dump_portid_ = mnl_socket_get_portid(dump_sock_.get());
+
+    sd_event_source *s = nullptr;
+    int r = sd_event_add_io(event, &s, mnl_socket_get_fd(events_sock_.get()), EPOLLIN, on_event_io, this);
+    if (r < 0)
+        return fail(r, "cannot watch the netlink event socket");
+    events_src_.reset(s);
+    r = sd_event_add_io(event, &s, mnl_socket_get_fd(dump_sock_.get()), EPOLLIN, on_dump_io, this);
+    if (r < 0)
+        return fail(r, "cannot watch the netlink dump socket");
+    dump_src_.reset(s);
+    r = sd_event_add_time(event, &s, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, this);
+    if (r < 0)
+        return fail(r, "cannot add the resync timer");
+    timer_src_.reset(s);
+    sd_event_source_set_enabled(s, SD_EVENT_OFF);
+
+    return start_dump();
+}
+
+void Monitor::request_resync() { schedule_resync(); }
+
+bool Monitor::resync_pending() const noexcept
+{
+    int enabled = SD_EVENT_OFF;
+    if (timer_src_)
+        sd_event_source_get_enabled(timer_src_.get(), &enabled);
+    return phase_ != Phase::Idle || enabled != SD_EVENT_OFF;
+}
+
+int Monitor::on_event_io(sd_event_source *, int, uint32_t, void *userdata) noexcept
+{
+    auto self = static_cast<Monitor *>(userdata);
+    try {
+        if (auto r = self->read_events(io_budget); !r)
+            self->report(r.error());
+    } catch (const std::exception &e) {
+        self->report(Error{EIO, e.what(), {}});
+    }
+    return 0;
+}
+
+int Monitor::on_dump_io(sd_event_source *, int, uint32_t, void *userdata) noexcept
+{
+    auto self = static_cast<Monitor *>(userdata);
+    try {
+        if (auto r = self->read_dump(); !r) {
+            self->report(r.error());
+            self->phase_ = Phase::Idle;
+            self->schedule_resync();
+        }
+    } catch (const std::exception &e) {
+        self->report(Error{EIO, e.what(), {}});
+    }
+    return 0;
+}
+
+int Monitor::on_timer(sd_event_source *, uint64_t, void *userdata) noexcept
+{
+    auto self = static_cast<Monitor *>(userdata);
+    try {
+        if (self->phase_ == Phase::Idle)
+            if (auto r = self->start_dump(); !r) {
+                self->report(r.error());
+                self->phase_ = Phase::Idle;
+                self->last_dump_start_ = 0;
+                // Try again after the minimum interval.
+                uint64_t now = 0;
+                sd_event_now(self->event_, CLOCK_MONOTONIC, &now);
+                sd_event_source_set_time(self->timer_src_.get(),
+                                         now + static_cast<uint64_t>(self->opt_.min_resync_interval.count()));
+                sd_event_source_set_enabled(self->timer_src_.get(), SD_EVENT_ONESHOT);
+            }
+    } catch (const std::exception &e) {
+        self->report(Error{EIO, e.what(), {}});
+    }
+    return 0;
+}
+
+bool Monitor::wanted(const Message &m) const
+{
+    if (std::holds_alternative<Link>(m.object))
+        return opt_.links;
+    if (auto a = std::get_if<Address>(&m.object))
+        return a->family == AF_INET ? opt_.ipv4_addresses : opt_.ipv6_addresses;
+    auto &r = std::get<Route>(m.object);
+    return r.family == AF_INET ? opt_.ipv4_routes : opt_.ipv6_routes;
+}
+
+Result<> Monitor::read_events(unsigned budget)
+{
+    for (unsigned i = 0; budget == 0 || i < budget; ++i) {
+        auto got = receive(events_sock_.get(), buf_);
+        if (!got) {
+            if (got.error().code == ENOBUFS) {
+                // Messages were dropped: the stream no longer describes the kernel.
+                ++overruns_;
+                schedule_resync();
+                continue;
+            }
+            // A datagram that did not fit is a message lost as well.
+            if (got.error().code == EMSGSIZE)
+                schedule_resync();
+            return std::unexpected(got.error());
+        }
+        if (got->first == Recv::Again)
+            return {};
+        if (got->first == Recv::Foreign)
+            continue;
+        auto r = parse_stream(std::span(buf_.data(), got->second), [&](Message &&m) {
+            if (wanted(m))
+                handle_event_message(std::move(m));
+        });
+        if (!r)
+            report(r.error());
+    }
+    return {};
+}
+
+void Monitor::handle_event_message(Message &&m)
+{
+    if (phase_ != Phase::Idle) {
+        queued_.push_back(std::move(m));  // replayed onto the dump when it ends
+        return;
+    }
+    deliver(apply(state_, m, opt_.route_filter));
+}
+
+void Monitor::schedule_resync()
+{
+    if (phase_ != Phase::Idle) {
+        restart_ = true;  // the running dump may have missed what was lost
+        return;
+    }
+    int enabled = SD_EVENT_OFF;
+    sd_event_source_get_enabled(timer_src_.get(), &enabled);
+    if (enabled != SD_EVENT_OFF)
+        return;  // already due
+    uint64_t now = 0;
+    sd_event_now(event_, CLOCK_MONOTONIC, &now);
+    uint64_t due = last_dump_start_ + static_cast<uint64_t>(opt_.min_resync_interval.count());
+    sd_event_source_set_time(timer_src_.get(), std::max(now, due));
+    sd_event_source_set_enabled(timer_src_.get(), SD_EVENT_ONESHOT);
+}
+
+Result<> Monitor::start_dump()
+{
+    sd_event_now(event_, CLOCK_MONOTONIC, &last_dump_start_);
+    fresh_ = {};
+    queued_.clear();
+    restart_ = false;
+    phase_ = Phase::Idle;
+    return next_phase();
+}
+
+Result<> Monitor::next_phase()
+{
+    for (;;) {
+        switch (phase_) {
+        case Phase::Idle:
+            phase_ = Phase::Links;
+            if (opt_.links)
+                return send_dump_request(phase_);
+            break;
+        case Phase::Links:
+            phase_ = Phase::Addresses;
+            if (opt_.ipv4_addresses || opt_.ipv6_addresses)
+                return send_dump_request(phase_);
+            break;
+        case Phase::Addresses:
+            phase_ = Phase::Routes;
+            if (opt_.ipv4_routes || opt_.ipv6_routes)
+                return send_dump_request(phase_);
+            break;
+        case Phase::Routes:
+            finish_dump();
+            return {};
+        }
+    }
+}
+
+Result<> Monitor::send_dump_request(Phase phase)
+{
+    alignas(nlmsghdr) std::array<char, 256> req{};
+    nlmsghdr *nlh = mnl_nlmsg_put_header(req.data());
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    nlh->nlmsg_seq = ++dump_seq_;
+    switch (phase) {
+    case Phase::Links: {
+        nlh->nlmsg_type = RTM_GETLINK;
+        auto ifi = static_cast<ifinfomsg *>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+        ifi->ifi_family = AF_UNSPEC;
+        break;
+    }
+    case Phase::Addresses: {
+        nlh->nlmsg_type = RTM_GETADDR;
+        auto ifa = static_cast<ifaddrmsg *>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+        ifa->ifa_family = family_for(opt_.ipv4_addresses, opt_.ipv6_addresses);
+        break;
+    }
+    case Phase::Routes: {
+        nlh->nlmsg_type = RTM_GETROUTE;
+        auto rtm = static_cast<rtmsg *>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+        rtm->rtm_family = family_for(opt_.ipv4_routes, opt_.ipv6_routes);
+        break;
+    }
+    case Phase::Idle:
+        return fail(EINVAL, "no dump for the idle phase");
+    }
+    if (mnl_socket_sendto(dump_sock_.get(), nlh, nlh->nlmsg_len) < 0)
+        return fail(errno, "cannot send the rtnetlink dump request");
+    return {};
+}
+
+Result<> Monitor::read_dump()
+{
+    for (unsigned i = 0; i < io_budget; ++i) {
+        auto got = receive(dump_sock_.get(), buf_);
+        if (!got)
+            return std::unexpected(got.error());
+        if (got->first == Recv::Again)
+            return {};
+        if (got->first == Recv::Foreign || phase_ == Phase::Idle)
+            continue;
+        const std::byte *p = buf_.data();
+        size_t left = got->second;
+        while (left >= sizeof(nlmsghdr)) {
+            auto nlh = reinterpret_cast<const nlmsghdr *>(p);
+            if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > left)
+                return fail(EBADMSG, "truncated netlink message in a dump");
+            size_t step = std::min<size_t>(NLMSG_ALIGN(nlh->nlmsg_len), left);
+            p += step;
+            left -= step;
+            if (nlh->nlmsg_seq != dump_seq_ || nlh->nlmsg_pid != dump_portid_)
+                continue;  // left over from an earlier request
+            if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+                restart_ = true;  // the kernel says this dump may be inconsistent
+            if (nlh->nlmsg_type == NLMSG_DONE)
+                return next_phase();
+            if (nlh->nlmsg_type == NLMSG_ERROR) {
+                nlmsgerr e{};
+                if (mnl_nlmsg_get_payload_len(nlh) >= sizeof e)
+                    memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof e);
+                return fail(e.error < 0 && e.error != INT32_MIN ? -e.error : EIO, "rtnetlink dump failed");
+            }
+            auto m = parse_message(nlh, nlh->nlmsg_len);
+            if (!m) {
+                report(m.error());
+                continue;
+            }
+            if (*m && wanted(**m))
+                apply(fresh_, **m, opt_.route_filter);
+        }
+    }
+    return {};
+}
+
+void Monitor::finish_dump()
+{
+    // What is already queued in the event socket happened before now; take it in so the
+    // replay below covers everything up to this point.
+    if (auto r = read_events(drain_budget); !r)
+        report(r.error());
+    phase_ = Phase::Idle;
+    if (restart_) {
+        restart_ = false;
+        queued_.clear();
+        fresh_ = {};
+        schedule_resync();
+        return;
+    }
+    for (const auto &m : queued_)
+        apply(fresh_, m, opt_.route_filter);
+    queued_.clear();
+    auto events = diff(state_, fresh_);
+    state_ = std::move(fresh_);
+    fresh_ = {};
+    bool initial = !synced_;
+    synced_ = true;
+    if (!initial)
+        ++resyncs_;
+    deliver(events);
+    if (cb_.on_synced) {
+        try {
+            cb_.on_synced(initial);
+        } catch (const std::exception &e) {
+            report(Error{EIO, e.what(), {}});
+        }
+    }
+}
+
+void Monitor::deliver(const std::vector<Event> &events)
+{
+    if (!cb_.on_event)
+        return;
+    for (const auto &e : events) {
+        try {
+            cb_.on_event(e);
+        } catch (const std::exception &ex) {
+            report(Error{EIO, ex.what(), {}});
+        }
+    }
+}
+
+void Monitor::report(const Error &e)
+{
+    if (!cb_.on_error)
+        return;
+    try {
+        cb_.on_error(e);
+    } catch (...) {
+    }
+}
+
+} // namespace alopex::netlink

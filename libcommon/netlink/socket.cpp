@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// libmnl socket helpers for rtnetlink.
+#include "alopex/netlink/socket.hpp"
+
+#include <linux/netlink.h>
+#include <sys/socket.h>
+
+namespace alopex::netlink {
+
+Result<MnlSocketPtr> open_route_socket()
+{
+    MnlSocketPtr s(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!s)
+        return fail(errno, "cannot open a NETLINK_ROUTE socket");
+    if (mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+        return fail(errno, "cannot bind the NETLINK_ROUTE socket");
+    return s;
+}
+
+Result<> add_membership(mnl_socket *s, unsigned group)
+{
+    int g = static_cast<int>(group);
+    if (mnl_socket_setsockopt(s, NETLINK_ADD_MEMBERSHIP, &g, sizeof g) < 0)
+        return failf(errno, "cannot join rtnetlink group {}", group);
+    return {};
+}
+
+Result<int> set_receive_buffer(mnl_socket *s, int bytes)
+{
+    int fd = mnl_socket_get_fd(s);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) < 0)
+        return fail(errno, "cannot set the netlink receive buffer");
+    int got = 0;
+    socklen_t len = sizeof got;
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0)
+        return fail(errno, "cannot read the netlink receive buffer size");
+    return got;
+}
+
+} // namespace alopex::netlink
