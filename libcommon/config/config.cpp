@@ -1,8 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The only translation unit that sees toml++; it also holds toml++'s compiled
 // implementation (TOML_HEADER_ONLY=0 comes from dep_config's compile_args).
+//
+// toml++ 3.3 guards parser invariants with TOML_ASSERT / TOML_ASSERT_ASSUME, which become
+// assert() (abort) or, under NDEBUG, __builtin_assume (undefined behaviour) -- and hostile
+// input reaches at least one of them (fuzz-config: "[[`" trips parse_key()). Here every
+// such check throws instead; Document::parse() turns that into a syntax error. NDEBUG is
+// lifted around the include so the checks exist in every build type.
+#include <stdexcept>
+
+namespace alopex::config::detail {
+struct TomlInvariant : std::logic_error {
+    using std::logic_error::logic_error;
+};
+[[noreturn]] inline void toml_invariant_failed(const char *expr)
+{
+    throw TomlInvariant(expr);
+}
+} // namespace alopex::config::detail
+
+#pragma push_macro("NDEBUG")
+#undef NDEBUG
+#define TOML_ASSERT(expr)                                                                  \
+    ((expr) ? static_cast<void>(0) : ::alopex::config::detail::toml_invariant_failed(#expr))
 #define TOML_IMPLEMENTATION
 #include <toml++/toml.h>
+#pragma pop_macro("NDEBUG")
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -323,6 +346,139 @@ Node Array::at(size_t i) const
     return Node(n, self_.src_, fmt::format("{}[{}]", self_.name(), i));
 }
 
+// ---- prescan -----------------------------------------------------------------------
+
+namespace {
+
+// Refuses, with their position, bytes that TOML never allows or that toml++ 3.3 cannot be
+// trusted with, before toml++ sees them:
+//  - raw control characters other than tab, LF and the CR of CRLF (TOML allows none
+//    anywhere; a NUL after '[' tripped an assertion in toml++, found by fuzz-config);
+//  - non-ASCII characters outside strings and comments (TOML allows them nowhere else);
+//  - inside strings, the code points for which toml++ 3.3's generated
+//    is_non_ascii_horizontal_whitespace() reaches __builtin_unreachable (undefined
+//    behaviour, found by fuzz-config): U+00A1..U+0499, U+2C8E..U+3087 but U+3000, and
+//    U+FB86..U+FEFE. toml++ classifies characters of quoted keys and of multi-line
+//    strings after a backslash, so these are refused in every string; a \\u escape in a
+//    basic string says the same thing safely. Comments may hold any UTF-8.
+bool toml_unsafe_codepoint(uint32_t cp)
+{
+    return (cp >= 0xA1 && cp <= 0x499) || (cp >= 0x2C8E && cp <= 0x3087 && cp != 0x3000) ||
+           (cp >= 0xFB86 && cp <= 0xFEFE);
+}
+
+// The code point of the UTF-8 sequence at the start of s, or 0 when it is malformed
+// (toml++ reports malformed UTF-8 itself).
+uint32_t utf8_codepoint(std::string_view s)
+{
+    auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+    size_t n = b(0) >= 0xF0 ? 4 : b(0) >= 0xE0 ? 3 : b(0) >= 0xC0 ? 2 : 0;
+    if (n == 0 || s.size() < n)
+        return 0;
+    uint32_t cp = b(0) & (0x7F >> n);
+    for (size_t i = 1; i < n; ++i) {
+        if ((b(i) & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (b(i) & 0x3F);
+    }
+    return cp;
+}
+
+Result<void> prescan(std::string_view text, std::string_view file)
+{
+    enum class In { code, comment, basic, literal, ml_basic, ml_literal } in = In::code;
+    uint32_t line = 1, col = 0;
+    // In valid TOML a string starts only where a key or a value does: at the start of a
+    // line or after one of these. A quote anywhere else is refused, so that this scan and
+    // toml++ never disagree about what is inside a string.
+    char last = '\n'; // last non-blank character seen in code
+    auto at = [&](std::string_view what) {
+        return fail(EINVAL, format_at(file, Position{line, col}, what));
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        ++col;
+        if (c == '\n') {
+            if (in == In::comment || in == In::basic || in == In::literal)
+                in = In::code; // single-line strings left open are toml++'s error to report
+            if (in == In::code)
+                last = '\n';
+            ++line;
+            col = 0;
+            continue;
+        }
+        bool crlf = c == '\r' && i + 1 < text.size() && text[i + 1] == '\n';
+        if ((c < 0x20 && c != '\t' && !crlf) || c == 0x7f)
+            return at(fmt::format("control character 0x{:02x} is not allowed", c));
+        if ((c & 0xc0) == 0x80)
+            continue; // UTF-8 continuation byte: counted with its lead byte
+        auto rest = text.substr(i);
+        if (c >= 0x80 && in != In::code && in != In::comment) {
+            uint32_t cp = utf8_codepoint(rest);
+            if (toml_unsafe_codepoint(cp))
+                return at(fmt::format("character U+{:04X} is not supported in strings here "
+                                      "(toml++ 3.3 mishandles it); write \\u{:04X} instead",
+                                      cp, cp));
+        }
+        switch (in) {
+        case In::code:
+            if (c >= 0x80)
+                return at("non-ASCII character outside a string or comment");
+            if ((c == '"' || c == '\'') && !std::string_view("\n[{,=.").contains(last))
+                return at("unexpected quote");
+            if (c != ' ' && c != '\t')
+                last = static_cast<char>(c);
+            if (c == '#')
+                in = In::comment;
+            else if (rest.starts_with("\"\"\"")) {
+                in = In::ml_basic;
+                i += 2;
+                col += 2;
+            } else if (rest.starts_with("\'\'\'")) {
+                in = In::ml_literal;
+                i += 2;
+                col += 2;
+            } else if (c == '"')
+                in = In::basic;
+            else if (c == '\'')
+                in = In::literal;
+            break;
+        case In::basic:
+        case In::ml_basic:
+            if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\')) {
+                ++i; // an escaped quote or backslash, never a closing quote
+                ++col;
+            } else if (in == In::basic && c == '"')
+                in = In::code;
+            else if (in == In::ml_basic && rest.starts_with("\"\"\"")) {
+                in = In::code;
+                i += 2;
+                col += 2;
+            }
+            break;
+        case In::literal:
+            if (c == '\'') {
+                in = In::code;
+                last = '"';
+            }
+            break;
+        case In::ml_literal:
+            if (rest.starts_with("\'\'\'")) {
+                in = In::code;
+                last = '"';
+                i += 2;
+                col += 2;
+            }
+            break;
+        case In::comment:
+            break;
+        }
+    }
+    return {};
+}
+
+} // namespace
+
 // ---- Document ---------------------------------------------------------------------
 
 Result<Document> Document::parse(std::string_view text, std::string file)
@@ -330,9 +486,17 @@ Result<Document> Document::parse(std::string_view text, std::string file)
     if (text.size() > max_file_size)
         return failf(EFBIG, "{}: file too large ({} bytes, at most {})", file, text.size(),
                      max_file_size);
+    if (auto bad = prescan(text, file); !bad)
+        return std::unexpected(bad.error());
     auto src = std::make_shared<Source>();
     src->file = std::move(file);
-    toml::parse_result res = toml::parse(text, std::string_view(src->file));
+    std::optional<toml::parse_result> parsed;
+    try {
+        parsed.emplace(toml::parse(text, std::string_view(src->file)));
+    } catch (const detail::TomlInvariant &) {
+        return fail(EINVAL, format_at(src->file, Position{1, 1}, "malformed TOML"));
+    }
+    toml::parse_result &res = *parsed;
     if (!res) {
         const auto &e = res.error();
         Position p = pos_of(e.source());

@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
+#include "alopex/config.hpp"
 #include "table.hpp"
 
 namespace alopexctl {
@@ -19,29 +19,21 @@ using alopex::ledger::Verdict;
 alopex::Result<std::optional<std::string>> ledger_path_from_toml(std::string_view text,
                                                                  std::string_view source)
 {
-    // Debian's toml++ is built with exceptions: a syntax error is a toml::parse_error.
-    toml::table root;
-    try {
-        root = toml::parse(text, source);
-    } catch (const toml::parse_error &e) {
-        return alopex::failf(EINVAL, "{}:{}:{}: {}", source, e.source().begin.line,
-                             e.source().begin.column, e.description());
-    }
-    const toml::node *ledger = root.get("ledger");
+    // Only [ledger] path matters here; the broker itself validates the rest of the file.
+    auto doc = alopex::config::Document::parse(text, std::string(source));
+    if (!doc)
+        return std::unexpected(doc.error());
+    auto ledger = doc->root().optional_table("ledger");
     if (!ledger)
+        return std::unexpected(ledger.error());
+    if (!*ledger)
         return std::optional<std::string>();
-    const toml::table *t = ledger->as_table();
-    if (!t)
-        return alopex::failf(EINVAL, "{}:{}:{}: [ledger] must be a table", source,
-                             ledger->source().begin.line, ledger->source().begin.column);
-    const toml::node *path = t->get("path");
+    auto path = (*ledger)->optional_string("path");
     if (!path)
-        return std::optional<std::string>();
-    const auto *s = path->as_string();
-    if (!s || s->get().empty())
-        return alopex::failf(EINVAL, "{}:{}:{}: [ledger] path must be a non-empty string",
-                             source, path->source().begin.line, path->source().begin.column);
-    return std::optional<std::string>(s->get());
+        return std::unexpected(path.error());
+    if (*path && (*path)->empty())
+        return std::unexpected((*ledger)->get("path")->error("[ledger] path must not be empty"));
+    return *path;
 }
 
 alopex::Result<std::filesystem::path> resolve_ledger_path(

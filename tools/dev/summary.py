@@ -15,7 +15,9 @@ def main(path):
                 continue
             t = json.loads(line)
             res = t.get("result", "")
-            suite = (t.get("suite") or ["?"])[0].split(":")[-1]
+            # meson names tests "project:suite / name"
+            name = t.get("name", "?")
+            suite = name.split(" / ")[0].split(":")[-1] if " / " in name else "?"
             s = suites.setdefault(suite, [0, 0, 0])
             if res in ("OK", "EXPECTEDFAIL"):
                 passed += 1; s[0] += 1

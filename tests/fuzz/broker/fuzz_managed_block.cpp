@@ -29,12 +29,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
-    // The bytes up to and including the BEGIN line, and from the END line on, are kept.
+    // The bytes up to and including the BEGIN line (a whole line equal to the marker,
+    // CR allowed before LF), and from the END line on, are kept.
     std::string begin = "# BEGIN " + std::string(tag);
-    size_t bpos = r->find(begin);
-    if (bpos == std::string::npos)
-        abort();
-    size_t bl_end = r->find('\n', bpos);
+    size_t bl_end = std::string::npos;
+    for (size_t start = 0; start < r->size();) {
+        size_t nl = r->find('\n', start);
+        if (nl == std::string::npos)
+            break;
+        std::string_view line = std::string_view(*r).substr(start, nl - start);
+        if (line.ends_with('\r'))
+            line.remove_suffix(1);
+        if (line == begin) {
+            bl_end = nl;
+            break;
+        }
+        start = nl + 1;
+    }
     if (bl_end == std::string::npos || file.substr(0, bl_end + 1) != r->substr(0, bl_end + 1))
         abort();
     std::string body(contents);

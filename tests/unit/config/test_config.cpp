@@ -187,3 +187,65 @@ TEST_CASE("LastGood keeps the previous value when a reload fails")
     CHECK(*holder == 2);
     CHECK(*snap == 1); // an old snapshot stays valid
 }
+
+TEST_CASE("raw control characters are refused with their position, before toml++ sees them")
+{
+    using namespace std::string_literals;
+    // A NUL after '[' made toml++ 3.3 abort on an assertion (found by fuzz-config).
+    auto nul = Document::parse("[\0\0[file]]\n"s, "b.toml");
+    REQUIRE_FALSE(nul);
+    CHECK(nul.error().message == "b.toml:1:2: control character 0x00 is not allowed");
+    auto bell = Document::parse("a = 1\n# ring \a\n", "b.toml");
+    REQUIRE_FALSE(bell);
+    CHECK(bell.error().message == "b.toml:2:8: control character 0x07 is not allowed");
+    auto lone_cr = Document::parse("a = 1\rb = 2\n", "b.toml");
+    REQUIRE_FALSE(lone_cr);
+    CHECK(lone_cr.error().message == "b.toml:1:6: control character 0x0d is not allowed");
+    // Tabs and CRLF line ends are TOML.
+    CHECK(Document::parse("a\t= 1\r\nb = \"x\"\r\n", "ok.toml"));
+}
+
+TEST_CASE("non-ASCII is allowed in strings and comments only")
+{
+    // toml++ 3.3 reaches __builtin_unreachable on U+00A1..U+0499 outside strings.
+    auto bare = Document::parse("a\xd0\x9el = 1\n", "u.toml");
+    REQUIRE_FALSE(bare);
+    CHECK(bare.error().message == "u.toml:1:2: non-ASCII character outside a string or comment");
+    auto after = Document::parse("a = \"x\\\"\" \xc3\xa9\n", "u.toml");
+    REQUIRE_FALSE(after);
+    CHECK(after.error().message == "u.toml:1:11: non-ASCII character outside a string or comment");
+    // U+4E2D is safe everywhere a string may be; comments take any UTF-8.
+    auto ok = Document::parse("# caf\xc3\xa9 \xd0\x9e\na = \"\xe4\xb8\xad\\\\\" # \xc3\xa9\n"
+                              "b = '\xe4\xb8\xad'\nc = \"\"\"\n\xe4\xb8\xad \\\"\"\" \"\"\"\n"
+                              "d = '''\xe4\xb8\xad'''\ne = \"caf\\u00e9\"\n",
+                              "ok.toml");
+    INFO((ok ? std::string() : ok.error().message));
+    REQUIRE(ok);
+    CHECK(ok->root().required_string("a").value() == "\xe4\xb8\xad\\");
+    CHECK(ok->root().required_string("d").value() == "\xe4\xb8\xad");
+    CHECK(ok->root().required_string("e").value() == "caf\xc3\xa9");
+    // Inside strings, the code points toml++ 3.3 mishandles are refused with advice.
+    auto latin = Document::parse("k = \"caf\xc3\xa9\"\n", "u.toml");
+    REQUIRE_FALSE(latin);
+    CHECK(latin.error().message ==
+          "u.toml:1:9: character U+00E9 is not supported in strings here (toml++ 3.3 "
+          "mishandles it); write \\u00E9 instead");
+    auto ml = Document::parse("k = \"\"\"x\\\n\xef\xbb\xbe\"\"\"\n", "u.toml");
+    REQUIRE_FALSE(ml);
+    CHECK(ml.error().message.starts_with("u.toml:2:1: character U+FEFE"));
+}
+
+TEST_CASE("a quote where no key or value starts is refused before toml++ sees it")
+{
+    auto glued = Document::parse("p = 1\"/var/lib/a\xd1\x96\"\n", "q.toml");
+    REQUIRE_FALSE(glued);
+    CHECK(glued.error().message == "q.toml:1:6: unexpected quote");
+    auto two = Document::parse("p = \"a\" \"b\"\n", "q.toml");
+    REQUIRE_FALSE(two);
+    CHECK(two.error().message == "q.toml:1:9: unexpected quote");
+    auto ok = Document::parse("\"k\" = ['a', \"b\",\n  '''c''']\nt = { \"x\" = 1, y.\"z\" = 2 }\n"
+                              "[a.\"b\"]\n[[ \"c\" ]]\n", "ok.toml");
+    INFO((ok ? std::string() : ok.error().message));
+    CHECK(ok);
+}
+

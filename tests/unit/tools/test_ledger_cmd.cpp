@@ -41,7 +41,7 @@ TEST_CASE("[ledger] path from broker.toml")
 
     auto bad = alopexctl::ledger_path_from_toml("[ledger]\npath = 3\n", "b.toml");
     REQUIRE_FALSE(bad);
-    CHECK(bad.error().message == "b.toml:2:8: [ledger] path must be a non-empty string");
+    CHECK(bad.error().message == "b.toml:2:8: 'ledger.path' must be a string, not integer");
 
     auto broken = alopexctl::ledger_path_from_toml("[ledger\n", "b.toml");
     REQUIRE_FALSE(broken);
@@ -49,7 +49,7 @@ TEST_CASE("[ledger] path from broker.toml")
 
     auto not_table = alopexctl::ledger_path_from_toml("ledger = 1\n", "b.toml");
     REQUIRE_FALSE(not_table);
-    CHECK(not_table.error().message == "b.toml:1:10: [ledger] must be a table");
+    CHECK(not_table.error().message == "b.toml:1:10: 'ledger' must be a table, not integer");
 }
 
 TEST_CASE("ledger path precedence: --file, $ALOPEX_LEDGER, broker.toml, default")
