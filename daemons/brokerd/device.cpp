@@ -8,14 +8,6 @@
 
 namespace alopex::broker {
 
-namespace {
-std::unexpected<Error> io_fail(int err, std::string what)
-{
-    return std::unexpected<Error>(
-        Error{err, fmt::format("{}: {}", what, strerror(err)), bus_error::IOError});
-}
-} // namespace
-
 Result<Fd> open_device(const std::filesystem::path &path)
 {
     Fd fd(::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));

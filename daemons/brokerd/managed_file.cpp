@@ -7,19 +7,10 @@
 #include <cstring>
 
 #include "alopex/fd.hpp"
+#include "alopex/file.hpp"
 #include "managed_file.hpp"
 
 namespace alopex::broker {
-
-namespace {
-
-std::unexpected<Error> io_fail(int err, std::string what)
-{
-    return std::unexpected<Error>(
-        Error{err, fmt::format("{}: {}", what, strerror(err)), bus_error::IOError});
-}
-
-} // namespace
 
 Result<void> write_atomic(const std::filesystem::path &target, std::string_view bytes,
                           mode_t new_mode)
@@ -78,29 +69,14 @@ Result<void> write_atomic(const std::filesystem::path &target, std::string_view 
 
 Result<std::string> read_bounded(const std::filesystem::path &p, uint64_t max)
 {
-    Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!fd)
-        return io_fail(errno, "cannot open " + p.string());
-    struct stat st{};
-    if (fstat(fd.get(), &st) < 0)
-        return io_fail(errno, "cannot stat " + p.string());
-    if (!S_ISREG(st.st_mode))
-        return bus_fail(bus_error::IOError, "{}: not a regular file", p.string());
-    std::string out;
-    char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return io_fail(errno, "cannot read " + p.string());
-        }
-        if (n == 0)
-            return out;
-        out.append(buf, static_cast<size_t>(n));
-        if (out.size() > max)
-            return bus_fail(bus_error::IOError, "{}: larger than {} bytes", p.string(), max);
+    auto text = read_regular_file(p, max);
+    if (!text) {
+        // Every failure to read a managed file is an I/O error for the caller.
+        Error e = std::move(text.error());
+        e.bus_name = bus_error::IOError;
+        return std::unexpected(std::move(e));
     }
+    return text;
 }
 
 } // namespace alopex::broker

@@ -9,14 +9,6 @@
 
 namespace alopex::broker {
 
-namespace {
-std::unexpected<Error> io_fail(int err, std::string what)
-{
-    return std::unexpected<Error>(
-        Error{err, fmt::format("{}: {}", what, strerror(err)), bus_error::IOError});
-}
-} // namespace
-
 Result<Fd> connect_unix(const std::filesystem::path &socket)
 {
     struct sockaddr_un sa{};

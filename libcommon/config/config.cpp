@@ -36,6 +36,7 @@ struct TomlInvariant : std::logic_error {
 
 #include "alopex/config.hpp"
 #include "alopex/fd.hpp"
+#include "alopex/file.hpp"
 
 namespace alopex::config {
 
@@ -512,30 +513,10 @@ Result<Document> Document::parse(std::string_view text, std::string file)
 
 Result<Document> Document::load(const std::filesystem::path &p)
 {
-    Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd)
-        return failf(errno, "{}: cannot read: {}", p.string(), strerror(errno));
-    struct stat st{};
-    if (fstat(fd.get(), &st) < 0)
-        return failf(errno, "{}: cannot read: {}", p.string(), strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return failf(EINVAL, "{}: not a regular file", p.string());
-    std::string text;
-    char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return failf(errno, "{}: cannot read: {}", p.string(), strerror(errno));
-        }
-        if (n == 0)
-            break;
-        text.append(buf, static_cast<size_t>(n));
-        if (text.size() > max_file_size)
-            return failf(EFBIG, "{}: file too large (over {} bytes)", p.string(), max_file_size);
-    }
-    return parse(text, p.string());
+    auto text = read_regular_file(p, max_file_size);
+    if (!text)
+        return std::unexpected(text.error());
+    return parse(*text, p.string());
 }
 
 Table Document::root() const

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 
+#include "alopex/file.hpp"
 #include "alopex/ledger.hpp"
 
 namespace alopex::ledger {
@@ -27,26 +28,6 @@ template <typename F> void for_each_line(std::string_view contents, F &&f)
         if (nl == std::string_view::npos)
             break;
         start = nl + 1;
-    }
-}
-
-Result<std::string> slurp(const std::filesystem::path &p)
-{
-    Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd)
-        return failf(errno, "{}: cannot open: {}", p.string(), strerror(errno));
-    std::string out;
-    char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return failf(errno, "{}: cannot read: {}", p.string(), strerror(errno));
-        }
-        if (n == 0)
-            return out;
-        out.append(buf, static_cast<size_t>(n));
     }
 }
 
@@ -86,7 +67,7 @@ Verdict verify(std::string_view contents)
 
 Result<Verdict> verify_file(const std::filesystem::path &p)
 {
-    auto text = slurp(p);
+    auto text = read_regular_file(p);
     if (!text)
         return std::unexpected<Error>(std::move(text.error()));
     return verify(*text);
@@ -94,7 +75,7 @@ Result<Verdict> verify_file(const std::filesystem::path &p)
 
 Result<std::vector<Record>> read_file(const std::filesystem::path &p)
 {
-    auto text = slurp(p);
+    auto text = read_regular_file(p);
     if (!text)
         return std::unexpected<Error>(std::move(text.error()));
     std::vector<Record> out;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstring>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -53,6 +54,13 @@ std::unexpected<Error> bus_fail(const char *bus_name, fmt::format_string<A...> f
 {
     return std::unexpected<Error>(
         Error{EINVAL, fmt::format(f, std::forward<A>(args)...), bus_name});
+}
+
+// A failed system call, as org.alopex.Error.IOError: "WHAT: strerror(err)".
+inline std::unexpected<Error> io_fail(int err, std::string_view what)
+{
+    return std::unexpected<Error>(
+        Error{err, fmt::format("{}: {}", what, std::strerror(err)), bus_error::IOError});
 }
 
 inline std::string Error::to_string() const
