@@ -36,6 +36,21 @@ bool stderr_is_journal()
     return st.st_dev == dev && st.st_ino == ino;
 }
 
+// Caller-controlled text must not forge log lines on stderr: control characters and the
+// backslash become \xNN escapes. (The journal takes each field whole; no escaping there.)
+std::string escaped(std::string_view in)
+{
+    std::string out;
+    out.reserve(in.size());
+    for (unsigned char c : in) {
+        if (c < 0x20 || c == 0x7f || c == '\\')
+            out += fmt::format("\\x{:02x}", c);
+        else
+            out += static_cast<char>(c);
+    }
+    return out;
+}
+
 } // namespace
 
 void init(std::string_view ident)
@@ -72,9 +87,10 @@ void emit(Level l, std::initializer_list<Field> fields, std::string message)
         if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0)
             return;
     }
-    std::string line = fmt::format("{}[{}]: {}: {}", g_ident, getpid(), level_names[prio], message);
+    std::string line = fmt::format("{}[{}]: {}: {}", g_ident, getpid(), level_names[prio],
+                                   escaped(message));
     for (const auto &f : fields)
-        line += fmt::format(" {}={}", f.key, f.value);
+        line += fmt::format(" {}={}", f.key, escaped(f.value));
     line += '\n';
     fwrite(line.data(), 1, line.size(), stderr);
 }
