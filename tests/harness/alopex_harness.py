@@ -14,18 +14,35 @@ or simply `h.main(tap, setup)`. Everything lives in a fresh network namespace, a
 private mount namespace (bind-mounted passwd/group, tmpfs temp root, polkit dirs) and a
 private PID namespace: when the script dies, however it dies, every process it started
 dies with it and the mounts vanish. Python stdlib only (Debian's /usr/bin/python3).
+
+Two clients: `sb.busctl()` / `sb.call()` use busctl, the independent reference client, and
+should be preferred. busctl falls short in two ways, which is why the build tree also has
+tests/harness/alopex-test-client (test_client.cpp): it cannot *use* a returned fd (it only
+prints its number, and the fd dies with busctl), so OpenDevice/OpenOvsdb need a client that
+writes to and reads from the fd; and on a failed call it prints only the error *message*
+("Call failed: ..."), never the error *name* (org.alopex.Error.NotAuthorized, ...), which
+the API contract is about. (It can also pause before calling, --wait-stdin, so a test can
+register a polkit agent for its pid first.)
+
+sd_notify: `start_daemon(..., notify=True)` hands the daemon NOTIFY_SOCKET (a datagram
+socket the sandbox binds, see NotifySocket) and WATCHDOG_USEC (no WATCHDOG_PID: the
+daemon's pid is not known before exec, and sd_watchdog_enabled() accepts a missing one).
+With wait_name it waits for READY=1 and records whether the name was already owned then.
 """
 import ctypes
 import json
 import os
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 
-from alopex_tap import Skip, Tap, bail_out, check, check_eq, diag  # noqa: F401 (re-export)
+from alopex_tap import (Skip, Tap, bail_out, check, check_eq, diag, in_ci,  # noqa: F401
+                        skip_all)  # (re-exported)
 
 INSIDE_MARKER = 'ALOPEX_HARNESS_INSIDE'
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -72,8 +89,7 @@ def enter_namespaces(extra_env=None):
     if os.environ.get(INSIDE_MARKER) == '1':
         return
     if os.geteuid() != 0:
-        print('1..0 # SKIP integration tests need root (namespaces, bind mounts)')
-        sys.exit(0)
+        sys.exit(skip_all('integration tests need root (namespaces, bind mounts)'))
     env = dict(os.environ)
     env.update(extra_env or {})
     env[INSIDE_MARKER] = '1'
@@ -158,6 +174,8 @@ class Proc:
 
     def __init__(self, name, popen, log_path):
         self.name, self.popen, self.log_path = name, popen, log_path
+        self.notify = None              # NotifySocket when started with notify=True
+        self.name_owned_at_ready = None  # bool, see Sandbox.start_daemon
 
     @property
     def pid(self):
@@ -185,6 +203,57 @@ class Proc:
             return self.popen.wait()
 
 
+class NotifySocket:
+    """The service manager's end of sd_notify(3): a bound AF_UNIX SOCK_DGRAM socket with
+    SO_PASSCRED, so each datagram comes with the sender's pid as the kernel saw it.
+    messages: list of (monotonic time, sender pid, {KEY: value}) in arrival order; a key
+    sent twice in one datagram keeps its last value."""
+
+    def __init__(self, path):
+        self.path = path
+        self.messages = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)   # daemons that run as another user may send too
+        self.sock.setblocking(False)
+
+    def drain(self):
+        """Reads every queued datagram into self.messages; returns self.messages."""
+        while True:
+            try:
+                data, anc, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(12))
+            except BlockingIOError:
+                return self.messages
+            pid = None
+            for level, kind, payload in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                    pid = struct.unpack('iII', payload[:12])[0]
+            fields = {}
+            for line in data.decode(errors='replace').split('\n'):
+                if '=' in line:
+                    k, v = line.split('=', 1)
+                    fields[k] = v
+            self.messages.append((time.monotonic(), pid, fields))
+
+    def find(self, key, value=None):
+        """Messages (drained first) that carry key (with that value, when given)."""
+        return [m for m in self.drain() if key in m[2] and (value is None or m[2][key] == value)]
+
+    def wait_for(self, key, value=None, count=1, timeout=10, proc=None):
+        """Waits for `count` messages carrying key[=value]; returns them."""
+        def enough():
+            if proc is not None and not proc.alive():
+                raise RuntimeError(f'{proc.name} exited ({proc.popen.returncode}) before '
+                                   f'sending {key}={value}:\n{proc.log()}')
+            found = self.find(key, value)
+            return found if len(found) >= count else None
+        return wait_until(enough, timeout, 0.01, f'{count} x {key}={value} on {self.path}')
+
+    def close(self):
+        self.sock.close()
+
+
 class Sandbox:
     """Temp dirs, users, a private bus, daemons; cleaned up on exit (see module doc)."""
 
@@ -194,6 +263,7 @@ class Sandbox:
             'ALOPEX_SOURCE_DIR', os.path.join(HARNESS_DIR, '..', '..')))
         self.name, self.tmpfs = name, tmpfs
         self.procs, self.mounts, self.ids = [], [], {}
+        self.sockets = []
         self.root = None
         self.bus_address = None
         self.bus = self.polkit = None
@@ -219,7 +289,7 @@ class Sandbox:
         os.chmod(self.root, 0o755)
         if self.tmpfs:
             self._mount(['-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', self.root], self.root)
-        for d in ('config', 'state', 'runtime', 'bus', 'log', 'tmp', 'etc'):
+        for d in ('config', 'state', 'runtime', 'bus', 'log', 'tmp', 'etc', 'notify'):
             os.makedirs(self.path(d), mode=0o755, exist_ok=True)
         self.config_dir, self.state_dir = self.path('config'), self.path('state')
         self.runtime_dir, self.log_dir = self.path('runtime'), self.path('log')
@@ -237,6 +307,9 @@ class Sandbox:
             except Exception:
                 pass
         self.procs.clear()
+        for s in self.sockets:
+            s.close()
+        self.sockets.clear()
         for m in reversed(self.mounts):
             subprocess.run(['umount', '-l', m], check=False, stderr=subprocess.DEVNULL)
         self.mounts.clear()
@@ -288,7 +361,8 @@ class Sandbox:
         e.update({'CONFIGURATION_DIRECTORY': self.config_dir, 'STATE_DIRECTORY': self.state_dir,
                   'RUNTIME_DIRECTORY': self.runtime_dir, 'TMPDIR': self.path('tmp'),
                   'SYSTEMD_LOG_LEVEL': 'info'})
-        e.pop('NOTIFY_SOCKET', None)
+        for var in ('NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'):
+            e.pop(var, None)   # never the runner's own service manager
         if self.bus_address:
             e['DBUS_SYSTEM_BUS_ADDRESS'] = self.bus_address
         e.update(extra or {})
@@ -414,23 +488,44 @@ class Sandbox:
         return wait_until(ok, timeout, 0.05, f'{prop} == {want!r}')
 
     # ---- daemons -----------------------------------------------------------------
+    def notify_socket(self, name):
+        """A new NotifySocket at notify/<name>.sock, closed with the sandbox."""
+        ns = NotifySocket(self.path('notify', f'{name}.sock'))
+        self.sockets.append(ns)
+        return ns
+
     def start_daemon(self, rel, name=None, args=(), wait_name=None, env=None, as_user=None,
-                     timeout=20):
+                     timeout=20, notify=False, watchdog_usec=400000):
         """Starts a build-tree binary (path relative to the build dir) and waits for its
-        bus name when wait_name is given."""
+        bus name when wait_name is given. With notify=True the daemon gets NOTIFY_SOCKET
+        and WATCHDOG_USEC (proc.notify is the NotifySocket); with wait_name too, READY=1 is
+        awaited first and proc.name_owned_at_ready tells whether the name was owned when
+        READY=1 arrived (a daemon must not report ready before it can be called)."""
         exe = self.build_path(rel)
         if not os.path.exists(exe):
-            raise Skip(f'{rel} is not built')
-        p = self.spawn(name or os.path.basename(rel), [exe, *args], env=env, as_user=as_user)
+            raise Skip(f'{rel} is not built')   # a failure under CI=true
+        name = name or os.path.basename(rel)
+        ns = None
+        if notify:
+            ns = self.notify_socket(name)
+            env = dict(env or self.env())
+            env['NOTIFY_SOCKET'] = ns.path
+            env['WATCHDOG_USEC'] = str(watchdog_usec)
+        p = self.spawn(name, [exe, *args], env=env, as_user=as_user)
+        p.notify = ns
         if wait_name:
+            if ns is not None:
+                ns.wait_for('READY', '1', timeout=timeout, proc=p)
+                p.name_owned_at_ready = self.name_has_owner(wait_name)
             self.wait_for_name(wait_name, timeout, proc=p)
         return p
 
-    def start_broker(self, toml_text, timeout=20):
+    def start_broker(self, toml_text, timeout=20, notify=False):
         with open(os.path.join(self.config_dir, 'broker.toml'), 'w') as f:
             f.write(toml_text)
         return self.start_daemon('daemons/brokerd/alopex-brokerd',
-                                 wait_name='org.alopex.Broker1', timeout=timeout)
+                                 wait_name='org.alopex.Broker1', timeout=timeout,
+                                 notify=notify)
 
     # ---- polkit --------------------------------------------------------------------
     def start_polkit(self, rules=(), timeout=20):
@@ -439,7 +534,7 @@ class Sandbox:
         (filename, text)) in /etc/polkit-1/rules.d — all bind-mounted privately."""
         exe = '/usr/lib/polkit-1/polkitd'
         if not os.path.exists(exe):
-            raise Skip('polkitd is not installed')
+            raise Skip('polkitd is not installed')   # a failure under CI=true
         src = os.path.join(self.source_dir, 'policy', 'polkit')
         actions, share_rules, etc_rules = (self.path('polkit', d) for d in
                                            ('actions', 'share-rules', 'etc-rules'))
@@ -461,7 +556,12 @@ class Sandbox:
         self.bind(share_rules, '/usr/share/polkit-1/rules.d')
         os.makedirs('/etc/polkit-1/rules.d', exist_ok=True)
         self.bind(etc_rules, '/etc/polkit-1/rules.d')
-        self.polkit = self.spawn('polkitd', [exe, '--no-debug'])
+        return self.restart_polkit(timeout)
+
+    def restart_polkit(self, timeout=20):
+        """(Re)starts polkitd on what start_polkit set up; waits for its bus name."""
+        self.stop_polkit()
+        self.polkit = self.spawn('polkitd', ['/usr/lib/polkit-1/polkitd', '--no-debug'])
         self.wait_for_name('org.freedesktop.PolicyKit1', timeout, proc=self.polkit)
         return self.polkit
 
@@ -493,7 +593,7 @@ def main(tap, setup=None, **sandbox_args):
     """Enters the namespaces, builds a Sandbox, runs setup(sb), then the TAP tests, then
     a last test that stops every daemon and fails on sanitizer reports in their logs."""
     enter_namespaces()
-    tap.add('daemons stop without sanitizer reports', check_clean_exit)
+    tap.add('daemons stop without sanitizer reports', check_clean_exit, final=True)
     try:
         with Sandbox(**sandbox_args) as sb:
             tap.on_failure.append(lambda name: sb.logs())
@@ -501,8 +601,7 @@ def main(tap, setup=None, **sandbox_args):
                 try:
                     setup(sb)
                 except Skip as e:
-                    print(f'1..0 # SKIP {e}')
-                    return 0
+                    return skip_all(str(e), e.optional)   # a failure under CI=true
                 except Exception:
                     import traceback
                     bail_out(f'setup failed\n{traceback.format_exc()}\n{sb.logs()}')

@@ -10,13 +10,51 @@
 
 A test fails when it raises; `Skip('why')` marks it `# SKIP`. `check(cond, msg)` and
 `check_eq(a, b, what)` raise AssertionError with a useful message.
+
+CI strictness: when the environment has CI=true (or 1/yes), a Skip is reported as a
+failure (`not ok N - name (would skip, but CI=true: why)`, no TAP directive): in CI a
+missing tool, binary or policy file is a broken test environment, not a reason to pass.
+Only a skip that reflects a deliberate build choice (e.g. `-Dman=disabled`) passes
+`optional=True` and stays a skip. `skip_all(reason)` is the whole-script form
+(`1..0 # SKIP`, or a failing one-test plan in CI).
+
+Order: tests of a script must not depend on each other. ALOPEX_TAP_ORDER=reverse or
+ALOPEX_TAP_ORDER=shuffle:SEED runs them in another order to prove it (tests added with
+final=True, such as the harness' sanitizer check, stay last).
 """
+import os
+import random
 import sys
 import traceback
 
 
+def in_ci():
+    """True when the environment says we run in CI (CI=true, as most CI systems set)."""
+    return os.environ.get('CI', '').strip().lower() in ('true', '1', 'yes')
+
+
 class Skip(Exception):
-    """Raised by a test to report `ok N - name # SKIP reason`."""
+    """Raised by a test to report `ok N - name # SKIP reason`; a failure under CI=true
+    unless optional=True (a deliberate build choice, not a missing tool)."""
+
+    def __init__(self, reason='', optional=False):
+        super().__init__(reason)
+        self.optional = optional
+
+    def fails_here(self):
+        return in_ci() and not self.optional
+
+
+def skip_all(reason, optional=False):
+    """Prints the TAP plan of a script that cannot run at all; returns its exit status
+    (0 for `1..0 # SKIP`, 1 and a failing test under CI=true, see the module doc)."""
+    if Skip(reason, optional).fails_here():
+        sys.stdout.write(f'1..1\nnot ok 1 - would skip, but CI=true: {reason}\n')
+        sys.stdout.flush()
+        return 1
+    sys.stdout.write(f'1..0 # SKIP {reason}\n')
+    sys.stdout.flush()
+    return 0
 
 
 def check(cond, msg='check failed'):
@@ -39,6 +77,7 @@ def diag(text):
 class Tap:
     def __init__(self):
         self.tests = []
+        self.final = []        # run after every other test, whatever the order
         self.on_failure = []   # callables(name) -> str, printed as diagnostics
 
     def test(self, name):
@@ -47,20 +86,37 @@ class Tap:
             return fn
         return deco
 
-    def add(self, name, fn):
-        self.tests.append((name, fn))
+    def add(self, name, fn, final=False):
+        (self.final if final else self.tests).append((name, fn))
+
+    def ordered(self):
+        """The tests in the order ALOPEX_TAP_ORDER asks for, then the final ones."""
+        tests = list(self.tests)
+        order = os.environ.get('ALOPEX_TAP_ORDER', '')
+        if order == 'reverse':
+            tests.reverse()
+        elif order.startswith('shuffle:'):
+            random.Random(order[len('shuffle:'):]).shuffle(tests)
+        elif order:
+            raise ValueError(f'ALOPEX_TAP_ORDER={order!r}: want reverse or shuffle:SEED')
+        return tests + self.final
 
     def run(self, *args):
-        """Runs every test in order with *args; returns the number of failures."""
+        """Runs every test with *args; returns the number of failures."""
         out = sys.stdout
-        out.write(f'1..{len(self.tests)}\n')
+        tests = self.ordered()
+        out.write(f'1..{len(tests)}\n')
         out.flush()
         failures = 0
-        for i, (name, fn) in enumerate(self.tests, 1):
+        for i, (name, fn) in enumerate(tests, 1):
             try:
                 fn(*args)
             except Skip as e:
-                out.write(f'ok {i} - {name} # SKIP {e}\n')
+                if e.fails_here():
+                    failures += 1
+                    out.write(f'not ok {i} - {name} (would skip, but CI=true: {e})\n')
+                else:
+                    out.write(f'ok {i} - {name} # SKIP {e}\n')
             except BaseException as e:  # noqa: B902 - a test must never end the run
                 if isinstance(e, KeyboardInterrupt):
                     raise

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// alopex-test-client: a D-Bus client for integration tests where busctl falls short:
-// it prints the error *name* of a failed call and it can use a returned fd.
+// alopex-test-client: a D-Bus client for integration tests where busctl falls short.
+// busctl is the preferred, independent client (tests use it wherever it can), but:
+//  - it cannot use a returned fd: `busctl call` prints only the fd's number, and the fd
+//    is closed when busctl exits, so OpenDevice/OpenOvsdb results cannot be exercised;
+//  - on a failed call it prints only the error *message* ("Call failed: ...") and never
+//    the error *name* (org.alopex.Error.NotAuthorized, ...), which is the API contract;
+// So this client prints "ERROR <name>: <message>", writes to / reads from a returned fd,
+// and repeats a call cheaply on one connection (the torn-write test makes 1000 calls).
 //
 //   alopex-test-client [OPTIONS] DEST PATH IFACE METHOD [ARG...]
 //   ARG:  s:TEXT | ay:TEXT | ay@FILE | ayN:COUNT (COUNT bytes 'x')
@@ -9,6 +15,8 @@
 //   --fd-write TEXT     for an 'h' reply: write TEXT to the fd
 //   --fd-exchange TEXT  for an 'h' reply: write TEXT, then read one JSON value and print it
 //   --no-interactive    do not allow interactive authorization
+//   --wait-stdin        once connected, print "ready <pid>" and wait for a line on stdin
+//                       before calling (lets a test register a polkit agent for this pid)
 // Success: each reply value on its own line ('h' prints "fd <char|socket|other>"), exit 0.
 // Failure: "ERROR <name>: <message>" on stdout, exit 1. Usage/local errors: exit 2.
 #include <poll.h>
@@ -35,7 +43,7 @@ namespace {
 struct Options {
     long repeat = 1;
     std::string alternate, fd_write, fd_exchange;
-    bool has_alternate = false, interactive = true;
+    bool has_alternate = false, interactive = true, wait_stdin = false;
     std::vector<std::string> pos;
 };
 
@@ -170,6 +178,8 @@ int main(int argc, char **argv)
             o.fd_exchange = next();
         else if (a == "--no-interactive")
             o.interactive = false;
+        else if (a == "--wait-stdin")
+            o.wait_stdin = true;
         else
             o.pos.push_back(a);
     }
@@ -180,6 +190,13 @@ int main(int argc, char **argv)
     BusPtr bus(b);
     if (r < 0)
         die(std::string("cannot connect: ") + strerror(-r));
+    if (o.wait_stdin) {
+        std::printf("ready %ld\n", static_cast<long>(getpid()));
+        std::fflush(stdout);
+        int c = 0;
+        while ((c = std::getchar()) != EOF && c != '\n') {
+        }
+    }
     for (long n = 0; n < o.repeat; ++n) {
         sd_bus_message *raw = nullptr;
         r = sd_bus_message_new_method_call(bus.get(), &raw, o.pos[0].c_str(), o.pos[1].c_str(),

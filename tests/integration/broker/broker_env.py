@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Shared setup of the broker integration tests: broker.toml, managed targets, ovsdb,
-the fd-capable client, and an independent (python) check of the ledger chain."""
+the fd-capable client, the broker's log lines, and an independent (python) check of the
+ledger chain."""
 import hashlib
 import json
 import os
+import re
 import shutil
 
 import alopex_harness as h
@@ -61,12 +63,54 @@ def start_ovsdb(sb):
     return p
 
 
-def setup(sb):
+def setup(sb, notify=False):
     sb.start_bus()
     os.makedirs(sb.path('targets'), mode=0o755)
     sb.ovsdb = start_ovsdb(sb)
     sb.ledger = os.path.join(sb.state_dir, 'ledger.jsonl')
-    sb.start_broker(broker_toml(sb))
+    sb.broker = sb.start_broker(broker_toml(sb), notify=notify)
+
+
+def setup_with_notify(sb):
+    setup(sb, notify=True)
+
+
+# ---- the broker's log (stderr, libcommon/src/error_log.cpp's format) -----------------
+# "alopex-brokerd[PID]: LEVEL: MESSAGE KEY=value KEY=value ..."; values may hold spaces,
+# so a field runs up to the next " ALOPEX_X=" (keys are upper case).
+LOG_LINE = re.compile(r'^(?P<ident>[^\[\]:]+)\[(?P<pid>\d+)\]: (?P<level>[a-z]+): (?P<rest>.*)$')
+FIELD_START = re.compile(r' (?=ALOPEX_[A-Z0-9_]+=)')
+
+
+def parse_log_line(line):
+    """{'ident', 'pid', 'level', 'message', 'fields': {KEY: value}} or None."""
+    m = LOG_LINE.match(line)
+    if not m:
+        return None
+    message, *fields = FIELD_START.split(m.group('rest'))
+    return {'ident': m.group('ident'), 'pid': int(m.group('pid')), 'level': m.group('level'),
+            'message': message, 'fields': dict(f.split('=', 1) for f in fields)}
+
+
+def log_offset(sb):
+    """Current size of the broker's log: pass it to log_entries_since after a call."""
+    return os.path.getsize(sb.broker.log_path)
+
+
+def log_entries_since(sb, offset):
+    with open(sb.broker.log_path, 'rb') as f:
+        f.seek(offset)
+        text = f.read().decode('utf-8', errors='replace')
+    return [e for e in map(parse_log_line, text.splitlines()) if e]
+
+
+def wait_log_entry(sb, offset, timeout=10, **fields):
+    """Waits for a log entry after offset whose fields include all of `fields`."""
+    def found():
+        hits = [e for e in log_entries_since(sb, offset)
+                if all(e['fields'].get(k) == v for k, v in fields.items())]
+        return hits[0] if hits else None
+    return h.wait_until(found, timeout, 0.02, f'broker log entry with {fields}')
 
 
 def client(sb, method, *args, user=None, opts=(), timeout=120):

@@ -102,6 +102,8 @@ def _(sb):
 @tap.test('WriteManagedFile: allowed caller writes; others refused; file unchanged')
 def _(sb):
     target = sb.path('targets', 'resolv.conf')
+    if os.path.exists(target):
+        os.unlink(target)   # other tests may have written it: this one wants a new file
     data = b'nameserver 192.0.2.53\nsearch example.test\n'
     h.check_eq(client(sb, 'WriteManagedFile', 's:resolv.conf', f'ay:{data.decode()}',
                       user='alopex-dns'), '', 'alopex-dns write')
@@ -122,7 +124,8 @@ def _(sb):
 @tap.test('unknown id, oversized contents and bad tags get named errors')
 def _(sb):
     target = sb.path('targets', 'resolv.conf')
-    old = read_bytes(target)
+    old = b'nameserver 192.0.2.3\n'
+    write_bytes(target, old)
     expect_error(client(sb, 'WriteManagedFile', 's:nope', 'ay:x', user='alopex-dns'),
                  'org.alopex.Error.NoSuchId', 'nope')
     expect_error(client(sb, 'WriteManagedFile', 's:resolv.conf', f'ayN:{MAX_CONTENTS + 1}',

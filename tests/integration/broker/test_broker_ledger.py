@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Atomic managed-file rewrites and the hash-chained ledger: checked by a concurrent
-reader, by an independent python implementation of the chain and by alopexctl."""
+reader, by an independent python implementation of the chain and by alopexctl.
+Each test computes what it needs from the ledger it reads (counts before/after, which
+record to tamper with), so the tests pass in any order or alone."""
 import os
 import re
 import sys
@@ -16,6 +18,20 @@ B = b'search a.example b.example\n' * 41     # torn or partial file cannot look 
 tap = h.Tap()
 
 
+def file_writes(sb):
+    return [r for r in ledger_records(sb) if r['action'] == 'broker.WriteManagedFile']
+
+
+def ensure_writes(sb, n):
+    """Makes WriteManagedFile calls until the ledger holds at least n such records."""
+    missing = n - len(file_writes(sb))
+    if missing > 0:
+        out = client(sb, 'WriteManagedFile', 's:resolv.conf', 'ay:nameserver 192.0.2.2\n',
+                     user='alopex-dns', opts=['--repeat', str(missing)])
+        h.check_eq(out, '', f'{missing} writes')
+    return file_writes(sb)
+
+
 @tap.test(f'a reader polling the file during {REWRITES} rewrites never sees a torn file')
 def _(sb):
     target = sb.path('targets', 'resolv.conf')
@@ -24,6 +40,7 @@ def _(sb):
         with open(p, 'wb') as f:
             f.write(d)
         os.chmod(p, 0o644)
+    before = len(file_writes(sb))
     h.check_eq(client(sb, 'WriteManagedFile', 's:resolv.conf', f'ay@{fb}', user='alopex-dns'),
                '', 'first write')
     stop, seen, bad = threading.Event(), {A: 0, B: 0}, []
@@ -49,17 +66,18 @@ def _(sb):
     h.diag(f'reads: {seen[A]} of A, {seen[B]} of B')
     h.check(seen[A] > 0 and seen[B] > 0, f'the reader saw both versions ({seen[A]}, {seen[B]})')
     h.check_eq(read_bytes(target), B, 'final contents (the last rewrite is B)')
-    recs = [r for r in ledger_records(sb) if r['action'] == 'broker.WriteManagedFile']
-    h.check_eq(len(recs), REWRITES + 1, 'one ledger record per write')
+    h.check_eq(len(file_writes(sb)) - before, REWRITES + 1, 'one ledger record per write')
 
 
 @tap.test('the ledger chain verifies independently (python hashlib + json)')
 def _(sb):
+    ensure_writes(sb, 3)
     with open(sb.ledger, encoding='utf-8') as f:
         text = f.read()
     ok, n, bad = verify_chain(text)
     h.check(ok, f'chain broken at line {bad}')
-    h.check_eq(n, REWRITES + 1, 'records')
+    h.check_eq(n, len(text.splitlines()), 'records')
+    h.check(n >= 3, f'only {n} records')
     h.check(all(r['actor'] == 'alopex-dns' for r in ledger_records(sb)), 'actors')
 
 
@@ -75,12 +93,15 @@ def alopexctl(sb):
 @tap.test('alopexctl ledger verify passes, then names the tampered record')
 def _(sb):
     exe = alopexctl(sb)
+    ensure_writes(sb, 3)
     rc, out, err = sb.run([exe, 'ledger', 'verify', '--file', sb.ledger])
     h.check_eq(rc, 0, f'verify of the intact ledger: {out}{err}')
     with open(sb.ledger, encoding='utf-8') as f:
         lines = f.read().splitlines(keepends=True)
-    k = 437
-    h.check('bytes=' in lines[k - 1], lines[k - 1])
+    # A record in the middle (neither first nor last) whose details can be tampered with.
+    candidates = [i for i, line in enumerate(lines[1:-1], 2) if 'bytes=' in line]
+    h.check(candidates, f'no middle record with bytes= among {len(lines)}')
+    k = candidates[len(candidates) // 2]
     lines[k - 1] = lines[k - 1].replace('bytes=', 'bytes=1', 1)
     tampered = sb.path('tmp', 'tampered.jsonl')
     with open(tampered, 'w', encoding='utf-8') as f:
