@@ -7,9 +7,12 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include <array>
+#include <algorithm>
 #include <cstring>
 #include <exception>
+#include <vector>
+
+#include <libmnl/libmnl.h>
 
 namespace alopex::netlink {
 namespace {
@@ -18,34 +21,10 @@ constexpr size_t buffer_size = 64 * 1024;   // larger than any rtnetlink dump da
 constexpr unsigned io_budget = 64;          // datagrams per dispatch, then yield
 constexpr unsigned drain_budget = 4096;     // datagrams drained when a dump ends
 
-enum class Recv { Data, Again, Foreign };
+using Channel = Transport::Channel;
+using Status = Transport::Status;
 
-// One datagram. ENOBUFS and other failures come back as errors.
-Result<std::pair<Recv, size_t>> receive(mnl_socket *s, std::vector<std::byte> &buf)
-{
-    sockaddr_nl addr{};
-    iovec iov{buf.data(), buf.size()};
-    msghdr msg{};
-    msg.msg_name = &addr;
-    msg.msg_namelen = sizeof addr;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    for (;;) {
-        ssize_t n = recvmsg(mnl_socket_get_fd(s), &msg, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                return std::pair{Recv::Again, size_t{0}};
-            return fail(errno, "netlink receive failed");
-        }
-        if (msg.msg_flags & MSG_TRUNC)
-            return fail(EMSGSIZE, "netlink datagram truncated");
-        if (addr.nl_pid != 0)
-            return std::pair{Recv::Foreign, size_t{0}};  // only the kernel speaks here
-        return std::pair{Recv::Data, static_cast<size_t>(n)};
-    }
-}
+constexpr uint64_t timer_accuracy_usec = 1000;  // sd-event's default would add up to 250 ms
 
 uint8_t family_for(bool v4, bool v6)
 {
@@ -54,8 +33,8 @@ uint8_t family_for(bool v4, bool v6)
 
 } // namespace
 
-Monitor::Monitor(MonitorOptions options, MonitorCallbacks callbacks)
-    : opt_(std::move(options)), cb_(std::move(callbacks)), buf_(buffer_size)
+Monitor::Monitor(MonitorOptions options, MonitorCallbacks callbacks, std::unique_ptr<Transport> transport)
+    : opt_(std::move(options)), cb_(std::move(callbacks)), transport_(std::move(transport)), buf_(buffer_size)
 {
 }
 
@@ -66,7 +45,20 @@ Result<std::unique_ptr<Monitor>> Monitor::create(sd_event *event, MonitorOptions
 {
     if (!event)
         return fail(EINVAL, "no sd_event loop");
-    std::unique_ptr<Monitor> m(new Monitor(std::move(options), std::move(callbacks)));
+    auto t = open_kernel_transport(options.receive_buffer);
+    if (!t)
+        return std::unexpected(t.error());
+    return create(event, std::move(options), std::move(callbacks), std::move(*t));
+}
+
+Result<std::unique_ptr<Monitor>> Monitor::create(sd_event *event, MonitorOptions options,
+                                                 MonitorCallbacks callbacks, std::unique_ptr<Transport> transport)
+{
+    if (!event)
+        return fail(EINVAL, "no sd_event loop");
+    if (!transport)
+        return fail(EINVAL, "no netlink transport");
+    std::unique_ptr<Monitor> m(new Monitor(std::move(options), std::move(callbacks), std::move(transport)));
     if (auto r = m->start(event); !r)
         return std::unexpected(r.error());
     return m;
@@ -75,51 +67,46 @@ Result<std::unique_ptr<Monitor>> Monitor::create(sd_event *event, MonitorOptions
 Result<> Monitor::start(sd_event *event)
 {
     event_ = event;
-    auto ev = open_route_socket();
-    if (!ev)
-        return std::unexpected(ev.error());
-    events_sock_ = std::move(*ev);
-    auto rb = set_receive_buffer(events_sock_.get(), opt_.receive_buffer);
-    if (!rb)
-        return std::unexpected(rb.error());
-    rcvbuf_ = *rb;
-
-    // Groups first: every change from here on is in the stream, so the dumps that follow
-    // cannot miss one.
-    const std::array<std::pair<bool, unsigned>, 5> groups = {{
-        {opt_.links, RTNLGRP_LINK},
-        {opt_.ipv4_addresses, RTNLGRP_IPV4_IFADDR},
-        {opt_.ipv6_addresses, RTNLGRP_IPV6_IFADDR},
-        {opt_.ipv4_routes, RTNLGRP_IPV4_ROUTE},
-        {opt_.ipv6_routes, RTNLGRP_IPV6_ROUTE},
-    }};
-    for (auto [on, g] : groups)
-        if (on)
-            if (auto r = add_membership(events_sock_.get(), g); !r)
-                return r;
-
-    auto du = open_route_socket();
-    if (!du)
-        return std::unexpected(du.error());
-    dump_sock_ = std::move(*du);
-    dump_portid_ = mnl_socket_get_portid(dump_sock_.get());
+    dump_portid_ = transport_->dump_portid();
 
     sd_event_source *s = nullptr;
-    int r = sd_event_add_io(event, &s, mnl_socket_get_fd(events_sock_.get()), EPOLLIN, on_event_io, this);
+    int r = sd_event_add_io(event, &s, transport_->fd(Channel::Events), EPOLLIN, on_event_io, this);
     if (r < 0)
         return fail(r, "cannot watch the netlink event socket");
     events_src_.reset(s);
-    r = sd_event_add_io(event, &s, mnl_socket_get_fd(dump_sock_.get()), EPOLLIN, on_dump_io, this);
+    r = sd_event_add_io(event, &s, transport_->fd(Channel::Dump), EPOLLIN, on_dump_io, this);
     if (r < 0)
         return fail(r, "cannot watch the netlink dump socket");
     dump_src_.reset(s);
-    r = sd_event_add_time(event, &s, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, this);
+    r = sd_event_add_time(event, &s, CLOCK_MONOTONIC, UINT64_MAX, timer_accuracy_usec, on_timer, this);
     if (r < 0)
         return fail(r, "cannot add the resync timer");
     timer_src_.reset(s);
     sd_event_source_set_enabled(s, SD_EVENT_OFF);
 
+    // Groups first: every change from here on is in the stream, so the dumps that follow
+    // cannot miss one.
+    std::vector<unsigned> groups;
+    if (opt_.links)
+        groups.push_back(RTNLGRP_LINK);
+    if (opt_.ipv4_addresses)
+        groups.push_back(RTNLGRP_IPV4_IFADDR);
+    if (opt_.ipv6_addresses)
+        groups.push_back(RTNLGRP_IPV6_IFADDR);
+    if (opt_.ipv4_routes)
+        groups.push_back(RTNLGRP_IPV4_ROUTE);
+    if (opt_.ipv6_routes)
+        groups.push_back(RTNLGRP_IPV6_ROUTE);
+    if (auto g = transport_->subscribe(groups); !g)
+        return g;
+
     return start_dump();
+}
+
+void Monitor::arm_timer(uint64_t usec)
+{
+    sd_event_source_set_time(timer_src_.get(), usec);
+    sd_event_source_set_enabled(timer_src_.get(), SD_EVENT_ONESHOT);
 }
 
 void Monitor::request_resync() { schedule_resync(); }
@@ -171,9 +158,7 @@ int Monitor::on_timer(sd_event_source *, uint64_t, void *userdata) noexcept
                 // Try again after the minimum interval.
                 uint64_t now = 0;
                 sd_event_now(self->event_, CLOCK_MONOTONIC, &now);
-                sd_event_source_set_time(self->timer_src_.get(),
-                                         now + static_cast<uint64_t>(self->opt_.min_resync_interval.count()));
-                sd_event_source_set_enabled(self->timer_src_.get(), SD_EVENT_ONESHOT);
+                self->arm_timer(now + static_cast<uint64_t>(self->opt_.min_resync_interval.count()));
             }
     } catch (const std::exception &e) {
         self->report(Error{EIO, e.what(), {}});
@@ -194,7 +179,7 @@ bool Monitor::wanted(const Message &m) const
 Result<> Monitor::read_events(unsigned budget)
 {
     for (unsigned i = 0; budget == 0 || i < budget; ++i) {
-        auto got = receive(events_sock_.get(), buf_);
+        auto got = transport_->receive(Channel::Events, buf_);
         if (!got) {
             if (got.error().code == ENOBUFS) {
                 // Messages were dropped: the stream no longer describes the kernel.
@@ -207,11 +192,11 @@ Result<> Monitor::read_events(unsigned budget)
                 schedule_resync();
             return std::unexpected(got.error());
         }
-        if (got->first == Recv::Again)
+        if (got->status == Status::Again)
             return {};
-        if (got->first == Recv::Foreign)
+        if (got->status == Status::Foreign)
             continue;
-        auto r = parse_stream(std::span(buf_.data(), got->second), [&](Message &&m) {
+        auto r = parse_stream(std::span(buf_.data(), got->size), [&](Message &&m) {
             if (wanted(m))
                 handle_event_message(std::move(m));
         });
@@ -243,8 +228,7 @@ void Monitor::schedule_resync()
     uint64_t now = 0;
     sd_event_now(event_, CLOCK_MONOTONIC, &now);
     uint64_t due = last_dump_start_ + static_cast<uint64_t>(opt_.min_resync_interval.count());
-    sd_event_source_set_time(timer_src_.get(), std::max(now, due));
-    sd_event_source_set_enabled(timer_src_.get(), SD_EVENT_ONESHOT);
+    arm_timer(std::max(now, due));
 }
 
 Result<> Monitor::start_dump()
@@ -285,49 +269,39 @@ Result<> Monitor::next_phase()
 
 Result<> Monitor::send_dump_request(Phase phase)
 {
-    alignas(nlmsghdr) std::array<char, 256> req{};
-    nlmsghdr *nlh = mnl_nlmsg_put_header(req.data());
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    nlh->nlmsg_seq = ++dump_seq_;
+    DumpRequest req;
+    req.seq = ++dump_seq_;
     switch (phase) {
-    case Phase::Links: {
-        nlh->nlmsg_type = RTM_GETLINK;
-        auto ifi = static_cast<ifinfomsg *>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-        ifi->ifi_family = AF_UNSPEC;
+    case Phase::Links:
+        req.type = RTM_GETLINK;
+        req.family = AF_UNSPEC;
         break;
-    }
-    case Phase::Addresses: {
-        nlh->nlmsg_type = RTM_GETADDR;
-        auto ifa = static_cast<ifaddrmsg *>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
-        ifa->ifa_family = family_for(opt_.ipv4_addresses, opt_.ipv6_addresses);
+    case Phase::Addresses:
+        req.type = RTM_GETADDR;
+        req.family = family_for(opt_.ipv4_addresses, opt_.ipv6_addresses);
         break;
-    }
-    case Phase::Routes: {
-        nlh->nlmsg_type = RTM_GETROUTE;
-        auto rtm = static_cast<rtmsg *>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-        rtm->rtm_family = family_for(opt_.ipv4_routes, opt_.ipv6_routes);
+    case Phase::Routes:
+        req.type = RTM_GETROUTE;
+        req.family = family_for(opt_.ipv4_routes, opt_.ipv6_routes);
         break;
-    }
     case Phase::Idle:
         return fail(EINVAL, "no dump for the idle phase");
     }
-    if (mnl_socket_sendto(dump_sock_.get(), nlh, nlh->nlmsg_len) < 0)
-        return fail(errno, "cannot send the rtnetlink dump request");
-    return {};
+    return transport_->request_dump(req);
 }
 
 Result<> Monitor::read_dump()
 {
     for (unsigned i = 0; i < io_budget; ++i) {
-        auto got = receive(dump_sock_.get(), buf_);
+        auto got = transport_->receive(Channel::Dump, buf_);
         if (!got)
             return std::unexpected(got.error());
-        if (got->first == Recv::Again)
+        if (got->status == Status::Again)
             return {};
-        if (got->first == Recv::Foreign || phase_ == Phase::Idle)
+        if (got->status == Status::Foreign || phase_ == Phase::Idle)
             continue;
         const std::byte *p = buf_.data();
-        size_t left = got->second;
+        size_t left = got->size;
         while (left >= sizeof(nlmsghdr)) {
             auto nlh = reinterpret_cast<const nlmsghdr *>(p);
             if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > left)

@@ -161,4 +161,29 @@ std::vector<Event> diff(const Snapshot &from, const Snapshot &to)
     return out;
 }
 
+void fold(Snapshot &s, const Event &e)
+{
+    std::visit(
+        [&](const auto &v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, Link>) {
+                if (e.change == Change::Removed)
+                    s.links.erase(v.ifindex);
+                else
+                    s.links[v.ifindex] = v;
+            } else if constexpr (std::is_same_v<T, Address>) {
+                if (e.change == Change::Removed)
+                    s.addresses.erase(key_of(v));
+                else
+                    s.addresses[key_of(v)] = v;
+            } else {
+                if (e.change == Change::Removed)
+                    s.routes.erase(key_of(v));
+                else
+                    s.routes[key_of(v)] = v;
+            }
+        },
+        e.object);
+}
+
 } // namespace alopex::netlink

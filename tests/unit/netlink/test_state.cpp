@@ -52,27 +52,7 @@ Message msg(Object o, bool removed = false) { return Message{removed, std::move(
 void replay(Snapshot &s, const std::vector<Event> &events)
 {
     for (const auto &e : events) {
-        std::visit(
-            [&](const auto &v) {
-                using T = std::decay_t<decltype(v)>;
-                if constexpr (std::is_same_v<T, Link>) {
-                    if (e.change == Change::Removed)
-                        s.links.erase(v.ifindex);
-                    else
-                        s.links[v.ifindex] = v;
-                } else if constexpr (std::is_same_v<T, Address>) {
-                    if (e.change == Change::Removed)
-                        s.addresses.erase(key_of(v));
-                    else
-                        s.addresses[key_of(v)] = v;
-                } else {
-                    if (e.change == Change::Removed)
-                        s.routes.erase(key_of(v));
-                    else
-                        s.routes[key_of(v)] = v;
-                }
-            },
-            e.object);
+        fold(s, e);
     }
 }
 

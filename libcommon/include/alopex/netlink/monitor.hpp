@@ -11,6 +11,8 @@
 // On ENOBUFS the event stream has lost messages: the same dump-and-diff runs again
 // (rate-limited by an sd-event timer), so consumers get exactly the differences and
 // converge. A dump reporting NLM_F_DUMP_INTR, or an overrun during a dump, starts over.
+//
+// The sockets sit behind a Transport (transport.hpp); unit tests inject a fake one.
 #pragma once
 
 #include <chrono>
@@ -24,6 +26,7 @@
 #include "alopex/error.hpp"
 #include "alopex/netlink/socket.hpp"
 #include "alopex/netlink/state.hpp"
+#include "alopex/netlink/transport.hpp"
 #include "alopex/sd.hpp"
 
 namespace alopex::netlink {
@@ -34,7 +37,8 @@ struct MonitorOptions {
     bool ipv6_addresses = true;
     bool ipv4_routes = true;
     bool ipv6_routes = true;
-    int receive_buffer = 8 << 20;  // bytes; SO_RCVBUFFORCE, else SO_RCVBUF
+    int receive_buffer = 8 << 20;  // bytes; SO_RCVBUFFORCE, else SO_RCVBUF (kernel transport)
+    // Re-dumps start at least this long after the previous dump started.
     std::chrono::microseconds min_resync_interval = std::chrono::milliseconds(100);
     RouteFilter route_filter;      // empty: keep every route
 };
@@ -53,6 +57,10 @@ public:
     // once `event` runs. Callbacks must not destroy the Monitor.
     static Result<std::unique_ptr<Monitor>> create(sd_event *event, MonitorOptions options,
                                                    MonitorCallbacks callbacks);
+    // The same over an injected transport (options.receive_buffer is then unused).
+    static Result<std::unique_ptr<Monitor>> create(sd_event *event, MonitorOptions options,
+                                                   MonitorCallbacks callbacks,
+                                                   std::unique_ptr<Transport> transport);
     ~Monitor();
     Monitor(const Monitor &) = delete;
     Monitor &operator=(const Monitor &) = delete;
@@ -66,7 +74,7 @@ public:
     bool resync_pending() const noexcept;
     uint64_t resyncs() const noexcept { return resyncs_; }      // completed re-dumps
     uint64_t overruns() const noexcept { return overruns_; }    // ENOBUFS seen
-    int receive_buffer() const noexcept { return rcvbuf_; }     // as the kernel reports it
+    int receive_buffer() const noexcept { return transport_->receive_buffer(); }  // as the kernel reports it
 
     // Re-dump and deliver the differences (rate-limited like an overrun).
     void request_resync();
@@ -74,8 +82,9 @@ public:
 private:
     enum class Phase { Idle, Links, Addresses, Routes };
 
-    Monitor(MonitorOptions options, MonitorCallbacks callbacks);
+    Monitor(MonitorOptions options, MonitorCallbacks callbacks, std::unique_ptr<Transport> transport);
     Result<> start(sd_event *event);
+    void arm_timer(uint64_t usec);
 
     static int on_event_io(sd_event_source *, int, uint32_t, void *userdata) noexcept;
     static int on_dump_io(sd_event_source *, int, uint32_t, void *userdata) noexcept;
@@ -97,7 +106,7 @@ private:
     MonitorOptions opt_;
     MonitorCallbacks cb_;
     sd_event *event_ = nullptr;
-    MnlSocketPtr events_sock_, dump_sock_;
+    std::unique_ptr<Transport> transport_;
     EventSourcePtr events_src_, dump_src_, timer_src_;
     std::vector<std::byte> buf_;
 
@@ -110,7 +119,6 @@ private:
     bool synced_ = false;
     uint64_t last_dump_start_ = 0;  // CLOCK_MONOTONIC usec
     uint64_t resyncs_ = 0, overruns_ = 0;
-    int rcvbuf_ = 0;
 };
 
 } // namespace alopex::netlink

@@ -67,6 +67,11 @@ using RouteFilter = std::function<bool(const Route &)>;
 // that is gone takes the routes preferring it along.
 std::vector<Event> apply(Snapshot &s, const Message &m, const RouteFilter &filter = {});
 
+// What a consumer does with an event: folds it into its own copy of the state (New and
+// Changed replace the object, Removed erases it). A consumer that folds every event it
+// is given holds the monitor's state.
+void fold(Snapshot &s, const Event &e);
+
 // Exactly the differences that turn `from` into `to`, ordered so that a consumer never
 // sees a dangling reference: removals first (routes, addresses, links), then new and
 // changed links, addresses, routes.

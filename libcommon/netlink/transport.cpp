@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The kernel transport: two libmnl NETLINK_ROUTE sockets, one for multicast events and
+// one for dumps, so dump replies never queue behind (or get lost with) the event stream.
+#include "alopex/netlink/transport.hpp"
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <array>
+
+#include "alopex/netlink/socket.hpp"
+
+namespace alopex::netlink {
+namespace {
+
+class KernelTransport final : public Transport {
+public:
+    KernelTransport(MnlSocketPtr events, MnlSocketPtr dump, int rcvbuf)
+        : events_(std::move(events)), dump_(std::move(dump)), rcvbuf_(rcvbuf),
+          dump_portid_(mnl_socket_get_portid(dump_.get()))
+    {
+    }
+
+    int fd(Channel c) const noexcept override { return mnl_socket_get_fd(sock(c)); }
+    uint32_t dump_portid() const noexcept override { return dump_portid_; }
+    int receive_buffer() const noexcept override { return rcvbuf_; }
+
+    Result<> subscribe(std::span<const unsigned> groups) override
+    {
+        for (unsigned g : groups)
+            if (auto r = add_membership(events_.get(), g); !r)
+                return r;
+        return {};
+    }
+
+    Result<> request_dump(const DumpRequest &req) override
+    {
+        alignas(nlmsghdr) std::array<char, 256> buf{};
+        nlmsghdr *nlh = mnl_nlmsg_put_header(buf.data());
+        nlh->nlmsg_type = req.type;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        nlh->nlmsg_seq = req.seq;
+        // ifinfomsg, ifaddrmsg and rtmsg all start with the family byte.
+        size_t extra = req.type == RTM_GETLINK ? sizeof(ifinfomsg)
+                       : req.type == RTM_GETADDR ? sizeof(ifaddrmsg)
+                                                 : sizeof(rtmsg);
+        auto family = static_cast<uint8_t *>(mnl_nlmsg_put_extra_header(nlh, extra));
+        *family = req.family;
+        if (mnl_socket_sendto(dump_.get(), nlh, nlh->nlmsg_len) < 0)
+            return fail(errno, "cannot send the rtnetlink dump request");
+        return {};
+    }
+
+    Result<Received> receive(Channel c, std::span<std::byte> buf) override
+    {
+        sockaddr_nl addr{};
+        iovec iov{buf.data(), buf.size()};
+        msghdr msg{};
+        msg.msg_name = &addr;
+        msg.msg_namelen = sizeof addr;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        for (;;) {
+            ssize_t n = recvmsg(fd(c), &msg, 0);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == EAGAIN)
+                    return Received{Status::Again, 0};
+                return fail(errno, "netlink receive failed");
+            }
+            if (msg.msg_flags & MSG_TRUNC)
+                return fail(EMSGSIZE, "netlink datagram truncated");
+            if (addr.nl_pid != 0)
+                return Received{Status::Foreign, 0};  // only the kernel speaks here
+            return Received{Status::Data, static_cast<size_t>(n)};
+        }
+    }
+
+private:
+    mnl_socket *sock(Channel c) const noexcept { return c == Channel::Events ? events_.get() : dump_.get(); }
+
+    MnlSocketPtr events_, dump_;
+    int rcvbuf_ = 0;
+    uint32_t dump_portid_ = 0;
+};
+
+} // namespace
+
+Result<std::unique_ptr<Transport>> open_kernel_transport(int receive_buffer)
+{
+    auto ev = open_route_socket();
+    if (!ev)
+        return std::unexpected(ev.error());
+    auto rb = set_receive_buffer(ev->get(), receive_buffer);
+    if (!rb)
+        return std::unexpected(rb.error());
+    auto du = open_route_socket();
+    if (!du)
+        return std::unexpected(du.error());
+    return std::make_unique<KernelTransport>(std::move(*ev), std::move(*du), *rb);
+}
+
+} // namespace alopex::netlink
