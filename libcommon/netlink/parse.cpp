@@ -92,6 +92,37 @@ Result<uint8_t> u8(const nlattr *a, const char *what)
     return mnl_attr_get_u8(a);
 }
 
+// Integer attributes stored straight into a field.
+Result<void> read_into(const nlattr *a, const char *what, uint32_t &out)
+{
+    auto v = u32(a, what);
+    if (!v)
+        return std::unexpected(v.error());
+    out = *v;
+    return {};
+}
+
+Result<void> read_into(const nlattr *a, const char *what, uint8_t &out)
+{
+    auto v = u8(a, what);
+    if (!v)
+        return std::unexpected(v.error());
+    out = *v;
+    return {};
+}
+
+// An ifindex: a u32 the kernel never sets above INT32_MAX.
+Result<void> read_ifindex(const nlattr *a, const char *what, int &out)
+{
+    auto v = u32(a, what);
+    if (!v)
+        return std::unexpected(v.error());
+    if (*v > INT32_MAX)
+        return failf(EINVAL, "{} out of range", what);
+    out = static_cast<int>(*v);
+    return {};
+}
+
 Result<std::string> addr_attr(uint8_t family, const nlattr *a, const char *what)
 {
     auto r = format_address(family, payload(a));
@@ -149,20 +180,14 @@ Result<std::optional<Message>> parse_link(const nlmsghdr *nlh)
             l.mac = format_mac(p);
             break;
         }
-        case IFLA_MTU: {
-            auto v = u32(a, "IFLA_MTU");
-            if (!v)
-                return std::unexpected(v.error());
-            l.mtu = *v;
+        case IFLA_MTU:
+            if (auto r = read_into(a, "IFLA_MTU", l.mtu); !r)
+                return std::unexpected(r.error());
             break;
-        }
-        case IFLA_OPERSTATE: {
-            auto v = u8(a, "IFLA_OPERSTATE");
-            if (!v)
-                return std::unexpected(v.error());
-            l.operstate = *v;
+        case IFLA_OPERSTATE:
+            if (auto r = read_into(a, "IFLA_OPERSTATE", l.operstate); !r)
+                return std::unexpected(r.error());
             break;
-        }
         case IFLA_CARRIER: {
             auto v = u8(a, "IFLA_CARRIER");
             if (!v)
@@ -170,15 +195,10 @@ Result<std::optional<Message>> parse_link(const nlmsghdr *nlh)
             l.carrier = *v != 0;
             break;
         }
-        case IFLA_MASTER: {
-            auto v = u32(a, "IFLA_MASTER");
-            if (!v)
-                return std::unexpected(v.error());
-            if (*v > INT32_MAX)
-                return fail(EINVAL, "IFLA_MASTER out of range");
-            l.master = static_cast<int>(*v);
+        case IFLA_MASTER:
+            if (auto r = read_ifindex(a, "IFLA_MASTER", l.master); !r)
+                return std::unexpected(r.error());
             break;
-        }
         case IFLA_STATS64: {
             // The struct grew over time; the first eight counters are in every version.
             rtnl_link_stats64 st{};
@@ -257,13 +277,10 @@ Result<std::optional<Message>> parse_addr(const nlmsghdr *nlh)
             ad.label = std::move(*n);
             break;
         }
-        case IFA_FLAGS: {
-            auto v = u32(a, "IFA_FLAGS");
-            if (!v)
-                return std::unexpected(v.error());
-            ad.flags = *v;
+        case IFA_FLAGS:
+            if (auto r = read_into(a, "IFA_FLAGS", ad.flags); !r)
+                return std::unexpected(r.error());
             break;
-        }
         case IFA_CACHEINFO: {
             if (mnl_attr_validate2(a, MNL_TYPE_BINARY, sizeof(ifa_cacheinfo)) < 0)
                 return fail(EBADMSG, "attribute IFA_CACHEINFO has a wrong size");
@@ -327,29 +344,18 @@ Result<std::optional<Message>> parse_route(const nlmsghdr *nlh)
             (type == RTA_DST ? rt.dst : type == RTA_GATEWAY ? rt.gateway : rt.prefsrc) = std::move(*t);
             break;
         }
-        case RTA_OIF: {
-            auto v = u32(a, "RTA_OIF");
-            if (!v)
-                return std::unexpected(v.error());
-            if (*v > INT32_MAX)
-                return fail(EINVAL, "RTA_OIF out of range");
-            rt.oif = static_cast<int>(*v);
+        case RTA_OIF:
+            if (auto r = read_ifindex(a, "RTA_OIF", rt.oif); !r)
+                return std::unexpected(r.error());
             break;
-        }
-        case RTA_PRIORITY: {
-            auto v = u32(a, "RTA_PRIORITY");
-            if (!v)
-                return std::unexpected(v.error());
-            rt.priority = *v;
+        case RTA_PRIORITY:
+            if (auto r = read_into(a, "RTA_PRIORITY", rt.priority); !r)
+                return std::unexpected(r.error());
             break;
-        }
-        case RTA_TABLE: {
-            auto v = u32(a, "RTA_TABLE");
-            if (!v)
-                return std::unexpected(v.error());
-            rt.table = *v;
+        case RTA_TABLE:
+            if (auto r = read_into(a, "RTA_TABLE", rt.table); !r)
+                return std::unexpected(r.error());
             break;
-        }
         default:
             break;
         }
