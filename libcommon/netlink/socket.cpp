@@ -17,11 +17,18 @@ Result<MnlSocketPtr> open_route_socket()
     return s;
 }
 
-Result<> add_membership(mnl_socket *s, unsigned group)
+Result<> join_groups(mnl_socket *s, std::span<const unsigned> groups)
 {
-    int g = static_cast<int>(group);
-    if (mnl_socket_setsockopt(s, NETLINK_ADD_MEMBERSHIP, &g, sizeof g) < 0)
-        return failf(errno, "cannot join rtnetlink group {}", group);
+    unsigned mask = 0;
+    for (unsigned g : groups) {
+        if (g < 1 || g > 32)
+            return failf(EINVAL, "rtnetlink group {} cannot be joined atomically", g);
+        mask |= 1U << (g - 1);
+    }
+    // A bound netlink socket may bind again with its own port id; the kernel then sets
+    // the whole group mask under one lock.
+    if (mnl_socket_bind(s, mask, mnl_socket_get_portid(s)) < 0)
+        return failf(errno, "cannot join rtnetlink groups {:#x}", mask);
     return {};
 }
 

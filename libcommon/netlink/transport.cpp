@@ -28,10 +28,7 @@ public:
 
     Result<> subscribe(std::span<const unsigned> groups) override
     {
-        for (unsigned g : groups)
-            if (auto r = add_membership(events_.get(), g); !r)
-                return r;
-        return {};
+        return join_groups(events_.get(), groups);
     }
 
     Result<> request_dump(const DumpRequest &req) override

@@ -260,25 +260,32 @@ TEST_CASE("netlink-monitor: a forced overrun resyncs and converges", "[netlink][
 // Fresh monitors whose initial dump runs while `ip -batch` (not waited for) creates links:
 // a change the dump misses must come through the event stream joined before it, and one
 // it sees twice must not be delivered twice. Every monitor must end equal to `ip -j`.
-// [!mayfail]: in about 1 run in 10 one late monitor ends without the prefix and broadcast
-// routes of a link created during its initial dump (no overrun, no error; the consumer
-// never saw them). Not yet explained; reported, not hidden: failures still print.
-TEST_CASE("netlink-monitor: initial dumps racing a concurrent ip -batch converge",
-          "[netlink][integration][!mayfail]")
+// One round: returns how many monitors synced half-way through the batch.
+static size_t racing_round()
 {
-    require_private_netns();
     constexpr int pairs = 150;
     constexpr size_t total_links = 1 + 2 * pairs;
     constexpr size_t max_monitors = 16;
+    // The batch goes in chunks with short pauses between them, so it lasts long enough
+    // for several initial dumps to start and end inside it even on a slow machine.
+    constexpr int chunk = 10;
+    std::vector<std::unique_ptr<BatchFile>> files;
+    std::string script = "set -e\n";
     std::string cmds;
     for (int i = 0; i < pairs; ++i) {
+        if (i > 0 && i % chunk == 0) {
+            files.push_back(std::make_unique<BatchFile>(cmds));
+            script += fmt::format("ip -force -batch {}\nsleep 0.02\n", files.back()->path);
+            cmds.clear();
+        }
         cmds += fmt::format("link add nltc{}a type veth peer name nltc{}b\n", i, i);
         cmds += fmt::format("link set nltc{}a up\nlink set nltc{}b up\n", i, i);
         cmds += fmt::format("addr add 10.{}.{}.1/24 dev nltc{}a\n", 120 + i / 250, i % 250, i);
         if (i % 3 == 0)
             cmds += fmt::format("addr add 2001:db8:c{:x}::1/64 dev nltc{}b nodad\n", i, i);
     }
-    BatchFile file(cmds);
+    files.push_back(std::make_unique<BatchFile>(cmds));
+    script += fmt::format("ip -force -batch {}\n", files.back()->path);
 
     struct Fresh {
         Consumer consumer;
@@ -310,15 +317,15 @@ TEST_CASE("netlink-monitor: initial dumps racing a concurrent ip -batch converge
         monitors.push_back(std::move(f));
     };
 
-    std::string ip = "ip", force = "-force", bat = "-batch";
-    char *argv[] = {ip.data(), force.data(), bat.data(), file.path.data(), nullptr};
+    std::string shell = "sh", dash_c = "-c";
+    char *argv[] = {shell.data(), dash_c.data(), script.data(), nullptr};
     pid_t pid = -1;
-    REQUIRE(posix_spawnp(&pid, "ip", nullptr, nullptr, argv, environ) == 0);
+    REQUIRE(posix_spawnp(&pid, "sh", nullptr, nullptr, argv, environ) == 0);
     add_monitor();  // its first dump request goes out while ip starts creating links
 
-    // While the batch runs, start a further monitor as soon as the last one has synced and
-    // the first one has seen new links, so initial dumps overlap the whole batch.
-    size_t seen_at_start = 0;
+    // While the batch runs, start a further monitor every few milliseconds, so initial
+    // dumps (and their replayed queues) overlap the whole batch.
+    auto last_added = std::chrono::steady_clock::now();
     int status = 0;
     bool exited = false;
     auto deadline = std::chrono::steady_clock::now() + 120s;
@@ -328,9 +335,8 @@ TEST_CASE("netlink-monitor: initial dumps racing a concurrent ip -batch converge
             exited = true;
             break;
         }
-        size_t seen = monitors.front()->mon->state().links.size();
-        if (monitors.size() < max_monitors && monitors.back()->mon->synced() && seen > seen_at_start) {
-            seen_at_start = seen;
+        if (monitors.size() < max_monitors && std::chrono::steady_clock::now() - last_added >= 15ms) {
+            last_added = std::chrono::steady_clock::now();
             add_monitor();
         }
     }
@@ -349,6 +355,7 @@ TEST_CASE("netlink-monitor: initial dumps racing a concurrent ip -batch converge
     while (!ok && std::chrono::steady_clock::now() < deadline) {
         sd_event_run(ev.get(), 20'000);
         ok = true;
+        why.clear();  // only a difference that lasts until the deadline is reported
         for (size_t i = 0; ok && i < monitors.size(); ++i) {
             auto &f = *monitors[i];
             if (!f.mon->synced() || f.mon->resync_pending())
@@ -372,12 +379,26 @@ TEST_CASE("netlink-monitor: initial dumps racing a concurrent ip -batch converge
         CHECK(f.errors.empty());
         racing += f.links_at_sync > 1 && f.links_at_sync < total_links;
     }
-    INFO(monitors.size() << " monitors, " << racing << " synced half-way through the batch");
     CHECK(monitors.size() >= 2);
-    CHECK(racing >= 1);  // the race this test is about did take place
 
     std::string del;
     for (int i = 0; i < pairs; ++i)
         del += fmt::format("link del nltc{}a\n", i);
     CHECK(batch(del));
+    return racing;
+}
+
+TEST_CASE("netlink-monitor: initial dumps racing a concurrent ip -batch converge",
+          "[netlink][integration]")
+{
+    require_private_netns();
+    // On a loaded machine every initial sync can land after the batch; then the race did
+    // not happen and the round proves nothing, so run another.
+    size_t racing = 0, rounds = 0;
+    while (racing == 0 && rounds < 4) {
+        ++rounds;
+        racing = racing_round();
+    }
+    INFO(rounds << " rounds");
+    CHECK(racing >= 1);  // the race this test is about did take place
 }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 
 #include <libmnl/libmnl.h>
 
@@ -18,8 +19,12 @@ using MnlSocketPtr = std::unique_ptr<mnl_socket, CDeleter<mnl_socket_close>>;
 // port id (no multicast groups yet).
 Result<MnlSocketPtr> open_route_socket();
 
-// Joins one RTNLGRP_* multicast group (NETLINK_ADD_MEMBERSHIP).
-Result<> add_membership(mnl_socket *s, unsigned group);
+// Joins RTNLGRP_* multicast groups (1..32) all at once, by re-binding with the group
+// mask: one NETLINK_ADD_MEMBERSHIP per group would open windows in which the groups
+// joined first deliver events and the later ones do not, and a consumer replaying that
+// stream onto a dump would apply, say, a link's "down" without the route events that
+// followed it (seen: a dump's prefix routes flushed by a replayed creation NEWLINK).
+Result<> join_groups(mnl_socket *s, std::span<const unsigned> groups);
 
 // Sets the receive buffer: SO_RCVBUFFORCE (needs CAP_NET_ADMIN), falling back to
 // SO_RCVBUF. Returns the size the kernel reports back (it doubles the request).

@@ -48,7 +48,8 @@ public:
     // The event channel's receive buffer as the kernel reports it (0 if not applicable).
     virtual int receive_buffer() const noexcept = 0;
 
-    // Joins RTNLGRP_* multicast groups on the event channel.
+    // Joins RTNLGRP_* multicast groups on the event channel, all at once: an event of any
+    // of them after this is in the stream, none before.
     virtual Result<> subscribe(std::span<const unsigned> groups) = 0;
     // Sends one dump request on the dump channel.
     virtual Result<> request_dump(const DumpRequest &r) = 0;
