@@ -39,7 +39,9 @@ alopex::Result<Options> parse_args(std::span<const std::string_view> args)
 
     for (size_t i = 0; i < args.size(); i++) {
         std::string_view a = args[i];
-        if (only_words || !a.starts_with("-") || a == "-") {
+        // wait-online's own options go to it unparsed.
+        bool to_wait_online = !words.empty() && words[0] == "wait-online";
+        if (only_words || to_wait_online || !a.starts_with("-") || a == "-") {
             words.push_back(a);
             continue;
         }
@@ -107,6 +109,9 @@ alopex::Result<Options> parse_args(std::span<const std::string_view> args)
             return alopex::failf(EINVAL, "ledger: unknown subcommand '{}'", words[1]);
         if (words.size() > 2)
             return alopex::failf(EINVAL, "ledger {}: unexpected argument '{}'", words[1], words[2]);
+    } else if (words[0] == "link" || words[0] == "wait-online") {
+        o.command = words[0] == "link" ? Command::link : Command::wait_online;
+        o.words.assign(words.begin() + 1, words.end());
     } else if (words[0] == "help") {
         o.command = Command::help;
         return o;
@@ -136,6 +141,17 @@ std::string usage(std::string_view program)
         "                           name the first broken record if it does not hold\n"
         "  ledger show [--file PATH] [--tail N]\n"
         "                           print the ledger's records (the last N with --tail)\n"
+        "  link [list]              links with state, MTU, zone and addresses\n"
+        "  link show LINK           one link in detail (LINK: a name or an index)\n"
+        "  link up|down LINK        set the link administratively up or down\n"
+        "  link set LINK mtu N | zone Z | name NEW\n"
+        "  link addr add|del LINK ADDRESS/PREFIX\n"
+        "  link route add|del TO [via GW] [dev LINK] [metric N] [table N]\n"
+        "                           TO is a network or 'default'\n"
+        "  link renew|release LINK  renew or release the DHCPv4 lease\n"
+        "  link reload              re-read the link profiles\n"
+        "  wait-online [--interface NAME]... [--any] [--timeout S]\n"
+        "                           wait until the managed links are routable\n"
         "\n"
         "Options:\n"
         "  --json                   machine-readable output\n"

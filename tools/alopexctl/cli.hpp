@@ -7,18 +7,20 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "alopex/error.hpp"
 
 namespace alopexctl {
 
-enum class Command { help, version, status, ledger_verify, ledger_show };
+enum class Command { help, version, status, ledger_verify, ledger_show, link, wait_online };
 
 struct Options {
     Command command = Command::help;
     bool json = false;
     std::optional<std::string> file;    // ledger --file
     std::optional<uint64_t> tail;       // ledger show --tail N
+    std::vector<std::string> words;     // link / wait-online: the words after the command
 };
 
 // argv without the program name. Errors name the offending argument.

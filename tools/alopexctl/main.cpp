@@ -3,8 +3,13 @@
 //
 // Exit status: 0 success, 1 the ledger's chain is broken, 2 usage error, 3 any other
 // failure (bus unreachable, ledger unreadable).
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <exception>
 #include <string_view>
 #include <vector>
@@ -15,6 +20,7 @@
 #include "alopex/paths.hpp"
 #include "cli.hpp"
 #include "ledger_cmd.hpp"
+#include "link_cmd.hpp"
 #include "status.hpp"
 
 namespace {
@@ -77,6 +83,50 @@ int run_ledger_show(const alopexctl::Options &o)
     return exit_ok;
 }
 
+alopex::Result<alopex::BusPtr> open_bus()
+{
+    auto bus = alopex::paths::open_system_bus();
+    if (!bus)
+        return bus;
+    // Let polkit ask the user on this terminal when a command calls a mutating method.
+    sd_bus_set_allow_interactive_authorization(bus->get(), 1);
+    // A hung daemon must not hang the command (polkit may wait for a password).
+    sd_bus_set_method_call_timeout(bus->get(), 120 * 1000 * 1000);
+    return bus;
+}
+
+int run_link(const alopexctl::Options &o)
+{
+    std::vector<std::string_view> words(o.words.begin(), o.words.end());
+    auto req = alopexctl::parse_link_args(words);
+    if (!req) {
+        fmt::print(stderr, "alopexctl: {}\nTry 'alopexctl --help'.\n", req.error().to_string());
+        return exit_usage;
+    }
+    auto bus = open_bus();
+    if (!bus)
+        return fail(bus.error().to_string());
+    return alopexctl::run_link(bus->get(), *req, o.json);
+}
+
+// alopex-wait-online lives beside alopexctl (both in bindir).
+int run_wait_online(const alopexctl::Options &o, const char *argv0)
+{
+    std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+    std::string dir = self.substr(0, self.rfind('/') + 1);
+    std::vector<std::string> args{"alopex-wait-online"};
+    args.insert(args.end(), o.words.begin(), o.words.end());
+    std::vector<char *> argv;
+    for (auto &a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (std::string candidate : {dir + "alopex-wait-online", dir + "../wait-online/alopex-wait-online"})
+        if (access(candidate.c_str(), X_OK) == 0)
+            execv(candidate.c_str(), argv.data());
+    execvp("alopex-wait-online", argv.data());
+    return fail(fmt::format("{}: cannot run alopex-wait-online: {}", argv0, strerror(errno)));
+}
+
 int run(int argc, char **argv)
 {
     std::vector<std::string_view> args(argv + 1, argv + argc);
@@ -98,6 +148,10 @@ int run(int argc, char **argv)
         return run_ledger_verify(*opts);
     case alopexctl::Command::ledger_show:
         return run_ledger_show(*opts);
+    case alopexctl::Command::link:
+        return run_link(*opts);
+    case alopexctl::Command::wait_online:
+        return run_wait_online(*opts, argv[0]);
     }
     return exit_usage;
 }

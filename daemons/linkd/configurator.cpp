@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "configurator.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "alopex/file.hpp"
+#include "alopex/log.hpp"
+
+namespace alopex::linkd {
+namespace {
+
+using nlohmann::json;
+constexpr size_t max_owned_file = 4 * 1024 * 1024;
+
+json to_json(const profile::Owned &o)
+{
+    json addrs = json::array(), routes = json::array();
+    for (const auto &a : o.addresses)
+        addrs.push_back({a.ifindex, a.family, a.address, a.prefixlen});
+    for (const auto &r : o.routes)
+        routes.push_back({r.family, r.table, r.dst, r.dst_len, r.tos, r.priority, r.oif, r.type});
+    return {{"netdevs", o.netdevs}, {"addresses", addrs}, {"routes", routes}};
+}
+
+profile::Owned from_json(const json &j)
+{
+    profile::Owned o;
+    for (const auto &n : j.at("netdevs"))
+        o.netdevs.insert(n.get<std::string>());
+    for (const auto &a : j.at("addresses"))
+        o.addresses.insert({a.at(0).get<int>(), a.at(1).get<uint8_t>(), a.at(2).get<std::string>(),
+                            a.at(3).get<uint8_t>()});
+    for (const auto &r : j.at("routes"))
+        o.routes.insert({r.at(0).get<uint8_t>(), r.at(1).get<uint32_t>(), r.at(2).get<std::string>(),
+                         r.at(3).get<uint8_t>(), r.at(4).get<uint8_t>(), r.at(5).get<uint32_t>(), r.at(6).get<int>(),
+                         r.at(7).get<uint8_t>()});
+    return o;
+}
+
+} // namespace
+
+Configurator::Configurator(sd_event *event, Manager &manager, rtnl::Client &client, std::filesystem::path dir,
+                           std::filesystem::path owned_file)
+    : event_(event), manager_(manager), client_(client), dir_(std::move(dir)), owned_file_(std::move(owned_file))
+{
+}
+
+Configurator::~Configurator() = default;
+
+Result<std::unique_ptr<Configurator>> Configurator::create(sd_event *event, Manager &manager, rtnl::Client &client,
+                                                           std::filesystem::path profiles_dir,
+                                                           std::filesystem::path owned_file)
+{
+    std::unique_ptr<Configurator> c(
+        new Configurator(event, manager, client, std::move(profiles_dir), std::move(owned_file)));
+    sd_event_source *s = nullptr;
+    if (int r = sd_event_add_defer(event, &s, on_defer, c.get()); r < 0)
+        return fail(-r, "cannot add the profile apply event source");
+    c->defer_.reset(s);
+    sd_event_source_set_enabled(s, SD_EVENT_OFF);
+    c->load_owned();
+    // A bad profile set at start is logged; linkd still runs (and publishes state), with
+    // nothing to apply until a reload succeeds.
+    if (auto r = c->profiles_.update(profile::load_directory(c->dir_)); !r)
+        log::err("profiles refused: {}", r.error().to_string());
+    c->install_hooks();
+    return c;
+}
+
+void Configurator::install_hooks()
+{
+    Hooks &h = manager_.hooks;
+    h.reload = [this] { return reload(); };
+    auto previous_synced = std::move(h.synced);
+    h.synced = [this, previous_synced] {
+        schedule();
+        if (previous_synced)
+            previous_synced();
+    };
+    h.link_added = [this](const LinkState &) { schedule(); };
+    h.link_changed = [this](const LinkState &, const netlink::Link &) { schedule(); };
+    h.link_removed = [this](int, const std::string &) { schedule(); };
+}
+
+Result<> Configurator::reload()
+{
+    if (auto r = profiles_.update(profile::load_directory(dir_)); !r)
+        return r;
+    last_failures_.clear();
+    if (manager_.synced())
+        apply();
+    return {};
+}
+
+void Configurator::schedule()
+{
+    if (manager_.synced())
+        sd_event_source_set_enabled(defer_.get(), SD_EVENT_ONESHOT);
+}
+
+int Configurator::on_defer(sd_event_source *, void *userdata) noexcept
+{
+    try {
+        static_cast<Configurator *>(userdata)->apply();
+    } catch (const std::exception &e) {
+        log::err("applying the profiles failed: {}", e.what());
+    }
+    return 0;
+}
+
+bool Configurator::managed(int ifindex) const
+{
+    for (const auto &i : intents_)
+        if (i.ifindex == ifindex)
+            return true;
+    return false;
+}
+
+void Configurator::apply()
+{
+    if (!profiles_.has_value() || !manager_.synced())
+        return;
+    const netlink::Snapshot &kernel = manager_.snapshot();
+    bool owned_changed = false;
+    profile::Owned before = owned_;
+    profile::forget_absent(owned_, kernel);
+    auto p = profile::plan(*profiles_, kernel, owned_);
+    // What already exists in the desired shape is ours to keep from now on (adoption
+    // after a lost record); see plan.hpp.
+    for (const auto &n : p.present.netdevs)
+        owned_.netdevs.insert(n);
+    for (const auto &a : p.present.addresses)
+        owned_.addresses.insert(a);
+    for (const auto &r : p.present.routes)
+        owned_.routes.insert(r);
+    for (const auto &note : p.notes)
+        log::notice("profiles: {}", note);
+
+    std::string failures;
+    if (!p.requests.empty()) {
+        for (const auto &r : p.requests) {
+            if (r.op == rtnl::Request::Op::AddAddress)
+                manager_.note_owned_address(r.address.ifindex, r.address.family, r.address.address,
+                                            r.address.prefixlen, Origin::Static);
+            if (r.op == rtnl::Request::Op::AddRoute || r.op == rtnl::Request::Op::ReplaceRoute)
+                manager_.manage_table(r.route.table);
+        }
+        auto results = client_.run(p.requests);
+        if (!results) {
+            failures = results.error().to_string();
+        } else {
+            for (size_t i = 0; i < results->size(); ++i) {
+                if ((*results)[i])
+                    profile::note_success(owned_, p.requests[i], kernel);
+                else
+                    failures += (failures.empty() ? "" : "; ") + (*results)[i].error().message;
+            }
+        }
+        log::info({{"ALOPEX_REQUESTS", std::to_string(p.requests.size())}}, "profiles: applied {} request(s){}",
+                  p.requests.size(), failures.empty() ? "" : ", some failed");
+    }
+    if (!failures.empty() && failures != last_failures_)
+        log::err("profiles: {}", failures);
+    last_failures_ = failures;
+
+    for (const auto &[index, l] : manager_.links()) {
+        bool m = std::any_of(p.links.begin(), p.links.end(), [&](const auto &i) { return i.ifindex == index; });
+        manager_.set_managed(index, m);
+    }
+    // A profile's zone and DNS apply when it has them; otherwise what was set at run
+    // time (SetZone) stays.
+    for (const auto &i : p.links) {
+        if (!i.zone.empty())
+            manager_.set_zone(i.ifindex, i.zone);
+        std::vector<std::string> servers;
+        for (const auto &s : i.dns_servers)
+            servers.push_back(s.address);
+        if (!servers.empty() || !i.dns_domains.empty())
+            manager_.set_dns(i.ifindex, std::move(servers), i.dns_domains);
+    }
+    intents_ = std::move(p.links);
+    owned_changed = !(before == owned_);
+    if (owned_changed)
+        save_owned();
+}
+
+void Configurator::load_owned()
+{
+    auto text = read_regular_file(owned_file_, max_owned_file);
+    if (!text) {
+        if (text.error().code != ENOENT)
+            log::warning("{}: {}; starting with nothing owned", owned_file_.string(), text.error().to_string());
+        return;
+    }
+    try {
+        owned_ = from_json(json::parse(*text));
+    } catch (const std::exception &e) {
+        log::warning("{}: unreadable ({}); starting with nothing owned", owned_file_.string(), e.what());
+        owned_ = {};
+    }
+}
+
+void Configurator::save_owned() const
+{
+    if (owned_file_.empty())
+        return;
+    auto tmp = owned_file_;
+    tmp += ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << to_json(owned_).dump() << '\n';
+        if (!out.flush()) {
+            log::warning("{}: cannot write what linkd owns", tmp.string());
+            return;
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, owned_file_, ec);
+    if (ec)
+        log::warning("{}: {}", owned_file_.string(), ec.message());
+}
+
+} // namespace alopex::linkd

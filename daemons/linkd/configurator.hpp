@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Applies the profiles of $CONFIGURATION_DIRECTORY/links to the kernel: loads them (the
+// last good set stays when a reload fails), plans against the Manager's state and runs
+// the plan as one rtnetlink batch. Planning again after every link event makes the
+// multi-round cases converge (a created netdev is configured once the kernel announces
+// it; routes follow once their link is up), and a converged system plans nothing.
+//
+// What linkd created (netdevs, addresses, routes) is kept in $RUNTIME_DIRECTORY, which
+// lives exactly as long as those kernel objects do (until reboot): a restarted linkd
+// still removes only what it made.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <systemd/sd-event.h>
+
+#include "alopex/config.hpp"
+#include "alopex/error.hpp"
+#include "alopex/sd.hpp"
+#include "manager.hpp"
+#include "profile/plan.hpp"
+#include "profile/profile.hpp"
+#include "rtnl/rtnl.hpp"
+
+namespace alopex::linkd {
+
+class Configurator {
+public:
+    // Non-movable: `this` is userdata of a defer source and of the Manager's hooks.
+    static Result<std::unique_ptr<Configurator>> create(sd_event *event, Manager &manager, rtnl::Client &client,
+                                                        std::filesystem::path profiles_dir,
+                                                        std::filesystem::path owned_file);
+    ~Configurator();
+    Configurator(const Configurator &) = delete;
+    Configurator &operator=(const Configurator &) = delete;
+
+    // Re-reads the profiles. A bad file is refused ("file:line:col: what") and the last
+    // good set keeps applying. On success the new set is applied right away.
+    Result<> reload();
+
+    // Plans and runs one round now (normally scheduled after events).
+    void apply();
+
+    const profile::Owned &owned() const noexcept { return owned_; }
+    bool managed(int ifindex) const;
+
+private:
+    Configurator(sd_event *event, Manager &manager, rtnl::Client &client, std::filesystem::path dir,
+                 std::filesystem::path owned_file);
+    void schedule();
+    void install_hooks();
+    void load_owned();
+    void save_owned() const;
+    static int on_defer(sd_event_source *, void *userdata) noexcept;
+
+    sd_event *event_;
+    Manager &manager_;
+    rtnl::Client &client_;
+    std::filesystem::path dir_, owned_file_;
+    config::LastGood<profile::Profiles> profiles_;
+    profile::Owned owned_;
+    std::vector<profile::LinkIntent> intents_;
+    EventSourcePtr defer_;
+    std::string last_failures_;  // logged once, not on every identical round
+};
+
+} // namespace alopex::linkd

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// alopex-linkd: wiring only. State following and the D-Bus surface live in manager*.cpp
+// and link*.cpp; rtnetlink requests in rtnl/, profiles in profile/, DHCP in dhcp/.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <cstring>
+#include <string_view>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "alopex-config.h"
+#include "alopex/ipc/link1.hpp"
+#include "alopex/log.hpp"
+#include "alopex/notify.hpp"
+#include "alopex/paths.hpp"
+#include "alopex/sd.hpp"
+#include "configurator.hpp"
+#include "manager.hpp"
+#include "rtnl/rtnl.hpp"
+#include "stats.hpp"
+
+using namespace alopex;
+
+namespace {
+
+constexpr const char *usage =
+    "Usage: alopex-linkd [--help] [--version]\n"
+    "\n"
+    "The alopex link manager (org.alopex.Link1): follows links, addresses and routes\n"
+    "over rtnetlink and publishes them on the system bus ($DBUS_SYSTEM_BUS_ADDRESS).\n"
+    "Profiles: $CONFIGURATION_DIRECTORY/links/*.toml (default /etc/alopex/links).\n"
+    "SIGHUP reloads the profiles; SIGTERM and SIGINT stop it. See alopex-linkd(8).\n";
+
+int on_exit_signal(sd_event_source *s, const signalfd_siginfo *si, void *) noexcept
+{
+    log::info("received signal {}, exiting", strsignal(static_cast<int>(si->ssi_signo)));
+    notify::stopping();
+    return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+int on_hangup(sd_event_source *, const signalfd_siginfo *, void *userdata) noexcept
+{
+    auto *mgr = static_cast<linkd::Manager *>(userdata);
+    try {
+        if (!mgr->hooks.reload) {
+            log::notice("SIGHUP: nothing to reload (no profiles in this build)");
+            return 0;
+        }
+        notify::reloading();
+        if (auto r = mgr->hooks.reload(); !r)
+            log::err("reload refused, keeping the last good profiles: {}", r.error().to_string());
+        else
+            log::info("reloaded the link profiles");
+        notify::ready("following links");
+    } catch (const std::exception &e) {
+        log::err("reload failed: {}", e.what());
+    }
+    return 0;
+}
+
+EventSourcePtr add_signal(sd_event *e, int sig, sd_event_signal_handler_t h, void *userdata)
+{
+    sd_event_source *src = nullptr;
+    if (sd_event_add_signal(e, &src, sig, h, userdata) < 0)
+        return nullptr;
+    return EventSourcePtr(src);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "--version") {
+            printf("alopex-linkd %s\n", ALOPEX_VERSION);
+            return 0;
+        }
+        if (a == "--help" || a == "-h") {
+            fputs(usage, stdout);
+            return 0;
+        }
+        fprintf(stderr, "alopex-linkd: unknown argument '%s'\n%s", argv[i], usage);
+        return 2;
+    }
+    log::init("alopex-linkd");
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int s : {SIGTERM, SIGINT, SIGHUP})
+        sigaddset(&mask, s);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+
+    sd_event *raw_event = nullptr;
+    if (int r = sd_event_default(&raw_event); r < 0) {
+        log::err("cannot create the event loop: {}", strerror(-r));
+        return 1;
+    }
+    EventPtr event(raw_event);
+
+    auto bus = paths::open_system_bus();
+    if (!bus) {
+        log::err("{}", bus.error().to_string());
+        return 1;
+    }
+    if (int r = sd_bus_attach_event(bus->get(), event.get(), SD_EVENT_PRIORITY_NORMAL); r < 0) {
+        log::err("cannot attach the bus to the event loop: {}", strerror(-r));
+        return 1;
+    }
+    sd_bus_set_exit_on_disconnect(bus->get(), 1);
+
+    auto client = linkd::rtnl::Client::open();
+    if (!client) {
+        log::err("cannot open the rtnetlink request socket: {}", client.error().to_string());
+        return 1;
+    }
+    linkd::Executor exec = [c = client->get()](const linkd::rtnl::Request &req) {
+        return c->run_one(req);
+    };
+    auto mgr = linkd::Manager::create(event.get(), bus->get(), {}, std::move(exec),
+                                      &linkd::read_link_stats);
+    if (!mgr) {
+        log::err("cannot start: {}", mgr.error().to_string());
+        return 1;
+    }
+    linkd::Manager &m = **mgr;
+    // READY=1 once the first dump is in and the name is owned (it is requested below,
+    // before the loop runs, so it always is by then).
+    m.hooks.synced = [&m] {
+        notify::ready(fmt::format("following {} links", m.links().size()));
+    };
+
+    // Profiles: applied after the first dump, on hotplug, Reload() and SIGHUP.
+    std::error_code ec;
+    auto runtime = paths::runtime_dir("link");
+    std::filesystem::create_directories(runtime, ec);
+    auto conf = linkd::Configurator::create(event.get(), m, **client, paths::config_dir() / "links",
+                                            runtime / "owned.json");
+    if (!conf) {
+        log::err("cannot start: {}", conf.error().to_string());
+        return 1;
+    }
+
+    auto sig_term = add_signal(event.get(), SIGTERM, on_exit_signal, nullptr);
+    auto sig_int = add_signal(event.get(), SIGINT, on_exit_signal, nullptr);
+    auto sig_hup = add_signal(event.get(), SIGHUP, on_hangup, &m);
+    if (!sig_term || !sig_int || !sig_hup) {
+        log::err("cannot watch signals");
+        return 1;
+    }
+
+    if (int r = sd_bus_request_name(bus->get(), ipc::link1::service, 0); r < 0) {
+        log::err("cannot own {}: {}", ipc::link1::service, strerror(-r));
+        return 1;
+    }
+    notify::status("dumping links, addresses and routes");
+    notify::enable_watchdog(event.get());
+    log::info("alopex-linkd {} serving {}", ALOPEX_VERSION, ipc::link1::service);
+    int r = sd_event_loop(event.get());
+    if (r < 0) {
+        log::err("event loop failed: {}", strerror(-r));
+        return 1;
+    }
+    return r;
+}

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Following the kernel: monitor events folded into LinkStates, the state generation,
+// connectivity, and the setters the profile and DHCP parts call.
+#include "manager.hpp"
+
+#include <linux/if.h>
+#include <net/if_arp.h>
+
+#include <fmt/format.h>
+
+#include "alopex/ipc/link1.hpp"
+#include "alopex/log.hpp"
+
+namespace alopex::linkd {
+
+namespace l1 = ipc::link1;
+
+Manager::Manager(sd_event *event, sd_bus *bus, Executor executor, StatsReader stats)
+    : event_(event), bus_(bus), executor_(std::move(executor)), stats_(std::move(stats))
+{
+}
+
+Manager::~Manager() = default;
+
+Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus,
+                                                 ManagerOptions options, Executor executor,
+                                                 StatsReader stats)
+{
+    std::unique_ptr<Manager> m(new Manager(event, bus, std::move(executor), std::move(stats)));
+    if (bus) {
+        m->authority_ = std::make_unique<polkit::Authority>(bus);
+        m->coalescer_ = std::make_unique<bus::PropertiesCoalescer>(bus, event);
+        if (auto r = m->attach_bus(); !r)
+            return std::unexpected(r.error());
+    }
+    if (options.start_monitor) {
+        Manager *self = m.get();
+        options.monitor.route_filter = [self](const netlink::Route &r) {
+            return self->wanted_route(r);
+        };
+        netlink::MonitorCallbacks cb;
+        cb.on_event = [self](const netlink::Event &e) { self->handle(e); };
+        cb.on_synced = [self](bool initial) { self->handle_synced(initial); };
+        cb.on_error = [](const Error &e) {
+            log::warning("rtnetlink monitor: {}", e.to_string());
+        };
+        auto mon = netlink::Monitor::create(event, std::move(options.monitor), std::move(cb));
+        if (!mon)
+            return std::unexpected(mon.error());
+        m->monitor_ = std::move(*mon);
+    }
+    return m;
+}
+
+bool Manager::wanted_route(const netlink::Route &r) const { return tables_.contains(r.table); }
+
+void Manager::manage_table(uint32_t table)
+{
+    if (tables_.insert(table).second && monitor_)
+        monitor_->request_resync();   // pick up the routes the filter dropped so far
+}
+
+const LinkState *Manager::link(int ifindex) const
+{
+    auto it = links_.find(ifindex);
+    return it == links_.end() ? nullptr : it->second.get();
+}
+
+const LinkState *Manager::link_by_name(std::string_view name) const
+{
+    for (const auto &[i, l] : links_)
+        if (l->kernel().name == name)
+            return l.get();
+    return nullptr;
+}
+
+std::string Manager::link_path(int ifindex)
+{
+    return fmt::format("{}/{}", l1::link_prefix, ifindex);
+}
+
+Origin Manager::origin_of(const netlink::Address &a) const
+{
+    if (auto it = owned_.find(netlink::key_of(a)); it != owned_.end())
+        return it->second;
+    auto l = state_.links.find(a.ifindex);
+    bool loopback = l != state_.links.end() &&
+                    (l->second.type == ARPHRD_LOOPBACK || (l->second.flags & IFF_LOOPBACK));
+    return default_origin(a, loopback);
+}
+
+void Manager::refresh_addresses(int ifindex)
+{
+    auto it = links_.find(ifindex);
+    if (it == links_.end())
+        return;
+    std::vector<AddressState> list;
+    auto lo = state_.addresses.lower_bound(netlink::AddressKey{ifindex, 0, {}, 0});
+    for (; lo != state_.addresses.end() && lo->first.ifindex == ifindex; ++lo)
+        list.push_back(AddressState{lo->second, origin_of(lo->second)});
+    link_properties_changed(ifindex, it->second->set_addresses(std::move(list)));
+}
+
+void Manager::link_properties_changed(int ifindex, const std::vector<std::string> &props)
+{
+    if (props.empty())
+        return;
+    if (coalescer_)
+        for (const auto &p : props)
+            coalescer_->mark(link_path(ifindex), l1::link_interface, p);
+}
+
+void Manager::manager_property_changed(const char *prop)
+{
+    if (coalescer_)
+        coalescer_->mark(l1::path, l1::manager_interface, prop);
+}
+
+void Manager::bump()
+{
+    ++generation_;
+    manager_property_changed("StateGeneration");
+}
+
+void Manager::recompute_connectivity()
+{
+    auto c = compute_connectivity(state_, probe_);
+    if (c == connectivity_)
+        return;
+    log::info({{"ALOPEX_CONNECTIVITY", std::string(to_string(c))}}, "connectivity {} -> {}",
+              to_string(connectivity_), to_string(c));
+    connectivity_ = c;
+    manager_property_changed("Connectivity");
+}
+
+void Manager::handle(const netlink::Event &e)
+{
+    netlink::fold(state_, e);
+    bool removed = e.change == netlink::Change::Removed;
+    if (const auto *l = std::get_if<netlink::Link>(&e.object)) {
+        auto it = links_.find(l->ifindex);
+        if (removed) {
+            if (it != links_.end()) {
+                std::string name = it->second->kernel().name;
+                if (bus_ && synced_)
+                    sd_bus_emit_interfaces_removed(bus_, link_path(l->ifindex).c_str(),
+                                                   l1::link_interface, nullptr);
+                links_.erase(it);
+                manager_property_changed("Links");
+                log::debug({{"ALOPEX_LINK", name}}, "link {} ({}) gone", name, l->ifindex);
+                if (hooks.link_removed)
+                    hooks.link_removed(l->ifindex, name);
+            }
+        } else if (it == links_.end()) {
+            auto [nit, _] = links_.emplace(l->ifindex, std::make_unique<LinkState>(*l));
+            refresh_addresses(l->ifindex);
+            // Not during the initial dump: nobody can know the objects before READY, and a
+            // thousand signals would only slow the start down.
+            if (bus_ && synced_)
+                sd_bus_emit_interfaces_added(bus_, link_path(l->ifindex).c_str(),
+                                             l1::link_interface, nullptr);
+            manager_property_changed("Links");
+            log::debug({{"ALOPEX_LINK", l->name}}, "link {} ({}) appeared", l->name, l->ifindex);
+            if (hooks.link_added)
+                hooks.link_added(*nit->second);
+        } else {
+            netlink::Link previous = it->second->kernel();
+            link_properties_changed(l->ifindex, it->second->set_kernel(*l));
+            if (hooks.link_changed)
+                hooks.link_changed(*it->second, previous);
+        }
+    } else if (const auto *a = std::get_if<netlink::Address>(&e.object)) {
+        if (removed)
+            owned_.erase(netlink::key_of(*a));
+        refresh_addresses(a->ifindex);
+    }
+    // Routes are only folded: they count for connectivity and are not published per route.
+    bump();
+    recompute_connectivity();
+}
+
+void Manager::handle_synced(bool initial)
+{
+    if (!initial) {
+        log::info("resynced with the kernel after an overrun");
+        return;
+    }
+    synced_ = true;
+    log::info("initial dump in: {} links, {} addresses, {} routes", state_.links.size(),
+              state_.addresses.size(), state_.routes.size());
+    if (hooks.synced)
+        hooks.synced();
+}
+
+void Manager::note_owned_address(int ifindex, uint8_t family, const std::string &address,
+                                 uint8_t prefixlen, Origin origin)
+{
+    owned_[netlink::AddressKey{ifindex, family, address, prefixlen}] = origin;
+    refresh_addresses(ifindex);
+}
+
+void Manager::forget_owned_address(int ifindex, uint8_t family, const std::string &address,
+                                   uint8_t prefixlen)
+{
+    owned_.erase(netlink::AddressKey{ifindex, family, address, prefixlen});
+    refresh_addresses(ifindex);
+}
+
+bool Manager::set_zone(int ifindex, std::string zone)
+{
+    auto it = links_.find(ifindex);
+    if (it == links_.end())
+        return false;
+    auto changed = it->second->set_zone(zone);
+    if (changed.empty())
+        return true;
+    log::info({{"ALOPEX_LINK", it->second->kernel().name}, {"ALOPEX_ZONE", zone}},
+              "link {} now in zone '{}'", it->second->kernel().name, zone);
+    link_properties_changed(ifindex, changed);
+    bump();
+    if (hooks.zone_changed)
+        hooks.zone_changed(ifindex, zone);
+    return true;
+}
+
+bool Manager::set_managed(int ifindex, bool managed)
+{
+    auto it = links_.find(ifindex);
+    if (it == links_.end())
+        return false;
+    auto changed = it->second->set_managed(managed);
+    if (!changed.empty()) {
+        link_properties_changed(ifindex, changed);
+        bump();
+    }
+    return true;
+}
+
+bool Manager::set_dns(int ifindex, std::vector<std::string> servers,
+                      std::vector<std::string> domains)
+{
+    auto it = links_.find(ifindex);
+    if (it == links_.end())
+        return false;
+    auto changed = it->second->set_dns(std::move(servers), std::move(domains));
+    if (!changed.empty()) {
+        link_properties_changed(ifindex, changed);
+        bump();
+    }
+    return true;
+}
+
+bool Manager::set_dhcp_lease(int ifindex, std::optional<DhcpLease> lease)
+{
+    auto it = links_.find(ifindex);
+    if (it == links_.end())
+        return false;
+    auto changed = it->second->set_dhcp(std::move(lease));
+    if (!changed.empty()) {
+        link_properties_changed(ifindex, changed);
+        bump();
+    }
+    return true;
+}
+
+void Manager::set_probe_result(std::optional<bool> ok)
+{
+    probe_ = ok;
+    recompute_connectivity();
+}
+
+Result<netlink::LinkStats> Manager::read_stats(int ifindex)
+{
+    if (stats_)
+        return stats_(ifindex);
+    if (const auto *l = link(ifindex))
+        return l->kernel().stats;
+    return failf(ENODEV, "no link {}", ifindex);
+}
+
+} // namespace alopex::linkd

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// rtnetlink requests linkd makes: links, addresses, routes, netdevs. The builders are pure
+// (they fill a buffer; unit tests parse it back); Client sends a batch of requests in as
+// few sendmsg() calls as fit, each with NLM_F_ACK and its own sequence number, then reads
+// until every one is acknowledged and returns one result per request, so 1,000 addresses
+// cost one round of syscalls, not 1,000 round trips.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alopex/error.hpp"
+
+namespace alopex::linkd::rtnl {
+
+using Mac = std::array<uint8_t, 6>;
+
+// RTM_NEWLINK on an existing link; only the fields that are set change.
+struct LinkChange {
+    int ifindex = 0;
+    std::optional<bool> up;
+    std::optional<uint32_t> mtu;
+    std::optional<Mac> mac;
+    std::optional<std::string> name;     // rename (the link must be down)
+    std::optional<int> controller;       // IFLA_MASTER; 0 releases from its controller
+};
+
+// RTM_NEWADDR / RTM_DELADDR. Addresses are text ("192.0.2.10", "2001:db8::1").
+struct AddressSpec {
+    int ifindex = 0;
+    uint8_t family = 0;                  // AF_INET or AF_INET6
+    std::string address;
+    uint8_t prefixlen = 0;
+    std::optional<uint32_t> valid_lft;   // seconds; unset = forever
+    std::optional<uint32_t> preferred_lft;
+    bool broadcast = true;               // IPv4: set IFA_BROADCAST to the prefix's broadcast
+    bool noprefixroute = false;          // IFA_F_NOPREFIXROUTE
+    bool nodad = false;                  // IPv6: IFA_F_NODAD
+    uint8_t scope = 0;                   // ifa_scope: RT_SCOPE_UNIVERSE, _LINK (253), _HOST (254)
+};
+
+// RTM_NEWROUTE / RTM_DELROUTE. A removal matches protocol, type and scope as given, so a
+// route of another protocol is not removed by mistake; protocol 0 / type 0 / scope
+// RT_SCOPE_NOWHERE (255) match any (what `ip route del` sends).
+struct RouteSpec {
+    uint8_t family = 0;
+    std::string dst;                     // network address; "" with dst_len 0 = default
+    uint8_t dst_len = 0;
+    std::string gateway;                 // "" = none (directly connected)
+    std::string prefsrc;                 // "" = none
+    int oif = 0;
+    uint32_t table = 254;                // RT_TABLE_MAIN
+    uint32_t metric = 0;                 // RTA_PRIORITY
+    uint8_t scope = 0;                   // RT_SCOPE_UNIVERSE; RT_SCOPE_LINK for on-link
+    uint8_t protocol = 4;                // RTPROT_STATIC; DHCP routes use RTPROT_DHCP (16)
+    uint8_t type = 1;                    // RTN_UNICAST
+    bool onlink = false;                 // RTNH_F_ONLINK
+    std::optional<uint32_t> mtu;         // RTAX_MTU
+};
+
+enum class NetdevKind { Bridge, Vlan, Veth, Bond };
+
+// RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL.
+struct NetdevSpec {
+    std::string name;
+    NetdevKind kind = NetdevKind::Bridge;
+    std::optional<bool> stp;             // bridge: IFLA_BR_STP_STATE
+    int parent = 0;                      // vlan: IFLA_LINK
+    uint16_t vlan_id = 0;                // vlan: IFLA_VLAN_ID
+    std::string peer;                    // veth: the peer's name (same namespace)
+    std::string bond_mode;               // bond: "balance-rr", "active-backup", "802.3ad", ...
+    std::optional<uint32_t> mtu;
+    std::optional<Mac> mac;
+};
+
+// One request of a batch. `what` names it for error messages ("address 192.0.2.10/24 on
+// eth0"), chosen by the caller.
+struct Request {
+    enum class Op {
+        SetLink, AddAddress, RemoveAddress, AddRoute, ReplaceRoute, RemoveRoute,
+        CreateNetdev, DeleteLink
+    };
+    Op op = Op::SetLink;
+    LinkChange link;                     // SetLink
+    AddressSpec address;                 // Add/RemoveAddress
+    RouteSpec route;                     // Add/Replace/RemoveRoute
+    NetdevSpec netdev;                   // CreateNetdev
+    int ifindex = 0;                     // DeleteLink
+    std::string what;
+};
+
+// Pure: appends the netlink message for `r` with sequence number `seq` to `out`.
+// Refuses (EINVAL, message names the field) what cannot be encoded: addresses that do
+// not parse for the family, prefix lengths too long, names over 15 bytes, bad bond modes.
+Result<> build(const Request &r, uint32_t seq, std::vector<std::byte> &out);
+
+// Parses a bond mode name ("balance-rr" .. "balance-alb", or its number) to
+// IFLA_BOND_MODE; nullopt if unknown.
+std::optional<uint8_t> bond_mode(std::string_view name);
+
+// An interface name the kernel accepts (dev_valid_name): 1..15 bytes, no '/', ':',
+// whitespace or control characters, not "." or "..". The error (EINVAL) names `field`.
+Result<> check_ifname(std::string_view name, std::string_view field = "name");
+
+// Limits of one run(): the size of one sendmsg() and how long the reply may take.
+inline constexpr size_t max_batch_bytes = 64 * 1024;
+inline constexpr int reply_timeout_seconds = 5;
+
+class Client {
+public:
+    // A NETLINK_ROUTE socket for requests only (no groups), SOCK_CLOEXEC.
+    static Result<std::unique_ptr<Client>> open();
+    ~Client();
+    Client(const Client &) = delete;
+    Client &operator=(const Client &) = delete;
+
+    // Sends every request and waits for all acknowledgements. Requests are packed into
+    // sendmsg() calls of up to max_batch_bytes (less if the socket's send buffer is
+    // smaller), and no more are in flight than the receive buffer can hold the ACKs of,
+    // so no acknowledgement is dropped. Every recv is bounded by SO_RCVTIMEO
+    // (reply_timeout_seconds): a lost reply becomes ETIMEDOUT instead of a hung daemon.
+    // A request that build() refuses gets that error and is not sent. The outer error is a transport failure (then nothing is known); otherwise
+    // one Result per request, in order, with the kernel's errno and the request's `what`
+    // in its message ("address 192.0.2.10/24 on eth0: File exists").
+    Result<std::vector<Result<>>> run(std::span<const Request> requests);
+
+    // One request; the error is the request's own or the transport's.
+    Result<> run_one(const Request &request);
+
+private:
+    Client() = default;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace alopex::linkd::rtnl

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Shared setup of the linkd daemon tests: the daemon (as root, on the private bus, with
+polkitd and sd_notify), and independent views of the kernel (`ip -j`) and of the bus
+(busctl for values, dbus-send for error names: busctl prints only error messages)."""
+import json
+import threading
+import time
+
+import alopex_harness as h
+
+SERVICE = 'org.alopex.Link1'
+ROOT = '/org/alopex/Link1'
+MANAGER = 'org.alopex.Link1.Manager'
+LINK = 'org.alopex.Link1.Link'
+E = 'org.alopex.Error.'
+
+
+def setup(sb):
+    sb.start_bus()
+    sb.start_polkit()
+    start_linkd(sb)
+
+
+def start_linkd(sb):
+    """(Re)starts linkd on the sandbox's bus; waits for READY=1 and its name."""
+    sb.linkd_starts = getattr(sb, 'linkd_starts', 0) + 1
+    name = 'alopex-linkd' if sb.linkd_starts == 1 else f'alopex-linkd-{sb.linkd_starts}'
+    sb.linkd = sb.start_daemon('daemons/linkd/alopex-linkd', name=name, wait_name=SERVICE, notify=True,
+                               env=sb.env({'ALOPEX_LOG_LEVEL': 'debug'}),
+                               watchdog_usec=1000000)
+    # sd_notify blocks once the datagram queue is full (net.unix.max_dgram_qlen is 10 in a
+    # fresh network namespace), and WATCHDOG=1 keeps coming: keep draining the socket, as
+    # a service manager does.
+    ns = sb.linkd.notify
+
+    def drain():
+        while True:
+            try:
+                ns.drain()
+            except OSError:
+                return
+            time.sleep(0.1)
+    threading.Thread(target=drain, daemon=True).start()
+
+
+def ip_j(sb, *args):
+    rc, out, err = sb.run(['ip', '-j', *args])
+    h.check_eq(rc, 0, f'ip -j {" ".join(args)}: {err}')
+    return json.loads(out) if out.strip() else []
+
+
+def ip(sb, *args):
+    rc, _, err = sb.run(['ip', *args])
+    h.check_eq(rc, 0, f'ip {" ".join(args)}: {err}')
+
+
+def ifindex(sb, name):
+    return ip_j(sb, 'link', 'show', 'dev', name)[0]['ifindex']
+
+
+def link_path(index):
+    return f'{ROOT}/link/{index}'
+
+
+def mprop(sb, name):
+    return sb.get_property(SERVICE, ROOT, MANAGER, name)
+
+
+def lprop(sb, index, name, as_user=None):
+    return sb.get_property(SERVICE, link_path(index), LINK, name, as_user=as_user)
+
+
+def wait_lprop(sb, index, name, want, timeout=10):
+    def ok():
+        try:
+            v = lprop(sb, index, name)
+        except RuntimeError:
+            return False
+        return want(v) if callable(want) else v == want
+    return h.wait_until(ok, timeout, 0.02, f'{name} of link {index} == {want!r}')
+
+
+def links(sb):
+    return mprop(sb, 'Links')
+
+
+def wait_link_object(sb, index, present=True, timeout=10):
+    h.wait_until(lambda: (link_path(index) in links(sb)) == present, timeout, 0.02,
+                 f'link object {index} {"present" if present else "gone"}')
+
+
+def veth(sb, a, b):
+    ip(sb, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b)
+    return ifindex(sb, a), ifindex(sb, b)
+
+
+def dbus_send(sb, method, *args, user=None):
+    """Calls a Manager method with dbus-send; args are dbus-send typed values
+    ('int32:3', 'string:x', 'uint32:1500'). Returns (ok, error name or '', text)."""
+    argv = ['dbus-send', f'--bus={sb.bus_address}', f'--dest={SERVICE}', '--print-reply',
+            '--reply-timeout=20000', ROOT, f'{MANAGER}.{method}', *args]
+    rc, out, err = sb.run(argv, as_user=user)
+    if rc == 0:
+        return True, '', out
+    # "Error org.alopex.Error.InvalidArgument: mtu: 12 is outside 68..65535"
+    line = err.strip().splitlines()[-1] if err.strip() else ''
+    name = line.split(' ', 2)[1].rstrip(':') if line.startswith('Error ') else ''
+    return False, name, line
+
+
+def expect_ok(res, what):
+    ok, name, text = res
+    h.check(ok, f'{what}: {name} {text}')
+
+
+def expect_error(res, name, *words):
+    ok, got, text = res
+    h.check(not ok, f'call succeeded, wanted {name}: {text}')
+    h.check_eq(got, name, f'error name ({text})')
+    for w in words:
+        h.check(w in text, f'{w!r} not in {text!r}')
