@@ -187,6 +187,8 @@ void Configurator::apply()
             manager_.set_dns(i.ifindex, std::move(servers), i.dns_domains);
     }
     intents_ = std::move(p.links);
+    if (on_intents)
+        on_intents(intents_);
     owned_changed = !(before == owned_);
     if (owned_changed)
         save_owned();

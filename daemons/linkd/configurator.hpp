@@ -11,6 +11,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <systemd/sd-event.h>
@@ -41,6 +42,10 @@ public:
 
     // Plans and runs one round now (normally scheduled after events).
     void apply();
+
+    // Called after every round with the links a profile applies to (the DHCP clients
+    // follow it).
+    std::function<void(const std::vector<profile::LinkIntent> &)> on_intents;
 
     const profile::Owned &owned() const noexcept { return owned_; }
     bool managed(int ifindex) const;

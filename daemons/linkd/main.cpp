@@ -18,6 +18,7 @@
 #include "alopex/paths.hpp"
 #include "alopex/sd.hpp"
 #include "configurator.hpp"
+#include "dhcp_links.hpp"
 #include "manager.hpp"
 #include "rtnl/rtnl.hpp"
 #include "stats.hpp"
@@ -143,6 +144,26 @@ int main(int argc, char **argv)
         log::err("cannot start: {}", conf.error().to_string());
         return 1;
     }
+
+    // DHCPv4 clients for the links whose profile asks for one.
+    linkd::DhcpLinks dhcp(event.get(), m, **client, paths::state_dir("link"));
+    (*conf)->on_intents = [&dhcp](const std::vector<linkd::profile::LinkIntent> &intents) {
+        dhcp.update(intents);
+    };
+    auto changed = m.hooks.link_changed;
+    m.hooks.link_changed = [&dhcp, changed](const linkd::LinkState &l, const netlink::Link &previous) {
+        if (changed)
+            changed(l, previous);
+        dhcp.link_changed(l, previous);
+    };
+    auto removed = m.hooks.link_removed;
+    m.hooks.link_removed = [&dhcp, removed](int ifindex, const std::string &name) {
+        dhcp.link_removed(ifindex);
+        if (removed)
+            removed(ifindex, name);
+    };
+    m.hooks.renew = [&dhcp](int ifindex) { return dhcp.renew(ifindex); };
+    m.hooks.release = [&dhcp](int ifindex) { return dhcp.release(ifindex); };
 
     auto sig_term = add_signal(event.get(), SIGTERM, on_exit_signal, nullptr);
     auto sig_int = add_signal(event.get(), SIGINT, on_exit_signal, nullptr);

@@ -139,7 +139,8 @@ Result<> build_address(const AddressSpec &a, bool add, uint32_t seq, std::vector
     if (a.nodad && a.family == AF_INET6)
         flags |= IFA_F_NODAD;
 
-    Msg m(add ? RTM_NEWADDR : RTM_DELADDR, add ? NLM_F_CREATE | NLM_F_EXCL : 0, seq);
+    uint16_t add_flags = NLM_F_CREATE | (a.replace ? NLM_F_REPLACE : NLM_F_EXCL);
+    Msg m(add ? RTM_NEWADDR : RTM_DELADDR, add ? add_flags : 0, seq);
     auto *ifa = m.extra<ifaddrmsg>();
     ifa->ifa_family = a.family;
     ifa->ifa_prefixlen = a.prefixlen;

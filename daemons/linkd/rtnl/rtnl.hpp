@@ -43,6 +43,8 @@ struct AddressSpec {
     bool broadcast = true;               // IPv4: set IFA_BROADCAST to the prefix's broadcast
     bool noprefixroute = false;          // IFA_F_NOPREFIXROUTE
     bool nodad = false;                  // IPv6: IFA_F_NODAD
+    bool replace = false;                // add: NLM_F_REPLACE instead of NLM_F_EXCL (update
+                                         // the lifetimes of an address that exists)
     uint8_t scope = 0;                   // ifa_scope: RT_SCOPE_UNIVERSE, _LINK (253), _HOST (254)
 };
 
