@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The suite on its embedded default (README command 1): a throwaway network namespace
-with a private D-Bus daemon and alopex-brokerd (demo broker.toml), `alopexctl status`,
+with a private D-Bus daemon, polkitd, alopex-brokerd (demo broker.toml) and alopex-linkd
+(a demo profile on a veth pair), `alopexctl status` and `alopexctl link list`,
 then wait until SIGINT/SIGTERM and clean up.
 
     tools/dev/sandbox.py [--build-dir DIR] [--no-wait]
@@ -69,11 +70,32 @@ def inner(args):
         except h.Skip as e:
             print(f'alopex sandbox: {e}; build first (meson setup/ninja)', file=sys.stderr)
             return 1
+        try:
+            sb.start_polkit()   # mutating calls ask it; without it they are refused
+        except Exception as e:  # noqa: BLE001 - the demo runs without polkit too
+            print(f'alopex sandbox: no polkitd ({e}); changes will be refused', file=sys.stderr)
+        # linkd with a demo profile on a veth pair of the sandbox's own namespace.
+        os.makedirs(os.path.join(sb.config_dir, 'links'), exist_ok=True)
+        with open(os.path.join(sb.config_dir, 'links', '50-demo.toml'), 'w') as f:
+            f.write('[match]\nname = "demo0"\n[link]\nzone = "lan"\n'
+                    '[ipv4]\naddresses = ["192.0.2.1/24"]\n')
+        sb.run(['ip', 'link', 'add', 'demo0', 'type', 'veth', 'peer', 'name', 'demo0p'])
+        sb.run(['ip', 'link', 'set', 'demo0p', 'up'])
+        try:
+            sb.start_daemon('daemons/linkd/alopex-linkd', wait_name='org.alopex.Link1')
+        except h.Skip as e:
+            print(f'alopex sandbox: {e}', file=sys.stderr)
         rc = 0
         ctl = alopexctl(sb.build_dir)
         print('$ alopexctl status')
         if ctl:
             rc, out, err = sb.run([ctl, 'status'])
+            sys.stdout.write(out + err)
+            # The demo profile is applied right after linkd's first dump.
+            h.wait_until(lambda: '192.0.2.1/24' in sb.run([ctl, 'link', 'list'])[1], 10, 0.05,
+                         'the demo profile applied')
+            print('\n$ alopexctl link list')
+            _, out, err = sb.run([ctl, 'link', 'list'])
             sys.stdout.write(out + err)
         else:
             rc = 1
@@ -83,6 +105,7 @@ def inner(args):
         print('The sandbox has its own network namespace and a private system bus:')
         print(f'  export DBUS_SYSTEM_BUS_ADDRESS={addr}')
         print(f'  busctl --address={addr} tree org.alopex.Broker1')
+        print(f'  busctl --address={addr} tree org.alopex.Link1')
         print(f'  config {sb.config_dir}, state {sb.state_dir}, logs {sb.log_dir}')
         print(READY, flush=True)
         if args.no_wait:
