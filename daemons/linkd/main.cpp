@@ -17,6 +17,7 @@
 #include "alopex/notify.hpp"
 #include "alopex/paths.hpp"
 #include "alopex/sd.hpp"
+#include "checkpoint.hpp"
 #include "configurator.hpp"
 #include "dhcp_links.hpp"
 #include "manager.hpp"
@@ -164,6 +165,13 @@ int main(int argc, char **argv)
     };
     m.hooks.renew = [&dhcp](int ifindex) { return dhcp.renew(ifindex); };
     m.hooks.release = [&dhcp](int ifindex) { return dhcp.release(ifindex); };
+
+    // Checkpoints with automatic rollback (org.alopex.Link1.Checkpoints).
+    auto checkpoints = linkd::Checkpoints::create(event.get(), bus->get(), m, **client);
+    if (!checkpoints) {
+        log::err("cannot start: {}", checkpoints.error().to_string());
+        return 1;
+    }
 
     auto sig_term = add_signal(event.get(), SIGTERM, on_exit_signal, nullptr);
     auto sig_int = add_signal(event.get(), SIGINT, on_exit_signal, nullptr);

@@ -133,6 +133,9 @@ public:
     static int enumerate_links(sd_bus *, const char *prefix, void *userdata, char ***nodes,
                                sd_bus_error *) noexcept;
     Result<netlink::LinkStats> read_stats(int ifindex);
+    // polkit for another action (checkpoints): 1 authorized, 0 asked (the handler runs
+    // again when polkit answers), < 0 refused with `ret` set.
+    int authorize_action(sd_bus_message *m, const char *action, sd_bus_error *ret);
     // polkit, then `before` (if set), then the request; for the method helpers.
     int authorize_and_run(sd_bus_message *m, sd_bus_error *ret, const rtnl::Request &req,
                           const std::function<void()> &before = {});

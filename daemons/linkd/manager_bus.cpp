@@ -204,9 +204,14 @@ Result<> Manager::attach_bus()
 
 int Manager::authorize(sd_bus_message *m, sd_bus_error *ret)
 {
+    return authorize_action(m, l1::polkit_action, ret);
+}
+
+int Manager::authorize_action(sd_bus_message *m, const char *action, sd_bus_error *ret)
+{
     if (!authority_)
         return sd_bus_error_set(ret, bus_error::NotAuthorized, "no polkit authority");
-    int r = authority_->check(m, l1::polkit_action, ret);
+    int r = authority_->check(m, action, ret);
     if (r < 0) {
         const char *sender = sd_bus_message_get_sender(m);
         log::notice({{"ALOPEX_OP", member_of(m)}, {"ALOPEX_SENDER", sender ? sender : "?"}},

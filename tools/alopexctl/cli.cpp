@@ -109,8 +109,10 @@ alopex::Result<Options> parse_args(std::span<const std::string_view> args)
             return alopex::failf(EINVAL, "ledger: unknown subcommand '{}'", words[1]);
         if (words.size() > 2)
             return alopex::failf(EINVAL, "ledger {}: unexpected argument '{}'", words[1], words[2]);
-    } else if (words[0] == "link" || words[0] == "wait-online") {
-        o.command = words[0] == "link" ? Command::link : Command::wait_online;
+    } else if (words[0] == "link" || words[0] == "wait-online" || words[0] == "checkpoint") {
+        o.command = words[0] == "link" ? Command::link
+                    : words[0] == "checkpoint" ? Command::checkpoint
+                                               : Command::wait_online;
         o.words.assign(words.begin() + 1, words.end());
     } else if (words[0] == "help") {
         o.command = Command::help;
@@ -150,6 +152,9 @@ std::string usage(std::string_view program)
         "                           TO is a network or 'default'\n"
         "  link renew|release LINK  renew or release the DHCPv4 lease\n"
         "  link reload              re-read the link profiles\n"
+        "  checkpoint create SECONDS  snapshot links, addresses and routes; rolled back\n"
+        "                           unless confirmed within SECONDS (prints its path)\n"
+        "  checkpoint confirm|rollback PATH\n"
         "  wait-online [--interface NAME]... [--any] [--timeout S]\n"
         "                           wait until the managed links are routable\n"
         "\n"

@@ -13,7 +13,7 @@
 
 namespace alopexctl {
 
-enum class Command { help, version, status, ledger_verify, ledger_show, link, wait_online };
+enum class Command { help, version, status, ledger_verify, ledger_show, link, wait_online, checkpoint };
 
 struct Options {
     Command command = Command::help;

@@ -316,4 +316,46 @@ int run_link(sd_bus *bus, const LinkRequest &r, bool json)
     return 0;
 }
 
+int run_checkpoint(sd_bus *bus, std::span<const std::string> w)
+{
+    auto usage = [] {
+        fmt::print(stderr, "alopexctl: checkpoint: expected 'create SECONDS', 'confirm PATH' or 'rollback PATH'\n");
+        return 2;
+    };
+    if (w.size() != 2)
+        return usage();
+    alopex::BusError e;
+    sd_bus_message *raw = nullptr;
+    int r = 0;
+    if (w[0] == "create") {
+        auto n = parse_u32("timeout", w[1]);
+        if (!n) {
+            fmt::print(stderr, "alopexctl: checkpoint create: {}\n", n.error().message);
+            return 2;
+        }
+        r = sd_bus_call_method(bus, l1::service, l1::path, l1::checkpoint_interface, "CheckpointCreate", &e, &raw,
+                               "u", *n);
+    } else if (w[0] == "confirm" || w[0] == "rollback") {
+        if (!sd_bus_object_path_is_valid(w[1].c_str())) {
+            fmt::print(stderr, "alopexctl: checkpoint {}: not an object path: '{}'\n", w[0], printable(w[1]));
+            return 2;
+        }
+        r = sd_bus_call_method(bus, l1::service, l1::path, l1::checkpoint_interface,
+                               w[0] == "confirm" ? "CheckpointConfirm" : "CheckpointRollback", &e, &raw, "o",
+                               w[1].c_str());
+    } else {
+        return usage();
+    }
+    alopex::MessagePtr reply(raw);
+    if (r < 0)
+        return report({-r, e.is_set() ? e.message() : strerror(-r), e.is_set() ? e.name() : ""});
+    if (w[0] == "create") {
+        const char *path = nullptr;
+        if (sd_bus_message_read(reply.get(), "o", &path) < 0 || !path)
+            return report({EBADMSG, "CheckpointCreate: bad reply", ""});
+        fmt::print("{}\n", path);
+    }
+    return 0;
+}
+
 } // namespace alopexctl

@@ -38,6 +38,10 @@ std::string format_links_table(const std::vector<alopex::ipc::link1::LinkInfo> &
 std::string format_link_detail(const alopex::ipc::link1::LinkInfo &l);
 std::string format_links_json(const std::vector<alopex::ipc::link1::LinkInfo> &links);
 
+// `alopexctl checkpoint create SECONDS | confirm PATH | rollback PATH`. Usage errors
+// return 2 after printing; otherwise as run_link.
+int run_checkpoint(sd_bus *bus, std::span<const std::string> words);
+
 // Runs the request against linkd; prints results; returns the process exit status
 // (0 ok, 3 failure; the error is printed).
 int run_link(sd_bus *bus, const LinkRequest &r, bool json);

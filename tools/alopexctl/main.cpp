@@ -150,6 +150,12 @@ int run(int argc, char **argv)
         return run_ledger_show(*opts);
     case alopexctl::Command::link:
         return run_link(*opts);
+    case alopexctl::Command::checkpoint: {
+        auto bus = open_bus();
+        if (!bus)
+            return fail(bus.error().to_string());
+        return alopexctl::run_checkpoint(bus->get(), opts->words);
+    }
     case alopexctl::Command::wait_online:
         return run_wait_online(*opts, argv[0]);
     }

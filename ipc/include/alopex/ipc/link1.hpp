@@ -12,6 +12,9 @@ inline constexpr const char *link_interface = "org.alopex.Link1.Link";
 inline constexpr const char *link_prefix = "/org/alopex/Link1/link";
 inline constexpr const char *xml_file = "org.alopex.Link1.xml";
 inline constexpr const char *polkit_action = "org.alopex.link.configure";
+// Checkpoints (CheckpointCreate/Confirm/Rollback) on the manager's path.
+inline constexpr const char *checkpoint_interface = "org.alopex.Link1.Checkpoints";
+inline constexpr const char *checkpoint_action = "org.alopex.checkpoint";
 
 namespace error {
 // A method whose backend (DHCP client, profiles) is not wired in this build or instance.

@@ -54,7 +54,8 @@ def interface_shape(root, name):
 @tap.test('live introspection of the manager and a link object equals ipc/org.alopex.Link1.xml')
 def _(sb):
     xml = ET.parse(sb.source_path('ipc/org.alopex.Link1.xml')).getroot()
-    for path, iface in ((ROOT, MANAGER), (link_path(ifindex(sb, 'lo')), LINK)):
+    for path, iface in ((ROOT, MANAGER), (ROOT, 'org.alopex.Link1.Checkpoints'),
+                        (link_path(ifindex(sb, 'lo')), LINK)):
         rc, out, err = sb.busctl('introspect', '--xml-interface', SERVICE, path)
         h.check_eq(rc, 0, f'introspect {path} ({err})')
         live = interface_shape(ET.fromstring(out), iface)

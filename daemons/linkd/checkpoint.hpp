@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Checkpoints: CheckpointCreate(timeout) snapshots what an administrator changes through
+// linkd (links' administrative state and MTU, permanent addresses of global/site/link
+// scope, static and boot-protocol routes of the followed tables); unless confirmed in
+// time, or on CheckpointRollback, the kernel is put back (the client that asked may be
+// long gone: the deadline is linkd's own timer).
+//
+// Extension point: other daemons join a checkpoint as Participants. capture() runs at
+// CheckpointCreate and returns the closure that restores what it captured; confirm drops
+// it, rollback runs it. fwd and dnsd-controller will register over D-Bus
+// (org.alopex.Link1.Checkpoints gains a Join method then); in-process participants use
+// add_participant() today.
+//
+// Not yet restored: netdevs created or deleted after the checkpoint (bridges, VLANs,
+// veths, bonds stay as they are), DHCP leases (the client keeps running).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "alopex/netlink/state.hpp"
+#include "alopex/sd.hpp"
+#include "rtnl/rtnl.hpp"
+
+namespace alopex::linkd {
+
+class Manager;
+
+// What a checkpoint keeps of the kernel. Pure data.
+struct CheckpointState {
+    struct LinkSnap {
+        std::string name;
+        bool up = false;
+        uint32_t mtu = 0;
+        bool operator==(const LinkSnap &) const = default;
+    };
+    std::map<int, LinkSnap> links;
+    std::map<netlink::AddressKey, netlink::Address> addresses;
+    std::map<netlink::RouteKey, netlink::Route> routes;
+};
+
+// Pure: the part of `kernel` a checkpoint covers.
+CheckpointState capture(const netlink::Snapshot &kernel);
+
+// Pure: the requests that turn `now` back into `then`, in a safe order (links, removals,
+// additions). Links that no longer exist are skipped.
+std::vector<rtnl::Request> rollback_requests(const CheckpointState &then, const CheckpointState &now);
+
+struct Participant {
+    std::string name;
+    std::function<std::function<void()>()> capture;   // returns the restore action
+};
+
+class Checkpoints {
+public:
+    static Result<std::unique_ptr<Checkpoints>> create(sd_event *event, sd_bus *bus, Manager &manager,
+                                                       rtnl::Client &client);
+    ~Checkpoints();
+    Checkpoints(const Checkpoints &) = delete;
+    Checkpoints &operator=(const Checkpoints &) = delete;
+
+    void add_participant(Participant p) { participants_.push_back(std::move(p)); }
+
+    // Returns the checkpoint's object path.
+    Result<std::string> create_checkpoint(uint32_t timeout_s);
+    Result<> confirm(const std::string &path);
+    Result<> rollback(const std::string &path);
+
+    int bus_create(sd_bus_message *m, sd_bus_error *ret);
+    int bus_confirm(sd_bus_message *m, sd_bus_error *ret);
+    int bus_rollback(sd_bus_message *m, sd_bus_error *ret);
+
+private:
+    struct Checkpoint {
+        CheckpointState state;
+        std::vector<std::function<void()>> restores;
+        EventSourcePtr timer;
+    };
+    Checkpoints(sd_event *event, Manager &manager, rtnl::Client &client);
+    static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) noexcept;
+    void restore(Checkpoint &c, const char *why, const std::string &path);
+
+    sd_event *event_;
+    Manager &manager_;
+    rtnl::Client &client_;
+    SlotPtr slot_;
+    uint64_t next_id_ = 1;
+    std::map<std::string, std::unique_ptr<Checkpoint>> active_;
+    std::vector<Participant> participants_;
+};
+
+} // namespace alopex::linkd

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""alopex-linkd's checkpoints: changes made after CheckpointCreate are put back when the
+checkpoint is not confirmed in time (by linkd's own timer, the caller long gone) or on
+CheckpointRollback, and kept when confirmed; polkit (org.alopex.checkpoint) refuses an
+unprivileged user; bad arguments are named. Checked with `ip -j`."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'daemon'))
+import alopex_harness as h  # noqa: E402
+from linkd_env import (ROOT, SERVICE, dbus_send, expect_error, expect_ok, ifindex, ip,  # noqa: E402
+                       ip_j, setup, veth)
+
+tap = h.Tap()
+CP = 'org.alopex.Link1.Checkpoints'
+
+
+def cp_call(sb, method, *args, user=None):
+    argv = ['dbus-send', f'--bus={sb.bus_address}', f'--dest={SERVICE}', '--print-reply',
+            '--reply-timeout=20000', ROOT, f'{CP}.{method}', *args]
+    rc, out, err = sb.run(argv, as_user=user)
+    if rc == 0:
+        return True, '', out
+    line = err.strip().splitlines()[-1] if err.strip() else ''
+    name = line.split(' ', 2)[1].rstrip(':') if line.startswith('Error ') else ''
+    return False, name, line
+
+
+def create(sb, timeout):
+    ok, name, out = cp_call(sb, 'CheckpointCreate', f'uint32:{timeout}')
+    h.check(ok, f'CheckpointCreate: {name} {out}')
+    path = out.split('object path "')[1].split('"')[0]
+    h.check(path.startswith('/org/alopex/Link1/checkpoint/'), path)
+    return path
+
+
+def view(sb, dev):
+    link = ip_j(sb, 'link', 'show', 'dev', dev)[0]
+    addrs = sorted(f"{a['local']}/{a['prefixlen']}" for a in ip_j(sb, 'addr', 'show', 'dev', dev)[0]['addr_info']
+                   if a.get('scope') == 'global')
+    routes = sorted(r['dst'] for r in ip_j(sb, 'route', 'show', 'dev', dev) if r.get('protocol') in ('boot', 'static'))
+    return {'up': 'UP' in link['flags'], 'mtu': link['mtu'], 'addrs': addrs, 'routes': routes}
+
+
+def prepare(sb, dev, net):
+    veth(sb, dev, dev + 'p')
+    ip(sb, 'link', 'set', dev, 'up')
+    ip(sb, 'link', 'set', dev + 'p', 'up')
+    ip(sb, 'addr', 'add', f'10.{net}.0.1/24', 'dev', dev)
+    ip(sb, 'route', 'add', f'10.{net}.9.0/24', 'via', f'10.{net}.0.254', 'dev', dev)
+    return ifindex(sb, dev), view(sb, dev)
+
+
+def change(sb, idx, net):
+    expect_ok(dbus_send(sb, 'RemoveAddress', f'int32:{idx}', f'string:10.{net}.0.1/24'), 'RemoveAddress')
+    expect_ok(dbus_send(sb, 'AddAddress', f'int32:{idx}', f'string:10.{net}.5.1/24'), 'AddAddress')
+    expect_ok(dbus_send(sb, 'AddRoute', f'string:10.{net}.8.0/24', f'string:10.{net}.5.254',
+                        f'int32:{idx}', 'uint32:0', 'uint32:0'), 'AddRoute')
+    expect_ok(dbus_send(sb, 'SetMtu', f'int32:{idx}', 'uint32:1300'), 'SetMtu')
+    expect_ok(dbus_send(sb, 'SetLinkDown', f'int32:{idx}'), 'SetLinkDown')
+
+
+@tap.test('not confirmed in time: linkd puts links, addresses and routes back by itself')
+def _(sb):
+    idx, before = prepare(sb, 'ck0', 11)
+    create(sb, 2)
+    change(sb, idx, 11)
+    h.check(view(sb, 'ck0') != before, 'the changes took effect')
+    h.wait_until(lambda: view(sb, 'ck0') == before, 15, 0.05, f'ck0 restored to {before}')
+
+
+@tap.test('CheckpointRollback restores at once; a rolled-back checkpoint is gone')
+def _(sb):
+    idx, before = prepare(sb, 'ck1', 13)
+    path = create(sb, 600)
+    change(sb, idx, 13)
+    ok, name, text = cp_call(sb, 'CheckpointRollback', f'objpath:{path}')
+    h.check(ok, f'CheckpointRollback: {name} {text}')
+    h.check_eq(view(sb, 'ck1'), before, 'restored when the call returned')
+    expect_error(cp_call(sb, 'CheckpointConfirm', f'objpath:{path}'), 'org.alopex.Error.NoSuchId')
+
+
+@tap.test('confirmed: the changes stay past the deadline')
+def _(sb):
+    idx, before = prepare(sb, 'ck2', 15)
+    path = create(sb, 1)
+    expect_ok(dbus_send(sb, 'SetMtu', f'int32:{idx}', 'uint32:1280'), 'SetMtu')
+    ok, name, text = cp_call(sb, 'CheckpointConfirm', f'objpath:{path}')
+    h.check(ok, f'CheckpointConfirm: {name} {text}')
+    deadline = time.monotonic() + 2.5   # past the 1 s deadline: nothing may come back
+    while time.monotonic() < deadline:
+        h.check_eq(view(sb, 'ck2')['mtu'], 1280, 'mtu after confirming')
+        time.sleep(0.1)
+
+
+@tap.test('alopexctl checkpoint create / rollback / confirm')
+def _(sb):
+    ctl = sb.build_path('tools/alopexctl/alopexctl')
+    idx, before = prepare(sb, 'ck3', 17)
+    rc, out, err = sb.run([ctl, 'checkpoint', 'create', '600'])
+    h.check_eq(rc, 0, err)
+    path = out.strip()
+    h.check(path.startswith('/org/alopex/Link1/checkpoint/'), out)
+    change(sb, idx, 17)
+    rc, _, err = sb.run([ctl, 'checkpoint', 'rollback', path])
+    h.check_eq(rc, 0, err)
+    h.check_eq(view(sb, 'ck3'), before, 'restored')
+    rc, _, err = sb.run([ctl, 'checkpoint', 'confirm', path])
+    h.check_eq(rc, 3, err)
+    h.check('org.alopex.Error.NoSuchId' in err, err)
+    rc, _, err = sb.run([ctl, 'checkpoint', 'create', 'soon'])
+    h.check_eq(rc, 2, err)
+
+
+@tap.test('refused for an unprivileged user; bad arguments named')
+def _(sb):
+    expect_error(cp_call(sb, 'CheckpointCreate', 'uint32:60', user='alopex-test'), 'org.alopex.Error.NotAuthorized')
+    expect_error(cp_call(sb, 'CheckpointCreate', 'uint32:0'), 'org.alopex.Error.InvalidArgument', 'timeout_s')
+    expect_error(cp_call(sb, 'CheckpointCreate', 'uint32:100000'), 'org.alopex.Error.InvalidArgument', 'timeout_s')
+    expect_error(cp_call(sb, 'CheckpointRollback', 'objpath:/org/alopex/Link1/checkpoint/999'),
+                 'org.alopex.Error.NoSuchId')
+
+
+h.main(tap, setup)
