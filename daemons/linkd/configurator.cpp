@@ -13,6 +13,7 @@
 
 #include "alopex/file.hpp"
 #include "alopex/log.hpp"
+#include "sysctl.hpp"
 
 namespace alopex::linkd {
 namespace {
@@ -178,6 +179,13 @@ void Configurator::apply()
     // A profile's zone and DNS apply when it has them; otherwise what was set at run
     // time (SetZone) stays.
     for (const auto &i : p.links) {
+        if (i.slaac) {
+            if (auto s = set_slaac(i.name, *i.slaac); !s)
+                log::warning({{"ALOPEX_LINK", i.name}}, "slaac on {}: {}", i.name, s.error().to_string());
+            else if (*s)
+                log::info({{"ALOPEX_LINK", i.name}}, "IPv6 autoconfiguration {} on {}", *i.slaac ? "on" : "off",
+                          i.name);
+        }
         if (!i.zone.empty())
             manager_.set_zone(i.ifindex, i.zone);
         std::vector<std::string> servers;

@@ -165,6 +165,26 @@ def _(sb):
     remove_profile(sb, '64-bad.toml')
 
 
+@tap.test('[ipv6] slaac switches the kernel\'s autoconfiguration sysctls of the link')
+def _(sb):
+    veth(sb, 'sl0', 'sl0p')
+
+    def sysctls():
+        vals = []
+        for k in ('accept_ra', 'autoconf'):
+            with open(f'/proc/sys/net/ipv6/conf/sl0/{k}') as f:
+                vals.append(int(f.read()))
+        return vals
+    write_profile(sb, '65-slaac.toml', '[match]\nname = "sl0"\n[ipv6]\nslaac = false\n')
+    reload(sb)
+    h.wait_until(lambda: sysctls() == [0, 0], 10, 0.02, f'accept_ra/autoconf 0/0 (have {sysctls()})')
+    write_profile(sb, '65-slaac.toml', '[match]\nname = "sl0"\n[ipv6]\nslaac = true\n')
+    reload(sb)
+    h.wait_until(lambda: sysctls() == [1, 1], 10, 0.02, f'accept_ra/autoconf 1/1 (have {sysctls()})')
+    remove_profile(sb, '65-slaac.toml')
+    reload(sb)
+
+
 @tap.test('kill -9 and restart: nothing duplicated, and what linkd created is still its own')
 def _(sb):
     write_profile(sb, '11-kbr.toml', '[netdev]\nname = "kbr0"\nkind = "bridge"\n')
