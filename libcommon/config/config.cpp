@@ -358,14 +358,16 @@ namespace {
 //  - non-ASCII characters outside strings and comments (TOML allows them nowhere else);
 //  - inside strings, the code points for which toml++ 3.3's generated
 //    is_non_ascii_horizontal_whitespace() reaches __builtin_unreachable (undefined
-//    behaviour, found by fuzz-config): U+00A1..U+0499, U+2C8E..U+3087 but U+3000, and
-//    U+FB86..U+FEFE. toml++ classifies characters of quoted keys and of multi-line
+//    behaviour, found by fuzz-config and fuzz-link-profile): U+00A1..U+0499,
+//    U+2C5E..U+3057 but U+3000, and U+FB26..U+FEFE (computed from its bitmask: child
+//    index (c - 0xA0) / 0x3FA of 0, 11..12 and 63 fall through to the unreachable
+//    default). toml++ classifies characters of quoted keys and of multi-line
 //    strings after a backslash, so these are refused in every string; a \\u escape in a
 //    basic string says the same thing safely. Comments may hold any UTF-8.
 bool toml_unsafe_codepoint(uint32_t cp)
 {
-    return (cp >= 0xA1 && cp <= 0x499) || (cp >= 0x2C8E && cp <= 0x3087 && cp != 0x3000) ||
-           (cp >= 0xFB86 && cp <= 0xFEFE);
+    return (cp >= 0xA1 && cp <= 0x499) || (cp >= 0x2C5E && cp <= 0x3057 && cp != 0x3000) ||
+           (cp >= 0xFB26 && cp <= 0xFEFE);
 }
 
 // The code point of the UTF-8 sequence at the start of s, or 0 when it is malformed
