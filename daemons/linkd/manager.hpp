@@ -156,6 +156,8 @@ private:
     int authorize(sd_bus_message *m, sd_bus_error *ret);
     Result<const LinkState *> require_link(int32_t ifindex, std::string_view arg = "ifindex");
     int run(sd_bus_message *m, sd_bus_error *ret, const rtnl::Request &req);
+    int run_link_hook(sd_bus_message *m, sd_bus_error *ret, const std::function<Result<>(int)> &hook,
+                      const char *method);
 
     sd_event *event_;
     sd_bus *bus_;

@@ -375,34 +375,30 @@ int Manager::bus_remove_route(sd_bus_message *m, sd_bus_error *ret)
     return route_method(*this, m, ret, false);
 }
 
-int Manager::bus_renew(sd_bus_message *m, sd_bus_error *ret)
+// Renew/Release: one link argument, polkit, then the DHCP hook.
+int Manager::run_link_hook(sd_bus_message *m, sd_bus_error *ret, const std::function<Result<>(int)> &hook,
+                           const char *method)
 {
     auto a = args<int32_t>(m);
     TRY_ARG(a);
     TRY_ARG(require_link(std::get<0>(*a)));
     AUTHORIZE();
-    if (!hooks.renew)
-        return sd_bus_error_set(ret, l1::error::Unavailable,
-                                "Renew: the DHCP client is not available");
-    auto r = hooks.renew(std::get<0>(*a));
+    if (!hook)
+        return sd_bus_error_setf(ret, l1::error::Unavailable, "%s: the DHCP client is not available", method);
+    auto r = hook(std::get<0>(*a));
     if (!r)
         return bus::set_error(ret, error_name(r.error()), r.error().to_string());
     return sd_bus_reply_method_return(m, nullptr);
 }
 
+int Manager::bus_renew(sd_bus_message *m, sd_bus_error *ret)
+{
+    return run_link_hook(m, ret, hooks.renew, "Renew");
+}
+
 int Manager::bus_release(sd_bus_message *m, sd_bus_error *ret)
 {
-    auto a = args<int32_t>(m);
-    TRY_ARG(a);
-    TRY_ARG(require_link(std::get<0>(*a)));
-    AUTHORIZE();
-    if (!hooks.release)
-        return sd_bus_error_set(ret, l1::error::Unavailable,
-                                "Release: the DHCP client is not available");
-    auto r = hooks.release(std::get<0>(*a));
-    if (!r)
-        return bus::set_error(ret, error_name(r.error()), r.error().to_string());
-    return sd_bus_reply_method_return(m, nullptr);
+    return run_link_hook(m, ret, hooks.release, "Release");
 }
 
 int Manager::bus_reload(sd_bus_message *m, sd_bus_error *ret)
