@@ -146,6 +146,30 @@ Area attrs(const nlmsghdr *nlh, size_t hdrlen)
     return {begin, end};
 }
 
+// IFLA_INFO_DATA of the kinds linkd creates: what it takes to create the link again.
+// Other kinds' data is not read.
+Result<> parse_info_data(const nlattr *data, Link &l)
+{
+    auto p = payload(data);
+    return for_each_attr(p.data(), p.data() + p.size(), [&](const nlattr *a) -> Result<> {
+        auto type = mnl_attr_get_type(a);
+        if (l.kind == "vlan" && type == IFLA_VLAN_ID) {
+            if (auto r = check(a, MNL_TYPE_U16, "IFLA_VLAN_ID"); !r)
+                return r;
+            l.vlan_id = mnl_attr_get_u16(a);
+        } else if (l.kind == "bridge" && type == IFLA_BR_STP_STATE) {
+            auto v = u32(a, "IFLA_BR_STP_STATE");
+            if (!v)
+                return std::unexpected(v.error());
+            l.stp = *v != 0;
+        } else if (l.kind == "bond" && type == IFLA_BOND_MODE) {
+            if (auto r = read_into(a, "IFLA_BOND_MODE", l.bond_mode); !r)
+                return r;
+        }
+        return {};
+    });
+}
+
 Result<std::optional<Message>> parse_link(const nlmsghdr *nlh)
 {
     if (mnl_nlmsg_get_payload_len(nlh) < sizeof(ifinfomsg))
@@ -163,6 +187,7 @@ Result<std::optional<Message>> parse_link(const nlmsghdr *nlh)
     l.flags = ifi.ifi_flags;
     l.type = ifi.ifi_type;
     l.carrier = (ifi.ifi_flags & IFF_LOWER_UP) != 0;
+    const nlattr *info_data = nullptr;   // interpreted once the kind is known
     auto area = attrs(nlh, sizeof(ifinfomsg));
     auto r = for_each_attr(area.begin, area.end, [&](const nlattr *a) -> Result<> {
         switch (mnl_attr_get_type(a)) {
@@ -210,11 +235,24 @@ Result<std::optional<Message>> parse_link(const nlmsghdr *nlh)
                        st.rx_errors,  st.tx_errors,  st.rx_dropped, st.tx_dropped};
             break;
         }
+        case IFLA_LINK:
+            if (auto r = read_ifindex(a, "IFLA_LINK", l.link); !r)
+                return std::unexpected(r.error());
+            break;
+        case IFLA_LINK_NETNSID:
+            l.link_netns = true;
+            break;
         case IFLA_LINKINFO: {
             if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
                 return fail(EBADMSG, "attribute IFLA_LINKINFO malformed");
             auto p = payload(a);
             return for_each_attr(p.data(), p.data() + p.size(), [&](const nlattr *n) -> Result<> {
+                if (mnl_attr_get_type(n) == IFLA_INFO_DATA) {
+                    if (mnl_attr_validate(n, MNL_TYPE_NESTED) < 0)
+                        return fail(EBADMSG, "attribute IFLA_INFO_DATA malformed");
+                    info_data = n;
+                    return {};
+                }
                 if (mnl_attr_get_type(n) != IFLA_INFO_KIND)
                     return {};
                 auto k = string_attr(n, "IFLA_INFO_KIND", 63);
@@ -231,6 +269,9 @@ Result<std::optional<Message>> parse_link(const nlmsghdr *nlh)
     });
     if (!r)
         return std::unexpected(r.error());
+    if (info_data)
+        if (auto d = parse_info_data(info_data, l); !d)
+            return std::unexpected(d.error());
     if (nlh->nlmsg_type == RTM_NEWLINK && l.name.empty())
         return fail(EBADMSG, "RTM_NEWLINK without IFLA_IFNAME");
     return Message{nlh->nlmsg_type == RTM_DELLINK, std::move(l)};

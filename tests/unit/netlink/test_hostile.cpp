@@ -132,6 +132,45 @@ TEST_CASE("netlink: attributes of the wrong size", "[netlink][hostile]")
     }
 }
 
+TEST_CASE("netlink: link info data of the wrong size", "[netlink][hostile]")
+{
+    auto with_data = [](const char *kind, uint16_t type, const void *p, size_t n) {
+        auto m = link_msg(RTM_NEWLINK, 1, "a");
+        auto info = mnl_attr_nest_start(m.nlh, IFLA_LINKINFO);
+        m.str(IFLA_INFO_KIND, kind);
+        auto data = mnl_attr_nest_start(m.nlh, IFLA_INFO_DATA);
+        m.raw(type, p, n);
+        mnl_attr_nest_end(m.nlh, data);
+        mnl_attr_nest_end(m.nlh, info);
+        return m;
+    };
+    uint32_t four = 7;
+    uint8_t one = 1;
+    CHECK(parse_errno(with_data("vlan", IFLA_VLAN_ID, &four, sizeof four)) == EBADMSG);
+    CHECK(parse_errno(with_data("bridge", IFLA_BR_STP_STATE, &one, 1)) == EBADMSG);
+    CHECK(parse_errno(with_data("bond", IFLA_BOND_MODE, &four, sizeof four)) == EBADMSG);
+    SECTION("IFLA_LINK of 2 bytes, or above INT32_MAX")
+    {
+        auto m = link_msg(RTM_NEWLINK, 1, "a");
+        uint16_t v = 2;
+        m.raw(IFLA_LINK, &v, sizeof v);
+        CHECK(parse_errno(m) == EBADMSG);
+        auto m2 = link_msg(RTM_NEWLINK, 1, "a");
+        m2.u32(IFLA_LINK, 0x80000000u);
+        CHECK(parse_errno(m2) == EINVAL);
+    }
+    SECTION("IFLA_INFO_DATA whose nested length lies")
+    {
+        auto m = link_msg(RTM_NEWLINK, 1, "a");
+        auto info = mnl_attr_nest_start(m.nlh, IFLA_LINKINFO);
+        m.str(IFLA_INFO_KIND, "vlan");
+        uint8_t junk[6] = {0xff, 0x00, 1, 0, 0, 0};   // an attribute claiming 255 bytes
+        m.raw(IFLA_INFO_DATA, junk, sizeof junk);
+        mnl_attr_nest_end(m.nlh, info);
+        CHECK(parse_errno(m) == EBADMSG);
+    }
+}
+
 TEST_CASE("netlink: names", "[netlink][hostile]")
 {
     SECTION("unterminated IFLA_IFNAME")

@@ -236,3 +236,52 @@ TEST_CASE("netlink: parse_stream walks several messages and stops at NLMSG_DONE"
         CHECK_FALSE(r4);
     }
 }
+
+TEST_CASE("netlink: what it takes to create a link again", "[netlink][parse]")
+{
+    auto with_data = [](const char *kind, auto &&fill) {
+        auto m = link_msg(RTM_NEWLINK, 12, "nd0");
+        auto info = mnl_attr_nest_start(m.nlh, IFLA_LINKINFO);
+        m.str(IFLA_INFO_KIND, kind);
+        auto data = mnl_attr_nest_start(m.nlh, IFLA_INFO_DATA);
+        fill(m);
+        mnl_attr_nest_end(m.nlh, data);
+        mnl_attr_nest_end(m.nlh, info);
+        return std::get<Link>(parse_ok(m).object);
+    };
+    SECTION("a VLAN's id and parent")
+    {
+        auto l = with_data("vlan", [](Msg &m) { mnl_attr_put_u16(m.nlh, IFLA_VLAN_ID, 42); });
+        CHECK(l.vlan_id == 42);
+        auto m = link_msg(RTM_NEWLINK, 12, "v");
+        m.u32(IFLA_LINK, 3);
+        auto p = std::get<Link>(parse_ok(m).object);
+        CHECK(p.link == 3);
+        CHECK_FALSE(p.link_netns);
+    }
+    SECTION("a bridge's STP state")
+    {
+        CHECK(with_data("bridge", [](Msg &m) { m.u32(IFLA_BR_STP_STATE, 1); }).stp);
+        CHECK_FALSE(with_data("bridge", [](Msg &m) { m.u32(IFLA_BR_STP_STATE, 0); }).stp);
+    }
+    SECTION("a bond's mode")
+    {
+        CHECK(with_data("bond", [](Msg &m) { m.u8(IFLA_BOND_MODE, 4); }).bond_mode == 4);
+    }
+    SECTION("another kind's data with the same attribute numbers is not read")
+    {
+        // IFLA_VLAN_ID is 1, as is IFLA_BR_FORWARD_DELAY (a u32) and IFLA_BOND_MODE.
+        auto l = with_data("bridge", [](Msg &m) { m.u32(IFLA_BR_FORWARD_DELAY, 1500); });
+        CHECK(l.vlan_id == 0);
+        CHECK(l.bond_mode == 0);
+    }
+    SECTION("a veth whose peer is in another namespace")
+    {
+        auto m = link_msg(RTM_NEWLINK, 12, "veth1");
+        m.u32(IFLA_LINK, 2);
+        m.u32(IFLA_LINK_NETNSID, 0);
+        auto l = std::get<Link>(parse_ok(m).object);
+        CHECK(l.link == 2);
+        CHECK(l.link_netns);
+    }
+}

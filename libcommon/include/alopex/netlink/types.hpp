@@ -35,6 +35,12 @@ struct Link {
     uint8_t operstate = 0;   // IF_OPER_*
     bool carrier = false;    // IFLA_CARRIER (falls back to IFF_LOWER_UP)
     int master = 0;          // IFLA_MASTER ifindex, 0 if none
+    int link = 0;            // IFLA_LINK: a VLAN's parent, a veth's peer; 0 if none
+    bool link_netns = false; // IFLA_LINK_NETNSID present: `link` indexes another namespace
+    // From IFLA_LINKINFO/IFLA_INFO_DATA, what it takes to create the link again:
+    uint16_t vlan_id = 0;    // IFLA_VLAN_ID (kind "vlan")
+    bool stp = false;        // IFLA_BR_STP_STATE != 0 (kind "bridge")
+    uint8_t bond_mode = 0;   // IFLA_BOND_MODE (kind "bond")
     LinkStats stats;         // IFLA_STATS64
     bool operator==(const Link &) const = default;
 };
