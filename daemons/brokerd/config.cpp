@@ -18,21 +18,6 @@ using config::Array;
 using config::Node;
 using config::Table;
 
-template <typename T> std::unexpected<Error> forward(Result<T> &r)
-{
-    return std::unexpected<Error>(std::move(r.error()));
-}
-#define TRY(var, expr)                                                                   \
-    auto var##_r = (expr);                                                               \
-    if (!var##_r)                                                                        \
-        return forward(var##_r);                                                         \
-    auto &var = *var##_r
-#define TRY_VOID(expr)                                                                   \
-    do {                                                                                 \
-        auto r_ = (expr);                                                                \
-        if (!r_)                                                                         \
-            return std::unexpected<Error>(std::move(r_.error()));                        \
-    } while (0)
 
 bool all_digits(std::string_view s)
 {
@@ -43,7 +28,7 @@ Result<uid_t> parse_caller(const Node &n, const UserResolver &users)
 {
     constexpr int64_t max_uid = 0xfffffffeLL; // (uid_t)-1 is never a user
     if (n.kind() == config::Kind::integer) {
-        TRY(v, n.as_integer());
+        ALOPEX_TRY(v, n.as_integer());
         if (v < 0 || v > max_uid)
             return n.failf("uid {} is out of range", v);
         return static_cast<uid_t>(v);
@@ -51,7 +36,7 @@ Result<uid_t> parse_caller(const Node &n, const UserResolver &users)
     if (n.kind() != config::Kind::string)
         return n.failf("'{}' must be a user name or a uid, not {}", n.name(),
                        config::to_string(n.kind()));
-    TRY(s, n.as_string());
+    ALOPEX_TRY(s, n.as_string());
     if (all_digits(s)) {
         int64_t v = 0;
         auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -69,11 +54,11 @@ Result<uid_t> parse_caller(const Node &n, const UserResolver &users)
 
 Result<std::vector<uid_t>> parse_callers(const Table &t, const UserResolver &users)
 {
-    TRY(node, t.require("callers"));
-    TRY(arr, node.as_array());
+    ALOPEX_TRY(node, t.require("callers"));
+    ALOPEX_TRY(arr, node.as_array());
     std::vector<uid_t> out;
     for (size_t i = 0; i < arr.size(); ++i) {
-        TRY(uid, parse_caller(arr.at(i), users));
+        ALOPEX_TRY(uid, parse_caller(arr.at(i), users));
         if (std::find(out.begin(), out.end(), uid) == out.end())
             out.push_back(uid);
     }
@@ -88,7 +73,7 @@ Result<std::filesystem::path> parse_abs_path(const Table &t, std::string_view ke
             return std::unexpected<Error>(t.require(key).error());
         return std::filesystem::path();
     }
-    TRY(s, node->as_string());
+    ALOPEX_TRY(s, node->as_string());
     std::filesystem::path p(s);
     if (s.empty() || s.front() != '/' || s.find('\0') != std::string::npos)
         return node->failf("'{}' must be an absolute path", node->name());
@@ -102,8 +87,8 @@ Result<std::filesystem::path> parse_abs_path(const Table &t, std::string_view ke
 
 Result<std::string> parse_id(const Table &t)
 {
-    TRY(node, t.require("id"));
-    TRY(id, node.as_string());
+    ALOPEX_TRY(node, t.require("id"));
+    ALOPEX_TRY(id, node.as_string());
     if (!valid_name(id))
         return node.failf("'id' must be 1..64 characters of [A-Za-z0-9._:@-]");
     return id;
@@ -113,10 +98,10 @@ Result<mode_t> parse_mode(const Node &n)
 {
     int64_t v = 0;
     if (n.kind() == config::Kind::integer) {
-        TRY(i, n.as_integer());
+        ALOPEX_TRY(i, n.as_integer());
         v = i;
     } else if (n.kind() == config::Kind::string) {
-        TRY(s, n.as_string());
+        ALOPEX_TRY(s, n.as_string());
         bool octal = !s.empty() && s.size() <= 5 &&
                      std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '7'; });
         if (!octal)
@@ -134,11 +119,11 @@ Result<mode_t> parse_mode(const Node &n)
 Result<std::vector<Table>> tables_of(const Table &root, std::string_view key)
 {
     std::vector<Table> out;
-    TRY(arr, root.optional_array(key));
+    ALOPEX_TRY(arr, root.optional_array(key));
     if (!arr)
         return out;
     for (size_t i = 0; i < arr->size(); ++i) {
-        TRY(t, arr->at(i).as_table());
+        ALOPEX_TRY(t, arr->at(i).as_table());
         out.push_back(std::move(t));
     }
     return out;
@@ -146,17 +131,17 @@ Result<std::vector<Table>> tables_of(const Table &root, std::string_view key)
 
 Result<void> parse_devices(const Table &root, Config &c, const UserResolver &users)
 {
-    TRY(tables, tables_of(root, "device"));
+    ALOPEX_TRY(tables, tables_of(root, "device"));
     for (const auto &t : tables) {
-        TRY_VOID(t.require_known_keys({"glob", "callers"}));
-        TRY(node, t.require("glob"));
-        TRY(glob, node.as_string());
+        ALOPEX_TRY_VOID(t.require_known_keys({"glob", "callers"}));
+        ALOPEX_TRY(node, t.require("glob"));
+        ALOPEX_TRY(glob, node.as_string());
         if (!glob.starts_with('/'))
             return node.failf("'glob' must be an absolute path pattern");
         if (glob.find("/../") != std::string::npos || glob.find("/./") != std::string::npos ||
             glob.find("//") != std::string::npos || glob.ends_with("/..") || glob.ends_with("/."))
             return node.failf("'glob' must not contain '.', '..' or '//' components");
-        TRY(callers, parse_callers(t, users));
+        ALOPEX_TRY(callers, parse_callers(t, users));
         c.devices.push_back(DeviceRule{std::move(glob), std::move(callers)});
     }
     return {};
@@ -164,18 +149,18 @@ Result<void> parse_devices(const Table &root, Config &c, const UserResolver &use
 
 Result<void> parse_files(const Table &root, Config &c, const UserResolver &users)
 {
-    TRY(tables, tables_of(root, "file"));
+    ALOPEX_TRY(tables, tables_of(root, "file"));
     for (const auto &t : tables) {
-        TRY_VOID(t.require_known_keys({"id", "path", "callers", "mode"}));
-        TRY(id, parse_id(t));
+        ALOPEX_TRY_VOID(t.require_known_keys({"id", "path", "callers", "mode"}));
+        ALOPEX_TRY(id, parse_id(t));
         if (std::any_of(c.files.begin(), c.files.end(), [&](auto &f) { return f.id == id; }))
             return std::unexpected<Error>(t.require("id")->error(
                 fmt::format("duplicate file id '{}'", id)));
-        TRY(path, parse_abs_path(t, "path", true));
-        TRY(callers, parse_callers(t, users));
+        ALOPEX_TRY(path, parse_abs_path(t, "path", true));
+        ALOPEX_TRY(callers, parse_callers(t, users));
         FileRule f{std::move(id), std::move(path), std::move(callers), 0644};
         if (auto m = t.get("mode")) {
-            TRY(mode, parse_mode(*m));
+            ALOPEX_TRY(mode, parse_mode(*m));
             f.mode = mode;
         }
         c.files.push_back(std::move(f));
@@ -185,15 +170,15 @@ Result<void> parse_files(const Table &root, Config &c, const UserResolver &users
 
 Result<void> parse_blocks(const Table &root, Config &c, const UserResolver &users)
 {
-    TRY(tables, tables_of(root, "block"));
+    ALOPEX_TRY(tables, tables_of(root, "block"));
     for (const auto &t : tables) {
-        TRY_VOID(t.require_known_keys({"id", "path", "callers"}));
-        TRY(id, parse_id(t));
+        ALOPEX_TRY_VOID(t.require_known_keys({"id", "path", "callers"}));
+        ALOPEX_TRY(id, parse_id(t));
         if (std::any_of(c.blocks.begin(), c.blocks.end(), [&](auto &b) { return b.id == id; }))
             return std::unexpected<Error>(t.require("id")->error(
                 fmt::format("duplicate block id '{}'", id)));
-        TRY(path, parse_abs_path(t, "path", true));
-        TRY(callers, parse_callers(t, users));
+        ALOPEX_TRY(path, parse_abs_path(t, "path", true));
+        ALOPEX_TRY(callers, parse_callers(t, users));
         c.blocks.push_back(BlockRule{std::move(id), std::move(path), std::move(callers)});
     }
     return {};
@@ -201,47 +186,47 @@ Result<void> parse_blocks(const Table &root, Config &c, const UserResolver &user
 
 Result<void> parse_root(const Table &root, Config &c, const UserResolver &users)
 {
-    TRY_VOID(root.require_known_keys(
+    ALOPEX_TRY_VOID(root.require_known_keys(
         {"ledger", "limits", "device", "file", "block", "ovsdb", "record"}));
-    TRY(ledger, root.optional_table("ledger"));
+    ALOPEX_TRY(ledger, root.optional_table("ledger"));
     if (ledger) {
-        TRY_VOID(ledger->require_known_keys({"path"}));
-        TRY(p, parse_abs_path(*ledger, "path", false));
+        ALOPEX_TRY_VOID(ledger->require_known_keys({"path"}));
+        ALOPEX_TRY(p, parse_abs_path(*ledger, "path", false));
         if (!p.empty())
             c.ledger_path = std::move(p);
     }
-    TRY(limits, root.optional_table("limits"));
+    ALOPEX_TRY(limits, root.optional_table("limits"));
     if (limits) {
-        TRY_VOID(limits->require_known_keys({"max_contents"}));
+        ALOPEX_TRY_VOID(limits->require_known_keys({"max_contents"}));
         if (auto n = limits->get("max_contents")) {
-            TRY(v, n->as_integer());
+            ALOPEX_TRY(v, n->as_integer());
             if (v < 1 || static_cast<uint64_t>(v) > max_max_contents)
                 return n->failf("'limits.max_contents' must be between 1 and {} bytes",
                                 max_max_contents);
             c.max_contents = static_cast<uint64_t>(v);
         }
     }
-    TRY_VOID(parse_devices(root, c, users));
-    TRY_VOID(parse_files(root, c, users));
-    TRY_VOID(parse_blocks(root, c, users));
-    TRY(ovsdb, root.optional_table("ovsdb"));
+    ALOPEX_TRY_VOID(parse_devices(root, c, users));
+    ALOPEX_TRY_VOID(parse_files(root, c, users));
+    ALOPEX_TRY_VOID(parse_blocks(root, c, users));
+    ALOPEX_TRY(ovsdb, root.optional_table("ovsdb"));
     if (ovsdb) {
-        TRY_VOID(ovsdb->require_known_keys({"socket", "callers"}));
+        ALOPEX_TRY_VOID(ovsdb->require_known_keys({"socket", "callers"}));
         OvsdbRule o;
-        TRY(sock, parse_abs_path(*ovsdb, "socket", false));
+        ALOPEX_TRY(sock, parse_abs_path(*ovsdb, "socket", false));
         if (!sock.empty())
             o.socket = std::move(sock);
         if (o.socket.string().size() >= 108)
             return std::unexpected<Error>(
                 ovsdb->require("socket")->error("'ovsdb.socket' is too long for a unix socket"));
-        TRY(callers, parse_callers(*ovsdb, users));
+        ALOPEX_TRY(callers, parse_callers(*ovsdb, users));
         o.callers = std::move(callers);
         c.ovsdb = std::move(o);
     }
-    TRY(record, root.optional_table("record"));
+    ALOPEX_TRY(record, root.optional_table("record"));
     if (record) {
-        TRY_VOID(record->require_known_keys({"callers"}));
-        TRY(callers, parse_callers(*record, users));
+        ALOPEX_TRY_VOID(record->require_known_keys({"callers"}));
+        ALOPEX_TRY(callers, parse_callers(*record, users));
         c.record_callers = std::move(callers);
     }
     return {};

@@ -29,21 +29,6 @@ using config::Array;
 using config::Node;
 using config::Table;
 
-template <typename T> std::unexpected<Error> forward(Result<T> &r)
-{
-    return std::unexpected<Error>(std::move(r.error()));
-}
-#define TRY(var, expr)                                                                   \
-    auto var##_r = (expr);                                                               \
-    if (!var##_r)                                                                        \
-        return forward(var##_r);                                                         \
-    auto &var = *var##_r
-#define TRY_VOID(expr)                                                                   \
-    do {                                                                                 \
-        auto r_ = (expr);                                                                \
-        if (!r_)                                                                         \
-            return std::unexpected<Error>(std::move(r_.error()));                        \
-    } while (0)
 
 constexpr size_t max_addresses = 1024, max_routes = 1024, max_servers = 64, max_domains = 256;
 
@@ -54,7 +39,7 @@ std::unexpected<Error> at(const Node &n, const Error &e)
 
 Result<uint32_t> in_range(const Node &n, int64_t lo, int64_t hi)
 {
-    TRY(v, n.as_integer());
+    ALOPEX_TRY(v, n.as_integer());
     if (v < lo || v > hi)
         return n.failf("'{}' must be between {} and {}", n.name(), lo, hi);
     return static_cast<uint32_t>(v);
@@ -65,7 +50,7 @@ Result<std::optional<uint32_t>> opt_range(const Table &t, std::string_view key, 
     auto n = t.get(key);
     if (!n)
         return std::optional<uint32_t>();
-    TRY(v, in_range(*n, lo, hi));
+    ALOPEX_TRY(v, in_range(*n, lo, hi));
     return std::optional<uint32_t>(v);
 }
 
@@ -74,7 +59,7 @@ Result<std::optional<Mac>> opt_mac(const Table &t, std::string_view key, bool as
     auto n = t.get(key);
     if (!n)
         return std::optional<Mac>();
-    TRY(s, n->as_string());
+    ALOPEX_TRY(s, n->as_string());
     auto m = parse_mac(s);
     if (!m)
         return at(*n, m.error());
@@ -88,7 +73,7 @@ Result<std::string> opt_ifname(const Table &t, std::string_view key)
     auto n = t.get(key);
     if (!n)
         return std::string();
-    TRY(s, n->as_string());
+    ALOPEX_TRY(s, n->as_string());
     if (!valid_ifname(s))
         return n->failf("'{}' is not a valid interface name (1..15 printable bytes, no "
                         "spaces, '/' or ':', not '.' or '..')", n->name());
@@ -99,7 +84,7 @@ Result<std::string> opt_ifname(const Table &t, std::string_view key)
 template <typename F>
 Result<> each_string(const Table &t, std::string_view key, size_t max, F &&fn)
 {
-    TRY(arr, t.optional_array(key));
+    ALOPEX_TRY(arr, t.optional_array(key));
     if (!arr)
         return {};
     if (arr->size() > max)
@@ -107,8 +92,8 @@ Result<> each_string(const Table &t, std::string_view key, size_t max, F &&fn)
             arr->error(fmt::format("'{}' has more than {} entries", arr->name(), max)));
     for (size_t i = 0; i < arr->size(); ++i) {
         Node n = arr->at(i);
-        TRY(s, n.as_string());
-        TRY_VOID(fn(n, s));
+        ALOPEX_TRY(s, n.as_string());
+        ALOPEX_TRY_VOID(fn(n, s));
     }
     return {};
 }
@@ -121,22 +106,22 @@ struct Ctx {
 
 Result<> parse_link(const Table &t, Settings &s, Ctx &ctx)
 {
-    TRY_VOID(t.require_known_keys({"up", "mtu", "mac", "zone", "controller"}));
-    TRY(up, t.optional_boolean("up"));
+    ALOPEX_TRY_VOID(t.require_known_keys({"up", "mtu", "mac", "zone", "controller"}));
+    ALOPEX_TRY(up, t.optional_boolean("up"));
     if (up)
         s.up = *up;
-    TRY(mtu, opt_range(t, "mtu", 68, 65535));
+    ALOPEX_TRY(mtu, opt_range(t, "mtu", 68, 65535));
     s.mtu = mtu;
     ctx.mtu_node = t.get("mtu");
-    TRY(mac, opt_mac(t, "mac", true));
+    ALOPEX_TRY(mac, opt_mac(t, "mac", true));
     s.mac = mac;
     if (auto n = t.get("zone")) {
-        TRY(z, n->as_string());
+        ALOPEX_TRY(z, n->as_string());
         if (!valid_zone(z))
             return n->failf("'{}' must be 1..64 bytes of [A-Za-z0-9_.-]", n->name());
         s.zone = z;
     }
-    TRY(ctl, opt_ifname(t, "controller"));
+    ALOPEX_TRY(ctl, opt_ifname(t, "controller"));
     s.controller = ctl;
     return {};
 }
@@ -166,7 +151,7 @@ Result<std::string> opt_gateway(const Table &t, uint8_t family)
     auto n = t.get("gateway");
     if (!n)
         return std::string();
-    TRY(s, n->as_string());
+    ALOPEX_TRY(s, n->as_string());
     auto ip = parse_ip(s, family);
     if (!ip)
         return at(*n, ip.error());
@@ -177,23 +162,23 @@ Result<std::string> opt_gateway(const Table &t, uint8_t family)
 
 Result<> parse_ipv4(const Table &t, Settings &s)
 {
-    TRY_VOID(t.require_known_keys({"dhcp", "addresses", "gateway"}));
-    TRY(dhcp, t.optional_boolean("dhcp"));
+    ALOPEX_TRY_VOID(t.require_known_keys({"dhcp", "addresses", "gateway"}));
+    ALOPEX_TRY(dhcp, t.optional_boolean("dhcp"));
     s.dhcp4 = dhcp.value_or(false);
-    TRY_VOID(parse_addresses(t, AF_INET, s));
-    TRY(gw, opt_gateway(t, AF_INET));
+    ALOPEX_TRY_VOID(parse_addresses(t, AF_INET, s));
+    ALOPEX_TRY(gw, opt_gateway(t, AF_INET));
     s.gateway4 = gw;
     return {};
 }
 
 Result<> parse_ipv6(const Table &t, Settings &s, Ctx &ctx)
 {
-    TRY_VOID(t.require_known_keys({"slaac", "addresses", "gateway"}));
-    TRY(slaac, t.optional_boolean("slaac"));
+    ALOPEX_TRY_VOID(t.require_known_keys({"slaac", "addresses", "gateway"}));
+    ALOPEX_TRY(slaac, t.optional_boolean("slaac"));
     s.slaac = slaac;
     size_t before = s.addresses.size();
-    TRY_VOID(parse_addresses(t, AF_INET6, s));
-    TRY(gw, opt_gateway(t, AF_INET6));
+    ALOPEX_TRY_VOID(parse_addresses(t, AF_INET6, s));
+    ALOPEX_TRY(gw, opt_gateway(t, AF_INET6));
     s.gateway6 = gw;
     if (s.addresses.size() > before || !gw.empty() || slaac.value_or(false))
         ctx.ipv6 = true;
@@ -202,8 +187,8 @@ Result<> parse_ipv6(const Table &t, Settings &s, Ctx &ctx)
 
 Result<> parse_dns(const Table &t, Settings &s)
 {
-    TRY_VOID(t.require_known_keys({"servers", "domains"}));
-    TRY_VOID(each_string(t, "servers", max_servers, [&](const Node &n, const std::string &v) -> Result<> {
+    ALOPEX_TRY_VOID(t.require_known_keys({"servers", "domains"}));
+    ALOPEX_TRY_VOID(each_string(t, "servers", max_servers, [&](const Node &n, const std::string &v) -> Result<> {
         auto ip = parse_ip(v, 0);
         if (!ip)
             return at(n, ip.error());
@@ -224,12 +209,12 @@ Result<> parse_dns(const Table &t, Settings &s)
 Result<uint32_t> parse_table(const Node &n)
 {
     if (n.kind() == config::Kind::string) {
-        TRY(s, n.as_string());
+        ALOPEX_TRY(s, n.as_string());
         if (s == "main")
             return 254u;
         return n.failf("'{}' must be a number or \"main\"", n.name());
     }
-    TRY(v, in_range(n, 1, 4294967294LL));
+    ALOPEX_TRY(v, in_range(n, 1, 4294967294LL));
     if (v == 253 || v == 255)
         return n.failf("'{}' {} is reserved for the kernel (253 default, 255 local)", n.name(), v);
     return v;
@@ -237,31 +222,31 @@ Result<uint32_t> parse_table(const Node &n)
 
 Result<RouteConfig> parse_route(const Table &t, Ctx &ctx)
 {
-    TRY_VOID(t.require_known_keys({"to", "via", "metric", "table", "scope", "onlink", "mtu"}));
+    ALOPEX_TRY_VOID(t.require_known_keys({"to", "via", "metric", "table", "scope", "onlink", "mtu"}));
     RouteConfig r;
-    TRY(to_node, t.require("to"));
-    TRY(to, to_node.as_string());
+    ALOPEX_TRY(to_node, t.require("to"));
+    ALOPEX_TRY(to, to_node.as_string());
     auto p = parse_prefix(to, 0, true, true);
     if (!p)
         return at(to_node, p.error());
     r.to = *p;
     if (auto n = t.get("via")) {
-        TRY(s, n->as_string());
+        ALOPEX_TRY(s, n->as_string());
         auto ip = parse_ip(s, r.to.family);
         if (!ip)
             return n->failf("'{}' must be an {} address like 'to'", n->name(),
                             r.to.family == AF_INET ? "IPv4" : "IPv6");
         r.via = ip->address;
     }
-    TRY(metric, opt_range(t, "metric", 0, 4294967295LL));
+    ALOPEX_TRY(metric, opt_range(t, "metric", 0, 4294967295LL));
     r.metric = metric.value_or(0);
     if (auto n = t.get("table")) {
-        TRY(table, parse_table(*n));
+        ALOPEX_TRY(table, parse_table(*n));
         r.table = table;
     }
     r.scope = r.via.empty() ? Scope::Link : Scope::Global;
     if (auto n = t.get("scope")) {
-        TRY(s, n->as_string());
+        ALOPEX_TRY(s, n->as_string());
         if (s == "global")
             r.scope = Scope::Global;
         else if (s == "link")
@@ -274,12 +259,12 @@ Result<RouteConfig> parse_route(const Table &t, Ctx &ctx)
             return n->failf("'{}' must be \"global\" for a route with a gateway ('via')",
                             n->name());
     }
-    TRY(onlink, t.optional_boolean("onlink"));
+    ALOPEX_TRY(onlink, t.optional_boolean("onlink"));
     r.onlink = onlink.value_or(false);
     if (r.onlink && r.via.empty())
         return std::unexpected<Error>(
             t.get("onlink")->error(fmt::format("'{}' needs a gateway ('via')", t.get("onlink")->name())));
-    TRY(mtu, opt_range(t, "mtu", 68, 65535));
+    ALOPEX_TRY(mtu, opt_range(t, "mtu", 68, 65535));
     r.mtu = mtu;
     if (r.to.family == AF_INET6) {
         ctx.ipv6 = true;
@@ -292,26 +277,26 @@ Result<RouteConfig> parse_route(const Table &t, Ctx &ctx)
 Result<> parse_settings(const Table &root, Settings &s)
 {
     Ctx ctx;
-    TRY(link, root.optional_table("link"));
+    ALOPEX_TRY(link, root.optional_table("link"));
     if (link)
-        TRY_VOID(parse_link(*link, s, ctx));
-    TRY(v4, root.optional_table("ipv4"));
+        ALOPEX_TRY_VOID(parse_link(*link, s, ctx));
+    ALOPEX_TRY(v4, root.optional_table("ipv4"));
     if (v4)
-        TRY_VOID(parse_ipv4(*v4, s));
-    TRY(v6, root.optional_table("ipv6"));
+        ALOPEX_TRY_VOID(parse_ipv4(*v4, s));
+    ALOPEX_TRY(v6, root.optional_table("ipv6"));
     if (v6)
-        TRY_VOID(parse_ipv6(*v6, s, ctx));
-    TRY(dns, root.optional_table("dns"));
+        ALOPEX_TRY_VOID(parse_ipv6(*v6, s, ctx));
+    ALOPEX_TRY(dns, root.optional_table("dns"));
     if (dns)
-        TRY_VOID(parse_dns(*dns, s));
-    TRY(routes, root.optional_array("route"));
+        ALOPEX_TRY_VOID(parse_dns(*dns, s));
+    ALOPEX_TRY(routes, root.optional_array("route"));
     if (routes) {
         if (routes->size() > max_routes)
             return std::unexpected<Error>(
                 routes->error(fmt::format("more than {} [[route]] entries", max_routes)));
         for (size_t i = 0; i < routes->size(); ++i) {
-            TRY(t, routes->at(i).as_table());
-            TRY(r, parse_route(t, ctx));
+            ALOPEX_TRY(t, routes->at(i).as_table());
+            ALOPEX_TRY(r, parse_route(t, ctx));
             for (const auto &o : s.routes)
                 if (o.to == r.to && o.table == r.table && o.metric == r.metric)
                     return std::unexpected<Error>(t.error(fmt::format(
@@ -325,7 +310,7 @@ Result<> parse_settings(const Table &root, Settings &s)
             return ctx.mtu_node->failf("'{}' must be at least 1280 when IPv6 is configured",
                                        ctx.mtu_node->name());
         for (const auto &n : ctx.route_mtus) {
-            TRY(v, n.as_integer());
+            ALOPEX_TRY(v, n.as_integer());
             if (v < 1280)
                 return n.failf("'{}' must be at least 1280 for an IPv6 route", n.name());
         }
@@ -335,15 +320,15 @@ Result<> parse_settings(const Table &root, Settings &s)
 
 Result<Match> parse_match(const Table &t)
 {
-    TRY_VOID(t.require_known_keys({"name", "mac"}));
+    ALOPEX_TRY_VOID(t.require_known_keys({"name", "mac"}));
     Match m;
     if (auto n = t.get("name")) {
-        TRY(s, n->as_string());
+        ALOPEX_TRY(s, n->as_string());
         if (auto r = check_name_glob(s); !r)
             return at(*n, r.error());
         m.name = s;
     }
-    TRY(mac, opt_mac(t, "mac", false));
+    ALOPEX_TRY(mac, opt_mac(t, "mac", false));
     m.mac = mac;
     if (m.name.empty() && !m.mac)
         return std::unexpected<Error>(t.error("[match] needs 'name' or 'mac'"));
@@ -352,13 +337,13 @@ Result<Match> parse_match(const Table &t)
 
 Result<> parse_netdev(const Table &root, const Table &t, NetdevProfile &nd)
 {
-    TRY_VOID(t.require_known_keys(
+    ALOPEX_TRY_VOID(t.require_known_keys(
         {"name", "kind", "stp", "vlan_id", "parent", "peer", "mode", "mtu", "mac"}));
-    TRY(name_node, t.require("name"));
-    TRY(name, opt_ifname(t, "name"));
+    ALOPEX_TRY(name_node, t.require("name"));
+    ALOPEX_TRY(name, opt_ifname(t, "name"));
     nd.name = name;
-    TRY(kind_node, t.require("kind"));
-    TRY(kind, kind_node.as_string());
+    ALOPEX_TRY(kind_node, t.require("kind"));
+    ALOPEX_TRY(kind, kind_node.as_string());
     if (kind == "bridge")
         nd.kind = rtnl::NetdevKind::Bridge;
     else if (kind == "vlan")
@@ -375,26 +360,26 @@ Result<> parse_netdev(const Table &root, const Table &t, NetdevProfile &nd)
             return n->failf("'{}' applies only to kind \"{}\"", n->name(), to_string(k));
         return {};
     };
-    TRY_VOID(only_for("stp", rtnl::NetdevKind::Bridge));
-    TRY_VOID(only_for("vlan_id", rtnl::NetdevKind::Vlan));
-    TRY_VOID(only_for("parent", rtnl::NetdevKind::Vlan));
-    TRY_VOID(only_for("peer", rtnl::NetdevKind::Veth));
-    TRY_VOID(only_for("mode", rtnl::NetdevKind::Bond));
-    TRY(stp, t.optional_boolean("stp"));
+    ALOPEX_TRY_VOID(only_for("stp", rtnl::NetdevKind::Bridge));
+    ALOPEX_TRY_VOID(only_for("vlan_id", rtnl::NetdevKind::Vlan));
+    ALOPEX_TRY_VOID(only_for("parent", rtnl::NetdevKind::Vlan));
+    ALOPEX_TRY_VOID(only_for("peer", rtnl::NetdevKind::Veth));
+    ALOPEX_TRY_VOID(only_for("mode", rtnl::NetdevKind::Bond));
+    ALOPEX_TRY(stp, t.optional_boolean("stp"));
     nd.stp = stp;
     if (nd.kind == rtnl::NetdevKind::Vlan) {
-        TRY(idn, t.require("vlan_id"));
-        TRY(id, in_range(idn, 1, 4094));
+        ALOPEX_TRY(idn, t.require("vlan_id"));
+        ALOPEX_TRY(id, in_range(idn, 1, 4094));
         nd.vlan_id = static_cast<uint16_t>(id);
-        TRY(pn, t.require("parent"));
-        TRY(parent, opt_ifname(t, "parent"));
+        ALOPEX_TRY(pn, t.require("parent"));
+        ALOPEX_TRY(parent, opt_ifname(t, "parent"));
         if (parent == nd.name)
             return pn.failf("'{}' must not be the VLAN itself", pn.name());
         nd.parent = parent;
     }
     if (nd.kind == rtnl::NetdevKind::Veth) {
-        TRY(pn, t.require("peer"));
-        TRY(peer, opt_ifname(t, "peer"));
+        ALOPEX_TRY(pn, t.require("peer"));
+        ALOPEX_TRY(peer, opt_ifname(t, "peer"));
         if (peer == nd.name)
             return pn.failf("'{}' must differ from 'netdev.name'", pn.name());
         nd.peer = peer;
@@ -402,7 +387,7 @@ Result<> parse_netdev(const Table &root, const Table &t, NetdevProfile &nd)
     if (nd.kind == rtnl::NetdevKind::Bond) {
         nd.mode = "balance-rr";
         if (auto n = t.get("mode")) {
-            TRY(m, n->as_string());
+            ALOPEX_TRY(m, n->as_string());
             auto c = canonical_bond_mode(m);
             if (!c)
                 return n->failf("'{}' must be one of balance-rr, active-backup, balance-xor, "
@@ -411,11 +396,11 @@ Result<> parse_netdev(const Table &root, const Table &t, NetdevProfile &nd)
             nd.mode = std::string(*c);
         }
     }
-    TRY(mtu, opt_range(t, "mtu", 68, 65535));
+    ALOPEX_TRY(mtu, opt_range(t, "mtu", 68, 65535));
     nd.mtu = mtu;
-    TRY(mac, opt_mac(t, "mac", true));
+    ALOPEX_TRY(mac, opt_mac(t, "mac", true));
     nd.mac = mac;
-    TRY_VOID(parse_settings(root, nd.settings));
+    ALOPEX_TRY_VOID(parse_settings(root, nd.settings));
     // [netdev] mtu/mac are creation parameters; [link] mtu/mac are applied afterwards.
     // Both set and different would fight forever: refuse.
     if (nd.mtu && nd.settings.mtu && *nd.mtu != *nd.settings.mtu)
@@ -469,9 +454,9 @@ namespace {
 Result<> parse_document(const config::Document &doc, Profiles &out)
 {
     Table root = doc.root();
-    TRY_VOID(root.require_known_keys({"match", "netdev", "link", "ipv4", "ipv6", "dns", "route"}));
-    TRY(match, root.optional_table("match"));
-    TRY(netdev, root.optional_table("netdev"));
+    ALOPEX_TRY_VOID(root.require_known_keys({"match", "netdev", "link", "ipv4", "ipv6", "dns", "route"}));
+    ALOPEX_TRY(match, root.optional_table("match"));
+    ALOPEX_TRY(netdev, root.optional_table("netdev"));
     if (match && netdev) {
         // Point at whichever comes second in the file.
         const Table &later =
@@ -489,15 +474,15 @@ Result<> parse_document(const config::Document &doc, Profiles &out)
     if (match) {
         LinkProfile lp;
         lp.file = doc.file();
-        TRY(m, parse_match(*match));
+        ALOPEX_TRY(m, parse_match(*match));
         lp.match = std::move(m);
-        TRY_VOID(parse_settings(root, lp.settings));
+        ALOPEX_TRY_VOID(parse_settings(root, lp.settings));
         out.links.push_back(std::move(lp));
         return {};
     }
     NetdevProfile nd;
     nd.file = doc.file();
-    TRY_VOID(parse_netdev(root, *netdev, nd));
+    ALOPEX_TRY_VOID(parse_netdev(root, *netdev, nd));
     out.netdevs.push_back(std::move(nd));
     return {};
 }
@@ -523,9 +508,9 @@ Result<> validate(const Profiles &p)
         return {};
     };
     for (const auto &nd : p.netdevs) {
-        TRY_VOID(claim(nd.name, nd));
+        ALOPEX_TRY_VOID(claim(nd.name, nd));
         if (!nd.peer.empty())
-            TRY_VOID(claim(nd.peer, nd));
+            ALOPEX_TRY_VOID(claim(nd.peer, nd));
     }
     auto check_controller = [&](const std::string &file, const std::string &ctl) -> Result<> {
         auto it = names.find(ctl);
@@ -538,9 +523,9 @@ Result<> validate(const Profiles &p)
         return {};
     };
     for (const auto &lp : p.links)
-        TRY_VOID(check_controller(lp.file, lp.settings.controller));
+        ALOPEX_TRY_VOID(check_controller(lp.file, lp.settings.controller));
     for (const auto &nd : p.netdevs)
-        TRY_VOID(check_controller(nd.file, nd.settings.controller));
+        ALOPEX_TRY_VOID(check_controller(nd.file, nd.settings.controller));
     return {};
 }
 
@@ -548,8 +533,8 @@ Result<Profiles> parse_files(const std::vector<std::pair<std::string, std::strin
 {
     Profiles p;
     for (const auto &[name, text] : files)
-        TRY_VOID(parse_file(text, name, p));
-    TRY_VOID(validate(p));
+        ALOPEX_TRY_VOID(parse_file(text, name, p));
+    ALOPEX_TRY_VOID(validate(p));
     return p;
 }
 
@@ -559,8 +544,8 @@ Result<Profiles> load_file(const std::filesystem::path &path)
     if (!doc)
         return std::unexpected<Error>(std::move(doc.error()));
     Profiles p;
-    TRY_VOID(parse_document(*doc, p));
-    TRY_VOID(validate(p));
+    ALOPEX_TRY_VOID(parse_document(*doc, p));
+    ALOPEX_TRY_VOID(validate(p));
     return p;
 }
 
@@ -596,7 +581,7 @@ Result<Profiles> load_directory(const std::filesystem::path &dir)
         for (auto &n : one->netdevs)
             p.netdevs.push_back(std::move(n));
     }
-    TRY_VOID(validate(p));
+    ALOPEX_TRY_VOID(validate(p));
     return p;
 }
 

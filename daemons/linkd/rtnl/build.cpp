@@ -81,21 +81,16 @@ private:
     bool ok_ = true;
 };
 
-#define TRY(expr)                                                                                         \
-    do {                                                                                                  \
-        if (auto r_ = (expr); !r_)                                                                        \
-            return std::unexpected(r_.error());                                                           \
-    } while (0)
 
 Result<> build_link(const LinkChange &c, uint32_t seq, std::vector<std::byte> &out)
 {
-    TRY(check_ifindex(c.ifindex, "ifindex"));
+    ALOPEX_TRY_VOID(check_ifindex(c.ifindex, "ifindex"));
     if (c.mtu && *c.mtu == 0)
         return field_fail("mtu", "0 is not an MTU");
     if (c.mac)
-        TRY(check_mac(*c.mac, "mac"));
+        ALOPEX_TRY_VOID(check_mac(*c.mac, "mac"));
     if (c.name)
-        TRY(check_ifname(*c.name, "name"));
+        ALOPEX_TRY_VOID(check_ifname(*c.name, "name"));
     if (c.controller && *c.controller < 0)
         return field_fail("controller", "ifindex {} is negative", *c.controller);
 
@@ -120,12 +115,12 @@ Result<> build_link(const LinkChange &c, uint32_t seq, std::vector<std::byte> &o
 
 Result<> build_address(const AddressSpec &a, bool add, uint32_t seq, std::vector<std::byte> &out)
 {
-    TRY(check_ifindex(a.ifindex, "ifindex"));
-    TRY(check_family(a.family));
+    ALOPEX_TRY_VOID(check_ifindex(a.ifindex, "ifindex"));
+    ALOPEX_TRY_VOID(check_family(a.family));
     auto ip = parse_ip(a.family, a.address, "address");
     if (!ip)
         return std::unexpected(ip.error());
-    TRY(check_prefix(a.family, a.prefixlen, "prefixlen"));
+    ALOPEX_TRY_VOID(check_prefix(a.family, a.prefixlen, "prefixlen"));
     uint32_t valid = a.valid_lft.value_or(forever);
     uint32_t preferred = a.preferred_lft.value_or(a.valid_lft ? valid : forever);
     if (valid == 0)
@@ -165,8 +160,8 @@ Result<> build_address(const AddressSpec &a, bool add, uint32_t seq, std::vector
 
 Result<> build_route(const RouteSpec &r, Request::Op op, uint32_t seq, std::vector<std::byte> &out)
 {
-    TRY(check_family(r.family));
-    TRY(check_prefix(r.family, r.dst_len, "dst_len"));
+    ALOPEX_TRY_VOID(check_family(r.family));
+    ALOPEX_TRY_VOID(check_prefix(r.family, r.dst_len, "dst_len"));
     std::optional<Ip> dst, gw, src;
     if (!r.dst.empty()) {
         auto d = parse_ip(r.family, r.dst, "dst");
@@ -248,23 +243,23 @@ const char *kind_name(NetdevKind k)
 
 Result<> build_netdev(const NetdevSpec &n, uint32_t seq, std::vector<std::byte> &out)
 {
-    TRY(check_ifname(n.name, "name"));
+    ALOPEX_TRY_VOID(check_ifname(n.name, "name"));
     const char *kind = kind_name(n.kind);
     if (!kind)
         return field_fail("kind", "unknown netdev kind {}", static_cast<int>(n.kind));
     if (n.mtu && *n.mtu == 0)
         return field_fail("mtu", "0 is not an MTU");
     if (n.mac)
-        TRY(check_mac(*n.mac, "mac"));
+        ALOPEX_TRY_VOID(check_mac(*n.mac, "mac"));
     std::optional<uint8_t> mode;
     switch (n.kind) {
     case NetdevKind::Vlan:
-        TRY(check_ifindex(n.parent, "parent"));
+        ALOPEX_TRY_VOID(check_ifindex(n.parent, "parent"));
         if (n.vlan_id < 1 || n.vlan_id > 4094)
             return field_fail("vlan_id", "{} outside 1..4094", n.vlan_id);
         break;
     case NetdevKind::Veth:
-        TRY(check_ifname(n.peer, "peer"));
+        ALOPEX_TRY_VOID(check_ifname(n.peer, "peer"));
         if (n.peer == n.name)
             return field_fail("peer", "the same name as the veth itself");
         break;
@@ -327,7 +322,7 @@ Result<> build_netdev(const NetdevSpec &n, uint32_t seq, std::vector<std::byte> 
 
 Result<> build_del_link(int ifindex, uint32_t seq, std::vector<std::byte> &out)
 {
-    TRY(check_ifindex(ifindex, "ifindex"));
+    ALOPEX_TRY_VOID(check_ifindex(ifindex, "ifindex"));
     Msg m(RTM_DELLINK, 0, seq);
     auto *ifi = m.extra<ifinfomsg>();
     ifi->ifi_family = AF_UNSPEC;

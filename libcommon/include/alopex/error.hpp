@@ -71,3 +71,17 @@ inline std::string Error::to_string() const
 }
 
 } // namespace alopex
+
+// Early returns in a function that returns a Result. ALOPEX_TRY(v, expr) evaluates a
+// Result<T> and binds its value to the reference `v` (the Result lives in `v_r`);
+// ALOPEX_TRY_VOID(expr) only passes an error on.
+#define ALOPEX_TRY(var, expr)                                                             \
+    auto var##_r = (expr);                                                                \
+    if (!var##_r)                                                                         \
+        return std::unexpected<::alopex::Error>(std::move(var##_r.error()));              \
+    auto &var = *var##_r
+#define ALOPEX_TRY_VOID(expr)                                                             \
+    do {                                                                                  \
+        if (auto r_ = (expr); !r_)                                                        \
+            return std::unexpected<::alopex::Error>(std::move(r_.error()));               \
+    } while (0)
