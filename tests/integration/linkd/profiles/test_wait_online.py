@@ -6,8 +6,10 @@ waiting for the links a profile manages, and the link commands checked with `ip 
 (root allowed, an unprivileged user refused with nothing changed)."""
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'daemon'))
@@ -34,17 +36,31 @@ def addrs(sb, dev):
 def _(sb):
     p = subprocess.Popen(wait_online(sb, '--interface', 'wo0', '--timeout', '30'), env=sb.env(),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x.strip()) for x in p.stderr], daemon=True).start()
+
+    def status(want):
+        """Waits for the status line wait-online prints once it has evaluated linkd's state."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line == f'alopex-wait-online: waiting for {want}':
+                return
+        h.check(False, f'no "waiting for {want}" status line')
     try:
-        time.sleep(0.3)   # it has read linkd's state by now: wo0 is absent
+        status('wo0 (absent)')
         h.check(p.poll() is None, 'returned before wo0 existed')
         veth(sb, 'wo0', 'wo0p')
         ip(sb, 'link', 'set', 'wo0', 'up')
         ip(sb, 'link', 'set', 'wo0p', 'up')
-        time.sleep(0.3)
+        status('wo0')   # it has seen wo0, up without a global address
         h.check(p.poll() is None, 'returned before wo0 had a global address')
         ip(sb, 'addr', 'add', '10.4.0.1/24', 'dev', 'wo0')
         rc = p.wait(timeout=10)
-        h.check_eq(rc, 0, f'exit status ({p.stderr.read()})')
+        h.check_eq(rc, 0, 'exit status')
     finally:
         if p.poll() is None:
             p.kill()
