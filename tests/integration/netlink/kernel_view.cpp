@@ -18,28 +18,6 @@ namespace alopex::netlink::itest {
 
 using nlohmann::json;
 
-bool sh(const std::string &cmd)
-{
-    int st = std::system(cmd.c_str());
-    return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
-std::string capture(const std::string &cmd)
-{
-    std::string out;
-    FILE *p = popen(cmd.c_str(), "r");
-    if (!p)
-        throw std::runtime_error("popen failed: " + cmd);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-        out.append(buf, n);
-    int st = pclose(p);
-    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-        throw std::runtime_error("command failed: " + cmd);
-    return out;
-}
-
 namespace {
 
 std::string link_line(int ifindex, const std::string &name, const std::string &kind, unsigned mtu,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "alopex/netlink/state.hpp"
+#include "shell.hpp"
 
 namespace alopex::netlink::itest {
 
@@ -15,10 +16,8 @@ struct View {
     bool operator==(const View &) const = default;
 };
 
-// Runs a shell command; true when it exits 0.
-bool sh(const std::string &cmd);
-// Runs a command and returns its standard output.
-std::string capture(const std::string &cmd);
+using alopex::itest::capture;
+using alopex::itest::sh;
 
 View from_ip();                        // ip -j -d link / ip -j addr / ip -j route table all
 View from_snapshot(const Snapshot &s);

@@ -11,13 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "rtnl.hpp"
+#include "shell.hpp"
 
 namespace alopex::linkd::rtnl::itest {
 
 using nlohmann::json;
 
-bool sh(const std::string &cmd);                 // true when it exits 0
-std::string capture(const std::string &cmd);     // stdout; throws when it fails
+using alopex::itest::capture;                   // stdout; throws when it fails
+using alopex::itest::sh;                        // true when it exits 0
 json ip(const std::string &args);                // `ip -j <args>`, parsed
 
 // Refuses to run outside a fresh namespace (only lo, or our own leftovers, which it
