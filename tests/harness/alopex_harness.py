@@ -28,6 +28,7 @@ sd_notify: `start_daemon(..., notify=True)` hands the daemon NOTIFY_SOCKET (a da
 socket the sandbox binds, see NotifySocket) and WATCHDOG_USEC (no WATCHDOG_PID: the
 daemon's pid is not known before exec, and sd_watchdog_enabled() accepts a missing one).
 With wait_name it waits for READY=1 and records whether the name was already owned then.
+The socket is read in the background all along, as a service manager does.
 """
 import ctypes
 import json
@@ -39,6 +40,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from alopex_tap import (Skip, Tap, bail_out, check, check_eq, diag, in_ci,  # noqa: F401
@@ -217,9 +219,28 @@ class NotifySocket:
         self.sock.bind(path)
         os.chmod(path, 0o666)   # daemons that run as another user may send too
         self.sock.setblocking(False)
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def start_draining(self, interval=0.1):
+        """Keeps reading the socket in a background thread, as a service manager does:
+        sd_notify blocks once the datagram queue is full (net.unix.max_dgram_qlen is 10
+        in a fresh network namespace) and a daemon with a watchdog keeps sending."""
+        def loop():
+            while not self.closed:
+                try:
+                    self.drain()
+                except OSError:
+                    return
+                time.sleep(interval)
+        threading.Thread(target=loop, daemon=True).start()
 
     def drain(self):
         """Reads every queued datagram into self.messages; returns self.messages."""
+        with self.lock:
+            return self._drain_locked()
+
+    def _drain_locked(self):
         while True:
             try:
                 data, anc, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(12))
@@ -251,7 +272,9 @@ class NotifySocket:
         return wait_until(enough, timeout, 0.01, f'{count} x {key}={value} on {self.path}')
 
     def close(self):
-        self.sock.close()
+        self.closed = True
+        with self.lock:
+            self.sock.close()
 
 
 class Sandbox:
@@ -513,6 +536,8 @@ class Sandbox:
             env['WATCHDOG_USEC'] = str(watchdog_usec)
         p = self.spawn(name, [exe, *args], env=env, as_user=as_user)
         p.notify = ns
+        if ns is not None:
+            ns.start_draining()
         if wait_name:
             if ns is not None:
                 ns.wait_for('READY', '1', timeout=timeout, proc=p)

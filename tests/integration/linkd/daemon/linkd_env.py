@@ -3,8 +3,6 @@
 polkitd and sd_notify), and independent views of the kernel (`ip -j`) and of the bus
 (busctl for values, dbus-send for error names: busctl prints only error messages)."""
 import json
-import threading
-import time
 
 import alopex_harness as h
 
@@ -28,19 +26,6 @@ def start_linkd(sb):
     sb.linkd = sb.start_daemon('daemons/linkd/alopex-linkd', name=name, wait_name=SERVICE, notify=True,
                                env=sb.env({'ALOPEX_LOG_LEVEL': 'debug'}),
                                watchdog_usec=1000000)
-    # sd_notify blocks once the datagram queue is full (net.unix.max_dgram_qlen is 10 in a
-    # fresh network namespace), and WATCHDOG=1 keeps coming: keep draining the socket, as
-    # a service manager does.
-    ns = sb.linkd.notify
-
-    def drain():
-        while True:
-            try:
-                ns.drain()
-            except OSError:
-                return
-            time.sleep(0.1)
-    threading.Thread(target=drain, daemon=True).start()
 
 
 def ip_j(sb, *args):
