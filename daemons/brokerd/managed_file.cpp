@@ -23,7 +23,12 @@ Result<void> write_atomic(const std::filesystem::path &target, std::string_view 
     struct stat st{};
     bool existing = lstat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 
-    std::string tmpl = (dir / ("." + target.filename().string() + ".alopex-XXXXXX")).string();
+    // Built in steps: GCC 12 warns (-Wrestrict, a false positive) about "." + std::string
+    // in optimised builds.
+    std::string base = ".";
+    base += target.filename().string();
+    base += ".alopex-XXXXXX";
+    std::string tmpl = (dir / base).string();
     Fd fd(mkostemp(tmpl.data(), O_CLOEXEC));
     if (!fd)
         return io_fail(errno, "cannot create a temporary file beside " + name);
