@@ -2,6 +2,7 @@
 // Checkpoints: what is captured and how it is put back (pure), and the timers.
 #include "checkpoint.hpp"
 
+#include <net/if.h>   // before linux/if.h (libc-compat)
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -65,7 +66,8 @@ CheckpointState capture(const netlink::Snapshot &kernel)
 {
     CheckpointState s;
     for (const auto &[index, l] : kernel.links)
-        s.links[index] = {l.name, (l.flags & IFF_UP) != 0, l.mtu};
+        s.links[index] = {l.name, (l.flags & IFF_UP) != 0, l.mtu, l.master, l.kind, l.link, l.link_netns,
+                          l.vlan_id,  l.stp,  l.bond_mode};
     for (const auto &[k, a] : kernel.addresses)
         if (covered(a))
             s.addresses.emplace(k, a);
@@ -93,9 +95,13 @@ std::vector<rtnl::Request> rollback_requests(const CheckpointState &then, const 
             q.link.up = was.up;
         if (it->second.mtu != was.mtu)
             q.link.mtu = was.mtu;
-        if (!q.link.up && !q.link.mtu)
+        // Back into its bridge or bond, or out of one; not into one that is gone.
+        if (it->second.master != was.master && (was.master == 0 || now.links.contains(was.master)))
+            q.link.controller = was.master;
+        if (!q.link.up && !q.link.mtu && !q.link.controller)
             continue;   // a rename is not rolled back
-        q.what = fmt::format("checkpoint: restore {} (up {}, mtu {})", it->second.name, was.up, was.mtu);
+        q.what = fmt::format("checkpoint: restore {} (up {}, mtu {}{})", it->second.name, was.up, was.mtu,
+                             q.link.controller ? fmt::format(", controller {}", name(was.master)) : "");
         out.push_back(std::move(q));
     }
     for (const auto &[k, r] : now.routes)
@@ -110,6 +116,111 @@ std::vector<rtnl::Request> rollback_requests(const CheckpointState &then, const 
     for (const auto &[k, r] : then.routes)
         if (!now.routes.contains(k) && (r.oif == 0 || now.links.contains(r.oif)))
             out.push_back(route_request(r, true));
+    return out;
+}
+
+namespace {
+
+const std::pair<const int, CheckpointState::LinkSnap> *find_name(const CheckpointState &s, const std::string &name)
+{
+    for (const auto &entry : s.links)
+        if (entry.second.name == name)
+            return &entry;
+    return nullptr;
+}
+
+} // namespace
+
+std::vector<rtnl::Request> netdev_rollback_requests(const CheckpointState &then, const CheckpointState &now,
+                                                    const NetdevLog &log, std::vector<std::string> &notes)
+{
+    std::vector<rtnl::Request> out;
+    for (const auto &name : log.created) {
+        const auto *l = find_name(now, name);
+        // Gone already, or the name now belongs to a link that was there before.
+        if (!l || then.links.contains(l->first))
+            continue;
+        rtnl::Request q;
+        q.op = rtnl::Request::Op::DeleteLink;
+        q.ifindex = l->first;
+        q.what = fmt::format("checkpoint: delete {} {} (created after the checkpoint)", l->second.kind, name);
+        out.push_back(std::move(q));
+    }
+    std::set<int> done;
+    for (int index : log.deleted) {
+        auto it = then.links.find(index);
+        if (it == then.links.end() || now.links.contains(index) || done.contains(index))
+            continue;
+        const auto &was = it->second;
+        if (find_name(now, was.name)) {
+            notes.push_back(fmt::format("{}: not created again, a link has that name now", was.name));
+            continue;
+        }
+        rtnl::Request q;
+        q.op = rtnl::Request::Op::CreateNetdev;
+        q.what = fmt::format("checkpoint: create {} {} again", was.kind, was.name);
+        rtnl::NetdevSpec &spec = q.netdev;
+        spec.name = was.name;
+        auto other = then.links.find(was.link);
+        if (was.kind == "bridge") {
+            spec.kind = rtnl::NetdevKind::Bridge;
+            spec.stp = was.stp;
+        } else if (was.kind == "bond") {
+            spec.kind = rtnl::NetdevKind::Bond;
+            spec.bond_mode = std::to_string(was.bond_mode);
+        } else if (was.kind == "vlan") {
+            const auto *parent = other == then.links.end() ? nullptr : find_name(now, other->second.name);
+            if (!parent) {
+                notes.push_back(fmt::format("{}: not created again, its parent link is gone", was.name));
+                continue;
+            }
+            spec.kind = rtnl::NetdevKind::Vlan;
+            spec.parent = parent->first;
+            spec.vlan_id = was.vlan_id;
+        } else if (was.kind == "veth") {
+            if (was.link_netns || other == then.links.end()) {
+                notes.push_back(fmt::format("{}: not created again, its peer was in another namespace", was.name));
+                continue;
+            }
+            if (find_name(now, other->second.name)) {
+                notes.push_back(fmt::format("{}: not created again, a link has its peer's name {} now", was.name,
+                                            other->second.name));
+                continue;
+            }
+            spec.kind = rtnl::NetdevKind::Veth;
+            spec.peer = other->second.name;
+            done.insert(other->first);
+        } else {
+            notes.push_back(fmt::format("{}: not created again, linkd does not create {} links", was.name,
+                                        was.kind.empty() ? "physical" : was.kind));
+            continue;
+        }
+        done.insert(index);
+        out.push_back(std::move(q));
+    }
+    return out;
+}
+
+CheckpointState renumber(const CheckpointState &s, const std::map<int, int> &map)
+{
+    auto to = [&](int index) {
+        auto it = map.find(index);
+        return it == map.end() ? index : it->second;
+    };
+    CheckpointState out;
+    for (auto [index, l] : s.links) {
+        l.master = to(l.master);
+        l.link = l.link_netns ? l.link : to(l.link);
+        out.links[to(index)] = std::move(l);
+    }
+    for (auto [k, a] : s.addresses) {
+        a.ifindex = to(a.ifindex);
+        out.addresses.emplace(netlink::key_of(a), std::move(a));
+    }
+    for (auto [k, r] : s.routes) {
+        r.oif = to(r.oif);
+        out.routes.emplace(netlink::key_of(r), std::move(r));
+    }
     return out;
 }
 
@@ -144,13 +255,80 @@ Result<std::string> Checkpoints::create_checkpoint(uint32_t timeout_s)
     return path;
 }
 
+void Checkpoints::note(const rtnl::Request &done)
+{
+    for (auto &[path, c] : active_) {
+        if (done.op == rtnl::Request::Op::CreateNetdev)
+            c->netdevs.created.insert(done.netdev.name);
+        else if (done.op == rtnl::Request::Op::DeleteLink)
+            c->netdevs.deleted.insert(done.ifindex);
+    }
+}
+
+Checkpoints::NetdevOutcome Checkpoints::restore_netdevs(Checkpoint &c, const std::string &path, size_t &changes,
+                                                        size_t &failed)
+{
+    NetdevOutcome out;
+    std::vector<std::string> notes;
+    auto reqs = netdev_rollback_requests(c.state, capture(manager_.snapshot()), c.netdevs, notes);
+    for (const auto &n : notes)
+        log::warning("{}: {}", path, n);
+    if (reqs.empty())
+        return out;
+    changes += reqs.size();
+    auto results = client_.run(reqs);
+    if (!results) {
+        failed += reqs.size();
+        log::err("{}: rollback of netdevs failed: {}", path, results.error().to_string());
+        return out;
+    }
+    for (size_t i = 0; i < reqs.size(); ++i) {
+        const auto &q = reqs[i];
+        if (!(*results)[i]) {
+            ++failed;
+            log::warning("{}: {}", path, (*results)[i].error().message);
+            continue;
+        }
+        if (q.op == rtnl::Request::Op::DeleteLink) {
+            out.deleted.insert(q.ifindex);
+            continue;
+        }
+        // The monitor has not seen the new links yet: ask the kernel for their indexes.
+        for (const auto &name : {q.netdev.name, q.netdev.peer}) {
+            const auto *old = name.empty() ? nullptr : find_name(c.state, name);
+            unsigned index = name.empty() ? 0 : if_nametoindex(name.c_str());
+            if (old && index)
+                out.recreated[old->first] = static_cast<int>(index);
+        }
+    }
+    return out;
+}
+
 void Checkpoints::restore(Checkpoint &c, const char *why, const std::string &path)
 {
-    auto reqs = rollback_requests(c.state, capture(manager_.snapshot()));
-    size_t failed = 0;
+    size_t changes = 0, failed = 0;
+    auto netdevs = restore_netdevs(c, path, changes, failed);
+    auto then = renumber(c.state, netdevs.recreated);
+    auto now = capture(manager_.snapshot());
+    // What the netdev requests just did, which the monitor reports only later: deleted
+    // links take their addresses and routes with them; created ones start down, alone
+    // and without addresses.
+    std::erase_if(now.links, [&](const auto &l) { return netdevs.deleted.contains(l.first); });
+    std::erase_if(now.addresses, [&](const auto &a) { return netdevs.deleted.contains(a.second.ifindex); });
+    std::erase_if(now.routes, [&](const auto &r) { return netdevs.deleted.contains(r.second.oif); });
+    for (const auto &[old, index] : netdevs.recreated) {
+        auto fresh = then.links.at(index);
+        fresh.up = false;
+        fresh.mtu = 0;
+        fresh.master = 0;
+        now.links[index] = fresh;
+    }
+    auto reqs = rollback_requests(then, now);
+    changes += reqs.size();
     if (!reqs.empty()) {
         auto results = client_.run(reqs);
         if (!results) {
+            failed += reqs.size();
             log::err("{}: rollback failed: {}", path, results.error().to_string());
         } else {
             for (const auto &r : *results)
@@ -163,7 +341,7 @@ void Checkpoints::restore(Checkpoint &c, const char *why, const std::string &pat
     for (auto it = c.restores.rbegin(); it != c.restores.rend(); ++it)
         if (*it)
             (*it)();
-    log::notice("{}: rolled back ({}): {} change(s), {} failed", path, why, reqs.size(), failed);
+    log::notice("{}: rolled back ({}): {} change(s), {} failed", path, why, changes, failed);
 }
 
 int Checkpoints::on_deadline(sd_event_source *s, uint64_t, void *userdata) noexcept

@@ -29,6 +29,14 @@ Result<std::unique_ptr<Checkpoints>> Checkpoints::create(sd_event *event, sd_bus
                                                          rtnl::Client &client)
 {
     std::unique_ptr<Checkpoints> c(new Checkpoints(event, manager, client));
+    // Netdevs created or deleted over D-Bus are recorded in the active checkpoints. The
+    // Manager outlives nothing it calls this from: both end with the event loop.
+    manager.executor() = [self = c.get(), inner = std::move(manager.executor())](const rtnl::Request &q) {
+        auto r = inner(q);
+        if (r)
+            self->note(q);
+        return r;
+    };
     if (bus) {
         sd_bus_slot *slot = nullptr;
         int r = sd_bus_add_object_vtable(bus, &slot, l1::path, l1::checkpoint_interface, checkpoint_vtable, c.get());

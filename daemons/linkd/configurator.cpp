@@ -101,6 +101,22 @@ Result<> Configurator::reload()
     return {};
 }
 
+Participant Configurator::checkpoint_participant()
+{
+    return {"profiles", [this] {
+                auto saved = profiles_.snapshot();
+                return std::function<void()>([this, saved] {
+                    if (!saved || saved == profiles_.snapshot() || *saved == *profiles_)
+                        return;
+                    (void)profiles_.update(profile::Profiles(*saved));
+                    last_failures_.clear();
+                    log::notice("checkpoint rollback: the profiles in force at the checkpoint apply again; "
+                                "{} is read again at the next Reload", dir_.string());
+                    schedule();
+                });
+            }};
+}
+
 void Configurator::schedule()
 {
     if (manager_.synced())
@@ -138,8 +154,11 @@ void Configurator::apply()
     // after a lost record); see plan.hpp.
     for (const auto &n : p.present.netdevs)
         owned_.netdevs.insert(n);
-    for (const auto &a : p.present.addresses)
+    for (const auto &a : p.present.addresses) {
         owned_.addresses.insert(a);
+        // Published as the profile's too (after a restart nothing else tells the manager).
+        manager_.note_owned_address(a.ifindex, a.family, a.address, a.prefixlen, Origin::Static);
+    }
     for (const auto &r : p.present.routes)
         owned_.routes.insert(r);
     for (const auto &note : p.notes)

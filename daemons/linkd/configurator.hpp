@@ -19,6 +19,7 @@
 #include "alopex/config.hpp"
 #include "alopex/error.hpp"
 #include "alopex/sd.hpp"
+#include "checkpoint.hpp"
 #include "manager.hpp"
 #include "profile/plan.hpp"
 #include "profile/profile.hpp"
@@ -46,6 +47,11 @@ public:
     // Called after every round with the links a profile applies to (the DHCP clients
     // follow it).
     std::function<void(const std::vector<profile::LinkIntent> &)> on_intents;
+
+    // Joins checkpoints: a rollback puts the profile set in force at the checkpoint back
+    // (the files stay as they are until the next Reload), so the profiles neither redo
+    // what the rollback undid nor leave their netdevs changed.
+    Participant checkpoint_participant();
 
     const profile::Owned &owned() const noexcept { return owned_; }
     bool managed(int ifindex) const;

@@ -114,6 +114,92 @@ def _(sb):
     h.check_eq(rc, 2, err)
 
 
+def netdev_view(sb, name):
+    """A netdev as `ip -d -j` shows it, without what changes when it is made again."""
+    rc, _, _ = sb.run(['ip', 'link', 'show', 'dev', name])
+    if rc != 0:
+        return None
+    link = ip_j(sb, '-d', 'link', 'show', 'dev', name)[0]
+    addrs = sorted(f"{a['local']}/{a['prefixlen']}" for a in ip_j(sb, 'addr', 'show', 'dev', name)[0]['addr_info']
+                   if a.get('scope') == 'global')
+    return {'kind': link['linkinfo']['info_kind'], 'stp': link['linkinfo'].get('info_data', {}).get('stp_state'),
+            'up': 'UP' in link['flags'], 'mtu': link['mtu'], 'addrs': addrs}
+
+
+def master_of(sb, dev):
+    return ip_j(sb, 'link', 'show', 'dev', dev)[0].get('master')
+
+
+@tap.test('netdevs: deleted through linkd come back with ports and addresses; created through linkd go')
+def _(sb):
+    rc, _, err = sb.busctl('call', SERVICE, ROOT, 'org.alopex.Link1.Manager', 'CreateNetdev', 'ssa{sv}',
+                           'ckbr0', 'bridge', '1', 'stp', 'b', 'true')
+    h.check_eq(rc, 0, f'CreateNetdev ckbr0: {err}')
+    veth(sb, 'ck5', 'ck5p')
+    veth(sb, 'ck6', 'ck6p')
+    ip(sb, 'link', 'set', 'ck5', 'master', 'ckbr0')
+    ip(sb, 'link', 'set', 'ckbr0', 'mtu', '1400', 'up')
+    ip(sb, 'addr', 'add', '10.19.0.1/24', 'dev', 'ckbr0')
+    ip(sb, 'route', 'add', '10.19.7.0/24', 'via', '10.19.0.254', 'dev', 'ckbr0', 'proto', 'static')
+    rc, _, err = sb.busctl('call', SERVICE, ROOT, 'org.alopex.Link1.Manager', 'CreateNetdev', 'ssa{sv}',
+                           'ckvx0', 'veth', '1', 'peer', 's', 'ckvy0')
+    h.check_eq(rc, 0, f'CreateNetdev ckvx0: {err}')
+    before = netdev_view(sb, 'ckbr0')
+    h.check_eq(before, {'kind': 'bridge', 'stp': 1, 'up': True, 'mtu': 1400, 'addrs': ['10.19.0.1/24']},
+               'ckbr0 as prepared')
+    path = create(sb, 600)
+
+    expect_ok(dbus_send(sb, 'DeleteNetdev', 'string:ckbr0'), 'DeleteNetdev ckbr0')
+    expect_ok(dbus_send(sb, 'DeleteNetdev', 'string:ckvx0'), 'DeleteNetdev ckvx0')
+    rc, _, err = sb.busctl('call', SERVICE, ROOT, 'org.alopex.Link1.Manager', 'CreateNetdev', 'ssa{sv}',
+                           'cknew0', 'bridge', '0')
+    h.check_eq(rc, 0, f'CreateNetdev cknew0: {err}')
+    ip(sb, 'link', 'add', 'ckforeign0', 'type', 'bridge')      # another tool's: left alone
+    ip(sb, 'link', 'set', 'ck6', 'master', 'cknew0')
+    h.check_eq(netdev_view(sb, 'ckbr0'), None, 'ckbr0 deleted')
+
+    ok, name, text = cp_call(sb, 'CheckpointRollback', f'objpath:{path}')
+    h.check(ok, f'CheckpointRollback: {name} {text}')
+    h.check_eq(netdev_view(sb, 'ckbr0'), before, 'ckbr0 created again, as it was')
+    h.check_eq(master_of(sb, 'ck5'), 'ckbr0', 'ck5 back in ckbr0')
+    routes = [r['dst'] for r in ip_j(sb, 'route', 'show', 'dev', 'ckbr0') if r.get('protocol') == 'static']
+    h.check_eq(routes, ['10.19.7.0/24'], 'ckbr0 static route restored')
+    h.check_eq((netdev_view(sb, 'ckvx0') or {}).get('kind'), 'veth', 'ckvx0 created again')
+    h.check_eq(ip_j(sb, 'link', 'show', 'dev', 'ckvy0')[0]['ifname'], 'ckvy0', 'with its peer')
+    h.check_eq(netdev_view(sb, 'cknew0'), None, 'cknew0 (created after the checkpoint) deleted')
+    h.check_eq(master_of(sb, 'ck6'), None, 'ck6 released with cknew0')
+    h.check_eq((netdev_view(sb, 'ckforeign0') or {}).get('kind'), 'bridge', 'the foreign bridge kept')
+
+
+@tap.test('profiles: a rollback puts the profile set of the checkpoint back in force')
+def _(sb):
+    links = os.path.join(sb.config_dir, 'links')
+    os.makedirs(links, exist_ok=True)
+    with open(os.path.join(links, '20-ckold.toml'), 'w') as f:
+        f.write('[netdev]\nname = "ckold0"\nkind = "bridge"\n')
+    expect_ok(dbus_send(sb, 'Reload'), 'Reload')
+    h.wait_until(lambda: netdev_view(sb, 'ckold0') is not None, 10, 0.05, 'ckold0 from its profile')
+    path = create(sb, 600)
+    os.unlink(os.path.join(links, '20-ckold.toml'))
+    with open(os.path.join(links, '30-cknew.toml'), 'w') as f:
+        f.write('[netdev]\nname = "ckprof0"\nkind = "bridge"\n')
+    expect_ok(dbus_send(sb, 'Reload'), 'Reload')
+    h.wait_until(lambda: netdev_view(sb, 'ckprof0') is not None and netdev_view(sb, 'ckold0') is None,
+                 10, 0.05, 'the new profile set applied')
+    ok, name, text = cp_call(sb, 'CheckpointRollback', f'objpath:{path}')
+    h.check(ok, f'CheckpointRollback: {name} {text}')
+    h.wait_until(lambda: netdev_view(sb, 'ckprof0') is None and netdev_view(sb, 'ckold0') is not None,
+                 10, 0.05, 'the profile set of the checkpoint applied again')
+    # It stays that way: the profiles in force do not undo the rollback.
+    deadline = time.monotonic() + 1
+    while time.monotonic() < deadline:
+        h.check(netdev_view(sb, 'ckprof0') is None, 'ckprof0 came back')
+        time.sleep(0.1)
+    # The next Reload reads the files again.
+    expect_ok(dbus_send(sb, 'Reload'), 'Reload')
+    h.wait_until(lambda: netdev_view(sb, 'ckprof0') is not None, 10, 0.05, 'files read at the next Reload')
+
+
 @tap.test('refused for an unprivileged user; bad arguments named')
 def _(sb):
     expect_error(cp_call(sb, 'CheckpointCreate', 'uint32:60', user='alopex-test'), 'org.alopex.Error.NotAuthorized')
