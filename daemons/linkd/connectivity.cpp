@@ -7,6 +7,8 @@
 
 #include <set>
 
+#include <fmt/format.h>
+
 namespace alopex::linkd {
 
 std::string_view to_string(Connectivity c)
@@ -24,7 +26,9 @@ std::string_view to_string(Connectivity c)
     return "none";
 }
 
-Connectivity compute_connectivity(const netlink::Snapshot &s, std::optional<bool> probe)
+namespace {
+
+std::set<int> usable_links(const netlink::Snapshot &s)
 {
     std::set<int> usable;
     for (const auto &[ifindex, l] : s.links) {
@@ -33,22 +37,56 @@ Connectivity compute_connectivity(const netlink::Snapshot &s, std::optional<bool
         if ((l.flags & IFF_UP) && l.carrier)
             usable.insert(ifindex);
     }
+    return usable;
+}
+
+bool is_global(const netlink::Address &a, const std::set<int> &usable)
+{
+    return usable.contains(a.ifindex) && a.scope == RT_SCOPE_UNIVERSE;
+}
+
+bool is_default(const netlink::Route &r, const std::set<int> &usable)
+{
+    return r.dst_len == 0 && r.type == RTN_UNICAST && r.table == RT_TABLE_MAIN &&
+           (r.oif == 0 || usable.contains(r.oif));
+}
+
+} // namespace
+
+Connectivity compute_connectivity(const netlink::Snapshot &s, std::optional<bool> probe)
+{
+    auto usable = usable_links(s);
     if (usable.empty())
         return Connectivity::None;
     bool global = false;
     for (const auto &[key, a] : s.addresses)
-        if (usable.contains(a.ifindex) && a.scope == RT_SCOPE_UNIVERSE)
+        if (is_global(a, usable))
             global = true;
     if (!global)
         return Connectivity::Local;
     bool default_route = false;
     for (const auto &[key, r] : s.routes)
-        if (r.dst_len == 0 && r.type == RTN_UNICAST && r.table == RT_TABLE_MAIN &&
-            (r.oif == 0 || usable.contains(r.oif)))
+        if (is_default(r, usable))
             default_route = true;
     if (default_route && probe.value_or(false))
         return Connectivity::Full;
     return Connectivity::Limited;
+}
+
+std::string probe_context(const netlink::Snapshot &s)
+{
+    if (compute_connectivity(s, true) != Connectivity::Full)
+        return {};
+    auto usable = usable_links(s);
+    std::string out;
+    for (const auto &[key, r] : s.routes)
+        if (is_default(r, usable))
+            out += fmt::format("route {} via {} dev {} metric {};", r.family, r.gateway, r.oif,
+                               r.priority);
+    for (const auto &[key, a] : s.addresses)
+        if (is_global(a, usable))
+            out += fmt::format("addr {} {}/{};", a.ifindex, a.address, a.prefixlen);
+    return out;
 }
 
 } // namespace alopex::linkd

@@ -21,7 +21,9 @@
 #include "configurator.hpp"
 #include "dhcp_links.hpp"
 #include "manager.hpp"
+#include "probe.hpp"
 #include "rtnl/rtnl.hpp"
+#include "settings.hpp"
 #include "stats.hpp"
 
 using namespace alopex;
@@ -33,8 +35,9 @@ constexpr const char *usage =
     "\n"
     "The alopex link manager (org.alopex.Link1): follows links, addresses and routes\n"
     "over rtnetlink and publishes them on the system bus ($DBUS_SYSTEM_BUS_ADDRESS).\n"
+    "Settings: $CONFIGURATION_DIRECTORY/linkd.toml (default /etc/alopex/linkd.toml).\n"
     "Profiles: $CONFIGURATION_DIRECTORY/links/*.toml (default /etc/alopex/links).\n"
-    "SIGHUP reloads the profiles; SIGTERM and SIGINT stop it. See alopex-linkd(8).\n";
+    "SIGHUP reloads both; SIGTERM and SIGINT stop it. See alopex-linkd(8).\n";
 
 int on_exit_signal(sd_event_source *s, const signalfd_siginfo *si, void *) noexcept
 {
@@ -48,14 +51,15 @@ int on_hangup(sd_event_source *, const signalfd_siginfo *, void *userdata) noexc
     auto *mgr = static_cast<linkd::Manager *>(userdata);
     try {
         if (!mgr->hooks.reload) {
-            log::notice("SIGHUP: nothing to reload (no profiles in this build)");
+            log::notice("SIGHUP: nothing to reload");
             return 0;
         }
         notify::reloading();
         if (auto r = mgr->hooks.reload(); !r)
-            log::err("reload refused, keeping the last good profiles: {}", r.error().to_string());
+            log::err("reload refused, keeping the last good configuration: {}",
+                     r.error().to_string());
         else
-            log::info("reloaded the link profiles");
+            log::info("reloaded linkd.toml and the link profiles");
         notify::ready("following links");
     } catch (const std::exception &e) {
         log::err("reload failed: {}", e.what());
@@ -90,6 +94,15 @@ int main(int argc, char **argv)
     }
     log::init("alopex-linkd");
 
+    // linkd.toml: an invalid file stops the start ("file:line:col: what"); a missing one
+    // means every default (probing off).
+    const auto settings_path = paths::config_dir() / "linkd.toml";
+    auto settings = linkd::load_settings(settings_path);
+    if (!settings) {
+        log::err("{}", settings.error().to_string());
+        return 1;
+    }
+
     sigset_t mask;
     sigemptyset(&mask);
     for (int s : {SIGTERM, SIGINT, SIGHUP})
@@ -122,7 +135,9 @@ int main(int argc, char **argv)
     linkd::Executor exec = [c = client->get()](const linkd::rtnl::Request &req) {
         return c->run_one(req);
     };
-    auto mgr = linkd::Manager::create(event.get(), bus->get(), {}, std::move(exec),
+    linkd::ManagerOptions options;
+    options.monitor.receive_buffer = settings->receive_buffer;
+    auto mgr = linkd::Manager::create(event.get(), bus->get(), std::move(options), std::move(exec),
                                       &linkd::read_link_stats);
     if (!mgr) {
         log::err("cannot start: {}", mgr.error().to_string());
@@ -166,12 +181,49 @@ int main(int argc, char **argv)
     m.hooks.renew = [&dhcp](int ifindex) { return dhcp.renew(ifindex); };
     m.hooks.release = [&dhcp](int ifindex) { return dhcp.release(ifindex); };
 
+    // The connectivity probe ([connectivity] of linkd.toml): "limited" becomes "full" only
+    // when a TCP connect to the configured endpoint succeeds.
+    linkd::Prober prober(event.get(), m);
+    auto state_changed = m.hooks.state_changed;
+    m.hooks.state_changed = [&prober, state_changed] {
+        if (state_changed)
+            state_changed();
+        prober.state_changed();
+    };
+    prober.configure(*settings);
+
+    // Reload() and SIGHUP re-read linkd.toml as well as the profiles. An invalid linkd.toml
+    // is refused (the previous settings stay) and reported; the profiles are reloaded
+    // either way, and the first error is returned.
+    auto reload_profiles = m.hooks.reload;
+    m.hooks.reload = [&prober, settings_path, reload_profiles,
+                      rcvbuf = settings->receive_buffer]() -> Result<> {
+        auto fresh = linkd::load_settings(settings_path);
+        if (!fresh) {
+            log::err("{} (keeping the previous settings)", fresh.error().to_string());
+        } else {
+            if (fresh->receive_buffer != rcvbuf)
+                log::notice("linkd.toml: [netlink] receive_buffer = {} takes effect at the next "
+                            "start (now {})", fresh->receive_buffer, rcvbuf);
+            prober.configure(*fresh);
+        }
+        Result<> profiles = reload_profiles ? reload_profiles() : Result<>{};
+        if (!fresh && !profiles)
+            return fail(fresh.error().code, fmt::format("{}; {}", fresh.error().to_string(),
+                                                        profiles.error().to_string()));
+        if (!fresh)
+            return std::unexpected(fresh.error());
+        return profiles;
+    };
+
     // Checkpoints with automatic rollback (org.alopex.Link1.Checkpoints).
     auto checkpoints = linkd::Checkpoints::create(event.get(), bus->get(), m, **client);
     if (!checkpoints) {
         log::err("cannot start: {}", checkpoints.error().to_string());
         return 1;
     }
+    // A rollback also puts the profile set of the checkpoint back in force.
+    (*checkpoints)->add_participant((*conf)->checkpoint_participant());
 
     auto sig_term = add_signal(event.get(), SIGTERM, on_exit_signal, nullptr);
     auto sig_int = add_signal(event.get(), SIGINT, on_exit_signal, nullptr);

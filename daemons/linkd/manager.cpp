@@ -56,8 +56,10 @@ bool Manager::wanted_route(const netlink::Route &r) const { return tables_.conta
 
 void Manager::manage_table(uint32_t table)
 {
-    if (tables_.insert(table).second && monitor_)
+    if (tables_.insert(table).second && monitor_) {
+        resync_reason_ = fmt::format("to follow routing table {}", table);
         monitor_->request_resync();   // pick up the routes the filter dropped so far
+    }
 }
 
 const LinkState *Manager::link(int ifindex) const
@@ -177,12 +179,16 @@ void Manager::handle(const netlink::Event &e)
     // Routes are only folded: they count for connectivity and are not published per route.
     bump();
     recompute_connectivity();
+    if (hooks.state_changed)
+        hooks.state_changed();
 }
 
 void Manager::handle_synced(bool initial)
 {
     if (!initial) {
-        log::info("resynced with the kernel after an overrun");
+        // A resync linkd did not ask for is the monitor's answer to an overrun (ENOBUFS).
+        log::info("resynced with the kernel {}", resync_reason_.empty() ? "after an overrun" : resync_reason_);
+        resync_reason_.clear();
         return;
     }
     synced_ = true;

@@ -51,6 +51,9 @@ struct Hooks {
     std::function<void(int ifindex, const std::string &zone)> zone_changed;
     // The first full dump is in; `ready` is derived from this.
     std::function<void()> synced;
+    // After every kernel event (link, address or route) has been folded in and the
+    // connectivity recomputed; the connectivity probe re-checks its context (debounced).
+    std::function<void()> state_changed;
 };
 
 struct ManagerOptions {
@@ -173,6 +176,7 @@ private:
     std::map<netlink::AddressKey, Origin> owned_;
     std::set<uint32_t> tables_{254};
     std::optional<bool> probe_;
+    std::string resync_reason_;   // why the next resync happens, when linkd asked for it
     Connectivity connectivity_ = Connectivity::None;
     uint64_t generation_ = 0;
     bool synced_ = false;
