@@ -9,7 +9,6 @@ test adds it with `ip`, as linkd would. Checked against dnsmasq's own lease file
 import json
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import threading
@@ -17,28 +16,15 @@ import time
 
 import alopex_harness as h
 from alopex_harness import Skip, Tap, check, check_eq
+from alopex_peer import Dnsmasq
 
 tap = Tap()
 CTX = {}
 MTU = 1400
 
 
-def peer(*argv):
-    subprocess.run(['nsenter', '-t', str(CTX['holder'].pid), '-n', *argv], check=True)
-
-
 def leases():
-    """dnsmasq's lease file: {ip: (expiry, mac)}."""
-    out = {}
-    try:
-        with open(CTX['leasefile']) as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 3:
-                    out[parts[2]] = (int(parts[0]), parts[1])
-    except FileNotFoundError:
-        pass
-    return out
+    return CTX['peer'].leases()
 
 
 class Driver:
@@ -116,32 +102,13 @@ def fresh(sb, name):
 
 
 def setup(sb):
-    dnsmasq = shutil.which('dnsmasq') or '/usr/sbin/dnsmasq'
-    if not os.path.exists(dnsmasq):
-        raise Skip('dnsmasq not installed (Debian package dnsmasq-base)')
-    holder = sb.spawn('netns-holder', ['unshare', '--net', '--', 'sleep', 'infinity'])
-    CTX['holder'] = holder
-    h.wait_until(lambda: os.readlink(f'/proc/{holder.pid}/ns/net') != os.readlink('/proc/self/ns/net'),
-                 what='peer namespace')
-    subprocess.run(['ip', 'link', 'add', 'dh0', 'type', 'veth', 'peer', 'name', 'dh1'], check=True)
-    subprocess.run(['ip', 'link', 'set', 'dh1', 'netns', str(holder.pid)], check=True)
-    subprocess.run(['ip', 'link', 'set', 'dh0', 'up'], check=True)
-    peer('ip', 'link', 'set', 'lo', 'up')
-    peer('ip', 'addr', 'add', '10.42.0.1/24', 'dev', 'dh1')
-    peer('ip', 'link', 'set', 'dh1', 'up')
-    CTX['leasefile'] = sb.path('tmp', 'dnsmasq.leases')
-    CTX['dnsmasq'] = sb.spawn('dnsmasq', [
-        'nsenter', '-t', str(holder.pid), '-n', dnsmasq, '--no-daemon', '--port=0',
-        '--conf-file=/dev/null', '--user=root', '--group=root', '--pid-file=',
-        '--interface=dh1', '--bind-interfaces', '--log-facility=-', '--log-dhcp',
-        '--dhcp-authoritative', f'--dhcp-leasefile={CTX["leasefile"]}',
-        '--dhcp-range=10.42.0.50,10.42.0.60,255.255.255.0,2m',
-        '--dhcp-option=option:router,10.42.0.1',
+    peer = Dnsmasq(sb, ours='dh0', theirs='dh1', options=[
         '--dhcp-option=option:dns-server,10.42.0.53,10.42.0.54',
         '--dhcp-option=option:domain-name,test.alopex',
-        f'--dhcp-option=option:mtu,{MTU}',
-        '--dhcp-option=121,10.99.0.0/16,10.42.0.254,0.0.0.0/0,10.42.0.1'])
-    h.wait_until(lambda: 'started' in open(CTX['dnsmasq'].log_path).read(), what='dnsmasq start')
+        f'--dhcp-option=option:mtu,{MTU}'])
+    subprocess.run(['ip', 'link', 'set', 'dh0', 'up'], check=True)
+    CTX['peer'] = peer
+    CTX['dnsmasq'] = peer.start()
 
 
 @tap.test('lease acquired with address, router, DNS, MTU, classless routes as offered')

@@ -7,14 +7,12 @@ is on the link's D-Bus object; Renew() goes to the server again; Release() gives
 address back (dnsmasq forgets it); kill -9 and restart keep the address (INIT-REBOOT,
 no new DISCOVER). Checked with `ip -j` and dnsmasq's lease file and log."""
 import os
-import shutil
 import signal
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'daemon'))
 import alopex_harness as h  # noqa: E402
-from alopex_harness import Skip  # noqa: E402
+from alopex_peer import Dnsmasq  # noqa: E402
 import linkd_env  # noqa: E402
 from linkd_env import dbus_send, expect_ok, ifindex, ip_j, lprop, wait_lprop  # noqa: E402
 
@@ -22,21 +20,12 @@ tap = h.Tap()
 CTX = {}
 
 
-def peer(*argv):
-    subprocess.run(['nsenter', '-t', str(CTX['holder'].pid), '-n', *argv], check=True)
-
-
 def dnsmasq_log():
-    with open(CTX['dnsmasq'].log_path) as f:
-        return f.read()
+    return CTX['peer'].log()
 
 
 def leases():
-    try:
-        with open(CTX['leasefile']) as f:
-            return {l.split()[2] for l in f if len(l.split()) >= 3}
-    except FileNotFoundError:
-        return set()
+    return set(CTX['peer'].leases())
 
 
 def dhcp_addrs(sb):
@@ -52,31 +41,11 @@ def wait_bound(sb):
 
 
 def setup(sb):
-    dnsmasq = shutil.which('dnsmasq') or '/usr/sbin/dnsmasq'
-    if not os.path.exists(dnsmasq):
-        raise Skip('dnsmasq not installed (Debian package dnsmasq-base)')
-    holder = sb.spawn('netns-holder', ['unshare', '--net', '--', 'sleep', 'infinity'])
-    CTX['holder'] = holder
-    h.wait_until(lambda: os.readlink(f'/proc/{holder.pid}/ns/net') != os.readlink('/proc/self/ns/net'),
-                 what='peer namespace')
-    subprocess.run(['ip', 'link', 'add', 'ld0', 'type', 'veth', 'peer', 'name', 'ld1'], check=True)
-    subprocess.run(['ip', 'link', 'set', 'ld1', 'netns', str(holder.pid)], check=True)
-    peer('ip', 'link', 'set', 'lo', 'up')
-    peer('ip', 'addr', 'add', '10.42.0.1/24', 'dev', 'ld1')
-    peer('ip', 'link', 'set', 'ld1', 'up')
-    CTX['leasefile'] = sb.path('tmp', 'dnsmasq.leases')
-    CTX['dnsmasq'] = sb.spawn('dnsmasq', [
-        'nsenter', '-t', str(holder.pid), '-n', dnsmasq, '--no-daemon', '--port=0',
-        '--conf-file=/dev/null', '--user=root', '--group=root', '--pid-file=',
-        '--interface=ld1', '--bind-interfaces', '--log-facility=-', '--log-dhcp',
-        '--dhcp-authoritative', f'--dhcp-leasefile={CTX["leasefile"]}',
-        '--dhcp-range=10.42.0.50,10.42.0.60,255.255.255.0,2m',
-        '--dhcp-option=option:router,10.42.0.1',
-        '--dhcp-option=option:dns-server,10.42.0.53',
-        '--dhcp-option=option:domain-name,test.alopex',
-        '--dhcp-option=option:mtu,1400',
-        '--dhcp-option=121,10.99.0.0/16,10.42.0.254,0.0.0.0/0,10.42.0.1'])
-    h.wait_until(lambda: 'started' in dnsmasq_log(), what='dnsmasq start')
+    peer = Dnsmasq(sb, options=['--dhcp-option=option:dns-server,10.42.0.53',
+                                '--dhcp-option=option:domain-name,test.alopex',
+                                '--dhcp-option=option:mtu,1400'])
+    CTX['peer'] = peer
+    CTX['dnsmasq'] = peer.start()
     os.makedirs(os.path.join(sb.config_dir, 'links'), exist_ok=True)
     with open(os.path.join(sb.config_dir, 'links', '50-dhcp.toml'), 'w') as f:
         f.write('[match]\nname = "ld0"\n[ipv4]\ndhcp = true\n')

@@ -7,11 +7,10 @@ Built on tests/integration/linkd/daemon/linkd_env.py (imported the way the profi
 do: that directory is put on sys.path by the test script before this module is imported)."""
 import json
 import os
-import shutil
 import subprocess
 
 import alopex_harness as h
-from alopex_harness import Skip
+from alopex_peer import Dnsmasq, in_ns, netns_holder  # noqa: F401 (re-exported)
 import linkd_env
 from linkd_env import LINK, ROOT, SERVICE, ip_j
 
@@ -130,70 +129,10 @@ def write_profile(sb, name, text):
         f.write(text)
 
 
-# ---- peer namespaces -----------------------------------------------------------------------
-def netns_holder(sb, name):
-    """A process holding a fresh network namespace (dies with the sandbox); returns it."""
-    p = sb.spawn(name, ['unshare', '--net', '--', 'sleep', 'infinity'])
-    mine = os.readlink('/proc/self/ns/net')
-
-    def entered():
-        try:
-            return os.readlink(f'/proc/{p.pid}/ns/net') != mine
-        except OSError:
-            return False
-    h.wait_until(entered, 10, 0.01, f'{name} in its own network namespace')
-    return p
-
-
-def in_ns(holder, *argv):
-    subprocess.run(['nsenter', '-t', str(holder.pid), '-n', *argv], check=True,
-                   stdout=subprocess.DEVNULL)
-
+# ---- peer namespaces and dnsmasq: tests/harness/alopex_peer.py ------------------------------
 
 # ---- DHCP: dnsmasq in a peer namespace across ld0 (ours) / ld1 (peer) ---------------------
 DHCP_PROFILE = '[match]\nname = "ld0"\n[ipv4]\ndhcp = true\n'
-
-
-class Dnsmasq:
-    """dnsmasq serving 10.42.0.50..60/24 (lease 2m) on ld1 in a peer namespace; ld0 stays
-    in the test's namespace, for linkd."""
-
-    def __init__(self, sb, extra=()):
-        self.exe = shutil.which('dnsmasq') or '/usr/sbin/dnsmasq'
-        if not os.path.exists(self.exe):
-            raise Skip('dnsmasq not installed (Debian package dnsmasq-base)')
-        self.sb, self.extra = sb, list(extra)
-        self.holder = netns_holder(sb, 'dhcp-peer')
-        subprocess.run(['ip', 'link', 'add', 'ld0', 'type', 'veth', 'peer', 'name', 'ld1'], check=True)
-        subprocess.run(['ip', 'link', 'set', 'ld1', 'netns', str(self.holder.pid)], check=True)
-        in_ns(self.holder, 'ip', 'link', 'set', 'lo', 'up')
-        in_ns(self.holder, 'ip', 'addr', 'add', '10.42.0.1/24', 'dev', 'ld1')
-        in_ns(self.holder, 'ip', 'link', 'set', 'ld1', 'up')
-        self.leasefile = sb.path('tmp', 'dnsmasq.leases')
-        self.proc = None
-        self.starts = 0
-
-    def start(self):
-        self.starts += 1
-        self.proc = self.sb.spawn(f'dnsmasq-{self.starts}', [
-            'nsenter', '-t', str(self.holder.pid), '-n', self.exe, '--no-daemon', '--port=0',
-            '--conf-file=/dev/null', '--user=root', '--group=root', '--pid-file=',
-            '--interface=ld1', '--bind-interfaces', '--log-facility=-', '--log-dhcp',
-            '--dhcp-authoritative', f'--dhcp-leasefile={self.leasefile}',
-            '--dhcp-range=10.42.0.50,10.42.0.60,255.255.255.0,2m',
-            '--dhcp-option=option:router,10.42.0.1',
-            '--dhcp-option=121,10.99.0.0/16,10.42.0.254,0.0.0.0/0,10.42.0.1', *self.extra])
-        h.wait_until(lambda: 'started' in self.log(), 10, 0.02, 'dnsmasq start')
-        return self.proc
-
-    def stop(self):
-        """kill -9: a server that is gone, not one that says goodbye."""
-        self.proc.popen.kill()
-        self.proc.popen.wait()
-
-    def log(self):
-        with open(self.proc.log_path, errors='replace') as f:
-            return f.read()
 
 
 def dhcp_addrs(sb, dev='ld0'):

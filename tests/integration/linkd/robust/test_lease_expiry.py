@@ -25,7 +25,7 @@ LEASE, T1, T2 = 120, 20, 40
 
 
 def setup(sb):
-    CTX['dnsmasq'] = r.Dnsmasq(sb, extra=[f'--dhcp-option=58,{T1}', f'--dhcp-option=59,{T2}'])
+    CTX['dnsmasq'] = r.Dnsmasq(sb, options=[f'--dhcp-option=58,{T1}', f'--dhcp-option=59,{T2}'])
     CTX['dnsmasq'].start()
     r.write_profile(sb, '50-dhcp.toml', r.DHCP_PROFILE)
     linkd_env.setup(sb)
