@@ -418,11 +418,17 @@ class Sandbox:
         return r.returncode, r.stdout, r.stderr
 
     def logs(self, tail=40):
-        """Tail of every process log, for failure diagnostics."""
+        """Tail of every process log, for failure diagnostics, after the first error and
+        warning lines from before the tail (a repeating message can push the cause out)."""
         out = []
         for p in self.procs:
             state = 'running' if p.alive() else f'exited {p.popen.returncode}'
-            out.append(f'--- {p.name} ({state}) ---\n{p.log(tail)}')
+            full = p.log(10 ** 9).splitlines()
+            earlier = [l for l in full[:-tail] if ' err: ' in l or ' warning: ' in l or ' crit: ' in l]
+            head = ''
+            if earlier:
+                head = '(first errors and warnings before the tail)\n' + '\n'.join(earlier[:15]) + '\n(tail)\n'
+            out.append(f'--- {p.name} ({state}) ---\n{head}{p.log(tail)}')
         return '\n'.join(out)
 
     # ---- D-Bus -------------------------------------------------------------------
@@ -616,7 +622,13 @@ def check_clean_exit(sb):
 
 def main(tap, setup=None, **sandbox_args):
     """Enters the namespaces, builds a Sandbox, runs setup(sb), then the TAP tests, then
-    a last test that stops every daemon and fails on sanitizer reports in their logs."""
+    a last test that stops every daemon and fails on sanitizer reports in their logs.
+    Exits with the script's status (1 on any failure or a failed setup: a "Bail out!"
+    without a plan must not pass for a skip)."""
+    sys.exit(_main(tap, setup, **sandbox_args))
+
+
+def _main(tap, setup=None, **sandbox_args):
     enter_namespaces()
     tap.add('daemons stop without sanitizer reports', check_clean_exit, final=True)
     try:

@@ -20,7 +20,9 @@ Only a skip that reflects a deliberate build choice (e.g. `-Dman=disabled`) pass
 
 Order: tests of a script must not depend on each other. ALOPEX_TAP_ORDER=reverse or
 ALOPEX_TAP_ORDER=shuffle:SEED runs them in another order to prove it (tests added with
-final=True, such as the harness' sanitizer check, stay last).
+final=True, such as the harness' sanitizer check, stay last). ALOPEX_TAP_ONLY=TEXT runs
+only the tests whose name contains TEXT (and the final ones): for a slow place, such as
+the emulated VM of tests/harness/alopex_vm.py, that needs only some of them.
 """
 import os
 import random
@@ -99,6 +101,11 @@ class Tap:
             random.Random(order[len('shuffle:'):]).shuffle(tests)
         elif order:
             raise ValueError(f'ALOPEX_TAP_ORDER={order!r}: want reverse or shuffle:SEED')
+        only = os.environ.get('ALOPEX_TAP_ONLY', '')
+        if only:
+            tests = [t for t in tests if only in t[0]]
+            if not tests:
+                raise ValueError(f'ALOPEX_TAP_ONLY={only!r} matches no test')
         return tests + self.final
 
     def run(self, *args):

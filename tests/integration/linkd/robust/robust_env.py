@@ -160,10 +160,13 @@ class AddressWatch:
 
     def __init__(self, sb, name='ip-monitor'):
         self.proc = sb.spawn(name, ['ip', '-o', 'monitor', 'address'])
-        # `ip monitor` prints nothing when it is ready; a probe address tells.
-        subprocess.run(['ip', 'addr', 'add', '198.18.255.1/32', 'dev', 'lo'], check=True)
-        h.wait_until(lambda: '198.18.255.1' in self.text(), 10, 0.02, 'ip monitor running')
-        subprocess.run(['ip', 'addr', 'del', '198.18.255.1/32', 'dev', 'lo'], check=True)
+        # `ip monitor` prints nothing when it is ready; a probe address tells. It is added
+        # again until seen: one made before the monitor subscribed is never reported.
+        def seen():
+            subprocess.run(['ip', 'addr', 'replace', '198.18.255.1/32', 'dev', 'lo'], check=True)
+            subprocess.run(['ip', 'addr', 'del', '198.18.255.1/32', 'dev', 'lo'], check=True)
+            return '198.18.255.1' in self.text()
+        h.wait_until(seen, 10, 0.05, 'ip monitor running')
 
     def text(self):
         with open(self.proc.log_path, errors='replace') as f:
