@@ -96,6 +96,7 @@ Result<> Configurator::reload()
     if (auto r = profiles_.update(profile::load_directory(dir_)); !r)
         return r;
     last_failures_.clear();
+    release_hold();
     if (manager_.synced())
         apply();
     return {};
@@ -110,6 +111,7 @@ Participant Configurator::checkpoint_participant()
                         return;
                     (void)profiles_.update(profile::Profiles(*saved));
                     last_failures_.clear();
+                    release_hold();
                     log::notice("checkpoint rollback: the profiles in force at the checkpoint apply again; "
                                 "{} is read again at the next Reload", dir_.string());
                     schedule();
@@ -119,8 +121,36 @@ Participant Configurator::checkpoint_participant()
 
 void Configurator::schedule()
 {
-    if (manager_.synced())
+    if (manager_.synced() && !retry_)
         sd_event_source_set_enabled(defer_.get(), SD_EVENT_ONESHOT);
+}
+
+void Configurator::hold_after_repeated_failure()
+{
+    retry_delay_usec_ = std::clamp<uint64_t>(retry_delay_usec_ * 2, 500'000, 60'000'000);
+    sd_event_source *s = nullptr;
+    if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, retry_delay_usec_, 100'000, on_retry, this) < 0)
+        return;   // no timer: the next event retries, as without a hold
+    retry_.reset(s);
+    log::debug("profiles: the same requests failed again; next round in {} ms", retry_delay_usec_ / 1000);
+}
+
+void Configurator::release_hold()
+{
+    retry_.reset();
+    retry_delay_usec_ = 0;
+}
+
+int Configurator::on_retry(sd_event_source *, uint64_t, void *userdata) noexcept
+{
+    auto *self = static_cast<Configurator *>(userdata);
+    try {
+        self->retry_.reset();
+        self->apply();
+    } catch (const std::exception &e) {
+        log::err("applying the profiles failed: {}", e.what());
+    }
+    return 0;
 }
 
 int Configurator::on_defer(sd_event_source *, void *userdata) noexcept
@@ -189,6 +219,10 @@ void Configurator::apply()
     }
     if (!failures.empty() && failures != last_failures_)
         log::err("profiles: {}", failures);
+    if (failures.empty())
+        release_hold();
+    else if (failures == last_failures_)
+        hold_after_repeated_failure();
     last_failures_ = failures;
 
     for (const auto &[index, l] : manager_.links()) {

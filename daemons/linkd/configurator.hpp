@@ -74,6 +74,14 @@ private:
     std::vector<profile::LinkIntent> intents_;
     EventSourcePtr defer_;
     std::string last_failures_;  // logged once, not on every identical round
+    // The same requests failing round after round (a bond port the kernel refuses, a
+    // VLAN whose parent is down): the next round waits, 0.5 s doubling to 60 s, instead
+    // of following the events its own requests cause. A reload retries at once.
+    EventSourcePtr retry_;
+    uint64_t retry_delay_usec_ = 0;
+    void hold_after_repeated_failure();
+    void release_hold();
+    static int on_retry(sd_event_source *, uint64_t, void *userdata) noexcept;
 };
 
 } // namespace alopex::linkd

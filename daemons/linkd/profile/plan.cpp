@@ -237,6 +237,8 @@ Plan plan(const Profiles &profiles, const netlink::Snapshot &kernel, const Owned
         rtnl::LinkChange c;
         c.ifindex = idx;
         bool needs_down = false;
+        bool joins_bond = false;   // the kernel sets flags before IFLA_MASTER, and a bond
+                                   // refuses a port that is up: enslave first, then up
         if (s.mtu && *s.mtu != l.mtu)
             c.mtu = s.mtu;
         if (s.mac) {
@@ -253,7 +255,8 @@ Plan plan(const Profiles &profiles, const netlink::Snapshot &kernel, const Owned
                                                 *m->file, l.name, s.controller));
             } else if (l.master != ctl->ifindex) {
                 c.controller = ctl->ifindex;
-                needs_down |= is_up && ctl->kind == "bond";
+                joins_bond = ctl->kind == "bond";
+                needs_down |= is_up && joins_bond;
             }
         } else if (l.master != 0) {
             auto it = kernel.links.find(l.master);
@@ -262,6 +265,20 @@ Plan plan(const Profiles &profiles, const netlink::Snapshot &kernel, const Owned
         }
         if (s.up != is_up || needs_down)
             c.up = s.up;
+        // A VLAN cannot be up while its parent is down (ENETDOWN): wait for the parent.
+        if (c.up == true && l.kind == "vlan") {
+            auto parent = kernel.links.find(l.link);
+            if (!l.link_netns && parent != kernel.links.end() && !(parent->second.flags & IFF_UP)) {
+                out.notes.push_back(fmt::format("{}: {}: stays down until its parent {} is up", *m->file,
+                                                l.name, parent->second.name));
+                c.up.reset();
+            }
+        }
+        std::optional<bool> up_after;
+        if (joins_bond && c.up == true) {
+            up_after = true;
+            c.up.reset();
+        }
         if (needs_down) {
             auto down = request(Op::SetLink, fmt::format("link {}: down before reconfiguring", l.name));
             down.link.ifindex = idx;
@@ -280,6 +297,12 @@ Plan plan(const Profiles &profiles, const netlink::Snapshot &kernel, const Owned
                 what += *c.controller ? " controller " + s.controller : std::string(" nocontroller");
             auto r = request(Op::SetLink, std::move(what));
             r.link = c;
+            out.requests.push_back(std::move(r));
+        }
+        if (up_after) {
+            auto r = request(Op::SetLink, fmt::format("link {}: up", l.name));
+            r.link.ifindex = idx;
+            r.link.up = true;
             out.requests.push_back(std::move(r));
         }
 

@@ -82,6 +82,8 @@ struct Kernel {
             case Op::CreateNetdev: {
                 static const char *kinds[] = {"bridge", "vlan", "veth", "bond"};
                 add_link(next++, r.netdev.name, false, kinds[static_cast<int>(r.netdev.kind)]);
+                if (r.netdev.kind == rtnl::NetdevKind::Vlan)
+                    s.links.at(next - 1).link = r.netdev.parent;
                 if (r.netdev.kind == rtnl::NetdevKind::Veth)
                     add_link(next++, r.netdev.peer, false, "veth");
                 break;
@@ -89,6 +91,14 @@ struct Kernel {
             case Op::DeleteLink: remove_link(r.ifindex); break;
             case Op::SetLink: {
                 auto &l = s.links.at(r.link.ifindex);
+                // As do_setlink: flags first, then IFLA_MASTER; a bond refuses a port that
+                // is up, a VLAN does not go up while its parent is down.
+                if (r.link.up == true && l.kind == "vlan" && !(s.links.at(l.link).flags & IFF_UP))
+                    FAIL(l.name << " up while its parent is down: ENETDOWN");
+                bool will_be_up = r.link.up ? *r.link.up : (l.flags & IFF_UP) != 0;
+                if (r.link.controller && *r.link.controller && will_be_up &&
+                    s.links.at(*r.link.controller).kind == "bond")
+                    FAIL(l.name << " joins a bond while up: EPERM");
                 if (r.link.up)
                     l.flags = *r.link.up ? (l.flags | IFF_UP) : (l.flags & ~IFF_UP);
                 if (r.link.mtu)
@@ -422,14 +432,55 @@ TEST_CASE("links go down before a MAC change or joining a bond", "[linkd][profil
                    {"20.toml", "[match]\nname = \"eth0\"\n[link]\ncontroller = \"bond0\"\n"
                                "mac = \"02:00:00:00:00:42\"\n"}});
     auto pl = plan(p, k.s, k.owned);
-    REQUIRE(ops(pl) == std::vector<Op>{Op::SetLink, Op::SetLink});
+    // Down, then (down) into the bond with the new MAC, then up: the kernel applies a
+    // request's flags before its IFLA_MASTER, and a bond refuses a port that is up.
+    REQUIRE(ops(pl) == std::vector<Op>{Op::SetLink, Op::SetLink, Op::SetLink});
     CHECK(pl.requests[0].link.up == false);
     CHECK_FALSE(pl.requests[0].link.controller);
-    CHECK(pl.requests[1].link.up == true);
+    CHECK_FALSE(pl.requests[1].link.up);
     CHECK(pl.requests[1].link.controller == 3);
     CHECK(pl.requests[1].link.mac);
+    CHECK(pl.requests[2].link.up == true);
+    CHECK_FALSE(pl.requests[2].link.controller);
     k.apply(pl.requests);
     CHECK(k.converge(p) == 0);
+    CHECK((k.s.links.at(2).flags & IFF_UP));
+    CHECK(k.s.links.at(2).master == 3);
+}
+
+TEST_CASE("a port that is down joins a bond before it goes up", "[linkd][profile]")
+{
+    Kernel k;
+    k.add_link(2, "eth0", false);
+    k.add_link(3, "bond0", true, "bond");
+    k.owned.netdevs.insert("bond0");
+    auto p = load({{"10.toml", "[netdev]\nname = \"bond0\"\nkind = \"bond\"\n"},
+                   {"20.toml", "[match]\nname = \"eth0\"\n[link]\ncontroller = \"bond0\"\n"}});
+    auto pl = plan(p, k.s, k.owned);
+    REQUIRE(ops(pl) == std::vector<Op>{Op::SetLink, Op::SetLink});
+    CHECK(pl.requests[0].link.controller == 3);
+    CHECK_FALSE(pl.requests[0].link.up);
+    CHECK(pl.requests[1].link.up == true);
+    k.apply(pl.requests);
+    CHECK(k.converge(p) == 0);
+}
+
+TEST_CASE("a VLAN stays down, with a note, while its parent is down", "[linkd][profile]")
+{
+    Kernel k;
+    k.add_link(2, "eth0", false);
+    auto p = load({{"10.toml", "[netdev]\nname = \"eth0.10\"\nkind = \"vlan\"\nvlan_id = 10\nparent = \"eth0\"\n"}});
+    CHECK(k.converge(p) == 1);   // created; then nothing to do while eth0 is down
+    auto pl = plan(p, k.s, k.owned);
+    CHECK(pl.requests.empty());
+    bool noted = false;
+    for (const auto &n : pl.notes)
+        noted |= n.find("stays down until its parent eth0 is up") != std::string::npos;
+    CHECK(noted);
+    k.s.links.at(2).flags |= IFF_UP;
+    pl = plan(p, k.s, k.owned);
+    REQUIRE(ops(pl) == std::vector<Op>{Op::SetLink});
+    CHECK(pl.requests[0].link.up == true);
 }
 
 TEST_CASE("forget_absent drops records of objects someone else removed", "[linkd][profile]")
