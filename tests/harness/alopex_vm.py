@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A throwaway virtual machine for tests that need kernel features the test machine's own
+kernel lacks (8021q, bonding): Debian's kernel (package linux-image-amd64) under qemu
+(qemu-system-x86, software emulation unless ALOPEX_VM_ACCEL=kvm). Its root
+file system is the test's own, shared read-only over virtio-9p, with fresh tmpfs on /tmp,
+/run, /var/tmp and /dev/shm; so the build tree, python3, dbus-daemon and polkitd are all
+there unchanged. One directory is shared writable at /run/results for what the guest
+reports. The initramfs (busybox-static plus the virtio and 9p modules) is built on the fly
+into a temporary directory; nothing is downloaded and nothing outside that directory is
+written.
+
+    vm = Vm.find()                 # None when the kernel, qemu or busybox is missing
+    rc = vm.run(results_dir, 'sh /run/results/guest.sh', timeout=600)
+"""
+import glob
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+
+# Loaded in this order in the initramfs (dependencies first); see `modprobe --show-depends`.
+BOOT_MODULES = [
+    'kernel/drivers/virtio/virtio_ring.ko',
+    'kernel/drivers/virtio/virtio.ko',
+    'kernel/drivers/virtio/virtio_pci_modern_dev.ko',
+    'kernel/drivers/virtio/virtio_pci_legacy_dev.ko',
+    'kernel/drivers/virtio/virtio_pci.ko',
+    'kernel/net/9p/9pnet.ko',
+    'kernel/net/9p/9pnet_virtio.ko',
+    'kernel/fs/netfs/netfs.ko',
+    'kernel/fs/fscache/fscache.ko',
+    'kernel/fs/9p/9p.ko',
+]
+
+MISSING = ('no Debian kernel with its modules, qemu-system-x86_64 or /bin/busybox '
+           '(packages linux-image-amd64, qemu-system-x86, busybox-static)')
+
+INIT = r'''#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# alopex test VM: mount the host's tree read-only over 9p and run the command in it.
+B=/bin/busybox
+$B mkdir -p /proc /sys /dev /mnt
+$B mount -t proc proc /proc
+$B mount -t sysfs sysfs /sys
+$B mount -t devtmpfs devtmpfs /dev
+for m in $($B cat /modules/order); do
+    $B insmod /modules/$m 2>/dev/null || $B echo "alopex-vm: insmod $m failed"
+done
+if ! $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /mnt; then
+    $B echo "alopex-vm: cannot mount the host's tree"; $B poweroff -f
+fi
+$B mount -t proc proc /mnt/proc
+$B mount -t sysfs sysfs /mnt/sys
+$B mount -t devtmpfs devtmpfs /mnt/dev
+$B mkdir -p /mnt/dev/pts /mnt/dev/shm
+$B mount -t devpts devpts /mnt/dev/pts
+for d in /mnt/tmp /mnt/run /mnt/var/tmp /mnt/dev/shm; do $B mount -t tmpfs tmpfs $d; done
+$B mount -t cgroup2 cgroup2 /mnt/sys/fs/cgroup 2>/dev/null
+$B mkdir -p /mnt/run/results
+$B mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /mnt/run/results
+$B echo "alopex-vm: running $($B cat /command)"
+$B chroot /mnt /bin/sh -c "$($B cat /command)"
+$B echo "alopex-vm: done ($?)"
+$B sync
+$B poweroff -f
+'''
+
+
+def _cpio_entry(name, mode, data=b''):
+    """One entry of a newc cpio archive."""
+    name_b = name.encode() + b'\0'
+    header = '070701' + ''.join(f'{v:08x}' for v in (
+        0, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name_b), 0))
+    out = header.encode() + name_b
+    out += b'\0' * (-len(out) % 4)
+    out += data + b'\0' * (-len(data) % 4)
+    return out
+
+
+class Vm:
+    def __init__(self, kernel, modules, qemu, busybox):
+        self.kernel, self.modules, self.qemu, self.busybox = kernel, modules, qemu, busybox
+
+    @classmethod
+    def find(cls):
+        """The newest Debian kernel with its modules, qemu and a static busybox; None
+        when one is missing (Debian packages linux-image-amd64, qemu-system-x86,
+        busybox-static)."""
+        qemu = shutil.which('qemu-system-x86_64')
+        busybox = '/bin/busybox'
+        if not qemu or not os.path.exists(busybox):
+            return None
+        for vmlinuz in sorted(glob.glob('/boot/vmlinuz-*'), reverse=True):
+            version = vmlinuz[len('/boot/vmlinuz-'):]
+            modules = f'/lib/modules/{version}'
+            if all(os.path.exists(os.path.join(modules, m)) for m in BOOT_MODULES):
+                return cls(vmlinuz, modules, qemu, busybox)
+        return None
+
+    def initramfs(self, path, command):
+        entries = [_cpio_entry('bin', stat.S_IFDIR | 0o755), _cpio_entry('modules', stat.S_IFDIR | 0o755)]
+        with open(self.busybox, 'rb') as f:
+            entries.append(_cpio_entry('bin/busybox', stat.S_IFREG | 0o755, f.read()))
+        entries.append(_cpio_entry('init', stat.S_IFREG | 0o755, INIT.encode()))
+        entries.append(_cpio_entry('command', stat.S_IFREG | 0o644, command.encode()))
+        order = []
+        for m in BOOT_MODULES:
+            with open(os.path.join(self.modules, m), 'rb') as f:
+                entries.append(_cpio_entry(f'modules/{os.path.basename(m)}', stat.S_IFREG | 0o644, f.read()))
+            order.append(os.path.basename(m))
+        entries.append(_cpio_entry('modules/order', stat.S_IFREG | 0o644, '\n'.join(order).encode() + b'\n'))
+        entries.append(_cpio_entry('TRAILER!!!', 0))
+        with open(path, 'wb') as f:
+            f.write(b''.join(entries))
+
+    def run(self, results_dir, command, timeout=900, memory_mb=2048, log_path=None):
+        """Boots, runs `command` (a shell command line) in the guest as root, powers off.
+        Returns qemu's exit status; what the guest reports is in results_dir, the
+        console in log_path."""
+        with tempfile.TemporaryDirectory(prefix='alopex-vm-') as tmp:
+            initrd = os.path.join(tmp, 'initrd.cpio')
+            self.initramfs(initrd, command)
+            # Software emulation by default: on this project's machines (themselves virtual)
+            # a KVM guest hangs in early boot. ALOPEX_VM_ACCEL=kvm where nesting works.
+            accel = ['-accel', os.environ.get('ALOPEX_VM_ACCEL', 'tcg'), '-cpu', 'max']
+            argv = [self.qemu, *accel, '-m', str(memory_mb), '-smp', '2', '-nographic', '-no-reboot',
+                    '-nic', 'none', '-kernel', self.kernel, '-initrd', initrd,
+                    '-append', 'console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init',
+                    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+                    '-virtfs', f'local,path={results_dir},mount_tag=results,security_model=none']
+            with open(log_path or os.devnull, 'ab') as log:
+                p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                   timeout=timeout)
+            return p.returncode
