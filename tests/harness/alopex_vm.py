@@ -59,6 +59,11 @@ for d in /mnt/tmp /mnt/run /mnt/var/tmp /mnt/dev/shm; do $B mount -t tmpfs tmpfs
 $B mount -t cgroup2 cgroup2 /mnt/sys/fs/cgroup 2>/dev/null
 $B mkdir -p /mnt/run/results
 $B mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /mnt/run/results
+# Directories the command needs that the tmpfs mounts above hide (a checkout in /tmp).
+while read tag path; do
+    $B mkdir -p "/mnt$path" && $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 "$tag" "/mnt$path" \
+        || $B echo "alopex-vm: cannot mount $path"
+done < /binds
 $B echo "alopex-vm: running $($B cat /command)"
 $B chroot /mnt /bin/sh -c "$($B cat /command)"
 $B echo "alopex-vm: done ($?)"
@@ -98,12 +103,14 @@ class Vm:
                 return cls(vmlinuz, modules, qemu, busybox)
         return None
 
-    def initramfs(self, path, command):
+    def initramfs(self, path, command, binds=()):
         entries = [_cpio_entry('bin', stat.S_IFDIR | 0o755), _cpio_entry('modules', stat.S_IFDIR | 0o755)]
         with open(self.busybox, 'rb') as f:
             entries.append(_cpio_entry('bin/busybox', stat.S_IFREG | 0o755, f.read()))
         entries.append(_cpio_entry('init', stat.S_IFREG | 0o755, INIT.encode()))
         entries.append(_cpio_entry('command', stat.S_IFREG | 0o644, command.encode()))
+        entries.append(_cpio_entry('binds', stat.S_IFREG | 0o644,
+                                   ''.join(f'bind{i} {p}\n' for i, p in enumerate(binds)).encode()))
         order = []
         for m in BOOT_MODULES:
             with open(os.path.join(self.modules, m), 'rb') as f:
@@ -114,13 +121,15 @@ class Vm:
         with open(path, 'wb') as f:
             f.write(b''.join(entries))
 
-    def run(self, results_dir, command, timeout=900, memory_mb=2048, log_path=None):
+    def run(self, results_dir, command, timeout=900, memory_mb=2048, log_path=None, binds=()):
         """Boots, runs `command` (a shell command line) in the guest as root, powers off.
         Returns qemu's exit status; what the guest reports is in results_dir, the
-        console in log_path."""
+        console in log_path. `binds`: absolute paths shared read-only at the same place
+        (for what lies under /tmp, /run or /var/tmp, which the guest covers with tmpfs)."""
+        binds = [os.path.abspath(b) for b in binds]
         with tempfile.TemporaryDirectory(prefix='alopex-vm-') as tmp:
             initrd = os.path.join(tmp, 'initrd.cpio')
-            self.initramfs(initrd, command)
+            self.initramfs(initrd, command, binds)
             # Software emulation by default: on this project's machines (themselves virtual)
             # a KVM guest hangs in early boot. ALOPEX_VM_ACCEL=kvm where nesting works.
             accel = ['-accel', os.environ.get('ALOPEX_VM_ACCEL', 'tcg'), '-cpu', 'max']
@@ -129,6 +138,9 @@ class Vm:
                     '-append', 'console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init',
                     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
                     '-virtfs', f'local,path={results_dir},mount_tag=results,security_model=none']
+            for i, b in enumerate(binds):
+                argv += ['-virtfs', f'local,path={b},mount_tag=bind{i},security_model=none,readonly=on,'
+                         'multidevs=remap']
             with open(log_path or os.devnull, 'ab') as log:
                 p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    timeout=timeout)

@@ -32,7 +32,8 @@ def boot(sb):
     shutil.copy(GUEST, os.path.join(results, 'guest.sh'))
     console = sb.path('log', 'vm-console.log')
     CTX['console'] = console
-    rc = vm.run(results, 'sh /run/results/guest.sh', timeout=900, log_path=console)
+    rc = vm.run(results, 'sh /run/results/guest.sh', timeout=900, log_path=console,
+                binds=[os.environ['ALOPEX_SOURCE_DIR'], os.environ['ALOPEX_BUILD_DIR']])
     h.diag(f'VM: {vm.kernel}, qemu exit {rc}, accel {os.environ.get("ALOPEX_VM_ACCEL", "tcg")}')
 
 
