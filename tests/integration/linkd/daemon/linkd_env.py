@@ -79,11 +79,12 @@ def veth(sb, a, b):
     return ifindex(sb, a), ifindex(sb, b)
 
 
-def dbus_send(sb, method, *args, user=None):
-    """Calls a Manager method with dbus-send; args are dbus-send typed values
-    ('int32:3', 'string:x', 'uint32:1500'). Returns (ok, error name or '', text)."""
+def dbus_send(sb, method, *args, user=None, iface=MANAGER):
+    """Calls a method of linkd's root object (the Manager's unless `iface` says) with
+    dbus-send; args are dbus-send typed values ('int32:3', 'string:x', 'uint32:1500').
+    Returns (ok, error name or '', text)."""
     argv = ['dbus-send', f'--bus={sb.bus_address}', f'--dest={SERVICE}', '--print-reply',
-            '--reply-timeout=20000', ROOT, f'{MANAGER}.{method}', *args]
+            '--reply-timeout=20000', ROOT, f'{iface}.{method}', *args]
     rc, out, err = sb.run(argv, as_user=user)
     if rc == 0:
         return True, '', out

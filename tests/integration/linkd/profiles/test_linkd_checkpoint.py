@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'daemon'))
 import alopex_harness as h  # noqa: E402
-from linkd_env import (ROOT, SERVICE, dbus_send, expect_error, expect_ok, ifindex, ip,  # noqa: E402
+from linkd_env import (MANAGER, ROOT, SERVICE, dbus_send, expect_error, expect_ok, ifindex, ip,  # noqa: E402
                        ip_j, setup, veth)
 
 tap = h.Tap()
@@ -18,14 +18,7 @@ CP = 'org.alopex.Link1.Checkpoints'
 
 
 def cp_call(sb, method, *args, user=None):
-    argv = ['dbus-send', f'--bus={sb.bus_address}', f'--dest={SERVICE}', '--print-reply',
-            '--reply-timeout=20000', ROOT, f'{CP}.{method}', *args]
-    rc, out, err = sb.run(argv, as_user=user)
-    if rc == 0:
-        return True, '', out
-    line = err.strip().splitlines()[-1] if err.strip() else ''
-    name = line.split(' ', 2)[1].rstrip(':') if line.startswith('Error ') else ''
-    return False, name, line
+    return dbus_send(sb, method, *args, user=user, iface=CP)
 
 
 def create(sb, timeout):
@@ -132,7 +125,7 @@ def master_of(sb, dev):
 
 @tap.test('netdevs: deleted through linkd come back with ports and addresses; created through linkd go')
 def _(sb):
-    rc, _, err = sb.busctl('call', SERVICE, ROOT, 'org.alopex.Link1.Manager', 'CreateNetdev', 'ssa{sv}',
+    rc, _, err = sb.busctl('call', SERVICE, ROOT, MANAGER, 'CreateNetdev', 'ssa{sv}',
                            'ckbr0', 'bridge', '1', 'stp', 'b', 'true')
     h.check_eq(rc, 0, f'CreateNetdev ckbr0: {err}')
     veth(sb, 'ck5', 'ck5p')
@@ -141,7 +134,7 @@ def _(sb):
     ip(sb, 'link', 'set', 'ckbr0', 'mtu', '1400', 'up')
     ip(sb, 'addr', 'add', '10.19.0.1/24', 'dev', 'ckbr0')
     ip(sb, 'route', 'add', '10.19.7.0/24', 'via', '10.19.0.254', 'dev', 'ckbr0', 'proto', 'static')
-    rc, _, err = sb.busctl('call', SERVICE, ROOT, 'org.alopex.Link1.Manager', 'CreateNetdev', 'ssa{sv}',
+    rc, _, err = sb.busctl('call', SERVICE, ROOT, MANAGER, 'CreateNetdev', 'ssa{sv}',
                            'ckvx0', 'veth', '1', 'peer', 's', 'ckvy0')
     h.check_eq(rc, 0, f'CreateNetdev ckvx0: {err}')
     before = netdev_view(sb, 'ckbr0')
@@ -151,7 +144,7 @@ def _(sb):
 
     expect_ok(dbus_send(sb, 'DeleteNetdev', 'string:ckbr0'), 'DeleteNetdev ckbr0')
     expect_ok(dbus_send(sb, 'DeleteNetdev', 'string:ckvx0'), 'DeleteNetdev ckvx0')
-    rc, _, err = sb.busctl('call', SERVICE, ROOT, 'org.alopex.Link1.Manager', 'CreateNetdev', 'ssa{sv}',
+    rc, _, err = sb.busctl('call', SERVICE, ROOT, MANAGER, 'CreateNetdev', 'ssa{sv}',
                            'cknew0', 'bridge', '0')
     h.check_eq(rc, 0, f'CreateNetdev cknew0: {err}')
     ip(sb, 'link', 'add', 'ckforeign0', 'type', 'bridge')      # another tool's: left alone

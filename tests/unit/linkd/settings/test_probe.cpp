@@ -79,6 +79,21 @@ std::unique_ptr<Manager> make()
     return std::move(*m);
 }
 
+EventPtr new_event()
+{
+    sd_event *raw = nullptr;
+    REQUIRE(sd_event_new(&raw) >= 0);
+    return EventPtr(raw);
+}
+
+// An event loop, a Manager fed by hand, and a Prober following its state.
+struct Rig {
+    EventPtr event = new_event();
+    std::unique_ptr<Manager> m = make();
+    Prober prober{event.get(), *m};
+    Rig() { m->hooks.state_changed = [this] { prober.state_changed(); }; }
+};
+
 // A TCP listener on 127.0.0.1 with an ephemeral port; accepted connections are left in
 // the backlog (the probe only needs the handshake).
 struct Listener {
@@ -168,12 +183,10 @@ TEST_CASE("probe context: empty below limited or without a default route; follow
 
 TEST_CASE("Prober: success makes full, refusal limited, no default route clears it")
 {
-    sd_event *raw = nullptr;
-    REQUIRE(sd_event_new(&raw) >= 0);
-    EventPtr event(raw);
-    auto m = make();
-    Prober prober(event.get(), *m);
-    m->hooks.state_changed = [&prober] { prober.state_changed(); };
+    Rig rig;
+    auto &event = rig.event;
+    auto &m = rig.m;
+    auto &prober = rig.prober;
 
     auto listener = std::make_unique<Listener>();
     uint16_t port = listener->port;
@@ -226,12 +239,10 @@ TEST_CASE("Prober: success makes full, refusal limited, no default route clears 
 
 TEST_CASE("Prober: the interval re-probes without any state change")
 {
-    sd_event *raw = nullptr;
-    REQUIRE(sd_event_new(&raw) >= 0);
-    EventPtr event(raw);
-    auto m = make();
-    Prober prober(event.get(), *m);
-    m->hooks.state_changed = [&prober] { prober.state_changed(); };
+    Rig rig;
+    auto &event = rig.event;
+    auto &m = rig.m;
+    auto &prober = rig.prober;
     m->handle(ev(Change::New, mklink(2)));
     m->handle(ev(Change::New, mkaddr(2, "192.0.2.10")));
     m->handle(ev(Change::New, mkdefault(2, "192.0.2.1")));
