@@ -92,9 +92,15 @@ def _(sb):
     mon = subprocess.Popen(['ip', '-o', 'monitor', 'address'], stdout=subprocess.PIPE, bufsize=0)
     try:
         lines = lines_of(mon)
-        # `ip monitor` says nothing when it listens: a probe address on kb0p tells.
-        linkd_env.ip(sb, 'addr', 'add', '198.18.0.1/32', 'dev', 'kb0p')
-        h.wait_until(lambda: any('198.18.0.1' in l for l in lines(0.1)), 10, 0, 'ip monitor ready')
+        # `ip monitor` says nothing when it listens: a probe address on kb0p tells. It is
+        # made again until seen: one made before the monitor subscribed is never reported.
+        def seen():
+            linkd_env.ip(sb, 'addr', 'replace', '198.18.0.1/32', 'dev', 'kb0p')
+            if any('198.18.0.1' in l for l in lines(0.1)):
+                return True
+            linkd_env.ip(sb, 'addr', 'del', '198.18.0.1/32', 'dev', 'kb0p')
+            return False
+        h.wait_until(seen, 10, 0, 'ip monitor ready')
         r.write_profile(sb, '60-bulk.toml', BULK_PROFILE)
         os.kill(sb.linkd.pid, signal.SIGHUP)
         # The first of the new addresses in the kernel's stream: kill right then.
