@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The nf_tables side of fwd: one NETLINK_NETFILTER socket held for the daemon's life
+// (its port id owns table `inet alopex`, flags owner + persist), and batches built with
+// libnftnl: BEGIN, every message with NLM_F_ACK and its own sequence number, END, one
+// sendmsg; then every ACK is read, all errors are collected and each is mapped back to
+// the `origin` of the rule, set or element that caused it. Only table `inet alopex` is
+// ever named in a request, dump or not.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "alopex/error.hpp"
+#include "nft/ir.hpp"
+
+namespace alopex::fwd::nft {
+
+struct CounterValue {
+    uint64_t packets = 0, bytes = 0;
+};
+
+struct TableInfo {
+    bool exists = false;
+    uint32_t flags = 0;      // NFT_TABLE_F_*
+    uint32_t owner = 0;      // NFTA_TABLE_OWNER port id; 0 when none
+    bool ours = false;       // owned by this session's socket
+};
+
+class Session {
+public:
+    // Opens the socket (SOCK_CLOEXEC, large receive buffer). Nothing is sent yet.
+    static Result<std::unique_ptr<Session>> open();
+    ~Session();
+    Session(const Session &) = delete;
+    Session &operator=(const Session &) = delete;
+
+    // Makes the kernel's `inet alopex` exactly `rs` in one transaction: the table (created,
+    // or taken over when a previous fwd left it orphaned) with owner + persist flags,
+    // chains, sets with their elements, named counters (values kept when they exist),
+    // rules; whatever of ours is not in `rs` is deleted. Nothing else is touched. On any
+    // kernel error the whole batch is void; the Error (bus name
+    // org.alopex.Error.KernelRefused) lists every refused object by origin.
+    Result<> apply(const Ruleset &rs);
+    // Element changes only, in one transaction (large lists in several messages).
+    Result<> apply(std::span<const ElementOp> ops);
+    // Named counter objects of our table (one dump of objects, not of sets).
+    Result<std::map<std::string, CounterValue>> counters();
+    Result<TableInfo> table();
+    uint32_t portid() const noexcept;
+
+    // Batches committed so far (full and element ones).
+    uint64_t commits() const noexcept { return commits_; }
+
+private:
+    Session() = default;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    uint64_t commits_ = 0;
+};
+
+} // namespace alopex::fwd::nft
