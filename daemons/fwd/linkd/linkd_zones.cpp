@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "linkd/linkd_zones.hpp"
+
+#include <cstring>
+#include <string_view>
+
+#include "alopex/ipc/link1.hpp"
+#include "link1_client.hpp"
+
+namespace alopex::fwd {
+
+namespace l1 = ipc::link1;
+
+Result<std::unique_ptr<LinkdZones>> LinkdZones::start(sd_bus *bus, Callback cb)
+{
+    std::unique_ptr<LinkdZones> z(new LinkdZones(bus, std::move(cb)));
+    ALOPEX_TRY_VOID(z->subscribe());
+    z->request_read();   // linkd may already run; a missing service is just no reply
+    return z;
+}
+
+LinkdZones::~LinkdZones() = default;
+
+Result<> LinkdZones::subscribe()
+{
+    auto add = [&](SlotPtr &slot, const char *sender, const char *path, const char *iface,
+                   const char *member, sd_bus_message_handler_t h) -> Result<> {
+        sd_bus_slot *s = nullptr;
+        int r = sd_bus_match_signal_async(bus_, &s, sender, path, iface, member, h, nullptr, this);
+        if (r < 0)
+            return failf(-r, "cannot subscribe to {}: {}", member, strerror(-r));
+        slot.reset(s);
+        return {};
+    };
+    ALOPEX_TRY_VOID(add(owner_slot_, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                        "org.freedesktop.DBus", "NameOwnerChanged", on_owner));
+    ALOPEX_TRY_VOID(add(added_slot_, l1::service, l1::path, "org.freedesktop.DBus.ObjectManager",
+                        "InterfacesAdded", on_objects));
+    ALOPEX_TRY_VOID(add(removed_slot_, l1::service, l1::path, "org.freedesktop.DBus.ObjectManager",
+                        "InterfacesRemoved", on_objects));
+    // PropertiesChanged of every link object: no path filter here (sd_bus_match_signal has
+    // none for a namespace), the handler checks the path and the changed names.
+    ALOPEX_TRY_VOID(add(props_slot_, l1::service, nullptr, "org.freedesktop.DBus.Properties",
+                        "PropertiesChanged", on_properties));
+    return {};
+}
+
+void LinkdZones::request_read()
+{
+    if (call_slot_) {
+        again_ = true;
+        return;
+    }
+    sd_bus_slot *s = nullptr;
+    int r = sd_bus_call_method_async(bus_, &s, l1::service, l1::path,
+                                     "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                                     on_reply, this, "");
+    if (r >= 0)
+        call_slot_.reset(s);
+}
+
+int LinkdZones::on_owner(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept
+{
+    auto *self = static_cast<LinkdZones *>(userdata);
+    const char *name = nullptr, *old_owner = nullptr, *new_owner = nullptr;
+    if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !name)
+        return 0;
+    if (std::string_view(name) == l1::service && new_owner && *new_owner)
+        self->request_read();
+    return 0;
+}
+
+int LinkdZones::on_objects(sd_bus_message *, void *userdata, sd_bus_error *) noexcept
+{
+    static_cast<LinkdZones *>(userdata)->request_read();
+    return 0;
+}
+
+int LinkdZones::on_properties(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept
+{
+    auto *self = static_cast<LinkdZones *>(userdata);
+    const char *path = sd_bus_message_get_path(m);
+    if (!path || std::strncmp(path, l1::link_prefix, std::strlen(l1::link_prefix)) != 0)
+        return 0;
+    const char *iface = nullptr;
+    if (sd_bus_message_read(m, "s", &iface) < 0 || !iface ||
+        std::string_view(iface) != l1::link_interface)
+        return 0;
+    bool relevant = false;
+    // a{sv} changed, then as invalidated.
+    if (sd_bus_message_enter_container(m, 'a', "{sv}") > 0) {
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+            const char *key = nullptr;
+            if (sd_bus_message_read(m, "s", &key) < 0 || !key)
+                return 0;
+            std::string_view k(key);
+            relevant |= k == "Zone" || k == "Name";
+            if (sd_bus_message_skip(m, "v") < 0 || sd_bus_message_exit_container(m) < 0)
+                return 0;
+        }
+        if (sd_bus_message_exit_container(m) < 0)
+            return 0;
+    }
+    if (sd_bus_message_enter_container(m, 'a', "s") > 0) {
+        const char *key = nullptr;
+        while (sd_bus_message_read(m, "s", &key) > 0 && key) {
+            std::string_view k(key);
+            relevant |= k == "Zone" || k == "Name";
+        }
+    }
+    if (relevant)
+        self->request_read();
+    return 0;
+}
+
+int LinkdZones::on_reply(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept
+{
+    auto *self = static_cast<LinkdZones *>(userdata);
+    try {
+        self->call_slot_.reset();
+        if (!sd_bus_message_is_method_error(m, nullptr)) {
+            auto links = l1::parse_managed_objects(m);
+            if (links) {
+                std::map<std::string, std::string> zones;
+                for (const auto &l : *links)
+                    if (!l.zone.empty() && !l.name.empty())
+                        zones[l.name] = l.zone;
+                ++self->reads_;
+                if (zones != self->zones_) {
+                    self->zones_ = std::move(zones);
+                    if (self->cb_)
+                        self->cb_(self->zones_);
+                }
+            }
+        }
+        if (self->again_) {
+            self->again_ = false;
+            self->request_read();
+        }
+    } catch (...) {
+        // contained: the next change reads again
+    }
+    return 0;
+}
+
+} // namespace alopex::fwd
