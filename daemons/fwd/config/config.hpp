@@ -33,8 +33,13 @@ std::string to_string(const Cidr &c);
 // Valid interface name (1..15 bytes, no '/', ':', whitespace) or glob of one.
 bool valid_interface_pattern(std::string_view p);
 
+// A zone or set name: 1..20 characters of [A-Za-z0-9_-].
+bool valid_name(std::string_view name);
+
 std::string_view to_string(Verdict v);
 std::string_view to_string(Hook h);
 std::string_view to_string(Proto p);
+std::string_view to_string(Family f);
+std::string_view to_string(RejectWith r);
 
 } // namespace alopex::fwd::config
