@@ -13,11 +13,31 @@
 //   Runtime rules of the shape (saddr CIDRs or any) x (tcp|udp) x dport ranges with a
 //   verdict, in the input hook, become elements with kernel timeouts of
 //   `<zone>_rt4_<verdict>` / `<zone>_rt6_<verdict>`; every other shape is a rule.
+//   Input also accepts IPv6 neighbour discovery (icmpv6 133-136, hop limit 255; conntrack
+//   leaves it untracked) before the zone vmap; unzoned input/forward packets are counted
+//   ("unzoned"), logged (5/minute) and dropped by the chain policy.
+//
+// IR conventions the nft/ encoder relies on:
+//   - expressions are what nft sends for the equivalent text (golden-tested), except
+//     that nft's `byteorder` of the 1-byte l4proto in `saddr . l4proto . dport` lookups
+//     is left out (len 1, size 2: the kernel converts nothing);
+//   - registers are nft's numbers (1 = NFT_REG_1; 9, 10, 13 = NFT_REG32_01/02/05 in
+//     concatenations);
+//   - Nat with proto_min set needs NFTA_NAT_FLAGS = NF_NAT_RANGE_PROTO_SPECIFIED (0x2);
+//   - keys of one-field sets are that field's length (inet_service 2 bytes, ifname 16);
+//     concatenated keys pad each field to 4 bytes (ipv4 . proto . port = 12 bytes);
+//   - interval sets always carry key_end (inclusive, == key for a single value);
+//   - element ops that remove vmap entries carry no verdict;
+//   - rule-local sets (CIDR or port lists of one rule) are named sets:
+//     `<zone>_r<index>_{saddr4,saddr6,daddr4,daddr6,sport,dport}`, `<zone>_f<index>_*`
+//     for forwards, `rt<id>_*` for runtime rules.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alopex/error.hpp"
@@ -49,15 +69,30 @@ std::vector<nft::ElementOp> address_ops(const std::string &zone, const Cidr &hos
 // Moves an interface between zones ("" = none) in every per-hook map and the masquerade set.
 std::vector<nft::ElementOp> interface_ops(const Model &model, const std::string &ifname,
                                           const std::string &from_zone, const std::string &to_zone);
-// Whether a runtime rule lives as kernel set elements (given the rules already placed);
-// when true, runtime_ops gives its elements, with timeouts computed from `now_us`.
+// Whether a runtime rule lives as kernel set elements (given the rules already placed):
+// hook input, tcp or udp, dport set, saddr any or CIDRs, nothing else matched, no
+// limit/log, a verdict (reject only with port-unreachable), and none of its elements
+// equal to or overlapping an element of a rule in `placed` (same zone, family and
+// verdict: pipapo refuses overlaps). compile() places dyn.runtime in its order with this
+// same function, so the daemon must keep that order (by id) to agree with it, and
+// `placed` must hold only the earlier rules for which element_shaped returned true (an
+// earlier rule that became a rule must not block a later one; compile ignores it too).
+// runtime_ops gives the elements (set <zone>_rt4|6_<verdict>, comment "rt:<id>", origin
+// "runtime rule <id>"), with timeout_ms = max(1, ceil((expires_at_us - now_us)/1000))
+// when expires_at_us != 0; for a rule that is not element-shaped it returns nothing.
 bool element_shaped(const RuntimeRule &r, const std::vector<RuntimeRule> &placed);
 std::vector<nft::ElementOp> runtime_ops(const RuntimeRule &r, bool add, uint64_t now_us);
 
-// Named counter objects: "z:<zone>:<hook>", "zd:<zone>:<hook>" (policy drops),
-// "r:<zone>:<index>", "rt:<id>".
+// Named counter objects: "z.<zone>.<hook>" (packets entering the zone chain),
+// "zd.<zone>.<hook>" (reaching the zone's policy), "r.<zone>.<index>" (config rules with
+// counter = true), "rt.<id>" (runtime rules placed as rules, with counter = true),
+// "unzoned" (input/forward packets from interfaces in no zone, dropped by the policy).
+// ("." not ":": nft -f refuses ":" in object names, so `nft list ruleset` would not
+// load back.) Origins name things 1-based for people: "zone wan rule 1 (comment)" is rules[0]
+// (counter r.wan.0), "zone wan forward 1", "runtime rule 42", "zone wan address
+// 192.0.2.1", "set management", "interface eth0".
 struct CounterId {
-    enum class Kind : uint8_t { zone, zone_drop, rule, runtime } kind;
+    enum class Kind : uint8_t { zone, zone_drop, rule, runtime, unzoned } kind;
     std::string zone;
     std::string hook;
     uint64_t index = 0;   // rule index in the zone (0-based) or runtime id
