@@ -28,6 +28,19 @@ struct TableInfo {
     uint32_t flags = 0;      // NFT_TABLE_F_*
     uint32_t owner = 0;      // NFTA_TABLE_OWNER port id; 0 when none
     bool ours = false;       // owned by this session's socket
+    // False once the kernel refused NFT_TABLE_F_PERSIST (before 6.9): the session then
+    // keeps the table without owner and persist flags, so it outlives fwd unprotected.
+    bool persist_supported = true;
+};
+
+// What the last successful full apply sent (for tests and benchmarks).
+struct ApplyStats {
+    size_t messages = 0;         // messages in the batch (each acked)
+    size_t elements = 0;         // IR elements sent
+    size_t rules = 0;
+    size_t sets_created = 0;     // NEWSET of a set that did not exist with this definition
+    size_t sets_deleted = 0;
+    size_t chains_deleted = 0;
 };
 
 class Session {
@@ -45,12 +58,16 @@ public:
     // kernel error the whole batch is void; the Error (bus name
     // org.alopex.Error.KernelRefused) lists every refused object by origin.
     Result<> apply(const Ruleset &rs);
-    // Element changes only, in one transaction (large lists in several messages).
+    // Element changes only, in one transaction (large lists in several messages), no dump
+    // (set definitions are those of the last full apply; read once from the kernel when
+    // this session has applied none). Removing an element that is not there refuses the
+    // whole batch (ENOENT, naming that element's origin).
     Result<> apply(std::span<const ElementOp> ops);
     // Named counter objects of our table (one dump of objects, not of sets).
     Result<std::map<std::string, CounterValue>> counters();
     Result<TableInfo> table();
     uint32_t portid() const noexcept;
+    const ApplyStats &last_stats() const noexcept;
 
     // Batches committed so far (full and element ones).
     uint64_t commits() const noexcept { return commits_; }

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What of table `inet alopex` exists in the kernel: its flags and owner, chain names and
+// hooks, set definitions, counter objects. Every request names table alopex and family
+// inet. The kernel honours that filter for sets and objects; a chain dump it does not
+// filter by table (nf_tables_dump_chains), so chains of other inet tables are dropped
+// here as they arrive, unread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "alopex/error.hpp"
+#include "nft/encode.hpp"
+#include "nft/session.hpp"
+#include "nft/socket.hpp"
+
+namespace alopex::fwd::nft::detail {
+
+struct ExistingChain {
+    std::optional<BaseHook> hook;   // policy not compared (updated in place)
+};
+
+struct Existing {
+    TableInfo table;
+    std::map<std::string, ExistingChain> chains;
+    std::map<std::string, SetShape> sets;        // flags, key/data type and length, udata
+    std::map<std::string, CounterValue> counters;
+};
+
+Result<TableInfo> get_table(Socket &s, uint32_t &seq);
+Result<std::map<std::string, ExistingChain>> dump_chains(Socket &s, uint32_t &seq);
+Result<std::map<std::string, SetShape>> dump_sets(Socket &s, uint32_t &seq);
+Result<std::map<std::string, CounterValue>> dump_counters(Socket &s, uint32_t &seq);
+// All of the above (chains, sets, counters only when the table exists).
+Result<Existing> dump_existing(Socket &s, uint32_t &seq);
+
+// Whether an existing set can be kept (its elements flushed) for `want`.
+bool same_definition(const SetShape &have, const SetShape &want);
+
+} // namespace alopex::fwd::nft::detail

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "kit.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "shell.hpp"
+
+namespace alopex::fwd::nft::test {
+
+using itest::capture;
+using itest::sh;
+
+namespace {
+
+const char *foreign_table = R"(table ip foreign {
+  set s { type ipv4_addr; elements = { 1.2.3.4 } }
+  chain c { type filter hook input priority 0; tcp dport 1 drop; }
+})";
+
+} // namespace
+
+void fresh()
+{
+    static bool once = [] {
+        sh("ip link set lo up");
+        return true;
+    }();
+    (void)once;
+    sh("nft delete table inet alopex 2>/dev/null");
+    sh("nft delete table ip foreign 2>/dev/null");
+    REQUIRE(sh(fmt::format("nft -f - <<'EOF'\n{}\nEOF", foreign_table)));
+}
+
+std::string foreign() { return capture("nft -j list table ip foreign"); }
+
+std::unique_ptr<Session> open_session()
+{
+    auto s = Session::open();
+    REQUIRE(s);
+    return std::move(*s);
+}
+
+void apply_ok(Session &s, const Ruleset &rs)
+{
+    auto r = s.apply(rs);
+    INFO((r ? std::string() : r.error().message));
+    REQUIRE(r);
+}
+
+std::vector<std::string> table_flags(const nlohmann::json &j)
+{
+    std::vector<std::string> out;
+    const auto *t = find(j, "table", "alopex");
+    REQUIRE(t);
+    if (t->contains("flags")) {
+        const auto &f = t->at("flags");
+        if (f.is_string())
+            out.push_back(f.get<std::string>());
+        else
+            for (const auto &x : f)
+                out.push_back(x.get<std::string>());
+    }
+    return out;
+}
+
+bool has(const std::vector<std::string> &v, const std::string &x)
+{
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+ElementOp op(ElementOp::Kind k, std::string set, Element e)
+{
+    ElementOp o;
+    o.kind = k;
+    o.set = std::move(set);
+    o.element = std::move(e);
+    return o;
+}
+
+bool nft_has(const std::string &what, const std::string &needle)
+{
+    return capture("nft list " + what).find(needle) != std::string::npos;
+}
+
+bool kernel_has_persist()
+{
+    fresh();
+    auto s = open_session();
+    apply_ok(*s, version1());
+    auto t = s->table();
+    REQUIRE(t);
+    return t->persist_supported;
+}
+
+} // namespace alopex::fwd::nft::test

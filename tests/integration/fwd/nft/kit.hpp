@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What the kernel tests share: a fresh table state (our table gone, the foreign table
+// `table ip foreign` created anew), sessions, and checks through nft.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nft/session.hpp"
+#include "rulesets.hpp"
+
+namespace alopex::fwd::nft::test {
+
+void fresh();
+std::string foreign();   // `nft -j list table ip foreign`
+std::unique_ptr<Session> open_session();
+void apply_ok(Session &s, const Ruleset &rs);
+std::vector<std::string> table_flags(const nlohmann::json &j);
+bool has(const std::vector<std::string> &v, const std::string &x);
+bool nft_has(const std::string &what, const std::string &needle);   // in `nft list <what>`
+ElementOp op(ElementOp::Kind k, std::string set, Element e);
+// Whether this kernel takes NFT_TABLE_F_PERSIST (>= 6.9); learnt by one apply.
+bool kernel_has_persist();
+
+} // namespace alopex::fwd::nft::test
