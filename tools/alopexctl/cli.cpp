@@ -41,7 +41,10 @@ alopex::Result<Options> parse_args(std::span<const std::string_view> args)
         std::string_view a = args[i];
         // wait-online's own options go to it unparsed.
         bool to_wait_online = !words.empty() && words[0] == "wait-online";
-        if (only_words || to_wait_online || !a.starts_with("-") || a == "-") {
+        // fw's options (--from, --zone, --expires, ...) go to its own parser; --json and
+        // --help stay global.
+        bool to_fw = !words.empty() && words[0] == "fw" && a != "--json" && a != "--help" && a != "-h";
+        if (only_words || to_wait_online || to_fw || !a.starts_with("-") || a == "-") {
             words.push_back(a);
             continue;
         }
@@ -109,9 +112,10 @@ alopex::Result<Options> parse_args(std::span<const std::string_view> args)
             return alopex::failf(EINVAL, "ledger: unknown subcommand '{}'", words[1]);
         if (words.size() > 2)
             return alopex::failf(EINVAL, "ledger {}: unexpected argument '{}'", words[1], words[2]);
-    } else if (words[0] == "link" || words[0] == "wait-online" || words[0] == "checkpoint") {
-        o.command = words[0] == "link" ? Command::link
+    } else if (words[0] == "link" || words[0] == "wait-online" || words[0] == "checkpoint" || words[0] == "fw") {
+        o.command = words[0] == "link"         ? Command::link
                     : words[0] == "checkpoint" ? Command::checkpoint
+                    : words[0] == "fw"         ? Command::fw
                                                : Command::wait_online;
         o.words.assign(words.begin() + 1, words.end());
     } else if (words[0] == "help") {
@@ -155,6 +159,22 @@ std::string usage(std::string_view program)
         "  checkpoint create SECONDS  snapshot links, addresses and routes; rolled back\n"
         "                           unless confirmed within SECONDS (prints its path)\n"
         "  checkpoint confirm|rollback PATH\n"
+        "  fw [status]              the firewall: panic, zones, generation, latency\n"
+        "  fw zones                 zones with their interfaces, policies and addresses\n"
+        "  fw rules                 configured and runtime rules (with their expiry)\n"
+        "  fw allow|deny tcp|udp PORT[-PORT][,...] [--from CIDR,...|@SET] [--zone Z]\n"
+        "           [--expires 1h|30m|90s|2d|SECONDS] [--comment TEXT] [deny: --reject]\n"
+        "  fw allow|deny icmp|icmpv6 [TYPE,...] [options as above]\n"
+        "                           add a runtime rule (prints its id)\n"
+        "  fw forward tcp|udp PORT --to ADDRESS[:PORT] [--from ...] [--zone Z]\n"
+        "           [--expires ...] [--comment TEXT]\n"
+        "                           add a runtime port forward (prints its id)\n"
+        "  fw remove ID             remove a runtime rule\n"
+        "  fw panic on|off          drop everything but loopback and established traffic\n"
+        "  fw reload                re-read firewall.toml\n"
+        "  fw counters              packets, bytes and drops per zone and rule\n"
+        "  fw set-zone INTERFACE ZONE|-\n"
+        "                           put an interface in a zone ('-' removes it)\n"
         "  wait-online [--interface NAME]... [--any] [--timeout S]\n"
         "                           wait until the managed links are routable\n"
         "\n"

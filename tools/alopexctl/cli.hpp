@@ -13,14 +13,14 @@
 
 namespace alopexctl {
 
-enum class Command { help, version, status, ledger_verify, ledger_show, link, wait_online, checkpoint };
+enum class Command { help, version, status, ledger_verify, ledger_show, link, wait_online, checkpoint, fw };
 
 struct Options {
     Command command = Command::help;
     bool json = false;
     std::optional<std::string> file;    // ledger --file
     std::optional<uint64_t> tail;       // ledger show --tail N
-    std::vector<std::string> words;     // link / wait-online: the words after the command
+    std::vector<std::string> words;     // link / wait-online / fw: the words after the command
 };
 
 // argv without the program name. Errors name the offending argument.

@@ -19,6 +19,7 @@
 #include "alopex-config.h"
 #include "alopex/paths.hpp"
 #include "cli.hpp"
+#include "fw_cmd.hpp"
 #include "ledger_cmd.hpp"
 #include "link_cmd.hpp"
 #include "status.hpp"
@@ -109,6 +110,20 @@ int run_link(const alopexctl::Options &o)
     return alopexctl::run_link(bus->get(), *req, o.json);
 }
 
+int run_fw(const alopexctl::Options &o)
+{
+    std::vector<std::string_view> words(o.words.begin(), o.words.end());
+    auto req = alopexctl::parse_fw_args(words);
+    if (!req) {
+        fmt::print(stderr, "alopexctl: {}\nTry 'alopexctl --help'.\n", req.error().to_string());
+        return exit_usage;
+    }
+    auto bus = open_bus();
+    if (!bus)
+        return fail(bus.error().to_string());
+    return alopexctl::run_fw(bus->get(), *req, o.json);
+}
+
 // alopex-wait-online lives beside alopexctl (both in bindir).
 int run_wait_online(const alopexctl::Options &o, const char *argv0)
 {
@@ -156,6 +171,8 @@ int run(int argc, char **argv)
             return fail(bus.error().to_string());
         return alopexctl::run_checkpoint(bus->get(), opts->words);
     }
+    case alopexctl::Command::fw:
+        return run_fw(*opts);
     case alopexctl::Command::wait_online:
         return run_wait_online(*opts, argv[0]);
     }
