@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The one object of alopex-fwd that owns the event-loop state: the last good model
+// (firewall.toml), the runtime state (runtime.hpp, persisted), the nf_tables Session, the
+// rtnetlink Monitor (links and addresses only), what the kernel's zone sets hold now, the
+// state generation, the event-to-commit latency histogram and the last apply error.
+//
+// Every change is one nf_tables batch:
+//   - start, Reload, Panic, rule-shaped runtime rules, expiry of rule-shaped rules:
+//     a full rebuild (compile::compile + Session::apply(Ruleset));
+//   - link and address events, SetInterfaceZone, element-shaped runtime rules: element
+//     operations only (interfaces.cpp), one batch per event.
+// A change the kernel refuses leaves the previous in-memory state in place; LastError
+// says why (and a D-Bus caller gets org.alopex.Error.KernelRefused).
+//
+// Files: manager.cpp (state, rebuilds, runtime rules, expiry), interfaces.cpp (netlink
+// events -> zone membership and zone addresses), manager_bus.cpp (org.alopex.Firewall1).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "alopex/bus.hpp"
+#include "alopex/config.hpp"
+#include "alopex/error.hpp"
+#include "alopex/netlink/monitor.hpp"
+#include "alopex/polkit.hpp"
+#include "alopex/sd.hpp"
+#include "histogram.hpp"
+#include "model.hpp"
+#include "nft/ir.hpp"
+#include "nft/session.hpp"
+#include "runtime.hpp"
+
+namespace alopex::fwd {
+
+struct ManagerOptions {
+    std::filesystem::path config_file;   // firewall.toml (Reload reads it again)
+    std::filesystem::path state_file;    // runtime.json
+    netlink::MonitorOptions monitor;     // routes are switched off by the Manager
+};
+
+// What the kernel's interface maps and zone address sets hold (or should hold).
+struct Membership {
+    std::map<std::string, std::string> interfaces;              // ifname -> zone
+    std::map<std::string, std::map<Cidr, unsigned>> addresses;  // zone -> host -> references
+    bool operator==(const Membership &) const = default;
+};
+
+// Runtime rules resolved against a model.
+struct Resolved {
+    std::vector<RuntimeRule> active;      // resolved and not expired, by id
+    std::vector<bool> element;            // per active rule: lives as set elements
+    std::set<uint64_t> inactive;          // stored ids whose spec does not resolve now
+};
+
+// Non-movable: `this` is userdata for sd-bus, sd-event and the monitor's callbacks.
+class Manager {
+public:
+    // Loads the runtime state (expired rules dropped; an unreadable file is moved aside
+    // to runtime.json.invalid and reported in LastError) and starts the monitor. The
+    // first full apply happens on the monitor's first sync; then `on_ready` runs, or
+    // `on_fatal` when the kernel refused it. `bus` may be null (no D-Bus surface).
+    static Result<std::unique_ptr<Manager>> create(sd_event *event, sd_bus *bus, Model model,
+                                                   std::unique_ptr<nft::Session> session,
+                                                   ManagerOptions options);
+    ~Manager();
+    Manager(const Manager &) = delete;
+    Manager &operator=(const Manager &) = delete;
+
+    std::function<void()> on_ready;
+    std::function<void(const Error &)> on_fatal;
+    // After a full rebuild or a change of the runtime rules (not after every element
+    // batch of a netlink event): for STATUS= lines.
+    std::function<void()> on_changed;
+
+    // The zones alopex-linkd gives its links (linkd/linkd_zones.hpp): ifname -> zone.
+    // They rank below SetInterfaceZone and above firewall.toml's patterns; zones the
+    // model does not have are ignored. Applied as element operations once ready.
+    void set_linkd_zones(std::map<std::string, std::string> zones);
+
+    // Reads firewall.toml again and rebuilds; an invalid file or a refused batch keeps
+    // everything as it was (the error says which).
+    Result<> reload();
+    std::string status_line() const;
+
+    bool ready() const noexcept { return ready_; }
+    uint64_t generation() const noexcept { return generation_; }
+    const Histogram &histogram() const noexcept { return histogram_; }
+    const std::string &last_error() const noexcept { return last_error_; }
+    const Model &model() const { return *model_; }
+    const runtime::State &state() const noexcept { return state_; }
+    const Membership &membership() const noexcept { return applied_; }
+
+    // ---- D-Bus (manager_bus.cpp) -------------------------------------------------------
+    int bus_version(sd_bus_message *m, sd_bus_error *ret);
+    int bus_add_rule(sd_bus_message *m, sd_bus_error *ret);
+    int bus_remove_rule(sd_bus_message *m, sd_bus_error *ret);
+    int bus_list_runtime_rules(sd_bus_message *m, sd_bus_error *ret);
+    int bus_set_interface_zone(sd_bus_message *m, sd_bus_error *ret);
+    int bus_panic(sd_bus_message *m, sd_bus_error *ret);
+    int bus_reload(sd_bus_message *m, sd_bus_error *ret);
+    int bus_get_counters(sd_bus_message *m, sd_bus_error *ret);
+    int prop_zones(sd_bus_message *reply, sd_bus_error *ret);
+    int prop_rules(sd_bus_message *reply, sd_bus_error *ret);
+    int prop_interfaces(sd_bus_message *reply, sd_bus_error *ret);
+    int prop_zone_addresses(sd_bus_message *reply, sd_bus_error *ret);
+    int prop_panic(sd_bus_message *reply, sd_bus_error *ret);
+    int prop_default_zone(sd_bus_message *reply, sd_bus_error *ret);
+    int prop_generation(sd_bus_message *reply, sd_bus_error *ret);
+    int prop_latency(sd_bus_message *reply, sd_bus_error *ret);
+    int prop_last_error(sd_bus_message *reply, sd_bus_error *ret);
+
+private:
+    Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Session> session,
+            ManagerOptions options);
+    Result<> attach_bus();
+    int authorize(sd_bus_message *m, sd_bus_error *ret);
+
+    // ---- interfaces.cpp ----------------------------------------------------------------
+    void handle(const netlink::Event &e);
+    void handle_synced(bool initial);
+    // The membership the snapshot implies under `model` and the assignments of `state`.
+    Membership desired(const Model &model, const runtime::State &state) const;
+    // Element operations turning `from` into `to` (removals first).
+    static std::vector<nft::ElementOp> membership_ops(const Model &model, const Membership &from,
+                                                      const Membership &to);
+    // Brings the kernel's membership to what the snapshot implies under `state` (which
+    // becomes current on success): one element batch, or a full rebuild when the batch is
+    // refused (the kernel then says why once more). `committed` tells whether a batch went.
+    Result<> sync_membership(const runtime::State &state, bool *committed = nullptr);
+
+    // ---- manager.cpp -------------------------------------------------------------------
+    Resolved resolve(const Model &model, const runtime::State &state, uint64_t now_us) const;
+    // A full rebuild of the table from these values; on success they become current.
+    Result<> rebuild(const Model &model, const runtime::State &state, const char *why);
+    // An element batch; counts a generation on success.
+    Result<> apply_elements(std::span<const nft::ElementOp> ops, const char *why);
+    // Writes runtime.json; on failure the caller undoes its change.
+    Result<> persist(const runtime::State &state);
+    void committed();                        // generation, properties
+    void set_last_error(std::string e);
+    void property_changed(const char *prop);
+    void arm_expiry();
+    void expire();
+    static int on_expiry(sd_event_source *, uint64_t, void *userdata) noexcept;
+    // After the runtime rules changed from `before` to `after` (same model): whether the
+    // change can be element operations only, and which (empty result: full rebuild).
+    std::optional<std::vector<nft::ElementOp>> runtime_delta(const Resolved &before,
+                                                             const Resolved &after,
+                                                             uint64_t now_us) const;
+    Result<> change_runtime(runtime::State next, const char *why);
+
+    sd_event *event_;
+    sd_bus *bus_;
+    std::unique_ptr<nft::Session> session_;
+    ManagerOptions options_;
+    std::unique_ptr<netlink::Monitor> monitor_;
+    std::unique_ptr<polkit::Authority> authority_;
+    std::unique_ptr<bus::PropertiesCoalescer> coalescer_;
+    SlotPtr slot_;
+    EventSourcePtr expiry_;
+
+    alopex::config::LastGood<Model> model_;
+    runtime::State state_;          // as persisted
+    Resolved resolved_;             // state_ under model_, as applied
+    netlink::Snapshot kernel_;      // links and addresses, folded from the monitor
+    Membership applied_;            // what the kernel's sets hold
+    std::map<std::string, std::string> linkd_zones_;
+    uint64_t generation_ = 0;
+    Histogram histogram_;
+    std::string last_error_;
+    bool synced_ = false, ready_ = false;
+
+    friend struct ManagerTestAccess;
+};
+
+// CLOCK_REALTIME / CLOCK_MONOTONIC now, microseconds.
+uint64_t realtime_us();
+uint64_t monotonic_us();
+// "192.0.2.1" (family AF_INET/AF_INET6) -> a host Cidr; nullopt for anything else.
+std::optional<Cidr> host_cidr(uint8_t family, const std::string &text);
+std::string address_text(const Cidr &c);   // "192.0.2.1", "2001:db8::1" (no prefix)
+
+} // namespace alopex::fwd
