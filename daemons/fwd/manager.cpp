@@ -122,6 +122,7 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
 Resolved Manager::resolve(const Model &model, const runtime::State &state, uint64_t now_us) const
 {
     Resolved out;
+    std::vector<RuntimeRule> placed;
     for (const auto &s : state.rules) {
         if (s.expires_at_us != 0 && s.expires_at_us <= now_us)
             continue;
@@ -133,7 +134,11 @@ Resolved Manager::resolve(const Model &model, const runtime::State &state, uint6
         r->id = s.id;
         r->expires_at_us = s.expires_at_us;
         r->comment = s.comment;
-        out.element.push_back(compile::element_shaped(*r, out.active));
+        // Only rules placed as elements constrain later ones (compile() places the same way).
+        const bool element = compile::element_shaped(*r, placed);
+        out.element.push_back(element);
+        if (element)
+            placed.push_back(*r);
         out.active.push_back(std::move(*r));
     }
     return out;

@@ -49,7 +49,7 @@ const sd_bus_vtable vtable[] = {
     SD_BUS_METHOD_WITH_ARGS(f1::method::GetCounters, SD_BUS_NO_ARGS,
                             SD_BUS_RESULT("a(ssttt)", counters),
                             bus::method<&Manager::bus_get_counters>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_PROPERTY(f1::property::Zones, "a(sasssb)", bus::property<&Manager::prop_zones>, 0, change),
+    SD_BUS_PROPERTY(f1::property::Zones, "a(sassssb)", bus::property<&Manager::prop_zones>, 0, change),
     SD_BUS_PROPERTY(f1::property::Rules, "a(sss)", bus::property<&Manager::prop_rules>, 0, change),
     SD_BUS_PROPERTY(f1::property::Interfaces, "a{ss}", bus::property<&Manager::prop_interfaces>, 0,
                     change),
@@ -379,18 +379,17 @@ int Manager::bus_get_counters(sd_bus_message *m, sd_bus_error *ret)
 int Manager::prop_zones(sd_bus_message *reply, sd_bus_error *)
 {
     const Model &model = *model_;
-    int r = sd_bus_message_open_container(reply, 'a', "(sasssb)");
+    int r = sd_bus_message_open_container(reply, 'a', "(sassssb)");
     for (const auto &name : model.zone_order) {
         auto z = model.zones.find(name);
         if (r < 0 || z == model.zones.end())
             continue;
-        // The committed XML's type a(sasssb) holds two policies (input, forward), though
-        // its comment names three; output is left out until the XML says a(sassssb).
-        r = open(reply, 'r', "sasssb", r);
+        r = open(reply, 'r', "sassssb", r);
         if (r >= 0)
             r = bus::append(reply, z->second.name, z->second.interfaces,
                             std::string(config::to_string(z->second.input)),
-                            std::string(config::to_string(z->second.forward)), z->second.masquerade);
+                            std::string(config::to_string(z->second.forward)),
+                            std::string(config::to_string(z->second.output)), z->second.masquerade);
         if (r >= 0)
             r = sd_bus_message_close_container(reply);
     }

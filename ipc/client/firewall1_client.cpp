@@ -37,8 +37,8 @@ Result<> read_strv(sd_bus_message *m, std::string_view what, std::vector<std::st
     return check(r, what);
 }
 
-// The XML says a(sasssb) but documents three policies; a(sassssb) (name, patterns,
-// input, forward, output, masquerade) is read too, whichever the daemon sends.
+// a(sassssb): name, patterns, input, forward, output, masquerade. The two-policy form
+// a(sasssb) of the first drafts is read too (output then stays "").
 Result<> read_zones(sd_bus_message *m, bool with_output, std::vector<ZoneInfo> &out)
 {
     const char *element = with_output ? "(sassssb)" : "(sasssb)";

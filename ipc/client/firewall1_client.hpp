@@ -18,8 +18,8 @@ namespace alopex::ipc::firewall1 {
 struct ZoneInfo {
     std::string name;
     std::vector<std::string> interfaces;   // names and globs from firewall.toml
-    std::string input, forward, output;    // accept | drop | reject; output "" when the
-                                           // daemon sends the XML's a(sasssb) (two policies)
+    std::string input, forward, output;    // accept | drop | reject; output "" from a
+                                           // daemon sending the two-policy a(sasssb)
     bool masquerade = false;
 };
 
