@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The suite on its embedded default (README command 1): a throwaway network namespace
 with a private D-Bus daemon, polkitd, alopex-brokerd (demo broker.toml) and alopex-linkd
-(a demo profile on a veth pair), `alopexctl status` and `alopexctl link list`,
+(a demo profile on a veth pair), alopex-fwd (the shipped policy plus a demo zone),
+`alopexctl status`, `alopexctl link list` and `alopexctl fw zones`,
 then wait until SIGINT/SIGTERM and clean up.
 
     tools/dev/sandbox.py [--build-dir DIR] [--no-wait]
@@ -85,6 +86,17 @@ def inner(args):
             sb.start_daemon('daemons/linkd/alopex-linkd', wait_name='org.alopex.Link1')
         except h.Skip as e:
             print(f'alopex sandbox: {e}', file=sys.stderr)
+        # fwd with the shipped policy plus a "lan" zone: linkd's demo profile puts demo0
+        # in it (fwd follows linkd's zones), every other interface is "public".
+        with open(os.path.join(SOURCE_DIR, 'units', 'examples', 'firewall.toml')) as f:
+            policy = f.read()
+        with open(os.path.join(sb.config_dir, 'firewall.toml'), 'w') as f:
+            f.write(policy + '\n# The demo zone of the sandbox (linkd assigns demo0 to it).\n'
+                    '[zones.lan]\ninput = "accept"\nforward = "drop"\n')
+        try:
+            sb.start_daemon('daemons/fwd/alopex-fwd', wait_name='org.alopex.Firewall1')
+        except h.Skip as e:
+            print(f'alopex sandbox: {e}', file=sys.stderr)
         rc = 0
         ctl = alopexctl(sb.build_dir)
         print('$ alopexctl status')
@@ -97,6 +109,11 @@ def inner(args):
             print('\n$ alopexctl link list')
             _, out, err = sb.run([ctl, 'link', 'list'])
             sys.stdout.write(out + err)
+            h.wait_until(lambda: 'demo0' in sb.run([ctl, 'fw', 'zones'])[1], 10, 0.05,
+                         'fwd following the demo zone')
+            print('\n$ alopexctl fw zones')
+            _, out, err = sb.run([ctl, 'fw', 'zones'])
+            sys.stdout.write(out + err)
         else:
             rc = 1
             print('(alopexctl is not built)')
@@ -106,6 +123,7 @@ def inner(args):
         print(f'  export DBUS_SYSTEM_BUS_ADDRESS={addr}')
         print(f'  busctl --address={addr} tree org.alopex.Broker1')
         print(f'  busctl --address={addr} tree org.alopex.Link1')
+        print(f'  alopexctl fw status; nft list table inet alopex   (inside the namespace)')
         print(f'  config {sb.config_dir}, state {sb.state_dir}, logs {sb.log_dir}')
         print(READY, flush=True)
         if args.no_wait:
