@@ -122,11 +122,27 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
 Resolved Manager::resolve(const Model &model, const runtime::State &state, uint64_t now_us) const
 {
     Resolved out;
-    std::vector<RuntimeRule> placed;
+    compile::Placer placer;
+    // Cache parses only under the committed model (a reload resolves under a new one).
+    const bool cache = model_.has_value() && &model == &*model_;
+    if (cache && parsed_gen_ != model_.generation()) {
+        parsed_.clear();
+        parsed_gen_ = model_.generation();
+    }
+    if (cache && parsed_.size() > 2 * state.rules.size() + 64)
+        parsed_.clear();   // removed rules: drop their entries now and then
     for (const auto &s : state.rules) {
         if (s.expires_at_us != 0 && s.expires_at_us <= now_us)
             continue;
-        auto r = config::parse_spec(s.spec, model);
+        Result<RuntimeRule> r;
+        auto hit = cache ? parsed_.find(s.id) : parsed_.end();
+        if (hit != parsed_.end() && hit->second.first == s.spec) {
+            r = hit->second.second;
+        } else {
+            r = config::parse_spec(s.spec, model);
+            if (cache && r)
+                parsed_[s.id] = {s.spec, *r};
+        }
         if (!r) {
             out.inactive.insert(s.id);
             continue;
@@ -134,11 +150,8 @@ Resolved Manager::resolve(const Model &model, const runtime::State &state, uint6
         r->id = s.id;
         r->expires_at_us = s.expires_at_us;
         r->comment = s.comment;
-        // Only rules placed as elements constrain later ones (compile() places the same way).
-        const bool element = compile::element_shaped(*r, placed);
-        out.element.push_back(element);
-        if (element)
-            placed.push_back(*r);
+        // Placed in order, as compile() places them.
+        out.element.push_back(placer.place(*r));
         out.active.push_back(std::move(*r));
     }
     return out;

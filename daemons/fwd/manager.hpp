@@ -142,6 +142,11 @@ private:
 
     // ---- manager.cpp -------------------------------------------------------------------
     Resolved resolve(const Model &model, const runtime::State &state, uint64_t now_us) const;
+    // parse_spec results under the current model_ (model_.generation() == parsed_gen_),
+    // by id and spec: AddRule re-resolves every stored rule, and parsing them all again
+    // each time would make adding one rule cost O(n) parses.
+    mutable std::map<uint64_t, std::pair<std::string, RuntimeRule>> parsed_;
+    mutable uint64_t parsed_gen_ = 0;
     // A full rebuild of the table from these values; on success they become current.
     Result<> rebuild(const Model &model, const runtime::State &state, const char *why);
     // An element batch; counts a generation on success.

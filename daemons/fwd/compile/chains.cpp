@@ -321,7 +321,7 @@ Result<nft::Ruleset> compile(const Model &model, const Dynamic &dyn)
 
     // Runtime rules, in order: elements when the shape allows and nothing placed
     // before overlaps them (element_shaped's test), rules otherwise.
-    std::map<std::pair<std::string, Verdict>, std::vector<RtBox>> placed;
+    Placer placer;
     std::map<std::string, size_t> rt_sets;   // indexes: emit_rule may add sets meanwhile
     for (size_t i = 0; i < b.rs.sets.size(); ++i)
         if (b.rs.sets[i].timeout)
@@ -337,25 +337,10 @@ Result<nft::Ruleset> compile(const Model &model, const Dynamic &dyn)
         }
         if (!rr.rule)
             return failf(EINVAL, "{}: neither a rule nor a forward", origin);
-        auto boxes = rt_boxes(rr);
-        if (!boxes.empty()) {
-            auto &mine = placed[{rr.zone, *rr.rule->verdict}];
-            bool overlap = false;
-            for (const RtBox &a : boxes) {
-                for (const RtBox &p : mine)
-                    if (boxes_overlap(a, p)) {
-                        overlap = true;
-                        break;
-                    }
-                if (overlap)
-                    break;
-            }
-            if (!overlap) {
-                mine.insert(mine.end(), boxes.begin(), boxes.end());
-                for (nft::ElementOp &op : runtime_ops(rr, true, dyn.now_us))
-                    b.rs.sets[rt_sets.at(op.set)].elements.push_back(std::move(op.element));
-                continue;
-            }
+        if (placer.place(rr)) {
+            for (nft::ElementOp &op : runtime_ops(rr, true, dyn.now_us))
+                b.rs.sets[rt_sets.at(op.set)].elements.push_back(std::move(op.element));
+            continue;
         }
         const Rule &r = *rr.rule;
         const std::string comment = rr.comment.empty() ? r.comment : rr.comment;

@@ -35,6 +35,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,6 +82,22 @@ std::vector<nft::ElementOp> interface_ops(const Model &model, const std::string 
 // "runtime rule <id>"), with timeout_ms = max(1, ceil((expires_at_us - now_us)/1000))
 // when expires_at_us != 0; for a rule that is not element-shaped it returns nothing.
 bool element_shaped(const RuntimeRule &r, const std::vector<RuntimeRule> &placed);
+
+// The same decision made incrementally, for a whole list of runtime rules in order:
+// place() answers element_shaped(r, <the earlier rules it said true for>) without
+// recomputing the earlier rules' elements, so placing n rules is cheap even for many.
+class Placer {
+public:
+    Placer();
+    ~Placer();
+    Placer(Placer &&) noexcept;
+    Placer &operator=(Placer &&) noexcept;
+    bool place(const RuntimeRule &r);
+
+private:
+    struct Boxes;
+    std::unique_ptr<Boxes> boxes_;
+};
 std::vector<nft::ElementOp> runtime_ops(const RuntimeRule &r, bool add, uint64_t now_us);
 
 // Named counter objects: "z.<zone>.<hook>" (packets entering the zone chain),

@@ -4,6 +4,9 @@
 // placed (pipapo refuses overlapping elements), and their element operations.
 #include <sys/socket.h>
 
+#include <map>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "compile/internal.hpp"
@@ -69,20 +72,35 @@ bool boxes_overlap(const RtBox &a, const RtBox &b)
 
 using namespace detail;
 
-bool element_shaped(const RuntimeRule &r, const std::vector<RuntimeRule> &placed)
+struct Placer::Boxes {
+    std::map<std::pair<std::string, Verdict>, std::vector<RtBox>> placed;
+};
+
+Placer::Placer() : boxes_(std::make_unique<Boxes>()) {}
+Placer::~Placer() = default;
+Placer::Placer(Placer &&) noexcept = default;
+Placer &Placer::operator=(Placer &&) noexcept = default;
+
+bool Placer::place(const RuntimeRule &r)
 {
-    const auto mine = rt_boxes(r);
+    auto mine = rt_boxes(r);
     if (mine.empty())
         return false;
-    for (const RuntimeRule &p : placed) {
-        if (p.zone != r.zone || !p.rule || p.rule->verdict != r.rule->verdict)
-            continue;
-        for (const RtBox &b : rt_boxes(p))
-            for (const RtBox &a : mine)
-                if (boxes_overlap(a, b))
-                    return false;
-    }
+    auto &placed = boxes_->placed[{r.zone, *r.rule->verdict}];
+    for (const RtBox &a : mine)
+        for (const RtBox &b : placed)
+            if (boxes_overlap(a, b))
+                return false;
+    placed.insert(placed.end(), mine.begin(), mine.end());
     return true;
+}
+
+bool element_shaped(const RuntimeRule &r, const std::vector<RuntimeRule> &placed)
+{
+    Placer p;
+    for (const RuntimeRule &q : placed)
+        p.place(q);
+    return p.place(r);
 }
 
 std::vector<nft::ElementOp> runtime_ops(const RuntimeRule &r, bool add, uint64_t now_us)

@@ -89,9 +89,9 @@ def _(sb):
     zones = prop(sb, 'Zones')
     h.check_eq([z[0] for z in zones], ['wan', 'lan'], 'zones in file order')
     wan = zones[0]
-    # (name, patterns, input, forward, masquerade): the XML's a(sasssb).
-    h.check_eq(wan, ['wan', ['tw*'], 'drop', 'drop', True], 'zone wan')
-    h.check_eq(zones[1], ['lan', ['tl*'], 'accept', 'drop', False], 'zone lan')
+    # (name, patterns, input, forward, output, masquerade): the XML's a(sassssb).
+    h.check_eq(wan, ['wan', ['tw*'], 'drop', 'drop', 'accept', True], 'zone wan')
+    h.check_eq(zones[1], ['lan', ['tl*'], 'accept', 'drop', 'accept', False], 'zone lan')
     h.check_eq(prop(sb, 'DefaultZone'), 'lan', 'DefaultZone')
     rs = prop(sb, 'Rules')
     h.check_eq([r[0] for r in rs], ['wan'] * 4, f'rules and the forward of wan: {rs}')
