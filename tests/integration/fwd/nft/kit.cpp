@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -36,6 +37,12 @@ void fresh()
 }
 
 std::string foreign() { return capture("nft -j list table ip foreign"); }
+
+std::string our_table_still()
+{
+    static const std::regex expires(R"(, "expires": [0-9]+)");
+    return std::regex_replace(capture("nft -j list table inet alopex"), expires, "");
+}
 
 std::unique_ptr<Session> open_session()
 {

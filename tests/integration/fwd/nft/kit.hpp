@@ -16,6 +16,9 @@ namespace alopex::fwd::nft::test {
 
 void fresh();
 std::string foreign();   // `nft -j list table ip foreign`
+// `nft -j list table inet alopex` without what changes by itself while nothing is applied:
+// an element's remaining lifetime ("expires"), which ticks down in whole seconds.
+std::string our_table_still();
 std::unique_ptr<Session> open_session();
 void apply_ok(Session &s, const Ruleset &rs);
 std::vector<std::string> table_flags(const nlohmann::json &j);
