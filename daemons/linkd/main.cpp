@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // alopex-linkd: wiring only. State following and the D-Bus surface live in manager*.cpp
 // and link*.cpp; rtnetlink requests in rtnl/, profiles in profile/, DHCP in dhcp/.
-#include <signal.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <cstring>
-#include <string_view>
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "alopex-config.h"
+#include "alopex/daemon.hpp"
 #include "alopex/ipc/link1.hpp"
 #include "alopex/log.hpp"
 #include "alopex/notify.hpp"
@@ -39,59 +36,12 @@ constexpr const char *usage =
     "Profiles: $CONFIGURATION_DIRECTORY/links/*.toml (default /etc/alopex/links).\n"
     "SIGHUP reloads both; SIGTERM and SIGINT stop it. See alopex-linkd(8).\n";
 
-int on_exit_signal(sd_event_source *s, const signalfd_siginfo *si, void *) noexcept
-{
-    log::info("received signal {}, exiting", strsignal(static_cast<int>(si->ssi_signo)));
-    notify::stopping();
-    return sd_event_exit(sd_event_source_get_event(s), 0);
-}
-
-int on_hangup(sd_event_source *, const signalfd_siginfo *, void *userdata) noexcept
-{
-    auto *mgr = static_cast<linkd::Manager *>(userdata);
-    try {
-        if (!mgr->hooks.reload) {
-            log::notice("SIGHUP: nothing to reload");
-            return 0;
-        }
-        notify::reloading();
-        if (auto r = mgr->hooks.reload(); !r)
-            log::err("reload refused, keeping the last good configuration: {}",
-                     r.error().to_string());
-        else
-            log::info("reloaded linkd.toml and the link profiles");
-        notify::ready("following links");
-    } catch (const std::exception &e) {
-        log::err("reload failed: {}", e.what());
-    }
-    return 0;
-}
-
-EventSourcePtr add_signal(sd_event *e, int sig, sd_event_signal_handler_t h, void *userdata)
-{
-    sd_event_source *src = nullptr;
-    if (sd_event_add_signal(e, &src, sig, h, userdata) < 0)
-        return nullptr;
-    return EventSourcePtr(src);
-}
-
 } // namespace
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        if (a == "--version") {
-            printf("alopex-linkd %s\n", ALOPEX_VERSION);
-            return 0;
-        }
-        if (a == "--help" || a == "-h") {
-            fputs(usage, stdout);
-            return 0;
-        }
-        fprintf(stderr, "alopex-linkd: unknown argument '%s'\n%s", argv[i], usage);
-        return 2;
-    }
+    if (auto done = daemon::parse_args(argc, argv, "alopex-linkd", usage))
+        return *done;
     log::init("alopex-linkd");
 
     // linkd.toml: an invalid file stops the start ("file:line:col: what"); a missing one
@@ -103,29 +53,16 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    sigset_t mask;
-    sigemptyset(&mask);
-    for (int s : {SIGTERM, SIGINT, SIGHUP})
-        sigaddset(&mask, s);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-
-    sd_event *raw_event = nullptr;
-    if (int r = sd_event_default(&raw_event); r < 0) {
-        log::err("cannot create the event loop: {}", strerror(-r));
+    auto event = daemon::event_loop();
+    if (!event) {
+        log::err("{}", event.error().to_string());
         return 1;
     }
-    EventPtr event(raw_event);
-
-    auto bus = paths::open_system_bus();
+    auto bus = daemon::system_bus(event->get());
     if (!bus) {
         log::err("{}", bus.error().to_string());
         return 1;
     }
-    if (int r = sd_bus_attach_event(bus->get(), event.get(), SD_EVENT_PRIORITY_NORMAL); r < 0) {
-        log::err("cannot attach the bus to the event loop: {}", strerror(-r));
-        return 1;
-    }
-    sd_bus_set_exit_on_disconnect(bus->get(), 1);
 
     auto client = linkd::rtnl::Client::open();
     if (!client) {
@@ -137,7 +74,7 @@ int main(int argc, char **argv)
     };
     linkd::ManagerOptions options;
     options.monitor.receive_buffer = settings->receive_buffer;
-    auto mgr = linkd::Manager::create(event.get(), bus->get(), std::move(options), std::move(exec),
+    auto mgr = linkd::Manager::create(event->get(), bus->get(), std::move(options), std::move(exec),
                                       &linkd::read_link_stats);
     if (!mgr) {
         log::err("cannot start: {}", mgr.error().to_string());
@@ -154,7 +91,7 @@ int main(int argc, char **argv)
     std::error_code ec;
     auto runtime = paths::runtime_dir("link");
     std::filesystem::create_directories(runtime, ec);
-    auto conf = linkd::Configurator::create(event.get(), m, **client, paths::config_dir() / "links",
+    auto conf = linkd::Configurator::create(event->get(), m, **client, paths::config_dir() / "links",
                                             runtime / "owned.json");
     if (!conf) {
         log::err("cannot start: {}", conf.error().to_string());
@@ -162,7 +99,7 @@ int main(int argc, char **argv)
     }
 
     // DHCPv4 clients for the links whose profile asks for one.
-    linkd::DhcpLinks dhcp(event.get(), m, **client, paths::state_dir("link"));
+    linkd::DhcpLinks dhcp(event->get(), m, **client, paths::state_dir("link"));
     (*conf)->on_intents = [&dhcp](const std::vector<linkd::profile::LinkIntent> &intents) {
         dhcp.update(intents);
     };
@@ -183,7 +120,7 @@ int main(int argc, char **argv)
 
     // The connectivity probe ([connectivity] of linkd.toml): "limited" becomes "full" only
     // when a TCP connect to the configured endpoint succeeds.
-    linkd::Prober prober(event.get(), m);
+    linkd::Prober prober(event->get(), m);
     auto state_changed = m.hooks.state_changed;
     m.hooks.state_changed = [&prober, state_changed] {
         if (state_changed)
@@ -217,7 +154,7 @@ int main(int argc, char **argv)
     };
 
     // Checkpoints with automatic rollback (org.alopex.Link1.Checkpoints).
-    auto checkpoints = linkd::Checkpoints::create(event.get(), bus->get(), m, **client);
+    auto checkpoints = linkd::Checkpoints::create(event->get(), bus->get(), m, **client);
     if (!checkpoints) {
         log::err("cannot start: {}", checkpoints.error().to_string());
         return 1;
@@ -225,11 +162,21 @@ int main(int argc, char **argv)
     // A rollback also puts the profile set of the checkpoint back in force.
     (*checkpoints)->add_participant((*conf)->checkpoint_participant());
 
-    auto sig_term = add_signal(event.get(), SIGTERM, on_exit_signal, nullptr);
-    auto sig_int = add_signal(event.get(), SIGINT, on_exit_signal, nullptr);
-    auto sig_hup = add_signal(event.get(), SIGHUP, on_hangup, &m);
-    if (!sig_term || !sig_int || !sig_hup) {
-        log::err("cannot watch signals");
+    auto signals = daemon::Signals::watch(event->get(), "", [&m] {
+        if (!m.hooks.reload) {
+            log::notice("SIGHUP: nothing to reload");
+            return;
+        }
+        notify::reloading();
+        if (auto r = m.hooks.reload(); !r)
+            log::err("reload refused, keeping the last good configuration: {}",
+                     r.error().to_string());
+        else
+            log::info("reloaded linkd.toml and the link profiles");
+        notify::ready("following links");
+    });
+    if (!signals) {
+        log::err("{}", signals.error().to_string());
         return 1;
     }
 
@@ -238,12 +185,7 @@ int main(int argc, char **argv)
         return 1;
     }
     notify::status("dumping links, addresses and routes");
-    notify::enable_watchdog(event.get());
+    notify::enable_watchdog(event->get());
     log::info("alopex-linkd {} serving {}", ALOPEX_VERSION, ipc::link1::service);
-    int r = sd_event_loop(event.get());
-    if (r < 0) {
-        log::err("event loop failed: {}", strerror(-r));
-        return 1;
-    }
-    return r;
+    return daemon::run(event->get());
 }
