@@ -145,3 +145,53 @@ class Vm:
                 p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    timeout=timeout)
             return p.returncode
+
+
+class GuestRun:
+    """One boot of the VM for a test: copies the test's guest.sh into a fresh results
+    directory with the environment it needs (the build and source trees, bound into the
+    guest), boots, and then reads what the guest wrote there.
+
+        g = GuestRun(sb, guest_sh)        # raises h.Skip when the VM is unavailable
+        out = g.check_run('name')         # name.rc == 0, else a check fails with name.out
+    """
+    ENV = ('ALOPEX_BUILD_DIR', 'ALOPEX_SOURCE_DIR', 'PYTHONPATH', 'CI', 'ASAN_OPTIONS', 'UBSAN_OPTIONS')
+
+    def __init__(self, sb, guest_sh, timeout=900):
+        import alopex_harness as h
+        self._h = h
+        vm = Vm.find()
+        if vm is None:
+            raise h.Skip(MISSING)
+        self.results = tempfile.mkdtemp(prefix='alopex-vm-results-')
+        import atexit
+        atexit.register(shutil.rmtree, self.results, True)
+        env = {k: os.environ.get(k, '') for k in self.ENV}
+        env['PYTHONDONTWRITEBYTECODE'] = '1'
+        with open(os.path.join(self.results, 'env'), 'w') as f:
+            f.writelines(f"{k}='{v}'\n" for k, v in env.items())
+        shutil.copy(guest_sh, os.path.join(self.results, 'guest.sh'))
+        self.console = sb.path('log', 'vm-console.log')
+        rc = vm.run(self.results, 'sh /run/results/guest.sh', timeout=timeout, log_path=self.console,
+                    binds=[os.environ['ALOPEX_SOURCE_DIR'], os.environ['ALOPEX_BUILD_DIR']])
+        h.diag(f'VM: {vm.kernel}, qemu exit {rc}, accel {os.environ.get("ALOPEX_VM_ACCEL", "tcg")}')
+
+    def result(self, name):
+        """The file the guest wrote to /run/results/<name>, or None."""
+        path = os.path.join(self.results, name)
+        return open(path, errors='replace').read() if os.path.exists(path) else None
+
+    def console_tail(self, n=3000):
+        return open(self.console, errors='replace').read()[-n:]
+
+    def check_finished(self):
+        self._h.check(self.result('finished') is not None,
+                      f'the guest did not finish; console:\n{self.console_tail()}')
+
+    def check_run(self, name):
+        """What the guest ran as `name` printed, after checking it exited 0."""
+        rc = self.result(f'{name}.rc')
+        out = self.result(f'{name}.out') or ''
+        self._h.check(rc is not None, f'{name} did not run in the VM; console:\n{self.console_tail()}')
+        self._h.check_eq(rc.strip(), '0', f'{name} in the VM:\n{out[-6000:]}')
+        return out

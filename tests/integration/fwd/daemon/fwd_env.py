@@ -74,14 +74,14 @@ def foreign_table(sb):
     h.check_eq(rc, 0, f'nft -f foreign: {err}')
 
 
-def setup(sb):
+def setup(sb, config=CONFIG):
     ip(sb, 'link', 'add', 'tw0', 'type', 'veth', 'peer', 'name', 'tl0')
     ip(sb, 'link', 'set', 'tw0', 'up')
     ip(sb, 'link', 'set', 'tl0', 'up')
     ip(sb, 'addr', 'add', '203.0.113.1/24', 'dev', 'tw0')
     foreign_table(sb)
     sb.foreign_before = nft_j(sb, 'list', 'table', 'ip', 'foreign')
-    write_config(sb)
+    write_config(sb, config)
     sb.start_bus()
     sb.start_polkit()
     start_fwd(sb)
