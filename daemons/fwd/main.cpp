@@ -99,7 +99,14 @@ int main(int argc, char **argv)
         sd_event_exit(e, 1);
     };
 
-    // Zones alopex-linkd gives its links (profiles' zone=, its SetZone), when it runs.
+    // Zones alopex-linkd gives its links (profiles' zone=, its SetZone), when it runs. Read
+    // once before the first apply (at most 2 s), so that a restarted fwd does not put an
+    // interface into its pattern's or the default zone first and move it back a moment
+    // later; then followed.
+    if (auto z = fwd::LinkdZones::read_once(bus->get(), 2'000'000))
+        m.set_linkd_zones(std::move(*z));
+    else
+        log::debug("alopex-linkd's zones not read at start: {}", z.error().to_string());
     auto linkd_zones = fwd::LinkdZones::start(bus->get(), [&m](const std::map<std::string, std::string> &z) {
         m.set_linkd_zones(z);
     });

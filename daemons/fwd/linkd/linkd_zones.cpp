@@ -21,6 +21,36 @@ Result<std::unique_ptr<LinkdZones>> LinkdZones::start(sd_bus *bus, Callback cb)
 
 LinkdZones::~LinkdZones() = default;
 
+Result<std::map<std::string, std::string>> LinkdZones::zones_of(sd_bus_message *reply)
+{
+    auto links = l1::parse_managed_objects(reply);
+    if (!links)
+        return std::unexpected(links.error());
+    std::map<std::string, std::string> zones;
+    for (const auto &l : *links)
+        if (!l.zone.empty() && !l.name.empty())
+            zones[l.name] = l.zone;
+    return zones;
+}
+
+Result<std::map<std::string, std::string>> LinkdZones::read_once(sd_bus *bus, uint64_t timeout_us)
+{
+    sd_bus_message *raw = nullptr;
+    int r = sd_bus_message_new_method_call(bus, &raw, l1::service, l1::path,
+                                           "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+    if (r < 0)
+        return failf(-r, "GetManagedObjects: {}", strerror(-r));
+    MessagePtr call(raw);
+    sd_bus_message_set_auto_start(call.get(), 0);
+    BusError error;
+    sd_bus_message *reply_raw = nullptr;
+    r = sd_bus_call(bus, call.get(), timeout_us, &error, &reply_raw);
+    if (r < 0)
+        return failf(-r, "{}", error.is_set() ? error.message() : strerror(-r));
+    MessagePtr reply(reply_raw);
+    return zones_of(reply.get());
+}
+
 Result<> LinkdZones::subscribe()
 {
     auto add = [&](SlotPtr &slot, const char *sender, const char *path, const char *iface,
@@ -119,15 +149,10 @@ int LinkdZones::on_reply(sd_bus_message *m, void *userdata, sd_bus_error *) noex
     try {
         self->call_slot_.reset();
         if (!sd_bus_message_is_method_error(m, nullptr)) {
-            auto links = l1::parse_managed_objects(m);
-            if (links) {
-                std::map<std::string, std::string> zones;
-                for (const auto &l : *links)
-                    if (!l.zone.empty() && !l.name.empty())
-                        zones[l.name] = l.zone;
+            if (auto zones = zones_of(m)) {
                 ++self->reads_;
-                if (zones != self->zones_) {
-                    self->zones_ = std::move(zones);
+                if (*zones != self->zones_) {
+                    self->zones_ = std::move(*zones);
                     if (self->cb_)
                         self->cb_(self->zones_);
                 }

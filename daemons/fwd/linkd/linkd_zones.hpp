@@ -26,6 +26,10 @@ public:
     using Callback = std::function<void(const std::map<std::string, std::string> &)>;
 
     static Result<std::unique_ptr<LinkdZones>> start(sd_bus *bus, Callback cb);
+    // One blocking read of linkd's zones, at most `timeout_us` (never starting linkd): for
+    // fwd's start, so that its first ruleset already has them. An error when linkd does
+    // not run or does not answer in time.
+    static Result<std::map<std::string, std::string>> read_once(sd_bus *bus, uint64_t timeout_us);
     ~LinkdZones();
     LinkdZones(const LinkdZones &) = delete;
     LinkdZones &operator=(const LinkdZones &) = delete;
@@ -38,6 +42,7 @@ private:
     LinkdZones(sd_bus *bus, Callback cb) : bus_(bus), cb_(std::move(cb)) {}
     Result<> subscribe();
     void request_read();
+    static Result<std::map<std::string, std::string>> zones_of(sd_bus_message *reply);
 
     static int on_owner(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
     static int on_objects(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
