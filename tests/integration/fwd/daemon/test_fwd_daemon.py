@@ -314,6 +314,13 @@ def _(sb):
     h.check_eq(zone_of_tl0(), 'lan', 'an explicit assignment ranks above linkd')
     expect_ok(dbus_send(sb, 'SetInterfaceZone', 'string:tl0', 'string:'), 'unassign')
     h.check_eq(zone_of_tl0(), 'wan', "back to linkd's zone")
+    # A restarted fwd reads linkd's zones before its first apply: tl0 is in wan from the
+    # start, not moved there from its pattern's zone a moment later (a second generation).
+    os.kill(sb.fwd.pid, signal.SIGKILL)
+    sb.fwd.popen.wait(10)
+    start_fwd(sb)
+    h.check_eq(zone_of_tl0(), 'wan', "linkd's zone right after the restart")
+    h.check_eq(prop(sb, 'Generation'), 1, 'one generation: nothing moved after the first apply')
     linkd_zone('')
     h.wait_until(lambda: zone_of_tl0() == 'lan', 10, 0.02, 'back to the pattern tl*')
     linkd.stop()
