@@ -198,10 +198,12 @@ console.log(JSON.stringify(out));
         check_eq(sorted(members[0].split(',')) if members else [], sorted(SUITE_USERS),
                  'members of group alopex')
 
-    @tap.test('tmpfiles.d creates the directories and the default broker.toml')
+    @tap.test('tmpfiles.d creates the directories, the default broker.toml and firewall.toml')
     def _(inst):
         example = inst.p('share', 'alopex', 'broker.toml')
         check(os.path.isfile(example), 'share/alopex/broker.toml')
+        policy = inst.p('share', 'alopex', 'firewall.toml')
+        check(os.path.isfile(policy), 'share/alopex/firewall.toml')
         if os.geteuid() != 0:
             raise Skip('systemd-tmpfiles --root needs root')
         etc = inst.host_path('/etc/tmpfiles.d')
@@ -214,15 +216,17 @@ console.log(JSON.stringify(out));
             st = os.stat(inst.host_path(d))
             check(stat.S_ISDIR(st.st_mode), f'{d} is not a directory')
             check_eq(oct(st.st_mode & 0o7777), '0o755', f'{d} mode')
-        with open(inst.host_path('/etc/alopex/broker.toml')) as a, open(example) as b:
-            check_eq(a.read(), b.read(), '/etc/alopex/broker.toml contents')
-        # An existing broker.toml is never replaced.
-        with open(inst.host_path('/etc/alopex/broker.toml'), 'w') as f:
-            f.write('# admin\n')
+        for name, shipped in (('broker.toml', example), ('firewall.toml', policy)):
+            with open(inst.host_path(f'/etc/alopex/{name}')) as a, open(shipped) as b:
+                check_eq(a.read(), b.read(), f'/etc/alopex/{name} contents')
+            # An existing file is never replaced.
+            with open(inst.host_path(f'/etc/alopex/{name}'), 'w') as f:
+                f.write('# admin\n')
         subprocess.run(['systemd-tmpfiles', f'--root={inst.root}', '--create'],
                        capture_output=True, timeout=60)
-        check_eq(open(inst.host_path('/etc/alopex/broker.toml')).read(), '# admin\n',
-                 'broker.toml after a second tmpfiles run')
+        for name in ('broker.toml', 'firewall.toml'):
+            check_eq(open(inst.host_path(f'/etc/alopex/{name}')).read(), '# admin\n',
+                     f'{name} after a second tmpfiles run')
 
     @tap.test('the shipped broker.toml is valid TOML with every table commented out')
     def _(inst):
