@@ -417,14 +417,7 @@ alopex::Result<FwRequest> parse_fw_args(std::span<const std::string_view> w)
 
 namespace {
 
-int report(const alopex::Error &e)
-{
-    if (!e.bus_name.empty())
-        fmt::print(stderr, "alopexctl: {}: {}\n", e.bus_name, printable(e.message));
-    else
-        fmt::print(stderr, "alopexctl: {}\n", printable(e.message));
-    return 3;
-}
+int report(const alopex::Error &e) { return report_error(e); }
 
 uint64_t now_us()
 {
@@ -433,7 +426,15 @@ uint64_t now_us()
     return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
 
-int done(const alopex::Result<> &r) { return r ? 0 : report(r.error()); }
+// A change that answers nothing: with --json, "{}" so that `| jq` always has a document.
+int done(const alopex::Result<> &r, bool json)
+{
+    if (!r)
+        return report(r.error());
+    if (json)
+        fmt::print("{{}}\n");
+    return 0;
+}
 
 } // namespace
 
@@ -479,13 +480,13 @@ int run_fw(sd_bus *bus, const FwRequest &r, bool json)
         return 0;
     }
     case Op::remove:
-        return done(fw1::remove_rule(bus, r.id));
+        return done(fw1::remove_rule(bus, r.id), json);
     case Op::panic:
-        return done(fw1::set_panic(bus, r.on));
+        return done(fw1::set_panic(bus, r.on), json);
     case Op::reload:
-        return done(fw1::reload(bus));
+        return done(fw1::reload(bus), json);
     case Op::set_zone:
-        return done(fw1::set_interface_zone(bus, r.interface_name, r.zone));
+        return done(fw1::set_interface_zone(bus, r.interface_name, r.zone), json);
     }
     return 0;
 }

@@ -156,7 +156,12 @@ std::string format_fw_status_json(const fw1::State &s, size_t runtime_rules)
 {
     auto buckets = json::array();
     for (const auto &b : sorted(s.latency))
-        buckets.push_back({{"le_us", b.upper_us}, {"count", b.count}});
+        // The open last bucket has no bound: null (2^64-1 is beyond what JSON readers such
+        // as jq hold exactly).
+        buckets.push_back({{"le_us", b.upper_us == std::numeric_limits<uint64_t>::max()
+                                         ? json(nullptr)
+                                         : json(b.upper_us)},
+                           {"count", b.count}});
     auto p50 = latency_quantile(s.latency, 0.5), p99 = latency_quantile(s.latency, 0.99);
     json latency{{"events", latency_events(s.latency)},
                  {"p50_us", quantile_json(p50)},
@@ -180,12 +185,12 @@ std::string format_fw_zones(const fw1::State &s)
         std::string name = printable(z.name) + (z.name == s.default_zone ? " *" : "");
         rows.push_back({name, or_dash(joined(members(s, z.name), ",")), or_dash(joined(z.interfaces, ",")),
                         or_dash(z.input), or_dash(z.forward), or_dash(z.output), z.masquerade ? "yes" : "no",
-                        or_dash(joined(addresses(s, z.name), " "))});
+                        or_dash(joined(addresses(s, z.name), ","))});
     }
     std::string out =
         format_table({"ZONE", "INTERFACES", "PATTERNS", "INPUT", "FORWARD", "OUTPUT", "MASQ", "ADDRESSES"}, rows);
     if (!s.default_zone.empty())
-        out += fmt::format("* default zone: interfaces no pattern matches\n");
+        out += fmt::format("* default zone: interfaces nothing else puts in a zone\n");
     return out;
 }
 

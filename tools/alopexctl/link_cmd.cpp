@@ -240,14 +240,7 @@ std::string format_links_json(const std::vector<l1::LinkInfo> &links)
 
 namespace {
 
-int report(const alopex::Error &e)
-{
-    if (!e.bus_name.empty())
-        fmt::print(stderr, "alopexctl: {}: {}\n", e.bus_name, printable(e.message));
-    else
-        fmt::print(stderr, "alopexctl: {}\n", printable(e.message));
-    return 3;
-}
+int report(const alopex::Error &e) { return report_error(e); }
 
 // Calls a Manager method with the arguments of signature `sig`.
 template <typename... A> int call(sd_bus *bus, const char *method, const char *sig, A... args)

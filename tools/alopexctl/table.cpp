@@ -86,3 +86,22 @@ std::string ellipsize(std::string_view s, size_t max)
 }
 
 } // namespace alopexctl
+
+namespace alopexctl {
+
+int report_error(const alopex::Error &e)
+{
+    const std::string_view name = e.bus_name;
+    if (name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+        name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
+        fmt::print(stderr, "alopexctl: not running: {}\n", printable(e.message));
+        return exit_not_running;
+    }
+    if (!name.empty())
+        fmt::print(stderr, "alopexctl: {}: {}\n", name, printable(e.message));
+    else
+        fmt::print(stderr, "alopexctl: {}\n", printable(e.message));
+    return exit_failure;
+}
+
+} // namespace alopexctl

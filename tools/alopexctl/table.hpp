@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "alopex/error.hpp"
+
 namespace alopexctl {
 
 using Row = std::vector<std::string>;
@@ -22,5 +24,13 @@ std::string printable(std::string_view s);
 std::string ellipsize(std::string_view s, size_t max);
 
 size_t display_width(std::string_view s);
+
+// Exit statuses (alopexctl(1)).
+inline constexpr int exit_failure = 3;       // a daemon refused, the bus failed, ...
+inline constexpr int exit_not_running = 4;   // the daemon asked for does not run
+
+// Prints a failure as "alopexctl: NAME: message" on stderr and returns its exit status:
+// exit_not_running when the bus says the daemon's name has no owner, else exit_failure.
+int report_error(const alopex::Error &e);
 
 } // namespace alopexctl

@@ -48,6 +48,11 @@ def _(sb):
     h.check_eq(j['zones'], len(prop(sb, 'Zones')), 'zones')
     h.check_eq(j['rules'], len(prop(sb, 'Rules')), 'rules')
     h.check_eq(j['interfaces'], prop(sb, 'Interfaces'), 'interfaces')
+    bounds = [b['le_us'] for b in j['latency']['buckets']]
+    h.check(all(isinstance(b, int) for b in bounds[:-1]) and (not bounds or bounds[-1] is None
+                                                             or isinstance(bounds[-1], int)),
+            f'bucket bounds: integers, the open last one null: {bounds}')
+    h.check(all(b is None or b < 2 ** 53 for b in bounds), f'bounds a JSON reader holds exactly: {bounds}')
     h.check(events_before <= j['latency']['events'] <= events_after,
             f'latency events {j["latency"]["events"]}, daemon {events_before}..{events_after}')
     text = ctl_ok(sb, 'fw', 'status')
@@ -194,6 +199,8 @@ def _(sb):
     gen = prop(sb, 'Generation')
     ctl_ok(sb, 'fw', 'reload')
     h.check(prop(sb, 'Generation') > gen, 'reload applied a ruleset')
+    # A change that answers nothing still prints a JSON document with --json.
+    h.check_eq(json.loads(ctl_ok(sb, '--json', 'fw', 'reload')), {}, '--json fw reload')
 
 
 @tap.test('a caller polkit refuses gets NotAuthorized (exit status 3), nothing changes')
@@ -206,6 +213,16 @@ def _(sb):
     # Reading needs no authorization.
     rc, out, err = ctl(sb, '--json', 'fw', 'status', as_user=65534)
     h.check_eq(rc, 0, f'status as nobody ({err.strip()})')
+
+
+@tap.test('fwd not running: exit status 4 and "not running", for reads and changes')
+def _(sb):
+    sb.fwd.stop()
+    for args in (('fw', 'status'), ('--json', 'fw', 'rules'), ('fw', 'allow', 'tcp', '8084')):
+        rc, out, err = ctl(sb, *args)
+        h.check_eq(rc, 4, f'alopexctl {" ".join(args)} exit status ({err.strip()})')
+        h.check('not running' in err, err)
+        h.check_eq(out, '', 'nothing on stdout')
 
 
 if __name__ == '__main__':
