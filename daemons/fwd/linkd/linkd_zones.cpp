@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "alopex/ipc/link1.hpp"
 #include "link1_client.hpp"
 
@@ -68,10 +70,17 @@ Result<> LinkdZones::subscribe()
                         "InterfacesAdded", on_objects));
     ALOPEX_TRY_VOID(add(removed_slot_, l1::service, l1::path, "org.freedesktop.DBus.ObjectManager",
                         "InterfacesRemoved", on_objects));
-    // PropertiesChanged of every link object: no path filter here (sd_bus_match_signal has
-    // none for a namespace), the handler checks the path and the changed names.
-    ALOPEX_TRY_VOID(add(props_slot_, l1::service, nullptr, "org.freedesktop.DBus.Properties",
-                        "PropertiesChanged", on_properties));
+    // PropertiesChanged of the link objects' Link interface only (the bus filters by path
+    // namespace and arg0, so linkd's other changes never wake fwd); the handler still
+    // checks, and looks at the changed names.
+    const std::string match = fmt::format(
+        "type='signal',sender='{}',interface='org.freedesktop.DBus.Properties',"
+        "member='PropertiesChanged',path_namespace='{}',arg0='{}'",
+        l1::service, l1::link_prefix, l1::link_interface);
+    sd_bus_slot *s = nullptr;
+    if (int r = sd_bus_add_match_async(bus_, &s, match.c_str(), on_properties, nullptr, this); r < 0)
+        return failf(-r, "cannot subscribe to PropertiesChanged: {}", strerror(-r));
+    props_slot_.reset(s);
     return {};
 }
 
