@@ -173,8 +173,13 @@ bool Configurator::managed(int ifindex) const
 
 void Configurator::apply()
 {
-    if (!profiles_.has_value() || !manager_.synced())
+    if (!manager_.synced())
         return;
+    if (!profiles_.has_value()) {
+        if (on_round)
+            on_round();
+        return;
+    }
     const netlink::Snapshot &kernel = manager_.snapshot();
     bool owned_changed = false;
     profile::Owned before = owned_;
@@ -253,6 +258,8 @@ void Configurator::apply()
     owned_changed = !(before == owned_);
     if (owned_changed)
         save_owned();
+    if (on_round)
+        on_round();
 }
 
 void Configurator::load_owned()

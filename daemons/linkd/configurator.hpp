@@ -47,6 +47,9 @@ public:
     // Called after every round with the links a profile applies to (the DHCP clients
     // follow it).
     std::function<void(const std::vector<profile::LinkIntent> &)> on_intents;
+    // Called after every round, also when there is no valid profile set to apply (linkd
+    // takes its bus name after the first: its state is then in force).
+    std::function<void()> on_round;
 
     // Joins checkpoints: a rollback puts the profile set in force at the checkpoint back
     // (the files stay as they are until the next Reload), so the profiles neither redo

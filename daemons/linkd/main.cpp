@@ -81,11 +81,6 @@ int main(int argc, char **argv)
         return 1;
     }
     linkd::Manager &m = **mgr;
-    // READY=1 once the first dump is in and the name is owned (it is requested below,
-    // before the loop runs, so it always is by then).
-    m.hooks.synced = [&m] {
-        notify::ready(fmt::format("following {} links", m.links().size()));
-    };
 
     // Profiles: applied after the first dump, on hotplug, Reload() and SIGHUP.
     std::error_code ec;
@@ -102,6 +97,22 @@ int main(int argc, char **argv)
     linkd::DhcpLinks dhcp(event->get(), m, **client, paths::state_dir("link"));
     (*conf)->on_intents = [&dhcp](const std::vector<linkd::profile::LinkIntent> &intents) {
         dhcp.update(intents);
+    };
+    // The name, then READY=1, once the first dump is in and the profiles have been applied
+    // once: whoever sees the name (fwd following the zones, wait-online) sees linkd's
+    // state in force, not the empty one of a linkd that has just started.
+    bool named = false;
+    (*conf)->on_round = [&named, &m, b = bus->get(), e = event->get()] {
+        if (named)
+            return;
+        named = true;
+        if (int r = sd_bus_request_name(b, ipc::link1::service, 0); r < 0) {
+            log::err("cannot own {}: {}", ipc::link1::service, strerror(-r));
+            sd_event_exit(e, 1);
+            return;
+        }
+        log::info("alopex-linkd {} serving {}", ALOPEX_VERSION, ipc::link1::service);
+        notify::ready(fmt::format("following {} links", m.links().size()));
     };
     auto changed = m.hooks.link_changed;
     m.hooks.link_changed = [&dhcp, changed](const linkd::LinkState &l, const netlink::Link &previous) {
@@ -180,12 +191,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (int r = sd_bus_request_name(bus->get(), ipc::link1::service, 0); r < 0) {
-        log::err("cannot own {}: {}", ipc::link1::service, strerror(-r));
-        return 1;
-    }
     notify::status("dumping links, addresses and routes");
     notify::enable_watchdog(event->get());
-    log::info("alopex-linkd {} serving {}", ALOPEX_VERSION, ipc::link1::service);
     return daemon::run(event->get());
 }

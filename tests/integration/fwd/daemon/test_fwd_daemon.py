@@ -323,6 +323,25 @@ def _(sb):
     h.check_eq(prop(sb, 'Generation'), 1, 'one generation: nothing moved after the first apply')
     linkd_zone('')
     h.wait_until(lambda: zone_of_tl0() == 'lan', 10, 0.02, 'back to the pattern tl*')
+    # A zone from a linkd profile survives a linkd restart without a move: linkd takes its
+    # name only once its profiles apply, so fwd never reads an empty linkd.
+    links = os.path.join(sb.config_dir, 'links')
+    os.makedirs(links, exist_ok=True)
+    with open(os.path.join(links, 'tl0.toml'), 'w') as f:
+        f.write('[match]\nname = "tl0"\n[link]\nzone = "wan"\n')
+    os.kill(linkd.pid, signal.SIGHUP)
+    h.wait_until(lambda: zone_of_tl0() == 'wan', 10, 0.02, "tl0 in wan (linkd profile's zone)")
+    gen = prop(sb, 'Generation')
+    linkd.stop()
+    linkd = sb.start_daemon('daemons/linkd/alopex-linkd', name='alopex-linkd-2',
+                            wait_name='org.alopex.Link1', notify=True, watchdog_usec=1000000)
+    h.check_eq(sb.get_property('org.alopex.Link1', f'/org/alopex/Link1/link/{index}',
+                               'org.alopex.Link1.Link', 'Zone'), 'wan', 'the new linkd has the zone')
+    h.check_eq(zone_of_tl0(), 'wan', 'tl0 still in wan')
+    h.check_eq(prop(sb, 'Generation'), gen, 'no move while linkd restarted (same generation)')
+    os.remove(os.path.join(links, 'tl0.toml'))
+    linkd_zone('')
+    h.wait_until(lambda: zone_of_tl0() == 'lan', 10, 0.02, 'back to the pattern tl*')
     linkd.stop()
 
 
