@@ -7,6 +7,8 @@
 // "this host's addresses on that zone's interfaces", and a packet to a link-local or a
 // not-yet-preferred address is still to this host; leaving them out would make a rule
 // such as "ssh to @self" flap while DAD runs.
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "alopex/ipc/firewall1.hpp"
@@ -18,12 +20,12 @@ namespace alopex::fwd {
 
 namespace f1 = ipc::firewall1;
 
-Membership Manager::desired(const Model &model, const runtime::State &state) const
+Membership Manager::desired(const Model &model, const std::map<std::string, std::string> &explicit_zones) const
 {
     // SetInterfaceZone over linkd's zones over the file's patterns. Assignments to zones
     // the model does not have are kept (in the state), not applied.
     std::map<std::string, std::string> assigned;
-    for (const auto &[name, zone] : state.interfaces)
+    for (const auto &[name, zone] : explicit_zones)
         if (model.zones.contains(zone))
             assigned.emplace(name, zone);
     for (const auto &[name, zone] : linkd_zones_)
@@ -89,22 +91,29 @@ std::vector<nft::ElementOp> Manager::membership_ops(const Model &model, const Me
     return removes;
 }
 
-Result<> Manager::sync_membership(const runtime::State &state, bool *committed_batch)
+Result<> Manager::sync_membership(const std::map<std::string, std::string> &assigned,
+                                  bool *committed_batch)
 {
     if (committed_batch)
         *committed_batch = false;
-    Membership want = desired(*model_, state);
+    Membership want = desired(*model_, assigned);
     auto ops = membership_ops(*model_, applied_, want);
     if (ops.empty()) {
         // Nothing the kernel holds changes (reference counts may have).
         applied_ = std::move(want);
-        state_ = state;
+        if (&assigned != &state_.interfaces)
+            state_.interfaces = assigned;
         return {};
     }
     bool interfaces_changed = want.interfaces != applied_.interfaces;
     if (auto r = apply_elements(ops, "interfaces"); !r) {
         log::warning("rebuilding the table instead of the refused element batch");
-        ALOPEX_TRY_VOID(rebuild(*model_, state, "interfaces"));
+        auto old = state_.interfaces;
+        state_.interfaces = std::map<std::string, std::string>(assigned);
+        if (auto b = rebuild(*model_, state_, "interfaces", &resolved_); !b) {
+            state_.interfaces = std::move(old);
+            return b;
+        }
         if (committed_batch)
             *committed_batch = true;
         return {};
@@ -118,7 +127,8 @@ Result<> Manager::sync_membership(const runtime::State &state, bool *committed_b
         if (!want.interfaces.contains(name))
             log::info({{"ALOPEX_LINK", name}, {"ALOPEX_ZONE", zone}}, "{} left zone {}", name, zone);
     applied_ = std::move(want);
-    state_ = state;
+    if (&assigned != &state_.interfaces)
+        state_.interfaces = assigned;
     if (interfaces_changed)
         property_changed(f1::property::Interfaces);
     property_changed(f1::property::ZoneAddresses);
@@ -139,7 +149,7 @@ void Manager::handle(const netlink::Event &e)
             return;
     }
     bool batch = false;
-    if (auto r = sync_membership(state_, &batch); !r) {
+    if (auto r = sync_membership(state_.interfaces, &batch); !r) {
         log::err("following {}: {}", std::holds_alternative<netlink::Link>(e.object) ? "a link" : "an address",
                  r.error().to_string());
         return;
@@ -158,7 +168,7 @@ void Manager::set_linkd_zones(std::map<std::string, std::string> zones)
     log::info("alopex-linkd's link zones: {} link(s) with a zone", linkd_zones_.size());
     if (!ready_)
         return;   // the first full apply takes them in
-    if (auto r = sync_membership(state_); !r)
+    if (auto r = sync_membership(state_.interfaces); !r)
         log::err("following alopex-linkd's zones: {}", r.error().to_string());
 }
 
@@ -173,12 +183,15 @@ void Manager::handle_synced(bool initial)
               kernel_.addresses.size());
     // The Session takes over a table a previous fwd left (persist): the kernel goes from
     // that table to this one in one transaction, so there is never a moment without one.
-    if (auto r = rebuild(*model_, state_, "start"); !r) {
+    if (auto r = rebuild(*model_, state_, "start", &resolved_); !r) {
         if (on_fatal)
             on_fatal(r.error());
         return;
     }
     ready_ = true;
+    // The start's success must not hide that the runtime state was unreadable.
+    if (!load_error_.empty())
+        set_last_error(std::exchange(load_error_, {}));
     arm_expiry();
     if (on_ready)
         on_ready();

@@ -76,17 +76,28 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
     (void)m->model_.update(Result<Model>(std::move(model)));
 
     // Runtime state. An unreadable file must not keep the firewall from following the
-    // host: it is moved aside (for the admin to inspect) and fwd starts without it.
+    // host: it is moved aside (for the admin to inspect) and fwd starts without it. The
+    // snapshot and the journal go together (the journal's changes apply to that snapshot).
     const auto &sf = m->options_.state_file;
-    auto st = runtime::load(sf);
+    m->store_ = runtime::Store(sf);
+    auto st = m->store_.load();
+    bool compact = m->store_.journal_bytes() > 0;
     if (!st) {
-        auto aside = sf;
-        aside += ".invalid";
-        std::error_code ec;
-        std::filesystem::rename(sf, aside, ec);
-        m->last_error_ = fmt::format("{} (moved to {}; starting without runtime rules)",
-                                     st.error().to_string(), aside.string());
+        std::string moved;
+        for (const auto &p : {sf, m->store_.journal()}) {
+            auto aside = p;
+            aside += ".invalid";
+            std::error_code ec;
+            if (std::filesystem::exists(p, ec)) {
+                std::filesystem::rename(p, aside, ec);
+                moved += fmt::format("{}{}", moved.empty() ? "" : " and ", aside.string());
+            }
+        }
+        m->last_error_ = m->load_error_ = fmt::format(
+            "{} (moved to {}; starting without runtime rules)", st.error().to_string(), moved);
         log::err("{}", m->last_error_);
+        (void)m->store_.load();   // nothing there now: starts empty
+        compact = false;
     } else {
         m->state_ = std::move(*st);
     }
@@ -94,10 +105,14 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
     if (auto gone = runtime::expired(m->state_, now); !gone.empty()) {
         runtime::remove(m->state_, gone);
         log::info("{} runtime rule(s) expired while fwd was not running", gone.size());
-        if (auto p = m->persist(m->state_); !p)
-            log::warning("{}", p.error().to_string());
+        compact = true;
     }
-    m->resolved_ = m->resolve(*m->model_, m->state_, now);
+    // Start is a full rebuild anyway: begin with an empty journal.
+    if (compact)
+        if (auto p = m->store_.compact(m->state_); !p)
+            log::warning("{}", p.error().to_string());
+    m->deadlines_.rebuild(m->state_);
+    m->resolved_ = m->resolve(*m->model_, m->state_);
 
     if (bus) {
         m->authority_ = std::make_unique<polkit::Authority>(bus);
@@ -119,40 +134,23 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
     return m;
 }
 
-Resolved Manager::resolve(const Model &model, const runtime::State &state, uint64_t now_us) const
+Resolved Manager::resolve(const Model &model, const runtime::State &state) const
 {
     Resolved out;
-    compile::Placer placer;
-    // Cache parses only under the committed model (a reload resolves under a new one).
-    const bool cache = model_.has_value() && &model == &*model_;
-    if (cache && parsed_gen_ != model_.generation()) {
-        parsed_.clear();
-        parsed_gen_ = model_.generation();
-    }
-    if (cache && parsed_.size() > 2 * state.rules.size() + 64)
-        parsed_.clear();   // removed rules: drop their entries now and then
-    for (const auto &s : state.rules) {
-        if (s.expires_at_us != 0 && s.expires_at_us <= now_us)
-            continue;
-        Result<RuntimeRule> r;
-        auto hit = cache ? parsed_.find(s.id) : parsed_.end();
-        if (hit != parsed_.end() && hit->second.first == s.spec) {
-            r = hit->second.second;
-        } else {
-            r = config::parse_spec(s.spec, model);
-            if (cache && r)
-                parsed_[s.id] = {s.spec, *r};
-        }
+    for (const auto &[id, s] : state.rules) {
+        auto r = config::parse_spec(s.spec, model);
         if (!r) {
-            out.inactive.insert(s.id);
+            out.inactive.insert(id);
             continue;
         }
-        r->id = s.id;
+        r->id = id;
         r->expires_at_us = s.expires_at_us;
         r->comment = s.comment;
         // Placed in order, as compile() places them.
-        out.element.push_back(placer.place(*r));
-        out.active.push_back(std::move(*r));
+        bool element = out.placer.place(*r);
+        if (!element && compile::Placer::shaped(*r))
+            out.blocked.insert(id);
+        out.active.emplace(id, ActiveRule{std::move(*r), element});
     }
     return out;
 }
@@ -188,17 +186,23 @@ Error kernel_error(Error e)
 
 } // namespace
 
-Result<> Manager::rebuild(const Model &model, const runtime::State &state, const char *why)
+Result<> Manager::rebuild(const Model &model, const runtime::State &state, const char *why,
+                          Resolved *given)
 {
     auto now = realtime_us();
-    Resolved res = resolve(model, state, now);
-    Membership mem = desired(model, state);
+    Resolved fresh;
+    if (!given)
+        fresh = resolve(model, state);
+    Resolved &res = given ? *given : fresh;
+    Membership mem = desired(model, state.interfaces);
     compile::Dynamic dyn;
     dyn.interfaces = mem.interfaces;
     for (const auto &[zone, hosts] : mem.addresses)
         for (const auto &[c, _] : hosts)
             dyn.zone_addresses[zone].push_back(c);
-    dyn.runtime = res.active;
+    dyn.runtime.reserve(res.active.size());
+    for (const auto &[_, a] : res.active)
+        dyn.runtime.push_back(a.rule);
     dyn.now_us = now;
     dyn.panic = state.panic;
     auto rs = compile::compile(model, dyn);
@@ -221,8 +225,12 @@ Result<> Manager::rebuild(const Model &model, const runtime::State &state, const
     bool interfaces_changed = mem.interfaces != applied_.interfaces;
     bool addresses_changed = mem.addresses != applied_.addresses;
     bool panic_changed = state.panic != state_.panic;
-    state_ = state;
-    resolved_ = std::move(res);
+    if (&state != &state_) {
+        state_ = state;
+        deadlines_.rebuild(state_);
+    }
+    if (&res != &resolved_)
+        resolved_ = std::move(res);
     applied_ = std::move(mem);
     committed();
     set_last_error("");
@@ -253,81 +261,181 @@ Result<> Manager::apply_elements(std::span<const nft::ElementOp> ops, const char
     return {};
 }
 
-Result<> Manager::persist(const runtime::State &state)
+Result<> Manager::persist(runtime::Change c)
 {
-    if (options_.state_file.empty())
-        return {};
-    return runtime::save(options_.state_file, state);
-}
-
-std::optional<std::vector<nft::ElementOp>> Manager::runtime_delta(const Resolved &before,
-                                                                  const Resolved &after,
-                                                                  uint64_t now_us) const
-{
-    std::map<uint64_t, std::pair<const RuntimeRule *, bool>> b, a;
-    for (size_t i = 0; i < before.active.size(); ++i)
-        b.emplace(before.active[i].id, std::pair{&before.active[i], bool(before.element[i])});
-    for (size_t i = 0; i < after.active.size(); ++i)
-        a.emplace(after.active[i].id, std::pair{&after.active[i], bool(after.element[i])});
-    std::vector<nft::ElementOp> removes, adds;
-    for (const auto &[id, v] : b) {
-        auto it = a.find(id);
-        if (it != a.end()) {
-            // Kept: it must stay where it is, as it is.
-            if (it->second.second != v.second || !(*it->second.first == *v.first))
-                return std::nullopt;
-            continue;
-        }
-        if (!v.second)
-            return std::nullopt;   // a rule-shaped rule goes: full rebuild
-        if (v.first->expires_at_us != 0 && v.first->expires_at_us <= now_us)
-            continue;              // the kernel's timeout removed the element already
-        auto ops = compile::runtime_ops(*v.first, false, now_us);
-        removes.insert(removes.end(), ops.begin(), ops.end());
-    }
-    for (const auto &[id, v] : a) {
-        if (b.contains(id))
-            continue;
-        if (!v.second)
-            return std::nullopt;   // a rule-shaped rule comes: full rebuild
-        auto ops = compile::runtime_ops(*v.first, true, now_us);
-        adds.insert(adds.end(), ops.begin(), ops.end());
-    }
-    removes.insert(removes.end(), adds.begin(), adds.end());
-    return removes;
-}
-
-Result<> Manager::change_runtime(runtime::State next, const char *why)
-{
-    auto now = realtime_us();
-    runtime::State old = state_;
-    Resolved after = resolve(*model_, next, now);
-    auto delta = runtime_delta(resolved_, after, now);
-    Result<> r;
-    if (delta) {
-        r = apply_elements(*delta, why);
-        if (r) {
-            state_ = next;
-            resolved_ = std::move(after);
-        } else {
-            // An element the kernel did not have (a timeout raced us) or refused: the full
-            // rebuild makes the table exactly right, or says which rule is refused.
-            r = rebuild(*model_, next, why);
-        }
-    } else {
-        r = rebuild(*model_, next, why);
-    }
-    if (!r)
-        return r;
-    if (auto p = persist(state_); !p) {
-        log::err("{}: cannot save the runtime state, undoing the change: {}", why,
-                 p.error().to_string());
-        set_last_error(p.error().to_string());
-        if (auto u = rebuild(*model_, old, "undo"); !u)
-            log::err("undo failed: {}", u.error().to_string());
+    if (auto p = store_.record(std::move(c), state_); !p) {
         Error e = p.error();
         e.bus_name = bus_error::IOError;
+        set_last_error(e.to_string());
         return std::unexpected(std::move(e));
+    }
+    return {};
+}
+
+void Manager::hold(const runtime::StoredRule &s, std::optional<RuntimeRule> parsed)
+{
+    state_.rules.insert_or_assign(s.id, s);
+    deadlines_.add(s);
+    if (!parsed) {
+        resolved_.inactive.insert(s.id);
+        return;
+    }
+    parsed->id = s.id;
+    parsed->expires_at_us = s.expires_at_us;
+    parsed->comment = s.comment;
+    bool element = resolved_.placer.place(*parsed);
+    if (!element && compile::Placer::shaped(*parsed))
+        resolved_.blocked.insert(s.id);
+    resolved_.active.insert_or_assign(s.id, ActiveRule{std::move(*parsed), element});
+}
+
+void Manager::drop(uint64_t id)
+{
+    auto st = state_.rules.find(id);
+    if (st == state_.rules.end())
+        return;
+    deadlines_.remove(st->second);
+    if (auto a = resolved_.active.find(id); a != resolved_.active.end()) {
+        if (a->second.element)
+            resolved_.placer.unplace(a->second.rule);
+        resolved_.active.erase(a);
+    }
+    resolved_.blocked.erase(id);
+    resolved_.inactive.erase(id);
+    state_.rules.erase(st);
+}
+
+bool Manager::unblocks(const RuntimeRule &r) const
+{
+    if (resolved_.blocked.empty())
+        return false;
+    compile::Placer only;
+    only.place(r);
+    // Only later rules were placed after r (an earlier blocked one overlaps an earlier rule).
+    for (auto it = resolved_.blocked.upper_bound(r.id); it != resolved_.blocked.end(); ++it)
+        if (auto a = resolved_.active.find(*it); a != resolved_.active.end() && !only.fits(a->second.rule))
+            return true;
+    return false;
+}
+
+void Manager::replace_all()
+{
+    resolved_.placer = compile::Placer();
+    resolved_.blocked.clear();
+    for (auto &[id, a] : resolved_.active) {
+        a.element = resolved_.placer.place(a.rule);
+        if (!a.element && compile::Placer::shaped(a.rule))
+            resolved_.blocked.insert(id);
+    }
+}
+
+void Manager::restore(const std::vector<runtime::StoredRule> &gone)
+{
+    for (const auto &s : gone) {
+        state_.rules.insert_or_assign(s.id, s);
+        deadlines_.add(s);
+    }
+    resolved_ = resolve(*model_, state_);
+}
+
+Result<> Manager::add_rule(const runtime::StoredRule &s, RuntimeRule parsed, const char *why)
+{
+    const auto now = realtime_us();
+    const uint64_t next_before = state_.next_id;
+    state_.next_id = std::max(state_.next_id, s.id + 1);
+    hold(s, std::move(parsed));
+    const ActiveRule added = resolved_.active.at(s.id);
+    Result<> r;
+    if (added.element) {
+        r = apply_elements(compile::runtime_ops(added.rule, true, now), why);
+        if (!r)   // the full rebuild says which rule the kernel refuses
+            r = rebuild(*model_, state_, why, &resolved_);
+    } else {
+        r = rebuild(*model_, state_, why, &resolved_);
+    }
+    if (!r) {
+        drop(s.id);
+        state_.next_id = next_before;
+        return r;
+    }
+    runtime::Change c;
+    c.kind = runtime::Change::Kind::add;
+    c.rule = s;
+    if (auto p = persist(std::move(c)); !p) {
+        log::err("{}: cannot save the runtime state, undoing the change: {}", why, p.error().to_string());
+        drop(s.id);
+        state_.next_id = next_before;
+        Result<> u;
+        if (added.element)
+            u = apply_elements(compile::runtime_ops(added.rule, false, now), "undo");
+        if (!added.element || !u)
+            u = rebuild(*model_, state_, "undo", &resolved_);
+        if (!u)
+            log::err("undo failed: {}", u.error().to_string());
+        return p;
+    }
+    arm_expiry();
+    if (on_changed)
+        on_changed();
+    return {};
+}
+
+Result<> Manager::remove_rules(const std::vector<uint64_t> &ids, const char *why)
+{
+    const auto now = realtime_us();
+    bool full = false, again = false;
+    std::vector<nft::ElementOp> ops;
+    std::vector<runtime::StoredRule> gone;
+    for (uint64_t id : ids) {
+        auto st = state_.rules.find(id);
+        if (st == state_.rules.end())
+            continue;
+        gone.push_back(st->second);
+        auto a = resolved_.active.find(id);
+        if (a == resolved_.active.end())
+            continue;   // inactive: nothing of it in the kernel
+        const auto &[rule, element] = a->second;
+        if (!element) {
+            full = true;   // a rule goes from a chain
+            continue;
+        }
+        if (unblocks(rule))
+            full = again = true;
+        // Past its deadline the kernel's timeout removed the elements already.
+        if (rule.expires_at_us == 0 || rule.expires_at_us > now) {
+            auto mine = compile::runtime_ops(rule, false, now);
+            ops.insert(ops.end(), mine.begin(), mine.end());
+        }
+    }
+    if (gone.empty())
+        return {};
+    for (const auto &s : gone)
+        drop(s.id);
+    if (again)
+        replace_all();
+    Result<> r;
+    if (!full) {
+        r = apply_elements(ops, why);
+        // An element the kernel did not have (a timeout raced us) or refused: the full
+        // rebuild makes the table exactly right, or says which rule is refused.
+        full = !r;
+    }
+    if (full)
+        r = rebuild(*model_, state_, why, &resolved_);
+    if (!r) {
+        restore(gone);
+        return r;
+    }
+    runtime::Change c;
+    c.kind = runtime::Change::Kind::remove;
+    for (const auto &s : gone)
+        c.ids.push_back(s.id);
+    if (auto p = persist(std::move(c)); !p) {
+        log::err("{}: cannot save the runtime state, undoing the change: {}", why, p.error().to_string());
+        restore(gone);
+        if (auto u = rebuild(*model_, state_, "undo", &resolved_); !u)
+            log::err("undo failed: {}", u.error().to_string());
+        return p;
     }
     arm_expiry();
     if (on_changed)
@@ -348,17 +456,15 @@ int Manager::on_expiry(sd_event_source *, uint64_t, void *userdata) noexcept
 void Manager::expire()
 {
     auto now = realtime_us();
-    auto ids = runtime::expired(state_, now);
+    auto ids = deadlines_.expired(now);
     if (ids.empty()) {
         arm_expiry();
         return;
     }
-    runtime::State next = state_;
-    runtime::remove(next, ids);
     std::string list;
     for (auto id : ids)
         list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
-    if (auto r = change_runtime(std::move(next), "expiry"); !r) {
+    if (auto r = remove_rules(ids, "expiry"); !r) {
         log::err("removing expired runtime rule(s) {}: {}; trying again in 1 s", list,
                  r.error().to_string());
         // Try again a second later instead of at once.
@@ -373,7 +479,7 @@ void Manager::expire()
 
 void Manager::arm_expiry()
 {
-    auto next = runtime::next_deadline(state_, 0);
+    auto next = deadlines_.next(0);
     if (!next) {
         if (expiry_)
             sd_event_source_set_enabled(expiry_.get(), SD_EVENT_OFF);
@@ -405,6 +511,10 @@ Result<> Manager::reload()
         return bus_fail(bus_error::Internal, "not ready yet: the first ruleset is not applied");
     ALOPEX_TRY_VOID(rebuild(*fresh, state_, "reload"));
     (void)model_.update(std::move(fresh));
+    // A full rebuild: a good moment to start the journal afresh.
+    if (store_.journal_bytes() > 0)
+        if (auto p = store_.compact(state_); !p)
+            log::warning("reload: {}", p.error().to_string());
     property_changed(f1::property::Zones);
     property_changed(f1::property::Rules);
     property_changed(f1::property::DefaultZone);

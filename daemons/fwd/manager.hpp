@@ -9,6 +9,10 @@
 //     a full rebuild (compile::compile + Session::apply(Ruleset));
 //   - link and address events, SetInterfaceZone, element-shaped runtime rules: element
 //     operations only (interfaces.cpp), one batch per event.
+// Runtime rules are kept incrementally: adding, removing or expiring an element-shaped
+// rule parses and places that rule only (compile::Placer, indexed), sends its elements
+// and appends one line to the journal (runtime.hpp), O(log n) in the rules held. Start,
+// Reload, Panic and rule-shaped runtime rules rebuild everything, O(n).
 // A change the kernel refuses leaves the previous in-memory state in place; LastError
 // says why (and a D-Bus caller gets org.alopex.Error.KernelRefused).
 //
@@ -37,6 +41,7 @@
 #include "alopex/polkit.hpp"
 #include "alopex/sd.hpp"
 #include "histogram.hpp"
+#include "compile/compile.hpp"
 #include "model.hpp"
 #include "nft/ir.hpp"
 #include "nft/session.hpp"
@@ -57,11 +62,17 @@ struct Membership {
     bool operator==(const Membership &) const = default;
 };
 
-// Runtime rules resolved against a model.
+// Runtime rules resolved against a model, placed as compile() places them (in id order).
+struct ActiveRule {
+    RuntimeRule rule;
+    bool element = false;                 // lives as set elements (else as a rule)
+};
 struct Resolved {
-    std::vector<RuntimeRule> active;      // resolved and not expired, by id
-    std::vector<bool> element;            // per active rule: lives as set elements
-    std::set<uint64_t> inactive;          // stored ids whose spec does not resolve now
+    std::map<uint64_t, ActiveRule> active;   // id -> resolved rule (until expiry drops it)
+    std::set<uint64_t> inactive;             // stored ids whose spec does not resolve now
+    compile::Placer placer;                  // the elements of the element rules
+    std::set<uint64_t> blocked;              // element-shaped, but an earlier element rule
+                                             // overlaps: placed as rules
 };
 
 // Non-movable: `this` is userdata for sd-bus, sd-event and the monitor's callbacks.
@@ -130,41 +141,55 @@ private:
     // ---- interfaces.cpp ----------------------------------------------------------------
     void handle(const netlink::Event &e);
     void handle_synced(bool initial);
-    // The membership the snapshot implies under `model` and the assignments of `state`.
-    Membership desired(const Model &model, const runtime::State &state) const;
+    // The membership the snapshot implies under `model` and the SetInterfaceZone
+    // assignments `assigned`.
+    Membership desired(const Model &model, const std::map<std::string, std::string> &assigned) const;
     // Element operations turning `from` into `to` (removals first).
     static std::vector<nft::ElementOp> membership_ops(const Model &model, const Membership &from,
                                                       const Membership &to);
-    // Brings the kernel's membership to what the snapshot implies under `state` (which
-    // becomes current on success): one element batch, or a full rebuild when the batch is
-    // refused (the kernel then says why once more). `committed` tells whether a batch went.
-    Result<> sync_membership(const runtime::State &state, bool *committed = nullptr);
+    // Brings the kernel's membership to what the snapshot implies under the assignments
+    // `assigned` (which become state_.interfaces on success): one element batch, or a
+    // full rebuild when the batch is refused (the kernel then says why once more).
+    // `committed` tells whether a batch went.
+    Result<> sync_membership(const std::map<std::string, std::string> &assigned,
+                             bool *committed = nullptr);
 
     // ---- manager.cpp -------------------------------------------------------------------
-    Resolved resolve(const Model &model, const runtime::State &state, uint64_t now_us) const;
-    // parse_spec results under the current model_ (model_.generation() == parsed_gen_),
-    // by id and spec: AddRule re-resolves every stored rule, and parsing them all again
-    // each time would make adding one rule cost O(n) parses.
-    mutable std::map<uint64_t, std::pair<std::string, RuntimeRule>> parsed_;
-    mutable uint64_t parsed_gen_ = 0;
+    // Every stored rule parsed under `model` and placed in id order: O(n log n).
+    Resolved resolve(const Model &model, const runtime::State &state) const;
     // A full rebuild of the table from these values; on success they become current.
-    Result<> rebuild(const Model &model, const runtime::State &state, const char *why);
+    // `given`: the rules of `state` resolved under `model` already (e.g. &resolved_ after
+    // an incremental change), else they are resolved here.
+    Result<> rebuild(const Model &model, const runtime::State &state, const char *why,
+                     Resolved *given = nullptr);
     // An element batch; counts a generation on success.
     Result<> apply_elements(std::span<const nft::ElementOp> ops, const char *why);
-    // Writes runtime.json; on failure the caller undoes its change.
-    Result<> persist(const runtime::State &state);
+    // Records one change in the journal (state_ has it applied already); on failure the
+    // caller undoes its change.
+    Result<> persist(runtime::Change c);
     void committed();                        // generation, properties
     void set_last_error(std::string e);
     void property_changed(const char *prop);
     void arm_expiry();
     void expire();
     static int on_expiry(sd_event_source *, uint64_t, void *userdata) noexcept;
-    // After the runtime rules changed from `before` to `after` (same model): whether the
-    // change can be element operations only, and which (empty result: full rebuild).
-    std::optional<std::vector<nft::ElementOp>> runtime_delta(const Resolved &before,
-                                                             const Resolved &after,
-                                                             uint64_t now_us) const;
-    Result<> change_runtime(runtime::State next, const char *why);
+
+    // ---- runtime rules, incrementally (manager.cpp) --------------------------------------
+    // Adds one rule (parsed under model_; s.id == state_.next_id): elements when it is
+    // placed as such, else a full rebuild; then one journal line. O(log n) for elements.
+    Result<> add_rule(const runtime::StoredRule &s, RuntimeRule parsed, const char *why);
+    // Removes rules held (ids not held are skipped): element removals, or a full rebuild
+    // when a rule-shaped rule goes or a removal lets a blocked rule become elements.
+    Result<> remove_rules(const std::vector<uint64_t> &ids, const char *why);
+    // In memory only: state_, deadlines_ and resolved_ (placed after every rule held).
+    void hold(const runtime::StoredRule &s, std::optional<RuntimeRule> parsed);
+    void drop(uint64_t id);
+    // Whether removing the element rule `r` would let a later blocked rule be elements.
+    bool unblocks(const RuntimeRule &r) const;
+    // Places every active rule again, in id order (after such an unblocking).
+    void replace_all();
+    // Puts removed rules back after a failure and resolves everything again.
+    void restore(const std::vector<runtime::StoredRule> &gone);
 
     sd_event *event_;
     sd_bus *bus_;
@@ -178,6 +203,8 @@ private:
 
     alopex::config::LastGood<Model> model_;
     runtime::State state_;          // as persisted
+    runtime::Store store_;          // runtime.json + runtime.journal
+    runtime::Deadlines deadlines_;  // of state_'s rules
     Resolved resolved_;             // state_ under model_, as applied
     netlink::Snapshot kernel_;      // links and addresses, folded from the monitor
     Membership applied_;            // what the kernel's sets hold
@@ -185,6 +212,7 @@ private:
     uint64_t generation_ = 0;
     Histogram histogram_;
     std::string last_error_;
+    std::string load_error_;        // an unreadable runtime state: LastError after the start
     bool synced_ = false, ready_ = false;
 
     friend struct ManagerTestAccess;

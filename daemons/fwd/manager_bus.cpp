@@ -164,15 +164,13 @@ int Manager::bus_add_rule(sd_bus_message *m, sd_bus_error *ret)
     AUTHORIZE();
     REQUIRE_READY();
 
-    runtime::State next = state_;
     runtime::StoredRule s;
-    s.id = next.next_id++;
+    s.id = state_.next_id;
     s.zone = rule->zone;
     s.spec = config::format_spec(*rule);
     s.expires_at_us = expires_s ? realtime_us() + uint64_t(expires_s) * 1000000u : 0;
     s.comment = comment;
-    next.rules.push_back(s);
-    if (auto r = change_runtime(std::move(next), "AddRule"); !r)
+    if (auto r = add_rule(s, std::move(*rule), "AddRule"); !r)
         return bus::set_error(ret, r.error());
     log::info({{"ALOPEX_OP", "AddRule"}, {"ALOPEX_ZONE", s.zone}, {"ALOPEX_SENDER", sender_of(m)}},
               "runtime rule {} added by {}: {}{}", s.id, sender_of(m), s.spec,
@@ -189,9 +187,7 @@ int Manager::bus_remove_rule(sd_bus_message *m, sd_bus_error *ret)
         return bus::set_error(ret, bus_error::NoSuchId, fmt::format("id: no runtime rule {}", id));
     AUTHORIZE();
     REQUIRE_READY();
-    runtime::State next = state_;
-    runtime::remove(next, {id});
-    if (auto r = change_runtime(std::move(next), "RemoveRule"); !r)
+    if (auto r = remove_rules({id}, "RemoveRule"); !r)
         return bus::set_error(ret, r.error());
     log::info({{"ALOPEX_OP", "RemoveRule"}, {"ALOPEX_SENDER", sender_of(m)}},
               "runtime rule {} removed by {}", id, sender_of(m));
@@ -205,18 +201,16 @@ int Manager::bus_list_runtime_rules(sd_bus_message *m, sd_bus_error *)
     if (r < 0)
         return r;
     MessagePtr reply(raw);
-    std::map<uint64_t, bool> where;
-    for (size_t i = 0; i < resolved_.active.size(); ++i)
-        where[resolved_.active[i].id] = resolved_.element[i];
+    const auto now = realtime_us();
     r = sd_bus_message_open_container(reply.get(), 'a', "(tsssts)");
-    for (const auto &s : state_.rules) {
+    for (const auto &[_, s] : state_.rules) {
         if (r < 0)
             break;
         const char *place = "inactive";
-        if (auto it = where.find(s.id); it != where.end())
-            place = it->second ? "element" : "rule";
-        else if (!resolved_.inactive.contains(s.id))
-            place = "expired";
+        if (s.expires_at_us != 0 && s.expires_at_us <= now)
+            place = "expired";   // about to go (the expiry timer runs next)
+        else if (auto it = resolved_.active.find(s.id); it != resolved_.active.end())
+            place = it->second.element ? "element" : "rule";
         r = sd_bus_message_append(reply.get(), "(tsssts)", s.id, s.zone.c_str(), s.spec.c_str(),
                                   s.comment.c_str(), s.expires_at_us, place);
     }
@@ -238,22 +232,24 @@ int Manager::bus_set_interface_zone(sd_bus_message *m, sd_bus_error *ret)
                               fmt::format("zone: there is no zone '{}' in firewall.toml", zone));
     AUTHORIZE();
     REQUIRE_READY();
-    runtime::State next = state_;
+    auto next = state_.interfaces;
     if (zone.empty())
-        next.interfaces.erase(ifname);
+        next.erase(ifname);
     else
-        next.interfaces[ifname] = zone;
-    if (next == state_)
+        next[ifname] = zone;
+    if (next == state_.interfaces)
         return sd_bus_reply_method_return(m, nullptr);
-    runtime::State old = state_;
+    auto old = state_.interfaces;
     if (auto r = sync_membership(next); !r)
         return bus::set_error(ret, r.error());
-    if (auto p = persist(state_); !p) {
+    runtime::Change c;
+    c.kind = runtime::Change::Kind::interface;
+    c.ifname = ifname;
+    c.zone = zone;
+    if (auto p = persist(std::move(c)); !p) {
         log::err("SetInterfaceZone: cannot save the runtime state, undoing: {}", p.error().to_string());
         (void)sync_membership(old);
-        Error e = p.error();
-        e.bus_name = bus_error::IOError;
-        return bus::set_error(ret, e);
+        return bus::set_error(ret, p.error());
     }
     log::info({{"ALOPEX_OP", "SetInterfaceZone"}, {"ALOPEX_LINK", ifname}, {"ALOPEX_ZONE", zone}},
               "{} assigned to zone '{}' by {}", ifname, zone, sender_of(m));
@@ -269,16 +265,20 @@ int Manager::bus_panic(sd_bus_message *m, sd_bus_error *ret)
     REQUIRE_READY();
     if (on == state_.panic)
         return sd_bus_reply_method_return(m, nullptr);
-    runtime::State old = state_, next = state_;
-    next.panic = on;
-    if (auto r = rebuild(*model_, next, on ? "panic on" : "panic off"); !r)
+    state_.panic = on;
+    if (auto r = rebuild(*model_, state_, on ? "panic on" : "panic off", &resolved_); !r) {
+        state_.panic = !on;
         return bus::set_error(ret, r.error());
-    if (auto p = persist(state_); !p) {
+    }
+    property_changed(f1::property::Panic);
+    runtime::Change c;
+    c.kind = runtime::Change::Kind::panic;
+    c.panic = on;
+    if (auto p = persist(std::move(c)); !p) {
         log::err("Panic: cannot save the runtime state, undoing: {}", p.error().to_string());
-        (void)rebuild(*model_, old, "undo");
-        Error e = p.error();
-        e.bus_name = bus_error::IOError;
-        return bus::set_error(ret, e);
+        state_.panic = !on;
+        (void)rebuild(*model_, state_, "undo", &resolved_);
+        return bus::set_error(ret, p.error());
     }
     log::notice({{"ALOPEX_OP", "Panic"}, {"ALOPEX_SENDER", sender_of(m)}}, "panic mode {} by {}",
                 on ? "on" : "off", sender_of(m));
@@ -313,9 +313,6 @@ int Manager::bus_get_counters(sd_bus_message *m, sd_bus_error *ret)
     auto drops_verdict = [](const std::optional<Verdict> &v) {
         return v && (*v == Verdict::drop || *v == Verdict::reject);
     };
-    std::map<uint64_t, const RuntimeRule *> runtime_by_id;
-    for (const auto &r : resolved_.active)
-        runtime_by_id[r.id] = &r;
     for (const auto &[name, v] : *values) {
         auto id = compile::parse_counter_name(name);
         if (!id)
@@ -344,8 +341,9 @@ int Manager::bus_get_counters(sd_bus_message *m, sd_bus_error *ret)
             auto &row = rows[{"runtime", fmt::format("{}", id->index)}];
             row.packets = v.packets;
             row.bytes = v.bytes;
-            auto it = runtime_by_id.find(id->index);
-            if (it != runtime_by_id.end() && it->second->rule && drops_verdict(it->second->rule->verdict))
+            auto it = resolved_.active.find(id->index);
+            if (it != resolved_.active.end() && it->second.rule.rule &&
+                drops_verdict(it->second.rule.rule->verdict))
                 row.drops = v.packets;
             break;
         }

@@ -84,8 +84,13 @@ std::vector<nft::ElementOp> interface_ops(const Model &model, const std::string 
 bool element_shaped(const RuntimeRule &r, const std::vector<RuntimeRule> &placed);
 
 // The same decision made incrementally, for a whole list of runtime rules in order:
-// place() answers element_shaped(r, <the earlier rules it said true for>) without
-// recomputing the earlier rules' elements, so placing n rules is cheap even for many.
+// place() answers element_shaped(r, <the earlier rules it said true for>) and, when true,
+// records r's elements; the placed elements are indexed, so place() costs O(log n) in the
+// rules placed for host or equal-prefix source addresses (a rule whose source range covers
+// many placed ranges visits those until the first overlap). unplace() takes back a rule
+// place() said true for (the daemon's RemoveRule and expiry): the rules placed after it
+// keep their answers, but a later shaped rule place() refused because it overlapped r
+// would now fit; the caller checks that (fits() on a Placer holding only r).
 class Placer {
 public:
     Placer();
@@ -93,6 +98,11 @@ public:
     Placer(Placer &&) noexcept;
     Placer &operator=(Placer &&) noexcept;
     bool place(const RuntimeRule &r);
+    // What place() would answer, changing nothing.
+    bool fits(const RuntimeRule &r) const;
+    void unplace(const RuntimeRule &r);
+    // The shape test alone (no overlap check): element_shaped(r, {}).
+    static bool shaped(const RuntimeRule &r);
 
 private:
     struct Boxes;

@@ -4,7 +4,10 @@
 // placed (pipapo refuses overlapping elements), and their element operations.
 #include <sys/socket.h>
 
+#include <array>
+#include <iterator>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -72,8 +75,99 @@ bool boxes_overlap(const RtBox &a, const RtBox &b)
 
 using namespace detail;
 
+namespace {
+
+__extension__ typedef unsigned __int128 u128;
+
+u128 to_u128(const std::array<uint8_t, 16> &a)
+{
+    u128 v = 0;
+    for (uint8_t b : a)
+        v = (v << 8) | b;
+    return v;
+}
+
+unsigned bit_width(u128 v)
+{
+    const auto hi = static_cast<uint64_t>(v >> 64), lo = static_cast<uint64_t>(v);
+    if (hi)
+        return 128u - unsigned(__builtin_clzll(hi));
+    return lo ? 64u - unsigned(__builtin_clzll(lo)) : 0u;
+}
+
+} // namespace
+
+// The placed boxes are pairwise disjoint (that is what place() keeps). They are indexed
+// per group (zone, verdict, family, proto) and, within a group, per span class k = the bit
+// width of (address last - address first), so every span in class k is below 2^k; in a
+// class, by address range, and for one address range by port range (disjoint there,
+// since the boxes are). A box b of class k can only overlap a query [af, al] when
+// af - (2^k - 1) <= b.first <= al: a query visits, per non-empty class, the address
+// ranges that start in that window, and for each one a port lookup. For host or
+// same-size-prefix rules that is O(log n); a query whose address range covers many
+// placed ranges (saddr any against many /32s) visits those ranges until the first overlap.
 struct Placer::Boxes {
-    std::map<std::pair<std::string, Verdict>, std::vector<RtBox>> placed;
+    using Ports = std::map<uint16_t, uint16_t>;                // first -> last, disjoint
+    using Ranges = std::map<std::pair<u128, u128>, Ports>;     // address [first, last]
+    using Group = std::map<unsigned, Ranges>;                  // span class -> ranges
+    using Key = std::tuple<std::string, Verdict, uint8_t, uint8_t>;
+    std::map<Key, Group> groups;
+
+    static Key key(const RuntimeRule &r, const RtBox &b)
+    {
+        return {r.zone, *r.rule->verdict, b.family, b.proto};
+    }
+
+    bool overlaps(const Key &k, const RtBox &b) const
+    {
+        auto g = groups.find(k);
+        if (g == groups.end())
+            return false;
+        const u128 af = to_u128(b.addr.first), al = to_u128(b.addr.last);
+        for (const auto &[cls, ranges] : g->second) {
+            u128 lo = 0;
+            if (cls < 128) {
+                const u128 reach = (u128(1) << cls) - 1;
+                lo = af > reach ? af - reach : 0;
+            }
+            for (auto it = ranges.lower_bound({lo, 0}); it != ranges.end() && it->first.first <= al;
+                 ++it) {
+                if (it->first.second < af)
+                    continue;
+                auto p = it->second.upper_bound(b.port.last);
+                if (p != it->second.begin() && std::prev(p)->second >= b.port.first)
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    void insert(const Key &k, const RtBox &b)
+    {
+        const u128 af = to_u128(b.addr.first), al = to_u128(b.addr.last);
+        groups[k][bit_width(al - af)][{af, al}][b.port.first] = b.port.last;
+    }
+
+    void erase(const Key &k, const RtBox &b)
+    {
+        auto g = groups.find(k);
+        if (g == groups.end())
+            return;
+        const u128 af = to_u128(b.addr.first), al = to_u128(b.addr.last);
+        auto c = g->second.find(bit_width(al - af));
+        if (c == g->second.end())
+            return;
+        auto r = c->second.find({af, al});
+        if (r == c->second.end())
+            return;
+        r->second.erase(b.port.first);
+        if (r->second.empty())
+            c->second.erase(r);
+        if (c->second.empty())
+            g->second.erase(c);
+        if (g->second.empty())
+            groups.erase(g);
+    }
 };
 
 Placer::Placer() : boxes_(std::make_unique<Boxes>()) {}
@@ -81,18 +175,39 @@ Placer::~Placer() = default;
 Placer::Placer(Placer &&) noexcept = default;
 Placer &Placer::operator=(Placer &&) noexcept = default;
 
-bool Placer::place(const RuntimeRule &r)
+bool Placer::shaped(const RuntimeRule &r)
 {
-    auto mine = rt_boxes(r);
+    return element_shape(r);
+}
+
+bool Placer::fits(const RuntimeRule &r) const
+{
+    const auto mine = rt_boxes(r);
     if (mine.empty())
         return false;
-    auto &placed = boxes_->placed[{r.zone, *r.rule->verdict}];
     for (const RtBox &a : mine)
-        for (const RtBox &b : placed)
-            if (boxes_overlap(a, b))
-                return false;
-    placed.insert(placed.end(), mine.begin(), mine.end());
+        if (boxes_->overlaps(Boxes::key(r, a), a))
+            return false;
     return true;
+}
+
+bool Placer::place(const RuntimeRule &r)
+{
+    const auto mine = rt_boxes(r);
+    if (mine.empty())
+        return false;
+    for (const RtBox &a : mine)
+        if (boxes_->overlaps(Boxes::key(r, a), a))
+            return false;
+    for (const RtBox &a : mine)
+        boxes_->insert(Boxes::key(r, a), a);
+    return true;
+}
+
+void Placer::unplace(const RuntimeRule &r)
+{
+    for (const RtBox &a : rt_boxes(r))
+        boxes_->erase(Boxes::key(r, a), a);
 }
 
 bool element_shaped(const RuntimeRule &r, const std::vector<RuntimeRule> &placed)

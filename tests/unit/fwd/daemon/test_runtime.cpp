@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -24,10 +25,11 @@ runtime::State sample()
     s.next_id = 8;
     s.panic = true;
     s.interfaces = {{"eth0", "wan"}, {"veth-x.1", "lan"}};
-    s.rules.push_back({2, "wan", "zone=wan proto=tcp dport=80 action=accept", 0, "web"});
-    s.rules.push_back({5, "lan", "zone=lan proto=udp dport=53 saddr=192.0.2.0/24 action=accept",
-                       1700000000000000, "dns for goal-456 \"quoted\" ü"});
-    s.rules.push_back({7, "wan", "zone=wan proto=tcp dport=22 action=drop", 1600000000000000, ""});
+    s.seq = 3;
+    s.rules[2] = {2, "wan", "zone=wan proto=tcp dport=80 action=accept", 0, "web"};
+    s.rules[5] = {5, "lan", "zone=lan proto=udp dport=53 saddr=192.0.2.0/24 action=accept",
+                  1700000000000000, "dns for goal-456 \"quoted\" ü"};
+    s.rules[7] = {7, "wan", "zone=wan proto=tcp dport=22 action=drop", 1600000000000000, ""};
     return s;
 }
 
@@ -97,7 +99,7 @@ TEST_CASE("runtime state: save is atomic and load reads it back; a missing file 
 
     // A second save replaces the file as a whole.
     auto s2 = sample();
-    s2.rules.pop_back();
+    s2.rules.erase(7);
     s2.panic = false;
     REQUIRE(runtime::save(p, s2));
     back = runtime::load(p);
@@ -144,6 +146,8 @@ TEST_CASE("runtime state: hostile and damaged input is refused with the file nam
         "{\"version\":1,\"next_id\":1,\"interfaces\":{\"\":\"wan\"}}",
         "{\"version\":1,\"next_id\":1,\"rules\":{}}",
         "{\"version\":1,\"next_id\":1,\"rules\":[1]}",
+        "{\"version\":1,\"next_id\":1,\"seq\":-1}",
+        "{\"version\":1,\"next_id\":1,\"seq\":\"7\"}",
     };
     for (const char *t : bad) {
         INFO(t);
@@ -222,13 +226,28 @@ TEST_CASE("runtime state: expiry order and removal")
 {
     runtime::State s;
     s.next_id = 10;
-    s.rules = {
-        {1, "wan", "a", 0, ""},         // never
-        {2, "wan", "b", 5000, ""},
-        {3, "wan", "c", 3000, ""},
-        {4, "wan", "d", 9000, ""},
-        {5, "wan", "e", 3000, ""},
-    };
+    for (const runtime::StoredRule &r : std::initializer_list<runtime::StoredRule>{
+             {1, "wan", "a", 0, ""},         // never
+             {2, "wan", "b", 5000, ""},
+             {3, "wan", "c", 3000, ""},
+             {4, "wan", "d", 9000, ""},
+             {5, "wan", "e", 3000, ""},
+         })
+        s.rules[r.id] = r;
+    runtime::Deadlines d;
+    d.rebuild(s);
+    CHECK(d.size() == 4);
+    CHECK(d.next(0) == 3000u);
+    CHECK(d.expired(2999).empty());
+    CHECK(d.expired(3000) == std::vector<uint64_t>{3, 5});
+    CHECK(d.next(3000) == 5000u);
+    CHECK(d.expired(8999) == std::vector<uint64_t>{2, 3, 5});
+    CHECK(d.next(9000) == std::nullopt);
+    d.remove(s.rules[3]);
+    d.remove(s.rules[1]);   // no deadline: not there, nothing happens
+    CHECK(d.expired(3000) == std::vector<uint64_t>{5});
+    d.add({6, "wan", "f", 100, ""});
+    CHECK(d.next(0) == 100u);
     CHECK(runtime::next_deadline(s, 0) == 3000u);
     CHECK(runtime::expired(s, 2999).empty());
     CHECK(runtime::expired(s, 3000) == std::vector<uint64_t>{3, 5});
@@ -238,8 +257,8 @@ TEST_CASE("runtime state: expiry order and removal")
 
     CHECK(runtime::remove(s, runtime::expired(s, 5000)) == 3);
     REQUIRE(s.rules.size() == 2);
-    CHECK(s.rules[0].id == 1);
-    CHECK(s.rules[1].id == 4);
+    CHECK(s.rules.begin()->first == 1);
+    CHECK(std::next(s.rules.begin())->first == 4);
     CHECK(runtime::next_deadline(s, 0) == 9000u);
     CHECK(runtime::find(s, 4) != nullptr);
     CHECK(runtime::find(s, 2) == nullptr);
