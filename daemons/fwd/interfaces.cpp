@@ -3,10 +3,13 @@
 // one element batch per event; the first sync -> the first full apply.
 //
 // Which addresses a zone holds: every address on an interface of the zone, IPv4 and IPv6,
-// including IPv6 link-local and tentative (DAD not finished) ones. "@self" in a rule means
-// "this host's addresses on that zone's interfaces", and a packet to a link-local or a
-// not-yet-preferred address is still to this host; leaving them out would make a rule
-// such as "ssh to @self" flap while DAD runs.
+// including IPv6 link-local and tentative (DAD not finished) ones, but not those whose DAD
+// failed (another node on the link has them). "@self" in a rule means "this host's
+// addresses on that zone's interfaces"; a tentative address is this host's once DAD ends
+// (the kernel does not deliver to it before), and holding it from the start keeps a rule
+// such as "ssh to @self" from changing when DAD ends.
+#include <linux/if_addr.h>
+
 #include <utility>
 
 #include <fmt/format.h>
@@ -44,6 +47,8 @@ Membership Manager::desired(const Model &model, const std::map<std::string, std:
         auto it = zone_of_index.find(a.ifindex);
         if (it == zone_of_index.end())
             continue;
+        if (a.flags & IFA_F_DADFAILED)
+            continue;   // another node's address
         if (auto c = host_cidr(a.family, a.address))
             ++m.addresses[*it->second][*c];
     }

@@ -146,6 +146,28 @@ def _(sb):
     foreign_intact(sb, 'after address changes')
 
 
+@tap.test('an IPv6 address whose DAD failed is not in the zone set (another node has it)')
+def _(sb):
+    # tw0 (wan) holds 2001:db8:d::1 first; the same address on its veth peer tl0 (lan)
+    # fails DAD, answered by tw0.
+    ip(sb, 'addr', 'add', '2001:db8:d::1/64', 'dev', 'tw0', 'nodad')
+    h.wait_until(lambda: zone_set_has(sb, 'wan', '2001:db8:d::1'), 5, 0.01, 'address in wan_addr6')
+    ip(sb, 'addr', 'add', '2001:db8:d::1/64', 'dev', 'tl0')
+
+    def dadfailed():
+        out = json.loads(sb.run(['ip', '-j', 'addr', 'show', 'dev', 'tl0'])[1])
+        return any(a.get('local') == '2001:db8:d::1' and a.get('dadfailed')
+                   for a in out[0].get('addr_info', []))
+    h.wait_until(dadfailed, 15, 0.05, 'DAD fails for 2001:db8:d::1 on tl0 (ip -j)')
+    # While DAD ran the address was tentative (and in lan's set); the failure removes it.
+    h.wait_until(lambda: not zone_set_has(sb, 'lan', '2001:db8:d::1'), 5, 0.01, 'not in lan_addr6')
+    h.check('2001:db8:d::1' not in prop(sb, 'ZoneAddresses').get('lan', []), 'not in lan ZoneAddresses')
+    h.check(zone_set_has(sb, 'wan', '2001:db8:d::1'), 'still in wan_addr6 (tw0 has it)')
+    ip(sb, 'addr', 'del', '2001:db8:d::1/64', 'dev', 'tl0')
+    ip(sb, 'addr', 'del', '2001:db8:d::1/64', 'dev', 'tw0')
+    h.wait_until(lambda: not zone_set_has(sb, 'wan', '2001:db8:d::1'), 5, 0.01, 'gone from wan')
+
+
 @tap.test('a new interface joins its zone map; a renamed one moves; a removed one leaves')
 def _(sb):
     ip(sb, 'link', 'add', 'tw9', 'type', 'veth', 'peer', 'name', 'tl9')
