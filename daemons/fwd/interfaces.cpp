@@ -142,7 +142,9 @@ Result<> Manager::sync_membership(const std::map<std::string, std::string> &assi
 
 void Manager::handle(const netlink::Event &e)
 {
-    uint64_t delivered = monotonic_us();
+    // From the moment the event was read from the socket (not this call): an event that
+    // waited behind earlier ones of the same read counts that wait.
+    const uint64_t received = monitor_ && monitor_->received_us() ? monitor_->received_us() : monotonic_us();
     netlink::fold(kernel_, e);
     if (!ready_)
         return;   // the first full apply (on the first sync) takes everything in
@@ -160,7 +162,7 @@ void Manager::handle(const netlink::Event &e)
         return;
     }
     if (batch) {
-        histogram_.record(monotonic_us() - delivered);
+        histogram_.record(monotonic_us() - received);
         property_changed(f1::property::LatencyHistogram);
     }
 }

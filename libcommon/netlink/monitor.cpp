@@ -6,6 +6,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cstring>
@@ -196,6 +197,9 @@ Result<> Monitor::read_events(unsigned budget)
             return {};
         if (got->status == Status::Foreign)
             continue;
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        received_us_ = static_cast<uint64_t>(ts.tv_sec) * 1'000'000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
         auto r = parse_stream(std::span(buf_.data(), got->size), [&](Message &&m) {
             if (wanted(m))
                 handle_event_message(std::move(m));

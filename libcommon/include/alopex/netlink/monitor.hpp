@@ -75,6 +75,10 @@ public:
     uint64_t resyncs() const noexcept { return resyncs_; }      // completed re-dumps
     uint64_t overruns() const noexcept { return overruns_; }    // ENOBUFS seen
     int receive_buffer() const noexcept { return transport_->receive_buffer(); }  // as the kernel reports it
+    // CLOCK_MONOTONIC microseconds at which the datagram holding the event being delivered
+    // was read from the event socket (0 before the first): an on_event handler measures
+    // its latency from there, so the time an event waited behind earlier ones counts.
+    uint64_t received_us() const noexcept { return received_us_; }
 
     // Re-dump and deliver the differences (rate-limited like an overrun).
     void request_resync();
@@ -118,6 +122,7 @@ private:
     bool restart_ = false;          // the running dump is void; start over when it ends
     bool synced_ = false;
     uint64_t last_dump_start_ = 0;  // CLOCK_MONOTONIC usec
+    uint64_t received_us_ = 0;
     uint64_t resyncs_ = 0, overruns_ = 0;
 };
 
