@@ -372,6 +372,44 @@ TEST_CASE("load reads a file and names it", "[toml]")
     CHECK(missing.error().message.starts_with(path.string()));
 }
 
+TEST_CASE("load: the same bytes give the same model, changed bytes are parsed again", "[toml]")
+{
+    auto path = std::filesystem::temp_directory_path() / fmt::format("fwd-config-cache-{}.toml", getpid());
+    auto write = [&](const std::string &text) {
+        std::ofstream f(path, std::ios::trunc);
+        f << text;
+    };
+    write("[zones.a]\ninput = \"drop\"\n");
+    auto first = load(path);
+    REQUIRE(first);
+    auto again = load(path);
+    REQUIRE(again);
+    CHECK(*again == *first);
+    // Changed contents (same name): parsed, not the remembered model.
+    write("[zones.a]\ninput = \"accept\"\n");
+    auto changed = load(path);
+    REQUIRE(changed);
+    CHECK(changed->zones.at("a").input == Verdict::accept);
+    // A bad file is refused with its position, and does not replace what was remembered.
+    write("[zones.a]\ninput = \"maybe\"\n");
+    auto bad = load(path);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message.starts_with(path.string() + ":2:9:"));
+    write("[zones.a]\ninput = \"accept\"\n");
+    auto back = load(path);
+    REQUIRE(back);
+    CHECK(*back == *changed);
+    // The same bytes under another name are that file's: its name is in its errors.
+    auto other = std::filesystem::temp_directory_path() / fmt::format("fwd-config-cache-{}-b.toml", getpid());
+    std::filesystem::copy_file(path, other, std::filesystem::copy_options::overwrite_existing);
+    auto from_other = load(other);
+    REQUIRE(from_other);
+    CHECK(*from_other == *back);
+    std::filesystem::remove(path);
+    std::filesystem::remove(other);
+    CHECK_FALSE(load(path));   // gone: not answered from memory
+}
+
 TEST_CASE("unicode and NUL inside TOML strings", "[toml]")
 {
     CHECK(rule_error("action = \"accept\"\ncomment = \"a\\u0000b\"").find("comment: must not hold control") !=
