@@ -240,14 +240,6 @@ void Batch::del_rules()
     done();
 }
 
-void Batch::flush_set(const std::string &set)
-{
-    auto *nlh = start(NFT_MSG_DELSETELEM, 0, "flushing set " + set);
-    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table_name);
-    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set.c_str());
-    done();
-}
-
 void Batch::del_set(const std::string &set)
 {
     SetPtr s(nftnl_set_alloc());

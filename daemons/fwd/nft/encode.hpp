@@ -76,7 +76,6 @@ public:
 
     void table(uint32_t flags);
     void del_rules();                                      // every rule of the table
-    void flush_set(const std::string &set);
     void del_set(const std::string &set);
     void del_chain(const std::string &chain);
     void del_obj(const std::string &counter);

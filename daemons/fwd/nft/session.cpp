@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Session: the apply logic. A full apply dumps what of our table exists (never any other
 // table), then sends one batch in this order:
-//   NEWTABLE(owner|persist) ; DELRULE (all of ours) ; flush kept sets ; DELSET (unwanted or
-//   changed) ; DELCHAIN (unwanted or hook changed) ; NEWCHAIN (all) ; NEWSET (all) ;
-//   NEWSETELEM ; NEWOBJ counters / DELOBJ ; NEWRULE (all) ; END
-// so the kernel switches from the old table to the new one in a single commit.
+//   NEWTABLE(owner|persist) ; DELRULE (all of ours) ; DELSET (all of ours) ; DELCHAIN
+//   (unwanted or hook changed) ; NEWCHAIN (all) ; NEWSET (all) ; NEWSETELEM ; NEWOBJ (new
+//   counters) / DELOBJ (unwanted) ; NEWRULE (all) ; END
+// so the kernel switches from the old table to the new one in a single commit. Sets are
+// made anew rather than flushed: 100,000 new elements inserted among 100,000 flushed ones
+// still in the kernel's tree until the commit cost far more (like `nft -f` replacing a
+// table). Existing counters are not sent again: they keep their values as they are.
+// While the table is ours (flag owner: the kernel refuses every other socket's change to
+// it) what the last committed batch made of it is known, so the dump is skipped; after a
+// refused batch, a takeover or without the owner flag, it is dumped again.
 #include "nft/session.hpp"
 
 #include <linux/netfilter/nf_tables.h>
 
 #include <ctime>
+#include <optional>
 #include <set>
 
 #include "nft/dump.hpp"
@@ -24,6 +31,9 @@ struct Session::Impl {
     bool persist_supported = true;   // until the kernel says otherwise
     std::map<std::string, SetShape, std::less<>> shapes;   // sets as last applied
     ApplyStats stats;
+    // What of the table exists, as the last committed full apply left it, while no one
+    // else can change it (it carries our owner flag); otherwise empty.
+    std::optional<detail::Existing> known;
 };
 
 Result<std::unique_ptr<Session>> Session::open()
@@ -31,7 +41,7 @@ Result<std::unique_ptr<Session>> Session::open()
     ALOPEX_TRY(sock, detail::Socket::open());
     std::unique_ptr<Session> s(new Session());
     s->impl_ = std::make_unique<Impl>(Impl{std::move(sock), static_cast<uint32_t>(time(nullptr)),
-                                          true, {}, {}});
+                                          true, {}, {}, std::nullopt});
     return s;
 }
 
@@ -71,12 +81,37 @@ bool same_hook(const std::optional<BaseHook> &have, const std::optional<BaseHook
            have->type == want->type;
 }
 
+// What the table holds once `rs` is committed (counter values are not tracked).
+detail::Existing known_after(const Ruleset &rs,
+                             const std::map<std::string, SetShape, std::less<>> &shapes,
+                             uint32_t flags)
+{
+    detail::Existing k;
+    k.table.exists = true;
+    k.table.flags = flags;
+    k.table.ours = true;
+    for (const Chain &c : rs.chains)
+        k.chains[c.name].hook = c.hook;
+    for (const auto &[name, shape] : shapes)
+        k.sets.emplace(name, shape);
+    for (const std::string &c : rs.counters)
+        k.counters.emplace(c, CounterValue{});
+    return k;
+}
+
 } // namespace
 
 Result<> Session::apply(const Ruleset &rs)
 {
     Impl &im = *impl_;
-    ALOPEX_TRY(ex, detail::dump_existing(im.sock, im.seq));
+    detail::Existing ex;
+    if (im.known) {
+        ex = std::move(*im.known);
+        im.known.reset();   // until this apply commits
+    } else {
+        ALOPEX_TRY(dumped, detail::dump_existing(im.sock, im.seq));
+        ex = std::move(dumped);
+    }
 
     std::map<std::string, SetShape, std::less<>> shapes;
     for (const Set &s : rs.sets)
@@ -97,12 +132,10 @@ Result<> Session::apply(const Ruleset &rs)
             b.del_rules();
         for (const auto &[name, have] : ex.sets) {
             auto it = shapes.find(name);
-            if (it != shapes.end() && detail::same_definition(have, it->second)) {
-                b.flush_set(name);
-            } else {
-                b.del_set(name);
+            // Even a set that stays is made anew (no rule refers to it any more).
+            b.del_set(name);
+            if (it == shapes.end() || !detail::same_definition(have, it->second))
                 ++st.sets_deleted;
-            }
         }
         for (const Chain &c : rs.chains) {
             auto it = ex.chains.find(c.name);
@@ -136,7 +169,8 @@ Result<> Session::apply(const Ruleset &rs)
             st.elements += s.elements.size();
         }
         for (const std::string &c : rs.counters)
-            b.counter(c);
+            if (!ex.counters.contains(c))   // an existing one keeps its values as it is
+                b.counter(c);
         for (const auto &[name, v] : ex.counters)
             if (!want_counters.contains(name))
                 b.del_obj(name);
@@ -149,6 +183,8 @@ Result<> Session::apply(const Ruleset &rs)
 
         ALOPEX_TRY(errors, im.sock.talk(b.raw(), b.first_seq(), b.last_seq(), b.acked()));
         if (errors.empty()) {
+            if (flags & table_f_owner)
+                im.known = known_after(rs, shapes, flags);
             im.shapes = std::move(shapes);
             im.stats = st;
             ++commits_;

@@ -39,7 +39,7 @@ struct ApplyStats {
     size_t elements = 0;         // IR elements sent
     size_t rules = 0;
     size_t sets_created = 0;     // NEWSET of a set that did not exist with this definition
-    size_t sets_deleted = 0;
+    size_t sets_deleted = 0;     // sets unwanted or changed (every old set is replaced)
     size_t chains_deleted = 0;
 };
 

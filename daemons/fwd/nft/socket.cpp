@@ -9,8 +9,9 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
 
-#include <chrono>
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstring>
 
 namespace alopex::fwd::nft::detail {
@@ -19,6 +20,8 @@ namespace {
 
 constexpr size_t initial_rcvbuf = size_t{4} << 20;   // 4 MiB, like nft's batch talk
 constexpr size_t bytes_per_ack = 1280;               // skb truesize of one small ack
+constexpr size_t rx_batch = 64;                      // datagrams per recvmmsg
+constexpr size_t rx_slot = 4096;                     // bytes for each (a capped ack: < 1 KiB)
 
 int parse_err_attr(const nlattr *attr, void *data)
 {
@@ -36,6 +39,23 @@ int parse_err_attr(const nlattr *attr, void *data)
         break;
     }
     return MNL_CB_OK;
+}
+
+// The NLMSG_ERROR at the start of a datagram cut short: seq and errno, no attributes.
+bool truncated_ack(const uint8_t *buf, size_t len, uint32_t first, uint32_t last,
+                   std::vector<Ack> &acks)
+{
+    if (len < mnl_nlmsg_size(sizeof(nlmsgerr)))
+        return false;
+    auto *nlh = reinterpret_cast<const nlmsghdr *>(buf);
+    if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first || nlh->nlmsg_seq > last)
+        return true;
+    auto *err = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh));
+    Ack ack;
+    ack.seq = nlh->nlmsg_seq;
+    ack.error = err->error < 0 ? -err->error : err->error;
+    acks.push_back(std::move(ack));
+    return true;
 }
 
 } // namespace
@@ -98,7 +118,7 @@ Result<Socket> Socket::open()
     setsockopt(s.fd(), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
     setsockopt(s.fd(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
     ALOPEX_TRY_VOID(s.ensure_buffers(size_t{1} << 20, initial_rcvbuf / bytes_per_ack));
-    s.rxbuf_.resize(size_t{1} << 16);
+    s.rxbuf_.resize(rx_batch * rx_slot);
     return s;
 }
 
@@ -151,14 +171,22 @@ Result<std::vector<Ack>> Socket::talk(nftnl_batch *batch, uint32_t first, uint32
         return io_fail(errno, "sendmsg(nf_tables batch)");
 
     // The kernel handles the batch inside sendmsg, so every answer is queued by now;
-    // a short wait covers only the unexpected.
+    // a short wait covers only the unexpected. Each answer is a datagram of its own:
+    // they are read up to rx_batch at a time (recvmmsg), not one syscall each.
     std::vector<Ack> all;
     all.reserve(expect);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     bool failed = false;
+    std::array<mmsghdr, rx_batch> mm{};
+    std::array<iovec, rx_batch> rx_iov{};
+    for (size_t k = 0; k < rx_batch; ++k) {
+        rx_iov[k] = iovec{rxbuf_.data() + k * rx_slot, rx_slot};
+        mm[k].msg_hdr.msg_iov = &rx_iov[k];
+        mm[k].msg_hdr.msg_iovlen = 1;
+    }
     while (all.size() < expect) {
-        ssize_t r = recv(fd(), rxbuf_.data(), rxbuf_.size(), MSG_DONTWAIT);
-        if (r < 0) {
+        int got = recvmmsg(fd(), mm.data(), rx_batch, MSG_DONTWAIT, nullptr);
+        if (got < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN) {
@@ -176,8 +204,18 @@ Result<std::vector<Ack>> Socket::talk(nftnl_batch *batch, uint32_t first, uint32
             return io_fail(errno, "recv(nf_tables acks)");
         }
         size_t before = all.size();
-        if (!collect_acks(rxbuf_.data(), static_cast<size_t>(r), first, last, all))
-            return fail(EPROTO, "nf_tables: malformed ack");
+        for (int k = 0; k < got; ++k) {
+            const uint8_t *p = rxbuf_.data() + k * rx_slot;
+            if (mm[k].msg_hdr.msg_flags & MSG_TRUNC) {
+                // Larger than its slot (an ack echoing a whole refused message, were
+                // NETLINK_CAP_ACK unsupported): its seq and errno still count.
+                if (!truncated_ack(p, rx_slot, first, last, all))
+                    return fail(EPROTO, "nf_tables: malformed ack");
+                continue;
+            }
+            if (!collect_acks(p, mm[k].msg_len, first, last, all))
+                return fail(EPROTO, "nf_tables: malformed ack");
+        }
         for (size_t i = before; i < all.size(); ++i)
             if (all[i].error)
                 failed = true;
