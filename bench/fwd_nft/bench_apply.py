@@ -5,7 +5,10 @@
 (b) full apply of a policy with --rules rules (10,000) and of a named set with --elements
     elements (100,000):
       fwd Reload    `busctl call ... Reload` end to end (firewall.toml alternating between
-                    two versions that differ in one rule / one element), fwd running
+                    two versions that differ in one rule / one element), fwd running;
+                    interleaved with `nft -f` replacing its table (one of each per run,
+                    their order alternating), so both meet the same machine load; the
+                    ratio is printed of the medians and as the median of the per-run ratios
       fwd start     exec to READY=1 (bench-measure), no table in the kernel before
       nft -f        the equivalent text ruleset replacing its table (`delete table` +
                     the table, one transaction) and into an empty kernel. The text is
@@ -126,9 +129,9 @@ def fwd_reference(sb, toml_a, toml_b, name):
     return texts
 
 
-def fwd_apply(sb, args, toml_a, toml_b, tag):
-    """[(reload ms)...], [(start→READY ms)...] over args.runs."""
-    starts, reloads = [], []
+def fwd_start(sb, args, toml_a, tag):
+    """[(exec -> READY=1 ms, no table in the kernel)...] over args.runs."""
+    starts = []
     for i in range(args.runs):
         fb.delete_table('inet', 'alopex')
         fb.write_config(sb, toml_a)
@@ -138,34 +141,54 @@ def fwd_apply(sb, args, toml_a, toml_b, tag):
         starts.append(r['ready_ms'])
         benchlib.wait_names_gone(sb, names=(fb.SERVICE,))
     fb.delete_table('inet', 'alopex')
-    p, stop = fb.start_fwd(sb, name=f'alopex-fwd-{tag}')
-    try:
-        for i in range(args.runs + 1):
-            fb.write_config(sb, toml_b if i % 2 == 0 else toml_a)
-            ms, _ = timed(fb.busctl_argv(sb, 'Reload'))
-            if i:   # the first is a warm-up
-                reloads.append(ms)
-        err = fb.prop(sb, 'LastError')
-        h.check(not err, f'fwd LastError: {err}')
-    finally:
-        stop()
-    fb.delete_table('inet', 'alopex')
-    return reloads, starts
+    return starts
 
 
-def nft_apply(sb, args, text_a, text_b, name):
-    """[(replace ms)...], [(into an empty kernel ms)...]."""
-    fresh, replace = [], []
+def nft_fresh(args, text_a, name):
+    """[(nft -f into an empty kernel ms)...] over args.runs."""
+    fresh = []
     for i in range(args.runs):
         fb.delete_table('inet', name)
         ms, _ = timed(['nft', '-f', '-'], input=text_a)
         fresh.append(ms)
-    for i in range(args.runs + 1):
-        ms, _ = timed(['nft', '-f', '-'], input=replace_text(name, text_b if i % 2 == 0 else text_a))
-        if i:
-            replace.append(ms)
     fb.delete_table('inet', name)
-    return replace, fresh
+    return fresh
+
+
+def replace_runs(sb, args, toml_a, toml_b, text_a, text_b, name, tag):
+    """fwd Reload and nft -f replacing its table, interleaved (one of each per run, their
+    order alternating), so a change in the machine's load hits both alike: ([fwd ms...],
+    [nft ms...]); fwd's list is empty with --no-fwd. One warm-up round is not counted."""
+    fwd, nft = [], []
+    fb.delete_table('inet', name)
+    timed(['nft', '-f', '-'], input=text_a)
+    stop = None
+    if not args.no_fwd:
+        fb.delete_table('inet', 'alopex')
+        fb.write_config(sb, toml_a)
+        p, stop = fb.start_fwd(sb, name=f'alopex-fwd-{tag}')
+    try:
+        for i in range(args.runs + 1):
+            b = i % 2 == 0   # version b on even rounds, a on odd ones: always a change
+            for who in (('fwd', 'nft') if i % 2 == 0 else ('nft', 'fwd')):
+                if who == 'nft':
+                    ms, _ = timed(['nft', '-f', '-'], input=replace_text(name, text_b if b else text_a))
+                    if i:
+                        nft.append(ms)
+                elif stop:
+                    fb.write_config(sb, toml_b if b else toml_a)
+                    ms, _ = timed(fb.busctl_argv(sb, 'Reload'))
+                    if i:
+                        fwd.append(ms)
+        if stop:
+            err = fb.prop(sb, 'LastError')
+            h.check(not err, f'fwd LastError: {err}')
+    finally:
+        if stop:
+            stop()
+        fb.delete_table('inet', 'alopex')
+        fb.delete_table('inet', name)
+    return fwd, nft
 
 
 def part_apply(sb, args, what, n):
@@ -184,15 +207,20 @@ def part_apply(sb, args, what, n):
     label = f'{n} rules' if what == 'rules' else f'a set of {n} elements'
     print(f'\n(b) full apply of {label} (nft text: {source}, {len(na) // 1024} KiB)', flush=True)
     results = {}
-    results['nft -f, replacing its table'], results['nft -f, empty kernel'] = nft_apply(sb, args, na, nb, 'copy')
+    fwd_r, nft_r = replace_runs(sb, args, ta, tb, na, nb, 'copy', what)
+    results['nft -f, replacing its table'] = nft_r
     if not args.no_fwd:
-        results['fwd Reload (busctl, end to end)'], results['fwd exec -> READY=1, empty kernel'] = \
-            fwd_apply(sb, args, ta, tb, what)
+        results['fwd Reload (busctl, end to end)'] = fwd_r
+    results['nft -f, empty kernel'] = nft_fresh(args, na, 'copy')
+    if not args.no_fwd:
+        results['fwd exec -> READY=1, empty kernel'] = fwd_start(sb, args, ta, what)
     for k, v in results.items():
         print(row(k, v), flush=True)
     if not args.no_fwd:
-        print(fb.ratio_line('replace', 'fwd Reload', results['fwd Reload (busctl, end to end)'],
-                            'nft -f', results['nft -f, replacing its table']) + ' (target <= 1)')
+        paired = sorted(f / n for f, n in zip(fwd_r, nft_r))
+        print(fb.ratio_line('replace', 'fwd Reload', fwd_r, 'nft -f', nft_r) +
+              f' (target <= 1); paired runs: median {fb.med(paired):.2f}, '
+              f'{sum(r <= 1 for r in paired)} of {len(paired)} <= 1')
         print(fb.ratio_line('from nothing', 'fwd start', results['fwd exec -> READY=1, empty kernel'],
                             'nft -f', results['nft -f, empty kernel']))
 
