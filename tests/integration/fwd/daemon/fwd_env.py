@@ -91,9 +91,12 @@ def start_fwd(sb, env=None):
     """(Re)starts fwd on the sandbox's bus; waits for READY=1 and its name."""
     sb.fwd_starts = getattr(sb, 'fwd_starts', 0) + 1
     name = 'alopex-fwd' if sb.fwd_starts == 1 else f'alopex-fwd-{sb.fwd_starts}'
+    # ALOPEX_START_TIMEOUT: seconds to READY=1, for slow places (the emulated test VM
+    # running a sanitizer build); 20 elsewhere.
+    timeout = float(os.environ.get('ALOPEX_START_TIMEOUT', '20'))
     sb.fwd = sb.start_daemon('daemons/fwd/alopex-fwd', name=name, wait_name=SERVICE, notify=True,
                              env=env or sb.env({'ALOPEX_LOG_LEVEL': 'debug'}),
-                             watchdog_usec=1000000)
+                             watchdog_usec=1000000, timeout=timeout)
     return sb.fwd
 
 

@@ -22,7 +22,9 @@ run() {
 }
 modprobe_path=$(cat /proc/sys/kernel/modprobe)
 echo /nonexistent > /proc/sys/kernel/modprobe
-run daemon-refused /usr/bin/python3 "$ALOPEX_SOURCE_DIR/tests/integration/fwd/nft/vm/daemon_refused.py"
+# Emulated and maybe sanitized: fwd takes far longer than on the host to reach READY=1.
+run daemon-refused env ALOPEX_START_TIMEOUT=600 \
+    /usr/bin/python3 "$ALOPEX_SOURCE_DIR/tests/integration/fwd/nft/vm/daemon_refused.py"
 echo "$modprobe_path" > /proc/sys/kernel/modprobe
 modprobe nft_nat >> "$out/modprobe.txt" 2>&1 || echo "modprobe nft_nat failed" >> "$out/modprobe.txt"
 exe="$ALOPEX_BUILD_DIR/tests/integration/fwd/nft/test-fwd-nft-kernel"
