@@ -193,13 +193,9 @@ bool Placer::fits(const RuntimeRule &r) const
 
 bool Placer::place(const RuntimeRule &r)
 {
-    const auto mine = rt_boxes(r);
-    if (mine.empty())
+    if (!fits(r))
         return false;
-    for (const RtBox &a : mine)
-        if (boxes_->overlaps(Boxes::key(r, a), a))
-            return false;
-    for (const RtBox &a : mine)
+    for (const RtBox &a : rt_boxes(r))
         boxes_->insert(Boxes::key(r, a), a);
     return true;
 }
