@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// bus::Follower against objects served by bus::Service, both on one event loop and a
+// private dbus-daemon of the test's own (name owner changes need a real bus daemon).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "alopex/bus/follower.hpp"
+#include "alopex/bus/object.hpp"
+#include "test1_spec.hpp"
+
+using namespace alopex;
+using namespace std::chrono_literals;
+namespace ti = ipc::test1::item;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char *service = "org.alopex.Test1";
+constexpr const char *root = "/org/alopex/Test1";
+constexpr const char *prefix = "/org/alopex/Test1/item";
+
+struct ItemInfo {
+    int32_t value = 0;
+    bool operator==(const ItemInfo &) const = default;
+};
+
+const bus::PropertyReader<ItemInfo> &item_reader()
+{
+    static const auto r = bus::PropertyReader<ItemInfo>(ti::spec).field(ti::property::Value, &ItemInfo::value);
+    return r;
+}
+
+struct Item {
+    int value;
+};
+
+const bus::Vtable<Item> &item_vtable()
+{
+    static const auto vt = bus::Vtable<Item>(ti::spec).property(ti::property::Value,
+                                                                [](const Item &i) { return int32_t(i.value); });
+    return vt;
+}
+
+// dbus-daemon on a socket in a temporary directory, killed at the end.
+struct PrivateBus {
+    fs::path dir;
+    pid_t pid = -1;
+    std::string address;
+    PrivateBus()
+    {
+        std::string t = (fs::temp_directory_path() / "alopex-bus-XXXXXX").string();
+        REQUIRE(mkdtemp(t.data()));
+        dir = t;
+        std::ofstream(dir / "bus.conf")
+            << "<busconfig><type>session</type><listen>unix:path=" << (dir / "socket").string()
+            << "</listen><auth>EXTERNAL</auth><policy context=\"default\"><allow send_destination=\"*\"/>"
+               "<allow receive_sender=\"*\"/><allow own=\"*\"/></policy></busconfig>\n";
+        pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            execlp("dbus-daemon", "dbus-daemon", "--nofork", "--nopidfile", "--nosyslog",
+                   ("--config-file=" + (dir / "bus.conf").string()).c_str(), nullptr);
+            _exit(127);
+        }
+        address = "unix:path=" + (dir / "socket").string();
+        for (int i = 0; i < 500 && !fs::exists(dir / "socket"); ++i)
+            usleep(10'000);
+        REQUIRE(fs::exists(dir / "socket"));
+    }
+    ~PrivateBus()
+    {
+        kill(pid, SIGTERM);
+        waitpid(pid, nullptr, 0);
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+    BusPtr connect(sd_event *e) const
+    {
+        sd_bus *b = nullptr;
+        REQUIRE(sd_bus_new(&b) >= 0);
+        BusPtr bus(b);
+        REQUIRE(sd_bus_set_address(b, address.c_str()) >= 0);
+        REQUIRE(sd_bus_set_bus_client(b, 1) >= 0);
+        REQUIRE(sd_bus_start(b) >= 0);
+        REQUIRE(sd_bus_attach_event(b, e, 0) >= 0);
+        return bus;
+    }
+};
+
+struct Log {
+    std::vector<std::string> lines;
+};
+
+} // namespace
+
+TEST_CASE("a Follower keeps a copy of another daemon's objects from signals only")
+{
+    PrivateBus pb;
+    sd_event *raw = nullptr;
+    REQUIRE(sd_event_new(&raw) >= 0);
+    EventPtr event(raw);
+    auto server = pb.connect(raw);
+    auto client = pb.connect(raw);
+
+    std::map<int, Item> items{{3, {30}}, {4, {40}}};
+    bus::Service svc(server.get(), raw);
+    auto reg = svc.add_subtree<Item>(
+        prefix, item_vtable(),
+        [&](std::string_view p) -> Item * {
+            for (auto &[k, v] : items)
+                if (p == fmt::format("{}/{}", prefix, k))
+                    return &v;
+            return nullptr;
+        },
+        [&] {
+            std::vector<std::string> out;
+            for (auto &[k, v] : items)
+                out.push_back(fmt::format("{}/{}", prefix, k));
+            return out;
+        });
+    REQUIRE(reg);
+    auto om = svc.add_object_manager(root);
+    REQUIRE(om);
+    REQUIRE(sd_bus_request_name(server.get(), service, 0) >= 0);
+
+    Log log;
+    auto f = bus::Follower<ItemInfo>::start(
+        client.get(), {service, root, prefix}, item_reader(),
+        {.added = [&](const std::string &p, const ItemInfo &i) { log.lines.push_back(fmt::format("+{}={}", p, i.value)); },
+         .changed =
+             [&](const std::string &p, const ItemInfo &i, const std::vector<std::string> &props) {
+                 log.lines.push_back(fmt::format("~{}={} [{}]", p, i.value, fmt::join(props, ",")));
+             },
+         .removed = [&](const std::string &p, const ItemInfo &) { log.lines.push_back("-" + p); }});
+    REQUIRE(f);
+    auto &fol = **f;
+    auto run_until = [&](auto pred) {
+        for (int i = 0; i < 400 && !pred(); ++i)
+            REQUIRE(sd_event_run(raw, 10'000) >= 0);
+        REQUIRE(pred());
+    };
+    run_until([&] { return fol.synced(); });
+    CHECK(fol.objects().size() == 2);
+    CHECK(fol.full_reads() == 1);
+    CHECK(log.lines == std::vector<std::string>{"+/org/alopex/Test1/item/3=30", "+/org/alopex/Test1/item/4=40"});
+
+    // A property change arrives as a delta.
+    log.lines.clear();
+    items[3].value = 33;
+    svc.changed(fmt::format("{}/3", prefix), ti::spec, ti::property::Value);
+    run_until([&] { return !log.lines.empty(); });
+    CHECK(log.lines == std::vector<std::string>{"~/org/alopex/Test1/item/3=33 [Value]"});
+    CHECK(fol.find("/org/alopex/Test1/item/3")->value == 33);
+
+    // Objects come and go.
+    log.lines.clear();
+    items[5] = {50};
+    svc.interfaces_added(fmt::format("{}/5", prefix), ti::spec);
+    items.erase(4);
+    svc.interfaces_removed(fmt::format("{}/4", prefix), ti::spec);
+    run_until([&] { return log.lines.size() == 2; });
+    CHECK(log.lines == std::vector<std::string>{"+/org/alopex/Test1/item/5=50", "-/org/alopex/Test1/item/4"});
+    CHECK(fol.full_reads() == 1);   // no re-read for any of it
+
+    // The daemon goes away and comes back: one full read, differences reported.
+    log.lines.clear();
+    REQUIRE(sd_bus_release_name(server.get(), service) >= 0);
+    run_until([&] { return !fol.present(); });
+    CHECK(fol.objects().empty());
+    items[3].value = 34;
+    REQUIRE(sd_bus_request_name(server.get(), service, 0) >= 0);
+    run_until([&] { return fol.synced(); });
+    CHECK(fol.full_reads() == 2);
+    CHECK(fol.find("/org/alopex/Test1/item/3")->value == 34);
+    CHECK(fol.objects().size() == 2);
+}
