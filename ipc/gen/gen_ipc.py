@@ -4,7 +4,8 @@
 
 The XML in ipc/ is the single source of truth. For ipc/org.alopex.Link1.xml this writes
 alopex/ipc/link1_spec.hpp with, per interface (namespace alopex::ipc::link1::<last
-component of the interface name, lower case>):
+component of the interface name, lower case>, or ::api when that is the file's own name,
+as for org.alopex.Broker1):
 
     interface                       the interface name
     method::<Name>                  bus::MethodSpec (name, in/out signatures and names)
@@ -68,6 +69,8 @@ def args(el, direction):
 def interface_block(iface, file_ns):
     name = iface.get('name')
     ns = ident(name.rsplit('.', 1)[-1].lower(), 'interface')
+    if ns == file_ns:
+        ns = 'api'   # org.alopex.Broker1 in broker1.xml: alopex::ipc::broker1::api
     out = [f'namespace alopex::ipc::{file_ns}::{ns} {{',
            f'inline constexpr const char *interface = "{name}";', '']
     methods = iface.findall('method')

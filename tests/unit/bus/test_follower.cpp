@@ -1,24 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // bus::Follower against objects served by bus::Service, both on one event loop and a
 // private dbus-daemon of the test's own (name owner changes need a real bus daemon).
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 
 #include <catch2/catch.hpp>
 
 #include "alopex/bus/follower.hpp"
 #include "alopex/bus/object.hpp"
+#include "private_bus.hpp"
 #include "test1_spec.hpp"
 
 using namespace alopex;
 using namespace std::chrono_literals;
 namespace ti = ipc::test1::item;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -48,52 +42,6 @@ const bus::Vtable<Item> &item_vtable()
     return vt;
 }
 
-// dbus-daemon on a socket in a temporary directory, killed at the end.
-struct PrivateBus {
-    fs::path dir;
-    pid_t pid = -1;
-    std::string address;
-    PrivateBus()
-    {
-        std::string t = (fs::temp_directory_path() / "alopex-bus-XXXXXX").string();
-        REQUIRE(mkdtemp(t.data()));
-        dir = t;
-        std::ofstream(dir / "bus.conf")
-            << "<busconfig><type>session</type><listen>unix:path=" << (dir / "socket").string()
-            << "</listen><auth>EXTERNAL</auth><policy context=\"default\"><allow send_destination=\"*\"/>"
-               "<allow receive_sender=\"*\"/><allow own=\"*\"/></policy></busconfig>\n";
-        pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            execlp("dbus-daemon", "dbus-daemon", "--nofork", "--nopidfile", "--nosyslog",
-                   ("--config-file=" + (dir / "bus.conf").string()).c_str(), nullptr);
-            _exit(127);
-        }
-        address = "unix:path=" + (dir / "socket").string();
-        for (int i = 0; i < 500 && !fs::exists(dir / "socket"); ++i)
-            usleep(10'000);
-        REQUIRE(fs::exists(dir / "socket"));
-    }
-    ~PrivateBus()
-    {
-        kill(pid, SIGTERM);
-        waitpid(pid, nullptr, 0);
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    BusPtr connect(sd_event *e) const
-    {
-        sd_bus *b = nullptr;
-        REQUIRE(sd_bus_new(&b) >= 0);
-        BusPtr bus(b);
-        REQUIRE(sd_bus_set_address(b, address.c_str()) >= 0);
-        REQUIRE(sd_bus_set_bus_client(b, 1) >= 0);
-        REQUIRE(sd_bus_start(b) >= 0);
-        REQUIRE(sd_bus_attach_event(b, e, 0) >= 0);
-        return bus;
-    }
-};
-
 struct Log {
     std::vector<std::string> lines;
 };
@@ -102,7 +50,7 @@ struct Log {
 
 TEST_CASE("a Follower keeps a copy of another daemon's objects from signals only")
 {
-    PrivateBus pb;
+    test::PrivateBus pb;
     sd_event *raw = nullptr;
     REQUIRE(sd_event_new(&raw) >= 0);
     EventPtr event(raw);
