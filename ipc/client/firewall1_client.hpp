@@ -12,37 +12,9 @@
 #include <systemd/sd-bus.h>
 
 #include "alopex/error.hpp"
+#include "alopex/ipc/firewall1_types.hpp"
 
 namespace alopex::ipc::firewall1 {
-
-struct ZoneInfo {
-    std::string name;
-    std::vector<std::string> interfaces;   // names and globs from firewall.toml
-    std::string input, forward, output;    // accept | drop | reject; output "" from a
-                                           // daemon sending the two-policy a(sasssb)
-    bool masquerade = false;
-};
-
-struct RuleInfo {                          // a configured rule
-    std::string zone, spec, comment;
-};
-
-struct RuntimeRuleInfo {
-    uint64_t id = 0;
-    std::string zone, spec, comment;
-    uint64_t expires_us = 0;               // CLOCK_REALTIME microseconds; 0 = never
-    std::string where;                     // "element" or "rule"
-};
-
-struct CounterInfo {
-    std::string kind, name;                // "zone"/"rule"/"runtime", "wan"/"wan/3"/"42"
-    uint64_t packets = 0, bytes = 0, drops = 0;
-};
-
-struct LatencyBucket {
-    uint64_t upper_us = 0;                 // the last bucket's bound is UINT64_MAX
-    uint64_t count = 0;
-};
 
 // Every property of the interface.
 struct State {

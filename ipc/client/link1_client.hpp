@@ -12,18 +12,9 @@
 #include <systemd/sd-bus.h>
 
 #include "alopex/error.hpp"
+#include "alopex/ipc/link1_types.hpp"
 
 namespace alopex::ipc::link1 {
-
-struct AddressInfo {
-    int family = 0;                 // AF_INET / AF_INET6
-    std::string address;
-    uint8_t prefixlen = 0;
-    std::string scope;              // global | site | link | host
-    uint32_t flags = 0;             // IFA_F_*
-    uint32_t valid_lft = 0xffffffff, preferred_lft = 0xffffffff;
-    std::string origin;             // static | dhcp | kernel | foreign
-};
 
 struct LinkInfo {
     std::string path;
