@@ -121,7 +121,9 @@ def _(sb):
     h.check_eq(client(sb, 'WriteManagedFile', 's:resolv.conf', 'ay:nameserver ::1\n',
                       user='alopex-dns'), '', 'write')
     recs = ledger_records(sb)
-    h.check_eq((len(recs), recs[-1]['seq']), (n + 1, n + 1), 'next record')
+    h.check_eq((len(recs), recs[-1]['seq']), (n + 2, n + 2), 'next records (intent, completion)')
+    h.check_eq([r['action'] for r in recs[-2:]],
+               ['broker.WriteManagedFile.intent', 'broker.WriteManagedFile'], 'actions')
     ok, _, bad = verify_chain(open(sb.ledger, encoding='utf-8').read())
     h.check(ok, f'chain broken at line {bad}')
 
