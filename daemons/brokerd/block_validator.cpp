@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "block_validator.hpp"
+#include "managed_block.hpp"
 
 namespace alopex::broker {
 
@@ -138,24 +139,17 @@ Result<void> validate_block(Validator v, std::string_view contents)
 {
     InterfacesState st;
     size_t no = 0;
-    size_t start = 0;
-    while (start < contents.size()) {
-        size_t nl = contents.find('\n', start);
-        size_t stop = nl == std::string_view::npos ? contents.size() : nl;
-        std::string_view line = contents.substr(start, stop - start);
-        if (!line.empty() && line.back() == '\r')
-            line.remove_suffix(1);
+    for (const auto &l : split_lines(contents)) {
         ++no;
         Result<void> r;
         switch (v) {
         case Validator::interfaces:
-            r = interfaces_line(line, st);
+            r = interfaces_line(l.text, st);
             break;
         }
         if (!r)
             return bus_fail(bus_error::InvalidArgument, "contents: line {}: {}", no,
                             r.error().message);
-        start = stop + 1;
     }
     return {};
 }

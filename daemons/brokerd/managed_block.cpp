@@ -6,14 +6,6 @@
 
 namespace alopex::broker {
 
-namespace {
-
-struct Line {
-    size_t start = 0; // offset of the first byte
-    size_t end = 0;   // offset just past the '\n' (or the end of the file)
-    std::string_view text; // without "\n" and one trailing "\r"
-};
-
 std::vector<Line> split_lines(std::string_view s)
 {
     std::vector<Line> out;
@@ -30,6 +22,8 @@ std::vector<Line> split_lines(std::string_view s)
     }
     return out;
 }
+
+namespace {
 
 char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
 

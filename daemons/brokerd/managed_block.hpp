@@ -8,10 +8,19 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "alopex/error.hpp"
 
 namespace alopex::broker {
+
+struct Line {
+    size_t start = 0;      // offset of the first byte
+    size_t end = 0;        // offset just past the '\n' (or the end of the text)
+    std::string_view text; // without "\n" and one trailing "\r"
+};
+// The lines of `s`, split at '\n'; a last line without '\n' counts, an empty text has none.
+std::vector<Line> split_lines(std::string_view s);
 
 // 1..64 bytes of [A-Za-z0-9._:@-], else InvalidArgument naming `tag`.
 Result<void> validate_tag(std::string_view tag);

@@ -125,6 +125,14 @@ def client(sb, method, *args, user=None, opts=(), timeout=120):
     return out.rstrip('\n')
 
 
+def alopexctl(sb):
+    """The built alopexctl, or Skip."""
+    exe = sb.build_path('tools/alopexctl/alopexctl')
+    if not os.path.isfile(exe):
+        raise h.Skip('alopexctl is not built yet')
+    return exe
+
+
 def expect_error(out, name, *words):
     h.check(out.startswith(f'ERROR {name}:'), f'want {name}, got {out!r}')
     for w in words:

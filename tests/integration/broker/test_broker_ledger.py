@@ -10,7 +10,7 @@ import sys
 import threading
 
 import alopex_harness as h
-from broker_env import client, ledger_records, read_bytes, setup, verify_chain
+from broker_env import alopexctl, client, ledger_records, read_bytes, setup, verify_chain
 
 REWRITES = 1000
 A = b'nameserver 192.0.2.1\n' * 300          # two contents of different sizes, so a
@@ -79,15 +79,6 @@ def _(sb):
     h.check_eq(n, len(text.splitlines()), 'records')
     h.check(n >= 3, f'only {n} records')
     h.check(all(r['actor'] == 'alopex-dns' for r in ledger_records(sb)), 'actors')
-
-
-def alopexctl(sb):
-    exe = sb.build_path('tools/alopexctl/alopexctl')
-    if not os.path.exists(exe):
-        exe = sb.build_path('tools/alopexctl')
-    if not os.path.isfile(exe):
-        raise h.Skip('alopexctl is not built yet')
-    return exe
 
 
 @tap.test('alopexctl ledger verify passes, then names the tampered record')

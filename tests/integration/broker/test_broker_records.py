@@ -6,12 +6,11 @@ reserved broker.* actions no caller can forge through Record, Record's rate limi
 caller, and a ledger whose last line a crash tore: cut at start under a record of the cut,
 after which alopexctl and an independent python check both verify the chain."""
 import hashlib
-import os
 import sys
 
 import alopex_harness as h
-from broker_env import (broker_toml, client, expect_error, ledger_records, read_bytes,
-                        setup, verify_chain, write_bytes)
+from broker_env import (alopexctl, broker_toml, client, expect_error, ledger_records,
+                        read_bytes, setup, verify_chain, write_bytes)
 
 BURST = 10   # the forged-action test below makes 7 calls as alopex-fw
 LIMITS = f'record_burst = {BURST}\nrecord_rate = 1\n'
@@ -83,13 +82,6 @@ def _(sb):
     h.check(BURST <= written < 200, f'{written} records written')
     h.check_eq(client(sb, 'Record', 's:slirp.up', 's:x', user='alopex-slirp'), '',
                'another caller has its own bucket')
-
-
-def alopexctl(sb):
-    exe = sb.build_path('tools/alopexctl/alopexctl')
-    if not os.path.isfile(exe):
-        raise h.Skip('alopexctl is not built')
-    return exe
 
 
 @tap.test('a torn last ledger line is cut at start and recorded; the chain verifies')

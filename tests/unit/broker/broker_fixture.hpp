@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // A broker.toml, managed targets and a state directory in a fresh temp directory, for
-// the Broker's operation tests.
+// the Broker's operation tests; TempDir for the others.
 #pragma once
 
 #include <unistd.h>
@@ -20,6 +20,18 @@ namespace alopex::test {
 
 // The journal lines of every call are exercised but kept off the test output.
 [[maybe_unused]] inline const bool quiet = (log::set_level(log::Level::err), true);
+
+// A fresh directory under /tmp, removed with everything in it.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir()
+    {
+        char tmpl[] = "/tmp/alopex-broker-test-XXXXXX";
+        REQUIRE(mkdtemp(tmpl));
+        path = tmpl;
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+};
 
 struct Fixture {
     std::filesystem::path dir;

@@ -8,22 +8,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "broker_fixture.hpp"
 #include "device.hpp"
 
 using namespace alopex;
 using namespace alopex::broker;
+using alopex::test::TempDir;
 
 namespace {
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        char tmpl[] = "/tmp/alopex-device-test-XXXXXX";
-        REQUIRE(mkdtemp(tmpl));
-        path = tmpl;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
 std::string err_name(const Result<Fd> &r)
 {
     REQUIRE_FALSE(r);

@@ -9,23 +9,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "broker_fixture.hpp"
 #include "managed_file.hpp"
 
 using namespace alopex;
 using namespace alopex::broker;
-
-namespace {
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        char tmpl[] = "/tmp/alopex-broker-test-XXXXXX";
-        REQUIRE(mkdtemp(tmpl));
-        path = tmpl;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
-} // namespace
+using alopex::test::TempDir;
 
 TEST_CASE("a target is read through its directory, bounded")
 {
