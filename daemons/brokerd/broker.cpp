@@ -189,25 +189,23 @@ Result<Fd> Broker::open_device(uid_t uid, std::string_view path)
     return r;
 }
 
-Result<void> Broker::write_recorded(uid_t uid, std::string_view op,
-                                    const std::filesystem::path &path, std::string_view bytes,
-                                    mode_t mode, const std::string &details)
+Result<void> Broker::write_recorded(uid_t uid, std::string_view op, const ManagedTarget &target,
+                                    std::string_view bytes, mode_t mode,
+                                    const std::string &details)
 {
     const std::string action = fmt::format("broker.{}", op);
-    auto target = open_target(path);
-    if (!target)
-        return forward(target);
+    const std::string path = target.dir_name + "/" + target.name;
     // Intent first: a kill after the rename below leaves this record, naming the new
     // contents' SHA-256, so no change of a managed file goes unrecorded.
     if (auto a = append(uid, action + ".intent", details); !a)
         return a;
-    auto w = write_file_atomic_at(target->dir.get(), target->dir_name, target->name, bytes,
+    auto w = write_file_atomic_at(target.dir.get(), target.dir_name, target.name, bytes,
                                   AtomicWrite{.mode = mode});
     if (!w) {
         if (auto a = append(uid, action + ".failed",
                             fmt::format("{} error={}", details, w.error().message));
             !a)
-            log::err("{}: the failure of a write was not recorded: {}", path.string(),
+            log::err("{}: the failure of a write was not recorded: {}", path,
                      a.error().to_string());
         return w;
     }
@@ -217,7 +215,7 @@ Result<void> Broker::write_recorded(uid_t uid, std::string_view op,
         return bus_fail(bus_error::IOError,
                         "{} was written (its intent is recorded) but its completion was not "
                         "recorded: {}",
-                        path.string(), a.error().message);
+                        path, a.error().message);
     return {};
 }
 
@@ -235,11 +233,13 @@ Result<void> Broker::write_file(uid_t uid, std::string_view id, std::string_view
                             contents.size(), cfg->max_contents);
         if (auto w = writer(); !w)
             return forward(w);
+        auto target = open_target((*rule)->path);
+        if (!target)
+            return forward(target);
         auto details = fmt::format("id={} path={} bytes={} sha256={}", id,
                                    (*rule)->path.string(), contents.size(),
                                    ledger::sha256_hex(contents));
-        return write_recorded(uid, "WriteManagedFile", (*rule)->path, contents, (*rule)->mode,
-                              details);
+        return write_recorded(uid, "WriteManagedFile", *target, contents, (*rule)->mode, details);
     };
     auto r = run();
     journal("WriteManagedFile", uid, id, r);
@@ -283,7 +283,8 @@ Result<void> Broker::write_block(uid_t uid, std::string_view id, std::string_vie
         auto details = fmt::format("id={} tag={} path={} bytes={} sha256={} file_sha256={}", id,
                                    tag, (*rule)->path.string(), contents.size(),
                                    ledger::sha256_hex(contents), ledger::sha256_hex(*edited));
-        return write_recorded(uid, "WriteManagedBlock", (*rule)->path, *edited, 0644, details);
+        // Written through the directory fd it was read from.
+        return write_recorded(uid, "WriteManagedBlock", *target, *edited, 0644, details);
     };
     auto r = run();
     journal("WriteManagedBlock", uid, fmt::format("{} tag={}", id, tag), r);

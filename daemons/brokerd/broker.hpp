@@ -26,6 +26,7 @@
 #include "alopex/fd.hpp"
 #include "alopex/ledger.hpp"
 #include "config.hpp"
+#include "managed_file.hpp"
 #include "rate_limit.hpp"
 
 namespace alopex::broker {
@@ -68,7 +69,7 @@ private:
     Result<ledger::Writer *> writer();
     Result<void> append(uid_t uid, std::string action, std::string details);
     // broker.<op>.intent, the atomic write, then broker.<op> (or broker.<op>.failed).
-    Result<void> write_recorded(uid_t uid, std::string_view op, const std::filesystem::path &path,
+    Result<void> write_recorded(uid_t uid, std::string_view op, const ManagedTarget &target,
                                 std::string_view bytes, mode_t mode, const std::string &details);
 
     std::filesystem::path config_file_;
