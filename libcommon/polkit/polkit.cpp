@@ -84,29 +84,17 @@ Authority::~Authority()
 
 int Authority::finish(Query &q, sd_bus_error *ret)
 {
+    const char *action = q.actions[q.current].c_str();
     if (!q.failure.empty())
         return sd_bus_error_setf(ret, bus_error::NotAuthorized, "not authorized for %s: %s",
-                                 q.action.c_str(), q.failure.c_str());
-    return verdict_to_result(q.verdict, q.action.c_str(), ret);
+                                 action, q.failure.c_str());
+    return verdict_to_result(q.verdict, action, ret);
 }
 
-int Authority::check(sd_bus_message *m, const char *action, sd_bus_error *ret)
+int Authority::ask(Query &q, sd_bus_error *ret)
 {
-    if (auto it = queries_.find(m); it != queries_.end()) {
-        std::unique_ptr<Query> q = std::move(it->second);
-        if (!q->done) {
-            // Called again before polkit answered (should not happen): keep waiting.
-            it->second = std::move(q);
-            return 0;
-        }
-        queries_.erase(it);
-        if (q->action != action)
-            return sd_bus_error_setf(ret, bus_error::Internal,
-                                     "one call checked two polkit actions (%s, %s)",
-                                     q->action.c_str(), action);
-        return finish(*q, ret);
-    }
-
+    const char *action = q.actions[q.current].c_str();
+    sd_bus_message *m = q.request.get();
     const char *sender = sd_bus_message_get_sender(m);
     if (!sender)
         return sd_bus_error_setf(ret, bus_error::NotAuthorized,
@@ -122,20 +110,63 @@ int Authority::check(sd_bus_message *m, const char *action, sd_bus_error *ret)
     r = append_check_args(call.get(), sender, action, interactive);
     if (r < 0)
         return r;
-
-    auto q = std::make_unique<Query>();
-    q->owner = this;
-    q->request = ref(m);
-    q->action = action;
+    q.done = false;
+    q.verdict = Verdict::Denied;
+    q.failure.clear();
     sd_bus_slot *slot = nullptr;
-    r = sd_bus_call_async(bus_, &slot, call.get(), &Authority::on_reply, q.get(),
+    r = sd_bus_call_async(bus_, &slot, call.get(), &Authority::on_reply, &q,
                           interactive ? interactive_timeout_usec : 0);
     if (r < 0)
         return sd_bus_error_setf(ret, bus_error::NotAuthorized,
                                  "not authorized for %s: cannot ask polkit: %s", action,
                                  strerror(-r));
-    q->slot.reset(slot);
-    queries_.emplace(m, std::move(q));
+    q.slot.reset(slot);
+    return 0;
+}
+
+int Authority::check(sd_bus_message *m, const char *action, sd_bus_error *ret)
+{
+    return check(m, {action}, ret);
+}
+
+int Authority::check(sd_bus_message *m, std::initializer_list<const char *> actions,
+                     sd_bus_error *ret)
+{
+    if (actions.size() == 0)
+        return 1;
+    std::vector<std::string> wanted(actions.begin(), actions.end());
+    auto it = queries_.find(m);
+    if (it == queries_.end()) {
+        auto q = std::make_unique<Query>();
+        q->owner = this;
+        q->request = ref(m);
+        q->actions = std::move(wanted);
+        if (int r = ask(*q, ret); r < 0)
+            return r;
+        queries_.emplace(m, std::move(q));
+        return 0;
+    }
+    Query &q = *it->second;
+    if (!q.done)
+        return 0;   // called again before polkit answered (should not happen): keep waiting
+    if (q.actions != wanted) {
+        std::string asked = q.actions[q.current];
+        queries_.erase(it);
+        return sd_bus_error_setf(ret, bus_error::Internal,
+                                 "one call checked different polkit actions (%s, %s)",
+                                 asked.c_str(), *actions.begin());
+    }
+    int r = finish(q, ret);
+    if (r < 0 || q.current + 1 == q.actions.size()) {
+        queries_.erase(it);
+        return r;
+    }
+    // Granted; the next action of the same call, on the same message.
+    ++q.current;
+    if (r = ask(q, ret); r < 0) {
+        queries_.erase(it);
+        return r;
+    }
     return 0;
 }
 

@@ -5,6 +5,9 @@
 // handler's second call to check() finds the verdict. No polkit on the bus (no owner,
 // an error reply) means "not authorized". The sender is identified to polkit as a
 // `system-bus-name` subject, so polkit reads the credentials from the bus itself.
+// A call that needs several actions passes them all to one check(): they are asked one
+// after the other on the same message (each answer re-dispatches it), and the call is
+// authorized only when every one is.
 //
 //   int Manager::set_mtu(sd_bus_message *m, sd_bus_error *ret) {
 //       int r = authority_.check(m, "org.alopex.link.configure", ret);
@@ -16,9 +19,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <systemd/sd-bus.h>
 
@@ -69,6 +74,11 @@ public:
     // it is called again with the same message once polkit has answered. <0: refused,
     // *ret set (org.alopex.Error.NotAuthorized).
     int check(sd_bus_message *m, const char *action, sd_bus_error *ret);
+    // The same for several actions, all required, asked in order (one polkit query at a
+    // time, the message re-dispatched after each answer); refused names the first action
+    // polkit did not grant. The handler passes the same list on every run.
+    int check(sd_bus_message *m, std::initializer_list<const char *> actions,
+              sd_bus_error *ret);
 
     // Queries asked and not yet consumed (for tests and shutdown).
     std::size_t pending() const noexcept { return queries_.size(); }
@@ -77,7 +87,8 @@ private:
     struct Query {
         Authority *owner = nullptr;
         MessagePtr request;
-        std::string action;
+        std::vector<std::string> actions;   // all the call needs, in order
+        size_t current = 0;                 // the one polkit is (was last) asked about
         SlotPtr slot;
         bool done = false;
         Verdict verdict = Verdict::Denied;
@@ -85,6 +96,8 @@ private:
     };
     static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *) noexcept;
     int finish(Query &q, sd_bus_error *ret);
+    // Asks polkit about q.actions[q.current]; <0 with *ret set when it cannot.
+    int ask(Query &q, sd_bus_error *ret);
 
     sd_bus *bus_;
     std::map<sd_bus_message *, std::unique_ptr<Query>> queries_;
