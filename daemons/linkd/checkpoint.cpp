@@ -372,13 +372,8 @@ int Checkpoints::on_deadline(sd_event_source *s, uint64_t, void *userdata) noexc
         const char *desc = nullptr;
         sd_event_source_get_description(s, &desc);
         std::string path = desc ? desc : "";
-        auto it = self->active_.find(path);
-        if (it == self->active_.end())
-            return 0;
-        auto c = std::move(it->second);
-        self->active_.erase(it);
-        self->restore(*c, "not confirmed in time", path);
-        self->forget(*c);
+        if (self->active_.contains(path))
+            self->roll_back(path, "not confirmed in time");
     } catch (const std::exception &e) {
         log::err("checkpoint rollback failed: {}", e.what());
     }
@@ -398,14 +393,19 @@ Result<> Checkpoints::confirm(const std::string &path)
 
 Result<> Checkpoints::rollback(const std::string &path)
 {
-    auto it = active_.find(path);
-    if (it == active_.end())
+    if (!active_.contains(path))
         return bus_fail(bus_error::NoSuchId, "checkpoint: no active checkpoint {}", path);
+    roll_back(path, "asked");
+    return {};
+}
+
+void Checkpoints::roll_back(const std::string &path, const char *why)
+{
+    auto it = active_.find(path);
     auto c = std::move(it->second);
     active_.erase(it);
-    restore(*c, "asked", path);
+    restore(*c, why, path);
     forget(*c);
-    return {};
 }
 
 } // namespace alopex::linkd

@@ -159,6 +159,8 @@ private:
     };
     NetdevOutcome restore_netdevs(Checkpoint &c, const std::string &path, size_t &changes, size_t &failed);
     void restore(Checkpoint &c, const char *why, const std::string &path);
+    // Takes the active checkpoint `path` out, restores it and removes its file.
+    void roll_back(const std::string &path, const char *why);
 
     sd_event *event_;
     Manager &manager_;

@@ -124,32 +124,19 @@ void Checkpoints::resume()
 {
     uint64_t now = 0;
     sd_event_now(event_, CLOCK_BOOTTIME, &now);
-    for (auto it = active_.begin(); it != active_.end();) {
-        Checkpoint &c = *it->second;
-        if (c.timer) {   // created in this run
-            ++it;
-            continue;
+    std::vector<std::pair<std::string, const char *>> due;
+    for (auto &[path, c] : active_) {
+        if (c->timer)
+            continue;   // created in this run
+        if (c->deadline_usec <= now) {
+            due.emplace_back(path, "overdue when linkd started");
+        } else if (auto r = arm(path, *c); !r) {
+            log::err("{}: {}; rolling it back now", path, r.error().to_string());
+            due.emplace_back(path, "its timer could not be armed");
         }
-        if (c.deadline_usec <= now) {
-            auto owned = std::move(it->second);
-            std::string path = it->first;
-            it = active_.erase(it);
-            restore(*owned, "overdue when linkd started", path);
-            forget(*owned);
-            continue;
-        }
-        if (auto r = arm(it->first, c); !r)
-            log::err("{}: {}; rolling it back now", it->first, r.error().to_string());
-        if (!c.timer) {
-            auto owned = std::move(it->second);
-            std::string path = it->first;
-            it = active_.erase(it);
-            restore(*owned, "its timer could not be armed", path);
-            forget(*owned);
-            continue;
-        }
-        ++it;
     }
+    for (const auto &[path, why] : due)
+        roll_back(path, why);
 }
 
 } // namespace alopex::linkd

@@ -9,14 +9,12 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
 
-#include "alopex/sd.hpp"
+#include "apply_rig.hpp"
 #include "checkpoint_file.hpp"
-#include "manager.hpp"
 
 using namespace alopex;
 using namespace alopex::linkd;
@@ -32,75 +30,24 @@ std::string boot_id()
     return sd_id128_to_string(id, text);
 }
 
-uint64_t boottime()
-{
-    timespec ts{};
-    clock_gettime(CLOCK_BOOTTIME, &ts);
-    return uint64_t(ts.tv_sec) * 1000000 + uint64_t(ts.tv_nsec) / 1000;
-}
+using linkd_test::boottime_usec;
 
-struct Rig {
-    fs::path dir;
-    EventPtr event;
-    std::unique_ptr<Manager> manager;
-    std::unique_ptr<rtnl::Client> client;
-
-    Rig()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "linkd-checkpoints-XXXXXX").string();
-        REQUIRE(mkdtemp(tmpl.data()));
-        dir = tmpl;
-        sd_event *raw = nullptr;
-        REQUIRE(sd_event_new(&raw) >= 0);
-        event.reset(raw);
-        ManagerOptions o;
-        o.start_monitor = false;
-        auto m = Manager::create(event.get(), nullptr, o, [](const rtnl::Request &) -> Result<> {
-            FAIL("no request may be made");
-            return {};
-        });
-        REQUIRE(m);
-        manager = std::move(*m);
-        auto c = rtnl::Client::open();   // never used: nothing differs from the empty state
-        REQUIRE(c);
-        client = std::move(*c);
-    }
-    ~Rig()
-    {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
+struct Rig : linkd_test::ApplyRig {
     std::unique_ptr<Checkpoints> start()
     {
         auto c = Checkpoints::create(event.get(), nullptr, *manager, *client, dir);
         REQUIRE(c);
         return std::move(*c);
     }
-    std::set<std::string> entries() const
-    {
-        std::set<std::string> out;
-        for (const auto &e : fs::directory_iterator(dir))
-            out.insert(e.path().filename().string());
-        return out;
-    }
-    void write(const std::string &name, const std::string &text) const { std::ofstream(dir / name) << text; }
     // Runs the loop until pred() holds or 10 s pass.
     bool run_until(const std::function<bool()> &pred)
     {
-        auto deadline = boottime() + 10'000'000;
-        while (!pred() && boottime() < deadline)
+        auto deadline = boottime_usec() + 10'000'000;
+        while (!pred() && boottime_usec() < deadline)
             REQUIRE(sd_event_run(event.get(), 50'000) >= 0);
         return pred();
     }
 };
-
-std::string read(const fs::path &p)
-{
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 CheckpointRecord record(uint64_t id, uint64_t deadline, std::string boot = boot_id())
 {
@@ -121,11 +68,11 @@ TEST_CASE("checkpoint store: a file per pending checkpoint, gone on confirm and 
     REQUIRE(a);
     CHECK(*a == "/org/alopex/Link1/checkpoint/1");
     CHECK(rig.entries() == std::set<std::string>{"checkpoint-1.json"});
-    auto rec = parse_checkpoint(read(rig.dir / "checkpoint-1.json"));
+    auto rec = parse_checkpoint(rig.read("checkpoint-1.json"));
     REQUIRE(rec);
     CHECK(rec->id == 1);
     CHECK(rec->boot_id == boot_id());
-    uint64_t now = boottime();
+    uint64_t now = boottime_usec();
     CHECK(rec->deadline_usec > now + 590'000'000);
     CHECK(rec->deadline_usec <= now + 600'000'000);
     auto b = cps->create_checkpoint(600);
@@ -167,7 +114,7 @@ TEST_CASE("checkpoint store: at most max_checkpoints pending")
 TEST_CASE("checkpoint store: read back at start under the old path; overdue rolled back after the first dump")
 {
     Rig rig;
-    uint64_t now = boottime();
+    uint64_t now = boottime_usec();
     rig.write("checkpoint-4.json", format_checkpoint(record(4, now - 1'000'000)));         // overdue
     rig.write("checkpoint-9.json", format_checkpoint(record(9, now + 300'000'000)));       // pending
     auto cps = rig.start();
@@ -187,7 +134,7 @@ TEST_CASE("checkpoint store: read back at start under the old path; overdue roll
 TEST_CASE("checkpoint store: one not yet due is rolled back by its re-armed timer")
 {
     Rig rig;
-    rig.write("checkpoint-3.json", format_checkpoint(record(3, boottime() + 300'000)));
+    rig.write("checkpoint-3.json", format_checkpoint(record(3, boottime_usec() + 300'000)));
     auto cps = rig.start();
     rig.manager->handle_synced(true);
     CHECK(rig.entries() == std::set<std::string>{"checkpoint-3.json"});   // not yet
@@ -198,7 +145,7 @@ TEST_CASE("checkpoint store: one not yet due is rolled back by its re-armed time
 TEST_CASE("checkpoint store: foreign, hostile and stray files")
 {
     Rig rig;
-    uint64_t now = boottime();
+    uint64_t now = boottime_usec();
     rig.write("checkpoint-1.json", format_checkpoint(record(1, now + 60'000'000, std::string(32, 'a'))));  // old boot
     rig.write("checkpoint-2.json", "{\"version\":1,");                                                       // torn
     rig.write("checkpoint-3.json", format_checkpoint(record(4, now + 60'000'000)));                          // id
@@ -220,7 +167,7 @@ TEST_CASE("checkpoint store: foreign, hostile and stray files")
 TEST_CASE("checkpoint store: at most max_checkpoints files are read back")
 {
     Rig rig;
-    uint64_t now = boottime();
+    uint64_t now = boottime_usec();
     for (uint64_t id = 1; id <= max_checkpoints + 2; ++id)
         rig.write(checkpoint_file_name(id), format_checkpoint(record(id, now + 60'000'000)));
     auto cps = rig.start();

@@ -8,11 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
 
+#include "apply_rig.hpp"
 #include "configurator.hpp"
 #include "profile/owned.hpp"
 
@@ -22,38 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Rig {
-    fs::path dir;
-    EventPtr event;
-    std::unique_ptr<Manager> manager;
-    std::unique_ptr<rtnl::Client> client;
-
-    Rig()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "linkd-owned-XXXXXX").string();
-        REQUIRE(mkdtemp(tmpl.data()));
-        dir = tmpl;
-        fs::create_directory(dir / "links");
-        sd_event *raw = nullptr;
-        REQUIRE(sd_event_new(&raw) >= 0);
-        event.reset(raw);
-        ManagerOptions o;
-        o.start_monitor = false;
-        auto m = Manager::create(event.get(), nullptr, o, [](const rtnl::Request &) -> Result<> {
-            FAIL("no request may be made");
-            return {};
-        });
-        REQUIRE(m);
-        manager = std::move(*m);
-        auto c = rtnl::Client::open();   // never used: nothing to apply
-        REQUIRE(c);
-        client = std::move(*c);
-    }
-    ~Rig()
-    {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
+struct Rig : linkd_test::ApplyRig {
+    Rig() { fs::create_directory(dir / "links"); }
     fs::path owned() const { return dir / "owned.json"; }
     std::unique_ptr<Configurator> configurator()
     {
@@ -61,22 +31,7 @@ struct Rig {
         REQUIRE(c);
         return std::move(*c);
     }
-    std::set<std::string> entries() const
-    {
-        std::set<std::string> out;
-        for (const auto &e : fs::directory_iterator(dir))
-            out.insert(e.path().filename().string());
-        return out;
-    }
 };
-
-std::string read(const fs::path &p)
-{
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // Owned objects on links the (empty) kernel state does not have: the first round forgets
 // them, which changes what linkd owns and so rewrites the file.
@@ -99,7 +54,7 @@ TEST_CASE("owned.json: read at start, replaced atomically when what linkd owns c
     rig.manager->handle_synced(true);
     conf->apply();
     CHECK(conf->owned() == profile::Owned{});
-    auto back = profile::parse_owned(read(rig.owned()));
+    auto back = profile::parse_owned(rig.read("owned.json"));
     REQUIRE(back);
     CHECK(*back == profile::Owned{});
     CHECK(rig.entries() == std::set<std::string>{"links", "owned.json"});
