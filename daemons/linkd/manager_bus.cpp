@@ -3,6 +3,9 @@
 // the arguments (InvalidArgument naming the argument, NoSuchLink), then polkit
 // (org.alopex.link.configure, asynchronous: the handler runs again with the same message
 // when polkit has answered, so it re-reads and re-validates), then the kernel request.
+// SetZone and RenameLink change which firewall zone a link is in (directly, or through
+// fwd's name patterns and iifname/oifname rules, which linkd cannot see): they need
+// org.alopex.firewall.configure as well.
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
@@ -10,6 +13,7 @@
 #include <variant>
 
 #include "alopex-config.h"
+#include "alopex/ipc/firewall1.hpp"
 #include "alopex/ipc/link1.hpp"
 #include "alopex/log.hpp"
 #include "manager.hpp"
@@ -209,9 +213,15 @@ int Manager::authorize(sd_bus_message *m, sd_bus_error *ret)
 
 int Manager::authorize_action(sd_bus_message *m, const char *action, sd_bus_error *ret)
 {
+    return authorize_actions(m, {action}, ret);
+}
+
+int Manager::authorize_actions(sd_bus_message *m, std::initializer_list<const char *> actions,
+                               sd_bus_error *ret)
+{
     if (!authority_)
         return sd_bus_error_set(ret, bus_error::NotAuthorized, "no polkit authority");
-    int r = authority_->check(m, action, ret);
+    int r = authority_->check(m, actions, ret);
     if (r < 0) {
         const char *sender = sd_bus_message_get_sender(m);
         log::notice({{"ALOPEX_OP", member_of(m)}, {"ALOPEX_SENDER", sender ? sender : "?"}},
@@ -253,6 +263,14 @@ int Manager::run(sd_bus_message *m, sd_bus_error *ret, const rtnl::Request &req)
 #define AUTHORIZE()                                                                       \
     do {                                                                                  \
         int a_ = authorize(m, ret);                                                       \
+        if (a_ <= 0)                                                                      \
+            return a_ < 0 ? a_ : 1;                                                       \
+    } while (0)
+// The link action, then the firewall's (for what moves a link between firewall zones).
+#define AUTHORIZE_ZONE_CHANGE()                                                           \
+    do {                                                                                  \
+        int a_ = authorize_actions(m, {l1::polkit_action, ipc::firewall1::polkit_action}, \
+                                   ret);                                                  \
         if (a_ <= 0)                                                                      \
             return a_ < 0 ? a_ : 1;                                                       \
     } while (0)
@@ -420,7 +438,7 @@ int Manager::bus_set_zone(sd_bus_message *m, sd_bus_error *ret)
     auto [ifindex, zone] = *a;
     TRY_ARG(require_link(ifindex));
     TRY_ARG(check_zone(zone));
-    AUTHORIZE();
+    AUTHORIZE_ZONE_CHANGE();
     set_zone(ifindex, zone);
     return sd_bus_reply_method_return(m, nullptr);
 }
@@ -436,7 +454,9 @@ int Manager::bus_rename_link(sd_bus_message *m, sd_bus_error *ret)
     if (const LinkState *other = link_by_name(name); other && other->ifindex() != ifindex)
         return bus::set_error(ret, bus_error::InvalidArgument,
                               fmt::format("name: '{}' is taken by link {}", name, other->ifindex()));
-    AUTHORIZE();
+    // A new name can move the link into another of fwd's pattern zones and changes which
+    // iifname/oifname rules match it.
+    AUTHORIZE_ZONE_CHANGE();
     std::string old = (*l)->kernel().name;
     if (old == name)
         return sd_bus_reply_method_return(m, nullptr);

@@ -163,6 +163,14 @@ int Authority::check(sd_bus_message *m, const char *action, sd_bus_error *ret)
     return 0;
 }
 
+int Authority::check(sd_bus_message *m, std::initializer_list<const char *> actions, sd_bus_error *ret)
+{
+    for (const char *a : actions)
+        if (int r = check(m, a, ret); r <= 0)
+            return r;
+    return 1;
+}
+
 void Authority::release(sd_bus_message *m)
 {
     auto it = calls_.find(m);

@@ -111,6 +111,22 @@ std::optional<uint8_t> bond_mode(std::string_view name);
 // whitespace or control characters, not "." or "..". The error (EINVAL) names `field`.
 Result<> check_ifname(std::string_view name, std::string_view field = "name");
 
+// One acknowledgement of a request, as parse_acks() finds it in a received datagram.
+struct Ack {
+    size_t index = 0;        // sequence number - base: the request's place in its chunk
+    int error = 0;           // 0: done; otherwise a positive errno
+    std::string message;     // the kernel's extended-ACK text (printable), "" if none
+};
+
+// Pure: the acknowledgements in one datagram received on the request socket, in order.
+// `sender_pid` is the datagram's source address (nl_pid): anything not sent by the kernel
+// (nonzero; another process can send to our port id) is ignored whole. Only NLMSG_ERROR
+// messages addressed to `portid` whose sequence number lies in base..base+count-1 count;
+// a message whose length does not fit ends the walk. A truncated NLMSG_ERROR is EBADMSG.
+// Duplicates are the caller's to drop.
+std::vector<Ack> parse_acks(std::span<const unsigned char> datagram, uint32_t sender_pid, uint32_t portid,
+                            uint32_t base, size_t count);
+
 // Limits of one run(): the size of one sendmsg() and how long the reply may take.
 inline constexpr size_t max_batch_bytes = 64 * 1024;
 inline constexpr int reply_timeout_seconds = 5;

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -77,6 +78,9 @@ public:
     // everyone has too many checks waiting). One call may check several actions in turn:
     // the verdicts stay with the message until release().
     int check(sd_bus_message *m, const char *action, sd_bus_error *ret);
+    // Several actions, all required, checked in order (the same as one check() per
+    // action): refused names the first one polkit did not grant.
+    int check(sd_bus_message *m, std::initializer_list<const char *> actions, sd_bus_error *ret);
     // The handler is done with `m` (answered, refused or deferred): forget its verdicts.
     // Does nothing while a check of `m` is still waiting for polkit. Verdicts a handler
     // read without calling this are forgotten at the end of the loop iteration.
