@@ -161,6 +161,9 @@ int Manager::bus_add_rule(sd_bus_message *m, sd_bus_error *ret)
     if (state_.rules.size() >= runtime::max_rules)
         return bus::set_error(ret, bus_error::InvalidArgument,
                               fmt::format("spec: there are {} runtime rules already", state_.rules.size()));
+    if (state_.next_id > runtime::max_id)
+        return bus::set_error(ret, bus_error::InvalidArgument,
+                              fmt::format("spec: every rule id up to {} has been given", runtime::max_id));
     AUTHORIZE();
     REQUIRE_READY();
 

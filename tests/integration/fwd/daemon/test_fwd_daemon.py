@@ -7,8 +7,9 @@ rules (element- and rule-shaped) checked with `nft -j list table inet alopex`, n
 errors for bad ids, bad specs and unprivileged callers with the ruleset unchanged, Reload
 and SIGHUP (an invalid file refused with file:line, nothing changed), panic, interface
 assignments, expiry, a restart after kill -9 with the same table and nothing duplicated,
-and a foreign table left intact through all of it. fwd runs as root in the test's
-namespace with polkitd; the table stays when it stops."""
+damaged runtime files recovered from failing closed, and a foreign table left intact
+through all of it. fwd runs as root in the test's namespace with polkitd; the table
+stays when it stops."""
 import json
 import os
 import signal
@@ -450,6 +451,86 @@ def _(sb):
         expect_ok(dbus_send(sb, 'RemoveRule', f'uint64:{i}'), f'RemoveRule {i}')
     expect_ok(dbus_send(sb, 'SetInterfaceZone', 'string:tl0', 'string:'), 'unassign')
     foreign_intact(sb, 'after a restart')
+
+
+def kill_fwd(sb):
+    os.kill(sb.fwd.pid, signal.SIGKILL)
+    sb.fwd.popen.wait(10)
+
+
+def in_panic(sb):
+    """Whether the kernel has panic mode's rules: a bare drop in a base chain."""
+    return any(r['chain'] in ('input', 'forward', 'output') and r['expr'] == [{'drop': None}]
+               for r in rules(sb))
+
+
+@tap.test('a damaged runtime.journal line: the deny rule and panic before it survive, '
+          'LastError names file:line, the recovered state is saved')
+def _(sb):
+    deny = add_rule(sb, 'zone=wan proto=tcp dport=7001 saddr=198.51.100.9 action=drop', 0, 'deny')
+    expect_ok(dbus_send(sb, 'Panic', 'boolean:true'), 'Panic on')
+    later = add_rule(sb, 'zone=wan proto=tcp dport=7002 action=accept', 0, 'past the damage')
+    kill_fwd(sb)
+    journal = os.path.join(sb.state_dir, 'runtime.journal')
+    with open(journal) as f:
+        lines = f.read().split('\n')[:-1]
+    bad = next(i for i, l in enumerate(lines, 1) if json.loads(l).get('id') == later)
+    lines[bad - 1] = lines[bad - 1][:len(lines[bad - 1]) // 2]   # damaged, newline kept
+    damaged = '\n'.join(lines) + '\n'
+    with open(journal, 'w') as f:
+        f.write(damaged)
+
+    start_fwd(sb)
+    h.check_eq(prop(sb, 'Panic'), True, 'panic mode kept')
+    listed = runtime_rules(sb)
+    h.check(deny in listed, f'the deny rule kept: {listed}')
+    h.check(later not in listed, f'the damaged line is not applied: {listed}')
+    h.check(in_panic(sb), 'the kernel has the panic rules')
+    err = prop(sb, 'LastError')
+    h.diag(f'LastError: {err}')
+    h.check(f'runtime.journal:{bad}: ' in err, f'file:line {bad} in LastError {err!r}')
+    kept = f"{bad - 1} line{'' if bad == 2 else 's'}"
+    h.check(f"kept the snapshot and the journal's {kept} before it" in err and
+            'panic mode on' in err, f'what was kept: {err!r}')
+    h.check(os.path.exists(journal + '.invalid') and open(journal + '.invalid').read() == damaged,
+            'the damaged journal is kept as runtime.journal.invalid')
+    h.check(journal + '.invalid' in err, f'LastError says where the files went: {err!r}')
+    saved = persisted(sb)
+    h.check_eq(saved['panic'], True, 'the recovered panic flag is saved')
+    h.check_eq([r['id'] for r in saved['rules'] if r['id'] in (deny, later)], [deny], 'saved rules')
+
+    # The next start reads the saved state: no damage, the same rules, panic still on.
+    kill_fwd(sb)
+    start_fwd(sb)
+    h.check_eq(prop(sb, 'LastError'), '', 'a clean start after the recovery')
+    h.check_eq(prop(sb, 'Panic'), True, 'panic mode still on')
+    h.check(deny in runtime_rules(sb), 'the deny rule still there')
+    expect_ok(dbus_send(sb, 'Panic', 'boolean:false'), 'Panic off')
+    h.check(not in_panic(sb), 'panic rules gone')
+    text = text_of(table(sb))
+    h.check('7001' in text and '7002' not in text, 'the kernel has the deny rule, not the damaged one')
+
+    # An unreadable snapshot: what it held is unknown, so panic mode goes on (fail closed).
+    kill_fwd(sb)
+    snapshot = os.path.join(sb.state_dir, 'runtime.json')
+    with open(snapshot) as f:
+        good = f.read()
+    with open(snapshot, 'w') as f:
+        f.write(good[:len(good) // 2])
+    start_fwd(sb)
+    h.check_eq(prop(sb, 'Panic'), True, 'panic mode on after an unreadable snapshot')
+    err = prop(sb, 'LastError')
+    h.diag(f'LastError: {err}')
+    h.check(err.startswith(snapshot + ': ') and 'panic mode is on until it is turned off' in err,
+            f'LastError {err!r}')
+    h.check(os.path.exists(snapshot + '.invalid'), 'the damaged snapshot is kept as runtime.json.invalid')
+    h.check(in_panic(sb), 'the kernel has the panic rules')
+    h.check(deny not in runtime_rules(sb), 'the deny rule was in the lost snapshot only')
+    expect_ok(dbus_send(sb, 'Panic', 'boolean:false'), 'Panic off by the administrator')
+    h.check(not in_panic(sb), 'panic rules gone')
+    for i in runtime_rules(sb):
+        expect_ok(dbus_send(sb, 'RemoveRule', f'uint64:{i}'), f'RemoveRule {i}')
+    foreign_intact(sb, 'after recoveries')
 
 
 @tap.test('SIGTERM: fwd exits 0 and the table stays')
