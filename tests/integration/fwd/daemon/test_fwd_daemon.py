@@ -5,14 +5,16 @@ the name owned by then), its live introspection against ipc/org.alopex.Firewall1
 its properties against `nft -j` and `ip -j`, zone addresses following `ip addr`, runtime
 rules (element- and rule-shaped) checked with `nft -j list table inet alopex`, named
 errors for bad ids, bad specs and unprivileged callers with the ruleset unchanged, Reload
-and SIGHUP (an invalid file refused with file:line, nothing changed), panic, interface
-assignments, expiry, a restart after kill -9 with the same table and nothing duplicated,
-damaged runtime files recovered from failing closed, and a foreign table left intact
-through all of it. fwd runs as root in the test's namespace with polkitd; the table
-stays when it stops."""
+and SIGHUP (an invalid file refused with file:line, nothing changed; an unauthorized
+Reload refused before the file is opened), panic, interface assignments, expiry, a restart
+after kill -9 with the same table and nothing duplicated, damaged runtime files recovered
+from failing closed, and a foreign table left intact through all of it. fwd runs as root
+in the test's namespace with polkitd; the table stays when it stops."""
+import ctypes
 import json
 import os
 import signal
+import struct
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -304,6 +306,61 @@ def _(sb):
     h.check(not any('7777' in text_of(r) for r in rules(sb)), 'SIGHUP reloaded the file')
     h.check_eq(normalized(ruleset(sb)), before, 'back to the first ruleset')
     foreign_intact(sb, 'after reloads')
+
+
+class Opens:
+    """Counts opens of one file (inotify IN_OPEN), independently of the daemon: whoever
+    opens it, a read or a stat-free open, is seen."""
+    IN_OPEN = 0x20
+
+    def __init__(self, path):
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+        h.check(self.fd >= 0, f'inotify_init1: errno {ctypes.get_errno()}')
+        wd = self.libc.inotify_add_watch(self.fd, path.encode(), self.IN_OPEN)
+        h.check(wd >= 0, f'inotify_add_watch {path}: errno {ctypes.get_errno()}')
+
+    def count(self):
+        n = 0
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return n
+            off = 0
+            while off + 16 <= len(data):
+                _, mask, _, length = struct.unpack_from('iIII', data, off)
+                n += bool(mask & self.IN_OPEN)
+                off += 16 + length
+
+    def close(self):
+        os.close(self.fd)
+
+
+@tap.test('Reload from an unauthorized caller: NotAuthorized before firewall.toml is even opened')
+def _(sb):
+    before = normalized(ruleset(sb))
+    gen = prop(sb, 'Generation')
+    last_error = prop(sb, 'LastError')
+    write_config(sb, CONFIG + '\n[zones.bad]\ninterfaces = ["x"]\ninput = "sometimes"\n')
+    opens = Opens(os.path.join(sb.config_dir, 'firewall.toml'))
+    try:
+        ok, name, text = dbus_send(sb, 'Reload', user='alopex-test')
+        h.check(not ok and name == E + 'NotAuthorized', f'Reload as a user: {name} {text}')
+        h.check('firewall.toml' not in text and 'sometimes' not in text,
+                f'the refusal tells nothing of the file: {text!r}')
+        h.check_eq(opens.count(), 0, 'firewall.toml opened for an unauthorized Reload')
+        h.check_eq(prop(sb, 'LastError'), last_error, 'LastError unchanged')
+        h.check_eq(prop(sb, 'Generation'), gen, 'no batch')
+        # The watch sees what it should: root's Reload opens the file and is told why not.
+        ok, name, text = dbus_send(sb, 'Reload')
+        h.check(not ok and name == E + 'InvalidArgument' and 'firewall.toml:' in text,
+                f'Reload as root: {name} {text}')
+        h.check(opens.count() > 0, 'the watch saw root\'s Reload open firewall.toml')
+    finally:
+        opens.close()
+        write_config(sb)
+    h.check_eq(normalized(ruleset(sb)), before, 'ruleset unchanged')
 
 
 def persisted(sb):
