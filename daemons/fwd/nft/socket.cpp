@@ -57,6 +57,29 @@ Ack ack_of(const nlmsghdr *nlh)
     return ack;
 }
 
+// Whether `buf` is a sequence of whole netlink messages, each at least a header long and
+// inside the datagram, the last one ending it. libmnl's mnl_nlmsg_ok compares the length
+// as a signed int, so a message claiming 2 GiB or more passes it and mnl_nlmsg_next then
+// jumps outside the buffer: nothing reaches libmnl before this check. The kernel pads
+// every message to 4 bytes, so a datagram of another length is malformed too (its last
+// message's attributes would be read past its end).
+bool well_formed(const uint8_t *buf, size_t len)
+{
+    if (len % NLMSG_ALIGNTO || len > INT32_MAX)
+        return false;
+    size_t off = 0;
+    while (off < len) {
+        if (len - off < sizeof(nlmsghdr))
+            return false;
+        uint32_t n = 0;
+        std::memcpy(&n, buf + off, sizeof n);   // nlmsg_len
+        if (n < sizeof(nlmsghdr) || n > len - off)
+            return false;
+        off += std::min<size_t>(NLMSG_ALIGN(n), len - off);
+    }
+    return true;
+}
+
 } // namespace
 
 bool from_kernel(const sockaddr_nl *src, socklen_t len) noexcept
@@ -80,12 +103,10 @@ bool truncated_ack(const uint8_t *buf, size_t len, uint32_t first, uint32_t last
 bool collect_acks(const uint8_t *buf, size_t len, uint32_t first, uint32_t last,
                   std::vector<Ack> &acks, uint32_t portid)
 {
-    // The kernel pads every message to 4 bytes: a datagram of another length would let
-    // the last message's attributes be read past its end.
-    if (len % NLMSG_ALIGNTO)
+    if (!well_formed(buf, len))
         return false;
     auto *nlh = reinterpret_cast<const nlmsghdr *>(buf);
-    int remaining = static_cast<int>(std::min<size_t>(len, INT32_MAX));
+    int remaining = static_cast<int>(len);
     while (mnl_nlmsg_ok(nlh, remaining)) {
         if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq >= first && nlh->nlmsg_seq <= last &&
             addressed_to(nlh, portid)) {
@@ -140,8 +161,8 @@ int dump_cb(const nlmsghdr *nlh, void *data)
 Result<DumpStep> dump_datagram(const uint8_t *buf, size_t len, uint32_t seq, uint32_t portid,
                                const std::function<int(const nlmsghdr *)> &cb)
 {
-    if (len % NLMSG_ALIGNTO)   // see collect_acks
-        return fail(EBADMSG, "nf_tables dump: a datagram of an unaligned length");
+    if (!well_formed(buf, len))
+        return fail(EBADMSG, "nf_tables dump: a malformed datagram");
     DumpCtx ctx{&cb};
     errno = 0;
     int ret = mnl_cb_run(buf, len, seq, portid, dump_cb, &ctx);

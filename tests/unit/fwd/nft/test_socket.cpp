@@ -244,3 +244,23 @@ TEST_CASE("dump parsers refuse malformed messages instead of exiting", "[nft]")
     done.push_back(0);
     CHECK_FALSE(dump_datagram(done.data(), done.size(), 0, 0, [](const nlmsghdr *) { return MNL_CB_OK; }));
 }
+
+TEST_CASE("a message claiming 2 GiB or more is malformed, not followed", "[nft]")
+{
+    // libmnl's mnl_nlmsg_ok compares nlmsg_len as a signed int: 0xffff0030 passes it and
+    // mnl_nlmsg_next jumps 4 GiB ahead. Neither parser hands such a datagram to libmnl.
+    auto d = error_message(7, 0, EPERM);
+    auto tail = done_message(7, 0);
+    d.insert(d.end(), tail.begin(), tail.end());
+    reinterpret_cast<nlmsghdr *>(d.data())->nlmsg_len = 0xffff0030u;
+    std::vector<Ack> acks;
+    CHECK_FALSE(collect_acks(d.data(), d.size(), 0, UINT32_MAX, acks));
+    auto r = dump_datagram(d.data(), d.size(), 0, 0, [](const nlmsghdr *) { return MNL_CB_OK; });
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == EBADMSG);
+    // The same datagram with honest lengths is read.
+    reinterpret_cast<nlmsghdr *>(d.data())->nlmsg_len = NLMSG_LENGTH(sizeof(nlmsgerr));
+    CHECK(collect_acks(d.data(), d.size(), 0, UINT32_MAX, acks));
+    REQUIRE(acks.size() == 1);
+    CHECK(acks[0].error == EPERM);
+}
