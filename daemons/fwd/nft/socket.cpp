@@ -14,6 +14,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "alopex/netlink/socket.hpp"
+
 namespace alopex::fwd::nft::detail {
 
 namespace {
@@ -81,11 +83,6 @@ bool well_formed(const uint8_t *buf, size_t len)
 }
 
 } // namespace
-
-bool from_kernel(const sockaddr_nl *src, socklen_t len) noexcept
-{
-    return src && len == sizeof(sockaddr_nl) && src->nl_family == AF_NETLINK && src->nl_pid == 0;
-}
 
 bool truncated_ack(const uint8_t *buf, size_t len, uint32_t first, uint32_t last,
                    std::vector<Ack> &acks, uint32_t portid)
@@ -311,7 +308,7 @@ Result<std::vector<Ack>> Socket::read_acks(uint32_t first, uint32_t last, size_t
         }
         size_t before = all.size();
         for (int k = 0; k < got; ++k) {
-            if (!from_kernel(&from[k], mm[k].msg_hdr.msg_namelen))
+            if (!netlink::from_kernel(&from[k], mm[k].msg_hdr.msg_namelen))
                 continue;   // not the kernel's: dropped unread
             const uint8_t *p = rxbuf_.data() + k * rx_slot;
             if (mm[k].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -348,33 +345,20 @@ Result<> Socket::dump(nlmsghdr *req, const std::function<int(const nlmsghdr *)> 
 
 Result<> Socket::read_dump(uint32_t seq, const std::function<int(const nlmsghdr *)> &cb)
 {
-    std::vector<uint8_t> buf(std::max<size_t>(MNL_SOCKET_BUFFER_SIZE, 32768));
+    std::vector<std::byte> buf(std::max<size_t>(MNL_SOCKET_BUFFER_SIZE, 32768));
     bool interrupted = false;
     auto deadline = std::chrono::steady_clock::now() + timeout_;
     for (;;) {
-        sockaddr_nl from{};
-        iovec iov{buf.data(), buf.size()};
-        msghdr msg{};
-        msg.msg_name = &from;
-        msg.msg_namelen = sizeof from;
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        ssize_t r = recvmsg(fd(), &msg, MSG_DONTWAIT);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN) {
-                ALOPEX_TRY_VOID(wait_readable(deadline, "nf_tables dump"));
-                continue;
-            }
-            return io_fail(errno, "recv(nf_tables dump)");
+        ALOPEX_TRY(got, netlink::receive_from_kernel(fd(), buf, MSG_DONTWAIT));
+        if (got.status == netlink::Datagram::Status::Again) {
+            ALOPEX_TRY_VOID(wait_readable(deadline, "nf_tables dump"));
+            continue;
         }
-        if (!from_kernel(&from, msg.msg_namelen))
+        if (got.status == netlink::Datagram::Status::Foreign)
             continue;   // not the kernel's: dropped unread
-        if (msg.msg_flags & MSG_TRUNC)
-            return fail(ENOSPC, "nf_tables dump: a message larger than the receive buffer");
         deadline = std::chrono::steady_clock::now() + timeout_;
-        ALOPEX_TRY(step, dump_datagram(buf.data(), size_t(r), seq, portid_, cb));
+        ALOPEX_TRY(step, dump_datagram(reinterpret_cast<const uint8_t *>(buf.data()), got.size, seq,
+                                       portid_, cb));
         interrupted = interrupted || step.interrupted;
         if (step.done)
             break;

@@ -4,9 +4,10 @@
 // kernel answers each NLM_F_ACK message with an NLMSG_ERROR (0 = ack), and every error
 // is kept with its sequence number and the extack offset of the attribute it blames.
 //
-// Only the kernel answers: a datagram whose source address is not the kernel's (nl_pid
-// 0) is dropped unread, so another process with the right to send to our port id
-// (CAP_NET_ADMIN in the namespace) can neither fake an ack, an error nor a dump.
+// Only the kernel answers: a datagram whose source address is not the kernel's
+// (netlink::from_kernel) is dropped unread, so another process with the right to send to
+// our port id (CAP_NET_ADMIN in the namespace) can neither fake an ack, an error nor a
+// dump.
 #pragma once
 
 #include <linux/netlink.h>
@@ -33,10 +34,6 @@ struct Ack {
                                // the message the kernel refused; 0 = none given
     std::string text;          // NLMSGERR_ATTR_MSG, when the kernel gave one
 };
-
-// Whether a datagram with this source address (as recvmsg filled it in) comes from the
-// kernel: an AF_NETLINK address of full length with nl_pid 0.
-bool from_kernel(const sockaddr_nl *src, socklen_t len) noexcept;
 
 // Feeds received bytes (one datagram: several netlink messages, 4-byte aligned) into
 // `acks`: each NLMSG_ERROR whose seq lies in [first, last] and that is addressed to

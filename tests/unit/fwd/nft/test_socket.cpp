@@ -99,23 +99,6 @@ std::vector<uint8_t> seed(const std::string &name)
 
 } // namespace
 
-TEST_CASE("only the kernel's source address is the kernel", "[nft]")
-{
-    sockaddr_nl a{};
-    a.nl_family = AF_NETLINK;
-    CHECK(from_kernel(&a, sizeof a));
-    CHECK_FALSE(from_kernel(&a, sizeof a - 1));
-    CHECK_FALSE(from_kernel(&a, 0));
-    CHECK_FALSE(from_kernel(nullptr, sizeof a));
-    a.nl_pid = 4242;
-    CHECK_FALSE(from_kernel(&a, sizeof a));
-    a.nl_pid = UINT32_MAX;
-    CHECK_FALSE(from_kernel(&a, sizeof a));
-    a.nl_pid = 0;
-    a.nl_family = AF_UNIX;
-    CHECK_FALSE(from_kernel(&a, sizeof a));
-}
-
 TEST_CASE("acks from a sender other than the kernel are dropped unread", "[nft]")
 {
     auto s = Socket::open(NETLINK_USERSOCK);
