@@ -91,6 +91,25 @@ bool ours(const char *table)
     return table && std::strcmp(table, table_name) == 0;
 }
 
+// A message of type `msg` naming an object (attributes `table_attr`, `name_attr`):
+// MNL_CB_OK with `name` set when the object is in table alopex, with `name` null when it
+// is in another table; MNL_CB_ERROR when malformed.
+template <size_t N>
+int object(const nlmsghdr *nlh, uint8_t msg, uint16_t table_attr, uint16_t name_attr, Attrs<N> &a,
+           const char *&name)
+{
+    name = nullptr;
+    if (!top(nlh, msg, a))
+        return MNL_CB_ERROR;
+    const char *table = str(a[table_attr]);
+    const char *n = str(a[name_attr]);
+    if (!table || !n)
+        return MNL_CB_ERROR;
+    if (ours(table))
+        name = n;
+    return MNL_CB_OK;
+}
+
 } // namespace
 
 int parse_table(const nlmsghdr *nlh, uint32_t portid, TableInfo &info)
@@ -116,14 +135,9 @@ int parse_table(const nlmsghdr *nlh, uint32_t portid, TableInfo &info)
 int parse_chain(const nlmsghdr *nlh, std::map<std::string, ExistingChain> &out)
 {
     Attrs<NFTA_CHAIN_TYPE> a;
-    if (!top(nlh, NFT_MSG_NEWCHAIN, a))
-        return MNL_CB_ERROR;
-    const char *table = str(a[NFTA_CHAIN_TABLE]);
-    const char *name = str(a[NFTA_CHAIN_NAME]);
-    if (!table || !name)
-        return MNL_CB_ERROR;
-    if (!ours(table))
-        return MNL_CB_OK;
+    const char *name;
+    if (int r = object(nlh, NFT_MSG_NEWCHAIN, NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, a, name); r != MNL_CB_OK || !name)
+        return r;
     ExistingChain ch;
     if (a[NFTA_CHAIN_HOOK]) {
         Attrs<NFTA_HOOK_PRIORITY> h;
@@ -153,14 +167,9 @@ int parse_chain(const nlmsghdr *nlh, std::map<std::string, ExistingChain> &out)
 int parse_set(const nlmsghdr *nlh, std::map<std::string, SetShape> &out)
 {
     Attrs<NFTA_SET_USERDATA> a;
-    if (!top(nlh, NFT_MSG_NEWSET, a))
-        return MNL_CB_ERROR;
-    const char *table = str(a[NFTA_SET_TABLE]);
-    const char *name = str(a[NFTA_SET_NAME]);
-    if (!table || !name)
-        return MNL_CB_ERROR;
-    if (!ours(table))
-        return MNL_CB_OK;
+    const char *name;
+    if (int r = object(nlh, NFT_MSG_NEWSET, NFTA_SET_TABLE, NFTA_SET_NAME, a, name); r != MNL_CB_OK || !name)
+        return r;
     SetShape sh;
     if (!u32(a[NFTA_SET_FLAGS], sh.flags) || !u32(a[NFTA_SET_KEY_TYPE], sh.key_type) ||
         !u32(a[NFTA_SET_KEY_LEN], sh.key_len) || !u32(a[NFTA_SET_DATA_TYPE], sh.data_type))
@@ -180,14 +189,13 @@ int parse_set(const nlmsghdr *nlh, std::map<std::string, SetShape> &out)
 int parse_counter(const nlmsghdr *nlh, std::map<std::string, CounterValue> &out)
 {
     Attrs<NFTA_OBJ_DATA> a;
-    if (!top(nlh, NFT_MSG_NEWOBJ, a))
-        return MNL_CB_ERROR;
-    const char *table = str(a[NFTA_OBJ_TABLE]);
-    const char *name = str(a[NFTA_OBJ_NAME]);
+    const char *name;
+    if (int r = object(nlh, NFT_MSG_NEWOBJ, NFTA_OBJ_TABLE, NFTA_OBJ_NAME, a, name); r != MNL_CB_OK)
+        return r;
     uint32_t type = 0;
-    if (!table || !name || !a[NFTA_OBJ_TYPE] || !u32(a[NFTA_OBJ_TYPE], type))
+    if (!a[NFTA_OBJ_TYPE] || !u32(a[NFTA_OBJ_TYPE], type))
         return MNL_CB_ERROR;
-    if (!ours(table) || type != NFT_OBJECT_COUNTER)
+    if (!name || type != NFT_OBJECT_COUNTER)
         return MNL_CB_OK;
     CounterValue v;
     if (a[NFTA_OBJ_DATA]) {

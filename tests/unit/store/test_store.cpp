@@ -18,9 +18,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include "alopex/store.hpp"
 
 namespace fs = std::filesystem;
+using alopex::test::TempDir;
+using alopex::test::slurp;
+using alopex::test::spew;
 using alopex::Result;
 namespace store = alopex::store;
 
@@ -105,33 +110,6 @@ struct Kv {
 };
 static_assert(store::Codec<Kv>);
 using Store = store::Store<Kv>;
-
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string t = (fs::temp_directory_path() / "store-XXXXXX").string();
-        REQUIRE(mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-std::string slurp(const fs::path &p)
-{
-    std::ifstream f(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-void spew(const fs::path &p, const std::string &text, bool append = false)
-{
-    std::ofstream f(p, std::ios::binary | (append ? std::ios::app : std::ios::trunc));
-    f << text;
-}
 
 size_t lines(const std::string &t)
 {

@@ -16,40 +16,18 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include "runtime.hpp"
 
 using namespace alopex::fwd;
 namespace fs = std::filesystem;
+using alopex::test::TempDir;
+using alopex::test::slurp;
+using alopex::test::spew;
 using Kind = runtime::Change::Kind;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string t = (fs::temp_directory_path() / "fwd-journal-XXXXXX").string();
-        REQUIRE(mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-std::string slurp(const fs::path &p)
-{
-    std::ifstream f(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-void spew(const fs::path &p, const std::string &text, bool append = false)
-{
-    std::ofstream f(p, std::ios::binary | (append ? std::ios::app : std::ios::trunc));
-    f << text;
-}
 
 runtime::Change add(uint64_t id, uint64_t expires = 0, std::string comment = "")
 {

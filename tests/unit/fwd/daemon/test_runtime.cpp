@@ -12,10 +12,15 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include "runtime.hpp"
 
 using namespace alopex::fwd;
 namespace fs = std::filesystem;
+using alopex::test::TempDir;
+using alopex::test::slurp;
+using alopex::test::spew;
 
 namespace {
 
@@ -32,21 +37,6 @@ runtime::State sample()
     s.rules[7] = {7, "wan", "zone=wan proto=tcp dport=22 action=drop", 1600000000000000, ""};
     return s;
 }
-
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string t = (fs::temp_directory_path() / "fwd-runtime-XXXXXX").string();
-        REQUIRE(mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 std::string with(const std::string &body)
 {
