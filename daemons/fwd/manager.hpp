@@ -78,8 +78,8 @@ struct Resolved {
 // Non-movable: `this` is userdata for sd-bus, sd-event and the monitor's callbacks.
 class Manager {
 public:
-    // Loads the runtime state (expired rules dropped; an unreadable file is moved aside
-    // to runtime.json.invalid and reported in LastError) and starts the monitor. The
+    // Loads the runtime state (expired rules dropped; damage is recovered from as
+    // load_state() says and reported in LastError) and starts the monitor. The
     // first full apply happens on the monitor's first sync; then `on_ready` runs, or
     // `on_fatal` when the kernel refused it. `bus` may be null (no D-Bus surface).
     static Result<std::unique_ptr<Manager>> create(sd_event *event, sd_bus *bus, Model model,
@@ -155,6 +155,8 @@ private:
                              bool *committed = nullptr);
 
     // ---- manager.cpp -------------------------------------------------------------------
+    // runtime.json + runtime.journal -> state_ (never fails on damage: runtime::recover).
+    void load_state();
     // Every stored rule parsed under `model` and placed in id order: O(n log n).
     Resolved resolve(const Model &model, const runtime::State &state) const;
     // A full rebuild of the table from these values; on success they become current.
@@ -212,7 +214,7 @@ private:
     uint64_t generation_ = 0;
     Histogram histogram_;
     std::string last_error_;
-    std::string load_error_;        // an unreadable runtime state: LastError after the start
+    std::string load_error_;        // a damaged runtime state: LastError after the start
     bool synced_ = false, ready_ = false;
 
     friend struct ManagerTestAccess;
