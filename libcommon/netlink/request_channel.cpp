@@ -53,28 +53,18 @@ public:
 
     Result<Transport::Received> receive(std::span<std::byte> buf) override
     {
-        sockaddr_nl addr{};
-        iovec iov{buf.data(), buf.size()};
-        msghdr msg{};
-        msg.msg_name = &addr;
-        msg.msg_namelen = sizeof addr;
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        for (;;) {
-            ssize_t n = recvmsg(fd(), &msg, MSG_DONTWAIT);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (errno == EAGAIN)
-                    return Transport::Received{Transport::Status::Again, 0};
-                return failf(errno, "netlink receive failed: {}", strerror(errno));
-            }
-            if (msg.msg_flags & MSG_TRUNC)
-                return fail(EMSGSIZE, "netlink datagram truncated");
-            if (addr.nl_pid != 0)
-                return Transport::Received{Transport::Status::Foreign, 0};   // only the kernel answers
-            return Transport::Received{Transport::Status::Data, static_cast<size_t>(n)};
+        auto d = receive_from_kernel(fd(), buf, MSG_DONTWAIT);
+        if (!d)
+            return std::unexpected(d.error());
+        switch (d->status) {
+        case Datagram::Status::Data:
+            return Transport::Received{Transport::Status::Data, d->size};
+        case Datagram::Status::Foreign:
+            return Transport::Received{Transport::Status::Foreign, 0};   // only the kernel answers
+        case Datagram::Status::Again:
+            break;
         }
+        return Transport::Received{Transport::Status::Again, 0};
     }
 
 private:
