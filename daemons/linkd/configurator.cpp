@@ -25,10 +25,19 @@ json to_json(const profile::Owned &o)
 {
     json addrs = json::array(), routes = json::array();
     for (const auto &a : o.addresses)
-        addrs.push_back({a.ifindex, a.family, a.address, a.prefixlen});
+        addrs.push_back({a.ifindex, a.family, a.address.to_string(), a.prefixlen});
     for (const auto &r : o.routes)
-        routes.push_back({r.family, r.table, r.dst, r.dst_len, r.tos, r.priority, r.oif, r.type});
+        routes.push_back({r.family, r.table, r.dst.to_string(), r.dst_len, r.tos, r.priority, r.oif, r.type});
     return {{"netdevs", o.netdevs}, {"addresses", addrs}, {"routes", routes}};
+}
+
+// The address text of an owned.json entry; a bad one makes the file unreadable.
+net::Address address_of(const json &v)
+{
+    auto a = net::Address::parse(v.get<std::string>());
+    if (!a)
+        throw std::runtime_error(a.error().message);
+    return *a;
 }
 
 profile::Owned from_json(const json &j)
@@ -37,10 +46,10 @@ profile::Owned from_json(const json &j)
     for (const auto &n : j.at("netdevs"))
         o.netdevs.insert(n.get<std::string>());
     for (const auto &a : j.at("addresses"))
-        o.addresses.insert({a.at(0).get<int>(), a.at(1).get<uint8_t>(), a.at(2).get<std::string>(),
+        o.addresses.insert({a.at(0).get<int>(), a.at(1).get<uint8_t>(), address_of(a.at(2)),
                             a.at(3).get<uint8_t>()});
     for (const auto &r : j.at("routes"))
-        o.routes.insert({r.at(0).get<uint8_t>(), r.at(1).get<uint32_t>(), r.at(2).get<std::string>(),
+        o.routes.insert({r.at(0).get<uint8_t>(), r.at(1).get<uint32_t>(), address_of(r.at(2)),
                          r.at(3).get<uint8_t>(), r.at(4).get<uint8_t>(), r.at(5).get<uint32_t>(), r.at(6).get<int>(),
                          r.at(7).get<uint8_t>()});
     return o;
@@ -248,7 +257,7 @@ void Configurator::apply()
             manager_.set_zone(i.ifindex, i.zone);
         std::vector<std::string> servers;
         for (const auto &s : i.dns_servers)
-            servers.push_back(s.address);
+            servers.push_back(s.to_string());
         if (!servers.empty() || !i.dns_domains.empty())
             manager_.set_dns(i.ifindex, std::move(servers), i.dns_domains);
     }

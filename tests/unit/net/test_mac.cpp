@@ -42,6 +42,7 @@ TEST_CASE("Mac refuses other spellings, with a hint where it is one")
     CHECK(why(std::string("02:00:00:00:00:0\0", 17)) ==
           "options.mac: '02:00:00:00:00:0\\x00' is not a MAC address (like 02:00:00:00:00:01)");
     CHECK(why("").ends_with("(like 02:00:00:00:00:01)"));
+    CHECK(why("02:00:00:00:00:001").ends_with("(like 02:00:00:00:00:01)"));
     CHECK(why(std::string(5000, 'a')).size() < 200);
 }
 

@@ -57,6 +57,26 @@ TEST_CASE("Prefix::parse_network refuses host bits and names the network")
     CHECK(why("10.0.0.1/0", {.network = true}).ends_with("(the network is 0.0.0.0/0)"));
 }
 
+TEST_CASE("Prefix networks as a profile's route 'to' reads them")
+{
+    auto net = [](std::string_view t, bool zero = false) {
+        return Prefix::parse_network(t, "to", {.zero_length = zero}).has_value();
+    };
+    CHECK_FALSE(net("192.0.2.10/24"));
+    CHECK(net("192.0.2.0/24"));
+    CHECK(net("2001:db8::/32"));
+    CHECK_FALSE(net("2001:db8::1/32"));
+    CHECK(net("2001:db8::1/128"));
+    CHECK_FALSE(net("11.0.0.0/7"));
+    CHECK(net("10.0.0.0/7"));
+    CHECK(net("10.0.0.0/8"));
+    CHECK(net("0.0.0.0/0", true));
+    CHECK_FALSE(net("0.0.0.0/0"));
+    for (auto bad : {"192.0.2.1", "192.0.2.1/33", "192.0.2.1/-1", "192.0.2.1/+8", "192.0.2.1/08", "192.0.2.1/",
+                     "/24", "192.0.2.1/24/1", "2001:db8::/129", "x/8"})
+        CHECK_FALSE(Prefix::parse(bad, "p"));
+}
+
 TEST_CASE("Prefix lengths: decimal, in range, no sign, no leading zeros")
 {
     CHECK(why("192.0.2.1/33") == "to: '192.0.2.1/33' has a bad prefix length (0..32)");
