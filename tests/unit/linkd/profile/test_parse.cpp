@@ -309,3 +309,28 @@ TEST_CASE("validation across files names both files", "[linkd][profile]")
     CHECK(good->links.size() == 2);
     CHECK(good->netdevs.size() == 1);
 }
+
+TEST_CASE("a NUL inside an address is refused, not cut off there", "[linkd][profile]")
+{
+    // TOML strings may hold \u0000; inet_pton reads a C string and would stop at it, so
+    // "192.0.2.1\0x" passed as 192.0.2.1 before the profile parser used net::Address.
+    const std::pair<const char *, const char *> cases[] = {
+        {"[ipv4]\ngateway = \"192.0.2.1\\u0000x\"\n",
+         "t.toml:4:11: ipv4.gateway: '192.0.2.1\\x00x' is not an IPv4 address (it contains a NUL byte)"},
+        {"[ipv6]\ngateway = \"fe80::1\\u0000\"\n", "(it contains a NUL byte)"},
+        {"[ipv4]\naddresses = [\"192.0.2.1\\u0000x/24\"]\n", "(it contains a NUL byte)"},
+        {"[dns]\nservers = [\"192.0.2.53\\u0000\"]\n", "(it contains a NUL byte)"},
+        {"[[route]]\nto = \"198.51.100.0\\u0000x/24\"\n", "(it contains a NUL byte)"},
+        {"[[route]]\nto = \"198.51.100.0/24\"\nvia = \"192.0.2.1\\u0000x\"\n", "'route[0].via' must be an IPv4 address"},
+        {"[link]\nmac = \"02:00:00:00:00:01\\u0000\"\n", "is not a MAC address"},
+    };
+    for (const auto &[section, want] : cases) {
+        std::string text = std::string("[match]\nname = \"eth0\"\n") + section;
+        Profiles p;
+        auto r = parse_file(text, "t.toml", p);
+        INFO(text);
+        CHECK_FALSE(r);
+        if (!r)
+            CHECK_THAT(r.error().message, Catch::Contains(want));
+    }
+}
