@@ -121,7 +121,8 @@ View from_snapshot(const Snapshot &s)
 {
     View v;
     for (const auto &[k, l] : s.links)
-        v.links.insert(link_line(l.ifindex, l.name, l.kind, l.mtu, l.mac.to_string(), (l.flags & IFF_UP) != 0, l.master));
+        v.links.insert(
+            link_line(l.ifindex, l.name, l.kind, l.mtu, l.mac.to_string(), (l.flags & IFF_UP) != 0, l.master));
     for (const auto &[k, a] : s.addresses)
         v.addresses.insert(addr_line(a.ifindex, a.family, a.address.to_string(), a.prefixlen, a.label));
     for (const auto &[k, r] : s.routes)

@@ -179,12 +179,15 @@ TEST_CASE("netlink-monitor: veths, addresses, routes appear, change and go", "[n
     auto &c = h.consumer;
     CHECK(c.saw<Link>(Change::New, [](const Link &l) { return l.name == "nlta" && l.kind == "veth"; }));
     CHECK(c.saw<Link>(Change::New, [](const Link &l) { return l.name == "nltbr" && l.kind == "bridge"; }));
-    CHECK(c.saw<Address>(Change::New, [](const Address &a) { return a.address == ip("10.77.0.1") && a.prefixlen == 24; }));
+    CHECK(c.saw<Address>(Change::New,
+                         [](const Address &a) { return a.address == ip("10.77.0.1") && a.prefixlen == 24; }));
     CHECK(c.saw<Address>(Change::New, [](const Address &a) { return a.address == ip("2001:db8:77::1"); }));
     CHECK(c.saw<Route>(Change::New, [](const Route &r) {
         return r.dst == ip("10.78.0.0") && r.dst_len == 16 && r.gateway == ip("10.77.0.2") && r.priority == 50;
     }));
-    CHECK(c.saw<Route>(Change::New, [](const Route &r) { return r.dst == ip("2001:db8:78::") && r.gateway == ip("2001:db8:77::2"); }));
+    CHECK(c.saw<Route>(Change::New, [](const Route &r) {
+        return r.dst == ip("2001:db8:78::") && r.gateway == ip("2001:db8:77::2");
+    }));
     CHECK(c.saw<Route>(Change::New, [](const Route &r) { return r.dst == ip("10.79.0.0") && r.table == 100; }));
 
     REQUIRE(sh("ip link set nlta mtu 1400 && ip addr del 10.77.0.1/24 dev nlta"));

@@ -102,19 +102,23 @@ TEST_CASE("Routes: gateway, metric, table 100, onlink, scope link, MTU, replace,
 {
     require_private_netns();
     int idx = up_pair("rtro0", "rtro1");
-    ok(addr(Request::Op::AddAddress, {.ifindex = idx, .family = AF_INET, .address = addr_of("192.0.2.10"), .prefixlen = 24}));
+    ok(addr(Request::Op::AddAddress,
+            {.ifindex = idx, .family = AF_INET, .address = addr_of("192.0.2.10"), .prefixlen = 24}));
     ok(addr(Request::Op::AddAddress,
             {.ifindex = idx, .family = AF_INET6, .address = addr_of("2001:db8::10"), .prefixlen = 64, .nodad = true}));
 
     RouteSpec gw{.family = AF_INET, .dst = addr_of("198.51.100.0"), .dst_len = 24, .gateway = addr_of("192.0.2.254"),
                  .prefsrc = addr_of("192.0.2.10"), .oif = idx, .table = 100, .metric = 100};
-    RouteSpec onlink{.family = AF_INET, .dst = addr_of("203.0.113.0"), .dst_len = 24, .gateway = addr_of("10.9.9.9"), .oif = idx,
+    RouteSpec onlink{.family = AF_INET, .dst = addr_of("203.0.113.0"), .dst_len = 24, .gateway = addr_of("10.9.9.9"),
+                     .oif = idx,
                      .onlink = true};
     RouteSpec scope_link{.family = AF_INET, .dst = addr_of("10.20.0.0"), .dst_len = 16, .oif = idx,
                          .scope = RT_SCOPE_LINK};
-    RouteSpec mtu{.family = AF_INET, .dst = addr_of("10.30.0.0"), .dst_len = 16, .gateway = addr_of("192.0.2.254"), .oif = idx,
+    RouteSpec mtu{.family = AF_INET, .dst = addr_of("10.30.0.0"), .dst_len = 16, .gateway = addr_of("192.0.2.254"),
+                  .oif = idx,
                   .metric = 7, .mtu = 1300};
-    RouteSpec v6{.family = AF_INET6, .dst = addr_of("2001:db8:1::"), .dst_len = 48, .gateway = addr_of("2001:db8::1"), .oif = idx,
+    RouteSpec v6{.family = AF_INET6, .dst = addr_of("2001:db8:1::"), .dst_len = 48, .gateway = addr_of("2001:db8::1"),
+                 .oif = idx,
                  .table = 100, .metric = 200};
     RouteSpec dflt{.family = AF_INET, .gateway = addr_of("192.0.2.1"), .oif = idx, .table = 1000};
     std::vector<Request> adds;

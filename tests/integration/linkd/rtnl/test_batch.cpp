@@ -27,8 +27,9 @@ TEST_CASE("A failing request in a batch reports its own error; the others succee
                     addr(Request::Op::AddAddress, a("192.0.2.1"), "duplicate"),
                     addr(Request::Op::AddAddress, a("2001:db8::1"), "wrong family"),   // refused by build()
                     addr(Request::Op::AddAddress, a("192.0.2.2"), "second"),
-                    addr(Request::Op::AddAddress, {.ifindex = 999999, .family = AF_INET, .address = addr_of("192.0.2.3"),
-                                                   .prefixlen = 24}, "no such link"),
+                    addr(Request::Op::AddAddress,
+                         {.ifindex = 999999, .family = AF_INET, .address = addr_of("192.0.2.3"), .prefixlen = 24},
+                         "no such link"),
                     addr(Request::Op::AddAddress, a("192.0.2.4"), "third")});
     REQUIRE(res.size() == 6);
     CHECK(res[0]);
