@@ -68,7 +68,8 @@ TEST_CASE("netlink: IFLA_ADDRESS of any length up to 32 bytes, none when absent"
     for (uint8_t i = 0; i < 20; ++i)
         ib[i] = static_cast<uint8_t>(0xa0 + i);
     m.raw(IFLA_ADDRESS, ib, sizeof ib);
-    const auto &l = std::get<Link>(parse_ok(m).object);
+    auto msg = parse_ok(m);
+    const auto &l = std::get<Link>(msg.object);
     CHECK(l.mac.size() == 20);
     CHECK(l.mac.to_string() == "a0:a1:a2:a3:a4:a5:a6:a7:a8:a9:aa:ab:ac:ad:ae:af:b0:b1:b2:b3");
     CHECK(std::get<Link>(parse_ok(link_msg(RTM_NEWLINK, 9, "lo")).object).mac.empty());
