@@ -3,7 +3,6 @@
 // batches, the generation and the last error.
 #include "manager.hpp"
 
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -33,31 +32,6 @@ uint64_t monotonic_us()
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return uint64_t(ts.tv_sec) * 1000000u + uint64_t(ts.tv_nsec) / 1000u;
-}
-
-std::optional<Cidr> host_cidr(uint8_t family, const std::string &text)
-{
-    Cidr c;
-    if (family == AF_INET) {
-        c.family = AF_INET;
-        c.prefix = 32;
-    } else if (family == AF_INET6) {
-        c.family = AF_INET6;
-        c.prefix = 128;
-    } else {
-        return std::nullopt;
-    }
-    if (inet_pton(family, text.c_str(), c.addr.data()) != 1)
-        return std::nullopt;
-    return c;
-}
-
-std::string address_text(const Cidr &c)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(c.family == AF_INET ? AF_INET : AF_INET6, c.addr.data(), buf, sizeof buf))
-        return "?";
-    return buf;
 }
 
 Manager::Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Session> session,

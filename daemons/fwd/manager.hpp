@@ -58,7 +58,7 @@ struct ManagerOptions {
 // What the kernel's interface maps and zone address sets hold (or should hold).
 struct Membership {
     std::map<std::string, std::string> interfaces;              // ifname -> zone
-    std::map<std::string, std::map<Cidr, unsigned>> addresses;  // zone -> host -> references
+    std::map<std::string, std::map<net::Address, unsigned>> addresses;  // zone -> host -> references
     bool operator==(const Membership &) const = default;
 };
 
@@ -223,8 +223,5 @@ private:
 // CLOCK_REALTIME / CLOCK_MONOTONIC now, microseconds.
 uint64_t realtime_us();
 uint64_t monotonic_us();
-// "192.0.2.1" (family AF_INET/AF_INET6) -> a host Cidr; nullopt for anything else.
-std::optional<Cidr> host_cidr(uint8_t family, const std::string &text);
-std::string address_text(const Cidr &c);   // "192.0.2.1", "2001:db8::1" (no prefix)
 
 } // namespace alopex::fwd

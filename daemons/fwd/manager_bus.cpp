@@ -431,7 +431,7 @@ int Manager::prop_zone_addresses(sd_bus_message *reply, sd_bus_error *)
     for (auto it = applied_.addresses.begin(); r >= 0 && it != applied_.addresses.end(); ++it) {
         std::vector<std::string> list;
         for (const auto &[c, _] : it->second)
-            list.push_back(address_text(c));
+            list.push_back(c.to_string());
         r = open(reply, 'e', "sas", r);
         if (r >= 0)
             r = bus::append(reply, it->first, list);

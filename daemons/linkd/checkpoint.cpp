@@ -45,7 +45,7 @@ rtnl::Request route_request(const netlink::Route &r, bool add)
     rtnl::Request q;
     q.op = add ? rtnl::Request::Op::AddRoute : rtnl::Request::Op::RemoveRoute;
     q.route.family = r.family;
-    q.route.dst = r.dst_len ? r.dst : "";
+    q.route.dst = r.dst_len ? r.dst : net::Address();
     q.route.dst_len = r.dst_len;
     q.route.gateway = r.gateway;
     q.route.prefsrc = r.prefsrc;
@@ -56,7 +56,7 @@ rtnl::Request route_request(const netlink::Route &r, bool add)
     q.route.protocol = r.protocol;
     q.route.type = r.type;
     q.what = fmt::format("checkpoint: {} route {}/{}{} table {}", add ? "restore" : "remove", r.dst, r.dst_len,
-                         r.gateway.empty() ? "" : " via " + r.gateway, r.table);
+                         r.gateway.empty() ? "" : fmt::format(" via {}", r.gateway), r.table);
     return q;
 }
 

@@ -185,11 +185,11 @@ std::string format_checkpoint(const CheckpointRecord &r)
         links.push_back({index, l.name, l.up, l.mtu, l.master, l.kind, l.link, l.link_netns, l.vlan_id, l.stp,
                          l.bond_mode});
     for (const auto &[k, a] : r.state.addresses)
-        addresses.push_back({a.ifindex, a.family, a.address, a.peer, a.prefixlen, a.scope, a.flags, a.valid_lft,
+        addresses.push_back({a.ifindex, a.family, a.address.to_string(), a.peer.to_string(), a.prefixlen, a.scope, a.flags, a.valid_lft,
                              a.preferred_lft, a.label});
     for (const auto &[k, x] : r.state.routes)
-        routes.push_back({x.family, x.table, x.protocol, x.scope, x.type, x.tos, x.dst, x.dst_len, x.gateway, x.oif,
-                          x.priority, x.prefsrc});
+        routes.push_back({x.family, x.table, x.protocol, x.scope, x.type, x.tos, x.dst.to_string(), x.dst_len,
+                          x.gateway.to_string(), x.oif, x.priority, x.prefsrc.to_string()});
     json top = {{"version", format_version},
                 {"id", r.id},
                 {"boot_id", r.boot_id},

@@ -212,7 +212,7 @@ void Configurator::apply()
             manager_.set_zone(i.ifindex, i.zone);
         std::vector<std::string> servers;
         for (const auto &s : i.dns_servers)
-            servers.push_back(s.address);
+            servers.push_back(s.to_string());
         if (!servers.empty() || !i.dns_domains.empty())
             manager_.set_dns(i.ifindex, std::move(servers), i.dns_domains);
     }

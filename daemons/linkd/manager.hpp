@@ -92,9 +92,9 @@ public:
     // ---- hooks for the apply code (profiles, DHCP, D-Bus) ----------------------------
     // Records that linkd put (or is about to put) this address on the link: it is then
     // published with that origin until it disappears from the kernel.
-    void note_owned_address(int ifindex, uint8_t family, const std::string &address,
+    void note_owned_address(int ifindex, uint8_t family, const net::Address &address,
                             uint8_t prefixlen, Origin origin);
-    void forget_owned_address(int ifindex, uint8_t family, const std::string &address,
+    void forget_owned_address(int ifindex, uint8_t family, const net::Address &address,
                               uint8_t prefixlen);
     // Routes of `table` are followed from now on (main is always followed).
     void manage_table(uint32_t table);

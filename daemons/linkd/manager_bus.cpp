@@ -329,6 +329,18 @@ int Manager::bus_set_mtu(sd_bus_message *m, sd_bus_error *ret)
     return run(m, ret, req);
 }
 
+namespace {
+rtnl::AddressSpec address_spec(int32_t ifindex, const net::Prefix &p)
+{
+    rtnl::AddressSpec a;
+    a.ifindex = ifindex;
+    a.family = static_cast<uint8_t>(p.family());
+    a.address = p.address();
+    a.prefixlen = static_cast<uint8_t>(p.length());
+    return a;
+}
+} // namespace
+
 int Manager::bus_add_address(sd_bus_message *m, sd_bus_error *ret)
 {
     auto a = args<int32_t, std::string>(m);
@@ -336,19 +348,16 @@ int Manager::bus_add_address(sd_bus_message *m, sd_bus_error *ret)
     auto [ifindex, text] = *a;
     auto l = require_link(ifindex);
     TRY_ARG(l);
-    auto p = parse_cidr(text, "address");
+    auto p = net::Prefix::parse(text, "address", {.bare = true});
     TRY_ARG(p);
     AUTHORIZE();
     rtnl::Request req;
     req.op = rtnl::Request::Op::AddAddress;
-    req.address.ifindex = ifindex;
-    req.address.family = p->family;
-    req.address.address = p->address;
-    req.address.prefixlen = p->prefixlen;
-    req.what = fmt::format("address {}/{} on {}", p->address, p->prefixlen, (*l)->kernel().name);
+    req.address = address_spec(ifindex, *p);
+    req.what = fmt::format("address {} on {}", *p, (*l)->kernel().name);
     int r = run(m, ret, req);
     if (r >= 0)
-        note_owned_address(ifindex, p->family, p->address, p->prefixlen, Origin::Static);
+        note_owned_address(ifindex, req.address.family, p->address(), req.address.prefixlen, Origin::Static);
     return r;
 }
 
@@ -359,23 +368,20 @@ int Manager::bus_remove_address(sd_bus_message *m, sd_bus_error *ret)
     auto [ifindex, text] = *a;
     auto l = require_link(ifindex);
     TRY_ARG(l);
-    auto p = parse_cidr(text, "address");
+    auto p = net::Prefix::parse(text, "address", {.bare = true});
     TRY_ARG(p);
-    if (!state_.addresses.contains(netlink::AddressKey{ifindex, p->family, p->address, p->prefixlen}))
+    auto spec = address_spec(ifindex, *p);
+    if (!state_.addresses.contains(netlink::AddressKey{ifindex, spec.family, spec.address, spec.prefixlen}))
         return bus::set_error(ret, bus_error::InvalidArgument,
-                              fmt::format("address: {}/{} is not on {}", p->address, p->prefixlen,
-                                          (*l)->kernel().name));
+                              fmt::format("address: {} is not on {}", *p, (*l)->kernel().name));
     AUTHORIZE();
     rtnl::Request req;
     req.op = rtnl::Request::Op::RemoveAddress;
-    req.address.ifindex = ifindex;
-    req.address.family = p->family;
-    req.address.address = p->address;
-    req.address.prefixlen = p->prefixlen;
-    req.what = fmt::format("address {}/{} on {}", p->address, p->prefixlen, (*l)->kernel().name);
+    req.address = spec;
+    req.what = fmt::format("address {} on {}", *p, (*l)->kernel().name);
     int r = run(m, ret, req);
     if (r >= 0)
-        forget_owned_address(ifindex, p->family, p->address, p->prefixlen);
+        forget_owned_address(ifindex, spec.family, spec.address, spec.prefixlen);
     return r;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "fw_cmd.hpp"
 
-#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "alopex/net.hpp"
 #include "table.hpp"
 
 namespace alopexctl {
@@ -109,21 +110,7 @@ bool valid_ifname(std::string_view s)
 // An address or network; the host bits beyond the prefix must be zero.
 alopex::Result<> check_cidr(std::string_view text)
 {
-    auto slash = text.find('/');
-    std::string addr(text.substr(0, slash));
-    std::array<uint8_t, 16> bytes{};
-    int family = addr.find(':') != std::string::npos ? AF_INET6 : AF_INET;
-    if (inet_pton(family, addr.c_str(), bytes.data()) != 1)
-        return failf(EINVAL, "--from: not an address or network: '{}'", printable(text));
-    unsigned bits = family == AF_INET ? 32 : 128;
-    if (slash == std::string_view::npos)
-        return {};
-    unsigned prefix = 0;
-    if (!parse_number(text.substr(slash + 1), prefix) || prefix > bits)
-        return failf(EINVAL, "--from: bad prefix length in '{}' (0-{})", printable(text), bits);
-    for (unsigned b = prefix; b < bits; b++)
-        if (bytes[b / 8] & (0x80 >> (b % 8)))
-            return failf(EINVAL, "--from: '{}' has host bits set beyond /{}", printable(text), prefix);
+    ALOPEX_TRY_VOID(alopex::net::Prefix::parse_network(text, "--from", {.bare = true}));
     return {};
 }
 
@@ -175,9 +162,7 @@ alopex::Result<std::string> parse_to(std::string_view text)
         if (port.empty())
             return failf(EINVAL, "--to: missing port after ':' in '{}'", printable(text));
     }
-    std::array<uint8_t, 16> bytes{};
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, std::string(addr).c_str(), bytes.data()) != 1)
-        return failf(EINVAL, "--to: not an {} address: '{}'", v6 ? "IPv6" : "IPv4", printable(addr));
+    ALOPEX_TRY_VOID(alopex::net::Address::parse(addr, v6 ? AF_INET6 : AF_INET, "--to"));
     std::string out = v6 && !port.empty() ? fmt::format("[{}]", addr) : std::string(addr);
     if (!port.empty()) {
         uint32_t p = 0;

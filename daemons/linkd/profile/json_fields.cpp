@@ -40,18 +40,18 @@ Result<uint8_t> json_family(const nlohmann::json &j, std::string_view where)
     return static_cast<uint8_t>(*f);
 }
 
-Result<std::string> json_address(const nlohmann::json &j, uint8_t family, std::string_view where,
-                                 bool allow_empty)
+Result<net::Address> json_address(const nlohmann::json &j, uint8_t family, std::string_view where,
+                                  bool allow_empty)
 {
     if (!j.is_string())
         return json_bad(where, "address is not a string");
     const auto &text = j.get_ref<const std::string &>();
     if (text.empty() && allow_empty)
-        return std::string();
-    auto ip = profile::parse_ip(text, family);
+        return net::Address();
+    auto ip = net::Address::parse(text, family, "address");
     if (!ip)
         return json_bad(where, "address is not an address of its family");
-    return ip->address;
+    return *ip;
 }
 
 Result<uint8_t> json_prefixlen(const nlohmann::json &j, uint8_t family, std::string_view where)

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 
 namespace alopex::linkd {
 
@@ -47,9 +48,10 @@ Result<nlohmann::json> json_parse_object(std::string_view text, size_t max_size)
 const nlohmann::json *json_array(const nlohmann::json &top, const char *key);
 // AF_INET or AF_INET6.
 Result<uint8_t> json_family(const nlohmann::json &j, std::string_view where);
-// An address of `family` as inet_ntop writes it; "" too when `allow_empty`.
-Result<std::string> json_address(const nlohmann::json &j, uint8_t family, std::string_view where,
-                                 bool allow_empty = false);
+// An address of `family` (inet_pton's text); "" too when `allow_empty` (the empty
+// address).
+Result<net::Address> json_address(const nlohmann::json &j, uint8_t family, std::string_view where,
+                                  bool allow_empty = false);
 // 0..32 / 0..128.
 Result<uint8_t> json_prefixlen(const nlohmann::json &j, uint8_t family, std::string_view where);
 // An interface name (profile::valid_ifname).

@@ -66,9 +66,9 @@ std::string format_owned(const Owned &o)
 {
     json addrs = json::array(), routes = json::array();
     for (const auto &a : o.addresses)
-        addrs.push_back({a.ifindex, a.family, a.address, a.prefixlen});
+        addrs.push_back({a.ifindex, a.family, a.address.to_string(), a.prefixlen});
     for (const auto &r : o.routes)
-        routes.push_back({r.family, r.table, r.dst, r.dst_len, r.tos, r.priority, r.oif, r.type});
+        routes.push_back({r.family, r.table, r.dst.to_string(), r.dst_len, r.tos, r.priority, r.oif, r.type});
     json top = {{"netdevs", o.netdevs}, {"addresses", addrs}, {"routes", routes}};
     return top.dump() + '\n';
 }

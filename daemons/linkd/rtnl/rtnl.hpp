@@ -17,10 +17,11 @@
 #include <vector>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 
 namespace alopex::linkd::rtnl {
 
-using Mac = std::array<uint8_t, 6>;
+using Mac = net::Mac;
 
 // RTM_NEWLINK on an existing link; only the fields that are set change.
 struct LinkChange {
@@ -32,11 +33,11 @@ struct LinkChange {
     std::optional<int> controller;       // IFLA_MASTER; 0 releases from its controller
 };
 
-// RTM_NEWADDR / RTM_DELADDR. Addresses are text ("192.0.2.10", "2001:db8::1").
+// RTM_NEWADDR / RTM_DELADDR.
 struct AddressSpec {
     int ifindex = 0;
-    uint8_t family = 0;                  // AF_INET or AF_INET6
-    std::string address;
+    uint8_t family = 0;                  // AF_INET or AF_INET6, the address's
+    net::Address address;
     uint8_t prefixlen = 0;
     std::optional<uint32_t> valid_lft;   // seconds; unset = forever
     std::optional<uint32_t> preferred_lft;
@@ -52,11 +53,11 @@ struct AddressSpec {
 // route of another protocol is not removed by mistake; protocol 0 / type 0 / scope
 // RT_SCOPE_NOWHERE (255) match any (what `ip route del` sends).
 struct RouteSpec {
-    uint8_t family = 0;
-    std::string dst;                     // network address; "" with dst_len 0 = default
+    uint8_t family = 0;                  // the addresses' family
+    net::Address dst;                    // network address (RTA_DST); empty with dst_len 0 = default
     uint8_t dst_len = 0;
-    std::string gateway;                 // "" = none (directly connected)
-    std::string prefsrc;                 // "" = none
+    net::Address gateway;                // empty = none (directly connected)
+    net::Address prefsrc;                // empty = none
     int oif = 0;
     uint32_t table = 254;                // RT_TABLE_MAIN
     uint32_t metric = 0;                 // RTA_PRIORITY
@@ -99,8 +100,8 @@ struct Request {
 };
 
 // Pure: appends the netlink message for `r` with sequence number `seq` to `out`.
-// Refuses (EINVAL, message names the field) what cannot be encoded: addresses that do
-// not parse for the family, prefix lengths too long, names over 15 bytes, bad bond modes.
+// Refuses (EINVAL, message names the field) what cannot be encoded: addresses of another
+// family than the request's, prefix lengths too long, names over 15 bytes, bad bond modes.
 Result<> build(const Request &r, uint32_t seq, std::vector<std::byte> &out);
 
 // Parses a bond mode name ("balance-rr" .. "balance-alb", or its number) to

@@ -160,9 +160,9 @@ TEST_CASE("alopexctl fw: bad arguments are refused locally, naming the word")
     CHECK(error_of({"allow", "icmp", "echo request"}) == "fw allow icmp: not an ICMP type: 'echo request'");
     CHECK(error_of({"allow", "tcp", "80", "--from"}) == "fw allow: --from: missing value");
     CHECK(error_of({"allow", "tcp", "80", "--from", "192.0.2.1/24"}) ==
-          "--from: '192.0.2.1/24' has host bits set beyond /24");
-    CHECK(error_of({"allow", "tcp", "80", "--from", "192.0.2.0/33"}) == "--from: bad prefix length in '192.0.2.0/33' (0-32)");
-    CHECK(error_of({"allow", "tcp", "80", "--from", "example.com"}) == "--from: not an address or network: 'example.com'");
+          "--from: '192.0.2.1/24' has host bits set (the network is 192.0.2.0/24)");
+    CHECK(error_of({"allow", "tcp", "80", "--from", "192.0.2.0/33"}) == "--from: '192.0.2.0/33' has a bad prefix length (0..32)");
+    CHECK(error_of({"allow", "tcp", "80", "--from", "example.com"}) == "--from: 'example.com' is not an IPv4 or IPv6 address or network");
     CHECK(error_of({"allow", "tcp", "80", "--from", "@a,@b"}) ==
           "--from: a set ('@a') cannot be combined with other sources");
     CHECK(error_of({"allow", "tcp", "80", "--from", "@bad name"}) == "--from: not a set name: '@bad name'");
@@ -177,11 +177,11 @@ TEST_CASE("alopexctl fw: bad arguments are refused locally, naming the word")
     CHECK(error_of({"forward", "icmp", "--to", "10.0.0.1"}) == "fw forward: unknown protocol 'icmp' (tcp or udp)");
     CHECK(error_of({"forward", "tcp", "80,443", "--to", "10.0.0.1"}) ==
           "fw forward tcp: a port forward takes one port or one range, not a list: '80,443'");
-    CHECK(error_of({"forward", "tcp", "80", "--to", "10.0.0.300"}) == "--to: not an IPv4 address: '10.0.0.300'");
+    CHECK(error_of({"forward", "tcp", "80", "--to", "10.0.0.300"}) == "--to: '10.0.0.300' is not an IPv4 address");
     CHECK(error_of({"forward", "tcp", "80", "--to", "10.0.0.1:0"}) == "--to: not a port (1-65535): '0'");
     CHECK(error_of({"forward", "tcp", "80", "--to", "10.0.0.1:"}) == "--to: missing port after ':' in '10.0.0.1:'");
     CHECK(error_of({"forward", "tcp", "80", "--to", "[2001:db8::5"}) == "--to: missing ']' in '[2001:db8::5'");
-    CHECK(error_of({"forward", "tcp", "80", "--to", "2001:db8::zz"}) == "--to: not an IPv6 address: '2001:db8::zz'");
+    CHECK(error_of({"forward", "tcp", "80", "--to", "2001:db8::zz"}) == "--to: '2001:db8::zz' is not an IPv6 address");
     CHECK(error_of({"remove"}) == "fw remove ID: missing argument");
     CHECK(error_of({"remove", "0"}) == "fw remove: not a rule id: '0'");
     CHECK(error_of({"remove", "-1"}) == "fw remove: not a rule id: '-1'");

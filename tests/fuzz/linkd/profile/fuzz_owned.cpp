@@ -25,11 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     for (const auto &a : o->addresses)
         if (a.ifindex <= 0 || (a.family != AF_INET && a.family != AF_INET6) ||
-            a.prefixlen > (a.family == AF_INET ? 32 : 128) || !parse_ip(a.address, a.family))
+            a.prefixlen > (a.family == AF_INET ? 32 : 128) || a.address.family() != a.family)
             abort();
     for (const auto &r : o->routes)
         if ((r.family != AF_INET && r.family != AF_INET6) || r.dst_len > (r.family == AF_INET ? 32 : 128) ||
-            r.oif < 0 || !parse_ip(r.dst, r.family))
+            r.oif < 0 || r.dst.family() != r.family)
             abort();
     auto again = parse_owned(format_owned(*o));
     if (!again || !(*again == *o))

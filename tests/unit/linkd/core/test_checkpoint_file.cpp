@@ -10,9 +10,11 @@
 #include <catch2/catch.hpp>
 
 #include "checkpoint_file.hpp"
+#include "net_test.hpp"
 
 using namespace alopex;
 using namespace alopex::linkd;
+using alopex::test::ip;
 
 namespace {
 
@@ -33,15 +35,15 @@ CheckpointRecord sample()
     netlink::Address a;
     a.ifindex = 2;
     a.family = AF_INET;
-    a.address = "192.0.2.10";
+    a.address = ip("192.0.2.10");
     a.prefixlen = 24;
     a.scope = RT_SCOPE_UNIVERSE;
     a.flags = IFA_F_PERMANENT | IFA_F_NOPREFIXROUTE;
     a.label = "eth0:1";
     s.addresses[netlink::key_of(a)] = a;
     a.family = AF_INET6;
-    a.address = "2001:db8::10";
-    a.peer = "2001:db8::1";
+    a.address = ip("2001:db8::10");
+    a.peer = ip("2001:db8::1");
     a.prefixlen = 64;
     a.label = "";
     a.valid_lft = 3600;
@@ -52,19 +54,19 @@ CheckpointRecord sample()
     rt.table = 254;
     rt.protocol = RTPROT_STATIC;
     rt.type = RTN_UNICAST;
-    rt.dst = "198.51.100.0";
+    rt.dst = ip("198.51.100.0");
     rt.dst_len = 24;
-    rt.gateway = "192.0.2.254";
+    rt.gateway = ip("192.0.2.254");
     rt.oif = 2;
     rt.priority = 100;
-    rt.prefsrc = "192.0.2.10";
+    rt.prefsrc = ip("192.0.2.10");
     s.routes[netlink::key_of(rt)] = rt;
     rt.family = AF_INET6;
     rt.table = 4294967295u;
-    rt.dst = "::";
+    rt.dst = ip("::");
     rt.dst_len = 0;
-    rt.gateway = "";
-    rt.prefsrc = "";
+    rt.gateway = net::Address();
+    rt.prefsrc = net::Address();
     rt.priority = 4294967295u;
     s.routes[netlink::key_of(rt)] = rt;
     r.netdevs.created = {"br9", "vx0"};

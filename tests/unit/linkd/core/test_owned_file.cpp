@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "apply_rig.hpp"
+#include "net_test.hpp"
 #include "configurator.hpp"
 #include "profile/owned.hpp"
 
@@ -38,8 +39,8 @@ struct Rig : linkd_test::ApplyRig {
 profile::Owned stale()
 {
     profile::Owned o;
-    o.addresses.insert({77, AF_INET, "192.0.2.10", 24});
-    o.routes.insert({AF_INET, 254, "198.51.100.0", 24, 0, 0, 77, 1});
+    o.addresses.insert({77, AF_INET, test::ip("192.0.2.10"), 24});
+    o.routes.insert({AF_INET, 254, test::ip("198.51.100.0"), 24, 0, 0, 77, 1});
     return o;
 }
 

@@ -7,10 +7,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "net_test.hpp"
 #include "owned.hpp"
 
 using namespace alopex;
 using namespace alopex::linkd::profile;
+using alopex::test::ip;
 
 namespace {
 
@@ -18,10 +20,10 @@ Owned sample()
 {
     Owned o;
     o.netdevs = {"br0", "vx0"};
-    o.addresses.insert({3, AF_INET, "192.0.2.10", 24});
-    o.addresses.insert({4, AF_INET6, "2001:db8::10", 64});
-    o.routes.insert({AF_INET, 254, "0.0.0.0", 0, 0, 100, 3, 1});
-    o.routes.insert({AF_INET6, 4294967295u, "2001:db8:1::", 48, 0, 4294967295u, 4, 1});
+    o.addresses.insert({3, AF_INET, ip("192.0.2.10"), 24});
+    o.addresses.insert({4, AF_INET6, ip("2001:db8::10"), 64});
+    o.routes.insert({AF_INET, 254, ip("0.0.0.0"), 0, 0, 100, 3, 1});
+    o.routes.insert({AF_INET6, 4294967295u, ip("2001:db8:1::"), 48, 0, 4294967295u, 4, 1});
     return o;
 }
 
@@ -43,7 +45,7 @@ TEST_CASE("owned.json: what linkd writes reads back equal")
     // Addresses are normalized as the netlink parser writes them.
     auto n = parse_owned(doc("", R"([4,10,"2001:DB8:0::10",64])", ""));
     REQUIRE(n);
-    CHECK(n->addresses.begin()->address == "2001:db8::10");
+    CHECK(n->addresses.begin()->address == ip("2001:db8::10"));
 }
 
 TEST_CASE("owned.json: numbers out of range are refused, never truncated")
