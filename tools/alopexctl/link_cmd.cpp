@@ -9,12 +9,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "alopex/bus/blocking.hpp"
 #include "alopex/ipc/link1.hpp"
+#include "alopex/ipc/link1_spec.hpp"
 #include "alopex/sd.hpp"
 #include "table.hpp"
 
 namespace alopexctl {
 namespace l1 = alopex::ipc::link1;
+namespace mm = alopex::ipc::link1::manager::method;
 using alopex::failf;
 using Op = LinkRequest::Op;
 
@@ -242,16 +245,18 @@ namespace {
 
 int report(const alopex::Error &e) { return report_error(e); }
 
-// Calls a Manager method with the arguments of signature `sig`.
-template <typename... A> int call(sd_bus *bus, const char *method, const char *sig, A... args)
+// Every link object, one GetManagedObjects call.
+alopex::Result<std::vector<l1::LinkInfo>> read_links(sd_bus *bus)
 {
-    alopex::BusError e;
-    sd_bus_message *raw = nullptr;
-    int r = sd_bus_call_method(bus, l1::service, l1::path, l1::manager_interface, method, &e, &raw, sig, args...);
-    alopex::MessagePtr reply(raw);
-    if (r < 0)
-        return report({-r, e.is_set() ? e.message() : strerror(-r), e.is_set() ? e.name() : ""});
-    return 0;
+    ALOPEX_TRY(objects, alopex::bus::blocking::managed_objects(bus, l1::service, l1::path, l1::link_reader()));
+    return l1::by_ifindex(std::move(objects));
+}
+
+// Calls a Manager method (names and signatures from ipc/org.alopex.Link1.xml).
+template <typename... In> int call(sd_bus *bus, const alopex::bus::MethodSpec &m, const In &...in)
+{
+    auto r = alopex::bus::blocking::call<>(bus, l1::service, l1::path, l1::manager::spec, m, in...);
+    return r ? 0 : report(r.error());
 }
 
 } // namespace
@@ -259,15 +264,15 @@ template <typename... A> int call(sd_bus *bus, const char *method, const char *s
 int run_link(sd_bus *bus, const LinkRequest &r, bool json)
 {
     if (r.op == Op::reload)
-        return call(bus, "Reload", "");
-    auto links = l1::read_links(bus);
+        return call(bus, mm::Reload);
+    auto links = read_links(bus);
     if (!links)
         return report(links.error());
     if (r.op == Op::list) {
         fmt::print("{}", json ? format_links_json(*links) : format_links_table(*links));
         return 0;
     }
-    int index = 0;
+    int32_t index = 0;
     if (!r.link.empty()) {
         auto l = find_link(*links, r.link);
         if (!l)
@@ -280,27 +285,27 @@ int run_link(sd_bus *bus, const LinkRequest &r, bool json)
     }
     switch (r.op) {
     case Op::up:
-        return call(bus, "SetLinkUp", "i", index);
+        return call(bus, mm::SetLinkUp, index);
     case Op::down:
-        return call(bus, "SetLinkDown", "i", index);
+        return call(bus, mm::SetLinkDown, index);
     case Op::set_mtu:
-        return call(bus, "SetMtu", "iu", index, r.mtu);
+        return call(bus, mm::SetMtu, index, r.mtu);
     case Op::set_zone:
-        return call(bus, "SetZone", "is", index, r.value.c_str());
+        return call(bus, mm::SetZone, index, r.value);
     case Op::rename:
-        return call(bus, "RenameLink", "is", index, r.value.c_str());
+        return call(bus, mm::RenameLink, index, r.value);
     case Op::addr_add:
-        return call(bus, "AddAddress", "is", index, r.value.c_str());
+        return call(bus, mm::AddAddress, index, r.value);
     case Op::addr_del:
-        return call(bus, "RemoveAddress", "is", index, r.value.c_str());
+        return call(bus, mm::RemoveAddress, index, r.value);
     case Op::route_add:
-        return call(bus, "AddRoute", "ssiuu", r.to.c_str(), r.via.c_str(), index, r.metric, r.table);
+        return call(bus, mm::AddRoute, r.to, r.via, index, r.metric, r.table);
     case Op::route_del:
-        return call(bus, "RemoveRoute", "ssiuu", r.to.c_str(), r.via.c_str(), index, r.metric, r.table);
+        return call(bus, mm::RemoveRoute, r.to, r.via, index, r.metric, r.table);
     case Op::renew:
-        return call(bus, "Renew", "i", index);
+        return call(bus, mm::Renew, index);
     case Op::release:
-        return call(bus, "Release", "i", index);
+        return call(bus, mm::Release, index);
     case Op::list:
     case Op::show:
     case Op::reload:
@@ -311,44 +316,37 @@ int run_link(sd_bus *bus, const LinkRequest &r, bool json)
 
 int run_checkpoint(sd_bus *bus, std::span<const std::string> w)
 {
+    namespace cp = l1::checkpoints;
     auto usage = [] {
         fmt::print(stderr, "alopexctl: checkpoint: expected 'create SECONDS', 'confirm PATH' or 'rollback PATH'\n");
         return 2;
     };
     if (w.size() != 2)
         return usage();
-    alopex::BusError e;
-    sd_bus_message *raw = nullptr;
-    int r = 0;
     if (w[0] == "create") {
         auto n = parse_u32("timeout", w[1]);
         if (!n) {
             fmt::print(stderr, "alopexctl: checkpoint create: {}\n", n.error().message);
             return 2;
         }
-        r = sd_bus_call_method(bus, l1::service, l1::path, l1::checkpoint_interface, "CheckpointCreate", &e, &raw,
-                               "u", *n);
-    } else if (w[0] == "confirm" || w[0] == "rollback") {
-        if (!sd_bus_object_path_is_valid(w[1].c_str())) {
-            fmt::print(stderr, "alopexctl: checkpoint {}: not an object path: '{}'\n", w[0], printable(w[1]));
-            return 2;
-        }
-        r = sd_bus_call_method(bus, l1::service, l1::path, l1::checkpoint_interface,
-                               w[0] == "confirm" ? "CheckpointConfirm" : "CheckpointRollback", &e, &raw, "o",
-                               w[1].c_str());
-    } else {
+        auto path = alopex::bus::blocking::call<alopex::bus::ObjectPath>(bus, l1::service, l1::path, cp::spec,
+                                                                          cp::method::CheckpointCreate, *n);
+        if (!path)
+            return report(path.error());
+        fmt::print("{}\n", printable(std::get<0>(*path).value));
+        return 0;
+    }
+    if (w[0] != "confirm" && w[0] != "rollback")
         return usage();
+    if (!sd_bus_object_path_is_valid(w[1].c_str())) {
+        fmt::print(stderr, "alopexctl: checkpoint {}: not an object path: '{}'\n", w[0], printable(w[1]));
+        return 2;
     }
-    alopex::MessagePtr reply(raw);
-    if (r < 0)
-        return report({-r, e.is_set() ? e.message() : strerror(-r), e.is_set() ? e.name() : ""});
-    if (w[0] == "create") {
-        const char *path = nullptr;
-        if (sd_bus_message_read(reply.get(), "o", &path) < 0 || !path)
-            return report({EBADMSG, "CheckpointCreate: bad reply", ""});
-        fmt::print("{}\n", path);
-    }
-    return 0;
+    auto r = alopex::bus::blocking::call<>(bus, l1::service, l1::path, cp::spec,
+                                           w[0] == "confirm" ? cp::method::CheckpointConfirm
+                                                             : cp::method::CheckpointRollback,
+                                           alopex::bus::ObjectPath{w[1]});
+    return r ? 0 : report(r.error());
 }
 
 } // namespace alopexctl

@@ -15,6 +15,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "alopex/bus/blocking.hpp"
 #include "alopex/ipc/link1.hpp"
 #include "alopex/paths.hpp"
 #include "alopex/sd.hpp"
@@ -48,7 +49,12 @@ struct Waiter {
 
     void evaluate()
     {
-        auto links = alopex::ipc::link1::read_links(bus);
+        auto objects = alopex::bus::blocking::managed_objects(bus, alopex::ipc::link1::service,
+                                                              alopex::ipc::link1::path,
+                                                              alopex::ipc::link1::link_reader());
+        auto links = objects ? alopex::Result<std::vector<alopex::ipc::link1::LinkInfo>>(
+                                   alopex::ipc::link1::by_ifindex(std::move(*objects)))
+                             : std::unexpected(objects.error());
         std::string status;
         if (!links) {
             status = fmt::format("waiting for alopex-linkd ({})", links.error().message);
