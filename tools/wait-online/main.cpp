@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 #include <systemd/sd-bus.h>
@@ -19,24 +20,33 @@
 #include "alopex/ipc/link1.hpp"
 #include "alopex/paths.hpp"
 #include "alopex/sd.hpp"
+#include "args.hpp"
 #include "online.hpp"
+#include "output.hpp"
 #include "link1_client.hpp"
 
 namespace {
 
 constexpr int exit_online = 0, exit_timeout = 1, exit_usage = 2, exit_failure = 3;
 
-constexpr std::string_view usage = R"(Usage: alopex-wait-online [OPTIONS]
+constexpr std::string_view interface_opt = "--interface", any_opt = "--any", timeout_opt = "--timeout",
+                           quiet_opt = "--quiet", help_opt = "--help";
 
-Wait until the links alopex-linkd manages are routable (carrier, administratively up,
-a global address).
+const alopex::cli::OptionSpec options[] = {
+    {interface_opt, 'i', "NAME", "wait for this link (repeatable) instead of the managed ones", true},
+    {any_opt, 0, {}, "one routable link is enough"},
+    {timeout_opt, 0, "SECONDS", "give up after this long (default 120; 0 waits forever)"},
+    {quiet_opt, 'q', {}, "say nothing while waiting"},
+    {help_opt, 'h', {}, "this text"},
+};
 
-  -i, --interface NAME   wait for this link (repeatable) instead of the managed ones
-      --any              one routable link is enough
-      --timeout SECONDS  give up after this long (default 120; 0 waits forever)
-  -q, --quiet            say nothing while waiting
-  -h, --help             this text
-)";
+std::string usage()
+{
+    return "Usage: alopex-wait-online [OPTIONS]\n\n"
+           "Wait until the links alopex-linkd manages are routable (carrier, administratively up,\n"
+           "a global address).\n\n" +
+           alopex::cli::options_help(options);
+}
 
 struct Waiter {
     alopex::online::Options options;
@@ -70,8 +80,9 @@ struct Waiter {
             }
             status = fmt::format("waiting for {}", v.waiting_for);
         }
+        // Link names come from linkd (and --interface): escaped, one status per line.
         if (!quiet && status != last_status)
-            fmt::print(stderr, "alopex-wait-online: {}\n", status);
+            fmt::print(stderr, "alopex-wait-online: {}\n", alopex::cli::printable(status));
         last_status = std::move(status);
     }
 
@@ -98,7 +109,7 @@ int on_timeout(sd_event_source *, uint64_t, void *userdata) noexcept
 {
     auto w = static_cast<Waiter *>(userdata);
     if (!w->quiet)
-        fmt::print(stderr, "alopex-wait-online: timed out {}\n", w->last_status);
+        fmt::print(stderr, "alopex-wait-online: timed out {}\n", alopex::cli::printable(w->last_status));
     w->result = exit_timeout;
     sd_event_exit(w->event, 0);
     return 0;
@@ -114,44 +125,31 @@ int run(int argc, char **argv)
 {
     Waiter w;
     uint64_t timeout = 120;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        auto value = [&](std::string_view name) -> const char * {
-            if (i + 1 >= argc) {
-                fmt::print(stderr, "alopex-wait-online: {} needs a value\n", name);
-                return nullptr;
-            }
-            return argv[++i];
-        };
-        if (a == "-h" || a == "--help") {
-            fmt::print("{}", usage);
-            return exit_online;
-        } else if (a == "-i" || a == "--interface") {
-            auto v = value(a);
-            if (!v)
-                return exit_usage;
-            if (!*v || strlen(v) > 15) {
-                fmt::print(stderr, "alopex-wait-online: --interface: not a link name: {:?}\n", v);
-                return exit_usage;
-            }
-            w.options.interfaces.emplace_back(v);
-        } else if (a.starts_with("--interface=")) {
-            w.options.interfaces.emplace_back(a.substr(12));
-        } else if (a == "--any") {
-            w.options.any = true;
-        } else if (a == "-q" || a == "--quiet") {
-            w.quiet = true;
-        } else if (a == "--timeout" || a.starts_with("--timeout=")) {
-            const char *v = a == "--timeout" ? value(a) : argv[i] + 10;
-            if (!v || !parse_seconds(v, timeout)) {
-                fmt::print(stderr, "alopex-wait-online: --timeout: not a number of seconds\n");
-                return exit_usage;
-            }
-        } else {
-            fmt::print(stderr, "alopex-wait-online: unknown argument {:?}\n{}", a, usage);
-            return exit_usage;
-        }
+    std::vector<std::string_view> argv_words(argv + 1, argv + argc);
+    auto args = alopex::cli::parse_args(argv_words, options);
+    auto bad = [](const std::string &what) {
+        fmt::print(stderr, "alopex-wait-online: {}\n{}", alopex::cli::printable(what), usage());
+        return exit_usage;
+    };
+    if (!args)
+        return bad(args.error().message);
+    if (!args->unknown.empty())
+        return bad(fmt::format("unknown option '{}'", args->unknown.front()));
+    if (!args->words.empty())
+        return bad(fmt::format("unexpected argument '{}'", args->words.front()));
+    if (args->has(help_opt)) {
+        fmt::print("{}", usage());
+        return exit_online;
     }
+    for (auto name : args->values(interface_opt)) {
+        if (name.empty() || name.size() > 15)
+            return bad(fmt::format("--interface: not a link name: '{}'", name));
+        w.options.interfaces.emplace_back(name);
+    }
+    w.options.any = args->has(any_opt);
+    w.quiet = args->has(quiet_opt);
+    if (auto t = args->value(timeout_opt); t && !parse_seconds(*t, timeout))
+        return bad("--timeout: not a number of seconds");
 
     auto bus = alopex::paths::open_system_bus();
     if (!bus) {

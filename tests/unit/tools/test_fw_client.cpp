@@ -375,12 +375,13 @@ TEST_CASE("fw client: every call against a fake fwd")
     CHECK(st->latency.size() == 2);
 
     // The command runner's exit statuses: 0, or 3 with the named error printed.
+    alopexctl::Context ctx(c);
     alopexctl::FwRequest rm;
     rm.op = alopexctl::FwRequest::Op::remove;
     rm.id = 17;
-    CHECK(alopexctl::run_fw(c, rm, false) == 0);
+    CHECK(alopexctl::run_fw(ctx, rm) == 0);
     rm.id = 99;
-    CHECK(alopexctl::run_fw(c, rm, false) == 3);
+    CHECK(alopexctl::run_fw(ctx, rm) == 3);
 }
 
 TEST_CASE("fw client: a daemon that is not there is an error, not a crash")
