@@ -8,44 +8,16 @@
 #include "alopex/fd.hpp"
 #include "alopex/sd.hpp"
 #include "link1_client.hpp"
+#include "offline_bus.hpp"
 
 namespace l1 = alopex::ipc::link1;
 using alopex::MessagePtr;
 
 namespace {
 
-struct OfflineBus {
-    alopex::BusPtr bus;
-    alopex::Fd peer;
-    OfflineBus()
-    {
-        int fds[2];
-        REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-        sd_bus *raw = nullptr;
-        REQUIRE(sd_bus_new(&raw) >= 0);
-        bus.reset(raw);
-        peer = alopex::Fd(fds[1]);
-        REQUIRE(sd_bus_set_fd(raw, fds[0], fds[0]) >= 0);
-        REQUIRE(sd_bus_start(raw) >= 0);
-    }
-    ~OfflineBus() { peer = alopex::Fd(); }
-    MessagePtr message()
-    {
-        sd_bus_message *m = nullptr;
-        REQUIRE(sd_bus_message_new_signal(bus.get(), &m, "/a", "org.alopex.Test", "S") >= 0);
-        return MessagePtr(m);
-    }
-};
-
-template <typename... A> void prop(sd_bus_message *m, const char *name, const char *sig, A... args)
-{
-    REQUIRE(sd_bus_message_open_container(m, 'e', "sv") >= 0);
-    REQUIRE(sd_bus_message_append_basic(m, 's', name) >= 0);
-    REQUIRE(sd_bus_message_open_container(m, 'v', sig) >= 0);
-    REQUIRE(sd_bus_message_append(m, sig, args...) >= 0);
-    REQUIRE(sd_bus_message_close_container(m) >= 0);
-    REQUIRE(sd_bus_message_close_container(m) >= 0);
-}
+using alopex::test::OfflineBus;
+using alopex::test::seal;
+using alopex::test::append_property;
 
 void open_object(sd_bus_message *m, const char *path, const char *iface)
 {
@@ -63,12 +35,6 @@ void close_object(sd_bus_message *m)
         REQUIRE(sd_bus_message_close_container(m) >= 0);
 }
 
-void seal(sd_bus_message *m)
-{
-    REQUIRE(sd_bus_message_seal(m, 1, 0) >= 0);
-    REQUIRE(sd_bus_message_rewind(m, 1) >= 0);
-}
-
 } // namespace
 
 TEST_CASE("link client: the reader agrees with the XML")
@@ -82,22 +48,22 @@ TEST_CASE("link client: GetManagedObjects into LinkInfo, sorted by index, other 
     auto m = b.message();
     REQUIRE(sd_bus_message_open_container(m.get(), 'a', "{oa{sa{sv}}}") >= 0);
     open_object(m.get(), "/org/alopex/Link1/link/7", "org.alopex.Link1.Link");
-    prop(m.get(), "Index", "i", 7);
-    prop(m.get(), "Name", "s", "eth0");
-    prop(m.get(), "MTU", "u", 1500);
-    prop(m.get(), "Carrier", "b", 1);
-    prop(m.get(), "Managed", "b", 0);
-    prop(m.get(), "Addresses", "a(isysuuus)", 1, AF_INET, "192.0.2.10", 24, "global", 0, 3600, 1800, "dhcp");
-    prop(m.get(), "DNSServers", "as", 2, "192.0.2.53", "2001:db8::53");
-    prop(m.get(), "DHCPExpiry", "t", uint64_t{1234567});
-    prop(m.get(), "FutureProperty", "a{ss}", 0);
+    append_property(m.get(), "Index", "i", 7);
+    append_property(m.get(), "Name", "s", "eth0");
+    append_property(m.get(), "MTU", "u", 1500);
+    append_property(m.get(), "Carrier", "b", 1);
+    append_property(m.get(), "Managed", "b", 0);
+    append_property(m.get(), "Addresses", "a(isysuuus)", 1, AF_INET, "192.0.2.10", 24, "global", 0, 3600, 1800, "dhcp");
+    append_property(m.get(), "DNSServers", "as", 2, "192.0.2.53", "2001:db8::53");
+    append_property(m.get(), "DHCPExpiry", "t", uint64_t{1234567});
+    append_property(m.get(), "FutureProperty", "a{ss}", 0);
     close_object(m.get());
     open_object(m.get(), "/org/alopex/Link1/link/1", "org.alopex.Link1.Link");
-    prop(m.get(), "Index", "i", 1);
-    prop(m.get(), "Name", "s", "lo");
+    append_property(m.get(), "Index", "i", 1);
+    append_property(m.get(), "Name", "s", "lo");
     close_object(m.get());
     open_object(m.get(), "/org/alopex/Link1", "org.alopex.Link1.Manager");
-    prop(m.get(), "Connectivity", "s", "full");
+    append_property(m.get(), "Connectivity", "s", "full");
     close_object(m.get());
     REQUIRE(sd_bus_message_close_container(m.get()) >= 0);
     seal(m.get());
@@ -127,7 +93,7 @@ TEST_CASE("link client: a known property of another type than the XML's is refus
     auto m = b.message();
     REQUIRE(sd_bus_message_open_container(m.get(), 'a', "{oa{sa{sv}}}") >= 0);
     open_object(m.get(), "/org/alopex/Link1/link/7", "org.alopex.Link1.Link");
-    prop(m.get(), "MTU", "s", "1500");
+    append_property(m.get(), "MTU", "s", "1500");
     close_object(m.get());
     REQUIRE(sd_bus_message_close_container(m.get()) >= 0);
     seal(m.get());
