@@ -132,6 +132,8 @@ int Call::finish()
     case State::Waiting:
         return 1;
     case State::Failed: {
+        if (!service_.log_refusals())
+            return error_ < 0 ? error_ : -EINVAL;
         std::string sender(this->sender());
         const char *name = ret_ && ret_->name ? ret_->name : "?";
         log::notice({{"ALOPEX_OP", spec_.name}, {"ALOPEX_SENDER", sender}, {"ALOPEX_RESULT", name}},

@@ -24,20 +24,30 @@ Calls::~Calls()
     pending_.clear();
 }
 
-Result<MessagePtr> Calls::start(const char *service, const char *path, const InterfaceSpec &iface,
-                                const MethodSpec &m, const std::string &have_in, const std::string &have_out)
+namespace detail {
+
+Result<MessagePtr> new_method_call(sd_bus *bus, const char *service, const char *path, const InterfaceSpec &iface,
+                                   const MethodSpec &m, const std::string &have_in, const std::string &have_out)
 {
     if (have_in != m.in || have_out != m.out)
         return bus_fail(bus_error::Internal, "{}.{}: called as '{}' -> '{}', the XML says '{}' -> '{}'", iface.name,
                         m.name, have_in, have_out, m.in, m.out);
     sd_bus_message *raw = nullptr;
-    int r = sd_bus_message_new_method_call(bus_, &raw, service, path, iface.name, m.name);
+    int r = sd_bus_message_new_method_call(bus, &raw, service, path, iface.name, m.name);
     if (r < 0)
         return failf(-r, "cannot build {}.{}: {}", iface.name, m.name, strerror(-r));
     MessagePtr msg(raw);
     // Never start a daemon by calling it: a daemon that does not run is an error.
     (void)sd_bus_message_set_auto_start(raw, 0);
     return msg;
+}
+
+} // namespace detail
+
+Result<MessagePtr> Calls::start(const char *service, const char *path, const InterfaceSpec &iface,
+                                const MethodSpec &m, const std::string &have_in, const std::string &have_out)
+{
+    return detail::new_method_call(bus_, service, path, iface, m, have_in, have_out);
 }
 
 void Calls::send(Result<MessagePtr> msg, std::function<void(Result<MessagePtr>)> done)

@@ -95,9 +95,13 @@ int FollowerBase::on_reply(sd_bus_message *m, void *userdata, sd_bus_error *) no
             const sd_bus_error *e = sd_bus_message_get_error(m);
             // No owner: nothing to follow until it appears (NameOwnerChanged).
             self->present_ = false;
-            if (e && e->name && std::strcmp(e->name, SD_BUS_ERROR_SERVICE_UNKNOWN) != 0 &&
-                std::strcmp(e->name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) != 0)
-                self->report(Error{EIO, fmt::format("{}: {}", self->opt_.service, e->message ? e->message : e->name), {}});
+            bool absent = e && e->name &&
+                          (std::strcmp(e->name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 ||
+                           std::strcmp(e->name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0);
+            if (!absent)
+                self->report(Error{EIO, fmt::format("{}: {}", self->opt_.service, e && e->message ? e->message : "error"), {}});
+            else if (self->on_absent)
+                self->on_absent();
         } else if (auto r = self->full(m); !r) {
             self->report(r.error());
         } else {

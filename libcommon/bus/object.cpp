@@ -231,6 +231,9 @@ const sd_bus_vtable *VtableBase::table() const
 // ---- Registration / Service -------------------------------------------------------------
 
 Registration::Registration(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Registration::Registration() noexcept = default;
+Registration::Registration(Registration &&) noexcept = default;
+Registration &Registration::operator=(Registration &&) noexcept = default;
 Registration::~Registration() = default;
 
 Service::Service(sd_bus *bus, sd_event *event, ServiceOptions options)

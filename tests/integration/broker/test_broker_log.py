@@ -84,6 +84,19 @@ def _(sb):
                  if x['fields'].get('ALOPEX_RESULT') == 'ok'], 'no "ok" entry for the refusal')
 
 
+@tap.test('a refused call is logged once, by the broker with its caller, not again by the bus layer')
+def _(sb):
+    off = log_offset(sb)
+    expect_error(client(sb, 'Record', 's:link.x', 's:y', user='alopex-fw'), NA)
+    # A sync point: the broker handles calls in order, so the refusal is all logged by now.
+    h.check_eq(client(sb, 'Ping', user='alopex-fw'), '', 'Ping as alopex-fw')
+    wait_log_entry(sb, off, ALOPEX_OP='Ping')
+    refused = [x for x in log_entries_since(sb, off) if x['fields'].get('ALOPEX_OP') == 'Record']
+    h.check_eq(len(refused), 1, f'entries for the refused Record: {refused}')
+    h.check_eq(refused[0]['fields'].get('ALOPEX_CALLER_UID'), str(sb.user('alopex-fw')[0]),
+               'the entry names the caller')
+
+
 @tap.test('every other operation is logged, allowed and refused, with its result')
 def _(sb):
     blk = sb.path('targets', 'interfaces')

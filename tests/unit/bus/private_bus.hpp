@@ -66,4 +66,28 @@ struct PrivateBus {
     }
 };
 
+// A private bus, one event loop, and two connections to the bus on it: a server and a
+// client.
+struct TwoPeers {
+    PrivateBus pb;
+    EventPtr event;
+    BusPtr server, client;
+    TwoPeers()
+    {
+        sd_event *raw = nullptr;
+        REQUIRE(sd_event_new(&raw) >= 0);
+        event.reset(raw);
+        server = pb.connect(raw);
+        client = pb.connect(raw);
+    }
+    sd_event *loop() const { return event.get(); }
+    // Runs the loop until `pred` holds, at most `rounds` times 10 ms.
+    template <typename P> void run_until(P pred, int rounds = 500)
+    {
+        for (int i = 0; i < rounds && !pred(); ++i)
+            REQUIRE(sd_event_run(event.get(), 10'000) >= 0);
+        REQUIRE(pred());
+    }
+};
+
 } // namespace alopex::test

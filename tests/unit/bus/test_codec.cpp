@@ -9,8 +9,10 @@
 #include "alopex/bus/options.hpp"
 #include "alopex/fd.hpp"
 #include "alopex/sd.hpp"
+#include "offline_bus.hpp"
 
 using namespace alopex;
+using alopex::test::seal;
 
 namespace {
 
@@ -26,39 +28,6 @@ template <> struct alopex::bus::Fields<Pt> {
     static constexpr auto members = std::make_tuple(&Pt::x, &Pt::label, &Pt::marks);
 };
 
-namespace {
-
-struct Offline {
-    BusPtr bus;
-    Fd peer;
-    Offline()
-    {
-        int fds[2];
-        REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-        sd_bus *raw = nullptr;
-        REQUIRE(sd_bus_new(&raw) >= 0);
-        bus.reset(raw);
-        peer.reset(fds[1]);
-        REQUIRE(sd_bus_set_fd(raw, fds[0], fds[0]) >= 0);
-        REQUIRE(sd_bus_start(raw) >= 0);
-    }
-    ~Offline() { peer.reset(); }
-    MessagePtr message()
-    {
-        sd_bus_message *m = nullptr;
-        REQUIRE(sd_bus_message_new_signal(bus.get(), &m, "/a", "org.alopex.Test", "S") >= 0);
-        return MessagePtr(m);
-    }
-};
-
-void seal(sd_bus_message *m)
-{
-    REQUIRE(sd_bus_message_seal(m, 1, 0) >= 0);
-    REQUIRE(sd_bus_message_rewind(m, 1) >= 0);
-}
-
-} // namespace
-
 TEST_CASE("signatures follow the C++ types")
 {
     CHECK(bus::signature_of<bool>() == "b");
@@ -73,7 +42,7 @@ TEST_CASE("signatures follow the C++ types")
 
 TEST_CASE("values round-trip through a message")
 {
-    Offline o;
+    test::OfflineBus o;
     auto m = o.message();
     std::vector<Pt> pts{{1, "one", {1, 2}}, {-5, "", {}}};
     std::map<std::string, std::vector<std::string>> zones{{"lan", {"a", "b"}}, {"wan", {}}};
@@ -97,7 +66,7 @@ TEST_CASE("values round-trip through a message")
 
 TEST_CASE("reading another type is an error naming what was read")
 {
-    Offline o;
+    test::OfflineBus o;
     auto m = o.message();
     REQUIRE(bus::append_value(m.get(), std::string("text")) >= 0);
     seal(m.get());
@@ -117,7 +86,7 @@ TEST_CASE("reading another type is an error naming what was read")
 
 TEST_CASE("a variant of an unaccepted type is refused")
 {
-    Offline o;
+    test::OfflineBus o;
     auto m = o.message();
     REQUIRE(sd_bus_message_append(m.get(), "v", "a{ss}", 1, "k", "v") >= 0);
     seal(m.get());
@@ -129,7 +98,7 @@ TEST_CASE("a variant of an unaccepted type is refused")
 
 TEST_CASE("options: too many entries, hostile keys, values taken once")
 {
-    Offline o;
+    test::OfflineBus o;
     auto m = o.message();
     REQUIRE(sd_bus_message_open_container(m.get(), 'a', "{sv}") >= 0);
     for (int i = 0; i < 300; ++i)

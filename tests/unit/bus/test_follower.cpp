@@ -50,12 +50,10 @@ struct Log {
 
 TEST_CASE("a Follower keeps a copy of another daemon's objects from signals only")
 {
-    test::PrivateBus pb;
-    sd_event *raw = nullptr;
-    REQUIRE(sd_event_new(&raw) >= 0);
-    EventPtr event(raw);
-    auto server = pb.connect(raw);
-    auto client = pb.connect(raw);
+    test::TwoPeers t;
+    sd_event *raw = t.loop();
+    auto &server = t.server;
+    auto &client = t.client;
 
     std::map<int, Item> items{{3, {30}}, {4, {40}}};
     bus::Service svc(server.get(), raw);
@@ -89,11 +87,7 @@ TEST_CASE("a Follower keeps a copy of another daemon's objects from signals only
          .removed = [&](const std::string &p, const ItemInfo &) { log.lines.push_back("-" + p); }});
     REQUIRE(f);
     auto &fol = **f;
-    auto run_until = [&](auto pred) {
-        for (int i = 0; i < 400 && !pred(); ++i)
-            REQUIRE(sd_event_run(raw, 10'000) >= 0);
-        REQUIRE(pred());
-    };
+    auto run_until = [&](auto pred) { t.run_until(pred, 400); };
     run_until([&] { return fol.synced(); });
     CHECK(fol.objects().size() == 2);
     CHECK(fol.full_reads() == 1);
@@ -128,4 +122,31 @@ TEST_CASE("a Follower keeps a copy of another daemon's objects from signals only
     CHECK(fol.full_reads() == 2);
     CHECK(fol.find("/org/alopex/Test1/item/3")->value == 34);
     CHECK(fol.objects().size() == 2);
+}
+
+TEST_CASE("a Follower started before the other daemon says it is absent, then follows it when it appears")
+{
+    test::TwoPeers t;
+    auto f = bus::Follower<ItemInfo>::start(t.client.get(), {service, root, prefix}, item_reader());
+    REQUIRE(f);
+    auto &fol = **f;
+    int absent = 0, synced = 0;
+    fol.on_absent = [&] { ++absent; };
+    fol.on_synced = [&] { ++synced; };
+    t.run_until([&] { return absent == 1; });
+    CHECK_FALSE(fol.present());
+    CHECK_FALSE(fol.synced());
+
+    std::map<int, Item> items{{3, {30}}};
+    bus::Service svc(t.server.get(), t.loop());
+    auto reg = svc.add_subtree<Item>(
+        prefix, item_vtable(), [&](std::string_view p) -> Item * { return p == fmt::format("{}/3", prefix) ? &items[3] : nullptr; },
+        [&] { return std::vector<std::string>{fmt::format("{}/3", prefix)}; });
+    REQUIRE(reg);
+    auto om = svc.add_object_manager(root);
+    REQUIRE(om);
+    REQUIRE(sd_bus_request_name(t.server.get(), service, 0) >= 0);
+    t.run_until([&] { return synced == 1; });
+    CHECK(fol.find("/org/alopex/Test1/item/3")->value == 30);
+    CHECK(absent == 1);
 }

@@ -63,17 +63,11 @@ const bus::Vtable<FakeBroker> &fake_vtable()
 
 TEST_CASE("the Recorder queues while the broker is away and never blocks the caller")
 {
-    test::PrivateBus pb;
-    sd_event *raw = nullptr;
-    REQUIRE(sd_event_new(&raw) >= 0);
-    EventPtr event(raw);
-    auto server = pb.connect(raw);
-    auto client = pb.connect(raw);
-    auto run_until = [&](auto pred) {
-        for (int i = 0; i < 500 && !pred(); ++i)
-            REQUIRE(sd_event_run(raw, 10'000) >= 0);
-        REQUIRE(pred());
-    };
+    test::TwoPeers t;
+    sd_event *raw = t.loop();
+    auto &server = t.server;
+    auto &client = t.client;
+    auto run_until = [&](auto pred) { t.run_until(pred); };
 
     auto rec = ipc::broker1::Recorder::create(client.get(), raw, {.max_queue = 3, .retry_min_usec = 50'000});
     REQUIRE(rec);

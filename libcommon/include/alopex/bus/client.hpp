@@ -30,6 +30,13 @@ namespace alopex::bus {
 // An error reply as an Error: bus_name is the D-Bus error name, code its errno.
 Error error_of_reply(sd_bus_message *reply);
 
+namespace detail {
+// A method call of `m` whose argument and reply signatures (`have_in`, `have_out`, from
+// the caller's C++ types) must be the XML's; it never starts the daemon by activation.
+Result<MessagePtr> new_method_call(sd_bus *bus, const char *service, const char *path, const InterfaceSpec &iface,
+                                   const MethodSpec &m, const std::string &have_in, const std::string &have_out);
+} // namespace detail
+
 class Calls {
 public:
     explicit Calls(sd_bus *bus, uint64_t timeout_usec = 25'000'000) : bus_(bus), timeout_(timeout_usec) {}

@@ -56,6 +56,7 @@ public:
 
     std::function<void()> on_synced;     // after each full read
     std::function<void()> on_vanished;   // the service lost its owner
+    std::function<void()> on_absent;     // a full read found no owner (it is not running)
     std::function<void(const Error &)> on_error;
 
 protected:

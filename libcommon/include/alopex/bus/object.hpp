@@ -204,9 +204,10 @@ class Service;
 // One interface registered at a path (or a subtree); unregisters when destroyed.
 class Registration {
 public:
-    Registration() = default;
-    Registration(Registration &&) noexcept = default;
-    Registration &operator=(Registration &&) noexcept = default;
+    // Out of line, where Impl is complete (an empty Registration can be a member).
+    Registration() noexcept;
+    Registration(Registration &&) noexcept;
+    Registration &operator=(Registration &&) noexcept;
     ~Registration();
     struct Impl;
 
@@ -221,6 +222,9 @@ struct ServiceOptions {
     // Pending polkit checks allowed per caller and in total; more get org.alopex.Error.Busy.
     unsigned max_pending_checks_per_sender = 16;
     unsigned max_pending_checks = 256;
+    // A refused call is logged (notice: method, sender, error). A service that journals
+    // every call itself, with fields of its own (the broker), turns this off.
+    bool log_refusals = true;
 };
 
 // The daemon's side of one bus connection: registrations, polkit, coalesced property
@@ -235,6 +239,7 @@ public:
     sd_bus *bus() const noexcept { return bus_; }
     sd_event *event() const noexcept { return event_; }
     ErrorMapper error_mapper() const noexcept { return options_.error_mapper; }
+    bool log_refusals() const noexcept { return options_.log_refusals; }
     polkit::Authority &authority() noexcept { return *authority_; }
 
     // `vt` must outlive the registration (a function-local static, typically).
