@@ -4,6 +4,7 @@
 #include "manager.hpp"
 
 #include <linux/if.h>
+#include <linux/rtnetlink.h>
 #include <net/if_arp.h>
 
 #include <fmt/format.h>
@@ -35,7 +36,7 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus,
     }
     if (options.start_monitor) {
         Manager *self = m.get();
-        options.monitor.route_filter = [self](const netlink::Route &r) {
+        options.monitor.route_filter = [self](const netlink::RouteHeader &r) {
             return self->wanted_route(r);
         };
         netlink::MonitorCallbacks cb;
@@ -52,7 +53,28 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus,
     return m;
 }
 
-bool Manager::wanted_route(const netlink::Route &r) const { return tables_.contains(r.table); }
+// The routes of the host's own configuration in the tables linkd manages: the kernel's
+// (prefix and local routes), boot (`ip route add`, ifupdown), static (linkd's profiles
+// and AddRoute, networkd), ra, dhcp (linkd's client and others); and every default
+// route, whoever installed it (connectivity). A routing daemon's table (FRR, BIRD:
+// protocols bgp, ospf, zebra, bird, ...) is not cached route by route: linkd neither
+// owns, checkpoints nor plans around those routes, and a full BGP table would be
+// 600,000 of them.
+bool Manager::wanted_route(const netlink::RouteHeader &r) const
+{
+    if (!tables_.contains(r.table))
+        return false;
+    switch (r.protocol) {
+    case RTPROT_KERNEL:
+    case RTPROT_BOOT:
+    case RTPROT_STATIC:
+    case RTPROT_RA:
+    case RTPROT_DHCP:
+        return true;
+    default:
+        return r.dst_len == 0;
+    }
+}
 
 void Manager::manage_table(uint32_t table)
 {
@@ -192,8 +214,9 @@ void Manager::handle_synced(bool initial)
         return;
     }
     synced_ = true;
-    log::info("initial dump in: {} links, {} addresses, {} routes", state_.links.size(),
-              state_.addresses.size(), state_.routes.size());
+    log::info("initial dump in: {} links, {} addresses, {} routes ({} routes of routing daemons not followed)",
+              state_.links.size(), state_.addresses.size(), state_.routes.size(),
+              monitor_ ? monitor_->routes_not_kept() : 0);
     if (hooks.synced)
         hooks.synced();
 }

@@ -151,7 +151,7 @@ private:
     Manager(sd_event *event, sd_bus *bus, Executor executor, StatsReader stats);
     Result<> attach_bus();
     static const sd_bus_vtable *link_vtable();
-    bool wanted_route(const netlink::Route &r) const;
+    bool wanted_route(const netlink::RouteHeader &r) const;
     void refresh_addresses(int ifindex);
     void link_properties_changed(int ifindex, const std::vector<std::string> &props);
     void manager_property_changed(const char *prop);

@@ -239,6 +239,7 @@ Result<> Monitor::start_dump()
 {
     sd_event_now(event_, CLOCK_MONOTONIC, &last_dump_start_);
     fresh_ = {};
+    dump_routes_passed_ = 0;
     queued_.clear();
     restart_ = false;
     phase_ = Phase::Idle;
@@ -325,6 +326,15 @@ Result<> Monitor::read_dump()
                     memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof e);
                 return fail(e.error < 0 && e.error != INT32_MIN ? -e.error : EIO, "rtnetlink dump failed");
             }
+            // Routes the consumer does not keep are passed over unparsed: in a dump
+            // nothing is replaced, so there is nothing they could take out of the snapshot.
+            if (opt_.route_filter && nlh->nlmsg_type == RTM_NEWROUTE) {
+                auto h = route_header(nlh, nlh->nlmsg_len);
+                if (h && !opt_.route_filter(*h)) {
+                    ++dump_routes_passed_;
+                    continue;
+                }
+            }
             auto m = parse_message(nlh, nlh->nlmsg_len);
             if (!m) {
                 report(m.error());
@@ -356,6 +366,7 @@ void Monitor::finish_dump()
     queued_.clear();
     auto events = diff(state_, fresh_);
     state_ = std::move(fresh_);
+    routes_passed_ = dump_routes_passed_;
     fresh_ = {};
     bool initial = !synced_;
     synced_ = true;

@@ -410,6 +410,38 @@ Result<std::optional<Message>> parse_route(const nlmsghdr *nlh)
 
 } // namespace
 
+RouteHeader header_of(const Route &r)
+{
+    return RouteHeader{r.family, r.dst_len, r.protocol, r.type, r.table};
+}
+
+std::optional<RouteHeader> route_header(const nlmsghdr *nlh, size_t len)
+{
+    if (!nlh || len < sizeof(nlmsghdr) || nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > len)
+        return std::nullopt;
+    if (nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE)
+        return std::nullopt;
+    if (mnl_nlmsg_get_payload_len(nlh) < sizeof(rtmsg))
+        return std::nullopt;
+    rtmsg rtm;
+    memcpy(&rtm, mnl_nlmsg_get_payload(nlh), sizeof rtm);
+    RouteHeader h{rtm.rtm_family, rtm.rtm_dst_len, rtm.rtm_protocol, rtm.rtm_type, rtm.rtm_table};
+    // The kernel says RT_TABLE_COMPAT in the header for tables past 255 and always
+    // sends RTA_TABLE; the attribute wins, as in the full parser.
+    auto area = attrs(nlh, sizeof(rtmsg));
+    auto walked = for_each_attr(area.begin, area.end, [&](const nlattr *a) -> Result<> {
+        if (mnl_attr_get_type(a) != RTA_TABLE)
+            return {};
+        if (mnl_attr_get_payload_len(a) != sizeof(uint32_t))
+            return fail(EBADMSG, "RTA_TABLE");
+        memcpy(&h.table, mnl_attr_get_payload(a), sizeof h.table);
+        return {};
+    });
+    if (!walked)
+        return std::nullopt;
+    return h;
+}
+
 Result<std::optional<Message>> parse_message(const nlmsghdr *nlh, size_t len)
 {
     if (!nlh || len < sizeof(nlmsghdr))

@@ -119,7 +119,7 @@ std::vector<Event> apply(Snapshot &s, const Message &m, const RouteFilter &filte
     } else if (auto r = std::get_if<Route>(&m.object)) {
         if (m.removed)
             erase(s.routes, key_of(*r), out);
-        else if (!filter || filter(*r))
+        else if (!filter || filter(header_of(*r)))
             upsert(s.routes, key_of(*r), *r, out);
         else
             erase(s.routes, key_of(*r), out);  // replaced by one we do not keep

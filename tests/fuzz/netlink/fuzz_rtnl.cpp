@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     // libmnl-style walk, message by message, skipping the ones that fail.
     Snapshot each;
-    RouteFilter main_only = [](const Route &r) { return r.table == 254; };
+    RouteFilter main_only = [](const RouteHeader &r) { return r.table == 254; };
     auto nlh = reinterpret_cast<const nlmsghdr *>(copy.get());
     int len = static_cast<int>(size);
     // mnl_nlmsg_ok() alone would accept nlmsg_len >= 2^31 (it compares as int).

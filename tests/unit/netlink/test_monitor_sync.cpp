@@ -188,3 +188,40 @@ TEST_CASE("monitor: a duplicate or out-of-band event changes nothing", "[netlink
     CHECK(rig.consumer.log.size() == n);
     CHECK(rig.errors.empty());
 }
+
+TEST_CASE("monitor: routes the filter does not keep are passed over in a dump and never cached", "[netlink][monitor]")
+{
+    Rig rig;
+    auto with_protocol = [](Msg m, uint8_t protocol) {
+        reinterpret_cast<rtmsg *>(mnl_nlmsg_get_payload(m.nlh))->rtm_protocol = protocol;
+        return m;
+    };
+    rig.kernel->change(new_link(2, "eth0"));
+    rig.kernel->change(route_msg(RTM_NEWROUTE, AF_INET, "198.51.100.0", 24, 2));            // boot
+    rig.kernel->change(with_protocol(route_msg(RTM_NEWROUTE, AF_INET, "203.0.113.0", 24, 2), 186));
+    rig.kernel->change(with_protocol(route_msg(RTM_NEWROUTE, AF_INET, nullptr, 0, 2), 186));
+    rig.kernel->change(with_protocol(route_msg(RTM_NEWROUTE, AF_INET, "192.0.2.0", 24, 2, 1000), RTPROT_STATIC));
+    MonitorOptions opt;
+    size_t refused = 0;
+    opt.route_filter = [&](const RouteHeader &h) {
+        bool keep = h.table == RT_TABLE_MAIN && (h.protocol != 186 || h.dst_len == 0);
+        refused += !keep;
+        return keep;
+    };
+    rig.start(opt);
+    REQUIRE(rig.settle());
+    CHECK(refused == 2);   // asked once each
+    const auto &routes = rig.mon->state().routes;
+    REQUIRE(routes.size() == 2);   // the boot route and the bgp default route
+    for (const auto &[k, r] : routes)
+        CHECK((r.protocol == RTPROT_BOOT || r.dst_len == 0));
+    CHECK(rig.mon->routes_not_kept() == 2);   // the bgp /24 and the route of table 1000, passed over unparsed
+    CHECK(rig.consumer.s == rig.mon->state());
+
+    // Live: a route we do not keep replacing one we keep (same key) takes it out.
+    rig.kernel->change(with_protocol(route_msg(RTM_NEWROUTE, AF_INET, "198.51.100.0", 24, 2), 186));
+    REQUIRE(rig.settle());
+    CHECK(rig.mon->state().routes.size() == 1);
+    CHECK(rig.consumer.s == rig.mon->state());
+    CHECK(rig.errors.empty());
+}

@@ -208,6 +208,36 @@ TEST_CASE("netlink: routes", "[netlink][parse]")
     }
 }
 
+TEST_CASE("netlink: route_header reads what a route filter decides on, unparsed", "[netlink][parse]")
+{
+    auto m = route_msg(RTM_NEWROUTE, AF_INET6, "2001:db8:1::", 48, 6, 1000, 20);
+    reinterpret_cast<rtmsg *>(mnl_nlmsg_get_payload(m.nlh))->rtm_protocol = 186;   // bgp
+    auto h = route_header(m.nlh, m.len());
+    REQUIRE(h);
+    CHECK(h->family == AF_INET6);
+    CHECK(h->dst_len == 48);
+    CHECK(h->protocol == 186);
+    CHECK(h->type == RTN_UNICAST);
+    CHECK(h->table == 1000);   // RTA_TABLE, not the header's RT_TABLE_COMPAT
+    // The same fields as the full parse gives.
+    auto r = std::get<Route>(parse_ok(m).object);
+    auto p = header_of(r);
+    CHECK((p.family == h->family && p.dst_len == h->dst_len && p.protocol == h->protocol &&
+           p.type == h->type && p.table == h->table));
+
+    // Anything but a well-formed route message has no header; the full parser says why.
+    auto link = link_msg(RTM_NEWLINK, 2, "eth0");
+    CHECK_FALSE(route_header(link.nlh, link.len()));
+    CHECK_FALSE(route_header(m.nlh, sizeof(nlmsghdr)));           // longer than the buffer
+    Msg bad_table = route_msg(RTM_NEWROUTE, AF_INET, "192.0.2.0", 24, 2);
+    uint16_t short_table = 7;
+    bad_table.raw(RTA_TABLE, &short_table, sizeof short_table);   // RTA_TABLE of 2 bytes
+    CHECK_FALSE(route_header(bad_table.nlh, bad_table.len()));
+    Msg headerless(RTM_NEWROUTE);
+    CHECK_FALSE(route_header(headerless.nlh, headerless.len()));  // no rtmsg
+    CHECK(route_header(nullptr, 100) == std::nullopt);
+}
+
 TEST_CASE("netlink: parse_stream walks several messages and stops at NLMSG_DONE", "[netlink][parse]")
 {
     alignas(nlmsghdr) std::array<char, 8192> buf{};

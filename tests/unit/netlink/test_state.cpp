@@ -180,7 +180,7 @@ TEST_CASE("netlink: route keys and the route filter", "[netlink][state]")
     REQUIRE(ev.size() == 1);
     CHECK(ev[0].change == Change::Changed);
 
-    RouteFilter main_only = [](const Route &x) { return x.table == RT_TABLE_MAIN; };
+    RouteFilter main_only = [](const RouteHeader &x) { return x.table == RT_TABLE_MAIN; };
     Snapshot f;
     CHECK(apply(f, msg(route(2, "10.0.0.0", 8, AF_INET, 100)), main_only).empty());
     CHECK(apply(f, msg(route(2, "10.0.0.0", 8)), main_only).size() == 1);

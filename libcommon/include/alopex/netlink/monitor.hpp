@@ -40,7 +40,7 @@ struct MonitorOptions {
     int receive_buffer = 8 << 20;  // bytes; SO_RCVBUFFORCE, else SO_RCVBUF (kernel transport)
     // Re-dumps start at least this long after the previous dump started.
     std::chrono::microseconds min_resync_interval = std::chrono::milliseconds(100);
-    RouteFilter route_filter;      // empty: keep every route
+    RouteFilter route_filter;      // empty: keep every route (see state.hpp)
 };
 
 struct MonitorCallbacks {
@@ -79,6 +79,10 @@ public:
     // was read from the event socket (0 before the first): an on_event handler measures
     // its latency from there, so the time an event waited behind earlier ones counts.
     uint64_t received_us() const noexcept { return received_us_; }
+
+    // Routes the last completed dump held that options.route_filter does not keep
+    // (passed over unparsed, never cached).
+    uint64_t routes_not_kept() const noexcept { return routes_passed_; }
 
     // Re-dump and deliver the differences (rate-limited like an overrun).
     void request_resync();
@@ -124,6 +128,7 @@ private:
     uint64_t last_dump_start_ = 0;  // CLOCK_MONOTONIC usec
     uint64_t received_us_ = 0;
     uint64_t resyncs_ = 0, overruns_ = 0;
+    uint64_t dump_routes_passed_ = 0, routes_passed_ = 0;
 };
 
 } // namespace alopex::netlink

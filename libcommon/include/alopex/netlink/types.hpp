@@ -77,6 +77,21 @@ struct Route {
     bool operator==(const Route &) const = default;
 };
 
+// The fields of a route that its rtmsg header carries (and RTA_TABLE, for tables past
+// 255): what a consumer decides on before the message is parsed. route_header() reads
+// them from an RTM_NEWROUTE/RTM_DELROUTE message; header_of() from a parsed Route.
+struct RouteHeader {
+    uint8_t family = 0;
+    uint8_t dst_len = 0;
+    uint8_t protocol = 0;
+    uint8_t type = 0;
+    uint32_t table = 0;
+};
+RouteHeader header_of(const Route &r);
+// The header of a route message of `len` bytes at `nlh`; std::nullopt when it is not a
+// well-formed route message (the full parser then says why).
+std::optional<RouteHeader> route_header(const nlmsghdr *nlh, size_t len);
+
 using Object = std::variant<Link, Address, Route>;
 
 // One parsed RTM_NEW*/RTM_DEL* message.
