@@ -181,3 +181,40 @@ def wait_names_gone(sb, names=('org.alopex.Link1', 'org.freedesktop.network1'), 
     and the next one must be able to own its name."""
     for name in names:
         h.wait_until(lambda: not sb.name_has_owner(name), timeout, 0.01, f'{name} released')
+
+
+def create_links(sb, links):
+    """links/2 veth pairs (down), one IPv4 address on each link; returns (links, addresses)."""
+    pairs = links // 2
+    lines = [f'link add sa{i} type veth peer name sb{i}' for i in range(pairs)]
+    lines += [f'addr add 10.{100 + i // 250}.{i % 250}.1/24 dev sa{i}' for i in range(pairs)]
+    lines += [f'addr add 10.{150 + i // 250}.{i % 250}.1/24 dev sb{i}' for i in range(pairs)]
+    ip_batch(sb, 'create', lines)
+    count = len(sh(['ip', '-o', 'link', 'show']).splitlines()) - 1   # without lo
+    addrs = len(sh(['ip', '-4', '-o', 'addr', 'show']).splitlines()) - 1
+    if count != 2 * pairs or addrs != 2 * pairs:
+        raise RuntimeError(f'created {count} links and {addrs} addresses, wanted {2 * pairs} of each')
+    return count, addrs
+
+
+def install_routes(sb, v4, v6):
+    """A routing daemon's table in main: /24s from 11.0.0.0 on and /48s in 2001:db8::/32's
+    neighbourhood (3fff::/20), protocol bgp, via a gateway on the veth pair rt0/rt1."""
+    lines = ['link add rt0 type veth peer name rt1', 'link set rt0 up', 'link set rt1 up',
+             'addr add 192.0.2.1/24 dev rt0', 'addr add 2001:db8::1/64 dev rt0 nodad']
+    for i in range(v4):
+        a = 0x0b000000 + i * 256
+        lines.append(f'route add {a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.0/24 via 192.0.2.254 dev rt0 proto bgp')
+    for i in range(v6):
+        lines.append(f'route add 3fff:{i >> 16:x}:{i & 0xffff:x}::/48 via 2001:db8::fe dev rt0 proto bgp')
+    ip_batch(sb, 'routes', lines)
+    n4 = count_routes('-4')
+    n6 = count_routes('-6')
+    if n4 < v4 or n6 < v6:
+        raise RuntimeError(f'installed {n4} IPv4 and {n6} IPv6 routes, wanted {v4} and {v6}')
+    return n4, n6
+
+
+def count_routes(family):
+    out = subprocess.run(['ip', family, 'route', 'show', 'table', 'main'], capture_output=True, check=True)
+    return out.stdout.count(b'\n')

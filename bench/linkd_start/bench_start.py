@@ -4,6 +4,12 @@
 IPv4 address on each link) present, and its VmRSS/VmHWM at READY, against
 systemd-networkd (Debian's) started the same way on the same links, in one run.
 
+With --routes V4,V6 (benchmark linkd-start-routes: 500000,100000) the same is measured
+twice in one run: with an empty routing table, then with a full table in main as FRR or
+BIRD install one (V4 IPv4 /24s and V6 IPv6 /48s, protocol bgp, via a gateway on one more
+veth pair), and the ratio of the two printed per daemon. linkd's target: within 2x of
+its start with the empty table, VmRSS < 16 MB.
+
 Both run as root in a throwaway network + mount + PID namespace, on a private
 dbus-daemon, with no profiles / no .network files (both only follow the links: the time
 is the first dump of links, addresses and routes, plus publishing them). READY=1 is the
@@ -21,33 +27,89 @@ import benchlib as b  # noqa: E402
 
 TARGET_READY_MS = 500
 TARGET_RSS_KB = 10 * 1024
+TARGET_ROUTES_RATIO = 2.0
+TARGET_ROUTES_RSS_KB = 16 * 1024
 
 
 def extra(p):
     p.add_argument('--links', type=int, default=1000, help='links to create, an even number (default 1000)')
+    p.add_argument('--routes', default='', help='V4,V6: measure again with that many bgp routes in main '
+                   '(e.g. 500000,100000)')
+    p.add_argument('--ready-timeout', type=int, default=60, help='seconds a contender may take to READY=1')
 
 
-def create_links(sb, links):
-    pairs = links // 2
-    lines = [f'link add sa{i} type veth peer name sb{i}' for i in range(pairs)]
-    lines += [f'addr add 10.{100 + i // 250}.{i % 250}.1/24 dev sa{i}' for i in range(pairs)]
-    lines += [f'addr add 10.{150 + i // 250}.{i % 250}.1/24 dev sb{i}' for i in range(pairs)]
-    b.ip_batch(sb, 'create', lines)
-    count = len(b.sh(['ip', '-o', 'link', 'show']).splitlines()) - 1   # without lo
-    addrs = len(b.sh(['ip', '-4', '-o', 'addr', 'show']).splitlines()) - 1
-    if count != 2 * pairs or addrs != 2 * pairs:
-        raise RuntimeError(f'created {count} links and {addrs} addresses, wanted {2 * pairs} of each')
-    return count, addrs
+def parse_routes(text):
+    if not text:
+        return None
+    try:
+        v4, v6 = (int(x) for x in text.split(','))
+    except ValueError:
+        sys.exit('--routes must be V4,V6')
+    if not (0 <= v4 <= 4_000_000 and 0 <= v6 <= 1_000_000):
+        sys.exit('--routes: at most 4000000 IPv4 and 1000000 IPv6 routes')
+    return v4, v6
+
+
+def run_all(sb, args, contenders, env):
+    """args.runs measured runs of every contender (one warm-up round first), the order
+    alternating; a contender that does not reach READY=1 in --ready-timeout gets None."""
+    results = {name: [] for name, _ in contenders}
+    for run in range(-1, args.runs):   # run -1: warm-up, not counted
+        order = contenders if run % 2 == 0 else list(reversed(contenders))
+        for name, cmd in order:
+            if name == 'systemd-networkd':
+                b.reset_networkd_state()
+            try:
+                r = b.measure(sb, args, ['ready', '--timeout', str(args.ready_timeout), '--', *cmd],
+                              env=env, log=name)
+            except RuntimeError as e:
+                print(f'  {name}: no READY=1 within {args.ready_timeout} s ({str(e).splitlines()[0]})')
+                r = None
+            if run >= 0:
+                results[name].append(r)
+            b.wait_names_gone(sb)
+    return results
+
+
+def medians(rs):
+    """(READY ms, VmRSS kB, VmHWM kB) medians over the runs that reached READY, or None."""
+    ok = [r for r in rs if r]
+    if len(ok) < len(rs):
+        return None
+    return (b.median([r['ready_ms'] for r in ok]), b.median([r['rss_kb'] for r in ok]),
+            b.median([r['hwm_kb'] for r in ok]))
+
+
+def print_routes(contenders, empty, full, installed):
+    print(f'linkd-start-routes: the same links with {installed[0]} IPv4 + {installed[1]} IPv6 routes in main '
+          f'(protocol bgp), medians')
+    print(f'  {"":18} {"empty ms":>9} {"routes ms":>9} {"ratio":>6} {"VmRSS kB":>9} {"VmHWM kB":>9}   '
+          'READY ms of each run with routes')
+    for name, _ in contenders:
+        e, f = medians(empty[name]), medians(full[name])
+        if not f:
+            print(f'  {name:18} {e[0] if e else float("nan"):9.1f} {"timeout":>9}')
+            continue
+        print(f'  {name:18} {e[0]:9.1f} {f[0]:9.1f} {b.ratio(f[0], e[0]):6.2f} {f[1]:9.0f} {f[2]:9.0f}   '
+              f'{b.runs_text([r["ready_ms"] for r in full[name]])}')
+    e, f = medians(empty['alopex-linkd']), medians(full['alopex-linkd'])
+    if e and f:
+        r = b.ratio(f[0], e[0])
+        print(f'  targets: READY within {TARGET_ROUTES_RATIO:.0f}x of the empty table: '
+              f'{"met" if r <= TARGET_ROUTES_RATIO else "MISSED"} ({r:.2f}x); VmRSS < 16 MB: '
+              f'{"met" if f[1] < TARGET_ROUTES_RSS_KB else "MISSED"} ({f[1] / 1024:.1f} MiB)')
+    print(f'  linkd\'s STATUS at READY: "{full["alopex-linkd"][-1].get("status", "") if full["alopex-linkd"][-1] else ""}"')
 
 
 def main():
     args = b.parse_args(__doc__.splitlines()[0], runs=15, extra=extra)
+    routes = parse_routes(args.routes)
     if args.links < 2 or args.links % 2 or args.links > 20000:
         sys.exit('--links must be even, 2..20000')
     networkd = not args.no_networkd and os.path.exists(b.NETWORKD)
     b.enter(args)
     with b.h.Sandbox(name='bench-start') as sb:
-        links, addrs = create_links(sb, args.links)
+        links, addrs = b.create_links(sb, args.links)
         if networkd:
             b.isolate_networkd(sb)
         confs = [b.NETWORK1_CONF] if networkd and os.path.exists(b.NETWORK1_CONF) else []
@@ -57,16 +119,11 @@ def main():
         contenders = [('alopex-linkd', [linkd])]
         if networkd:
             contenders.append(('systemd-networkd', b.networkd_argv()))
-        results = {name: [] for name, _ in contenders}
-        for run in range(-1, args.runs):   # run -1: warm-up, not counted
-            order = contenders if run % 2 == 0 else list(reversed(contenders))
-            for name, cmd in order:
-                if name == 'systemd-networkd':
-                    b.reset_networkd_state()
-                r = b.measure(sb, args, ['ready', '--timeout', '30', '--', *cmd], env=env, log=name)
-                if run >= 0:
-                    results[name].append(r)
-                b.wait_names_gone(sb)
+        results = run_all(sb, args, contenders, env)
+        with_routes = None
+        if routes:
+            installed = b.install_routes(sb, *routes)
+            with_routes = run_all(sb, args, contenders, env)
 
     print(f'linkd-start: exec to READY=1 with {links} links ({links // 2} veth pairs, down) and '
           f'{addrs} IPv4 addresses, no profiles / .network files; {args.runs} runs, medians')
@@ -74,8 +131,9 @@ def main():
     med = {}
     for name, _ in contenders:
         rs = results[name]
-        med[name] = (b.median([r['ready_ms'] for r in rs]), b.median([r['rss_kb'] for r in rs]),
-                     b.median([r['hwm_kb'] for r in rs]))
+        med[name] = medians(rs)
+        if not med[name]:
+            raise RuntimeError(f'{name} did not reach READY=1 in every run')
         print(f'  {name:18} {med[name][0]:9.1f} {med[name][1]:9.0f} {med[name][2]:9.0f}   '
               f'{b.runs_text([r["ready_ms"] for r in rs])}')
     print(f'  linkd\'s STATUS at READY: "{results["alopex-linkd"][-1].get("status", "")}" '
@@ -89,6 +147,8 @@ def main():
     l = med['alopex-linkd']
     print(f'  targets: READY < {TARGET_READY_MS} ms: {"met" if l[0] < TARGET_READY_MS else "MISSED"} '
           f'({l[0]:.1f}); VmRSS < 10 MB: {"met" if l[1] < TARGET_RSS_KB else "MISSED"} ({l[1] / 1024:.1f} MiB)')
+    if routes:
+        print_routes(contenders, results, with_routes, installed)
     return 0
 
 
