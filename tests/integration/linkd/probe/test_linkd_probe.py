@@ -143,6 +143,25 @@ def _(sb):
     wait_connectivity(sb, 'full')
 
 
+@tap.test('a routing daemon\'s default route counts (protocol bgp); its other routes are not followed')
+def _(sb):
+    # A table as FRR installs it: prefixes, then a default route, protocol bgp. linkd
+    # passes over the prefixes unparsed (libcommon's RouteFilter) but must see the default.
+    path = os.path.join(sb.state_dir, 'bgp.batch')
+    with open(path, 'w') as f:
+        f.writelines(f'route add 10.{100 + i // 256}.{i % 256}.0/24 via {PEER_ADDR} proto bgp\n' for i in range(500))
+    ip(sb, '-batch', path)
+    ip(sb, 'route', 'del', 'default')
+    wait_connectivity(sb, 'limited')
+    ip(sb, 'route', 'add', 'default', 'via', PEER_ADDR, 'proto', 'bgp')
+    wait_connectivity(sb, 'full')
+    ip(sb, 'route', 'del', 'default', 'proto', 'bgp')
+    wait_connectivity(sb, 'limited')
+    ip(sb, 'route', 'flush', 'proto', 'bgp')
+    ip(sb, 'route', 'add', 'default', 'via', PEER_ADDR)
+    wait_connectivity(sb, 'full')
+
+
 @tap.test('an invalid linkd.toml at Reload() is refused with file:line:col; the old settings stay')
 def _(sb):
     write_settings(sb, '[connectivity]\nprobe = "probe.example:443"\n')
