@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "alopex/ipc/firewall1.hpp"
+#include "alopex/ipc/firewall1_spec.hpp"
 #include "alopex/log.hpp"
 #include "compile/compile.hpp"
 #include "manager.hpp"
@@ -22,6 +23,7 @@
 namespace alopex::fwd {
 
 namespace f1 = ipc::firewall1;
+namespace api = ipc::firewall1::api;
 
 Membership Manager::desired(const Model &model, const std::map<std::string, std::string> &explicit_zones) const
 {
@@ -135,8 +137,8 @@ Result<> Manager::sync_membership(const std::map<std::string, std::string> &assi
     if (&assigned != &state_.interfaces)
         state_.interfaces = assigned;
     if (interfaces_changed)
-        property_changed(f1::property::Interfaces);
-    property_changed(f1::property::ZoneAddresses);
+        property_changed(api::property::Interfaces);
+    property_changed(api::property::ZoneAddresses);
     return {};
 }
 
@@ -163,7 +165,7 @@ void Manager::handle(const netlink::Event &e)
     }
     if (batch) {
         histogram_.record(monotonic_us() - received);
-        property_changed(f1::property::LatencyHistogram);
+        property_changed(api::property::LatencyHistogram);
     }
 }
 

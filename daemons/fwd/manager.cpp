@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "alopex/ipc/firewall1.hpp"
+#include "alopex/ipc/firewall1_spec.hpp"
 #include "alopex/log.hpp"
 #include "compile/compile.hpp"
 #include "config/config.hpp"
@@ -19,6 +20,7 @@
 namespace alopex::fwd {
 
 namespace f1 = ipc::firewall1;
+namespace api = ipc::firewall1::api;
 
 uint64_t realtime_us()
 {
@@ -53,11 +55,8 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
     m->deadlines_.rebuild(m->state_);
     m->resolved_ = m->resolve(*m->model_, m->state_);
 
-    if (bus) {
-        m->authority_ = std::make_unique<polkit::Authority>(bus);
-        m->coalescer_ = std::make_unique<bus::PropertiesCoalescer>(bus, event);
+    if (bus)
         ALOPEX_TRY_VOID(m->attach_bus());
-    }
 
     Manager *self = m.get();
     auto mo = m->options_.monitor;
@@ -131,16 +130,10 @@ Resolved Manager::resolve(const Model &model, const runtime::State &state) const
     return out;
 }
 
-void Manager::property_changed(const char *prop)
-{
-    if (coalescer_)
-        coalescer_->mark(f1::path, f1::interface, prop);
-}
-
 void Manager::committed()
 {
     ++generation_;
-    property_changed(f1::property::Generation);
+    property_changed(api::property::Generation);
 }
 
 void Manager::set_last_error(std::string e)
@@ -148,7 +141,7 @@ void Manager::set_last_error(std::string e)
     if (e == last_error_)
         return;
     last_error_ = std::move(e);
-    property_changed(f1::property::LastError);
+    property_changed(api::property::LastError);
 }
 
 namespace {
@@ -211,11 +204,11 @@ Result<> Manager::rebuild(const Model &model, const runtime::State &state, const
     committed();
     set_last_error("");
     if (interfaces_changed)
-        property_changed(f1::property::Interfaces);
+        property_changed(api::property::Interfaces);
     if (addresses_changed)
-        property_changed(f1::property::ZoneAddresses);
+        property_changed(api::property::ZoneAddresses);
     if (panic_changed)
-        property_changed(f1::property::Panic);
+        property_changed(api::property::Panic);
     log::info("{}: ruleset applied ({} rules, {} sets, generation {})", why, rs->rules.size(),
               rs->sets.size(), generation_);
     if (on_changed && ready_)
@@ -491,9 +484,9 @@ Result<> Manager::reload()
     if (store_.journal_bytes() > 0)
         if (auto p = store_.compact(state_); !p)
             log::warning("reload: {}", p.error().to_string());
-    property_changed(f1::property::Zones);
-    property_changed(f1::property::Rules);
-    property_changed(f1::property::DefaultZone);
+    property_changed(api::property::Zones);
+    property_changed(api::property::Rules);
+    property_changed(api::property::DefaultZone);
     arm_expiry();
     return {};
 }

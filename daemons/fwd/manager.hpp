@@ -34,11 +34,12 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "alopex/bus.hpp"
+#include "alopex/bus/call.hpp"
+#include "alopex/bus/object.hpp"
+#include "alopex/bus/spec.hpp"
 #include "alopex/config.hpp"
 #include "alopex/error.hpp"
 #include "alopex/netlink/monitor.hpp"
-#include "alopex/polkit.hpp"
 #include "alopex/sd.hpp"
 #include "histogram.hpp"
 #include "compile/compile.hpp"
@@ -114,29 +115,20 @@ public:
     const Membership &membership() const noexcept { return applied_; }
 
     // ---- D-Bus (manager_bus.cpp) -------------------------------------------------------
-    int bus_version(sd_bus_message *m, sd_bus_error *ret);
-    int bus_add_rule(sd_bus_message *m, sd_bus_error *ret);
-    int bus_remove_rule(sd_bus_message *m, sd_bus_error *ret);
-    int bus_list_runtime_rules(sd_bus_message *m, sd_bus_error *ret);
-    int bus_set_interface_zone(sd_bus_message *m, sd_bus_error *ret);
-    int bus_panic(sd_bus_message *m, sd_bus_error *ret);
-    int bus_reload(sd_bus_message *m, sd_bus_error *ret);
-    int bus_get_counters(sd_bus_message *m, sd_bus_error *ret);
-    int prop_zones(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_rules(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_interfaces(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_zone_addresses(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_panic(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_default_zone(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_generation(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_latency(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_last_error(sd_bus_message *reply, sd_bus_error *ret);
+    void bus_version(bus::Call &c);
+    void bus_add_rule(bus::Call &c, std::string spec, uint32_t expires_s, std::string comment);
+    void bus_remove_rule(bus::Call &c, uint64_t id);
+    void bus_list_runtime_rules(bus::Call &c);
+    void bus_set_interface_zone(bus::Call &c, std::string ifname, std::string zone);
+    void bus_panic(bus::Call &c, bool on);
+    void bus_reload(bus::Call &c);
+    void bus_get_counters(bus::Call &c);
 
 private:
     Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Session> session,
             ManagerOptions options);
     Result<> attach_bus();
-    int authorize(sd_bus_message *m, sd_bus_error *ret);
+    bool authorize_ready(bus::Call &c);
 
     // ---- interfaces.cpp ----------------------------------------------------------------
     void handle(const netlink::Event &e);
@@ -171,7 +163,7 @@ private:
     Result<> persist(runtime::Change c);
     void committed();                        // generation, properties
     void set_last_error(std::string e);
-    void property_changed(const char *prop);
+    void property_changed(const bus::PropertySpec &prop);
     void arm_expiry();
     void expire();
     static int on_expiry(sd_event_source *, uint64_t, void *userdata) noexcept;
@@ -198,9 +190,8 @@ private:
     std::unique_ptr<nft::Session> session_;
     ManagerOptions options_;
     std::unique_ptr<netlink::Monitor> monitor_;
-    std::unique_ptr<polkit::Authority> authority_;
-    std::unique_ptr<bus::PropertiesCoalescer> coalescer_;
-    SlotPtr slot_;
+    std::unique_ptr<bus::Service> service_;
+    bus::Registration registration_;
     EventSourcePtr expiry_;
 
     alopex::config::LastGood<Model> model_;
