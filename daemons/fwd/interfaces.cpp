@@ -25,21 +25,25 @@ namespace alopex::fwd {
 namespace f1 = ipc::firewall1;
 namespace api = ipc::firewall1::api;
 
-Membership Manager::desired(const Model &model, const std::map<std::string, std::string> &explicit_zones) const
+std::string Manager::zone_for(const Model &model, const std::map<std::string, std::string> &explicit_zones,
+                              int ifindex, const std::string &name) const
 {
     // SetInterfaceZone over linkd's zones over the file's patterns. Assignments to zones
     // the model does not have are kept (in the state), not applied.
-    std::map<std::string, std::string> assigned;
-    for (const auto &[name, zone] : explicit_zones)
-        if (model.zones.contains(zone))
-            assigned.emplace(name, zone);
-    for (const auto &[name, zone] : linkd_zones_)
-        if (model.zones.contains(zone))
-            assigned.emplace(name, zone);   // emplace: an explicit assignment stays
+    if (auto e = explicit_zones.find(name); e != explicit_zones.end() && model.zones.contains(e->second))
+        return e->second;
+    if (auto l = linkd_zones_.find(ifindex); l != linkd_zones_.end() && model.zones.contains(l->second))
+        return l->second;
+    static const std::map<std::string, std::string> none;
+    return compile::zone_of(model, none, name);
+}
+
+Membership Manager::desired(const Model &model, const std::map<std::string, std::string> &explicit_zones) const
+{
     Membership m;
     std::map<int, const std::string *> zone_of_index;
     for (const auto &[index, link] : kernel_.links) {
-        auto zone = compile::zone_of(model, assigned, link.name);
+        auto zone = zone_for(model, explicit_zones, index, link.name);
         if (zone.empty() || !model.zones.contains(zone))
             continue;
         auto [it, _] = m.interfaces.insert_or_assign(link.name, std::move(zone));
@@ -169,16 +173,53 @@ void Manager::handle(const netlink::Event &e)
     }
 }
 
-void Manager::set_linkd_zones(std::map<std::string, std::string> zones)
+void Manager::set_linkd_zone(int ifindex, const std::string &zone)
 {
-    if (zones == linkd_zones_)
+    auto it = linkd_zones_.find(ifindex);
+    if (it == linkd_zones_.end() ? zone.empty() : it->second == zone)
         return;
-    linkd_zones_ = std::move(zones);
-    log::info("alopex-linkd's link zones: {} link(s) with a zone", linkd_zones_.size());
+    if (zone.empty())
+        linkd_zones_.erase(it);
+    else
+        linkd_zones_.insert_or_assign(ifindex, zone);
+    log::info({{"ALOPEX_ZONE", zone}}, "alopex-linkd puts link {} in zone '{}'", ifindex, zone);
     if (!ready_)
-        return;   // the first full apply takes them in
+        return;   // the first full apply takes it in
     if (auto r = sync_membership(state_.interfaces); !r)
         log::err("following alopex-linkd's zones: {}", r.error().to_string());
+}
+
+void Manager::hold_start(uint64_t max_us)
+{
+    if (ready_ || max_us == 0)
+        return;
+    held_ = true;
+    sd_event_source *src = nullptr;
+    int r = sd_event_add_time_relative(
+        event_, &src, CLOCK_MONOTONIC, max_us, 0,
+        [](sd_event_source *, uint64_t, void *userdata) noexcept -> int {
+            auto *self = static_cast<Manager *>(userdata);
+            log::info("alopex-linkd's zones not read in time: starting without them");
+            self->release_start();
+            return 0;
+        },
+        this);
+    if (r < 0) {
+        log::warning("cannot arm the start timer: {}", strerror(-r));
+        held_ = false;
+        return;
+    }
+    hold_timer_.reset(src);
+}
+
+void Manager::release_start()
+{
+    hold_timer_.reset();
+    if (!held_)
+        return;
+    held_ = false;
+    if (synced_ && !ready_)
+        first_apply();
 }
 
 void Manager::handle_synced(bool initial)
@@ -190,6 +231,13 @@ void Manager::handle_synced(bool initial)
     synced_ = true;
     log::info("links and addresses in: {} links, {} addresses", kernel_.links.size(),
               kernel_.addresses.size());
+    if (held_)
+        return;   // release_start() applies
+    first_apply();
+}
+
+void Manager::first_apply()
+{
     // The Session takes over a table a previous fwd left (persist): the kernel goes from
     // that table to this one in one transaction, so there is never a moment without one.
     if (auto r = rebuild(*model_, state_, "start", &resolved_); !r) {

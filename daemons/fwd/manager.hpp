@@ -96,10 +96,16 @@ public:
     // batch of a netlink event): for STATUS= lines.
     std::function<void()> on_changed;
 
-    // The zones alopex-linkd gives its links (linkd/linkd_zones.hpp): ifname -> zone.
-    // They rank below SetInterfaceZone and above firewall.toml's patterns; zones the
-    // model does not have are ignored. Applied as element operations once ready.
-    void set_linkd_zones(std::map<std::string, std::string> zones);
+    // The zone alopex-linkd gives the link `ifindex` ("": none; linkd/linkd_zones.hpp).
+    // It ranks below SetInterfaceZone and above firewall.toml's patterns; zones the model
+    // does not have are ignored. Applied as element operations once ready.
+    void set_linkd_zone(int ifindex, const std::string &zone);
+    // The first apply waits for release_start() too (main.cpp: until alopex-linkd's zones
+    // are read or known to be absent), at most `max_us`, so that a restarted fwd does not
+    // put an interface into its pattern's zone first and move it back a moment later.
+    // Nothing blocks meanwhile.
+    void hold_start(uint64_t max_us);
+    void release_start();
 
     // Reads firewall.toml again and rebuilds; an invalid file or a refused batch keeps
     // everything as it was (the error says which).
@@ -133,6 +139,10 @@ private:
     // ---- interfaces.cpp ----------------------------------------------------------------
     void handle(const netlink::Event &e);
     void handle_synced(bool initial);
+    void first_apply();
+    // The zone of the link `ifindex` named `name` (empty: none).
+    std::string zone_for(const Model &model, const std::map<std::string, std::string> &assigned,
+                         int ifindex, const std::string &name) const;
     // The membership the snapshot implies under `model` and the SetInterfaceZone
     // assignments `assigned`.
     Membership desired(const Model &model, const std::map<std::string, std::string> &assigned) const;
@@ -201,7 +211,9 @@ private:
     Resolved resolved_;             // state_ under model_, as applied
     netlink::Snapshot kernel_;      // links and addresses, folded from the monitor
     Membership applied_;            // what the kernel's sets hold
-    std::map<std::string, std::string> linkd_zones_;
+    std::map<int, std::string> linkd_zones_;   // ifindex -> zone alopex-linkd gives it
+    EventSourcePtr hold_timer_;
+    bool held_ = false;
     uint64_t generation_ = 0;
     Histogram histogram_;
     std::string last_error_;
