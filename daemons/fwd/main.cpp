@@ -117,10 +117,12 @@ int main(int argc, char **argv)
 
     auto signals = daemon::Signals::watch(event->get(), " (the table stays)", [&m] {
         notify::reloading();
-        if (auto r = m.reload(); !r)
+        if (auto r = m.reload(); !r) {
             log::err("reload refused, keeping the running ruleset: {}", r.error().to_string());
-        else
+        } else {
             log::info("reloaded firewall.toml");
+            m.record("fw.Reload", {{"signal", std::string("SIGHUP")}, {"generation", m.generation()}});
+        }
         notify::ready(m.status_line());
     });
     if (!signals) {

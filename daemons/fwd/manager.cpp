@@ -55,8 +55,11 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
     m->deadlines_.rebuild(m->state_);
     m->resolved_ = m->resolve(*m->model_, m->state_);
 
-    if (bus)
+    if (bus) {
         ALOPEX_TRY_VOID(m->attach_bus());
+        ALOPEX_TRY(ledger, Ledger::create(bus, event));
+        m->ledger_ = std::move(ledger);
+    }
 
     Manager *self = m.get();
     auto mo = m->options_.monitor;
@@ -444,6 +447,13 @@ void Manager::expire()
         return;
     }
     log::info("runtime rule(s) {} expired", list);
+    record("fw.expire", {{"ids", ids}});
+}
+
+void Manager::record(std::string action, LedgerFields fields)
+{
+    if (ledger_)
+        ledger_->action(std::move(action), std::move(fields));
 }
 
 void Manager::arm_expiry()

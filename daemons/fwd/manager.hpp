@@ -42,6 +42,7 @@
 #include "alopex/netlink/monitor.hpp"
 #include "alopex/sd.hpp"
 #include "histogram.hpp"
+#include "ledger.hpp"
 #include "compile/compile.hpp"
 #include "model.hpp"
 #include "nft/ir.hpp"
@@ -110,6 +111,10 @@ public:
     // Reads firewall.toml again and rebuilds; an invalid file or a refused batch keeps
     // everything as it was (the error says which).
     Result<> reload();
+    // Records an action of fwd's own in the audit ledger (ledger.hpp); without a bus,
+    // nothing.
+    void record(std::string action, LedgerFields fields);
+    const Ledger *ledger() const noexcept { return ledger_.get(); }
     std::string status_line() const;
 
     bool ready() const noexcept { return ready_; }
@@ -135,6 +140,9 @@ private:
             ManagerOptions options);
     Result<> attach_bus();
     bool authorize_ready(bus::Call &c);
+    // Records a successful mutating call (before its reply goes: the caller is still on
+    // the bus when its uid is asked).
+    void record_call(const bus::Call &c, LedgerFields fields);
 
     // ---- interfaces.cpp ----------------------------------------------------------------
     void handle(const netlink::Event &e);
@@ -202,6 +210,7 @@ private:
     std::unique_ptr<netlink::Monitor> monitor_;
     std::unique_ptr<bus::Service> service_;
     bus::Registration registration_;
+    std::unique_ptr<Ledger> ledger_;
     EventSourcePtr expiry_;
 
     alopex::config::LastGood<Model> model_;

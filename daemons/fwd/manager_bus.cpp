@@ -6,6 +6,7 @@
 // handler runs again with the same message once polkit has answered, so it re-reads and
 // re-checks), then one batch. A refused call changes nothing, in the kernel or in memory.
 // Reload has no arguments: it asks polkit before it reads firewall.toml at all.
+// A call that succeeded is recorded in the audit ledger (ledger.hpp) before its reply.
 #include <map>
 
 #include <fmt/format.h>
@@ -146,6 +147,12 @@ bool Manager::authorize_ready(bus::Call &c)
     return true;
 }
 
+void Manager::record_call(const bus::Call &c, LedgerFields fields)
+{
+    if (ledger_)
+        ledger_->caller_action(c.sender(), fmt::format("fw.{}", c.member()), std::move(fields));
+}
+
 void Manager::bus_version(bus::Call &c)
 {
     c.reply(std::string(ALOPEX_VERSION));
@@ -179,6 +186,7 @@ void Manager::bus_add_rule(bus::Call &c, std::string spec, uint32_t expires_s, s
     log::info({{"ALOPEX_OP", "AddRule"}, {"ALOPEX_ZONE", s.zone}, {"ALOPEX_SENDER", who}},
               "runtime rule {} added by {}: {}{}", s.id, who, s.spec,
               expires_s ? fmt::format(" (expires in {} s)", expires_s) : std::string());
+    record_call(c, {{"id", s.id}, {"spec", s.spec}, {"expires_s", uint64_t(expires_s)}, {"comment", comment}});
     c.reply(s.id);
 }
 
@@ -193,6 +201,7 @@ void Manager::bus_remove_rule(bus::Call &c, uint64_t id)
     const auto who = sender_of(c);
     log::info({{"ALOPEX_OP", "RemoveRule"}, {"ALOPEX_SENDER", who}}, "runtime rule {} removed by {}",
               id, who);
+    record_call(c, {{"id", id}});
     c.reply();
 }
 
@@ -225,8 +234,10 @@ void Manager::bus_set_interface_zone(bus::Call &c, std::string ifname, std::stri
         next.erase(ifname);
     else
         next[ifname] = zone;
-    if (next == state_.interfaces)
+    if (next == state_.interfaces) {
+        record_call(c, {{"interface", ifname}, {"zone", zone}, {"changed", false}});
         return c.reply();
+    }
     auto old = state_.interfaces;
     if (!c.ok(sync_membership(next)))
         return;
@@ -241,6 +252,7 @@ void Manager::bus_set_interface_zone(bus::Call &c, std::string ifname, std::stri
     }
     log::info({{"ALOPEX_OP", "SetInterfaceZone"}, {"ALOPEX_LINK", ifname}, {"ALOPEX_ZONE", zone}},
               "{} assigned to zone '{}' by {}", ifname, zone, sender_of(c));
+    record_call(c, {{"interface", ifname}, {"zone", zone}, {"changed", true}});
     c.reply();
 }
 
@@ -248,8 +260,10 @@ void Manager::bus_panic(bus::Call &c, bool on)
 {
     if (!authorize_ready(c))
         return;
-    if (on == state_.panic)
+    if (on == state_.panic) {
+        record_call(c, {{"on", on}, {"changed", false}});
         return c.reply();
+    }
     state_.panic = on;
     if (auto r = rebuild(*model_, state_, on ? "panic on" : "panic off", &resolved_); !r) {
         state_.panic = !on;
@@ -268,6 +282,7 @@ void Manager::bus_panic(bus::Call &c, bool on)
     const auto who = sender_of(c);
     log::notice({{"ALOPEX_OP", "Panic"}, {"ALOPEX_SENDER", who}}, "panic mode {} by {}",
                 on ? "on" : "off", who);
+    record_call(c, {{"on", on}, {"changed", true}});
     c.reply();
 }
 
@@ -284,6 +299,7 @@ void Manager::bus_reload(bus::Call &c)
     const auto who = sender_of(c);
     log::info({{"ALOPEX_OP", "Reload"}, {"ALOPEX_SENDER", who}}, "reloaded {} for {}",
               options_.config_file.string(), who);
+    record_call(c, {{"generation", generation_}});
     c.reply();
 }
 
