@@ -36,7 +36,7 @@ uint64_t monotonic_us()
     return uint64_t(ts.tv_sec) * 1000000u + uint64_t(ts.tv_nsec) / 1000u;
 }
 
-Manager::Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Session> session,
+Manager::Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Backend> session,
                  ManagerOptions options)
     : event_(event), bus_(bus), session_(std::move(session)), options_(std::move(options))
 {
@@ -45,8 +45,9 @@ Manager::Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Session> ses
 Manager::~Manager() = default;
 
 Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, Model model,
-                                                 std::unique_ptr<nft::Session> session,
-                                                 ManagerOptions options)
+                                                 std::unique_ptr<nft::Backend> session,
+                                                 ManagerOptions options,
+                                                 std::unique_ptr<netlink::Transport> transport)
 {
     std::unique_ptr<Manager> m(new Manager(event, bus, std::move(session), std::move(options)));
     (void)m->model_.update(Result<Model>(std::move(model)));
@@ -68,7 +69,9 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
     cb.on_event = [self](const netlink::Event &e) { self->handle(e); };
     cb.on_synced = [self](bool initial) { self->handle_synced(initial); };
     cb.on_error = [](const Error &e) { log::warning("rtnetlink monitor: {}", e.to_string()); };
-    auto mon = netlink::Monitor::create(event, std::move(mo), std::move(cb));
+    ALOPEX_TRY_VOID(m->start_flushing());
+    auto mon = transport ? netlink::Monitor::create(event, std::move(mo), std::move(cb), std::move(transport))
+                         : netlink::Monitor::create(event, std::move(mo), std::move(cb));
     if (!mon)
         return std::unexpected(mon.error());
     m->monitor_ = std::move(*mon);
@@ -204,6 +207,7 @@ Result<> Manager::rebuild(const Model &model, const runtime::State &state, const
     if (&res != &resolved_)
         resolved_ = std::move(res);
     applied_ = std::move(mem);
+    dirty_.clear();   // the monitor's state as it is now is in
     committed();
     set_last_error("");
     if (interfaces_changed)

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The one object of alopex-fwd that owns the event-loop state: the last good model
 // (firewall.toml), the runtime state (runtime.hpp, persisted), the nf_tables Session, the
-// rtnetlink Monitor (links and addresses only), what the kernel's zone sets hold now, the
+// rtnetlink Monitor (links and addresses only; its state is the only copy), what the
+// kernel's zone sets hold now (per link and per zone), the
 // state generation, the event-to-commit latency histogram and the last apply error.
 //
 // Every change is one nf_tables batch:
 //   - start, Reload, Panic, rule-shaped runtime rules, expiry of rule-shaped rules:
 //     a full rebuild (compile::compile + Session::apply(Ruleset));
-//   - link and address events, SetInterfaceZone, element-shaped runtime rules: element
-//     operations only (interfaces.cpp), one batch per event.
+//   - link and address events, linkd's zones, SetInterfaceZone: element operations only
+//     (interfaces.cpp) for the links they touch (by ifindex), read from the monitor's
+//     state, one batch per loop iteration however many events it had;
+//   - element-shaped runtime rules: element operations only.
 // Runtime rules are kept incrementally: adding, removing or expiring an element-shaped
 // rule parses and places that rule only (compile::Placer, indexed), sends its elements
 // and appends one line to the journal (runtime.hpp), O(log n) in the rules held. Start,
@@ -57,10 +60,19 @@ struct ManagerOptions {
     netlink::MonitorOptions monitor;     // routes are switched off by the Manager
 };
 
+// What one link contributes to the zones: its name in the zone's interface maps and its
+// addresses (with how many of its kernel addresses each stands for) in the zone's sets.
+struct LinkMember {
+    std::string name, zone;                       // zone "": it contributes nothing
+    std::map<net::Address, unsigned> hosts;
+    bool operator==(const LinkMember &) const = default;
+};
+
 // What the kernel's interface maps and zone address sets hold (or should hold).
 struct Membership {
     std::map<std::string, std::string> interfaces;              // ifname -> zone
     std::map<std::string, std::map<net::Address, unsigned>> addresses;  // zone -> host -> references
+    std::map<int, LinkMember> links;                             // ifindex -> its part (links in a zone)
     bool operator==(const Membership &) const = default;
 };
 
@@ -84,9 +96,12 @@ public:
     // load_state() says and reported in LastError) and starts the monitor. The
     // first full apply happens on the monitor's first sync; then `on_ready` runs, or
     // `on_fatal` when the kernel refused it. `bus` may be null (no D-Bus surface).
+    // `transport`: the monitor's rtnetlink transport (null: the kernel's; tests inject
+    // one); `session`: nf_tables (nft::Session, or a test's Backend).
     static Result<std::unique_ptr<Manager>> create(sd_event *event, sd_bus *bus, Model model,
-                                                   std::unique_ptr<nft::Session> session,
-                                                   ManagerOptions options);
+                                                   std::unique_ptr<nft::Backend> session,
+                                                   ManagerOptions options,
+                                                   std::unique_ptr<netlink::Transport> transport = nullptr);
     ~Manager();
     Manager(const Manager &) = delete;
     Manager &operator=(const Manager &) = delete;
@@ -136,7 +151,7 @@ public:
     void bus_get_counters(bus::Call &c);
 
 private:
-    Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Session> session,
+    Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Backend> session,
             ManagerOptions options);
     Result<> attach_bus();
     bool authorize_ready(bus::Call &c);
@@ -148,21 +163,29 @@ private:
     void handle(const netlink::Event &e);
     void handle_synced(bool initial);
     void first_apply();
+    // The monitor's links and addresses (empty before it exists).
+    const netlink::Snapshot &kernel() const;
     // The zone of the link `ifindex` named `name` (empty: none).
     std::string zone_for(const Model &model, const std::map<std::string, std::string> &assigned,
                          int ifindex, const std::string &name) const;
-    // The membership the snapshot implies under `model` and the SetInterfaceZone
-    // assignments `assigned`.
+    // What the link `ifindex` contributes under `model` and the SetInterfaceZone
+    // assignments `assigned`: O(its addresses).
+    LinkMember member_of(const Model &model, const std::map<std::string, std::string> &assigned,
+                         int ifindex) const;
+    // The whole membership (for full rebuilds): O(links + addresses).
     Membership desired(const Model &model, const std::map<std::string, std::string> &assigned) const;
-    // Element operations turning `from` into `to` (removals first).
-    static std::vector<nft::ElementOp> membership_ops(const Model &model, const Membership &from,
-                                                      const Membership &to);
-    // Brings the kernel's membership to what the snapshot implies under the assignments
-    // `assigned` (which become state_.interfaces on success): one element batch, or a
-    // full rebuild when the batch is refused (the kernel then says why once more).
-    // `committed` tells whether a batch went.
-    Result<> sync_membership(const std::map<std::string, std::string> &assigned,
-                             bool *committed = nullptr);
+    // Marks a link to be looked at again at the end of this loop iteration.
+    void mark(int ifindex);
+    void mark_name(const std::string &name);
+    // Brings the kernel's membership of the marked links to what the monitor's state
+    // implies under the assignments `assigned` (which become state_.interfaces on
+    // success): one element batch for all of them, or a full rebuild when the batch is
+    // refused (the kernel then says why once more). `committed` tells whether a batch went.
+    Result<> flush_membership(const std::map<std::string, std::string> &assigned,
+                              bool *committed = nullptr);
+    Result<> start_flushing();
+    void flush_pending();
+    static int on_flush(sd_event_source *, void *userdata) noexcept;
 
     // ---- manager.cpp -------------------------------------------------------------------
     // runtime.json + runtime.journal -> state_ (never fails on damage: runtime::recover).
@@ -205,7 +228,7 @@ private:
 
     sd_event *event_;
     sd_bus *bus_;
-    std::unique_ptr<nft::Session> session_;
+    std::unique_ptr<nft::Backend> session_;
     ManagerOptions options_;
     std::unique_ptr<netlink::Monitor> monitor_;
     std::unique_ptr<bus::Service> service_;
@@ -218,8 +241,10 @@ private:
     runtime::Store store_;          // runtime.json + runtime.journal
     runtime::Deadlines deadlines_;  // of state_'s rules
     Resolved resolved_;             // state_ under model_, as applied
-    netlink::Snapshot kernel_;      // links and addresses, folded from the monitor
     Membership applied_;            // what the kernel's sets hold
+    std::set<int> dirty_;           // links to look at again (mark())
+    uint64_t pending_since_us_ = 0; // when the first event of those was read
+    EventSourcePtr flush_;          // defer: flush_membership() once per iteration
     std::map<int, std::string> linkd_zones_;   // ifindex -> zone alopex-linkd gives it
     EventSourcePtr hold_timer_;
     bool held_ = false;

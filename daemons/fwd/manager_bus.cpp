@@ -239,7 +239,8 @@ void Manager::bus_set_interface_zone(bus::Call &c, std::string ifname, std::stri
         return c.reply();
     }
     auto old = state_.interfaces;
-    if (!c.ok(sync_membership(next)))
+    mark_name(ifname);
+    if (!c.ok(flush_membership(next)))
         return;
     runtime::Change ch;
     ch.kind = runtime::Change::Kind::interface;
@@ -247,7 +248,8 @@ void Manager::bus_set_interface_zone(bus::Call &c, std::string ifname, std::stri
     ch.zone = zone;
     if (auto p = persist(std::move(ch)); !p) {
         log::err("SetInterfaceZone: cannot save the runtime state, undoing: {}", p.error().to_string());
-        (void)sync_membership(old);
+        mark_name(ifname);
+        (void)flush_membership(old);
         return c.fail(p.error());
     }
     log::info({{"ALOPEX_OP", "SetInterfaceZone"}, {"ALOPEX_LINK", ifname}, {"ALOPEX_ZONE", zone}},
