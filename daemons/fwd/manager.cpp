@@ -207,7 +207,7 @@ Result<> Manager::rebuild(const Model &model, const runtime::State &state, const
     if (&res != &resolved_)
         resolved_ = std::move(res);
     applied_ = std::move(mem);
-    dirty_.clear();   // the monitor's state as it is now is in
+    clear_dirty();   // the monitor's state as it is now is in
     committed();
     set_last_error("");
     if (interfaces_changed)

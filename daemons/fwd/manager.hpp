@@ -176,6 +176,7 @@ private:
     Membership desired(const Model &model, const std::map<std::string, std::string> &assigned) const;
     // Marks a link to be looked at again at the end of this loop iteration.
     void mark(int ifindex);
+    void clear_dirty();
     void mark_name(const std::string &name);
     // Brings the kernel's membership of the marked links to what the monitor's state
     // implies under the assignments `assigned` (which become state_.interfaces on
