@@ -270,6 +270,8 @@ void Manager::flush_pending()
     const uint64_t since = pending_since_us_;
     bool batch = false;
     if (auto r = flush_membership(state_.interfaces, &batch); !r) {
+        // The marked links stay marked: the next event tries again (and times anew).
+        pending_since_us_ = 0;
         log::err("following links and addresses: {}", r.error().to_string());
         return;
     }
@@ -278,6 +280,9 @@ void Manager::flush_pending()
         property_changed(api::property::LatencyHistogram);
     }
 }
+
+// The longest events wait for their batch while more keep arriving.
+constexpr uint64_t max_coalesce_us = 100'000;
 
 Result<> Manager::start_flushing()
 {
@@ -320,6 +325,9 @@ void Manager::handle(const netlink::Event &e)
     if (!pending_since_us_)
         pending_since_us_ = monitor_ && monitor_->received_us() ? monitor_->received_us() : monotonic_us();
     mark(ifindex);
+    // A flood that never lets the socket run dry must not hold the batch back for ever.
+    if (monotonic_us() - pending_since_us_ > max_coalesce_us)
+        flush_pending();
 }
 
 void Manager::set_linkd_zone(int ifindex, const std::string &zone)
