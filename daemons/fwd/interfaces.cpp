@@ -281,9 +281,6 @@ void Manager::flush_pending()
     }
 }
 
-// The longest events wait for their batch while more keep arriving.
-constexpr uint64_t max_coalesce_us = 100'000;
-
 Result<> Manager::start_flushing()
 {
     sd_event_source *src = nullptr;
@@ -326,7 +323,7 @@ void Manager::handle(const netlink::Event &e)
         pending_since_us_ = monitor_ && monitor_->received_us() ? monitor_->received_us() : monotonic_us();
     mark(ifindex);
     // A flood that never lets the socket run dry must not hold the batch back for ever.
-    if (monotonic_us() - pending_since_us_ > max_coalesce_us)
+    if (monotonic_us() - pending_since_us_ > options_.max_coalesce_us)
         flush_pending();
 }
 

@@ -58,6 +58,9 @@ struct ManagerOptions {
     std::filesystem::path config_file;   // firewall.toml (Reload reads it again)
     std::filesystem::path state_file;    // runtime.json
     netlink::MonitorOptions monitor;     // routes are switched off by the Manager
+    // The longest link and address events wait for their batch while more keep arriving
+    // (the batch goes when the netlink socket is drained, or after this).
+    uint64_t max_coalesce_us = 100'000;
 };
 
 // What one link contributes to the zones: its name in the zone's interface maps and its

@@ -83,7 +83,7 @@ struct Rig {
         sd_event_run(e, 0);
         kernel = std::make_unique<nt::FakeKernel>(e);
     }
-    void start()
+    void start(uint64_t max_coalesce_us = 100'000)
     {
         auto model = fwd::config::parse(config_text, "firewall.toml");
         REQUIRE(model);
@@ -92,6 +92,7 @@ struct Rig {
         ManagerOptions o;
         o.config_file = dir.path / "firewall.toml";
         o.state_file = dir.path / "runtime.json";
+        o.max_coalesce_us = max_coalesce_us;
         auto mgr = Manager::create(ev.get(), nullptr, std::move(*model), std::move(b), std::move(o),
                                    kernel->transport());
         REQUIRE(mgr);
@@ -214,4 +215,23 @@ TEST_CASE("the membership from the monitor's state equals a full recomputation a
     CHECK(r.hosts("lan") == 0);
     CHECK(r.hosts("wan") == 15 + 2);
     CHECK(r.m->membership().interfaces == std::map<std::string, std::string>{{"tw0", "wan"}, {"tw5", "wan"}});
+}
+
+TEST_CASE("a flood that never lets the socket run dry does not hold the batch back")
+{
+    Rig r;
+    r.kernel->change(nt::new_link(2, "tw0"));
+    r.start(1);   // events wait at most 1 us for more: every read of the burst flushes
+    const size_t before = r.backend->batches.size();
+    constexpr int n = 300;
+    for (int i = 0; i < n; ++i)
+        r.kernel->change(nt::new_addr(2, addr(i).c_str(), 16));
+    r.run_until([&] { return r.hosts("wan") == size_t(n); });
+    r.settle();
+    CHECK(r.backend->batches.size() > before + 1);   // flushed while the burst went on
+    size_t sent = 0;
+    for (size_t i = before; i < r.backend->batches.size(); ++i)
+        sent += r.backend->batches[i].size();
+    size_t per = compile::address_ops("wan", *net::Address::parse(addr(0)), true).size();
+    CHECK(sent == n * per);   // each address once, none lost
 }
