@@ -99,26 +99,30 @@ int main(int argc, char **argv)
         sd_event_exit(e, 1);
     };
 
-    // Zones alopex-linkd gives its links (profiles' zone=, its SetZone), when it runs. Read
-    // once before the first apply (at most 2 s), so that a restarted fwd does not put an
-    // interface into its pattern's or the default zone first and move it back a moment
-    // later; then followed.
-    if (auto z = fwd::LinkdZones::read_once(bus->get(), 2'000'000))
-        m.set_linkd_zones(std::move(*z));
-    else
-        log::debug("alopex-linkd's zones not read at start: {}", z.error().to_string());
-    auto linkd_zones = fwd::LinkdZones::start(bus->get(), [&m](const std::map<std::string, std::string> &z) {
-        m.set_linkd_zones(z);
+    // Zones alopex-linkd gives its links (profiles' zone=, its SetZone), when it runs,
+    // followed by ifindex. The first ruleset waits (at most 2 s, without blocking the
+    // loop) until linkd's objects are read or linkd is known to be absent, so that a
+    // restarted fwd does not put an interface into its pattern's zone first and move it
+    // back a moment later.
+    m.hold_start(2'000'000);
+    auto linkd_zones = fwd::LinkdZones::start(bus->get(), [&m](int32_t ifindex, const std::string &zone) {
+        m.set_linkd_zone(ifindex, zone);
     });
-    if (!linkd_zones)
+    if (linkd_zones) {
+        (*linkd_zones)->on_settled = [&m] { m.release_start(); };
+    } else {
         log::warning("not following alopex-linkd's zones: {}", linkd_zones.error().to_string());
+        m.release_start();
+    }
 
     auto signals = daemon::Signals::watch(event->get(), " (the table stays)", [&m] {
         notify::reloading();
-        if (auto r = m.reload(); !r)
+        if (auto r = m.reload(); !r) {
             log::err("reload refused, keeping the running ruleset: {}", r.error().to_string());
-        else
+        } else {
             log::info("reloaded firewall.toml");
+            m.record("fw.Reload", {{"signal", std::string("SIGHUP")}, {"generation", m.generation()}});
+        }
         notify::ready(m.status_line());
     });
     if (!signals) {

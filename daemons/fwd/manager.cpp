@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "alopex/ipc/firewall1.hpp"
+#include "alopex/ipc/firewall1_spec.hpp"
 #include "alopex/log.hpp"
 #include "compile/compile.hpp"
 #include "config/config.hpp"
@@ -19,6 +20,7 @@
 namespace alopex::fwd {
 
 namespace f1 = ipc::firewall1;
+namespace api = ipc::firewall1::api;
 
 uint64_t realtime_us()
 {
@@ -34,7 +36,7 @@ uint64_t monotonic_us()
     return uint64_t(ts.tv_sec) * 1000000u + uint64_t(ts.tv_nsec) / 1000u;
 }
 
-Manager::Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Session> session,
+Manager::Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Backend> session,
                  ManagerOptions options)
     : event_(event), bus_(bus), session_(std::move(session)), options_(std::move(options))
 {
@@ -43,8 +45,9 @@ Manager::Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Session> ses
 Manager::~Manager() = default;
 
 Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, Model model,
-                                                 std::unique_ptr<nft::Session> session,
-                                                 ManagerOptions options)
+                                                 std::unique_ptr<nft::Backend> session,
+                                                 ManagerOptions options,
+                                                 std::unique_ptr<netlink::Transport> transport)
 {
     std::unique_ptr<Manager> m(new Manager(event, bus, std::move(session), std::move(options)));
     (void)m->model_.update(Result<Model>(std::move(model)));
@@ -54,9 +57,9 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
     m->resolved_ = m->resolve(*m->model_, m->state_);
 
     if (bus) {
-        m->authority_ = std::make_unique<polkit::Authority>(bus);
-        m->coalescer_ = std::make_unique<bus::PropertiesCoalescer>(bus, event);
         ALOPEX_TRY_VOID(m->attach_bus());
+        ALOPEX_TRY(ledger, Ledger::create(bus, event));
+        m->ledger_ = std::move(ledger);
     }
 
     Manager *self = m.get();
@@ -66,7 +69,9 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
     cb.on_event = [self](const netlink::Event &e) { self->handle(e); };
     cb.on_synced = [self](bool initial) { self->handle_synced(initial); };
     cb.on_error = [](const Error &e) { log::warning("rtnetlink monitor: {}", e.to_string()); };
-    auto mon = netlink::Monitor::create(event, std::move(mo), std::move(cb));
+    ALOPEX_TRY_VOID(m->start_flushing());
+    auto mon = transport ? netlink::Monitor::create(event, std::move(mo), std::move(cb), std::move(transport))
+                         : netlink::Monitor::create(event, std::move(mo), std::move(cb));
     if (!mon)
         return std::unexpected(mon.error());
     m->monitor_ = std::move(*mon);
@@ -131,16 +136,10 @@ Resolved Manager::resolve(const Model &model, const runtime::State &state) const
     return out;
 }
 
-void Manager::property_changed(const char *prop)
-{
-    if (coalescer_)
-        coalescer_->mark(f1::path, f1::interface, prop);
-}
-
 void Manager::committed()
 {
     ++generation_;
-    property_changed(f1::property::Generation);
+    property_changed(api::property::Generation);
 }
 
 void Manager::set_last_error(std::string e)
@@ -148,7 +147,7 @@ void Manager::set_last_error(std::string e)
     if (e == last_error_)
         return;
     last_error_ = std::move(e);
-    property_changed(f1::property::LastError);
+    property_changed(api::property::LastError);
 }
 
 namespace {
@@ -208,14 +207,15 @@ Result<> Manager::rebuild(const Model &model, const runtime::State &state, const
     if (&res != &resolved_)
         resolved_ = std::move(res);
     applied_ = std::move(mem);
+    clear_dirty();   // the monitor's state as it is now is in
     committed();
     set_last_error("");
     if (interfaces_changed)
-        property_changed(f1::property::Interfaces);
+        property_changed(api::property::Interfaces);
     if (addresses_changed)
-        property_changed(f1::property::ZoneAddresses);
+        property_changed(api::property::ZoneAddresses);
     if (panic_changed)
-        property_changed(f1::property::Panic);
+        property_changed(api::property::Panic);
     log::info("{}: ruleset applied ({} rules, {} sets, generation {})", why, rs->rules.size(),
               rs->sets.size(), generation_);
     if (on_changed && ready_)
@@ -451,6 +451,13 @@ void Manager::expire()
         return;
     }
     log::info("runtime rule(s) {} expired", list);
+    record("fw.expire", {{"ids", ids}});
+}
+
+void Manager::record(std::string action, LedgerFields fields)
+{
+    if (ledger_)
+        ledger_->action(std::move(action), std::move(fields));
 }
 
 void Manager::arm_expiry()
@@ -491,9 +498,9 @@ Result<> Manager::reload()
     if (store_.journal_bytes() > 0)
         if (auto p = store_.compact(state_); !p)
             log::warning("reload: {}", p.error().to_string());
-    property_changed(f1::property::Zones);
-    property_changed(f1::property::Rules);
-    property_changed(f1::property::DefaultZone);
+    property_changed(api::property::Zones);
+    property_changed(api::property::Rules);
+    property_changed(api::property::DefaultZone);
     arm_expiry();
     return {};
 }

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The one object of alopex-fwd that owns the event-loop state: the last good model
 // (firewall.toml), the runtime state (runtime.hpp, persisted), the nf_tables Session, the
-// rtnetlink Monitor (links and addresses only), what the kernel's zone sets hold now, the
+// rtnetlink Monitor (links and addresses only; its state is the only copy), what the
+// kernel's zone sets hold now (per link and per zone), the
 // state generation, the event-to-commit latency histogram and the last apply error.
 //
 // Every change is one nf_tables batch:
 //   - start, Reload, Panic, rule-shaped runtime rules, expiry of rule-shaped rules:
 //     a full rebuild (compile::compile + Session::apply(Ruleset));
-//   - link and address events, SetInterfaceZone, element-shaped runtime rules: element
-//     operations only (interfaces.cpp), one batch per event.
+//   - link and address events, linkd's zones, SetInterfaceZone: element operations only
+//     (interfaces.cpp) for the links they touch (by ifindex), read from the monitor's
+//     state, one batch per loop iteration however many events it had;
+//   - element-shaped runtime rules: element operations only.
 // Runtime rules are kept incrementally: adding, removing or expiring an element-shaped
 // rule parses and places that rule only (compile::Placer, indexed), sends its elements
 // and appends one line to the journal (runtime.hpp), O(log n) in the rules held. Start,
@@ -34,13 +37,15 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "alopex/bus.hpp"
+#include "alopex/bus/call.hpp"
+#include "alopex/bus/object.hpp"
+#include "alopex/bus/spec.hpp"
 #include "alopex/config.hpp"
 #include "alopex/error.hpp"
 #include "alopex/netlink/monitor.hpp"
-#include "alopex/polkit.hpp"
 #include "alopex/sd.hpp"
 #include "histogram.hpp"
+#include "ledger.hpp"
 #include "compile/compile.hpp"
 #include "model.hpp"
 #include "nft/ir.hpp"
@@ -53,12 +58,24 @@ struct ManagerOptions {
     std::filesystem::path config_file;   // firewall.toml (Reload reads it again)
     std::filesystem::path state_file;    // runtime.json
     netlink::MonitorOptions monitor;     // routes are switched off by the Manager
+    // The longest link and address events wait for their batch while more keep arriving
+    // (the batch goes when the netlink socket is drained, or after this).
+    uint64_t max_coalesce_us = 100'000;
+};
+
+// What one link contributes to the zones: its name in the zone's interface maps and its
+// addresses (with how many of its kernel addresses each stands for) in the zone's sets.
+struct LinkMember {
+    std::string name, zone;                       // zone "": it contributes nothing
+    std::map<net::Address, unsigned> hosts;
+    bool operator==(const LinkMember &) const = default;
 };
 
 // What the kernel's interface maps and zone address sets hold (or should hold).
 struct Membership {
     std::map<std::string, std::string> interfaces;              // ifname -> zone
     std::map<std::string, std::map<net::Address, unsigned>> addresses;  // zone -> host -> references
+    std::map<int, LinkMember> links;                             // ifindex -> its part (links in a zone)
     bool operator==(const Membership &) const = default;
 };
 
@@ -82,9 +99,12 @@ public:
     // load_state() says and reported in LastError) and starts the monitor. The
     // first full apply happens on the monitor's first sync; then `on_ready` runs, or
     // `on_fatal` when the kernel refused it. `bus` may be null (no D-Bus surface).
+    // `transport`: the monitor's rtnetlink transport (null: the kernel's; tests inject
+    // one); `session`: nf_tables (nft::Session, or a test's Backend).
     static Result<std::unique_ptr<Manager>> create(sd_event *event, sd_bus *bus, Model model,
-                                                   std::unique_ptr<nft::Session> session,
-                                                   ManagerOptions options);
+                                                   std::unique_ptr<nft::Backend> session,
+                                                   ManagerOptions options,
+                                                   std::unique_ptr<netlink::Transport> transport = nullptr);
     ~Manager();
     Manager(const Manager &) = delete;
     Manager &operator=(const Manager &) = delete;
@@ -95,14 +115,24 @@ public:
     // batch of a netlink event): for STATUS= lines.
     std::function<void()> on_changed;
 
-    // The zones alopex-linkd gives its links (linkd/linkd_zones.hpp): ifname -> zone.
-    // They rank below SetInterfaceZone and above firewall.toml's patterns; zones the
-    // model does not have are ignored. Applied as element operations once ready.
-    void set_linkd_zones(std::map<std::string, std::string> zones);
+    // The zone alopex-linkd gives the link `ifindex` ("": none; linkd/linkd_zones.hpp).
+    // It ranks below SetInterfaceZone and above firewall.toml's patterns; zones the model
+    // does not have are ignored. Applied as element operations once ready.
+    void set_linkd_zone(int ifindex, const std::string &zone);
+    // The first apply waits for release_start() too (main.cpp: until alopex-linkd's zones
+    // are read or known to be absent), at most `max_us`, so that a restarted fwd does not
+    // put an interface into its pattern's zone first and move it back a moment later.
+    // Nothing blocks meanwhile.
+    void hold_start(uint64_t max_us);
+    void release_start();
 
     // Reads firewall.toml again and rebuilds; an invalid file or a refused batch keeps
     // everything as it was (the error says which).
     Result<> reload();
+    // Records an action of fwd's own in the audit ledger (ledger.hpp); without a bus,
+    // nothing.
+    void record(std::string action, LedgerFields fields);
+    const Ledger *ledger() const noexcept { return ledger_.get(); }
     std::string status_line() const;
 
     bool ready() const noexcept { return ready_; }
@@ -114,45 +144,52 @@ public:
     const Membership &membership() const noexcept { return applied_; }
 
     // ---- D-Bus (manager_bus.cpp) -------------------------------------------------------
-    int bus_version(sd_bus_message *m, sd_bus_error *ret);
-    int bus_add_rule(sd_bus_message *m, sd_bus_error *ret);
-    int bus_remove_rule(sd_bus_message *m, sd_bus_error *ret);
-    int bus_list_runtime_rules(sd_bus_message *m, sd_bus_error *ret);
-    int bus_set_interface_zone(sd_bus_message *m, sd_bus_error *ret);
-    int bus_panic(sd_bus_message *m, sd_bus_error *ret);
-    int bus_reload(sd_bus_message *m, sd_bus_error *ret);
-    int bus_get_counters(sd_bus_message *m, sd_bus_error *ret);
-    int prop_zones(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_rules(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_interfaces(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_zone_addresses(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_panic(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_default_zone(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_generation(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_latency(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_last_error(sd_bus_message *reply, sd_bus_error *ret);
+    void bus_version(bus::Call &c);
+    void bus_add_rule(bus::Call &c, std::string spec, uint32_t expires_s, std::string comment);
+    void bus_remove_rule(bus::Call &c, uint64_t id);
+    void bus_list_runtime_rules(bus::Call &c);
+    void bus_set_interface_zone(bus::Call &c, std::string ifname, std::string zone);
+    void bus_panic(bus::Call &c, bool on);
+    void bus_reload(bus::Call &c);
+    void bus_get_counters(bus::Call &c);
 
 private:
-    Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Session> session,
+    Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Backend> session,
             ManagerOptions options);
     Result<> attach_bus();
-    int authorize(sd_bus_message *m, sd_bus_error *ret);
+    bool authorize_ready(bus::Call &c);
+    // Records a successful mutating call (before its reply goes: the caller is still on
+    // the bus when its uid is asked).
+    void record_call(const bus::Call &c, LedgerFields fields);
 
     // ---- interfaces.cpp ----------------------------------------------------------------
     void handle(const netlink::Event &e);
     void handle_synced(bool initial);
-    // The membership the snapshot implies under `model` and the SetInterfaceZone
-    // assignments `assigned`.
+    void first_apply();
+    // The monitor's links and addresses (empty before it exists).
+    const netlink::Snapshot &kernel() const;
+    // The zone of the link `ifindex` named `name` (empty: none).
+    std::string zone_for(const Model &model, const std::map<std::string, std::string> &assigned,
+                         int ifindex, const std::string &name) const;
+    // What the link `ifindex` contributes under `model` and the SetInterfaceZone
+    // assignments `assigned`: O(its addresses).
+    LinkMember member_of(const Model &model, const std::map<std::string, std::string> &assigned,
+                         int ifindex) const;
+    // The whole membership (for full rebuilds): O(links + addresses).
     Membership desired(const Model &model, const std::map<std::string, std::string> &assigned) const;
-    // Element operations turning `from` into `to` (removals first).
-    static std::vector<nft::ElementOp> membership_ops(const Model &model, const Membership &from,
-                                                      const Membership &to);
-    // Brings the kernel's membership to what the snapshot implies under the assignments
-    // `assigned` (which become state_.interfaces on success): one element batch, or a
-    // full rebuild when the batch is refused (the kernel then says why once more).
-    // `committed` tells whether a batch went.
-    Result<> sync_membership(const std::map<std::string, std::string> &assigned,
-                             bool *committed = nullptr);
+    // Marks a link to be looked at again at the end of this loop iteration.
+    void mark(int ifindex);
+    void clear_dirty();
+    void mark_name(const std::string &name);
+    // Brings the kernel's membership of the marked links to what the monitor's state
+    // implies under the assignments `assigned` (which become state_.interfaces on
+    // success): one element batch for all of them, or a full rebuild when the batch is
+    // refused (the kernel then says why once more). `committed` tells whether a batch went.
+    Result<> flush_membership(const std::map<std::string, std::string> &assigned,
+                              bool *committed = nullptr);
+    Result<> start_flushing();
+    void flush_pending();
+    static int on_flush(sd_event_source *, void *userdata) noexcept;
 
     // ---- manager.cpp -------------------------------------------------------------------
     // runtime.json + runtime.journal -> state_ (never fails on damage: runtime::recover).
@@ -171,7 +208,7 @@ private:
     Result<> persist(runtime::Change c);
     void committed();                        // generation, properties
     void set_last_error(std::string e);
-    void property_changed(const char *prop);
+    void property_changed(const bus::PropertySpec &prop);
     void arm_expiry();
     void expire();
     static int on_expiry(sd_event_source *, uint64_t, void *userdata) noexcept;
@@ -195,12 +232,12 @@ private:
 
     sd_event *event_;
     sd_bus *bus_;
-    std::unique_ptr<nft::Session> session_;
+    std::unique_ptr<nft::Backend> session_;
     ManagerOptions options_;
     std::unique_ptr<netlink::Monitor> monitor_;
-    std::unique_ptr<polkit::Authority> authority_;
-    std::unique_ptr<bus::PropertiesCoalescer> coalescer_;
-    SlotPtr slot_;
+    std::unique_ptr<bus::Service> service_;
+    bus::Registration registration_;
+    std::unique_ptr<Ledger> ledger_;
     EventSourcePtr expiry_;
 
     alopex::config::LastGood<Model> model_;
@@ -208,9 +245,13 @@ private:
     runtime::Store store_;          // runtime.json + runtime.journal
     runtime::Deadlines deadlines_;  // of state_'s rules
     Resolved resolved_;             // state_ under model_, as applied
-    netlink::Snapshot kernel_;      // links and addresses, folded from the monitor
     Membership applied_;            // what the kernel's sets hold
-    std::map<std::string, std::string> linkd_zones_;
+    std::set<int> dirty_;           // links to look at again (mark())
+    uint64_t pending_since_us_ = 0; // when the first event of those was read
+    EventSourcePtr flush_;          // defer: flush_membership() once per iteration
+    std::map<int, std::string> linkd_zones_;   // ifindex -> zone alopex-linkd gives it
+    EventSourcePtr hold_timer_;
+    bool held_ = false;
     uint64_t generation_ = 0;
     Histogram histogram_;
     std::string last_error_;

@@ -25,16 +25,6 @@ bool valid_zone_name(std::string_view z)
     });
 }
 
-bool valid_ifname(std::string_view n)
-{
-    if (n.empty() || n.size() > 15 || n == "." || n == "..")
-        return false;
-    return std::all_of(n.begin(), n.end(), [](char ch) {
-        auto c = static_cast<unsigned char>(ch);
-        return c > ' ' && c < 0x7f && c != '/' && c != ':';
-    });
-}
-
 bool has_control(std::string_view s)
 {
     return std::any_of(s.begin(), s.end(), [](char ch) {
@@ -111,6 +101,16 @@ Result<StoredRule> parse_rule(const json &j, std::string_view where, const Bad &
 }
 
 } // namespace
+
+bool valid_ifname(std::string_view n)
+{
+    if (n.empty() || n.size() > 15 || n == "." || n == "..")
+        return false;
+    return std::all_of(n.begin(), n.end(), [](char ch) {
+        auto c = static_cast<unsigned char>(ch);
+        return c > ' ' && c < 0x7f && c != '/' && c != ':';
+    });
+}
 
 Result<> check_comment(std::string_view c)
 {

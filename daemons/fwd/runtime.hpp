@@ -123,6 +123,10 @@ store::Options store_options(const std::filesystem::path &state_file);
 // Nothing to do (empty text) when the load was clean.
 std::string recover(Loaded &l);
 
+// An interface name as the kernel takes it: 1..15 bytes, printable, no '/', ':', space,
+// not "." or "..". Interface names in the runtime state and SetInterfaceZone.
+bool valid_ifname(std::string_view name);
+
 // A comment for AddRule: <= 127 bytes, no control characters. Error names `comment`.
 Result<> check_comment(std::string_view c);
 

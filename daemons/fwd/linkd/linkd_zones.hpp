@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Follows the zones alopex-linkd gives its links (a profile's `zone =`, linkd's SetZone):
-// the `Zone` and `Name` properties of org.alopex.Link1's link objects. fwd only reads:
-// no authorization is needed, and fwd works the same without linkd (the map stays
-// empty). Re-reads linkd's objects (one GetManagedObjects) when linkd appears, when a
-// link object comes or goes, and when a link's Zone or Name changes; other property
-// changes (addresses, counters) are ignored. When linkd goes away the last map is kept:
-// the interfaces have not moved.
+// the `Index` and `Zone` properties of org.alopex.Link1's link objects, with
+// bus::Follower (one GetManagedObjects when linkd appears, then signals only). fwd only
+// reads: no authorization is needed, and fwd works the same without linkd (no zones).
+//
+// Keyed by ifindex and by deltas: a PropertiesChanged of one link touches that link's
+// entry only and reports it only when its zone changed; the other links are never read
+// again. Other properties (addresses, counters, DHCP) are skipped unread. When linkd goes
+// away the last zones are kept (the interfaces have not moved); when it comes back, its
+// full read reports only the links whose zone differs.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,46 +19,49 @@
 
 #include <systemd/sd-bus.h>
 
+#include "alopex/bus/follower.hpp"
 #include "alopex/error.hpp"
-#include "alopex/sd.hpp"
 
 namespace alopex::fwd {
 
+// What fwd reads of one linkd link object.
+struct LinkdLink {
+    int32_t ifindex = 0;
+    std::string name, zone;
+    bool operator==(const LinkdLink &) const = default;
+};
+
 class LinkdZones {
 public:
-    // interface name -> zone, only links with a non-empty zone; called on every change.
-    using Callback = std::function<void(const std::map<std::string, std::string> &)>;
+    // A link's zone changed: its ifindex and the zone now ("": none, or the link is gone).
+    using Callback = std::function<void(int32_t ifindex, const std::string &zone)>;
 
     static Result<std::unique_ptr<LinkdZones>> start(sd_bus *bus, Callback cb);
-    // One blocking read of linkd's zones, at most `timeout_us` (never starting linkd): for
-    // fwd's start, so that its first ruleset already has them. An error when linkd does
-    // not run or does not answer in time.
-    static Result<std::map<std::string, std::string>> read_once(sd_bus *bus, uint64_t timeout_us);
     ~LinkdZones();
     LinkdZones(const LinkdZones &) = delete;
     LinkdZones &operator=(const LinkdZones &) = delete;
 
-    const std::map<std::string, std::string> &zones() const noexcept { return zones_; }
-    // Reads received so far (tests and diagnostics).
-    uint64_t reads() const noexcept { return reads_; }
+    // ifindex -> zone, links with a zone.
+    const std::map<int32_t, std::string> &by_ifindex() const noexcept { return zones_; }
+    // interface name -> zone as linkd names them (tests and diagnostics; O(links)).
+    std::map<std::string, std::string> zones() const;
+    // linkd's objects were read once, or linkd is not running, or reading failed: what
+    // fwd's first ruleset waits for. `on_settled` runs once, then.
+    bool settled() const noexcept { return settled_; }
+    std::function<void()> on_settled;
+    // Full reads of linkd's objects so far (tests and diagnostics).
+    uint64_t full_reads() const noexcept { return follower_ ? follower_->full_reads() : 0; }
 
 private:
-    LinkdZones(sd_bus *bus, Callback cb) : bus_(bus), cb_(std::move(cb)) {}
-    Result<> subscribe();
-    void request_read();
-    static Result<std::map<std::string, std::string>> zones_of(sd_bus_message *reply);
+    explicit LinkdZones(Callback cb) : cb_(std::move(cb)) {}
+    void update(const LinkdLink &l);
+    void remove(const LinkdLink &l);
+    void settle();
 
-    static int on_owner(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
-    static int on_objects(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
-    static int on_properties(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
-    static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
-
-    sd_bus *bus_;
     Callback cb_;
-    SlotPtr owner_slot_, added_slot_, removed_slot_, props_slot_, call_slot_;
-    bool again_ = false;   // a change arrived while a read was in flight
-    std::map<std::string, std::string> zones_;
-    uint64_t reads_ = 0;
+    std::unique_ptr<bus::Follower<LinkdLink>> follower_;
+    std::map<int32_t, std::string> zones_;
+    bool settled_ = false;
 };
 
 } // namespace alopex::fwd

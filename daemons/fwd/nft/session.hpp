@@ -43,13 +43,24 @@ struct ApplyStats {
     size_t chains_deleted = 0;
 };
 
-class Session {
+// What the daemon needs of the kernel's nf_tables: full applies, element batches, counters.
+// Session is the real one; unit tests of the daemon put a recorder in its place.
+class Backend {
+public:
+    Backend() = default;
+    Backend(const Backend &) = delete;
+    Backend &operator=(const Backend &) = delete;
+    virtual ~Backend() = default;
+    virtual Result<> apply(const Ruleset &rs) = 0;
+    virtual Result<> apply(std::span<const ElementOp> ops) = 0;
+    virtual Result<std::map<std::string, CounterValue>> counters() = 0;
+};
+
+class Session final : public Backend {
 public:
     // Opens the socket (SOCK_CLOEXEC, large receive buffer). Nothing is sent yet.
     static Result<std::unique_ptr<Session>> open();
-    ~Session();
-    Session(const Session &) = delete;
-    Session &operator=(const Session &) = delete;
+    ~Session() override;
 
     // Makes the kernel's `inet alopex` exactly `rs` in one transaction: the table (created,
     // or taken over when a previous fwd left it orphaned) with owner + persist flags,
@@ -57,14 +68,14 @@ public:
     // rules; whatever of ours is not in `rs` is deleted. Nothing else is touched. On any
     // kernel error the whole batch is void; the Error (bus name
     // org.alopex.Error.KernelRefused) lists every refused object by origin.
-    Result<> apply(const Ruleset &rs);
+    Result<> apply(const Ruleset &rs) override;
     // Element changes only, in one transaction (large lists in several messages), no dump
     // (set definitions are those of the last full apply; read once from the kernel when
     // this session has applied none). Removing an element that is not there refuses the
     // whole batch (ENOENT, naming that element's origin).
-    Result<> apply(std::span<const ElementOp> ops);
+    Result<> apply(std::span<const ElementOp> ops) override;
     // Named counter objects of our table (one dump of objects, not of sets).
-    Result<std::map<std::string, CounterValue>> counters();
+    Result<std::map<std::string, CounterValue>> counters() override;
     Result<TableInfo> table();
     uint32_t portid() const noexcept;
     const ApplyStats &last_stats() const noexcept;

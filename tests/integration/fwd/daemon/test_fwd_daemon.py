@@ -8,7 +8,8 @@ errors for bad ids, bad specs and unprivileged callers with the ruleset unchange
 and SIGHUP (an invalid file refused with file:line, nothing changed; an unauthorized
 Reload refused before the file is opened), panic, interface assignments, expiry, a restart
 after kill -9 with the same table and nothing duplicated, damaged runtime files recovered
-from failing closed, and a foreign table left intact through all of it. fwd runs as root
+from failing closed, Version answered while polkitd is stopped with a check pending, and
+a foreign table left intact through all of it. fwd runs as root
 in the test's namespace with polkitd; the table stays when it stops."""
 import ctypes
 import json
@@ -588,6 +589,44 @@ def _(sb):
     for i in runtime_rules(sb):
         expect_ok(dbus_send(sb, 'RemoveRule', f'uint64:{i}'), f'RemoveRule {i}')
     foreign_intact(sb, 'after recoveries')
+
+
+@tap.test('Version answers while polkitd is stopped with a Panic authorization pending')
+def _(sb):
+    """polkit checks are asynchronous: a stopped polkitd holds back only the call that
+    waits for it; the loop keeps serving everyone else, and the waiting call completes
+    once polkitd runs again."""
+    h.check_eq(prop(sb, 'Panic'), False, 'panic off before')
+    monitor = sb.spawn('dbus-monitor-polkit', [
+        'dbus-monitor', '--address', sb.bus_address,
+        "type='method_call',interface='org.freedesktop.PolicyKit1.Authority',"
+        "member='CheckAuthorization'"])
+    # Once it is a monitor it prints the NameLost of its own unique name.
+    h.wait_until(lambda: 'NameLost' in monitor.log(10 ** 6), 20, 0.02, 'dbus-monitor monitoring')
+    pid = sb.polkit.popen.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        pending = sb.spawn('panic-call', ['busctl', f'--address={sb.bus_address}',
+                                          '--timeout=60', 'call', SERVICE, ROOT, IFACE,
+                                          'Panic', 'b', 'true'])
+        h.wait_until(lambda: 'CheckAuthorization' in monitor.log(10 ** 6), 20, 0.02,
+                     'fwd asking polkit (seen by dbus-monitor)')
+        for i in range(10):
+            t0 = time.monotonic()
+            rc, data, err = call(sb, 'Version')
+            took = time.monotonic() - t0
+            h.check_eq(rc, 0, f'Version #{i} while polkit is stopped ({err})')
+            h.check(took < 2, f'Version #{i} took {took:.2f} s')
+        h.check(pending.alive(), 'the Panic call still waits for polkit')
+        h.check_eq(prop(sb, 'Panic'), False, 'nothing changed while polkit has not answered')
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    h.wait_until(lambda: not pending.alive(), 30, 0.05, 'the Panic call answered')
+    h.check_eq(pending.popen.returncode, 0, f'Panic after polkit answered: {pending.log()}')
+    h.check_eq(prop(sb, 'Panic'), True, 'panic on')
+    monitor.stop()
+    expect_ok(dbus_send(sb, 'Panic', 'boolean:false'), 'Panic off')
+    h.check_eq(prop(sb, 'Panic'), False, 'panic off after')
 
 
 @tap.test('SIGTERM: fwd exits 0 and the table stays')
