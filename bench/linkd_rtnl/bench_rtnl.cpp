@@ -145,7 +145,9 @@ int main(int argc, char **argv)
         Request r;
         r.op = Request::Op::AddAddress;
         r.address = {.ifindex = static_cast<int>(if_nametoindex(fmt::format("bv{}", i).c_str())),
-                     .family = AF_INET, .address = address_of(i), .prefixlen = 24};
+                     .family = AF_INET,
+                     .address = alopex::net::Address::parse(address_of(i)).value(),
+                     .prefixlen = 24};
         r.what = fmt::format("address {}/24 on bv{}", address_of(i), i);
         requests.push_back(std::move(r));
     }

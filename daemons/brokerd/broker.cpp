@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <pwd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <vector>
 
 #include "alopex-config.h"
+#include "alopex/file.hpp"
 #include "alopex/log.hpp"
+#include "block_validator.hpp"
 #include "broker.hpp"
 #include "device.hpp"
 #include "managed_block.hpp"
@@ -62,10 +65,19 @@ Error as_io(Error e)
     return e;
 }
 
+uint64_t monotonic_ns()
+{
+    struct timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 } // namespace
 
-Broker::Broker(std::filesystem::path config_file, std::filesystem::path state_dir)
-    : config_file_(std::move(config_file)), state_dir_(std::move(state_dir))
+Broker::Broker(std::filesystem::path config_file, std::filesystem::path state_dir, Clock clock)
+    : config_file_(std::move(config_file)), state_dir_(std::move(state_dir)),
+      clock_(clock ? std::move(clock) : Clock(monotonic_ns)),
+      record_limit_(default_record_rate, default_record_burst)
 {
 }
 
@@ -77,6 +89,7 @@ Result<void> Broker::reload()
         return r;
     if (old_ledger && *old_ledger != ledger_path())
         writer_.reset(); // reopened at the new path on demand
+    record_limit_.configure(cfg_->record_rate, cfg_->record_burst);
     return {};
 }
 
@@ -92,12 +105,18 @@ Result<ledger::Writer *> Broker::writer()
     if (writer_ && !writer_->broken())
         return &*writer_;
     writer_.reset();
-    auto w = ledger::Writer::open(ledger_path());
+    // A last line torn by a crash (or a full disk) is cut, under a record of the cut.
+    ledger::OpenOptions repair{actor_name(geteuid()), "broker.ledger-cut"};
+    auto w = ledger::Writer::open(ledger_path(), repair);
     if (!w)
         return std::unexpected<Error>(
             as_io(Error{w.error().code, "ledger unavailable, refusing changes: " +
                                             w.error().message, bus_error::IOError}));
     writer_.emplace(std::move(*w));
+    if (writer_->cut_bytes() > 0)
+        log::warning({{"ALOPEX_LEDGER", ledger_path().string()}},
+                     "{}: cut {} bytes of a torn last line, recorded as seq {}",
+                     ledger_path().string(), writer_->cut_bytes(), writer_->last_seq());
     return &*writer_;
 }
 
@@ -158,7 +177,7 @@ Result<Fd> Broker::open_device(uid_t uid, std::string_view path)
             return forward(rule);
         if (auto w = writer(); !w)
             return forward(w);
-        auto fd = broker::open_device(std::filesystem::path(std::string(path)));
+        auto fd = broker::open_device(std::filesystem::path(std::string(path)), (*rule)->glob);
         if (!fd)
             return fd;
         if (auto a = append(uid, "broker.OpenDevice", fmt::format("path={}", path)); !a)
@@ -168,6 +187,36 @@ Result<Fd> Broker::open_device(uid_t uid, std::string_view path)
     auto r = run();
     journal("OpenDevice", uid, path, r);
     return r;
+}
+
+Result<void> Broker::write_recorded(uid_t uid, std::string_view op, const ManagedTarget &target,
+                                    std::string_view bytes, mode_t mode,
+                                    const std::string &details)
+{
+    const std::string action = fmt::format("broker.{}", op);
+    const std::string path = target.dir_name + "/" + target.name;
+    // Intent first: a kill after the rename below leaves this record, naming the new
+    // contents' SHA-256, so no change of a managed file goes unrecorded.
+    if (auto a = append(uid, action + ".intent", details); !a)
+        return a;
+    auto w = write_file_atomic_at(target.dir.get(), target.dir_name, target.name, bytes,
+                                  AtomicWrite{.mode = mode});
+    if (!w) {
+        if (auto a = append(uid, action + ".failed",
+                            fmt::format("{} error={}", details, w.error().message));
+            !a)
+            log::err("{}: the failure of a write was not recorded: {}", path,
+                     a.error().to_string());
+        return w;
+    }
+    if (test_hook_)
+        test_hook_("written");
+    if (auto a = append(uid, action, details); !a)
+        return bus_fail(bus_error::IOError,
+                        "{} was written (its intent is recorded) but its completion was not "
+                        "recorded: {}",
+                        path, a.error().message);
+    return {};
 }
 
 Result<void> Broker::write_file(uid_t uid, std::string_view id, std::string_view contents)
@@ -184,15 +233,13 @@ Result<void> Broker::write_file(uid_t uid, std::string_view id, std::string_view
                             contents.size(), cfg->max_contents);
         if (auto w = writer(); !w)
             return forward(w);
-        if (auto w = write_atomic((*rule)->path, contents, (*rule)->mode); !w)
-            return w;
+        auto target = open_target((*rule)->path);
+        if (!target)
+            return forward(target);
         auto details = fmt::format("id={} path={} bytes={} sha256={}", id,
                                    (*rule)->path.string(), contents.size(),
                                    ledger::sha256_hex(contents));
-        if (auto a = append(uid, "broker.WriteManagedFile", std::move(details)); !a)
-            return bus_fail(bus_error::IOError, "{} was written but not recorded: {}",
-                            (*rule)->path.string(), a.error().message);
-        return {};
+        return write_recorded(uid, "WriteManagedFile", *target, contents, (*rule)->mode, details);
     };
     auto r = run();
     journal("WriteManagedFile", uid, id, r);
@@ -214,23 +261,30 @@ Result<void> Broker::write_block(uid_t uid, std::string_view id, std::string_vie
                             contents.size(), cfg->max_contents);
         if (auto t = validate_tag(tag); !t)
             return t;
+        // The tag is bound to the id in broker.toml: a caller cannot reach another block.
+        if (tag != (*rule)->tag)
+            return bus_fail(bus_error::InvalidArgument, "tag: block '{}' has tag '{}', not '{}'",
+                            id, (*rule)->tag, tag);
+        if (auto m = check_no_markers(contents); !m)
+            return m;
+        if (auto v = validate_block((*rule)->validator, contents); !v)
+            return v;
         if (auto w = writer(); !w)
             return forward(w);
-        auto old = read_bounded((*rule)->path, max_block_file);
+        auto target = open_target((*rule)->path);
+        if (!target)
+            return forward(target);
+        auto old = read_target(*target, max_block_file);
         if (!old)
             return forward(old);
-        auto edited = replace_block(*old, tag, contents);
+        auto edited = replace_block(*old, (*rule)->tag, contents);
         if (!edited)
             return forward(edited);
-        if (auto w = write_atomic((*rule)->path, *edited, 0644); !w)
-            return w;
-        auto details = fmt::format("id={} tag={} path={} bytes={} sha256={}", id, tag,
-                                   (*rule)->path.string(), contents.size(),
-                                   ledger::sha256_hex(contents));
-        if (auto a = append(uid, "broker.WriteManagedBlock", std::move(details)); !a)
-            return bus_fail(bus_error::IOError, "{} was written but not recorded: {}",
-                            (*rule)->path.string(), a.error().message);
-        return {};
+        auto details = fmt::format("id={} tag={} path={} bytes={} sha256={} file_sha256={}", id,
+                                   tag, (*rule)->path.string(), contents.size(),
+                                   ledger::sha256_hex(contents), ledger::sha256_hex(*edited));
+        // Written through the directory fd it was read from.
+        return write_recorded(uid, "WriteManagedBlock", *target, *edited, 0644, details);
     };
     auto r = run();
     journal("WriteManagedBlock", uid, fmt::format("{} tag={}", id, tag), r);
@@ -268,6 +322,11 @@ Result<void> Broker::record(uid_t uid, std::string_view action, std::string_view
             return bus_fail(bus_error::Internal, "no configuration loaded");
         if (auto a = allow_record(*cfg_, uid); !a)
             return a;
+        if (!record_limit_.take(uid, clock_()))
+            return bus_fail(bus_error::RateLimited,
+                            "uid {} is over its Record rate limit ({} records/s, burst {}); "
+                            "try again later",
+                            uid, record_limit_.rate(), record_limit_.burst());
         if (auto c = check_record_args(action, details); !c)
             return c;
         return append(uid, std::string(action), std::string(details));

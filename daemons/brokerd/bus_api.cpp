@@ -2,8 +2,8 @@
 #include <cstring>
 #include <memory>
 
-#include "alopex/bus.hpp"
 #include "alopex/ipc/broker1.hpp"
+#include "alopex/ipc/broker1_spec.hpp"
 #include "alopex/log.hpp"
 #include "bus_api.hpp"
 
@@ -11,7 +11,7 @@ namespace alopex::broker {
 
 namespace {
 using CredsPtr = std::unique_ptr<sd_bus_creds, CDeleter<sd_bus_creds_unref>>;
-namespace b1 = ipc::broker1;
+namespace b1 = ipc::broker1::api;
 } // namespace
 
 Result<uid_t> caller_euid(sd_bus_message *m)
@@ -35,140 +35,117 @@ Result<uid_t> caller_euid(sd_bus_message *m)
 
 namespace {
 
-// caller_euid(), journaling a failure like any other refused call.
-Result<uid_t> who(sd_bus_message *m)
+// The broker names every error it returns; one it did not name is an internal error, as
+// its journal entry (ALOPEX_RESULT) says.
+const char *broker_error_name(const Error &e)
 {
-    auto uid = caller_euid(m);
+    return e.bus_name.empty() ? bus_error::Internal : e.bus_name.c_str();
+}
+
+// caller_euid(), journaling a failure like any other refused call (the broker journals
+// every call itself, so the Service does not log refusals).
+Result<uid_t> who(bus::Call &c)
+{
+    auto uid = caller_euid(c.message());
     if (!uid) {
-        const char *member = sd_bus_message_get_member(m);
-        const char *sender = sd_bus_message_get_sender(m);
-        log::notice({{"ALOPEX_OP", member ? member : "?"},
-                     {"ALOPEX_SENDER", sender ? sender : "?"},
+        std::string sender(c.sender().empty() ? "?" : c.sender());
+        log::notice({{"ALOPEX_OP", std::string(c.member())},
+                     {"ALOPEX_SENDER", sender},
                      {"ALOPEX_RESULT", uid.error().bus_name}},
-                    "{} from {}: {}", member ? member : "?", sender ? sender : "?",
-                    uid.error().to_string());
+                    "{} from {}: {}", c.member(), sender, uid.error().to_string());
     }
     return uid;
 }
 
-const sd_bus_vtable broker_vtable[] = {
-    SD_BUS_VTABLE_START(0),
-    SD_BUS_METHOD_WITH_ARGS(b1::method::Ping, SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
-                            bus::method<&BusApi::ping>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(b1::method::Version, SD_BUS_NO_ARGS, SD_BUS_RESULT("s", version),
-                            bus::method<&BusApi::version>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(b1::method::OpenDevice, SD_BUS_ARGS("s", path),
-                            SD_BUS_RESULT("h", fd), bus::method<&BusApi::open_device>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(b1::method::WriteManagedFile, SD_BUS_ARGS("s", id, "ay", contents),
-                            SD_BUS_NO_RESULT, bus::method<&BusApi::write_managed_file>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(b1::method::WriteManagedBlock,
-                            SD_BUS_ARGS("s", id, "s", tag, "s", contents), SD_BUS_NO_RESULT,
-                            bus::method<&BusApi::write_managed_block>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(b1::method::OpenOvsdb, SD_BUS_NO_ARGS, SD_BUS_RESULT("h", fd),
-                            bus::method<&BusApi::open_ovsdb>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(b1::method::Record, SD_BUS_ARGS("s", action, "s", details),
-                            SD_BUS_NO_RESULT, bus::method<&BusApi::record>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_VTABLE_END,
-};
+// Answers with no values, or fails with the operation's error.
+void answer(bus::Call &c, const Result<void> &r)
+{
+    if (c.ok(r))
+        c.reply();
+}
+
+// Hands the fd over; sd-bus duplicates it into the reply and ours closes.
+void answer(bus::Call &c, const Result<Fd> &fd)
+{
+    if (c.ok(fd))
+        c.reply(bus::UnixFd{fd->get()});
+}
+
+const bus::Vtable<BusApi> &vtable()
+{
+    static const auto vt = bus::Vtable<BusApi>(b1::spec)
+                               .method(b1::method::Ping, &BusApi::ping)
+                               .method(b1::method::Version, &BusApi::version)
+                               .method(b1::method::OpenDevice, &BusApi::open_device)
+                               .method(b1::method::WriteManagedFile, &BusApi::write_managed_file)
+                               .method(b1::method::WriteManagedBlock, &BusApi::write_managed_block)
+                               .method(b1::method::OpenOvsdb, &BusApi::open_ovsdb)
+                               .method(b1::method::Record, &BusApi::record);
+    return vt;
+}
+
 } // namespace
 
-Result<void> BusApi::attach(sd_bus *bus)
+Result<void> BusApi::attach(sd_bus *bus, sd_event *event)
 {
-    sd_bus_slot *slot = nullptr;
-    int r = sd_bus_add_object_vtable(bus, &slot, b1::path, b1::interface, broker_vtable, this);
-    if (r < 0)
-        return failf(-r, "cannot add the {} vtable: {}", b1::interface, strerror(-r));
-    slot_.reset(slot);
+    service_ = std::make_unique<bus::Service>(
+        bus, event, bus::ServiceOptions{.error_mapper = broker_error_name, .log_refusals = false});
+    ALOPEX_TRY(reg, service_->add(ipc::broker1::path, vtable(), *this));
+    registration_ = std::move(reg);
     return {};
 }
 
-int BusApi::ping(sd_bus_message *m, sd_bus_error *ret)
+void BusApi::ping(bus::Call &c)
 {
-    auto uid = who(m);
-    if (!uid)
-        return bus::set_error(ret, uid.error());
+    auto uid = who(c);
+    if (!c.ok(uid))
+        return;
     broker_.ping(*uid);
-    return sd_bus_reply_method_return(m, nullptr);
+    c.reply();
 }
 
-int BusApi::version(sd_bus_message *m, sd_bus_error *ret)
+void BusApi::version(bus::Call &c)
 {
-    auto uid = who(m);
-    if (!uid)
-        return bus::set_error(ret, uid.error());
-    return bus::reply(m, broker_.version(*uid));
+    auto uid = who(c);
+    if (c.ok(uid))
+        c.reply(broker_.version(*uid));
 }
 
-int BusApi::open_device(sd_bus_message *m, sd_bus_error *ret)
+void BusApi::open_device(bus::Call &c, std::string path)
 {
-    auto uid = who(m);
-    if (!uid)
-        return bus::set_error(ret, uid.error());
-    auto args = bus::read<std::string>(m);
-    if (!args)
-        return bus::set_error(ret, args.error());
-    auto fd = broker_.open_device(*uid, std::get<0>(*args));
-    if (!fd)
-        return bus::set_error(ret, fd.error());
-    return bus::reply(m, bus::UnixFd{fd->get()}); // sd-bus dups it; ours closes
+    auto uid = who(c);
+    if (c.ok(uid))
+        answer(c, broker_.open_device(*uid, path));
 }
 
-int BusApi::write_managed_file(sd_bus_message *m, sd_bus_error *ret)
+void BusApi::write_managed_file(bus::Call &c, std::string id, std::vector<uint8_t> bytes)
 {
-    auto uid = who(m);
-    if (!uid)
-        return bus::set_error(ret, uid.error());
-    auto args = bus::read<std::string, std::vector<uint8_t>>(m);
-    if (!args)
-        return bus::set_error(ret, args.error());
-    const auto &[id, bytes] = *args;
+    auto uid = who(c);
+    if (!c.ok(uid))
+        return;
     std::string_view contents(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-    if (auto r = broker_.write_file(*uid, id, contents); !r)
-        return bus::set_error(ret, r.error());
-    return sd_bus_reply_method_return(m, nullptr);
+    answer(c, broker_.write_file(*uid, id, contents));
 }
 
-int BusApi::write_managed_block(sd_bus_message *m, sd_bus_error *ret)
+void BusApi::write_managed_block(bus::Call &c, std::string id, std::string tag, std::string contents)
 {
-    auto uid = who(m);
-    if (!uid)
-        return bus::set_error(ret, uid.error());
-    auto args = bus::read<std::string, std::string, std::string>(m);
-    if (!args)
-        return bus::set_error(ret, args.error());
-    const auto &[id, tag, contents] = *args;
-    if (auto r = broker_.write_block(*uid, id, tag, contents); !r)
-        return bus::set_error(ret, r.error());
-    return sd_bus_reply_method_return(m, nullptr);
+    auto uid = who(c);
+    if (c.ok(uid))
+        answer(c, broker_.write_block(*uid, id, tag, contents));
 }
 
-int BusApi::open_ovsdb(sd_bus_message *m, sd_bus_error *ret)
+void BusApi::open_ovsdb(bus::Call &c)
 {
-    auto uid = who(m);
-    if (!uid)
-        return bus::set_error(ret, uid.error());
-    auto fd = broker_.open_ovsdb(*uid);
-    if (!fd)
-        return bus::set_error(ret, fd.error());
-    return bus::reply(m, bus::UnixFd{fd->get()});
+    auto uid = who(c);
+    if (c.ok(uid))
+        answer(c, broker_.open_ovsdb(*uid));
 }
 
-int BusApi::record(sd_bus_message *m, sd_bus_error *ret)
+void BusApi::record(bus::Call &c, std::string action, std::string details)
 {
-    auto uid = who(m);
-    if (!uid)
-        return bus::set_error(ret, uid.error());
-    auto args = bus::read<std::string, std::string>(m);
-    if (!args)
-        return bus::set_error(ret, args.error());
-    const auto &[action, details] = *args;
-    if (auto r = broker_.record(*uid, action, details); !r)
-        return bus::set_error(ret, r.error());
-    return sd_bus_reply_method_return(m, nullptr);
+    auto uid = who(c);
+    if (c.ok(uid))
+        answer(c, broker_.record(*uid, action, details));
 }
 
 } // namespace alopex::broker

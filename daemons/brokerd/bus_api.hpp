@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// org.alopex.Broker1 at /org/alopex/Broker1: the D-Bus surface of the Broker.
+// org.alopex.Broker1 at /org/alopex/Broker1: the D-Bus surface of the Broker, bound to the
+// interface spec generated from ipc/org.alopex.Broker1.xml (bus::Vtable). Every method
+// first identifies its caller by EUID from the bus (never from /proc); the broker asks no
+// polkit: its table decides.
 #pragma once
 
 #include <sys/types.h>
 
-#include <systemd/sd-bus.h>
+#include <memory>
+#include <string>
+#include <vector>
 
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "alopex/bus/object.hpp"
 #include "alopex/error.hpp"
-#include "alopex/sd.hpp"
 #include "broker.hpp"
 
 namespace alopex::broker {
@@ -16,27 +24,28 @@ namespace alopex::broker {
 // sd-bus could only get by augmenting from /proc is refused.
 Result<uid_t> caller_euid(sd_bus_message *m);
 
-// Non-movable: `this` is the vtable's userdata.
+// Non-movable: the registration points at it.
 class BusApi {
 public:
     explicit BusApi(Broker &broker) : broker_(broker) {}
     BusApi(const BusApi &) = delete;
     BusApi &operator=(const BusApi &) = delete;
 
-    // Adds the vtable at /org/alopex/Broker1.
-    Result<void> attach(sd_bus *bus);
+    // Serves org.alopex.Broker1 at /org/alopex/Broker1 on `bus`.
+    Result<void> attach(sd_bus *bus, sd_event *event);
 
-    int ping(sd_bus_message *m, sd_bus_error *ret);
-    int version(sd_bus_message *m, sd_bus_error *ret);
-    int open_device(sd_bus_message *m, sd_bus_error *ret);
-    int write_managed_file(sd_bus_message *m, sd_bus_error *ret);
-    int write_managed_block(sd_bus_message *m, sd_bus_error *ret);
-    int open_ovsdb(sd_bus_message *m, sd_bus_error *ret);
-    int record(sd_bus_message *m, sd_bus_error *ret);
+    void ping(bus::Call &c);
+    void version(bus::Call &c);
+    void open_device(bus::Call &c, std::string path);
+    void write_managed_file(bus::Call &c, std::string id, std::vector<uint8_t> contents);
+    void write_managed_block(bus::Call &c, std::string id, std::string tag, std::string contents);
+    void open_ovsdb(bus::Call &c);
+    void record(bus::Call &c, std::string action, std::string details);
 
 private:
     Broker &broker_;
-    SlotPtr slot_;
+    std::unique_ptr<bus::Service> service_;
+    bus::Registration registration_;
 };
 
 } // namespace alopex::broker

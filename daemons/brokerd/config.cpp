@@ -172,16 +172,41 @@ Result<void> parse_blocks(const Table &root, Config &c, const UserResolver &user
 {
     ALOPEX_TRY(tables, tables_of(root, "block"));
     for (const auto &t : tables) {
-        ALOPEX_TRY_VOID(t.require_known_keys({"id", "path", "callers"}));
+        ALOPEX_TRY_VOID(t.require_known_keys({"id", "path", "callers", "tag", "validator"}));
         ALOPEX_TRY(id, parse_id(t));
         if (std::any_of(c.blocks.begin(), c.blocks.end(), [&](auto &b) { return b.id == id; }))
             return std::unexpected<Error>(t.require("id")->error(
                 fmt::format("duplicate block id '{}'", id)));
         ALOPEX_TRY(path, parse_abs_path(t, "path", true));
+        ALOPEX_TRY(tag_node, t.require("tag"));
+        ALOPEX_TRY(tag, tag_node.as_string());
+        if (!valid_name(tag))
+            return tag_node.failf("'tag' must be 1..64 characters of [A-Za-z0-9._:@-]");
+        if (std::any_of(c.blocks.begin(), c.blocks.end(),
+                        [&](auto &b) { return b.path == path && b.tag == tag; }))
+            return tag_node.failf("block tag '{}' in {} is already another block's", tag,
+                                  path.string());
+        ALOPEX_TRY(val_node, t.require("validator"));
+        ALOPEX_TRY(val, val_node.as_string());
+        auto validator = validator_from_string(val);
+        if (!validator)
+            return val_node.failf("unknown validator '{}' (known: interfaces)", val);
         ALOPEX_TRY(callers, parse_callers(t, users));
-        c.blocks.push_back(BlockRule{std::move(id), std::move(path), std::move(callers)});
+        c.blocks.push_back(BlockRule{std::move(id), std::move(path), std::move(callers),
+                                     std::move(tag), *validator});
     }
     return {};
+}
+
+Result<uint32_t> parse_limit(const Table &limits, std::string_view key, uint32_t def)
+{
+    auto n = limits.get(key);
+    if (!n)
+        return def;
+    ALOPEX_TRY(v, n->as_integer());
+    if (v < 1 || v > max_record_limit)
+        return n->failf("'limits.{}' must be between 1 and {}", key, max_record_limit);
+    return static_cast<uint32_t>(v);
 }
 
 Result<void> parse_root(const Table &root, Config &c, const UserResolver &users)
@@ -197,7 +222,8 @@ Result<void> parse_root(const Table &root, Config &c, const UserResolver &users)
     }
     ALOPEX_TRY(limits, root.optional_table("limits"));
     if (limits) {
-        ALOPEX_TRY_VOID(limits->require_known_keys({"max_contents"}));
+        ALOPEX_TRY_VOID(
+            limits->require_known_keys({"max_contents", "record_rate", "record_burst"}));
         if (auto n = limits->get("max_contents")) {
             ALOPEX_TRY(v, n->as_integer());
             if (v < 1 || static_cast<uint64_t>(v) > max_max_contents)
@@ -205,6 +231,10 @@ Result<void> parse_root(const Table &root, Config &c, const UserResolver &users)
                                 max_max_contents);
             c.max_contents = static_cast<uint64_t>(v);
         }
+        ALOPEX_TRY(rate, parse_limit(*limits, "record_rate", default_record_rate));
+        ALOPEX_TRY(burst, parse_limit(*limits, "record_burst", default_record_burst));
+        c.record_rate = rate;
+        c.record_burst = burst;
     }
     ALOPEX_TRY_VOID(parse_devices(root, c, users));
     ALOPEX_TRY_VOID(parse_files(root, c, users));

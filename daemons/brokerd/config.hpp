@@ -13,12 +13,18 @@
 #include <vector>
 
 #include "alopex/error.hpp"
+#include "block_validator.hpp"
 
 namespace alopex::broker {
 
 inline constexpr uint64_t default_max_contents = 1u << 20;
 inline constexpr uint64_t max_max_contents = 16u << 20;
 inline constexpr const char *default_ovsdb_socket = "/run/openvswitch/db.sock";
+// Record calls per caller (uid): a token bucket of record_burst tokens refilled at
+// record_rate per second (see rate_limit.hpp).
+inline constexpr uint32_t default_record_rate = 64;
+inline constexpr uint32_t default_record_burst = 512;
+inline constexpr uint32_t max_record_limit = 65536;
 
 struct DeviceRule {
     std::string glob; // fnmatch(FNM_PATHNAME), absolute
@@ -36,6 +42,8 @@ struct BlockRule {
     std::string id;
     std::filesystem::path path;
     std::vector<uid_t> callers;
+    std::string tag;     // the markers are "# BEGIN <tag>" / "# END <tag>"
+    Validator validator; // what the block may hold
 };
 
 struct OvsdbRule {
@@ -47,6 +55,8 @@ struct Config {
     std::string source; // file it was loaded from
     std::optional<std::filesystem::path> ledger_path;
     uint64_t max_contents = default_max_contents;
+    uint32_t record_rate = default_record_rate;
+    uint32_t record_burst = default_record_burst;
     std::vector<DeviceRule> devices;
     std::vector<FileRule> files;
     std::vector<BlockRule> blocks;

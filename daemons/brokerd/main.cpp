@@ -76,7 +76,7 @@ int main(int argc, char **argv)
         return 1;
     }
     broker::BusApi api(broker);
-    if (auto r = api.attach(bus->get()); !r) {
+    if (auto r = api.attach(bus->get(), event->get()); !r) {
         log::err("{}", r.error().to_string());
         return 1;
     }

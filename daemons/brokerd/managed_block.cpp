@@ -6,14 +6,6 @@
 
 namespace alopex::broker {
 
-namespace {
-
-struct Line {
-    size_t start = 0; // offset of the first byte
-    size_t end = 0;   // offset just past the '\n' (or the end of the file)
-    std::string_view text; // without "\n" and one trailing "\r"
-};
-
 std::vector<Line> split_lines(std::string_view s)
 {
     std::vector<Line> out;
@@ -31,7 +23,43 @@ std::vector<Line> split_lines(std::string_view s)
     return out;
 }
 
+namespace {
+
+char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+// "#", blanks, then `word` (any case) ending the line or followed by a blank.
+bool marker_like(std::string_view text, std::string_view word)
+{
+    size_t i = 0;
+    auto skip_blanks = [&] {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t'))
+            ++i;
+    };
+    skip_blanks();
+    if (i >= text.size() || text[i] != '#')
+        return false;
+    ++i;
+    skip_blanks();
+    if (text.size() - i < word.size())
+        return false;
+    for (size_t k = 0; k < word.size(); ++k)
+        if (upper(text[i + k]) != word[k])
+            return false;
+    i += word.size();
+    return i == text.size() || text[i] == ' ' || text[i] == '\t';
+}
+
 } // namespace
+
+Result<void> check_no_markers(std::string_view contents)
+{
+    for (const auto &l : split_lines(contents))
+        if (marker_like(l.text, "BEGIN") || marker_like(l.text, "END"))
+            return bus_fail(bus_error::InvalidArgument,
+                            "contents: must not contain a marker line ('# BEGIN ...' or "
+                            "'# END ...', of any tag)");
+    return {};
+}
 
 Result<void> validate_tag(std::string_view tag)
 {
@@ -49,10 +77,8 @@ Result<std::string> replace_block(std::string_view file, std::string_view tag,
     const std::string begin = "# BEGIN " + std::string(tag);
     const std::string end = "# END " + std::string(tag);
 
-    for (const auto &l : split_lines(contents))
-        if (l.text == begin || l.text == end)
-            return bus_fail(bus_error::InvalidArgument,
-                            "contents: must not contain a '{}' line", l.text);
+    if (auto r = check_no_markers(contents); !r)
+        return std::unexpected<Error>(std::move(r.error()));
 
     size_t nbegin = 0, nend = 0;
     const Line *b = nullptr, *e = nullptr;

@@ -1,28 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Atomic replacement of a file known by id, and bounded reading of one.
+// A managed file's place: its directory, opened once, and its name in it. Reads and
+// writes go through that directory fd and never follow a symbolic link at the name
+// (read_regular_file_at, write_file_atomic_at: libcommon's one way to replace a file).
 #pragma once
-
-#include <sys/types.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <string_view>
 
 #include "alopex/error.hpp"
+#include "alopex/fd.hpp"
 
 namespace alopex::broker {
 
-// Writes `bytes` to a temp file in the target's directory (mkostemp, O_CLOEXEC), gives it
-// the existing regular file's mode and owner (or `new_mode` and the writer's ownership when
-// the target does not exist or is not a regular file), fsyncs it, renames it over the
-// target and fsyncs the directory. Readers see the old file or the new one, never a mix.
-// A symlink at `target` is replaced, not followed. Keeping the owner needs root; when not
-// root (tests) an EPERM from fchown is ignored. Errors are IOError.
-Result<void> write_atomic(const std::filesystem::path &target, std::string_view bytes,
-                          mode_t new_mode);
+struct ManagedTarget {
+    Fd dir;               // O_RDONLY|O_DIRECTORY|O_CLOEXEC
+    std::string dir_name; // for messages
+    std::string name;     // one path component
+};
 
-// Reads a regular file of at most `max` bytes (IOError otherwise).
-Result<std::string> read_bounded(const std::filesystem::path &p, uint64_t max);
+// Opens the directory of the absolute path `p` (from broker.toml). IOError otherwise.
+Result<ManagedTarget> open_target(const std::filesystem::path &p);
+
+// The target's bytes, a regular file of at most `max` bytes, never through a symlink at
+// its name (ELOOP). Every failure is IOError.
+Result<std::string> read_target(const ManagedTarget &t, uint64_t max);
 
 } // namespace alopex::broker

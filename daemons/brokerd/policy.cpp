@@ -51,6 +51,23 @@ bool valid_utf8(std::string_view s)
 
 } // namespace
 
+bool reserved_action(std::string_view action)
+{
+    constexpr std::string_view prefix = "broker";
+    if (action.size() < prefix.size())
+        return false;
+    for (size_t i = 0; i < prefix.size(); ++i) {
+        char c = action[i];
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+        if (c != prefix[i])
+            return false;
+    }
+    return action.size() == prefix.size() || action[prefix.size()] == '.' ||
+           action[prefix.size()] == ':' || action[prefix.size()] == '-' ||
+           action[prefix.size()] == '_';
+}
+
 Result<void> check_device_path(std::string_view path)
 {
     if (path.empty() || path.front() != '/')
@@ -83,32 +100,23 @@ Result<const DeviceRule *> allow_device(const Config &c, uid_t uid, std::string_
     if (auto r = check_device_path(path); !r)
         return std::unexpected<Error>(std::move(r.error()));
     std::string p(path);
-    bool matched = false;
-    for (const auto &d : c.devices) {
-        if (fnmatch(d.glob.c_str(), p.c_str(), FNM_PATHNAME) != 0)
-            continue;
-        matched = true;
-        if (listed(d.callers, uid))
+    for (const auto &d : c.devices)
+        if (listed(d.callers, uid) && fnmatch(d.glob.c_str(), p.c_str(), FNM_PATHNAME) == 0)
             return &d;
-    }
-    if (matched)
-        return bus_fail(bus_error::NotAuthorized, "path: uid {} may not open '{}'", uid, path);
-    return bus_fail(bus_error::PathNotAllowed, "path: '{}' matches no allowed device glob", path);
+    // The same answer whether a glob matched for somebody else or none did at all.
+    return bus_fail(bus_error::NotAuthorized, "path: uid {} may not open '{}'", uid, path);
 }
 
 template <typename Rule>
 static Result<const Rule *> allow_id(const std::vector<Rule> &rules, uid_t uid,
                                      std::string_view id, const char *what)
 {
-    for (const auto &r : rules) {
-        if (r.id != id)
-            continue;
-        if (listed(r.callers, uid))
+    for (const auto &r : rules)
+        if (r.id == id && listed(r.callers, uid))
             return &r;
-        return bus_fail(bus_error::NotAuthorized, "id: uid {} may not write {} '{}'", uid, what,
-                        id);
-    }
-    return bus_fail(bus_error::NoSuchId, "id: no managed {} '{}'", what, id);
+    // The same answer for an unknown id and a known one the caller may not write, so no
+    // caller can probe which ids exist.
+    return bus_fail(bus_error::NotAuthorized, "id: uid {} may not write {} '{}'", uid, what, id);
 }
 
 Result<const FileRule *> allow_file(const Config &c, uid_t uid, std::string_view id)
@@ -144,6 +152,9 @@ Result<void> check_record_args(std::string_view action, std::string_view details
     if (!ok)
         return bus_fail(bus_error::InvalidArgument,
                         "action: must be 1..64 characters of [A-Za-z0-9._:-]");
+    if (reserved_action(action))
+        return bus_fail(bus_error::InvalidArgument,
+                        "action: '{}' is reserved for the broker's own records", action);
     if (details.size() > max_record_details)
         return bus_fail(bus_error::TooLarge, "details: {} bytes, at most {}", details.size(),
                         max_record_details);

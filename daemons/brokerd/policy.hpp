@@ -16,18 +16,25 @@ namespace alopex::broker {
 // Else PathNotAllowed naming `path`.
 Result<void> check_device_path(std::string_view path);
 
-// PathNotAllowed when the path is malformed or matches no [[device]] glob; NotAuthorized
-// when globs match but none lists the caller.
+// A caller cannot tell what the table holds for others: an unknown id and an id the
+// caller is not listed for get the same error, NotAuthorized "id: uid N may not write
+// file|block 'ID'"; a path that matches no glob and one whose globs do not list the caller
+// get NotAuthorized "path: uid N may not open 'PATH'". Only a malformed path is told
+// apart (PathNotAllowed, check_device_path), which says nothing about the table.
 Result<const DeviceRule *> allow_device(const Config &c, uid_t uid, std::string_view path);
-// NoSuchId for an unknown id; NotAuthorized when the caller is not listed.
 Result<const FileRule *> allow_file(const Config &c, uid_t uid, std::string_view id);
 Result<const BlockRule *> allow_block(const Config &c, uid_t uid, std::string_view id);
 // NotAuthorized unless [ovsdb] / [record] lists the caller.
 Result<const OvsdbRule *> allow_ovsdb(const Config &c, uid_t uid);
 Result<void> allow_record(const Config &c, uid_t uid);
 
-// Record(action, details): action 1..64 bytes of [A-Za-z0-9._:-] (InvalidArgument naming
-// `action`); details at most 64 KiB (TooLarge naming `details`) of valid UTF-8.
+// "broker" and "broker" followed by one of ".:-_", in any case: the broker's own actions
+// (broker.OpenDevice, broker.WriteManagedFile.intent, ...), which no caller may forge.
+bool reserved_action(std::string_view action);
+
+// Record(action, details): action 1..64 bytes of [A-Za-z0-9._:-], not reserved_action()
+// (InvalidArgument naming `action`); details at most 64 KiB (TooLarge naming `details`)
+// of valid UTF-8.
 inline constexpr size_t max_record_details = 64 * 1024;
 Result<void> check_record_args(std::string_view action, std::string_view details);
 

@@ -49,8 +49,8 @@ Membership Manager::desired(const Model &model, const std::map<std::string, std:
             continue;
         if (a.flags & IFA_F_DADFAILED)
             continue;   // another node's address
-        if (auto c = host_cidr(a.family, a.address))
-            ++m.addresses[*it->second][*c];
+        if (!a.address.empty())
+            ++m.addresses[*it->second][a.address];
     }
     return m;
 }
@@ -74,8 +74,8 @@ std::vector<nft::ElementOp> Manager::membership_ops(const Model &model, const Me
         if (!from.interfaces.contains(name))
             append(moves, compile::interface_ops(model, name, "", zone));
 
-    static const std::map<Cidr, unsigned> empty;
-    auto hosts_in = [](const Membership &m, const std::string &zone) -> const std::map<Cidr, unsigned> & {
+    static const std::map<net::Address, unsigned> empty;
+    auto hosts_in = [](const Membership &m, const std::string &zone) -> const std::map<net::Address, unsigned> & {
         auto it = m.addresses.find(zone);
         return it == m.addresses.end() ? empty : it->second;
     };

@@ -3,7 +3,6 @@
 // batches, the generation and the last error.
 #include "manager.hpp"
 
-#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -35,31 +34,6 @@ uint64_t monotonic_us()
     return uint64_t(ts.tv_sec) * 1000000u + uint64_t(ts.tv_nsec) / 1000u;
 }
 
-std::optional<Cidr> host_cidr(uint8_t family, const std::string &text)
-{
-    Cidr c;
-    if (family == AF_INET) {
-        c.family = AF_INET;
-        c.prefix = 32;
-    } else if (family == AF_INET6) {
-        c.family = AF_INET6;
-        c.prefix = 128;
-    } else {
-        return std::nullopt;
-    }
-    if (inet_pton(family, text.c_str(), c.addr.data()) != 1)
-        return std::nullopt;
-    return c;
-}
-
-std::string address_text(const Cidr &c)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(c.family == AF_INET ? AF_INET : AF_INET6, c.addr.data(), buf, sizeof buf))
-        return "?";
-    return buf;
-}
-
 Manager::Manager(sd_event *event, sd_bus *bus, std::unique_ptr<nft::Session> session,
                  ManagerOptions options)
     : event_(event), bus_(bus), session_(std::move(session)), options_(std::move(options))
@@ -75,42 +49,7 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
     std::unique_ptr<Manager> m(new Manager(event, bus, std::move(session), std::move(options)));
     (void)m->model_.update(Result<Model>(std::move(model)));
 
-    // Runtime state. An unreadable file must not keep the firewall from following the
-    // host: it is moved aside (for the admin to inspect) and fwd starts without it. The
-    // snapshot and the journal go together (the journal's changes apply to that snapshot).
-    const auto &sf = m->options_.state_file;
-    m->store_ = runtime::Store(sf);
-    auto st = m->store_.load();
-    bool compact = m->store_.journal_bytes() > 0;
-    if (!st) {
-        std::string moved;
-        for (const auto &p : {sf, m->store_.journal()}) {
-            auto aside = p;
-            aside += ".invalid";
-            std::error_code ec;
-            if (std::filesystem::exists(p, ec)) {
-                std::filesystem::rename(p, aside, ec);
-                moved += fmt::format("{}{}", moved.empty() ? "" : " and ", aside.string());
-            }
-        }
-        m->last_error_ = m->load_error_ = fmt::format(
-            "{} (moved to {}; starting without runtime rules)", st.error().to_string(), moved);
-        log::err("{}", m->last_error_);
-        (void)m->store_.load();   // nothing there now: starts empty
-        compact = false;
-    } else {
-        m->state_ = std::move(*st);
-    }
-    auto now = realtime_us();
-    if (auto gone = runtime::expired(m->state_, now); !gone.empty()) {
-        runtime::remove(m->state_, gone);
-        log::info("{} runtime rule(s) expired while fwd was not running", gone.size());
-        compact = true;
-    }
-    // Start is a full rebuild anyway: begin with an empty journal.
-    if (compact)
-        if (auto p = m->store_.compact(m->state_); !p)
-            log::warning("{}", p.error().to_string());
+    m->load_state();
     m->deadlines_.rebuild(m->state_);
     m->resolved_ = m->resolve(*m->model_, m->state_);
 
@@ -132,6 +71,43 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
         return std::unexpected(mon.error());
     m->monitor_ = std::move(*mon);
     return m;
+}
+
+void Manager::load_state()
+{
+    // Damage must not keep the firewall from following the host, nor open it: what can be
+    // read is kept (the snapshot, the journal up to its first bad line), panic mode stays
+    // on or, when the snapshot itself is unreadable, goes on (runtime::recover), the
+    // damaged files are kept as *.invalid for the administrator, and LastError says so.
+    store_ = runtime::Store(runtime::store_options(options_.state_file));
+    auto loaded = store_.load();
+    const std::string damage = runtime::recover(loaded);
+    state_ = std::move(loaded.state);
+    bool compact = store_.journal_bytes() > 0;
+    if (auto gone = runtime::expired(state_, realtime_us()); !gone.empty()) {
+        runtime::remove(state_, gone);
+        log::info("{} runtime rule(s) expired while fwd was not running", gone.size());
+        compact = true;
+    }
+    if (!damage.empty()) {
+        std::string kept;
+        if (auto aside = store_.set_aside(state_); !aside) {
+            kept = fmt::format("; the recovered state could not be saved: {}", aside.error().to_string());
+        } else {
+            for (size_t i = 0; i < aside->kept.size(); ++i)
+                kept += fmt::format("{}{}", i == 0 ? "; the damaged files are kept as " : " and ",
+                                    aside->kept[i].string());
+            if (!aside->problems.empty())
+                kept += "; " + aside->problems;
+        }
+        last_error_ = load_error_ = damage + kept;
+        log::err("{}", last_error_);
+        return;
+    }
+    // Start is a full rebuild anyway: begin with an empty journal.
+    if (compact)
+        if (auto p = store_.compact(state_); !p)
+            log::warning("{}", p.error().to_string());
 }
 
 Resolved Manager::resolve(const Model &model, const runtime::State &state) const

@@ -58,7 +58,7 @@ struct ManagerOptions {
 // What the kernel's interface maps and zone address sets hold (or should hold).
 struct Membership {
     std::map<std::string, std::string> interfaces;              // ifname -> zone
-    std::map<std::string, std::map<Cidr, unsigned>> addresses;  // zone -> host -> references
+    std::map<std::string, std::map<net::Address, unsigned>> addresses;  // zone -> host -> references
     bool operator==(const Membership &) const = default;
 };
 
@@ -78,8 +78,8 @@ struct Resolved {
 // Non-movable: `this` is userdata for sd-bus, sd-event and the monitor's callbacks.
 class Manager {
 public:
-    // Loads the runtime state (expired rules dropped; an unreadable file is moved aside
-    // to runtime.json.invalid and reported in LastError) and starts the monitor. The
+    // Loads the runtime state (expired rules dropped; damage is recovered from as
+    // load_state() says and reported in LastError) and starts the monitor. The
     // first full apply happens on the monitor's first sync; then `on_ready` runs, or
     // `on_fatal` when the kernel refused it. `bus` may be null (no D-Bus surface).
     static Result<std::unique_ptr<Manager>> create(sd_event *event, sd_bus *bus, Model model,
@@ -155,6 +155,8 @@ private:
                              bool *committed = nullptr);
 
     // ---- manager.cpp -------------------------------------------------------------------
+    // runtime.json + runtime.journal -> state_ (never fails on damage: runtime::recover).
+    void load_state();
     // Every stored rule parsed under `model` and placed in id order: O(n log n).
     Resolved resolve(const Model &model, const runtime::State &state) const;
     // A full rebuild of the table from these values; on success they become current.
@@ -212,7 +214,7 @@ private:
     uint64_t generation_ = 0;
     Histogram histogram_;
     std::string last_error_;
-    std::string load_error_;        // an unreadable runtime state: LastError after the start
+    std::string load_error_;        // a damaged runtime state: LastError after the start
     bool synced_ = false, ready_ = false;
 
     friend struct ManagerTestAccess;
@@ -221,8 +223,5 @@ private:
 // CLOCK_REALTIME / CLOCK_MONOTONIC now, microseconds.
 uint64_t realtime_us();
 uint64_t monotonic_us();
-// "192.0.2.1" (family AF_INET/AF_INET6) -> a host Cidr; nullopt for anything else.
-std::optional<Cidr> host_cidr(uint8_t family, const std::string &text);
-std::string address_text(const Cidr &c);   // "192.0.2.1", "2001:db8::1" (no prefix)
 
 } // namespace alopex::fwd

@@ -3,7 +3,8 @@
 // arguments (InvalidArgument naming the argument or spec key, NoSuchId), then polkit
 // (org.alopex.firewall.configure, asynchronous: the handler runs again with the same
 // message once polkit has answered, so it re-reads and re-checks), then one batch. A
-// refused call changes nothing, in the kernel or in memory.
+// refused call changes nothing, in the kernel or in memory. Reload has no arguments: it
+// asks polkit before it reads firewall.toml at all.
 //
 // Mutating actions are not recorded in the broker's ledger yet (issue 4 does not ask for
 // it); the journal has one line per change with the caller.
@@ -161,6 +162,9 @@ int Manager::bus_add_rule(sd_bus_message *m, sd_bus_error *ret)
     if (state_.rules.size() >= runtime::max_rules)
         return bus::set_error(ret, bus_error::InvalidArgument,
                               fmt::format("spec: there are {} runtime rules already", state_.rules.size()));
+    if (state_.next_id > runtime::max_id)
+        return bus::set_error(ret, bus_error::InvalidArgument,
+                              fmt::format("spec: every rule id up to {} has been given", runtime::max_id));
     AUTHORIZE();
     REQUIRE_READY();
 
@@ -287,9 +291,8 @@ int Manager::bus_panic(sd_bus_message *m, sd_bus_error *ret)
 
 int Manager::bus_reload(sd_bus_message *m, sd_bus_error *ret)
 {
-    // The file is the argument here: check it before asking polkit.
-    if (auto fresh = config::load(options_.config_file); !fresh)
-        return bus::set_error(ret, bus_error::InvalidArgument, fresh.error().to_string());
+    // Polkit first: an unauthorized caller must not make fwd read and parse a file, nor
+    // learn what is wrong with it.
     AUTHORIZE();
     if (auto r = reload(); !r) {
         log::err("Reload refused, keeping the running ruleset: {}", r.error().to_string());
@@ -428,7 +431,7 @@ int Manager::prop_zone_addresses(sd_bus_message *reply, sd_bus_error *)
     for (auto it = applied_.addresses.begin(); r >= 0 && it != applied_.addresses.end(); ++it) {
         std::vector<std::string> list;
         for (const auto &[c, _] : it->second)
-            list.push_back(address_text(c));
+            list.push_back(c.to_string());
         r = open(reply, 'e', "sas", r);
         if (r >= 0)
             r = bus::append(reply, it->first, list);

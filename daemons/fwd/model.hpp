@@ -5,12 +5,13 @@
 // objects) and by the daemon. See alopex-firewall.toml(5).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "alopex/net.hpp"
 
 namespace alopex::fwd {
 
@@ -31,15 +32,6 @@ inline constexpr uint32_t invalid = 1u << 0, established = 1u << 1, related = 1u
                           new_ = 1u << 3, untracked = 1u << 6;
 }
 
-// An address or network. `addr` holds 4 (AF_INET) or 16 (AF_INET6) bytes in network
-// order; host bits beyond `prefix` are zero (the parser refuses them otherwise).
-struct Cidr {
-    uint8_t family = 0;              // AF_INET or AF_INET6
-    std::array<uint8_t, 16> addr{};
-    uint8_t prefix = 0;
-    auto operator<=>(const Cidr &) const = default;
-};
-
 struct PortRange {
     uint16_t first = 0, last = 0;    // inclusive, first <= last, first >= 1
     auto operator<=>(const PortRange &) const = default;
@@ -49,7 +41,7 @@ struct PortRange {
 struct AddrMatch {
     enum class Kind : uint8_t { any, cidrs, set, zone };
     Kind kind = Kind::any;
-    std::vector<Cidr> cidrs;         // Kind::cidrs
+    std::vector<net::Prefix> cidrs;  // Kind::cidrs: networks (no host bits) of either family
     std::string name;                // Kind::set: a [sets] name; Kind::zone: a zone name
                                      // ("@self" in a zone's rule is resolved to that zone)
     bool operator==(const AddrMatch &) const = default;
@@ -92,7 +84,7 @@ struct Forward {
     Proto proto = Proto::tcp;                // tcp or udp
     std::vector<PortRange> dport;            // one port or one range, non-empty
     AddrMatch saddr;                         // who may use it (any by default)
-    Cidr to;                                 // a host address (/32 or /128); its family is the forward's
+    net::Address to;                         // a unicast host; its family is the forward's
     std::optional<uint16_t> to_port;         // unset: the same port(s)
     std::string comment;
     bool operator==(const Forward &) const = default;
@@ -114,7 +106,7 @@ struct Zone {
 // A named set of networks usable as "@name" in saddr/daddr.
 struct NamedSet {
     std::string name;                        // [A-Za-z0-9_-]{1,20}
-    std::vector<Cidr> cidrs;                 // IPv4 and IPv6 mixed; may overlap
+    std::vector<net::Prefix> cidrs;          // networks, IPv4 and IPv6 mixed; may overlap
     bool operator==(const NamedSet &) const = default;
 };
 

@@ -1,20 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// runtime.json and runtime.journal: strict parse, canonical format, atomic save, the
-// journal (append, replay, compaction), expiry helpers.
+// runtime.json and runtime.journal: strict parse with bounded numbers, canonical format,
+// applying a change, recovery from damage (fail closed), expiry helpers. The files
+// themselves are libcommon's store (alopex/store.hpp).
 #include "runtime.hpp"
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <set>
 
 #include <nlohmann/json.hpp>
-
-#include "alopex/fd.hpp"
-#include "alopex/file.hpp"
 
 namespace alopex::fwd::runtime {
 
@@ -59,6 +52,18 @@ struct Bad {
     }
 };
 
+// An unsigned integer in [lo, hi] (a negative, fractional or overflowing number, or one
+// out of range, is not).
+std::optional<uint64_t> bounded(const json &j, uint64_t lo, uint64_t hi)
+{
+    if (!j.is_number_unsigned())
+        return std::nullopt;
+    const auto v = j.get<uint64_t>();
+    if (v < lo || v > hi)
+        return std::nullopt;
+    return v;
+}
+
 Result<> only_keys(const json &obj, std::initializer_list<std::string_view> keys, std::string_view where,
                    const Bad &bad)
 {
@@ -75,9 +80,10 @@ Result<StoredRule> parse_rule(const json &j, std::string_view where, const Bad &
     ALOPEX_TRY_VOID(only_keys(j, {"id", "zone", "spec", "expires_at_us", "comment"}, where, bad));
     StoredRule r;
     auto id = j.find("id");
-    if (id == j.end() || !id->is_number_unsigned() || id->get<uint64_t>() == 0)
-        return bad("{}: 'id' must be an integer > 0", where);
-    r.id = id->get<uint64_t>();
+    auto idv = id == j.end() ? std::nullopt : bounded(*id, 1, max_id);
+    if (!idv)
+        return bad("{}: 'id' must be an integer in 1..{}", where, max_id);
+    r.id = *idv;
     auto zone = j.find("zone");
     if (zone == j.end() || !zone->is_string() || !valid_zone_name(zone->get_ref<const std::string &>()))
         return bad("{}: 'zone' must be a zone name", where);
@@ -89,9 +95,10 @@ Result<StoredRule> parse_rule(const json &j, std::string_view where, const Bad &
         return bad("{}: 'spec' must be a non-empty string of at most {} bytes", where, max_spec);
     r.spec = spec->get<std::string>();
     if (auto e = j.find("expires_at_us"); e != j.end()) {
-        if (!e->is_number_unsigned())
-            return bad("{}: 'expires_at_us' must be an integer >= 0", where);
-        r.expires_at_us = e->get<uint64_t>();
+        auto v = bounded(*e, 0, max_time_us);
+        if (!v)
+            return bad("{}: 'expires_at_us' must be an integer in 0..{}", where, max_time_us);
+        r.expires_at_us = *v;
     }
     if (auto c = j.find("comment"); c != j.end()) {
         if (!c->is_string())
@@ -132,13 +139,15 @@ Result<State> parse(std::string_view text, std::string_view file)
         return bad("'version' must be 1");
     State s;
     auto next = j.find("next_id");
-    if (next == j.end() || !next->is_number_unsigned() || next->get<uint64_t>() == 0)
-        return bad("'next_id' must be an integer > 0");
-    s.next_id = next->get<uint64_t>();
+    auto nextv = next == j.end() ? std::nullopt : bounded(*next, 1, max_id + 1);
+    if (!nextv)
+        return bad("'next_id' must be an integer in 1..{}", max_id + 1);
+    s.next_id = *nextv;
     if (auto q = j.find("seq"); q != j.end()) {
-        if (!q->is_number_unsigned())
-            return bad("'seq' must be an integer >= 0");
-        s.seq = q->get<uint64_t>();
+        auto v = bounded(*q, 0, store::max_seq);
+        if (!v)
+            return bad("'seq' must be an integer in 0..{}", store::max_seq);
+        s.seq = *v;
     }
     if (auto p = j.find("panic"); p != j.end()) {
         if (!p->is_boolean())
@@ -244,9 +253,10 @@ Result<Change> parse_change(std::string_view line, std::string_view where)
         return bad("not a JSON object");
     Change c;
     auto seq = j.find("seq");
-    if (seq == j.end() || !seq->is_number_unsigned() || seq->get<uint64_t>() == 0)
-        return bad("'seq' must be an integer > 0");
-    c.seq = seq->get<uint64_t>();
+    auto seqv = seq == j.end() ? std::nullopt : bounded(*seq, 1, store::max_seq);
+    if (!seqv)
+        return bad("'seq' must be an integer in 1..{}", store::max_seq);
+    c.seq = *seqv;
     j.erase("seq");
     auto op = j.find("op");
     if (op == j.end() || !op->is_string())
@@ -266,9 +276,10 @@ Result<Change> parse_change(std::string_view line, std::string_view where)
         if (ids == j.end() || !ids->is_array() || ids->size() > max_rules)
             return bad("remove: 'ids' must be an array of at most {} ids", max_rules);
         for (const auto &id : *ids) {
-            if (!id.is_number_unsigned() || id.get<uint64_t>() == 0)
-                return bad("remove: 'ids' must hold integers > 0");
-            c.ids.push_back(id.get<uint64_t>());
+            auto v = bounded(id, 1, max_id);
+            if (!v)
+                return bad("remove: 'ids' must hold integers in 1..{}", max_id);
+            c.ids.push_back(*v);
         }
         return c;
     }
@@ -299,14 +310,16 @@ Result<Change> parse_change(std::string_view line, std::string_view where)
     return bad("unknown op '{}'", name);
 }
 
-void apply(State &s, const Change &c)
+Result<> apply(State &s, const Change &c)
 {
-    s.seq = std::max(s.seq, c.seq);
     switch (c.kind) {
     case Change::Kind::add:
+        if (c.rule.id == 0 || c.rule.id > max_id)
+            return failf(EINVAL, "rule id {} is not in 1..{}", c.rule.id, max_id);
+        if (!s.rules.contains(c.rule.id) && s.rules.size() >= max_rules)
+            return failf(EINVAL, "more than {} rules", max_rules);
         s.rules.insert_or_assign(c.rule.id, c.rule);
-        if (c.rule.id >= s.next_id)
-            s.next_id = c.rule.id + 1;
+        s.next_id = std::max(s.next_id, c.rule.id + 1);
         break;
     case Change::Kind::remove:
         for (uint64_t id : c.ids)
@@ -315,6 +328,8 @@ void apply(State &s, const Change &c)
     case Change::Kind::interface:
         if (c.zone.empty())
             s.interfaces.erase(c.ifname);
+        else if (!s.interfaces.contains(c.ifname) && s.interfaces.size() >= max_interfaces)
+            return failf(EINVAL, "more than {} interfaces", max_interfaces);
         else
             s.interfaces.insert_or_assign(c.ifname, c.zone);
         break;
@@ -322,95 +337,64 @@ void apply(State &s, const Change &c)
         s.panic = c.panic;
         break;
     }
-}
-
-Result<> replay(State &s, std::string_view text, std::string_view file, size_t *valid_bytes)
-{
-    size_t pos = 0, line = 0;
-    uint64_t last = 0;
-    if (valid_bytes)
-        *valid_bytes = 0;
-    if (text.size() > max_journal_size)
-        return failf(EINVAL, "{}: larger than {} bytes", file, max_journal_size);
-    while (pos < text.size()) {
-        const size_t nl = text.find('\n', pos);
-        if (nl == std::string_view::npos)
-            break;   // torn: the crash came before the newline (and the fsync)
-        ++line;
-        auto c = parse_change(text.substr(pos, nl - pos), fmt::format("{}:{}", file, line));
-        if (!c)
-            return std::unexpected(c.error());
-        if (c->seq <= last)
-            return failf(EINVAL, "{}:{}: seq {} is not above the previous seq {}", file, line, c->seq,
-                         last);
-        last = c->seq;
-        if (c->seq > s.seq)   // else the snapshot has it already (written before the
-            apply(s, *c);     // journal was emptied)
-        if (s.rules.size() > max_rules)
-            return failf(EINVAL, "{}:{}: more than {} rules", file, line, max_rules);
-        if (s.interfaces.size() > max_interfaces)
-            return failf(EINVAL, "{}:{}: more than {} interfaces", file, line, max_interfaces);
-        pos = nl + 1;
-        if (valid_bytes)
-            *valid_bytes = pos;
-    }
+    s.seq = std::max(s.seq, c.seq);
     return {};
 }
 
-std::filesystem::path journal_path(const std::filesystem::path &state_file)
+store::Options store_options(const std::filesystem::path &state_file)
 {
-    auto j = state_file;
-    j.replace_extension(".journal");
-    return j;
+    store::Options o;
+    o.snapshot = state_file;
+    o.max_snapshot = max_file_size;
+    o.max_journal = max_journal_size;
+    o.min_compact = min_compact_size;
+    o.mode = 0640;
+    return o;
 }
 
-Result<State> load(const std::filesystem::path &p)
+namespace {
+
+std::string summary(const State &s)
 {
-    if (::access(p.c_str(), F_OK) < 0 && errno == ENOENT)
-        return State{};
-    auto text = read_regular_file(p, max_file_size);
-    if (!text)
-        return std::unexpected(text.error());
-    return parse(*text, p.string());
+    return fmt::format("{} runtime rule{}, {} interface assignment{}, panic mode {}", s.rules.size(),
+                       s.rules.size() == 1 ? "" : "s", s.interfaces.size(),
+                       s.interfaces.size() == 1 ? "" : "s", s.panic ? "on" : "off");
 }
 
-Result<> save(const std::filesystem::path &p, const State &s)
+std::string lines(size_t n)
 {
-    std::string text = format(s);
-    auto tmp = p;
-    tmp += ".tmp";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640));
-    if (!fd)
-        return io_fail(errno, tmp.string());
-    size_t off = 0;
-    while (off < text.size()) {
-        ssize_t n = ::write(fd.get(), text.data() + off, text.size() - off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int err = errno;
-            ::unlink(tmp.c_str());
-            return io_fail(err, tmp.string());
-        }
-        off += static_cast<size_t>(n);
+    return fmt::format("{} line{}", n, n == 1 ? "" : "s");
+}
+
+} // namespace
+
+std::string recover(Loaded &l)
+{
+    if (!l.damaged())
+        return {};
+    State &s = l.state;
+    const auto &j = l.journal;
+    std::string out;
+    if (l.snapshot_damage) {
+        // Whatever it held is unknown, deny rules and a panic flag included.
+        s.panic = true;
+        out = fmt::format("{}; its runtime state is unknown, so panic mode is on until it is turned "
+                          "off; kept the journal's {} before any damage",
+                          l.snapshot_damage->to_string(), lines(j.lines));
+        if (j.damage)
+            out += fmt::format(" ({})", j.damage->to_string());
+    } else {
+        out = fmt::format("{}; kept the snapshot and the journal's {} before it", j.damage->to_string(),
+                          lines(j.lines));
+        // Past the damage nothing is trusted, except that a panic turned on stays on.
+        for (const auto &c : j.after_damage)
+            if (c.kind == Change::Kind::panic && c.panic && !s.panic) {
+                s.panic = true;
+                out += fmt::format(" (panic mode stays on: a line past the damage, seq {}, "
+                                   "turned it on)", c.seq);
+            }
     }
-    if (::fsync(fd.get()) < 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        return io_fail(err, tmp.string());
-    }
-    fd.reset();
-    if (::rename(tmp.c_str(), p.c_str()) < 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        return io_fail(err, p.string());
-    }
-    // The rename itself is durable once the directory is.
-    auto dir = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
-    Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dfd)
-        (void)::fsync(dfd.get());
-    return {};
+    return out + ": " + summary(s);
 }
 
 std::vector<uint64_t> expired(const State &s, uint64_t now_us)
@@ -443,111 +427,6 @@ const StoredRule *find(const State &s, uint64_t id)
 {
     auto it = s.rules.find(id);
     return it != s.rules.end() ? &it->second : nullptr;
-}
-
-// ---- Store ---------------------------------------------------------------------------
-
-Store::Store(std::filesystem::path state_file) : file_(std::move(state_file))
-{
-    if (!file_.empty())
-        journal_ = journal_path(file_);
-}
-
-Result<State> Store::load()
-{
-    fd_.reset();
-    journal_bytes_ = snapshot_bytes_ = 0;
-    if (file_.empty())
-        return State{};
-    ALOPEX_TRY(s, runtime::load(file_));
-    struct stat st{};
-    if (::stat(file_.c_str(), &st) == 0)
-        snapshot_bytes_ = uint64_t(st.st_size);
-    if (::access(journal_.c_str(), F_OK) < 0 && errno == ENOENT)
-        return s;
-    auto text = read_regular_file(journal_, max_journal_size);
-    if (!text)
-        return std::unexpected(text.error());
-    size_t valid = 0;
-    ALOPEX_TRY_VOID(replay(s, *text, journal_.string(), &valid));
-    journal_bytes_ = valid;
-    return s;
-}
-
-Result<> Store::compact(const State &s)
-{
-    if (file_.empty())
-        return {};
-    ALOPEX_TRY_VOID(save(file_, s));
-    fd_.reset();
-    if (::unlink(journal_.c_str()) < 0 && errno != ENOENT)
-        return io_fail(errno, journal_.string());
-    // Durable once the directory is; should that not happen before a crash, the old
-    // journal's changes are at or below the snapshot's seq and replay skips them.
-    journal_bytes_ = 0;
-    struct stat st{};
-    snapshot_bytes_ = ::stat(file_.c_str(), &st) == 0 ? uint64_t(st.st_size) : 0;
-    return {};
-}
-
-Result<> Store::append(const std::string &line)
-{
-    if (!fd_) {
-        Fd fd(::open(journal_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640));
-        if (!fd)
-            return io_fail(errno, journal_.string());
-        struct stat st{};
-        if (::fstat(fd.get(), &st) < 0)
-            return io_fail(errno, journal_.string());
-        if (!S_ISREG(st.st_mode))
-            return io_fail(EINVAL, journal_.string());
-        // Cut off a torn last line (a crash mid-append) so this line starts a line.
-        if (uint64_t(st.st_size) > journal_bytes_ && ::ftruncate(fd.get(), off_t(journal_bytes_)) < 0)
-            return io_fail(errno, journal_.string());
-        journal_bytes_ = std::min<uint64_t>(journal_bytes_, uint64_t(st.st_size));
-        // The file may be new: its directory entry must be durable too.
-        auto dir = journal_.parent_path().empty() ? std::filesystem::path(".") : journal_.parent_path();
-        Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (dfd)
-            (void)::fsync(dfd.get());
-        fd_ = std::move(fd);
-    }
-    size_t off = 0;
-    while (off < line.size()) {
-        ssize_t n = ::write(fd_.get(), line.data() + off, line.size() - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int err = n < 0 ? errno : EIO;
-            (void)::ftruncate(fd_.get(), off_t(journal_bytes_));   // no half line stays
-            return io_fail(err, journal_.string());
-        }
-        off += size_t(n);
-    }
-    if (::fdatasync(fd_.get()) < 0) {
-        int err = errno;
-        (void)::ftruncate(fd_.get(), off_t(journal_bytes_));
-        return io_fail(err, journal_.string());
-    }
-    journal_bytes_ += line.size();
-    return {};
-}
-
-Result<> Store::record(Change c, State &after)
-{
-    if (file_.empty())
-        return {};
-    const uint64_t before = after.seq;
-    c.seq = after.seq = before + 1;
-    std::string line = format_change(c);
-    Result<> r;
-    if (journal_bytes_ + line.size() > std::max<uint64_t>(snapshot_bytes_, min_compact_size))
-        r = compact(after);
-    else
-        r = append(line);
-    if (!r)
-        after.seq = before;
-    return r;
 }
 
 // ---- Deadlines -----------------------------------------------------------------------

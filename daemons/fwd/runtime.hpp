@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Runtime state of alopex-fwd that the kernel cannot give back on a restart: runtime rules
 // (AddRule) with their ids and deadlines, SetInterfaceZone assignments and the panic flag.
-// Kept in $STATE_DIRECTORY as a snapshot, runtime.json (one JSON document, written
-// atomically: temp file, fsync, rename, fsync of the directory), plus a journal,
-// runtime.journal: one JSON line per change since the snapshot (AddRule, RemoveRule,
-// expiry, SetInterfaceZone, Panic), appended with an fsync each, so a change costs O(1)
-// bytes written however many rules are held. The state is the snapshot with the journal
-// replayed in order. Store::compact writes a new snapshot and then empties the journal;
-// replaying a change twice gives the same state (ids are never reused), so a crash
-// between those two steps loses nothing. A last journal line without its newline is a
-// torn write (a crash mid-append): it is ignored and cut off before the next append.
+// Kept in $STATE_DIRECTORY by libcommon's snapshot-plus-journal store (alopex/store.hpp)
+// with the record format below: runtime.json, the snapshot (one JSON document), and
+// runtime.journal, one JSON line per change since the snapshot (AddRule, RemoveRule,
+// expiry, SetInterfaceZone, Panic), so a change costs O(1) bytes written however many
+// rules are held.
 //
 // A rule is stored as its canonical spec (config::format_spec) and resolved against the
 // model when the daemon starts or reloads (resolve()), so the file stays readable and
@@ -17,7 +13,11 @@
 // (its zone or set was removed from firewall.toml) stays stored but inactive until it is
 // removed or the model has its zone again.
 //
-// Pure apart from load/save: parse/format and the expiry helpers are unit tested.
+// Damaged files fail closed (recover(), alopex-fwd(8) FILES): the snapshot and the
+// journal's good prefix are kept, and panic mode stays on, or is turned on when the
+// snapshot itself cannot be read.
+//
+// Pure: parse/format, apply, recover and the expiry helpers are unit tested and fuzzed.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "alopex/error.hpp"
-#include "alopex/fd.hpp"
+#include "alopex/store.hpp"
 #include "model.hpp"
 
 namespace alopex::fwd::runtime {
@@ -43,18 +43,22 @@ inline constexpr size_t max_comment = 127;           // bytes (nft's comment lim
 inline constexpr size_t max_interfaces = 65536;
 inline constexpr size_t max_journal_size = 64 << 20;  // bytes; compaction keeps it smaller
 inline constexpr size_t min_compact_size = 64 << 10;  // the journal may grow to this at least
+// Numbers read back are bounded (a bad line otherwise): ids, seqs and deadlines stay
+// exact in any JSON reader and never wrap (next_id <= max_id + 1).
+inline constexpr uint64_t max_id = store::max_seq;
+inline constexpr uint64_t max_time_us = store::max_seq;   // CLOCK_REALTIME µs: year 2255
 
 struct StoredRule {
-    uint64_t id = 0;              // > 0, unique, < State::next_id
+    uint64_t id = 0;              // 1..max_id, unique, < State::next_id
     std::string zone;             // as resolved when added (for listing inactive rules)
     std::string spec;             // canonical spec
-    uint64_t expires_at_us = 0;   // CLOCK_REALTIME microseconds; 0 = never
+    uint64_t expires_at_us = 0;   // CLOCK_REALTIME microseconds, <= max_time_us; 0 = never
     std::string comment;
     bool operator==(const StoredRule &) const = default;
 };
 
 struct State {
-    uint64_t next_id = 1;                              // ids are never reused
+    uint64_t next_id = 1;                              // ids are never reused; <= max_id + 1
     bool panic = false;
     uint64_t seq = 0;                                  // the last journal change included
     std::map<std::string, std::string> interfaces;     // SetInterfaceZone: ifname -> zone
@@ -86,51 +90,38 @@ std::string format_change(const Change &c);   // one line, final newline
 // "where: what".
 Result<Change> parse_change(std::string_view line, std::string_view where = "journal");
 // Applies one change (an add of an id held replaces it; an add raises next_id above its
-// id; seq becomes the change's if higher).
-void apply(State &s, const Change &c);
-// Replays journal text onto `s`: changes with seq <= s.seq are in the snapshot already
-// and skipped; seqs must ascend. A last line without '\n' is a torn write: ignored, and
-// `*valid_bytes` (when given) ends before it. Any other bad line, or more than max_rules
-// rules afterwards, is an error "file:line: what" and leaves `s` unspecified.
-Result<> replay(State &s, std::string_view journal, std::string_view file,
-                size_t *valid_bytes = nullptr);
+// id; seq becomes the change's if higher). Refuses, changing nothing, a change past
+// max_rules or max_interfaces.
+Result<> apply(State &s, const Change &c);
 
-// runtime.json -> runtime.journal beside it.
-std::filesystem::path journal_path(const std::filesystem::path &state_file);
-
-// The snapshot alone: a missing file is an empty State.
-Result<State> load(const std::filesystem::path &p);
-// Writes the snapshot atomically (the journal is not touched).
-Result<> save(const std::filesystem::path &p, const State &s);
-
-// runtime.json + runtime.journal. Not copyable (owns the journal's fd).
-class Store {
-public:
-    explicit Store(std::filesystem::path state_file = {});   // empty: nothing persisted
-    Store(Store &&) noexcept = default;
-    Store &operator=(Store &&) noexcept = default;
-
-    // The snapshot with the journal replayed (a missing file is empty). Remembers where
-    // the journal's valid part ends, so the next append cuts off a torn tail first.
-    Result<State> load();
-    // `s` becomes the snapshot and the journal is emptied.
-    Result<> compact(const State &s);
-    // Appends one change (fsync), numbered after.seq + 1; `after` is the state with the
-    // change applied and takes that seq. It is written as a new snapshot instead when the
-    // journal would outgrow the snapshot (and min_compact_size), which keeps the cost
-    // O(1) amortised per change. On failure after.seq is as it was.
-    Result<> record(Change c, State &after);
-    uint64_t journal_bytes() const noexcept { return journal_bytes_; }
-    const std::filesystem::path &file() const noexcept { return file_; }
-    const std::filesystem::path &journal() const noexcept { return journal_; }
-
-private:
-    Result<> append(const std::string &line);
-    std::filesystem::path file_, journal_;
-    Fd fd_;                          // the journal, O_APPEND, opened on the first append
-    uint64_t journal_bytes_ = 0;     // valid bytes in the journal
-    uint64_t snapshot_bytes_ = 0;
+// The record format for alopex/store.hpp.
+struct Codec {
+    using State = runtime::State;
+    using Change = runtime::Change;
+    static Result<State> parse_snapshot(std::string_view t, std::string_view file) { return parse(t, file); }
+    static std::string format_snapshot(const State &s) { return format(s); }
+    static Result<Change> parse_change(std::string_view l, std::string_view where)
+    {
+        return runtime::parse_change(l, where);
+    }
+    static std::string format_change(const Change &c) { return runtime::format_change(c); }
+    static Result<> apply(State &s, const Change &c) { return runtime::apply(s, c); }
 };
+using Store = store::Store<Codec>;
+using Loaded = store::Loaded<State, Change>;
+
+// runtime.json (runtime.journal beside it) with fwd's limits.
+store::Options store_options(const std::filesystem::path &state_file);
+
+// After a damaged load, what fwd keeps, failing closed:
+//   - a bad journal line: the snapshot and the journal's lines before it (l.state as
+//     loaded); panic mode is on when that state has it on or a readable line past the
+//     damage turns it on (those lines are not trusted for anything else);
+//   - an unreadable snapshot: its rules and panic flag are unknown, so panic mode is
+//     turned on (until an administrator turns it off) over the journal's good lines.
+// Adjusts l.state and returns the text for LastError: "<file:line: what>; kept ...".
+// Nothing to do (empty text) when the load was clean.
+std::string recover(Loaded &l);
 
 // A comment for AddRule: <= 127 bytes, no control characters. Error names `comment`.
 Result<> check_comment(std::string_view c);

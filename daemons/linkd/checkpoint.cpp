@@ -45,7 +45,7 @@ rtnl::Request route_request(const netlink::Route &r, bool add)
     rtnl::Request q;
     q.op = add ? rtnl::Request::Op::AddRoute : rtnl::Request::Op::RemoveRoute;
     q.route.family = r.family;
-    q.route.dst = r.dst_len ? r.dst : "";
+    q.route.dst = r.dst_len ? r.dst : net::Address();
     q.route.dst_len = r.dst_len;
     q.route.gateway = r.gateway;
     q.route.prefsrc = r.prefsrc;
@@ -56,7 +56,7 @@ rtnl::Request route_request(const netlink::Route &r, bool add)
     q.route.protocol = r.protocol;
     q.route.type = r.type;
     q.what = fmt::format("checkpoint: {} route {}/{}{} table {}", add ? "restore" : "remove", r.dst, r.dst_len,
-                         r.gateway.empty() ? "" : " via " + r.gateway, r.table);
+                         r.gateway.empty() ? "" : fmt::format(" via {}", r.gateway), r.table);
     return q;
 }
 
@@ -224,8 +224,8 @@ CheckpointState renumber(const CheckpointState &s, const std::map<int, int> &map
     return out;
 }
 
-Checkpoints::Checkpoints(sd_event *event, Manager &manager, rtnl::Client &client)
-    : event_(event), manager_(manager), client_(client)
+Checkpoints::Checkpoints(sd_event *event, Manager &manager, rtnl::Client &client, std::filesystem::path dir)
+    : event_(event), manager_(manager), client_(client), dir_(std::move(dir))
 {
 }
 
@@ -233,26 +233,42 @@ Checkpoints::~Checkpoints() = default;
 
 Result<std::string> Checkpoints::create_checkpoint(uint32_t timeout_s)
 {
+    if (active_.size() >= max_checkpoints)
+        return bus_fail(bus_error::TooLarge, "checkpoint: {} are pending already, the most there may be",
+                        max_checkpoints);
     auto c = std::make_unique<Checkpoint>();
+    c->id = next_id_++;
+    uint64_t now = 0;
+    sd_event_now(event_, CLOCK_BOOTTIME, &now);
+    c->deadline_usec = now + uint64_t{timeout_s} * 1000000;
     c->state = capture(manager_.snapshot());
+    // Kept on disk before anything else: a checkpoint that would die with linkd is refused.
+    if (auto r = persist(*c); !r)
+        return bus_fail(bus_error::IOError, "checkpoint: cannot be kept: {}", r.error().message);
     for (const auto &p : participants_)
         if (p.capture)
             c->restores.push_back(p.capture());
-    std::string path = fmt::format("/org/alopex/Link1/checkpoint/{}", next_id_++);
-    uint64_t now = 0;
-    sd_event_now(event_, CLOCK_MONOTONIC, &now);
-    sd_event_source *s = nullptr;
-    int r = sd_event_add_time(event_, &s, CLOCK_MONOTONIC, now + uint64_t{timeout_s} * 1000000, 10000, on_deadline,
-                              this);
-    if (r < 0)
-        return fail(-r, "cannot arm the checkpoint timer");
-    c->timer.reset(s);
+    std::string path = fmt::format("/org/alopex/Link1/checkpoint/{}", c->id);
+    if (auto r = arm(path, *c); !r) {
+        forget(*c);
+        return std::unexpected(r.error());
+    }
     auto [it, _] = active_.emplace(path, std::move(c));
-    sd_event_source_set_description(s, it->first.c_str());
     log::info("{}: created, rolled back in {} s unless confirmed ({} addresses, {} routes, {} links)", path,
               timeout_s, it->second->state.addresses.size(), it->second->state.routes.size(),
               it->second->state.links.size());
     return path;
+}
+
+Result<> Checkpoints::arm(const std::string &path, Checkpoint &c)
+{
+    sd_event_source *s = nullptr;
+    int r = sd_event_add_time(event_, &s, CLOCK_BOOTTIME, c.deadline_usec, 10000, on_deadline, this);
+    if (r < 0)
+        return fail(-r, "cannot arm the checkpoint timer");
+    c.timer.reset(s);
+    sd_event_source_set_description(s, path.c_str());   // copied; on_deadline finds the entry by it
+    return {};
 }
 
 void Checkpoints::note(const rtnl::Request &done)
@@ -262,6 +278,11 @@ void Checkpoints::note(const rtnl::Request &done)
             c->netdevs.created.insert(done.netdev.name);
         else if (done.op == rtnl::Request::Op::DeleteLink)
             c->netdevs.deleted.insert(done.ifindex);
+        else
+            continue;
+        if (auto r = persist(*c); !r)
+            log::err("{}: the netdev change is not on disk, a restart before the deadline forgets it: {}", path,
+                     r.error().message);
     }
 }
 
@@ -351,12 +372,8 @@ int Checkpoints::on_deadline(sd_event_source *s, uint64_t, void *userdata) noexc
         const char *desc = nullptr;
         sd_event_source_get_description(s, &desc);
         std::string path = desc ? desc : "";
-        auto it = self->active_.find(path);
-        if (it == self->active_.end())
-            return 0;
-        auto c = std::move(it->second);
-        self->active_.erase(it);
-        self->restore(*c, "not confirmed in time", path);
+        if (self->active_.contains(path))
+            self->roll_back(path, "not confirmed in time");
     } catch (const std::exception &e) {
         log::err("checkpoint rollback failed: {}", e.what());
     }
@@ -368,6 +385,7 @@ Result<> Checkpoints::confirm(const std::string &path)
     auto it = active_.find(path);
     if (it == active_.end())
         return bus_fail(bus_error::NoSuchId, "checkpoint: no active checkpoint {}", path);
+    forget(*it->second);
     active_.erase(it);
     log::info("{}: confirmed", path);
     return {};
@@ -375,13 +393,19 @@ Result<> Checkpoints::confirm(const std::string &path)
 
 Result<> Checkpoints::rollback(const std::string &path)
 {
-    auto it = active_.find(path);
-    if (it == active_.end())
+    if (!active_.contains(path))
         return bus_fail(bus_error::NoSuchId, "checkpoint: no active checkpoint {}", path);
+    roll_back(path, "asked");
+    return {};
+}
+
+void Checkpoints::roll_back(const std::string &path, const char *why)
+{
+    auto it = active_.find(path);
     auto c = std::move(it->second);
     active_.erase(it);
-    restore(*c, "asked", path);
-    return {};
+    restore(*c, why, path);
+    forget(*c);
 }
 
 } // namespace alopex::linkd

@@ -22,9 +22,20 @@
 //
 // Not restored: renames, and DHCP leases (the clients keep running; a lease is not
 // permanent configuration).
+//
+// Persistence: with a state directory, every pending checkpoint is also a file there
+// (checkpoint_file.hpp), so it outlives linkd: written before CheckpointCreate answers
+// (a checkpoint that cannot be kept is refused) and again when a netdev is created or
+// deleted under it, removed on confirm and after a rollback. At start the files of this
+// boot are read back under their old object paths; after the first dump an overdue one
+// is rolled back at once and the others wait for their deadline again (CLOCK_BOOTTIME,
+// so time spent suspended counts). Files of an earlier boot are removed: a reboot has
+// already put the kernel back. What participants captured lives in memory only: after a
+// restart the profiles in force are the ones read from the files.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,6 +73,7 @@ struct CheckpointState {
     std::map<int, LinkSnap> links;
     std::map<netlink::AddressKey, netlink::Address> addresses;
     std::map<netlink::RouteKey, netlink::Route> routes;
+    bool operator==(const CheckpointState &) const = default;
 };
 
 // Pure: the part of `kernel` a checkpoint covers.
@@ -76,6 +88,7 @@ std::vector<rtnl::Request> rollback_requests(const CheckpointState &then, const 
 struct NetdevLog {
     std::set<std::string> created;
     std::set<int> deleted;
+    bool operator==(const NetdevLog &) const = default;
 };
 
 // Pure: the requests that delete the netdevs `log` created and create again the ones it
@@ -87,6 +100,11 @@ std::vector<rtnl::Request> netdev_rollback_requests(const CheckpointState &then,
 // Pure: `s` with ifindexes renumbered through `map` (old -> new), for links created again.
 CheckpointState renumber(const CheckpointState &s, const std::map<int, int> &map);
 
+// CheckpointCreate's timeout_s is 1..max_checkpoint_timeout_s; at most max_checkpoints
+// are pending at once (each is a file in the state directory).
+inline constexpr uint32_t max_checkpoint_timeout_s = 24 * 3600;
+inline constexpr size_t max_checkpoints = 32;
+
 struct Participant {
     std::string name;
     std::function<std::function<void()>()> capture;   // returns the restore action
@@ -94,8 +112,10 @@ struct Participant {
 
 class Checkpoints {
 public:
+    // `state_dir` empty: checkpoints live in memory only. Otherwise the pending ones of
+    // this boot are read from there now and resumed after the Manager's first dump.
     static Result<std::unique_ptr<Checkpoints>> create(sd_event *event, sd_bus *bus, Manager &manager,
-                                                       rtnl::Client &client);
+                                                       rtnl::Client &client, std::filesystem::path state_dir = {});
     ~Checkpoints();
     Checkpoints(const Checkpoints &) = delete;
     Checkpoints &operator=(const Checkpoints &) = delete;
@@ -113,12 +133,22 @@ public:
 
 private:
     struct Checkpoint {
+        uint64_t id = 0;
+        uint64_t deadline_usec = 0;   // CLOCK_BOOTTIME
         CheckpointState state;
         NetdevLog netdevs;
         std::vector<std::function<void()>> restores;
         EventSourcePtr timer;
     };
-    Checkpoints(sd_event *event, Manager &manager, rtnl::Client &client);
+    Checkpoints(sd_event *event, Manager &manager, rtnl::Client &client, std::filesystem::path dir);
+    Result<> arm(const std::string &path, Checkpoint &c);
+    // The file of `c` (checkpoint_file.hpp); a no-op without a state directory.
+    Result<> persist(const Checkpoint &c) const;
+    void forget(const Checkpoint &c) const;
+    // At start: read the files back (load), and after the first dump roll back the
+    // overdue ones and arm the others (resume).
+    void load();
+    void resume();
     static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) noexcept;
     // Records a netdev request the Manager ran (CreateNetdev, DeleteNetdev) in every active
     // checkpoint.
@@ -129,11 +159,15 @@ private:
     };
     NetdevOutcome restore_netdevs(Checkpoint &c, const std::string &path, size_t &changes, size_t &failed);
     void restore(Checkpoint &c, const char *why, const std::string &path);
+    // Takes the active checkpoint `path` out, restores it and removes its file.
+    void roll_back(const std::string &path, const char *why);
 
     sd_event *event_;
     Manager &manager_;
     rtnl::Client &client_;
     SlotPtr slot_;
+    std::filesystem::path dir_;
+    std::string boot_id_;
     uint64_t next_id_ = 1;
     std::map<std::string, std::unique_ptr<Checkpoint>> active_;
     std::vector<Participant> participants_;

@@ -10,7 +10,6 @@ namespace alopex::linkd {
 namespace {
 
 namespace l1 = ipc::link1;
-constexpr uint32_t max_timeout_s = 24 * 3600;
 
 const sd_bus_vtable checkpoint_vtable[] = {
     SD_BUS_VTABLE_START(0),
@@ -26,9 +25,22 @@ const sd_bus_vtable checkpoint_vtable[] = {
 } // namespace
 
 Result<std::unique_ptr<Checkpoints>> Checkpoints::create(sd_event *event, sd_bus *bus, Manager &manager,
-                                                         rtnl::Client &client)
+                                                         rtnl::Client &client, std::filesystem::path state_dir)
 {
-    std::unique_ptr<Checkpoints> c(new Checkpoints(event, manager, client));
+    std::unique_ptr<Checkpoints> c(new Checkpoints(event, manager, client, std::move(state_dir)));
+    // Pending checkpoints of this boot come back from the state directory; after the first
+    // dump the overdue ones are rolled back (before the profiles are applied and READY=1)
+    // and the others wait for their deadline again.
+    c->load();
+    if (manager.synced()) {
+        c->resume();
+    } else {
+        manager.hooks.synced = [self = c.get(), inner = std::move(manager.hooks.synced)] {
+            self->resume();
+            if (inner)
+                inner();
+        };
+    }
     // Netdevs created or deleted over D-Bus are recorded in the active checkpoints. The
     // Manager outlives nothing it calls this from: both end with the event loop.
     manager.executor() = [self = c.get(), inner = std::move(manager.executor())](const rtnl::Request &q) {
@@ -53,9 +65,9 @@ int Checkpoints::bus_create(sd_bus_message *m, sd_bus_error *ret)
     if (!args)
         return bus::set_error(ret, args.error());
     auto [timeout] = *args;
-    if (timeout == 0 || timeout > max_timeout_s)
+    if (timeout == 0 || timeout > max_checkpoint_timeout_s)
         return bus::set_error(ret, bus_error::InvalidArgument,
-                              fmt::format("timeout_s: {} is outside 1..{}", timeout, max_timeout_s));
+                              fmt::format("timeout_s: {} is outside 1..{}", timeout, max_checkpoint_timeout_s));
     int a = manager_.authorize_action(m, l1::checkpoint_action, ret);
     if (a <= 0)
         return a < 0 ? a : 1;

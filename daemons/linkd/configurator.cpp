@@ -1,52 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "configurator.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "alopex/file.hpp"
 #include "alopex/log.hpp"
+#include "profile/owned.hpp"
 #include "sysctl.hpp"
 
 namespace alopex::linkd {
-namespace {
-
-using nlohmann::json;
-constexpr size_t max_owned_file = 4 * 1024 * 1024;
-
-json to_json(const profile::Owned &o)
-{
-    json addrs = json::array(), routes = json::array();
-    for (const auto &a : o.addresses)
-        addrs.push_back({a.ifindex, a.family, a.address, a.prefixlen});
-    for (const auto &r : o.routes)
-        routes.push_back({r.family, r.table, r.dst, r.dst_len, r.tos, r.priority, r.oif, r.type});
-    return {{"netdevs", o.netdevs}, {"addresses", addrs}, {"routes", routes}};
-}
-
-profile::Owned from_json(const json &j)
-{
-    profile::Owned o;
-    for (const auto &n : j.at("netdevs"))
-        o.netdevs.insert(n.get<std::string>());
-    for (const auto &a : j.at("addresses"))
-        o.addresses.insert({a.at(0).get<int>(), a.at(1).get<uint8_t>(), a.at(2).get<std::string>(),
-                            a.at(3).get<uint8_t>()});
-    for (const auto &r : j.at("routes"))
-        o.routes.insert({r.at(0).get<uint8_t>(), r.at(1).get<uint32_t>(), r.at(2).get<std::string>(),
-                         r.at(3).get<uint8_t>(), r.at(4).get<uint8_t>(), r.at(5).get<uint32_t>(), r.at(6).get<int>(),
-                         r.at(7).get<uint8_t>()});
-    return o;
-}
-
-} // namespace
 
 Configurator::Configurator(sd_event *event, Manager &manager, rtnl::Client &client, std::filesystem::path dir,
                            std::filesystem::path owned_file)
@@ -248,7 +212,7 @@ void Configurator::apply()
             manager_.set_zone(i.ifindex, i.zone);
         std::vector<std::string> servers;
         for (const auto &s : i.dns_servers)
-            servers.push_back(s.address);
+            servers.push_back(s.to_string());
         if (!servers.empty() || !i.dns_domains.empty())
             manager_.set_dns(i.ifindex, std::move(servers), i.dns_domains);
     }
@@ -264,38 +228,28 @@ void Configurator::apply()
 
 void Configurator::load_owned()
 {
-    auto text = read_regular_file(owned_file_, max_owned_file);
+    auto text = read_regular_file(owned_file_, profile::max_owned_file);
     if (!text) {
         if (text.error().code != ENOENT)
             log::warning("{}: {}; starting with nothing owned", owned_file_.string(), text.error().to_string());
         return;
     }
-    try {
-        owned_ = from_json(json::parse(*text));
-    } catch (const std::exception &e) {
-        log::warning("{}: unreadable ({}); starting with nothing owned", owned_file_.string(), e.what());
+    auto owned = profile::parse_owned(*text);
+    if (!owned) {
+        log::warning("{}: unreadable ({}); starting with nothing owned", owned_file_.string(),
+                     owned.error().message);
         owned_ = {};
+        return;
     }
+    owned_ = std::move(*owned);
 }
 
 void Configurator::save_owned() const
 {
     if (owned_file_.empty())
         return;
-    auto tmp = owned_file_;
-    tmp += ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << to_json(owned_).dump() << '\n';
-        if (!out.flush()) {
-            log::warning("{}: cannot write what linkd owns", tmp.string());
-            return;
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, owned_file_, ec);
-    if (ec)
-        log::warning("{}: {}", owned_file_.string(), ec.message());
+    if (auto r = write_file_atomic(owned_file_, profile::format_owned(owned_), {.mode = 0640}); !r)
+        log::warning("cannot record what linkd owns: {}", r.error().to_string());
 }
 
 } // namespace alopex::linkd

@@ -38,7 +38,7 @@ DhcpLinks::~DhcpLinks() = default;
 std::vector<rtnl::Request> DhcpLinks::requests(int ifindex, const dhcp::Lease &lease, bool add) const
 {
     std::vector<rtnl::Request> out;
-    std::string addr = dhcp::ip_to_string(lease.address);
+    auto addr = net::Address::v4(lease.address);
     const std::string &name = entries_.at(ifindex).name;
     rtnl::Request a;
     a.op = add ? rtnl::Request::Op::AddAddress : rtnl::Request::Op::RemoveAddress;
@@ -66,16 +66,16 @@ std::vector<rtnl::Request> DhcpLinks::requests(int ifindex, const dhcp::Lease &l
         rtnl::Request q;
         q.op = add ? rtnl::Request::Op::ReplaceRoute : rtnl::Request::Op::RemoveRoute;
         q.route.family = AF_INET;
-        q.route.dst = dhcp::ip_to_string(r.dest);
+        q.route.dst = net::Address::v4(r.dest);
         q.route.dst_len = r.prefixlen;
-        q.route.gateway = r.gateway ? dhcp::ip_to_string(r.gateway) : "";
+        q.route.gateway = r.gateway ? net::Address::v4(r.gateway) : net::Address();
         q.route.prefsrc = addr;
         q.route.oif = ifindex;
         q.route.metric = dhcp_route_metric;
         q.route.protocol = rtprot_dhcp;
         q.route.scope = r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
         q.what = fmt::format("DHCP route {}/{}{} on {}", q.route.dst, r.prefixlen,
-                             r.gateway ? " via " + q.route.gateway : "", name);
+                             r.gateway ? fmt::format(" via {}", q.route.gateway) : "", name);
         out.push_back(q);
     }
     if (!add)
@@ -154,7 +154,7 @@ void DhcpLinks::bound(int ifindex, const dhcp::Lease &lease)
     Entry &e = it->second;
     if (e.applied && (e.applied->address != lease.address || e.applied->prefixlen != lease.prefixlen))
         lost(ifindex);
-    manager_.note_owned_address(ifindex, AF_INET, dhcp::ip_to_string(lease.address), lease.prefixlen, Origin::Dhcp);
+    manager_.note_owned_address(ifindex, AF_INET, net::Address::v4(lease.address), lease.prefixlen, Origin::Dhcp);
     auto reqs = requests(ifindex, lease, true);
     auto results = client_.run(reqs);
     if (!results) {
@@ -188,7 +188,7 @@ void DhcpLinks::lost(int ifindex)
     e.applied.reset();
     // The address (and with it its routes) may be gone already: errors are expected.
     (void)client_.run(requests(ifindex, lease, false));
-    manager_.forget_owned_address(ifindex, AF_INET, dhcp::ip_to_string(lease.address), lease.prefixlen);
+    manager_.forget_owned_address(ifindex, AF_INET, net::Address::v4(lease.address), lease.prefixlen);
     if (e.intent.dns_servers.empty() && e.intent.dns_domains.empty())
         manager_.set_dns(ifindex, {}, {});
     log::info({{"ALOPEX_LINK", e.name}}, "DHCPv4 lease on {} gone: {}/{} removed", e.name,

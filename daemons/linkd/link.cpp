@@ -4,8 +4,6 @@
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <fmt/format.h>
@@ -74,9 +72,7 @@ Origin default_origin(const netlink::Address &a, bool on_loopback)
     if (on_loopback)
         return Origin::Kernel;
     if (a.family == AF_INET6) {
-        in6_addr in{};
-        if (inet_pton(AF_INET6, a.address.c_str(), &in) == 1 && in.s6_addr[0] == 0xfe &&
-            (in.s6_addr[1] & 0xc0) == 0x80)
+        if (a.address.is_link_local())
             return Origin::Kernel;   // fe80::/10, made by the kernel for every IPv6 link
         if (!(a.flags & IFA_F_PERMANENT))
             return Origin::Kernel;   // SLAAC and temporary addresses

@@ -42,7 +42,7 @@ int append_addresses(sd_bus_message *reply, const std::vector<AddressState> &lis
         if (r < 0)
             break;
         const auto &k = a.address;
-        r = sd_bus_message_append(reply, "(isysuuus)", int32_t{k.family}, k.address.c_str(),
+        r = sd_bus_message_append(reply, "(isysuuus)", int32_t{k.family}, k.address.to_string().c_str(),
                                   k.prefixlen, scope_name(k.scope).c_str(), k.flags, k.valid_lft,
                                   k.preferred_lft, std::string(to_string(a.origin)).c_str());
     }
@@ -83,7 +83,7 @@ int get(sd_bus *, const char *path, const char *, const char *property, sd_bus_m
         if (p == "Kind")
             return bus::append(reply, k.kind);
         if (p == "MACAddress")
-            return bus::append(reply, k.mac);
+            return bus::append(reply, k.mac.to_string());
         if (p == "MTU")
             return bus::append(reply, k.mtu);
         if (p == "OperationalState")

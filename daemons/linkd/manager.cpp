@@ -198,14 +198,14 @@ void Manager::handle_synced(bool initial)
         hooks.synced();
 }
 
-void Manager::note_owned_address(int ifindex, uint8_t family, const std::string &address,
+void Manager::note_owned_address(int ifindex, uint8_t family, const net::Address &address,
                                  uint8_t prefixlen, Origin origin)
 {
     owned_[netlink::AddressKey{ifindex, family, address, prefixlen}] = origin;
     refresh_addresses(ifindex);
 }
 
-void Manager::forget_owned_address(int ifindex, uint8_t family, const std::string &address,
+void Manager::forget_owned_address(int ifindex, uint8_t family, const net::Address &address,
                                    uint8_t prefixlen)
 {
     owned_.erase(netlink::AddressKey{ifindex, family, address, prefixlen});

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -91,9 +92,9 @@ public:
     // ---- hooks for the apply code (profiles, DHCP, D-Bus) ----------------------------
     // Records that linkd put (or is about to put) this address on the link: it is then
     // published with that origin until it disappears from the kernel.
-    void note_owned_address(int ifindex, uint8_t family, const std::string &address,
+    void note_owned_address(int ifindex, uint8_t family, const net::Address &address,
                             uint8_t prefixlen, Origin origin);
-    void forget_owned_address(int ifindex, uint8_t family, const std::string &address,
+    void forget_owned_address(int ifindex, uint8_t family, const net::Address &address,
                               uint8_t prefixlen);
     // Routes of `table` are followed from now on (main is always followed).
     void manage_table(uint32_t table);
@@ -139,6 +140,9 @@ public:
     // polkit for another action (checkpoints): 1 authorized, 0 asked (the handler runs
     // again when polkit answers), < 0 refused with `ret` set.
     int authorize_action(sd_bus_message *m, const char *action, sd_bus_error *ret);
+    // The same for several actions, all required (asked in order, the first refused named).
+    int authorize_actions(sd_bus_message *m, std::initializer_list<const char *> actions,
+                          sd_bus_error *ret);
     // polkit, then `before` (if set), then the request; for the method helpers.
     int authorize_and_run(sd_bus_message *m, sd_bus_error *ret, const rtnl::Request &req,
                           const std::function<void()> &before = {});

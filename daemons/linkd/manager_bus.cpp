@@ -3,6 +3,9 @@
 // the arguments (InvalidArgument naming the argument, NoSuchLink), then polkit
 // (org.alopex.link.configure, asynchronous: the handler runs again with the same message
 // when polkit has answered, so it re-reads and re-validates), then the kernel request.
+// SetZone and RenameLink change which firewall zone a link is in (directly, or through
+// fwd's name patterns and iifname/oifname rules, which linkd cannot see): they need
+// org.alopex.firewall.configure as well.
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
@@ -10,6 +13,7 @@
 #include <variant>
 
 #include "alopex-config.h"
+#include "alopex/ipc/firewall1.hpp"
 #include "alopex/ipc/link1.hpp"
 #include "alopex/log.hpp"
 #include "manager.hpp"
@@ -209,9 +213,15 @@ int Manager::authorize(sd_bus_message *m, sd_bus_error *ret)
 
 int Manager::authorize_action(sd_bus_message *m, const char *action, sd_bus_error *ret)
 {
+    return authorize_actions(m, {action}, ret);
+}
+
+int Manager::authorize_actions(sd_bus_message *m, std::initializer_list<const char *> actions,
+                               sd_bus_error *ret)
+{
     if (!authority_)
         return sd_bus_error_set(ret, bus_error::NotAuthorized, "no polkit authority");
-    int r = authority_->check(m, action, ret);
+    int r = authority_->check(m, actions, ret);
     if (r < 0) {
         const char *sender = sd_bus_message_get_sender(m);
         log::notice({{"ALOPEX_OP", member_of(m)}, {"ALOPEX_SENDER", sender ? sender : "?"}},
@@ -253,6 +263,14 @@ int Manager::run(sd_bus_message *m, sd_bus_error *ret, const rtnl::Request &req)
 #define AUTHORIZE()                                                                       \
     do {                                                                                  \
         int a_ = authorize(m, ret);                                                       \
+        if (a_ <= 0)                                                                      \
+            return a_ < 0 ? a_ : 1;                                                       \
+    } while (0)
+// The link action, then the firewall's (for what moves a link between firewall zones).
+#define AUTHORIZE_ZONE_CHANGE()                                                           \
+    do {                                                                                  \
+        int a_ = authorize_actions(m, {l1::polkit_action, ipc::firewall1::polkit_action}, \
+                                   ret);                                                  \
         if (a_ <= 0)                                                                      \
             return a_ < 0 ? a_ : 1;                                                       \
     } while (0)
@@ -311,6 +329,18 @@ int Manager::bus_set_mtu(sd_bus_message *m, sd_bus_error *ret)
     return run(m, ret, req);
 }
 
+namespace {
+rtnl::AddressSpec address_spec(int32_t ifindex, const net::Prefix &p)
+{
+    rtnl::AddressSpec a;
+    a.ifindex = ifindex;
+    a.family = static_cast<uint8_t>(p.family());
+    a.address = p.address();
+    a.prefixlen = static_cast<uint8_t>(p.length());
+    return a;
+}
+} // namespace
+
 int Manager::bus_add_address(sd_bus_message *m, sd_bus_error *ret)
 {
     auto a = args<int32_t, std::string>(m);
@@ -318,19 +348,16 @@ int Manager::bus_add_address(sd_bus_message *m, sd_bus_error *ret)
     auto [ifindex, text] = *a;
     auto l = require_link(ifindex);
     TRY_ARG(l);
-    auto p = parse_cidr(text, "address");
+    auto p = net::Prefix::parse(text, "address", {.bare = true});
     TRY_ARG(p);
     AUTHORIZE();
     rtnl::Request req;
     req.op = rtnl::Request::Op::AddAddress;
-    req.address.ifindex = ifindex;
-    req.address.family = p->family;
-    req.address.address = p->address;
-    req.address.prefixlen = p->prefixlen;
-    req.what = fmt::format("address {}/{} on {}", p->address, p->prefixlen, (*l)->kernel().name);
+    req.address = address_spec(ifindex, *p);
+    req.what = fmt::format("address {} on {}", *p, (*l)->kernel().name);
     int r = run(m, ret, req);
     if (r >= 0)
-        note_owned_address(ifindex, p->family, p->address, p->prefixlen, Origin::Static);
+        note_owned_address(ifindex, req.address.family, p->address(), req.address.prefixlen, Origin::Static);
     return r;
 }
 
@@ -341,23 +368,20 @@ int Manager::bus_remove_address(sd_bus_message *m, sd_bus_error *ret)
     auto [ifindex, text] = *a;
     auto l = require_link(ifindex);
     TRY_ARG(l);
-    auto p = parse_cidr(text, "address");
+    auto p = net::Prefix::parse(text, "address", {.bare = true});
     TRY_ARG(p);
-    if (!state_.addresses.contains(netlink::AddressKey{ifindex, p->family, p->address, p->prefixlen}))
+    auto spec = address_spec(ifindex, *p);
+    if (!state_.addresses.contains(netlink::AddressKey{ifindex, spec.family, spec.address, spec.prefixlen}))
         return bus::set_error(ret, bus_error::InvalidArgument,
-                              fmt::format("address: {}/{} is not on {}", p->address, p->prefixlen,
-                                          (*l)->kernel().name));
+                              fmt::format("address: {} is not on {}", *p, (*l)->kernel().name));
     AUTHORIZE();
     rtnl::Request req;
     req.op = rtnl::Request::Op::RemoveAddress;
-    req.address.ifindex = ifindex;
-    req.address.family = p->family;
-    req.address.address = p->address;
-    req.address.prefixlen = p->prefixlen;
-    req.what = fmt::format("address {}/{} on {}", p->address, p->prefixlen, (*l)->kernel().name);
+    req.address = spec;
+    req.what = fmt::format("address {} on {}", *p, (*l)->kernel().name);
     int r = run(m, ret, req);
     if (r >= 0)
-        forget_owned_address(ifindex, p->family, p->address, p->prefixlen);
+        forget_owned_address(ifindex, spec.family, spec.address, spec.prefixlen);
     return r;
 }
 
@@ -420,7 +444,7 @@ int Manager::bus_set_zone(sd_bus_message *m, sd_bus_error *ret)
     auto [ifindex, zone] = *a;
     TRY_ARG(require_link(ifindex));
     TRY_ARG(check_zone(zone));
-    AUTHORIZE();
+    AUTHORIZE_ZONE_CHANGE();
     set_zone(ifindex, zone);
     return sd_bus_reply_method_return(m, nullptr);
 }
@@ -436,7 +460,9 @@ int Manager::bus_rename_link(sd_bus_message *m, sd_bus_error *ret)
     if (const LinkState *other = link_by_name(name); other && other->ifindex() != ifindex)
         return bus::set_error(ret, bus_error::InvalidArgument,
                               fmt::format("name: '{}' is taken by link {}", name, other->ifindex()));
-    AUTHORIZE();
+    // A new name can move the link into another of fwd's pattern zones and changes which
+    // iifname/oifname rules match it.
+    AUTHORIZE_ZONE_CHANGE();
     std::string old = (*l)->kernel().name;
     if (old == name)
         return sd_bus_reply_method_return(m, nullptr);

@@ -21,17 +21,17 @@ constexpr auto debounce = std::chrono::milliseconds(100);
 socklen_t to_sockaddr(const Endpoint &e, sockaddr_storage &ss)
 {
     std::memset(&ss, 0, sizeof ss);
-    if (e.family == AF_INET) {
+    if (e.address.is_v4()) {
         auto *sin = reinterpret_cast<sockaddr_in *>(&ss);
         sin->sin_family = AF_INET;
         sin->sin_port = htons(e.port);
-        std::memcpy(&sin->sin_addr, e.addr.data(), 4);
+        std::memcpy(&sin->sin_addr, e.address.data(), 4);
         return sizeof *sin;
     }
     auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);
     sin6->sin6_family = AF_INET6;
     sin6->sin6_port = htons(e.port);
-    std::memcpy(&sin6->sin6_addr, e.addr.data(), 16);
+    std::memcpy(&sin6->sin6_addr, e.address.data(), 16);
     return sizeof *sin6;
 }
 
@@ -139,7 +139,7 @@ void Prober::start()
     next_.reset();
     if (!endpoint_)
         return;
-    Fd fd(::socket(endpoint_->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
+    Fd fd(::socket(endpoint_->address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
     if (!fd) {
         finish(errno);
         return;

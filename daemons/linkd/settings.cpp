@@ -2,7 +2,6 @@
 // linkd.toml schema -> Settings. Every refusal is "file:line:col: message".
 #include "settings.hpp"
 
-#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -33,37 +32,31 @@ Result<uint16_t> parse_port(std::string_view s)
 }
 
 // Addresses a probe must not go to: they test nothing beyond this host.
-const char *unusable(const Endpoint &e)
+const char *unusable(const net::Address &a)
 {
-    const auto &a = e.addr;
-    if (e.family == AF_INET) {
-        if (a[0] == 0)
+    auto b = a.bytes();
+    if (a.is_v4()) {
+        if (b[0] == 0)
             return "an unspecified (0.0.0.0/8) address";
-        if (a[0] == 127)
+        if (a.is_loopback())
             return "a loopback address";
-        if (a[0] >= 224 && !(a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255))
-            return a[0] < 240 ? "a multicast address" : "a reserved (240.0.0.0/4) address";
-        if (a[0] == 255)
+        if (a.is_broadcast())
             return "the broadcast address";
+        if (a.is_multicast())
+            return "a multicast address";
+        if (b[0] >= 240)
+            return "a reserved (240.0.0.0/4) address";
         return nullptr;
     }
-    static constexpr std::array<uint8_t, 16> zero{};
-    std::array<uint8_t, 16> loop{};
-    loop[15] = 1;
-    if (a == zero)
+    if (a.is_unspecified())
         return "the unspecified address";
-    if (a == loop)
+    if (a.is_loopback())
         return "a loopback address";
-    if (a[0] == 0xff)
+    if (a.is_multicast())
         return "a multicast address";
     // IPv4-mapped: judged as the IPv4 address it maps.
-    static constexpr uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::equal(a.begin(), a.begin() + 12, mapped)) {
-        Endpoint v4;
-        v4.family = AF_INET;
-        std::copy(a.begin() + 12, a.end(), v4.addr.begin());
-        return unusable(v4);
-    }
+    if (a.is_v4_mapped())
+        return unusable(net::Address::from_bytes(AF_INET, b.subspan(12)).value());
     return nullptr;
 }
 
@@ -123,10 +116,7 @@ Result<void> parse_netlink(const Table &root, Settings &s)
 
 std::string Endpoint::to_string() const
 {
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == AF_INET ? AF_INET : AF_INET6, addr.data(), buf, sizeof buf))
-        return "?";
-    return family == AF_INET ? fmt::format("{}:{}", buf, port) : fmt::format("[{}]:{}", buf, port);
+    return address.is_v4() ? fmt::format("{}:{}", address, port) : fmt::format("[{}]:{}", address, port);
 }
 
 Result<Endpoint> parse_endpoint(std::string_view text)
@@ -136,40 +126,39 @@ Result<Endpoint> parse_endpoint(std::string_view text)
     if (text.find('\0') != std::string_view::npos)
         return fail(EINVAL, "contains a NUL byte");
     Endpoint e;
-    std::string host;
-    std::string_view port;
+    std::string_view host, port;
     if (text.starts_with('[')) {
         auto close = text.find(']');
         if (close == std::string_view::npos)
             return fail(EINVAL, "'[' without ']': write an IPv6 endpoint as \"[2001:db8::1]:443\"");
-        host = std::string(text.substr(1, close - 1));
+        host = text.substr(1, close - 1);
         auto rest = text.substr(close + 1);
         if (!rest.starts_with(':'))
             return fail(EINVAL, "a port must follow ']' as \":PORT\"");
         port = rest.substr(1);
-        if (host.find('%') != std::string::npos)
+        if (host.find('%') != std::string_view::npos)
             return fail(EINVAL, "zone indexes (\"%\") are not supported; use a global address");
-        e.family = AF_INET6;
-        if (inet_pton(AF_INET6, host.c_str(), e.addr.data()) != 1)
-            return failf(EINVAL, "'{}' is not an IPv6 address", host);
+        ALOPEX_TRY(a, net::Address::parse(host, AF_INET6, ""));
+        e.address = a;
     } else {
         auto colon = text.rfind(':');
         if (colon == std::string_view::npos)
             return fail(EINVAL, "a port is required: \"192.0.2.1:443\" or \"[2001:db8::1]:443\"");
-        host = std::string(text.substr(0, colon));
+        host = text.substr(0, colon);
         port = text.substr(colon + 1);
-        if (host.find(':') != std::string::npos)
+        if (host.find(':') != std::string_view::npos)
             return fail(EINVAL, "write an IPv6 endpoint in brackets: \"[2001:db8::1]:443\"");
-        e.family = AF_INET;
-        if (inet_pton(AF_INET, host.c_str(), e.addr.data()) != 1)
-            return failf(EINVAL, "'{}' is not an IPv4 address (host names are not accepted: "
-                         "the probe must not depend on DNS)", host);
+        auto a = net::Address::parse(host, AF_INET, "");
+        if (!a)
+            return failf(EINVAL, "{} (host names are not accepted: the probe must not depend on DNS)",
+                         a.error().message);
+        e.address = *a;
     }
     auto p = parse_port(port);
     if (!p)
         return std::unexpected(p.error());
     e.port = *p;
-    if (const char *why = unusable(e))
+    if (const char *why = unusable(e.address))
         return failf(EINVAL, "{} is {}, which says nothing about the network", host, why);
     return e;
 }

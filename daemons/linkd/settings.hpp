@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 
 namespace alopex::linkd {
 
@@ -35,15 +36,14 @@ inline constexpr int max_receive_buffer = 1 << 30;
 
 // A TCP endpoint given as an IP literal.
 struct Endpoint {
-    int family = 0;                   // AF_INET or AF_INET6
-    std::array<uint8_t, 16> addr{};   // network order; the first 4 bytes for AF_INET
+    net::Address address;             // IPv4 or IPv6
     uint16_t port = 0;                // host order, 1..65535
 
     std::string to_string() const;    // "192.0.2.1:443", "[2001:db8::1]:443"
     bool operator==(const Endpoint &) const = default;
 };
 
-// "a.b.c.d:port" (dotted quad, as inet_pton reads it) or "[v6]:port" (no zone index);
+// "a.b.c.d:port" or "[v6]:port" (net::Address text: no zone index, no leading zeros);
 // port 1..65535 in decimal. Refuses the unspecified, loopback, multicast and broadcast
 // addresses (a probe to them says nothing about the network). The error names the fault.
 Result<Endpoint> parse_endpoint(std::string_view text);

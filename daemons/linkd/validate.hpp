@@ -9,24 +9,18 @@
 #include <string_view>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 #include "rtnl/rtnl.hpp"
 
 namespace alopex::linkd {
 
-struct Prefix {
-    uint8_t family = 0;      // AF_INET or AF_INET6
-    std::string address;     // canonical text (inet_ntop)
-    uint8_t prefixlen = 0;
-    bool operator==(const Prefix &) const = default;
-};
+// Addresses are parsed with alopex/net.hpp where they arrive: an interface address as
+// net::Prefix::parse(text, arg, {.bare = true}) ("192.0.2.10/24"; without "/N" the host's
+// prefix), a gateway as net::Address::parse(text, arg).
 
-// "192.0.2.10/24", "2001:db8::1/64"; without "/N" the prefix is the host's (32 or 128).
-Result<Prefix> parse_cidr(std::string_view text, std::string_view arg);
-// As parse_cidr, and the address must be the network's (no host bits); "default" is
-// 0.0.0.0/0 when `family` is AF_INET or unset, ::/0 for AF_INET6.
-Result<Prefix> parse_network(std::string_view text, std::string_view arg, uint8_t family = 0);
-// One address without prefix; canonical text.
-Result<Prefix> parse_ip(std::string_view text, std::string_view arg);
+// A route destination: a network (no host bits), a bare address as a host route, or
+// "default": 0.0.0.0/0 when `family` is AF_INET or unset, ::/0 for AF_INET6.
+Result<net::Prefix> parse_network(std::string_view text, std::string_view arg, uint8_t family = 0);
 
 Result<> check_ifindex(int32_t ifindex, std::string_view arg = "ifindex");
 // A kernel interface name: 1..15 bytes, no '/', ':', whitespace or control characters.
@@ -35,8 +29,8 @@ Result<> check_ifname(std::string_view name, std::string_view arg);
 Result<> check_mtu(uint32_t mtu, std::string_view arg = "mtu");
 // 0..32 bytes of [A-Za-z0-9_.-]; "" clears the zone.
 Result<> check_zone(std::string_view zone, std::string_view arg = "zone");
-// "aa:bb:cc:dd:ee:ff", unicast.
-Result<rtnl::Mac> parse_mac(std::string_view text, std::string_view arg);
+// "aa:bb:cc:dd:ee:ff", unicast and not all zeros.
+Result<net::Mac> parse_mac(std::string_view text, std::string_view arg);
 Result<rtnl::NetdevKind> parse_kind(std::string_view kind, std::string_view arg = "kind");
 std::string_view to_string(rtnl::NetdevKind k);
 // The bond modes the kernel knows, by name.

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Client side of org.alopex.Firewall1 (ipc/org.alopex.Firewall1.xml): typed method calls
-// and one GetAll for the properties. A D-Bus error comes back as an alopex::Error with
-// the error's name in Error::bus_name and its message in Error::message. Used by alopexctl.
+// Client side of org.alopex.Firewall1 for alopexctl: the properties read by a
+// bus::PropertyReader and the methods called with the signatures of the interface spec
+// generated from ipc/org.alopex.Firewall1.xml; the structured values are those of
+// alopex/ipc/firewall1_types.hpp, which fwd serves. The calls block (command-line tools
+// only). A D-Bus error comes back as an alopex::Error with the error's name in
+// Error::bus_name and its message in Error::message.
 #pragma once
 
 #include <cstdint>
@@ -11,38 +14,11 @@
 
 #include <systemd/sd-bus.h>
 
+#include "alopex/bus/reader.hpp"
 #include "alopex/error.hpp"
+#include "alopex/ipc/firewall1_types.hpp"
 
 namespace alopex::ipc::firewall1 {
-
-struct ZoneInfo {
-    std::string name;
-    std::vector<std::string> interfaces;   // names and globs from firewall.toml
-    std::string input, forward, output;    // accept | drop | reject; output "" from a
-                                           // daemon sending the two-policy a(sasssb)
-    bool masquerade = false;
-};
-
-struct RuleInfo {                          // a configured rule
-    std::string zone, spec, comment;
-};
-
-struct RuntimeRuleInfo {
-    uint64_t id = 0;
-    std::string zone, spec, comment;
-    uint64_t expires_us = 0;               // CLOCK_REALTIME microseconds; 0 = never
-    std::string where;                     // "element" or "rule"
-};
-
-struct CounterInfo {
-    std::string kind, name;                // "zone"/"rule"/"runtime", "wan"/"wan/3"/"42"
-    uint64_t packets = 0, bytes = 0, drops = 0;
-};
-
-struct LatencyBucket {
-    uint64_t upper_us = 0;                 // the last bucket's bound is UINT64_MAX
-    uint64_t count = 0;
-};
 
 // Every property of the interface.
 struct State {
@@ -57,11 +33,12 @@ struct State {
     std::string last_error;
 };
 
-// Parsers of the reply bodies (pure: they only read the message). A known property of
-// the wrong type is an error; unknown properties are skipped.
-Result<State> parse_properties(sd_bus_message *reply);                       // a{sv}
-Result<std::vector<RuntimeRuleInfo>> parse_runtime_rules(sd_bus_message *reply);  // a(tsssts)
-Result<std::vector<CounterInfo>> parse_counters(sd_bus_message *reply);           // a(ssttt)
+// Reads the interface's a{sv} property dictionaries (GetAll, PropertiesChanged).
+const bus::PropertyReader<State> &state_reader();
+
+// Parses a GetAll reply body (a{sv}). A known property of the wrong type is an error;
+// unknown properties are skipped.
+Result<State> parse_properties(sd_bus_message *reply);
 
 // Calls on the bus (service org.alopex.Firewall1, object /org/alopex/Firewall1).
 Result<State> read_state(sd_bus *bus);

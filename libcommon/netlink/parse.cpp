@@ -4,7 +4,6 @@
 // past its end.
 #include "alopex/netlink/types.hpp"
 
-#include <arpa/inet.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -123,9 +122,9 @@ Result<void> read_ifindex(const nlattr *a, const char *what, int &out)
     return {};
 }
 
-Result<std::string> addr_attr(uint8_t family, const nlattr *a, const char *what)
+Result<net::Address> addr_attr(uint8_t family, const nlattr *a, const char *what)
 {
-    auto r = format_address(family, payload(a));
+    auto r = net::Address::from_bytes(family, payload(a));
     if (!r)
         return failf(EBADMSG, "attribute {} has a wrong size for its family", what);
     return r;
@@ -199,10 +198,10 @@ Result<std::optional<Message>> parse_link(const nlmsghdr *nlh)
             break;
         }
         case IFLA_ADDRESS: {
-            auto p = payload(a);
-            if (p.size() > 32)
+            auto m = net::Mac::from_bytes(payload(a));
+            if (!m)
                 return fail(EBADMSG, "attribute IFLA_ADDRESS too long");
-            l.mac = format_mac(p);
+            l.mac = *m;
             break;
         }
         case IFLA_MTU:
@@ -298,7 +297,7 @@ Result<std::optional<Message>> parse_addr(const nlmsghdr *nlh)
     ad.prefixlen = ifa.ifa_prefixlen;
     ad.scope = ifa.ifa_scope;
     ad.flags = ifa.ifa_flags;
-    std::string local, address;
+    net::Address local, address;
     auto area = attrs(nlh, sizeof(ifaddrmsg));
     auto r = for_each_attr(area.begin, area.end, [&](const nlattr *a) -> Result<> {
         switch (mnl_attr_get_type(a)) {
@@ -308,7 +307,7 @@ Result<std::optional<Message>> parse_addr(const nlmsghdr *nlh)
             auto t = addr_attr(ad.family, a, is_local ? "IFA_LOCAL" : "IFA_ADDRESS");
             if (!t)
                 return std::unexpected(t.error());
-            (is_local ? local : address) = std::move(*t);
+            (is_local ? local : address) = *t;
             break;
         }
         case IFA_LABEL: {
@@ -341,11 +340,11 @@ Result<std::optional<Message>> parse_addr(const nlmsghdr *nlh)
     if (local.empty() && address.empty())
         return fail(EBADMSG, "address message without IFA_LOCAL or IFA_ADDRESS");
     if (local.empty()) {
-        ad.address = std::move(address);
+        ad.address = address;
     } else {
-        ad.address = std::move(local);
+        ad.address = local;
         if (!address.empty() && address != ad.address)
-            ad.peer = std::move(address);
+            ad.peer = address;
     }
     return Message{nlh->nlmsg_type == RTM_DELADDR, std::move(ad)};
 }
@@ -382,7 +381,7 @@ Result<std::optional<Message>> parse_route(const nlmsghdr *nlh)
             auto t = addr_attr(rt.family, a, what);
             if (!t)
                 return std::unexpected(t.error());
-            (type == RTA_DST ? rt.dst : type == RTA_GATEWAY ? rt.gateway : rt.prefsrc) = std::move(*t);
+            (type == RTA_DST ? rt.dst : type == RTA_GATEWAY ? rt.gateway : rt.prefsrc) = *t;
             break;
         }
         case RTA_OIF:
@@ -405,7 +404,7 @@ Result<std::optional<Message>> parse_route(const nlmsghdr *nlh)
     if (!r)
         return std::unexpected(r.error());
     if (rt.dst.empty())
-        rt.dst = rt.family == AF_INET ? "0.0.0.0" : "::";
+        rt.dst = net::Address::any(rt.family);
     return Message{nlh->nlmsg_type == RTM_DELROUTE, std::move(rt)};
 }
 
@@ -477,34 +476,6 @@ std::string_view operstate_name(uint8_t operstate)
         "UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"};
     static_assert(names.size() == IF_OPER_UP + 1);
     return operstate < names.size() ? names[operstate] : "UNKNOWN";
-}
-
-std::string format_mac(std::span<const std::byte> hw)
-{
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(hw.size() * 3);
-    for (size_t i = 0; i < hw.size(); ++i) {
-        if (i)
-            s.push_back(':');
-        auto b = std::to_integer<unsigned>(hw[i]);
-        s.push_back(hex[b >> 4]);
-        s.push_back(hex[b & 15]);
-    }
-    return s;
-}
-
-Result<std::string> format_address(uint8_t family, std::span<const std::byte> bytes)
-{
-    size_t want = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
-    if (want == 0 || bytes.size() != want)
-        return fail(EINVAL, "address of the wrong size for its family");
-    std::array<std::byte, 16> raw{};
-    memcpy(raw.data(), bytes.data(), want);
-    char text[INET6_ADDRSTRLEN];
-    if (!inet_ntop(family, raw.data(), text, sizeof text))
-        return fail(errno, "inet_ntop");
-    return std::string(text);
 }
 
 } // namespace alopex::netlink

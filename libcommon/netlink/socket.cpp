@@ -4,6 +4,7 @@
 
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace alopex::netlink {
 
@@ -43,6 +44,37 @@ Result<int> set_receive_buffer(mnl_socket *s, int bytes)
     if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0)
         return fail(errno, "cannot read the netlink receive buffer size");
     return got;
+}
+
+bool from_kernel(const sockaddr_nl *src, socklen_t len) noexcept
+{
+    return src && len == sizeof(sockaddr_nl) && src->nl_family == AF_NETLINK && src->nl_pid == 0;
+}
+
+Result<Datagram> receive_from_kernel(int fd, std::span<std::byte> buf, int flags)
+{
+    for (;;) {
+        sockaddr_nl addr{};
+        iovec iov{buf.data(), buf.size()};
+        msghdr msg{};
+        msg.msg_name = &addr;
+        msg.msg_namelen = sizeof addr;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        ssize_t n = recvmsg(fd, &msg, flags);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return Datagram{Datagram::Status::Again, 0};
+            return fail(errno, "netlink receive failed");
+        }
+        if (!from_kernel(&addr, msg.msg_namelen))
+            return Datagram{Datagram::Status::Foreign, 0};
+        if (msg.msg_flags & MSG_TRUNC)
+            return fail(EMSGSIZE, "netlink datagram truncated");
+        return Datagram{Datagram::Status::Data, static_cast<size_t>(n)};
+    }
 }
 
 } // namespace alopex::netlink

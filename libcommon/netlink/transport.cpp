@@ -51,28 +51,16 @@ public:
 
     Result<Received> receive(Channel c, std::span<std::byte> buf) override
     {
-        sockaddr_nl addr{};
-        iovec iov{buf.data(), buf.size()};
-        msghdr msg{};
-        msg.msg_name = &addr;
-        msg.msg_namelen = sizeof addr;
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        for (;;) {
-            ssize_t n = recvmsg(fd(c), &msg, 0);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (errno == EAGAIN)
-                    return Received{Status::Again, 0};
-                return fail(errno, "netlink receive failed");
-            }
-            if (msg.msg_flags & MSG_TRUNC)
-                return fail(EMSGSIZE, "netlink datagram truncated");
-            if (addr.nl_pid != 0)
-                return Received{Status::Foreign, 0};  // only the kernel speaks here
-            return Received{Status::Data, static_cast<size_t>(n)};
+        ALOPEX_TRY(d, receive_from_kernel(fd(c), buf));   // only the kernel speaks here
+        switch (d.status) {
+        case Datagram::Status::Data:
+            return Received{Status::Data, d.size};
+        case Datagram::Status::Foreign:
+            return Received{Status::Foreign, 0};
+        case Datagram::Status::Again:
+            break;
         }
+        return Received{Status::Again, 0};
     }
 
 private:

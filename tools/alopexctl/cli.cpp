@@ -1,194 +1,133 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "cli.hpp"
 
-#include <charconv>
-#include <vector>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "fw_cmd.hpp"
+#include "ledger_cmd.hpp"
+#include "link_cmd.hpp"
+#include "status.hpp"
+
 namespace alopexctl {
+namespace cli = alopex::cli;
+
 namespace {
 
-alopex::Result<uint64_t> parse_count(std::string_view s)
+constexpr std::string_view json_opt = "--json", terse_opt = "--terse", fields_opt = "--fields", mode_opt = "--mode",
+                           help_opt = "--help", version_opt = "--version";
+
+const cli::OptionSpec global_options[] = {
+    {json_opt, 0, {}, "machine-readable output (JSON)"},
+    {terse_opt, 't', {}, "terse output for scripts: no header, fields separated\nby ':', ':' and '\\' escaped with '\\'"},
+    {fields_opt, 'f', "FIELD,...", "only these fields (columns), in this order; 'all':\nevery field"},
+    {mode_opt, 'm', "tabular|multiline", "every section as a table, or every row as\n'field value' lines"},
+    {help_opt, 'h', {}, "this text"},
+    {version_opt, 0, {}, "print the version"},
+};
+
+// The global options and every command's own: all may appear anywhere on the line.
+std::vector<cli::OptionSpec> every_option()
 {
-    uint64_t v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-        return alopex::failf(EINVAL, "--tail: not a non-negative integer: '{}'", s);
-    return v;
+    std::vector<cli::OptionSpec> all(std::begin(global_options), std::end(global_options));
+    for (auto specs : {ledger_options(), fw_options()})
+        all.insert(all.end(), specs.begin(), specs.end());
+    return all;
 }
 
-// Splits "--opt=value" into ("--opt", "value").
-std::pair<std::string_view, std::optional<std::string_view>> split_eq(std::string_view a)
+// alopex-wait-online lives beside alopexctl (both in bindir); its options go to it as given.
+int exec_wait_online(const cli::Args &a)
 {
-    if (!a.starts_with("--"))
-        return {a, std::nullopt};
-    auto eq = a.find('=');
-    if (eq == std::string_view::npos)
-        return {a, std::nullopt};
-    return {a.substr(0, eq), a.substr(eq + 1)};
+    std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+    std::string dir = self.substr(0, self.rfind('/') + 1);
+    std::vector<std::string> args{"alopex-wait-online"};
+    args.insert(args.end(), a.raw.begin(), a.raw.end());
+    std::vector<char *> argv;
+    for (auto &s : args)
+        argv.push_back(s.data());
+    argv.push_back(nullptr);
+    for (std::string candidate : {dir + "alopex-wait-online", dir + "../wait-online/alopex-wait-online"})
+        if (access(candidate.c_str(), X_OK) == 0)
+            execv(candidate.c_str(), argv.data());
+    execvp("alopex-wait-online", argv.data());
+    return Context::fail({errno, fmt::format("cannot run alopex-wait-online: {}", strerror(errno)), {}});
 }
 
 } // namespace
 
-alopex::Result<Options> parse_args(std::span<const std::string_view> args)
+std::vector<cli::Command> all_commands(Context &ctx)
 {
-    Options o;
-    std::vector<std::string_view> words;
-    bool help = false, version = false, only_words = false;
-
-    for (size_t i = 0; i < args.size(); i++) {
-        std::string_view a = args[i];
-        // wait-online's own options go to it unparsed.
-        bool to_wait_online = !words.empty() && words[0] == "wait-online";
-        // fw's options (--from, --zone, --expires, ...) go to its own parser; --json and
-        // --help stay global.
-        bool to_fw = !words.empty() && words[0] == "fw" && a != "--json" && a != "--help" && a != "-h";
-        if (only_words || to_wait_online || to_fw || !a.starts_with("-") || a == "-") {
-            words.push_back(a);
-            continue;
-        }
-        auto [name, inline_value] = split_eq(a);
-        auto value = [&](std::string_view opt) -> alopex::Result<std::string_view> {
-            if (inline_value)
-                return *inline_value;
-            if (i + 1 >= args.size())
-                return alopex::failf(EINVAL, "{}: missing value", opt);
-            return args[++i];
-        };
-        if (name == "--") {
-            only_words = true;
-        } else if (name == "-h" || name == "--help") {
-            help = true;
-        } else if (name == "--version") {
-            version = true;
-        } else if (name == "--json") {
-            if (inline_value)
-                return alopex::failf(EINVAL, "--json takes no value");
-            o.json = true;
-        } else if (name == "--file" || name == "-f") {
-            auto v = value("--file");
-            if (!v)
-                return std::unexpected(v.error());
-            if (v->empty())
-                return alopex::failf(EINVAL, "--file: empty path");
-            o.file = std::string(*v);
-        } else if (name == "--tail" || name == "-n") {
-            auto v = value("--tail");
-            if (!v)
-                return std::unexpected(v.error());
-            auto n = parse_count(*v);
-            if (!n)
-                return std::unexpected(n.error());
-            o.tail = *n;
-        } else {
-            return alopex::failf(EINVAL, "unknown option '{}'", a);
-        }
-    }
-
-    if (help) {
-        o.command = Command::help;
-        return o;
-    }
-    if (version) {
-        o.command = Command::version;
-        return o;
-    }
-    if (words.empty())
-        return alopex::failf(EINVAL, "missing command");
-
-    if (words[0] == "status") {
-        if (words.size() > 1)
-            return alopex::failf(EINVAL, "status: unexpected argument '{}'", words[1]);
-        o.command = Command::status;
-    } else if (words[0] == "ledger") {
-        if (words.size() < 2)
-            return alopex::failf(EINVAL, "ledger: missing subcommand (verify or show)");
-        if (words[1] == "verify")
-            o.command = Command::ledger_verify;
-        else if (words[1] == "show")
-            o.command = Command::ledger_show;
-        else
-            return alopex::failf(EINVAL, "ledger: unknown subcommand '{}'", words[1]);
-        if (words.size() > 2)
-            return alopex::failf(EINVAL, "ledger {}: unexpected argument '{}'", words[1], words[2]);
-    } else if (words[0] == "link" || words[0] == "wait-online" || words[0] == "checkpoint" || words[0] == "fw") {
-        o.command = words[0] == "link"         ? Command::link
-                    : words[0] == "checkpoint" ? Command::checkpoint
-                    : words[0] == "fw"         ? Command::fw
-                                               : Command::wait_online;
-        o.words.assign(words.begin() + 1, words.end());
-    } else if (words[0] == "help") {
-        o.command = Command::help;
-        return o;
-    } else {
-        return alopex::failf(EINVAL, "unknown command '{}'", words[0]);
-    }
-
-    if (o.file && o.command == Command::status)
-        return alopex::failf(EINVAL, "--file applies to the ledger commands only");
-    if (o.tail && o.command != Command::ledger_show)
-        return alopex::failf(EINVAL, "--tail applies to 'ledger show' only");
-    return o;
+    std::vector<cli::Command> all;
+    for (auto &&group : {status_commands(ctx), ledger_commands(ctx), link_commands(ctx), checkpoint_commands(ctx),
+                         fw_commands(ctx)})
+        all.insert(all.end(), group.begin(), group.end());
+    all.push_back({{"wait-online"},
+                   "[--interface NAME]... [--any] [--timeout S]",
+                   "wait until the managed links are routable\n(alopex-wait-online(8))",
+                   {},
+                   exec_wait_online,
+                   true});
+    return all;
 }
 
-std::string usage(std::string_view program)
+alopex::Result<Invocation> parse_command_line(std::span<const std::string_view> argv,
+                                              std::span<const cli::Command> commands)
 {
-    return fmt::format(
-        "Usage: {0} [--json] COMMAND\n"
-        "\n"
-        "Inspect the alopex network suite.\n"
-        "\n"
-        "Commands:\n"
-        "  status                   list the alopex daemons, whether each is on the\n"
-        "                           system bus, and its version\n"
-        "  ledger verify [--file PATH]\n"
-        "                           recompute the audit ledger's hash chain; exit 1 and\n"
-        "                           name the first broken record if it does not hold\n"
-        "  ledger show [--file PATH] [--tail N]\n"
-        "                           print the ledger's records (the last N with --tail)\n"
-        "  link [list]              links with state, MTU, zone and addresses\n"
-        "  link show LINK           one link in detail (LINK: a name or an index)\n"
-        "  link up|down LINK        set the link administratively up or down\n"
-        "  link set LINK mtu N | zone Z | name NEW\n"
-        "  link addr add|del LINK ADDRESS/PREFIX\n"
-        "  link route add|del TO [via GW] [dev LINK] [metric N] [table N]\n"
-        "                           TO is a network or 'default'\n"
-        "  link renew|release LINK  renew or release the DHCPv4 lease\n"
-        "  link reload              re-read the link profiles\n"
-        "  checkpoint create SECONDS  snapshot links, addresses and routes; rolled back\n"
-        "                           unless confirmed within SECONDS (prints its path)\n"
-        "  checkpoint confirm|rollback PATH\n"
-        "  fw [status]              the firewall: panic, zones, generation, latency\n"
-        "  fw zones                 zones with their interfaces, policies and addresses\n"
-        "  fw rules                 configured and runtime rules (with their expiry)\n"
-        "  fw allow|deny tcp|udp PORT[-PORT][,...] [--from CIDR,...|@SET] [--zone Z]\n"
-        "           [--expires 1h|30m|90s|2d|SECONDS] [--comment TEXT] [deny: --reject]\n"
-        "  fw allow|deny icmp|icmpv6 [TYPE,...] [options as above]\n"
-        "                           add a runtime rule (prints its id)\n"
-        "  fw forward tcp|udp PORT --to ADDRESS[:PORT] [--from ...] [--zone Z]\n"
-        "           [--expires ...] [--comment TEXT]\n"
-        "                           add a runtime port forward (prints its id)\n"
-        "  fw remove ID             remove a runtime rule\n"
-        "  fw panic on|off          drop everything but loopback and established traffic\n"
-        "  fw reload                re-read firewall.toml\n"
-        "  fw counters              packets, bytes and drops per zone and rule\n"
-        "  fw set-zone INTERFACE ZONE|-\n"
-        "                           put an interface in a zone at run time ('-' drops\n"
-        "                           that assignment: linkd's zone or the patterns apply)\n"
-        "  wait-online [--interface NAME]... [--any] [--timeout S]\n"
-        "                           wait until the managed links are routable\n"
-        "\n"
-        "Options:\n"
-        "  --json                   machine-readable output\n"
-        "  -f, --file PATH          ledger file (default: $ALOPEX_LEDGER, else [ledger] path\n"
-        "                           of broker.toml, else /var/lib/alopex/broker/ledger.jsonl)\n"
-        "  -n, --tail N             only the last N records\n"
-        "  -h, --help               this text\n"
-        "      --version            print the version\n"
-        "\n"
-        "See alopexctl(1) and alopex(7).\n",
-        program);
+    auto options = every_option();
+    const std::string_view raw[] = {"wait-online"};
+    ALOPEX_TRY(args, cli::parse_args(argv, options, {}, raw));
+    Invocation inv;
+    if (args.has(help_opt) || (!args.words.empty() && args.words[0] == "help")) {
+        inv.what = Invocation::What::help;
+        return inv;
+    }
+    if (args.has(version_opt)) {
+        inv.what = Invocation::What::version;
+        return inv;
+    }
+    auto &f = inv.format;
+    if (args.has(json_opt)) {
+        if (args.has(terse_opt) || args.has(fields_opt) || args.has(mode_opt))
+            return alopex::failf(EINVAL, "--json cannot be combined with --terse, --fields or --mode");
+        f.mode = cli::Format::Mode::json;
+    } else if (args.has(terse_opt)) {
+        f.mode = cli::Format::Mode::terse;
+    }
+    if (auto v = args.value(fields_opt))
+        ALOPEX_TRY_VOID(cli::parse_fields(*v, f));
+    if (auto v = args.value(mode_opt))
+        ALOPEX_TRY_VOID(cli::parse_layout(*v, f));
+    // What every command takes is not the command's to refuse.
+    std::erase_if(args.options, [](const auto &o) {
+        for (const auto &g : global_options)
+            if (o.first->name == g.name)
+                return true;
+        return false;
+    });
+    ALOPEX_TRY(found, cli::find_command(commands, args));
+    inv.what = Invocation::What::command;
+    inv.found = std::move(found);
+    return inv;
+}
+
+std::string usage(std::span<const cli::Command> commands)
+{
+    return fmt::format("Usage: alopexctl [OPTIONS] COMMAND\n"
+                       "\n"
+                       "Inspect and change the alopex network suite.\n"
+                       "\n"
+                       "Commands:\n"
+                       "{}\n"
+                       "Options:\n"
+                       "{}{}\n"
+                       "See alopexctl(1) and alopex(7).\n",
+                       cli::commands_help(commands), cli::options_help(global_options),
+                       cli::options_help(ledger_options()));
 }
 
 } // namespace alopexctl

@@ -1,31 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// alopexctl's command line: parsed into a value, no I/O, so unit tests reach it.
+// alopexctl's command line: the global options and the command registry (every
+// command's words, usage, options and handler, gathered from status, ledger, link,
+// checkpoint and fw), parsed into a value without I/O so unit tests reach it.
 #pragma once
 
-#include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "alopex/error.hpp"
+#include "args.hpp"
+#include "context.hpp"
+#include "output.hpp"
 
 namespace alopexctl {
 
-enum class Command { help, version, status, ledger_verify, ledger_show, link, wait_online, checkpoint, fw };
+// Every command of alopexctl (their handlers run against `ctx`).
+std::vector<alopex::cli::Command> all_commands(Context &ctx);
 
-struct Options {
-    Command command = Command::help;
-    bool json = false;
-    std::optional<std::string> file;    // ledger --file
-    std::optional<uint64_t> tail;       // ledger show --tail N
-    std::vector<std::string> words;     // link / wait-online / fw: the words after the command
+struct Invocation {
+    enum class What { help, version, command };
+    What what = What::help;
+    alopex::cli::Format format;
+    alopex::cli::Found found;   // What::command: the command and its arguments
 };
 
-// argv without the program name. Errors name the offending argument.
-alopex::Result<Options> parse_args(std::span<const std::string_view> args);
+// argv without the program name. Global options (--json, -t, -f, -m, --help, --version)
+// and each command's own options may appear anywhere, those of wait-online after it.
+// Errors name the offending argument.
+alopex::Result<Invocation> parse_command_line(std::span<const std::string_view> argv,
+                                              std::span<const alopex::cli::Command> commands);
 
-std::string usage(std::string_view program);
+std::string usage(std::span<const alopex::cli::Command> commands);
 
 } // namespace alopexctl

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "fw_cmd.hpp"
 
-#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <algorithm>
@@ -13,10 +13,12 @@
 
 #include <fmt/format.h>
 
-#include "table.hpp"
+#include "alopex/net.hpp"
 
 namespace alopexctl {
 namespace fw1 = alopex::ipc::firewall1;
+namespace cli = alopex::cli;
+using cli::printable;
 using alopex::failf;
 using Op = FwRequest::Op;
 
@@ -109,21 +111,7 @@ bool valid_ifname(std::string_view s)
 // An address or network; the host bits beyond the prefix must be zero.
 alopex::Result<> check_cidr(std::string_view text)
 {
-    auto slash = text.find('/');
-    std::string addr(text.substr(0, slash));
-    std::array<uint8_t, 16> bytes{};
-    int family = addr.find(':') != std::string::npos ? AF_INET6 : AF_INET;
-    if (inet_pton(family, addr.c_str(), bytes.data()) != 1)
-        return failf(EINVAL, "--from: not an address or network: '{}'", printable(text));
-    unsigned bits = family == AF_INET ? 32 : 128;
-    if (slash == std::string_view::npos)
-        return {};
-    unsigned prefix = 0;
-    if (!parse_number(text.substr(slash + 1), prefix) || prefix > bits)
-        return failf(EINVAL, "--from: bad prefix length in '{}' (0-{})", printable(text), bits);
-    for (unsigned b = prefix; b < bits; b++)
-        if (bytes[b / 8] & (0x80 >> (b % 8)))
-            return failf(EINVAL, "--from: '{}' has host bits set beyond /{}", printable(text), prefix);
+    ALOPEX_TRY_VOID(alopex::net::Prefix::parse_network(text, "--from", {.bare = true}));
     return {};
 }
 
@@ -175,9 +163,7 @@ alopex::Result<std::string> parse_to(std::string_view text)
         if (port.empty())
             return failf(EINVAL, "--to: missing port after ':' in '{}'", printable(text));
     }
-    std::array<uint8_t, 16> bytes{};
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, std::string(addr).c_str(), bytes.data()) != 1)
-        return failf(EINVAL, "--to: not an {} address: '{}'", v6 ? "IPv6" : "IPv4", printable(addr));
+    ALOPEX_TRY_VOID(alopex::net::Address::parse(addr, v6 ? AF_INET6 : AF_INET, "--to"));
     std::string out = v6 && !port.empty() ? fmt::format("[{}]", addr) : std::string(addr);
     if (!port.empty()) {
         uint32_t p = 0;
@@ -201,45 +187,16 @@ alopex::Result<std::string> parse_icmp_types(std::string_view text)
     return std::string(text);
 }
 
-// allow | deny | forward: positional words and --options.
-alopex::Result<FwRequest> parse_add(std::string_view sub, std::span<const std::string_view> w)
+// allow | deny | forward: positional words and --options (parsed by the command line).
+alopex::Result<FwRequest> parse_add(std::string_view sub, const cli::Args &a)
 {
     bool forward = sub == "forward";
-    std::vector<std::string_view> pos;
+    const auto &pos = a.words;
+    bool reject = a.has("--reject");
     std::map<std::string, std::string, std::less<>> opt;
-    bool reject = false, only_words = false;
-    std::array<std::string_view, 4> common{"--from", "--zone", "--expires", "--comment"};
-    for (size_t i = 0; i < w.size(); i++) {
-        std::string_view a = w[i];
-        if (only_words || !a.starts_with("--")) {
-            pos.push_back(a);
-            continue;
-        }
-        if (a == "--") {
-            only_words = true;
-            continue;
-        }
-        auto eq = a.find('=');
-        std::string_view name = a.substr(0, eq);
-        if (name == "--reject" && sub == "deny") {
-            if (eq != std::string_view::npos)
-                return failf(EINVAL, "fw deny: --reject takes no value");
-            reject = true;
-            continue;
-        }
-        bool known = std::find(common.begin(), common.end(), name) != common.end() || (forward && name == "--to");
-        if (!known)
-            return failf(EINVAL, "fw {}: unknown option '{}'", sub, printable(name));
-        std::string_view value;
-        if (eq != std::string_view::npos)
-            value = a.substr(eq + 1);
-        else if (i + 1 < w.size())
-            value = w[++i];
-        else
-            return failf(EINVAL, "fw {}: {}: missing value", sub, name);
-        if (!opt.emplace(std::string(name), std::string(value)).second)
-            return failf(EINVAL, "fw {}: {} given twice", sub, name);
-    }
+    for (const auto &[spec, value] : a.options)
+        if (spec->takes_value())
+            opt.insert_or_assign(std::string(spec->name), std::string(value));
 
     FwRequest r;
     r.op = Op::add;
@@ -362,62 +319,95 @@ alopex::Result<uint32_t> parse_duration(std::string_view text)
     return static_cast<uint32_t>(total);
 }
 
+namespace {
+
+constexpr std::string_view from_opt = "--from", zone_opt = "--zone", expires_opt = "--expires",
+                           comment_opt = "--comment", to_opt = "--to", reject_opt = "--reject";
+
+const cli::OptionSpec options[] = {
+    {from_opt, 0, "CIDR,...|@SET"}, {zone_opt, 0, "ZONE"},   {expires_opt, 0, "DURATION"},
+    {comment_opt, 0, "TEXT"},        {to_opt, 0, "ADDRESS[:PORT]"}, {reject_opt},
+};
+
+// A verb without arguments.
+alopex::Result<FwRequest> simple(const cli::Args &a, Op op, std::string_view verb)
+{
+    ALOPEX_TRY_VOID(no_more(verb, a.words, 0));
+    return FwRequest{.op = op};
+}
+
+alopex::Result<FwRequest> parse_remove(const cli::Args &a)
+{
+    ALOPEX_TRY_VOID(no_more("remove ID", a.words, 1));
+    FwRequest r{.op = Op::remove};
+    if (!parse_number(a.words[0], r.id) || r.id == 0)
+        return failf(EINVAL, "fw remove: not a rule id: '{}'", printable(a.words[0]));
+    return r;
+}
+
+alopex::Result<FwRequest> parse_panic(const cli::Args &a)
+{
+    ALOPEX_TRY_VOID(no_more("panic on|off", a.words, 1));
+    if (a.words[0] != "on" && a.words[0] != "off")
+        return failf(EINVAL, "fw panic: expected 'on' or 'off', not '{}'", printable(a.words[0]));
+    return FwRequest{.op = Op::panic, .on = a.words[0] == "on"};
+}
+
+alopex::Result<FwRequest> parse_set_zone(const cli::Args &a)
+{
+    const auto &rest = a.words;
+    ALOPEX_TRY_VOID(no_more("set-zone INTERFACE ZONE", rest, 2));
+    if (!valid_ifname(rest[0]))
+        return failf(EINVAL, "fw set-zone: not an interface name: '{}'", printable(rest[0]));
+    if (rest[1] != "-" && !rest[1].empty() && !valid_name(rest[1]))
+        return failf(EINVAL, "fw set-zone: not a zone name: '{}'", printable(rest[1]));
+    return FwRequest{.op = Op::set_zone,
+                     .interface_name = std::string(rest[0]),
+                     .zone = rest[1] == "-" ? "" : std::string(rest[1])};
+}
+
+const cli::Verb<FwRequest> verbs[] = {
+    {{"status"}, "", "the firewall: panic, zones, generation, latency", +[](const cli::Args &a) { return simple(a, Op::status, "status"); }, {}, true},
+    {{"zones"}, "", "zones with their interfaces, policies and addresses", +[](const cli::Args &a) { return simple(a, Op::zones, "zones"); }},
+    {{"rules"}, "", "configured and runtime rules (with their expiry)", +[](const cli::Args &a) { return simple(a, Op::rules, "rules"); }},
+    {{"allow"},
+     "tcp|udp PORT[-PORT][,...] | icmp|icmpv6 [TYPE,...] | any\n"
+     "    [--from CIDR,...|@SET] [--zone Z] [--comment TEXT]\n"
+     "    [--expires 1h|30m|90s|2d|SECONDS]",
+     "add a runtime rule that accepts the traffic (prints its id)",
+     +[](const cli::Args &a) { return parse_add("allow", a); },
+     {from_opt, zone_opt, expires_opt, comment_opt}},
+    {{"deny"},
+     "PROTO ... [options as for allow] [--reject]",
+     "add a runtime rule that drops (or rejects) it",
+     +[](const cli::Args &a) { return parse_add("deny", a); },
+     {from_opt, zone_opt, expires_opt, comment_opt, reject_opt}},
+    {{"forward"},
+     "tcp|udp PORT --to ADDRESS[:PORT] [--from ...] [--zone Z]\n    [--expires ...] [--comment TEXT]",
+     "add a runtime port forward (prints its id)",
+     +[](const cli::Args &a) { return parse_add("forward", a); },
+     {from_opt, zone_opt, expires_opt, comment_opt, to_opt}},
+    {{"remove"}, "ID", "remove a runtime rule", parse_remove},
+    {{"panic"}, "on|off", "drop everything but loopback and established traffic", parse_panic},
+    {{"reload"}, "", "re-read firewall.toml", +[](const cli::Args &a) { return simple(a, Op::reload, "reload"); }},
+    {{"counters"}, "", "packets, bytes and drops per zone and rule", +[](const cli::Args &a) { return simple(a, Op::counters, "counters"); }},
+    {{"set-zone"},
+     "INTERFACE ZONE|-",
+     "put an interface in a zone at run time ('-' drops\nthat assignment: linkd's zone or the patterns apply)",
+     parse_set_zone},
+};
+
+} // namespace
+
+std::span<const cli::OptionSpec> fw_options() { return options; }
+
 alopex::Result<FwRequest> parse_fw_args(std::span<const std::string_view> w)
 {
-    FwRequest r;
-    if (w.empty())
-        return r;
-    std::string_view sub = w[0];
-    auto rest = w.subspan(1);
-    auto simple = [&](Op op) -> alopex::Result<FwRequest> {
-        ALOPEX_TRY_VOID(no_more(sub, rest, 0));
-        r.op = op;
-        return r;
-    };
-    if (sub == "status")
-        return simple(Op::status);
-    if (sub == "zones")
-        return simple(Op::zones);
-    if (sub == "rules")
-        return simple(Op::rules);
-    if (sub == "counters")
-        return simple(Op::counters);
-    if (sub == "reload")
-        return simple(Op::reload);
-    if (sub == "allow" || sub == "deny" || sub == "forward")
-        return parse_add(sub, rest);
-    if (sub == "remove") {
-        ALOPEX_TRY_VOID(no_more("remove ID", rest, 1));
-        if (!parse_number(rest[0], r.id) || r.id == 0)
-            return failf(EINVAL, "fw remove: not a rule id: '{}'", printable(rest[0]));
-        r.op = Op::remove;
-        return r;
-    }
-    if (sub == "panic") {
-        ALOPEX_TRY_VOID(no_more("panic on|off", rest, 1));
-        if (rest[0] != "on" && rest[0] != "off")
-            return failf(EINVAL, "fw panic: expected 'on' or 'off', not '{}'", printable(rest[0]));
-        r.op = Op::panic;
-        r.on = rest[0] == "on";
-        return r;
-    }
-    if (sub == "set-zone") {
-        ALOPEX_TRY_VOID(no_more("set-zone INTERFACE ZONE", rest, 2));
-        if (!valid_ifname(rest[0]))
-            return failf(EINVAL, "fw set-zone: not an interface name: '{}'", printable(rest[0]));
-        if (rest[1] != "-" && !rest[1].empty() && !valid_name(rest[1]))
-            return failf(EINVAL, "fw set-zone: not a zone name: '{}'", printable(rest[1]));
-        r.op = Op::set_zone;
-        r.interface_name = std::string(rest[0]);
-        r.zone = rest[1] == "-" ? "" : std::string(rest[1]);
-        return r;
-    }
-    return failf(EINVAL, "fw: unknown subcommand '{}'", printable(sub));
+    ALOPEX_TRY(args, cli::parse_args(w, options, "fw"));
+    return cli::parse_verb<FwRequest>("fw", verbs, args);
 }
 
 namespace {
-
-int report(const alopex::Error &e) { return report_error(e); }
 
 uint64_t now_us()
 {
@@ -426,69 +416,57 @@ uint64_t now_us()
     return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
 
-// A change that answers nothing: with --json, "{}" so that `| jq` always has a document.
-int done(const alopex::Result<> &r, bool json)
-{
-    if (!r)
-        return report(r.error());
-    if (json)
-        fmt::print("{{}}\n");
-    return 0;
-}
+// A change that answers nothing: nothing for people, "{}" with --json.
+int done(Context &ctx, const alopex::Result<> &r) { return r ? ctx.print(cli::Document()) : Context::fail(r.error()); }
 
 } // namespace
 
-int run_fw(sd_bus *bus, const FwRequest &r, bool json)
+int run_fw(Context &ctx, const FwRequest &r)
 {
+    auto bus = ctx.bus();
+    if (!bus)
+        return Context::fail(bus.error());
     switch (r.op) {
     case Op::status:
     case Op::zones:
     case Op::rules: {
-        auto state = fw1::read_state(bus);
+        auto state = fw1::read_state(*bus);
         if (!state)
-            return report(state.error());
-        if (r.op == Op::zones) {
-            fmt::print("{}", json ? format_fw_zones_json(*state) : format_fw_zones(*state));
-            return 0;
-        }
-        auto runtime = fw1::list_runtime_rules(bus);
+            return Context::fail(state.error());
+        if (r.op == Op::zones)
+            return ctx.print(fw_zones_document(*state));
+        auto runtime = fw1::list_runtime_rules(*bus);
         if (!runtime)
-            return report(runtime.error());
+            return Context::fail(runtime.error());
         if (r.op == Op::status)
-            fmt::print("{}", json ? format_fw_status_json(*state, runtime->size())
-                                  : format_fw_status(*state, runtime->size()));
-        else
-            fmt::print("{}", json ? format_fw_rules_json(*state, *runtime, now_us())
-                                  : format_fw_rules(*state, *runtime, now_us()));
-        return 0;
+            return ctx.print(fw_status_document(*state, runtime->size()));
+        return ctx.print(fw_rules_document(*state, *runtime, now_us()));
     }
     case Op::counters: {
-        auto c = fw1::get_counters(bus);
-        if (!c)
-            return report(c.error());
-        fmt::print("{}", json ? format_fw_counters_json(*c) : format_fw_counters(*c));
-        return 0;
+        auto c = fw1::get_counters(*bus);
+        return c ? ctx.print(fw_counters_document(*c)) : Context::fail(c.error());
     }
     case Op::add: {
-        auto id = fw1::add_rule(bus, r.spec, r.expires_s, r.comment);
-        if (!id)
-            return report(id.error());
-        if (json)
-            fmt::print("{{\"id\": {}}}\n", *id);
-        else
-            fmt::print("{}\n", *id);
-        return 0;
+        auto id = fw1::add_rule(*bus, r.spec, r.expires_s, r.comment);
+        return id ? ctx.print(fw_id_document(*id)) : Context::fail(id.error());
     }
     case Op::remove:
-        return done(fw1::remove_rule(bus, r.id), json);
+        return done(ctx, fw1::remove_rule(*bus, r.id));
     case Op::panic:
-        return done(fw1::set_panic(bus, r.on), json);
+        return done(ctx, fw1::set_panic(*bus, r.on));
     case Op::reload:
-        return done(fw1::reload(bus), json);
+        return done(ctx, fw1::reload(*bus));
     case Op::set_zone:
-        return done(fw1::set_interface_zone(bus, r.interface_name, r.zone), json);
+        return done(ctx, fw1::set_interface_zone(*bus, r.interface_name, r.zone));
     }
-    return 0;
+    return exit_ok;
+}
+
+std::vector<cli::Command> fw_commands(Context &ctx)
+{
+    return cli::verb_commands<FwRequest>("fw", verbs, [&ctx](alopex::Result<FwRequest> r) {
+        return r ? run_fw(ctx, *r) : Context::usage_error(r.error());
+    });
 }
 
 } // namespace alopexctl

@@ -13,24 +13,27 @@
 #include <systemd/sd-bus.h>
 
 #include "alopex/error.hpp"
+#include "args.hpp"
+#include "context.hpp"
 #include "firewall1_client.hpp"
+#include "output.hpp"
 
 namespace alopexctl {
 
 struct FwRequest {
     enum class Op { status, zones, rules, add, remove, panic, reload, counters, set_zone };
     Op op = Op::status;
-    std::string spec;              // add: the rule spec sent to AddRule
+    std::string spec{};            // add: the rule spec sent to AddRule
     uint32_t expires_s = 0;        // add: 0 = never
-    std::string comment;           // add
+    std::string comment{};         // add
     uint64_t id = 0;               // remove
     bool on = false;               // panic
-    std::string interface_name;    // set_zone
-    std::string zone;              // set_zone: "" removes the assignment
+    std::string interface_name{};  // set_zone
+    std::string zone{};            // set_zone: "" removes the assignment
 };
 
 // Words after "fw" (options included: --from, --zone, --expires, --comment, --to,
-// --reject, as "--opt VALUE" or "--opt=VALUE"). Errors name the offending word.
+// --reject, as "--opt VALUE" or "--opt=VALUE", anywhere). Errors name the offending word.
 alopex::Result<FwRequest> parse_fw_args(std::span<const std::string_view> words);
 
 // "90", "90s", "30m", "1h", "2d", "1h30m" (units d h m s, each at most once, largest
@@ -55,20 +58,25 @@ uint64_t latency_events(const std::vector<alopex::ipc::firewall1::LatencyBucket>
 // 850 -> "850µs", 1234 -> "1.23ms", 2500000 -> "2.50s"; at_least adds a leading ">=".
 std::string format_latency(const Quantile &q);
 
-std::string format_fw_status(const alopex::ipc::firewall1::State &s, size_t runtime_rules);
-std::string format_fw_status_json(const alopex::ipc::firewall1::State &s, size_t runtime_rules);
-std::string format_fw_zones(const alopex::ipc::firewall1::State &s);
-std::string format_fw_zones_json(const alopex::ipc::firewall1::State &s);
-std::string format_fw_rules(const alopex::ipc::firewall1::State &s,
-                            const std::vector<alopex::ipc::firewall1::RuntimeRuleInfo> &runtime, uint64_t now_us);
-std::string format_fw_rules_json(const alopex::ipc::firewall1::State &s,
-                                 const std::vector<alopex::ipc::firewall1::RuntimeRuleInfo> &runtime,
-                                 uint64_t now_us);
-std::string format_fw_counters(const std::vector<alopex::ipc::firewall1::CounterInfo> &c);
-std::string format_fw_counters_json(const std::vector<alopex::ipc::firewall1::CounterInfo> &c);
+// fw status: a record (JSON: panic, default_zone, generation, last_error, zones, rules,
+// runtime_rules, interfaces, latency {events, p50_us, p99_us, buckets}).
+alopex::cli::Document fw_status_document(const alopex::ipc::firewall1::State &s, size_t runtime_rules);
+// fw zones: JSON {default_zone, zones: [...]}.
+alopex::cli::Document fw_zones_document(const alopex::ipc::firewall1::State &s);
+// fw rules: two sections, configured and runtime; JSON {rules: [...], runtime_rules: [...]}.
+alopex::cli::Document fw_rules_document(const alopex::ipc::firewall1::State &s,
+                                        const std::vector<alopex::ipc::firewall1::RuntimeRuleInfo> &runtime,
+                                        uint64_t now_us);
+// fw counters: JSON {counters: [...]}.
+alopex::cli::Document fw_counters_document(const std::vector<alopex::ipc::firewall1::CounterInfo> &c);
+// fw allow|deny|forward: the new rule's id; JSON {id}.
+alopex::cli::Document fw_id_document(uint64_t id);
 
 // Runs the request against fwd and prints the result; returns the exit status (0 ok,
-// 3 failure: the D-Bus error's name and message are printed).
-int run_fw(sd_bus *bus, const FwRequest &r, bool json);
+// 3 failure: the D-Bus error's name and message are printed, 4 fwd does not run).
+int run_fw(Context &ctx, const FwRequest &r);
+
+std::span<const alopex::cli::OptionSpec> fw_options();
+std::vector<alopex::cli::Command> fw_commands(Context &ctx);
 
 } // namespace alopexctl

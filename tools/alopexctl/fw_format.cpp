@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// `alopexctl fw` output: tables for people, JSON for programs. Pure functions.
+// `alopexctl fw` output: documents of fwd's state (tables and records for people, terse
+// rows for scripts, JSON for programs). Pure functions.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -8,25 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "fw_cmd.hpp"
-#include "table.hpp"
 
 namespace alopexctl {
 namespace fw1 = alopex::ipc::firewall1;
+namespace cli = alopex::cli;
 using nlohmann::json;
 
 namespace {
-
-std::string dump(const json &j) { return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n"; }
-
-std::string or_dash(std::string_view s) { return s.empty() ? "-" : printable(s); }
-
-std::string joined(const std::vector<std::string> &v, std::string_view sep)
-{
-    std::string out;
-    for (const auto &s : v)
-        out += (out.empty() ? "" : std::string(sep)) + s;
-    return out;
-}
 
 // The interfaces in each zone now, from the Interfaces property (interface -> zone).
 std::vector<std::string> members(const fw1::State &s, const std::string &zone)
@@ -127,151 +116,145 @@ std::string format_latency(const Quantile &q)
     return q.at_least ? ">=" + v : v;
 }
 
-std::string format_fw_status(const fw1::State &s, size_t runtime_rules)
+namespace {
+
+cli::Document one(cli::Section s)
 {
-    std::string out;
-    auto line = [&](std::string_view k, std::string_view v) { out += fmt::format("{:<15}{}\n", k, v); };
-    line("panic", s.panic ? "ON (only loopback and established traffic passes)" : "off");
-    line("default zone", or_dash(s.default_zone));
-    line("generation", std::to_string(s.generation));
-    line("last error", or_dash(s.last_error));
-    line("zones", std::to_string(s.zones.size()));
-    line("rules", std::to_string(s.rules.size()));
-    line("runtime rules", std::to_string(runtime_rules));
-    std::vector<std::string> ifaces;
-    for (const auto &[iface, zone] : s.interfaces)
-        ifaces.push_back(fmt::format("{} ({})", printable(iface), printable(zone)));
-    line("interfaces", ifaces.empty() ? "-" : joined(ifaces, ", "));
-    uint64_t events = latency_events(s.latency);
-    auto p50 = latency_quantile(s.latency, 0.5), p99 = latency_quantile(s.latency, 0.99);
-    if (!p50 || !p99)
-        line("latency", "no events yet");
-    else
-        line("latency", fmt::format("p50 {}, p99 {} over {} event{}", format_latency(*p50), format_latency(*p99),
-                                    events, events == 1 ? "" : "s"));
-    return out;
+    cli::Document doc;
+    doc.sections.push_back(std::move(s));
+    return doc;
 }
 
-std::string format_fw_status_json(const fw1::State &s, size_t runtime_rules)
+json latency_json(const std::vector<fw1::LatencyBucket> &latency)
 {
     auto buckets = json::array();
-    for (const auto &b : sorted(s.latency))
+    for (const auto &b : sorted(latency))
         // The open last bucket has no bound: null (2^64-1 is beyond what JSON readers such
         // as jq hold exactly).
-        buckets.push_back({{"le_us", b.upper_us == std::numeric_limits<uint64_t>::max()
-                                         ? json(nullptr)
-                                         : json(b.upper_us)},
+        buckets.push_back({{"le_us", b.upper_us == std::numeric_limits<uint64_t>::max() ? json(nullptr)
+                                                                                         : json(b.upper_us)},
                            {"count", b.count}});
+    return {{"events", latency_events(latency)},
+            {"p50_us", quantile_json(latency_quantile(latency, 0.5))},
+            {"p99_us", quantile_json(latency_quantile(latency, 0.99))},
+            {"buckets", buckets}};
+}
+
+cli::Cell quantile_cell(const std::optional<Quantile> &q) { return q ? cli::Cell(format_latency(*q)) : cli::Cell(); }
+
+} // namespace
+
+cli::Document fw_status_document(const fw1::State &s, size_t runtime_rules)
+{
+    cli::Section sec({"panic", "default zone", "generation", "last error", "zones", "rules", "runtime rules",
+                      "interfaces", "latency", {"p50", false}, {"p99", false}, {"events", false}},
+                     cli::Section::Layout::record);
+    sec.json_shape = cli::Section::Json::object;
+    std::vector<std::string> ifaces;
+    for (const auto &[iface, zone] : s.interfaces)
+        ifaces.push_back(fmt::format("{} ({})", iface, zone));
+    uint64_t events = latency_events(s.latency);
     auto p50 = latency_quantile(s.latency, 0.5), p99 = latency_quantile(s.latency, 0.99);
-    json latency{{"events", latency_events(s.latency)},
-                 {"p50_us", quantile_json(p50)},
-                 {"p99_us", quantile_json(p99)},
-                 {"buckets", buckets}};
-    return dump({{"panic", s.panic},
-                 {"default_zone", s.default_zone},
-                 {"generation", s.generation},
-                 {"last_error", s.last_error},
-                 {"zones", s.zones.size()},
-                 {"rules", s.rules.size()},
-                 {"runtime_rules", runtime_rules},
-                 {"interfaces", s.interfaces},
-                 {"latency", latency}});
+    std::string latency = !p50 || !p99 ? std::string("no events yet")
+                                       : fmt::format("p50 {}, p99 {} over {} event{}", format_latency(*p50),
+                                                     format_latency(*p99), events, events == 1 ? "" : "s");
+    sec.add({cli::Cell::yes_no(s.panic).shown_as(s.panic ? "ON (only loopback and established traffic passes)"
+                                                         : "off"),
+             s.default_zone, s.generation, s.last_error, s.zones.size(), s.rules.size(), runtime_rules,
+             cli::Cell::list(ifaces, ", "), latency, quantile_cell(p50), quantile_cell(p99), events},
+            {{"panic", s.panic},
+             {"default_zone", s.default_zone},
+             {"generation", s.generation},
+             {"last_error", s.last_error},
+             {"zones", s.zones.size()},
+             {"rules", s.rules.size()},
+             {"runtime_rules", runtime_rules},
+             {"interfaces", s.interfaces},
+             {"latency", latency_json(s.latency)}});
+    return one(std::move(sec));
 }
 
-std::string format_fw_zones(const fw1::State &s)
+cli::Document fw_zones_document(const fw1::State &s)
 {
-    std::vector<Row> rows;
-    for (const auto &z : s.zones) {
-        std::string name = printable(z.name) + (z.name == s.default_zone ? " *" : "");
-        rows.push_back({name, or_dash(joined(members(s, z.name), ",")), or_dash(joined(z.interfaces, ",")),
-                        or_dash(z.input), or_dash(z.forward), or_dash(z.output), z.masquerade ? "yes" : "no",
-                        or_dash(joined(addresses(s, z.name), ","))});
-    }
-    std::string out =
-        format_table({"ZONE", "INTERFACES", "PATTERNS", "INPUT", "FORWARD", "OUTPUT", "MASQ", "ADDRESSES"}, rows);
+    cli::Section sec({"ZONE", "INTERFACES", "PATTERNS", "INPUT", "FORWARD", "OUTPUT", "MASQ", "ADDRESSES",
+                      {"DEFAULT", false}});
+    sec.json_key = "zones";
     if (!s.default_zone.empty())
-        out += fmt::format("* default zone: interfaces nothing else puts in a zone\n");
-    return out;
-}
-
-std::string format_fw_zones_json(const fw1::State &s)
-{
-    auto arr = json::array();
-    for (const auto &z : s.zones)
-        arr.push_back({{"name", z.name},
-                       {"interfaces", members(s, z.name)},
-                       {"patterns", z.interfaces},
-                       {"input", z.input},
-                       {"forward", z.forward},
-                       {"output", z.output},
-                       {"masquerade", z.masquerade},
-                       {"addresses", addresses(s, z.name)},
-                       {"default", z.name == s.default_zone}});
-    return dump({{"default_zone", s.default_zone}, {"zones", arr}});
-}
-
-std::string format_fw_rules(const fw1::State &s, const std::vector<fw1::RuntimeRuleInfo> &runtime, uint64_t now_us)
-{
-    std::string out = "Configured rules:\n";
-    if (s.rules.empty()) {
-        out += "(none)\n";
-    } else {
-        std::vector<Row> rows;
-        for (const auto &r : s.rules)
-            rows.push_back({printable(r.zone), printable(r.spec), or_dash(r.comment)});
-        out += format_table({"ZONE", "SPEC", "COMMENT"}, rows);
+        sec.footer = "* default zone: interfaces nothing else puts in a zone";
+    for (const auto &z : s.zones) {
+        bool is_default = z.name == s.default_zone;
+        cli::Cell name(z.name);
+        if (is_default)
+            name.shown_as(z.name + " *");
+        sec.add({std::move(name), cli::Cell::list(members(s, z.name), ","), cli::Cell::list(z.interfaces, ","),
+                 z.input, z.forward, z.output, cli::Cell::yes_no(z.masquerade),
+                 cli::Cell::list(addresses(s, z.name), ","), cli::Cell::yes_no(is_default)},
+                {{"name", z.name},
+                 {"interfaces", members(s, z.name)},
+                 {"patterns", z.interfaces},
+                 {"input", z.input},
+                 {"forward", z.forward},
+                 {"output", z.output},
+                 {"masquerade", z.masquerade},
+                 {"addresses", addresses(s, z.name)},
+                 {"default", is_default}});
     }
-    out += "\nRuntime rules:\n";
-    if (runtime.empty()) {
-        out += "(none)\n";
-    } else {
-        std::vector<Row> rows;
-        for (const auto &r : runtime)
-            rows.push_back({std::to_string(r.id), printable(r.zone), printable(r.spec),
-                            format_expiry(r.expires_us, now_us), or_dash(r.where), or_dash(r.comment)});
-        out += format_table({"ID", "ZONE", "SPEC", "EXPIRES", "WHERE", "COMMENT"}, rows);
-    }
-    return out;
+    cli::Document doc = one(std::move(sec));
+    doc.set_json("default_zone", s.default_zone);
+    return doc;
 }
 
-std::string format_fw_rules_json(const fw1::State &s, const std::vector<fw1::RuntimeRuleInfo> &runtime,
-                                 uint64_t now_us)
+cli::Document fw_rules_document(const fw1::State &s, const std::vector<fw1::RuntimeRuleInfo> &runtime,
+                                uint64_t now_us)
 {
-    auto rules = json::array();
+    cli::Section configured({"ZONE", "SPEC", "COMMENT"});
+    configured.title = "Configured rules:";
+    configured.when_empty = "(none)";
+    configured.json_key = "rules";
     for (const auto &r : s.rules)
-        rules.push_back({{"zone", r.zone}, {"spec", r.spec}, {"comment", r.comment}});
-    auto rt = json::array();
+        configured.add({r.zone, r.spec, r.comment}, {{"zone", r.zone}, {"spec", r.spec}, {"comment", r.comment}});
+
+    cli::Section rt({"ID", "ZONE", "SPEC", "EXPIRES", "WHERE", "COMMENT"});
+    rt.title = "Runtime rules:";
+    rt.when_empty = "(none)";
+    rt.json_key = "runtime_rules";
     for (const auto &r : runtime) {
         json left = nullptr;
         if (r.expires_us != 0)
             left = r.expires_us > now_us ? (r.expires_us - now_us + 999999) / 1000000 : 0;
-        rt.push_back({{"id", r.id},
-                      {"zone", r.zone},
-                      {"spec", r.spec},
-                      {"comment", r.comment},
-                      {"expires_us", r.expires_us},
-                      {"expires_in_s", left},
-                      {"where", r.where}});
+        rt.add({r.id, r.zone, r.spec, format_expiry(r.expires_us, now_us), r.where, r.comment},
+               {{"id", r.id},
+                {"zone", r.zone},
+                {"spec", r.spec},
+                {"comment", r.comment},
+                {"expires_us", r.expires_us},
+                {"expires_in_s", left},
+                {"where", r.where}});
     }
-    return dump({{"rules", rules}, {"runtime_rules", rt}});
+    cli::Document doc;
+    doc.sections.push_back(std::move(configured));
+    doc.sections.push_back(std::move(rt));
+    return doc;
 }
 
-std::string format_fw_counters(const std::vector<fw1::CounterInfo> &c)
+cli::Document fw_counters_document(const std::vector<fw1::CounterInfo> &c)
 {
-    std::vector<Row> rows;
+    cli::Section sec({"KIND", "NAME", "PACKETS", "BYTES", "DROPS"});
+    sec.json_key = "counters";
     for (const auto &x : c)
-        rows.push_back({printable(x.kind), printable(x.name), std::to_string(x.packets), std::to_string(x.bytes),
-                        std::to_string(x.drops)});
-    return format_table({"KIND", "NAME", "PACKETS", "BYTES", "DROPS"}, rows);
+        sec.add({x.kind, x.name, x.packets, x.bytes, x.drops},
+                {{"kind", x.kind}, {"name", x.name}, {"packets", x.packets}, {"bytes", x.bytes}, {"drops", x.drops}});
+    return one(std::move(sec));
 }
 
-std::string format_fw_counters_json(const std::vector<fw1::CounterInfo> &c)
+cli::Document fw_id_document(uint64_t id)
 {
-    auto arr = json::array();
-    for (const auto &x : c)
-        arr.push_back(
-            {{"kind", x.kind}, {"name", x.name}, {"packets", x.packets}, {"bytes", x.bytes}, {"drops", x.drops}});
-    return dump({{"counters", arr}});
+    // A table of one cell: `alopexctl -t fw allow ...` prints the id alone.
+    cli::Section sec({"ID"});
+    sec.json_shape = cli::Section::Json::object;
+    sec.text = std::to_string(id);
+    sec.add({id}, {{"id", id}});
+    return one(std::move(sec));
 }
 
 } // namespace alopexctl

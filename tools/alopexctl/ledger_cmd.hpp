@@ -4,12 +4,16 @@
 
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "alopex/error.hpp"
 #include "alopex/ledger.hpp"
+#include "args.hpp"
+#include "context.hpp"
+#include "output.hpp"
 
 namespace alopexctl {
 
@@ -30,12 +34,25 @@ alopex::Result<std::filesystem::path> resolve_ledger_path(
 // "ledger OK: N records" or "ledger BROKEN at record seq S (line L): reason". For a line
 // that does not parse, S is the position the record holds in the chain (records + 1).
 std::string format_verdict(const alopex::ledger::Verdict &v);
-std::string format_verdict_json(const alopex::ledger::Verdict &v, const std::filesystem::path &p);
+// The verdict line for people; fields PATH, OK, RECORDS, BAD-LINE, BAD-SEQ, REASON; JSON
+// {path, ok, records, and when broken bad_line, bad_seq, reason}.
+alopex::cli::Document verdict_document(const alopex::ledger::Verdict &v, const std::filesystem::path &p);
 
 // The last `tail` records (all when unset).
 std::vector<alopex::ledger::Record> tail_of(std::vector<alopex::ledger::Record> all,
                                             std::optional<uint64_t> tail);
-std::string format_records_table(const std::vector<alopex::ledger::Record> &records);
-std::string format_records_json(const std::vector<alopex::ledger::Record> &records);
+// Columns SEQ, TIME, ACTOR, ACTION, DETAILS (and PREV, HASH with -f); JSON: the array
+// of records with all their fields.
+alopex::cli::Document records_document(const std::vector<alopex::ledger::Record> &records);
+
+// ledger verify [--file PATH], ledger show [--file PATH] [--tail N].
+struct LedgerRequest {
+    bool show = false;
+    std::optional<std::string> file;
+    std::optional<uint64_t> tail;
+};
+alopex::Result<LedgerRequest> parse_ledger_args(std::span<const std::string_view> words);
+std::vector<alopex::cli::Command> ledger_commands(Context &ctx);
+std::span<const alopex::cli::OptionSpec> ledger_options();
 
 } // namespace alopexctl

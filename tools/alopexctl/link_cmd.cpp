@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// `alopexctl link ...`: the verbs (words, usage, parser) in one table, and their calls.
 #include "link_cmd.hpp"
 
-#include <sys/socket.h>
-
 #include <charconv>
-#include <cstring>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
+#include "alopex/bus/blocking.hpp"
 #include "alopex/ipc/link1.hpp"
-#include "alopex/sd.hpp"
-#include "table.hpp"
+#include "alopex/ipc/link1_spec.hpp"
 
 namespace alopexctl {
 namespace l1 = alopex::ipc::link1;
+namespace mm = alopex::ipc::link1::manager::method;
+namespace cli = alopex::cli;
 using alopex::failf;
 using Op = LinkRequest::Op;
 
@@ -25,7 +24,7 @@ alopex::Result<uint32_t> parse_u32(std::string_view what, std::string_view s)
     uint32_t v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-        return failf(EINVAL, "{}: not a non-negative integer: '{}'", what, s);
+        return failf(EINVAL, "{}: not a non-negative integer: '{}'", what, cli::printable(s));
     return v;
 }
 
@@ -34,120 +33,121 @@ alopex::Result<> need(std::span<const std::string_view> w, size_t n, std::string
     if (w.size() < n)
         return failf(EINVAL, "link {}: missing argument", usage);
     if (w.size() > n)
-        return failf(EINVAL, "link {}: unexpected argument '{}'", usage, w[n]);
+        return failf(EINVAL, "link {}: unexpected argument '{}'", usage, cli::printable(w[n]));
     return {};
 }
 
 // TO [via GW] [dev LINK] [metric N] [table N]
-alopex::Result<> parse_route(std::span<const std::string_view> w, LinkRequest &r)
+alopex::Result<LinkRequest> parse_route(const cli::Args &a, Op op)
 {
+    const auto &w = a.words;
+    LinkRequest r;
+    r.op = op;
     if (w.empty())
         return failf(EINVAL, "link route: missing destination");
     r.to = std::string(w[0]);
     for (size_t i = 1; i < w.size(); i += 2) {
         if (i + 1 >= w.size())
-            return failf(EINVAL, "link route: '{}' needs a value", w[i]);
+            return failf(EINVAL, "link route: '{}' needs a value", cli::printable(w[i]));
         std::string_view k = w[i], v = w[i + 1];
         if (k == "via" || k == "gateway") {
             r.via = std::string(v);
         } else if (k == "dev") {
             r.link = std::string(v);
         } else if (k == "metric") {
-            auto n = parse_u32("metric", v);
-            if (!n)
-                return std::unexpected(n.error());
-            r.metric = *n;
+            ALOPEX_TRY(n, parse_u32("metric", v));
+            r.metric = n;
         } else if (k == "table") {
-            auto n = parse_u32("table", v);
-            if (!n)
-                return std::unexpected(n.error());
-            r.table = *n;
+            ALOPEX_TRY(n, parse_u32("table", v));
+            r.table = n;
         } else {
-            return failf(EINVAL, "link route: unknown keyword '{}'", k);
+            return failf(EINVAL, "link route: unknown keyword '{}'", cli::printable(k));
         }
     }
-    return {};
+    if (r.via.empty() && r.link.empty())
+        return failf(EINVAL, "link route: needs 'via GATEWAY' or 'dev LINK'");
+    return r;
 }
 
-std::string lifetime(uint32_t s) { return s == 0xffffffff ? "forever" : fmt::format("{}s", s); }
+// VERB LINK
+alopex::Result<LinkRequest> one_link(const cli::Args &a, Op op, std::string_view verb)
+{
+    ALOPEX_TRY_VOID(need(a.words, 1, fmt::format("{} LINK", verb)));
+    return LinkRequest{.op = op, .link = std::string(a.words[0])};
+}
+
+alopex::Result<LinkRequest> no_args(const cli::Args &a, Op op, std::string_view verb)
+{
+    ALOPEX_TRY_VOID(need(a.words, 0, verb));
+    return LinkRequest{.op = op};
+}
+
+alopex::Result<LinkRequest> parse_set(const cli::Args &a)
+{
+    ALOPEX_TRY_VOID(need(a.words, 3, "set LINK mtu|zone|name VALUE"));
+    LinkRequest r{.link = std::string(a.words[0])};
+    std::string_view what = a.words[1], value = a.words[2];
+    if (what == "mtu") {
+        ALOPEX_TRY(n, parse_u32("mtu", value));
+        r.op = Op::set_mtu;
+        r.mtu = n;
+    } else if (what == "zone" || what == "name") {
+        r.op = what == "zone" ? Op::set_zone : Op::rename;
+        r.value = std::string(value);
+    } else {
+        return failf(EINVAL, "link set: unknown property '{}' (mtu, zone or name)", cli::printable(what));
+    }
+    return r;
+}
+
+template <Op O> alopex::Result<LinkRequest> parse_addr(const cli::Args &a)
+{
+    ALOPEX_TRY_VOID(need(a.words, 2, fmt::format("addr {} LINK ADDRESS/PREFIX", O == Op::addr_add ? "add" : "del")));
+    return LinkRequest{.op = O, .link = std::string(a.words[0]), .value = std::string(a.words[1])};
+}
+
+const cli::Verb<LinkRequest> verbs[] = {
+    {{"list"}, "", "links with state, MTU, zone and addresses", +[](const cli::Args &a) { return no_args(a, Op::list, "list"); }, {}, true},
+    {{"show"}, "LINK", "one link in detail (LINK: a name or an index)", +[](const cli::Args &a) { return one_link(a, Op::show, "show"); }},
+    {{"up"}, "LINK", "set the link administratively up", +[](const cli::Args &a) { return one_link(a, Op::up, "up"); }},
+    {{"down"}, "LINK", "set the link administratively down", +[](const cli::Args &a) { return one_link(a, Op::down, "down"); }},
+    {{"set"}, "LINK mtu N | zone Z | name NEW", "change the MTU, the firewall zone or the name", parse_set},
+    {{"addr|address", "add"}, "LINK ADDRESS/PREFIX", "add an address", parse_addr<Op::addr_add>},
+    {{"addr|address", "del"}, "LINK ADDRESS/PREFIX", "remove an address", parse_addr<Op::addr_del>},
+    {{"route", "add"},
+     "TO [via GW] [dev LINK] [metric N] [table N]",
+     "add a route; TO is a network or 'default'",
+     +[](const cli::Args &a) { return parse_route(a, Op::route_add); }},
+    {{"route", "del"},
+     "TO [via GW] [dev LINK] [metric N] [table N]",
+     "remove a route",
+     +[](const cli::Args &a) { return parse_route(a, Op::route_del); }},
+    {{"renew"}, "LINK", "renew the DHCPv4 lease", +[](const cli::Args &a) { return one_link(a, Op::renew, "renew"); }},
+    {{"release"}, "LINK", "release the DHCPv4 lease", +[](const cli::Args &a) { return one_link(a, Op::release, "release"); }},
+    {{"reload"}, "", "re-read the link profiles", +[](const cli::Args &a) { return no_args(a, Op::reload, "reload"); }},
+};
+
+// Every link object, one GetManagedObjects call.
+alopex::Result<std::vector<l1::LinkInfo>> read_links(sd_bus *bus)
+{
+    ALOPEX_TRY(objects, alopex::bus::blocking::managed_objects(bus, l1::service, l1::path, l1::link_reader()));
+    return l1::by_ifindex(std::move(objects));
+}
+
+// Calls a Manager method (names and signatures from ipc/org.alopex.Link1.xml); a change
+// answers nothing: with --json, "{}".
+template <typename... In> int call(Context &ctx, sd_bus *bus, const alopex::bus::MethodSpec &m, const In &...in)
+{
+    auto r = alopex::bus::blocking::call<>(bus, l1::service, l1::path, l1::manager::spec, m, in...);
+    return r ? ctx.print(cli::Document()) : Context::fail(r.error());
+}
 
 } // namespace
 
-alopex::Result<LinkRequest> parse_link_args(std::span<const std::string_view> w)
+alopex::Result<LinkRequest> parse_link_args(std::span<const std::string_view> words)
 {
-    LinkRequest r;
-    if (w.empty() || w[0] == "list") {
-        if (w.size() > 1)
-            return failf(EINVAL, "link list: unexpected argument '{}'", w[1]);
-        return r;
-    }
-    std::string_view sub = w[0];
-    auto rest = w.subspan(1);
-    auto one_link = [&](Op op) -> alopex::Result<LinkRequest> {
-        if (auto c = need(rest, 1, std::string(sub) + " LINK"); !c)
-            return std::unexpected(c.error());
-        r.op = op;
-        r.link = std::string(rest[0]);
-        return r;
-    };
-    if (sub == "show")
-        return one_link(Op::show);
-    if (sub == "up")
-        return one_link(Op::up);
-    if (sub == "down")
-        return one_link(Op::down);
-    if (sub == "renew")
-        return one_link(Op::renew);
-    if (sub == "release")
-        return one_link(Op::release);
-    if (sub == "reload") {
-        if (auto c = need(rest, 0, "reload"); !c)
-            return std::unexpected(c.error());
-        r.op = Op::reload;
-        return r;
-    }
-    if (sub == "set") {
-        if (auto c = need(rest, 3, "set LINK mtu|zone|name VALUE"); !c)
-            return std::unexpected(c.error());
-        r.link = std::string(rest[0]);
-        if (rest[1] == "mtu") {
-            auto n = parse_u32("mtu", rest[2]);
-            if (!n)
-                return std::unexpected(n.error());
-            r.op = Op::set_mtu;
-            r.mtu = *n;
-        } else if (rest[1] == "zone") {
-            r.op = Op::set_zone;
-            r.value = std::string(rest[2]);
-        } else if (rest[1] == "name") {
-            r.op = Op::rename;
-            r.value = std::string(rest[2]);
-        } else {
-            return failf(EINVAL, "link set: unknown property '{}' (mtu, zone or name)", rest[1]);
-        }
-        return r;
-    }
-    if (sub == "addr" || sub == "address") {
-        if (rest.empty() || (rest[0] != "add" && rest[0] != "del"))
-            return failf(EINVAL, "link addr: expected 'add' or 'del'");
-        if (auto c = need(rest.subspan(1), 2, fmt::format("addr {} LINK ADDRESS/PREFIX", rest[0])); !c)
-            return std::unexpected(c.error());
-        r.op = rest[0] == "add" ? Op::addr_add : Op::addr_del;
-        r.link = std::string(rest[1]);
-        r.value = std::string(rest[2]);
-        return r;
-    }
-    if (sub == "route") {
-        if (rest.empty() || (rest[0] != "add" && rest[0] != "del"))
-            return failf(EINVAL, "link route: expected 'add' or 'del'");
-        r.op = rest[0] == "add" ? Op::route_add : Op::route_del;
-        if (auto c = parse_route(rest.subspan(1), r); !c)
-            return std::unexpected(c.error());
-        if (r.via.empty() && r.link.empty())
-            return failf(EINVAL, "link route: needs 'via GATEWAY' or 'dev LINK'");
-        return r;
-    }
-    return failf(EINVAL, "link: unknown subcommand '{}'", sub);
+    ALOPEX_TRY(args, cli::parse_args(words, {}, "link"));
+    return cli::parse_verb<LinkRequest>("link", verbs, args);
 }
 
 alopex::Result<l1::LinkInfo> find_link(const std::vector<l1::LinkInfo> &links, std::string_view ref)
@@ -158,197 +158,67 @@ alopex::Result<l1::LinkInfo> find_link(const std::vector<l1::LinkInfo> &links, s
     for (const auto &l : links)
         if (l.name == ref || (numeric && l.ifindex == index))
             return l;
-    alopex::Error e{ENODEV, fmt::format("no such link: '{}'", printable(ref)), alopex::bus_error::NoSuchLink};
-    return std::unexpected(e);
+    return std::unexpected(alopex::Error{ENODEV, fmt::format("no such link: '{}'", cli::printable(ref)),
+                                         alopex::bus_error::NoSuchLink});
 }
 
-std::string format_links_table(const std::vector<l1::LinkInfo> &links)
+int run_link(Context &ctx, const LinkRequest &r)
 {
-    std::vector<Row> rows;
-    for (const auto &l : links) {
-        std::string addrs;
-        for (const auto &a : l.addresses) {
-            if (a.scope == "link" || a.scope == "host")
-                continue;
-            addrs += (addrs.empty() ? "" : " ") + fmt::format("{}/{}", a.address, a.prefixlen);
-        }
-        rows.push_back({std::to_string(l.ifindex), printable(l.name), l.kind.empty() ? "-" : printable(l.kind),
-                        printable(l.operstate), printable(l.admin), std::to_string(l.mtu),
-                        l.zone.empty() ? "-" : printable(l.zone), addrs.empty() ? "-" : printable(addrs)});
-    }
-    return format_table({"IDX", "LINK", "KIND", "OPER", "ADMIN", "MTU", "ZONE", "ADDRESSES"}, rows);
-}
-
-std::string format_link_detail(const l1::LinkInfo &l)
-{
-    std::string out = fmt::format("{}: {}\n", l.ifindex, printable(l.name));
-    auto line = [&](std::string_view k, std::string_view v) {
-        out += fmt::format("  {:<14}{}\n", k, v.empty() ? "-" : printable(v));
-    };
-    line("kind", l.kind);
-    line("mac", l.mac);
-    line("mtu", std::to_string(l.mtu));
-    line("state", fmt::format("{} (admin {}, carrier {})", l.operstate, l.admin, l.carrier ? "yes" : "no"));
-    if (l.controller)
-        line("controller", std::to_string(l.controller));
-    if (l.managed)
-        line("managed", *l.managed ? "yes" : "no");
-    line("zone", l.zone);
-    for (const auto &a : l.addresses)
-        line(a.family == AF_INET6 ? "inet6" : "inet",
-             fmt::format("{}/{} scope {} {} valid {} preferred {}", a.address, a.prefixlen, a.scope, a.origin,
-                         lifetime(a.valid_lft), lifetime(a.preferred_lft)));
-    if (!l.dns_servers.empty())
-        line("dns", fmt::format("{}", fmt::join(l.dns_servers, " ")));
-    if (!l.dns_domains.empty())
-        line("domains", fmt::format("{}", fmt::join(l.dns_domains, " ")));
-    if (!l.dhcp_state.empty())
-        line("dhcp", fmt::format("{} {} from {} lease {}s t1 {}s t2 {}s", l.dhcp_state, l.dhcp_address,
-                                 l.dhcp_server, l.dhcp_lease_time, l.dhcp_t1, l.dhcp_t2));
-    return out;
-}
-
-std::string format_links_json(const std::vector<l1::LinkInfo> &links)
-{
-    auto arr = nlohmann::json::array();
-    for (const auto &l : links) {
-        auto addrs = nlohmann::json::array();
-        for (const auto &a : l.addresses)
-            addrs.push_back({{"family", a.family == AF_INET6 ? "inet6" : "inet"},
-                             {"address", a.address},
-                             {"prefixlen", a.prefixlen},
-                             {"scope", a.scope},
-                             {"flags", a.flags},
-                             {"valid_lft", a.valid_lft},
-                             {"preferred_lft", a.preferred_lft},
-                             {"origin", a.origin}});
-        nlohmann::json j{{"ifindex", l.ifindex},       {"name", l.name},         {"kind", l.kind},
-                         {"mac", l.mac},               {"mtu", l.mtu},           {"operstate", l.operstate},
-                         {"admin", l.admin},           {"carrier", l.carrier},   {"controller", l.controller},
-                         {"zone", l.zone},             {"addresses", addrs},     {"dns_servers", l.dns_servers},
-                         {"dns_domains", l.dns_domains}};
-        if (l.managed)
-            j["managed"] = *l.managed;
-        if (!l.dhcp_state.empty())
-            j["dhcp"] = {{"state", l.dhcp_state},        {"address", l.dhcp_address}, {"server", l.dhcp_server},
-                         {"lease_time", l.dhcp_lease_time}, {"t1", l.dhcp_t1},         {"t2", l.dhcp_t2},
-                         {"expiry_usec", l.dhcp_expiry_usec}};
-        arr.push_back(std::move(j));
-    }
-    return nlohmann::json{{"links", arr}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-namespace {
-
-int report(const alopex::Error &e) { return report_error(e); }
-
-// Calls a Manager method with the arguments of signature `sig`.
-template <typename... A> int call(sd_bus *bus, const char *method, const char *sig, A... args)
-{
-    alopex::BusError e;
-    sd_bus_message *raw = nullptr;
-    int r = sd_bus_call_method(bus, l1::service, l1::path, l1::manager_interface, method, &e, &raw, sig, args...);
-    alopex::MessagePtr reply(raw);
-    if (r < 0)
-        return report({-r, e.is_set() ? e.message() : strerror(-r), e.is_set() ? e.name() : ""});
-    return 0;
-}
-
-} // namespace
-
-int run_link(sd_bus *bus, const LinkRequest &r, bool json)
-{
+    auto bus = ctx.bus();
+    if (!bus)
+        return Context::fail(bus.error());
     if (r.op == Op::reload)
-        return call(bus, "Reload", "");
-    auto links = l1::read_links(bus);
+        return call(ctx, *bus, mm::Reload);
+    auto links = read_links(*bus);
     if (!links)
-        return report(links.error());
-    if (r.op == Op::list) {
-        fmt::print("{}", json ? format_links_json(*links) : format_links_table(*links));
-        return 0;
-    }
-    int index = 0;
+        return Context::fail(links.error());
+    if (r.op == Op::list)
+        return ctx.print(links_document(*links));
+    int32_t index = 0;
     if (!r.link.empty()) {
         auto l = find_link(*links, r.link);
         if (!l)
-            return report(l.error());
+            return Context::fail(l.error());
         index = l->ifindex;
-        if (r.op == Op::show) {
-            fmt::print("{}", json ? format_links_json({*l}) : format_link_detail(*l));
-            return 0;
-        }
+        if (r.op == Op::show)
+            return ctx.print(link_detail_document(*l));
     }
     switch (r.op) {
     case Op::up:
-        return call(bus, "SetLinkUp", "i", index);
+        return call(ctx, *bus, mm::SetLinkUp, index);
     case Op::down:
-        return call(bus, "SetLinkDown", "i", index);
+        return call(ctx, *bus, mm::SetLinkDown, index);
     case Op::set_mtu:
-        return call(bus, "SetMtu", "iu", index, r.mtu);
+        return call(ctx, *bus, mm::SetMtu, index, r.mtu);
     case Op::set_zone:
-        return call(bus, "SetZone", "is", index, r.value.c_str());
+        return call(ctx, *bus, mm::SetZone, index, r.value);
     case Op::rename:
-        return call(bus, "RenameLink", "is", index, r.value.c_str());
+        return call(ctx, *bus, mm::RenameLink, index, r.value);
     case Op::addr_add:
-        return call(bus, "AddAddress", "is", index, r.value.c_str());
+        return call(ctx, *bus, mm::AddAddress, index, r.value);
     case Op::addr_del:
-        return call(bus, "RemoveAddress", "is", index, r.value.c_str());
+        return call(ctx, *bus, mm::RemoveAddress, index, r.value);
     case Op::route_add:
-        return call(bus, "AddRoute", "ssiuu", r.to.c_str(), r.via.c_str(), index, r.metric, r.table);
+        return call(ctx, *bus, mm::AddRoute, r.to, r.via, index, r.metric, r.table);
     case Op::route_del:
-        return call(bus, "RemoveRoute", "ssiuu", r.to.c_str(), r.via.c_str(), index, r.metric, r.table);
+        return call(ctx, *bus, mm::RemoveRoute, r.to, r.via, index, r.metric, r.table);
     case Op::renew:
-        return call(bus, "Renew", "i", index);
+        return call(ctx, *bus, mm::Renew, index);
     case Op::release:
-        return call(bus, "Release", "i", index);
+        return call(ctx, *bus, mm::Release, index);
     case Op::list:
     case Op::show:
     case Op::reload:
         break;
     }
-    return 0;
+    return exit_ok;
 }
 
-int run_checkpoint(sd_bus *bus, std::span<const std::string> w)
+std::vector<cli::Command> link_commands(Context &ctx)
 {
-    auto usage = [] {
-        fmt::print(stderr, "alopexctl: checkpoint: expected 'create SECONDS', 'confirm PATH' or 'rollback PATH'\n");
-        return 2;
-    };
-    if (w.size() != 2)
-        return usage();
-    alopex::BusError e;
-    sd_bus_message *raw = nullptr;
-    int r = 0;
-    if (w[0] == "create") {
-        auto n = parse_u32("timeout", w[1]);
-        if (!n) {
-            fmt::print(stderr, "alopexctl: checkpoint create: {}\n", n.error().message);
-            return 2;
-        }
-        r = sd_bus_call_method(bus, l1::service, l1::path, l1::checkpoint_interface, "CheckpointCreate", &e, &raw,
-                               "u", *n);
-    } else if (w[0] == "confirm" || w[0] == "rollback") {
-        if (!sd_bus_object_path_is_valid(w[1].c_str())) {
-            fmt::print(stderr, "alopexctl: checkpoint {}: not an object path: '{}'\n", w[0], printable(w[1]));
-            return 2;
-        }
-        r = sd_bus_call_method(bus, l1::service, l1::path, l1::checkpoint_interface,
-                               w[0] == "confirm" ? "CheckpointConfirm" : "CheckpointRollback", &e, &raw, "o",
-                               w[1].c_str());
-    } else {
-        return usage();
-    }
-    alopex::MessagePtr reply(raw);
-    if (r < 0)
-        return report({-r, e.is_set() ? e.message() : strerror(-r), e.is_set() ? e.name() : ""});
-    if (w[0] == "create") {
-        const char *path = nullptr;
-        if (sd_bus_message_read(reply.get(), "o", &path) < 0 || !path)
-            return report({EBADMSG, "CheckpointCreate: bad reply", ""});
-        fmt::print("{}\n", path);
-    }
-    return 0;
+    return cli::verb_commands<LinkRequest>("link", verbs, [&ctx](alopex::Result<LinkRequest> r) {
+        return r ? run_link(ctx, *r) : Context::usage_error(r.error());
+    });
 }
 
 } // namespace alopexctl

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// `alopexctl link ...`: parse (pure), format (pure), and call org.alopex.Link1.
+// `alopexctl link ...` and `alopexctl checkpoint ...`: parse (pure), documents (pure),
+// and the calls to org.alopex.Link1.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,10 @@
 #include <systemd/sd-bus.h>
 
 #include "alopex/error.hpp"
+#include "args.hpp"
+#include "context.hpp"
 #include "link1_client.hpp"
+#include "output.hpp"
 
 namespace alopexctl {
 
@@ -19,11 +23,11 @@ struct LinkRequest {
     enum class Op { list, show, up, down, set_mtu, set_zone, rename, addr_add, addr_del, route_add, route_del,
                     renew, release, reload };
     Op op = Op::list;
-    std::string link;                    // name or index, as given
+    std::string link{};                  // name or index, as given
     uint32_t mtu = 0;
-    std::string value;                   // zone, new name, address (CIDR)
+    std::string value{};                 // zone, new name, address (CIDR)
     // Routes.
-    std::string to, via;
+    std::string to{}, via{};
     uint32_t metric = 0, table = 0;
 };
 
@@ -34,16 +38,25 @@ alopex::Result<LinkRequest> parse_link_args(std::span<const std::string_view> wo
 alopex::Result<alopex::ipc::link1::LinkInfo> find_link(const std::vector<alopex::ipc::link1::LinkInfo> &links,
                                                        std::string_view ref);
 
-std::string format_links_table(const std::vector<alopex::ipc::link1::LinkInfo> &links);
-std::string format_link_detail(const alopex::ipc::link1::LinkInfo &l);
-std::string format_links_json(const std::vector<alopex::ipc::link1::LinkInfo> &links);
+// link list: IDX LINK KIND OPER ADMIN MTU ZONE ADDRESSES (global scope), and with -f
+// MAC CARRIER CONTROLLER MANAGED DNS DOMAINS DHCP. link show: a record. Both have the
+// JSON {"links": [...]}.
+alopex::cli::Document links_document(const std::vector<alopex::ipc::link1::LinkInfo> &links);
+alopex::cli::Document link_detail_document(const alopex::ipc::link1::LinkInfo &l);
 
-// `alopexctl checkpoint create SECONDS | confirm PATH | rollback PATH`. Usage errors
-// return 2 after printing; otherwise as run_link.
-int run_checkpoint(sd_bus *bus, std::span<const std::string> words);
+// Runs the request against linkd and prints the result: the exit status.
+int run_link(Context &ctx, const LinkRequest &r);
 
-// Runs the request against linkd; prints results; returns the process exit status
-// (0 ok, 3 failure; the error is printed).
-int run_link(sd_bus *bus, const LinkRequest &r, bool json);
+struct CheckpointRequest {
+    enum class Op { create, confirm, rollback };
+    Op op = Op::create;
+    uint32_t timeout_s = 0;
+    std::string path{};
+};
+alopex::Result<CheckpointRequest> parse_checkpoint_args(std::span<const std::string_view> words);
+int run_checkpoint(Context &ctx, const CheckpointRequest &r);
+
+std::vector<alopex::cli::Command> link_commands(Context &ctx);
+std::vector<alopex::cli::Command> checkpoint_commands(Context &ctx);
 
 } // namespace alopexctl

@@ -8,9 +8,10 @@
 
 #include "alopex/ipc/daemons.hpp"
 #include "alopex/sd.hpp"
-#include "table.hpp"
 
 namespace alopexctl {
+namespace cli = alopex::cli;
+
 namespace {
 
 std::string describe(const alopex::BusError &e, int r)
@@ -41,6 +42,8 @@ bool has_owner(sd_bus *bus, const char *service, DaemonStatus &out)
     return owned != 0;
 }
 
+// Version() -> s, which every daemon of the suite has (also those without an interface
+// spec in this tree yet).
 void ask_version(sd_bus *bus, const alopex::ipc::DaemonName &d, DaemonStatus &out)
 {
     alopex::BusError e;
@@ -60,6 +63,18 @@ void ask_version(sd_bus *bus, const alopex::ipc::DaemonName &d, DaemonStatus &ou
     out.version = v;
 }
 
+int run_status(Context &ctx, const cli::Args &a)
+{
+    if (!a.words.empty())
+        return Context::usage_error({EINVAL, fmt::format("status: unexpected argument '{}'", cli::printable(a.words[0])), {}});
+    auto bus = ctx.bus();
+    if (!bus)
+        return Context::fail(bus.error());
+    // A hung daemon must not hang the listing.
+    sd_bus_set_method_call_timeout(*bus, 5 * 1000 * 1000);
+    return ctx.print(status_document(query_status(*bus)));
+}
+
 } // namespace
 
 std::vector<DaemonStatus> query_status(sd_bus *bus)
@@ -75,37 +90,36 @@ std::vector<DaemonStatus> query_status(sd_bus *bus)
     return all;
 }
 
-std::string format_status_table(const std::vector<DaemonStatus> &all)
+cli::Document status_document(const std::vector<DaemonStatus> &all)
 {
-    std::vector<Row> rows;
-    for (const auto &s : all) {
-        std::string state = s.running ? "running" : "not running";
-        std::string version = s.version ? printable(*s.version) : "-";
-        if (s.error)
-            version = "error: " + printable(*s.error);
-        rows.push_back({s.daemon, s.service, state, version});
+    cli::Section s({"DAEMON", "BUS NAME", "STATE", "VERSION", {"ERROR", false}});
+    s.json_key = "daemons";
+    for (const auto &d : all) {
+        nlohmann::json j{{"daemon", d.daemon}, {"service", d.service}, {"running", d.running}, {"version", nullptr}};
+        if (d.version)
+            j["version"] = *d.version;
+        if (d.error)
+            j["error"] = *d.error;
+        // People see the error in place of the version; scripts get both fields.
+        cli::Cell version(d.version.value_or(""));
+        if (d.error)
+            version.shown_as("error: " + *d.error);
+        s.add({d.daemon, d.service, d.running ? "running" : "not running", std::move(version),
+               cli::Cell(d.error.value_or(""))},
+              j);
     }
-    return format_table({"DAEMON", "BUS NAME", "STATE", "VERSION"}, rows);
+    cli::Document doc;
+    doc.sections.push_back(std::move(s));
+    return doc;
 }
 
-std::string format_status_json(const std::vector<DaemonStatus> &all)
+std::vector<cli::Command> status_commands(Context &ctx)
 {
-    auto arr = nlohmann::json::array();
-    for (const auto &s : all) {
-        nlohmann::json j{{"daemon", s.daemon},
-                         {"service", s.service},
-                         {"running", s.running},
-                         {"version", nullptr}};
-        if (s.version)
-            j["version"] = *s.version;
-        if (s.error)
-            j["error"] = *s.error;
-        arr.push_back(std::move(j));
-    }
-    // Replace invalid UTF-8 from a misbehaving peer instead of throwing.
-    return nlohmann::json{{"daemons", arr}}.dump(2, ' ', false,
-                                                 nlohmann::json::error_handler_t::replace) +
-           "\n";
+    return {{{"status"},
+             "",
+             "list the alopex daemons, whether each is on the\nsystem bus, and its version",
+             {},
+             [&ctx](const cli::Args &a) { return run_status(ctx, a); }}};
 }
 
 } // namespace alopexctl

@@ -8,6 +8,10 @@
 
 #include <systemd/sd-bus.h>
 
+#include "args.hpp"
+#include "context.hpp"
+#include "output.hpp"
+
 namespace alopexctl {
 
 struct DaemonStatus {
@@ -22,8 +26,10 @@ struct DaemonStatus {
 // a daemon that cannot be asked is reported with its error.
 std::vector<DaemonStatus> query_status(sd_bus *bus);
 
-// Pure formatting.
-std::string format_status_table(const std::vector<DaemonStatus> &s);
-std::string format_status_json(const std::vector<DaemonStatus> &s);   // ends with '\n'
+// Columns DAEMON, BUS NAME, STATE, VERSION (with the error, if any); JSON
+// {"daemons": [{daemon, service, running, version, error?}]}.
+alopex::cli::Document status_document(const std::vector<DaemonStatus> &s);
+
+std::vector<alopex::cli::Command> status_commands(Context &ctx);
 
 } // namespace alopexctl

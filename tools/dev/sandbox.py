@@ -43,6 +43,8 @@ mode = "0644"
 [[block]]
 id = "interfaces"
 path = "{demo}/interfaces"
+tag = "ovs"
+validator = "interfaces"
 callers = ["alopex-ovs"]
 
 [record]

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // alopex-wait-online: waits until linkd's links are routable, like
-// systemd-networkd-wait-online. Event-driven: every signal linkd sends (and its name
-// appearing) triggers one re-read of its objects; no polling.
+// systemd-networkd-wait-online. Only wiring here: the options, the bus and the loop; the
+// following of linkd's objects in waiter.cpp, the verdict in online.cpp.
 //
 // Exit status: 0 online, 1 timed out, 2 usage error, 3 the bus failed.
 #include <cerrno>
@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 #include <systemd/sd-bus.h>
@@ -18,84 +19,32 @@
 #include "alopex/ipc/link1.hpp"
 #include "alopex/paths.hpp"
 #include "alopex/sd.hpp"
+#include "args.hpp"
 #include "online.hpp"
-#include "link1_client.hpp"
+#include "output.hpp"
+#include "waiter.hpp"
 
 namespace {
 
-constexpr int exit_online = 0, exit_timeout = 1, exit_usage = 2, exit_failure = 3;
+using namespace alopex::online;
 
-constexpr std::string_view usage = R"(Usage: alopex-wait-online [OPTIONS]
+constexpr std::string_view interface_opt = "--interface", any_opt = "--any", timeout_opt = "--timeout",
+                           quiet_opt = "--quiet", help_opt = "--help";
 
-Wait until the links alopex-linkd manages are routable (carrier, administratively up,
-a global address).
-
-  -i, --interface NAME   wait for this link (repeatable) instead of the managed ones
-      --any              one routable link is enough
-      --timeout SECONDS  give up after this long (default 120; 0 waits forever)
-  -q, --quiet            say nothing while waiting
-  -h, --help             this text
-)";
-
-struct Waiter {
-    alopex::online::Options options;
-    bool quiet = false;
-    int result = exit_timeout;
-    sd_event *event = nullptr;
-    sd_bus *bus = nullptr;
-    alopex::EventSourcePtr defer;
-    std::string last_status;
-
-    void evaluate()
-    {
-        auto links = alopex::ipc::link1::read_links(bus);
-        std::string status;
-        if (!links) {
-            status = fmt::format("waiting for alopex-linkd ({})", links.error().message);
-        } else {
-            std::vector<alopex::online::LinkView> views;
-            for (const auto &l : *links)
-                views.push_back(alopex::online::view_of(l));
-            auto v = alopex::online::evaluate(views, options);
-            if (v.online) {
-                result = exit_online;
-                sd_event_exit(event, 0);
-                return;
-            }
-            status = fmt::format("waiting for {}", v.waiting_for);
-        }
-        if (!quiet && status != last_status)
-            fmt::print(stderr, "alopex-wait-online: {}\n", status);
-        last_status = std::move(status);
-    }
-
-    void schedule() { sd_event_source_set_enabled(defer.get(), SD_EVENT_ONESHOT); }
+const alopex::cli::OptionSpec options[] = {
+    {interface_opt, 'i', "NAME", "wait for this link (repeatable) instead of the managed ones", true},
+    {any_opt, 0, {}, "one routable link is enough"},
+    {timeout_opt, 0, "SECONDS", "give up after this long (default 120; 0 waits forever)"},
+    {quiet_opt, 'q', {}, "say nothing while waiting"},
+    {help_opt, 'h', {}, "this text"},
 };
 
-int on_signal(sd_bus_message *, void *userdata, sd_bus_error *) noexcept
+std::string usage()
 {
-    static_cast<Waiter *>(userdata)->schedule();
-    return 0;
-}
-
-int on_defer(sd_event_source *, void *userdata) noexcept
-{
-    try {
-        static_cast<Waiter *>(userdata)->evaluate();
-    } catch (...) {
-        sd_event_exit(static_cast<Waiter *>(userdata)->event, 0);
-    }
-    return 0;
-}
-
-int on_timeout(sd_event_source *, uint64_t, void *userdata) noexcept
-{
-    auto w = static_cast<Waiter *>(userdata);
-    if (!w->quiet)
-        fmt::print(stderr, "alopex-wait-online: timed out {}\n", w->last_status);
-    w->result = exit_timeout;
-    sd_event_exit(w->event, 0);
-    return 0;
+    return "Usage: alopex-wait-online [OPTIONS]\n\n"
+           "Wait until the links alopex-linkd manages are routable (carrier, administratively up,\n"
+           "a global address).\n\n" +
+           alopex::cli::options_help(options);
 }
 
 bool parse_seconds(std::string_view s, uint64_t &out)
@@ -106,86 +55,56 @@ bool parse_seconds(std::string_view s, uint64_t &out)
 
 int run(int argc, char **argv)
 {
-    Waiter w;
+    Options opts;
+    bool quiet = false;
     uint64_t timeout = 120;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        auto value = [&](std::string_view name) -> const char * {
-            if (i + 1 >= argc) {
-                fmt::print(stderr, "alopex-wait-online: {} needs a value\n", name);
-                return nullptr;
-            }
-            return argv[++i];
-        };
-        if (a == "-h" || a == "--help") {
-            fmt::print("{}", usage);
-            return exit_online;
-        } else if (a == "-i" || a == "--interface") {
-            auto v = value(a);
-            if (!v)
-                return exit_usage;
-            if (!*v || strlen(v) > 15) {
-                fmt::print(stderr, "alopex-wait-online: --interface: not a link name: {:?}\n", v);
-                return exit_usage;
-            }
-            w.options.interfaces.emplace_back(v);
-        } else if (a.starts_with("--interface=")) {
-            w.options.interfaces.emplace_back(a.substr(12));
-        } else if (a == "--any") {
-            w.options.any = true;
-        } else if (a == "-q" || a == "--quiet") {
-            w.quiet = true;
-        } else if (a == "--timeout" || a.starts_with("--timeout=")) {
-            const char *v = a == "--timeout" ? value(a) : argv[i] + 10;
-            if (!v || !parse_seconds(v, timeout)) {
-                fmt::print(stderr, "alopex-wait-online: --timeout: not a number of seconds\n");
-                return exit_usage;
-            }
-        } else {
-            fmt::print(stderr, "alopex-wait-online: unknown argument {:?}\n{}", a, usage);
-            return exit_usage;
-        }
+    std::vector<std::string_view> argv_words(argv + 1, argv + argc);
+    auto args = alopex::cli::parse_args(argv_words, options);
+    auto bad = [](const std::string &what) {
+        fmt::print(stderr, "alopex-wait-online: {}\n{}", alopex::cli::printable(what), usage());
+        return exit_usage;
+    };
+    if (!args)
+        return bad(args.error().message);
+    if (!args->unknown.empty())
+        return bad(fmt::format("unknown option '{}'", args->unknown.front()));
+    if (!args->words.empty())
+        return bad(fmt::format("unexpected argument '{}'", args->words.front()));
+    if (args->has(help_opt)) {
+        fmt::print("{}", usage());
+        return exit_online;
     }
+    for (auto name : args->values(interface_opt)) {
+        if (name.empty() || name.size() > 15)
+            return bad(fmt::format("--interface: not a link name: '{}'", name));
+        opts.interfaces.emplace_back(name);
+    }
+    opts.any = args->has(any_opt);
+    quiet = args->has(quiet_opt);
+    if (auto t = args->value(timeout_opt); t && !parse_seconds(*t, timeout))
+        return bad("--timeout: not a number of seconds");
 
     auto bus = alopex::paths::open_system_bus();
     if (!bus) {
         fmt::print(stderr, "alopex-wait-online: {}\n", bus.error().to_string());
         return exit_failure;
     }
-    w.bus = bus->get();
     sd_event *e = nullptr;
     if (sd_event_default(&e) < 0)
         return exit_failure;
     alopex::EventPtr event(e);
-    w.event = e;
-    if (sd_bus_attach_event(w.bus, e, 0) < 0)
+    if (sd_bus_attach_event(bus->get(), e, 0) < 0)
         return exit_failure;
-    sd_bus_set_method_call_timeout(w.bus, 5 * 1000 * 1000);
-
-    sd_event_source *s = nullptr;
-    if (sd_event_add_defer(e, &s, on_defer, &w) < 0)
+    Waiter w(bus->get(), e, std::move(opts), quiet);
+    if (auto r = w.start(timeout); !r) {
+        fmt::print(stderr, "alopex-wait-online: {}\n", r.error().to_string());
         return exit_failure;
-    w.defer.reset(s);
-    std::string owner = fmt::format("type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                    "arg0='{}'",
-                                    alopex::ipc::link1::service);
-    std::string from = fmt::format("type='signal',sender='{}'", alopex::ipc::link1::service);
-    if (sd_bus_add_match(w.bus, nullptr, owner.c_str(), on_signal, &w) < 0 ||
-        sd_bus_add_match(w.bus, nullptr, from.c_str(), on_signal, &w) < 0) {
-        fmt::print(stderr, "alopex-wait-online: cannot subscribe to linkd's signals\n");
-        return exit_failure;
-    }
-    if (timeout > 0) {
-        uint64_t now = 0;
-        sd_event_now(e, CLOCK_MONOTONIC, &now);
-        if (sd_event_add_time(e, nullptr, CLOCK_MONOTONIC, now + timeout * 1000000, 0, on_timeout, &w) < 0)
-            return exit_failure;
     }
     if (int r = sd_event_loop(e); r < 0) {
         fmt::print(stderr, "alopex-wait-online: {}\n", strerror(-r));
         return exit_failure;
     }
-    return w.result;
+    return w.result();
 }
 
 } // namespace

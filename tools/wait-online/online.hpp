@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,5 +51,30 @@ bool routable(const LinkView &l);
 // routable (or, with --any, one of them) and at least one link is. A named link that
 // does not exist yet is waited for.
 Verdict evaluate(const std::vector<LinkView> &links, const Options &o);
+
+// The same verdict kept link by link as linkd's objects change (keyed by object path):
+// update() and remove() cost what one link costs, verdict() what is still missing.
+class Tracker {
+public:
+    explicit Tracker(Options o) : o_(std::move(o)) {}
+    void update(const std::string &path, const LinkView &l);
+    void remove(const std::string &path);
+    Verdict verdict() const;
+
+private:
+    struct State {
+        int ifindex = 0;
+        std::string name;
+        bool waited = false;     // counted (the default set, or named)
+        bool routable = false;
+    };
+    void count(const State &s, int sign);
+
+    Options o_;
+    std::map<std::string, State> links_;                // path -> state
+    std::map<std::string, std::set<std::string>> named_;   // --interface name -> paths of links so named
+    size_t waited_ = 0, up_ = 0;                        // the default set
+    std::set<std::pair<int, std::string>> missing_;     // the default set's, by ifindex
+};
 
 } // namespace alopex::online

@@ -163,18 +163,16 @@ Result<> declare(Builder &b, const std::vector<const Zone *> &zones)
                                                   : nft::DataType::ipv6_addr},
                                   false, fmt::format("zone {} addresses", z->name));
             if (addrs != b.dyn.zone_addresses.end()) {
-                std::vector<std::array<uint8_t, 16>> list;   // sorted, once each
+                std::vector<net::Address> list;   // sorted, once each
                 list.reserve(addrs->second.size());
-                for (const Cidr &c : addrs->second)
-                    if (c.family == fam)
-                        list.push_back(c.addr);
+                for (const net::Address &a : addrs->second)
+                    if (a.family() == fam)
+                        list.push_back(a);
                 std::sort(list.begin(), list.end());
                 list.erase(std::unique(list.begin(), list.end()), list.end());
                 s.elements.reserve(list.size());
-                Cidr host{fam, {}, uint8_t(addr_len(fam) * 8)};
                 for (const auto &a : list) {
-                    host.addr = a;
-                    auto ops = address_ops(z->name, host, true);
+                    auto ops = address_ops(z->name, a, true);
                     s.elements.push_back(std::move(ops[0].element));
                 }
             }

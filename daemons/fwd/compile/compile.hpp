@@ -49,7 +49,7 @@ namespace alopex::fwd::compile {
 
 struct Dynamic {
     std::map<std::string, std::string> interfaces;          // ifname -> zone (resolved)
-    std::map<std::string, std::vector<Cidr>> zone_addresses; // zone -> host addresses
+    std::map<std::string, std::vector<net::Address>> zone_addresses; // zone -> host addresses
     std::vector<RuntimeRule> runtime;                       // not yet expired
     uint64_t now_us = 0;                                    // CLOCK_REALTIME
     bool panic = false;
@@ -66,7 +66,7 @@ std::string zone_of(const Model &model, const std::map<std::string, std::string>
                     const std::string &ifname);
 
 // Incremental changes, each a list of element operations for one batch.
-std::vector<nft::ElementOp> address_ops(const std::string &zone, const Cidr &host, bool add);
+std::vector<nft::ElementOp> address_ops(const std::string &zone, const net::Address &host, bool add);
 // Moves an interface between zones ("" = none) in every per-hook map and the masquerade set.
 std::vector<nft::ElementOp> interface_ops(const Model &model, const std::string &ifname,
                                           const std::string &from_zone, const std::string &to_zone);

@@ -24,8 +24,6 @@ std::string dnat_chain(const std::string &zone);               // "<zone>_dnat"
 std::string addr_set(const std::string &zone, uint8_t family); // "<zone>_addr4"
 std::string named_set(const std::string &name, uint8_t family);// "set_<name>4"
 std::string rt_set(const std::string &zone, uint8_t family, Verdict v);  // "<zone>_rt4_accept"
-std::string format_addr(uint8_t family, const uint8_t *addr);
-std::string format_cidr(const Cidr &c);
 // A zone/set name as the model allows it: [A-Za-z0-9_-]{1,20}.
 bool valid_name(std::string_view s);
 
@@ -42,10 +40,10 @@ struct AddrRange {
     auto operator<=>(const AddrRange &) const = default;
 };
 // The CIDRs of one family as sorted, disjoint, non-adjacent inclusive ranges.
-std::vector<AddrRange> merge_cidrs(const std::vector<Cidr> &cidrs, uint8_t family);
+std::vector<AddrRange> merge_cidrs(const std::vector<net::Prefix> &cidrs, uint8_t family);
 // Port ranges sorted, merged when they overlap or touch.
 std::vector<PortRange> merge_ports(std::vector<PortRange> ports);
-bool has_family(const std::vector<Cidr> &cidrs, uint8_t family);
+bool has_family(const std::vector<net::Prefix> &cidrs, uint8_t family);
 
 // ---- expressions (nft's register numbering: 1 = NFT_REG_1) ----------------------------
 Exprs match_nfproto(uint8_t family);                  // meta nfproto ipv4|ipv6
@@ -54,7 +52,7 @@ Exprs match_ct_bits(uint32_t key, uint32_t mask);     // ct state/status & mask 
 Exprs match_meta_ifindex(uint32_t meta_key, uint32_t ifindex);
 // ip/ip6 saddr or daddr == one CIDR, as nft shortens it (byte-aligned prefixes load
 // fewer bytes, others go through bitwise).
-Exprs match_cidr(const Cidr &c, bool source);
+Exprs match_cidr(const net::Prefix &c, bool source);
 Exprs match_addr_lookup(uint8_t family, bool source, const std::string &set);
 Exprs match_port(const PortRange &p, uint32_t offset);   // th sport (0) / dport (2)
 Expr verdict(int32_t code, std::string chain = {});

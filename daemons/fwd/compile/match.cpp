@@ -2,7 +2,6 @@
 // Building blocks: names, byte encodings and the expressions of single matches, each
 // exactly as `nft --debug=netlink` shows nft sending them for the equivalent text.
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <algorithm>
 #include <cstring>
 #include <linux/netfilter.h>
@@ -39,19 +38,6 @@ std::string rt_set(const std::string &zone, uint8_t family, Verdict v)
 {
     const char *vs = v == Verdict::accept ? "accept" : v == Verdict::drop ? "drop" : "reject";
     return fmt::format("{}_rt{}_{}", zone, family == AF_INET6 ? 6 : 4, vs);
-}
-
-std::string format_addr(uint8_t family, const uint8_t *addr)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, sizeof buf))
-        return "?";
-    return buf;
-}
-
-std::string format_cidr(const Cidr &c)
-{
-    return fmt::format("{}/{}", format_addr(c.family, c.addr.data()), c.prefix);
 }
 
 bool valid_name(std::string_view s)
@@ -126,23 +112,25 @@ uint32_t addr_offset(uint8_t family, bool source)
 }
 } // namespace
 
-Exprs match_cidr(const Cidr &c, bool source)
+Exprs match_cidr(const net::Prefix &c, bool source)
 {
-    const uint32_t len = uint32_t(addr_len(c.family));
-    const uint32_t off = addr_offset(c.family, source);
+    const uint8_t fam = uint8_t(c.family());
+    const uint32_t len = uint32_t(addr_len(fam));
+    const uint32_t off = addr_offset(fam, source);
+    const uint8_t *bytes = c.address().data();
     Exprs e;
-    if (c.prefix % 8 == 0 && c.prefix != 0) {
-        const uint32_t n = std::min<uint32_t>(c.prefix / 8, len);
+    if (c.length() % 8 == 0 && c.length() != 0) {
+        const uint32_t n = std::min<uint32_t>(c.length() / 8, len);
         e.push_back(nft::Payload{NFT_PAYLOAD_NETWORK_HEADER, off, n, 1});
-        e.push_back(nft::Cmp{1, NFT_CMP_EQ, Bytes(c.addr.begin(), c.addr.begin() + n)});
+        e.push_back(nft::Cmp{1, NFT_CMP_EQ, Bytes(bytes, bytes + n)});
         return e;
     }
     Bytes mask(len, 0);
     for (uint32_t i = 0; i < len; ++i) {
-        const int bits = int(c.prefix) - int(i * 8);
+        const int bits = int(c.length()) - int(i * 8);
         mask[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : uint8_t(0xff << (8 - bits));
     }
-    Bytes addr(c.addr.begin(), c.addr.begin() + len);
+    Bytes addr(bytes, bytes + len);
     for (uint32_t i = 0; i < len; ++i)
         addr[i] &= mask[i];
     e.push_back(nft::Payload{NFT_PAYLOAD_NETWORK_HEADER, off, len, 1});

@@ -30,7 +30,7 @@ void append(Exprs &to, Exprs from)
 }
 
 // The CIDRs an address match stands for (for its family restriction); null for any/zone.
-Result<const std::vector<Cidr> *> addr_cidrs(const Builder &b, const AddrMatch &a,
+Result<const std::vector<net::Prefix> *> addr_cidrs(const Builder &b, const AddrMatch &a,
                                             const std::string &origin)
 {
     switch (a.kind) {
@@ -60,10 +60,10 @@ Result<Exprs> addr_exprs(Builder &b, const AddrMatch &a, uint8_t fam, bool sourc
     case AddrMatch::Kind::zone: return match_addr_lookup(fam, source, addr_set(a.name, fam));
     case AddrMatch::Kind::cidrs: break;
     }
-    const Cidr *only = nullptr;
+    const net::Prefix *only = nullptr;
     size_t n = 0;
-    for (const Cidr &c : a.cidrs)
-        if (c.family == fam) {
+    for (const net::Prefix &c : a.cidrs)
+        if (c.family() == fam) {
             only = &c;
             ++n;
         }
@@ -242,7 +242,7 @@ Result<> emit_forward(Builder &b, const Forward &f, const std::string &zone,
         return failf(EINVAL, "{}: a forward needs proto tcp or udp", origin);
     if (f.dport.empty())
         return failf(EINVAL, "{}: a forward needs dport", origin);
-    const uint8_t fam = f.to.family;
+    const uint8_t fam = uint8_t(f.to.family());
     if (addr_len(fam) == 0)
         return failf(EINVAL, "{}: bad destination address", origin);
     ALOPEX_TRY(cidrs, addr_cidrs(b, f.saddr, origin));
@@ -254,7 +254,7 @@ Result<> emit_forward(Builder &b, const Forward &f, const std::string &zone,
         who = std::move(s);
     }
     const uint8_t proto = proto_number(f.proto);
-    const Bytes to(f.to.addr.begin(), f.to.addr.begin() + addr_len(fam));
+    const Bytes to(f.to.bytes().begin(), f.to.bytes().end());
 
     Exprs dn;
     if (!who.empty()) {
@@ -277,9 +277,7 @@ Result<> emit_forward(Builder &b, const Forward &f, const std::string &zone,
     Exprs acc = match_ct_bits(NFT_CT_STATUS, IPS_DST_NAT);
     append(acc, match_nfproto(fam));
     append(acc, who);
-    Cidr host = f.to;
-    host.prefix = uint8_t(addr_len(fam) * 8);
-    append(acc, match_cidr(host, false));
+    append(acc, match_cidr(net::Prefix::host(f.to), false));
     append(acc, match_l4proto(proto));
     if (f.to_port) {
         append(acc, match_port(PortRange{*f.to_port, *f.to_port}, 2));

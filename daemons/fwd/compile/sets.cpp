@@ -34,13 +34,13 @@ void store(u128 v, std::array<uint8_t, 16> &out, size_t len)
 
 } // namespace
 
-bool has_family(const std::vector<Cidr> &cidrs, uint8_t family)
+bool has_family(const std::vector<net::Prefix> &cidrs, uint8_t family)
 {
     return std::any_of(cidrs.begin(), cidrs.end(),
-                       [&](const Cidr &c) { return c.family == family; });
+                       [&](const net::Prefix &c) { return c.family() == family; });
 }
 
-std::vector<AddrRange> merge_cidrs(const std::vector<Cidr> &cidrs, uint8_t family)
+std::vector<AddrRange> merge_cidrs(const std::vector<net::Prefix> &cidrs, uint8_t family)
 {
     const size_t len = addr_len(family);
     std::vector<AddrRange> out;
@@ -51,12 +51,12 @@ std::vector<AddrRange> merge_cidrs(const std::vector<Cidr> &cidrs, uint8_t famil
     // Numbers, not byte arrays: sorting 100,000 networks stays cheap.
     std::vector<std::pair<u128, u128>> r;
     r.reserve(cidrs.size());
-    for (const Cidr &c : cidrs) {
-        if (c.family != family)
+    for (const net::Prefix &c : cidrs) {
+        if (c.family() != family)
             continue;
-        const unsigned prefix = std::min<unsigned>(c.prefix, bits);
+        const unsigned prefix = std::min<unsigned>(c.length(), bits);
         const u128 host = prefix == 0 ? top : (prefix == bits ? 0 : (top >> prefix));
-        const u128 first = load(c.addr.data(), len) & ~host & top;
+        const u128 first = load(c.address().data(), len) & ~host & top;
         r.emplace_back(first, first | host);
     }
     std::sort(r.begin(), r.end());

@@ -85,18 +85,16 @@ std::string zone_of(const Model &model, const std::map<std::string, std::string>
     return {};
 }
 
-std::vector<nft::ElementOp> address_ops(const std::string &zone, const Cidr &host, bool add)
+std::vector<nft::ElementOp> address_ops(const std::string &zone, const net::Address &host, bool add)
 {
     std::vector<nft::ElementOp> ops;
-    const size_t len = addr_len(host.family);
-    if (len == 0)
+    if (host.empty())
         return ops;
     nft::ElementOp op;
     op.kind = add ? nft::ElementOp::Kind::add : nft::ElementOp::Kind::remove;
-    op.set = addr_set(zone, host.family);
-    op.element.key.assign(host.addr.begin(), host.addr.begin() + len);
-    op.element.origin = fmt::format("zone {} address {}", zone,
-                                    format_addr(host.family, host.addr.data()));
+    op.set = addr_set(zone, uint8_t(host.family()));
+    op.element.key.assign(host.bytes().begin(), host.bytes().end());
+    op.element.origin = fmt::format("zone {} address {}", zone, host);
     ops.push_back(std::move(op));
     return ops;
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Addresses and networks: "192.0.2.0/24", "2001:db8::1", "[2001:db8::5]:80"; interface
 // name patterns.
-#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -12,40 +11,6 @@
 namespace alopex::fwd::config {
 
 namespace {
-
-// Decimal without sign or leading zeros, at most `max`.
-bool parse_small(std::string_view s, unsigned max, unsigned &out)
-{
-    if (s.empty() || s.size() > 3 || (s.size() > 1 && s[0] == '0'))
-        return false;
-    unsigned v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (v > max)
-        return false;
-    out = v;
-    return true;
-}
-
-bool host_bits_clear(const Cidr &c)
-{
-    unsigned bits = c.family == AF_INET ? 32 : 128;
-    for (unsigned i = c.prefix; i < bits; ++i)
-        if (c.addr[i / 8] & (0x80 >> (i % 8)))
-            return false;
-    return true;
-}
-
-Cidr masked(Cidr c)
-{
-    unsigned bits = c.family == AF_INET ? 32 : 128;
-    for (unsigned i = c.prefix; i < bits; ++i)
-        c.addr[i / 8] &= static_cast<uint8_t>(~(0x80 >> (i % 8)));
-    return c;
-}
 
 // Printable text for messages (the input may hold anything).
 std::string shown(std::string_view s)
@@ -62,56 +27,16 @@ std::string shown(std::string_view s)
     return out;
 }
 
-std::optional<Cidr> parse_address(std::string_view text)
-{
-    if (text.empty() || text.size() > 45 || text.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
-        return std::nullopt;
-    std::string s(text);
-    Cidr c;
-    if (inet_pton(AF_INET, s.c_str(), c.addr.data()) == 1) {
-        c.family = AF_INET;
-        c.prefix = 32;
-        return c;
-    }
-    if (inet_pton(AF_INET6, s.c_str(), c.addr.data()) == 1) {
-        c.family = AF_INET6;
-        c.prefix = 128;
-        return c;
-    }
-    return std::nullopt;
-}
-
 } // namespace
 
-Result<Cidr> parse_cidr(std::string_view text)
+Result<net::Prefix> parse_cidr(std::string_view text)
 {
-    auto slash = text.find('/');
-    auto addr_text = text.substr(0, slash);
-    auto c = parse_address(addr_text);
-    if (!c)
-        return failf(EINVAL, "{}: not an IPv4 or IPv6 address or network", shown(text));
-    if (slash == std::string_view::npos)
-        return *c;
-    unsigned max = c->family == AF_INET ? 32 : 128, len = 0;
-    if (!parse_small(text.substr(slash + 1), max, len))
-        return failf(EINVAL, "{}: bad prefix length (0..{})", shown(text), max);
-    c->prefix = static_cast<uint8_t>(len);
-    if (!host_bits_clear(*c))
-        return failf(EINVAL, "{}: host bits set (the network is {})", shown(text),
-                     to_string(masked(*c)));
-    return *c;
+    return net::Prefix::parse_network(text, "", {.bare = true});
 }
 
-std::string to_string(const Cidr &c)
+std::string to_string(const net::Prefix &c)
 {
-    char buf[INET6_ADDRSTRLEN] = "?";
-    if (c.family != AF_INET && c.family != AF_INET6)
-        return "?";
-    inet_ntop(c.family, c.addr.data(), buf, sizeof buf);
-    unsigned bits = c.family == AF_INET ? 32 : 128;
-    if (c.prefix == bits)
-        return buf;
-    return fmt::format("{}/{}", buf, c.prefix);
+    return c.is_host() ? c.address().to_string() : c.to_string();
 }
 
 bool valid_interface_pattern(std::string_view p)
@@ -164,8 +89,8 @@ std::expected<HostPort, std::string> parse_host_port(std::string_view text)
             port = rest.substr(1);
             has_port = true;
         }
-        auto a = parse_address(addr);
-        if (!a || a->family != AF_INET6)
+        auto a = net::Address::parse(addr, AF_INET6, "");
+        if (!a)
             return std::unexpected(fmt::format("{}: not an IPv6 address in brackets", shown(text)));
         hp.host = *a;
     } else {
@@ -175,21 +100,15 @@ std::expected<HostPort, std::string> parse_host_port(std::string_view text)
             port = text.substr(colon + 1);
             has_port = true;
         }
-        auto a = parse_address(addr);
+        auto a = net::Address::parse(addr, has_port ? AF_INET : 0, "");
         if (!a) {
             if (addr.find('/') != std::string_view::npos)
                 return std::unexpected(fmt::format("{}: a host address, not a network", shown(text)));
             return std::unexpected(fmt::format("{}: not an address or address:port", shown(text)));
         }
-        if (has_port && a->family != AF_INET)
-            return std::unexpected(fmt::format("{}: not an address or address:port", shown(text)));
         hp.host = *a;
     }
-    bool zero = std::all_of(hp.host.addr.begin(), hp.host.addr.end(), [](uint8_t b) { return b == 0; });
-    bool multicast = hp.host.family == AF_INET ? (hp.host.addr[0] & 0xf0) == 0xe0 : hp.host.addr[0] == 0xff;
-    bool broadcast = hp.host.family == AF_INET &&
-                     std::all_of(hp.host.addr.begin(), hp.host.addr.begin() + 4, [](uint8_t b) { return b == 0xff; });
-    if (zero || multicast || broadcast)
+    if (hp.host.is_unspecified() || hp.host.is_multicast() || hp.host.is_broadcast())
         return std::unexpected(fmt::format("{}: not a unicast host address", shown(text)));
     if (has_port) {
         auto p = parse_decimal(port, 65535);
@@ -201,33 +120,24 @@ std::expected<HostPort, std::string> parse_host_port(std::string_view text)
     return hp;
 }
 
-std::string format_host_port(const Cidr &host, std::optional<uint16_t> port)
+std::string format_host_port(const net::Address &host, std::optional<uint16_t> port)
 {
-    std::string a = to_string(host);
+    std::string a = host.to_string();
     if (!port)
         return a;
-    if (host.family == AF_INET6)
+    if (host.is_v6())
         return fmt::format("[{}]:{}", a, *port);
     return fmt::format("{}:{}", a, *port);
 }
 
-bool contains(const Cidr &outer, const Cidr &inner)
-{
-    if (outer.family != inner.family || outer.prefix > inner.prefix)
-        return false;
-    Cidr x = inner;
-    x.prefix = outer.prefix;
-    return masked(x).addr == outer.addr;
-}
-
-std::vector<Cidr> normalize_cidrs(std::vector<Cidr> v)
+std::vector<net::Prefix> normalize_cidrs(std::vector<net::Prefix> v)
 {
     // Sorted by (family, address, prefix): a network that covers another comes first, and
     // networks nest or are disjoint, so only the last one kept can cover the next.
     std::sort(v.begin(), v.end());
-    std::vector<Cidr> out;
+    std::vector<net::Prefix> out;
     for (auto &c : v)
-        if (out.empty() || !contains(out.back(), c))
+        if (out.empty() || !out.back().contains(c))
             out.push_back(c);
     return out;
 }

@@ -30,9 +30,11 @@ std::string format_spec(const RuntimeRule &r);
 std::string format_rule(const std::string &zone, const Rule &r);
 std::string format_forward(const std::string &zone, const Forward &f);
 
-// "192.0.2.0/24", "2001:db8::1" (a host), refusing host bits beyond the prefix.
-Result<Cidr> parse_cidr(std::string_view text);
-std::string to_string(const Cidr &c);
+// "192.0.2.0/24", "2001:db8::1" (a host), refusing host bits beyond the prefix
+// (net::Prefix::parse_network; the message starts with the quoted text).
+Result<net::Prefix> parse_cidr(std::string_view text);
+// "192.0.2.0/24"; a host prefix without its length: "2001:db8::1".
+std::string to_string(const net::Prefix &c);
 // Valid interface name (1..15 bytes, no '/', ':', whitespace) or glob of one.
 bool valid_interface_pattern(std::string_view p);
 

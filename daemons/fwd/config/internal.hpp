@@ -85,16 +85,16 @@ std::optional<Verdict> verdict_from(std::string_view s);
 std::optional<RejectWith> reject_with_from(std::string_view s);
 
 // ---- addresses (cidr.cpp) ------------------------------------------------------------
-// A host address with an optional port: "10.1.0.5:80", "[2001:db8::5]:80", "2001:db8::5".
+// A unicast host address (not unspecified, multicast or broadcast) with an optional
+// port: "10.1.0.5:80", "[2001:db8::5]:80", "2001:db8::5".
 struct HostPort {
-    Cidr host;
+    net::Address host;
     std::optional<uint16_t> port;
 };
 std::expected<HostPort, std::string> parse_host_port(std::string_view text);
-std::string format_host_port(const Cidr &host, std::optional<uint16_t> port);
-bool contains(const Cidr &outer, const Cidr &inner);
+std::string format_host_port(const net::Address &host, std::optional<uint16_t> port);
 // Sorted, duplicates and networks inside another one removed.
-std::vector<Cidr> normalize_cidrs(std::vector<Cidr> v);
+std::vector<net::Prefix> normalize_cidrs(std::vector<net::Prefix> v);
 // Sorted, overlapping and adjacent ranges merged.
 std::vector<PortRange> normalize_ports(std::vector<PortRange> v);
 

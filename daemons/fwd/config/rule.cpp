@@ -16,7 +16,8 @@ namespace {
 
 constexpr unsigned fam_v4 = 1, fam_v6 = 2, fam_all = 3;
 
-unsigned fam_bit(const Cidr &c) { return c.family == AF_INET ? fam_v4 : fam_v6; }
+unsigned fam_bit(const net::Prefix &c) { return c.family() == AF_INET ? fam_v4 : fam_v6; }
+unsigned fam_bit(const net::Address &a) { return a.family() == AF_INET ? fam_v4 : fam_v6; }
 unsigned fam_bits(Family f) { return f == Family::ipv4 ? fam_v4 : f == Family::ipv6 ? fam_v6 : fam_all; }
 std::string_view fam_text(unsigned bits) { return bits == fam_v4 ? "IPv4" : bits == fam_v6 ? "IPv6" : "any"; }
 

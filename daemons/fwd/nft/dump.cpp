@@ -35,11 +35,6 @@ using ChainPtr = std::unique_ptr<nftnl_chain, Free<nftnl_chain, chain_free>>;
 using SetPtr = std::unique_ptr<nftnl_set, Free<nftnl_set, set_free>>;
 using ObjPtr = std::unique_ptr<nftnl_obj, Free<nftnl_obj, obj_free>>;
 
-bool ours(const char *table)
-{
-    return table && std::strcmp(table, table_name) == 0;
-}
-
 // Runs a request up to three times while the dump is interrupted by a commit.
 template <class Build, class Cb>
 Result<> request(Socket &s, uint32_t &seq, Build build, Cb cb, bool is_dump)
@@ -69,19 +64,7 @@ Result<TableInfo> get_table(Socket &s, uint32_t &seq)
             nftnl_table_nlmsg_build_payload(nlh, t.get());
             return nlh;
         },
-        [&](const nlmsghdr *nlh) {
-            TablePtr t(nftnl_table_alloc());
-            if (nftnl_table_nlmsg_parse(nlh, t.get()) < 0)
-                return MNL_CB_ERROR;
-            if (!ours(nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME)))
-                return MNL_CB_OK;
-            info.exists = true;
-            info.flags = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS);
-            if (nftnl_table_is_set(t.get(), NFTNL_TABLE_OWNER))
-                info.owner = nftnl_table_get_u32(t.get(), NFTNL_TABLE_OWNER);
-            info.ours = (info.flags & table_f_owner) && info.owner == s.portid();
-            return MNL_CB_OK;
-        },
+        [&](const nlmsghdr *nlh) { return parse_table(nlh, s.portid(), info); },
         false);
     if (!r && r.error().code == ENOENT)
         return TableInfo{};
@@ -102,25 +85,7 @@ Result<std::map<std::string, ExistingChain>> dump_chains(Socket &s, uint32_t &se
             nftnl_chain_nlmsg_build_payload(nlh, c.get());
             return nlh;
         },
-        [&](const nlmsghdr *nlh) {
-            ChainPtr c(nftnl_chain_alloc());
-            if (nftnl_chain_nlmsg_parse(nlh, c.get()) < 0)
-                return MNL_CB_ERROR;
-            if (!ours(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE)))
-                return MNL_CB_OK;
-            ExistingChain ch;
-            if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM)) {
-                BaseHook h;
-                h.hooknum = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
-                h.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
-                const char *type = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE);
-                h.type = type ? type : "";
-                h.policy = static_cast<int32_t>(nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY));
-                ch.hook = std::move(h);
-            }
-            out.emplace(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME), std::move(ch));
-            return MNL_CB_OK;
-        },
+        [&](const nlmsghdr *nlh) { return parse_chain(nlh, out); },
         true);
     if (!r)
         return std::unexpected(r.error());
@@ -139,29 +104,7 @@ Result<std::map<std::string, SetShape>> dump_sets(Socket &s, uint32_t &seq)
             nftnl_set_nlmsg_build_payload(nlh, st.get());
             return nlh;
         },
-        [&](const nlmsghdr *nlh) {
-            SetPtr st(nftnl_set_alloc());
-            if (nftnl_set_nlmsg_parse(nlh, st.get()) < 0)
-                return MNL_CB_ERROR;
-            if (!ours(nftnl_set_get_str(st.get(), NFTNL_SET_TABLE)))
-                return MNL_CB_OK;
-            SetShape sh;
-            sh.flags = nftnl_set_get_u32(st.get(), NFTNL_SET_FLAGS);
-            sh.key_type = nftnl_set_get_u32(st.get(), NFTNL_SET_KEY_TYPE);
-            sh.key_len = nftnl_set_get_u32(st.get(), NFTNL_SET_KEY_LEN);
-            if (nftnl_set_is_set(st.get(), NFTNL_SET_DATA_TYPE)) {
-                sh.data_type = nftnl_set_get_u32(st.get(), NFTNL_SET_DATA_TYPE);
-                sh.data_len = nftnl_set_get_u32(st.get(), NFTNL_SET_DATA_LEN);
-            }
-            sh.interval = sh.flags & NFT_SET_INTERVAL;
-            sh.concat = (sh.key_type >> 6) != 0;
-            uint32_t len = 0;
-            if (auto *u = static_cast<const uint8_t *>(
-                    nftnl_set_get_data(st.get(), NFTNL_SET_USERDATA, &len)))
-                sh.udata.assign(u, u + len);
-            out.emplace(nftnl_set_get_str(st.get(), NFTNL_SET_NAME), std::move(sh));
-            return MNL_CB_OK;
-        },
+        [&](const nlmsghdr *nlh) { return parse_set(nlh, out); },
         true);
     if (!r && r.error().code == ENOENT)
         return out;
@@ -183,19 +126,7 @@ Result<std::map<std::string, CounterValue>> dump_counters(Socket &s, uint32_t &s
             nftnl_obj_nlmsg_build_payload(nlh, o.get());
             return nlh;
         },
-        [&](const nlmsghdr *nlh) {
-            ObjPtr o(nftnl_obj_alloc());
-            if (nftnl_obj_nlmsg_parse(nlh, o.get()) < 0)
-                return MNL_CB_ERROR;
-            if (!ours(nftnl_obj_get_str(o.get(), NFTNL_OBJ_TABLE)) ||
-                nftnl_obj_get_u32(o.get(), NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
-                return MNL_CB_OK;
-            CounterValue v;
-            v.packets = nftnl_obj_get_u64(o.get(), NFTNL_OBJ_CTR_PKTS);
-            v.bytes = nftnl_obj_get_u64(o.get(), NFTNL_OBJ_CTR_BYTES);
-            out.emplace(nftnl_obj_get_str(o.get(), NFTNL_OBJ_NAME), v);
-            return MNL_CB_OK;
-        },
+        [&](const nlmsghdr *nlh) { return parse_counter(nlh, out); },
         true);
     if (!r && r.error().code == ENOENT)
         return out;

@@ -36,6 +36,14 @@ Result<std::map<std::string, CounterValue>> dump_counters(Socket &s, uint32_t &s
 // All of the above (chains, sets, counters only when the table exists).
 Result<Existing> dump_existing(Socket &s, uint32_t &seq);
 
+// The answers of those dumps, one message each: MNL_CB_OK (a message of another table is
+// skipped), MNL_CB_ERROR when it is malformed (what libnftnl cannot parse, or an object
+// without its name). Pure: the nf_tables dump fuzzer feeds them arbitrary bytes.
+int parse_table(const nlmsghdr *nlh, uint32_t portid, TableInfo &info);
+int parse_chain(const nlmsghdr *nlh, std::map<std::string, ExistingChain> &out);
+int parse_set(const nlmsghdr *nlh, std::map<std::string, SetShape> &out);
+int parse_counter(const nlmsghdr *nlh, std::map<std::string, CounterValue> &out);
+
 // Whether an existing set can be kept (its elements flushed) for `want`.
 bool same_definition(const SetShape &have, const SetShape &want);
 

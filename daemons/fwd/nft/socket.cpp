@@ -14,6 +14,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "alopex/netlink/socket.hpp"
+
 namespace alopex::fwd::nft::detail {
 
 namespace {
@@ -41,51 +43,132 @@ int parse_err_attr(const nlattr *attr, void *data)
     return MNL_CB_OK;
 }
 
-// The NLMSG_ERROR at the start of a datagram cut short: seq and errno, no attributes.
-bool truncated_ack(const uint8_t *buf, size_t len, uint32_t first, uint32_t last,
-                   std::vector<Ack> &acks)
+// Whether a message is addressed to `portid` (0 on either side: any), as libmnl checks.
+bool addressed_to(const nlmsghdr *nlh, uint32_t portid)
 {
-    if (len < mnl_nlmsg_size(sizeof(nlmsgerr)))
-        return false;
-    auto *nlh = reinterpret_cast<const nlmsghdr *>(buf);
-    if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first || nlh->nlmsg_seq > last)
-        return true;
+    return !portid || !nlh->nlmsg_pid || nlh->nlmsg_pid == portid;
+}
+
+Ack ack_of(const nlmsghdr *nlh)
+{
     auto *err = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh));
     Ack ack;
     ack.seq = nlh->nlmsg_seq;
-    ack.error = err->error < 0 ? -err->error : err->error;
-    acks.push_back(std::move(ack));
+    // INT_MIN has no positive counterpart: any negative errno is an error all the same.
+    ack.error = err->error == INT32_MIN ? EPROTO : err->error < 0 ? -err->error : err->error;
+    return ack;
+}
+
+// Whether `buf` is a sequence of whole netlink messages, each at least a header long and
+// inside the datagram, the last one ending it. libmnl's mnl_nlmsg_ok compares the length
+// as a signed int, so a message claiming 2 GiB or more passes it and mnl_nlmsg_next then
+// jumps outside the buffer: nothing reaches libmnl before this check. The kernel pads
+// every message to 4 bytes, so a datagram of another length is malformed too (its last
+// message's attributes would be read past its end).
+bool well_formed(const uint8_t *buf, size_t len)
+{
+    if (len % NLMSG_ALIGNTO || len > INT32_MAX)
+        return false;
+    size_t off = 0;
+    while (off < len) {
+        if (len - off < sizeof(nlmsghdr))
+            return false;
+        uint32_t n = 0;
+        std::memcpy(&n, buf + off, sizeof n);   // nlmsg_len
+        if (n < sizeof(nlmsghdr) || n > len - off)
+            return false;
+        off += std::min<size_t>(NLMSG_ALIGN(n), len - off);
+    }
     return true;
 }
 
 } // namespace
 
-bool collect_acks(const uint8_t *buf, size_t len, uint32_t first, uint32_t last,
-                  std::vector<Ack> &acks)
+bool truncated_ack(const uint8_t *buf, size_t len, uint32_t first, uint32_t last,
+                   std::vector<Ack> &acks, uint32_t portid)
 {
+    if (len < mnl_nlmsg_size(sizeof(nlmsgerr)))
+        return false;
+    auto *nlh = reinterpret_cast<const nlmsghdr *>(buf);
+    if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first || nlh->nlmsg_seq > last ||
+        !addressed_to(nlh, portid))
+        return true;
+    acks.push_back(ack_of(nlh));
+    return true;
+}
+
+bool collect_acks(const uint8_t *buf, size_t len, uint32_t first, uint32_t last,
+                  std::vector<Ack> &acks, uint32_t portid)
+{
+    if (!well_formed(buf, len))
+        return false;
     auto *nlh = reinterpret_cast<const nlmsghdr *>(buf);
     int remaining = static_cast<int>(len);
     while (mnl_nlmsg_ok(nlh, remaining)) {
-        if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq >= first && nlh->nlmsg_seq <= last) {
+        if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq >= first && nlh->nlmsg_seq <= last &&
+            addressed_to(nlh, portid)) {
             if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
                 return false;
             auto *err = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh));
-            Ack ack;
-            ack.seq = nlh->nlmsg_seq;
-            ack.error = err->error < 0 ? -err->error : err->error;
+            Ack ack = ack_of(nlh);
             if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
                 // The refused message follows the header: all of it, or only its
-                // header when capped.
+                // header when capped. The attributes follow that, inside this message.
                 size_t off = sizeof(nlmsgerr);
-                if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+                if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+                    if (err->msg.nlmsg_len < sizeof(nlmsghdr))
+                        return false;
                     off += err->msg.nlmsg_len - sizeof(nlmsghdr);
-                mnl_attr_parse(nlh, static_cast<unsigned>(off), parse_err_attr, &ack);
+                }
+                const size_t start = MNL_NLMSG_HDRLEN + MNL_ALIGN(off);
+                if (start < nlh->nlmsg_len)
+                    mnl_attr_parse_payload(reinterpret_cast<const uint8_t *>(nlh) + start,
+                                           nlh->nlmsg_len - start, parse_err_attr, &ack);
             }
             acks.push_back(std::move(ack));
         }
         nlh = mnl_nlmsg_next(nlh, &remaining);
     }
     return remaining == 0;
+}
+
+namespace {
+
+struct DumpCtx {
+    const std::function<int(const nlmsghdr *)> *cb;
+    bool interrupted = false;
+    bool threw = false;
+};
+
+int dump_cb(const nlmsghdr *nlh, void *data)
+{
+    auto *ctx = static_cast<DumpCtx *>(data);
+    if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+        ctx->interrupted = true;
+    try {
+        return (*ctx->cb)(nlh);
+    } catch (...) {
+        ctx->threw = true;
+        return MNL_CB_ERROR;
+    }
+}
+
+} // namespace
+
+Result<DumpStep> dump_datagram(const uint8_t *buf, size_t len, uint32_t seq, uint32_t portid,
+                               const std::function<int(const nlmsghdr *)> &cb)
+{
+    if (!well_formed(buf, len))
+        return fail(EBADMSG, "nf_tables dump: a malformed datagram");
+    DumpCtx ctx{&cb};
+    errno = 0;
+    int ret = mnl_cb_run(buf, len, seq, portid, dump_cb, &ctx);
+    if (ret < 0) {
+        if (ctx.threw)
+            return fail(ENOMEM, "nf_tables dump: callback failed");
+        return io_fail(errno ? errno : EBADMSG, "nf_tables dump");
+    }
+    return DumpStep{ret == MNL_CB_STOP, ctx.interrupted};
 }
 
 void Socket::Close::operator()(mnl_socket *s) const noexcept
@@ -103,10 +186,10 @@ int Socket::fd() const noexcept
     return sock_ ? mnl_socket_get_fd(sock_.get()) : -1;
 }
 
-Result<Socket> Socket::open()
+Result<Socket> Socket::open(int protocol)
 {
     Socket s;
-    s.sock_.reset(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
+    s.sock_.reset(mnl_socket_open2(protocol, SOCK_CLOEXEC));
     if (!s.sock_)
         return io_fail(errno, "socket(NETLINK_NETFILTER)");
     if (mnl_socket_bind(s.sock_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
@@ -145,6 +228,22 @@ Result<> Socket::ensure_buffers(size_t send_len, size_t acks)
     return {};
 }
 
+Result<> Socket::wait_readable(std::chrono::steady_clock::time_point deadline, const char *what)
+{
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            return failf(ETIMEDOUT, "{}: no answer from the kernel within {} ms", what, timeout_.count());
+        pollfd p{fd(), POLLIN, 0};
+        int r = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), INT32_MAX)));
+        if (r > 0)
+            return {};
+        if (r < 0 && errno != EINTR)
+            return io_fail(errno, what);
+    }
+}
+
 Result<std::vector<Ack>> Socket::talk(nftnl_batch *batch, uint32_t first, uint32_t last,
                                       size_t expect)
 {
@@ -169,22 +268,30 @@ Result<std::vector<Ack>> Socket::talk(nftnl_batch *batch, uint32_t first, uint32
     while (sent < 0 && errno == EINTR);
     if (sent < 0)
         return io_fail(errno, "sendmsg(nf_tables batch)");
+    return read_acks(first, last, expect);
+}
 
+Result<std::vector<Ack>> Socket::read_acks(uint32_t first, uint32_t last, size_t expect)
+{
     // The kernel handles the batch inside sendmsg, so every answer is queued by now;
     // a short wait covers only the unexpected. Each answer is a datagram of its own:
     // they are read up to rx_batch at a time (recvmmsg), not one syscall each.
     std::vector<Ack> all;
     all.reserve(expect);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
     bool failed = false;
     std::array<mmsghdr, rx_batch> mm{};
     std::array<iovec, rx_batch> rx_iov{};
-    for (size_t k = 0; k < rx_batch; ++k) {
-        rx_iov[k] = iovec{rxbuf_.data() + k * rx_slot, rx_slot};
-        mm[k].msg_hdr.msg_iov = &rx_iov[k];
-        mm[k].msg_hdr.msg_iovlen = 1;
-    }
+    std::array<sockaddr_nl, rx_batch> from{};
     while (all.size() < expect) {
+        for (size_t k = 0; k < rx_batch; ++k) {   // recvmmsg rewrites lengths and flags
+            rx_iov[k] = iovec{rxbuf_.data() + k * rx_slot, rx_slot};
+            mm[k] = mmsghdr{};
+            mm[k].msg_hdr.msg_iov = &rx_iov[k];
+            mm[k].msg_hdr.msg_iovlen = 1;
+            mm[k].msg_hdr.msg_name = &from[k];
+            mm[k].msg_hdr.msg_namelen = sizeof from[k];
+        }
         int got = recvmmsg(fd(), mm.data(), rx_batch, MSG_DONTWAIT, nullptr);
         if (got < 0) {
             if (errno == EINTR)
@@ -192,28 +299,26 @@ Result<std::vector<Ack>> Socket::talk(nftnl_batch *batch, uint32_t first, uint32
             if (errno == EAGAIN) {
                 if (failed)
                     break;   // an aborted batch may leave some messages unanswered
-                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now());
-                if (left.count() <= 0)
-                    return failf(EIO, "nf_tables: {} of {} acks missing",
-                                 expect - all.size(), expect);
-                pollfd p{fd(), POLLIN, 0};
-                poll(&p, 1, static_cast<int>(left.count()));
+                if (auto w = wait_readable(deadline, "nf_tables acks"); !w)
+                    return failf(EIO, "nf_tables: {} of {} acks missing ({})", expect - all.size(),
+                                 expect, w.error().to_string());
                 continue;
             }
             return io_fail(errno, "recv(nf_tables acks)");
         }
         size_t before = all.size();
         for (int k = 0; k < got; ++k) {
+            if (!netlink::from_kernel(&from[k], mm[k].msg_hdr.msg_namelen))
+                continue;   // not the kernel's: dropped unread
             const uint8_t *p = rxbuf_.data() + k * rx_slot;
             if (mm[k].msg_hdr.msg_flags & MSG_TRUNC) {
                 // Larger than its slot (an ack echoing a whole refused message, were
                 // NETLINK_CAP_ACK unsupported): its seq and errno still count.
-                if (!truncated_ack(p, rx_slot, first, last, all))
+                if (!truncated_ack(p, rx_slot, first, last, all, portid_))
                     return fail(EPROTO, "nf_tables: malformed ack");
                 continue;
             }
-            if (!collect_acks(p, mm[k].msg_len, first, last, all))
+            if (!collect_acks(p, mm[k].msg_len, first, last, all, portid_))
                 return fail(EPROTO, "nf_tables: malformed ack");
         }
         for (size_t i = before; i < all.size(); ++i)
@@ -231,53 +336,34 @@ Result<std::vector<Ack>> Socket::talk(nftnl_batch *batch, uint32_t first, uint32
     return errors;
 }
 
-namespace {
-
-struct DumpCtx {
-    const std::function<int(const nlmsghdr *)> *cb;
-    bool interrupted = false;
-    bool threw = false;
-};
-
-int dump_cb(const nlmsghdr *nlh, void *data)
-{
-    auto *ctx = static_cast<DumpCtx *>(data);
-    if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-        ctx->interrupted = true;
-    try {
-        return (*ctx->cb)(nlh);
-    } catch (...) {
-        ctx->threw = true;
-        return MNL_CB_ERROR;
-    }
-}
-
-} // namespace
-
 Result<> Socket::dump(nlmsghdr *req, const std::function<int(const nlmsghdr *)> &cb)
 {
     if (mnl_socket_sendto(sock_.get(), req, req->nlmsg_len) < 0)
         return io_fail(errno, "sendto(nf_tables dump)");
-    DumpCtx ctx{&cb};
-    std::vector<uint8_t> buf(std::max<size_t>(MNL_SOCKET_BUFFER_SIZE, 32768));
+    return read_dump(req->nlmsg_seq, cb);
+}
+
+Result<> Socket::read_dump(uint32_t seq, const std::function<int(const nlmsghdr *)> &cb)
+{
+    std::vector<std::byte> buf(std::max<size_t>(MNL_SOCKET_BUFFER_SIZE, 32768));
+    bool interrupted = false;
+    auto deadline = std::chrono::steady_clock::now() + timeout_;
     for (;;) {
-        ssize_t r = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return io_fail(errno, "recv(nf_tables dump)");
+        ALOPEX_TRY(got, netlink::receive_from_kernel(fd(), buf, MSG_DONTWAIT));
+        if (got.status == netlink::Datagram::Status::Again) {
+            ALOPEX_TRY_VOID(wait_readable(deadline, "nf_tables dump"));
+            continue;
         }
-        int ret = mnl_cb_run(buf.data(), static_cast<size_t>(r), req->nlmsg_seq, portid_,
-                             dump_cb, &ctx);
-        if (ret < 0) {
-            if (ctx.threw)
-                return fail(ENOMEM, "nf_tables dump: callback failed");
-            return io_fail(errno, "nf_tables dump");
-        }
-        if (ret == MNL_CB_STOP)
+        if (got.status == netlink::Datagram::Status::Foreign)
+            continue;   // not the kernel's: dropped unread
+        deadline = std::chrono::steady_clock::now() + timeout_;
+        ALOPEX_TRY(step, dump_datagram(reinterpret_cast<const uint8_t *>(buf.data()), got.size, seq,
+                                       portid_, cb));
+        interrupted = interrupted || step.interrupted;
+        if (step.done)
             break;
     }
-    if (ctx.interrupted)
+    if (interrupted)
         return fail(EINTR, "nf_tables dump interrupted");
     return {};
 }

@@ -200,27 +200,7 @@ Result<Mac> interface_mac(const std::string &ifname)
 
 Result<void> write_lease_file(const std::filesystem::path &p, const Lease &l)
 {
-    std::string text = format_lease(l, realtime_offset());
-    auto tmp = p;
-    tmp += ".tmp";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd)
-        return io_fail(errno, tmp.string());
-    size_t off = 0;
-    while (off < text.size()) {
-        ssize_t n = ::write(fd.get(), text.data() + off, text.size() - off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return io_fail(errno, tmp.string());
-        }
-        off += size_t(n);
-    }
-    if (::fsync(fd.get()) < 0)
-        return io_fail(errno, tmp.string());
-    if (::rename(tmp.c_str(), p.c_str()) < 0)
-        return io_fail(errno, p.string());
-    return {};
+    return write_file_atomic(p, format_lease(l, realtime_offset()), {.mode = 0600});
 }
 
 Result<void> remove_lease_file(const std::filesystem::path &p)
@@ -235,7 +215,7 @@ Result<std::optional<Lease>> read_lease_file(const std::filesystem::path &p)
     std::error_code ec;
     if (!std::filesystem::exists(p, ec))
         return std::optional<Lease>();
-    auto text = read_regular_file(p, 64 * 1024);
+    auto text = read_regular_file(p, max_lease_file);
     if (!text)
         return std::unexpected(text.error());
     auto l = parse_lease(*text, realtime_offset());

@@ -60,8 +60,9 @@ private:
 Result<std::string> interface_name(int ifindex);
 Result<Mac> interface_mac(const std::string &ifname);
 
-// The state file, written atomically (temp file, fsync, rename). Times are converted
-// between CLOCK_BOOTTIME (the Runner's client clock) and wall-clock time.
+// The state file, written with write_file_atomic() (temp file beside it, fsync, rename,
+// directory fsync; mode 0600). Times are converted between CLOCK_BOOTTIME (the Runner's
+// client clock) and wall-clock time.
 Result<void> write_lease_file(const std::filesystem::path &p, const Lease &l);
 Result<void> remove_lease_file(const std::filesystem::path &p);
 // nullopt when the file does not exist; an Error when it exists but is invalid.

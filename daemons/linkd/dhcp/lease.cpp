@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "lease.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <limits>
 
@@ -39,12 +41,22 @@ std::vector<std::string_view> split(std::string_view s, char sep)
     return out;
 }
 
+// Bytes of the file quoted in an error: at most 64, control characters as '?'.
+std::string shown(std::string_view s)
+{
+    std::string out(s.substr(0, 64));
+    for (char &c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+            c = '?';
+    return out;
+}
+
 template <typename T> Result<T> number(std::string_view s, std::string_view key)
 {
     T v{};
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || p != s.data() + s.size())
-        return failf(EINVAL, "lease file: {}: '{}' is not a number", key, s);
+        return failf(EINVAL, "lease file: {}: '{}' is not a number", key, shown(s));
     return v;
 }
 
@@ -53,12 +65,12 @@ Result<Route> parse_route(std::string_view s)
     // DEST/LEN,GATEWAY
     size_t slash = s.find('/'), comma = s.find(',');
     if (slash == std::string_view::npos || comma == std::string_view::npos || comma < slash)
-        return failf(EINVAL, "lease file: routes: '{}' is not DEST/LEN,GW", s);
+        return failf(EINVAL, "lease file: routes: '{}' is not DEST/LEN,GW", shown(s));
     auto d = parse_ip(s.substr(0, slash));
     auto len = number<unsigned>(s.substr(slash + 1, comma - slash - 1), "routes");
     auto gw = parse_ip(s.substr(comma + 1));
     if (!d || !len || !gw || *len > 32 || (*d & ~prefixlen_to_netmask(uint8_t(*len))))
-        return failf(EINVAL, "lease file: routes: '{}' is not DEST/LEN,GW", s);
+        return failf(EINVAL, "lease file: routes: '{}' is not DEST/LEN,GW", shown(s));
     return Route{*d, uint8_t(*len), *gw};
 }
 
@@ -133,15 +145,22 @@ std::string format_lease(const Lease &l, int64_t off)
 
 Result<Lease> parse_lease(std::string_view text, int64_t off)
 {
+    if (text.size() > max_lease_file)
+        return failf(EINVAL, "lease file: over {} bytes", max_lease_file);
     Lease l;
     unsigned seen = 0;
-    auto need = [&](unsigned bit) { seen |= bit; };
+    auto once = [&](unsigned bit, std::string_view k) -> Result<void> {
+        if (seen & bit)
+            return failf(EINVAL, "lease file: {} given twice", k);
+        seen |= bit;
+        return {};
+    };
     for (std::string_view line : split(text, '\n')) {
         if (line.front() == '#')
             continue;
         size_t eq = line.find('=');
         if (eq == std::string_view::npos)
-            return failf(EINVAL, "lease file: line '{}' has no '='", line);
+            return failf(EINVAL, "lease file: line '{}' has no '='", shown(line));
         std::string_view k = line.substr(0, eq), v = line.substr(eq + 1);
         auto ip_into = [&](Ipv4 &dst) -> Result<void> {
             auto a = parse_ip(v);
@@ -159,19 +178,37 @@ Result<Lease> parse_lease(std::string_view text, int64_t off)
             }
             return {};
         };
+        auto key_bit = [](std::string_view key) -> unsigned {
+            constexpr std::string_view keys[] = {"address", "prefixlen", "server_id", "lease", "t1", "t2",
+                                                 "acquired_realtime_usec", "routers", "dns", "domain",
+                                                 "mtu", "routes"};
+            for (unsigned i = 0; i < std::size(keys); ++i)
+                if (keys[i] == key)
+                    return 1u << i;
+            return 0;
+        };
+        unsigned bit = key_bit(k);
+        if (!bit)
+            return failf(EINVAL, "lease file: unknown key '{}'", shown(k));
+        if (auto r = once(bit, k); !r)
+            return std::unexpected(r.error());
         Result<void> r;
         if (k == "address") {
-            r = ip_into(l.address), need(1);
+            r = ip_into(l.address);
         } else if (k == "prefixlen") {
             auto n = number<unsigned>(v, k);
             if (!n || *n > 32)
                 return fail(EINVAL, "lease file: prefixlen: not 0..32");
-            l.prefixlen = uint8_t(*n), need(2);
+            l.prefixlen = uint8_t(*n);
         } else if (k == "routers") {
             r = ips_into(l.routers);
         } else if (k == "dns") {
             r = ips_into(l.dns);
         } else if (k == "domain") {
+            if (v.size() > 255 || !std::all_of(v.begin(), v.end(), [](unsigned char c) {
+                    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+                }))
+                return fail(EINVAL, "lease file: domain: not a domain name");
             l.domain = v;
         } else if (k == "mtu") {
             if (!v.empty()) {
@@ -188,27 +225,31 @@ Result<Lease> parse_lease(std::string_view text, int64_t off)
                 l.classless_routes.push_back(*rt);
             }
         } else if (k == "server_id") {
-            r = ip_into(l.server_id), need(4);
+            r = ip_into(l.server_id);
         } else if (k == "lease" || k == "t1" || k == "t2") {
             auto n = number<uint32_t>(v, k);
             if (!n)
                 return std::unexpected(n.error());
             (k == "lease" ? l.lease_s : k == "t1" ? l.t1_s : l.t2_s) = *n;
-            need(k == "lease" ? 8 : k == "t1" ? 16 : 32);
-        } else if (k == "acquired_realtime_usec") {
+        } else {   // acquired_realtime_usec
             auto n = number<int64_t>(v, k);
             if (!n)
                 return std::unexpected(n.error());
-            l.acquired_usec = *n - off, need(64);
-        } else {
-            return failf(EINVAL, "lease file: unknown key '{}'", k);
+            if (*n < 0 || *n > max_realtime_usec)
+                return failf(EINVAL, "lease file: acquired_realtime_usec: not 0..{}", max_realtime_usec);
+            // In the client's clock; within +-max_realtime_usec, so that every deadline
+            // (acquired + up to 2^32 s) and every difference of two stays far from overflow.
+            if (__builtin_sub_overflow(*n, off, &l.acquired_usec) || l.acquired_usec > max_realtime_usec ||
+                l.acquired_usec < -max_realtime_usec)
+                return fail(EINVAL, "lease file: acquired_realtime_usec: out of range for this clock");
         }
         if (!r)
             return std::unexpected(r.error());
     }
-    if (seen != 127)
+    if ((seen & 127) != 127)
         return fail(EINVAL, "lease file: a required key is missing");
-    if (l.lease_s == 0 || (!l.infinite() && !(l.t1_s <= l.t2_s && l.t2_s <= l.lease_s)))
+    if (l.lease_s == 0 || (!l.infinite() && !(l.t1_s <= l.t2_s && l.t2_s <= l.lease_s)) ||
+        (l.infinite() && (l.t1_s != infinite_lease || l.t2_s != infinite_lease)))
         return fail(EINVAL, "lease file: inconsistent lease/t1/t2");
     return l;
 }

@@ -40,6 +40,13 @@ Lease lease_from_ack(const Packet &ack, int64_t now_usec);
 // State file text. The acquisition time is stored as wall-clock time:
 // realtime = acquired_usec + realtime_offset_usec (offset = realtime now - client clock now).
 std::string format_lease(const Lease &l, int64_t realtime_offset_usec);
+// The file is linkd's own, but it is read back as untrusted bytes: every number is
+// bounded (the acquisition time within 1970..9999, T1 <= T2 <= lease, an infinite
+// lease with infinite T1 and T2), every key appears once, the domain is a domain
+// name, and the text is at most max_lease_file bytes; anything else makes the file
+// invalid, so no lease time can overflow the client's clock arithmetic.
+inline constexpr size_t max_lease_file = 64 * 1024;
+inline constexpr int64_t max_realtime_usec = 253'402'300'799'999'999;   // 9999-12-31T23:59:59.999999Z
 Result<Lease> parse_lease(std::string_view text, int64_t realtime_offset_usec);
 
 } // namespace alopex::dhcp

@@ -2,10 +2,14 @@
 // DHCPv4 message parser: every length is checked against the bytes actually present.
 #include "packet.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <bit>
 #include <cctype>
 #include <map>
+
+#include "alopex/net.hpp"
 
 namespace alopex::dhcp {
 
@@ -99,43 +103,15 @@ bool unusable_unicast(Ipv4 a)
 
 } // namespace
 
-std::string ip_to_string(Ipv4 a)
-{
-    return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
-}
+std::string ip_to_string(Ipv4 a) { return net::Address::v4(a).to_string(); }
 
 Result<Ipv4> parse_ip(std::string_view s)
 {
-    Ipv4 r = 0;
-    int parts = 0;
-    size_t i = 0;
-    while (parts < 4) {
-        if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i])))
-            return failf(EINVAL, "'{}' is not an IPv4 address", s);
-        unsigned v = 0, digits = 0;
-        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && digits < 4) {
-            v = v * 10 + unsigned(s[i++] - '0');
-            ++digits;
-        }
-        if (v > 255 || digits > 3)
-            return failf(EINVAL, "'{}' is not an IPv4 address", s);
-        r = r << 8 | v;
-        if (++parts < 4) {
-            if (i >= s.size() || s[i] != '.')
-                return failf(EINVAL, "'{}' is not an IPv4 address", s);
-            ++i;
-        }
-    }
-    if (i != s.size())
-        return failf(EINVAL, "'{}' is not an IPv4 address", s);
-    return r;
+    ALOPEX_TRY(a, net::Address::parse(s, AF_INET, ""));
+    return a.v4_number();
 }
 
-std::string mac_to_string(const Mac &m)
-{
-    return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3],
-                       m[4], m[5]);
-}
+std::string mac_to_string(const Mac &m) { return net::Mac::eui48(m).to_string(); }
 
 std::string_view to_string(MessageType t)
 {

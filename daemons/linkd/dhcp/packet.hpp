@@ -35,6 +35,8 @@ namespace alopex::dhcp {
 using Ipv4 = uint32_t;
 using Mac = std::array<uint8_t, 6>;
 
+// Text through alopex/net.hpp: "192.0.2.1" (parse_ip: a strict dotted quad, no
+// leading zeros; the error quotes the text), "02:00:00:00:00:01".
 std::string ip_to_string(Ipv4 a);
 Result<Ipv4> parse_ip(std::string_view s);
 std::string mac_to_string(const Mac &m);

@@ -14,8 +14,7 @@ bool matches(const Match &m, const netlink::Link &link)
     if (m.mac) {
         if (link.kind == "vlan" || link.kind == "bridge" || link.kind == "bond")
             return false;
-        auto mac = parse_mac(link.mac);
-        if (!mac || *mac != *m.mac)
+        if (link.mac != *m.mac)
             return false;
     }
     return true;

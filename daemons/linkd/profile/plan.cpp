@@ -54,21 +54,21 @@ std::string describe(const rtnl::RouteSpec &r, const std::string &link)
     std::string s = r.dst_len == 0 ? std::string("default")
                                    : fmt::format("{}/{}", r.dst, r.dst_len);
     if (!r.gateway.empty())
-        s += " via " + r.gateway;
+        s += fmt::format(" via {}", r.gateway);
     return fmt::format("route {} table {} metric {} on {}", s, r.table, r.metric, link);
 }
 
 rtnl::RouteSpec route_spec(const RouteConfig &rc, int ifindex)
 {
     rtnl::RouteSpec r;
-    r.family = rc.to.family;
-    r.dst = rc.to.prefixlen == 0 ? std::string() : rc.to.address;
-    r.dst_len = rc.to.prefixlen;
+    r.family = static_cast<uint8_t>(rc.to.family());
+    r.dst = rc.to.length() == 0 ? net::Address() : rc.to.address();
+    r.dst_len = static_cast<uint8_t>(rc.to.length());
     r.gateway = rc.via;
     r.oif = ifindex;
     r.table = rc.table;
-    r.metric = (rc.to.family == AF_INET6 && rc.metric == 0) ? 1024 : rc.metric;
-    r.scope = rc.to.family == AF_INET6 ? uint8_t{RT_SCOPE_UNIVERSE} : scope_value(rc.scope);
+    r.metric = (rc.to.family() == AF_INET6 && rc.metric == 0) ? 1024 : rc.metric;
+    r.scope = rc.to.family() == AF_INET6 ? uint8_t{RT_SCOPE_UNIVERSE} : scope_value(rc.scope);
     r.protocol = RTPROT_STATIC;
     r.type = RTN_UNICAST;
     r.onlink = rc.onlink;
@@ -79,17 +79,17 @@ rtnl::RouteSpec route_spec(const RouteConfig &rc, int ifindex)
 std::vector<RouteConfig> routes_of(const Settings &s)
 {
     std::vector<RouteConfig> out;
-    auto gateway = [&](uint8_t family, const char *any, const std::string &via) {
+    auto gateway = [&](const net::Address &via) {
         RouteConfig rc;
-        rc.to = Prefix{family, any, 0};
+        rc.to = net::Prefix(net::Address::any(via.family()), 0);
         rc.via = via;
         rc.scope = Scope::Global;
         out.push_back(std::move(rc));
     };
     if (!s.gateway4.empty())
-        gateway(AF_INET, "0.0.0.0", s.gateway4);
+        gateway(s.gateway4);
     if (!s.gateway6.empty())
-        gateway(AF_INET6, "::", s.gateway6);
+        gateway(s.gateway6);
     out.insert(out.end(), s.routes.begin(), s.routes.end());
     return out;
 }
@@ -144,7 +144,7 @@ netlink::RouteKey key_of(const rtnl::RouteSpec &r)
     RouteKey k;
     k.family = r.family;
     k.table = r.table;
-    k.dst = r.dst_len == 0 && r.dst.empty() ? (r.family == AF_INET ? "0.0.0.0" : "::") : r.dst;
+    k.dst = r.dst_len == 0 && r.dst.empty() ? net::Address::any(r.family) : r.dst;
     k.dst_len = r.dst_len;
     k.tos = 0;
     k.priority = r.metric;
@@ -242,8 +242,7 @@ Plan plan(const Profiles &profiles, const netlink::Snapshot &kernel, const Owned
         if (s.mtu && *s.mtu != l.mtu)
             c.mtu = s.mtu;
         if (s.mac) {
-            auto cur = parse_mac(l.mac);
-            if (!cur || *cur != *s.mac) {
+            if (l.mac != *s.mac) {
                 c.mac = s.mac;
                 needs_down |= is_up;
             }
@@ -292,7 +291,7 @@ Plan plan(const Profiles &profiles, const netlink::Snapshot &kernel, const Owned
             if (c.mtu)
                 what += fmt::format(" mtu {}", *c.mtu);
             if (c.mac)
-                what += " mac " + format_mac(*c.mac);
+                what += fmt::format(" mac {}", *c.mac);
             if (c.controller)
                 what += *c.controller ? " controller " + s.controller : std::string(" nocontroller");
             auto r = request(Op::SetLink, std::move(what));
@@ -309,10 +308,10 @@ Plan plan(const Profiles &profiles, const netlink::Snapshot &kernel, const Owned
         for (const auto &p : s.addresses) {
             rtnl::AddressSpec a;
             a.ifindex = idx;
-            a.family = p.family;
-            a.address = p.address;
-            a.prefixlen = p.prefixlen;
-            a.broadcast = p.family == AF_INET && p.prefixlen < 31;
+            a.family = static_cast<uint8_t>(p.family());
+            a.address = p.address();
+            a.prefixlen = static_cast<uint8_t>(p.length());
+            a.broadcast = p.family() == AF_INET && p.length() < 31;
             want.addresses.emplace(key_of(a), std::move(a));
         }
         if (s.up) {
@@ -338,7 +337,7 @@ Plan plan(const Profiles &profiles, const netlink::Snapshot &kernel, const Owned
         const auto &kr = it->second;
         rtnl::RouteSpec spec;
         spec.family = kr.family;
-        spec.dst = kr.dst_len == 0 ? std::string() : kr.dst;
+        spec.dst = kr.dst_len == 0 ? net::Address() : kr.dst;
         spec.dst_len = kr.dst_len;
         spec.gateway = kr.gateway;
         spec.oif = kr.oif;

@@ -44,7 +44,7 @@ struct LinkIntent {
     std::string zone;
     bool dhcp4 = false;
     std::optional<bool> slaac;
-    std::vector<Ip> dns_servers;
+    std::vector<net::Address> dns_servers;
     std::vector<std::string> dns_domains;
     bool operator==(const LinkIntent &) const = default;
 };

@@ -37,6 +37,12 @@ std::unexpected<Error> at(const Node &n, const Error &e)
     return std::unexpected<Error>(n.error(fmt::format("'{}' {}", n.name(), e.message)));
 }
 
+// An error of alopex/net.hpp, which starts with the key it was given.
+std::unexpected<Error> at_net(const Node &n, const Error &e)
+{
+    return std::unexpected<Error>(n.error(e.message));
+}
+
 Result<uint32_t> in_range(const Node &n, int64_t lo, int64_t hi)
 {
     ALOPEX_TRY(v, n.as_integer());
@@ -54,18 +60,18 @@ Result<std::optional<uint32_t>> opt_range(const Table &t, std::string_view key, 
     return std::optional<uint32_t>(v);
 }
 
-Result<std::optional<Mac>> opt_mac(const Table &t, std::string_view key, bool assignable)
+Result<std::optional<net::Mac>> opt_mac(const Table &t, std::string_view key, bool assignable)
 {
     auto n = t.get(key);
     if (!n)
-        return std::optional<Mac>();
+        return std::optional<net::Mac>();
     ALOPEX_TRY(s, n->as_string());
-    auto m = parse_mac(s);
+    auto m = net::Mac::parse(s, n->name());
     if (!m)
-        return at(*n, m.error());
-    if (assignable && !assignable_mac(*m))
+        return at_net(*n, m.error());
+    if (assignable && !m->assignable())
         return n->failf("'{}' must be a unicast, non-zero MAC address", n->name());
-    return std::optional<Mac>(*m);
+    return std::optional<net::Mac>(*m);
 }
 
 Result<std::string> opt_ifname(const Table &t, std::string_view key)
@@ -129,35 +135,33 @@ Result<> parse_link(const Table &t, Settings &s, Ctx &ctx)
 Result<> parse_addresses(const Table &t, uint8_t family, Settings &s)
 {
     return each_string(t, "addresses", max_addresses, [&](const Node &n, const std::string &v) -> Result<> {
-        auto p = parse_prefix(v, family, false, false);
+        auto p = net::Prefix::parse(v, n.name(), {.family = family, .zero_length = false});
         if (!p)
-            return at(n, p.error());
-        bool bad = p->family == AF_INET
-                       ? (p->address == "0.0.0.0" || p->address.starts_with("224.") ||
-                          std::stoi(p->address.substr(0, p->address.find('.'))) >= 224)
-                       : (p->address == "::" || p->address.starts_with("ff"));
-        if (bad)
+            return at_net(n, p.error());
+        const auto &a = p->address();
+        // IPv4: multicast, class E and broadcast (224.0.0.0 and up) too.
+        if (a.is_unspecified() || a.is_multicast() || (a.is_v4() && a.bytes()[0] >= 224))
             return n.failf("'{}' is not a unicast address", n.name());
-        for (const auto &a : s.addresses)
-            if (a.family == p->family && a.address == p->address)
-                return n.failf("'{}' lists {} twice", n.name(), p->address);
+        for (const auto &x : s.addresses)
+            if (x.address() == a)
+                return n.failf("'{}' lists {} twice", n.name(), a);
         s.addresses.push_back(*p);
         return {};
     });
 }
 
-Result<std::string> opt_gateway(const Table &t, uint8_t family)
+Result<net::Address> opt_gateway(const Table &t, uint8_t family)
 {
     auto n = t.get("gateway");
     if (!n)
-        return std::string();
+        return net::Address();
     ALOPEX_TRY(s, n->as_string());
-    auto ip = parse_ip(s, family);
+    auto ip = net::Address::parse(s, family, n->name());
     if (!ip)
-        return at(*n, ip.error());
-    if (ip->address == "0.0.0.0" || ip->address == "::")
+        return at_net(*n, ip.error());
+    if (ip->is_unspecified())
         return n->failf("'{}' must not be the unspecified address", n->name());
-    return ip->address;
+    return *ip;
 }
 
 Result<> parse_ipv4(const Table &t, Settings &s)
@@ -189,9 +193,9 @@ Result<> parse_dns(const Table &t, Settings &s)
 {
     ALOPEX_TRY_VOID(t.require_known_keys({"servers", "domains"}));
     ALOPEX_TRY_VOID(each_string(t, "servers", max_servers, [&](const Node &n, const std::string &v) -> Result<> {
-        auto ip = parse_ip(v, 0);
+        auto ip = net::Address::parse(v, n.name());
         if (!ip)
-            return at(n, ip.error());
+            return at_net(n, ip.error());
         if (std::find(s.dns_servers.begin(), s.dns_servers.end(), *ip) == s.dns_servers.end())
             s.dns_servers.push_back(*ip);
         return {};
@@ -226,17 +230,17 @@ Result<RouteConfig> parse_route(const Table &t, Ctx &ctx)
     RouteConfig r;
     ALOPEX_TRY(to_node, t.require("to"));
     ALOPEX_TRY(to, to_node.as_string());
-    auto p = parse_prefix(to, 0, true, true);
+    auto p = net::Prefix::parse_network(to, to_node.name());
     if (!p)
-        return at(to_node, p.error());
+        return at_net(to_node, p.error());
     r.to = *p;
     if (auto n = t.get("via")) {
         ALOPEX_TRY(s, n->as_string());
-        auto ip = parse_ip(s, r.to.family);
+        auto ip = net::Address::parse(s, r.to.family(), n->name());
         if (!ip)
             return n->failf("'{}' must be an {} address like 'to'", n->name(),
-                            r.to.family == AF_INET ? "IPv4" : "IPv6");
-        r.via = ip->address;
+                            r.to.family() == AF_INET ? "IPv4" : "IPv6");
+        r.via = *ip;
     }
     ALOPEX_TRY(metric, opt_range(t, "metric", 0, 4294967295LL));
     r.metric = metric.value_or(0);
@@ -266,7 +270,7 @@ Result<RouteConfig> parse_route(const Table &t, Ctx &ctx)
             t.get("onlink")->error(fmt::format("'{}' needs a gateway ('via')", t.get("onlink")->name())));
     ALOPEX_TRY(mtu, opt_range(t, "mtu", 68, 65535));
     r.mtu = mtu;
-    if (r.to.family == AF_INET6) {
+    if (r.to.family() == AF_INET6) {
         ctx.ipv6 = true;
         if (auto n = t.get("mtu"))
             ctx.route_mtus.push_back(*n);
@@ -301,7 +305,7 @@ Result<> parse_settings(const Table &root, Settings &s)
                 if (o.to == r.to && o.table == r.table && o.metric == r.metric)
                     return std::unexpected<Error>(t.error(fmt::format(
                         "a route to {} in table {} with metric {} is listed twice",
-                        to_string(r.to), r.table, r.metric)));
+                        r.to, r.table, r.metric)));
             s.routes.push_back(std::move(r));
         }
     }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 #include "rtnl.hpp"
 #include "syntax.hpp"
 
@@ -26,8 +27,8 @@ namespace alopex::linkd::profile {
 enum class Scope : uint8_t { Global, Link, Host }; // RT_SCOPE_UNIVERSE / LINK / HOST
 
 struct RouteConfig {
-    Prefix to;                    // a network (host bits zero); 0.0.0.0/0 or ::/0 = default
-    std::string via;              // gateway, same family as `to`; "" = directly connected
+    net::Prefix to;               // a network (host bits zero); 0.0.0.0/0 or ::/0 = default
+    net::Address via;             // gateway, same family as `to`; empty = directly connected
     uint32_t metric = 0;          // as written; the plan maps IPv6 0 to the kernel's 1024
     uint32_t table = 254;         // 1..2^32-2 except 253 (default) and 255 (local)
     Scope scope = Scope::Global;  // default: link without `via`, global with it
@@ -40,15 +41,15 @@ struct RouteConfig {
 struct Settings {
     bool up = true;                       // [link] up; a matched link is brought up by default
     std::optional<uint32_t> mtu;          // [link] mtu, 68..65535 (1280.. with IPv6 configured)
-    std::optional<Mac> mac;               // [link] mac (unicast, non-zero)
+    std::optional<net::Mac> mac;          // [link] mac (unicast, non-zero)
     std::string zone;                     // [link] zone for fwd; "" = none
     std::string controller;               // [link] controller: bridge/bond name; "" = none
     bool dhcp4 = false;                   // [ipv4] dhcp
     std::optional<bool> slaac;            // [ipv6] slaac; unset = leave the sysctls alone
-    std::vector<Prefix> addresses;        // [ipv4] then [ipv6] addresses, in file order
-    std::string gateway4;                 // [ipv4] gateway; "" = none
-    std::string gateway6;                 // [ipv6] gateway; "" = none
-    std::vector<Ip> dns_servers;          // [dns] servers
+    std::vector<net::Prefix> addresses;   // [ipv4] then [ipv6] addresses, in file order
+    net::Address gateway4;                // [ipv4] gateway; empty = none
+    net::Address gateway6;                // [ipv6] gateway; empty = none
+    std::vector<net::Address> dns_servers; // [dns] servers
     std::vector<std::string> dns_domains; // [dns] domains, trailing dot stripped
     std::vector<RouteConfig> routes;      // [[route]]
     bool operator==(const Settings &) const = default;
@@ -56,7 +57,7 @@ struct Settings {
 
 struct Match {
     std::string name;       // interface name or fnmatch glob; "" = any name
-    std::optional<Mac> mac; // current MAC; unset = any
+    std::optional<net::Mac> mac; // current MAC; unset = any
     bool operator==(const Match &) const = default;
 };
 
@@ -77,7 +78,7 @@ struct NetdevProfile {
     std::string peer;             // veth: the peer's name
     std::string mode;             // bond: canonical mode name, default "balance-rr"
     std::optional<uint32_t> mtu;  // [netdev] mtu: set at creation
-    std::optional<Mac> mac;       // [netdev] mac: set at creation
+    std::optional<net::Mac> mac;  // [netdev] mac: set at creation
     Settings settings;            // the file's [link]/[ipv4]/... for the device itself
     bool operator==(const NetdevProfile &) const = default;
 };

@@ -53,7 +53,7 @@ public:
         ok_ = ok_ && mnl_attr_put_strz_check(nlh_, buf_.size(), t, v.c_str());
     }
     void bytes(uint16_t t, const void *p, size_t n) { ok_ = ok_ && mnl_attr_put_check(nlh_, buf_.size(), t, n, p); }
-    void ip(uint16_t t, const Ip &ip) { bytes(t, ip.bytes.data(), ip.len()); }
+    void ip(uint16_t t, const net::Address &a) { bytes(t, a.data(), a.size()); }
     nlattr *nest(uint16_t t)
     {
         nlattr *n = ok_ ? mnl_attr_nest_start_check(nlh_, buf_.size(), t) : nullptr;
@@ -88,7 +88,7 @@ Result<> build_link(const LinkChange &c, uint32_t seq, std::vector<std::byte> &o
     if (c.mtu && *c.mtu == 0)
         return field_fail("mtu", "0 is not an MTU");
     if (c.mac)
-        ALOPEX_TRY_VOID(check_mac(*c.mac, "mac"));
+        ALOPEX_TRY_VOID(c.mac->check_assignable("mac"));
     if (c.name)
         ALOPEX_TRY_VOID(check_ifname(*c.name, "name"));
     if (c.controller && *c.controller < 0)
@@ -117,9 +117,7 @@ Result<> build_address(const AddressSpec &a, bool add, uint32_t seq, std::vector
 {
     ALOPEX_TRY_VOID(check_ifindex(a.ifindex, "ifindex"));
     ALOPEX_TRY_VOID(check_family(a.family));
-    auto ip = parse_ip(a.family, a.address, "address");
-    if (!ip)
-        return std::unexpected(ip.error());
+    ALOPEX_TRY_VOID(check_address(a.family, a.address, "address"));
     ALOPEX_TRY_VOID(check_prefix(a.family, a.prefixlen, "prefixlen"));
     uint32_t valid = a.valid_lft.value_or(forever);
     uint32_t preferred = a.preferred_lft.value_or(a.valid_lft ? valid : forever);
@@ -142,11 +140,11 @@ Result<> build_address(const AddressSpec &a, bool add, uint32_t seq, std::vector
     ifa->ifa_flags = static_cast<uint8_t>(flags & 0xff);
     ifa->ifa_scope = a.scope;
     ifa->ifa_index = static_cast<uint32_t>(a.ifindex);
-    m.ip(IFA_LOCAL, *ip);
-    m.ip(IFA_ADDRESS, *ip);
+    m.ip(IFA_LOCAL, a.address);
+    m.ip(IFA_ADDRESS, a.address);
     if (add) {
         if (a.family == AF_INET && a.broadcast && a.prefixlen < 31)
-            m.ip(IFA_BROADCAST, broadcast_of(*ip, a.prefixlen));
+            m.ip(IFA_BROADCAST, net::Prefix(a.address, a.prefixlen).last());
         if (a.valid_lft || a.preferred_lft) {
             ifa_cacheinfo ci{};
             ci.ifa_prefered = preferred;
@@ -162,29 +160,17 @@ Result<> build_route(const RouteSpec &r, Request::Op op, uint32_t seq, std::vect
 {
     ALOPEX_TRY_VOID(check_family(r.family));
     ALOPEX_TRY_VOID(check_prefix(r.family, r.dst_len, "dst_len"));
-    std::optional<Ip> dst, gw, src;
     if (!r.dst.empty()) {
-        auto d = parse_ip(r.family, r.dst, "dst");
-        if (!d)
-            return std::unexpected(d.error());
-        if (host_bits_set(*d, r.dst_len))
-            return field_fail("dst", "'{}' has host bits set beyond /{}", r.dst, r.dst_len);
-        dst = *d;
+        ALOPEX_TRY_VOID(check_address(r.family, r.dst, "dst"));
+        if (net::Prefix dst(r.dst, r.dst_len); !dst.is_network())
+            return field_fail("dst", "{} has host bits set (the network is {})", dst, dst.network());
     } else if (r.dst_len != 0) {
         return field_fail("dst", "empty with dst_len {}", r.dst_len);
     }
-    if (!r.gateway.empty()) {
-        auto g = parse_ip(r.family, r.gateway, "gateway");
-        if (!g)
-            return std::unexpected(g.error());
-        gw = *g;
-    }
-    if (!r.prefsrc.empty()) {
-        auto s = parse_ip(r.family, r.prefsrc, "prefsrc");
-        if (!s)
-            return std::unexpected(s.error());
-        src = *s;
-    }
+    if (!r.gateway.empty())
+        ALOPEX_TRY_VOID(check_address(r.family, r.gateway, "gateway"));
+    if (!r.prefsrc.empty())
+        ALOPEX_TRY_VOID(check_address(r.family, r.prefsrc, "prefsrc"));
     if (r.oif < 0)
         return field_fail("oif", "ifindex {} is negative", r.oif);
     if (r.table == 0)
@@ -211,12 +197,12 @@ Result<> build_route(const RouteSpec &r, Request::Op op, uint32_t seq, std::vect
     rtm->rtm_scope = r.scope;
     rtm->rtm_type = r.type;
     rtm->rtm_flags = r.onlink ? RTNH_F_ONLINK : 0;
-    if (dst)
-        m.ip(RTA_DST, *dst);
-    if (gw)
-        m.ip(RTA_GATEWAY, *gw);
-    if (src)
-        m.ip(RTA_PREFSRC, *src);
+    if (!r.dst.empty())
+        m.ip(RTA_DST, r.dst);
+    if (!r.gateway.empty())
+        m.ip(RTA_GATEWAY, r.gateway);
+    if (!r.prefsrc.empty())
+        m.ip(RTA_PREFSRC, r.prefsrc);
     if (r.oif > 0)
         m.u32(RTA_OIF, static_cast<uint32_t>(r.oif));
     if (r.metric)
@@ -250,7 +236,7 @@ Result<> build_netdev(const NetdevSpec &n, uint32_t seq, std::vector<std::byte> 
     if (n.mtu && *n.mtu == 0)
         return field_fail("mtu", "0 is not an MTU");
     if (n.mac)
-        ALOPEX_TRY_VOID(check_mac(*n.mac, "mac"));
+        ALOPEX_TRY_VOID(n.mac->check_assignable("mac"));
     std::optional<uint8_t> mode;
     switch (n.kind) {
     case NetdevKind::Vlan:

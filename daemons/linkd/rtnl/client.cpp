@@ -9,7 +9,6 @@
 #include <sys/time.h>
 
 #include <algorithm>
-#include <climits>
 #include <cstring>
 #include <ctime>
 
@@ -26,52 +25,6 @@ constexpr size_t ack_cost = 1280;
 constexpr int wanted_rcvbuf = 4 * 1024 * 1024;
 constexpr size_t recv_slots = 32;
 constexpr size_t slot_bytes = 2048;
-
-std::string printable(std::string_view s)
-{
-    std::string out;
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
-        out += c >= 0x20 && c != 0x7f ? ch : '?';
-    }
-    return out;
-}
-
-// The NLMSGERR_ATTR_MSG text of an error ACK, if the kernel sent one. `h` has been
-// checked to lie within the datagram and to hold at least an nlmsgerr's error field.
-std::string extack_message(const nlmsghdr *h)
-{
-    if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
-        return {};
-    const auto *base = reinterpret_cast<const unsigned char *>(h);
-    size_t len = h->nlmsg_len;
-    size_t off = NLMSG_HDRLEN + sizeof(nlmsgerr);
-    if (off > len)
-        return {};
-    if (!(h->nlmsg_flags & NLM_F_CAPPED)) {
-        const auto *e = static_cast<const nlmsgerr *>(NLMSG_DATA(h));
-        size_t orig = e->msg.nlmsg_len;
-        if (orig < sizeof(nlmsghdr) || orig > len)
-            return {};
-        off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(int) + orig);
-    }
-    while (off + sizeof(nlattr) <= len) {
-        nlattr a;
-        std::memcpy(&a, base + off, sizeof a);
-        if (a.nla_len < sizeof(nlattr) || a.nla_len > len - off)
-            return {};
-        if ((a.nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
-            std::string_view s(reinterpret_cast<const char *>(base + off + sizeof(nlattr)), a.nla_len - sizeof(nlattr));
-            if (auto z = s.find('\0'); z != s.npos)
-                s = s.substr(0, z);
-            while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
-                s.remove_suffix(1);
-            return printable(s);
-        }
-        off += NLMSG_ALIGN(a.nla_len);
-    }
-    return {};
-}
 
 Error request_error(const Request &r, int code, std::string_view text)
 {
@@ -190,40 +143,21 @@ Result<> Client::Impl::collect(std::span<const size_t> pending, uint32_t base, s
             return io_fail(errno, "cannot receive rtnetlink acknowledgements");
         }
         for (int i = 0; i < got; ++i) {
-            const auto &mh = msgs[i].msg_hdr;
-            if (mh.msg_namelen < sizeof(sockaddr_nl) || from[i].nl_pid != 0)
-                continue;   // not from the kernel
+            if (msgs[i].msg_hdr.msg_namelen < sizeof(sockaddr_nl))
+                continue;   // no sender address: cannot be the kernel
             size_t len = std::min<size_t>(msgs[i].msg_len, slot_bytes);
-            const unsigned char *p = bufs.data() + i * slot_bytes;
-            size_t off = 0;
-            while (len - off >= NLMSG_HDRLEN) {
-                const auto *h = reinterpret_cast<const nlmsghdr *>(p + off);
-                // Our own bound: libmnl's mnl_nlmsg_ok() would accept lengths >= 2^31.
-                if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len - off)
-                    break;
-                uint32_t k = h->nlmsg_seq - base;
-                if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_pid == portid && k < pending.size() && !answered[k]) {
-                    const Request &r = requests[pending[k]];
-                    answered[k] = 1;
-                    --remaining;
-                    if (h->nlmsg_len < NLMSG_HDRLEN + sizeof(int)) {
-                        results[pending[k]] = std::unexpected(request_error(r, EBADMSG, "truncated acknowledgement"));
-                    } else {
-                        int err;
-                        std::memcpy(&err, p + off + NLMSG_HDRLEN, sizeof err);
-                        if (err == 0) {
-                            results[pending[k]] = Result<>{};
-                        } else {
-                            int code = err < 0 && err != INT_MIN ? -err : EIO;
-                            std::string text = extack_message(h);
-                            results[pending[k]] =
-                                std::unexpected(request_error(r, code, text.empty() ? std::strerror(code) : text));
-                        }
-                    }
-                }
-                off += NLMSG_ALIGN(h->nlmsg_len);
-                if (off > len)
-                    break;
+            std::span<const unsigned char> datagram(bufs.data() + i * slot_bytes, len);
+            for (auto &a : parse_acks(datagram, from[i].nl_pid, portid, base, pending.size())) {
+                if (answered[a.index])
+                    continue;
+                answered[a.index] = 1;
+                --remaining;
+                const Request &r = requests[pending[a.index]];
+                if (a.error == 0)
+                    results[pending[a.index]] = Result<>{};
+                else
+                    results[pending[a.index]] = std::unexpected(
+                        request_error(r, a.error, a.message.empty() ? std::strerror(a.error) : a.message));
             }
         }
     }

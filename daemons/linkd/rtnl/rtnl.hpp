@@ -17,10 +17,11 @@
 #include <vector>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 
 namespace alopex::linkd::rtnl {
 
-using Mac = std::array<uint8_t, 6>;
+using Mac = net::Mac;
 
 // RTM_NEWLINK on an existing link; only the fields that are set change.
 struct LinkChange {
@@ -32,11 +33,11 @@ struct LinkChange {
     std::optional<int> controller;       // IFLA_MASTER; 0 releases from its controller
 };
 
-// RTM_NEWADDR / RTM_DELADDR. Addresses are text ("192.0.2.10", "2001:db8::1").
+// RTM_NEWADDR / RTM_DELADDR.
 struct AddressSpec {
     int ifindex = 0;
-    uint8_t family = 0;                  // AF_INET or AF_INET6
-    std::string address;
+    uint8_t family = 0;                  // AF_INET or AF_INET6, the address's
+    net::Address address;
     uint8_t prefixlen = 0;
     std::optional<uint32_t> valid_lft;   // seconds; unset = forever
     std::optional<uint32_t> preferred_lft;
@@ -52,11 +53,11 @@ struct AddressSpec {
 // route of another protocol is not removed by mistake; protocol 0 / type 0 / scope
 // RT_SCOPE_NOWHERE (255) match any (what `ip route del` sends).
 struct RouteSpec {
-    uint8_t family = 0;
-    std::string dst;                     // network address; "" with dst_len 0 = default
+    uint8_t family = 0;                  // the addresses' family
+    net::Address dst;                    // network address (RTA_DST); empty with dst_len 0 = default
     uint8_t dst_len = 0;
-    std::string gateway;                 // "" = none (directly connected)
-    std::string prefsrc;                 // "" = none
+    net::Address gateway;                // empty = none (directly connected)
+    net::Address prefsrc;                // empty = none
     int oif = 0;
     uint32_t table = 254;                // RT_TABLE_MAIN
     uint32_t metric = 0;                 // RTA_PRIORITY
@@ -99,8 +100,8 @@ struct Request {
 };
 
 // Pure: appends the netlink message for `r` with sequence number `seq` to `out`.
-// Refuses (EINVAL, message names the field) what cannot be encoded: addresses that do
-// not parse for the family, prefix lengths too long, names over 15 bytes, bad bond modes.
+// Refuses (EINVAL, message names the field) what cannot be encoded: addresses of another
+// family than the request's, prefix lengths too long, names over 15 bytes, bad bond modes.
 Result<> build(const Request &r, uint32_t seq, std::vector<std::byte> &out);
 
 // Parses a bond mode name ("balance-rr" .. "balance-alb", or its number) to
@@ -110,6 +111,22 @@ std::optional<uint8_t> bond_mode(std::string_view name);
 // An interface name the kernel accepts (dev_valid_name): 1..15 bytes, no '/', ':',
 // whitespace or control characters, not "." or "..". The error (EINVAL) names `field`.
 Result<> check_ifname(std::string_view name, std::string_view field = "name");
+
+// One acknowledgement of a request, as parse_acks() finds it in a received datagram.
+struct Ack {
+    size_t index = 0;        // sequence number - base: the request's place in its chunk
+    int error = 0;           // 0: done; otherwise a positive errno
+    std::string message;     // the kernel's extended-ACK text (printable), "" if none
+};
+
+// Pure: the acknowledgements in one datagram received on the request socket, in order.
+// `sender_pid` is the datagram's source address (nl_pid): anything not sent by the kernel
+// (nonzero; another process can send to our port id) is ignored whole. Only NLMSG_ERROR
+// messages addressed to `portid` whose sequence number lies in base..base+count-1 count;
+// a message whose length does not fit ends the walk. A truncated NLMSG_ERROR is EBADMSG.
+// Duplicates are the caller's to drop.
+std::vector<Ack> parse_acks(std::span<const unsigned char> datagram, uint32_t sender_pid, uint32_t portid,
+                            uint32_t base, size_t count);
 
 // Limits of one run(): the size of one sendmsg() and how long the reply may take.
 inline constexpr size_t max_batch_bytes = 64 * 1024;

@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Field checks for the request builders: names, addresses, prefixes, bond modes.
-#include <arpa/inet.h>
-
 #include <cctype>
 #include <string>
-
-#include <fmt/ranges.h>
 
 #include "internal.hpp"
 
@@ -16,22 +12,6 @@ namespace {
 constexpr std::string_view bond_modes[] = {"balance-rr", "active-backup", "balance-xor", "broadcast",
                                            "802.3ad",    "balance-tlb",   "balance-alb"};
 static_assert(std::size(bond_modes) == 7);
-
-// Text for an error message: printable ASCII kept, anything else escaped, bounded.
-std::string quoted(std::string_view s)
-{
-    std::string out = "'";
-    for (size_t i = 0; i < s.size() && i < 64; ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\')
-            out += static_cast<char>(c);
-        else
-            out += fmt::format("\\x{:02x}", c);
-    }
-    if (s.size() > 64)
-        out += "...";
-    return out + "'";
-}
 
 } // namespace
 
@@ -48,6 +28,7 @@ std::optional<uint8_t> bond_mode(std::string_view name)
 Result<> check_ifname(std::string_view name, std::string_view field)
 {
     using detail::field_fail;
+    using net::quoted;
     if (name.empty())
         return field_fail(field, "empty interface name");
     if (name.size() > 15)
@@ -72,19 +53,13 @@ Result<> check_family(uint8_t family, std::string_view field)
     return {};
 }
 
-Result<Ip> parse_ip(uint8_t family, std::string_view text, std::string_view field)
+Result<> check_address(uint8_t family, const net::Address &address, std::string_view field)
 {
-    if (auto r = check_family(family); !r)
-        return std::unexpected(r.error());
-    const char *fam = family == AF_INET ? "IPv4" : "IPv6";
-    if (text.empty() || text.size() >= INET6_ADDRSTRLEN || text.find('\0') != text.npos)
-        return field_fail(field, "{} is not an {} address", quoted(text), fam);
-    Ip ip;
-    ip.family = family;
-    std::string z(text);
-    if (inet_pton(family, z.c_str(), ip.bytes.data()) != 1)
-        return field_fail(field, "{} is not an {} address", quoted(text), fam);
-    return ip;
+    if (address.empty())
+        return field_fail(field, "no address");
+    if (address.family() != family)
+        return field_fail(field, "{} is not an {} address", address, family == AF_INET ? "IPv4" : "IPv6");
+    return {};
 }
 
 Result<> check_prefix(uint8_t family, unsigned len, std::string_view field)
@@ -100,31 +75,6 @@ Result<> check_ifindex(int ifindex, std::string_view field)
     if (ifindex <= 0)
         return field_fail(field, "ifindex {} is not positive", ifindex);
     return {};
-}
-
-Result<> check_mac(const Mac &mac, std::string_view field)
-{
-    if (mac[0] & 1)
-        return field_fail(field, "{:02x} is a multicast address", fmt::join(mac, ":"));
-    if (mac == Mac{})
-        return field_fail(field, "00:00:00:00:00:00 is not an address");
-    return {};
-}
-
-Ip broadcast_of(const Ip &addr, unsigned prefixlen)
-{
-    Ip b = addr;
-    for (unsigned bit = prefixlen; bit < addr.len() * 8; ++bit)
-        b.bytes[bit / 8] |= static_cast<uint8_t>(0x80u >> (bit % 8));
-    return b;
-}
-
-bool host_bits_set(const Ip &addr, unsigned prefixlen)
-{
-    for (unsigned bit = prefixlen; bit < addr.len() * 8; ++bit)
-        if (addr.bytes[bit / 8] & (0x80u >> (bit % 8)))
-            return true;
-    return false;
 }
 
 } // namespace detail

@@ -24,7 +24,10 @@ inline constexpr const char *BadMarkers = "org.alopex.Error.BadMarkers";
 inline constexpr const char *IOError = "org.alopex.Error.IOError";
 inline constexpr const char *WrongFileType = "org.alopex.Error.WrongFileType";
 inline constexpr const char *Internal = "org.alopex.Error.Internal";
+inline constexpr const char *RateLimited = "org.alopex.Error.RateLimited";
 inline constexpr const char *NoSuchLink = "org.alopex.Error.NoSuchLink";
+// Too many requests of this caller (or of everyone) are waiting already.
+inline constexpr const char *Busy = "org.alopex.Error.Busy";
 } // namespace bus_error
 
 struct Error {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,26 +48,56 @@ Result<Verdict> verify_file(const std::filesystem::path &p);
 // Every record, parsed strictly (no chain check; use verify for that).
 Result<std::vector<Record>> read_file(const std::filesystem::path &p);
 
-// Appends records. The file is opened O_WRONLY|O_APPEND|O_CLOEXEC (created 0640), locked
-// with flock(LOCK_EX|LOCK_NB) against a second writer, and each record is fsync'ed.
-// open() continues seq/prev from the last line; a last line that does not parse, lacks
-// its final newline, or whose hash does not match is an error (the chain is not extended
-// past a broken record). After a failed or short write the Writer refuses further appends.
+// What Writer::open makes of the end of a ledger file. `tail` is the file's last bytes,
+// starting at the start of the file or just after a '\n' and holding at least the last
+// complete ('\n'-terminated) line, if the file has one. The bytes after the last '\n'
+// are a torn write (a crash or a full disk in the middle of an append): `torn` counts
+// them. `last` is the last complete record, which must parse and carry its own hash
+// (else an error naming what is wrong: the chain is never extended past it).
+struct Tail {
+    uint64_t torn = 0;
+    std::optional<Record> last;
+};
+Result<Tail> parse_tail(std::string_view tail);
+
+// Appends records. The file is opened O_RDWR|O_APPEND|O_CLOEXEC (created 0640, and then
+// its directory fsync'ed so the new entry survives a crash), locked with
+// flock(LOCK_EX|LOCK_NB) against a second writer, and each record is fsync'ed.
+// open() continues seq/prev from the last complete line (parse_tail); a last complete
+// line that does not parse or whose hash does not match is an error. An unterminated last
+// line (`torn` > 0) is an error too, unless OpenOptions names who records the repair: then
+// a record {repair_actor, repair_action, "bytes=N offset=M"} saying how many bytes were
+// cut is written over them and the file is cut just after it (pwrite, ftruncate, fsync),
+// so the torn bytes are never gone without their record.
+// A failed or short write or fsync in append() truncates the file back to its last good
+// length; only when that fails too does the Writer refuse further appends (broken()).
+struct OpenOptions {
+    std::string repair_actor;  // empty: a torn last line is an error
+    std::string repair_action;
+};
+
 class Writer {
 public:
-    static Result<Writer> open(const std::filesystem::path &p);
+    static Result<Writer> open(const std::filesystem::path &p, const OpenOptions &o = {});
     // actor 1..256 bytes, action 1..64 bytes, all valid UTF-8; details valid UTF-8.
     Result<Record> append(std::string actor, std::string action, std::string details);
 
     const std::filesystem::path &path() const { return path_; }
     uint64_t last_seq() const { return seq_; }
     bool broken() const { return broken_; }
+    // Bytes of a torn last line open() cut (0 when the file ended cleanly).
+    uint64_t cut_bytes() const { return cut_; }
 
 private:
     Writer() = default;
+    Result<Record> make_record(std::string actor, std::string action, std::string details);
+    Result<void> repair_tail(uint64_t good_size, uint64_t torn, const OpenOptions &o);
+    std::unexpected<Error> roll_back(const Error &cause);
     std::filesystem::path path_;
     Fd fd_;
     uint64_t seq_ = 0;
+    uint64_t size_ = 0; // length of the file up to the end of the last good record
+    uint64_t cut_ = 0;
     std::string prev_{zero_hash};
     bool broken_ = false;
 };

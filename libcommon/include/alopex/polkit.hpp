@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -57,37 +58,68 @@ Result<CheckResult> parse_check_reply(sd_bus_message *reply);
 // errno with *ret set to org.alopex.Error.NotAuthorized naming the action.
 int verdict_to_result(Verdict v, const char *action, sd_bus_error *ret);
 
-// One per bus connection. Non-movable: queries hand `this`-owned state to sd-bus.
+struct Limits {
+    unsigned per_sender = 16;   // checks waiting for polkit per caller
+    unsigned total = 256;       // and for everyone
+};
+
+// One per bus connection (bus::Service owns it). Non-movable: queries hand `this`-owned
+// state to sd-bus.
 class Authority {
 public:
-    explicit Authority(sd_bus *bus) noexcept : bus_(bus) {}
+    explicit Authority(sd_bus *bus, Limits limits = {}) noexcept : bus_(bus), limits_(limits) {}
     Authority(const Authority &) = delete;
     Authority &operator=(const Authority &) = delete;
     ~Authority();
 
     // 1: authorized, go on. 0: polkit asked; return 1 from the handler without replying,
     // it is called again with the same message once polkit has answered. <0: refused,
-    // *ret set (org.alopex.Error.NotAuthorized).
+    // *ret set (org.alopex.Error.NotAuthorized; org.alopex.Error.Busy when the caller or
+    // everyone has too many checks waiting). One call may check several actions in turn:
+    // the verdicts stay with the message until release().
     int check(sd_bus_message *m, const char *action, sd_bus_error *ret);
+    // Several actions, all required, checked in order (the same as one check() per
+    // action): refused names the first one polkit did not grant.
+    int check(sd_bus_message *m, std::initializer_list<const char *> actions, sd_bus_error *ret);
+    // The handler is done with `m` (answered, refused or deferred): forget its verdicts.
+    // Does nothing while a check of `m` is still waiting for polkit. Verdicts a handler
+    // read without calling this are forgotten at the end of the loop iteration.
+    void release(sd_bus_message *m);
 
-    // Queries asked and not yet consumed (for tests and shutdown).
-    std::size_t pending() const noexcept { return queries_.size(); }
+    // Checks waiting for polkit (for tests and shutdown).
+    std::size_t pending() const noexcept { return waiting_; }
 
 private:
     struct Query {
-        Authority *owner = nullptr;
-        MessagePtr request;
-        std::string action;
         SlotPtr slot;
         bool done = false;
         Verdict verdict = Verdict::Denied;
         std::string failure;   // set when polkit could not be asked or answered an error
     };
+    struct Pending {
+        Authority *owner = nullptr;
+        MessagePtr request;
+        std::string sender;
+        std::map<std::string, Query, std::less<>> actions;
+        bool consumed = false;   // a verdict was read
+    };
+    struct Ticket {   // the userdata of one outstanding CheckAuthorization
+        Pending *call;
+        std::string action;
+    };
     static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *) noexcept;
-    int finish(Query &q, sd_bus_error *ret);
+    static int on_cleanup(sd_event_source *, void *userdata) noexcept;
+    void schedule_cleanup();
+    int finish(const std::string &action, const Query &q, sd_bus_error *ret);
+    void settle(Pending &p, Query &q);
 
     sd_bus *bus_;
-    std::map<sd_bus_message *, std::unique_ptr<Query>> queries_;
+    Limits limits_;
+    std::map<sd_bus_message *, std::unique_ptr<Pending>> calls_;
+    std::map<std::string, unsigned, std::less<>> waiting_by_sender_;
+    std::size_t waiting_ = 0;
+    std::map<Query *, std::unique_ptr<Ticket>> tickets_;
+    EventSourcePtr cleanup_;
 };
 
 } // namespace alopex::polkit

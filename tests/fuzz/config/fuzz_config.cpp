@@ -22,5 +22,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (r && (r->max_contents == 0 || r->max_contents > alopex::broker::max_max_contents))
         abort();
+    if (r && (r->record_rate == 0 || r->record_rate > alopex::broker::max_record_limit ||
+              r->record_burst == 0 || r->record_burst > alopex::broker::max_record_limit))
+        abort();
+    // Every block has a valid tag, and no two share a path and tag.
+    for (size_t i = 0; r && i < r->blocks.size(); ++i) {
+        if (!alopex::broker::valid_name(r->blocks[i].tag))
+            abort();
+        for (size_t k = 0; k < i; ++k)
+            if (r->blocks[k].path == r->blocks[i].path && r->blocks[k].tag == r->blocks[i].tag)
+                abort();
+    }
     return 0;
 }

@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     // The endpoint parser on its own, on the raw bytes.
     if (auto e = parse_endpoint(text)) {
-        if (e->port == 0 || (e->family != AF_INET && e->family != AF_INET6))
+        if (e->port == 0 || (e->address.family() != AF_INET && e->address.family() != AF_INET6))
             abort();
     }
     return 0;

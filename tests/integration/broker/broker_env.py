@@ -14,12 +14,12 @@ BROKER = ['org.alopex.Broker1', '/org/alopex/Broker1', 'org.alopex.Broker1']
 MAX_CONTENTS = 65536
 
 
-def broker_toml(sb):
+def broker_toml(sb, limits='', record_callers=('alopex-link',)):
     t = sb.path('targets')
     return f"""# SPDX-License-Identifier: GPL-2.0-or-later
 [limits]
 max_contents = {MAX_CONTENTS}
-
+{limits}
 [[device]]
 glob = "/dev/pts/*"
 callers = ["alopex-slirp"]
@@ -33,6 +33,8 @@ mode = "0644"
 [[block]]
 id = "interfaces"
 path = "{t}/interfaces"
+tag = "ovs"
+validator = "interfaces"
 callers = ["alopex-ovs"]
 
 [ovsdb]
@@ -40,7 +42,7 @@ socket = "{sb.path('ovs', 'db.sock')}"
 callers = ["alopex-ovs"]
 
 [record]
-callers = ["alopex-link"]
+callers = {json.dumps(list(record_callers))}
 """
 
 
@@ -63,12 +65,13 @@ def start_ovsdb(sb):
     return p
 
 
-def setup(sb, notify=False):
+def setup(sb, notify=False, **toml_args):
+    """toml_args go to broker_toml (limits, record_callers)."""
     sb.start_bus()
     os.makedirs(sb.path('targets'), mode=0o755)
     sb.ovsdb = start_ovsdb(sb)
     sb.ledger = os.path.join(sb.state_dir, 'ledger.jsonl')
-    sb.broker = sb.start_broker(broker_toml(sb), notify=notify)
+    sb.broker = sb.start_broker(broker_toml(sb, **toml_args), notify=notify)
 
 
 def setup_with_notify(sb):
@@ -120,6 +123,14 @@ def client(sb, method, *args, user=None, opts=(), timeout=120):
     rc, out, err = sb.run([exe, *opts, *BROKER, method, *args], as_user=user, timeout=timeout)
     h.check(rc in (0, 1), f'client failed: rc={rc} out={out!r} err={err!r}')
     return out.rstrip('\n')
+
+
+def alopexctl(sb):
+    """The built alopexctl, or Skip."""
+    exe = sb.build_path('tools/alopexctl/alopexctl')
+    if not os.path.isfile(exe):
+        raise h.Skip('alopexctl is not built yet')
+    return exe
 
 
 def expect_error(out, name, *words):

@@ -66,14 +66,21 @@ def _(sb):
 
 @tap.test('OpenDevice refuses paths outside the glob, relative paths and dot components')
 def _(sb):
-    for path in ('/dev/null', '/dev/pts/../null', '/dev/pts/./0', 'dev/pts/0', '/dev//pts/0',
-                 '/dev/pts/'):
+    for path in ('/dev/pts/../null', '/dev/pts/./0', 'dev/pts/0', '/dev//pts/0', '/dev/pts/'):
         out = client(sb, 'OpenDevice', f's:{path}', user='alopex-slirp')
         expect_error(out, 'org.alopex.Error.PathNotAllowed')
     master, slave = os.openpty()
     try:
-        out = client(sb, 'OpenDevice', f's:{os.ttyname(slave)}', user='alopex-dns')
-        expect_error(out, NA)
+        # A path no glob matches and a glob listing somebody else: one answer, so a
+        # caller cannot probe which devices the table lists.
+        uid = sb.user('alopex-dns')[0]
+        pty = os.ttyname(slave)
+        listed = client(sb, 'OpenDevice', f's:{pty}', user='alopex-dns')
+        nowhere = client(sb, 'OpenDevice', 's:/dev/null', user='alopex-dns')
+        expect_error(listed, NA, f"path: uid {uid} may not open '{pty}'")
+        expect_error(nowhere, NA, f"path: uid {uid} may not open '/dev/null'")
+        h.check_eq(listed.replace(pty, 'P'), nowhere.replace('/dev/null', 'P'), 'same shape')
+        expect_error(client(sb, 'OpenDevice', 's:/dev/null', user='alopex-slirp'), NA)
     finally:
         os.close(master)
         os.close(slave)
@@ -106,8 +113,7 @@ def _(sb):
     target = sb.path('targets', 'resolv.conf')
     old = b'nameserver 192.0.2.3\n'
     write_bytes(target, old)
-    expect_error(client(sb, 'WriteManagedFile', 's:nope', 'ay:x', user='alopex-dns'),
-                 'org.alopex.Error.NoSuchId', 'nope')
+    expect_error(client(sb, 'WriteManagedFile', 's:nope', 'ay:x', user='alopex-dns'), NA, 'nope')
     expect_error(client(sb, 'WriteManagedFile', 's:resolv.conf', f'ayN:{MAX_CONTENTS + 1}',
                         user='alopex-dns'), 'org.alopex.Error.TooLarge')
     h.check_eq(read_bytes(target), old, 'resolv.conf unchanged')
@@ -119,8 +125,7 @@ def _(sb):
     for tag in ('a\nb', '', 'with space', 'x' * 65):
         expect_error(client(sb, 'WriteManagedBlock', 's:interfaces', f's:{tag}', 's:x',
                             user='alopex-ovs'), 'org.alopex.Error.InvalidArgument', 'tag')
-    expect_error(client(sb, 'WriteManagedBlock', 's:nope', 's:ovs', 's:x', user='alopex-ovs'),
-                 'org.alopex.Error.NoSuchId')
+    expect_error(client(sb, 'WriteManagedBlock', 's:nope', 's:ovs', 's:x', user='alopex-ovs'), NA)
     expect_error(client(sb, 'WriteManagedBlock', 's:interfaces', 's:ovs', 's:x',
                         user='alopex-dns'), NA)
     h.check_eq(read_bytes(blk), b'# BEGIN ovs\n# END ovs\n', 'interfaces unchanged')
@@ -192,6 +197,76 @@ def _(sb):
         expect_error(client(sb, 'Record', f's:{action}', 's:x', user='alopex-link'),
                      'org.alopex.Error.InvalidArgument')
     h.check_eq(len(ledger_records(sb)), before, 'refused Records add nothing')
+
+
+@tap.test('an unknown id and a forbidden one get the same error, message alike')
+def _(sb):
+    for user, method, args in (('alopex-fw', 'WriteManagedFile', ['ay:x']),
+                               ('alopex-dns', 'WriteManagedBlock', ['s:ovs', 's:auto x'])):
+        known_id = 'resolv.conf' if method == 'WriteManagedFile' else 'interfaces'
+        known = client(sb, method, f's:{known_id}', *args, user=user)
+        unknown = client(sb, method, 's:no-such-id', *args, user=user)
+        expect_error(known, NA)
+        expect_error(unknown, NA)
+        h.check_eq(known.replace(known_id, 'ID'), unknown.replace('no-such-id', 'ID'),
+                   f'{method}: same name, same message shape')
+
+
+@tap.test('WriteManagedBlock: the tag is the configured one; foreign markers are refused')
+def _(sb):
+    blk = sb.path('targets', 'interfaces')
+    original = (b'auto lo\n# BEGIN ovs\nauto vi1\n# END ovs\n'
+                b'# BEGIN admin\niface eth0 inet manual\n# END admin\n')
+    write_bytes(blk, original)
+    n = len(ledger_records(sb))
+    # Another block's tag, with its markers right there in the file: still refused.
+    expect_error(client(sb, 'WriteManagedBlock', 's:interfaces', 's:admin', 's:auto x',
+                        user='alopex-ovs'), 'org.alopex.Error.InvalidArgument',
+                 "tag: block 'interfaces' has tag 'ovs', not 'admin'")
+    # Planting the admin block's markers (which would break it for good), in any form.
+    for body in ('auto x\n# BEGIN admin\n', '# END admin', '#end admin', '  # BEGIN new'):
+        expect_error(client(sb, 'WriteManagedBlock', 's:interfaces', 's:ovs', f's:{body}',
+                            user='alopex-ovs'), 'org.alopex.Error.InvalidArgument', 'contents')
+    h.check_eq(read_bytes(blk), original, 'interfaces unchanged')
+    h.check_eq(len(ledger_records(sb)), n, 'no ledger record for refusals')
+
+
+@tap.test('WriteManagedBlock: nothing ifupdown would run as root gets into interfaces')
+def _(sb):
+    blk = sb.path('targets', 'interfaces')
+    original = b'auto lo\niface lo inet loopback\n\n# BEGIN ovs\n# END ovs\n'
+    write_bytes(blk, original)
+    n = len(ledger_records(sb))
+    pwned = sb.path('tmp', 'pwned')
+    for body in (f'iface vi1 inet manual\n    up touch {pwned}',
+                 f'iface vi1 inet manual\n    post-up touch {pwned}',
+                 f'iface vi1 inet manual\n    pre-down touch {pwned}',
+                 'iface vi1 inet manual\n    ovs_extra set bridge vmbr0 x=$(id)',
+                 'iface vi1 inet manual\n    ovs_ports -i/tmp/evil',
+                 'source /tmp/evil.d/*', 'source-directory /tmp/evil.d',
+                 f'    up touch {pwned}',
+                 'iface vi1 inet manual \\\n up id'):
+        out = client(sb, 'WriteManagedBlock', 's:interfaces', 's:ovs', f's:{body}',
+                     user='alopex-ovs')
+        expect_error(out, 'org.alopex.Error.InvalidArgument', 'contents: line ')
+    h.check_eq(read_bytes(blk), original, 'interfaces unchanged')
+    h.check_eq(len(ledger_records(sb)), n, 'no ledger record for refusals')
+    body = 'auto vi100\niface vi100 inet manual\n    ovs_type OVSPort\n    ovs_bridge vmbr0\n'
+    h.check_eq(client(sb, 'WriteManagedBlock', 's:interfaces', 's:ovs', f's:{body}',
+                      user='alopex-ovs'), '', 'an OVSPort stanza')
+    h.check_eq(read_bytes(blk), original.replace(b'# END', body.encode() + b'# END'),
+               'interfaces with the stanza')
+
+
+@tap.test('the shipped unit allows serial lines only (no char-pts)')
+def _(sb):
+    unit = sb.build_path('units/alopex-brokerd.service')
+    if not os.path.exists(unit):
+        unit = sb.source_path('units/alopex-brokerd.service.in')
+    with open(unit) as f:
+        allow = [line.split('=', 1)[1].split()[0] for line in f.read().splitlines()
+                 if line.startswith('DeviceAllow=')]
+    h.check_eq(sorted(allow), ['char-ttyACM', 'char-ttyS', 'char-ttyUSB'], 'DeviceAllow=')
 
 
 if __name__ == '__main__':

@@ -34,7 +34,9 @@ def _(sb):
     h.check_eq((rc, out.strip(), err.strip()), (0, '', ''), 'busctl call')
     h.check_eq(read_bytes(target), data, 'resolv.conf, byte for byte')
     rec = last_record(sb, 'broker.WriteManagedFile')
-    h.check_eq(len(ledger_records(sb)), n + 1, 'one new ledger record')
+    h.check_eq(len(ledger_records(sb)), n + 2, 'two new ledger records (intent, completion)')
+    h.check_eq(last_record(sb, 'broker.WriteManagedFile.intent')['details'], rec['details'],
+               'the intent names the same contents')
     h.check_eq(rec['actor'], 'alopex-dns', 'actor')
     h.check(f'bytes={len(data)} ' in rec['details'] and
             f'sha256={hashlib.sha256(data).hexdigest()}' in rec['details'], rec['details'])
@@ -49,7 +51,7 @@ def _(sb):
     blk = sb.path('targets', 'interfaces')
     head, tail = b'auto lo\niface lo inet loopback\n', b'# END ovs\nsource x\n'
     write_bytes(blk, head + b'# BEGIN ovs\nold\n' + tail)
-    body = 'auto vi7\niface vi7 inet manual\n\tovs_bridge vmbr0 # caf\u00e9'
+    body = 'auto vi7\niface vi7 inet manual\n\tovs_bridge vmbr0\n# caf\u00e9'
     rc, out, err = busctl_call(sb, 'alopex-ovs', 'WriteManagedBlock', 'sss', 'interfaces',
                                'ovs', body)
     h.check_eq((rc, out.strip(), err.strip()), (0, '', ''), 'busctl call')

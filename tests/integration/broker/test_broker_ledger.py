@@ -10,7 +10,7 @@ import sys
 import threading
 
 import alopex_harness as h
-from broker_env import client, ledger_records, read_bytes, setup, verify_chain
+from broker_env import alopexctl, client, ledger_records, read_bytes, setup, verify_chain
 
 REWRITES = 1000
 A = b'nameserver 192.0.2.1\n' * 300          # two contents of different sizes, so a
@@ -81,15 +81,6 @@ def _(sb):
     h.check(all(r['actor'] == 'alopex-dns' for r in ledger_records(sb)), 'actors')
 
 
-def alopexctl(sb):
-    exe = sb.build_path('tools/alopexctl/alopexctl')
-    if not os.path.exists(exe):
-        exe = sb.build_path('tools/alopexctl')
-    if not os.path.isfile(exe):
-        raise h.Skip('alopexctl is not built yet')
-    return exe
-
-
 @tap.test('alopexctl ledger verify passes, then names the tampered record')
 def _(sb):
     exe = alopexctl(sb)
@@ -121,7 +112,9 @@ def _(sb):
     h.check_eq(client(sb, 'WriteManagedFile', 's:resolv.conf', 'ay:nameserver ::1\n',
                       user='alopex-dns'), '', 'write')
     recs = ledger_records(sb)
-    h.check_eq((len(recs), recs[-1]['seq']), (n + 1, n + 1), 'next record')
+    h.check_eq((len(recs), recs[-1]['seq']), (n + 2, n + 2), 'next records (intent, completion)')
+    h.check_eq([r['action'] for r in recs[-2:]],
+               ['broker.WriteManagedFile.intent', 'broker.WriteManagedFile'], 'actions')
     ok, _, bad = verify_chain(open(sb.ledger, encoding='utf-8').read())
     h.check(ok, f'chain broken at line {bad}')
 

@@ -84,6 +84,19 @@ def _(sb):
                  if x['fields'].get('ALOPEX_RESULT') == 'ok'], 'no "ok" entry for the refusal')
 
 
+@tap.test('a refused call is logged once, by the broker with its caller, not again by the bus layer')
+def _(sb):
+    off = log_offset(sb)
+    expect_error(client(sb, 'Record', 's:link.x', 's:y', user='alopex-fw'), NA)
+    # A sync point: the broker handles calls in order, so the refusal is all logged by now.
+    h.check_eq(client(sb, 'Ping', user='alopex-fw'), '', 'Ping as alopex-fw')
+    wait_log_entry(sb, off, ALOPEX_OP='Ping')
+    refused = [x for x in log_entries_since(sb, off) if x['fields'].get('ALOPEX_OP') == 'Record']
+    h.check_eq(len(refused), 1, f'entries for the refused Record: {refused}')
+    h.check_eq(refused[0]['fields'].get('ALOPEX_CALLER_UID'), str(sb.user('alopex-fw')[0]),
+               'the entry names the caller')
+
+
 @tap.test('every other operation is logged, allowed and refused, with its result')
 def _(sb):
     blk = sb.path('targets', 'interfaces')
@@ -94,17 +107,17 @@ def _(sb):
         ('Ping', [], 'alopex-fw', [], 'ok', ''),
         ('Version', [], 'alopex-link', [], 'ok', ''),
         ('OpenDevice', [f's:{pty}'], 'alopex-slirp', ['--fd-write', 'x'], 'ok', pty),
-        ('OpenDevice', ['s:/dev/null'], 'alopex-slirp', [],
-         'org.alopex.Error.PathNotAllowed', '/dev/null'),
+        ('OpenDevice', ['s:/dev/null'], 'alopex-slirp', [], NA, '/dev/null'),
+        ('OpenDevice', ['s:/dev/pts/../null'], 'alopex-slirp', [],
+         'org.alopex.Error.PathNotAllowed', '/dev/pts/../null'),
         ('OpenDevice', [f's:{pty}'], 'alopex-dns', [], NA, pty),
         ('WriteManagedBlock', ['s:interfaces', 's:ovs', 's:auto x'], 'alopex-ovs', [], 'ok',
          'interfaces tag=ovs'),
         ('WriteManagedBlock', ['s:interfaces', 's:ovs', 's:auto x'], 'alopex-dns', [], NA,
          'interfaces tag=ovs'),
         ('WriteManagedBlock', ['s:interfaces', 's:other', 's:auto x'], 'alopex-ovs', [],
-         'org.alopex.Error.BadMarkers', 'interfaces tag=other'),
-        ('WriteManagedFile', ['s:nope', 'ay:x'], 'alopex-dns', [], 'org.alopex.Error.NoSuchId',
-         'nope'),
+         'org.alopex.Error.InvalidArgument', 'interfaces tag=other'),
+        ('WriteManagedFile', ['s:nope', 'ay:x'], 'alopex-dns', [], NA, 'nope'),
         ('OpenOvsdb', [], 'alopex-dns', [], NA, None),
         ('Record', ['s:link.test', 's:logged'], 'alopex-link', [], 'ok', 'link.test'),
         ('Record', ['s:link.test', 's:x'], 'alopex-fw', [], NA, 'link.test'),

@@ -121,12 +121,13 @@ View from_snapshot(const Snapshot &s)
 {
     View v;
     for (const auto &[k, l] : s.links)
-        v.links.insert(link_line(l.ifindex, l.name, l.kind, l.mtu, l.mac, (l.flags & IFF_UP) != 0, l.master));
+        v.links.insert(
+            link_line(l.ifindex, l.name, l.kind, l.mtu, l.mac.to_string(), (l.flags & IFF_UP) != 0, l.master));
     for (const auto &[k, a] : s.addresses)
-        v.addresses.insert(addr_line(a.ifindex, a.family, a.address, a.prefixlen, a.label));
+        v.addresses.insert(addr_line(a.ifindex, a.family, a.address.to_string(), a.prefixlen, a.label));
     for (const auto &[k, r] : s.routes)
-        v.routes.insert(route_line(r.family, r.table, r.dst, r.dst_len, type_name(r.type), r.oif, r.priority,
-                                   r.gateway));
+        v.routes.insert(route_line(r.family, r.table, r.dst.to_string(), r.dst_len, type_name(r.type), r.oif,
+                                   r.priority, r.gateway.to_string()));
     return v;
 }
 

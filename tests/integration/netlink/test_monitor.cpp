@@ -19,11 +19,13 @@
 
 #include "alopex/netlink/monitor.hpp"
 #include "kernel_view.hpp"
+#include "net_test.hpp"
 
 using namespace alopex;
 using namespace alopex::netlink;
 using namespace alopex::netlink::itest;
 using namespace std::chrono_literals;
+using namespace alopex::test;
 
 namespace {
 
@@ -177,19 +179,22 @@ TEST_CASE("netlink-monitor: veths, addresses, routes appear, change and go", "[n
     auto &c = h.consumer;
     CHECK(c.saw<Link>(Change::New, [](const Link &l) { return l.name == "nlta" && l.kind == "veth"; }));
     CHECK(c.saw<Link>(Change::New, [](const Link &l) { return l.name == "nltbr" && l.kind == "bridge"; }));
-    CHECK(c.saw<Address>(Change::New, [](const Address &a) { return a.address == "10.77.0.1" && a.prefixlen == 24; }));
-    CHECK(c.saw<Address>(Change::New, [](const Address &a) { return a.address == "2001:db8:77::1"; }));
+    CHECK(c.saw<Address>(Change::New,
+                         [](const Address &a) { return a.address == ip("10.77.0.1") && a.prefixlen == 24; }));
+    CHECK(c.saw<Address>(Change::New, [](const Address &a) { return a.address == ip("2001:db8:77::1"); }));
     CHECK(c.saw<Route>(Change::New, [](const Route &r) {
-        return r.dst == "10.78.0.0" && r.dst_len == 16 && r.gateway == "10.77.0.2" && r.priority == 50;
+        return r.dst == ip("10.78.0.0") && r.dst_len == 16 && r.gateway == ip("10.77.0.2") && r.priority == 50;
     }));
-    CHECK(c.saw<Route>(Change::New, [](const Route &r) { return r.dst == "2001:db8:78::" && r.gateway == "2001:db8:77::2"; }));
-    CHECK(c.saw<Route>(Change::New, [](const Route &r) { return r.dst == "10.79.0.0" && r.table == 100; }));
+    CHECK(c.saw<Route>(Change::New, [](const Route &r) {
+        return r.dst == ip("2001:db8:78::") && r.gateway == ip("2001:db8:77::2");
+    }));
+    CHECK(c.saw<Route>(Change::New, [](const Route &r) { return r.dst == ip("10.79.0.0") && r.table == 100; }));
 
     REQUIRE(sh("ip link set nlta mtu 1400 && ip addr del 10.77.0.1/24 dev nlta"));
     h.converge();
     CHECK(c.saw<Link>(Change::Changed, [](const Link &l) { return l.name == "nlta" && l.mtu == 1400; }));
-    CHECK(c.saw<Address>(Change::Removed, [](const Address &a) { return a.address == "10.77.0.1"; }));
-    CHECK(c.saw<Route>(Change::Removed, [](const Route &r) { return r.dst == "10.78.0.0"; }));
+    CHECK(c.saw<Address>(Change::Removed, [](const Address &a) { return a.address == ip("10.77.0.1"); }));
+    CHECK(c.saw<Route>(Change::Removed, [](const Route &r) { return r.dst == ip("10.78.0.0"); }));
 
     // Down: IPv4 routes through the link vanish without a notification.
     REQUIRE(sh("ip addr add 10.77.1.1/24 dev nlta && ip link set nlta down"));

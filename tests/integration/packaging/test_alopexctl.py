@@ -162,6 +162,49 @@ def _(sb):
     check_eq(json.loads(out), recs[2:], 'show --tail 2 --json')
 
 
+def split_terse(line):
+    """One line of terse output split into its fields, as a script would (nmcli's rules:
+    ':' separates, '\\:' and '\\\\' are a literal ':' and '\\'; alopex also writes control
+    characters as \\n, \\t, \\xNN)."""
+    fields, cur, i = [], '', 0
+    while i < len(line):
+        c = line[i]
+        if c == '\\' and i + 1 < len(line):
+            n = line[i + 1]
+            if n == 'x':
+                cur += chr(int(line[i + 2:i + 4], 16))
+                i += 4
+                continue
+            cur += {'n': '\n', 't': '\t'}.get(n, n)
+            i += 2
+        elif c == ':':
+            fields.append(cur)
+            cur = ''
+            i += 1
+        else:
+            cur += c
+            i += 1
+    return fields + [cur]
+
+
+@tap.test('ledger show -t -f: terse rows, the chosen fields in order, values escaped')
+def _(sb):
+    path = sb.path('tmp', 'terse.jsonl')
+    recs = make_records(3)
+    write_ledger(path, recs)
+    rc, out, err = ctl(sb, 'ledger', 'show', '--file', path, '-t', '-f', 'details,SEQ,time')
+    check_eq(rc, 0, f'exit status ({err.strip()})')
+    lines = out.splitlines()
+    check_eq(len(lines), 3, f'one line per record: {out!r}')
+    check_eq([split_terse(l) for l in lines],
+             [[r['details'], str(r['seq']), r['time']] for r in recs], 'fields read back')
+    rc, out, err = ctl(sb, 'ledger', 'show', '--file', path, '-t', '-f', 'nope')
+    check_eq(rc, 2, f'an unknown field is a usage error ({err.strip()})')
+    check('DETAILS' in err, err)
+    rc, _, err = ctl(sb, 'ledger', 'show', '--file', path, '-t', '--json')
+    check_eq(rc, 2, f'-t with --json ({err.strip()})')
+
+
 @tap.test('ledger path: --file, then $ALOPEX_LEDGER, then broker.toml [ledger] path')
 def _(sb):
     a, b, c = (sb.path('tmp', f'{n}.jsonl') for n in 'abc')

@@ -22,6 +22,12 @@ THRESHOLDS = {
     'alopex-brokerd.service': 3.0,
 }
 DEFAULT_THRESHOLD = 2.0
+# The capabilities a unit may hold (AmbientCapabilities= and CapabilityBoundingSet= both
+# exactly this set): what its code uses, nothing more. linkd: rtnetlink changes, the DHCP
+# client's packet socket and its UDP socket on port 68 (CAP_NET_BROADCAST is unused).
+CAPABILITIES = {
+    'alopex-linkd.service': {'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_NET_BIND_SERVICE'},
+}
 UNIT_SUFFIXES = ('.service', '.socket', '.timer', '.path', '.mount', '.target')
 OVERALL = re.compile(r'Overall exposure level for (\S+): (\d+(?:\.\d+)?)')
 
@@ -59,6 +65,17 @@ def score_test(name):
         if score > limit:
             bad = [l for l in out.splitlines() if l.startswith('✗')]
             raise AssertionError(f'{name}: exposure {score} > {limit}\n' + '\n'.join(bad))
+    return run
+
+
+def capabilities_test(name, wanted):
+    def run():
+        with open(os.path.join(BUILD, 'units', name)) as f:
+            text = f.read()
+        for key in ('AmbientCapabilities', 'CapabilityBoundingSet'):
+            values = re.findall(rf'^{key}=(.*)$', text, flags=re.M)
+            got = set(' '.join(values).split())
+            check(got == wanted, f'{name}: {key}= is {sorted(got)}, wanted {sorted(wanted)}')
     return run
 
 
@@ -110,8 +127,11 @@ def main():
         tap.add(f'{n} exposure within its threshold', score_test(n))
         tap.add(f'{n} passes systemd-analyze verify without a warning', verify_test(n))
 
+    for n, caps in sorted(CAPABILITIES.items()):
+        tap.add(f'{n} holds exactly the capabilities it uses', capabilities_test(n, caps))
+
     def threshold_table_current():
-        stale = sorted(set(THRESHOLDS) - set(names))
+        stale = sorted((set(THRESHOLDS) | set(CAPABILITIES)) - set(names))
         check(not stale, f'thresholds for units that do not exist: {stale}')
     tap.add('every threshold names an existing unit', threshold_table_current)
 

@@ -49,6 +49,8 @@ mode = "0644"
 [[block]]
 id = "interfaces"
 path = "/etc/network/interfaces"
+tag = "ovs"
+validator = "interfaces"
 callers = ["alopex-ovs"]
 [ovsdb]
 socket = "/run/openvswitch/db.sock"
@@ -68,6 +70,10 @@ callers = ["alopex-link", "alopex-fw", "alopex-slirp", "alopex-ovs", "alopex-dns
     CHECK(c->files[0].callers == std::vector<uid_t>{905});
     REQUIRE(c->blocks.size() == 1);
     CHECK(c->blocks[0].path == "/etc/network/interfaces");
+    CHECK(c->blocks[0].tag == "ovs");
+    CHECK(c->blocks[0].validator == Validator::interfaces);
+    CHECK(c->record_rate == default_record_rate);
+    CHECK(c->record_burst == default_record_burst);
     REQUIRE(c->ovsdb);
     CHECK(c->ovsdb->socket == "/run/openvswitch/db.sock");
     CHECK(c->record_callers.size() == 5);
@@ -132,6 +138,40 @@ TEST_CASE("mistakes are refused with file:line:col")
     CHECK(error_of("[ovsdb]\nsocket = \"/" + std::string(120, 'a') + "\"\ncallers = []\n")
               .starts_with("broker.toml:2:10:"));
     CHECK(error_of("[[device]\n").starts_with("broker.toml:1:"));
+}
+
+TEST_CASE("blocks declare their tag and validator; Record limits are bounded")
+{
+    const std::string head = "[[block]]\nid = \"i\"\npath = \"/etc/network/interfaces\"\n";
+    CHECK(error_of(head + "validator = \"interfaces\"\ncallers = []\n") ==
+          "broker.toml:1:1: missing required key 'tag' in [block[0]]");
+    CHECK(error_of(head + "tag = \"ovs\"\ncallers = []\n") ==
+          "broker.toml:1:1: missing required key 'validator' in [block[0]]");
+    CHECK(error_of(head + "tag = \"ovs\"\nvalidator = \"none\"\ncallers = []\n") ==
+          "broker.toml:5:13: unknown validator 'none' (known: interfaces)");
+    CHECK(error_of(head + "tag = \"o v s\"\nvalidator = \"interfaces\"\ncallers = []\n")
+              .starts_with("broker.toml:4:7: 'tag' must be"));
+    // Two ids on one block would let one caller write the other's.
+    CHECK(error_of(head + "tag = \"ovs\"\nvalidator = \"interfaces\"\ncallers = []\n" +
+                   "[[block]]\nid = \"j\"\npath = \"/etc/network/interfaces\"\n" +
+                   "tag = \"ovs\"\nvalidator = \"interfaces\"\ncallers = []\n") ==
+          "broker.toml:10:7: block tag 'ovs' in /etc/network/interfaces is already another "
+          "block's");
+    auto two = parse(head + "tag = \"ovs\"\nvalidator = \"interfaces\"\ncallers = []\n" +
+                     "[[block]]\nid = \"j\"\npath = \"/etc/network/interfaces\"\n" +
+                     "tag = \"ovs2\"\nvalidator = \"interfaces\"\ncallers = []\n");
+    INFO((two ? "" : two.error().message));
+    REQUIRE(two);
+    CHECK(two->blocks.size() == 2);
+
+    auto lim = parse("[limits]\nrecord_rate = 5\nrecord_burst = 10\n");
+    REQUIRE(lim);
+    CHECK(lim->record_rate == 5);
+    CHECK(lim->record_burst == 10);
+    CHECK(error_of("[limits]\nrecord_rate = 0\n") ==
+          "broker.toml:2:15: 'limits.record_rate' must be between 1 and 65536");
+    CHECK(error_of("[limits]\nrecord_burst = 65537\n") ==
+          "broker.toml:2:16: 'limits.record_burst' must be between 1 and 65536");
 }
 
 TEST_CASE("user names resolve through NSS at load")

@@ -88,6 +88,12 @@ TEST_CASE("bad tags and contents with markers are InvalidArgument")
         CHECK(err_name(r) == bus_error::InvalidArgument);
         CHECK(r.error().message.starts_with("contents:"));
     }
-    // Markers of another tag are ordinary text.
-    CHECK(edit_ok(f, "t", "# BEGIN u\n") == "# BEGIN t\n# BEGIN u\n# END t\n");
+    // Markers of another tag too: planted, they would break that block for good.
+    for (const char *c : {"# BEGIN u\n", "# END u\n", "  #  end  u\r\n"}) {
+        auto r = replace_block(f, "t", c);
+        CHECK(err_name(r) == bus_error::InvalidArgument);
+        CHECK(r.error().message.starts_with("contents:"));
+    }
+    // Text that only mentions them is fine.
+    CHECK(edit_ok(f, "t", "# Beginning\n") == "# BEGIN t\n# Beginning\n# END t\n");
 }

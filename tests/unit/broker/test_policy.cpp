@@ -14,7 +14,8 @@ Config table()
     c.devices.push_back({"/dev/ttyUSB*", {903}});
     c.devices.push_back({"/dev/ttyS[0-3]", {903, 904}});
     c.files.push_back({"resolv.conf", "/etc/resolv.conf", {905}, 0644});
-    c.blocks.push_back({"interfaces", "/etc/network/interfaces", {904}});
+    c.blocks.push_back({"interfaces", "/etc/network/interfaces", {904}, "ovs",
+                        Validator::interfaces});
     c.ovsdb = OvsdbRule{"/run/openvswitch/db.sock", {904}};
     c.record_callers = {901, 905};
     return c;
@@ -51,26 +52,53 @@ TEST_CASE("device globs decide, caller lists authorize")
     CHECK(allow_device(c, 904, "/dev/ttyS2"));
     CHECK(err_name(allow_device(c, 904, "/dev/ttyUSB0")) == bus_error::NotAuthorized);
     CHECK(err_name(allow_device(c, 0, "/dev/ttyUSB0")) == bus_error::NotAuthorized); // root too
-    CHECK(err_name(allow_device(c, 903, "/dev/ttyS4")) == bus_error::PathNotAllowed);
-    CHECK(err_name(allow_device(c, 903, "/dev/sda")) == bus_error::PathNotAllowed);
+    CHECK(err_name(allow_device(c, 903, "/dev/ttyS4")) == bus_error::NotAuthorized);
+    CHECK(err_name(allow_device(c, 903, "/dev/sda")) == bus_error::NotAuthorized);
     // FNM_PATHNAME: '*' does not cross '/'.
-    CHECK(err_name(allow_device(c, 903, "/dev/ttyUSB0/x")) == bus_error::PathNotAllowed);
+    CHECK(err_name(allow_device(c, 903, "/dev/ttyUSB0/x")) == bus_error::NotAuthorized);
     CHECK(err_name(allow_device(c, 903, "/dev/ttyUSB0/../sda")) == bus_error::PathNotAllowed);
 }
 
-TEST_CASE("files and blocks are known by id")
+TEST_CASE("a caller cannot probe which devices the table lists")
+{
+    // /dev/ttyUSB0 is listed (for 903), /dev/sda is not listed at all: for 904 both
+    // answers are the same error with the same message but for the path.
+    auto c = table();
+    auto listed_other = allow_device(c, 904, "/dev/ttyUSB0");
+    auto unlisted = allow_device(c, 904, "/dev/ttyUSB1/../../sda");
+    auto nowhere = allow_device(c, 904, "/dev/sda");
+    REQUIRE_FALSE(listed_other);
+    REQUIRE_FALSE(nowhere);
+    CHECK(listed_other.error().bus_name == nowhere.error().bus_name);
+    CHECK(listed_other.error().message == "path: uid 904 may not open '/dev/ttyUSB0'");
+    CHECK(nowhere.error().message == "path: uid 904 may not open '/dev/sda'");
+    CHECK(err_name(unlisted) == bus_error::PathNotAllowed); // malformed: says nothing of the table
+}
+
+TEST_CASE("files and blocks are known by id; unknown and not allowed look the same")
 {
     auto c = table();
     CHECK(allow_file(c, 905, "resolv.conf"));
     CHECK(err_name(allow_file(c, 904, "resolv.conf")) == bus_error::NotAuthorized);
-    CHECK(err_name(allow_file(c, 905, "/etc/resolv.conf")) == bus_error::NoSuchId);
-    CHECK(err_name(allow_file(c, 905, "interfaces")) == bus_error::NoSuchId); // a block id
+    CHECK(err_name(allow_file(c, 905, "/etc/resolv.conf")) == bus_error::NotAuthorized);
+    CHECK(err_name(allow_file(c, 905, "interfaces")) == bus_error::NotAuthorized); // a block id
     CHECK(allow_block(c, 904, "interfaces"));
     CHECK(err_name(allow_block(c, 905, "interfaces")) == bus_error::NotAuthorized);
-    CHECK(err_name(allow_block(c, 904, "resolv.conf")) == bus_error::NoSuchId);
-    auto r = allow_block(c, 904, "nope");
-    REQUIRE_FALSE(r);
-    CHECK(r.error().message.starts_with("id:"));
+    CHECK(err_name(allow_block(c, 904, "resolv.conf")) == bus_error::NotAuthorized);
+    // Same name, same message shape: only the id differs.
+    auto known = allow_file(c, 904, "resolv.conf");
+    auto unknown = allow_file(c, 904, "nope");
+    REQUIRE_FALSE(known);
+    REQUIRE_FALSE(unknown);
+    CHECK(known.error().bus_name == unknown.error().bus_name);
+    CHECK(known.error().message == "id: uid 904 may not write file 'resolv.conf'");
+    CHECK(unknown.error().message == "id: uid 904 may not write file 'nope'");
+    auto kb = allow_block(c, 905, "interfaces");
+    auto ub = allow_block(c, 905, "nope");
+    REQUIRE_FALSE(kb);
+    REQUIRE_FALSE(ub);
+    CHECK(kb.error().message == "id: uid 905 may not write block 'interfaces'");
+    CHECK(ub.error().message == "id: uid 905 may not write block 'nope'");
 }
 
 TEST_CASE("ovsdb and record need their own entries")
@@ -96,4 +124,19 @@ TEST_CASE("record arguments are validated")
     CHECK(big.error().message.starts_with("details:"));
     CHECK(err_name(check_record_args("a", "\xc3")) == bus_error::InvalidArgument);
     CHECK(check_record_args("a", "\xc3\xa9"));
+}
+
+TEST_CASE("the broker's own actions cannot be forged through Record")
+{
+    for (const char *a : {"broker.WriteManagedFile", "broker.OpenDevice", "broker.ledger-cut",
+                          "broker.WriteManagedFile.intent", "Broker.x", "BROKER.x", "broker",
+                          "broker:x", "broker-x", "broker_x"}) {
+        INFO(a);
+        CHECK(reserved_action(a));
+        auto r = check_record_args(a, "x");
+        CHECK(err_name(r) == bus_error::InvalidArgument);
+        CHECK(r.error().message.starts_with("action:"));
+    }
+    for (const char *a : {"brokers.x", "brokerd.x", "link.broker.x", "ovs.port-added", "b"})
+        CHECK(check_record_args(a, "x"));
 }

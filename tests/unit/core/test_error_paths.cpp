@@ -5,6 +5,7 @@
 
 #include "alopex/error.hpp"
 #include "alopex/paths.hpp"
+#include "alopex/subscribers.hpp"
 
 using namespace alopex;
 
@@ -37,4 +38,23 @@ TEST_CASE("paths follow systemd's environment, first entry wins")
     CHECK(paths::runtime_dir("broker") == "/tmp/rt");
     unsetenv("RUNTIME_DIRECTORY");
     CHECK(paths::runtime_dir("linkd") == "/run/alopex/linkd");
+}
+
+TEST_CASE("Subscribers call every subscriber in order; removal and re-entrant adds are safe")
+{
+    alopex::Subscribers<int, const std::string &> s;
+    std::vector<std::string> seen;
+    auto a = s.add([&](int n, const std::string &w) { seen.push_back(fmt::format("a{}{}", n, w)); });
+    s.add([&](int n, const std::string &) {
+        seen.push_back(fmt::format("b{}", n));
+        if (n == 1)
+            s.add([&](int m, const std::string &) { seen.push_back(fmt::format("c{}", m)); });
+    });
+    s(1, "x");
+    CHECK(seen == std::vector<std::string>{"a1x", "b1"});
+    s.remove(a);
+    seen.clear();
+    s(2, "y");
+    CHECK(seen == std::vector<std::string>{"b2", "c2"});
+    CHECK(s.size() == 2);
 }

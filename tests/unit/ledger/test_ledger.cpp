@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The hash chain: a written chain verifies, every kind of tampering is found at the right
 // line, the writer continues a chain and refuses to extend a broken one.
+#include <grp.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -315,4 +319,237 @@ TEST_CASE("time stamps are RFC 3339 UTC with milliseconds")
     CHECK(t[10] == 'T');
     CHECK(t[19] == '.');
     CHECK(t.back() == 'Z');
+}
+
+namespace {
+
+const OpenOptions repair{"root", "broker.ledger-cut"};
+
+// RLIMIT_FSIZE for one scope, with SIGXFSZ ignored: a write past the limit comes back
+// short or with EFBIG, as on a full disk.
+struct FileSizeLimit {
+    struct rlimit old{};
+    struct sigaction old_sa{};
+    explicit FileSizeLimit(rlim_t bytes)
+    {
+        REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0);
+        struct sigaction sa{};
+        sa.sa_handler = SIG_IGN;
+        REQUIRE(sigaction(SIGXFSZ, &sa, &old_sa) == 0);
+        struct rlimit lim = old;
+        lim.rlim_cur = bytes;
+        REQUIRE(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    }
+    ~FileSizeLimit()
+    {
+        setrlimit(RLIMIT_FSIZE, &old);
+        sigaction(SIGXFSZ, &old_sa, nullptr);
+    }
+};
+
+} // namespace
+
+TEST_CASE("a failed write is cut back and the writer goes on")
+{
+    TempDir d;
+    auto p = d.path / "ledger.jsonl";
+    std::string good = make_chain(p, 3);
+    auto w = Writer::open(p);
+    REQUIRE(w);
+    {
+        // Room for 40 more bytes: the record's first 40 bytes land, the rest is EFBIG.
+        FileSizeLimit limit(good.size() + 40);
+        auto r = w->append("alopex-dns", "test.step", "n=4");
+        REQUIRE_FALSE(r);
+        INFO(r.error().message);
+        CHECK(r.error().message.find("cut off") != std::string::npos);
+        CHECK(slurp(p) == good); // no torn line left behind
+        CHECK_FALSE(w->broken());
+    }
+    auto v = verify_file(p);
+    REQUIRE(v);
+    CHECK(v->ok);
+    CHECK(v->records == 3);
+    auto r = w->append("alopex-dns", "test.step", "n=4");
+    REQUIRE(r);
+    CHECK(r->seq == 4);
+    v = verify_file(p);
+    REQUIRE(v);
+    CHECK(v->ok);
+    CHECK(v->records == 4);
+    // And a fresh writer opens it without complaint once this one lets go.
+    w = std::unexpected(Error{});
+    CHECK(Writer::open(p));
+}
+
+TEST_CASE("a torn last line is cut at open and the cut is recorded")
+{
+    TempDir d;
+    auto p = d.path / "ledger.jsonl";
+    std::string text = make_chain(p, 3);
+    auto lines = lines_of(text);
+    const std::string good = join({lines[0], lines[1]});
+
+    SECTION("without repair options it is still an error, and the file is untouched")
+    {
+        spit(p, text.substr(0, text.size() - 10));
+        auto w = Writer::open(p);
+        REQUIRE_FALSE(w);
+        CHECK(w.error().message.find("incomplete") != std::string::npos);
+        CHECK(slurp(p) == text.substr(0, text.size() - 10));
+    }
+    SECTION("a half-written third record")
+    {
+        std::string torn = lines[2].substr(0, 57);
+        spit(p, good + torn);
+        auto w = Writer::open(p, repair);
+        INFO((w ? "" : w.error().message));
+        REQUIRE(w);
+        CHECK(w->cut_bytes() == torn.size());
+        CHECK(w->last_seq() == 3);
+        auto recs = read_file(p);
+        REQUIRE(recs);
+        REQUIRE(recs->size() == 3);
+        CHECK((*recs)[2].actor == "root");
+        CHECK((*recs)[2].action == "broker.ledger-cut");
+        CHECK((*recs)[2].details == fmt::format("bytes={} offset={}", torn.size(), good.size()));
+        REQUIRE(w->append("alopex-dns", "test.step", "after"));
+        auto v = verify_file(p);
+        REQUIRE(v);
+        CHECK(v->ok);
+        CHECK(v->records == 4);
+    }
+    SECTION("torn bytes longer than the repair record are all cut")
+    {
+        std::string torn(5000, 'x');
+        torn[0] = '{';
+        spit(p, good + torn);
+        auto w = Writer::open(p, repair);
+        REQUIRE(w);
+        CHECK(w->cut_bytes() == 5000);
+        auto after = slurp(p);
+        CHECK(after.starts_with(good));
+        CHECK(after.size() < good.size() + 1000);
+        CHECK(after.back() == '\n');
+        auto v = verify(after);
+        CHECK(v.ok);
+        CHECK(v.records == 3);
+    }
+    SECTION("NUL bytes a crash left after the last record")
+    {
+        spit(p, text + std::string(4096, '\0'));
+        auto w = Writer::open(p, repair);
+        REQUIRE(w);
+        CHECK(w->cut_bytes() == 4096);
+        auto v = verify_file(p);
+        REQUIRE(v);
+        CHECK(v->ok);
+        CHECK(v->records == 4);
+    }
+    SECTION("a file whose only record is torn starts over at seq 1")
+    {
+        spit(p, lines[0].substr(0, 30));
+        auto w = Writer::open(p, repair);
+        REQUIRE(w);
+        auto recs = read_file(p);
+        REQUIRE(recs);
+        REQUIRE(recs->size() == 1);
+        CHECK((*recs)[0].seq == 1);
+        CHECK((*recs)[0].prev == zero_hash);
+        CHECK((*recs)[0].details == "bytes=30 offset=0");
+    }
+    SECTION("a tampered last complete line is not hidden by a torn tail")
+    {
+        auto t = lines;
+        t[1].replace(t[1].find("n=2"), 3, "n=9");
+        std::string bad = join({t[0], t[1]}) + "{\"seq\":3";
+        spit(p, bad);
+        auto w = Writer::open(p, repair);
+        REQUIRE_FALSE(w);
+        CHECK(w.error().message.find("wrong hash") != std::string::npos);
+        CHECK(slurp(p) == bad);
+    }
+    SECTION("a long chain: only the tail is read, the cut lands in the right place")
+    {
+        auto q = d.path / "long.jsonl";
+        std::string long_text = make_chain(q, 200);
+        spit(q, long_text + "{\"seq\":201,\"ti");
+        auto w = Writer::open(q, repair);
+        REQUIRE(w);
+        CHECK(w->last_seq() == 201);
+        CHECK(slurp(q).starts_with(long_text));
+        auto v = verify_file(q);
+        REQUIRE(v);
+        CHECK(v->ok);
+        CHECK(v->records == 201);
+    }
+}
+
+TEST_CASE("parse_tail with hostile input")
+{
+    CHECK(parse_tail("")->torn == 0);
+    CHECK_FALSE(parse_tail("")->last);
+    CHECK(parse_tail("abc")->torn == 3);
+    CHECK_FALSE(parse_tail("\n")); // an empty last line is not a record
+    CHECK_FALSE(parse_tail("garbage\n"));
+    CHECK_FALSE(parse_tail("garbage\n{\"seq\":1"));
+    CHECK_FALSE(parse_tail(std::string("\0\0\n", 3)));
+    TempDir d;
+    auto lines = lines_of(make_chain(d.path / "l", 2));
+    auto t = parse_tail(lines[0] + "\n" + lines[1] + "\ntorn");
+    REQUIRE(t);
+    CHECK(t->torn == 4);
+    REQUIRE(t->last);
+    CHECK(t->last->seq == 2);
+    // Only the last complete line counts: garbage before it is verify's business.
+    auto only_last = parse_tail("garbage\n" + lines[1] + "\n");
+    REQUIRE(only_last);
+    CHECK(only_last->last->seq == 2);
+}
+
+TEST_CASE("a new ledger's directory is fsync'ed, or the ledger is not created")
+{
+    // A directory the writer may create files in but not open: fsync of the directory
+    // is impossible, so a writer that fsyncs it must refuse (and remove what it created);
+    // one that does not would succeed. Root ignores modes, so the check runs as nobody.
+    TempDir d;
+    auto dir = d.path / "wx-only";
+    std::filesystem::create_directory(dir);
+    const bool root = geteuid() == 0;
+    const uid_t nobody = 65534;
+    if (root) {
+        REQUIRE(chmod(d.path.c_str(), 0711) == 0); // nobody may pass through
+        REQUIRE(chown(dir.c_str(), nobody, nobody) == 0);
+    }
+    REQUIRE(chmod(dir.c_str(), 0300) == 0);
+    auto attempt = [&]() -> int {
+        auto w = Writer::open(dir / "ledger.jsonl");
+        if (w)
+            return 10;
+        if (w.error().message.find("directory") == std::string::npos)
+            return 11;
+        return 0;
+    };
+    int status = 0;
+    if (root) {
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            if (setgroups(0, nullptr) < 0 || setgid(nobody) < 0 || setuid(nobody) < 0)
+                _exit(12);
+            _exit(attempt());
+        }
+        int ws = 0;
+        REQUIRE(waitpid(pid, &ws, 0) == pid);
+        REQUIRE(WIFEXITED(ws));
+        status = WEXITSTATUS(ws);
+    } else {
+        status = attempt();
+    }
+    CHECK(status == 0);
+    CHECK_FALSE(std::filesystem::exists(dir / "ledger.jsonl"));
+    REQUIRE(chmod(dir.c_str(), 0700) == 0);
+    // An ordinary directory: the ledger is created.
+    auto w = Writer::open(d.path / "ledger.jsonl");
+    REQUIRE(w);
 }

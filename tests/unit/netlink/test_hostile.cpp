@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "alopex/netlink/socket.hpp"
 #include "alopex/netlink/types.hpp"
 #include "builders.hpp"
 
@@ -38,6 +39,23 @@ Msg full_link()
 }
 
 } // namespace
+
+TEST_CASE("netlink: only the kernel's source address is the kernel", "[netlink][hostile]")
+{
+    sockaddr_nl a{};
+    a.nl_family = AF_NETLINK;
+    CHECK(from_kernel(&a, sizeof a));
+    CHECK_FALSE(from_kernel(&a, sizeof a - 1));
+    CHECK_FALSE(from_kernel(&a, 0));
+    CHECK_FALSE(from_kernel(nullptr, sizeof a));
+    a.nl_pid = 4242;
+    CHECK_FALSE(from_kernel(&a, sizeof a));
+    a.nl_pid = UINT32_MAX;
+    CHECK_FALSE(from_kernel(&a, sizeof a));
+    a.nl_pid = 0;
+    a.nl_family = AF_UNIX;
+    CHECK_FALSE(from_kernel(&a, sizeof a));
+}
 
 TEST_CASE("netlink: nlmsg_len lies", "[netlink][hostile]")
 {

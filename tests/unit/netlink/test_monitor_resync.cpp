@@ -4,10 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include "fake_kernel.hpp"
+#include "net_test.hpp"
 
 using namespace alopex;
 using namespace alopex::netlink;
 using namespace alopex::netlink::test;
+using namespace alopex::test;
 
 namespace {
 
@@ -71,9 +73,9 @@ TEST_CASE("monitor: ENOBUFS triggers one resync that delivers exactly the differ
     REQUIRE(rig.consumer.log.size() == n + 5);
     const auto &e = rig.consumer.log;
     CHECK(e[n].change == Change::Removed);
-    CHECK(std::get<Route>(e[n].object).dst == "10.9.0.0");
+    CHECK(std::get<Route>(e[n].object).dst == ip("10.9.0.0"));
     CHECK(e[n + 1].change == Change::Removed);
-    CHECK(std::get<Address>(e[n + 1].object).address == "10.0.3.1");
+    CHECK(std::get<Address>(e[n + 1].object).address == ip("10.0.3.1"));
     CHECK(e[n + 2].change == Change::Removed);
     CHECK(std::get<Link>(e[n + 2].object).ifindex == 3);
     CHECK(e[n + 3].change == Change::Changed);

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "fake_kernel.hpp"
+#include "net_test.hpp"
 
 using namespace alopex;
 using namespace alopex::netlink;

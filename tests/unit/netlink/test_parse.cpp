@@ -4,9 +4,11 @@
 
 #include "alopex/netlink/types.hpp"
 #include "builders.hpp"
+#include "net_test.hpp"
 
 using namespace alopex::netlink;
 using namespace alopex::netlink::test;
+using namespace alopex::test;
 
 namespace {
 
@@ -49,7 +51,7 @@ TEST_CASE("netlink: RTM_NEWLINK with every modelled attribute", "[netlink][parse
     CHECK(l.ifindex == 7);
     CHECK(l.name == "veth0");
     CHECK(l.kind == "veth");
-    CHECK(l.mac == "02:ab:cd:00:01:ff");
+    CHECK(l.mac == hw("02:ab:cd:00:01:ff"));
     CHECK(l.mtu == 1400);
     CHECK((l.flags & IFF_UP));
     CHECK(l.operstate == IF_OPER_UP);
@@ -57,6 +59,20 @@ TEST_CASE("netlink: RTM_NEWLINK with every modelled attribute", "[netlink][parse
     CHECK(l.carrier);
     CHECK(l.master == 3);
     CHECK(l.stats == LinkStats{1, 2, 300, 400, 5, 6, 7, 8});
+}
+
+TEST_CASE("netlink: IFLA_ADDRESS of any length up to 32 bytes, none when absent", "[netlink][parse]")
+{
+    auto m = link_msg(RTM_NEWLINK, 8, "ib0");
+    uint8_t ib[20];
+    for (uint8_t i = 0; i < 20; ++i)
+        ib[i] = static_cast<uint8_t>(0xa0 + i);
+    m.raw(IFLA_ADDRESS, ib, sizeof ib);
+    auto msg = parse_ok(m);
+    const auto &l = std::get<Link>(msg.object);
+    CHECK(l.mac.size() == 20);
+    CHECK(l.mac.to_string() == "a0:a1:a2:a3:a4:a5:a6:a7:a8:a9:aa:ab:ac:ad:ae:af:b0:b1:b2:b3");
+    CHECK(std::get<Link>(parse_ok(link_msg(RTM_NEWLINK, 9, "lo")).object).mac.empty());
 }
 
 TEST_CASE("netlink: link details", "[netlink][parse]")
@@ -121,8 +137,8 @@ TEST_CASE("netlink: addresses", "[netlink][parse]")
         auto a = std::get<Address>(parse_ok(m).object);
         CHECK(a.ifindex == 3);
         CHECK(a.family == AF_INET);
-        CHECK(a.address == "192.0.2.10");
-        CHECK(a.peer == "192.0.2.1");
+        CHECK(a.address == ip("192.0.2.10"));
+        CHECK(a.peer == ip("192.0.2.1"));
         CHECK(a.prefixlen == 24);
         CHECK(a.label == "eth0:1");
         CHECK(a.flags == (IFA_F_PERMANENT | IFA_F_NOPREFIXROUTE));
@@ -135,7 +151,7 @@ TEST_CASE("netlink: addresses", "[netlink][parse]")
         CHECK(msg.removed);
         auto a = std::get<Address>(msg.object);
         CHECK(a.family == AF_INET6);
-        CHECK(a.address == "2001:db8::1");
+        CHECK(a.address == ip("2001:db8::1"));
         CHECK(a.peer.empty());
         CHECK(a.prefixlen == 64);
         CHECK(a.valid_lft == 0xffffffffu);
@@ -152,10 +168,10 @@ TEST_CASE("netlink: routes", "[netlink][parse]")
         auto r = std::get<Route>(parse_ok(m).object);
         CHECK(r.family == AF_INET);
         CHECK(r.table == 1000);
-        CHECK(r.dst == "198.51.100.0");
+        CHECK(r.dst == ip("198.51.100.0"));
         CHECK(r.dst_len == 24);
-        CHECK(r.gateway == "192.0.2.1");
-        CHECK(r.prefsrc == "192.0.2.10");
+        CHECK(r.gateway == ip("192.0.2.1"));
+        CHECK(r.prefsrc == ip("192.0.2.10"));
         CHECK(r.oif == 4);
         CHECK(r.priority == 20);
         CHECK(r.protocol == RTPROT_BOOT);
@@ -164,16 +180,16 @@ TEST_CASE("netlink: routes", "[netlink][parse]")
     SECTION("a default route has the all-zero destination")
     {
         auto r = std::get<Route>(parse_ok(route_msg(RTM_NEWROUTE, AF_INET, nullptr, 0, 2)).object);
-        CHECK(r.dst == "0.0.0.0");
+        CHECK(r.dst == ip("0.0.0.0"));
         auto r6 = std::get<Route>(parse_ok(route_msg(RTM_DELROUTE, AF_INET6, nullptr, 0, 2)).object);
-        CHECK(r6.dst == "::");
+        CHECK(r6.dst == ip("::"));
     }
     SECTION("IPv6, removal")
     {
         auto msg = parse_ok(route_msg(RTM_DELROUTE, AF_INET6, "2001:db8:1::", 48, 6, RT_TABLE_MAIN, 1024));
         CHECK(msg.removed);
         auto r = std::get<Route>(msg.object);
-        CHECK(r.dst == "2001:db8:1::");
+        CHECK(r.dst == ip("2001:db8:1::"));
         CHECK(r.table == RT_TABLE_MAIN);
         CHECK(r.priority == 1024);
     }

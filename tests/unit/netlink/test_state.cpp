@@ -9,8 +9,10 @@
 #include <random>
 
 #include "alopex/netlink/state.hpp"
+#include "net_test.hpp"
 
 using namespace alopex::netlink;
+using namespace alopex::test;
 
 namespace {
 
@@ -29,7 +31,7 @@ Address addr(int ifindex, std::string a, uint8_t len, uint8_t family = AF_INET)
     Address x;
     x.ifindex = ifindex;
     x.family = family;
-    x.address = std::move(a);
+    x.address = ip(a);
     x.prefixlen = len;
     return x;
 }
@@ -39,7 +41,7 @@ Route route(int oif, std::string dst, uint8_t len, uint8_t family = AF_INET, uin
     Route r;
     r.family = family;
     r.table = table;
-    r.dst = std::move(dst);
+    r.dst = ip(dst);
     r.dst_len = len;
     r.oif = oif;
     r.type = RTN_UNICAST;
@@ -115,7 +117,7 @@ TEST_CASE("netlink: apply mirrors the kernel's silent removals", "[netlink][stat
         auto ev = apply(s, msg(link(2, "a", 0)));
         REQUIRE(ev.size() == 2);
         CHECK(ev[0].change == Change::Removed);
-        CHECK(std::get<Route>(ev[0].object).dst == "192.0.2.0");
+        CHECK(std::get<Route>(ev[0].object).dst == ip("192.0.2.0"));
         CHECK(ev[1].change == Change::Changed);
         CHECK(s.routes.size() == 2);
         CHECK(s.addresses.size() == 3);
@@ -129,10 +131,10 @@ TEST_CASE("netlink: IPv4 address removal takes the kernel's silent route flushes
     apply(s, msg(addr(2, "192.0.2.1", 24)));
     apply(s, msg(addr(2, "192.0.2.9", 24)));
     auto via = route(2, "198.51.100.0", 24);
-    via.gateway = "192.0.2.254";
+    via.gateway = ip("192.0.2.254");
     apply(s, msg(via));
     auto pref = route(3, "203.0.113.0", 24);
-    pref.prefsrc = "192.0.2.1";
+    pref.prefsrc = ip("192.0.2.1");
     apply(s, msg(pref));
     auto local = route(2, "192.0.2.9", 32, AF_INET, RT_TABLE_LOCAL);
     local.type = RTN_LOCAL;
@@ -150,7 +152,7 @@ TEST_CASE("netlink: IPv4 address removal takes the kernel's silent route flushes
         // The preferred source is gone: the route preferring it goes, others stay.
         auto ev = apply(s, msg(addr(2, "192.0.2.1", 24), true));
         REQUIRE(ev.size() == 2);
-        CHECK(std::get<Route>(ev[1].object).prefsrc == "192.0.2.1");
+        CHECK(std::get<Route>(ev[1].object).prefsrc == ip("192.0.2.1"));
         CHECK(s.routes.size() == 3);
         // The link's last IPv4 address is gone: its IPv4 routes go, IPv6 stays.
         ev = apply(s, msg(addr(2, "192.0.2.9", 24), true));
@@ -173,7 +175,7 @@ TEST_CASE("netlink: route keys and the route filter", "[netlink][state]")
     CHECK(s.routes.size() == 4);
     // A replaced gateway is a change of the same route.
     auto g = route(2, "10.0.0.0", 8);
-    g.gateway = "192.0.2.254";
+    g.gateway = ip("192.0.2.254");
     auto ev = apply(s, msg(g));
     REQUIRE(ev.size() == 1);
     CHECK(ev[0].change == Change::Changed);
@@ -236,7 +238,7 @@ TEST_CASE("netlink: random snapshots converge through diff", "[netlink][state]")
         for (int i = 0; i < 12; ++i) {
             auto r = route(1 + static_cast<int>(rng() % 8), "10." + std::to_string(rng() % 4) + ".0.0", 16);
             r.priority = rng() % 3;
-            r.gateway = rng() % 2 ? "10.0.0.1" : "";
+            r.gateway = rng() % 2 ? ip("10.0.0.1") : alopex::net::Address();
             apply(s, msg(r));
         }
         return s;

@@ -16,6 +16,7 @@
 #include "alopex/ipc/firewall1.hpp"
 #include "alopex/sd.hpp"
 #include "firewall1_client.hpp"
+#include "offline_bus.hpp"
 #include "fw_cmd.hpp"
 
 namespace fw1 = alopex::ipc::firewall1;
@@ -26,46 +27,9 @@ namespace {
 
 constexpr uint64_t inf = std::numeric_limits<uint64_t>::max();
 
-// An unauthenticated bus over a socketpair is enough to build messages offline.
-struct OfflineBus {
-    BusPtr bus;
-    alopex::Fd peer;
-    OfflineBus()
-    {
-        int fds[2];
-        REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-        sd_bus *raw = nullptr;
-        REQUIRE(sd_bus_new(&raw) >= 0);
-        bus.reset(raw);
-        peer = alopex::Fd(fds[1]);
-        REQUIRE(sd_bus_set_fd(raw, fds[0], fds[0]) >= 0);
-        REQUIRE(sd_bus_start(raw) >= 0);
-    }
-    ~OfflineBus() { peer = alopex::Fd(); }   // close first: the bus' flush ends at once
-    MessagePtr message()
-    {
-        sd_bus_message *m = nullptr;
-        REQUIRE(sd_bus_message_new_signal(bus.get(), &m, "/a", "org.alopex.Test", "S") >= 0);
-        return MessagePtr(m);
-    }
-};
-
-void seal(sd_bus_message *m)
-{
-    REQUIRE(sd_bus_message_seal(m, 1, 0) >= 0);
-    REQUIRE(sd_bus_message_rewind(m, 1) >= 0);
-}
-
-// Appends one {sv} dictionary entry: the name, then the value of signature `sig`.
-template <typename... A> void prop(sd_bus_message *m, const char *name, const char *sig, A... args)
-{
-    REQUIRE(sd_bus_message_open_container(m, 'e', "sv") >= 0);
-    REQUIRE(sd_bus_message_append_basic(m, 's', name) >= 0);
-    REQUIRE(sd_bus_message_open_container(m, 'v', sig) >= 0);
-    REQUIRE(sd_bus_message_append(m, sig, args...) >= 0);
-    REQUIRE(sd_bus_message_close_container(m) >= 0);
-    REQUIRE(sd_bus_message_close_container(m) >= 0);
-}
+using alopex::test::OfflineBus;
+using alopex::test::seal;
+using alopex::test::append_property;
 
 // ---- the fake fwd ---------------------------------------------------------------------
 
@@ -241,17 +205,17 @@ TEST_CASE("fw client: GetAll properties parse, unknown ones are skipped")
     OfflineBus b;
     auto m = b.message();
     REQUIRE(sd_bus_message_open_container(m.get(), 'a', "{sv}") >= 0);
-    prop(m.get(), "Zones", "a(sassssb)", 1, "wan", 2, "eth0", "wwan*", "drop", "reject", "accept", 1);
-    prop(m.get(), "Rules", "a(sss)", 1, "wan", "zone=wan proto=tcp dport=22 action=accept", "ssh");
-    prop(m.get(), "Future", "u", 5);
-    prop(m.get(), "Interfaces", "a{ss}", 1, "eth0", "wan");
-    prop(m.get(), "ZoneAddresses", "a{sas}", 1, "wan", 1, "192.0.2.10");
-    prop(m.get(), "Panic", "b", 1);
-    prop(m.get(), "DefaultZone", "s", "wan");
-    prop(m.get(), "Generation", "t", uint64_t{42});
-    prop(m.get(), "LatencyHistogram", "a(tt)", 2, uint64_t{100}, uint64_t{3}, inf, uint64_t{1});
-    prop(m.get(), "LastError", "s", "oops");
-    prop(m.get(), "Later", "as", 0);
+    append_property(m.get(), "Zones", "a(sassssb)", 1, "wan", 2, "eth0", "wwan*", "drop", "reject", "accept", 1);
+    append_property(m.get(), "Rules", "a(sss)", 1, "wan", "zone=wan proto=tcp dport=22 action=accept", "ssh");
+    append_property(m.get(), "Future", "u", 5);
+    append_property(m.get(), "Interfaces", "a{ss}", 1, "eth0", "wan");
+    append_property(m.get(), "ZoneAddresses", "a{sas}", 1, "wan", 1, "192.0.2.10");
+    append_property(m.get(), "Panic", "b", 1);
+    append_property(m.get(), "DefaultZone", "s", "wan");
+    append_property(m.get(), "Generation", "t", uint64_t{42});
+    append_property(m.get(), "LatencyHistogram", "a(tt)", 2, uint64_t{100}, uint64_t{3}, inf, uint64_t{1});
+    append_property(m.get(), "LastError", "s", "oops");
+    append_property(m.get(), "Later", "as", 0);
     REQUIRE(sd_bus_message_close_container(m.get()) >= 0);
     seal(m.get());
     auto s = fw1::parse_properties(m.get());
@@ -277,41 +241,34 @@ TEST_CASE("fw client: GetAll properties parse, unknown ones are skipped")
     CHECK(s->last_error == "oops");
 }
 
-TEST_CASE("fw client: Zones as the XML's a(sasssb) (two policies) reads too")
-{
-    OfflineBus b;
-    auto m = b.message();
-    REQUIRE(sd_bus_message_open_container(m.get(), 'a', "{sv}") >= 0);
-    prop(m.get(), "Zones", "a(sasssb)", 2, "wan", 1, "eth0", "drop", "reject", 1, "lan", 0, "accept", "accept", 0);
-    REQUIRE(sd_bus_message_close_container(m.get()) >= 0);
-    seal(m.get());
-    auto s = fw1::parse_properties(m.get());
-    REQUIRE(s);
-    REQUIRE(s->zones.size() == 2);
-    CHECK(s->zones[0].input == "drop");
-    CHECK(s->zones[0].forward == "reject");
-    CHECK(s->zones[0].output == "");
-    CHECK(s->zones[0].masquerade);
-    CHECK(s->zones[1].interfaces.empty());
-    CHECK_FALSE(s->zones[1].masquerade);
-}
-
 TEST_CASE("fw client: a known property of the wrong type is an error")
 {
     OfflineBus b;
     auto m = b.message();
     REQUIRE(sd_bus_message_open_container(m.get(), 'a', "{sv}") >= 0);
-    prop(m.get(), "Generation", "u", 42);
+    append_property(m.get(), "Generation", "u", 42);
     REQUIRE(sd_bus_message_close_container(m.get()) >= 0);
     seal(m.get());
     auto s = fw1::parse_properties(m.get());
     REQUIRE_FALSE(s);
     CHECK_THAT(s.error().message, Catch::Contains("Generation"));
 
+    // The two-policy Zones of the first drafts, a(sasssb), is no longer read.
+    auto old = b.message();
+    REQUIRE(sd_bus_message_open_container(old.get(), 'a', "{sv}") >= 0);
+    append_property(old.get(), "Zones", "a(sasssb)", 1, "wan", 1, "eth0", "drop", "reject", 1);
+    REQUIRE(sd_bus_message_close_container(old.get()) >= 0);
+    seal(old.get());
+    auto z = fw1::parse_properties(old.get());
+    REQUIRE_FALSE(z);
+    CHECK_THAT(z.error().message, Catch::Contains("Zones"));
+
+    // A reply of another signature than the XML's is refused, naming the method.
     auto wrong = b.message();
     REQUIRE(sd_bus_message_append(wrong.get(), "a(ssttt)", 1, "zone", "wan", uint64_t{1}, uint64_t{2}, uint64_t{3}) >= 0);
     seal(wrong.get());
-    CHECK_FALSE(fw1::parse_runtime_rules(wrong.get()));
+    std::vector<fw1::RuntimeRuleInfo> rules;
+    CHECK_FALSE(alopex::bus::read_value(wrong.get(), rules, "ListRuntimeRules"));
 }
 
 TEST_CASE("fw client: every call against a fake fwd")
@@ -382,12 +339,13 @@ TEST_CASE("fw client: every call against a fake fwd")
     CHECK(st->latency.size() == 2);
 
     // The command runner's exit statuses: 0, or 3 with the named error printed.
+    alopexctl::Context ctx(c);
     alopexctl::FwRequest rm;
     rm.op = alopexctl::FwRequest::Op::remove;
     rm.id = 17;
-    CHECK(alopexctl::run_fw(c, rm, false) == 0);
+    CHECK(alopexctl::run_fw(ctx, rm) == 0);
     rm.id = 99;
-    CHECK(alopexctl::run_fw(c, rm, false) == 3);
+    CHECK(alopexctl::run_fw(ctx, rm) == 3);
 }
 
 TEST_CASE("fw client: a daemon that is not there is an error, not a crash")

@@ -8,10 +8,12 @@
 
 #include "cli.hpp"
 #include "fw_cmd.hpp"
+#include "render.hpp"
 
 using namespace alopexctl;
 using Op = FwRequest::Op;
 namespace fw1 = alopex::ipc::firewall1;
+using namespace alopex::test;
 
 namespace {
 
@@ -60,19 +62,13 @@ std::vector<fw1::RuntimeRuleInfo> sample_runtime()
 
 } // namespace
 
-TEST_CASE("alopexctl fw: the command line hands fw its own options")
+TEST_CASE("alopexctl fw: its options anywhere, also before the words")
 {
-    std::vector<std::string_view> args = {"fw", "allow", "tcp", "80", "--from", "192.0.2.0/24", "--json",
-                                          "--expires=1h", "--comment", "x"};
-    auto o = parse_args(args);
-    REQUIRE(o);
-    CHECK(o->command == Command::fw);
-    CHECK(o->json);
-    CHECK(o->words ==
-          std::vector<std::string>{"allow", "tcp", "80", "--from", "192.0.2.0/24", "--expires=1h", "--comment", "x"});
-    std::vector<std::string_view> help = {"fw", "allow", "--help"};
-    CHECK(parse_args(help)->command == Command::help);
-    CHECK(usage("alopexctl").find("fw allow|deny tcp|udp") != std::string::npos);
+    auto r = parse({"--comment", "x", "allow", "tcp", "80", "--from", "192.0.2.0/24", "--expires=1h"});
+    REQUIRE(r);
+    CHECK(r->spec == "proto=tcp dport=80 saddr=192.0.2.0/24 action=accept");
+    CHECK(r->comment == "x");
+    CHECK(r->expires_s == 3600);
 }
 
 TEST_CASE("alopexctl fw: read-only and simple subcommands")
@@ -141,7 +137,8 @@ TEST_CASE("alopexctl fw allow/deny/forward: the exact spec, expiry and comment s
 
 TEST_CASE("alopexctl fw: bad arguments are refused locally, naming the word")
 {
-    CHECK(error_of({"frobnicate"}) == "fw: unknown subcommand 'frobnicate'");
+    CHECK(error_of({"frobnicate"}) == "fw: unknown subcommand 'frobnicate' (status, zones, rules, allow, deny, forward, "
+                                      "remove, panic, reload, counters or set-zone)");
     CHECK(error_of({"status", "now"}) == "fw status: unexpected argument 'now'");
     CHECK(error_of({"allow"}) == "fw allow: missing protocol (tcp, udp, icmp, icmpv6 or any)");
     CHECK(error_of({"allow", "sctp", "80"}) == "fw allow: unknown protocol 'sctp' (tcp, udp, icmp, icmpv6 or any)");
@@ -158,30 +155,34 @@ TEST_CASE("alopexctl fw: bad arguments are refused locally, naming the word")
     CHECK(error_of({"allow", "tcp", "90-80"}) == "fw allow tcp: port range '90-80': the first port is above the last");
     CHECK(error_of({"allow", "tcp", "80", "443"}) == "fw allow: unexpected argument '443'");
     CHECK(error_of({"allow", "icmp", "echo request"}) == "fw allow icmp: not an ICMP type: 'echo request'");
-    CHECK(error_of({"allow", "tcp", "80", "--from"}) == "fw allow: --from: missing value");
+    CHECK(error_of({"allow", "tcp", "80", "--from"}) == "fw: --from: missing value");
     CHECK(error_of({"allow", "tcp", "80", "--from", "192.0.2.1/24"}) ==
-          "--from: '192.0.2.1/24' has host bits set beyond /24");
-    CHECK(error_of({"allow", "tcp", "80", "--from", "192.0.2.0/33"}) == "--from: bad prefix length in '192.0.2.0/33' (0-32)");
-    CHECK(error_of({"allow", "tcp", "80", "--from", "example.com"}) == "--from: not an address or network: 'example.com'");
+          "--from: '192.0.2.1/24' has host bits set (the network is 192.0.2.0/24)");
+    CHECK(error_of({"allow", "tcp", "80", "--from", "192.0.2.0/33"}) == "--from: '192.0.2.0/33' has a bad prefix length (0..32)");
+    CHECK(error_of({"allow", "tcp", "80", "--from", "example.com"}) == "--from: 'example.com' is not an IPv4 or IPv6 address or network");
     CHECK(error_of({"allow", "tcp", "80", "--from", "@a,@b"}) ==
           "--from: a set ('@a') cannot be combined with other sources");
     CHECK(error_of({"allow", "tcp", "80", "--from", "@bad name"}) == "--from: not a set name: '@bad name'");
     CHECK(error_of({"allow", "tcp", "80", "--from", "10.0.0.0/8,"}) == "--from: empty source in '10.0.0.0/8,'");
     CHECK(error_of({"allow", "tcp", "80", "--zone", "no/such"}) == "--zone: not a zone name: 'no/such'");
-    CHECK(error_of({"allow", "tcp", "80", "--zone", "a", "--zone", "b"}) == "fw allow: --zone given twice");
-    CHECK(error_of({"allow", "tcp", "80", "--to", "10.0.0.1"}) == "fw allow: unknown option '--to'");
-    CHECK(error_of({"allow", "tcp", "80", "--reject"}) == "fw allow: unknown option '--reject'");
+    CHECK(error_of({"allow", "tcp", "80", "--zone", "a", "--zone", "b"}) == "fw: --zone given twice");
+    CHECK(error_of({"allow", "tcp", "80", "--to", "10.0.0.1"}) == "fw allow: --to applies to 'fw forward' only");
+    CHECK(error_of({"allow", "tcp", "80", "--reject"}) == "fw allow: --reject applies to 'fw deny' only");
+    CHECK(error_of({"allow", "tcp", "80", "--bogus"}) == "fw allow: unknown option '--bogus'");
+    CHECK(error_of({"deny", "tcp", "80", "--reject=yes"}) == "fw: --reject takes no value");
+    CHECK(error_of({"status", "--zone", "wan"}) ==
+          "fw status: --zone applies to 'fw allow', 'fw deny' or 'fw forward' only");
     CHECK(error_of({"allow", "tcp", "80", "--expires", "soon"}) ==
           "--expires: not a duration (like 90, 90s, 30m, 1h, 2d or 1h30m): 'soon'");
     CHECK(error_of({"forward", "tcp", "8080"}) == "fw forward: missing --to ADDRESS[:PORT]");
     CHECK(error_of({"forward", "icmp", "--to", "10.0.0.1"}) == "fw forward: unknown protocol 'icmp' (tcp or udp)");
     CHECK(error_of({"forward", "tcp", "80,443", "--to", "10.0.0.1"}) ==
           "fw forward tcp: a port forward takes one port or one range, not a list: '80,443'");
-    CHECK(error_of({"forward", "tcp", "80", "--to", "10.0.0.300"}) == "--to: not an IPv4 address: '10.0.0.300'");
+    CHECK(error_of({"forward", "tcp", "80", "--to", "10.0.0.300"}) == "--to: '10.0.0.300' is not an IPv4 address");
     CHECK(error_of({"forward", "tcp", "80", "--to", "10.0.0.1:0"}) == "--to: not a port (1-65535): '0'");
     CHECK(error_of({"forward", "tcp", "80", "--to", "10.0.0.1:"}) == "--to: missing port after ':' in '10.0.0.1:'");
     CHECK(error_of({"forward", "tcp", "80", "--to", "[2001:db8::5"}) == "--to: missing ']' in '[2001:db8::5'");
-    CHECK(error_of({"forward", "tcp", "80", "--to", "2001:db8::zz"}) == "--to: not an IPv6 address: '2001:db8::zz'");
+    CHECK(error_of({"forward", "tcp", "80", "--to", "2001:db8::zz"}) == "--to: '2001:db8::zz' is not an IPv6 address");
     CHECK(error_of({"remove"}) == "fw remove ID: missing argument");
     CHECK(error_of({"remove", "0"}) == "fw remove: not a rule id: '0'");
     CHECK(error_of({"remove", "-1"}) == "fw remove: not a rule id: '-1'");
@@ -286,7 +287,7 @@ TEST_CASE("alopexctl fw: latency quantiles from histogram buckets")
 TEST_CASE("alopexctl fw status: text and JSON")
 {
     auto s = sample();
-    CHECK(format_fw_status(s, 2) == "panic          off\n"
+    CHECK(people(fw_status_document(s, 2)) == "panic          off\n"
                                     "default zone   wan\n"
                                     "generation     42\n"
                                     "last error     -\n"
@@ -299,7 +300,7 @@ TEST_CASE("alopexctl fw status: text and JSON")
     s.last_error = "wan/3: kernel said\nno";
     s.latency.clear();
     s.interfaces.clear();
-    CHECK(format_fw_status(s, 0) == "panic          ON (only loopback and established traffic passes)\n"
+    CHECK(people(fw_status_document(s, 0)) == "panic          ON (only loopback and established traffic passes)\n"
                                     "default zone   wan\n"
                                     "generation     42\n"
                                     "last error     wan/3: kernel said\\nno\n"
@@ -308,7 +309,7 @@ TEST_CASE("alopexctl fw status: text and JSON")
                                     "runtime rules  0\n"
                                     "interfaces     -\n"
                                     "latency        no events yet\n");
-    auto j = nlohmann::json::parse(format_fw_status_json(sample(), 2));
+    auto j = nlohmann::json::parse(json_of(fw_status_document(sample(), 2)));
     CHECK(j["panic"] == false);
     CHECK(j["default_zone"] == "wan");
     CHECK(j["generation"] == 42);
@@ -324,20 +325,20 @@ TEST_CASE("alopexctl fw status: text and JSON")
     // The open last bucket: null, not 2^64-1 (beyond what JSON readers hold exactly).
     CHECK(j["latency"]["buckets"][3] == nlohmann::json{{"le_us", nullptr}, {"count", 1}});
     fw1::State empty;
-    auto e = nlohmann::json::parse(format_fw_status_json(empty, 0));
+    auto e = nlohmann::json::parse(json_of(fw_status_document(empty, 0)));
     CHECK(e["latency"]["p50_us"].is_null());
 }
 
 TEST_CASE("alopexctl fw zones: table and JSON")
 {
     auto s = sample();
-    CHECK(format_fw_zones(s) ==
+    CHECK(people(fw_zones_document(s)) ==
           "ZONE   INTERFACES  PATTERNS    INPUT   FORWARD  OUTPUT  MASQ  ADDRESSES\n"
           "wan *  eth0,wwan0  eth0,wwan*  drop    drop     accept  yes   192.0.2.10,2001:db8::10\n"
           "lan    br-lan      br-lan      accept  accept   accept  no    10.1.0.1\n"
           "dmz    -           -           reject  drop     accept  no    -\n"
           "* default zone: interfaces nothing else puts in a zone\n");
-    auto j = nlohmann::json::parse(format_fw_zones_json(s));
+    auto j = nlohmann::json::parse(json_of(fw_zones_document(s)));
     CHECK(j["default_zone"] == "wan");
     REQUIRE(j["zones"].size() == 3);
     CHECK(j["zones"][0] == nlohmann::json{{"name", "wan"},
@@ -356,7 +357,7 @@ TEST_CASE("alopexctl fw zones: table and JSON")
 TEST_CASE("alopexctl fw rules: table and JSON")
 {
     auto s = sample();
-    CHECK(format_fw_rules(s, sample_runtime(), now) ==
+    CHECK(people(fw_rules_document(s, sample_runtime(), now)) ==
           "Configured rules:\n"
           "ZONE  SPEC                                                              COMMENT\n"
           "wan   zone=wan proto=tcp dport=22,9090 saddr=@management action=accept  management console\n"
@@ -367,8 +368,8 @@ TEST_CASE("alopexctl fw rules: table and JSON")
           "7   wan   zone=wan proto=tcp dport=80 action=accept     59m12s   element  goal-456\n"
           "9   lan   zone=lan proto=tcp dport=8080 to=10.1.0.5:80  never    rule     -\n");
     fw1::State none;
-    CHECK(format_fw_rules(none, {}, now) == "Configured rules:\n(none)\n\nRuntime rules:\n(none)\n");
-    auto j = nlohmann::json::parse(format_fw_rules_json(s, sample_runtime(), now));
+    CHECK(people(fw_rules_document(none, {}, now)) == "Configured rules:\n(none)\n\nRuntime rules:\n(none)\n");
+    auto j = nlohmann::json::parse(json_of(fw_rules_document(s, sample_runtime(), now)));
     REQUIRE(j["rules"].size() == 2);
     CHECK(j["rules"][0] == nlohmann::json{{"zone", "wan"},
                                           {"spec", "zone=wan proto=tcp dport=22,9090 saddr=@management action=accept"},
@@ -389,16 +390,26 @@ TEST_CASE("alopexctl fw counters: table and JSON")
 {
     std::vector<fw1::CounterInfo> c{{"zone", "wan", 1200, 345678, 17}, {"rule", "wan/3", 5, 300, 0},
                                     {"runtime", "7", 0, 0, 0}};
-    CHECK(format_fw_counters(c) == "KIND     NAME   PACKETS  BYTES   DROPS\n"
+    CHECK(people(fw_counters_document(c)) == "KIND     NAME   PACKETS  BYTES   DROPS\n"
                                    "zone     wan    1200     345678  17\n"
                                    "rule     wan/3  5        300     0\n"
                                    "runtime  7      0        0       0\n");
-    CHECK(format_fw_counters({}) == "KIND  NAME  PACKETS  BYTES  DROPS\n");
-    auto j = nlohmann::json::parse(format_fw_counters_json(c));
+    CHECK(people(fw_counters_document({})) == "KIND  NAME  PACKETS  BYTES  DROPS\n");
+    auto j = nlohmann::json::parse(json_of(fw_counters_document(c)));
     REQUIRE(j["counters"].size() == 3);
     CHECK(j["counters"][0] ==
           nlohmann::json{{"kind", "zone"}, {"name", "wan"}, {"packets", 1200}, {"bytes", 345678}, {"drops", 17}});
     // A peer's invalid UTF-8 does not break the JSON.
     std::vector<fw1::CounterInfo> bad{{"zone", "\xff", 0, 0, 0}};
-    CHECK(nlohmann::json::parse(format_fw_counters_json(bad))["counters"][0]["name"] == "\xEF\xBF\xBD");
+    CHECK(nlohmann::json::parse(json_of(fw_counters_document(bad)))["counters"][0]["name"] == "\xEF\xBF\xBD");
+}
+
+TEST_CASE("alopexctl fw documents, golden (table, terse with escaping, records, JSON)")
+{
+    check_golden("fw-status.txt", all_renderings(fw_status_document(sample(), 2)));
+    check_golden("fw-zones.txt", all_renderings(fw_zones_document(sample())));
+    check_golden("fw-rules.txt", all_renderings(fw_rules_document(sample(), sample_runtime(), now)));
+    check_golden("fw-counters.txt",
+                 all_renderings(fw_counters_document({{"zone", "wan", 1200, 345678, 17}, {"rule", "wan/3", 5, 300, 0}})));
+    check_golden("fw-id.txt", all_renderings(fw_id_document(17)));
 }

@@ -7,9 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "ledger_cmd.hpp"
+#include "render.hpp"
 
 using alopex::ledger::Record;
 using alopex::ledger::Verdict;
+using namespace alopex::test;
 
 namespace {
 // A private temporary directory, removed at scope exit.
@@ -79,18 +81,23 @@ TEST_CASE("ledger path precedence: --file, $ALOPEX_LEDGER, broker.toml, default"
 
 TEST_CASE("verdict lines")
 {
-    CHECK(alopexctl::format_verdict(Verdict{true, 5, 0, 0, ""}) == "ledger OK: 5 records");
-    CHECK(alopexctl::format_verdict(Verdict{true, 1, 0, 0, ""}) == "ledger OK: 1 record");
-    CHECK(alopexctl::format_verdict(Verdict{false, 2, 3, 3, "hash mismatch: x"}) ==
-          "ledger BROKEN at record seq 3 (line 3): hash mismatch: x");
+    auto line = [](const Verdict &v) { return people(alopexctl::verdict_document(v, "/l")); };
+    CHECK(line(Verdict{true, 5, 0, 0, ""}) == "ledger OK: 5 records\n");
+    CHECK(line(Verdict{true, 1, 0, 0, ""}) == "ledger OK: 1 record\n");
+    CHECK(line(Verdict{false, 2, 3, 3, "hash mismatch: x"}) ==
+          "ledger BROKEN at record seq 3 (line 3): hash mismatch: x\n");
     // A line that does not parse has no seq of its own: its place in the chain is given.
-    CHECK(alopexctl::format_verdict(Verdict{false, 4, 5, 0, "parse error: y\nz"}) ==
-          "ledger BROKEN at record seq 5 (line 5): parse error: y\\nz");
+    // The reason stays on one line.
+    CHECK(line(Verdict{false, 4, 5, 0, "parse error: y\nz"}) ==
+          "ledger BROKEN at record seq 5 (line 5): parse error: y\\nz\n");
 
-    auto j = nlohmann::json::parse(
-        alopexctl::format_verdict_json(Verdict{false, 2, 3, 3, "seq gap"}, "/l"));
+    auto j = nlohmann::json::parse(json_of(alopexctl::verdict_document(Verdict{false, 2, 3, 3, "seq gap"}, "/l")));
     CHECK(j == nlohmann::json{{"path", "/l"}, {"ok", false}, {"records", 2}, {"bad_line", 3},
                               {"bad_seq", 3}, {"reason", "seq gap"}});
+    CHECK(nlohmann::json::parse(json_of(alopexctl::verdict_document(Verdict{true, 2, 0, 0, ""}, "/l"))) ==
+          nlohmann::json{{"path", "/l"}, {"ok", true}, {"records", 2}});
+    check_golden("ledger-verify.txt", all_renderings(alopexctl::verdict_document(
+                                          Verdict{false, 4, 5, 0, "parse error: y\nz"}, "/var/lib/a:b/ledger.jsonl")));
 }
 
 namespace {
@@ -115,16 +122,31 @@ TEST_CASE("tail keeps the last N records")
     CHECK(alopexctl::tail_of(records(2), 10).size() == 2);
 }
 
-TEST_CASE("records as a table and as JSON")
+TEST_CASE("records as a table, terse and JSON")
 {
-    CHECK(alopexctl::format_records_table(records(1)) ==
+    CHECK(people(alopexctl::records_document(records(1))) ==
           "SEQ  TIME                      ACTOR       ACTION   DETAILS\n"
           "1    2024-05-01T12:00:00.000Z  alopex-dns  dns.set  line\\none\n");
-    auto j = nlohmann::json::parse(alopexctl::format_records_json(records(2)));
+    CHECK(terse(alopexctl::records_document(records(1)), "seq,time,details") ==
+          "1:2024-05-01T12\\:00\\:00.000Z:line\\none\n");
+    auto j = nlohmann::json::parse(json_of(alopexctl::records_document(records(2))));
     REQUIRE(j.size() == 2);
     CHECK(j[1]["seq"] == 2);
     CHECK(j[1]["details"] == "line\none");
     CHECK(j[1]["prev"] == std::string(64, '0'));
     CHECK(j[1]["hash"] == std::string(64, 'a'));
-    CHECK(alopexctl::format_records_json({}) == "[]\n");
+    CHECK(json_of(alopexctl::records_document({})) == "[]\n");
+    check_golden("ledger-show.txt", all_renderings(alopexctl::records_document(records(2))));
+}
+
+TEST_CASE("ledger arguments")
+{
+    auto parse = [](std::vector<std::string_view> w) { return alopexctl::parse_ledger_args(w); };
+    CHECK_FALSE(parse({"verify"})->show);
+    CHECK(parse({"show", "-n", "2"})->tail == 2u);
+    CHECK(parse({"show", "--tail", "-1"}).error().message == "--tail: not a non-negative integer: '-1'");
+    CHECK(parse({"show", "--tail", "3x"}).error().message == "--tail: not a non-negative integer: '3x'");
+    CHECK(parse({"verify", "--file="}).error().message == "--file: empty path");
+    CHECK(parse({"verify", "x"}).error().message == "ledger verify: unexpected argument 'x'");
+    CHECK(parse({"verify", "--tail", "1"}).error().message == "ledger verify: --tail applies to 'ledger show' only");
 }

@@ -92,3 +92,47 @@ TEST_CASE("wait-online: named interfaces, including absent ones")
     links.back() = link("eth1", "UP", "up", {"global"});
     CHECK(evaluate(links, o).online);
 }
+
+TEST_CASE("wait-online: the verdict kept link by link as linkd's objects change")
+{
+    Options o;
+    Tracker t(o);
+    CHECK(t.verdict().waiting_for == "a link to configure");
+    auto eth0 = link("eth0", "UP", "up", {"link"}, true);
+    auto eth1 = link("eth1", "DOWN", "up", {}, true);
+    t.update("/l/2", eth0);
+    t.update("/l/3", eth1);
+    CHECK(t.verdict().waiting_for == "eth0, eth1");
+    eth0.addresses.push_back({AF_INET, "global"});
+    t.update("/l/2", eth0);
+    CHECK(t.verdict().waiting_for == "eth1");
+    eth1.managed = false;   // no profile any more: not waited for
+    t.update("/l/3", eth1);
+    CHECK(t.verdict().online);
+    t.remove("/l/2");
+    CHECK(t.verdict().waiting_for == "a link to configure");
+    t.remove("/l/2");       // twice: nothing
+    CHECK_FALSE(t.verdict().online);
+}
+
+TEST_CASE("wait-online: a named link renamed away and back")
+{
+    Options o;
+    o.interfaces = {"wan0"};
+    Tracker t(o);
+    auto l = link("wan0", "UP", "up", {"global"});
+    t.update("/l/5", l);
+    CHECK(t.verdict().online);
+    l.name = "eth5";
+    t.update("/l/5", l);
+    CHECK(t.verdict().waiting_for == "wan0 (absent)");
+    // Another link takes the name while the first still has it (a swap in flight).
+    auto other = link("wan0", "DOWN", "down", {});
+    t.update("/l/6", other);
+    CHECK(t.verdict().waiting_for == "wan0");
+    l.name = "wan0";
+    t.update("/l/5", l);
+    CHECK(t.verdict().online);
+    t.remove("/l/5");
+    CHECK(t.verdict().waiting_for == "wan0");
+}

@@ -18,7 +18,7 @@ namespace alopex::netlink {
 struct AddressKey {
     int ifindex = 0;
     uint8_t family = 0;
-    std::string address;
+    net::Address address;
     uint8_t prefixlen = 0;
     auto operator<=>(const AddressKey &) const = default;
 };
@@ -29,7 +29,7 @@ struct AddressKey {
 struct RouteKey {
     uint8_t family = 0;
     uint32_t table = 0;
-    std::string dst;
+    net::Address dst;
     uint8_t dst_len = 0;
     uint8_t tos = 0;
     uint32_t priority = 0;

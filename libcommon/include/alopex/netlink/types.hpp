@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 
 struct nlmsghdr;
 
@@ -28,7 +29,7 @@ struct Link {
     int ifindex = 0;
     std::string name;        // IFLA_IFNAME
     std::string kind;        // IFLA_LINKINFO/IFLA_INFO_KIND ("veth", "bridge"); empty if none
-    std::string mac;         // IFLA_ADDRESS as "aa:bb:cc:dd:ee:ff"; empty if none
+    net::Mac mac;            // IFLA_ADDRESS (up to 32 bytes); empty if none
     uint32_t mtu = 0;
     uint32_t flags = 0;      // IFF_UP, IFF_RUNNING, ... (ifi_flags)
     uint16_t type = 0;       // ARPHRD_*
@@ -48,8 +49,8 @@ struct Link {
 struct Address {
     int ifindex = 0;
     uint8_t family = 0;      // AF_INET or AF_INET6
-    std::string address;     // IFA_LOCAL, else IFA_ADDRESS, as text
-    std::string peer;        // IFA_ADDRESS when it differs from IFA_LOCAL (point-to-point)
+    net::Address address;    // IFA_LOCAL, else IFA_ADDRESS
+    net::Address peer;       // IFA_ADDRESS when it differs from IFA_LOCAL (point-to-point); empty if not
     uint8_t prefixlen = 0;
     uint8_t scope = 0;       // RT_SCOPE_*
     uint32_t flags = 0;      // IFA_F_* (IFA_FLAGS over ifa_flags)
@@ -60,18 +61,19 @@ struct Address {
 };
 
 struct Route {
+    // Members ordered for size (72 bytes): up to 600k of these are cached.
     uint8_t family = 0;      // AF_INET or AF_INET6
-    uint32_t table = 0;      // RTA_TABLE over rtm_table
     uint8_t protocol = 0;    // RTPROT_*
     uint8_t scope = 0;       // RT_SCOPE_*
     uint8_t type = 0;        // RTN_*
     uint8_t tos = 0;
-    std::string dst;         // RTA_DST as text; "0.0.0.0" / "::" when absent
     uint8_t dst_len = 0;
-    std::string gateway;     // RTA_GATEWAY as text; empty if none
+    uint32_t table = 0;      // RTA_TABLE over rtm_table
     int oif = 0;             // RTA_OIF, 0 if none (e.g. multipath)
     uint32_t priority = 0;   // RTA_PRIORITY (metric)
-    std::string prefsrc;     // RTA_PREFSRC as text; empty if none
+    net::Address dst;        // RTA_DST; 0.0.0.0 / :: when absent
+    net::Address gateway;    // RTA_GATEWAY; empty if none
+    net::Address prefsrc;    // RTA_PREFSRC; empty if none
     bool operator==(const Route &) const = default;
 };
 
@@ -96,10 +98,7 @@ Result<std::optional<Message>> parse_message(const nlmsghdr *nlh, size_t len);
 // becomes that errno. A trailing partial message or a malformed one is an error.
 Result<> parse_stream(std::span<const std::byte> buf, const std::function<void(Message &&)> &fn);
 
-// Text helpers.
-std::string_view operstate_name(uint8_t operstate);   // "UP", "DOWN", ... like `ip`
-std::string format_mac(std::span<const std::byte> hw); // "aa:bb:..."; empty for empty input
-// Binary address of `family` (4 or 16 bytes) to text; error for any other size.
-Result<std::string> format_address(uint8_t family, std::span<const std::byte> bytes);
+// "UP", "DOWN", ... like `ip`.
+std::string_view operstate_name(uint8_t operstate);
 
 } // namespace alopex::netlink

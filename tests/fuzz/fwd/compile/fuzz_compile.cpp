@@ -4,10 +4,10 @@
 // (vmaps only as vmaps), every jump a declared chain, every rule's chain and counter
 // exists, names are unique, element keys have their set's length, interval elements run
 // forwards and do not overlap within a set. Incremental ops are checked the same way.
-#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -63,21 +63,19 @@ const std::string &In::set_name()
     return sets.empty() || u8() % 64 == 63 ? pick(set_names) : pick(sets);
 }
 
-Cidr cidr(In &in)
+alopex::net::Prefix cidr(In &in)
 {
-    Cidr c;
-    c.family = in.flag() ? AF_INET6 : AF_INET;
-    const unsigned bits = c.family == AF_INET ? 32 : 128;
+    const int family = in.flag() ? AF_INET6 : AF_INET;
+    const unsigned bits = family == AF_INET ? 32 : 128;
     // A few interesting bytes; the rest zero so ranges collide often.
-    const int len = c.family == AF_INET ? 4 : 16;
-    c.addr[0] = in.u8();
-    c.addr[1] = in.u8() & 0x3;
-    c.addr[len - 1] = in.u8();
-    c.prefix = uint8_t(in.u8() % (bits + 1));
-    for (int i = 0; i < len; ++i) {
-        const int b = int(c.prefix) - i * 8;
-        c.addr[i] &= b >= 8 ? 0xff : b <= 0 ? 0 : uint8_t(0xff << (8 - b));
-    }
+    const size_t len = bits / 8;
+    std::array<uint8_t, 16> b{};
+    b[0] = in.u8();
+    b[1] = in.u8() & 0x3;
+    b[len - 1] = in.u8();
+    const unsigned prefix = in.u8() % (bits + 1);
+    auto a = alopex::net::Address::from_bytes(family, std::span<const uint8_t>(b.data(), len)).value();
+    auto c = alopex::net::Prefix(a, prefix).network();
     return c;
 }
 
@@ -166,8 +164,7 @@ Forward forward(In &in)
     f.dport.resize(std::min<size_t>(f.dport.size(), 1 + in.u8() % 2));
     if (in.flag())
         f.saddr = addr(in);
-    f.to = cidr(in);
-    f.to.prefix = f.to.family == AF_INET ? 32 : 128;
+    f.to = cidr(in).address();
     if (in.flag())
         f.to_port = uint16_t(in.u16() | 1);
     return f;
@@ -220,7 +217,7 @@ Built build(In &in)
     for (int i = in.u8() % 5; i > 0; --i)
         d.interfaces[in.pick(if_names)] = in.flag() ? in.zone_name() : "";
     for (int i = in.u8() % 6; i > 0; --i)
-        d.zone_addresses[in.zone_name()].push_back(cidr(in));
+        d.zone_addresses[in.zone_name()].push_back(cidr(in).address());
     uint64_t id = 0;
     for (int i = in.u8() % 8; i > 0; --i) {
         RuntimeRule r;

@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     alopex::netlink::Link l;
     l.ifindex = 2;
     l.name = "eth0";
-    l.mac = "02:00:00:00:00:01";
+    l.mac = alopex::net::Mac::eui48({2, 0, 0, 0, 0, 1});
     l.mtu = 1500;
     l.flags = IFF_UP;
     s.links[2] = l;
@@ -42,8 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (q.op == Op::AddAddress && q.address.family != AF_INET && q.address.family != AF_INET6)
             abort();
-        if (q.op == Op::AddRoute && !q.route.gateway.empty() &&
-            !parse_ip(q.route.gateway, q.route.family))
+        if (q.op == Op::AddAddress && q.address.address.family() != q.address.family)
+            abort();
+        if (q.op == Op::AddRoute && !q.route.gateway.empty() && q.route.gateway.family() != q.route.family)
             abort();
     }
     return 0;

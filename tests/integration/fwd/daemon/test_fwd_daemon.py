@@ -5,13 +5,16 @@ the name owned by then), its live introspection against ipc/org.alopex.Firewall1
 its properties against `nft -j` and `ip -j`, zone addresses following `ip addr`, runtime
 rules (element- and rule-shaped) checked with `nft -j list table inet alopex`, named
 errors for bad ids, bad specs and unprivileged callers with the ruleset unchanged, Reload
-and SIGHUP (an invalid file refused with file:line, nothing changed), panic, interface
-assignments, expiry, a restart after kill -9 with the same table and nothing duplicated,
-and a foreign table left intact through all of it. fwd runs as root in the test's
-namespace with polkitd; the table stays when it stops."""
+and SIGHUP (an invalid file refused with file:line, nothing changed; an unauthorized
+Reload refused before the file is opened), panic, interface assignments, expiry, a restart
+after kill -9 with the same table and nothing duplicated, damaged runtime files recovered
+from failing closed, and a foreign table left intact through all of it. fwd runs as root
+in the test's namespace with polkitd; the table stays when it stops."""
+import ctypes
 import json
 import os
 import signal
+import struct
 import sys
 import time
 
@@ -286,6 +289,61 @@ def _(sb):
     foreign_intact(sb, 'after reloads')
 
 
+class Opens:
+    """Counts opens of one file (inotify IN_OPEN), independently of the daemon: whoever
+    opens it, a read or a stat-free open, is seen."""
+    IN_OPEN = 0x20
+
+    def __init__(self, path):
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+        h.check(self.fd >= 0, f'inotify_init1: errno {ctypes.get_errno()}')
+        wd = self.libc.inotify_add_watch(self.fd, path.encode(), self.IN_OPEN)
+        h.check(wd >= 0, f'inotify_add_watch {path}: errno {ctypes.get_errno()}')
+
+    def count(self):
+        n = 0
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return n
+            off = 0
+            while off + 16 <= len(data):
+                _, mask, _, length = struct.unpack_from('iIII', data, off)
+                n += bool(mask & self.IN_OPEN)
+                off += 16 + length
+
+    def close(self):
+        os.close(self.fd)
+
+
+@tap.test('Reload from an unauthorized caller: NotAuthorized before firewall.toml is even opened')
+def _(sb):
+    before = normalized(ruleset(sb))
+    gen = prop(sb, 'Generation')
+    last_error = prop(sb, 'LastError')
+    write_config(sb, CONFIG + '\n[zones.bad]\ninterfaces = ["x"]\ninput = "sometimes"\n')
+    opens = Opens(os.path.join(sb.config_dir, 'firewall.toml'))
+    try:
+        ok, name, text = dbus_send(sb, 'Reload', user='alopex-test')
+        h.check(not ok and name == E + 'NotAuthorized', f'Reload as a user: {name} {text}')
+        h.check('firewall.toml' not in text and 'sometimes' not in text,
+                f'the refusal tells nothing of the file: {text!r}')
+        h.check_eq(opens.count(), 0, 'firewall.toml opened for an unauthorized Reload')
+        h.check_eq(prop(sb, 'LastError'), last_error, 'LastError unchanged')
+        h.check_eq(prop(sb, 'Generation'), gen, 'no batch')
+        # The watch sees what it should: root's Reload opens the file and is told why not.
+        ok, name, text = dbus_send(sb, 'Reload')
+        h.check(not ok and name == E + 'InvalidArgument' and 'firewall.toml:' in text,
+                f'Reload as root: {name} {text}')
+        h.check(opens.count() > 0, 'the watch saw root\'s Reload open firewall.toml')
+    finally:
+        opens.close()
+        write_config(sb)
+    h.check_eq(normalized(ruleset(sb)), before, 'ruleset unchanged')
+
+
 def persisted(sb):
     """The runtime state as alopex-fwd(8) keeps it: runtime.json (the snapshot) with the
     lines of runtime.journal above its seq replayed."""
@@ -431,6 +489,86 @@ def _(sb):
         expect_ok(dbus_send(sb, 'RemoveRule', f'uint64:{i}'), f'RemoveRule {i}')
     expect_ok(dbus_send(sb, 'SetInterfaceZone', 'string:tl0', 'string:'), 'unassign')
     foreign_intact(sb, 'after a restart')
+
+
+def kill_fwd(sb):
+    os.kill(sb.fwd.pid, signal.SIGKILL)
+    sb.fwd.popen.wait(10)
+
+
+def in_panic(sb):
+    """Whether the kernel has panic mode's rules: a bare drop in a base chain."""
+    return any(r['chain'] in ('input', 'forward', 'output') and r['expr'] == [{'drop': None}]
+               for r in rules(sb))
+
+
+@tap.test('a damaged runtime.journal line: the deny rule and panic before it survive, '
+          'LastError names file:line, the recovered state is saved')
+def _(sb):
+    deny = add_rule(sb, 'zone=wan proto=tcp dport=7001 saddr=198.51.100.9 action=drop', 0, 'deny')
+    expect_ok(dbus_send(sb, 'Panic', 'boolean:true'), 'Panic on')
+    later = add_rule(sb, 'zone=wan proto=tcp dport=7002 action=accept', 0, 'past the damage')
+    kill_fwd(sb)
+    journal = os.path.join(sb.state_dir, 'runtime.journal')
+    with open(journal) as f:
+        lines = f.read().split('\n')[:-1]
+    bad = next(i for i, l in enumerate(lines, 1) if json.loads(l).get('id') == later)
+    lines[bad - 1] = lines[bad - 1][:len(lines[bad - 1]) // 2]   # damaged, newline kept
+    damaged = '\n'.join(lines) + '\n'
+    with open(journal, 'w') as f:
+        f.write(damaged)
+
+    start_fwd(sb)
+    h.check_eq(prop(sb, 'Panic'), True, 'panic mode kept')
+    listed = runtime_rules(sb)
+    h.check(deny in listed, f'the deny rule kept: {listed}')
+    h.check(later not in listed, f'the damaged line is not applied: {listed}')
+    h.check(in_panic(sb), 'the kernel has the panic rules')
+    err = prop(sb, 'LastError')
+    h.diag(f'LastError: {err}')
+    h.check(f'runtime.journal:{bad}: ' in err, f'file:line {bad} in LastError {err!r}')
+    kept = f"{bad - 1} line{'' if bad == 2 else 's'}"
+    h.check(f"kept the snapshot and the journal's {kept} before it" in err and
+            'panic mode on' in err, f'what was kept: {err!r}')
+    h.check(os.path.exists(journal + '.invalid') and open(journal + '.invalid').read() == damaged,
+            'the damaged journal is kept as runtime.journal.invalid')
+    h.check(journal + '.invalid' in err, f'LastError says where the files went: {err!r}')
+    saved = persisted(sb)
+    h.check_eq(saved['panic'], True, 'the recovered panic flag is saved')
+    h.check_eq([r['id'] for r in saved['rules'] if r['id'] in (deny, later)], [deny], 'saved rules')
+
+    # The next start reads the saved state: no damage, the same rules, panic still on.
+    kill_fwd(sb)
+    start_fwd(sb)
+    h.check_eq(prop(sb, 'LastError'), '', 'a clean start after the recovery')
+    h.check_eq(prop(sb, 'Panic'), True, 'panic mode still on')
+    h.check(deny in runtime_rules(sb), 'the deny rule still there')
+    expect_ok(dbus_send(sb, 'Panic', 'boolean:false'), 'Panic off')
+    h.check(not in_panic(sb), 'panic rules gone')
+    text = text_of(table(sb))
+    h.check('7001' in text and '7002' not in text, 'the kernel has the deny rule, not the damaged one')
+
+    # An unreadable snapshot: what it held is unknown, so panic mode goes on (fail closed).
+    kill_fwd(sb)
+    snapshot = os.path.join(sb.state_dir, 'runtime.json')
+    with open(snapshot) as f:
+        good = f.read()
+    with open(snapshot, 'w') as f:
+        f.write(good[:len(good) // 2])
+    start_fwd(sb)
+    h.check_eq(prop(sb, 'Panic'), True, 'panic mode on after an unreadable snapshot')
+    err = prop(sb, 'LastError')
+    h.diag(f'LastError: {err}')
+    h.check(err.startswith(snapshot + ': ') and 'panic mode is on until it is turned off' in err,
+            f'LastError {err!r}')
+    h.check(os.path.exists(snapshot + '.invalid'), 'the damaged snapshot is kept as runtime.json.invalid')
+    h.check(in_panic(sb), 'the kernel has the panic rules')
+    h.check(deny not in runtime_rules(sb), 'the deny rule was in the lost snapshot only')
+    expect_ok(dbus_send(sb, 'Panic', 'boolean:false'), 'Panic off by the administrator')
+    h.check(not in_panic(sb), 'panic rules gone')
+    for i in runtime_rules(sb):
+        expect_ok(dbus_send(sb, 'RemoveRule', f'uint64:{i}'), f'RemoveRule {i}')
+    foreign_intact(sb, 'after recoveries')
 
 
 @tap.test('SIGTERM: fwd exits 0 and the table stays')

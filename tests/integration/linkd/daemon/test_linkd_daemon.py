@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """alopex-linkd's state following and D-Bus surface: link objects against `ip -j`, every
 Manager method as root (allowed, checked with `ip -j`), as an unprivileged user (refused,
-nothing changed) and as a netdev-group user (link up/down allowed), bad arguments, and
+nothing changed) and as a netdev-group user (link up/down allowed; zone changes by SetZone
+or RenameLink refused without org.alopex.firewall.configure), bad arguments, and
 links that go away. The daemon runs as root in the test's namespace with polkitd."""
 import sys
 
@@ -242,6 +243,67 @@ def _(sb):
     h.check('UP' in ip_j(sb, 'link', 'show', 'dev', 'tna0')[0]['flags'], 'up')
     expect_ok(dbus_send(sb, 'SetLinkDown', f'int32:{a}', user='alopex-netdev'), 'SetLinkDown')
     h.check('UP' not in ip_j(sb, 'link', 'show', 'dev', 'tna0')[0]['flags'], 'down')
+
+
+FW_ACTION = 'org.alopex.firewall.configure'
+
+
+@tap.test('a netdev-group user cannot move a link between firewall zones (SetZone, RenameLink)')
+def _(sb):
+    # The netdev rule grants org.alopex.link.configure only; a zone change, directly or by
+    # a rename into another of fwd's name patterns, needs the firewall action too.
+    a, b = veth(sb, 'tza0', 'tzb0')
+    wait_link_object(sb, a)
+    expect_ok(dbus_send(sb, 'SetZone', f'int32:{a}', 'string:lan'), 'SetZone as root')
+    wait_lprop(sb, a, 'Zone', 'lan')
+    expect_ok(dbus_send(sb, 'SetMtu', f'int32:{a}', 'uint32:1400', user='alopex-netdev'), 'SetMtu as netdev')
+    h.check_eq(ip_j(sb, 'link', 'show', 'dev', 'tza0')[0]['mtu'], 1400, 'mtu set by the netdev user')
+    before = kernel_view(sb)
+    expect_error(dbus_send(sb, 'SetZone', f'int32:{a}', 'string:trusted', user='alopex-netdev'),
+                 E + 'NotAuthorized', FW_ACTION)
+    expect_error(dbus_send(sb, 'SetZone', f'int32:{a}', 'string:', user='alopex-netdev'),
+                 E + 'NotAuthorized', FW_ACTION)
+    expect_error(dbus_send(sb, 'RenameLink', f'int32:{a}', 'string:tzwan0', user='alopex-netdev'),
+                 E + 'NotAuthorized', FW_ACTION)
+    h.check_eq(lprop(sb, a, 'Zone'), 'lan', 'zone unchanged (busctl)')
+    h.check_eq(lprop(sb, a, 'Name'), 'tza0', 'name unchanged (busctl)')
+    h.check_eq(ip_j(sb, 'link', 'show', 'dev', 'tza0')[0]['ifindex'], a, 'tza0 kept its name (ip -j link)')
+    rc, _, _ = sb.run(['ip', 'link', 'show', 'dev', 'tzwan0'])
+    h.check(rc != 0, 'no link named tzwan0')
+    h.check_eq(kernel_view(sb), before, 'kernel state after the refused calls')
+    # Root holds both actions.
+    expect_ok(dbus_send(sb, 'RenameLink', f'int32:{a}', 'string:tzwan0'), 'RenameLink as root')
+    h.check_eq(ip_j(sb, 'link', 'show', 'dev', 'tzwan0')[0]['ifindex'], a, 'renamed by root')
+
+
+@tap.test('Reload: polkit is asked before any file is read')
+def _(sb):
+    # A linkd.toml that cannot be parsed and a profile that would create a bridge: a
+    # refused Reload must neither parse the one (its error would be logged and returned)
+    # nor apply the other.
+    toml = os.path.join(sb.config_dir, 'linkd.toml')
+    links_dir = os.path.join(sb.config_dir, 'links')
+    profile = os.path.join(links_dir, '90-treload.toml')
+    os.makedirs(links_dir, exist_ok=True)
+    try:
+        with open(toml, 'w') as f:
+            f.write('[connectivity]\nprobe = "treload-marker:80"\n')
+        with open(profile, 'w') as f:
+            f.write('[netdev]\nname = "treload0"\nkind = "bridge"\n')
+        log_before = len(sb.linkd.log(10 ** 6))
+        expect_error(dbus_send(sb, 'Reload', user='alopex-test'), E + 'NotAuthorized', 'org.alopex.link.configure')
+        h.check('linkd.toml' not in sb.linkd.log(10 ** 6)[log_before:], 'linkd.toml read for a refused Reload')
+        rc, _, _ = sb.run(['ip', 'link', 'show', 'dev', 'treload0'])
+        h.check(rc != 0, 'the profile was applied for a refused Reload')
+        # The control: root's Reload reads both, so the marker would have shown.
+        expect_error(dbus_send(sb, 'Reload'), E + 'InvalidArgument', 'linkd.toml')
+        h.check('linkd.toml' in sb.linkd.log(10 ** 6)[log_before:], 'root Reload logged linkd.toml')
+    finally:
+        for f in (toml, profile):
+            if os.path.exists(f):
+                os.unlink(f)
+    expect_ok(dbus_send(sb, 'Reload'), 'Reload with the files gone')
+    sb.run(['ip', 'link', 'del', 'treload0'])
 
 
 @tap.test('bad arguments: InvalidArgument naming the argument, NoSuchLink; nothing changes')

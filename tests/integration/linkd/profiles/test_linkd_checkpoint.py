@@ -3,15 +3,19 @@
 """alopex-linkd's checkpoints: changes made after CheckpointCreate are put back when the
 checkpoint is not confirmed in time (by linkd's own timer, the caller long gone) or on
 CheckpointRollback, and kept when confirmed; polkit (org.alopex.checkpoint) refuses an
-unprivileged user; bad arguments are named. Checked with `ip -j`."""
+unprivileged user; bad arguments are named. A pending checkpoint outlives kill -9 of
+linkd (its file in $STATE_DIRECTORY): overdue at the restart it is rolled back before
+READY=1, otherwise at its deadline. Checked with `ip -j`."""
+import glob
 import os
+import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'daemon'))
 import alopex_harness as h  # noqa: E402
 from linkd_env import (MANAGER, ROOT, SERVICE, dbus_send, expect_error, expect_ok, ifindex, ip,  # noqa: E402
-                       ip_j, setup, veth)
+                       ip_j, setup, start_linkd, veth)
 
 tap = h.Tap()
 CP = 'org.alopex.Link1.Checkpoints'
@@ -200,6 +204,75 @@ def _(sb):
     expect_error(cp_call(sb, 'CheckpointCreate', 'uint32:100000'), 'org.alopex.Error.InvalidArgument', 'timeout_s')
     expect_error(cp_call(sb, 'CheckpointRollback', 'objpath:/org/alopex/Link1/checkpoint/999'),
                  'org.alopex.Error.NoSuchId')
+
+
+def kill_linkd(sb):
+    """kill -9: no chance to clean up, as in a crash."""
+    p = sb.linkd
+    os.kill(p.pid, signal.SIGKILL)
+    p.popen.wait()
+    h.wait_until(lambda: not sb.name_has_owner(SERVICE), 10, 0.02, f'{SERVICE} released')
+
+
+def checkpoint_files(sb):
+    return sorted(os.path.basename(f) for f in glob.glob(os.path.join(sb.state_dir, 'checkpoint-*.json')))
+
+
+def wait_past(deadline, what):
+    """Waits until the monotonic clock passes `deadline` (a checkpoint's deadline is time)."""
+    h.wait_until(lambda: time.monotonic() > deadline, deadline - time.monotonic() + 5, 0.05, what)
+
+
+@tap.test('kill -9, restarted after the deadline: rolled back once the first dump is in, before READY=1')
+def _(sb):
+    idx, before = prepare(sb, 'ck7', 21)
+    t0 = time.monotonic()
+    path = create(sb, 2)
+    h.check_eq(checkpoint_files(sb), [f'checkpoint-{path.rsplit("/", 1)[1]}.json'], 'the checkpoint is on disk')
+    change(sb, idx, 21)
+    changed = view(sb, 'ck7')
+    h.check(changed != before, 'the changes took effect')
+    kill_linkd(sb)
+    wait_past(t0 + 2.5, 'the deadline, with linkd gone')
+    h.check_eq(view(sb, 'ck7'), changed, 'nothing rolled back while linkd was gone')
+    start_linkd(sb)
+    h.check_eq(view(sb, 'ck7'), before, 'rolled back when the restarted linkd was ready')
+    h.check_eq(checkpoint_files(sb), [], 'the checkpoint file is gone')
+    expect_error(cp_call(sb, 'CheckpointConfirm', f'objpath:{path}'), 'org.alopex.Error.NoSuchId')
+
+
+@tap.test('kill -9, restarted before the deadline: the checkpoint waits for it again, then rolls back')
+def _(sb):
+    timeout = 10
+    idx, before = prepare(sb, 'ck8', 23)
+    t0 = time.monotonic()
+    create(sb, timeout)
+    change(sb, idx, 23)
+    changed = view(sb, 'ck8')
+    kill_linkd(sb)
+    start_linkd(sb)
+    h.check(time.monotonic() < t0 + timeout - 1, f'the restart took {time.monotonic() - t0:.1f} s: too slow to test')
+    h.check_eq(view(sb, 'ck8'), changed, 'not rolled back before its deadline')
+    h.wait_until(lambda: view(sb, 'ck8') == before, t0 + timeout + 15 - time.monotonic(), 0.05,
+                 'ck8 rolled back by the re-armed timer')
+    h.check(time.monotonic() >= t0 + timeout, f'rolled back {t0 + timeout - time.monotonic():.2f} s early')
+    h.wait_until(lambda: checkpoint_files(sb) == [], 5, 0.05, 'the checkpoint file removed')
+
+
+@tap.test('kill -9, restarted, then confirmed: the changes stay past the deadline')
+def _(sb):
+    idx, before = prepare(sb, 'ck9', 25)
+    t0 = time.monotonic()
+    path = create(sb, 4)
+    expect_ok(dbus_send(sb, 'SetMtu', f'int32:{idx}', 'uint32:1280'), 'SetMtu')
+    kill_linkd(sb)
+    start_linkd(sb)
+    ok, name, text = cp_call(sb, 'CheckpointConfirm', f'objpath:{path}')
+    h.check(ok, f'CheckpointConfirm after the restart: {name} {text}')
+    h.check_eq(checkpoint_files(sb), [], 'the checkpoint file is gone')
+    while time.monotonic() < t0 + 5:   # past the 4 s deadline: nothing may come back
+        h.check_eq(view(sb, 'ck9')['mtu'], 1280, 'mtu after confirming')
+        time.sleep(0.1)
 
 
 h.main(tap, setup)

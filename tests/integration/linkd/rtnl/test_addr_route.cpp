@@ -5,10 +5,14 @@
 #include <linux/rtnetlink.h>
 
 #include "ip_json.hpp"
+#include "net_test.hpp"
 
 using namespace alopex;
 using namespace alopex::linkd::rtnl;
 using namespace alopex::linkd::rtnl::itest;
+namespace {
+alopex::net::Address addr_of(std::string_view text) { return alopex::test::ip(text); }
+} // namespace
 
 namespace {
 
@@ -43,11 +47,11 @@ TEST_CASE("IPv4 and IPv6 addresses with lifetimes, added and removed", "[kernel]
 {
     require_private_netns();
     int idx = up_pair("rtad0", "rtad1");
-    AddressSpec v4{.ifindex = idx, .family = AF_INET, .address = "192.0.2.10", .prefixlen = 24,
+    AddressSpec v4{.ifindex = idx, .family = AF_INET, .address = addr_of("192.0.2.10"), .prefixlen = 24,
                    .valid_lft = 600, .preferred_lft = 300};
-    AddressSpec v6{.ifindex = idx, .family = AF_INET6, .address = "2001:db8::10", .prefixlen = 64,
+    AddressSpec v6{.ifindex = idx, .family = AF_INET6, .address = addr_of("2001:db8::10"), .prefixlen = 64,
                    .valid_lft = 900, .preferred_lft = 800, .noprefixroute = true, .nodad = true};
-    AddressSpec plain{.ifindex = idx, .family = AF_INET, .address = "198.18.0.1", .prefixlen = 31};
+    AddressSpec plain{.ifindex = idx, .family = AF_INET, .address = addr_of("198.18.0.1"), .prefixlen = 31};
     auto res = run({addr(Request::Op::AddAddress, v4), addr(Request::Op::AddAddress, v6),
                     addr(Request::Op::AddAddress, plain)});
     for (auto &r : res) {
@@ -98,21 +102,25 @@ TEST_CASE("Routes: gateway, metric, table 100, onlink, scope link, MTU, replace,
 {
     require_private_netns();
     int idx = up_pair("rtro0", "rtro1");
-    ok(addr(Request::Op::AddAddress, {.ifindex = idx, .family = AF_INET, .address = "192.0.2.10", .prefixlen = 24}));
     ok(addr(Request::Op::AddAddress,
-            {.ifindex = idx, .family = AF_INET6, .address = "2001:db8::10", .prefixlen = 64, .nodad = true}));
+            {.ifindex = idx, .family = AF_INET, .address = addr_of("192.0.2.10"), .prefixlen = 24}));
+    ok(addr(Request::Op::AddAddress,
+            {.ifindex = idx, .family = AF_INET6, .address = addr_of("2001:db8::10"), .prefixlen = 64, .nodad = true}));
 
-    RouteSpec gw{.family = AF_INET, .dst = "198.51.100.0", .dst_len = 24, .gateway = "192.0.2.254",
-                 .prefsrc = "192.0.2.10", .oif = idx, .table = 100, .metric = 100};
-    RouteSpec onlink{.family = AF_INET, .dst = "203.0.113.0", .dst_len = 24, .gateway = "10.9.9.9", .oif = idx,
+    RouteSpec gw{.family = AF_INET, .dst = addr_of("198.51.100.0"), .dst_len = 24, .gateway = addr_of("192.0.2.254"),
+                 .prefsrc = addr_of("192.0.2.10"), .oif = idx, .table = 100, .metric = 100};
+    RouteSpec onlink{.family = AF_INET, .dst = addr_of("203.0.113.0"), .dst_len = 24, .gateway = addr_of("10.9.9.9"),
+                     .oif = idx,
                      .onlink = true};
-    RouteSpec scope_link{.family = AF_INET, .dst = "10.20.0.0", .dst_len = 16, .oif = idx,
+    RouteSpec scope_link{.family = AF_INET, .dst = addr_of("10.20.0.0"), .dst_len = 16, .oif = idx,
                          .scope = RT_SCOPE_LINK};
-    RouteSpec mtu{.family = AF_INET, .dst = "10.30.0.0", .dst_len = 16, .gateway = "192.0.2.254", .oif = idx,
+    RouteSpec mtu{.family = AF_INET, .dst = addr_of("10.30.0.0"), .dst_len = 16, .gateway = addr_of("192.0.2.254"),
+                  .oif = idx,
                   .metric = 7, .mtu = 1300};
-    RouteSpec v6{.family = AF_INET6, .dst = "2001:db8:1::", .dst_len = 48, .gateway = "2001:db8::1", .oif = idx,
+    RouteSpec v6{.family = AF_INET6, .dst = addr_of("2001:db8:1::"), .dst_len = 48, .gateway = addr_of("2001:db8::1"),
+                 .oif = idx,
                  .table = 100, .metric = 200};
-    RouteSpec dflt{.family = AF_INET, .gateway = "192.0.2.1", .oif = idx, .table = 1000};
+    RouteSpec dflt{.family = AF_INET, .gateway = addr_of("192.0.2.1"), .oif = idx, .table = 1000};
     std::vector<Request> adds;
     for (auto *s : {&gw, &onlink, &scope_link, &mtu, &v6, &dflt})
         adds.push_back(route(Request::Op::AddRoute, *s));
@@ -162,7 +170,7 @@ TEST_CASE("Routes: gateway, metric, table 100, onlink, scope link, MTU, replace,
     CHECK(dup[0].error().code == EEXIST);
     CHECK(dup[0].error().message.rfind("route again: ", 0) == 0);
     RouteSpec gw2 = gw;
-    gw2.gateway = "192.0.2.253";
+    gw2.gateway = addr_of("192.0.2.253");
     ok(route(Request::Op::ReplaceRoute, gw2));
     r = find_route("route show table 100", "198.51.100.0/24");
     REQUIRE(r.is_object());

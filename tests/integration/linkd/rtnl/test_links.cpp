@@ -40,7 +40,7 @@ TEST_CASE("veth pair: create, up/down, MTU, MAC, rename, delete", "[kernel][link
     int idx = ifindex("rta0");
     REQUIRE(idx > 0);
 
-    ok(set({.ifindex = idx, .up = true, .mtu = 1400, .mac = Mac{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01}}));
+    ok(set({.ifindex = idx, .up = true, .mtu = 1400, .mac = Mac::eui48({0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01})}));
     a = link("rta0");
     CHECK(has_flag(a, "UP"));
     CHECK(a["mtu"] == 1400);

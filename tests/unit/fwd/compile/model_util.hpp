@@ -2,34 +2,18 @@
 // Test helper: small builders for models, rules and CIDRs.
 #pragma once
 
-#include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include <stdexcept>
 #include <string>
 
 #include "compile/compile.hpp"
+#include "net_test.hpp"
 
 namespace alopex::fwd::test {
 
-inline Cidr cidr(const std::string &text)
-{
-    Cidr c;
-    const auto slash = text.find('/');
-    const std::string a = text.substr(0, slash);
-    if (inet_pton(AF_INET, a.c_str(), c.addr.data()) == 1) {
-        c.family = AF_INET;
-        c.prefix = 32;
-    } else if (inet_pton(AF_INET6, a.c_str(), c.addr.data()) == 1) {
-        c.family = AF_INET6;
-        c.prefix = 128;
-    } else {
-        throw std::invalid_argument(text);
-    }
-    if (slash != std::string::npos)
-        c.prefix = uint8_t(std::stoi(text.substr(slash + 1)));
-    return c;
-}
+// "10.0.0.0/8", or a bare address as its host prefix; host bits are kept as written.
+inline net::Prefix cidr(const std::string &text) { return alopex::test::pfx(text); }
+inline net::Address host(const std::string &text) { return alopex::test::ip(text); }
 
 inline AddrMatch cidrs(std::initializer_list<const char *> list)
 {

@@ -141,7 +141,7 @@ Model golden_model()
         Forward f;
         f.proto = p;
         f.dport = {{port, port}};
-        f.to = cidr(to);
+        f.to = host(to);
         f.to_port = to_port;
         return f;
     };

@@ -204,7 +204,7 @@ TEST_CASE("runtime forwards", "[runtime]")
     RuntimeRule f;
     f.id = 5;
     f.zone = "wan";
-    f.forward = Forward{Proto::tcp, {{8080, 8080}}, {}, cidr("10.1.0.5"), 80, "web"};
+    f.forward = Forward{Proto::tcp, {{8080, 8080}}, {}, host("10.1.0.5"), 80, "web"};
     dyn.runtime.push_back(f);
     auto rs = compile::compile(m, dyn);
     REQUIRE(rs);

@@ -19,15 +19,9 @@ using namespace alopex::fwd::test;
 
 namespace {
 
-Cidr v4(uint32_t a, uint8_t prefix)
+alopex::net::Prefix v4(uint32_t a, uint8_t prefix)
 {
-    Cidr c;
-    c.family = AF_INET;
-    c.addr[0] = uint8_t(a >> 24);
-    c.addr[1] = uint8_t(a >> 16);
-    c.addr[2] = uint8_t(a >> 8);
-    c.addr[3] = uint8_t(a);
-    c.prefix = prefix;
+    alopex::net::Prefix c(alopex::net::Address::v4(a), prefix);
     return c;
 }
 
@@ -83,7 +77,7 @@ TEST_CASE("100,000-element sets", "[scale]")
     m.sets["big"] = std::move(big);
     compile::Dynamic dyn;
     for (uint32_t i = 0; i < 100000; ++i)
-        dyn.zone_addresses["wan"].push_back(v4(0xac100000u + i, 32));
+        dyn.zone_addresses["wan"].push_back(alopex::net::Address::v4(0xac100000u + i));
     auto rs = timed("100k+100k elements", [&] { return compile::compile(m, dyn); });
     REQUIRE(rs);
     const nft::Set *s = find_set(*rs, "set_big4");
@@ -161,13 +155,13 @@ TEST_CASE("hostile models are refused, not compiled into nonsense", "[scale]")
     auto rs = compile::compile(m, {});
     REQUIRE(rs);
     CHECK(rs->chains.size() == 5 + 4);
-    // A CIDR with a prefix beyond its family's length is clamped, not overread.
+    // A prefix beyond its family's length is capped (by net::Prefix), not overread.
     m = {};
     Zone z = zone("a");
     Rule r = tcp_accept(1);
     r.saddr.kind = AddrMatch::Kind::cidrs;
-    Cidr c = cidr("10.0.0.1");
-    c.prefix = 200;
+    alopex::net::Prefix c(host("10.0.0.1"), 200);
+    CHECK(c.length() == 32);
     r.saddr.cidrs = {c, cidr("10.0.0.2")};
     z.rules.push_back(r);
     add_zone(m, std::move(z));

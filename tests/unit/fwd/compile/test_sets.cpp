@@ -15,7 +15,7 @@ namespace {
 // "first-last" per range, in the family's length.
 std::vector<std::string> ranges(std::initializer_list<const char *> list, uint8_t family = AF_INET)
 {
-    std::vector<Cidr> v;
+    std::vector<alopex::net::Prefix> v;
     for (const char *s : list)
         v.push_back(cidr(s));
     std::vector<std::string> out;
@@ -61,7 +61,7 @@ TEST_CASE("CIDR lists become disjoint, non-adjacent ranges", "[sets]")
           S{"00000000000000000000000000000000-00000000000000000000000000000000",
             "ffffffffffffffffffffffffffffffff-ffffffffffffffffffffffffffffffff"});
     // Host bits beyond the prefix are masked even if a caller left them set.
-    Cidr sloppy = cidr("10.0.0.1/8");
+    alopex::net::Prefix sloppy = cidr("10.0.0.1/8");
     auto r = d::merge_cidrs({sloppy}, AF_INET);
     REQUIRE(r.size() == 1);
     CHECK(hex(nft::Bytes(r[0].first.begin(), r[0].first.begin() + 4)) == "0a000000");

@@ -116,7 +116,7 @@ TEST_CASE("sets and interface maps", "[shape]")
     m.sets["mgmt"] = NamedSet{"mgmt", {cidr("192.0.2.0/24")}};
     compile::Dynamic dyn;
     dyn.interfaces = {{"eth0", "wan"}, {"eth1", "lan"}, {"veth9", ""}, {"gone", "nosuch"}};
-    dyn.zone_addresses["wan"] = {cidr("192.0.2.1/24"), cidr("2001:db8::1/64"), cidr("192.0.2.1/32")};
+    dyn.zone_addresses["wan"] = {host("192.0.2.1"), host("2001:db8::1"), host("192.0.2.1")};
     auto rs = compile::compile(m, dyn);
     REQUIRE(rs);
     for (const char *s : {"input_zones", "forward_zones", "output_zones", "dnat_zones",
@@ -282,7 +282,7 @@ TEST_CASE("interface_ops and address_ops", "[shape]")
         CHECK(s->elements[0].verdict.has_value() == op.element.verdict.has_value());
     }
 
-    auto a = compile::address_ops("wan", cidr("2001:db8::1/64"), false);
+    auto a = compile::address_ops("wan", host("2001:db8::1"), false);
     REQUIRE(a.size() == 1);
     CHECK(a[0].set == "wan_addr6");
     CHECK(a[0].kind == nft::ElementOp::Kind::remove);

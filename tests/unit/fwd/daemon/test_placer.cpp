@@ -13,6 +13,7 @@
 
 #include "compile/compile.hpp"
 #include "compile/internal.hpp"
+#include "net_test.hpp"
 
 using namespace alopex::fwd;
 using compile::detail::RtBox;
@@ -48,24 +49,20 @@ struct Reference {
     }
 };
 
-Cidr random_cidr(std::mt19937_64 &rng, bool v6)
+alopex::net::Prefix random_cidr(std::mt19937_64 &rng, bool v6)
 {
-    Cidr c;
-    c.family = v6 ? AF_INET6 : AF_INET;
     const unsigned bits = v6 ? 128 : 32;
     // Mostly hosts and long prefixes in a small space (so that they collide), some short.
     std::uniform_int_distribution<unsigned> kind(0, 9);
     unsigned k = kind(rng);
-    c.prefix = uint8_t(k < 5 ? bits : k < 8 ? bits - 1 - rng() % 8 : rng() % (bits + 1));
-    c.addr[0] = v6 ? 0x20 : 10;
-    c.addr[1] = uint8_t(rng() % 2);
-    c.addr[v6 ? 15 : 3] = uint8_t(rng() % 64);
-    c.addr[v6 ? 14 : 2] = uint8_t(rng() % 2);
-    // Zero the host bits.
-    for (unsigned i = 0; i < bits; ++i)
-        if (i >= c.prefix)
-            c.addr[i / 8] &= uint8_t(~(0x80u >> (i % 8)));
-    return c;
+    unsigned prefix = k < 5 ? bits : k < 8 ? bits - 1 - rng() % 8 : rng() % (bits + 1);
+    std::array<uint8_t, 16> b{};
+    b[0] = v6 ? 0x20 : 10;
+    b[1] = uint8_t(rng() % 2);
+    b[v6 ? 15 : 3] = uint8_t(rng() % 64);
+    b[v6 ? 14 : 2] = uint8_t(rng() % 2);
+    auto a = alopex::net::Address::from_bytes(v6 ? AF_INET6 : AF_INET, std::span<const uint8_t>(b.data(), bits / 8));
+    return alopex::net::Prefix(a.value(), prefix).network();   // host bits zero
 }
 
 RuntimeRule random_rule(std::mt19937_64 &rng, uint64_t id)
@@ -142,7 +139,7 @@ TEST_CASE("Placer: the indexed placement answers as the pairwise reference, with
 
 TEST_CASE("Placer: hosts, any and full ranges at the edges of the address space")
 {
-    auto rule = [](uint64_t id, std::vector<Cidr> from, uint16_t port) {
+    auto rule = [](uint64_t id, std::vector<alopex::net::Prefix> from, uint16_t port) {
         RuntimeRule rr;
         rr.id = id;
         rr.zone = "wan";
@@ -157,11 +154,11 @@ TEST_CASE("Placer: hosts, any and full ranges at the edges of the address space"
         rr.rule = std::move(r);
         return rr;
     };
-    Cidr last4{AF_INET, {255, 255, 255, 255}, 32};
-    Cidr zero4{AF_INET, {}, 32};
-    Cidr all6{AF_INET6, {}, 0};
-    Cidr last6{AF_INET6, {}, 128};
-    last6.addr.fill(0xff);
+    using alopex::test::pfx;
+    auto last4 = pfx("255.255.255.255/32");
+    auto zero4 = pfx("0.0.0.0/32");
+    auto all6 = pfx("::/0");
+    auto last6 = pfx("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
     compile::Placer p;
     CHECK(p.place(rule(1, {last4}, 80)));
     CHECK(p.place(rule(2, {zero4}, 80)));
@@ -169,7 +166,7 @@ TEST_CASE("Placer: hosts, any and full ranges at the edges of the address space"
     CHECK_FALSE(p.fits(rule(4, {}, 80)));          // any covers them
     CHECK_FALSE(p.fits(rule(5, {all6}, 80)));
     CHECK(p.fits(rule(6, {}, 81)));
-    CHECK(p.place(rule(7, {Cidr{AF_INET, {255, 255, 255, 254}, 32}}, 80)));
+    CHECK(p.place(rule(7, {pfx("255.255.255.254/32")}, 80)));
     p.unplace(rule(3, {last6}, 80));
     CHECK(p.fits(rule(5, {all6}, 80)));
     CHECK_FALSE(p.fits(rule(8, {}, 80)));          // the IPv4 ones still there

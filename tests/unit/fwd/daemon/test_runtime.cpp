@@ -12,10 +12,15 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include "runtime.hpp"
 
 using namespace alopex::fwd;
 namespace fs = std::filesystem;
+using alopex::test::TempDir;
+using alopex::test::slurp;
+using alopex::test::spew;
 
 namespace {
 
@@ -32,21 +37,6 @@ runtime::State sample()
     s.rules[7] = {7, "wan", "zone=wan proto=tcp dport=22 action=drop", 1600000000000000, ""};
     return s;
 }
-
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string t = (fs::temp_directory_path() / "fwd-runtime-XXXXXX").string();
-        REQUIRE(mkdtemp(t.data()) != nullptr);
-        path = t;
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 std::string with(const std::string &body)
 {
@@ -80,47 +70,32 @@ TEST_CASE("runtime state: an empty state round trips; optional keys default")
     CHECK(minimal->interfaces.empty());
 }
 
-TEST_CASE("runtime state: save is atomic and load reads it back; a missing file is empty")
+TEST_CASE("runtime state: the store keeps it in runtime.json and reads it back")
 {
     TempDir d;
     auto p = d.path / "runtime.json";
-    auto none = runtime::load(p);
-    REQUIRE(none);
-    CHECK(*none == runtime::State{});
+    runtime::Store store(runtime::store_options(p));
+    CHECK(store.journal() == d.path / "runtime.journal");
+    auto none = store.load();
+    REQUIRE_FALSE(none.damaged());
+    CHECK(none.state == runtime::State{});
 
-    REQUIRE(runtime::save(p, sample()));
-    CHECK_FALSE(fs::exists(d.path / "runtime.json.tmp"));
-    auto back = runtime::load(p);
-    REQUIRE(back);
-    CHECK(*back == sample());
+    REQUIRE(store.compact(sample()));
+    auto back = runtime::Store(runtime::store_options(p)).load();
+    REQUIRE_FALSE(back.damaged());
+    CHECK(back.state == sample());
     struct stat st{};
     REQUIRE(::stat(p.c_str(), &st) == 0);
     CHECK((st.st_mode & 0007) == 0);   // not world-readable
 
-    // A second save replaces the file as a whole.
+    // A second compaction replaces the file as a whole.
     auto s2 = sample();
     s2.rules.erase(7);
     s2.panic = false;
-    REQUIRE(runtime::save(p, s2));
-    back = runtime::load(p);
-    REQUIRE(back);
-    CHECK(*back == s2);
-}
-
-TEST_CASE("runtime state: save into a missing directory fails with the path")
-{
-    TempDir d;
-    auto p = d.path / "no" / "runtime.json";
-    auto r = runtime::save(p, sample());
-    REQUIRE_FALSE(r);
-    CHECK(r.error().message.find("runtime.json.tmp") != std::string::npos);
-}
-
-TEST_CASE("runtime state: load refuses a directory and names the file")
-{
-    TempDir d;
-    auto r = runtime::load(d.path);
-    REQUIRE_FALSE(r);
+    REQUIRE(store.compact(s2));
+    back = runtime::Store(runtime::store_options(p)).load();
+    REQUIRE_FALSE(back.damaged());
+    CHECK(back.state == s2);
 }
 
 TEST_CASE("runtime state: hostile and damaged input is refused with the file name")
@@ -148,6 +123,15 @@ TEST_CASE("runtime state: hostile and damaged input is refused with the file nam
         "{\"version\":1,\"next_id\":1,\"rules\":[1]}",
         "{\"version\":1,\"next_id\":1,\"seq\":-1}",
         "{\"version\":1,\"next_id\":1,\"seq\":\"7\"}",
+        // Numbers out of range: fwd wrote none of them; taken, they would wrap next_id or
+        // the seq on the next change.
+        "{\"version\":1,\"next_id\":18446744073709551615}",
+        "{\"version\":1,\"next_id\":9007199254740993}",     // max_id + 2
+        "{\"version\":1,\"next_id\":18446744073709551616}",  // 2^64: not an integer any more
+        "{\"version\":1,\"next_id\":1e30}",
+        "{\"version\":1,\"next_id\":1,\"seq\":18446744073709551615}",
+        "{\"version\":1,\"next_id\":1,\"seq\":9007199254740992}",
+        "{\"version\":18446744073709551617,\"next_id\":1}",
     };
     for (const char *t : bad) {
         INFO(t);
@@ -181,6 +165,13 @@ TEST_CASE("runtime state: bad rules are refused, naming the rule")
         {"\"rules\":[{\"id\":1," + rule_ok + ",\"comment\":\"" + std::string(128, 'x') + "\"}]", "comment"},
         {"\"rules\":[{\"id\":1," + rule_ok + ",\"comment\":\"a\\u0007b\"}]", "control"},
         {"\"rules\":[{\"id\":1," + rule_ok + ",\"owner\":\"me\"}]", "unknown key 'owner'"},
+        {"\"rules\":[{\"id\":18446744073709551615," + rule_ok + "}]", "rules[0]: 'id'"},
+        {"\"rules\":[{\"id\":9007199254740992," + rule_ok + "}]", "rules[0]: 'id'"},
+        {"\"rules\":[{\"id\":1," + rule_ok + ",\"expires_at_us\":18446744073709551615}]",
+         "'expires_at_us'"},
+        {"\"rules\":[{\"id\":1," + rule_ok + ",\"expires_at_us\":9007199254740992}]",
+         "'expires_at_us'"},
+        {"\"rules\":[{\"id\":1," + rule_ok + ",\"expires_at_us\":1.5}]", "'expires_at_us'"},
     };
     for (const auto &c : cases) {
         INFO(c.body);
@@ -188,6 +179,14 @@ TEST_CASE("runtime state: bad rules are refused, naming the rule")
         REQUIRE_FALSE(r);
         CHECK(r.error().message.find(c.words) != std::string::npos);
     }
+    // The largest numbers fwd can write are taken.
+    auto top = runtime::parse("{\"version\":1,\"next_id\":9007199254740992,\"seq\":9007199254740991,"
+                              "\"rules\":[{\"id\":9007199254740991," + rule_ok +
+                                  ",\"expires_at_us\":9007199254740991}]}",
+                              "f");
+    REQUIRE(top);
+    CHECK(top->next_id == runtime::max_id + 1);
+    CHECK(top->rules.at(runtime::max_id).expires_at_us == runtime::max_time_us);
     // A spec of exactly the limit is fine, one byte more is not.
     auto at_limit = with("\"rules\":[{\"id\":1,\"zone\":\"wan\",\"spec\":\"" +
                          std::string(runtime::max_spec, 'x') + "\"}]");

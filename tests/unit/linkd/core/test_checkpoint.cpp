@@ -8,9 +8,11 @@
 #include <catch2/catch.hpp>
 
 #include "checkpoint.hpp"
+#include "net_test.hpp"
 
 using namespace alopex;
 using namespace alopex::linkd;
+using namespace alopex::test;
 using Op = rtnl::Request::Op;
 
 namespace {
@@ -28,7 +30,7 @@ netlink::Snapshot kernel()
         netlink::Address x;
         x.ifindex = 2;
         x.family = a.find(':') == std::string::npos ? AF_INET : AF_INET6;
-        x.address = std::move(a);
+        x.address = ip(a);
         x.prefixlen = len;
         x.scope = scope;
         x.flags = flags;
@@ -41,12 +43,12 @@ netlink::Snapshot kernel()
         netlink::Route r;
         r.family = AF_INET;
         r.table = 254;
-        r.dst = std::move(dst);
+        r.dst = ip(dst);
         r.dst_len = len;
         r.protocol = proto;
         r.type = RTN_UNICAST;
         r.oif = 2;
-        r.gateway = len ? "192.0.2.254" : "192.0.2.1";
+        r.gateway = ip(len ? "192.0.2.254" : "192.0.2.1");
         s.routes[netlink::key_of(r)] = r;
     };
     route("198.51.100.0", 24, RTPROT_STATIC);
@@ -64,7 +66,7 @@ TEST_CASE("checkpoint: capture keeps permanent global addresses and static/boot 
     CHECK(c.links.at(2).up);
     CHECK(c.links.at(2).mtu == 1500);
     REQUIRE(c.addresses.size() == 1);
-    CHECK(c.addresses.begin()->second.address == "192.0.2.10");
+    CHECK(c.addresses.begin()->second.address == ip("192.0.2.10"));
     CHECK(c.routes.size() == 2);
 }
 
@@ -84,7 +86,7 @@ TEST_CASE("checkpoint: changes are undone in a safe order")
     netlink::Address extra;
     extra.ifindex = 2;
     extra.family = AF_INET;
-    extra.address = "203.0.113.5";
+    extra.address = ip("203.0.113.5");
     extra.prefixlen = 24;
     extra.flags = IFA_F_PERMANENT;
     k.addresses[netlink::key_of(extra)] = extra;
@@ -95,9 +97,9 @@ TEST_CASE("checkpoint: changes are undone in a safe order")
     CHECK(reqs[0].link.up == true);
     CHECK(reqs[0].link.mtu == 1500u);
     CHECK(reqs[1].op == Op::RemoveAddress);
-    CHECK(reqs[1].address.address == "203.0.113.5");
+    CHECK(reqs[1].address.address == ip("203.0.113.5"));
     CHECK(reqs[2].op == Op::AddAddress);
-    CHECK(reqs[2].address.address == "192.0.2.10");
+    CHECK(reqs[2].address.address == ip("192.0.2.10"));
     CHECK(reqs[3].op == Op::AddRoute);
 }
 
@@ -137,7 +139,7 @@ CheckpointState with_netdevs()
     netlink::Address a;
     a.ifindex = 5;
     a.family = AF_INET;
-    a.address = "198.51.100.1";
+    a.address = ip("198.51.100.1");
     a.prefixlen = 24;
     a.flags = IFA_F_PERMANENT;
     k.addresses[netlink::key_of(a)] = a;
@@ -199,7 +201,7 @@ TEST_CASE("checkpoint: netdevs linkd deleted are created again, with their shape
                 port = true;
             if (q.op == Op::SetLink && q.link.ifindex == 50 && q.link.up == true)
                 up = true;
-            if (q.op == Op::AddAddress && q.address.ifindex == 50 && q.address.address == "198.51.100.1")
+            if (q.op == Op::AddAddress && q.address.ifindex == 50 && q.address.address == ip("198.51.100.1"))
                 address = true;
         }
         CHECK(port);

@@ -11,9 +11,11 @@
 #include "connectivity.hpp"
 #include "link.hpp"
 #include "manager.hpp"
+#include "net_test.hpp"
 
 using namespace alopex;
 using namespace alopex::linkd;
+using namespace alopex::test;
 using netlink::Change;
 
 namespace {
@@ -24,7 +26,7 @@ netlink::Link mklink(int ifindex, std::string name, bool up = true, bool carrier
     l.ifindex = ifindex;
     l.name = std::move(name);
     l.kind = "veth";
-    l.mac = "02:00:00:00:00:0" + std::to_string(ifindex);
+    l.mac = hw("02:00:00:00:00:0" + std::to_string(ifindex));
     l.mtu = 1500;
     l.type = ARPHRD_ETHER;
     l.flags = (up ? IFF_UP : 0) | (carrier ? IFF_LOWER_UP | IFF_RUNNING : 0);
@@ -39,7 +41,7 @@ netlink::Address mkaddr(int ifindex, uint8_t family, std::string a, uint8_t len,
     netlink::Address x;
     x.ifindex = ifindex;
     x.family = family;
-    x.address = std::move(a);
+    x.address = ip(a);
     x.prefixlen = len;
     x.scope = scope;
     x.flags = flags;
@@ -64,7 +66,7 @@ std::unique_ptr<Manager> make(std::vector<rtnl::Request> *log = nullptr)
 Origin origin_of(const Manager &m, int ifindex, const std::string &address)
 {
     for (const auto &a : m.link(ifindex)->addresses())
-        if (a.address.address == address)
+        if (a.address.address == ip(address))
             return a.origin;
     FAIL("no address " << address);
     return Origin::Foreign;
@@ -109,7 +111,7 @@ TEST_CASE("address origins: owned, kernel, foreign; ownership ends with the addr
 {
     auto m = make();
     m->handle(ev(Change::New, mklink(2, "veth0")));
-    m->note_owned_address(2, AF_INET, "192.0.2.10", 24, Origin::Static);
+    m->note_owned_address(2, AF_INET, ip("192.0.2.10"), 24, Origin::Static);
     m->handle(ev(Change::New, mkaddr(2, AF_INET, "192.0.2.10", 24)));
     m->handle(ev(Change::New, mkaddr(2, AF_INET, "192.0.2.11", 24)));
     m->handle(ev(Change::New, mkaddr(2, AF_INET6, "fe80::1", 64, RT_SCOPE_LINK)));
@@ -124,7 +126,7 @@ TEST_CASE("address origins: owned, kernel, foreign; ownership ends with the addr
     CHECK(origin_of(*m, 2, "2001:db8::6") == Origin::Foreign);
 
     // A note after the address is there applies at once.
-    m->note_owned_address(2, AF_INET, "192.0.2.11", 24, Origin::Dhcp);
+    m->note_owned_address(2, AF_INET, ip("192.0.2.11"), 24, Origin::Dhcp);
     CHECK(origin_of(*m, 2, "192.0.2.11") == Origin::Dhcp);
 
     // Removed and re-added by someone else: foreign now.
@@ -164,8 +166,8 @@ TEST_CASE("connectivity: none, local, limited; full only with a default route an
     def.family = AF_INET;
     def.table = RT_TABLE_MAIN;
     def.type = RTN_UNICAST;
-    def.dst = "0.0.0.0";
-    def.gateway = "192.0.2.1";
+    def.dst = ip("0.0.0.0");
+    def.gateway = ip("192.0.2.1");
     def.oif = 2;
     m->handle(ev(Change::New, def));
     CHECK(m->connectivity() == Connectivity::Limited);   // probing is off: honest
@@ -219,7 +221,7 @@ TEST_CASE("changed_properties lists exactly what differs")
     b.flags &= ~IFF_UP;
     b.carrier = false;
     b.master = 7;
-    b.mac = "02:00:00:00:00:99";
+    b.mac = hw("02:00:00:00:00:99");
     CHECK(changed_properties(a, b) ==
           std::vector<std::string>{"MACAddress", "AdministrativeState", "Carrier", "Controller"});
     CHECK(scope_name(RT_SCOPE_LINK) == "link");

@@ -22,7 +22,7 @@ Link mk_link(std::string name, std::string mac, std::string kind = "")
     Link l;
     l.ifindex = 7;
     l.name = std::move(name);
-    l.mac = std::move(mac);
+    l.mac = mac.empty() ? alopex::net::Mac() : alopex::net::Mac::parse(mac).value();
     l.kind = std::move(kind);
     return l;
 }

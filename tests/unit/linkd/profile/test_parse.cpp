@@ -6,8 +6,10 @@
 #include <catch2/catch.hpp>
 
 #include "profile.hpp"
+#include "net_test.hpp"
 
 using namespace alopex::linkd::profile;
+using namespace alopex::test;
 
 namespace {
 
@@ -76,17 +78,17 @@ TEST_CASE("the issue's example parses", "[linkd][profile]")
     CHECK(s.dhcp4);
     CHECK(s.slaac == true);
     REQUIRE(s.addresses.size() == 2);
-    CHECK(s.addresses[0] == Prefix{AF_INET, "192.0.2.10", 24});
-    CHECK(s.addresses[1] == Prefix{AF_INET6, "2001:db8::10", 64});
-    CHECK(s.gateway4 == "192.0.2.1");
+    CHECK(s.addresses[0] == pfx("192.0.2.10/24"));
+    CHECK(s.addresses[1] == pfx("2001:db8::10/64"));
+    CHECK(s.gateway4 == ip("192.0.2.1"));
     CHECK(s.gateway6.empty());
     REQUIRE(s.dns_servers.size() == 1);
-    CHECK(s.dns_servers[0].address == "192.0.2.53");
+    CHECK(s.dns_servers[0] == ip("192.0.2.53"));
     CHECK(s.dns_domains == std::vector<std::string>{"example.net"});
     REQUIRE(s.routes.size() == 1);
     const auto &r = s.routes[0];
-    CHECK(r.to == Prefix{AF_INET, "198.51.100.0", 24});
-    CHECK(r.via == "192.0.2.254");
+    CHECK(r.to == pfx("198.51.100.0/24"));
+    CHECK(r.via == ip("192.0.2.254"));
     CHECK(r.metric == 100u);
     CHECK(r.table == 100u);
     CHECK(r.scope == Scope::Global);
@@ -103,14 +105,14 @@ TEST_CASE("defaults and normalization", "[linkd][profile]")
     const auto &l = p.links.at(0);
     CHECK(l.match.name.empty());
     REQUIRE(l.match.mac);
-    CHECK(format_mac(*l.match.mac) == "02:00:00:aa:bb:01");
+    CHECK(l.match.mac->to_string() == "02:00:00:aa:bb:01");
     const auto &s = l.settings;
     CHECK(s.up); // default
     CHECK_FALSE(s.mtu);
     CHECK_FALSE(s.dhcp4);
     CHECK_FALSE(s.slaac); // unset: leave the kernel's sysctls alone
-    CHECK(s.addresses.at(0).address == "2001:db8::1");
-    CHECK(s.gateway6 == "fe80::1");
+    CHECK(s.addresses.at(0).address() == ip("2001:db8::1"));
+    CHECK(s.gateway6 == ip("fe80::1"));
     CHECK(s.dns_domains == std::vector<std::string>{"Example.NET", "example.org"});
     CHECK(s.dns_servers.size() == 1); // duplicates folded after normalization
     REQUIRE(s.routes.size() == 2);
@@ -183,7 +185,7 @@ TEST_CASE("bad profiles are refused with a position and a reason", "[linkd][prof
         {"[match]\nname = \"e\\u00e9\"\n", "t.toml:2:", ""},
         {"[match]\nname = \"e\\u0001\"\n", "t.toml:2:", ""},
         {"[match]\nname = \"../etc\"\n", "t.toml:2:", ""},
-        {"[match]\nmac = \"02:00:00:00:00\"\n", "t.toml:2:", "'match.mac' must be a MAC address"},
+        {"[match]\nmac = \"02:00:00:00:00\"\n", "t.toml:2:", "match.mac: '02:00:00:00:00' is not a MAC address (like 02:00:00:00:00:01)"},
         {"[match]\nname = \"eth0\"\n[link]\ncontroller = \"br/0\"\n", "t.toml:4:", "not a valid interface name"},
         {"[match]\nname = \"eth0\"\n[link]\nmac = \"01:00:5e:00:00:01\"\n", "t.toml:4:", "unicast"},
         {"[match]\nname = \"eth0\"\n[link]\nzone = \"w a n\"\n", "t.toml:4:", "'link.zone'"},
@@ -196,21 +198,26 @@ TEST_CASE("bad profiles are refused with a position and a reason", "[linkd][prof
         {"[match]\nname = \"eth0\"\n[link]\nmtu = 1000\n[ipv6]\nslaac = true\n", "t.toml:4:", "at least 1280"},
         // addresses
         {"[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"192.0.2.300/24\"]\n", "t.toml:4:",
-         "'ipv4.addresses[0]' is not an IPv4 address"},
-        {"[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"192.0.2.1\"]\n", "t.toml:4:", "address/prefix-length"},
+         "ipv4.addresses[0]: '192.0.2.300/24' is not an IPv4 prefix"},
+        {"[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"192.0.2.1\"]\n", "t.toml:4:",
+         "ipv4.addresses[0]: '192.0.2.1' has no prefix length (expected address/length, like 192.0.2.0/24)"},
         {"[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"192.0.2.1/33\"]\n", "t.toml:4:", "bad prefix length"},
         {"[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"192.0.2.1/0\"]\n", "t.toml:4:", "bad prefix length"},
-        {"[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"2001:db8::1/64\"]\n", "t.toml:4:", "not an IPv4 address"},
-        {"[match]\nname = \"eth0\"\n[ipv6]\naddresses = [\"192.0.2.1/24\"]\n", "t.toml:4:", "not an IPv6 address"},
+        {"[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"2001:db8::1/64\"]\n", "t.toml:4:",
+         "'2001:db8::1/64' is not an IPv4 prefix (it is an IPv6 address)"},
+        {"[match]\nname = \"eth0\"\n[ipv6]\naddresses = [\"192.0.2.1/24\"]\n", "t.toml:4:",
+         "'192.0.2.1/24' is not an IPv6 prefix (it is an IPv4 address)"},
         {"[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"224.0.0.1/4\"]\n", "t.toml:4:", "not a unicast"},
         {"[match]\nname = \"eth0\"\n[ipv6]\naddresses = [\"ff02::1/64\"]\n", "t.toml:4:", "not a unicast"},
         {"[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"192.0.2.1/24\", \"192.0.2.1/25\"]\n", "t.toml:4:",
          "twice"},
-        {"[match]\nname = \"eth0\"\n[ipv4]\ngateway = \"2001:db8::1\"\n", "t.toml:4:", "'ipv4.gateway' is not an IPv4"},
+        {"[match]\nname = \"eth0\"\n[ipv4]\ngateway = \"2001:db8::1\"\n", "t.toml:4:",
+         "ipv4.gateway: '2001:db8::1' is not an IPv4 address (it is an IPv6 address)"},
         {"[match]\nname = \"eth0\"\n[ipv6]\ngateway = \"192.0.2.1\"\n", "t.toml:4:", "not an IPv6"},
         {"[match]\nname = \"eth0\"\n[ipv4]\ngateway = \"0.0.0.0\"\n", "t.toml:4:", "unspecified"},
         {"[match]\nname = \"eth0\"\n[ipv4]\nslaac = true\n", "t.toml:4:", "unknown key 'slaac' in [ipv4]"},
-        {"[match]\nname = \"eth0\"\n[dns]\nservers = [\"dns.example\"]\n", "t.toml:4:", "'dns.servers[0]'"},
+        {"[match]\nname = \"eth0\"\n[dns]\nservers = [\"dns.example\"]\n", "t.toml:4:",
+         "dns.servers[0]: 'dns.example' is not an IPv4 or IPv6 address"},
         {"[match]\nname = \"eth0\"\n[dns]\ndomains = [\"a..b\"]\n", "t.toml:4:", "'dns.domains[0]' is not a valid domain"},
         // routes
         {"[match]\nname = \"eth0\"\n[[route]]\nvia = \"192.0.2.1\"\n", "t.toml:3:", "missing required key 'to'"},
@@ -301,4 +308,29 @@ TEST_CASE("validation across files names both files", "[linkd][profile]")
     REQUIRE(good);
     CHECK(good->links.size() == 2);
     CHECK(good->netdevs.size() == 1);
+}
+
+TEST_CASE("a NUL inside an address is refused, not cut off there", "[linkd][profile]")
+{
+    // TOML strings may hold \u0000; inet_pton reads a C string and would stop at it, so
+    // "192.0.2.1\0x" passed as 192.0.2.1 before the profile parser used net::Address.
+    const std::pair<const char *, const char *> cases[] = {
+        {"[ipv4]\ngateway = \"192.0.2.1\\u0000x\"\n",
+         "t.toml:4:11: ipv4.gateway: '192.0.2.1\\x00x' is not an IPv4 address (it contains a NUL byte)"},
+        {"[ipv6]\ngateway = \"fe80::1\\u0000\"\n", "(it contains a NUL byte)"},
+        {"[ipv4]\naddresses = [\"192.0.2.1\\u0000x/24\"]\n", "(it contains a NUL byte)"},
+        {"[dns]\nservers = [\"192.0.2.53\\u0000\"]\n", "(it contains a NUL byte)"},
+        {"[[route]]\nto = \"198.51.100.0\\u0000x/24\"\n", "(it contains a NUL byte)"},
+        {"[[route]]\nto = \"198.51.100.0/24\"\nvia = \"192.0.2.1\\u0000x\"\n", "'route[0].via' must be an IPv4 address"},
+        {"[link]\nmac = \"02:00:00:00:00:01\\u0000\"\n", "is not a MAC address"},
+    };
+    for (const auto &[section, want] : cases) {
+        std::string text = std::string("[match]\nname = \"eth0\"\n") + section;
+        Profiles p;
+        auto r = parse_file(text, "t.toml", p);
+        INFO(text);
+        CHECK_FALSE(r);
+        if (!r)
+            CHECK_THAT(r.error().message, Catch::Contains(want));
+    }
 }

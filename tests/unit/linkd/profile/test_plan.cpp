@@ -8,9 +8,11 @@
 #include <catch2/catch.hpp>
 
 #include "plan.hpp"
+#include "net_test.hpp"
 
 using namespace alopex::linkd::profile;
 using namespace alopex::linkd;
+using namespace alopex::test;
 using alopex::netlink::Snapshot;
 using Op = rtnl::Request::Op;
 
@@ -36,17 +38,17 @@ struct Kernel {
         l.ifindex = idx;
         l.name = std::move(name);
         l.kind = std::move(kind);
-        l.mac = std::move(mac);
+        l.mac = mac.empty() ? alopex::net::Mac() : alopex::net::Mac::parse(mac).value();
         l.mtu = 1500;
         l.flags = up ? IFF_UP : 0;
         s.links[idx] = l;
     }
-    void add_address(int idx, uint8_t family, std::string addr, uint8_t len)
+    void add_address(int idx, uint8_t family, const alopex::net::Address &addr, uint8_t len)
     {
         alopex::netlink::Address a;
         a.ifindex = idx;
         a.family = family;
-        a.address = std::move(addr);
+        a.address = addr;
         a.prefixlen = len;
         s.addresses[key_of(a)] = a;
     }
@@ -58,7 +60,7 @@ struct Kernel {
         k.protocol = r.protocol;
         k.scope = r.scope;
         k.type = r.type;
-        k.dst = r.dst.empty() ? (r.family == AF_INET ? "0.0.0.0" : "::") : r.dst;
+        k.dst = r.dst.empty() ? alopex::net::Address::any(r.family) : r.dst;
         k.dst_len = r.dst_len;
         k.gateway = r.gateway;
         k.oif = r.oif;
@@ -104,7 +106,7 @@ struct Kernel {
                 if (r.link.mtu)
                     l.mtu = *r.link.mtu;
                 if (r.link.mac)
-                    l.mac = format_mac(*r.link.mac);
+                    l.mac = *r.link.mac;
                 if (r.link.controller)
                     l.master = *r.link.controller;
                 break;
@@ -172,7 +174,7 @@ TEST_CASE("a static profile converges in one round, in a safe order", "[linkd][p
     Kernel k;
     k.add_link(2, "eth0");
     k.add_link(3, "eth1", true);
-    k.add_address(2, AF_INET, "10.9.9.9", 8); // foreign
+    k.add_address(2, AF_INET, ip("10.9.9.9"), 8); // foreign
     auto p = load({{"50-uplink.toml", uplink}});
     auto pl = plan(p, k.s, k.owned);
     CHECK(ops(pl) == std::vector<Op>{Op::SetLink, Op::AddAddress, Op::AddAddress, Op::AddRoute,
@@ -192,7 +194,7 @@ TEST_CASE("a static profile converges in one round, in a safe order", "[linkd][p
         if (r.route.family == AF_INET && r.route.dst_len == 0) {
             default4 = true;
             CHECK(r.route.dst.empty());
-            CHECK(r.route.gateway == "192.0.2.1");
+            CHECK(r.route.gateway == ip("192.0.2.1"));
             CHECK(r.route.table == 254u);
             CHECK(r.route.metric == 0u);
         } else if (r.route.family == AF_INET6) {
@@ -200,7 +202,7 @@ TEST_CASE("a static profile converges in one round, in a safe order", "[linkd][p
             CHECK(r.route.metric == 1024u); // the kernel's IPv6 default
         } else {
             table100 = true;
-            CHECK(r.route.dst == "198.51.100.0");
+            CHECK(r.route.dst == ip("198.51.100.0"));
             CHECK(r.route.table == 100u);
             CHECK(r.route.metric == 100u);
             CHECK(r.route.scope == RT_SCOPE_UNIVERSE);
@@ -210,12 +212,12 @@ TEST_CASE("a static profile converges in one round, in a safe order", "[linkd][p
     REQUIRE(pl.links.size() == 1);
     const auto &in = pl.links[0];
     CHECK(in == LinkIntent{2, "eth0", "50-uplink.toml", true, "wan", true, false,
-                           {Ip{AF_INET, "192.0.2.53"}}, {"example.net"}});
+                           {ip("192.0.2.53")}, {"example.net"}});
 
     k.apply(pl.requests);
     CHECK(k.converge(p) == 0); // idempotent
     CHECK(k.s.addresses.size() == 3);
-    CHECK(k.s.addresses.contains({2, AF_INET, "10.9.9.9", 8}));
+    CHECK(k.s.addresses.contains({2, AF_INET, ip("10.9.9.9"), 8}));
     CHECK(k.owned.addresses.size() == 2);
     CHECK(k.owned.routes.size() == 3);
     CHECK(k.s.links.at(3).flags == IFF_UP); // no profile: untouched
@@ -225,11 +227,11 @@ TEST_CASE("removal touches only what linkd added", "[linkd][profile]")
 {
     Kernel k;
     k.add_link(2, "eth0", true);
-    k.add_address(2, AF_INET, "10.9.9.9", 8);                 // foreign
-    k.add_address(2, AF_INET, "192.0.2.11", 24);              // listed, but present before
+    k.add_address(2, AF_INET, ip("10.9.9.9"), 8);                 // foreign
+    k.add_address(2, AF_INET, ip("192.0.2.11"), 24);              // listed, but present before
     rtnl::RouteSpec foreign;
     foreign.family = AF_INET;
-    foreign.dst = "203.0.113.0";
+    foreign.dst = ip("203.0.113.0");
     foreign.dst_len = 24;
     foreign.oif = 2;
     foreign.protocol = RTPROT_BOOT;
@@ -237,7 +239,7 @@ TEST_CASE("removal touches only what linkd added", "[linkd][profile]")
     auto p1 = load({{"a.toml", "[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"192.0.2.10/24\", "
                                "\"192.0.2.11/24\"]\n[[route]]\nto = \"198.51.100.0/24\"\n"}});
     auto first = plan(p1, k.s, k.owned);
-    CHECK(first.present.addresses.contains({2, AF_INET, "192.0.2.11", 24}));
+    CHECK(first.present.addresses.contains({2, AF_INET, ip("192.0.2.11"), 24}));
     CHECK(k.converge(p1) == 1);
     CHECK(k.owned.addresses.size() == 1); // only the one it added
 
@@ -245,12 +247,12 @@ TEST_CASE("removal touches only what linkd added", "[linkd][profile]")
     auto p2 = load({{"a.toml", "[match]\nname = \"eth0\"\n"}});
     auto pl = plan(p2, k.s, k.owned);
     REQUIRE(ops(pl) == std::vector<Op>{Op::RemoveRoute, Op::RemoveAddress});
-    CHECK(pl.requests[0].route.dst == "198.51.100.0");
-    CHECK(pl.requests[1].address.address == "192.0.2.10");
+    CHECK(pl.requests[0].route.dst == ip("198.51.100.0"));
+    CHECK(pl.requests[1].address.address == ip("192.0.2.10"));
     k.apply(pl.requests);
     CHECK(k.converge(p2) == 0);
-    CHECK(k.s.addresses.contains({2, AF_INET, "10.9.9.9", 8}));
-    CHECK(k.s.addresses.contains({2, AF_INET, "192.0.2.11", 24}));
+    CHECK(k.s.addresses.contains({2, AF_INET, ip("10.9.9.9"), 8}));
+    CHECK(k.s.addresses.contains({2, AF_INET, ip("192.0.2.11"), 24}));
     CHECK(k.s.routes.size() == 1);
     CHECK(k.owned == Owned{});
 
@@ -284,14 +286,14 @@ TEST_CASE("an owned route whose gateway changed is replaced; foreign routes bloc
                                "gateway = \"192.0.2.2\"\n"}});
     auto pl = plan(p2, k.s, k.owned);
     REQUIRE(ops(pl) == std::vector<Op>{Op::ReplaceRoute});
-    CHECK(pl.requests[0].route.gateway == "192.0.2.2");
+    CHECK(pl.requests[0].route.gateway == ip("192.0.2.2"));
     k.apply(pl.requests);
     CHECK(k.converge(p2) == 0);
 
     // A foreign default route (metric 0, main) on another link holds the IPv4 slot.
     rtnl::RouteSpec foreign;
     foreign.family = AF_INET;
-    foreign.gateway = "10.0.0.1";
+    foreign.gateway = ip("10.0.0.1");
     foreign.oif = 3;
     foreign.protocol = RTPROT_DHCP;
     Kernel k2;

@@ -8,10 +8,12 @@
 
 #include "alopex/netlink/types.hpp"
 #include "walk.hpp"
+#include "net_test.hpp"
 
 using namespace alopex;
 using namespace alopex::linkd::rtnl;
 using namespace alopex::linkd::rtnl::test;
+using namespace alopex::test;
 
 namespace {
 
@@ -47,7 +49,7 @@ TEST_CASE("IPv4 address add: local, address, broadcast, lifetimes, flags", "[rtn
 {
     auto buf = one(addr(Request::Op::AddAddress, {.ifindex = 4,
                                                   .family = AF_INET,
-                                                  .address = "192.0.2.10",
+                                                  .address = ip("192.0.2.10"),
                                                   .prefixlen = 24,
                                                   .valid_lft = 600,
                                                   .preferred_lft = 300,
@@ -67,7 +69,7 @@ TEST_CASE("IPv4 address add: local, address, broadcast, lifetimes, flags", "[rtn
     auto &ad = std::get<netlink::Address>(m.object);
     CHECK(ad.ifindex == 4);
     CHECK(ad.family == AF_INET);
-    CHECK(ad.address == "192.0.2.10");
+    CHECK(ad.address == ip("192.0.2.10"));
     CHECK(ad.peer.empty());
     CHECK(ad.prefixlen == 24);
     CHECK(ad.valid_lft == 600);
@@ -79,7 +81,7 @@ TEST_CASE("IPv4 broadcast follows the prefix and is left out for /31, /32 and on
 {
     auto bcast = [](const char *a, uint8_t len, bool want = true) {
         auto buf = one(addr(Request::Op::AddAddress,
-                            {.ifindex = 1, .family = AF_INET, .address = a, .prefixlen = len, .broadcast = want}));
+                            {.ifindex = 1, .family = AF_INET, .address = alopex::test::ip(a), .prefixlen = len, .broadcast = want}));
         auto at = attrs_after(messages(buf)[0], sizeof(ifaddrmsg));
         return at.count(IFA_BROADCAST) ? ip(AF_INET, at.at(IFA_BROADCAST)) : std::string("none");
     };
@@ -95,27 +97,27 @@ TEST_CASE("IPv4 broadcast follows the prefix and is left out for /31, /32 and on
 TEST_CASE("Only a valid lifetime makes the preferred one equal; no lifetime, no cacheinfo", "[rtnl][addr]")
 {
     auto m = parsed(one(addr(Request::Op::AddAddress,
-                             {.ifindex = 1, .family = AF_INET6, .address = "2001:db8::1", .prefixlen = 64,
+                             {.ifindex = 1, .family = AF_INET6, .address = ip("2001:db8::1"), .prefixlen = 64,
                               .valid_lft = 100})));
     auto &a = std::get<netlink::Address>(m.object);
     CHECK(a.valid_lft == 100);
     CHECK(a.preferred_lft == 100);
 
     auto buf = one(addr(Request::Op::AddAddress,
-                        {.ifindex = 1, .family = AF_INET6, .address = "2001:db8::1", .prefixlen = 64}));
+                        {.ifindex = 1, .family = AF_INET6, .address = ip("2001:db8::1"), .prefixlen = 64}));
     CHECK(attrs_after(messages(buf)[0], sizeof(ifaddrmsg)).count(IFA_CACHEINFO) == 0);
 }
 
 TEST_CASE("IPv6 address: nodad flag, no broadcast; removal is RTM_DELADDR", "[rtnl][addr]")
 {
-    AddressSpec s{.ifindex = 6, .family = AF_INET6, .address = "2001:DB8::10", .prefixlen = 64, .nodad = true};
+    AddressSpec s{.ifindex = 6, .family = AF_INET6, .address = ip("2001:DB8::10"), .prefixlen = 64, .nodad = true};
     auto buf = one(addr(Request::Op::AddAddress, s));
     auto *h = messages(buf)[0];
     CHECK(header<ifaddrmsg>(h).ifa_flags == IFA_F_NODAD);
     auto at = attrs_after(h, sizeof(ifaddrmsg));
     CHECK(at.count(IFA_BROADCAST) == 0);
     CHECK(u32(at.at(IFA_FLAGS)) == IFA_F_NODAD);
-    CHECK(std::get<netlink::Address>(parsed(buf).object).address == "2001:db8::10");
+    CHECK(std::get<netlink::Address>(parsed(buf).object).address == ip("2001:db8::10"));
 
     auto del = one(addr(Request::Op::RemoveAddress, s));
     auto *d = messages(del)[0];
@@ -128,7 +130,7 @@ TEST_CASE("IPv6 address: nodad flag, no broadcast; removal is RTM_DELADDR", "[rt
 
 TEST_CASE("Route add, replace and remove flags", "[rtnl][route]")
 {
-    RouteSpec s{.family = AF_INET, .dst = "198.51.100.0", .dst_len = 24, .gateway = "192.0.2.254", .oif = 3};
+    RouteSpec s{.family = AF_INET, .dst = ip("198.51.100.0"), .dst_len = 24, .gateway = ip("192.0.2.254"), .oif = 3};
     auto flags = [&](Request::Op op) { return messages(one(route(op, s)))[0]->nlmsg_flags; };
     auto type = [&](Request::Op op) { return messages(one(route(op, s)))[0]->nlmsg_type; };
     CHECK(flags(Request::Op::AddRoute) == (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL));
@@ -142,10 +144,10 @@ TEST_CASE("Route add, replace and remove flags", "[rtnl][route]")
 TEST_CASE("Route attributes parse back as a Route", "[rtnl][route]")
 {
     auto buf = one(route(Request::Op::AddRoute, {.family = AF_INET,
-                                                 .dst = "198.51.100.0",
+                                                 .dst = ip("198.51.100.0"),
                                                  .dst_len = 24,
-                                                 .gateway = "192.0.2.254",
-                                                 .prefsrc = "192.0.2.10",
+                                                 .gateway = ip("192.0.2.254"),
+                                                 .prefsrc = ip("192.0.2.10"),
                                                  .oif = 3,
                                                  .table = 100,
                                                  .metric = 50,
@@ -157,10 +159,10 @@ TEST_CASE("Route attributes parse back as a Route", "[rtnl][route]")
     CHECK(u32(attrs_after(h, sizeof(rtmsg)).at(RTA_TABLE)) == 100);
     auto r = std::get<netlink::Route>(parsed(buf).object);
     CHECK(r.family == AF_INET);
-    CHECK(r.dst == "198.51.100.0");
+    CHECK(r.dst == ip("198.51.100.0"));
     CHECK(r.dst_len == 24);
-    CHECK(r.gateway == "192.0.2.254");
-    CHECK(r.prefsrc == "192.0.2.10");
+    CHECK(r.gateway == ip("192.0.2.254"));
+    CHECK(r.prefsrc == ip("192.0.2.10"));
     CHECK(r.oif == 3);
     CHECK(r.table == 100);
     CHECK(r.priority == 50);
@@ -172,7 +174,7 @@ TEST_CASE("Route attributes parse back as a Route", "[rtnl][route]")
 TEST_CASE("Route table over 255 goes only in RTA_TABLE; onlink, scope and MTU", "[rtnl][route]")
 {
     auto buf = one(route(Request::Op::ReplaceRoute, {.family = AF_INET6,
-                                                     .gateway = "fe80::1",
+                                                     .gateway = ip("fe80::1"),
                                                      .oif = 2,
                                                      .table = 1000,
                                                      .scope = RT_SCOPE_LINK,
@@ -192,8 +194,8 @@ TEST_CASE("Route table over 255 goes only in RTA_TABLE; onlink, scope and MTU", 
     CHECK(u32(nested(a.at(RTA_METRICS)).at(RTAX_MTU)) == 1280);
     auto r = std::get<netlink::Route>(parsed(buf).object);
     CHECK(r.table == 1000);
-    CHECK(r.dst == "::");
-    CHECK(r.gateway == "fe80::1");
+    CHECK(r.dst == ip("::"));
+    CHECK(r.gateway == ip("fe80::1"));
 }
 
 TEST_CASE("Messages of a batch follow each other, aligned, with their own sequence numbers", "[rtnl]")
@@ -201,7 +203,7 @@ TEST_CASE("Messages of a batch follow each other, aligned, with their own sequen
     std::vector<std::byte> buf;
     for (uint32_t i = 0; i < 50; ++i) {
         auto r = addr(Request::Op::AddAddress, {.ifindex = static_cast<int>(i + 1), .family = AF_INET,
-                                                .address = fmt::format("10.0.{}.1", i), .prefixlen = 24});
+                                                .address = alopex::test::ip(fmt::format("10.0.{}.1", i)), .prefixlen = 24});
         REQUIRE(build(r, 1000 + i, buf));
     }
     auto ms = messages(buf);
@@ -211,6 +213,6 @@ TEST_CASE("Messages of a batch follow each other, aligned, with their own sequen
         auto m = netlink::parse_message(ms[i], ms[i]->nlmsg_len);
         REQUIRE(m);
         REQUIRE(*m);
-        CHECK(std::get<netlink::Address>((*m)->object).address == fmt::format("10.0.{}.1", i));
+        CHECK(std::get<netlink::Address>((*m)->object).address.to_string() == fmt::format("10.0.{}.1", i));
     }
 }

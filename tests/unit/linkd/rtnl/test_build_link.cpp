@@ -9,10 +9,12 @@
 
 #include "alopex/netlink/types.hpp"
 #include "walk.hpp"
+#include "net_test.hpp"
 
 using namespace alopex;
 using namespace alopex::linkd::rtnl;
 using namespace alopex::linkd::rtnl::test;
+using namespace alopex::test;
 
 namespace {
 
@@ -67,7 +69,7 @@ TEST_CASE("SetLink MTU, MAC, rename and controller parse back as a Link", "[rtnl
     auto buf = one(set_link({.ifindex = 9,
                              .up = true,
                              .mtu = 9000,
-                             .mac = Mac{0x02, 0, 0, 0, 0xab, 0xcd},
+                             .mac = Mac::eui48({0x02, 0, 0, 0, 0xab, 0xcd}),
                              .name = "uplink0",
                              .controller = 3}));
     auto *h = messages(buf)[0];
@@ -78,7 +80,7 @@ TEST_CASE("SetLink MTU, MAC, rename and controller parse back as a Link", "[rtnl
     CHECK(l.ifindex == 9);
     CHECK(l.name == "uplink0");
     CHECK(l.mtu == 9000);
-    CHECK(l.mac == "02:00:00:00:ab:cd");
+    CHECK(l.mac == hw("02:00:00:00:ab:cd"));
     CHECK(l.master == 3);
     CHECK((l.flags & IFF_UP));
 }
@@ -122,7 +124,7 @@ TEST_CASE("VLAN creation names its parent and id", "[rtnl][netdev]")
 
 TEST_CASE("veth creation nests the peer's ifinfomsg and name", "[rtnl][netdev]")
 {
-    auto buf = one(netdev({.name = "ve0", .kind = NetdevKind::Veth, .peer = "ve1", .mac = Mac{2, 1, 2, 3, 4, 5}}));
+    auto buf = one(netdev({.name = "ve0", .kind = NetdevKind::Veth, .peer = "ve1", .mac = Mac::eui48({2, 1, 2, 3, 4, 5})}));
     auto a = attrs_after(messages(buf)[0], sizeof(ifinfomsg));
     CHECK(a.at(IFLA_ADDRESS).size() == 6);
     auto info = nested(a.at(IFLA_LINKINFO));

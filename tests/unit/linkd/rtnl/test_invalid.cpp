@@ -5,10 +5,12 @@
 #include <linux/rtnetlink.h>
 
 #include "walk.hpp"
+#include "net_test.hpp"
 
 using namespace alopex;
 using namespace alopex::linkd::rtnl;
 using namespace alopex::linkd::rtnl::test;
+using namespace alopex::test;
 
 namespace {
 
@@ -70,40 +72,42 @@ TEST_CASE("Interface names the kernel would refuse", "[rtnl][invalid]")
     names_field(netdev({.name = "ve0", .kind = NetdevKind::Veth, .peer = "ve0"}), "peer");
 }
 
-TEST_CASE("Addresses that do not parse for their family", "[rtnl][invalid]")
+TEST_CASE("Addresses of another family than the request's, or none", "[rtnl][invalid]")
 {
-    for (auto [fam, text] : {std::pair<uint8_t, std::string>{AF_INET, "300.1.1.1"}, {AF_INET, "2001:db8::1"},
-                             {AF_INET, ""}, {AF_INET, "10.1"}, {AF_INET, "10.0.0.1/24"}, {AF_INET, " 10.0.0.1"},
-                             {AF_INET, std::string("10.0.0.1\0junk", 13)}, {AF_INET6, "10.0.0.1"},
-                             {AF_INET6, "2001:db8::1::2"}, {AF_INET6, std::string(200, ':')}}) {
-        CAPTURE(text);
-        names_field(addr({.ifindex = 1, .family = fam, .address = text, .prefixlen = 8}), "address");
-        if (text.empty())
-            continue;   // for routes, "" means "none" (a default route, no gateway, no source)
-        names_field(route({.family = fam, .dst = text, .dst_len = 8}), "dst");
-        names_field(route({.family = fam, .gateway = text}), "gateway");
-        names_field(route({.family = fam, .prefsrc = text}), "prefsrc");
+    // Text is parsed (and refused) where it enters linkd (alopex/net.hpp); the builders
+    // check that each typed address fits the request.
+    for (auto [fam, a] : {std::pair<uint8_t, net::Address>{AF_INET, ip("2001:db8::1")}, {AF_INET, ip("::ffff:10.0.0.1")},
+                          {AF_INET6, ip("10.0.0.1")}}) {
+        CAPTURE(a);
+        names_field(addr({.ifindex = 1, .family = fam, .address = a, .prefixlen = 8}), "address");
+        CHECK(refused(addr({.ifindex = 1, .family = fam, .address = a, .prefixlen = 8})).message.find(a.to_string()) !=
+              std::string::npos);
+        names_field(route({.family = fam, .dst = a, .dst_len = 8}), "dst");
+        names_field(route({.family = fam, .gateway = a}), "gateway");
+        names_field(route({.family = fam, .prefsrc = a}), "prefsrc");
     }
-    names_field(addr({.ifindex = 1, .family = AF_PACKET, .address = "1.2.3.4"}), "family");
+    // For routes an empty address means "none" (a default route, no gateway, no source).
+    names_field(addr({.ifindex = 1, .family = AF_INET, .prefixlen = 8}), "address");
+    names_field(addr({.ifindex = 1, .family = AF_PACKET, .address = ip("1.2.3.4")}), "family");
     names_field(route({.family = 0}), "family");
 }
 
 TEST_CASE("Prefixes, lifetimes and indexes out of range", "[rtnl][invalid]")
 {
-    names_field(addr({.ifindex = 1, .family = AF_INET, .address = "10.0.0.1", .prefixlen = 33}), "prefixlen");
-    names_field(addr({.ifindex = 1, .family = AF_INET6, .address = "::1", .prefixlen = 129}), "prefixlen");
-    CHECK(refused(addr({.ifindex = 1, .family = AF_INET6, .address = "::1", .prefixlen = 129}))
+    names_field(addr({.ifindex = 1, .family = AF_INET, .address = ip("10.0.0.1"), .prefixlen = 33}), "prefixlen");
+    names_field(addr({.ifindex = 1, .family = AF_INET6, .address = ip("::1"), .prefixlen = 129}), "prefixlen");
+    CHECK(refused(addr({.ifindex = 1, .family = AF_INET6, .address = ip("::1"), .prefixlen = 129}))
               .message.find("129") != std::string::npos);
-    names_field(addr({.ifindex = 0, .family = AF_INET, .address = "10.0.0.1"}), "ifindex");
-    names_field(addr({.ifindex = -3, .family = AF_INET, .address = "10.0.0.1"}), "ifindex");
-    names_field(addr({.ifindex = 1, .family = AF_INET, .address = "10.0.0.1", .valid_lft = 0}), "valid_lft");
-    names_field(addr({.ifindex = 1, .family = AF_INET, .address = "10.0.0.1", .valid_lft = 10, .preferred_lft = 20}),
+    names_field(addr({.ifindex = 0, .family = AF_INET, .address = ip("10.0.0.1")}), "ifindex");
+    names_field(addr({.ifindex = -3, .family = AF_INET, .address = ip("10.0.0.1")}), "ifindex");
+    names_field(addr({.ifindex = 1, .family = AF_INET, .address = ip("10.0.0.1"), .valid_lft = 0}), "valid_lft");
+    names_field(addr({.ifindex = 1, .family = AF_INET, .address = ip("10.0.0.1"), .valid_lft = 10, .preferred_lft = 20}),
                 "preferred_lft");
     std::vector<std::byte> ok;
-    CHECK(build(addr({.ifindex = 1, .family = AF_INET, .address = "10.0.0.1", .preferred_lft = 20}), 1, ok));
-    names_field(route({.family = AF_INET, .dst = "10.0.0.0", .dst_len = 33}), "dst_len");
-    names_field(route({.family = AF_INET, .dst = "10.0.0.1", .dst_len = 24}), "dst");
-    names_field(route({.family = AF_INET6, .dst = "2001:db8::1", .dst_len = 64}), "dst");
+    CHECK(build(addr({.ifindex = 1, .family = AF_INET, .address = ip("10.0.0.1"), .preferred_lft = 20}), 1, ok));
+    names_field(route({.family = AF_INET, .dst = ip("10.0.0.0"), .dst_len = 33}), "dst_len");
+    names_field(route({.family = AF_INET, .dst = ip("10.0.0.1"), .dst_len = 24}), "dst");
+    names_field(route({.family = AF_INET6, .dst = ip("2001:db8::1"), .dst_len = 64}), "dst");
     names_field(route({.family = AF_INET, .dst_len = 8}), "dst");
     names_field(route({.family = AF_INET, .oif = -1}), "oif");
     names_field(route({.family = AF_INET, .table = 0}), "table");
@@ -116,7 +120,7 @@ TEST_CASE("Prefixes, lifetimes and indexes out of range", "[rtnl][invalid]")
     names_field(r, "ifindex");
     r.link = {.ifindex = 1, .mtu = 0};
     names_field(r, "mtu");
-    r.link = {.ifindex = 1, .mac = Mac{1, 0, 0, 0, 0, 1}};
+    r.link = {.ifindex = 1, .mac = Mac::eui48({1, 0, 0, 0, 0, 1})};
     names_field(r, "mac");
     r.link = {.ifindex = 1, .mac = Mac{}};
     names_field(r, "mac");

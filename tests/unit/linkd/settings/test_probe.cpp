@@ -20,6 +20,7 @@
 #include "alopex/sd.hpp"
 #include "connectivity.hpp"
 #include "manager.hpp"
+#include "net_test.hpp"
 #include "probe.hpp"
 #include "settings.hpp"
 
@@ -48,7 +49,7 @@ netlink::Address mkaddr(int ifindex, std::string a, uint8_t scope = RT_SCOPE_UNI
     netlink::Address x;
     x.ifindex = ifindex;
     x.family = AF_INET;
-    x.address = std::move(a);
+    x.address = alopex::test::ip(a);
     x.prefixlen = 24;
     x.scope = scope;
     x.flags = IFA_F_PERMANENT;
@@ -61,8 +62,8 @@ netlink::Route mkdefault(int oif, std::string gw, uint32_t metric = 0)
     r.family = AF_INET;
     r.table = RT_TABLE_MAIN;
     r.type = RTN_UNICAST;
-    r.dst = "0.0.0.0";
-    r.gateway = std::move(gw);
+    r.dst = alopex::test::ip("0.0.0.0");
+    r.gateway = alopex::test::ip(gw);
     r.oif = oif;
     r.priority = metric;
     return r;
@@ -117,8 +118,7 @@ struct Listener {
 Endpoint loopback(uint16_t port)
 {
     Endpoint e;
-    e.family = AF_INET;
-    e.addr = {127, 0, 0, 1};
+    e.address = alopex::test::ip("127.0.0.1");
     e.port = port;
     return e;
 }

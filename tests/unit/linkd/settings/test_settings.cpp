@@ -51,7 +51,7 @@ receive_buffer = 4096
 )", "linkd.toml");
     REQUIRE(r);
     REQUIRE(r->probe);
-    CHECK(r->probe->family == AF_INET);
+    CHECK(r->probe->address.family() == AF_INET);
     CHECK(r->probe->port == 443);
     CHECK(r->probe->to_string() == "192.0.2.1:443");
     CHECK(r->interval == 5s);
@@ -62,7 +62,7 @@ receive_buffer = 4096
                              "timeout = 1\n[netlink]\nreceive_buffer = 1073741824\n", "f");
     REQUIRE(v6);
     REQUIRE(v6->probe);
-    CHECK(v6->probe->family == AF_INET6);
+    CHECK(v6->probe->address.family() == AF_INET6);
     CHECK(v6->probe->to_string() == "[2001:db8::1]:80");
     CHECK(v6->receive_buffer == 1 << 30);
     // An empty probe is "off", like a missing one.

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "waiter.hpp"
+
+#include <fmt/format.h>
+
+#include "alopex/ipc/link1.hpp"
+#include "output.hpp"
+
+namespace alopex::online {
+
+namespace l1 = ipc::link1;
+
+Waiter::Waiter(sd_bus *bus, sd_event *event, Options options, bool quiet)
+    : bus_(bus), event_(event), tracker_(std::move(options)), quiet_(quiet)
+{
+}
+
+Result<> Waiter::start(uint64_t timeout_s)
+{
+    sd_event_source *s = nullptr;
+    if (int r = sd_event_add_defer(event_, &s, &Waiter::on_defer, this); r < 0)
+        return failf(-r, "cannot add an event source: {}", strerror(-r));
+    defer_.reset(s);
+    sd_event_source_set_enabled(s, SD_EVENT_OFF);   // armed by each change
+    if (timeout_s > 0) {
+        uint64_t now = 0;
+        sd_event_now(event_, CLOCK_MONOTONIC, &now);
+        if (int r = sd_event_add_time(event_, &s, CLOCK_MONOTONIC, now + timeout_s * 1'000'000, 0,
+                                      &Waiter::on_timeout, this);
+            r < 0)
+            return failf(-r, "cannot add the timeout: {}", strerror(-r));
+        timer_.reset(s);
+    }
+    // Each change of a link touches only that link's entry; the verdict is looked at once
+    // per loop iteration, however many signals arrived in it.
+    auto follower = bus::Follower<l1::LinkInfo>::start(
+        bus_, {l1::service, l1::path, l1::link_prefix}, l1::link_reader(),
+        {.added = [this](const std::string &path, const l1::LinkInfo &l) { tracker_.update(path, view_of(l)); schedule(); },
+         .changed = [this](const std::string &path, const l1::LinkInfo &l,
+                           const std::vector<std::string> &) { tracker_.update(path, view_of(l)); schedule(); },
+         .removed = [this](const std::string &path, const l1::LinkInfo &) { tracker_.remove(path); schedule(); }});
+    if (!follower)
+        return std::unexpected(follower.error());
+    follower_ = std::move(*follower);
+    follower_->on_synced = [this] {
+        error_.clear();
+        absent_ = false;
+        schedule();
+    };
+    follower_->on_absent = [this] {
+        absent_ = true;
+        schedule();
+    };
+    follower_->on_vanished = [this] { schedule(); };
+    follower_->on_error = [this](const Error &e) {
+        error_ = e.message;
+        schedule();
+    };
+    return {};
+}
+
+void Waiter::schedule() { sd_event_source_set_enabled(defer_.get(), SD_EVENT_ONESHOT); }
+
+void Waiter::evaluate()
+{
+    if (!follower_->synced()) {
+        // Said once linkd is known to be away or unreadable, not while its answer is on the way.
+        if (absent_ || !error_.empty() || follower_->full_reads() > 0)
+            say(fmt::format("waiting for alopex-linkd ({})",
+                            !error_.empty() ? error_ : std::string("not on the bus")));
+        return;
+    }
+    auto v = tracker_.verdict();
+    if (v.online) {
+        result_ = exit_online;
+        sd_event_exit(event_, 0);
+        return;
+    }
+    say("waiting for " + v.waiting_for);
+}
+
+void Waiter::say(const std::string &status)
+{
+    // Link names come from linkd (and --interface): escaped, one status per line.
+    if (!quiet_ && status != last_status_)
+        fmt::print(stderr, "alopex-wait-online: {}\n", cli::printable(status));
+    last_status_ = status;
+}
+
+int Waiter::on_defer(sd_event_source *, void *userdata) noexcept
+{
+    auto *self = static_cast<Waiter *>(userdata);
+    try {
+        self->evaluate();
+    } catch (...) {
+        self->result_ = exit_failure;
+        sd_event_exit(self->event_, 0);
+    }
+    return 0;
+}
+
+int Waiter::on_timeout(sd_event_source *, uint64_t, void *userdata) noexcept
+{
+    auto *self = static_cast<Waiter *>(userdata);
+    if (!self->quiet_)
+        fmt::print(stderr, "alopex-wait-online: timed out {}\n", cli::printable(self->last_status_));
+    self->result_ = exit_timeout;
+    sd_event_exit(self->event_, 0);
+    return 0;
+}
+
+} // namespace alopex::online

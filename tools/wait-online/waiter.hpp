@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The waiting itself: linkd's link objects followed with bus::Follower<LinkInfo> (one
+// GetManagedObjects when linkd appears, then its signals only, applied as deltas to an
+// online::Tracker), the verdict looked at once per loop iteration, a status line on
+// stderr whenever what is waited for changes, and the timeout.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "alopex/bus/follower.hpp"
+#include "alopex/error.hpp"
+#include "alopex/sd.hpp"
+#include "link1_client.hpp"
+#include "online.hpp"
+
+namespace alopex::online {
+
+inline constexpr int exit_online = 0, exit_timeout = 1, exit_usage = 2, exit_failure = 3;
+
+// Non-movable: sd-event and the follower's callbacks hold `this`.
+class Waiter {
+public:
+    Waiter(sd_bus *bus, sd_event *event, Options options, bool quiet);
+    Waiter(const Waiter &) = delete;
+    Waiter &operator=(const Waiter &) = delete;
+
+    // Follows linkd and arms the timeout (0: none); sd_event_exit() once online or timed out.
+    Result<> start(uint64_t timeout_s);
+    // exit_online or exit_timeout, once the loop has ended.
+    int result() const noexcept { return result_; }
+
+private:
+    void schedule();
+    void evaluate();
+    void say(const std::string &status);
+    static int on_defer(sd_event_source *, void *userdata) noexcept;
+    static int on_timeout(sd_event_source *, uint64_t, void *userdata) noexcept;
+
+    sd_bus *bus_;
+    sd_event *event_;
+    Tracker tracker_;
+    bool quiet_;
+    int result_ = exit_timeout;
+    std::string last_status_, error_;
+    bool absent_ = false;
+    EventSourcePtr defer_, timer_;
+    std::unique_ptr<bus::Follower<ipc::link1::LinkInfo>> follower_;
+};
+
+} // namespace alopex::online
