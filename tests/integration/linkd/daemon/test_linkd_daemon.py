@@ -5,6 +5,7 @@ Manager method as root (allowed, checked with `ip -j`), as an unprivileged user 
 nothing changed) and as a netdev-group user (link up/down allowed; zone changes by SetZone
 or RenameLink refused without org.alopex.firewall.configure), bad arguments, and
 links that go away. The daemon runs as root in the test's namespace with polkitd."""
+import os
 import sys
 
 import alopex_harness as h
