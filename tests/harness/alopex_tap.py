@@ -21,13 +21,24 @@ Only a skip that reflects a deliberate build choice (e.g. `-Dman=disabled`) pass
 Order: tests of a script must not depend on each other. ALOPEX_TAP_ORDER=reverse or
 ALOPEX_TAP_ORDER=shuffle:SEED runs them in another order to prove it (tests added with
 final=True, such as the harness' sanitizer check, stay last). ALOPEX_TAP_ONLY=TEXT runs
-only the tests whose name contains TEXT (and the final ones): for a slow place, such as
-the emulated VM of tests/harness/alopex_vm.py, that needs only some of them.
+only the tests whose name contains TEXT (and the final ones).
+
+Tests that need Debian's kernel (link kinds or nf_tables behaviour this machine's kernel
+may lack) are declared `@tap.test(name, vm=True)`. They run only inside the test VM
+(tests/integration/vm, one boot for all of them), which runs the script with
+ALOPEX_IN_VM=1: there only the vm tests run (and the final ones). Anywhere else each is
+reported `ok N - name # SKIP runs in the test VM`, which is no failure under CI=true: the
+vm test runs it, and fails when it cannot.
 """
 import os
 import random
 import sys
 import traceback
+
+
+def in_vm():
+    """True inside the test VM (tests/integration/vm sets ALOPEX_IN_VM=1)."""
+    return os.environ.get('ALOPEX_IN_VM') == '1'
 
 
 def in_ci():
@@ -81,10 +92,14 @@ class Tap:
         self.tests = []
         self.final = []        # run after every other test, whatever the order
         self.on_failure = []   # callables(name) -> str, printed as diagnostics
+        self.vm = set()        # names of the tests that run only in the test VM
 
-    def test(self, name):
+    def test(self, name, vm=False):
+        """Decorator adding a test; vm=True: it runs only in the test VM (module doc)."""
         def deco(fn):
             self.tests.append((name, fn))
+            if vm:
+                self.vm.add(name)
             return fn
         return deco
 
@@ -106,6 +121,12 @@ class Tap:
             tests = [t for t in tests if only in t[0]]
             if not tests:
                 raise ValueError(f'ALOPEX_TAP_ONLY={only!r} matches no test')
+        if in_vm():
+            tests = [t for t in tests if t[0] in self.vm]
+            if not tests:
+                raise ValueError('ALOPEX_IN_VM=1, but no test of this script is a vm test')
+        else:
+            tests = [(n, _in_the_vm if n in self.vm else fn) for n, fn in tests]
         return tests + self.final
 
     def run(self, *args):
@@ -139,6 +160,10 @@ class Tap:
                 out.write(f'ok {i} - {name}\n')
             out.flush()
         return failures
+
+
+def _in_the_vm(*_args):
+    raise Skip('runs in the test VM (tests/integration/vm)', optional=True)
 
 
 def bail_out(reason):

@@ -11,6 +11,9 @@ written.
 
     vm = Vm.find()                 # None when the kernel, qemu or busybox is missing
     rc = vm.run(results_dir, 'sh /run/results/guest.sh', timeout=600)
+
+Tests do not boot it themselves: tests/integration/vm/test_vm.py boots it once for every
+scenario (GuestRun below), as each boot under emulation costs a minute or more.
 """
 import glob
 import os
@@ -18,6 +21,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 
 # Loaded in this order in the initramfs (dependencies first); see `modprobe --show-depends`.
 BOOT_MODULES = [
@@ -47,7 +51,9 @@ $B mount -t devtmpfs devtmpfs /dev
 for m in $($B cat /modules/order); do
     $B insmod /modules/$m 2>/dev/null || $B echo "alopex-vm: insmod $m failed"
 done
-if ! $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /mnt; then
+# Read-only trees that do not change while the guest runs: cache=loose keeps what was read
+# (without it every exec and every python import re-reads over 9p, ten times slower).
+if ! $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /mnt; then
     $B echo "alopex-vm: cannot mount the host's tree"; $B poweroff -f
 fi
 $B mount -t proc proc /mnt/proc
@@ -61,7 +67,7 @@ $B mkdir -p /mnt/run/results
 $B mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /mnt/run/results
 # Directories the command needs that the tmpfs mounts above hide (a checkout in /tmp).
 while read tag path; do
-    $B mkdir -p "/mnt$path" && $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 "$tag" "/mnt$path" \
+    $B mkdir -p "/mnt$path" && $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose "$tag" "/mnt$path" \
         || $B echo "alopex-vm: cannot mount $path"
 done < /binds
 $B echo "alopex-vm: running $($B cat /command)"
@@ -147,17 +153,51 @@ class Vm:
             return p.returncode
 
 
+# The guest's side of GuestRun: the environment of the test run, then each scenario's
+# guest.sh (sourced in a subshell, with `out` its results directory and `run NAME CMD...`
+# writing NAME.out and NAME.rc there), one after another in the one booted kernel.
+RUNNER = r'''#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+. /run/results/env
+export ALOPEX_BUILD_DIR ALOPEX_SOURCE_DIR PYTHONPATH PYTHONDONTWRITEBYTECODE CI ASAN_OPTIONS UBSAN_OPTIONS
+export ALOPEX_IN_VM=1
+uptime() { cut -d' ' -f1 /proc/uptime; }
+uptime > /run/results/booted
+run() {
+    name=$1
+    shift
+    t0=$(uptime)
+    "$@" > "$out/$name.out" 2>&1
+    echo $? > "$out/$name.rc"
+    echo "$t0 $(uptime)" > "$out/$name.time"
+}
+for s in $(cat /run/results/scenarios); do
+    out=/run/results/$s
+    t0=$(uptime)
+    ( . "$out/guest.sh" ) > "$out/guest.log" 2>&1
+    echo $? > "$out/guest.rc"
+    echo "$t0 $(uptime)" > "$out/guest.time"
+done
+echo done > /run/results/finished
+'''
+
+
 class GuestRun:
-    """One boot of the VM for a test: copies the test's guest.sh into a fresh results
-    directory with the environment it needs (the build and source trees, bound into the
-    guest), boots, and then reads what the guest wrote there.
+    """One boot of the VM for every scenario of a test run (tests/integration/vm): each
+    scenario's guest.sh is copied into a results directory of its own, the environment
+    the guest needs goes beside them (the build and source trees are bound into the
+    guest; CI=true, as the guest's kernel is known to have every feature the scenarios
+    need, so a test that would skip there fails; ALOPEX_IN_VM=1 selects the tests
+    declared `vm=True`, see alopex_tap), the VM boots once and runs them in order.
 
-        g = GuestRun(sb, guest_sh)        # raises h.Skip when the VM is unavailable
-        out = g.check_run('name')         # name.rc == 0, else a check fails with name.out
+        g = GuestRun(sb, [('linkd-netdevs', guest_sh), ...])   # h.Skip when no VM
+        r = g.scenario('linkd-netdevs')
+        out = r.check_run('rtnl-kernel')   # rtnl-kernel.rc == 0, else a check fails
     """
-    ENV = ('ALOPEX_BUILD_DIR', 'ALOPEX_SOURCE_DIR', 'PYTHONPATH', 'CI', 'ASAN_OPTIONS', 'UBSAN_OPTIONS')
+    ENV = ('ALOPEX_BUILD_DIR', 'ALOPEX_SOURCE_DIR', 'PYTHONPATH', 'ASAN_OPTIONS', 'UBSAN_OPTIONS')
 
-    def __init__(self, sb, guest_sh, timeout=900):
+    def __init__(self, sb, scenarios, timeout=900):
         import alopex_harness as h
         self._h = h
         vm = Vm.find()
@@ -167,31 +207,72 @@ class GuestRun:
         import atexit
         atexit.register(shutil.rmtree, self.results, True)
         env = {k: os.environ.get(k, '') for k in self.ENV}
-        env['PYTHONDONTWRITEBYTECODE'] = '1'
+        env.update(PYTHONDONTWRITEBYTECODE='1', CI='true')
         with open(os.path.join(self.results, 'env'), 'w') as f:
             f.writelines(f"{k}='{v}'\n" for k, v in env.items())
-        shutil.copy(guest_sh, os.path.join(self.results, 'guest.sh'))
+        for name, guest_sh in scenarios:
+            os.makedirs(os.path.join(self.results, name))
+            shutil.copy(guest_sh, os.path.join(self.results, name, 'guest.sh'))
+        with open(os.path.join(self.results, 'scenarios'), 'w') as f:
+            f.write(''.join(f'{name}\n' for name, _ in scenarios))
+        with open(os.path.join(self.results, 'run.sh'), 'w') as f:
+            f.write(RUNNER)
         self.console = sb.path('log', 'vm-console.log')
-        rc = vm.run(self.results, 'sh /run/results/guest.sh', timeout=timeout, log_path=self.console,
+        t0 = time.monotonic()
+        rc = vm.run(self.results, 'sh /run/results/run.sh', timeout=timeout, log_path=self.console,
                     binds=[os.environ['ALOPEX_SOURCE_DIR'], os.environ['ALOPEX_BUILD_DIR']])
-        h.diag(f'VM: {vm.kernel}, qemu exit {rc}, accel {os.environ.get("ALOPEX_VM_ACCEL", "tcg")}')
+        booted = self.scenario('.').result('booted')
+        h.diag(f'VM: {vm.kernel}, qemu exit {rc} after {time.monotonic() - t0:.0f} s, accel '
+               f'{os.environ.get("ALOPEX_VM_ACCEL", "tcg")}; the guest began its scenarios '
+               f'{float(booted) if booted else -1:.0f} s after boot')
+        for name, _ in scenarios:
+            took = self.scenario(name).seconds('guest')
+            h.diag(f'{name}: {took:.0f} s in the guest' if took is not None else f'{name}: did not run')
 
-    def result(self, name):
-        """The file the guest wrote to /run/results/<name>, or None."""
-        path = os.path.join(self.results, name)
-        return open(path, errors='replace').read() if os.path.exists(path) else None
+    def scenario(self, name):
+        return Scenario(self, name)
 
     def console_tail(self, n=3000):
         return open(self.console, errors='replace').read()[-n:]
 
     def check_finished(self):
-        self._h.check(self.result('finished') is not None,
+        self._h.check(os.path.exists(os.path.join(self.results, 'finished')),
                       f'the guest did not finish; console:\n{self.console_tail()}')
 
+
+class Scenario:
+    """What one scenario's guest.sh wrote in its results directory."""
+
+    def __init__(self, run, name):
+        self._run, self.name = run, name
+        self.dir = os.path.join(run.results, name)
+
+    def result(self, file):
+        """The file the guest wrote to /run/results/<scenario>/<file>, or None."""
+        path = os.path.join(self.dir, file)
+        return open(path, errors='replace').read() if os.path.exists(path) else None
+
+    def seconds(self, name):
+        """How long `run NAME` (or 'guest', the whole guest.sh) took in the guest, or None."""
+        took = self.result(f'{name}.time')
+        if not took:
+            return None
+        t0, t1 = (float(x) for x in took.split())
+        return t1 - t0
+
+    def check_finished(self):
+        """The guest ran this scenario's guest.sh to its end (exit status 0)."""
+        h = self._run._h
+        rc = self.result('guest.rc')
+        h.check(rc is not None, f'{self.name} did not run in the VM; console:\n{self._run.console_tail()}')
+        h.check_eq(rc.strip(), '0', f'{self.name}/guest.sh in the VM:\n{(self.result("guest.log") or "")[-3000:]}')
+
     def check_run(self, name):
-        """What the guest ran as `name` printed, after checking it exited 0."""
+        """What the scenario ran as `run NAME ...` printed, after checking it exited 0."""
+        h = self._run._h
         rc = self.result(f'{name}.rc')
         out = self.result(f'{name}.out') or ''
-        self._h.check(rc is not None, f'{name} did not run in the VM; console:\n{self.console_tail()}')
-        self._h.check_eq(rc.strip(), '0', f'{name} in the VM:\n{out[-6000:]}')
+        h.check(rc is not None, f'{self.name}: {name} did not run in the VM; console:\n{self._run.console_tail()}')
+        h.check_eq(rc.strip(), '0', f'{self.name}: {name} in the VM:\n{out[-6000:]}')
+        h.diag(f'{name}: {self.seconds(name):.0f} s in the guest')
         return out

@@ -32,11 +32,16 @@ const cli::OptionSpec global_options[] = {
 };
 
 // The global options and every command's own: all may appear anywhere on the line.
-std::vector<cli::OptionSpec> every_option()
+// One list for the whole run: the parsed Args point into it, and the Invocation that
+// carries them outlives parse_command_line().
+const std::vector<cli::OptionSpec> &every_option()
 {
-    std::vector<cli::OptionSpec> all(std::begin(global_options), std::end(global_options));
-    for (auto specs : {ledger_options(), fw_options()})
-        all.insert(all.end(), specs.begin(), specs.end());
+    static const std::vector<cli::OptionSpec> all = [] {
+        std::vector<cli::OptionSpec> v(std::begin(global_options), std::end(global_options));
+        for (auto specs : {ledger_options(), fw_options()})
+            v.insert(v.end(), specs.begin(), specs.end());
+        return v;
+    }();
     return all;
 }
 
@@ -78,7 +83,7 @@ std::vector<cli::Command> all_commands(Context &ctx)
 alopex::Result<Invocation> parse_command_line(std::span<const std::string_view> argv,
                                               std::span<const cli::Command> commands)
 {
-    auto options = every_option();
+    const auto &options = every_option();
     const std::string_view raw[] = {"wait-online"};
     ALOPEX_TRY(args, cli::parse_args(argv, options, {}, raw));
     Invocation inv;

@@ -11,12 +11,12 @@ need_root() {
     fi
 }
 
-# Installs the packages listed in tools/dev/debian-packages that are missing. Services
-# that packages would start at install time (ovsdb-server, dbus) are kept from starting:
-# the tests run their own private instances.
+# install_packages LIST...: installs the packages of tools/dev/LIST (one per line) that
+# are missing. Services that packages would start at install time (ovsdb-server, dbus) are
+# kept from starting: the tests run their own private instances.
 install_packages() {
-    local pkgs missing=()
-    pkgs=$(grep -v '^#' "$ALOPEX_SRC/tools/dev/debian-packages" | grep -v '^$')
+    local pkgs missing=() list
+    pkgs=$(for list in "$@"; do grep -v '^#' "$ALOPEX_SRC/tools/dev/$list" | grep -v '^$'; done)
     for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
@@ -39,7 +39,7 @@ install_packages() {
     return 0
 }
 
-# configure_build DIR [meson options...]
+# configure_build DIR [meson options...]: configures (or reconfigures) and builds all.
 configure_build() {
     local dir="$1"; shift
     if [ -f "$dir/build.ninja" ]; then

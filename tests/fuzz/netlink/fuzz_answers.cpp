@@ -34,7 +34,8 @@ public:
         auto d = std::move(datagrams_.front());
         datagrams_.pop_front();
         size_t n = std::min(d.size(), buf.size());
-        std::memcpy(buf.data(), d.data(), n);
+        if (n != 0)   // an empty datagram's data() may be null: memcpy's arguments must not be
+            std::memcpy(buf.data(), d.data(), n);
         return netlink::Transport::Received{netlink::Transport::Status::Data, n};
     }
     int fd_ = -1;

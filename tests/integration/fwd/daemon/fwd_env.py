@@ -2,10 +2,13 @@
 """Shared setup of the fwd daemon tests: alopex-fwd (as root, on the private bus, with
 polkitd and sd_notify) over a test firewall.toml, and independent views of the kernel
 (`nft -j`, `ip -j`) and of the bus (busctl for values, dbus-send for error names)."""
-import json
 import os
 
+import alopex_dbus as bus
 import alopex_harness as h
+import alopex_kernel as k
+from alopex_dbus import expect_error, expect_ok  # noqa: F401 (re-exported)
+from alopex_kernel import ip, nft_j  # noqa: F401 (re-exported)
 
 SERVICE = 'org.alopex.Firewall1'
 ROOT = '/org/alopex/Firewall1'
@@ -124,12 +127,6 @@ def start_fwd_as_fw_user(sb):
     return p
 
 
-def nft_j(sb, *args):
-    rc, out, err = sb.run(['nft', '-j', *args])
-    h.check_eq(rc, 0, f'nft -j {" ".join(args)}: {err}')
-    return json.loads(out)['nftables']
-
-
 def table(sb):
     """`nft -j list table inet alopex` without metainfo."""
     return [o for o in nft_j(sb, 'list', 'table', 'inet', 'alopex') if 'metainfo' not in o]
@@ -139,33 +136,11 @@ def ruleset(sb):
     return [o for o in nft_j(sb, 'list', 'ruleset') if 'metainfo' not in o]
 
 
-def _strip(v):
-    """Drops what changes without a change of the ruleset: handles, counter values,
-    element expiry countdowns."""
-    if isinstance(v, dict):
-        out = {}
-        for k, x in v.items():
-            if k in ('handle', 'expires'):
-                continue
-            if k == 'counter' and isinstance(x, dict):
-                x = {kk: vv for kk, vv in x.items() if kk not in ('packets', 'bytes')}
-            out[k] = _strip(x)
-        return out
-    if isinstance(v, list):
-        return [_strip(x) for x in v]
-    return v
-
-
 def normalized(objs):
-    """A comparable form of a list of nft JSON objects (sorted). The table's own flags are
-    left out: `owner` goes when the owning fwd dies and comes back with the next one."""
-    out = []
-    for o in objs:
-        o = _strip(o)
-        if 'table' in o:
-            o['table'].pop('flags', None)
-        out.append(json.dumps(o, sort_keys=True))
-    return sorted(out)
+    """A comparable, order-insensitive form of a list of nft JSON objects (handles,
+    counter values, expiry countdowns and the table's flags left out: `owner` goes when
+    the owning fwd dies and comes back with the next one)."""
+    return k.nft_signature(objs, ordered=False)
 
 
 def sets(sb):
@@ -178,21 +153,11 @@ def maps(sb):
 
 def elements(s):
     """The elements of an nft JSON set as comparable text (element timeouts stripped)."""
-    out = []
-    for e in s.get('elem', []):
-        if isinstance(e, dict) and 'elem' in e:
-            e = e['elem'].get('val', e['elem'])
-        out.append(json.dumps(e, sort_keys=True))
-    return out
+    return [k.elem_text(e) for e in s.get('elem', [])]
 
 
 def rules(sb):
     return [o['rule'] for o in table(sb) if 'rule' in o]
-
-
-def ip(sb, *args):
-    rc, _, err = sb.run(['ip', *args])
-    h.check_eq(rc, 0, f'ip {" ".join(args)}: {err}')
 
 
 def prop(sb, name, as_user=None):
@@ -206,27 +171,7 @@ def call(sb, method, sig='', *args, as_user=None):
 def dbus_send(sb, method, *args, user=None):
     """Calls a method with dbus-send ('string:x', 'uint32:1', 'uint64:3', 'boolean:true').
     Returns (ok, error name or '', text)."""
-    argv = ['dbus-send', f'--bus={sb.bus_address}', f'--dest={SERVICE}', '--print-reply',
-            '--reply-timeout=20000', ROOT, f'{IFACE}.{method}', *args]
-    rc, out, err = sb.run(argv, as_user=user)
-    if rc == 0:
-        return True, '', out
-    line = err.strip().splitlines()[-1] if err.strip() else ''
-    name = line.split(' ', 2)[1].rstrip(':') if line.startswith('Error ') else ''
-    return False, name, line
-
-
-def expect_ok(res, what):
-    ok, name, text = res
-    h.check(ok, f'{what}: {name} {text}')
-
-
-def expect_error(res, name, *words):
-    ok, got, text = res
-    h.check(not ok, f'call succeeded, wanted {name}: {text}')
-    h.check_eq(got, name, f'error name ({text})')
-    for w in words:
-        h.check(w in text, f'{w!r} not in {text!r}')
+    return bus.dbus_send(sb, SERVICE, ROOT, IFACE, method, *args, user=user)
 
 
 def add_rule(sb, spec, expires=0, comment=''):

@@ -18,9 +18,10 @@ import signal
 import struct
 import sys
 import time
-import xml.etree.ElementTree as ET
 
+import alopex_dbus as bus
 import alopex_harness as h
+import alopex_kernel as k
 from fwd_env import (CONFIG, E, IFACE, ROOT, SERVICE, UINT64_MAX, add_rule, call, dbus_send,
                      elements, expect_error, expect_ok, ip, maps, nft_j, normalized, prop,
                      ruleset, rules, runtime_rules, sets, setup, start_fwd,
@@ -63,29 +64,9 @@ def _(sb):
     foreign_intact(sb, 'after start')
 
 
-def interface_shape(root, name):
-    for iface in root.iter('interface'):
-        if iface.get('name') != name:
-            continue
-        methods = {m.get('name'): [(a.get('name'), a.get('type'), a.get('direction', 'in'))
-                                   for a in m.findall('arg')] for m in iface.findall('method')}
-        signals = {s.get('name'): [(a.get('name'), a.get('type')) for a in s.findall('arg')]
-                   for s in iface.findall('signal')}
-        props = {p.get('name'): (p.get('type'), p.get('access'))
-                 for p in iface.findall('property')}
-        return {'methods': methods, 'signals': signals, 'properties': props}
-    return None
-
-
 @tap.test('live introspection equals ipc/org.alopex.Firewall1.xml')
 def _(sb):
-    xml = ET.parse(sb.source_path('ipc/org.alopex.Firewall1.xml')).getroot()
-    rc, out, err = sb.busctl('introspect', '--xml-interface', SERVICE, ROOT)
-    h.check_eq(rc, 0, f'introspect ({err})')
-    live = interface_shape(ET.fromstring(out), IFACE)
-    want = interface_shape(xml, IFACE)
-    h.check(want and want['methods'] and want['properties'], 'the XML has the interface')
-    h.check_eq(live, want, IFACE)
+    bus.check_introspection(sb, SERVICE, ROOT, IFACE, 'ipc/org.alopex.Firewall1.xml')
 
 
 @tap.test('properties: zones, rules, default zone, interfaces and addresses against ip -j')
@@ -105,11 +86,11 @@ def _(sb):
     ifs = prop(sb, 'Interfaces')
     # Every interface of the namespace is in a zone: tw* in wan, the rest (lo, tl0) in the
     # default zone lan.
-    links = [l['ifname'] for l in json.loads(sb.run(['ip', '-j', 'link'])[1])]
+    links = [l['ifname'] for l in k.ip_j(sb, 'link')]
     h.check_eq(ifs, {n: ('wan' if n.startswith('tw') else 'lan') for n in links}, 'Interfaces')
     addrs = prop(sb, 'ZoneAddresses')
     want = {}
-    for l in json.loads(sb.run(['ip', '-j', 'addr'])[1]):
+    for l in k.ip_j(sb, 'addr'):
         for a in l.get('addr_info', []):
             want.setdefault(ifs[l['ifname']], set()).add(a['local'])
     h.check_eq({z: set(v) for z, v in addrs.items()}, want, 'ZoneAddresses (link-local included)')
@@ -159,7 +140,7 @@ def _(sb):
     ip(sb, 'addr', 'add', '2001:db8:d::1/64', 'dev', 'tl0')
 
     def dadfailed():
-        out = json.loads(sb.run(['ip', '-j', 'addr', 'show', 'dev', 'tl0'])[1])
+        out = k.ip_j(sb, 'addr', 'show', 'dev', 'tl0')
         return any(a.get('local') == '2001:db8:d::1' and a.get('dadfailed')
                    for a in out[0].get('addr_info', []))
     h.wait_until(dadfailed, 15, 0.05, 'DAD fails for 2001:db8:d::1 on tl0 (ip -j)')
@@ -410,7 +391,7 @@ def _(sb):
 def _(sb):
     linkd = sb.start_daemon('daemons/linkd/alopex-linkd', name='alopex-linkd',
                             wait_name='org.alopex.Link1', notify=True, watchdog_usec=1000000)
-    index = json.loads(sb.run(['ip', '-j', 'link', 'show', 'dev', 'tl0'])[1])[0]['ifindex']
+    index = k.ifindex(sb, 'tl0')
 
     def linkd_zone(zone):
         rc, _, err = sb.call('org.alopex.Link1', '/org/alopex/Link1', 'org.alopex.Link1.Manager',

@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "kernel_feature.hpp"
 #include "kit.hpp"
 #include "nft/session.hpp"
 #include "rulesets.hpp"
@@ -27,15 +28,15 @@
 using namespace alopex::fwd::nft;
 using namespace alopex::fwd::nft::test;
 using alopex::itest::capture;
+using alopex::itest::kernel_lacks;
 using alopex::itest::sh;
 using Clock = std::chrono::steady_clock;
 
 TEST_CASE("owner + persist: the table outlives its owner and is taken over", "[kernel]")
 {
-    if (!kernel_has_persist()) {
-        WARN("this kernel lacks NFT_TABLE_F_PERSIST: see the test named 'without persist'");
-        return;
-    }
+    if (!kernel_has_persist())
+        return kernel_lacks("NFT_TABLE_F_PERSIST (Linux 6.9; the fallback is tested by "
+                            "'without persist', [no-persist])");
     fresh();
     int pfd[2];
     REQUIRE(pipe2(pfd, O_CLOEXEC) == 0);
@@ -107,14 +108,15 @@ TEST_CASE("owner + persist: the table outlives its owner and is taken over", "[k
     CHECK(r.error().message.find("table: Operation not permitted") != std::string::npos);
 }
 
-// Where the kernel lacks NFT_TABLE_F_PERSIST (before 6.9; e.g. Debian 12's 6.1 in a VM:
-// `test-fwd-nft-kernel '[no-persist]'`): the table is kept without owner, so it outlives fwd.
-TEST_CASE("without persist the table is kept owner-less", "[kernel][no-persist]")
+// Where the kernel lacks NFT_TABLE_F_PERSIST (before 6.9; e.g. Debian 12's 6.1 in the VM
+// of tests/integration/vm, which runs `test-fwd-nft-kernel '[no-persist]'`; [vm] keeps it
+// out of the run on the test machine's own kernel): the table is kept without owner, so it
+// outlives fwd.
+TEST_CASE("without persist the table is kept owner-less", "[kernel][no-persist][vm]")
 {
-    if (kernel_has_persist()) {
-        WARN("this kernel has NFT_TABLE_F_PERSIST: nothing to fall back from");
-        return;
-    }
+    if (kernel_has_persist())
+        return kernel_lacks("a kernel without NFT_TABLE_F_PERSIST (before 6.9): this one has "
+                            "it, nothing to fall back from");
     fresh();
     auto s = open_session();
     apply_ok(*s, version1());

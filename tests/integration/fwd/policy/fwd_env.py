@@ -10,7 +10,6 @@ Topology (the test's own namespace is the firewalled host):
               lo  10.99.0.1/32 (a local address      10.70.0.200/24 (outside management)
                   outside every zone set)             route 10.99.0.0/24 via 10.70.0.1
 """
-import json
 import os
 import re
 import select
@@ -20,7 +19,11 @@ import subprocess
 import threading
 import time
 
+import alopex_dbus as bus
 import alopex_harness as h
+from alopex_dbus import expect_error, expect_ok  # noqa: F401 (re-exported)
+from alopex_kernel import (elem_text, nft, nft_j, nft_signature, objects,  # noqa: F401 (re-exported)
+                           strip_volatile)
 from alopex_peer import in_ns, netns_holder
 
 SERVICE = 'org.alopex.Firewall1'
@@ -164,28 +167,7 @@ def prop(sb, name):
 def dbus_send(sb, method, *args, user=None, timeout=60):
     """Calls a Firewall1 method with dbus-send; args are typed values ('string:x',
     'uint32:2', 'uint64:7', 'boolean:true'). Returns (ok, error name or '', text)."""
-    argv = ['dbus-send', f'--bus={sb.bus_address}', f'--dest={SERVICE}', '--print-reply',
-            f'--reply-timeout={int(timeout * 1000)}', ROOT, f'{IFACE}.{method}', *args]
-    rc, out, err = sb.run(argv, as_user=user, timeout=timeout + 5)
-    if rc == 0:
-        return True, '', out
-    line = err.strip().splitlines()[-1] if err.strip() else ''
-    name = line.split(' ', 2)[1].rstrip(':') if line.startswith('Error ') else ''
-    return False, name, line
-
-
-def expect_ok(res, what):
-    ok, name, text = res
-    h.check(ok, f'{what}: {name} {text}')
-    return text
-
-
-def expect_error(res, name, *words):
-    ok, got, text = res
-    h.check(not ok, f'call succeeded, wanted {name}: {text}')
-    h.check_eq(got, name, f'error name ({text})')
-    for w in words:
-        h.check(w in text, f'{w!r} not in {text!r}')
+    return bus.dbus_send(sb, SERVICE, ROOT, IFACE, method, *args, user=user, timeout=timeout)
 
 
 def add_rule(sb, spec, expires_s, comment):
@@ -248,44 +230,7 @@ def histogram_text(hist):
     return f'{total} events; p50 <= {p50} us, p99 <= {p99} us; ' + ', '.join(parts)
 
 
-# ---- the kernel's view: nft -j ----------------------------------------------------------
-def nft_j(sb, *args, check=True):
-    """`nft -j ARGS` parsed: the list under "nftables" (None when it failed and not check)."""
-    rc, out, err = sb.run(['nft', '-j', *args])
-    if rc != 0:
-        if check:
-            raise AssertionError(f'nft -j {" ".join(args)}: {err.strip()}')
-        return None
-    return json.loads(out)['nftables'] if out.strip() else []
-
-
-def nft(sb, *args, input=None):
-    rc, out, err = sb.run(['nft', *args], input=input)
-    h.check_eq(rc, 0, f'nft {" ".join(args)}: {err.strip()}')
-    return out
-
-
-def objects(items, kind, table='alopex', family='inet'):
-    """The objects of one kind ('rule', 'chain', 'set', 'map', 'counter') in a table."""
-    return [o[kind] for o in items if kind in o and o[kind].get('table') == table
-            and o[kind].get('family') == family]
-
-
-def elem_text(e):
-    """One set element in nft's JSON as a comparable string."""
-    if isinstance(e, dict) and 'elem' in e:
-        return elem_text(e['elem'].get('val'))
-    if isinstance(e, dict) and 'prefix' in e:
-        return f"{e['prefix']['addr']}/{e['prefix']['len']}"
-    if isinstance(e, dict) and 'range' in e:
-        return '-'.join(elem_text(x) for x in e['range'])
-    if isinstance(e, dict) and 'concat' in e:
-        return ' . '.join(elem_text(x) for x in e['concat'])
-    if isinstance(e, list):   # a map element: [key, value]
-        return f'{elem_text(e[0])} : {json.dumps(e[1], sort_keys=True)}'
-    return str(e)
-
-
+# ---- the kernel's view: nft -j (alopex_kernel) ---------------------------------------------
 def set_elements(sb, name, table='alopex', family='inet', kind='set'):
     """Elements of a set (or map) as strings; None when the set does not exist."""
     out = nft_j(sb, 'list', kind, family, table, name, check=False)
@@ -301,28 +246,9 @@ def zone_addr4(sb, zone='wan'):
     return set_elements(sb, f'{zone}_addr4') or []
 
 
-def strip_volatile(obj):
-    """A copy without handles and counter values (they change with traffic and time) and
-    without element expiry countdowns."""
-    if isinstance(obj, dict):
-        return {k: strip_volatile(v) for k, v in obj.items()
-                if k not in ('handle', 'packets', 'bytes', 'expires')}
-    if isinstance(obj, list):
-        return [strip_volatile(x) for x in obj]
-    return obj
-
-
 def table_signature(items):
-    """The ruleset without volatile values and without table flags (`owner` is there only
-    while fwd runs: nft 1.0.6 shows persist alone as a stray word)."""
-    objs = []
-    for o in items:
-        if 'metainfo' in o:
-            continue
-        if 'table' in o:
-            o = {'table': {k: v for k, v in o['table'].items() if k != 'flags'}}
-        objs.append(o)
-    return json.dumps(strip_volatile(objs), sort_keys=True)
+    """The ruleset without volatile values and table flags, in nft's order."""
+    return nft_signature(items)
 
 
 def check_table_shape(items, zone='wan'):

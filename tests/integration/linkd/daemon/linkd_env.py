@@ -2,9 +2,10 @@
 """Shared setup of the linkd daemon tests: the daemon (as root, on the private bus, with
 polkitd and sd_notify), and independent views of the kernel (`ip -j`) and of the bus
 (busctl for values, dbus-send for error names: busctl prints only error messages)."""
-import json
-
+import alopex_dbus as bus
 import alopex_harness as h
+from alopex_dbus import expect_error, expect_ok  # noqa: F401 (re-exported)
+from alopex_kernel import ifindex, ip, ip_j  # noqa: F401 (re-exported)
 
 SERVICE = 'org.alopex.Link1'
 ROOT = '/org/alopex/Link1'
@@ -26,21 +27,6 @@ def start_linkd(sb):
     sb.linkd = sb.start_daemon('daemons/linkd/alopex-linkd', name=name, wait_name=SERVICE, notify=True,
                                env=sb.env({'ALOPEX_LOG_LEVEL': 'debug'}),
                                watchdog_usec=1000000)
-
-
-def ip_j(sb, *args):
-    rc, out, err = sb.run(['ip', '-j', *args])
-    h.check_eq(rc, 0, f'ip -j {" ".join(args)}: {err}')
-    return json.loads(out) if out.strip() else []
-
-
-def ip(sb, *args):
-    rc, _, err = sb.run(['ip', *args])
-    h.check_eq(rc, 0, f'ip {" ".join(args)}: {err}')
-
-
-def ifindex(sb, name):
-    return ip_j(sb, 'link', 'show', 'dev', name)[0]['ifindex']
 
 
 def link_path(index):
@@ -83,25 +69,4 @@ def dbus_send(sb, method, *args, user=None, iface=MANAGER):
     """Calls a method of linkd's root object (the Manager's unless `iface` says) with
     dbus-send; args are dbus-send typed values ('int32:3', 'string:x', 'uint32:1500').
     Returns (ok, error name or '', text)."""
-    argv = ['dbus-send', f'--bus={sb.bus_address}', f'--dest={SERVICE}', '--print-reply',
-            '--reply-timeout=20000', ROOT, f'{iface}.{method}', *args]
-    rc, out, err = sb.run(argv, as_user=user)
-    if rc == 0:
-        return True, '', out
-    # "Error org.alopex.Error.InvalidArgument: mtu: 12 is outside 68..65535"
-    line = err.strip().splitlines()[-1] if err.strip() else ''
-    name = line.split(' ', 2)[1].rstrip(':') if line.startswith('Error ') else ''
-    return False, name, line
-
-
-def expect_ok(res, what):
-    ok, name, text = res
-    h.check(ok, f'{what}: {name} {text}')
-
-
-def expect_error(res, name, *words):
-    ok, got, text = res
-    h.check(not ok, f'call succeeded, wanted {name}: {text}')
-    h.check_eq(got, name, f'error name ({text})')
-    for w in words:
-        h.check(w in text, f'{w!r} not in {text!r}')
+    return bus.dbus_send(sb, SERVICE, ROOT, iface, method, *args, user=user)

@@ -7,9 +7,10 @@ or RenameLink refused without org.alopex.firewall.configure), bad arguments, and
 links that go away. The daemon runs as root in the test's namespace with polkitd."""
 import os
 import sys
-import xml.etree.ElementTree as ET
 
 import alopex_harness as h
+from alopex_dbus import check_introspection
+from alopex_kernel import link_exists, require_link_kind
 from linkd_env import (E, LINK, MANAGER, ROOT, SERVICE, dbus_send, expect_error, expect_ok,
                        ifindex, ip, ip_j, link_path, links, lprop, mprop, setup, veth,
                        wait_link_object, wait_lprop)
@@ -39,31 +40,11 @@ def _(sb):
     h.check_eq(mprop(sb, 'Connectivity'), 'none', 'only loopback')
 
 
-def interface_shape(root, name):
-    for iface in root.iter('interface'):
-        if iface.get('name') != name:
-            continue
-        methods = {m.get('name'): [(a.get('name'), a.get('type'), a.get('direction', 'in'))
-                                   for a in m.findall('arg')] for m in iface.findall('method')}
-        signals = {s.get('name'): [(a.get('name'), a.get('type')) for a in s.findall('arg')]
-                   for s in iface.findall('signal')}
-        props = {p.get('name'): (p.get('type'), p.get('access'))
-                 for p in iface.findall('property')}
-        return {'methods': methods, 'signals': signals, 'properties': props}
-    return None
-
-
 @tap.test('live introspection of the manager and a link object equals ipc/org.alopex.Link1.xml')
 def _(sb):
-    xml = ET.parse(sb.source_path('ipc/org.alopex.Link1.xml')).getroot()
     for path, iface in ((ROOT, MANAGER), (ROOT, 'org.alopex.Link1.Checkpoints'),
                         (link_path(ifindex(sb, 'lo')), LINK)):
-        rc, out, err = sb.busctl('introspect', '--xml-interface', SERVICE, path)
-        h.check_eq(rc, 0, f'introspect {path} ({err})')
-        live = interface_shape(ET.fromstring(out), iface)
-        want = interface_shape(xml, iface)
-        h.check(want and (want['methods'] or want['properties']), f'the XML has no {iface}')
-        h.check_eq(live, want, iface)
+        check_introspection(sb, SERVICE, path, iface, 'ipc/org.alopex.Link1.xml')
 
 
 @tap.test('a new veth pair gets objects whose properties match ip -j link / addr')
@@ -178,17 +159,6 @@ def _(sb):
     wait_link_object(sb, br)
     wait_lprop(sb, br, 'Kind', 'bridge')
     created = ['tbr0', 'tvx0']
-    if vlan_supported(sb):
-        rc, out, err = sb.busctl('call', SERVICE, ROOT, MANAGER, 'CreateNetdev', 'ssa{sv}',
-                                 'tren0.7', 'vlan', '2', 'parent', 's', 'tren0', 'id', 'q', '7')
-        h.check_eq(rc, 0, f'CreateNetdev vlan: {err}')
-        v = ip_j(sb, '-d', 'link', 'show', 'dev', 'tren0.7')[0]
-        h.check_eq((v['linkinfo']['info_kind'], v['linkinfo']['info_data']['id'], v['link']),
-                   ('vlan', 7, 'tren0'), 'vlan')
-        created.insert(0, 'tren0.7')
-    else:
-        h.check(os.environ.get('ALOPEX_REQUIRE_NETDEVS') != '1', 'this kernel must have 8021q')
-        h.diag('this kernel has no 8021q: CreateNetdev vlan not exercised')
     rc, out, err = sb.busctl('call', SERVICE, ROOT, MANAGER, 'CreateNetdev', 'ssa{sv}',
                              'tvx0', 'veth', '2', 'peer', 's', 'tvy0', 'mtu', 'u', '1300')
     h.check_eq(rc, 0, f'CreateNetdev veth: {err}')
@@ -208,13 +178,22 @@ def _(sb):
     expect_ok(dbus_send(sb, 'Reload'), 'Reload')
 
 
-def vlan_supported(sb):
-    """Whether the kernel can make VLAN links (8021q; missing on some test machines)."""
-    veth(sb, 'tvlp0', 'tvlq0')
-    rc, _, err = sb.run(['ip', 'link', 'add', 'link', 'tvlp0', 'name', 'tvlp0.9', 'type', 'vlan',
-                         'id', '9'])
-    sb.run(['ip', 'link', 'del', 'tvlp0'])
-    return rc == 0
+@tap.test('CreateNetdev of a VLAN on a veth, checked with ip -j; DeleteNetdev', vm=True)
+def _(sb):
+    veth(sb, 'tvl0', 'tvl1')
+    require_link_kind(sb, 'vlan', 'id', '9', parent='tvl0')
+    rc, out, err = sb.busctl('call', SERVICE, ROOT, MANAGER, 'CreateNetdev', 'ssa{sv}',
+                             'tvl0.7', 'vlan', '2', 'parent', 's', 'tvl0', 'id', 'q', '7')
+    h.check_eq(rc, 0, f'CreateNetdev vlan: {err}')
+    v = ip_j(sb, '-d', 'link', 'show', 'dev', 'tvl0.7')[0]
+    h.check_eq((v['linkinfo']['info_kind'], v['linkinfo']['info_data']['id'], v['link']),
+               ('vlan', 7, 'tvl0'), 'vlan')
+    vi = ifindex(sb, 'tvl0.7')
+    wait_link_object(sb, vi)
+    wait_lprop(sb, vi, 'Kind', 'vlan')
+    expect_ok(dbus_send(sb, 'DeleteNetdev', 'string:tvl0.7'), 'DeleteNetdev tvl0.7')
+    h.check(not link_exists(sb, 'tvl0.7'), 'tvl0.7 still exists')
+    wait_link_object(sb, vi, present=False)
 
 
 MUTATIONS = [

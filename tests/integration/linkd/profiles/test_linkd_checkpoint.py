@@ -7,6 +7,7 @@ unprivileged user; bad arguments are named. A pending checkpoint outlives kill -
 linkd (its file in $STATE_DIRECTORY): overdue at the restart it is rolled back before
 READY=1, otherwise at its deadline. Checked with `ip -j`."""
 import glob
+import json
 import os
 import signal
 import sys
@@ -112,12 +113,14 @@ def _(sb):
 
 
 def netdev_view(sb, name):
-    """A netdev as `ip -d -j` shows it, without what changes when it is made again."""
-    rc, _, _ = sb.run(['ip', 'link', 'show', 'dev', name])
-    if rc != 0:
+    """A netdev as `ip -d -j` shows it, without what changes when it is made again; None
+    when it does not exist. One `ip` call reads link and addresses at once: with two, linkd
+    could delete the link between them (a rollback does) and the second would fail."""
+    rc, out, _ = sb.run(['ip', '-j', '-d', 'addr', 'show', 'dev', name])
+    if rc != 0 or not out.strip():
         return None
-    link = ip_j(sb, '-d', 'link', 'show', 'dev', name)[0]
-    addrs = sorted(f"{a['local']}/{a['prefixlen']}" for a in ip_j(sb, 'addr', 'show', 'dev', name)[0]['addr_info']
+    link = json.loads(out)[0]
+    addrs = sorted(f"{a['local']}/{a['prefixlen']}" for a in link.get('addr_info', [])
                    if a.get('scope') == 'global')
     return {'kind': link['linkinfo']['info_kind'], 'stp': link['linkinfo'].get('info_data', {}).get('stp_state'),
             'up': 'UP' in link['flags'], 'mtu': link['mtu'], 'addrs': addrs}

@@ -14,6 +14,7 @@ import alopex_harness as h  # noqa: E402
 from linkd_env import (ROOT, SERVICE, MANAGER, dbus_send, expect_error, expect_ok,  # noqa: E402
                        ifindex, ip, ip_j, lprop, veth, wait_lprop)
 import linkd_env  # noqa: E402
+from alopex_kernel import link_exists, require_link_kind  # noqa: E402
 
 tap = h.Tap()
 
@@ -67,11 +68,6 @@ def wait_addrs(sb, dev, want, timeout=10):
 
 def routes(sb, *sel):
     return ip_j(sb, 'route', 'show', *sel)
-
-
-def link_exists(sb, name):
-    rc, _, _ = sb.run(['ip', 'link', 'show', 'dev', name])
-    return rc == 0
 
 
 def reload(sb):
@@ -139,60 +135,41 @@ def _(sb):
     h.check(link_exists(sb, 'bp0'), 'the port bp0 (not created by linkd) is still there')
 
 
-def kind_supported(sb, kind, parent=None, *type_args):
-    """Whether this kernel makes links of `kind` (8021q and bonding are missing on some test
-    machines: then a diag line, unless ALOPEX_REQUIRE_NETDEVS=1, as in the VM of
-    tests/integration/linkd/vm, makes it a failure)."""
-    on = ['link', parent] if parent else []
-    rc, _, err = sb.run(['ip', 'link', 'add', *on, 'name', 'probe-kind', 'type', kind, *type_args])
-    sb.run(['ip', 'link', 'del', 'probe-kind'])
-    if rc != 0:
-        h.check(os.environ.get('ALOPEX_REQUIRE_NETDEVS') != '1', f'this kernel has no {kind} links: {err}')
-        h.diag(f'this kernel has no {kind} links ({err.strip()}): not exercised')
-    return rc == 0
-
-
-@tap.test('netdev profiles: a VLAN on a veth and a bond with two ports, deleted with their profiles')
+@tap.test('netdev profiles: a VLAN on a veth and a bond with two ports, deleted with their profiles',
+          vm=True)
 def _(sb):
     veth(sb, 'vp0', 'vp0p')
     veth(sb, 'bo1', 'bo1p')
     veth(sb, 'bo2', 'bo2p')
-    want = []
-    if kind_supported(sb, 'vlan', 'vp0', 'id', '3'):
-        write_profile(sb, '11-vlan.toml', '[netdev]\nname = "vp0.7"\nkind = "vlan"\nvlan_id = 7\n'
-                      'parent = "vp0"\n[ipv4]\naddresses = ["10.17.0.1/24"]\n')
-        want.append('vp0.7')
-    if kind_supported(sb, 'bond'):
-        write_profile(sb, '12-bond.toml', '[netdev]\nname = "nbond0"\nkind = "bond"\n'
-                      'mode = "active-backup"\n[ipv4]\naddresses = ["10.18.0.1/24"]\n')
-        write_profile(sb, '62-bondports.toml', '[match]\nname = "bo[12]"\n[link]\ncontroller = "nbond0"\n')
-        want.append('nbond0')
-    if not want:
-        return
+    require_link_kind(sb, 'vlan', 'id', '3', parent='vp0')
+    require_link_kind(sb, 'bond')
+    write_profile(sb, '11-vlan.toml', '[netdev]\nname = "vp0.7"\nkind = "vlan"\nvlan_id = 7\n'
+                  'parent = "vp0"\n[ipv4]\naddresses = ["10.17.0.1/24"]\n')
+    write_profile(sb, '12-bond.toml', '[netdev]\nname = "nbond0"\nkind = "bond"\n'
+                  'mode = "active-backup"\n[ipv4]\naddresses = ["10.18.0.1/24"]\n')
+    write_profile(sb, '62-bondports.toml', '[match]\nname = "bo[12]"\n[link]\ncontroller = "nbond0"\n')
+    want = ['vp0.7', 'nbond0']
     reload(sb)
-    if 'vp0.7' in want:
-        h.wait_until(lambda: link_exists(sb, 'vp0.7'), 10, 0.02, 'vp0.7 created')
-        v = ip_j(sb, '-d', 'link', 'show', 'dev', 'vp0.7')[0]
-        h.check_eq((v['linkinfo']['info_kind'], v['linkinfo']['info_data']['id'], v['link']),
-                   ('vlan', 7, 'vp0'), 'vp0.7: kind, id, parent')
-        wait_addrs(sb, 'vp0.7', ['10.17.0.1/24'])
-        # It stays down while its parent is, and goes up when the parent does.
-        h.check('UP' not in ip_j(sb, 'link', 'show', 'dev', 'vp0.7')[0]['flags'], 'vp0.7 up before vp0')
-        ip(sb, 'link', 'set', 'vp0', 'up')
-        h.wait_until(lambda: 'UP' in ip_j(sb, 'link', 'show', 'dev', 'vp0.7')[0]['flags'], 10, 0.02,
-                     'vp0.7 up once vp0 is')
-    if 'nbond0' in want:
-        h.wait_until(lambda: link_exists(sb, 'nbond0'), 10, 0.02, 'nbond0 created')
-        b = ip_j(sb, '-d', 'link', 'show', 'dev', 'nbond0')[0]
-        h.check_eq((b['linkinfo']['info_kind'], b['linkinfo']['info_data']['mode']),
-                   ('bond', 'active-backup'), 'nbond0: kind, mode')
-        for port in ('bo1', 'bo2'):
-            h.wait_until(lambda port=port: ip_j(sb, 'link', 'show', 'dev', port)[0].get('master') == 'nbond0',
-                         10, 0.02, f'{port} is a port of nbond0')
-        wait_addrs(sb, 'nbond0', ['10.18.0.1/24'])
+    h.wait_until(lambda: link_exists(sb, 'vp0.7'), 10, 0.02, 'vp0.7 created')
+    v = ip_j(sb, '-d', 'link', 'show', 'dev', 'vp0.7')[0]
+    h.check_eq((v['linkinfo']['info_kind'], v['linkinfo']['info_data']['id'], v['link']),
+               ('vlan', 7, 'vp0'), 'vp0.7: kind, id, parent')
+    wait_addrs(sb, 'vp0.7', ['10.17.0.1/24'])
+    # It stays down while its parent is, and goes up when the parent does.
+    h.check('UP' not in ip_j(sb, 'link', 'show', 'dev', 'vp0.7')[0]['flags'], 'vp0.7 up before vp0')
+    ip(sb, 'link', 'set', 'vp0', 'up')
+    h.wait_until(lambda: 'UP' in ip_j(sb, 'link', 'show', 'dev', 'vp0.7')[0]['flags'], 10, 0.02,
+                 'vp0.7 up once vp0 is')
+    h.wait_until(lambda: link_exists(sb, 'nbond0'), 10, 0.02, 'nbond0 created')
+    b = ip_j(sb, '-d', 'link', 'show', 'dev', 'nbond0')[0]
+    h.check_eq((b['linkinfo']['info_kind'], b['linkinfo']['info_data']['mode']),
+               ('bond', 'active-backup'), 'nbond0: kind, mode')
+    for port in ('bo1', 'bo2'):
+        h.wait_until(lambda port=port: ip_j(sb, 'link', 'show', 'dev', port)[0].get('master') == 'nbond0',
+                     10, 0.02, f'{port} is a port of nbond0')
+    wait_addrs(sb, 'nbond0', ['10.18.0.1/24'])
     for name in ('11-vlan.toml', '12-bond.toml', '62-bondports.toml'):
-        if os.path.exists(os.path.join(links_dir(sb), name)):
-            remove_profile(sb, name)
+        remove_profile(sb, name)
     reload(sb)
     for name in want:
         h.wait_until(lambda name=name: not link_exists(sb, name), 10, 0.02, f'{name} deleted')

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""A DHCP lease running out after its server died: dnsmasq hands out a 2-minute lease (its
-minimum) with T1 = 20 s and T2 = 40 s (options 58/59), so linkd goes through RENEWING and
-REBINDING against a dead server well before expiry. dnsmasq is killed right after BOUND.
-The address stays while linkd renews and rebinds (nothing is removed early), and at expiry
-the address and the DHCP routes go by themselves (`ip -j addr`, `ip -j route`), the link's
-DHCP lease properties empty, and linkd keeps running. The slow test of the suite (~2 min:
-dnsmasq refuses shorter leases)."""
+"""A DHCP lease running out after its server died: the test's own DHCP server
+(alopex_peer.ShortLeaseServer: dnsmasq leases for two minutes at least) hands out a
+24-second lease with T1 = 6 s and T2 = 12 s (options 58/59), so linkd goes through RENEWING
+and REBINDING against a dead server well before expiry. The server is killed right after
+BOUND. The address stays while linkd renews and rebinds (nothing is removed early), and at
+expiry the address and the DHCP routes go by themselves (`ip -j addr`, `ip -j route`), the
+link's DHCP lease properties empty, and linkd keeps running."""
 import os
 import sys
 import time
@@ -15,36 +15,37 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'daemon'))
 sys.path.insert(0, HERE)
 import alopex_harness as h  # noqa: E402
+from alopex_peer import ShortLeaseServer  # noqa: E402
 import linkd_env  # noqa: E402
 from linkd_env import ifindex, lprop, wait_lprop  # noqa: E402
 import robust_env as r  # noqa: E402
 
 tap = h.Tap()
 CTX = {}
-LEASE, T1, T2 = 120, 20, 40
+LEASE, T1, T2 = 24, 6, 12
 
 
 def setup(sb):
-    CTX['dnsmasq'] = r.Dnsmasq(sb, options=[f'--dhcp-option=58,{T1}', f'--dhcp-option=59,{T2}'])
-    CTX['dnsmasq'].start()
+    CTX['server'] = ShortLeaseServer(sb, LEASE, T1, T2)
+    CTX['server'].start()
     r.write_profile(sb, '50-dhcp.toml', r.DHCP_PROFILE)
     linkd_env.setup(sb)
 
 
-@tap.test('bound with the short T1/T2; dnsmasq killed')
+@tap.test('bound with the short lease, T1 and T2; the server killed')
 def _(sb):
     a = r.wait_bound(sb)
     CTX['bound_at'] = time.monotonic()
     CTX['addr'] = a['local']
     idx = CTX['idx'] = ifindex(sb, 'ld0')
     h.check_eq((lprop(sb, idx, 'DHCPLeaseTime'), lprop(sb, idx, 'DHCPT1'), lprop(sb, idx, 'DHCPT2')),
-               (LEASE, T1, T2), 'lease time, T1, T2 as dnsmasq sent them')
+               (LEASE, T1, T2), 'lease time, T1, T2 as the server sent them')
     CTX['expiry_rt'] = lprop(sb, idx, 'DHCPExpiry') / 1e6   # realtime seconds
     h.check(abs(CTX['expiry_rt'] - (time.time() + LEASE)) < 5,
             f'DHCPExpiry {CTX["expiry_rt"]} is about now + {LEASE}')
     h.check(len(r.dhcp_routes(sb)) > 0, 'DHCP routes installed')
     CTX['routes'] = r.dhcp_routes(sb)
-    CTX['dnsmasq'].stop()
+    CTX['server'].stop()
 
 
 @tap.test('renewing at T1 and rebinding at T2 against the dead server; the address stays')

@@ -30,7 +30,7 @@ def unchanged(sb, before, gen, what):
     h.check(sb.fwd.alive(), f'fwd survives {what}')
 
 
-@tap.test('precondition: this kernel refuses DNAT (no nft_nat, no autoload)')
+@tap.test('precondition: this kernel refuses DNAT (no nft_nat, no autoload)', vm=True)
 def _(sb):
     h.check(FORWARD in CONFIG, 'fwd_env.CONFIG has no forward to leave out')
     rc, _, err = sb.run(['nft', 'add table ip probe; add chain ip probe c { type nat hook prerouting '
@@ -39,7 +39,7 @@ def _(sb):
     h.diag(f'nft: {err.strip()}')
 
 
-@tap.test('AddRule of a rule the kernel refuses: KernelRefused naming it, nothing changed')
+@tap.test('AddRule of a rule the kernel refuses: KernelRefused naming it, nothing changed', vm=True)
 def _(sb):
     before, gen, listed = normalized(ruleset(sb)), prop(sb, 'Generation'), runtime_rules(sb)
     # A forward (to=) is rule-shaped: a full rebuild holding the one new DNAT rule.
@@ -51,7 +51,8 @@ def _(sb):
     h.check('runtime rule' in prop(sb, 'LastError'), f'LastError: {prop(sb, "LastError")}')
 
 
-@tap.test('Reload and SIGHUP of a file with a port forward: refused whole, the forward named, nothing changed')
+@tap.test('Reload and SIGHUP of a file with a port forward: refused whole, the forward named, nothing changed',
+          vm=True)
 def _(sb):
     before, gen = normalized(ruleset(sb)), prop(sb, 'Generation')
     write_config(sb, CONFIG)   # with its port forward
