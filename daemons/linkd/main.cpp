@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 
     // Checkpoints with automatic rollback (org.alopex.Link1.Checkpoints), kept in the state
     // directory so that a pending one outlives a crash or restart.
-    auto checkpoints = linkd::Checkpoints::create(event->get(), bus->get(), m, **client, paths::state_dir("link"));
+    auto checkpoints = linkd::Checkpoints::create(event->get(), m, **client, paths::state_dir("link"));
     if (!checkpoints) {
         log::err("cannot start: {}", checkpoints.error().to_string());
         return 1;

@@ -9,14 +9,16 @@
 #include <fmt/format.h>
 
 #include "alopex/ipc/link1.hpp"
+#include "alopex/ipc/link1_spec.hpp"
 #include "alopex/log.hpp"
 
 namespace alopex::linkd {
 
 namespace l1 = ipc::link1;
+namespace mp = ipc::link1::manager::property;
 
-Manager::Manager(sd_event *event, sd_bus *bus, Executor executor, StatsReader stats)
-    : event_(event), bus_(bus), executor_(std::move(executor)), stats_(std::move(stats))
+Manager::Manager(sd_event *event, Executor executor, StatsReader stats)
+    : event_(event), executor_(std::move(executor)), stats_(std::move(stats))
 {
 }
 
@@ -26,10 +28,9 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus,
                                                  ManagerOptions options, Executor executor,
                                                  StatsReader stats)
 {
-    std::unique_ptr<Manager> m(new Manager(event, bus, std::move(executor), std::move(stats)));
+    std::unique_ptr<Manager> m(new Manager(event, std::move(executor), std::move(stats)));
     if (bus) {
-        m->authority_ = std::make_unique<polkit::Authority>(bus);
-        m->coalescer_ = std::make_unique<bus::PropertiesCoalescer>(bus, event);
+        m->service_ = std::make_unique<bus::Service>(bus, event);
         if (auto r = m->attach_bus(); !r)
             return std::unexpected(r.error());
     }
@@ -103,25 +104,25 @@ void Manager::refresh_addresses(int ifindex)
     link_properties_changed(ifindex, it->second->set_addresses(std::move(list)));
 }
 
-void Manager::link_properties_changed(int ifindex, const std::vector<std::string> &props)
+void Manager::link_properties_changed(int ifindex, const Changed &props)
 {
-    if (props.empty())
+    if (props.empty() || !service_)
         return;
-    if (coalescer_)
-        for (const auto &p : props)
-            coalescer_->mark(link_path(ifindex), l1::link_interface, p);
+    std::string path = link_path(ifindex);
+    for (const auto *p : props)
+        service_->changed(path, ipc::link1::link::spec, *p);
 }
 
-void Manager::manager_property_changed(const char *prop)
+void Manager::manager_property_changed(const bus::PropertySpec &prop)
 {
-    if (coalescer_)
-        coalescer_->mark(l1::path, l1::manager_interface, prop);
+    if (service_)
+        service_->changed(l1::path, ipc::link1::manager::spec, prop);
 }
 
 void Manager::bump()
 {
     ++generation_;
-    manager_property_changed("StateGeneration");
+    manager_property_changed(mp::StateGeneration);
 }
 
 void Manager::recompute_connectivity()
@@ -132,7 +133,7 @@ void Manager::recompute_connectivity()
     log::info({{"ALOPEX_CONNECTIVITY", std::string(to_string(c))}}, "connectivity {} -> {}",
               to_string(connectivity_), to_string(c));
     connectivity_ = c;
-    manager_property_changed("Connectivity");
+    manager_property_changed(mp::Connectivity);
 }
 
 void Manager::handle(const netlink::Event &e)
@@ -144,11 +145,10 @@ void Manager::handle(const netlink::Event &e)
         if (removed) {
             if (it != links_.end()) {
                 std::string name = it->second->kernel().name;
-                if (bus_ && synced_)
-                    sd_bus_emit_interfaces_removed(bus_, link_path(l->ifindex).c_str(),
-                                                   l1::link_interface, nullptr);
+                if (service_ && synced_)
+                    service_->interfaces_removed(link_path(l->ifindex), ipc::link1::link::spec);
                 links_.erase(it);
-                manager_property_changed("Links");
+                manager_property_changed(mp::Links);
                 log::debug({{"ALOPEX_LINK", name}}, "link {} ({}) gone", name, l->ifindex);
                 if (hooks.link_removed)
                     hooks.link_removed(l->ifindex, name);
@@ -158,10 +158,9 @@ void Manager::handle(const netlink::Event &e)
             refresh_addresses(l->ifindex);
             // Not during the initial dump: nobody can know the objects before READY, and a
             // thousand signals would only slow the start down.
-            if (bus_ && synced_)
-                sd_bus_emit_interfaces_added(bus_, link_path(l->ifindex).c_str(),
-                                             l1::link_interface, nullptr);
-            manager_property_changed("Links");
+            if (service_ && synced_)
+                service_->interfaces_added(link_path(l->ifindex), ipc::link1::link::spec);
+            manager_property_changed(mp::Links);
             log::debug({{"ALOPEX_LINK", l->name}}, "link {} ({}) appeared", l->name, l->ifindex);
             if (hooks.link_added)
                 hooks.link_added(*nit->second);

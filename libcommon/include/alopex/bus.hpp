@@ -181,7 +181,4 @@ int emit_signal(sd_bus *bus, const char *path, const char *interface, const char
     return sd_bus_send(bus, msg.get(), nullptr);
 }
 
-// Validation helpers for the D-Bus boundary.
-bool valid_ifname(std::string_view name);
-
 } // namespace alopex::bus
