@@ -63,20 +63,27 @@ void Checkpoints::bus_create(bus::Call &c, uint32_t timeout)
     if (!c.authorize(l1::checkpoint_action))
         return;
     auto path = create_checkpoint(timeout);
-    if (c.ok(path))
-        c.reply(bus::ObjectPath{*path});
+    if (!c.ok(path))
+        return;
+    c.reply(bus::ObjectPath{*path});
+    manager_.audit(c, fmt::format("\"{}\"", *path));   // an object path needs no JSON escaping
 }
 
 void Checkpoints::bus_confirm(bus::Call &c, bus::ObjectPath path)
 {
-    if (c.authorize(l1::checkpoint_action) && c.ok(confirm(path.value)))
-        c.reply();
+    if (!c.authorize(l1::checkpoint_action) || !c.ok(confirm(path.value)))
+        return;
+    c.reply();
+    manager_.audit(c);
 }
 
+// The rollback itself is recorded too ("link.checkpoint.rollback", with what it did).
 void Checkpoints::bus_rollback(bus::Call &c, bus::ObjectPath path)
 {
-    if (c.authorize(l1::checkpoint_action) && c.ok(rollback(path.value)))
-        c.reply();
+    if (!c.authorize(l1::checkpoint_action) || !c.ok(rollback(path.value)))
+        return;
+    c.reply();
+    manager_.audit(c);
 }
 
 } // namespace alopex::linkd

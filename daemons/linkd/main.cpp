@@ -10,6 +10,7 @@
 #include "alopex-config.h"
 #include "alopex/daemon.hpp"
 #include "alopex/ipc/link1.hpp"
+#include "broker1_client.hpp"
 #include "alopex/log.hpp"
 #include "alopex/notify.hpp"
 #include "alopex/paths.hpp"
@@ -64,6 +65,12 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    auto recorder = ipc::broker1::Recorder::create(bus->get(), event->get());
+    if (!recorder) {
+        log::err("cannot start the ledger recorder: {}", recorder.error().to_string());
+        return 1;
+    }
+
     auto client = linkd::rtnl::Client::open();
     if (!client) {
         log::err("cannot open the rtnetlink request socket: {}", client.error().to_string());
@@ -81,6 +88,11 @@ int main(int argc, char **argv)
         return 1;
     }
     linkd::Manager &m = **mgr;
+    // Every mutating action goes to the audit ledger through the broker, without ever
+    // waiting for it (records queue while it is away or slow).
+    m.set_record_sink([r = recorder->get()](std::string action, std::string details) {
+        r->record(std::move(action), std::move(details));
+    });
 
     // Profiles: applied after the first dump, on hotplug, Reload() and SIGHUP.
     std::error_code ec;

@@ -34,6 +34,9 @@ namespace alopex::linkd {
 
 // Runs one rtnetlink request; an error carries the kernel's errno and message.
 using Executor = std::function<Result<>(const rtnl::Request &)>;
+// Takes one record for the audit ledger (a broker1::Recorder in the daemon): an action
+// name ("link.SetMtu") and its details as JSON text. Must return at once.
+using RecordSink = std::function<void(std::string action, std::string details)>;
 // Reads one link's IFLA_STATS64 now (Statistics is read on demand, not followed).
 using StatsReader = std::function<Result<netlink::LinkStats>(int ifindex)>;
 
@@ -110,6 +113,14 @@ public:
 
     Executor &executor() noexcept { return executor_; }
 
+    // ---- the audit ledger ----------------------------------------------------------
+    // Every mutating action of linkd is recorded through here (unset: nowhere).
+    void set_record_sink(RecordSink sink) { record_ = std::move(sink); }
+    void record(std::string action, std::string details);
+    // A D-Bus method that changed something, after it succeeded: "link.<Method>" with the
+    // caller's uid and the arguments (bus::call_details), and `result_json` if given.
+    void audit(const bus::Call &c, std::string_view result_json = {});
+
     // ---- D-Bus (manager_bus.cpp, link_bus.cpp) ---------------------------------------
     // Null without a bus (unit tests). Checkpoints register on the same Service.
     bus::Service *service() noexcept { return service_.get(); }
@@ -166,6 +177,7 @@ private:
     sd_event *event_;
     Executor executor_;
     StatsReader stats_;
+    RecordSink record_;
     std::unique_ptr<netlink::Monitor> monitor_;
     std::unique_ptr<bus::Service> service_;
     std::unique_ptr<bus::Vtable<LinkState>> link_vtable_;

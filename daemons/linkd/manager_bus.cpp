@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "alopex-config.h"
+#include "alopex/bus/audit.hpp"
 #include "alopex/ipc/firewall1.hpp"
 #include "alopex/ipc/link1.hpp"
 #include "alopex/ipc/link1_spec.hpp"
@@ -106,6 +107,18 @@ Result<const LinkState *> Manager::require_link(int32_t ifindex, std::string_vie
     return l;
 }
 
+void Manager::record(std::string action, std::string details)
+{
+    if (record_)
+        record_(std::move(action), std::move(details));
+}
+
+void Manager::audit(const bus::Call &c, std::string_view result_json)
+{
+    if (record_)
+        record_(fmt::format("link.{}", c.member()), bus::call_details(c, result_json));
+}
+
 bool Manager::run(bus::Call &c, const rtnl::Request &req)
 {
     if (!executor_) {
@@ -120,6 +133,7 @@ bool Manager::run(bus::Call &c, const rtnl::Request &req)
     }
     log::info({{"ALOPEX_OP", std::string(c.member())}}, "{}: {}", c.member(), req.what);
     c.reply();
+    audit(c);
     return true;
 }
 
@@ -241,8 +255,10 @@ void Manager::run_link_hook(bus::Call &c, int32_t ifindex, const std::function<R
         c.fail(l1::error::Unavailable, "{}: the DHCP client is not available", c.member());
         return;
     }
-    if (c.ok(hook(ifindex)))
-        c.reply();
+    if (!c.ok(hook(ifindex)))
+        return;
+    c.reply();
+    audit(c);
 }
 
 void Manager::bus_renew(bus::Call &c, int32_t ifindex) { run_link_hook(c, ifindex, hooks.renew); }
@@ -257,8 +273,10 @@ void Manager::bus_reload(bus::Call &c)
         c.fail(l1::error::Unavailable, "Reload: link profiles are not available");
         return;
     }
-    if (c.ok(hooks.reload()))
-        c.reply();
+    if (!c.ok(hooks.reload()))
+        return;
+    c.reply();
+    audit(c);
 }
 
 void Manager::bus_set_zone(bus::Call &c, int32_t ifindex, std::string zone)
@@ -267,6 +285,7 @@ void Manager::bus_set_zone(bus::Call &c, int32_t ifindex, std::string zone)
         return;
     set_zone(ifindex, zone);
     c.reply();
+    audit(c);
 }
 
 void Manager::bus_rename_link(bus::Call &c, int32_t ifindex, std::string name)
@@ -313,6 +332,7 @@ void Manager::bus_rename_link(bus::Call &c, int32_t ifindex, std::string name)
         return;
     log::info({{"ALOPEX_LINK", name}, {"ALOPEX_OP", "RenameLink"}}, "{}", rename.what);
     c.reply();
+    audit(c);
 }
 
 void Manager::bus_delete_netdev(bus::Call &c, std::string name)
