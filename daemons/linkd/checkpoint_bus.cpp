@@ -30,23 +30,13 @@ Result<std::unique_ptr<Checkpoints>> Checkpoints::create(sd_event *event, Manage
     // dump the overdue ones are rolled back (before the profiles are applied and READY=1)
     // and the others wait for their deadline again.
     c->load();
-    if (manager.synced()) {
+    if (manager.synced())
         c->resume();
-    } else {
-        manager.hooks.synced = [self = c.get(), inner = std::move(manager.hooks.synced)] {
-            self->resume();
-            if (inner)
-                inner();
-        };
-    }
+    else
+        manager.hooks.synced.add([self = c.get()] { self->resume(); });
     // Netdevs created or deleted over D-Bus are recorded in the active checkpoints. The
     // Manager outlives nothing it calls this from: both end with the event loop.
-    manager.executor() = [self = c.get(), inner = std::move(manager.executor())](const rtnl::Request &q) {
-        auto r = inner(q);
-        if (r)
-            self->note(q);
-        return r;
-    };
+    manager.hooks.request_done.add([self = c.get()](const rtnl::Request &q) { self->note(q); });
     if (bus::Service *service = manager.service()) {
         ALOPEX_TRY(reg, service->add(l1::path, checkpoint_vtable(), *c));
         c->registration_ = std::move(reg);

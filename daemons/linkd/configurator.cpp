@@ -44,16 +44,10 @@ Result<std::unique_ptr<Configurator>> Configurator::create(sd_event *event, Mana
 void Configurator::install_hooks()
 {
     Hooks &h = manager_.hooks;
-    h.reload = [this] { return reload(); };
-    auto previous_synced = std::move(h.synced);
-    h.synced = [this, previous_synced] {
-        schedule();
-        if (previous_synced)
-            previous_synced();
-    };
-    h.link_added = [this](const LinkState &) { schedule(); };
-    h.link_changed = [this](const LinkState &, const netlink::Link &) { schedule(); };
-    h.link_removed = [this](int, const std::string &) { schedule(); };
+    h.synced.add([this] { schedule(); });
+    h.link_added.add([this](const LinkState &) { schedule(); });
+    h.link_changed.add([this](const LinkState &, const netlink::Link &) { schedule(); });
+    h.link_removed.add([this](int, const std::string &) { schedule(); });
 }
 
 Result<> Configurator::reload()

@@ -150,8 +150,7 @@ void Manager::handle(const netlink::Event &e)
                 links_.erase(it);
                 manager_property_changed(mp::Links);
                 log::debug({{"ALOPEX_LINK", name}}, "link {} ({}) gone", name, l->ifindex);
-                if (hooks.link_removed)
-                    hooks.link_removed(l->ifindex, name);
+                hooks.link_removed(l->ifindex, name);
             }
         } else if (it == links_.end()) {
             auto [nit, _] = links_.emplace(l->ifindex, std::make_unique<LinkState>(*l));
@@ -162,13 +161,11 @@ void Manager::handle(const netlink::Event &e)
                 service_->interfaces_added(link_path(l->ifindex), ipc::link1::link::spec);
             manager_property_changed(mp::Links);
             log::debug({{"ALOPEX_LINK", l->name}}, "link {} ({}) appeared", l->name, l->ifindex);
-            if (hooks.link_added)
-                hooks.link_added(*nit->second);
+            hooks.link_added(*nit->second);
         } else {
             netlink::Link previous = it->second->kernel();
             link_properties_changed(l->ifindex, it->second->set_kernel(*l));
-            if (hooks.link_changed)
-                hooks.link_changed(*it->second, previous);
+            hooks.link_changed(*it->second, previous);
         }
     } else if (const auto *a = std::get_if<netlink::Address>(&e.object)) {
         if (removed)
@@ -178,8 +175,7 @@ void Manager::handle(const netlink::Event &e)
     // Routes are only folded: they count for connectivity and are not published per route.
     bump();
     recompute_connectivity();
-    if (hooks.state_changed)
-        hooks.state_changed();
+    hooks.state_changed();
 }
 
 void Manager::handle_synced(bool initial)
@@ -193,8 +189,7 @@ void Manager::handle_synced(bool initial)
     synced_ = true;
     log::info("initial dump in: {} links, {} addresses, {} routes", state_.links.size(),
               state_.addresses.size(), state_.routes.size());
-    if (hooks.synced)
-        hooks.synced();
+    hooks.synced();
 }
 
 void Manager::note_owned_address(int ifindex, uint8_t family, const net::Address &address,
@@ -223,8 +218,7 @@ bool Manager::set_zone(int ifindex, std::string zone)
               "link {} now in zone '{}'", it->second->kernel().name, zone);
     link_properties_changed(ifindex, changed);
     bump();
-    if (hooks.zone_changed)
-        hooks.zone_changed(ifindex, zone);
+    hooks.zone_changed(ifindex, zone);
     return true;
 }
 

@@ -26,6 +26,7 @@
 #include "alopex/error.hpp"
 #include "alopex/netlink/monitor.hpp"
 #include "alopex/sd.hpp"
+#include "alopex/subscribers.hpp"
 #include "connectivity.hpp"
 #include "link.hpp"
 #include "rtnl/rtnl.hpp"
@@ -40,6 +41,9 @@ using RecordSink = std::function<void(std::string action, std::string details)>;
 // Reads one link's IFLA_STATS64 now (Statistics is read on demand, not followed).
 using StatsReader = std::function<Result<netlink::LinkStats>(int ifindex)>;
 
+// What the Manager tells the other parts, and the three calls it hands on. Parts subscribe
+// where they are constructed (Subscribers: nobody overwrites or wraps another's callback);
+// renew, release and reload have one provider each, set once by main.cpp.
 struct Hooks {
     // Renew(i) / Release(i) over D-Bus, after validation and polkit. Unset: the call fails
     // with org.alopex.Error.Unavailable. An Error with bus_name set is passed through.
@@ -49,16 +53,19 @@ struct Hooks {
     std::function<Result<>()> reload;
     // A link appeared (after the initial sync too, once per link), changed, or went away.
     // For hotplug: apply a profile when a matching link appears or is renamed.
-    std::function<void(const LinkState &)> link_added;
-    std::function<void(const LinkState &, const netlink::Link &previous)> link_changed;
-    std::function<void(int ifindex, const std::string &name)> link_removed;
+    Subscribers<const LinkState &> link_added;
+    Subscribers<const LinkState &, const netlink::Link & /* previous */> link_changed;
+    Subscribers<int /* ifindex */, const std::string & /* name */> link_removed;
     // A link's zone changed (SetZone or set_zone); for handing zones to fwd.
-    std::function<void(int ifindex, const std::string &zone)> zone_changed;
+    Subscribers<int /* ifindex */, const std::string & /* zone */> zone_changed;
     // The first full dump is in; `ready` is derived from this.
-    std::function<void()> synced;
+    Subscribers<> synced;
     // After every kernel event (link, address or route) has been folded in and the
     // connectivity recomputed; the connectivity probe re-checks its context (debounced).
-    std::function<void()> state_changed;
+    Subscribers<> state_changed;
+    // A request a D-Bus method ran, after the kernel accepted it (checkpoints note the
+    // netdevs created and deleted).
+    Subscribers<const rtnl::Request &> request_done;
 };
 
 struct ManagerOptions {
@@ -110,8 +117,6 @@ public:
     bool set_dhcp_lease(int ifindex, std::optional<DhcpLease> lease);
     // A connectivity probe's result (probing is off by default: then never "full").
     void set_probe_result(std::optional<bool> ok);
-
-    Executor &executor() noexcept { return executor_; }
 
     // ---- the audit ledger ----------------------------------------------------------
     // Every mutating action of linkd is recorded through here (unset: nowhere).

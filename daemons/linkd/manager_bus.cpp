@@ -132,6 +132,7 @@ bool Manager::run(bus::Call &c, const rtnl::Request &req)
         return false;
     }
     log::info({{"ALOPEX_OP", std::string(c.member())}}, "{}: {}", c.member(), req.what);
+    hooks.request_done(req);
     c.reply();
     audit(c);
     return true;

@@ -87,17 +87,19 @@ TEST_CASE("links appear, change and go; the generation counts every change")
     auto m = make();
     std::vector<int> added, removed;
     std::vector<std::string> renamed_from;
-    m->hooks.link_added = [&](const LinkState &l) { added.push_back(l.ifindex()); };
-    m->hooks.link_removed = [&](int i, const std::string &) { removed.push_back(i); };
-    m->hooks.link_changed = [&](const LinkState &, const netlink::Link &prev) {
-        renamed_from.push_back(prev.name);
-    };
+    m->hooks.link_added.add([&](const LinkState &l) { added.push_back(l.ifindex()); });
+    m->hooks.link_removed.add([&](int i, const std::string &) { removed.push_back(i); });
+    m->hooks.link_changed.add([&](const LinkState &, const netlink::Link &prev) { renamed_from.push_back(prev.name); });
+    // A second subscriber sees the same events: nobody overwrites another's callback.
+    std::vector<int> added_too;
+    m->hooks.link_added.add([&](const LinkState &l) { added_too.push_back(l.ifindex()); });
     CHECK(m->generation() == 0);
     m->handle(ev(Change::New, mklink(2, "veth0")));
     m->handle(ev(Change::New, mklink(3, "veth1")));
     CHECK(m->links().size() == 2);
     CHECK(m->generation() == 2);
     CHECK(added == std::vector<int>{2, 3});
+    CHECK(added_too == added);
     REQUIRE(m->link_by_name("veth1"));
     CHECK(m->link_by_name("veth1")->ifindex() == 3);
 
@@ -194,7 +196,7 @@ TEST_CASE("zone, DNS and DHCP lease setters: hooks, generation, changed property
     auto m = make();
     m->handle(ev(Change::New, mklink(2, "veth0")));
     std::vector<std::pair<int, std::string>> zones;
-    m->hooks.zone_changed = [&](int i, const std::string &z) { zones.emplace_back(i, z); };
+    m->hooks.zone_changed.add([&](int i, const std::string &z) { zones.emplace_back(i, z); });
     auto g = m->generation();
     CHECK(m->set_zone(2, "wan"));
     CHECK(m->set_zone(2, "wan"));   // unchanged: no hook, no bump

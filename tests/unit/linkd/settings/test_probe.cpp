@@ -92,7 +92,7 @@ struct Rig {
     EventPtr event = new_event();
     std::unique_ptr<Manager> m = make();
     Prober prober{event.get(), *m};
-    Rig() { m->hooks.state_changed = [this] { prober.state_changed(); }; }
+    Rig() { m->hooks.state_changed.add([this] { prober.state_changed(); }); }
 };
 
 // A TCP listener on 127.0.0.1 with an ephemeral port; accepted connections are left in
