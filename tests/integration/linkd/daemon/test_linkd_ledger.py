@@ -157,10 +157,11 @@ def _(sb):
     ok, name, out = dbus_send(sb, 'CheckpointCreate', 'uint32:1', iface=CP)
     h.check(ok, f'CheckpointCreate: {name} {out}')
     path = out.split('object path "')[1].split('"')[0]
+    deadline = time.monotonic() + 1.2   # the checkpoint's 1 s, and a margin
     os.kill(sb.linkd.pid, signal.SIGKILL)
     h.wait_until(lambda: not sb.linkd.alive(), 10, what='linkd gone')
     h.wait_until(lambda: not sb.name_has_owner(SERVICE), 10, what='the name released')
-    time.sleep(1.5)   # past the checkpoint's 1 s deadline with linkd gone: the point of the test
+    h.wait_until(lambda: time.monotonic() > deadline, 10, 0.05, 'the deadline passed with linkd gone')
     start_linkd(sb)
     _, d = wait_record(sb, 'link.checkpoint.rollback', lambda d: d['checkpoint'] == path, after=n)
     h.check_eq(d['why'], 'overdue when linkd started', 'why')
