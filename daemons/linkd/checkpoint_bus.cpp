@@ -55,16 +55,16 @@ void Checkpoints::bus_create(bus::Call &c, uint32_t timeout)
     auto path = create_checkpoint(timeout);
     if (!c.ok(path))
         return;
-    c.reply(bus::ObjectPath{*path});
     manager_.audit(c, fmt::format("\"{}\"", *path));   // an object path needs no JSON escaping
+    c.reply(bus::ObjectPath{*path});
 }
 
 void Checkpoints::bus_confirm(bus::Call &c, bus::ObjectPath path)
 {
     if (!c.authorize(l1::checkpoint_action) || !c.ok(confirm(path.value)))
         return;
-    c.reply();
     manager_.audit(c);
+    c.reply();
 }
 
 // The rollback itself is recorded too ("link.checkpoint.rollback", with what it did).
@@ -72,8 +72,8 @@ void Checkpoints::bus_rollback(bus::Call &c, bus::ObjectPath path)
 {
     if (!c.authorize(l1::checkpoint_action) || !c.ok(rollback(path.value)))
         return;
-    c.reply();
     manager_.audit(c);
+    c.reply();
 }
 
 } // namespace alopex::linkd

@@ -122,7 +122,8 @@ public:
     // Every mutating action of linkd is recorded through here (unset: nowhere).
     void set_record_sink(RecordSink sink) { record_ = std::move(sink); }
     void record(std::string action, std::string details);
-    // A D-Bus method that changed something, after it succeeded: "link.<Method>" with the
+    // A D-Bus method that changed something, after it succeeded and before its reply (the
+    // caller is still connected, so the bus still knows its uid): "link.<Method>" with the
     // caller's uid and the arguments (bus::call_details), and `result_json` if given.
     void audit(const bus::Call &c, std::string_view result_json = {});
 

@@ -133,8 +133,8 @@ bool Manager::run(bus::Call &c, const rtnl::Request &req)
     }
     log::info({{"ALOPEX_OP", std::string(c.member())}}, "{}: {}", c.member(), req.what);
     hooks.request_done(req);
-    c.reply();
     audit(c);
+    c.reply();
     return true;
 }
 
@@ -258,8 +258,8 @@ void Manager::run_link_hook(bus::Call &c, int32_t ifindex, const std::function<R
     }
     if (!c.ok(hook(ifindex)))
         return;
-    c.reply();
     audit(c);
+    c.reply();
 }
 
 void Manager::bus_renew(bus::Call &c, int32_t ifindex) { run_link_hook(c, ifindex, hooks.renew); }
@@ -276,8 +276,8 @@ void Manager::bus_reload(bus::Call &c)
     }
     if (!c.ok(hooks.reload()))
         return;
-    c.reply();
     audit(c);
+    c.reply();
 }
 
 void Manager::bus_set_zone(bus::Call &c, int32_t ifindex, std::string zone)
@@ -285,8 +285,8 @@ void Manager::bus_set_zone(bus::Call &c, int32_t ifindex, std::string zone)
     if (!c.ok(require_link(ifindex)) || !c.ok(check_zone(zone)) || !authorize_zone_change(c))
         return;
     set_zone(ifindex, zone);
-    c.reply();
     audit(c);
+    c.reply();
 }
 
 void Manager::bus_rename_link(bus::Call &c, int32_t ifindex, std::string name)
@@ -332,8 +332,8 @@ void Manager::bus_rename_link(bus::Call &c, int32_t ifindex, std::string name)
     if (!c.ok(r))
         return;
     log::info({{"ALOPEX_LINK", name}, {"ALOPEX_OP", "RenameLink"}}, "{}", rename.what);
-    c.reply();
     audit(c);
+    c.reply();
 }
 
 void Manager::bus_delete_netdev(bus::Call &c, std::string name)
