@@ -86,8 +86,8 @@ Origin Manager::origin_of(const netlink::Address &a) const
 {
     if (auto it = owned_.find(netlink::key_of(a)); it != owned_.end())
         return it->second;
-    auto l = state_.links.find(a.ifindex);
-    bool loopback = l != state_.links.end() &&
+    auto l = snapshot().links.find(a.ifindex);
+    bool loopback = l != snapshot().links.end() &&
                     (l->second.type == ARPHRD_LOOPBACK || (l->second.flags & IFF_LOOPBACK));
     return default_origin(a, loopback);
 }
@@ -98,8 +98,8 @@ void Manager::refresh_addresses(int ifindex)
     if (it == links_.end())
         return;
     std::vector<AddressState> list;
-    auto lo = state_.addresses.lower_bound(netlink::AddressKey{ifindex, 0, {}, 0});
-    for (; lo != state_.addresses.end() && lo->first.ifindex == ifindex; ++lo)
+    auto lo = snapshot().addresses.lower_bound(netlink::AddressKey{ifindex, 0, {}, 0});
+    for (; lo != snapshot().addresses.end() && lo->first.ifindex == ifindex; ++lo)
         list.push_back(AddressState{lo->second, origin_of(lo->second)});
     link_properties_changed(ifindex, it->second->set_addresses(std::move(list)));
 }
@@ -125,9 +125,39 @@ void Manager::bump()
     manager_property_changed(mp::StateGeneration);
 }
 
+void Manager::schedule_connectivity()
+{
+    if (!synced_)
+        return;   // the first dump is folded in at once when it is complete
+    if (!event_) {
+        recompute_connectivity();
+        return;
+    }
+    if (!connectivity_defer_) {
+        sd_event_source *s = nullptr;
+        if (sd_event_add_defer(event_, &s, &Manager::on_connectivity, this) < 0) {
+            recompute_connectivity();
+            return;
+        }
+        connectivity_defer_.reset(s);
+    }
+    sd_event_source_set_enabled(connectivity_defer_.get(), SD_EVENT_ONESHOT);
+}
+
+int Manager::on_connectivity(sd_event_source *, void *userdata) noexcept
+{
+    try {
+        static_cast<Manager *>(userdata)->recompute_connectivity();
+    } catch (const std::exception &e) {
+        log::err("connectivity: {}", e.what());
+    }
+    return 0;
+}
+
 void Manager::recompute_connectivity()
 {
-    auto c = compute_connectivity(state_, probe_);
+    tracker_.update(snapshot());
+    auto c = tracker_.value(probe_);
     if (c == connectivity_)
         return;
     log::info({{"ALOPEX_CONNECTIVITY", std::string(to_string(c))}}, "connectivity {} -> {}",
@@ -138,7 +168,9 @@ void Manager::recompute_connectivity()
 
 void Manager::handle(const netlink::Event &e)
 {
-    netlink::fold(state_, e);
+    if (!monitor_)
+        netlink::fold(fed_, e);
+    tracker_.event(e);
     bool removed = e.change == netlink::Change::Removed;
     if (const auto *l = std::get_if<netlink::Link>(&e.object)) {
         auto it = links_.find(l->ifindex);
@@ -172,9 +204,9 @@ void Manager::handle(const netlink::Event &e)
             owned_.erase(netlink::key_of(*a));
         refresh_addresses(a->ifindex);
     }
-    // Routes are only folded: they count for connectivity and are not published per route.
+    // Routes are not published one by one: they count for connectivity.
     bump();
-    recompute_connectivity();
+    schedule_connectivity();
     hooks.state_changed();
 }
 
@@ -187,8 +219,9 @@ void Manager::handle_synced(bool initial)
         return;
     }
     synced_ = true;
-    log::info("initial dump in: {} links, {} addresses, {} routes", state_.links.size(),
-              state_.addresses.size(), state_.routes.size());
+    recompute_connectivity();   // once for the whole dump
+    log::info("initial dump in: {} links, {} addresses, {} routes", snapshot().links.size(),
+              snapshot().addresses.size(), snapshot().routes.size());
     hooks.synced();
 }
 

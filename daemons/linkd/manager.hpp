@@ -90,13 +90,18 @@ public:
     bool synced() const noexcept { return synced_; }
     uint64_t generation() const noexcept { return generation_; }
     Connectivity connectivity() const noexcept { return connectivity_; }
+    const ConnectivityTracker &connectivity_tracker() const noexcept { return tracker_; }
     const std::map<int, std::unique_ptr<LinkState>> &links() const noexcept { return links_; }
     const LinkState *link(int ifindex) const;
     const LinkState *link_by_name(std::string_view name) const;
-    const netlink::Snapshot &snapshot() const noexcept { return state_; }
+    // The kernel state: the monitor's own (no copy); without a monitor (unit tests), the
+    // events fed to handle().
+    const netlink::Snapshot &snapshot() const noexcept { return monitor_ ? monitor_->state() : fed_; }
     netlink::Monitor *monitor() noexcept { return monitor_.get(); }
 
     // Applies one monitor event (the monitor's callback; unit tests call it directly).
+    // Connectivity is recomputed once per loop iteration for the links the events touched
+    // (at once without an event loop), and not before the first dump is in.
     void handle(const netlink::Event &e);
     void handle_synced(bool initial);
 
@@ -166,6 +171,8 @@ private:
     void manager_property_changed(const bus::PropertySpec &prop);
     void bump();
     void recompute_connectivity();
+    void schedule_connectivity();
+    static int on_connectivity(sd_event_source *s, void *userdata) noexcept;
     Origin origin_of(const netlink::Address &a) const;
 
     // Validation and the kernel request shared by the mutating methods.
@@ -190,7 +197,9 @@ private:
     bus::Registration manager_reg_, link_reg_;
     SlotPtr objman_slot_;
 
-    netlink::Snapshot state_;   // the monitor's state, folded from its events
+    netlink::Snapshot fed_;     // without a monitor only: the events handle() was fed
+    ConnectivityTracker tracker_;
+    EventSourcePtr connectivity_defer_;
     std::map<int, std::unique_ptr<LinkState>> links_;
     std::map<netlink::AddressKey, Origin> owned_;
     std::set<uint32_t> tables_{254};

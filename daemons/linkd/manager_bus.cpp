@@ -195,7 +195,7 @@ void Manager::bus_remove_address(bus::Call &c, int32_t ifindex, std::string text
     if (!c.ok(p))
         return;
     auto spec = address_spec(ifindex, *p);
-    if (!state_.addresses.contains(netlink::AddressKey{ifindex, spec.family, spec.address, spec.prefixlen})) {
+    if (!snapshot().addresses.contains(netlink::AddressKey{ifindex, spec.family, spec.address, spec.prefixlen})) {
         c.invalid("address", "{} is not on {}", *p, (*l)->kernel().name);
         return;
     }

@@ -157,6 +157,7 @@ TEST_CASE("address origins: owned, kernel, foreign; ownership ends with the addr
 TEST_CASE("connectivity: none, local, limited; full only with a default route and a probe")
 {
     auto m = make();
+    m->handle_synced(true);   // connectivity follows events once the first dump is in
     auto lo = mklink(1, "lo");
     lo.type = ARPHRD_LOOPBACK;
     lo.flags |= IFF_LOOPBACK;

@@ -77,6 +77,7 @@ std::unique_ptr<Manager> make()
     o.start_monitor = false;
     auto m = Manager::create(nullptr, nullptr, o, [](const rtnl::Request &) -> Result<> { return {}; });
     REQUIRE(m);
+    (*m)->handle_synced(true);   // connectivity follows the events fed by hand from here on
     return std::move(*m);
 }
 
