@@ -21,6 +21,7 @@
 #include "manager.hpp"
 #include "probe.hpp"
 #include "reloader.hpp"
+#include "rtnl/async_client.hpp"
 #include "rtnl/rtnl.hpp"
 #include "settings.hpp"
 #include "stats.hpp"
@@ -77,8 +78,16 @@ int main(int argc, char **argv)
         log::err("cannot open the rtnetlink request socket: {}", client.error().to_string());
         return 1;
     }
-    linkd::Executor exec = [c = client->get()](const linkd::rtnl::Request &req) {
-        return c->run_one(req);
+    // D-Bus methods' requests: answered from the loop, never waited for.
+    auto requests = linkd::rtnl::AsyncClient::open(event->get());
+    if (!requests) {
+        log::err("cannot open the rtnetlink request socket: {}", requests.error().to_string());
+        return 1;
+    }
+    linkd::Executor exec = [c = requests->get()](const linkd::rtnl::Request &req, linkd::ExecDone done) {
+        c->submit({req}, [done = std::move(done)](Result<std::vector<Result<>>> r) {
+            done(r ? std::move(r->front()) : Result<>(std::unexpected(r.error())));
+        });
     };
     linkd::ManagerOptions options;
     options.monitor.receive_buffer = settings->receive_buffer;

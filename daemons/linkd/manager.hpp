@@ -33,8 +33,11 @@
 
 namespace alopex::linkd {
 
-// Runs one rtnetlink request; an error carries the kernel's errno and message.
-using Executor = std::function<Result<>(const rtnl::Request &)>;
+// Runs one rtnetlink request and calls `done` with its outcome (an error carries the
+// kernel's errno and message), from the event loop in the daemon (rtnl::AsyncClient: no
+// D-Bus handler waits for the kernel), possibly at once in unit tests.
+using ExecDone = std::function<void(Result<>)>;
+using Executor = std::function<void(const rtnl::Request &, ExecDone)>;
 // Takes one record for the audit ledger (a broker1::Recorder in the daemon): an action
 // name ("link.SetMtu") and its details as JSON text. Must return at once.
 using RecordSink = std::function<void(std::string action, std::string details)>;
@@ -177,8 +180,9 @@ private:
 
     // Validation and the kernel request shared by the mutating methods.
     Result<const LinkState *> require_link(int32_t ifindex, std::string_view arg = "ifindex");
-    // Runs `req` and answers the call; true when the kernel accepted it.
-    bool run(bus::Call &c, const rtnl::Request &req);
+    // Runs `req` and answers the call once the kernel has (the call is deferred); on
+    // success `then` runs first, the request is published (request_done) and recorded.
+    void run(bus::Call &c, const rtnl::Request &req, std::function<void()> then = {});
     void set_link_updown(bus::Call &c, int32_t ifindex, bool up);
     void route_method(bus::Call &c, const std::string &to, const std::string &via, int32_t ifindex,
                       uint32_t metric, uint32_t table, bool add);

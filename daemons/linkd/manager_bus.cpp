@@ -119,23 +119,31 @@ void Manager::audit(const bus::Call &c, std::string_view result_json)
         record_(fmt::format("link.{}", c.member()), bus::call_details(c, result_json));
 }
 
-bool Manager::run(bus::Call &c, const rtnl::Request &req)
+void Manager::run(bus::Call &c, const rtnl::Request &req, std::function<void()> then)
 {
     if (!executor_) {
         c.fail(l1::error::Unavailable, "rtnetlink requests are not available in this build");
-        return false;
+        return;
     }
-    auto r = executor_(req);
-    if (!r) {
-        log::warning({{"ALOPEX_OP", std::string(c.member())}}, "{}: {}", c.member(), r.error().to_string());
-        c.fail(r.error());
-        return false;
-    }
-    log::info({{"ALOPEX_OP", std::string(c.member())}}, "{}: {}", c.member(), req.what);
-    hooks.request_done(req);
-    audit(c);
-    c.reply();
-    return true;
+    // What the ledger needs from the call, read now: the reply comes from a callback, and
+    // the caller's uid is known while it waits for it.
+    std::string member(c.member());
+    std::string details = record_ ? bus::call_details(c) : std::string();
+    auto reply = std::make_shared<bus::PendingReply>(c.defer());
+    executor_(req, [this, req, member, details = std::move(details), reply, then = std::move(then)](Result<> r) {
+        if (!r) {
+            log::warning({{"ALOPEX_OP", member}}, "{}: {}", member, r.error().to_string());
+            reply->fail(r.error());
+            return;
+        }
+        log::info({{"ALOPEX_OP", member}}, "{}: {}", member, req.what);
+        if (then)
+            then();
+        hooks.request_done(req);
+        if (record_)
+            record_(fmt::format("link.{}", member), details);
+        reply->reply();
+    });
 }
 
 void Manager::bus_version(bus::Call &c) { c.reply(std::string(ALOPEX_VERSION)); }
@@ -182,8 +190,9 @@ void Manager::bus_add_address(bus::Call &c, int32_t ifindex, std::string text)
     req.op = rtnl::Request::Op::AddAddress;
     req.address = address_spec(ifindex, *p);
     req.what = fmt::format("address {} on {}", *p, (*l)->kernel().name);
-    if (run(c, req))
-        note_owned_address(ifindex, req.address.family, p->address(), req.address.prefixlen, Origin::Static);
+    run(c, req, [this, ifindex, a = req.address] {
+        note_owned_address(ifindex, a.family, a.address, a.prefixlen, Origin::Static);
+    });
 }
 
 void Manager::bus_remove_address(bus::Call &c, int32_t ifindex, std::string text)
@@ -205,8 +214,7 @@ void Manager::bus_remove_address(bus::Call &c, int32_t ifindex, std::string text
     req.op = rtnl::Request::Op::RemoveAddress;
     req.address = spec;
     req.what = fmt::format("address {} on {}", *p, (*l)->kernel().name);
-    if (run(c, req))
-        forget_owned_address(ifindex, spec.family, spec.address, spec.prefixlen);
+    run(c, req, [this, ifindex, spec] { forget_owned_address(ifindex, spec.family, spec.address, spec.prefixlen); });
 }
 
 void Manager::route_method(bus::Call &c, const std::string &to, const std::string &via, int32_t ifindex,
@@ -322,18 +330,50 @@ void Manager::bus_rename_link(bus::Call &c, int32_t ifindex, std::string name)
     down.what = fmt::format("{} down for renaming", old);
     up.what = fmt::format("{} up after renaming", name);
     rename.what = fmt::format("rename {} to {}", old, name);
-    if (was_up)
-        if (auto r = executor_(down); !c.ok(r))
+    // down, rename, up: each when the kernel has answered the one before.
+    struct Rename {
+        std::shared_ptr<bus::PendingReply> reply;
+        rtnl::Request rename, up;
+        bool was_up;
+        std::string old, name, details;
+    };
+    auto st = std::make_shared<Rename>(Rename{std::make_shared<bus::PendingReply>(), rename, up, was_up, old, name,
+                                              record_ ? bus::call_details(c) : std::string()});
+    *st->reply = c.defer();
+    auto finish = [this, st](Result<> r) {
+        if (!r) {
+            st->reply->fail(r.error());
             return;
-    auto r = executor_(rename);
-    if (was_up)
-        if (auto u = executor_(up); !u)
-            log::warning({{"ALOPEX_LINK", old}}, "{}", u.error().to_string());
-    if (!c.ok(r))
+        }
+        log::info({{"ALOPEX_LINK", st->name}, {"ALOPEX_OP", "RenameLink"}}, "{}", st->rename.what);
+        if (record_)
+            record_("link.RenameLink", st->details);
+        st->reply->reply();
+    };
+    auto do_rename = [this, st, finish] {
+        executor_(st->rename, [this, st, finish](Result<> r) {
+            if (!st->was_up) {
+                finish(std::move(r));
+                return;
+            }
+            executor_(st->up, [st, finish, r = std::move(r)](Result<> u) mutable {
+                if (!u)
+                    log::warning({{"ALOPEX_LINK", st->old}}, "{}", u.error().to_string());
+                finish(std::move(r));
+            });
+        });
+    };
+    if (!was_up) {
+        do_rename();
         return;
-    log::info({{"ALOPEX_LINK", name}, {"ALOPEX_OP", "RenameLink"}}, "{}", rename.what);
-    audit(c);
-    c.reply();
+    }
+    executor_(down, [st, do_rename](Result<> r) {
+        if (!r) {
+            st->reply->fail(r.error());
+            return;
+        }
+        do_rename();
+    });
 }
 
 void Manager::bus_delete_netdev(bus::Call &c, std::string name)

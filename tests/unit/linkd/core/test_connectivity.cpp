@@ -128,7 +128,7 @@ TEST_CASE("the Manager recomputes connectivity once per loop iteration, and not 
     EventPtr event(raw);
     ManagerOptions o;
     o.start_monitor = false;
-    auto made = Manager::create(event.get(), nullptr, o, [](const rtnl::Request &) -> Result<> { return {}; });
+    auto made = Manager::create(event.get(), nullptr, o, [](const rtnl::Request &, ExecDone done) { done({}); });
     REQUIRE(made);
     Manager &m = **made;
     constexpr int links = 300;

@@ -62,10 +62,10 @@ std::unique_ptr<Manager> make(std::vector<rtnl::Request> *log = nullptr)
 {
     ManagerOptions o;
     o.start_monitor = false;
-    auto m = Manager::create(nullptr, nullptr, o, [log](const rtnl::Request &r) -> Result<> {
+    auto m = Manager::create(nullptr, nullptr, o, [log](const rtnl::Request &r, ExecDone done) {
         if (log)
             log->push_back(r);
-        return {};
+        done({});
     });
     REQUIRE(m);
     return std::move(*m);

@@ -75,7 +75,7 @@ std::unique_ptr<Manager> make()
 {
     ManagerOptions o;
     o.start_monitor = false;
-    auto m = Manager::create(nullptr, nullptr, o, [](const rtnl::Request &) -> Result<> { return {}; });
+    auto m = Manager::create(nullptr, nullptr, o, [](const rtnl::Request &, ExecDone done) { done({}); });
     REQUIRE(m);
     (*m)->handle_synced(true);   // connectivity follows the events fed by hand from here on
     return std::move(*m);
