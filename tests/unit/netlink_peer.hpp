@@ -6,10 +6,16 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstring>
+#include <memory>
 #include <vector>
 
+#include <catch2/catch.hpp>
+#include <systemd/sd-event.h>
+
 #include "alopex/fd.hpp"
+#include "alopex/sd.hpp"
 #include "alopex/netlink/requester.hpp"
 
 namespace alopex::test {
@@ -81,5 +87,68 @@ inline std::vector<std::byte> answer(uint32_t seq, int err, const char *text = n
     }
     return out;
 }
+
+// An event loop that also serves a 1 ms ticker (what a D-Bus Version call would be: the
+// proof that the loop keeps running), and the peer's end of the channel it makes.
+struct PeerLoop {
+    EventPtr event;
+    Fd peer;
+    int ticks = 0;
+    EventSourcePtr ticker;
+
+    PeerLoop()
+    {
+        sd_event *e = nullptr;
+        REQUIRE(sd_event_new(&e) >= 0);
+        event.reset(e);
+        sd_event_source *s = nullptr;
+        REQUIRE(sd_event_add_time_relative(
+                    e, &s, CLOCK_MONOTONIC, 1000, 1,
+                    [](sd_event_source *src, uint64_t, void *ud) {
+                        ++*static_cast<int *>(ud);
+                        sd_event_source_set_time_relative(src, 1000);
+                        sd_event_source_set_enabled(src, SD_EVENT_ON);
+                        return 0;
+                    },
+                    &ticks) >= 0);
+        ticker.reset(s);
+        sd_event_source_set_enabled(s, SD_EVENT_ON);
+    }
+    // The channel the code under test gets; the test speaks through `peer`.
+    std::unique_ptr<PeerChannel> make_channel(size_t room = 1 << 20)
+    {
+        int fds[2];
+        REQUIRE(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fds) == 0);
+        peer.reset(fds[1]);
+        return std::make_unique<PeerChannel>(fds[0], room);
+    }
+    void run_for(std::chrono::milliseconds d)
+    {
+        auto until = std::chrono::steady_clock::now() + d;
+        while (std::chrono::steady_clock::now() < until)
+            REQUIRE(sd_event_run(event.get(), 5000) >= 0);
+    }
+    template <typename P> void run_until(P pred, std::chrono::milliseconds limit = std::chrono::milliseconds(2000))
+    {
+        auto until = std::chrono::steady_clock::now() + limit;
+        while (!pred() && std::chrono::steady_clock::now() < until)
+            REQUIRE(sd_event_run(event.get(), 5000) >= 0);
+        REQUIRE(pred());
+    }
+    // The datagrams the peer received so far.
+    std::vector<std::vector<std::byte>> received()
+    {
+        std::vector<std::vector<std::byte>> out;
+        std::vector<std::byte> buf(1 << 16);
+        for (;;) {
+            ssize_t n = ::recv(peer.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+            if (n < 0)
+                break;
+            out.emplace_back(buf.begin(), buf.begin() + n);
+        }
+        return out;
+    }
+    void reply(const std::vector<std::byte> &b) { REQUIRE(::send(peer.get(), b.data(), b.size(), 0) >= 0); }
+};
 
 } // namespace alopex::test

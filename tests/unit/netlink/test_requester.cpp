@@ -22,68 +22,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Fixture {
-    EventPtr event;
-    Fd peer;
+struct Fixture : PeerLoop {
     PeerChannel *channel = nullptr;
     std::unique_ptr<netlink::Requester> req;
-    int ticks = 0;
-    EventSourcePtr ticker;
 
     explicit Fixture(netlink::RequesterOptions opt = {}, size_t room = 1 << 20)
     {
-        sd_event *e = nullptr;
-        REQUIRE(sd_event_new(&e) >= 0);
-        event.reset(e);
-        int fds[2];
-        REQUIRE(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fds) == 0);
-        peer.reset(fds[1]);
-        auto ch = std::make_unique<PeerChannel>(fds[0], room);
+        auto ch = make_channel(room);
         channel = ch.get();
-        auto r = netlink::Requester::create(e, std::move(ch), opt);
+        auto r = netlink::Requester::create(event.get(), std::move(ch), opt);
         REQUIRE(r);
         req = std::move(*r);
-        // Something else the loop serves meanwhile (what a D-Bus Version call would be).
-        sd_event_source *s = nullptr;
-        REQUIRE(sd_event_add_time_relative(
-                    e, &s, CLOCK_MONOTONIC, 1000, 1,
-                    [](sd_event_source *src, uint64_t, void *ud) {
-                        ++*static_cast<int *>(ud);
-                        sd_event_source_set_time_relative(src, 1000);
-                        sd_event_source_set_enabled(src, SD_EVENT_ON);
-                        return 0;
-                    },
-                    &ticks) >= 0);
-        ticker.reset(s);
-        sd_event_source_set_enabled(s, SD_EVENT_ON);
     }
-    void run_for(std::chrono::milliseconds d)
-    {
-        auto until = std::chrono::steady_clock::now() + d;
-        while (std::chrono::steady_clock::now() < until)
-            REQUIRE(sd_event_run(event.get(), 5000) >= 0);
-    }
-    template <typename P> void run_until(P pred, std::chrono::milliseconds limit = 2000ms)
-    {
-        auto until = std::chrono::steady_clock::now() + limit;
-        while (!pred() && std::chrono::steady_clock::now() < until)
-            REQUIRE(sd_event_run(event.get(), 5000) >= 0);
-        REQUIRE(pred());
-    }
-    // The datagrams the peer received so far.
-    std::vector<std::vector<std::byte>> received()
-    {
-        std::vector<std::vector<std::byte>> out;
-        std::vector<std::byte> buf(1 << 16);
-        for (;;) {
-            ssize_t n = ::recv(peer.get(), buf.data(), buf.size(), MSG_DONTWAIT);
-            if (n < 0)
-                break;
-            out.emplace_back(buf.begin(), buf.begin() + n);
-        }
-        return out;
-    }
-    void reply(const std::vector<std::byte> &b) { REQUIRE(::send(peer.get(), b.data(), b.size(), 0) >= 0); }
 };
 
 } // namespace

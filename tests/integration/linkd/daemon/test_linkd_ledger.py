@@ -78,6 +78,12 @@ def wait_record(sb, action, pred=lambda d: True, timeout=20, after=0):
     return h.wait_until(found, timeout, 0.05, f'a ledger record {action}')
 
 
+def checkpoint_create(sb, timeout):
+    ok, name, out = dbus_send(sb, 'CheckpointCreate', f'uint32:{timeout}', iface=CP)
+    h.check(ok, f'CheckpointCreate: {name} {out}')
+    return out.split('object path "')[1].split('"')[0]
+
+
 def timed(fn, *args, **kw):
     t0 = time.monotonic()
     res = fn(*args, **kw)
@@ -134,9 +140,7 @@ def _(sb):
 @tap.test('checkpoints: create, rollback asked, rollback on expiry are recorded')
 def _(sb):
     n = len(records(sb))
-    ok, name, out = dbus_send(sb, 'CheckpointCreate', 'uint32:60', iface=CP)
-    h.check(ok, f'CheckpointCreate: {name} {out}')
-    path = out.split('object path "')[1].split('"')[0]
+    path = checkpoint_create(sb, 60)
     _, d = wait_record(sb, 'link.CheckpointCreate', after=n)
     h.check_eq((d['args'], d['result']), ({'timeout_s': 60}, path), 'arguments and the checkpoint made')
     expect_ok(dbus_send(sb, 'CheckpointRollback', f'objpath:{path}', iface=CP), 'CheckpointRollback')
@@ -144,9 +148,7 @@ def _(sb):
     h.check_eq(d['why'], 'asked', 'why')
     wait_record(sb, 'link.CheckpointRollback', lambda d: d['args'] == {'checkpoint': path}, after=n)
 
-    ok, name, out = dbus_send(sb, 'CheckpointCreate', 'uint32:1', iface=CP)
-    h.check(ok, f'CheckpointCreate: {name} {out}')
-    path = out.split('object path "')[1].split('"')[0]
+    path = checkpoint_create(sb, 1)
     _, d = wait_record(sb, 'link.checkpoint.rollback', lambda d: d['checkpoint'] == path, after=n)
     h.check_eq(d['why'], 'not confirmed in time', 'why')
 
@@ -154,9 +156,7 @@ def _(sb):
 @tap.test('a checkpoint overdue when linkd restarts is rolled back and recorded')
 def _(sb):
     n = len(records(sb))
-    ok, name, out = dbus_send(sb, 'CheckpointCreate', 'uint32:1', iface=CP)
-    h.check(ok, f'CheckpointCreate: {name} {out}')
-    path = out.split('object path "')[1].split('"')[0]
+    path = checkpoint_create(sb, 1)
     deadline = time.monotonic() + 1.2   # the checkpoint's 1 s, and a margin
     os.kill(sb.linkd.pid, signal.SIGKILL)
     h.wait_until(lambda: not sb.linkd.alive(), 10, what='linkd gone')
