@@ -131,8 +131,9 @@ public:
     void set_record_sink(RecordSink sink) { record_ = std::move(sink); }
     void record(std::string action, std::string details);
     // A D-Bus method that changed something, after it succeeded and before its reply (the
-    // caller is still connected, so the bus still knows its uid): "link.<Method>" with the
-    // caller's uid and the arguments (bus::call_details), and `result_json` if given.
+    // caller is still connected, so the bus can tell its uid; asked without waiting):
+    // "link.<Method>" with the caller's uid and the arguments (bus::call_details_async),
+    // and `result_json` if given.
     void audit(const bus::Call &c, std::string_view result_json = {});
 
     // ---- D-Bus (manager_bus.cpp, link_bus.cpp) ---------------------------------------

@@ -69,6 +69,39 @@ rtnl::AddressSpec address_spec(int32_t ifindex, const net::Prefix &p)
     return a;
 }
 
+// The ledger record of one method call: started before the action (the caller's uid is
+// asked of the bus while it waits for its answer), sent once the action succeeded and the
+// bus has answered; never if the action failed.
+struct Audit {
+    RecordSink sink;
+    std::string action;
+    std::optional<std::string> details;
+    bool committed = false;
+
+    void arrived(std::string d)
+    {
+        if (committed)
+            sink(action, std::move(d));
+        else
+            details = std::move(d);
+    }
+    void commit()
+    {
+        committed = true;
+        if (details)
+            sink(action, std::move(*details));
+    }
+};
+
+std::shared_ptr<Audit> start_audit(const RecordSink &sink, const bus::Call &c, std::string_view result_json = {})
+{
+    if (!sink)
+        return nullptr;
+    auto a = std::make_shared<Audit>(Audit{sink, fmt::format("link.{}", c.member()), std::nullopt, false});
+    bus::call_details_async(c, result_json, [a](std::string d) { a->arrived(std::move(d)); });
+    return a;
+}
+
 // The link action, then the firewall's (for what moves a link between firewall zones).
 bool authorize_zone_change(bus::Call &c)
 {
@@ -115,8 +148,8 @@ void Manager::record(std::string action, std::string details)
 
 void Manager::audit(const bus::Call &c, std::string_view result_json)
 {
-    if (record_)
-        record_(fmt::format("link.{}", c.member()), bus::call_details(c, result_json));
+    if (auto a = start_audit(record_, c, result_json))
+        a->commit();
 }
 
 void Manager::run(bus::Call &c, const rtnl::Request &req, std::function<void()> then)
@@ -125,12 +158,10 @@ void Manager::run(bus::Call &c, const rtnl::Request &req, std::function<void()> 
         c.fail(l1::error::Unavailable, "rtnetlink requests are not available in this build");
         return;
     }
-    // What the ledger needs from the call, read now: the reply comes from a callback, and
-    // the caller's uid is known while it waits for it.
     std::string member(c.member());
-    std::string details = record_ ? bus::call_details(c) : std::string();
+    auto audit = start_audit(record_, c);
     auto reply = std::make_shared<bus::PendingReply>(c.defer());
-    executor_(req, [this, req, member, details = std::move(details), reply, then = std::move(then)](Result<> r) {
+    executor_(req, [this, req, member, audit, reply, then = std::move(then)](Result<> r) {
         if (!r) {
             log::warning({{"ALOPEX_OP", member}}, "{}: {}", member, r.error().to_string());
             reply->fail(r.error());
@@ -140,8 +171,8 @@ void Manager::run(bus::Call &c, const rtnl::Request &req, std::function<void()> 
         if (then)
             then();
         hooks.request_done(req);
-        if (record_)
-            record_(fmt::format("link.{}", member), details);
+        if (audit)
+            audit->commit();
         reply->reply();
     });
 }
@@ -335,10 +366,11 @@ void Manager::bus_rename_link(bus::Call &c, int32_t ifindex, std::string name)
         std::shared_ptr<bus::PendingReply> reply;
         rtnl::Request rename, up;
         bool was_up;
-        std::string old, name, details;
+        std::string old, name;
+        std::shared_ptr<Audit> audit;
     };
-    auto st = std::make_shared<Rename>(Rename{std::make_shared<bus::PendingReply>(), rename, up, was_up, old, name,
-                                              record_ ? bus::call_details(c) : std::string()});
+    auto st = std::make_shared<Rename>(
+        Rename{std::make_shared<bus::PendingReply>(), rename, up, was_up, old, name, start_audit(record_, c)});
     *st->reply = c.defer();
     auto finish = [this, st](Result<> r) {
         if (!r) {
@@ -346,8 +378,8 @@ void Manager::bus_rename_link(bus::Call &c, int32_t ifindex, std::string name)
             return;
         }
         log::info({{"ALOPEX_LINK", st->name}, {"ALOPEX_OP", "RenameLink"}}, "{}", st->rename.what);
-        if (record_)
-            record_("link.RenameLink", st->details);
+        if (st->audit)
+            st->audit->commit();
         st->reply->reply();
     };
     auto do_rename = [this, st, finish] {

@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -149,16 +150,62 @@ std::string arguments_json(sd_bus_message *m, const MethodSpec &spec)
     return args.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string call_details(const Call &c, std::string_view result_json)
+namespace {
+
+std::string details_text(std::string_view sender, std::optional<uid_t> uid, const std::string &args,
+                         std::string_view result_json)
 {
     json d = json::object();
-    d["sender"] = std::string(c.sender());
-    auto uid = sender_euid(c.message());
+    d["sender"] = std::string(sender);
     d["uid"] = uid ? json(*uid) : json(nullptr);
-    d["args"] = json::parse(arguments_json(c.message(), c.spec()));
+    d["args"] = json::parse(args);
     if (!result_json.empty())
         d["result"] = json::parse(result_json, nullptr, false);
     return d.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+struct AsyncDetails {
+    std::string sender, args, result;
+    std::function<void(std::string)> done;
+};
+
+int on_unix_user(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept
+{
+    auto *a = static_cast<AsyncDetails *>(userdata);
+    try {
+        std::optional<uid_t> uid;
+        uint32_t u = 0;
+        if (!sd_bus_message_is_method_error(m, nullptr) && sd_bus_message_read(m, "u", &u) > 0)
+            uid = u;
+        a->done(details_text(a->sender, uid, a->args, a->result));
+    } catch (...) {
+    }
+    return 0;
+}
+
+void free_details(void *userdata) noexcept { delete static_cast<AsyncDetails *>(userdata); }
+
+} // namespace
+
+void call_details_async(const Call &c, std::string_view result_json, std::function<void(std::string)> done)
+{
+    auto a = std::make_unique<AsyncDetails>(AsyncDetails{std::string(c.sender()), arguments_json(c.message(), c.spec()),
+                                                         std::string(result_json), std::move(done)});
+    sd_bus_slot *slot = nullptr;
+    int r = a->sender.empty() ? -ENXIO
+                              : sd_bus_call_method_async(sd_bus_message_get_bus(c.message()), &slot,
+                                                         "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                         "org.freedesktop.DBus", "GetConnectionUnixUser",
+                                                         on_unix_user, a.get(), "s", a->sender.c_str());
+    if (r < 0) {
+        a->done(details_text(a->sender, std::nullopt, a->args, a->result));
+        return;
+    }
+    // The slot belongs to the connection from here on and frees the request with it.
+    sd_bus_slot_set_destroy_callback(slot, free_details);
+    sd_bus_slot_set_floating(slot, 1);
+    sd_bus_slot_unref(slot);
+    (void)a.release();
 }
 
 } // namespace alopex::bus

@@ -3,13 +3,13 @@
 // who called (EUID from the bus, never augmented from /proc) and the call's arguments as
 // JSON, named as the XML names them.
 //
-//   if (run(c, req))
-//       recorder.record("link.SetMtu", bus::call_details(c));
+//   bus::call_details_async(c, {}, [&recorder](std::string d) { recorder.record("link.SetMtu", d); });
 //   // {"sender":":1.42","uid":0,"args":{"ifindex":3,"mtu":1400}}
 #pragma once
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 
 #include <systemd/sd-bus.h>
@@ -31,7 +31,11 @@ Result<uid_t> sender_euid(sd_bus_message *m);
 std::string arguments_json(sd_bus_message *m, const MethodSpec &spec);
 
 // {"sender":..., "uid":... (null when unknown), "args":{...}} for the call, with
-// "result": `result_json` (a JSON value's text) when given.
-std::string call_details(const Call &c, std::string_view result_json = {});
+// "result": `result_json` (a JSON value's text) when given, without waiting: the
+// arguments are read now, the caller's uid is asked of the bus now (GetConnectionUnixUser; call this before the call's reply, while the caller
+// still waits and so is connected), and `done` gets the details from the event loop when
+// the bus has answered (uid null if it could not tell), or at once if the question could
+// not be sent. Not called if the connection goes away first.
+void call_details_async(const Call &c, std::string_view result_json, std::function<void(std::string)> done);
 
 } // namespace alopex::bus
