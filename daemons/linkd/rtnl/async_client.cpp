@@ -4,7 +4,6 @@
 #include <linux/netlink.h>
 
 #include <cstring>
-#include <optional>
 
 #include <fmt/format.h>
 
@@ -44,12 +43,18 @@ void AsyncClient::submit(std::vector<Request> requests, Done done)
 {
     size_t n = requests.size();
     uint32_t base = requester_->reserve(static_cast<uint32_t>(std::max<size_t>(n, 1)));
-    std::vector<std::optional<Result<>>> results(n);
+    // Every outcome starts as "no answer"; decided marks the ones build() or the kernel gave.
+    std::vector<Result<>> results(n, Result<>(std::unexpected(Error{EIO, "no answer from the kernel", {}})));
+    std::vector<char> decided(n, 0);
     std::vector<std::byte> bytes;
-    for (size_t i = 0; i < n; ++i)
-        if (auto built = build(requests[i], base + static_cast<uint32_t>(i), bytes); !built)
+    for (size_t i = 0; i < n; ++i) {
+        if (auto built = build(requests[i], base + static_cast<uint32_t>(i), bytes); !built) {
             results[i] = std::unexpected(request_error(requests[i], built.error().code, built.error().message));
-    requester_->submit(std::move(bytes), [requests = std::move(requests), results = std::move(results), base,
+            decided[i] = 1;
+        }
+    }
+    requester_->submit(std::move(bytes), [requests = std::move(requests), results = std::move(results),
+                                          decided = std::move(decided), base,
                                           done = std::move(done)](Result<std::vector<netlink::Ack>> acks) mutable {
         if (!acks) {
             done(std::unexpected(acks.error()));
@@ -57,19 +62,16 @@ void AsyncClient::submit(std::vector<Request> requests, Done done)
         }
         for (const auto &a : *acks) {
             size_t i = a.seq - base;
-            if (i >= requests.size() || results[i])
+            if (i >= requests.size() || decided[i])
                 continue;
-            if (a.error == 0)
-                results[i] = Result<>{};
-            else
+            decided[i] = 1;
+            if (a.error != 0)
                 results[i] = std::unexpected(
                     request_error(requests[i], a.error, a.text.empty() ? std::strerror(a.error) : a.text));
+            else
+                results[i] = Result<>{};
         }
-        std::vector<Result<>> out;
-        out.reserve(results.size());
-        for (auto &r : results)
-            out.push_back(r ? std::move(*r) : Result<>(std::unexpected(Error{EIO, "no answer from the kernel", {}})));
-        done(std::move(out));
+        done(std::move(results));
     });
 }
 
