@@ -2,6 +2,7 @@
 #include <cstring>
 #include <memory>
 
+#include "alopex/bus/audit.hpp"
 #include "alopex/ipc/broker1.hpp"
 #include "alopex/ipc/broker1_spec.hpp"
 #include "alopex/log.hpp"
@@ -10,30 +11,8 @@
 namespace alopex::broker {
 
 namespace {
-using CredsPtr = std::unique_ptr<sd_bus_creds, CDeleter<sd_bus_creds_unref>>;
+
 namespace b1 = ipc::broker1::api;
-} // namespace
-
-Result<uid_t> caller_euid(sd_bus_message *m)
-{
-    sd_bus_creds *raw = nullptr;
-    int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &raw);
-    if (r < 0)
-        return bus_fail(bus_error::NotAuthorized, "cannot get the caller's credentials: {}",
-                        strerror(-r));
-    CredsPtr creds(raw);
-    if (sd_bus_creds_get_augmented_mask(creds.get()) & SD_BUS_CREDS_EUID)
-        return bus_fail(bus_error::NotAuthorized,
-                        "the caller's EUID is known only from /proc; refusing");
-    uid_t uid = 0;
-    r = sd_bus_creds_get_euid(creds.get(), &uid);
-    if (r < 0)
-        return bus_fail(bus_error::NotAuthorized, "the bus did not tell the caller's EUID: {}",
-                        strerror(-r));
-    return uid;
-}
-
-namespace {
 
 // The broker names every error it returns; one it did not name is an internal error, as
 // its journal entry (ALOPEX_RESULT) says.
@@ -42,11 +21,11 @@ const char *broker_error_name(const Error &e)
     return e.bus_name.empty() ? bus_error::Internal : e.bus_name.c_str();
 }
 
-// caller_euid(), journaling a failure like any other refused call (the broker journals
+// bus::sender_euid(), journaling a failure like any other refused call (the broker journals
 // every call itself, so the Service does not log refusals).
 Result<uid_t> who(bus::Call &c)
 {
-    auto uid = caller_euid(c.message());
+    auto uid = bus::sender_euid(c.message());
     if (!uid) {
         std::string sender(c.sender().empty() ? "?" : c.sender());
         log::notice({{"ALOPEX_OP", std::string(c.member())},

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // org.alopex.Broker1 at /org/alopex/Broker1: the D-Bus surface of the Broker, bound to the
 // interface spec generated from ipc/org.alopex.Broker1.xml (bus::Vtable). Every method
-// first identifies its caller by EUID from the bus (never from /proc); the broker asks no
-// polkit: its table decides.
+// first identifies its caller by EUID from the bus (bus::sender_euid, never from /proc);
+// the broker asks no polkit: its table decides.
 #pragma once
 
 #include <sys/types.h>
@@ -19,10 +19,6 @@
 #include "broker.hpp"
 
 namespace alopex::broker {
-
-// The caller's EUID from its bus credentials (sd_bus_query_sender_creds); a value that
-// sd-bus could only get by augmenting from /proc is refused.
-Result<uid_t> caller_euid(sd_bus_message *m);
 
 // Non-movable: the registration points at it.
 class BusApi {

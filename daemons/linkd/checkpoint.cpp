@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "alopex/log.hpp"
 #include "manager.hpp"
@@ -363,6 +364,9 @@ void Checkpoints::restore(Checkpoint &c, const char *why, const std::string &pat
         if (*it)
             (*it)();
     log::notice("{}: rolled back ({}): {} change(s), {} failed", path, why, changes, failed);
+    manager_.record("link.checkpoint.rollback",
+                    nlohmann::json{{"checkpoint", path}, {"why", why}, {"changes", changes}, {"failed", failed}}
+                        .dump());
 }
 
 int Checkpoints::on_deadline(sd_event_source *s, uint64_t, void *userdata) noexcept

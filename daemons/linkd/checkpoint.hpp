@@ -43,9 +43,9 @@
 #include <string>
 #include <vector>
 
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "alopex/bus/object.hpp"
 #include "alopex/netlink/state.hpp"
 #include "alopex/sd.hpp"
 #include "rtnl/rtnl.hpp"
@@ -114,8 +114,9 @@ class Checkpoints {
 public:
     // `state_dir` empty: checkpoints live in memory only. Otherwise the pending ones of
     // this boot are read from there now and resumed after the Manager's first dump.
-    static Result<std::unique_ptr<Checkpoints>> create(sd_event *event, sd_bus *bus, Manager &manager,
-                                                       rtnl::Client &client, std::filesystem::path state_dir = {});
+    // org.alopex.Link1.Checkpoints is served on the Manager's bus::Service (if it has one).
+    static Result<std::unique_ptr<Checkpoints>> create(sd_event *event, Manager &manager, rtnl::Client &client,
+                                                       std::filesystem::path state_dir = {});
     ~Checkpoints();
     Checkpoints(const Checkpoints &) = delete;
     Checkpoints &operator=(const Checkpoints &) = delete;
@@ -127,9 +128,10 @@ public:
     Result<> confirm(const std::string &path);
     Result<> rollback(const std::string &path);
 
-    int bus_create(sd_bus_message *m, sd_bus_error *ret);
-    int bus_confirm(sd_bus_message *m, sd_bus_error *ret);
-    int bus_rollback(sd_bus_message *m, sd_bus_error *ret);
+    // org.alopex.Link1.Checkpoints (checkpoint_bus.cpp), behind polkit's org.alopex.checkpoint.
+    void bus_create(bus::Call &c, uint32_t timeout_s);
+    void bus_confirm(bus::Call &c, bus::ObjectPath checkpoint);
+    void bus_rollback(bus::Call &c, bus::ObjectPath checkpoint);
 
 private:
     struct Checkpoint {
@@ -165,7 +167,7 @@ private:
     sd_event *event_;
     Manager &manager_;
     rtnl::Client &client_;
-    SlotPtr slot_;
+    bus::Registration registration_;
     std::filesystem::path dir_;
     std::string boot_id_;
     uint64_t next_id_ = 1;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "alopex/file.hpp"
 #include "alopex/log.hpp"
@@ -43,22 +44,17 @@ Result<std::unique_ptr<Configurator>> Configurator::create(sd_event *event, Mana
 void Configurator::install_hooks()
 {
     Hooks &h = manager_.hooks;
-    h.reload = [this] { return reload(); };
-    auto previous_synced = std::move(h.synced);
-    h.synced = [this, previous_synced] {
-        schedule();
-        if (previous_synced)
-            previous_synced();
-    };
-    h.link_added = [this](const LinkState &) { schedule(); };
-    h.link_changed = [this](const LinkState &, const netlink::Link &) { schedule(); };
-    h.link_removed = [this](int, const std::string &) { schedule(); };
+    h.synced.add([this] { schedule(); });
+    h.link_added.add([this](const LinkState &) { schedule(); });
+    h.link_changed.add([this](const LinkState &, const netlink::Link &) { schedule(); });
+    h.link_removed.add([this](int, const std::string &) { schedule(); });
 }
 
 Result<> Configurator::reload()
 {
     if (auto r = profiles_.update(profile::load_directory(dir_)); !r)
         return r;
+    manager_.record("link.profile.reload", nlohmann::json{{"dir", dir_.string()}}.dump());
     last_failures_.clear();
     release_hold();
     if (manager_.synced())
@@ -185,6 +181,7 @@ void Configurator::apply()
         }
         log::info({{"ALOPEX_REQUESTS", std::to_string(p.requests.size())}}, "profiles: applied {} request(s){}",
                   p.requests.size(), failures.empty() ? "" : ", some failed");
+        record_round(p.requests, failures);
     }
     if (!failures.empty() && failures != last_failures_)
         log::err("profiles: {}", failures);
@@ -224,6 +221,19 @@ void Configurator::apply()
         save_owned();
     if (on_round)
         on_round();
+}
+
+void Configurator::record_round(const std::vector<rtnl::Request> &requests, const std::string &failures)
+{
+    // What the round did, bounded: the ledger takes at most 64 KiB of details.
+    constexpr size_t max_listed = 64;
+    auto what = nlohmann::json::array();
+    for (size_t i = 0; i < requests.size() && i < max_listed; ++i)
+        what.push_back(requests[i].what);
+    nlohmann::json d{{"requests", requests.size()}, {"what", std::move(what)}};
+    if (!failures.empty())
+        d["failures"] = failures.size() > 4096 ? failures.substr(0, 4096) + "..." : failures;
+    manager_.record("link.profile.apply", d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void Configurator::load_owned()

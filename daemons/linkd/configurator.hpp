@@ -65,6 +65,8 @@ private:
     void schedule();
     void install_hooks();
     void load_owned();
+    // Records a round that sent requests in the ledger ("link.profile.apply").
+    void record_round(const std::vector<rtnl::Request> &requests, const std::string &failures);
     void save_owned() const;
     static int on_defer(sd_event_source *, void *userdata) noexcept;
 

@@ -8,7 +8,11 @@
 
 #include <fmt/format.h>
 
+#include "alopex/ipc/link1_spec.hpp"
+
 namespace alopex::linkd {
+
+namespace p = ipc::link1::link::property;
 
 std::string_view to_string(Origin o)
 {
@@ -45,25 +49,25 @@ std::string scope_name(uint8_t scope)
 
 std::string_view admin_state(uint32_t flags) { return (flags & IFF_UP) ? "up" : "down"; }
 
-std::vector<std::string> changed_properties(const netlink::Link &a, const netlink::Link &b)
+Changed changed_properties(const netlink::Link &a, const netlink::Link &b)
 {
-    std::vector<std::string> out;
+    Changed out;
     if (a.name != b.name)
-        out.emplace_back("Name");
+        out.push_back(&p::Name);
     if (a.kind != b.kind)
-        out.emplace_back("Kind");
+        out.push_back(&p::Kind);
     if (a.mac != b.mac)
-        out.emplace_back("MACAddress");
+        out.push_back(&p::MACAddress);
     if (a.mtu != b.mtu)
-        out.emplace_back("MTU");
+        out.push_back(&p::MTU);
     if (a.operstate != b.operstate)
-        out.emplace_back("OperationalState");
+        out.push_back(&p::OperationalState);
     if ((a.flags & IFF_UP) != (b.flags & IFF_UP))
-        out.emplace_back("AdministrativeState");
+        out.push_back(&p::AdministrativeState);
     if (a.carrier != b.carrier)
-        out.emplace_back("Carrier");
+        out.push_back(&p::Carrier);
     if (a.master != b.master)
-        out.emplace_back("Controller");
+        out.push_back(&p::Controller);
     return out;
 }
 
@@ -80,73 +84,73 @@ Origin default_origin(const netlink::Address &a, bool on_loopback)
     return Origin::Foreign;
 }
 
-std::vector<std::string> LinkState::set_kernel(const netlink::Link &l)
+Changed LinkState::set_kernel(const netlink::Link &l)
 {
     auto out = changed_properties(link_, l);
     link_ = l;
     return out;
 }
 
-std::vector<std::string> LinkState::set_addresses(std::vector<AddressState> a)
+Changed LinkState::set_addresses(std::vector<AddressState> a)
 {
     if (a == addresses_)
         return {};
     addresses_ = std::move(a);
-    return {"Addresses"};
+    return {&p::Addresses};
 }
 
-std::vector<std::string> LinkState::set_zone(std::string zone)
+Changed LinkState::set_zone(std::string zone)
 {
     if (zone == zone_)
         return {};
     zone_ = std::move(zone);
-    return {"Zone"};
+    return {&p::Zone};
 }
 
-std::vector<std::string> LinkState::set_managed(bool managed)
+Changed LinkState::set_managed(bool managed)
 {
     if (managed == managed_)
         return {};
     managed_ = managed;
-    return {"Managed"};
+    return {&p::Managed};
 }
 
-std::vector<std::string> LinkState::set_dns(std::vector<std::string> servers,
+Changed LinkState::set_dns(std::vector<std::string> servers,
                                             std::vector<std::string> domains)
 {
-    std::vector<std::string> out;
+    Changed out;
     if (servers != dns_servers_) {
         dns_servers_ = std::move(servers);
-        out.emplace_back("DNSServers");
+        out.push_back(&p::DNSServers);
     }
     if (domains != dns_domains_) {
         dns_domains_ = std::move(domains);
-        out.emplace_back("DNSDomains");
+        out.push_back(&p::DNSDomains);
     }
     return out;
 }
 
-std::vector<std::string> LinkState::set_dhcp(std::optional<DhcpLease> lease)
+Changed LinkState::set_dhcp(std::optional<DhcpLease> lease)
 {
     if (lease == dhcp_)
         return {};
     DhcpLease before = dhcp_.value_or(DhcpLease{}), after = lease.value_or(DhcpLease{});
     dhcp_ = std::move(lease);
-    std::vector<std::string> out;
+    Changed out;
     if (before.state != after.state)
-        out.emplace_back("DHCPState");
+        out.push_back(&p::DHCPState);
     if (before.address != after.address)
-        out.emplace_back("DHCPAddress");
+        out.push_back(&p::DHCPAddress);
     if (before.server != after.server)
-        out.emplace_back("DHCPServer");
+        out.push_back(&p::DHCPServer);
     if (before.lease_time != after.lease_time)
-        out.emplace_back("DHCPLeaseTime");
+        out.push_back(&p::DHCPLeaseTime);
     if (before.t1 != after.t1)
-        out.emplace_back("DHCPT1");
+        out.push_back(&p::DHCPT1);
     if (before.t2 != after.t2)
-        out.emplace_back("DHCPT2");
+        out.push_back(&p::DHCPT2);
     if (before.expiry_usec != after.expiry_usec)
-        out.emplace_back("DHCPExpiry");
+        out.push_back(&p::DHCPExpiry);
     return out;
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The state linkd keeps and publishes for one kernel link: what the monitor reports
 // (name, kind, MAC, MTU, states, counters), the link's addresses with their origin, and
-// what linkd itself decides (zone, DNS, DHCP lease). Pure values; no sockets, no bus.
+// what linkd itself decides (zone, DNS, DHCP lease). Pure values; no sockets, no bus: the
+// setters name what changed with the property declarations generated from
+// ipc/org.alopex.Link1.xml (plain constexpr data).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alopex/bus/spec.hpp"
 #include "alopex/netlink/types.hpp"
 
 namespace alopex::linkd {
@@ -39,6 +42,9 @@ struct DhcpLease {
     bool operator==(const DhcpLease &) const = default;
 };
 
+// Properties of org.alopex.Link1.Link that a change touched (ipc::link1::link::property).
+using Changed = std::vector<const bus::PropertySpec *>;
+
 // "global", "site", "link", "host", "nowhere", or the number.
 std::string scope_name(uint8_t scope);
 // "up" when IFF_UP is set, else "down".
@@ -57,14 +63,14 @@ public:
     const std::vector<std::string> &dns_domains() const noexcept { return dns_domains_; }
     const std::optional<DhcpLease> &dhcp() const noexcept { return dhcp_; }
 
-    // Each setter returns the D-Bus property names (org.alopex.Link1.Link) that changed.
-    std::vector<std::string> set_kernel(const netlink::Link &l);
-    std::vector<std::string> set_addresses(std::vector<AddressState> a);
-    std::vector<std::string> set_zone(std::string zone);
-    std::vector<std::string> set_managed(bool managed);
-    std::vector<std::string> set_dns(std::vector<std::string> servers,
+    // Each setter returns the properties of org.alopex.Link1.Link that changed.
+    Changed set_kernel(const netlink::Link &l);
+    Changed set_addresses(std::vector<AddressState> a);
+    Changed set_zone(std::string zone);
+    Changed set_managed(bool managed);
+    Changed set_dns(std::vector<std::string> servers,
                                      std::vector<std::string> domains);
-    std::vector<std::string> set_dhcp(std::optional<DhcpLease> lease);
+    Changed set_dhcp(std::optional<DhcpLease> lease);
 
 private:
     netlink::Link link_;
@@ -75,9 +81,9 @@ private:
     std::optional<DhcpLease> dhcp_;
 };
 
-// Property names of org.alopex.Link1.Link that follow from the kernel's link object and
+// The properties of org.alopex.Link1.Link that follow from the kernel's link object and
 // differ between `a` and `b` (Statistics is read on demand and never listed).
-std::vector<std::string> changed_properties(const netlink::Link &a, const netlink::Link &b);
+Changed changed_properties(const netlink::Link &a, const netlink::Link &b);
 
 // The origin of an address that linkd did not record as its own: the kernel's
 // (IPv6 link-local, non-permanent autoconf addresses, loopback) or foreign.

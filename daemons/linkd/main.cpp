@@ -10,6 +10,7 @@
 #include "alopex-config.h"
 #include "alopex/daemon.hpp"
 #include "alopex/ipc/link1.hpp"
+#include "broker1_client.hpp"
 #include "alopex/log.hpp"
 #include "alopex/notify.hpp"
 #include "alopex/paths.hpp"
@@ -19,6 +20,8 @@
 #include "dhcp_links.hpp"
 #include "manager.hpp"
 #include "probe.hpp"
+#include "reloader.hpp"
+#include "rtnl/async_client.hpp"
 #include "rtnl/rtnl.hpp"
 #include "settings.hpp"
 #include "stats.hpp"
@@ -64,13 +67,27 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    auto recorder = ipc::broker1::Recorder::create(bus->get(), event->get());
+    if (!recorder) {
+        log::err("cannot start the ledger recorder: {}", recorder.error().to_string());
+        return 1;
+    }
+
     auto client = linkd::rtnl::Client::open();
     if (!client) {
         log::err("cannot open the rtnetlink request socket: {}", client.error().to_string());
         return 1;
     }
-    linkd::Executor exec = [c = client->get()](const linkd::rtnl::Request &req) {
-        return c->run_one(req);
+    // D-Bus methods' requests: answered from the loop, never waited for.
+    auto requests = linkd::rtnl::AsyncClient::open(event->get());
+    if (!requests) {
+        log::err("cannot open the rtnetlink request socket: {}", requests.error().to_string());
+        return 1;
+    }
+    linkd::Executor exec = [c = requests->get()](const linkd::rtnl::Request &req, linkd::ExecDone done) {
+        c->submit({req}, [done = std::move(done)](Result<std::vector<Result<>>> r) {
+            done(r ? std::move(r->front()) : Result<>(std::unexpected(r.error())));
+        });
     };
     linkd::ManagerOptions options;
     options.monitor.receive_buffer = settings->receive_buffer;
@@ -81,6 +98,11 @@ int main(int argc, char **argv)
         return 1;
     }
     linkd::Manager &m = **mgr;
+    // Every mutating action goes to the audit ledger through the broker, without ever
+    // waiting for it (records queue while it is away or slow).
+    m.set_record_sink([r = recorder->get()](std::string action, std::string details) {
+        r->record(std::move(action), std::move(details));
+    });
 
     // Profiles: applied after the first dump, on hotplug, Reload() and SIGHUP.
     std::error_code ec;
@@ -114,59 +136,28 @@ int main(int argc, char **argv)
         log::info("alopex-linkd {} serving {}", ALOPEX_VERSION, ipc::link1::service);
         notify::ready(fmt::format("following {} links", m.links().size()));
     };
-    auto changed = m.hooks.link_changed;
-    m.hooks.link_changed = [&dhcp, changed](const linkd::LinkState &l, const netlink::Link &previous) {
-        if (changed)
-            changed(l, previous);
-        dhcp.link_changed(l, previous);
-    };
-    auto removed = m.hooks.link_removed;
-    m.hooks.link_removed = [&dhcp, removed](int ifindex, const std::string &name) {
-        dhcp.link_removed(ifindex);
-        if (removed)
-            removed(ifindex, name);
-    };
+    m.hooks.link_changed.add(
+        [&dhcp](const linkd::LinkState &l, const netlink::Link &previous) { dhcp.link_changed(l, previous); });
+    m.hooks.link_removed.add([&dhcp](int ifindex, const std::string &) { dhcp.link_removed(ifindex); });
     m.hooks.renew = [&dhcp](int ifindex) { return dhcp.renew(ifindex); };
     m.hooks.release = [&dhcp](int ifindex) { return dhcp.release(ifindex); };
 
     // The connectivity probe ([connectivity] of linkd.toml): "limited" becomes "full" only
     // when a TCP connect to the configured endpoint succeeds.
     linkd::Prober prober(event->get(), m);
-    auto state_changed = m.hooks.state_changed;
-    m.hooks.state_changed = [&prober, state_changed] {
-        if (state_changed)
-            state_changed();
-        prober.state_changed();
-    };
+    m.hooks.state_changed.add([&prober] { prober.state_changed(); });
     prober.configure(*settings);
 
-    // Reload() and SIGHUP re-read linkd.toml as well as the profiles. An invalid linkd.toml
-    // is refused (the previous settings stay) and reported; the profiles are reloaded
-    // either way, and the first error is returned.
-    auto reload_profiles = m.hooks.reload;
-    m.hooks.reload = [&prober, settings_path, reload_profiles,
-                      rcvbuf = settings->receive_buffer]() -> Result<> {
-        auto fresh = linkd::load_settings(settings_path);
-        if (!fresh) {
-            log::err("{} (keeping the previous settings)", fresh.error().to_string());
-        } else {
-            if (fresh->receive_buffer != rcvbuf)
-                log::notice("linkd.toml: [netlink] receive_buffer = {} takes effect at the next "
-                            "start (now {})", fresh->receive_buffer, rcvbuf);
-            prober.configure(*fresh);
-        }
-        Result<> profiles = reload_profiles ? reload_profiles() : Result<>{};
-        if (!fresh && !profiles)
-            return fail(fresh.error().code, fmt::format("{}; {}", fresh.error().to_string(),
-                                                        profiles.error().to_string()));
-        if (!fresh)
-            return std::unexpected(fresh.error());
-        return profiles;
-    };
+    // Reload() and SIGHUP re-read linkd.toml as well as the profiles (reloader.hpp).
+    linkd::Reloader reloader({.load_settings = [settings_path] { return linkd::load_settings(settings_path); },
+                              .apply_settings = [&prober](const linkd::Settings &s) { prober.configure(s); },
+                              .reload_profiles = [c = conf->get()] { return c->reload(); }},
+                             *settings);
+    m.hooks.reload = [&reloader] { return reloader.reload(); };
 
     // Checkpoints with automatic rollback (org.alopex.Link1.Checkpoints), kept in the state
     // directory so that a pending one outlives a crash or restart.
-    auto checkpoints = linkd::Checkpoints::create(event->get(), bus->get(), m, **client, paths::state_dir("link"));
+    auto checkpoints = linkd::Checkpoints::create(event->get(), m, **client, paths::state_dir("link"));
     if (!checkpoints) {
         log::err("cannot start: {}", checkpoints.error().to_string());
         return 1;
@@ -174,19 +165,7 @@ int main(int argc, char **argv)
     // A rollback also puts the profile set of the checkpoint back in force.
     (*checkpoints)->add_participant((*conf)->checkpoint_participant());
 
-    auto signals = daemon::Signals::watch(event->get(), "", [&m] {
-        if (!m.hooks.reload) {
-            log::notice("SIGHUP: nothing to reload");
-            return;
-        }
-        notify::reloading();
-        if (auto r = m.hooks.reload(); !r)
-            log::err("reload refused, keeping the last good configuration: {}",
-                     r.error().to_string());
-        else
-            log::info("reloaded linkd.toml and the link profiles");
-        notify::ready("following links");
-    });
+    auto signals = daemon::Signals::watch(event->get(), "", [&reloader] { reloader.sighup(); });
     if (!signals) {
         log::err("{}", signals.error().to_string());
         return 1;

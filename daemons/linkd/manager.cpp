@@ -10,14 +10,16 @@
 #include <fmt/format.h>
 
 #include "alopex/ipc/link1.hpp"
+#include "alopex/ipc/link1_spec.hpp"
 #include "alopex/log.hpp"
 
 namespace alopex::linkd {
 
 namespace l1 = ipc::link1;
+namespace mp = ipc::link1::manager::property;
 
-Manager::Manager(sd_event *event, sd_bus *bus, Executor executor, StatsReader stats)
-    : event_(event), bus_(bus), executor_(std::move(executor)), stats_(std::move(stats))
+Manager::Manager(sd_event *event, Executor executor, StatsReader stats)
+    : event_(event), executor_(std::move(executor)), stats_(std::move(stats))
 {
 }
 
@@ -27,10 +29,9 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus,
                                                  ManagerOptions options, Executor executor,
                                                  StatsReader stats)
 {
-    std::unique_ptr<Manager> m(new Manager(event, bus, std::move(executor), std::move(stats)));
+    std::unique_ptr<Manager> m(new Manager(event, std::move(executor), std::move(stats)));
     if (bus) {
-        m->authority_ = std::make_unique<polkit::Authority>(bus);
-        m->coalescer_ = std::make_unique<bus::PropertiesCoalescer>(bus, event);
+        m->service_ = std::make_unique<bus::Service>(bus, event);
         if (auto r = m->attach_bus(); !r)
             return std::unexpected(r.error());
     }
@@ -107,8 +108,8 @@ Origin Manager::origin_of(const netlink::Address &a) const
 {
     if (auto it = owned_.find(netlink::key_of(a)); it != owned_.end())
         return it->second;
-    auto l = state_.links.find(a.ifindex);
-    bool loopback = l != state_.links.end() &&
+    auto l = snapshot().links.find(a.ifindex);
+    bool loopback = l != snapshot().links.end() &&
                     (l->second.type == ARPHRD_LOOPBACK || (l->second.flags & IFF_LOOPBACK));
     return default_origin(a, loopback);
 }
@@ -119,90 +120,116 @@ void Manager::refresh_addresses(int ifindex)
     if (it == links_.end())
         return;
     std::vector<AddressState> list;
-    auto lo = state_.addresses.lower_bound(netlink::AddressKey{ifindex, 0, {}, 0});
-    for (; lo != state_.addresses.end() && lo->first.ifindex == ifindex; ++lo)
+    auto lo = snapshot().addresses.lower_bound(netlink::AddressKey{ifindex, 0, {}, 0});
+    for (; lo != snapshot().addresses.end() && lo->first.ifindex == ifindex; ++lo)
         list.push_back(AddressState{lo->second, origin_of(lo->second)});
     link_properties_changed(ifindex, it->second->set_addresses(std::move(list)));
 }
 
-void Manager::link_properties_changed(int ifindex, const std::vector<std::string> &props)
+void Manager::link_properties_changed(int ifindex, const Changed &props)
 {
-    if (props.empty())
+    if (props.empty() || !service_)
         return;
-    if (coalescer_)
-        for (const auto &p : props)
-            coalescer_->mark(link_path(ifindex), l1::link_interface, p);
+    std::string path = link_path(ifindex);
+    for (const auto *p : props)
+        service_->changed(path, ipc::link1::link::spec, *p);
 }
 
-void Manager::manager_property_changed(const char *prop)
+void Manager::manager_property_changed(const bus::PropertySpec &prop)
 {
-    if (coalescer_)
-        coalescer_->mark(l1::path, l1::manager_interface, prop);
+    if (service_)
+        service_->changed(l1::path, ipc::link1::manager::spec, prop);
 }
 
 void Manager::bump()
 {
     ++generation_;
-    manager_property_changed("StateGeneration");
+    manager_property_changed(mp::StateGeneration);
+}
+
+void Manager::schedule_connectivity()
+{
+    if (!synced_)
+        return;   // the first dump is folded in at once when it is complete
+    if (!event_) {
+        recompute_connectivity();
+        return;
+    }
+    if (!connectivity_defer_) {
+        sd_event_source *s = nullptr;
+        if (sd_event_add_defer(event_, &s, &Manager::on_connectivity, this) < 0) {
+            recompute_connectivity();
+            return;
+        }
+        connectivity_defer_.reset(s);
+    }
+    sd_event_source_set_enabled(connectivity_defer_.get(), SD_EVENT_ONESHOT);
+}
+
+int Manager::on_connectivity(sd_event_source *, void *userdata) noexcept
+{
+    try {
+        static_cast<Manager *>(userdata)->recompute_connectivity();
+    } catch (const std::exception &e) {
+        log::err("connectivity: {}", e.what());
+    }
+    return 0;
 }
 
 void Manager::recompute_connectivity()
 {
-    auto c = compute_connectivity(state_, probe_);
+    tracker_.update(snapshot());
+    auto c = tracker_.value(probe_);
     if (c == connectivity_)
         return;
     log::info({{"ALOPEX_CONNECTIVITY", std::string(to_string(c))}}, "connectivity {} -> {}",
               to_string(connectivity_), to_string(c));
     connectivity_ = c;
-    manager_property_changed("Connectivity");
+    manager_property_changed(mp::Connectivity);
 }
 
 void Manager::handle(const netlink::Event &e)
 {
-    netlink::fold(state_, e);
+    if (!monitor_)
+        netlink::fold(fed_, e);
+    tracker_.event(e);
     bool removed = e.change == netlink::Change::Removed;
     if (const auto *l = std::get_if<netlink::Link>(&e.object)) {
         auto it = links_.find(l->ifindex);
         if (removed) {
             if (it != links_.end()) {
                 std::string name = it->second->kernel().name;
-                if (bus_ && synced_)
-                    sd_bus_emit_interfaces_removed(bus_, link_path(l->ifindex).c_str(),
-                                                   l1::link_interface, nullptr);
+                if (service_ && synced_)
+                    service_->interfaces_removed(link_path(l->ifindex), ipc::link1::link::spec);
                 links_.erase(it);
-                manager_property_changed("Links");
+                manager_property_changed(mp::Links);
                 log::debug({{"ALOPEX_LINK", name}}, "link {} ({}) gone", name, l->ifindex);
-                if (hooks.link_removed)
-                    hooks.link_removed(l->ifindex, name);
+                hooks.link_removed(l->ifindex, name);
             }
         } else if (it == links_.end()) {
             auto [nit, _] = links_.emplace(l->ifindex, std::make_unique<LinkState>(*l));
             refresh_addresses(l->ifindex);
             // Not during the initial dump: nobody can know the objects before READY, and a
             // thousand signals would only slow the start down.
-            if (bus_ && synced_)
-                sd_bus_emit_interfaces_added(bus_, link_path(l->ifindex).c_str(),
-                                             l1::link_interface, nullptr);
-            manager_property_changed("Links");
+            if (service_ && synced_)
+                service_->interfaces_added(link_path(l->ifindex), ipc::link1::link::spec);
+            manager_property_changed(mp::Links);
             log::debug({{"ALOPEX_LINK", l->name}}, "link {} ({}) appeared", l->name, l->ifindex);
-            if (hooks.link_added)
-                hooks.link_added(*nit->second);
+            hooks.link_added(*nit->second);
         } else {
             netlink::Link previous = it->second->kernel();
             link_properties_changed(l->ifindex, it->second->set_kernel(*l));
-            if (hooks.link_changed)
-                hooks.link_changed(*it->second, previous);
+            hooks.link_changed(*it->second, previous);
         }
     } else if (const auto *a = std::get_if<netlink::Address>(&e.object)) {
         if (removed)
             owned_.erase(netlink::key_of(*a));
         refresh_addresses(a->ifindex);
     }
-    // Routes are only folded: they count for connectivity and are not published per route.
+    // Routes are not published one by one: they count for connectivity.
     bump();
-    recompute_connectivity();
-    if (hooks.state_changed)
-        hooks.state_changed();
+    schedule_connectivity();
+    hooks.state_changed();
 }
 
 void Manager::handle_synced(bool initial)
@@ -214,11 +241,11 @@ void Manager::handle_synced(bool initial)
         return;
     }
     synced_ = true;
+    recompute_connectivity();   // once for the whole dump
     log::info("initial dump in: {} links, {} addresses, {} routes ({} routes of routing daemons not followed)",
-              state_.links.size(), state_.addresses.size(), state_.routes.size(),
+              snapshot().links.size(), snapshot().addresses.size(), snapshot().routes.size(),
               monitor_ ? monitor_->routes_not_kept() : 0);
-    if (hooks.synced)
-        hooks.synced();
+    hooks.synced();
 }
 
 void Manager::note_owned_address(int ifindex, uint8_t family, const net::Address &address,
@@ -247,8 +274,7 @@ bool Manager::set_zone(int ifindex, std::string zone)
               "link {} now in zone '{}'", it->second->kernel().name, zone);
     link_properties_changed(ifindex, changed);
     bump();
-    if (hooks.zone_changed)
-        hooks.zone_changed(ifindex, zone);
+    hooks.zone_changed(ifindex, zone);
     return true;
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The one object of alopex-linkd that owns the event-loop objects: the rtnetlink monitor,
-// one LinkState per kernel link, the polkit authority and the D-Bus surface
-// (org.alopex.Link1.Manager in manager_bus.cpp, org.alopex.Link1.Link in link_bus.cpp).
+// one LinkState per kernel link and the D-Bus surface: a bus::Service (polkit, coalesced
+// PropertiesChanged) serving org.alopex.Link1.Manager (manager_bus.cpp) and
+// org.alopex.Link1.Link (link_bus.cpp), both bound to the declarations generated from
+// ipc/org.alopex.Link1.xml.
 //
 // The profile and DHCP parts plug in through Hooks and the state setters below; kernel
 // changes go through an Executor (rtnl::Client in the daemon, a fake in unit tests).
@@ -9,7 +11,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,22 +21,32 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "alopex/bus.hpp"
+#include "alopex/bus/object.hpp"
+#include "alopex/bus/options.hpp"
 #include "alopex/error.hpp"
 #include "alopex/netlink/monitor.hpp"
-#include "alopex/polkit.hpp"
 #include "alopex/sd.hpp"
+#include "alopex/subscribers.hpp"
 #include "connectivity.hpp"
 #include "link.hpp"
 #include "rtnl/rtnl.hpp"
 
 namespace alopex::linkd {
 
-// Runs one rtnetlink request; an error carries the kernel's errno and message.
-using Executor = std::function<Result<>(const rtnl::Request &)>;
+// Runs one rtnetlink request and calls `done` with its outcome (an error carries the
+// kernel's errno and message), from the event loop in the daemon (rtnl::AsyncClient: no
+// D-Bus handler waits for the kernel), possibly at once in unit tests.
+using ExecDone = std::function<void(Result<>)>;
+using Executor = std::function<void(const rtnl::Request &, ExecDone)>;
+// Takes one record for the audit ledger (a broker1::Recorder in the daemon): an action
+// name ("link.SetMtu") and its details as JSON text. Must return at once.
+using RecordSink = std::function<void(std::string action, std::string details)>;
 // Reads one link's IFLA_STATS64 now (Statistics is read on demand, not followed).
 using StatsReader = std::function<Result<netlink::LinkStats>(int ifindex)>;
 
+// What the Manager tells the other parts, and the three calls it hands on. Parts subscribe
+// where they are constructed (Subscribers: nobody overwrites or wraps another's callback);
+// renew, release and reload have one provider each, set once by main.cpp.
 struct Hooks {
     // Renew(i) / Release(i) over D-Bus, after validation and polkit. Unset: the call fails
     // with org.alopex.Error.Unavailable. An Error with bus_name set is passed through.
@@ -45,16 +56,19 @@ struct Hooks {
     std::function<Result<>()> reload;
     // A link appeared (after the initial sync too, once per link), changed, or went away.
     // For hotplug: apply a profile when a matching link appears or is renamed.
-    std::function<void(const LinkState &)> link_added;
-    std::function<void(const LinkState &, const netlink::Link &previous)> link_changed;
-    std::function<void(int ifindex, const std::string &name)> link_removed;
+    Subscribers<const LinkState &> link_added;
+    Subscribers<const LinkState &, const netlink::Link & /* previous */> link_changed;
+    Subscribers<int /* ifindex */, const std::string & /* name */> link_removed;
     // A link's zone changed (SetZone or set_zone); for handing zones to fwd.
-    std::function<void(int ifindex, const std::string &zone)> zone_changed;
+    Subscribers<int /* ifindex */, const std::string & /* zone */> zone_changed;
     // The first full dump is in; `ready` is derived from this.
-    std::function<void()> synced;
+    Subscribers<> synced;
     // After every kernel event (link, address or route) has been folded in and the
     // connectivity recomputed; the connectivity probe re-checks its context (debounced).
-    std::function<void()> state_changed;
+    Subscribers<> state_changed;
+    // A request a D-Bus method ran, after the kernel accepted it (checkpoints note the
+    // netdevs created and deleted).
+    Subscribers<const rtnl::Request &> request_done;
 };
 
 struct ManagerOptions {
@@ -79,13 +93,18 @@ public:
     bool synced() const noexcept { return synced_; }
     uint64_t generation() const noexcept { return generation_; }
     Connectivity connectivity() const noexcept { return connectivity_; }
+    const ConnectivityTracker &connectivity_tracker() const noexcept { return tracker_; }
     const std::map<int, std::unique_ptr<LinkState>> &links() const noexcept { return links_; }
     const LinkState *link(int ifindex) const;
     const LinkState *link_by_name(std::string_view name) const;
-    const netlink::Snapshot &snapshot() const noexcept { return state_; }
+    // The kernel state: the monitor's own (no copy); without a monitor (unit tests), the
+    // events fed to handle().
+    const netlink::Snapshot &snapshot() const noexcept { return monitor_ ? monitor_->state() : fed_; }
     netlink::Monitor *monitor() noexcept { return monitor_.get(); }
 
     // Applies one monitor event (the monitor's callback; unit tests call it directly).
+    // Connectivity is recomputed once per loop iteration for the links the events touched
+    // (at once without an event loop), and not before the first dump is in.
     void handle(const netlink::Event &e);
     void handle_synced(bool initial);
 
@@ -107,75 +126,85 @@ public:
     // A connectivity probe's result (probing is off by default: then never "full").
     void set_probe_result(std::optional<bool> ok);
 
-    Executor &executor() noexcept { return executor_; }
+    // ---- the audit ledger ----------------------------------------------------------
+    // Every mutating action of linkd is recorded through here (unset: nowhere).
+    void set_record_sink(RecordSink sink) { record_ = std::move(sink); }
+    void record(std::string action, std::string details);
+    // A D-Bus method that changed something, after it succeeded and before its reply (the
+    // caller is still connected, so the bus can tell its uid; asked without waiting):
+    // "link.<Method>" with the caller's uid and the arguments (bus::call_details_async),
+    // and `result_json` if given.
+    void audit(const bus::Call &c, std::string_view result_json = {});
 
     // ---- D-Bus (manager_bus.cpp, link_bus.cpp) ---------------------------------------
-    sd_bus *bus() const noexcept { return bus_; }
-    int bus_set_link_up(sd_bus_message *m, sd_bus_error *ret);
-    int bus_set_link_down(sd_bus_message *m, sd_bus_error *ret);
-    int bus_set_mtu(sd_bus_message *m, sd_bus_error *ret);
-    int bus_add_address(sd_bus_message *m, sd_bus_error *ret);
-    int bus_remove_address(sd_bus_message *m, sd_bus_error *ret);
-    int bus_add_route(sd_bus_message *m, sd_bus_error *ret);
-    int bus_remove_route(sd_bus_message *m, sd_bus_error *ret);
-    int bus_renew(sd_bus_message *m, sd_bus_error *ret);
-    int bus_release(sd_bus_message *m, sd_bus_error *ret);
-    int bus_reload(sd_bus_message *m, sd_bus_error *ret);
-    int bus_create_netdev(sd_bus_message *m, sd_bus_error *ret);
-    int bus_delete_netdev(sd_bus_message *m, sd_bus_error *ret);
-    int bus_rename_link(sd_bus_message *m, sd_bus_error *ret);
-    int bus_set_zone(sd_bus_message *m, sd_bus_error *ret);
-    int bus_version(sd_bus_message *m, sd_bus_error *ret);
-    int prop_links(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_connectivity(sd_bus_message *reply, sd_bus_error *ret);
-    int prop_generation(sd_bus_message *reply, sd_bus_error *ret);
+    // Null without a bus (unit tests). Checkpoints register on the same Service.
+    bus::Service *service() noexcept { return service_.get(); }
+    // org.alopex.Link1.Manager's methods: arguments checked (InvalidArgument naming the
+    // argument, NoSuchLink), then polkit, then the kernel request.
+    void bus_version(bus::Call &c);
+    void bus_set_link_up(bus::Call &c, int32_t ifindex);
+    void bus_set_link_down(bus::Call &c, int32_t ifindex);
+    void bus_set_mtu(bus::Call &c, int32_t ifindex, uint32_t mtu);
+    void bus_add_address(bus::Call &c, int32_t ifindex, std::string address);
+    void bus_remove_address(bus::Call &c, int32_t ifindex, std::string address);
+    void bus_add_route(bus::Call &c, std::string to, std::string via, int32_t ifindex, uint32_t metric,
+                       uint32_t table);
+    void bus_remove_route(bus::Call &c, std::string to, std::string via, int32_t ifindex, uint32_t metric,
+                          uint32_t table);
+    void bus_renew(bus::Call &c, int32_t ifindex);
+    void bus_release(bus::Call &c, int32_t ifindex);
+    void bus_reload(bus::Call &c);
+    void bus_create_netdev(bus::Call &c, std::string name, std::string kind, bus::Options options);
+    void bus_delete_netdev(bus::Call &c, std::string name);
+    void bus_rename_link(bus::Call &c, int32_t ifindex, std::string name);
+    void bus_set_zone(bus::Call &c, int32_t ifindex, std::string zone);
 
     static std::string link_path(int ifindex);
-    // Link objects: sd-bus fallback lookup and node enumeration (link_bus.cpp).
-    static int find_link(sd_bus *, const char *path, const char *iface, void *userdata,
-                         void **found, sd_bus_error *) noexcept;
-    static int enumerate_links(sd_bus *, const char *prefix, void *userdata, char ***nodes,
-                               sd_bus_error *) noexcept;
     Result<netlink::LinkStats> read_stats(int ifindex);
-    // polkit for another action (checkpoints): 1 authorized, 0 asked (the handler runs
-    // again when polkit answers), < 0 refused with `ret` set.
-    int authorize_action(sd_bus_message *m, const char *action, sd_bus_error *ret);
-    // The same for several actions, all required (asked in order, the first refused named).
-    int authorize_actions(sd_bus_message *m, std::initializer_list<const char *> actions,
-                          sd_bus_error *ret);
-    // polkit, then `before` (if set), then the request; for the method helpers.
-    int authorize_and_run(sd_bus_message *m, sd_bus_error *ret, const rtnl::Request &req,
-                          const std::function<void()> &before = {});
 
 private:
-    Manager(sd_event *event, sd_bus *bus, Executor executor, StatsReader stats);
+    Manager(sd_event *event, Executor executor, StatsReader stats);
     Result<> attach_bus();
-    static const sd_bus_vtable *link_vtable();
+    // org.alopex.Link1.Link's getters (link_bus.cpp); one per Manager, since Statistics
+    // reads through this Manager's StatsReader.
+    static std::unique_ptr<bus::Vtable<LinkState>> make_link_vtable(Manager &m);
+    LinkState *find_link(std::string_view path);
     bool wanted_route(const netlink::RouteHeader &r) const;
     void refresh_addresses(int ifindex);
-    void link_properties_changed(int ifindex, const std::vector<std::string> &props);
-    void manager_property_changed(const char *prop);
+    void link_properties_changed(int ifindex, const Changed &props);
+    void manager_property_changed(const bus::PropertySpec &prop);
     void bump();
     void recompute_connectivity();
+    void schedule_connectivity();
+    static int on_connectivity(sd_event_source *s, void *userdata) noexcept;
     Origin origin_of(const netlink::Address &a) const;
 
-    // Validation, polkit and the kernel request shared by the mutating methods.
-    int authorize(sd_bus_message *m, sd_bus_error *ret);
+    // Validation and the kernel request shared by the mutating methods.
     Result<const LinkState *> require_link(int32_t ifindex, std::string_view arg = "ifindex");
-    int run(sd_bus_message *m, sd_bus_error *ret, const rtnl::Request &req);
-    int run_link_hook(sd_bus_message *m, sd_bus_error *ret, const std::function<Result<>(int)> &hook,
-                      const char *method);
+    // Runs `req` and answers the call once the kernel has (the call is deferred); on
+    // success `then` runs first, the request is published (request_done) and recorded.
+    void run(bus::Call &c, const rtnl::Request &req, std::function<void()> then = {});
+    void set_link_updown(bus::Call &c, int32_t ifindex, bool up);
+    void route_method(bus::Call &c, const std::string &to, const std::string &via, int32_t ifindex,
+                      uint32_t metric, uint32_t table, bool add);
+    void run_link_hook(bus::Call &c, int32_t ifindex, const std::function<Result<>(int)> &hook);
+    // CreateNetdev's arguments checked and turned into a request (errors name the argument).
+    Result<rtnl::NetdevSpec> netdev_spec(const std::string &name, const std::string &kind,
+                                         const bus::Options &options) const;
 
     sd_event *event_;
-    sd_bus *bus_;
     Executor executor_;
     StatsReader stats_;
+    RecordSink record_;
     std::unique_ptr<netlink::Monitor> monitor_;
-    std::unique_ptr<polkit::Authority> authority_;
-    std::unique_ptr<bus::PropertiesCoalescer> coalescer_;
-    SlotPtr manager_slot_, link_slot_, enum_slot_, objman_slot_;
+    std::unique_ptr<bus::Service> service_;
+    std::unique_ptr<bus::Vtable<LinkState>> link_vtable_;
+    bus::Registration manager_reg_, link_reg_;
+    SlotPtr objman_slot_;
 
-    netlink::Snapshot state_;   // the monitor's state, folded from its events
+    netlink::Snapshot fed_;     // without a monitor only: the events handle() was fed
+    ConnectivityTracker tracker_;
+    EventSourcePtr connectivity_defer_;
     std::map<int, std::unique_ptr<LinkState>> links_;
     std::map<netlink::AddressKey, Origin> owned_;
     std::set<uint32_t> tables_{254};

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// org.alopex.Link1.Manager at /org/alopex/Link1. Every mutating method: read and validate
-// the arguments (InvalidArgument naming the argument, NoSuchLink), then polkit
-// (org.alopex.link.configure, asynchronous: the handler runs again with the same message
-// when polkit has answered, so it re-reads and re-validates), then the kernel request.
+// org.alopex.Link1.Manager at /org/alopex/Link1, bound to the declaration generated from
+// ipc/org.alopex.Link1.xml (bus::Vtable). Every mutating method: the arguments are read and
+// checked (InvalidArgument naming the argument, NoSuchLink), then polkit
+// (org.alopex.link.configure, asynchronous: bus::Call runs the handler again with the same
+// message once polkit has answered, so it re-reads and re-checks), then the kernel request.
 // SetZone and RenameLink change which firewall zone a link is in (directly, or through
 // fwd's name patterns and iifname/oifname rules, which linkd cannot see): they need
 // org.alopex.firewall.configure as well.
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include <map>
-#include <variant>
-
 #include "alopex-config.h"
+#include "alopex/bus/audit.hpp"
 #include "alopex/ipc/firewall1.hpp"
 #include "alopex/ipc/link1.hpp"
+#include "alopex/ipc/link1_spec.hpp"
 #include "alopex/log.hpp"
 #include "manager.hpp"
 #include "validate.hpp"
@@ -25,210 +25,109 @@ namespace l1 = ipc::link1;
 
 namespace {
 
-const sd_bus_vtable manager_vtable[] = {
-    SD_BUS_VTABLE_START(0),
-    SD_BUS_PROPERTY("Links", "ao", bus::property<&Manager::prop_links>, 0,
-                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Connectivity", "s", bus::property<&Manager::prop_connectivity>, 0,
-                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("StateGeneration", "t", bus::property<&Manager::prop_generation>, 0,
-                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::Version, SD_BUS_NO_ARGS, SD_BUS_RESULT("s", version),
-                            bus::method<&Manager::bus_version>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::SetLinkUp, SD_BUS_ARGS("i", ifindex), SD_BUS_NO_RESULT,
-                            bus::method<&Manager::bus_set_link_up>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::SetLinkDown, SD_BUS_ARGS("i", ifindex),
-                            SD_BUS_NO_RESULT, bus::method<&Manager::bus_set_link_down>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::SetMtu, SD_BUS_ARGS("i", ifindex, "u", mtu),
-                            SD_BUS_NO_RESULT, bus::method<&Manager::bus_set_mtu>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::AddAddress, SD_BUS_ARGS("i", ifindex, "s", address),
-                            SD_BUS_NO_RESULT, bus::method<&Manager::bus_add_address>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::RemoveAddress, SD_BUS_ARGS("i", ifindex, "s", address),
-                            SD_BUS_NO_RESULT, bus::method<&Manager::bus_remove_address>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::AddRoute,
-                            SD_BUS_ARGS("s", to, "s", via, "i", ifindex, "u", metric, "u", table),
-                            SD_BUS_NO_RESULT, bus::method<&Manager::bus_add_route>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::RemoveRoute,
-                            SD_BUS_ARGS("s", to, "s", via, "i", ifindex, "u", metric, "u", table),
-                            SD_BUS_NO_RESULT, bus::method<&Manager::bus_remove_route>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::Renew, SD_BUS_ARGS("i", ifindex), SD_BUS_NO_RESULT,
-                            bus::method<&Manager::bus_renew>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::Release, SD_BUS_ARGS("i", ifindex), SD_BUS_NO_RESULT,
-                            bus::method<&Manager::bus_release>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::Reload, SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
-                            bus::method<&Manager::bus_reload>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::CreateNetdev,
-                            SD_BUS_ARGS("s", name, "s", kind, "a{sv}", options),
-                            SD_BUS_NO_RESULT, bus::method<&Manager::bus_create_netdev>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::DeleteNetdev, SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
-                            bus::method<&Manager::bus_delete_netdev>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::RenameLink, SD_BUS_ARGS("i", ifindex, "s", name),
-                            SD_BUS_NO_RESULT, bus::method<&Manager::bus_rename_link>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS(l1::method::SetZone, SD_BUS_ARGS("i", ifindex, "s", zone),
-                            SD_BUS_NO_RESULT, bus::method<&Manager::bus_set_zone>,
-                            SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_VTABLE_END,
+const bus::Vtable<Manager> &manager_vtable()
+{
+    namespace m = l1::manager::method;
+    namespace p = l1::manager::property;
+    static const auto vt =
+        bus::Vtable<Manager>(l1::manager::spec)
+            .method(m::Version, &Manager::bus_version)
+            .method(m::SetLinkUp, &Manager::bus_set_link_up)
+            .method(m::SetLinkDown, &Manager::bus_set_link_down)
+            .method(m::SetMtu, &Manager::bus_set_mtu)
+            .method(m::AddAddress, &Manager::bus_add_address)
+            .method(m::RemoveAddress, &Manager::bus_remove_address)
+            .method(m::AddRoute, &Manager::bus_add_route)
+            .method(m::RemoveRoute, &Manager::bus_remove_route)
+            .method(m::Renew, &Manager::bus_renew)
+            .method(m::Release, &Manager::bus_release)
+            .method(m::Reload, &Manager::bus_reload)
+            .method(m::CreateNetdev, &Manager::bus_create_netdev)
+            .method(m::DeleteNetdev, &Manager::bus_delete_netdev)
+            .method(m::RenameLink, &Manager::bus_rename_link)
+            .method(m::SetZone, &Manager::bus_set_zone)
+            .property(p::Links,
+                      [](const Manager &x) {
+                          std::vector<bus::ObjectPath> out;
+                          out.reserve(x.links().size());
+                          for (const auto &[ifindex, _] : x.links())
+                              out.push_back(bus::ObjectPath{Manager::link_path(ifindex)});
+                          return out;
+                      })
+            .property(p::Connectivity, [](const Manager &x) { return std::string(to_string(x.connectivity())); })
+            .property(p::StateGeneration, [](const Manager &x) { return x.generation(); });
+    return vt;
+}
+
+rtnl::AddressSpec address_spec(int32_t ifindex, const net::Prefix &p)
+{
+    rtnl::AddressSpec a;
+    a.ifindex = ifindex;
+    a.family = static_cast<uint8_t>(p.family());
+    a.address = p.address();
+    a.prefixlen = static_cast<uint8_t>(p.length());
+    return a;
+}
+
+// The ledger record of one method call: started before the action (the caller's uid is
+// asked of the bus while it waits for its answer), sent once the action succeeded and the
+// bus has answered; never if the action failed.
+struct Audit {
+    RecordSink sink;
+    std::string action;
+    std::optional<std::string> details;
+    bool committed = false;
+
+    void arrived(std::string d)
+    {
+        if (committed)
+            sink(action, std::move(d));
+        else
+            details = std::move(d);
+    }
+    void commit()
+    {
+        committed = true;
+        if (details)
+            sink(action, std::move(*details));
+    }
 };
 
-// Kernel errnos that mean the caller asked for something impossible.
-const char *error_name(const Error &e)
+std::shared_ptr<Audit> start_audit(const RecordSink &sink, const bus::Call &c, std::string_view result_json = {})
 {
-    if (!e.bus_name.empty())
-        return e.bus_name.c_str();
-    switch (e.code) {
-    case EINVAL:
-    case ERANGE:
-    case EEXIST:
-    case ESRCH:
-    case EADDRNOTAVAIL:
-    case EBUSY:
-    case EOPNOTSUPP:
-        return bus_error::InvalidArgument;
-    case ENODEV:
-        return bus_error::NoSuchLink;
-    default:
-        return bus_error::IOError;
-    }
+    if (!sink)
+        return nullptr;
+    auto a = std::make_shared<Audit>(Audit{sink, fmt::format("link.{}", c.member()), std::nullopt, false});
+    bus::call_details_async(c, result_json, [a](std::string d) { a->arrived(std::move(d)); });
+    return a;
 }
 
-const char *member_of(sd_bus_message *m)
+// The link action, then the firewall's (for what moves a link between firewall zones).
+bool authorize_zone_change(bus::Call &c)
 {
-    const char *s = sd_bus_message_get_member(m);
-    return s ? s : "?";
-}
-
-// Re-reads the arguments from the start: the handler may run twice for one message.
-template <typename... T> Result<std::tuple<T...>> args(sd_bus_message *m)
-{
-    sd_bus_message_rewind(m, 1);
-    return bus::read<T...>(m);
-}
-
-using OptionValue = std::variant<bool, int64_t, std::string>;
-
-// Reads a{sv} with boolean, integer and string values; anything else is refused.
-Result<std::map<std::string, OptionValue>> read_options(sd_bus_message *m)
-{
-    std::map<std::string, OptionValue> out;
-    auto bad = [](std::string_view what) {
-        return bus_fail(bus_error::InvalidArgument, "options: {}", what);
-    };
-    if (sd_bus_message_enter_container(m, 'a', "{sv}") <= 0)
-        return bad("not an a{sv}");
-    for (;;) {
-        int r = sd_bus_message_enter_container(m, 'e', "sv");
-        if (r < 0)
-            return bad("malformed entry");
-        if (r == 0)
-            break;
-        const char *key = nullptr;
-        if (sd_bus_message_read_basic(m, 's', &key) < 0)
-            return bad("malformed key");
-        const char *contents = nullptr;
-        char type = 0;
-        if (sd_bus_message_peek_type(m, &type, &contents) < 0 || type != 'v' || !contents ||
-            std::strlen(contents) != 1)
-            return bad(fmt::format("'{}' must hold a boolean, an integer or a string", key));
-        if (sd_bus_message_enter_container(m, 'v', contents) < 0)
-            return bad("malformed value");
-        OptionValue v;
-        union {
-            int b;
-            uint8_t y;
-            int16_t n;
-            uint16_t q;
-            int32_t i;
-            uint32_t u;
-            int64_t x;
-            uint64_t t;
-            const char *s;
-        } raw{};
-        char c = contents[0];
-        if (std::string_view("bynqiuxts").find(c) == std::string_view::npos ||
-            sd_bus_message_read_basic(m, c, &raw) < 0)
-            return bad(fmt::format("'{}' must hold a boolean, an integer or a string", key));
-        switch (c) {
-        case 'b': v = raw.b != 0; break;
-        case 'y': v = int64_t{raw.y}; break;
-        case 'n': v = int64_t{raw.n}; break;
-        case 'q': v = int64_t{raw.q}; break;
-        case 'i': v = int64_t{raw.i}; break;
-        case 'u': v = int64_t{raw.u}; break;
-        case 'x': v = raw.x; break;
-        case 't':
-            if (raw.t > INT64_MAX)
-                return bad(fmt::format("'{}' is out of range", key));
-            v = static_cast<int64_t>(raw.t);
-            break;
-        default: v = std::string(raw.s); break;
-        }
-        if (sd_bus_message_exit_container(m) < 0 || sd_bus_message_exit_container(m) < 0)
-            return bad("malformed entry");
-        if (!out.emplace(key, std::move(v)).second)
-            return bad(fmt::format("'{}' given twice", key));
-    }
-    if (sd_bus_message_exit_container(m) < 0)
-        return bad("malformed array");
-    return out;
+    return c.authorize(l1::polkit_action) && c.authorize(ipc::firewall1::polkit_action);
 }
 
 } // namespace
 
 Result<> Manager::attach_bus()
 {
-    sd_bus_slot *slot = nullptr;
-    int r = sd_bus_add_object_vtable(bus_, &slot, l1::path, l1::manager_interface,
-                                     manager_vtable, this);
-    if (r < 0)
-        return failf(-r, "cannot add the {} vtable: {}", l1::manager_interface, strerror(-r));
-    manager_slot_.reset(slot);
-    r = sd_bus_add_fallback_vtable(bus_, &slot, l1::link_prefix, l1::link_interface,
-                                   link_vtable(), &Manager::find_link, this);
-    if (r < 0)
-        return failf(-r, "cannot add the {} vtable: {}", l1::link_interface, strerror(-r));
-    link_slot_.reset(slot);
-    r = sd_bus_add_node_enumerator(bus_, &slot, l1::link_prefix, &Manager::enumerate_links, this);
-    if (r < 0)
-        return failf(-r, "cannot add the link enumerator: {}", strerror(-r));
-    enum_slot_.reset(slot);
-    r = sd_bus_add_object_manager(bus_, &slot, l1::path);
-    if (r < 0)
-        return failf(-r, "cannot add the object manager: {}", strerror(-r));
-    objman_slot_.reset(slot);
+    ALOPEX_TRY(mreg, service_->add(l1::path, manager_vtable(), *this));
+    manager_reg_ = std::move(mreg);
+    link_vtable_ = make_link_vtable(*this);
+    ALOPEX_TRY(lreg, service_->add_subtree<LinkState>(
+                         l1::link_prefix, *link_vtable_, [this](std::string_view p) { return find_link(p); },
+                         [this] {
+                             std::vector<std::string> out;
+                             out.reserve(links_.size());
+                             for (const auto &[ifindex, _] : links_)
+                                 out.push_back(link_path(ifindex));
+                             return out;
+                         }));
+    link_reg_ = std::move(lreg);
+    ALOPEX_TRY(om, service_->add_object_manager(l1::path));
+    objman_slot_ = std::move(om);
     return {};
-}
-
-int Manager::authorize(sd_bus_message *m, sd_bus_error *ret)
-{
-    return authorize_action(m, l1::polkit_action, ret);
-}
-
-int Manager::authorize_action(sd_bus_message *m, const char *action, sd_bus_error *ret)
-{
-    return authorize_actions(m, {action}, ret);
-}
-
-int Manager::authorize_actions(sd_bus_message *m, std::initializer_list<const char *> actions,
-                               sd_bus_error *ret)
-{
-    if (!authority_)
-        return sd_bus_error_set(ret, bus_error::NotAuthorized, "no polkit authority");
-    int r = authority_->check(m, actions, ret);
-    if (r < 0) {
-        const char *sender = sd_bus_message_get_sender(m);
-        log::notice({{"ALOPEX_OP", member_of(m)}, {"ALOPEX_SENDER", sender ? sender : "?"}},
-                    "{} from {} refused: {}", member_of(m), sender ? sender : "?",
-                    ret && ret->message ? ret->message : "not authorized");
-    }
-    return r;
 }
 
 Result<const LinkState *> Manager::require_link(int32_t ifindex, std::string_view arg)
@@ -241,233 +140,216 @@ Result<const LinkState *> Manager::require_link(int32_t ifindex, std::string_vie
     return l;
 }
 
-int Manager::run(sd_bus_message *m, sd_bus_error *ret, const rtnl::Request &req)
+void Manager::record(std::string action, std::string details)
 {
-    if (!executor_)
-        return sd_bus_error_set(ret, l1::error::Unavailable,
-                                "rtnetlink requests are not available in this build");
-    auto r = executor_(req);
-    if (!r) {
-        log::warning({{"ALOPEX_OP", member_of(m)}}, "{}: {}", member_of(m), r.error().to_string());
-        return bus::set_error(ret, error_name(r.error()), r.error().to_string());
+    if (record_)
+        record_(std::move(action), std::move(details));
+}
+
+void Manager::audit(const bus::Call &c, std::string_view result_json)
+{
+    if (auto a = start_audit(record_, c, result_json))
+        a->commit();
+}
+
+void Manager::run(bus::Call &c, const rtnl::Request &req, std::function<void()> then)
+{
+    if (!executor_) {
+        c.fail(l1::error::Unavailable, "rtnetlink requests are not available in this build");
+        return;
     }
-    log::info({{"ALOPEX_OP", member_of(m)}}, "{}: {}", member_of(m), req.what);
-    return sd_bus_reply_method_return(m, nullptr);
+    std::string member(c.member());
+    auto audit = start_audit(record_, c);
+    auto reply = std::make_shared<bus::PendingReply>(c.defer());
+    executor_(req, [this, req, member, audit, reply, then = std::move(then)](Result<> r) {
+        if (!r) {
+            log::warning({{"ALOPEX_OP", member}}, "{}: {}", member, r.error().to_string());
+            reply->fail(r.error());
+            return;
+        }
+        log::info({{"ALOPEX_OP", member}}, "{}: {}", member, req.what);
+        if (then)
+            then();
+        hooks.request_done(req);
+        if (audit)
+            audit->commit();
+        reply->reply();
+    });
 }
 
-#define TRY_ARG(expr)                                                                     \
-    do {                                                                                  \
-        if (auto r_ = (expr); !r_)                                                        \
-            return bus::set_error(ret, r_.error());                                       \
-    } while (0)
-#define AUTHORIZE()                                                                       \
-    do {                                                                                  \
-        int a_ = authorize(m, ret);                                                       \
-        if (a_ <= 0)                                                                      \
-            return a_ < 0 ? a_ : 1;                                                       \
-    } while (0)
-// The link action, then the firewall's (for what moves a link between firewall zones).
-#define AUTHORIZE_ZONE_CHANGE()                                                           \
-    do {                                                                                  \
-        int a_ = authorize_actions(m, {l1::polkit_action, ipc::firewall1::polkit_action}, \
-                                   ret);                                                  \
-        if (a_ <= 0)                                                                      \
-            return a_ < 0 ? a_ : 1;                                                       \
-    } while (0)
+void Manager::bus_version(bus::Call &c) { c.reply(std::string(ALOPEX_VERSION)); }
 
-int Manager::bus_version(sd_bus_message *m, sd_bus_error *)
+void Manager::set_link_updown(bus::Call &c, int32_t ifindex, bool up)
 {
-    return bus::reply(m, std::string(ALOPEX_VERSION));
-}
-
-int Manager::prop_links(sd_bus_message *reply, sd_bus_error *)
-{
-    int r = sd_bus_message_open_container(reply, 'a', "o");
-    for (auto it = links_.begin(); r >= 0 && it != links_.end(); ++it)
-        r = sd_bus_message_append_basic(reply, 'o', link_path(it->first).c_str());
-    return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-int Manager::prop_connectivity(sd_bus_message *reply, sd_bus_error *)
-{
-    return bus::append(reply, std::string(to_string(connectivity_)));
-}
-
-int Manager::prop_generation(sd_bus_message *reply, sd_bus_error *)
-{
-    return bus::append(reply, generation_);
-}
-
-namespace {
-int set_link_updown(Manager &mgr, sd_bus_message *m, sd_bus_error *ret, bool up);
-}
-
-int Manager::bus_set_link_up(sd_bus_message *m, sd_bus_error *ret)
-{
-    return set_link_updown(*this, m, ret, true);
-}
-
-int Manager::bus_set_link_down(sd_bus_message *m, sd_bus_error *ret)
-{
-    return set_link_updown(*this, m, ret, false);
-}
-
-int Manager::bus_set_mtu(sd_bus_message *m, sd_bus_error *ret)
-{
-    auto a = args<int32_t, uint32_t>(m);
-    TRY_ARG(a);
-    auto [ifindex, mtu] = *a;
     auto l = require_link(ifindex);
-    TRY_ARG(l);
-    TRY_ARG(check_mtu(mtu));
-    AUTHORIZE();
+    if (!c.ok(l) || !c.authorize(l1::polkit_action))
+        return;
+    rtnl::Request req;
+    req.op = rtnl::Request::Op::SetLink;
+    req.link.ifindex = ifindex;
+    req.link.up = up;
+    req.what = fmt::format("{} {}", (*l)->kernel().name, up ? "up" : "down");
+    run(c, req);
+}
+
+void Manager::bus_set_link_up(bus::Call &c, int32_t ifindex) { set_link_updown(c, ifindex, true); }
+
+void Manager::bus_set_link_down(bus::Call &c, int32_t ifindex) { set_link_updown(c, ifindex, false); }
+
+void Manager::bus_set_mtu(bus::Call &c, int32_t ifindex, uint32_t mtu)
+{
+    auto l = require_link(ifindex);
+    if (!c.ok(l) || !c.ok(check_mtu(mtu)) || !c.authorize(l1::polkit_action))
+        return;
     rtnl::Request req;
     req.op = rtnl::Request::Op::SetLink;
     req.link.ifindex = ifindex;
     req.link.mtu = mtu;
     req.what = fmt::format("MTU {} on {}", mtu, (*l)->kernel().name);
-    return run(m, ret, req);
+    run(c, req);
 }
 
-namespace {
-rtnl::AddressSpec address_spec(int32_t ifindex, const net::Prefix &p)
+void Manager::bus_add_address(bus::Call &c, int32_t ifindex, std::string text)
 {
-    rtnl::AddressSpec a;
-    a.ifindex = ifindex;
-    a.family = static_cast<uint8_t>(p.family());
-    a.address = p.address();
-    a.prefixlen = static_cast<uint8_t>(p.length());
-    return a;
-}
-} // namespace
-
-int Manager::bus_add_address(sd_bus_message *m, sd_bus_error *ret)
-{
-    auto a = args<int32_t, std::string>(m);
-    TRY_ARG(a);
-    auto [ifindex, text] = *a;
     auto l = require_link(ifindex);
-    TRY_ARG(l);
+    if (!c.ok(l))
+        return;
     auto p = net::Prefix::parse(text, "address", {.bare = true});
-    TRY_ARG(p);
-    AUTHORIZE();
+    if (!c.ok(p) || !c.authorize(l1::polkit_action))
+        return;
     rtnl::Request req;
     req.op = rtnl::Request::Op::AddAddress;
     req.address = address_spec(ifindex, *p);
     req.what = fmt::format("address {} on {}", *p, (*l)->kernel().name);
-    int r = run(m, ret, req);
-    if (r >= 0)
-        note_owned_address(ifindex, req.address.family, p->address(), req.address.prefixlen, Origin::Static);
-    return r;
+    run(c, req, [this, ifindex, a = req.address] {
+        note_owned_address(ifindex, a.family, a.address, a.prefixlen, Origin::Static);
+    });
 }
 
-int Manager::bus_remove_address(sd_bus_message *m, sd_bus_error *ret)
+void Manager::bus_remove_address(bus::Call &c, int32_t ifindex, std::string text)
 {
-    auto a = args<int32_t, std::string>(m);
-    TRY_ARG(a);
-    auto [ifindex, text] = *a;
     auto l = require_link(ifindex);
-    TRY_ARG(l);
+    if (!c.ok(l))
+        return;
     auto p = net::Prefix::parse(text, "address", {.bare = true});
-    TRY_ARG(p);
+    if (!c.ok(p))
+        return;
     auto spec = address_spec(ifindex, *p);
-    if (!state_.addresses.contains(netlink::AddressKey{ifindex, spec.family, spec.address, spec.prefixlen}))
-        return bus::set_error(ret, bus_error::InvalidArgument,
-                              fmt::format("address: {} is not on {}", *p, (*l)->kernel().name));
-    AUTHORIZE();
+    if (!snapshot().addresses.contains(netlink::AddressKey{ifindex, spec.family, spec.address, spec.prefixlen})) {
+        c.invalid("address", "{} is not on {}", *p, (*l)->kernel().name);
+        return;
+    }
+    if (!c.authorize(l1::polkit_action))
+        return;
     rtnl::Request req;
     req.op = rtnl::Request::Op::RemoveAddress;
     req.address = spec;
     req.what = fmt::format("address {} on {}", *p, (*l)->kernel().name);
-    int r = run(m, ret, req);
-    if (r >= 0)
-        forget_owned_address(ifindex, spec.family, spec.address, spec.prefixlen);
-    return r;
+    run(c, req, [this, ifindex, spec] { forget_owned_address(ifindex, spec.family, spec.address, spec.prefixlen); });
 }
 
-namespace {
-int route_method(Manager &mgr, sd_bus_message *m, sd_bus_error *ret, bool add);
-}
-
-int Manager::bus_add_route(sd_bus_message *m, sd_bus_error *ret)
+void Manager::route_method(bus::Call &c, const std::string &to, const std::string &via, int32_t ifindex,
+                           uint32_t metric, uint32_t table, bool add)
 {
-    return route_method(*this, m, ret, true);
+    auto spec = route_spec(to, via, ifindex, metric, table);
+    if (!c.ok(spec))
+        return;
+    if (ifindex != 0 && !link(ifindex)) {
+        c.fail(bus_error::NoSuchLink, "ifindex: no link with index {}", ifindex);
+        return;
+    }
+    if (!c.authorize(l1::polkit_action))
+        return;
+    rtnl::Request req;
+    req.op = add ? rtnl::Request::Op::AddRoute : rtnl::Request::Op::RemoveRoute;
+    req.route = *spec;
+    if (!add) {
+        req.route.protocol = 0;      // any protocol
+        req.route.scope = 255;       // RT_SCOPE_NOWHERE: any scope
+    }
+    req.what = fmt::format("route {}/{}{}{} table {} metric {}", spec->dst, spec->dst_len,
+                           via.empty() ? "" : " via ", via, spec->table, metric);
+    if (add)
+        manage_table(spec->table);   // follow the routes of the table it now uses
+    run(c, req);
 }
 
-int Manager::bus_remove_route(sd_bus_message *m, sd_bus_error *ret)
+void Manager::bus_add_route(bus::Call &c, std::string to, std::string via, int32_t ifindex, uint32_t metric,
+                            uint32_t table)
 {
-    return route_method(*this, m, ret, false);
+    route_method(c, to, via, ifindex, metric, table, true);
+}
+
+void Manager::bus_remove_route(bus::Call &c, std::string to, std::string via, int32_t ifindex, uint32_t metric,
+                               uint32_t table)
+{
+    route_method(c, to, via, ifindex, metric, table, false);
 }
 
 // Renew/Release: one link argument, polkit, then the DHCP hook.
-int Manager::run_link_hook(sd_bus_message *m, sd_bus_error *ret, const std::function<Result<>(int)> &hook,
-                           const char *method)
+void Manager::run_link_hook(bus::Call &c, int32_t ifindex, const std::function<Result<>(int)> &hook)
 {
-    auto a = args<int32_t>(m);
-    TRY_ARG(a);
-    TRY_ARG(require_link(std::get<0>(*a)));
-    AUTHORIZE();
-    if (!hook)
-        return sd_bus_error_setf(ret, l1::error::Unavailable, "%s: the DHCP client is not available", method);
-    auto r = hook(std::get<0>(*a));
-    if (!r)
-        return bus::set_error(ret, error_name(r.error()), r.error().to_string());
-    return sd_bus_reply_method_return(m, nullptr);
+    if (!c.ok(require_link(ifindex)) || !c.authorize(l1::polkit_action))
+        return;
+    if (!hook) {
+        c.fail(l1::error::Unavailable, "{}: the DHCP client is not available", c.member());
+        return;
+    }
+    if (!c.ok(hook(ifindex)))
+        return;
+    audit(c);
+    c.reply();
 }
 
-int Manager::bus_renew(sd_bus_message *m, sd_bus_error *ret)
+void Manager::bus_renew(bus::Call &c, int32_t ifindex) { run_link_hook(c, ifindex, hooks.renew); }
+
+void Manager::bus_release(bus::Call &c, int32_t ifindex) { run_link_hook(c, ifindex, hooks.release); }
+
+void Manager::bus_reload(bus::Call &c)
 {
-    return run_link_hook(m, ret, hooks.renew, "Renew");
+    if (!c.authorize(l1::polkit_action))
+        return;
+    if (!hooks.reload) {
+        c.fail(l1::error::Unavailable, "Reload: link profiles are not available");
+        return;
+    }
+    if (!c.ok(hooks.reload()))
+        return;
+    audit(c);
+    c.reply();
 }
 
-int Manager::bus_release(sd_bus_message *m, sd_bus_error *ret)
+void Manager::bus_set_zone(bus::Call &c, int32_t ifindex, std::string zone)
 {
-    return run_link_hook(m, ret, hooks.release, "Release");
-}
-
-int Manager::bus_reload(sd_bus_message *m, sd_bus_error *ret)
-{
-    AUTHORIZE();
-    if (!hooks.reload)
-        return sd_bus_error_set(ret, l1::error::Unavailable,
-                                "Reload: link profiles are not available");
-    auto r = hooks.reload();
-    if (!r)
-        return bus::set_error(ret, error_name(r.error()), r.error().to_string());
-    return sd_bus_reply_method_return(m, nullptr);
-}
-
-int Manager::bus_set_zone(sd_bus_message *m, sd_bus_error *ret)
-{
-    auto a = args<int32_t, std::string>(m);
-    TRY_ARG(a);
-    auto [ifindex, zone] = *a;
-    TRY_ARG(require_link(ifindex));
-    TRY_ARG(check_zone(zone));
-    AUTHORIZE_ZONE_CHANGE();
+    if (!c.ok(require_link(ifindex)) || !c.ok(check_zone(zone)) || !authorize_zone_change(c))
+        return;
     set_zone(ifindex, zone);
-    return sd_bus_reply_method_return(m, nullptr);
+    audit(c);
+    c.reply();
 }
 
-int Manager::bus_rename_link(sd_bus_message *m, sd_bus_error *ret)
+void Manager::bus_rename_link(bus::Call &c, int32_t ifindex, std::string name)
 {
-    auto a = args<int32_t, std::string>(m);
-    TRY_ARG(a);
-    auto [ifindex, name] = *a;
     auto l = require_link(ifindex);
-    TRY_ARG(l);
-    TRY_ARG(check_ifname(name, "name"));
-    if (const LinkState *other = link_by_name(name); other && other->ifindex() != ifindex)
-        return bus::set_error(ret, bus_error::InvalidArgument,
-                              fmt::format("name: '{}' is taken by link {}", name, other->ifindex()));
+    if (!c.ok(l) || !c.ok(check_ifname(name, "name")))
+        return;
+    if (const LinkState *other = link_by_name(name); other && other->ifindex() != ifindex) {
+        c.invalid("name", "'{}' is taken by link {}", name, other->ifindex());
+        return;
+    }
     // A new name can move the link into another of fwd's pattern zones and changes which
     // iifname/oifname rules match it.
-    AUTHORIZE_ZONE_CHANGE();
+    if (!authorize_zone_change(c))
+        return;
     std::string old = (*l)->kernel().name;
-    if (old == name)
-        return sd_bus_reply_method_return(m, nullptr);
-    if (!executor_)
-        return run(m, ret, {});
+    if (old == name) {
+        c.reply();
+        return;
+    }
+    if (!executor_) {
+        run(c, {});
+        return;
+    }
     // The kernel renames only links that are down: take it down and up again around it.
     bool was_up = (*l)->kernel().flags & 1 /* IFF_UP */;
     rtnl::Request down, rename, up;
@@ -479,182 +361,158 @@ int Manager::bus_rename_link(sd_bus_message *m, sd_bus_error *ret)
     down.what = fmt::format("{} down for renaming", old);
     up.what = fmt::format("{} up after renaming", name);
     rename.what = fmt::format("rename {} to {}", old, name);
-    if (was_up)
-        if (auto r = executor_(down); !r)
-            return bus::set_error(ret, error_name(r.error()), r.error().to_string());
-    auto r = executor_(rename);
-    if (was_up)
-        if (auto u = executor_(up); !u)
-            log::warning({{"ALOPEX_LINK", old}}, "{}", u.error().to_string());
-    if (!r)
-        return bus::set_error(ret, error_name(r.error()), r.error().to_string());
-    log::info({{"ALOPEX_LINK", name}, {"ALOPEX_OP", "RenameLink"}}, "{}", rename.what);
-    return sd_bus_reply_method_return(m, nullptr);
+    // down, rename, up: each when the kernel has answered the one before.
+    struct Rename {
+        std::shared_ptr<bus::PendingReply> reply;
+        rtnl::Request rename, up;
+        bool was_up;
+        std::string old, name;
+        std::shared_ptr<Audit> audit;
+    };
+    auto st = std::make_shared<Rename>(
+        Rename{std::make_shared<bus::PendingReply>(), rename, up, was_up, old, name, start_audit(record_, c)});
+    *st->reply = c.defer();
+    auto finish = [this, st](Result<> r) {
+        if (!r) {
+            st->reply->fail(r.error());
+            return;
+        }
+        log::info({{"ALOPEX_LINK", st->name}, {"ALOPEX_OP", "RenameLink"}}, "{}", st->rename.what);
+        if (st->audit)
+            st->audit->commit();
+        st->reply->reply();
+    };
+    auto do_rename = [this, st, finish] {
+        executor_(st->rename, [this, st, finish](Result<> r) {
+            if (!st->was_up) {
+                finish(std::move(r));
+                return;
+            }
+            executor_(st->up, [st, finish, r = std::move(r)](Result<> u) mutable {
+                if (!u)
+                    log::warning({{"ALOPEX_LINK", st->old}}, "{}", u.error().to_string());
+                finish(std::move(r));
+            });
+        });
+    };
+    if (!was_up) {
+        do_rename();
+        return;
+    }
+    executor_(down, [st, do_rename](Result<> r) {
+        if (!r) {
+            st->reply->fail(r.error());
+            return;
+        }
+        do_rename();
+    });
 }
 
-int Manager::bus_delete_netdev(sd_bus_message *m, sd_bus_error *ret)
+void Manager::bus_delete_netdev(bus::Call &c, std::string name)
 {
-    auto a = args<std::string>(m);
-    TRY_ARG(a);
-    const std::string &name = std::get<0>(*a);
-    TRY_ARG(check_ifname(name, "name"));
+    if (!c.ok(check_ifname(name, "name")))
+        return;
     const LinkState *l = link_by_name(name);
-    if (!l)
-        return bus::set_error(ret, bus_error::NoSuchLink,
-                              fmt::format("name: no link named '{}'", name));
-    if (!parse_kind(l->kernel().kind))
-        return bus::set_error(ret, bus_error::InvalidArgument,
-                              fmt::format("name: '{}' is a {} link, not a bridge, vlan, veth or "
-                                          "bond",
-                                          name, l->kernel().kind.empty() ? "physical" : l->kernel().kind));
-    AUTHORIZE();
+    if (!l) {
+        c.fail(bus_error::NoSuchLink, "name: no link named '{}'", name);
+        return;
+    }
+    if (!parse_kind(l->kernel().kind)) {
+        c.invalid("name", "'{}' is a {} link, not a bridge, vlan, veth or bond", name,
+                  l->kernel().kind.empty() ? "physical" : l->kernel().kind);
+        return;
+    }
+    if (!c.authorize(l1::polkit_action))
+        return;
     rtnl::Request req;
     req.op = rtnl::Request::Op::DeleteLink;
     req.ifindex = l->ifindex();
     req.what = fmt::format("delete {} {}", l->kernel().kind, name);
-    return run(m, ret, req);
+    run(c, req);
 }
 
-int Manager::bus_create_netdev(sd_bus_message *m, sd_bus_error *ret)
+Result<rtnl::NetdevSpec> Manager::netdev_spec(const std::string &name, const std::string &kind_text,
+                                              const bus::Options &o) const
 {
-    auto a = args<std::string, std::string>(m);
-    TRY_ARG(a);
-    auto [name, kind_text] = *a;
-    auto opts = read_options(m);
-    TRY_ARG(opts);
-    TRY_ARG(check_ifname(name, "name"));
+    ALOPEX_TRY_VOID(check_ifname(name, "name"));
     if (link_by_name(name))
-        return bus::set_error(ret, bus_error::InvalidArgument,
-                              fmt::format("name: a link named '{}' exists", name));
-    auto kind = parse_kind(kind_text);
-    TRY_ARG(kind);
+        return bus_fail(bus_error::InvalidArgument, "name: a link named '{}' exists", name);
+    ALOPEX_TRY(kind, parse_kind(kind_text));
+    rtnl::NetdevSpec s;
+    s.name = name;
+    s.kind = kind;
+    ALOPEX_TRY(mtu, o.integer("mtu", 68, 65535));
+    if (mtu)
+        s.mtu = static_cast<uint32_t>(*mtu);
+    ALOPEX_TRY(mac_text, o.string("mac"));
+    if (mac_text) {
+        ALOPEX_TRY(mac, parse_mac(*mac_text, "options.mac"));
+        s.mac = mac;
+    }
+    // The kind's own options; what no kind takes is refused by done().
+    std::optional<std::string> parent, peer, mode;
+    std::optional<int64_t> id;
+    switch (kind) {
+    case rtnl::NetdevKind::Bridge: {
+        ALOPEX_TRY(stp, o.boolean("stp"));
+        s.stp = stp;
+        break;
+    }
+    case rtnl::NetdevKind::Vlan: {
+        ALOPEX_TRY(p, o.string("parent"));
+        ALOPEX_TRY(i, o.integer("id", 1, 4094));
+        parent = std::move(p);
+        id = i;
+        break;
+    }
+    case rtnl::NetdevKind::Veth: {
+        ALOPEX_TRY(p, o.string("peer"));
+        peer = std::move(p);
+        break;
+    }
+    case rtnl::NetdevKind::Bond: {
+        ALOPEX_TRY(m, o.string("mode"));
+        mode = std::move(m);
+        break;
+    }
+    }
+    ALOPEX_TRY_VOID(o.done(fmt::format("for kind {}", kind_text)));
+    if (parent) {
+        const LinkState *p = link_by_name(*parent);
+        if (!p)
+            return bus_fail(bus_error::NoSuchLink, "options.parent: no link named '{}'", *parent);
+        s.parent = p->ifindex();
+    }
+    if (id)
+        s.vlan_id = static_cast<uint16_t>(*id);
+    if (kind == rtnl::NetdevKind::Vlan && (!parent || !id))
+        return bus_fail(bus_error::InvalidArgument, "options: a vlan needs 'parent' and 'id'");
+    if (peer) {
+        ALOPEX_TRY_VOID(check_ifname(*peer, "options.peer"));
+        if (*peer == name || link_by_name(*peer))
+            return std::unexpected(o.error("peer", fmt::format("a link named '{}' exists", *peer)));
+        s.peer = *peer;
+    }
+    if (kind == rtnl::NetdevKind::Veth && !peer)
+        return bus_fail(bus_error::InvalidArgument, "options: a veth needs 'peer'");
+    if (mode && !valid_bond_mode(*mode))
+        return std::unexpected(o.error("mode", "must be one of balance-rr, active-backup, balance-xor, "
+                                               "broadcast, 802.3ad, balance-tlb, balance-alb"));
+    if (mode)
+        s.bond_mode = *mode;
+    return s;
+}
+
+void Manager::bus_create_netdev(bus::Call &c, std::string name, std::string kind, bus::Options options)
+{
+    auto spec = netdev_spec(name, kind, options);
+    if (!c.ok(spec) || !c.authorize(l1::polkit_action))
+        return;
     rtnl::Request req;
     req.op = rtnl::Request::Op::CreateNetdev;
-    rtnl::NetdevSpec &s = req.netdev;
-    s.name = name;
-    s.kind = *kind;
-    auto fail_opt = [&](const std::string &key, std::string_view what) {
-        return bus::set_error(ret, bus_error::InvalidArgument,
-                              fmt::format("options.{}: {}", key, what));
-    };
-    bool have_id = false;
-    for (const auto &[key, v] : *opts) {
-        const auto *i = std::get_if<int64_t>(&v);
-        const auto *str = std::get_if<std::string>(&v);
-        const auto *b = std::get_if<bool>(&v);
-        if (key == "mtu") {
-            if (!i || !check_mtu(static_cast<uint32_t>(*i)) || *i > 65535)
-                return fail_opt(key, "must be an integer from 68 to 65535");
-            s.mtu = static_cast<uint32_t>(*i);
-        } else if (key == "mac") {
-            if (!str)
-                return fail_opt(key, "must be a string");
-            auto mac = parse_mac(*str, "options.mac");
-            TRY_ARG(mac);
-            s.mac = *mac;
-        } else if (key == "stp" && s.kind == rtnl::NetdevKind::Bridge) {
-            if (!b)
-                return fail_opt(key, "must be a boolean");
-            s.stp = *b;
-        } else if (key == "parent" && s.kind == rtnl::NetdevKind::Vlan) {
-            if (!str)
-                return fail_opt(key, "must be a link name");
-            const LinkState *p = link_by_name(*str);
-            if (!p)
-                return bus::set_error(ret, bus_error::NoSuchLink,
-                                      fmt::format("options.parent: no link named '{}'", *str));
-            s.parent = p->ifindex();
-        } else if (key == "id" && s.kind == rtnl::NetdevKind::Vlan) {
-            if (!i || *i < 1 || *i > 4094)
-                return fail_opt(key, "must be an integer from 1 to 4094");
-            s.vlan_id = static_cast<uint16_t>(*i);
-            have_id = true;
-        } else if (key == "peer" && s.kind == rtnl::NetdevKind::Veth) {
-            if (!str)
-                return fail_opt(key, "must be a string");
-            TRY_ARG(check_ifname(*str, "options.peer"));
-            if (*str == name || link_by_name(*str))
-                return fail_opt(key, fmt::format("a link named '{}' exists", *str));
-            s.peer = *str;
-        } else if (key == "mode" && s.kind == rtnl::NetdevKind::Bond) {
-            if (!str || !valid_bond_mode(*str))
-                return fail_opt(key, "must be one of balance-rr, active-backup, balance-xor, "
-                                     "broadcast, 802.3ad, balance-tlb, balance-alb");
-            s.bond_mode = *str;
-        } else {
-            return fail_opt(key, fmt::format("unknown option for kind {}", kind_text));
-        }
-    }
-    if (s.kind == rtnl::NetdevKind::Vlan && (!s.parent || !have_id))
-        return bus::set_error(ret, bus_error::InvalidArgument,
-                              "options: a vlan needs 'parent' and 'id'");
-    if (s.kind == rtnl::NetdevKind::Veth && s.peer.empty())
-        return bus::set_error(ret, bus_error::InvalidArgument, "options: a veth needs 'peer'");
-    AUTHORIZE();
-    req.what = fmt::format("create {} {}", kind_text, name);
-    return run(m, ret, req);
-}
-
-namespace {
-
-int set_link_updown(Manager &mgr, sd_bus_message *m, sd_bus_error *ret, bool up)
-{
-    auto a = args<int32_t>(m);
-    if (!a)
-        return bus::set_error(ret, a.error());
-    int32_t ifindex = std::get<0>(*a);
-    if (auto r = check_ifindex(ifindex); !r)
-        return bus::set_error(ret, r.error());
-    const LinkState *l = mgr.link(ifindex);
-    if (!l)
-        return bus::set_error(ret, bus_error::NoSuchLink,
-                              fmt::format("ifindex: no link with index {}", ifindex));
-    rtnl::Request req;
-    req.op = rtnl::Request::Op::SetLink;
-    req.link.ifindex = ifindex;
-    req.link.up = up;
-    req.what = fmt::format("{} {}", l->kernel().name, up ? "up" : "down");
-    return mgr.authorize_and_run(m, ret, req);
-}
-
-int route_method(Manager &mgr, sd_bus_message *m, sd_bus_error *ret, bool add)
-{
-    auto a = args<std::string, std::string, int32_t, uint32_t, uint32_t>(m);
-    if (!a)
-        return bus::set_error(ret, a.error());
-    auto [to, via, ifindex, metric, table] = *a;
-    auto spec = route_spec(to, via, ifindex, metric, table);
-    if (!spec)
-        return bus::set_error(ret, spec.error());
-    if (ifindex != 0 && !mgr.link(ifindex))
-        return bus::set_error(ret, bus_error::NoSuchLink,
-                              fmt::format("ifindex: no link with index {}", ifindex));
-    rtnl::Request req;
-    req.op = add ? rtnl::Request::Op::AddRoute : rtnl::Request::Op::RemoveRoute;
-    req.route = *spec;
-    if (!add) {
-        req.route.protocol = 0;      // any protocol
-        req.route.scope = 255;       // RT_SCOPE_NOWHERE: any scope
-    }
-    req.what = fmt::format("route {}/{}{}{} table {} metric {}", spec->dst, spec->dst_len,
-                           via.empty() ? "" : " via ", via,
-                           spec->table, metric);
-    uint32_t t = spec->table;
-    return mgr.authorize_and_run(m, ret, req, [&mgr, add, t] {
-        if (add)
-            mgr.manage_table(t);   // follow the routes of the table it now uses
-    });
-}
-
-} // namespace
-
-int Manager::authorize_and_run(sd_bus_message *m, sd_bus_error *ret, const rtnl::Request &req,
-                               const std::function<void()> &before)
-{
-    AUTHORIZE();
-    if (before)
-        before();
-    return run(m, ret, req);
+    req.netdev = std::move(*spec);
+    req.what = fmt::format("create {} {}", kind, name);
+    run(c, req);
 }
 
 } // namespace alopex::linkd

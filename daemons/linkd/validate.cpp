@@ -5,7 +5,7 @@
 
 #include <array>
 
-#include "alopex/bus.hpp"
+#include "alopex/net.hpp"
 
 namespace alopex::linkd {
 
@@ -38,7 +38,7 @@ Result<> check_ifindex(int32_t ifindex, std::string_view arg)
 
 Result<> check_ifname(std::string_view name, std::string_view arg)
 {
-    if (!bus::valid_ifname(name))
+    if (!net::valid_ifname(name))
         return invalid(arg, "{} is not a valid interface name (1 to 15 bytes, no '/', ':', "
                             "whitespace or control characters)",
                        quoted(name));

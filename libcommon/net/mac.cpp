@@ -112,4 +112,14 @@ Result<> Mac::check_assignable(std::string_view what) const
     return {};
 }
 
+bool valid_ifname(std::string_view name)
+{
+    if (name.empty() || name.size() > 15 || name == "." || name == "..")
+        return false;
+    for (unsigned char c : name)
+        if (c <= ' ' || c >= 0x7f || c == '/' || c == ':')
+            return false;
+    return true;
+}
+
 } // namespace alopex::net

@@ -47,8 +47,10 @@ tag = "ovs"
 validator = "interfaces"
 callers = ["alopex-ovs"]
 
+# The sandbox runs its daemons as root: root may record too, so that the demo's actions
+# (linkd's profile applied at start, methods called in the sandbox) are in the ledger.
 [record]
-callers = ["alopex-link", "alopex-fw", "alopex-slirp", "alopex-ovs", "alopex-dns"]
+callers = ["alopex-link", "alopex-fw", "alopex-slirp", "alopex-ovs", "alopex-dns", "root"]
 """
 
 

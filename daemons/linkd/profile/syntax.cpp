@@ -16,13 +16,6 @@ bool name_byte_ok(unsigned char c)
 
 } // namespace
 
-bool valid_ifname(std::string_view name)
-{
-    if (name.empty() || name.size() > 15 || name == "." || name == "..")
-        return false;
-    return std::all_of(name.begin(), name.end(),
-                       [](char c) { return name_byte_ok(static_cast<unsigned char>(c)); });
-}
 
 bool is_glob(std::string_view s)
 {

@@ -8,12 +8,12 @@
 #include <string_view>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 
 namespace alopex::linkd::profile {
 
-// Kernel rules (dev_valid_name) plus printable ASCII only: 1..15 bytes, not "." or "..",
-// no '/', ':', whitespace, control or non-ASCII bytes.
-bool valid_ifname(std::string_view name);
+// Kernel rules (dev_valid_name) plus printable ASCII only: net::valid_ifname.
+using net::valid_ifname;
 
 // A [match] name: an interface name or an fnmatch(3) glob of one (*, ?, [set], [!set],
 // \x). Same byte rules as valid_ifname but up to 64 bytes; brackets must close and a

@@ -216,6 +216,11 @@ private:
     std::array<uint8_t, max_size> bytes_{};   // beyond size(): always zero
 };
 
+// A Linux interface name: 1 to 15 bytes of printable ASCII except space, '/' and ':'
+// (the kernel refuses '/', ':' and whitespace; control and non-ASCII bytes are refused
+// too), and not "." or "..".
+bool valid_ifname(std::string_view name);
+
 // Caller text for an error message: in single quotes, at most 64 bytes (then "..."),
 // bytes outside printable ASCII and the characters ' and \ as \xNN.
 std::string quoted(std::string_view text);

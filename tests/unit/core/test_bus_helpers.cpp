@@ -12,18 +12,6 @@
 
 using namespace alopex;
 
-TEST_CASE("interface names are validated like the kernel does")
-{
-    CHECK(bus::valid_ifname("eth0"));
-    CHECK(bus::valid_ifname("123456789012345"));
-    CHECK_FALSE(bus::valid_ifname("1234567890123456"));
-    CHECK_FALSE(bus::valid_ifname(""));
-    CHECK_FALSE(bus::valid_ifname("a/b"));
-    CHECK_FALSE(bus::valid_ifname("a b"));
-    CHECK_FALSE(bus::valid_ifname(".."));
-    CHECK_FALSE(bus::valid_ifname("eth0\n"));
-}
-
 TEST_CASE("typed append and read round-trip")
 {
     // An unauthenticated bus over a socketpair is enough to build messages offline.

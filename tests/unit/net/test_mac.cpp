@@ -83,3 +83,19 @@ TEST_CASE("Mac holds any hardware address up to MAX_ADDR_LEN")
     CHECK(Mac::from_bytes(std::vector<uint8_t>(6, 0x80)).value() != Mac::from_bytes(std::vector<uint8_t>(7, 0x80)).value());
     static_assert(std::is_trivially_copyable_v<Mac>);
 }
+
+TEST_CASE("interface names are validated like the kernel does")
+{
+    CHECK(alopex::net::valid_ifname("eth0"));
+    CHECK(alopex::net::valid_ifname("123456789012345"));
+    CHECK_FALSE(alopex::net::valid_ifname("1234567890123456"));
+    CHECK_FALSE(alopex::net::valid_ifname(""));
+    CHECK_FALSE(alopex::net::valid_ifname("a/b"));
+    CHECK_FALSE(alopex::net::valid_ifname("a:b"));
+    CHECK_FALSE(alopex::net::valid_ifname("a b"));
+    CHECK_FALSE(alopex::net::valid_ifname("."));
+    CHECK_FALSE(alopex::net::valid_ifname(".."));
+    CHECK_FALSE(alopex::net::valid_ifname("eth0\n"));
+    CHECK_FALSE(alopex::net::valid_ifname("eth\x7f"));
+    CHECK_FALSE(alopex::net::valid_ifname("\xc3\xa9th0"));
+}

@@ -3,10 +3,15 @@
 """alopex-linkd's state following and D-Bus surface: link objects against `ip -j`, every
 Manager method as root (allowed, checked with `ip -j`), as an unprivileged user (refused,
 nothing changed) and as a netdev-group user (link up/down allowed; zone changes by SetZone
-or RenameLink refused without org.alopex.firewall.configure), bad arguments, and
-links that go away. The daemon runs as root in the test's namespace with polkitd."""
+or RenameLink refused without org.alopex.firewall.configure), bad arguments, links that
+go away, and a polkitd that does not answer (SIGSTOPped): linkd keeps answering others.
+The daemon runs as root in the test's namespace with polkitd."""
 import os
+import signal
+import subprocess
 import sys
+import threading
+import time
 
 import alopex_harness as h
 from alopex_dbus import check_introspection
@@ -360,6 +365,66 @@ def _(sb):
     rc, out, err = sb.busctl('get-property', SERVICE, link_path(a), LINK, 'Name')
     h.check(rc != 0, f'get-property on a gone link: {out}')
 
+
+class Monitor:
+    """busctl monitor on the sandbox's bus, its lines collected by a thread."""
+
+    def __init__(self, sb, match):
+        self.lines, self.ready = [], threading.Event()
+        self.p = subprocess.Popen(['busctl', f'--address={sb.bus_address}', 'monitor', '--json=short',
+                                   '--match', match], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env=sb.env())
+        threading.Thread(target=self._read, args=(self.p.stdout, self.lines), daemon=True).start()
+        threading.Thread(target=self._wait_ready, daemon=True).start()
+        h.check(self.ready.wait(10), 'busctl monitor started')
+
+    def _read(self, f, into):
+        for line in f:
+            into.append(line)
+
+    def _wait_ready(self):
+        for line in self.p.stderr:
+            if 'Monitoring' in line:
+                self.ready.set()
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(10)
+
+
+@tap.test('polkitd SIGSTOPped with a check pending: Version and GetAll still answer; the call completes after SIGCONT')
+def _(sb):
+    a, _ = veth(sb, 'tpa0', 'tpb0')
+    wait_link_object(sb, a)
+    mtu = ip_j(sb, 'link', 'show', 'dev', 'tpa0')[0]['mtu']
+    mon = Monitor(sb, "interface='org.freedesktop.PolicyKit1.Authority',member='CheckAuthorization'")
+    os.kill(sb.polkit.pid, signal.SIGSTOP)
+    pending = {}
+    try:
+        t = threading.Thread(target=lambda: pending.update(res=dbus_send(sb, 'SetMtu', f'int32:{a}', 'uint32:1321')))
+        t.start()
+        # linkd has asked polkit (seen on the bus), and polkit cannot answer.
+        h.wait_until(lambda: any('CheckAuthorization' in line for line in mon.lines), 10, 0.02,
+                     'linkd asking polkit')
+        for _ in range(3):
+            t0 = time.monotonic()
+            rc, out, err = sb.busctl('call', SERVICE, ROOT, MANAGER, 'Version')
+            took = time.monotonic() - t0
+            h.check(rc == 0 and out.startswith('s "') and took < 2, f'Version: {rc} {out} {err} in {took:.2f} s')
+            t0 = time.monotonic()
+            rc, out, err = sb.busctl('call', SERVICE, link_path(a), 'org.freedesktop.DBus.Properties', 'GetAll',
+                                     's', LINK)
+            took = time.monotonic() - t0
+            h.check(rc == 0 and 'tpa0' in out and took < 2, f'GetAll: {rc} {err} in {took:.2f} s')
+        h.check(t.is_alive(), 'SetMtu still waits for polkit')
+        h.check_eq(ip_j(sb, 'link', 'show', 'dev', 'tpa0')[0]['mtu'], mtu, 'nothing changed before polkit answered')
+    finally:
+        os.kill(sb.polkit.pid, signal.SIGCONT)
+        mon.stop()
+    t.join(30)
+    h.check(not t.is_alive(), 'SetMtu answered after SIGCONT')
+    expect_ok(pending['res'], 'SetMtu once polkit answered')
+    h.check_eq(ip_j(sb, 'link', 'show', 'dev', 'tpa0')[0]['mtu'], 1321, 'the MTU (ip -j)')
 
 if __name__ == '__main__':
     sys.exit(h.main(tap, setup))

@@ -43,9 +43,8 @@ struct ApplyRig {
         alopex::linkd::ManagerOptions o;
         o.start_monitor = false;
         auto m = alopex::linkd::Manager::create(event.get(), nullptr, o,
-                                                [](const alopex::linkd::rtnl::Request &) -> alopex::Result<> {
+                                                [](const alopex::linkd::rtnl::Request &, alopex::linkd::ExecDone) {
                                                     FAIL("no request may be made");
-                                                    return {};
                                                 });
         REQUIRE(m);
         manager = std::move(*m);

@@ -48,16 +48,24 @@ netlink::Address mkaddr(int ifindex, uint8_t family, std::string a, uint8_t len,
     return x;
 }
 
+std::vector<std::string> names(const Changed &c)
+{
+    std::vector<std::string> out;
+    for (const auto *p : c)
+        out.emplace_back(p->name);
+    return out;
+}
+
 netlink::Event ev(Change c, netlink::Object o) { return netlink::Event{c, std::move(o), {}}; }
 
 std::unique_ptr<Manager> make(std::vector<rtnl::Request> *log = nullptr)
 {
     ManagerOptions o;
     o.start_monitor = false;
-    auto m = Manager::create(nullptr, nullptr, o, [log](const rtnl::Request &r) -> Result<> {
+    auto m = Manager::create(nullptr, nullptr, o, [log](const rtnl::Request &r, ExecDone done) {
         if (log)
             log->push_back(r);
-        return {};
+        done({});
     });
     REQUIRE(m);
     return std::move(*m);
@@ -79,17 +87,19 @@ TEST_CASE("links appear, change and go; the generation counts every change")
     auto m = make();
     std::vector<int> added, removed;
     std::vector<std::string> renamed_from;
-    m->hooks.link_added = [&](const LinkState &l) { added.push_back(l.ifindex()); };
-    m->hooks.link_removed = [&](int i, const std::string &) { removed.push_back(i); };
-    m->hooks.link_changed = [&](const LinkState &, const netlink::Link &prev) {
-        renamed_from.push_back(prev.name);
-    };
+    m->hooks.link_added.add([&](const LinkState &l) { added.push_back(l.ifindex()); });
+    m->hooks.link_removed.add([&](int i, const std::string &) { removed.push_back(i); });
+    m->hooks.link_changed.add([&](const LinkState &, const netlink::Link &prev) { renamed_from.push_back(prev.name); });
+    // A second subscriber sees the same events: nobody overwrites another's callback.
+    std::vector<int> added_too;
+    m->hooks.link_added.add([&](const LinkState &l) { added_too.push_back(l.ifindex()); });
     CHECK(m->generation() == 0);
     m->handle(ev(Change::New, mklink(2, "veth0")));
     m->handle(ev(Change::New, mklink(3, "veth1")));
     CHECK(m->links().size() == 2);
     CHECK(m->generation() == 2);
     CHECK(added == std::vector<int>{2, 3});
+    CHECK(added_too == added);
     REQUIRE(m->link_by_name("veth1"));
     CHECK(m->link_by_name("veth1")->ifindex() == 3);
 
@@ -147,6 +157,7 @@ TEST_CASE("address origins: owned, kernel, foreign; ownership ends with the addr
 TEST_CASE("connectivity: none, local, limited; full only with a default route and a probe")
 {
     auto m = make();
+    m->handle_synced(true);   // connectivity follows events once the first dump is in
     auto lo = mklink(1, "lo");
     lo.type = ARPHRD_LOOPBACK;
     lo.flags |= IFF_LOOPBACK;
@@ -186,7 +197,7 @@ TEST_CASE("zone, DNS and DHCP lease setters: hooks, generation, changed property
     auto m = make();
     m->handle(ev(Change::New, mklink(2, "veth0")));
     std::vector<std::pair<int, std::string>> zones;
-    m->hooks.zone_changed = [&](int i, const std::string &z) { zones.emplace_back(i, z); };
+    m->hooks.zone_changed.add([&](int i, const std::string &z) { zones.emplace_back(i, z); });
     auto g = m->generation();
     CHECK(m->set_zone(2, "wan"));
     CHECK(m->set_zone(2, "wan"));   // unchanged: no hook, no bump
@@ -200,11 +211,10 @@ TEST_CASE("zone, DNS and DHCP lease setters: hooks, generation, changed property
 
     LinkState s(mklink(5, "x"));
     DhcpLease lease{"bound", "192.0.2.10/24", "192.0.2.1", 120, 60, 105, 1234};
-    auto names = s.set_dhcp(lease);
-    CHECK(names == std::vector<std::string>{"DHCPState", "DHCPAddress", "DHCPServer",
+    CHECK(names(s.set_dhcp(lease)) == std::vector<std::string>{"DHCPState", "DHCPAddress", "DHCPServer",
                                             "DHCPLeaseTime", "DHCPT1", "DHCPT2", "DHCPExpiry"});
     lease.state = "renewing";
-    CHECK(s.set_dhcp(lease) == std::vector<std::string>{"DHCPState"});
+    CHECK(names(s.set_dhcp(lease)) == std::vector<std::string>{"DHCPState"});
     CHECK(s.set_dhcp(lease).empty());
     CHECK(s.set_dhcp(std::nullopt).size() == 7);
     CHECK(m->set_dhcp_lease(2, lease));
@@ -222,7 +232,7 @@ TEST_CASE("changed_properties lists exactly what differs")
     b.carrier = false;
     b.master = 7;
     b.mac = hw("02:00:00:00:00:99");
-    CHECK(changed_properties(a, b) ==
+    CHECK(names(changed_properties(a, b)) ==
           std::vector<std::string>{"MACAddress", "AdministrativeState", "Carrier", "Controller"});
     CHECK(scope_name(RT_SCOPE_LINK) == "link");
     CHECK(scope_name(RT_SCOPE_UNIVERSE) == "global");

@@ -75,8 +75,9 @@ std::unique_ptr<Manager> make()
 {
     ManagerOptions o;
     o.start_monitor = false;
-    auto m = Manager::create(nullptr, nullptr, o, [](const rtnl::Request &) -> Result<> { return {}; });
+    auto m = Manager::create(nullptr, nullptr, o, [](const rtnl::Request &, ExecDone done) { done({}); });
     REQUIRE(m);
+    (*m)->handle_synced(true);   // connectivity follows the events fed by hand from here on
     return std::move(*m);
 }
 
@@ -92,7 +93,7 @@ struct Rig {
     EventPtr event = new_event();
     std::unique_ptr<Manager> m = make();
     Prober prober{event.get(), *m};
-    Rig() { m->hooks.state_changed = [this] { prober.state_changed(); }; }
+    Rig() { m->hooks.state_changed.add([this] { prober.state_changed(); }); }
 };
 
 // A TCP listener on 127.0.0.1 with an ephemeral port; accepted connections are left in
