@@ -3,7 +3,7 @@
 """The suite on its embedded default (README command 1): a throwaway network namespace
 with a private D-Bus daemon, polkitd, alopex-brokerd (demo broker.toml) and alopex-linkd
 (a demo profile on a veth pair), alopex-fwd (the shipped policy plus a demo zone),
-`alopexctl status`, `alopexctl link list` and `alopexctl fw zones`,
+`alopexctl status`, `alopexctl link list`, `alopexctl fw zones` and `alopexctl ledger show`,
 then wait until SIGINT/SIGTERM and clean up.
 
     tools/dev/sandbox.py [--build-dir DIR] [--no-wait]
@@ -117,6 +117,14 @@ def inner(args):
                          'fwd following the demo zone')
             print('\n$ alopexctl fw zones')
             _, out, err = sb.run([ctl, 'fw', 'zones'])
+            sys.stdout.write(out + err)
+            # linkd's profile apply and fwd's start are in the broker's audit ledger.
+            ledger = os.path.join(sb.state_dir, 'ledger.jsonl')
+            show = [ctl, 'ledger', 'show', '--file', ledger]
+            h.wait_until(lambda: 'link.profile.apply' in sb.run(show)[1], 10, 0.05,
+                         "linkd's demo actions in the ledger")
+            print(f'\n$ alopexctl ledger show --file {ledger}')
+            _, out, err = sb.run(show)
             sys.stdout.write(out + err)
         else:
             rc = 1
