@@ -102,16 +102,6 @@ Result<StoredRule> parse_rule(const json &j, std::string_view where, const Bad &
 
 } // namespace
 
-bool valid_ifname(std::string_view n)
-{
-    if (n.empty() || n.size() > 15 || n == "." || n == "..")
-        return false;
-    return std::all_of(n.begin(), n.end(), [](char ch) {
-        auto c = static_cast<unsigned char>(ch);
-        return c > ' ' && c < 0x7f && c != '/' && c != ':';
-    });
-}
-
 Result<> check_comment(std::string_view c)
 {
     if (c.size() > max_comment)

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 #include "alopex/store.hpp"
 #include "model.hpp"
 
@@ -123,9 +124,8 @@ store::Options store_options(const std::filesystem::path &state_file);
 // Nothing to do (empty text) when the load was clean.
 std::string recover(Loaded &l);
 
-// An interface name as the kernel takes it: 1..15 bytes, printable, no '/', ':', space,
-// not "." or "..". Interface names in the runtime state and SetInterfaceZone.
-bool valid_ifname(std::string_view name);
+// Interface names in the runtime state and SetInterfaceZone: libcommon's check.
+using net::valid_ifname;
 
 // A comment for AddRule: <= 127 bytes, no control characters. Error names `comment`.
 Result<> check_comment(std::string_view c);

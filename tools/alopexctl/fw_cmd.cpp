@@ -96,18 +96,6 @@ bool valid_name(std::string_view s)   // zone and set names: [A-Za-z0-9_-]{1,20}
     return true;
 }
 
-bool valid_ifname(std::string_view s)
-{
-    if (s.empty() || s.size() > 15 || s == "." || s == "..")
-        return false;
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u == 0x7f || c == '/' || c == ':')
-            return false;
-    }
-    return true;
-}
-
 // An address or network; the host bits beyond the prefix must be zero.
 alopex::Result<> check_cidr(std::string_view text)
 {
@@ -357,7 +345,7 @@ alopex::Result<FwRequest> parse_set_zone(const cli::Args &a)
 {
     const auto &rest = a.words;
     ALOPEX_TRY_VOID(no_more("set-zone INTERFACE ZONE", rest, 2));
-    if (!valid_ifname(rest[0]))
+    if (!alopex::net::valid_ifname(rest[0]))
         return failf(EINVAL, "fw set-zone: not an interface name: '{}'", printable(rest[0]));
     if (rest[1] != "-" && !rest[1].empty() && !valid_name(rest[1]))
         return failf(EINVAL, "fw set-zone: not a zone name: '{}'", printable(rest[1]));

@@ -14,7 +14,6 @@
 #include <systemd/sd-bus.h>
 
 #include "alopex/error.hpp"
-#include "alopex/net.hpp"
 #include "alopex/sd.hpp"
 
 namespace alopex::bus {
@@ -181,8 +180,5 @@ int emit_signal(sd_bus *bus, const char *path, const char *interface, const char
         return r;
     return sd_bus_send(bus, msg.get(), nullptr);
 }
-
-// Validation helpers for the D-Bus boundary: interface names are net::valid_ifname's.
-using net::valid_ifname;
 
 } // namespace alopex::bus
