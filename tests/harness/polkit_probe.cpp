@@ -1,24 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // alopex-test-polkit-probe: a tiny service for integration tests of libcommon's bus
-// helpers: the polkit client, PropertiesCoalescer and emit_signal.
+// pieces on a real bus: bus::Service with a Vtable over a generated spec, Call::authorize
+// with polkit::Authority, coalesced PropertiesChanged and Service::emit.
 //   alopex-test-polkit-probe [--name NAME]   (default org.alopex.Test1)
-// Owns NAME with, at /org/alopex/Test1, interface org.alopex.Test1:
-//   Guarded() -> s        checks org.alopex.link.configure, replies "authorized"
-//   Check(s action) -> s  checks the given action
-//   Pending() -> u        polkit queries asked and not yet consumed
-//   Bump(u n) -> ()       in one handler: n increments of Counter and n changes of Label,
-//                         each marked on the coalescer, then signal Bumped(Counter, Label)
-//   Counter (u), Label (s): read-only properties that emit PropertiesChanged with values
-//   Bumped(u counter, s label): signal sent by Bump through bus::emit_signal
+// Owns NAME with the interface of org.alopex.Test1.xml (beside this file) at
+// /org/alopex/Test1.
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "alopex/bus.hpp"
+#include "alopex/bus/object.hpp"
+#include "probe1_spec.hpp"
 #include "alopex/polkit.hpp"
 #include "alopex/sd.hpp"
 
@@ -26,85 +23,58 @@ using namespace alopex;
 
 namespace {
 
+namespace t1 = ipc::probe1::test1;
 constexpr const char *probe_path = "/org/alopex/Test1";
-constexpr const char *probe_iface = "org.alopex.Test1";
 
 class Probe {
 public:
-    Probe(sd_bus *bus, sd_event *event) : bus_(bus), authority_(bus), props_(bus, event) {}
-    Probe(const Probe &) = delete;
-    Probe &operator=(const Probe &) = delete;
+    explicit Probe(bus::Service &service) : service_(service) {}
 
-    int guarded(sd_bus_message *m, sd_bus_error *ret)
+    void guarded(bus::Call &c)
     {
-        return guard(m, "org.alopex.link.configure", ret);
+        if (c.authorize("org.alopex.link.configure"))
+            c.reply(std::string("authorized"));
     }
-    int check(sd_bus_message *m, sd_bus_error *ret)
+    void check(bus::Call &c, const std::string &action)
     {
-        auto args = bus::read<std::string>(m);
-        if (!args)
-            return bus::set_error(ret, args.error());
-        action_ = std::get<0>(*args);
-        return guard(m, action_.c_str(), ret);
+        action_ = action;   // authorize() keeps no copy; the handler runs again
+        if (c.authorize(action_.c_str()))
+            c.reply(std::string("authorized"));
     }
-    int pending(sd_bus_message *m, sd_bus_error *)
+    void pending(bus::Call &c) { c.reply(static_cast<uint32_t>(service_.authority().pending())); }
+    void bump(bus::Call &c, uint32_t times)
     {
-        return bus::reply(m, static_cast<uint32_t>(authority_.pending()));
-    }
-    int bump(sd_bus_message *m, sd_bus_error *ret)
-    {
-        auto args = bus::read<uint32_t>(m);
-        if (!args)
-            return bus::set_error(ret, args.error());
-        for (uint32_t i = 0; i < std::get<0>(*args); ++i) {
+        for (uint32_t i = 0; i < times; ++i) {
             ++counter_;
-            props_.mark(probe_path, probe_iface, "Counter");
+            service_.changed(probe_path, t1::spec, t1::property::Counter);
             label_ = "bump-" + std::to_string(counter_);
-            props_.mark(probe_path, probe_iface, "Label");
+            service_.changed(probe_path, t1::spec, t1::property::Label);
         }
-        int r = bus::emit_signal(bus_, probe_path, probe_iface, "Bumped", counter_, label_);
-        if (r < 0)
-            return r;
-        return bus::reply(m);
+        if (auto r = service_.emit(probe_path, t1::spec, t1::signal::Bumped, counter_, label_); !r)
+            return c.fail(r.error());
+        c.reply();
     }
-    int get_counter(sd_bus_message *reply, sd_bus_error *) { return bus::append(reply, counter_); }
-    int get_label(sd_bus_message *reply, sd_bus_error *) { return bus::append(reply, label_); }
+    uint32_t counter() const { return counter_; }
+    std::string label() const { return label_; }
 
 private:
-    int guard(sd_bus_message *m, const char *action, sd_bus_error *ret)
-    {
-        int r = authority_.check(m, action, ret);
-        if (r < 0)
-            return r;
-        if (r == 0)
-            return 1;   // polkit asked; we are called again with the same message
-        return bus::reply(m, std::string("authorized"));
-    }
-    sd_bus *bus_;
-    polkit::Authority authority_;
-    bus::PropertiesCoalescer props_;
+    bus::Service &service_;
     std::string action_;
     uint32_t counter_ = 0;
     std::string label_ = "initial";
 };
 
-const sd_bus_vtable probe_vtable[] = {
-    SD_BUS_VTABLE_START(0),
-    SD_BUS_METHOD_WITH_ARGS("Guarded", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", result),
-                            bus::method<&Probe::guarded>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS("Check", SD_BUS_ARGS("s", action), SD_BUS_RESULT("s", result),
-                            bus::method<&Probe::check>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS("Pending", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", count),
-                            bus::method<&Probe::pending>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_ARGS("Bump", SD_BUS_ARGS("u", times), SD_BUS_NO_RESULT,
-                            bus::method<&Probe::bump>, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_PROPERTY("Counter", "u", bus::property<&Probe::get_counter>, 0,
-                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Label", "s", bus::property<&Probe::get_label>, 0,
-                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_SIGNAL_WITH_ARGS("Bumped", SD_BUS_ARGS("u", counter, "s", label), 0),
-    SD_BUS_VTABLE_END,
-};
+const bus::Vtable<Probe> &vtable()
+{
+    static const auto vt = bus::Vtable<Probe>(t1::spec)
+                               .method(t1::method::Guarded, &Probe::guarded)
+                               .method(t1::method::Check, &Probe::check)
+                               .method(t1::method::Pending, &Probe::pending)
+                               .method(t1::method::Bump, &Probe::bump)
+                               .property(t1::property::Counter, [](const Probe &p) { return p.counter(); })
+                               .property(t1::property::Label, [](const Probe &p) { return p.label(); });
+    return vt;
+}
 
 } // namespace
 
@@ -128,16 +98,21 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "probe: cannot connect: %s\n", std::strerror(-r));
         return 1;
     }
-    Probe probe(bus.get(), event.get());
-    sd_bus_slot *slot = nullptr;
-    if ((r = sd_bus_add_object_vtable(bus.get(), &slot, probe_path, probe_iface, probe_vtable,
-                                      &probe)) < 0 ||
-        (r = sd_bus_attach_event(bus.get(), event.get(), 0)) < 0 ||
-        (r = sd_bus_request_name(bus.get(), name, 0)) < 0) {
-        std::fprintf(stderr, "probe: setup failed: %s\n", std::strerror(-r));
+    if ((r = sd_bus_attach_event(bus.get(), event.get(), 0)) < 0) {
+        std::fprintf(stderr, "probe: cannot attach the bus: %s\n", std::strerror(-r));
         return 1;
     }
-    SlotPtr vtable_slot(slot);
+    bus::Service service(bus.get(), event.get());
+    Probe probe(service);
+    auto reg = service.add(probe_path, vtable(), probe);
+    if (!reg) {
+        std::fprintf(stderr, "probe: %s\n", reg.error().to_string().c_str());
+        return 1;
+    }
+    if ((r = sd_bus_request_name(bus.get(), name, 0)) < 0) {
+        std::fprintf(stderr, "probe: cannot own %s: %s\n", name, std::strerror(-r));
+        return 1;
+    }
     std::fprintf(stderr, "probe: ready\n");
     r = sd_event_loop(event.get());
     return r < 0 ? 1 : 0;

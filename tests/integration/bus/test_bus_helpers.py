@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""libcommon's bus::PropertiesCoalescer and bus::emit_signal on a real bus, watched by an
-independent observer (`busctl monitor --json=short`): the probe's Bump(n) changes two
+"""libcommon's bus::Service (coalesced PropertiesChanged, Service::emit) on a real bus, through
+the probe (tests/harness/polkit_probe.cpp), watched by an independent observer (`busctl monitor --json=short`): the probe's Bump(n) changes two
 properties n times in one handler, so exactly one PropertiesChanged must carry both final
 values, and its Bumped signal must carry the same values. Each test reads the probe's
 current state first, so any order works."""
@@ -99,7 +99,7 @@ def _(sb):
     h.check_eq(counter(sb), c0 + 5, 'Counter read back')
 
 
-@tap.test('emit_signal: Bumped arrives with its arguments and signature')
+@tap.test('Service::emit: Bumped arrives with its arguments and signature')
 def _(sb):
     mon = sb.monitor
     c0 = counter(sb)
