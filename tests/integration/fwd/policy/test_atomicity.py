@@ -8,6 +8,7 @@ elements, handles and counter values aside): never a missing table, never an emp
 half-applied one. The same observer watches a kill -9 and restart of fwd: the table is
 there all along (persist flag) and the same afterwards (nothing duplicated)."""
 import collections
+import difflib
 import json
 import os
 import threading
@@ -43,6 +44,22 @@ def loaded(sb, text):
     f.write_config(sb, text)
     f.expect_ok(f.reload(sb), 'Reload')
     return signature(sb)
+
+
+def difference(bad, sigs):
+    """What a listing that is neither version has that the nearer version has not (and the
+    reverse): a unified diff, one nft object per line, against the version it is nearest."""
+    def objects(sig):
+        return [json.dumps(o, sort_keys=True) for o in json.loads(sig)]
+    if not bad.startswith('['):
+        return bad   # nft itself failed
+    have = objects(bad)
+    diffs = []
+    for sig, name in sigs.items():
+        lines = [l for l in difflib.unified_diff(objects(sig), have, f'version {name}', 'the listing',
+                                                 n=0, lineterm='') if not l.startswith('@@')]
+        diffs.append((len(lines), lines))
+    return '\n'.join(min(diffs)[1][:60])
 
 
 class Observer:
@@ -96,7 +113,8 @@ def _(sb):
         elapsed = time.monotonic() - t0
     h.diag(f'{RELOADS} reloads in {elapsed:.1f} s; observer listings: {dict(obs.seen)}, '
            f'bad: {len(obs.bad)}')
-    h.check(not obs.bad, f'{len(obs.bad)} listings were neither A nor B; first: {obs.bad[0][:3000] if obs.bad else ""}')
+    h.check(not obs.bad, f'{len(obs.bad)} listings were neither A nor B; the first against the '
+            f'nearer version:\n{difference(obs.bad[0], {sig_a: "A", sig_b: "B"}) if obs.bad else ""}')
     h.check(obs.seen['A'] > 0 and obs.seen['B'] > 0,
             f'the observer saw both versions: {dict(obs.seen)}')
     want = B if RELOADS % 2 else A
