@@ -21,33 +21,36 @@ const char *broker_error_name(const Error &e)
     return e.bus_name.empty() ? bus_error::Internal : e.bus_name.c_str();
 }
 
-// bus::sender_euid(), journaling a failure like any other refused call (the broker journals
-// every call itself, so the Service does not log refusals).
-Result<uid_t> who(bus::Call &c)
+// Runs `then(reply, uid)` once the bus has told who called (bus::sender_euid_async: the
+// broker never waits on the bus daemon), journaling a failure like any other refused call
+// (the broker journals every call itself, so the Service does not log refusals). One
+// connection's questions are answered in order, so its calls keep their order.
+template <typename F> void as_caller(bus::Call &c, F &&then)
 {
-    auto uid = bus::sender_euid(c.message());
-    if (!uid) {
-        std::string sender(c.sender().empty() ? "?" : c.sender());
-        log::notice({{"ALOPEX_OP", std::string(c.member())},
-                     {"ALOPEX_SENDER", sender},
-                     {"ALOPEX_RESULT", uid.error().bus_name}},
-                    "{} from {}: {}", c.member(), sender, uid.error().to_string());
-    }
-    return uid;
+    std::string op(c.member()), sender(c.sender().empty() ? "?" : c.sender());
+    sd_bus_message *m = c.message();
+    bus::sender_euid_async(m, [reply = std::make_shared<bus::PendingReply>(c.defer()), op = std::move(op),
+                               sender = std::move(sender), then = std::forward<F>(then)](Result<uid_t> uid) mutable {
+        if (!uid) {
+            log::notice({{"ALOPEX_OP", op}, {"ALOPEX_SENDER", sender}, {"ALOPEX_RESULT", uid.error().bus_name}},
+                        "{} from {}: {}", op, sender, uid.error().to_string());
+            reply->fail(uid.error());
+            return;
+        }
+        then(*reply, *uid);
+    });
 }
 
 // Answers with no values, or fails with the operation's error.
-void answer(bus::Call &c, const Result<void> &r)
+void answer(bus::PendingReply &p, const Result<void> &r)
 {
-    if (c.ok(r))
-        c.reply();
+    r ? p.reply() : p.fail(r.error());
 }
 
 // Hands the fd over; sd-bus duplicates it into the reply and ours closes.
-void answer(bus::Call &c, const Result<Fd> &fd)
+void answer(bus::PendingReply &p, const Result<Fd> &fd)
 {
-    if (c.ok(fd))
-        c.reply(bus::UnixFd{fd->get()});
+    fd ? p.reply(bus::UnixFd{fd->get()}) : p.fail(fd.error());
 }
 
 const bus::Vtable<BusApi> &vtable()
@@ -76,55 +79,50 @@ Result<void> BusApi::attach(sd_bus *bus, sd_event *event)
 
 void BusApi::ping(bus::Call &c)
 {
-    auto uid = who(c);
-    if (!c.ok(uid))
-        return;
-    broker_.ping(*uid);
-    c.reply();
+    as_caller(c, [this](bus::PendingReply &p, uid_t uid) {
+        broker_.ping(uid);
+        p.reply();
+    });
 }
 
 void BusApi::version(bus::Call &c)
 {
-    auto uid = who(c);
-    if (c.ok(uid))
-        c.reply(broker_.version(*uid));
+    as_caller(c, [this](bus::PendingReply &p, uid_t uid) { p.reply(broker_.version(uid)); });
 }
 
 void BusApi::open_device(bus::Call &c, std::string path)
 {
-    auto uid = who(c);
-    if (c.ok(uid))
-        answer(c, broker_.open_device(*uid, path));
+    as_caller(c, [this, path = std::move(path)](bus::PendingReply &p, uid_t uid) {
+        answer(p, broker_.open_device(uid, path));
+    });
 }
 
 void BusApi::write_managed_file(bus::Call &c, std::string id, std::vector<uint8_t> bytes)
 {
-    auto uid = who(c);
-    if (!c.ok(uid))
-        return;
-    std::string_view contents(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-    answer(c, broker_.write_file(*uid, id, contents));
+    as_caller(c, [this, id = std::move(id), bytes = std::move(bytes)](bus::PendingReply &p, uid_t uid) {
+        std::string_view contents(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+        answer(p, broker_.write_file(uid, id, contents));
+    });
 }
 
 void BusApi::write_managed_block(bus::Call &c, std::string id, std::string tag, std::string contents)
 {
-    auto uid = who(c);
-    if (c.ok(uid))
-        answer(c, broker_.write_block(*uid, id, tag, contents));
+    as_caller(c, [this, id = std::move(id), tag = std::move(tag),
+                  contents = std::move(contents)](bus::PendingReply &p, uid_t uid) {
+        answer(p, broker_.write_block(uid, id, tag, contents));
+    });
 }
 
 void BusApi::open_ovsdb(bus::Call &c)
 {
-    auto uid = who(c);
-    if (c.ok(uid))
-        answer(c, broker_.open_ovsdb(*uid));
+    as_caller(c, [this](bus::PendingReply &p, uid_t uid) { answer(p, broker_.open_ovsdb(uid)); });
 }
 
 void BusApi::record(bus::Call &c, std::string action, std::string details)
 {
-    auto uid = who(c);
-    if (c.ok(uid))
-        answer(c, broker_.record(*uid, action, details));
+    as_caller(c, [this, action = std::move(action), details = std::move(details)](bus::PendingReply &p, uid_t uid) {
+        answer(p, broker_.record(uid, action, details));
+    });
 }
 
 } // namespace alopex::broker

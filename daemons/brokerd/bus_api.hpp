@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // org.alopex.Broker1 at /org/alopex/Broker1: the D-Bus surface of the Broker, bound to the
 // interface spec generated from ipc/org.alopex.Broker1.xml (bus::Vtable). Every method
-// first identifies its caller by EUID from the bus (bus::sender_euid, never from /proc);
-// the broker asks no polkit: its table decides.
+// first identifies its caller by EUID from the bus daemon (bus::sender_euid_async: asked
+// without waiting, never from /proc); the broker asks no polkit: its table decides.
 #pragma once
 
 #include <sys/types.h>

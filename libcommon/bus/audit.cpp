@@ -117,22 +117,6 @@ int read_value(sd_bus_message *m, json &out, unsigned depth)
 
 } // namespace
 
-Result<uid_t> sender_euid(sd_bus_message *m)
-{
-    sd_bus_creds *raw = nullptr;
-    int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &raw);
-    if (r < 0)
-        return bus_fail(bus_error::NotAuthorized, "cannot get the caller's credentials: {}", strerror(-r));
-    CredsPtr creds(raw);
-    if (sd_bus_creds_get_augmented_mask(creds.get()) & SD_BUS_CREDS_EUID)
-        return bus_fail(bus_error::NotAuthorized, "the caller's EUID is known only from /proc; refusing");
-    uid_t uid = 0;
-    r = sd_bus_creds_get_euid(creds.get(), &uid);
-    if (r < 0)
-        return bus_fail(bus_error::NotAuthorized, "the bus did not tell the caller's EUID: {}", strerror(-r));
-    return uid;
-}
-
 std::string arguments_json(sd_bus_message *m, const MethodSpec &spec)
 {
     json args = json::object();
@@ -186,6 +170,54 @@ int on_unix_user(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept
 void free_details(void *userdata) noexcept { delete static_cast<AsyncDetails *>(userdata); }
 
 } // namespace
+
+namespace {
+
+struct AsyncEuid {
+    std::function<void(Result<uid_t>)> done;
+};
+
+int on_euid(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept
+{
+    auto *a = static_cast<AsyncEuid *>(userdata);
+    try {
+        uint32_t u = 0;
+        if (sd_bus_message_is_method_error(m, nullptr)) {
+            const sd_bus_error *e = sd_bus_message_get_error(m);
+            a->done(bus_fail(bus_error::NotAuthorized, "the bus cannot tell who called: {}",
+                             e && e->message ? e->message : "error"));
+        } else if (sd_bus_message_read(m, "u", &u) <= 0) {
+            a->done(bus_fail(bus_error::NotAuthorized, "the bus did not tell who called"));
+        } else {
+            a->done(static_cast<uid_t>(u));
+        }
+    } catch (...) {
+    }
+    return 0;
+}
+
+void free_euid(void *userdata) noexcept { delete static_cast<AsyncEuid *>(userdata); }
+
+} // namespace
+
+void sender_euid_async(sd_bus_message *m, std::function<void(Result<uid_t>)> done)
+{
+    const char *sender = sd_bus_message_get_sender(m);
+    auto a = std::make_unique<AsyncEuid>(AsyncEuid{std::move(done)});
+    sd_bus_slot *slot = nullptr;
+    int r = !sender ? -ENXIO
+                    : sd_bus_call_method_async(sd_bus_message_get_bus(m), &slot, "org.freedesktop.DBus",
+                                               "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                               "GetConnectionUnixUser", on_euid, a.get(), "s", sender);
+    if (r < 0) {
+        a->done(bus_fail(bus_error::NotAuthorized, "cannot ask the bus who called: {}", strerror(-r)));
+        return;
+    }
+    sd_bus_slot_set_destroy_callback(slot, free_euid);
+    sd_bus_slot_set_floating(slot, 1);
+    sd_bus_slot_unref(slot);
+    (void)a.release();
+}
 
 void call_details_async(const Call &c, std::string_view result_json, std::function<void(std::string)> done)
 {

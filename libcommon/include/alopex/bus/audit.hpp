@@ -20,9 +20,13 @@
 
 namespace alopex::bus {
 
-// The caller's EUID from its bus credentials (sd_bus_query_sender_creds); one that sd-bus
-// could only learn by augmenting from /proc is refused (NotAuthorized).
-Result<uid_t> sender_euid(sd_bus_message *m);
+// The caller's EUID without waiting: the bus daemon is asked (GetConnectionUnixUser: the
+// SO_PEERCRED EUID of the caller's connection, as GetConnectionCredentials, which
+// sd_bus_query_sender_creds calls and waits for, would say; never read from /proc) and `done` gets the EUID from
+// the event loop, or NotAuthorized when the bus could not tell. Ask before the call's
+// reply, while the caller waits and so is connected. Not called if the connection goes
+// away first.
+void sender_euid_async(sd_bus_message *m, std::function<void(Result<uid_t>)> done);
 
 // The arguments of `m` as a JSON object text keyed by `spec`'s input names: integers as
 // numbers, booleans, strings and object paths as strings, arrays as arrays, a{..} as
