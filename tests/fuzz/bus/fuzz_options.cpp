@@ -14,33 +14,13 @@
 
 #include "alopex/bus/options.hpp"
 #include "alopex/sd.hpp"
+#include "../fuzz_input.hpp"
 
 using namespace alopex;
 
 namespace {
 
-struct Input {
-    const uint8_t *p;
-    size_t n;
-    uint8_t byte() { return n ? (--n, *p++) : 0; }
-    std::string text()
-    {
-        size_t len = std::min<size_t>(byte() % 40, n);
-        std::string s;
-        for (size_t i = 0; i < len; ++i) {
-            char c = char(byte());
-            s += c ? c : 'z';   // D-Bus strings hold no NUL
-        }
-        return s;
-    }
-    uint64_t number()
-    {
-        uint64_t v = 0;
-        for (int i = 0; i < 8; ++i)
-            v = (v << 8) | byte();
-        return v;
-    }
-};
+using fuzz::Input;
 
 int append_value(sd_bus_message *m, Input &in, int depth)
 {
@@ -55,10 +35,10 @@ int append_value(sd_bus_message *m, Input &in, int depth)
     case 5: return sd_bus_message_append(m, "v", "u", uint32_t(v));
     case 6: return sd_bus_message_append(m, "v", "x", int64_t(v));
     case 7: return sd_bus_message_append(m, "v", "t", v);
-    case 8: return sd_bus_message_append(m, "v", "s", in.text().c_str());
+    case 8: return sd_bus_message_append(m, "v", "s", in.raw_text(40).c_str());
     case 9: return sd_bus_message_append(m, "v", "d", double(v));
-    case 10: return sd_bus_message_append(m, "v", "as", 2, in.text().c_str(), in.text().c_str());
-    case 11: return sd_bus_message_append(m, "v", "a{ss}", 1, in.text().c_str(), in.text().c_str());
+    case 10: return sd_bus_message_append(m, "v", "as", 2, in.raw_text(40).c_str(), in.raw_text(40).c_str());
+    case 11: return sd_bus_message_append(m, "v", "a{ss}", 1, in.raw_text(40).c_str(), in.raw_text(40).c_str());
     case 12: return sd_bus_message_append(m, "v", "o", "/a/b");
     default: {
         int r = sd_bus_message_open_container(m, 'v', "v");
@@ -92,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool ok = sd_bus_message_open_container(m, 'a', "{sv}") >= 0;
         std::vector<std::string> keys;
         for (unsigned i = 0; ok && i < entries && in.n; ++i) {
-            keys.push_back(in.text());
+            keys.push_back(in.raw_text(40));
             ok = sd_bus_message_open_container(m, 'e', "sv") >= 0 &&
                  sd_bus_message_append_basic(m, 's', keys.back().c_str()) >= 0 && append_value(m, in, 0) >= 0 &&
                  sd_bus_message_close_container(m) >= 0;

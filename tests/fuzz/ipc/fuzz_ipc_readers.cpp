@@ -16,27 +16,14 @@
 #include "alopex/ipc/link1_spec.hpp"
 #include "alopex/sd.hpp"
 #include "firewall1_client.hpp"
+#include "../fuzz_input.hpp"
 #include "link1_client.hpp"
 
 using namespace alopex;
 
 namespace {
 
-struct Input {
-    const uint8_t *p;
-    size_t n;
-    uint8_t byte() { return n ? (--n, *p++) : 0; }
-    std::string text()
-    {
-        size_t len = std::min<size_t>(byte() % 24, n);
-        std::string s;
-        // D-Bus strings are UTF-8 without NUL (sd-bus refuses others): control characters
-        // and ':' and '\\' included, which the tools must escape.
-        for (size_t i = 0; i < len; ++i)
-            s += char(1 + byte() % 127);
-        return s;
-    }
-};
+using fuzz::Input;
 
 // Signatures a wrong value may have.
 constexpr const char *others[] = {"s", "u", "i", "b", "t", "as", "a{ss}", "a(sss)", "a(sasssb)", "a{st}", "(ii)", "v"};
@@ -89,7 +76,7 @@ int append(sd_bus_message *m, const char *sig, Input &in, int depth)
         return r < 0 ? r : sd_bus_message_close_container(m);
     }
     case 's': {
-        std::string s = in.text();
+        std::string s = in.ascii_text(24);
         return sd_bus_message_append_basic(m, 's', s.c_str());
     }
     case 'o':
@@ -122,7 +109,7 @@ int append_properties(sd_bus_message *m, const bus::InterfaceSpec &iface, Input 
             if (pick % 5 != 0)
                 sig = p->signature;
         } else {
-            name = in.text();
+            name = in.ascii_text(24);
         }
         r = sd_bus_message_open_container(m, 'e', "sv");
         if (r >= 0)
