@@ -36,18 +36,6 @@ import fwd_bench as fb  # noqa: E402
 from fwd_bench import benchlib, h, sh  # noqa: E402
 
 TOOL = 'bench/fwd_nft/bench-fwd-addr-latency'
-CONFIG = """\
-[zones.wan]
-interfaces = ["fw0"]
-input = "drop"
-forward = "drop"
-
-[[zones.wan.rules]]
-proto = "tcp"
-dport = [22]
-daddr = "@self"
-action = "accept"
-"""
 SHELL_TABLE = 'table inet shell {\n\tset wan_addr4 {\n\t\ttype ipv4_addr\n\t}\n}\n'
 REACTOR = r'''
 ip -o -4 monitor address dev fw0 | while read -r first rest; do
@@ -112,7 +100,7 @@ def _readd(addr):
 
 
 def run_fwd(sb, args, n):
-    fb.write_config(sb, CONFIG)
+    fb.write_config(sb, fb.WAN_CONFIG)
     p, stop = fb.start_fwd(sb, name=f'alopex-fwd-{n}')
     try:
         before = fb.prop(sb, 'LatencyHistogram')

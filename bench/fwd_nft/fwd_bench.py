@@ -18,6 +18,21 @@ import benchlib  # noqa: E402
 from benchlib import h, sh  # noqa: E402,F401
 
 FWD = 'daemons/fwd/alopex-fwd'
+# One zone "wan" on fw0 (address sets wan_addr4/6 follow its addresses), for the
+# drivers that time address changes.
+WAN_CONFIG = """\
+[zones.wan]
+interfaces = ["fw0"]
+input = "drop"
+forward = "drop"
+
+[[zones.wan.rules]]
+proto = "tcp"
+dport = [22]
+daddr = "@self"
+action = "accept"
+"""
+
 SERVICE = 'org.alopex.Firewall1'
 ROOT = '/org/alopex/Firewall1'
 

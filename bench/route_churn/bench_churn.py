@@ -31,18 +31,6 @@ import benchlib as b  # noqa: E402
 import fwd_bench as fb  # noqa: E402
 
 TARGET_CPU = 5.0   # % of one core
-CONFIG = """\
-[zones.wan]
-interfaces = ["fw0"]
-input = "drop"
-forward = "drop"
-
-[[zones.wan.rules]]
-proto = "tcp"
-dport = [22]
-daddr = "@self"
-action = "accept"
-"""
 RTM_NEWROUTE, RTM_DELROUTE = 24, 25
 NLM_F_REQUEST, NLM_F_CREATE, NLM_F_EXCL = 0x1, 0x400, 0x200
 RTA_DST, RTA_GATEWAY = 1, 5
@@ -197,7 +185,7 @@ def main():
         sb.start_polkit()
         churn = Churn(args.rate)
         results = {}
-        fb.write_config(sb, CONFIG)
+        fb.write_config(sb, fb.WAN_CONFIG)
         lp, lstop = b.start_linkd(sb, args, 'alopex-linkd')
         fp, fstop = fb.start_fwd(sb)
         try:
