@@ -148,31 +148,6 @@ std::string details_text(std::string_view sender, std::optional<uid_t> uid, cons
     return d.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-struct AsyncDetails {
-    std::string sender, args, result;
-    std::function<void(std::string)> done;
-};
-
-int on_unix_user(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept
-{
-    auto *a = static_cast<AsyncDetails *>(userdata);
-    try {
-        std::optional<uid_t> uid;
-        uint32_t u = 0;
-        if (!sd_bus_message_is_method_error(m, nullptr) && sd_bus_message_read(m, "u", &u) > 0)
-            uid = u;
-        a->done(details_text(a->sender, uid, a->args, a->result));
-    } catch (...) {
-    }
-    return 0;
-}
-
-void free_details(void *userdata) noexcept { delete static_cast<AsyncDetails *>(userdata); }
-
-} // namespace
-
-namespace {
-
 struct AsyncEuid {
     std::function<void(Result<uid_t>)> done;
 };
@@ -221,23 +196,10 @@ void sender_euid_async(sd_bus_message *m, std::function<void(Result<uid_t>)> don
 
 void call_details_async(const Call &c, std::string_view result_json, std::function<void(std::string)> done)
 {
-    auto a = std::make_unique<AsyncDetails>(AsyncDetails{std::string(c.sender()), arguments_json(c.message(), c.spec()),
-                                                         std::string(result_json), std::move(done)});
-    sd_bus_slot *slot = nullptr;
-    int r = a->sender.empty() ? -ENXIO
-                              : sd_bus_call_method_async(sd_bus_message_get_bus(c.message()), &slot,
-                                                         "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                                         "org.freedesktop.DBus", "GetConnectionUnixUser",
-                                                         on_unix_user, a.get(), "s", a->sender.c_str());
-    if (r < 0) {
-        a->done(details_text(a->sender, std::nullopt, a->args, a->result));
-        return;
-    }
-    // The slot belongs to the connection from here on and frees the request with it.
-    sd_bus_slot_set_destroy_callback(slot, free_details);
-    sd_bus_slot_set_floating(slot, 1);
-    sd_bus_slot_unref(slot);
-    (void)a.release();
+    sender_euid_async(c.message(), [sender = std::string(c.sender()), args = arguments_json(c.message(), c.spec()),
+                                    result = std::string(result_json), done = std::move(done)](Result<uid_t> uid) {
+        done(details_text(sender, uid ? std::optional<uid_t>(*uid) : std::nullopt, args, result));
+    });
 }
 
 } // namespace alopex::bus
