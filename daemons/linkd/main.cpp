@@ -2,19 +2,18 @@
 // alopex-linkd: wiring only. State following and the D-Bus surface live in manager*.cpp
 // and link*.cpp; rtnetlink requests in rtnl/, profiles in profile/, DHCP in dhcp/.
 #include <filesystem>
-#include <cstring>
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "alopex-config.h"
 #include "alopex/daemon.hpp"
-#include "alopex/ipc/link1.hpp"
 #include "broker1_client.hpp"
 #include "alopex/log.hpp"
 #include "alopex/notify.hpp"
 #include "alopex/paths.hpp"
 #include "alopex/sd.hpp"
+#include "announce.hpp"
+#include "change_queue.hpp"
 #include "checkpoint.hpp"
 #include "configurator.hpp"
 #include "dhcp_links.hpp"
@@ -22,7 +21,6 @@
 #include "probe.hpp"
 #include "reloader.hpp"
 #include "rtnl/async_client.hpp"
-#include "rtnl/rtnl.hpp"
 #include "settings.hpp"
 #include "stats.hpp"
 
@@ -73,15 +71,17 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    auto client = linkd::rtnl::Client::open();
-    if (!client) {
-        log::err("cannot open the rtnetlink request socket: {}", client.error().to_string());
-        return 1;
-    }
-    // D-Bus methods' requests: answered from the loop, never waited for.
+    // Every rtnetlink request goes through this one client, answered from the loop and
+    // never waited for: D-Bus methods directly, profile rounds, checkpoint rollbacks and
+    // DHCP leases one job at a time through the ChangeQueue (change_queue.hpp).
     auto requests = linkd::rtnl::AsyncClient::open(event->get());
     if (!requests) {
         log::err("cannot open the rtnetlink request socket: {}", requests.error().to_string());
+        return 1;
+    }
+    auto queue = linkd::ChangeQueue::create(event->get(), **requests);
+    if (!queue) {
+        log::err("cannot start: {}", queue.error().to_string());
         return 1;
     }
     linkd::Executor exec = [c = requests->get()](const linkd::rtnl::Request &req, linkd::ExecDone done) {
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     std::error_code ec;
     auto runtime = paths::runtime_dir("link");
     std::filesystem::create_directories(runtime, ec);
-    auto conf = linkd::Configurator::create(event->get(), m, **client, paths::config_dir() / "links",
+    auto conf = linkd::Configurator::create(event->get(), m, **queue, paths::config_dir() / "links",
                                             runtime / "owned.json");
     if (!conf) {
         log::err("cannot start: {}", conf.error().to_string());
@@ -116,26 +116,13 @@ int main(int argc, char **argv)
     }
 
     // DHCPv4 clients for the links whose profile asks for one.
-    linkd::DhcpLinks dhcp(event->get(), m, **client, paths::state_dir("link"));
+    linkd::DhcpLinks dhcp(event->get(), m, **queue, paths::state_dir("link"));
     (*conf)->on_intents = [&dhcp](const std::vector<linkd::profile::LinkIntent> &intents) {
         dhcp.update(intents);
     };
-    // The name, then READY=1, once the first dump is in and the profiles have been applied
-    // once: whoever sees the name (fwd following the zones, wait-online) sees linkd's
-    // state in force, not the empty one of a linkd that has just started.
-    bool named = false;
-    (*conf)->on_round = [&named, &m, b = bus->get(), e = event->get()] {
-        if (named)
-            return;
-        named = true;
-        if (int r = sd_bus_request_name(b, ipc::link1::service, 0); r < 0) {
-            log::err("cannot own {}: {}", ipc::link1::service, strerror(-r));
-            sd_event_exit(e, 1);
-            return;
-        }
-        log::info("alopex-linkd {} serving {}", ALOPEX_VERSION, ipc::link1::service);
-        notify::ready(fmt::format("following {} links", m.links().size()));
-    };
+    // The bus name, then READY=1, after the first profile round (announce.hpp).
+    linkd::Announcer announcer(event->get(), bus->get(), m);
+    (*conf)->on_round = [&announcer] { announcer.round_done(); };
     m.hooks.link_changed.add(
         [&dhcp](const linkd::LinkState &l, const netlink::Link &previous) { dhcp.link_changed(l, previous); });
     m.hooks.link_removed.add([&dhcp](int ifindex, const std::string &) { dhcp.link_removed(ifindex); });
@@ -157,7 +144,7 @@ int main(int argc, char **argv)
 
     // Checkpoints with automatic rollback (org.alopex.Link1.Checkpoints), kept in the state
     // directory so that a pending one outlives a crash or restart.
-    auto checkpoints = linkd::Checkpoints::create(event->get(), m, **client, paths::state_dir("link"));
+    auto checkpoints = linkd::Checkpoints::create(event->get(), m, **queue, paths::state_dir("link"));
     if (!checkpoints) {
         log::err("cannot start: {}", checkpoints.error().to_string());
         return 1;

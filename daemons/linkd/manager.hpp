@@ -6,7 +6,7 @@
 // ipc/org.alopex.Link1.xml.
 //
 // The profile and DHCP parts plug in through Hooks and the state setters below; kernel
-// changes go through an Executor (rtnl::Client in the daemon, a fake in unit tests).
+// changes go through an Executor (rtnl::AsyncClient in the daemon, a fake in unit tests).
 #pragma once
 
 #include <cstdint>
@@ -135,6 +135,10 @@ public:
     // "link.<Method>" with the caller's uid and the arguments (bus::call_details_async),
     // and `result_json` if given.
     void audit(const bus::Call &c, std::string_view result_json = {});
+    // The same for a method that answers later: the caller's uid is asked for now, while
+    // it is connected; the record is made when the returned function is called (after
+    // the action succeeded), never if it is not.
+    std::function<void()> begin_audit(const bus::Call &c, std::string_view result_json = {});
 
     // ---- D-Bus (manager_bus.cpp, link_bus.cpp) ---------------------------------------
     // Null without a bus (unit tests). Checkpoints register on the same Service.

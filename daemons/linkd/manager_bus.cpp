@@ -152,6 +152,14 @@ void Manager::audit(const bus::Call &c, std::string_view result_json)
         a->commit();
 }
 
+std::function<void()> Manager::begin_audit(const bus::Call &c, std::string_view result_json)
+{
+    return [a = start_audit(record_, c, result_json)] {
+        if (a)
+            a->commit();
+    };
+}
+
 void Manager::run(bus::Call &c, const rtnl::Request &req, std::function<void()> then)
 {
     if (!executor_) {
