@@ -2,6 +2,7 @@
 #include "configurator.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -60,9 +61,19 @@ Result<> Configurator::reload()
     manager_.record("link.profile.reload", nlohmann::json{{"dir", dir_.string()}}.dump());
     last_failures_.clear();
     release_hold();
+    if (round_queued_)
+        again_now_ = true;   // the round in flight planned from the old set
     if (manager_.synced())
         apply();
     return {};
+}
+
+void Configurator::when_applied(std::function<void()> then)
+{
+    if (!round_queued_)
+        then();
+    else
+        applied_waiters_.push_back(std::move(then));
 }
 
 Participant Configurator::checkpoint_participant()
@@ -256,12 +267,20 @@ void Configurator::finish_round(Round &round, const std::string &failures)
 void Configurator::end_round()
 {
     round_queued_ = false;
-    if (again_) {
+    if (again_now_) {
+        // A reload during the round: its round follows at once, whatever a retry delay says.
+        again_now_ = again_ = false;
+        release_hold();
+        apply();
+    } else if (again_) {
         again_ = false;
         schedule();
     }
     if (on_round)
         on_round();
+    if (!round_queued_)
+        for (auto &then : std::exchange(applied_waiters_, {}))
+            then();
 }
 
 void Configurator::record_round(const std::vector<rtnl::Request> &requests, const std::string &failures)

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <systemd/sd-event.h>
 
@@ -47,6 +48,11 @@ public:
     // Plans and sends one round now (normally scheduled after events); with a round
     // already queued or in flight, one more follows it.
     void apply();
+
+    // Runs `then` once every round asked for so far has finished (the kernel answered):
+    // at once when none is queued or in flight. Reload() and SIGHUP answer through it,
+    // so the profiles they read are in force when they do.
+    void when_applied(std::function<void()> then);
 
     // Called after every round, once the kernel has answered, with the links a profile
     // applies to (the DHCP clients follow it).
@@ -93,6 +99,8 @@ private:
     EventSourcePtr defer_;
     bool round_queued_ = false;  // a round is queued or in flight
     bool again_ = false;         // apply() was asked for meanwhile
+    bool again_now_ = false;     // by a reload: not held back by a retry delay
+    std::vector<std::function<void()>> applied_waiters_;
     std::string last_failures_;  // logged once, not on every identical round
     // The same requests failing round after round (a bond port the kernel refuses, a
     // VLAN whose parent is down): the next round waits, 0.5 s doubling to 60 s, instead

@@ -138,9 +138,12 @@ int main(int argc, char **argv)
     // Reload() and SIGHUP re-read linkd.toml as well as the profiles (reloader.hpp).
     linkd::Reloader reloader({.load_settings = [settings_path] { return linkd::load_settings(settings_path); },
                               .apply_settings = [&prober](const linkd::Settings &s) { prober.configure(s); },
-                              .reload_profiles = [c = conf->get()] { return c->reload(); }},
+                              .reload_profiles = [c = conf->get()] { return c->reload(); },
+                              .when_applied = [c = conf->get()](std::function<void()> then) {
+                                  c->when_applied(std::move(then));
+                              }},
                              *settings);
-    m.hooks.reload = [&reloader] { return reloader.reload(); };
+    m.hooks.reload = [&reloader](std::function<void(Result<>)> done) { reloader.reload(std::move(done)); };
 
     // Checkpoints with automatic rollback (org.alopex.Link1.Checkpoints), kept in the state
     // directory so that a pending one outlives a crash or restart.

@@ -52,8 +52,9 @@ struct Hooks {
     // with org.alopex.Error.Unavailable. An Error with bus_name set is passed through.
     std::function<Result<>(int ifindex)> renew;
     std::function<Result<>(int ifindex)> release;
-    // Reload() over D-Bus and SIGHUP (then the result is only logged).
-    std::function<Result<>()> reload;
+    // Reload() over D-Bus: calls its argument with the result once what was reloaded is in
+    // force (the answer waits for it).
+    std::function<void(std::function<void(Result<>)>)> reload;
     // A link appeared (after the initial sync too, once per link), changed, or went away.
     // For hotplug: apply a profile when a matching link appears or is renamed.
     Subscribers<const LinkState &> link_added;

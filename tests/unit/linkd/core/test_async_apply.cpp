@@ -187,6 +187,29 @@ TEST_CASE("profile round: in flight while the loop runs; owned.json and the reco
     CHECK(rounds == 2);
 }
 
+TEST_CASE("profile round: a reload during a round is applied right after it; when_applied waits for that")
+{
+    Rig rig;
+    auto conf = rig.configurator();
+    conf->apply();
+    auto first = rig.wait_requests();
+    REQUIRE(first.size() == 1);
+    std::ofstream(rig.dir / "links" / "eth0.toml")
+        << "[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"192.0.2.10/24\", \"192.0.2.11/24\"]\n";
+    REQUIRE(conf->reload());
+    bool applied = false;
+    conf->when_applied([&] { applied = true; });
+    rig.answer_all(first);
+    auto second = rig.wait_requests();   // the reloaded set's round
+    CHECK(second.size() == 2);
+    CHECK_FALSE(applied);
+    rig.answer_all(second);
+    rig.run_until([&] { return applied; });
+    bool at_once = false;
+    conf->when_applied([&] { at_once = true; });   // nothing queued or in flight
+    CHECK(at_once);
+}
+
 TEST_CASE("profile round: a kernel that never answers fails it with ETIMEDOUT; owned.json stays as it was")
 {
     Rig rig(100ms);
