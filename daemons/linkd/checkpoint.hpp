@@ -148,11 +148,12 @@ private:
         std::vector<std::function<void()>> restores;
         EventSourcePtr timer;
     };
-    // A rollback under way: the checkpoint taken out, and what its steps found.
+    // What a rollback's netdev step did.
     struct NetdevOutcome {
         std::map<int, int> recreated;   // old ifindex -> new
         std::set<int> deleted;
     };
+    // A rollback under way: the checkpoint taken out, and what its steps found.
     struct Rollback {
         std::unique_ptr<Checkpoint> c;
         std::string path;

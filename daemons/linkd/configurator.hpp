@@ -3,8 +3,8 @@
 // last good set stays when a reload fails), plans against the Manager's state and sends
 // the plan as one rtnetlink batch, a job of the ChangeQueue: the round ends when the
 // kernel has answered (owned.json, the ledger record, intents and on_round follow the
-// answers), and one round at a time is planned or in flight. Planning again after every link event makes the
-// multi-round cases converge (a created netdev is configured once the kernel announces
+// answers), and one round at a time is planned or in flight. Planning again after every
+// link event makes the multi-round cases converge (a created netdev is configured once the kernel announces
 // it; routes follow once their link is up), and a converged system plans nothing.
 //
 // What linkd created (netdevs, addresses, routes) is kept in $RUNTIME_DIRECTORY, which
@@ -49,8 +49,9 @@ public:
     // already queued or in flight, one more follows it.
     void apply();
 
-    // Runs `then` once every round asked for so far has finished (the kernel answered):
-    // at once when none is queued or in flight. Reload() and SIGHUP answer through it,
+    // Runs `then` once the round queued or in flight now, and the one a reload meanwhile
+    // asks for, has finished (the kernel answered): at once when none is queued or in
+    // flight. Reload() and SIGHUP answer through it,
     // so the profiles they read are in force when they do.
     void when_applied(std::function<void()> then);
 

@@ -120,7 +120,8 @@ struct Rig : linkd_test::ApplyRig {
     }
     void write_profile() const
     {
-        std::ofstream(dir / "links" / "eth0.toml") << "[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"192.0.2.10/24\"]\n";
+        std::ofstream(dir / "links" / "eth0.toml")
+            << "[match]\nname = \"eth0\"\n[ipv4]\naddresses = [\"192.0.2.10/24\"]\n";
     }
 };
 
