@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Benchmark: one IPv4 address on each of 1,000 veths, applied by rtnl::Client::run (one
-// batch, pipelined ACKs) against `ip -batch` with the same adds (one request and one ACK
+// Benchmark: one IPv4 address on each of 1,000 veths, applied by rtnl::AsyncClient as
+// linkd sends them (one batch, pipelined ACKs, read from an event loop) against `ip -batch` with the same adds (one request and one ACK
 // at a time), in one run, in a private network namespace with IPv6 off. Prints the
 // medians and the ratio ours / ip -batch.
 #include <fcntl.h>
@@ -20,7 +20,12 @@
 
 #include <fmt/format.h>
 
-#include "rtnl.hpp"
+#include <optional>
+
+#include <systemd/sd-event.h>
+
+#include "alopex/sd.hpp"
+#include "async_client.hpp"
 
 extern char **environ;
 
@@ -33,6 +38,27 @@ namespace {
 {
     fmt::print(stderr, "bench-linkd-rtnl: {}\n", msg);
     std::exit(1);
+}
+
+// What linkd does with a batch: opens its client on an event loop, submits, and takes the
+// answers from the loop (run here until they are in).
+std::vector<alopex::Result<>> send_all(std::vector<Request> requests)
+{
+    sd_event *raw = nullptr;
+    if (int r = sd_event_new(&raw); r < 0)
+        die(fmt::format("sd_event_new: {}", std::strerror(-r)));
+    alopex::EventPtr event(raw);
+    auto c = AsyncClient::open(raw);
+    if (!c)
+        die(c.error().message);
+    std::optional<alopex::Result<std::vector<alopex::Result<>>>> got;
+    (*c)->submit(std::move(requests), [&got](auto r) { got = std::move(r); });
+    while (!got)
+        if (int r = sd_event_run(raw, UINT64_MAX); r < 0)
+            die(fmt::format("sd_event_run: {}", std::strerror(-r)));
+    if (!*got)
+        die(got->error().message);
+    return std::move(**got);
 }
 
 int spawn(std::vector<std::string> args, bool quiet = false)
@@ -162,13 +188,7 @@ int main(int argc, char **argv)
             bool ours_now = (which == 0) == (run % 2 == 0);   // alternate who goes first
             auto t0 = Clock::now();
             if (ours_now) {
-                auto c = Client::open();
-                if (!c)
-                    die(c.error().message);
-                auto r = (*c)->run(requests);
-                if (!r)
-                    die(r.error().message);
-                for (auto &one : *r)
+                for (auto &one : send_all(requests))
                     if (!one)
                         die(one.error().message);
             } else if (spawn({"ip", "-batch", add_path}) != 0) {
@@ -176,7 +196,7 @@ int main(int argc, char **argv)
             }
             double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
             if (count_ipv4() != static_cast<size_t>(links))
-                die(fmt::format("{} left {} addresses, not {}", ours_now ? "Client::run" : "ip -batch", count_ipv4(),
+                die(fmt::format("{} left {} addresses, not {}", ours_now ? "AsyncClient" : "ip -batch", count_ipv4(),
                                 links));
             (ours_now ? ours : theirs).push_back(ms);
             clean();
@@ -201,7 +221,7 @@ int main(int argc, char **argv)
     double m_ours = median(ours), m_ip = median(theirs);
     fmt::print("linkd-rtnl: {} IPv4 address adds on {} veths, {} runs (times in ms, each verified with ip)\n",
                links, links, runs);
-    fmt::print("  rtnl::Client::run  median {:8.2f}  runs:{}\n", m_ours, list(ours));
+    fmt::print("  rtnl::AsyncClient   median {:8.2f}  runs:{}\n", m_ours, list(ours));
     fmt::print("  ip -batch          median {:8.2f}  runs:{}\n", m_ip, list(theirs));
     fmt::print("  ratio ours / ip -batch: {:.3f}\n", m_ours / m_ip);
     return 0;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Checkpoints: what is captured and how it is put back (pure), and the timers.
+// Checkpoints: what is captured and how it is put back (pure), the timers, and the
+// rollback as a job of the ChangeQueue in three steps (netdevs, then links, addresses and
+// routes, then the participants), each after the kernel's answers to the one before.
 #include "checkpoint.hpp"
 
 #include <net/if.h>   // before linux/if.h (libc-compat)
@@ -225,8 +227,8 @@ CheckpointState renumber(const CheckpointState &s, const std::map<int, int> &map
     return out;
 }
 
-Checkpoints::Checkpoints(sd_event *event, Manager &manager, rtnl::Client &client, std::filesystem::path dir)
-    : event_(event), manager_(manager), client_(client), dir_(std::move(dir))
+Checkpoints::Checkpoints(sd_event *event, Manager &manager, ChangeQueue &queue, std::filesystem::path dir)
+    : event_(event), manager_(manager), queue_(queue), dir_(std::move(dir))
 {
 }
 
@@ -287,52 +289,56 @@ void Checkpoints::note(const rtnl::Request &done)
     }
 }
 
-Checkpoints::NetdevOutcome Checkpoints::restore_netdevs(Checkpoint &c, const std::string &path, size_t &changes,
-                                                        size_t &failed)
+// Step 1 of a rollback: delete the netdevs created since the checkpoint and create again
+// the ones deleted, planned from the state the queue found.
+void Checkpoints::restore_netdevs(std::shared_ptr<Rollback> rb)
 {
-    NetdevOutcome out;
     std::vector<std::string> notes;
-    auto reqs = netdev_rollback_requests(c.state, capture(manager_.snapshot()), c.netdevs, notes);
+    auto reqs = netdev_rollback_requests(rb->c->state, capture(manager_.snapshot()), rb->c->netdevs, notes);
     for (const auto &n : notes)
-        log::warning("{}: {}", path, n);
-    if (reqs.empty())
-        return out;
-    changes += reqs.size();
-    auto results = client_.run(reqs);
-    if (!results) {
-        failed += reqs.size();
-        log::err("{}: rollback of netdevs failed: {}", path, results.error().to_string());
-        return out;
+        log::warning("{}: {}", rb->path, n);
+    if (reqs.empty()) {
+        restore_state(std::move(rb));
+        return;
     }
-    for (size_t i = 0; i < reqs.size(); ++i) {
-        const auto &q = reqs[i];
-        if (!(*results)[i]) {
-            ++failed;
-            log::warning("{}: {}", path, (*results)[i].error().message);
-            continue;
+    rb->changes += reqs.size();
+    queue_.submit(reqs, [this, rb, reqs](Result<std::vector<Result<>>> results) {
+        if (!results) {
+            rb->failed += reqs.size();
+            log::err("{}: rollback of netdevs failed: {}", rb->path, results.error().to_string());
+            restore_state(rb);
+            return;
         }
-        if (q.op == rtnl::Request::Op::DeleteLink) {
-            out.deleted.insert(q.ifindex);
-            continue;
+        for (size_t i = 0; i < reqs.size(); ++i) {
+            const auto &q = reqs[i];
+            if (!(*results)[i]) {
+                ++rb->failed;
+                log::warning("{}: {}", rb->path, (*results)[i].error().message);
+                continue;
+            }
+            if (q.op == rtnl::Request::Op::DeleteLink) {
+                rb->netdevs.deleted.insert(q.ifindex);
+                continue;
+            }
+            // The monitor may not have seen the new links yet: ask the kernel for their indexes.
+            for (const auto &name : {q.netdev.name, q.netdev.peer}) {
+                const auto *old = name.empty() ? nullptr : find_name(rb->c->state, name);
+                unsigned index = name.empty() ? 0 : if_nametoindex(name.c_str());
+                if (old && index)
+                    rb->netdevs.recreated[old->first] = static_cast<int>(index);
+            }
         }
-        // The monitor has not seen the new links yet: ask the kernel for their indexes.
-        for (const auto &name : {q.netdev.name, q.netdev.peer}) {
-            const auto *old = name.empty() ? nullptr : find_name(c.state, name);
-            unsigned index = name.empty() ? 0 : if_nametoindex(name.c_str());
-            if (old && index)
-                out.recreated[old->first] = static_cast<int>(index);
-        }
-    }
-    return out;
+        restore_state(rb);
+    });
 }
 
-void Checkpoints::restore(Checkpoint &c, const char *why, const std::string &path)
+// Step 2: links, addresses and routes back as they were, once the netdevs are answered for.
+void Checkpoints::restore_state(std::shared_ptr<Rollback> rb)
 {
-    size_t changes = 0, failed = 0;
-    auto netdevs = restore_netdevs(c, path, changes, failed);
-    auto then = renumber(c.state, netdevs.recreated);
+    const auto &netdevs = rb->netdevs;
+    auto then = renumber(rb->c->state, netdevs.recreated);
     auto now = capture(manager_.snapshot());
-    // What the netdev requests just did, which the monitor reports only later: deleted
+    // What the netdev requests just did, which the monitor may report only later: deleted
     // links take their addresses and routes with them; created ones start down, alone
     // and without addresses.
     std::erase_if(now.links, [&](const auto &l) { return netdevs.deleted.contains(l.first); });
@@ -346,27 +352,47 @@ void Checkpoints::restore(Checkpoint &c, const char *why, const std::string &pat
         now.links[index] = fresh;
     }
     auto reqs = rollback_requests(then, now);
-    changes += reqs.size();
-    if (!reqs.empty()) {
-        auto results = client_.run(reqs);
+    rb->changes += reqs.size();
+    if (reqs.empty()) {
+        finish_rollback(*rb);
+        return;
+    }
+    size_t count = reqs.size();
+    queue_.submit(std::move(reqs), [this, rb, count](Result<std::vector<Result<>>> results) {
         if (!results) {
-            failed += reqs.size();
-            log::err("{}: rollback failed: {}", path, results.error().to_string());
+            rb->failed += count;
+            log::err("{}: rollback failed: {}", rb->path, results.error().to_string());
         } else {
             for (const auto &r : *results)
                 if (!r) {
-                    ++failed;
-                    log::warning("{}: {}", path, r.error().message);
+                    ++rb->failed;
+                    log::warning("{}: {}", rb->path, r.error().message);
                 }
         }
-    }
+        finish_rollback(*rb);
+    });
+}
+
+// Step 3, with the kernel's answers in: the participants, the log, the ledger, the file.
+void Checkpoints::finish_rollback(Rollback &rb)
+{
+    auto &c = *rb.c;
     for (auto it = c.restores.rbegin(); it != c.restores.rend(); ++it)
         if (*it)
             (*it)();
-    log::notice("{}: rolled back ({}): {} change(s), {} failed", path, why, changes, failed);
-    manager_.record("link.checkpoint.rollback",
-                    nlohmann::json{{"checkpoint", path}, {"why", why}, {"changes", changes}, {"failed", failed}}
-                        .dump());
+    log::notice("{}: rolled back ({}): {} change(s), {} failed", rb.path, rb.why, rb.changes, rb.failed);
+    manager_.record("link.checkpoint.rollback", nlohmann::json{{"checkpoint", rb.path},
+                                                               {"why", rb.why},
+                                                               {"changes", rb.changes},
+                                                               {"failed", rb.failed}}
+                                                    .dump());
+    forget(c);
+    auto done = std::move(rb.done);
+    auto finish = std::move(rb.finish);
+    if (done)
+        done();
+    if (finish)
+        finish();
 }
 
 int Checkpoints::on_deadline(sd_event_source *s, uint64_t, void *userdata) noexcept
@@ -395,21 +421,29 @@ Result<> Checkpoints::confirm(const std::string &path)
     return {};
 }
 
-Result<> Checkpoints::rollback(const std::string &path)
+Result<> Checkpoints::rollback(const std::string &path, std::function<void()> done)
 {
     if (!active_.contains(path))
         return bus_fail(bus_error::NoSuchId, "checkpoint: no active checkpoint {}", path);
-    roll_back(path, "asked");
+    roll_back(path, "asked", std::move(done));
     return {};
 }
 
-void Checkpoints::roll_back(const std::string &path, const char *why)
+void Checkpoints::roll_back(const std::string &path, const char *why, std::function<void()> done)
 {
     auto it = active_.find(path);
-    auto c = std::move(it->second);
+    auto rb = std::make_shared<Rollback>();
+    rb->c = std::move(it->second);
+    rb->c->timer.reset();
+    rb->path = path;
+    rb->why = why;
+    rb->done = std::move(done);
     active_.erase(it);
-    restore(*c, why, path);
-    forget(*c);
+    // Its file stays until the rollback is done: a crash meanwhile rolls back at the next start.
+    queue_.enqueue([this, rb](ChangeQueue::Finish finish) {
+        rb->finish = std::move(finish);
+        restore_netdevs(rb);
+    });
 }
 
 } // namespace alopex::linkd

@@ -4,7 +4,10 @@
 // and site scope, static and boot-protocol routes of the followed tables, and the netdevs
 // linkd creates or deletes); unless confirmed in time, or on CheckpointRollback, the
 // kernel is put back (the client that asked may be long gone: the deadline is linkd's
-// own timer).
+// own timer). A rollback is a job of the ChangeQueue: it waits for a profile round or a
+// DHCP lease in flight, plans from the state it then finds, and nothing waits for the
+// kernel meanwhile; CheckpointRollback answers once the kernel has answered every
+// request of it (the outcome, "N change(s), M failed", is logged and recorded).
 //
 // Netdevs: a bridge, VLAN, veth or bond created through linkd (CreateNetdev) after the
 // checkpoint is deleted again; one deleted through linkd (DeleteNetdev) is created again
@@ -48,6 +51,7 @@
 #include "alopex/bus/object.hpp"
 #include "alopex/netlink/state.hpp"
 #include "alopex/sd.hpp"
+#include "change_queue.hpp"
 #include "rtnl/rtnl.hpp"
 
 namespace alopex::linkd {
@@ -115,7 +119,7 @@ public:
     // `state_dir` empty: checkpoints live in memory only. Otherwise the pending ones of
     // this boot are read from there now and resumed after the Manager's first dump.
     // org.alopex.Link1.Checkpoints is served on the Manager's bus::Service (if it has one).
-    static Result<std::unique_ptr<Checkpoints>> create(sd_event *event, Manager &manager, rtnl::Client &client,
+    static Result<std::unique_ptr<Checkpoints>> create(sd_event *event, Manager &manager, ChangeQueue &queue,
                                                        std::filesystem::path state_dir = {});
     ~Checkpoints();
     Checkpoints(const Checkpoints &) = delete;
@@ -126,7 +130,9 @@ public:
     // Returns the checkpoint's object path.
     Result<std::string> create_checkpoint(uint32_t timeout_s);
     Result<> confirm(const std::string &path);
-    Result<> rollback(const std::string &path);
+    // Takes the checkpoint out at once (NoSuchId if it is not active) and queues its
+    // rollback; `done` runs once the kernel has answered every request of it.
+    Result<> rollback(const std::string &path, std::function<void()> done = {});
 
     // org.alopex.Link1.Checkpoints (checkpoint_bus.cpp), behind polkit's org.alopex.checkpoint.
     void bus_create(bus::Call &c, uint32_t timeout_s);
@@ -142,7 +148,22 @@ private:
         std::vector<std::function<void()>> restores;
         EventSourcePtr timer;
     };
-    Checkpoints(sd_event *event, Manager &manager, rtnl::Client &client, std::filesystem::path dir);
+    // What a rollback's netdev step did.
+    struct NetdevOutcome {
+        std::map<int, int> recreated;   // old ifindex -> new
+        std::set<int> deleted;
+    };
+    // A rollback under way: the checkpoint taken out, and what its steps found.
+    struct Rollback {
+        std::unique_ptr<Checkpoint> c;
+        std::string path;
+        const char *why = "";
+        size_t changes = 0, failed = 0;
+        NetdevOutcome netdevs;
+        std::function<void()> done;
+        ChangeQueue::Finish finish;
+    };
+    Checkpoints(sd_event *event, Manager &manager, ChangeQueue &queue, std::filesystem::path dir);
     Result<> arm(const std::string &path, Checkpoint &c);
     // The file of `c` (checkpoint_file.hpp); a no-op without a state directory.
     Result<> persist(const Checkpoint &c) const;
@@ -155,18 +176,16 @@ private:
     // Records a netdev request the Manager ran (CreateNetdev, DeleteNetdev) in every active
     // checkpoint.
     void note(const rtnl::Request &done);
-    struct NetdevOutcome {
-        std::map<int, int> recreated;   // old ifindex -> new
-        std::set<int> deleted;
-    };
-    NetdevOutcome restore_netdevs(Checkpoint &c, const std::string &path, size_t &changes, size_t &failed);
-    void restore(Checkpoint &c, const char *why, const std::string &path);
-    // Takes the active checkpoint `path` out, restores it and removes its file.
-    void roll_back(const std::string &path, const char *why);
+    void restore_netdevs(std::shared_ptr<Rollback> rb);
+    void restore_state(std::shared_ptr<Rollback> rb);
+    void finish_rollback(Rollback &rb);
+    // Takes the active checkpoint `path` out and queues its rollback (the three steps
+    // above); its file goes when the rollback is done, then `done` runs.
+    void roll_back(const std::string &path, const char *why, std::function<void()> done = {});
 
     sd_event *event_;
     Manager &manager_;
-    rtnl::Client &client_;
+    ChangeQueue &queue_;
     bus::Registration registration_;
     std::filesystem::path dir_;
     std::string boot_id_;

@@ -23,9 +23,10 @@ const bus::Vtable<Checkpoints> &checkpoint_vtable()
 
 } // namespace
 
-Result<std::unique_ptr<Checkpoints>> Checkpoints::create(sd_event *event, Manager &manager, rtnl::Client &client,
+Result<std::unique_ptr<Checkpoints>> Checkpoints::create(sd_event *event, Manager &manager, ChangeQueue &queue,
                                                          std::filesystem::path state_dir)
-{    std::unique_ptr<Checkpoints> c(new Checkpoints(event, manager, client, std::move(state_dir)));
+{
+    std::unique_ptr<Checkpoints> c(new Checkpoints(event, manager, queue, std::move(state_dir)));
     // Pending checkpoints of this boot come back from the state directory; after the first
     // dump the overdue ones are rolled back (before the profiles are applied and READY=1)
     // and the others wait for their deadline again.
@@ -67,13 +68,22 @@ void Checkpoints::bus_confirm(bus::Call &c, bus::ObjectPath path)
     c.reply();
 }
 
-// The rollback itself is recorded too ("link.checkpoint.rollback", with what it did).
+// The rollback itself is recorded too ("link.checkpoint.rollback", with what it did). The
+// answer comes once the kernel has answered the rollback's requests.
 void Checkpoints::bus_rollback(bus::Call &c, bus::ObjectPath path)
 {
-    if (!c.authorize(l1::checkpoint_action) || !c.ok(rollback(path.value)))
+    if (!c.authorize(l1::checkpoint_action))
         return;
-    manager_.audit(c);
-    c.reply();
+    if (!active_.contains(path.value)) {
+        c.ok(rollback(path.value));   // NoSuchId
+        return;
+    }
+    auto audit = manager_.begin_audit(c);
+    auto reply = std::make_shared<bus::PendingReply>(c.defer());
+    (void)rollback(path.value, [audit, reply] {
+        audit();
+        reply->reply();
+    });
 }
 
 } // namespace alopex::linkd

@@ -2,6 +2,7 @@
 #include "configurator.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,24 +14,27 @@
 
 namespace alopex::linkd {
 
-Configurator::Configurator(sd_event *event, Manager &manager, rtnl::Client &client, std::filesystem::path dir,
+Configurator::Configurator(sd_event *event, Manager &manager, ChangeQueue &queue, std::filesystem::path dir,
                            std::filesystem::path owned_file)
-    : event_(event), manager_(manager), client_(client), dir_(std::move(dir)), owned_file_(std::move(owned_file))
+    : event_(event), manager_(manager), queue_(queue), dir_(std::move(dir)), owned_file_(std::move(owned_file))
 {
 }
 
 Configurator::~Configurator() = default;
 
-Result<std::unique_ptr<Configurator>> Configurator::create(sd_event *event, Manager &manager, rtnl::Client &client,
+Result<std::unique_ptr<Configurator>> Configurator::create(sd_event *event, Manager &manager, ChangeQueue &queue,
                                                            std::filesystem::path profiles_dir,
                                                            std::filesystem::path owned_file)
 {
     std::unique_ptr<Configurator> c(
-        new Configurator(event, manager, client, std::move(profiles_dir), std::move(owned_file)));
+        new Configurator(event, manager, queue, std::move(profiles_dir), std::move(owned_file)));
     sd_event_source *s = nullptr;
     if (int r = sd_event_add_defer(event, &s, on_defer, c.get()); r < 0)
         return fail(-r, "cannot add the profile apply event source");
     c->defer_.reset(s);
+    // After the monitor has read what is queued: a round plans from a state in step with
+    // the kernel's reports (change_queue.hpp).
+    sd_event_source_set_priority(s, planning_priority);
     sd_event_source_set_enabled(s, SD_EVENT_OFF);
     c->load_owned();
     // A bad profile set at start is logged; linkd still runs (and publishes state), with
@@ -57,9 +61,19 @@ Result<> Configurator::reload()
     manager_.record("link.profile.reload", nlohmann::json{{"dir", dir_.string()}}.dump());
     last_failures_.clear();
     release_hold();
+    if (round_queued_)
+        again_now_ = true;   // the round in flight planned from the old set
     if (manager_.synced())
         apply();
     return {};
+}
+
+void Configurator::when_applied(std::function<void()> then)
+{
+    if (!round_queued_)
+        then();
+    else
+        applied_waiters_.push_back(std::move(then));
 }
 
 Participant Configurator::checkpoint_participant()
@@ -135,16 +149,27 @@ void Configurator::apply()
 {
     if (!manager_.synced())
         return;
+    if (round_queued_) {
+        again_ = true;   // once the queued round is done: it may have planned too early
+        return;
+    }
+    round_queued_ = true;
+    queue_.enqueue([this](ChangeQueue::Finish finish) { start_round(std::move(finish)); });
+}
+
+void Configurator::start_round(ChangeQueue::Finish finish)
+{
     if (!profiles_.has_value()) {
-        if (on_round)
-            on_round();
+        end_round();
+        finish();
         return;
     }
     const netlink::Snapshot &kernel = manager_.snapshot();
-    bool owned_changed = false;
-    profile::Owned before = owned_;
+    auto round = std::make_shared<Round>();
+    round->before = owned_;
     profile::forget_absent(owned_, kernel);
-    auto p = profile::plan(*profiles_, kernel, owned_);
+    round->plan = profile::plan(*profiles_, kernel, owned_);
+    const profile::Plan &p = round->plan;
     // What already exists in the desired shape is ours to keep from now on (adoption
     // after a lost record); see plan.hpp.
     for (const auto &n : p.present.netdevs)
@@ -158,31 +183,47 @@ void Configurator::apply()
         owned_.routes.insert(r);
     for (const auto &note : p.notes)
         log::notice("profiles: {}", note);
-
-    std::string failures;
-    if (!p.requests.empty()) {
-        for (const auto &r : p.requests) {
-            if (r.op == rtnl::Request::Op::AddAddress)
-                manager_.note_owned_address(r.address.ifindex, r.address.family, r.address.address,
-                                            r.address.prefixlen, Origin::Static);
-            if (r.op == rtnl::Request::Op::AddRoute || r.op == rtnl::Request::Op::ReplaceRoute)
-                manager_.manage_table(r.route.table);
-        }
-        auto results = client_.run(p.requests);
+    if (p.requests.empty()) {
+        finish_round(*round, {});
+        finish();
+        return;
+    }
+    for (const auto &r : p.requests) {
+        if (r.op == rtnl::Request::Op::AddAddress)
+            manager_.note_owned_address(r.address.ifindex, r.address.family, r.address.address,
+                                        r.address.prefixlen, Origin::Static);
+        if (r.op == rtnl::Request::Op::AddRoute || r.op == rtnl::Request::Op::ReplaceRoute)
+            manager_.manage_table(r.route.table);
+        // The names of the links it deletes, as planned: the monitor may have seen them go
+        // by the time the answers are in.
+        if (r.op == rtnl::Request::Op::DeleteLink)
+            if (auto it = kernel.links.find(r.ifindex); it != kernel.links.end())
+                round->deleted.links.insert(*it);
+    }
+    queue_.submit(p.requests, [this, round, finish = std::move(finish)](Result<std::vector<Result<>>> results) {
+        const auto &requests = round->plan.requests;
+        std::string failures;
         if (!results) {
             failures = results.error().to_string();
         } else {
             for (size_t i = 0; i < results->size(); ++i) {
                 if ((*results)[i])
-                    profile::note_success(owned_, p.requests[i], kernel);
+                    profile::note_success(owned_, requests[i], round->deleted);
                 else
                     failures += (failures.empty() ? "" : "; ") + (*results)[i].error().message;
             }
         }
-        log::info({{"ALOPEX_REQUESTS", std::to_string(p.requests.size())}}, "profiles: applied {} request(s){}",
-                  p.requests.size(), failures.empty() ? "" : ", some failed");
-        record_round(p.requests, failures);
-    }
+        log::info({{"ALOPEX_REQUESTS", std::to_string(requests.size())}}, "profiles: applied {} request(s){}",
+                  requests.size(), failures.empty() ? "" : ", some failed");
+        record_round(requests, failures);
+        finish_round(*round, failures);
+        finish();
+    });
+}
+
+// The kernel has answered (or there was nothing to ask): what the round decided applies.
+void Configurator::finish_round(Round &round, const std::string &failures)
+{
     if (!failures.empty() && failures != last_failures_)
         log::err("profiles: {}", failures);
     if (failures.empty())
@@ -191,6 +232,7 @@ void Configurator::apply()
         hold_after_repeated_failure();
     last_failures_ = failures;
 
+    const profile::Plan &p = round.plan;
     for (const auto &[index, l] : manager_.links()) {
         bool m = std::any_of(p.links.begin(), p.links.end(), [&](const auto &i) { return i.ifindex == index; });
         manager_.set_managed(index, m);
@@ -213,14 +255,32 @@ void Configurator::apply()
         if (!servers.empty() || !i.dns_domains.empty())
             manager_.set_dns(i.ifindex, std::move(servers), i.dns_domains);
     }
-    intents_ = std::move(p.links);
+    intents_ = std::move(round.plan.links);
     if (on_intents)
         on_intents(intents_);
-    owned_changed = !(before == owned_);
-    if (owned_changed)
+    // Only now, with the kernel's answers in: owned.json never claims what it refused.
+    if (!(round.before == owned_))
         save_owned();
+    end_round();
+}
+
+void Configurator::end_round()
+{
+    round_queued_ = false;
+    if (again_now_) {
+        // A reload during the round: its round follows at once, whatever a retry delay says.
+        again_now_ = again_ = false;
+        release_hold();
+        apply();
+    } else if (again_) {
+        again_ = false;
+        schedule();
+    }
     if (on_round)
         on_round();
+    if (!round_queued_)
+        for (auto &then : std::exchange(applied_waiters_, {}))
+            then();
 }
 
 void Configurator::record_round(const std::vector<rtnl::Request> &requests, const std::string &failures)

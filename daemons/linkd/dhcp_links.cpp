@@ -28,8 +28,8 @@ uint64_t realtime_usec()
 
 } // namespace
 
-DhcpLinks::DhcpLinks(sd_event *event, Manager &manager, rtnl::Client &client, std::filesystem::path state_dir)
-    : event_(event), manager_(manager), client_(client), state_dir_(std::move(state_dir))
+DhcpLinks::DhcpLinks(sd_event *event, Manager &manager, ChangeQueue &queue, std::filesystem::path state_dir)
+    : event_(event), manager_(manager), queue_(queue), state_dir_(std::move(state_dir))
 {
 }
 
@@ -152,19 +152,51 @@ void DhcpLinks::bound(int ifindex, const dhcp::Lease &lease)
     if (it == entries_.end())
         return;
     Entry &e = it->second;
-    if (e.applied && (e.applied->address != lease.address || e.applied->prefixlen != lease.prefixlen))
+    const auto &current = e.applying ? e.applying : e.applied;
+    if (current && (current->address != lease.address || current->prefixlen != lease.prefixlen))
         lost(ifindex);
     manager_.note_owned_address(ifindex, AF_INET, net::Address::v4(lease.address), lease.prefixlen, Origin::Dhcp);
-    auto reqs = requests(ifindex, lease, true);
-    auto results = client_.run(reqs);
+    // In the kernel once the queue's turn comes and the kernel has answered; until then the
+    // link's DHCP properties stay as they were (publish() holds them).
+    uint64_t serial = next_serial_++;
+    e.serial = serial;
+    e.applying = lease;
+    queue_.enqueue([this, ifindex, serial, name = e.name,
+                    reqs = requests(ifindex, lease, true)](ChangeQueue::Finish finish) mutable {
+        if (!in_flight(ifindex, serial)) {
+            finish();   // lost, stopped or replaced before its turn: nothing to put in
+            return;
+        }
+        queue_.submit(std::move(reqs), [this, ifindex, serial, name, finish](Result<std::vector<Result<>>> r) {
+            applied(ifindex, serial, name, r);
+            finish();
+        });
+    });
+}
+
+bool DhcpLinks::in_flight(int ifindex, uint64_t serial) const
+{
+    auto it = entries_.find(ifindex);
+    return it != entries_.end() && it->second.serial == serial && it->second.applying;
+}
+
+void DhcpLinks::applied(int ifindex, uint64_t serial, const std::string &name,
+                        const Result<std::vector<Result<>>> &results)
+{
     if (!results) {
-        log::err({{"ALOPEX_LINK", e.name}}, "DHCPv4 on {}: {}", e.name, results.error().to_string());
+        log::err({{"ALOPEX_LINK", name}}, "DHCPv4 on {}: {}", name, results.error().to_string());
     } else {
         for (const auto &r : *results)
             if (!r)
-                log::err({{"ALOPEX_LINK", e.name}}, "DHCPv4 on {}: {}", e.name, r.error().message);
+                log::err({{"ALOPEX_LINK", name}}, "DHCPv4 on {}: {}", name, r.error().message);
     }
-    e.applied = lease;
+    // Lost meanwhile: lost() has queued its removal behind this, and nothing is published.
+    if (!in_flight(ifindex, serial))
+        return;
+    Entry &e = entries_.at(ifindex);
+    e.applied = std::move(e.applying);
+    e.applying.reset();
+    const dhcp::Lease &lease = *e.applied;
     if (e.intent.dns_servers.empty() && e.intent.dns_domains.empty()) {
         std::vector<std::string> servers, domains;
         for (auto s : lease.dns)
@@ -181,13 +213,19 @@ void DhcpLinks::bound(int ifindex, const dhcp::Lease &lease)
 void DhcpLinks::lost(int ifindex)
 {
     auto it = entries_.find(ifindex);
-    if (it == entries_.end() || !it->second.applied)
+    if (it == entries_.end() || !(it->second.applied || it->second.applying))
         return;
     Entry &e = it->second;
-    dhcp::Lease lease = *e.applied;
+    // The lease in the kernel or on its way there (queued or in flight: its removal is
+    // queued behind it, and it is not published as applied).
+    dhcp::Lease lease = e.applying ? *e.applying : *e.applied;
     e.applied.reset();
+    e.applying.reset();
+    e.serial = 0;
     // The address (and with it its routes) may be gone already: errors are expected.
-    (void)client_.run(requests(ifindex, lease, false));
+    queue_.enqueue([this, reqs = requests(ifindex, lease, false)](ChangeQueue::Finish finish) mutable {
+        queue_.submit(std::move(reqs), [finish](Result<std::vector<Result<>>>) { finish(); });
+    });
     manager_.forget_owned_address(ifindex, AF_INET, net::Address::v4(lease.address), lease.prefixlen);
     if (e.intent.dns_servers.empty() && e.intent.dns_domains.empty())
         manager_.set_dns(ifindex, {}, {});
@@ -202,6 +240,8 @@ void DhcpLinks::publish(int ifindex)
     if (it == entries_.end())
         return;
     const Entry &e = it->second;
+    if (e.applying)
+        return;   // "bound" only once the lease is in the kernel: applied() publishes
     DhcpLease p;
     p.state = e.state;
     if (e.applied && e.runner) {
@@ -242,6 +282,7 @@ void DhcpLinks::link_removed(int ifindex)
     if (it == entries_.end())
         return;
     it->second.applied.reset();   // the kernel took the address with the link
+    it->second.applying.reset();   // and an answer still to come finds no entry
     it->second.runner.reset();
     entries_.erase(it);
 }

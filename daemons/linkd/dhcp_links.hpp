@@ -6,6 +6,12 @@
 // option 26, DNS servers and domain (unless the profile names its own), and the lease on
 // the link's D-Bus object. Leases persist in the state directory by link name, so a
 // restart goes through INIT-REBOOT.
+//
+// Putting a lease in and taking it out are jobs of the ChangeQueue: nothing waits for the
+// kernel, and the lease is "bound" on D-Bus (DHCPState, DHCPAddress, DNS) only once the
+// kernel has answered for its address and routes. A lease lost, replaced or stopped before
+// its turn is never put in; one lost while its requests are in flight is taken out again
+// right after (each bound lease has a serial number its answer must still match).
 #pragma once
 
 #include <filesystem>
@@ -20,6 +26,7 @@
 #include "alopex/error.hpp"
 #include "dhcp/io.hpp"
 #include "manager.hpp"
+#include "change_queue.hpp"
 #include "profile/plan.hpp"
 #include "rtnl/rtnl.hpp"
 
@@ -27,7 +34,7 @@ namespace alopex::linkd {
 
 class DhcpLinks {
 public:
-    DhcpLinks(sd_event *event, Manager &manager, rtnl::Client &client, std::filesystem::path state_dir);
+    DhcpLinks(sd_event *event, Manager &manager, ChangeQueue &queue, std::filesystem::path state_dir);
     ~DhcpLinks();
     DhcpLinks(const DhcpLinks &) = delete;
     DhcpLinks &operator=(const DhcpLinks &) = delete;
@@ -42,27 +49,40 @@ public:
     Result<> renew(int ifindex);
     Result<> release(int ifindex);
 
+    // The Runner's callbacks (public for tests): a lease acquired or renewed, or lost.
+    void bound(int ifindex, const dhcp::Lease &lease);
+    void lost(int ifindex);
+    // The lease in the kernel on `ifindex` (its requests answered), null if none.
+    const dhcp::Lease *applied_lease(int ifindex) const
+    {
+        auto it = entries_.find(ifindex);
+        return it == entries_.end() || !it->second.applied ? nullptr : &*it->second.applied;
+    }
+
 private:
     struct Entry {
         std::string name;
         profile::LinkIntent intent;
         std::unique_ptr<dhcp::Runner> runner;
-        std::optional<dhcp::Lease> applied;
+        std::optional<dhcp::Lease> applied;    // in the kernel (its requests answered)
+        std::optional<dhcp::Lease> applying;   // queued or in flight
+        uint64_t serial = 0;                   // of `applying`; 0 when none
         std::string state;
         bool released = false;   // after Release(): not restarted until Renew() or a reload
     };
     void start(int ifindex, Entry &e);
     void stop(int ifindex, Entry &e);
-    void bound(int ifindex, const dhcp::Lease &lease);
-    void lost(int ifindex);
+    bool in_flight(int ifindex, uint64_t serial) const;
+    void applied(int ifindex, uint64_t serial, const std::string &name, const Result<std::vector<Result<>>> &results);
     void publish(int ifindex);
     std::vector<rtnl::Request> requests(int ifindex, const dhcp::Lease &lease, bool add) const;
 
     sd_event *event_;
     Manager &manager_;
-    rtnl::Client &client_;
+    ChangeQueue &queue_;
     std::filesystem::path state_dir_;
     std::map<int, Entry> entries_;
+    uint64_t next_serial_ = 1;
 };
 
 } // namespace alopex::linkd

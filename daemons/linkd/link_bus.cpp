@@ -2,8 +2,8 @@
 // org.alopex.Link1.Link at /org/alopex/Link1/link/<ifindex>: one subtree registration for
 // all links (found by index from the path, listed for introspection and the object
 // manager) and one getter per property of the XML. Statistics is read from the kernel
-// when asked (Explicit: not part of GetAll or InterfacesAdded, and it emits no change
-// signal).
+// when asked, without waiting (stats.hpp; Explicit: not part of GetAll or
+// InterfacesAdded, and it emits no change signal).
 #include <charconv>
 #include <map>
 

@@ -6,7 +6,7 @@
 // ipc/org.alopex.Link1.xml.
 //
 // The profile and DHCP parts plug in through Hooks and the state setters below; kernel
-// changes go through an Executor (rtnl::Client in the daemon, a fake in unit tests).
+// changes go through an Executor (rtnl::AsyncClient in the daemon, a fake in unit tests).
 #pragma once
 
 #include <cstdint>
@@ -52,8 +52,9 @@ struct Hooks {
     // with org.alopex.Error.Unavailable. An Error with bus_name set is passed through.
     std::function<Result<>(int ifindex)> renew;
     std::function<Result<>(int ifindex)> release;
-    // Reload() over D-Bus and SIGHUP (then the result is only logged).
-    std::function<Result<>()> reload;
+    // Reload() over D-Bus: calls its argument with the result once what was reloaded is in
+    // force (the answer waits for it).
+    std::function<void(std::function<void(Result<>)>)> reload;
     // A link appeared (after the initial sync too, once per link), changed, or went away.
     // For hotplug: apply a profile when a matching link appears or is renamed.
     Subscribers<const LinkState &> link_added;
@@ -135,6 +136,10 @@ public:
     // "link.<Method>" with the caller's uid and the arguments (bus::call_details_async),
     // and `result_json` if given.
     void audit(const bus::Call &c, std::string_view result_json = {});
+    // The same for a method that answers later: the caller's uid is asked for now, while
+    // it is connected; the record is made when the returned function is called (after
+    // the action succeeded), never if it is not.
+    std::function<void()> begin_audit(const bus::Call &c, std::string_view result_json = {});
 
     // ---- D-Bus (manager_bus.cpp, link_bus.cpp) ---------------------------------------
     // Null without a bus (unit tests). Checkpoints register on the same Service.

@@ -152,6 +152,14 @@ void Manager::audit(const bus::Call &c, std::string_view result_json)
         a->commit();
 }
 
+std::function<void()> Manager::begin_audit(const bus::Call &c, std::string_view result_json)
+{
+    return [a = start_audit(record_, c, result_json)] {
+        if (a)
+            a->commit();
+    };
+}
+
 void Manager::run(bus::Call &c, const rtnl::Request &req, std::function<void()> then)
 {
     if (!executor_) {
@@ -313,10 +321,16 @@ void Manager::bus_reload(bus::Call &c)
         c.fail(l1::error::Unavailable, "Reload: link profiles are not available");
         return;
     }
-    if (!c.ok(hooks.reload()))
-        return;
-    audit(c);
-    c.reply();
+    auto audit = begin_audit(c);
+    auto reply = std::make_shared<bus::PendingReply>(c.defer());
+    hooks.reload([audit, reply](Result<> r) {
+        if (!r) {
+            reply->fail(r.error());
+            return;
+        }
+        audit();
+        reply->reply();
+    });
 }
 
 void Manager::bus_set_zone(bus::Call &c, int32_t ifindex, std::string zone)

@@ -28,14 +28,26 @@ Result<> Reloader::reload()
     return profiles;
 }
 
+void Reloader::reload(std::function<void(Result<>)> done)
+{
+    auto r = reload();
+    if (!parts_.when_applied) {
+        done(std::move(r));
+        return;
+    }
+    parts_.when_applied([r = std::move(r), done = std::move(done)]() mutable { done(std::move(r)); });
+}
+
 void Reloader::sighup()
 {
     notify::reloading();
-    if (auto r = reload(); !r)
-        log::err("reload refused, keeping the last good configuration: {}", r.error().to_string());
-    else
-        log::info("reloaded linkd.toml and the link profiles");
-    notify::ready("following links");
+    reload([](Result<> r) {
+        if (!r)
+            log::err("reload refused, keeping the last good configuration: {}", r.error().to_string());
+        else
+            log::info("reloaded linkd.toml and the link profiles");
+        notify::ready("following links");
+    });
 }
 
 } // namespace alopex::linkd

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // rtnetlink requests that never wait in recv(): a batch goes to the kernel through
 // netlink::Requester (alopex/netlink/requester.hpp) and `done` runs from the event loop
-// with one Result per request, as Client::run() returns them ("address 192.0.2.10/24 on
-// eth0: File exists"), or with the transport's error: ETIMEDOUT when the kernel has not
+// with one Result per request, the kernel's errno and text after the request's `what`
+// ("address 192.0.2.10/24 on eth0: File exists"), or with the transport's error: ETIMEDOUT when the kernel has not
 // answered within reply_timeout_seconds, ENOBUFS when answers were lost.
 #pragma once
 

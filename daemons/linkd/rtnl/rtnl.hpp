@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // rtnetlink requests linkd makes: links, addresses, routes, netdevs. The builders are pure
-// (they fill a buffer; unit tests parse it back); Client sends a batch of requests in as
-// few sendmsg() calls as fit, each with NLM_F_ACK and its own sequence number, then reads
-// until every one is acknowledged and returns one result per request, so 1,000 addresses
-// cost one round of syscalls, not 1,000 round trips.
+// (they fill a buffer; unit tests parse it back); rtnl::AsyncClient (async_client.hpp)
+// sends a batch of requests in as few sendmsg() calls as fit, each with NLM_F_ACK and its
+// own sequence number, and calls back from the event loop with one result per request
+// once every one is acknowledged, so 1,000 addresses cost one round of syscalls, not
+// 1,000 round trips, and nothing waits in recv().
 #pragma once
 
 #include <array>
@@ -112,51 +113,9 @@ std::optional<uint8_t> bond_mode(std::string_view name);
 // whitespace or control characters, not "." or "..". The error (EINVAL) names `field`.
 Result<> check_ifname(std::string_view name, std::string_view field = "name");
 
-// One acknowledgement of a request, as parse_acks() finds it in a received datagram.
-struct Ack {
-    size_t index = 0;        // sequence number - base: the request's place in its chunk
-    int error = 0;           // 0: done; otherwise a positive errno
-    std::string message;     // the kernel's extended-ACK text (printable), "" if none
-};
-
-// Pure: the acknowledgements in one datagram received on the request socket, in order.
-// `sender_pid` is the datagram's source address (nl_pid): anything not sent by the kernel
-// (nonzero; another process can send to our port id) is ignored whole. Only NLMSG_ERROR
-// messages addressed to `portid` whose sequence number lies in base..base+count-1 count;
-// a message whose length does not fit ends the walk. A truncated NLMSG_ERROR is EBADMSG.
-// Duplicates are the caller's to drop.
-std::vector<Ack> parse_acks(std::span<const unsigned char> datagram, uint32_t sender_pid, uint32_t portid,
-                            uint32_t base, size_t count);
-
-// Limits of one run(): the size of one sendmsg() and how long the reply may take.
+// Limits of one batch: the size of one sendmsg() and how long the kernel's answers may
+// take (rtnl::AsyncClient, async_client.hpp, sends every request of linkd).
 inline constexpr size_t max_batch_bytes = 64 * 1024;
 inline constexpr int reply_timeout_seconds = 5;
-
-class Client {
-public:
-    // A NETLINK_ROUTE socket for requests only (no groups), SOCK_CLOEXEC.
-    static Result<std::unique_ptr<Client>> open();
-    ~Client();
-    Client(const Client &) = delete;
-    Client &operator=(const Client &) = delete;
-
-    // Sends every request and waits for all acknowledgements. Requests are packed into
-    // sendmsg() calls of up to max_batch_bytes (less if the socket's send buffer is
-    // smaller), and no more are in flight than the receive buffer can hold the ACKs of,
-    // so no acknowledgement is dropped. Every recv is bounded by SO_RCVTIMEO
-    // (reply_timeout_seconds): a lost reply becomes ETIMEDOUT instead of a hung daemon.
-    // A request that build() refuses gets that error and is not sent. The outer error is a transport failure (then nothing is known); otherwise
-    // one Result per request, in order, with the kernel's errno and the request's `what`
-    // in its message ("address 192.0.2.10/24 on eth0: File exists").
-    Result<std::vector<Result<>>> run(std::span<const Request> requests);
-
-    // One request; the error is the request's own or the transport's.
-    Result<> run_one(const Request &request);
-
-private:
-    Client() = default;
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
-};
 
 } // namespace alopex::linkd::rtnl

@@ -3,8 +3,10 @@
 
 #include <sys/wait.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
 
 #include <catch2/catch.hpp>
@@ -71,17 +73,31 @@ bool has_flag(const json &obj, const std::string &flag)
 
 std::vector<Result<>> run(std::vector<Request> requests)
 {
-    static std::unique_ptr<Client> client = [] {
-        auto c = Client::open();
+    // The daemon's client on a loop of the test's own, run until the answers are in (the
+    // client's deadline bounds the wait).
+    struct Loop {
+        EventPtr event;
+        std::unique_ptr<AsyncClient> client;
+    };
+    static Loop loop = [] {
+        sd_event *e = nullptr;
+        REQUIRE(sd_event_new(&e) >= 0);
+        Loop l{EventPtr(e), nullptr};
+        auto c = AsyncClient::open(e);
         INFO((c ? std::string() : c.error().message));
         REQUIRE(c);
-        return std::move(*c);
+        l.client = std::move(*c);
+        return l;
     }();
-    auto r = client->run(requests);
-    INFO((r ? std::string() : r.error().message));
-    REQUIRE(r);
-    REQUIRE(r->size() == requests.size());
-    return std::move(*r);
+    size_t count = requests.size();
+    std::optional<Result<std::vector<Result<>>>> r;
+    loop.client->submit(std::move(requests), [&r](Result<std::vector<Result<>>> got) { r = std::move(got); });
+    while (!r)
+        REQUIRE(sd_event_run(loop.event.get(), UINT64_MAX) >= 0);
+    INFO((*r ? std::string() : r->error().message));
+    REQUIRE(*r);
+    REQUIRE((*r)->size() == count);
+    return std::move(**r);
 }
 
 void ok(const Request &r)

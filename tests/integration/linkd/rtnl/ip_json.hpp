@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "alopex/sd.hpp"
+#include "async_client.hpp"
 #include "rtnl.hpp"
 #include "shell.hpp"
 
@@ -30,8 +32,8 @@ json link(const std::string &name);              // `ip -j -d link show dev NAME
 json addresses(const std::string &name);         // addr_info of `ip -j addr show dev NAME`
 bool has_flag(const json &obj, const std::string &flag);   // in obj["flags"]
 
-// The client, opened once per test case; runs requests and fails the test on a
-// transport error.
+// The daemon's rtnl::AsyncClient, opened once; runs requests to their answers on a loop
+// of the test's own and fails the test on a transport error.
 std::vector<Result<>> run(std::vector<Request> requests);
 void ok(const Request &r);                       // one request that must succeed
 

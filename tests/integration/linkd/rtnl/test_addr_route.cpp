@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Addresses and routes made through Client::run, checked with `ip -j addr` / `ip -j route`.
+// Addresses and routes made through rtnl::AsyncClient, checked with `ip -j addr` / `ip -j route`.
 #include <catch2/catch.hpp>
 
 #include <linux/rtnetlink.h>

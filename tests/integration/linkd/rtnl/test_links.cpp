@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Links and netdevs made through Client::run, checked with `ip -j -d link`.
+// Links and netdevs made through rtnl::AsyncClient, checked with `ip -j -d link`.
 
 #include <catch2/catch.hpp>
 

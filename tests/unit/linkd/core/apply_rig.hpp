@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Shared by the unit tests of linkd's apply code that touch files: a temporary directory,
-// an event loop and a Manager fed by hand (no monitor, an Executor that fails the test if
-// called) with an rtnl::Client that must stay unused: the tests keep the kernel state
-// empty, so nothing ever reaches the kernel.
+// Shared by the unit tests of linkd's apply code: a temporary directory, an event loop with
+// a 1 ms ticker (netlink_peer.hpp), a Manager fed by hand (no monitor, an Executor that
+// fails the test if called) and the ChangeQueue over an rtnl::AsyncClient whose peer is
+// the test itself: it reads the requests and answers them when it chooses (or never: then
+// they fail with ETIMEDOUT after `timeout`). Nothing reaches the kernel.
 #pragma once
 
 #include <stdlib.h>
@@ -19,27 +20,26 @@
 #include <catch2/catch.hpp>
 
 #include "alopex/sd.hpp"
+#include "change_queue.hpp"
 #include "manager.hpp"
-#include "rtnl/rtnl.hpp"
+#include "netlink_peer.hpp"
+#include "rtnl/async_client.hpp"
 
 namespace linkd_test {
 
 namespace fs = std::filesystem;
 
-struct ApplyRig {
+struct ApplyRig : alopex::test::PeerLoop {
     fs::path dir;
-    alopex::EventPtr event;
     std::unique_ptr<alopex::linkd::Manager> manager;
-    std::unique_ptr<alopex::linkd::rtnl::Client> client;
+    std::unique_ptr<alopex::linkd::rtnl::AsyncClient> requests;
+    std::unique_ptr<alopex::linkd::ChangeQueue> queue;
 
-    ApplyRig()
+    explicit ApplyRig(std::chrono::microseconds timeout = std::chrono::seconds(5))
     {
         std::string tmpl = (fs::temp_directory_path() / "linkd-apply-XXXXXX").string();
         REQUIRE(mkdtemp(tmpl.data()));
         dir = tmpl;
-        sd_event *raw = nullptr;
-        REQUIRE(sd_event_new(&raw) >= 0);
-        event.reset(raw);
         alopex::linkd::ManagerOptions o;
         o.start_monitor = false;
         auto m = alopex::linkd::Manager::create(event.get(), nullptr, o,
@@ -48,9 +48,12 @@ struct ApplyRig {
                                                 });
         REQUIRE(m);
         manager = std::move(*m);
-        auto c = alopex::linkd::rtnl::Client::open();
+        auto c = alopex::linkd::rtnl::AsyncClient::create(event.get(), make_channel(), timeout);
         REQUIRE(c);
-        client = std::move(*c);
+        requests = std::move(*c);
+        auto q = alopex::linkd::ChangeQueue::create(event.get(), *requests);
+        REQUIRE(q);
+        queue = std::move(*q);
     }
     ~ApplyRig()
     {

@@ -35,7 +35,7 @@ using linkd_test::boottime_usec;
 struct Rig : linkd_test::ApplyRig {
     std::unique_ptr<Checkpoints> start()
     {
-        auto c = Checkpoints::create(event.get(), *manager, *client, dir);
+        auto c = Checkpoints::create(event.get(), *manager, *queue, dir);
         REQUIRE(c);
         return std::move(*c);
     }

@@ -28,7 +28,7 @@ struct Rig : linkd_test::ApplyRig {
     fs::path owned() const { return dir / "owned.json"; }
     std::unique_ptr<Configurator> configurator()
     {
-        auto c = Configurator::create(event.get(), *manager, *client, dir / "links", owned());
+        auto c = Configurator::create(event.get(), *manager, *queue, dir / "links", owned());
         REQUIRE(c);
         return std::move(*c);
     }

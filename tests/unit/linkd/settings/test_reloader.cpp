@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The Reloader (Reload() and SIGHUP): linkd.toml and the profiles each refused or taken
-// on their own terms, both errors returned when both fail.
+// on their own terms, both errors returned when both fail; Reload() answered once the
+// profiles are in force.
+#include <functional>
+#include <optional>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "reloader.hpp"
@@ -15,6 +20,7 @@ struct Rig {
     Result<> profiles;
     std::vector<Settings> applied;
     int profile_reloads = 0;
+    std::vector<std::function<void()>> waiting;   // when_applied's callbacks, held
     Settings started;
     Reloader reloader{{.load_settings = [this] { return settings; },
                        .apply_settings = [this](const Settings &s) { applied.push_back(s); },
@@ -22,7 +28,8 @@ struct Rig {
                            [this] {
                                ++profile_reloads;
                                return profiles;
-                           }},
+                           },
+                       .when_applied = [this](std::function<void()> then) { waiting.push_back(std::move(then)); }},
                       started};
 };
 
@@ -81,4 +88,19 @@ TEST_CASE("a changed receive buffer is taken (and waits for the next start), not
     r.settings = s;
     CHECK(r.reloader.reload());
     CHECK(r.applied.size() == 1);
+}
+
+TEST_CASE("Reload(): answered with the result once the profiles are in force, not before")
+{
+    Rig r;
+    r.settings = fail(EINVAL, "linkd.toml:3:1: bad");
+    std::optional<Result<>> got;
+    r.reloader.reload([&](Result<> res) { got = std::move(res); });
+    CHECK(r.profile_reloads == 1);
+    CHECK_FALSE(got.has_value());   // the profile round has not been answered yet
+    REQUIRE(r.waiting.size() == 1);
+    r.waiting[0]();
+    REQUIRE(got.has_value());
+    REQUIRE_FALSE(*got);
+    CHECK(got->error().message.find("linkd.toml:3:1: bad") != std::string::npos);
 }
