@@ -266,6 +266,9 @@ private:
                      std::function<void(Result<>)> done);
     void persist_remove(std::vector<runtime::StoredRule> gone, const char *why,
                         std::function<void(Result<>)> done);
+    // After a journal write failed and the change was taken back in memory: a full
+    // rebuild to the state in memory; `done` gets `cause`.
+    void undo(Error cause, std::function<void(Result<>)> done);
     // In memory only: state_, deadlines_ and resolved_ (placed after every rule held).
     void hold(const runtime::StoredRule &s, std::optional<RuntimeRule> parsed);
     void drop(uint64_t id);

@@ -97,6 +97,15 @@ void Manager::restore(const std::vector<runtime::StoredRule> &gone)
     resolved_ = resolve(*model_, state_);
 }
 
+void Manager::undo(Error cause, std::function<void(Result<>)> done)
+{
+    rebuild(Target{&*model_, std::nullopt, std::nullopt}, "undo", [cause, done](Result<> u) {
+        if (!u)
+            log::err("undo failed: {}", u.error().to_string());
+        done(std::unexpected(cause));
+    });
+}
+
 void Manager::add_rule(runtime::StoredRule s, RuntimeRule parsed, const char *why,
                        std::function<void(Result<>)> done)
 {
@@ -146,18 +155,11 @@ void Manager::persist_add(const runtime::StoredRule &s, bool element, uint64_t n
             rule = a->second.rule;
         drop(s.id);
         state_.next_id = next_before;
-        auto undo_full = [this, p, done] {
-            rebuild(Target{&*model_, std::nullopt, std::nullopt}, "undo", [p, done](Result<> u) {
-                if (!u)
-                    log::err("undo failed: {}", u.error().to_string());
-                done(std::unexpected(p.error()));
-            });
-        };
         if (!element || !rule)
-            return undo_full();
-        apply_elements(compile::runtime_ops(*rule, false, realtime_us()), "undo", [p, done, undo_full](Result<> u) {
+            return undo(p.error(), done);
+        apply_elements(compile::runtime_ops(*rule, false, realtime_us()), "undo", [this, p, done](Result<> u) {
             if (!u)
-                return undo_full();
+                return undo(p.error(), done);
             done(std::unexpected(p.error()));
         });
         return;
@@ -233,12 +235,7 @@ void Manager::persist_remove(std::vector<runtime::StoredRule> gone, const char *
     if (auto p = persist(std::move(c)); !p) {
         log::err("{}: cannot save the runtime state, undoing the change: {}", why, p.error().to_string());
         restore(gone);
-        rebuild(Target{&*model_, std::nullopt, std::nullopt}, "undo", [p, done](Result<> u) {
-            if (!u)
-                log::err("undo failed: {}", u.error().to_string());
-            done(std::unexpected(p.error()));
-        });
-        return;
+        return undo(p.error(), done);
     }
     arm_expiry();
     if (on_changed)
