@@ -169,9 +169,15 @@ private:
             ManagerOptions options);
     Result<> attach_bus();
     bool authorize_ready(bus::Call &c);
-    // Records a successful mutating call of `sender`'s method `member` (before its reply
-    // goes: the caller is still on the bus when its uid is asked).
-    void record_call(std::string_view sender, std::string_view member, LedgerFields fields);
+    // Who called which method (kept for the reply that comes after the kernel's answer).
+    struct Caller {
+        std::string sender, member;
+        std::string name() const { return sender.empty() ? std::string("?") : sender; }   // for logs
+    };
+    static Caller caller_of(const bus::Call &c);
+    // Records a successful mutating call (before its reply goes: the caller is still on
+    // the bus when its uid is asked).
+    void record_call(const Caller &c, LedgerFields fields);
 
     // ---- interfaces.cpp ----------------------------------------------------------------
     void handle(const netlink::Event &e);

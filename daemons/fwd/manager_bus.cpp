@@ -31,10 +31,6 @@ namespace api = ipc::firewall1::api;
 
 namespace {
 
-std::string sender_of(const bus::Call &c)
-{
-    return c.sender().empty() ? std::string("?") : std::string(c.sender());
-}
 
 // The obligation to answer `c` later, shared by the callbacks of its operation.
 std::shared_ptr<bus::PendingReply> later(bus::Call &c)
@@ -157,10 +153,15 @@ bool Manager::authorize_ready(bus::Call &c)
     return true;
 }
 
-void Manager::record_call(std::string_view sender, std::string_view member, LedgerFields fields)
+Manager::Caller Manager::caller_of(const bus::Call &c)
+{
+    return Caller{std::string(c.sender()), std::string(c.member())};
+}
+
+void Manager::record_call(const Caller &c, LedgerFields fields)
 {
     if (ledger_)
-        ledger_->caller_action(sender, fmt::format("fw.{}", member), std::move(fields));
+        ledger_->caller_action(c.sender, fmt::format("fw.{}", c.member), std::move(fields));
 }
 
 void Manager::bus_version(bus::Call &c)
@@ -193,7 +194,7 @@ void Manager::bus_add_rule(bus::Call &c, std::string spec, uint32_t expires_s, s
         return;
     if (!authorize_ready(c))
         return;
-    enqueue([this, reply = later(c), who = sender_of(c), member = std::string(c.member()), spec, expires_s,
+    enqueue([this, reply = later(c), who = caller_of(c), spec, expires_s,
              comment](Next next) {
         // Again in its turn: a Reload or other rules may have come first.
         auto rule = admissible(spec, *model_, state_);
@@ -207,15 +208,15 @@ void Manager::bus_add_rule(bus::Call &c, std::string spec, uint32_t expires_s, s
         s.spec = config::format_spec(*rule);
         s.expires_at_us = expires_s ? realtime_us() + uint64_t(expires_s) * 1000000u : 0;
         s.comment = comment;
-        add_rule(s, std::move(*rule), "AddRule", [this, reply, who, member, s, expires_s, next](Result<> r) {
+        add_rule(s, std::move(*rule), "AddRule", [this, reply, who, s, expires_s, next](Result<> r) {
             if (!r) {
                 reply->fail(r.error());
                 return next();
             }
-            log::info({{"ALOPEX_OP", "AddRule"}, {"ALOPEX_ZONE", s.zone}, {"ALOPEX_SENDER", who}},
-                      "runtime rule {} added by {}: {}{}", s.id, who, s.spec,
+            log::info({{"ALOPEX_OP", "AddRule"}, {"ALOPEX_ZONE", s.zone}, {"ALOPEX_SENDER", who.name()}},
+                      "runtime rule {} added by {}: {}{}", s.id, who.name(), s.spec,
                       expires_s ? fmt::format(" (expires in {} s)", expires_s) : std::string());
-            record_call(who, member,
+            record_call(who,
                         {{"id", s.id}, {"spec", s.spec}, {"expires_s", uint64_t(expires_s)}, {"comment", s.comment}});
             reply->reply(s.id);
             next();
@@ -229,19 +230,19 @@ void Manager::bus_remove_rule(bus::Call &c, uint64_t id)
         return c.fail(bus_error::NoSuchId, "id: no runtime rule {}", id);
     if (!authorize_ready(c))
         return;
-    enqueue([this, reply = later(c), who = sender_of(c), member = std::string(c.member()), id](Next next) {
+    enqueue([this, reply = later(c), who = caller_of(c), id](Next next) {
         if (!runtime::find(state_, id)) {   // gone meanwhile (expired, or removed by another call)
             reply->fail(Error{ENOENT, fmt::format("id: no runtime rule {}", id), bus_error::NoSuchId});
             return next();
         }
-        remove_rules({id}, "RemoveRule", [this, reply, who, member, id, next](Result<> r) {
+        remove_rules({id}, "RemoveRule", [this, reply, who, id, next](Result<> r) {
             if (!r) {
                 reply->fail(r.error());
                 return next();
             }
-            log::info({{"ALOPEX_OP", "RemoveRule"}, {"ALOPEX_SENDER", who}}, "runtime rule {} removed by {}",
-                      id, who);
-            record_call(who, member, {{"id", id}});
+            log::info({{"ALOPEX_OP", "RemoveRule"}, {"ALOPEX_SENDER", who.name()}}, "runtime rule {} removed by {}",
+                      id, who.name());
+            record_call(who, {{"id", id}});
             reply->reply();
             next();
         });
@@ -272,7 +273,7 @@ void Manager::bus_set_interface_zone(bus::Call &c, std::string ifname, std::stri
         return c.invalid("zone", "there is no zone '{}' in firewall.toml", zone);
     if (!authorize_ready(c))
         return;
-    enqueue([this, reply = later(c), who = sender_of(c), member = std::string(c.member()), ifname,
+    enqueue([this, reply = later(c), who = caller_of(c), ifname,
              zone](Next next) {
         if (!zone.empty() && !model_->zones.contains(zone)) {   // a Reload came first
             reply->fail(Error{EINVAL, fmt::format("zone: there is no zone '{}' in firewall.toml", zone),
@@ -285,13 +286,13 @@ void Manager::bus_set_interface_zone(bus::Call &c, std::string ifname, std::stri
         else
             assigned[ifname] = zone;
         if (assigned == state_.interfaces) {
-            record_call(who, member, {{"interface", ifname}, {"zone", zone}, {"changed", false}});
+            record_call(who, {{"interface", ifname}, {"zone", zone}, {"changed", false}});
             reply->reply();
             return next();
         }
         auto old = state_.interfaces;
         mark_name(ifname);
-        flush_membership(std::move(assigned), [this, reply, who, member, ifname, zone, old, next](Result<> r, bool) {
+        flush_membership(std::move(assigned), [this, reply, who, ifname, zone, old, next](Result<> r, bool) {
             if (!r) {
                 reply->fail(r.error());
                 return next();
@@ -310,8 +311,8 @@ void Manager::bus_set_interface_zone(bus::Call &c, std::string ifname, std::stri
                 return;
             }
             log::info({{"ALOPEX_OP", "SetInterfaceZone"}, {"ALOPEX_LINK", ifname}, {"ALOPEX_ZONE", zone}},
-                      "{} assigned to zone '{}' by {}", ifname, zone, who);
-            record_call(who, member, {{"interface", ifname}, {"zone", zone}, {"changed", true}});
+                      "{} assigned to zone '{}' by {}", ifname, zone, who.name());
+            record_call(who, {{"interface", ifname}, {"zone", zone}, {"changed", true}});
             reply->reply();
             next();
         });
@@ -322,16 +323,16 @@ void Manager::bus_panic(bus::Call &c, bool on)
 {
     if (!authorize_ready(c))
         return;
-    enqueue([this, reply = later(c), who = sender_of(c), member = std::string(c.member()), on](Next next) {
+    enqueue([this, reply = later(c), who = caller_of(c), on](Next next) {
         if (on == state_.panic) {
-            record_call(who, member, {{"on", on}, {"changed", false}});
+            record_call(who, {{"on", on}, {"changed", false}});
             reply->reply();
             return next();
         }
         runtime::State with = state_;
         with.panic = on;
         rebuild(Target{&*model_, std::move(with), std::nullopt}, on ? "panic on" : "panic off",
-                [this, reply, who, member, on, next](Result<> r) {
+                [this, reply, who, on, next](Result<> r) {
                     if (!r) {
                         reply->fail(r.error());
                         return next();
@@ -349,9 +350,9 @@ void Manager::bus_panic(bus::Call &c, bool on)
                         });
                         return;
                     }
-                    log::notice({{"ALOPEX_OP", "Panic"}, {"ALOPEX_SENDER", who}}, "panic mode {} by {}",
-                                on ? "on" : "off", who);
-                    record_call(who, member, {{"on", on}, {"changed", true}});
+                    log::notice({{"ALOPEX_OP", "Panic"}, {"ALOPEX_SENDER", who.name()}}, "panic mode {} by {}",
+                                on ? "on" : "off", who.name());
+                    record_call(who, {{"on", on}, {"changed", true}});
                     reply->reply();
                     next();
                 });
@@ -364,14 +365,14 @@ void Manager::bus_reload(bus::Call &c)
     // learn what is wrong with it.
     if (!c.authorize(f1::polkit_action))
         return;
-    reload([this, reply = later(c), who = sender_of(c), member = std::string(c.member())](Result<> r) {
+    reload([this, reply = later(c), who = caller_of(c)](Result<> r) {
         if (!r) {
             log::err("Reload refused, keeping the running ruleset: {}", r.error().to_string());
             return reply->fail(r.error());
         }
-        log::info({{"ALOPEX_OP", "Reload"}, {"ALOPEX_SENDER", who}}, "reloaded {} for {}",
-                  options_.config_file.string(), who);
-        record_call(who, member, {{"generation", generation_}});
+        log::info({{"ALOPEX_OP", "Reload"}, {"ALOPEX_SENDER", who.name()}}, "reloaded {} for {}",
+                  options_.config_file.string(), who.name());
+        record_call(who, {{"generation", generation_}});
         reply->reply();
     });
 }
