@@ -6,11 +6,13 @@
 // other operations (Reload) wait their turn; the answer commits the batch. A batch that
 // is never answered fails at the Session's deadline (and so does the full rebuild that
 // follows a failed element batch): nothing changes but LastError, and the links it
-// carried are sent again with the next event.
+// carried are sent again with the next event. A change whose journal line cannot be
+// written is undone in the kernel before the next operation runs.
 #include <linux/rtnetlink.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -75,6 +77,67 @@ struct Rig : fwd::test::NftPeer {
 };
 
 } // namespace
+
+namespace alopex::fwd {
+
+// AddRule's step without the bus: the rule parsed under the model, in the queue.
+struct ManagerTestAccess {
+    static void add_rule(Manager &m, const std::string &spec, std::function<void(Result<>)> done)
+    {
+        m.enqueue([&m, spec, done](Manager::Next next) {
+            auto rule = config::parse_spec(spec, m.model());
+            REQUIRE(rule);
+            runtime::StoredRule s;
+            s.id = m.state_.next_id;
+            s.zone = rule->zone;
+            s.spec = config::format_spec(*rule);
+            m.add_rule(s, std::move(*rule), "AddRule", [done, next](Result<> r) {
+                done(std::move(r));
+                next();
+            });
+        });
+    }
+};
+
+} // namespace alopex::fwd
+
+TEST_CASE("a change whose journal line cannot be written is undone in the kernel before the next one")
+{
+    Rig r(5s);
+    const uint64_t gen = r.m->generation();
+    // The journal cannot be opened (a directory where the file would be).
+    std::filesystem::create_directory(r.dir.path / "runtime.journal");
+    std::optional<Result<>> added, second;
+    ManagerTestAccess::add_rule(*r.m, "zone=wan proto=tcp dport=22 saddr=192.0.2.0/24 action=accept",
+                                [&](Result<> x) { added = std::move(x); });
+    ManagerTestAccess::add_rule(*r.m, "zone=wan proto=tcp dport=23 saddr=192.0.2.0/24 action=accept",
+                                [&](Result<> x) { second = std::move(x); });
+    auto add = r.next();
+    REQUIRE(add.batch);   // the rule's elements
+    r.run_for(50ms);
+    CHECK(r.requests().empty());   // the second rule waits its turn
+    r.ack_all(add);
+    auto undo = r.next();   // the journal failed: the elements go again
+    REQUIRE(undo.batch);
+    CHECK_FALSE(added.has_value());
+    r.run_for(50ms);
+    CHECK(r.requests().empty());   // still waiting: the undo is part of the first change
+    r.ack_all(undo);
+    r.run_until([&] { return added.has_value(); });
+    REQUIRE_FALSE(*added);
+    CHECK(added->error().bus_name == bus_error::IOError);
+    CHECK(r.m->state().rules.empty());
+    CHECK(r.m->state().next_id == 1);
+    CHECK(r.m->generation() == gen + 2);
+    // Then the second one runs (and fails the same way).
+    auto add2 = r.next();
+    REQUIRE(add2.batch);
+    r.ack_all(add2);
+    r.ack_all(r.next());
+    r.run_until([&] { return second.has_value(); });
+    CHECK_FALSE(*second);
+    CHECK(r.m->state().rules.empty());
+}
 
 TEST_CASE("the loop keeps running while nf_tables is slow; events wait for the next batch")
 {
