@@ -7,11 +7,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
+#include <systemd/sd-event.h>
 
+#include "alopex/sd.hpp"
 #include "compile/compile.hpp"
 #include "config/config.hpp"
 #include "nft/session.hpp"
@@ -39,7 +43,13 @@ int main(int argc, char **argv)
     if (argc > 2)
         files.emplace_back(argv[2]);
     int runs = argc > 3 ? std::atoi(argv[3]) : 5;
-    auto session = nft::Session::open();
+    sd_event *ev = nullptr;
+    if (int r = sd_event_new(&ev); r < 0) {
+        fmt::print(stderr, "sd_event_new: {}\n", strerror(-r));
+        return 1;
+    }
+    EventPtr event(ev);
+    auto session = nft::Session::open(ev);
     if (!session) {
         fmt::print(stderr, "{}\n", session.error().to_string());
         return 1;
@@ -63,10 +73,16 @@ int main(int argc, char **argv)
             return 1;
         }
         t0 = std::chrono::steady_clock::now();
-        auto r = (*session)->apply(*rs);
+        // The apply completes through its callback: the loop runs until then.
+        std::optional<Result<>> r;
+        (*session)->apply(std::move(*rs), [&](Result<> x) { r = std::move(x); });
+        while (!r && sd_event_run(ev, UINT64_MAX) >= 0) {
+        }
+        if (!r)
+            r = fail(EIO, "the event loop failed");
         double apply = ms_since(t0);
-        if (!r) {
-            fmt::print(stderr, "{}\n", r.error().to_string());
+        if (!*r) {
+            fmt::print(stderr, "{}\n", r->error().to_string());
             return 1;
         }
         fmt::print("{:>4} {:>10.1f} {:>10.1f} {:>10.1f}{}\n", i, parse, comp, apply,

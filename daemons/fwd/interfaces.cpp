@@ -90,10 +90,16 @@ Membership Manager::desired(const Model &model, const std::map<std::string, std:
     return m;
 }
 
-void Manager::clear_dirty()
+std::pair<std::set<int>, uint64_t> Manager::take_dirty()
 {
-    dirty_.clear();
-    pending_since_us_ = 0;   // a later event starts its own latency sample
+    // A later event starts its own latency sample.
+    return {std::exchange(dirty_, {}), std::exchange(pending_since_us_, 0)};
+}
+
+void Manager::give_back(const std::set<int> &links)
+{
+    // Tried again with the next event's batch (not at once: the kernel just refused).
+    dirty_.insert(links.begin(), links.end());
 }
 
 void Manager::mark(int ifindex)
@@ -112,28 +118,19 @@ void Manager::mark_name(const std::string &name)
     // by that link's own event.
 }
 
-Result<> Manager::flush_membership(const std::map<std::string, std::string> &assigned,
-                                   bool *committed_batch)
+Manager::MembershipChange Manager::plan_membership(const std::map<std::string, std::string> &assigned,
+                                                  const std::set<int> &links) const
 {
-    if (committed_batch)
-        *committed_batch = false;
     const Model &model = *model_;
-    // What each dirty link contributes now, against what it contributed.
-    std::map<int, LinkMember> changed;
-    for (int index : dirty_) {
+    MembershipChange c;
+    // What each link contributes now, against what it contributed.
+    for (int index : links) {
         LinkMember now = member_of(model, assigned, index);
         auto have = applied_.links.find(index);
         if (have == applied_.links.end() ? now.zone.empty() : have->second == now)
             continue;
-        changed.emplace(index, std::move(now));
+        c.changed.emplace(index, std::move(now));
     }
-    if (changed.empty()) {
-        clear_dirty();
-        if (&assigned != &state_.interfaces)
-            state_.interfaces = assigned;
-        return {};
-    }
-
     // Interface names: those of the changed links before (leaving), then after (joining),
     // so that a name passed from one link to another in one iteration ends right.
     static const LinkMember none;
@@ -141,23 +138,20 @@ Result<> Manager::flush_membership(const std::map<std::string, std::string> &ass
         auto it = applied_.links.find(index);
         return it == applied_.links.end() ? none : it->second;
     };
-    std::map<std::string, std::string> names;   // name -> zone after ("" : in none)
-    for (const auto &[index, now] : changed)
+    for (const auto &[index, now] : c.changed)
         if (const auto &old = before(index); !old.zone.empty())
-            names.emplace(old.name, std::string());
-    for (const auto &[index, now] : changed)
+            c.names.emplace(old.name, std::string());
+    for (const auto &[index, now] : c.changed)
         if (!now.zone.empty())
-            names.insert_or_assign(now.name, now.zone);
+            c.names.insert_or_assign(now.name, now.zone);
     // Address references: (zone, host) -> change in count.
-    std::map<std::pair<std::string, net::Address>, long> delta;
-    for (const auto &[index, now] : changed) {
+    for (const auto &[index, now] : c.changed) {
         const auto &old = before(index);
         for (const auto &[host, n] : old.hosts)
-            delta[{old.zone, host}] -= long(n);
+            c.delta[{old.zone, host}] -= long(n);
         for (const auto &[host, n] : now.hosts)
-            delta[{now.zone, host}] += long(n);
+            c.delta[{now.zone, host}] += long(n);
     }
-
     auto count_of = [&](const std::string &zone, const net::Address &host) -> long {
         auto z = applied_.addresses.find(zone);
         if (z == applied_.addresses.end())
@@ -168,51 +162,34 @@ Result<> Manager::flush_membership(const std::map<std::string, std::string> &ass
     auto append = [](std::vector<nft::ElementOp> &out, std::vector<nft::ElementOp> ops) {
         out.insert(out.end(), std::make_move_iterator(ops.begin()), std::make_move_iterator(ops.end()));
     };
-    std::vector<nft::ElementOp> removes, moves, adds;
-    for (const auto &[key, d] : delta) {
+    std::vector<nft::ElementOp> moves, adds;
+    for (const auto &[key, d] : c.delta) {
         long was = count_of(key.first, key.second), will = was + d;
         if (was > 0 && will <= 0)
-            append(removes, compile::address_ops(key.first, key.second, false));
+            append(c.ops, compile::address_ops(key.first, key.second, false));
         else if (was <= 0 && will > 0)
             append(adds, compile::address_ops(key.first, key.second, true));
     }
-    bool interfaces_changed = false;
-    for (const auto &[name, zone] : names) {
+    for (const auto &[name, zone] : c.names) {
         auto it = applied_.interfaces.find(name);
         const std::string &was = it == applied_.interfaces.end() ? none.zone : it->second;
-        if (was == zone)
-            continue;
-        interfaces_changed = true;
-        append(moves, compile::interface_ops(model, name, was, zone));
+        if (was != zone)
+            append(moves, compile::interface_ops(model, name, was, zone));
     }
-    append(removes, std::move(moves));
-    append(removes, std::move(adds));
+    append(c.ops, std::move(moves));
+    append(c.ops, std::move(adds));
+    return c;
+}
 
-    if (!removes.empty()) {
-        if (auto r = apply_elements(removes, "interfaces"); !r) {
-            // The full rebuild makes the table exactly right from the monitor's state, or
-            // says which element the kernel refuses.
-            log::warning("rebuilding the table instead of the refused element batch");
-            auto old = state_.interfaces;
-            state_.interfaces = std::map<std::string, std::string>(assigned);
-            if (auto b = rebuild(model, state_, "interfaces", &resolved_); !b) {
-                state_.interfaces = std::move(old);
-                return b;
-            }
-            if (committed_batch)
-                *committed_batch = true;
-            return {};
-        }
-        if (committed_batch)
-            *committed_batch = true;
-    }
-
-    // The kernel has it: the same changes in memory.
-    for (const auto &[name, zone] : names) {
+void Manager::commit_membership(MembershipChange &c)
+{
+    bool interfaces_changed = false;
+    for (const auto &[name, zone] : c.names) {
         auto it = applied_.interfaces.find(name);
         const std::string was = it == applied_.interfaces.end() ? std::string() : it->second;
         if (was == zone)
             continue;
+        interfaces_changed = true;
         if (zone.empty()) {
             applied_.interfaces.erase(it);
             log::info({{"ALOPEX_LINK", name}, {"ALOPEX_ZONE", was}}, "{} left zone {}", name, was);
@@ -222,7 +199,7 @@ Result<> Manager::flush_membership(const std::map<std::string, std::string> &ass
         }
     }
     bool addresses_changed = false;
-    for (const auto &[key, d] : delta) {
+    for (const auto &[key, d] : c.delta) {
         if (d == 0)
             continue;
         auto &hosts = applied_.addresses[key.first];
@@ -236,20 +213,46 @@ Result<> Manager::flush_membership(const std::map<std::string, std::string> &ass
                 applied_.addresses.erase(key.first);
         }
     }
-    for (auto &[index, now] : changed) {
+    for (auto &[index, now] : c.changed) {
         if (now.zone.empty())
             applied_.links.erase(index);
         else
             applied_.links.insert_or_assign(index, std::move(now));
     }
-    clear_dirty();
-    if (&assigned != &state_.interfaces)
-        state_.interfaces = assigned;
     if (interfaces_changed)
         property_changed(api::property::Interfaces);
     if (addresses_changed)
         property_changed(api::property::ZoneAddresses);
-    return {};
+}
+
+void Manager::flush_membership(std::map<std::string, std::string> assigned,
+                               std::function<void(Result<>, bool batch)> done)
+{
+    auto [taken, since] = take_dirty();
+    (void)since;
+    auto change = std::make_shared<MembershipChange>(plan_membership(assigned, taken));
+    if (change->changed.empty()) {
+        state_.interfaces = std::move(assigned);
+        return done({}, false);
+    }
+    auto ops = change->ops;   // the batch; the plan is committed once the kernel has it
+    const bool batch = !ops.empty();
+    apply_elements(std::move(ops), "interfaces", [this, change, taken, batch, assigned = std::move(assigned),
+                                                  done = std::move(done)](Result<> r) mutable {
+        if (r) {
+            commit_membership(*change);
+            state_.interfaces = std::move(assigned);
+            return done({}, batch);
+        }
+        // The full rebuild makes the table exactly right from the monitor's state, or
+        // says which element the kernel refuses.
+        log::warning("rebuilding the table instead of the refused element batch");
+        give_back(taken);
+        runtime::State next = state_;
+        next.interfaces = std::move(assigned);
+        rebuild(Target{&*model_, std::move(next), std::nullopt}, "interfaces",
+                [done](Result<> b) { done(std::move(b), bool(b)); });
+    });
 }
 
 int Manager::on_flush(sd_event_source *, void *userdata) noexcept
@@ -265,20 +268,27 @@ int Manager::on_flush(sd_event_source *, void *userdata) noexcept
 
 void Manager::flush_pending()
 {
-    if (!ready_ || dirty_.empty())
+    // One flush waits in the queue at a time; it takes whatever is marked when its turn
+    // comes (events that arrive meanwhile go in it too).
+    if (!ready_ || dirty_.empty() || flush_queued_)
         return;
-    const uint64_t since = pending_since_us_;
-    bool batch = false;
-    if (auto r = flush_membership(state_.interfaces, &batch); !r) {
-        // The marked links stay marked: the next event tries again (and times anew).
-        pending_since_us_ = 0;
-        log::err("following links and addresses: {}", r.error().to_string());
-        return;
-    }
-    if (batch && since) {
-        histogram_.record(monotonic_us() - since);
-        property_changed(api::property::LatencyHistogram);
-    }
+    flush_queued_ = true;
+    enqueue([this](Next next) {
+        flush_queued_ = false;
+        if (dirty_.empty())
+            return next();
+        const uint64_t since = pending_since_us_;
+        flush_membership(state_.interfaces, [this, since, next](Result<> r, bool batch) {
+            if (!r) {
+                // The marked links stay marked: the next event tries again (and times anew).
+                log::err("following links and addresses: {}", r.error().to_string());
+            } else if (batch && since) {
+                histogram_.record(monotonic_us() - since);
+                property_changed(api::property::LatencyHistogram);
+            }
+            next();
+        });
+    });
 }
 
 Result<> Manager::start_flushing()
@@ -391,20 +401,28 @@ void Manager::handle_synced(bool initial)
 
 void Manager::first_apply()
 {
+    if (starting_)
+        return;
+    starting_ = true;
     // The Session takes over a table a previous fwd left (persist): the kernel goes from
     // that table to this one in one transaction, so there is never a moment without one.
-    if (auto r = rebuild(*model_, state_, "start", &resolved_); !r) {
-        if (on_fatal)
-            on_fatal(r.error());
-        return;
-    }
-    ready_ = true;
-    // The start's success must not hide that the runtime state was unreadable.
-    if (!load_error_.empty())
-        set_last_error(std::exchange(load_error_, {}));
-    arm_expiry();
-    if (on_ready)
-        on_ready();
+    enqueue([this](Next next) {
+        rebuild(Target{&*model_, std::nullopt, std::nullopt}, "start", [this, next](Result<> r) {
+            if (!r) {
+                if (on_fatal)
+                    on_fatal(r.error());
+                return next();
+            }
+            ready_ = true;
+            // The start's success must not hide that the runtime state was unreadable.
+            if (!load_error_.empty())
+                set_last_error(std::exchange(load_error_, {}));
+            arm_expiry();
+            if (on_ready)
+                on_ready();
+            next();
+        });
+    });
 }
 
 } // namespace alopex::fwd

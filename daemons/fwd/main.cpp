@@ -62,7 +62,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    auto session = fwd::nft::Session::open();
+    auto session = fwd::nft::Session::open(event->get());
     if (!session) {
         log::err("cannot open the nf_tables socket: {}", session.error().to_string());
         return 1;
@@ -117,13 +117,15 @@ int main(int argc, char **argv)
 
     auto signals = daemon::Signals::watch(event->get(), " (the table stays)", [&m] {
         notify::reloading();
-        if (auto r = m.reload(); !r) {
-            log::err("reload refused, keeping the running ruleset: {}", r.error().to_string());
-        } else {
-            log::info("reloaded firewall.toml");
-            m.record("fw.Reload", {{"signal", std::string("SIGHUP")}, {"generation", m.generation()}});
-        }
-        notify::ready(m.status_line());
+        m.reload([&m](Result<> r) {
+            if (!r) {
+                log::err("reload refused, keeping the running ruleset: {}", r.error().to_string());
+            } else {
+                log::info("reloaded firewall.toml");
+                m.record("fw.Reload", {{"signal", std::string("SIGHUP")}, {"generation", m.generation()}});
+            }
+            notify::ready(m.status_line());
+        });
     });
     if (!signals) {
         log::err("{}", signals.error().to_string());

@@ -161,14 +161,16 @@ Error kernel_error(Error e)
 
 } // namespace
 
-Result<> Manager::rebuild(const Model &model, const runtime::State &state, const char *why,
-                          Resolved *given)
+void Manager::rebuild(Target t, const char *why, std::function<void(Result<>)> done)
 {
     auto now = realtime_us();
-    Resolved fresh;
-    if (!given)
-        fresh = resolve(model, state);
-    Resolved &res = given ? *given : fresh;
+    const Model &model = *t.model;
+    const runtime::State &state = t.state ? *t.state : state_;
+    const Resolved &res = t.resolved ? *t.resolved : resolved_;
+    // The membership from the monitor's state as it is now: the links marked so far are
+    // in it; those marked while the batch is in flight stay marked for the next one.
+    auto [taken, since] = take_dirty();
+    (void)since;
     Membership mem = desired(model, state.interfaces);
     compile::Dynamic dyn;
     dyn.interfaces = mem.interfaces;
@@ -182,59 +184,68 @@ Result<> Manager::rebuild(const Model &model, const runtime::State &state, const
     dyn.panic = state.panic;
     auto rs = compile::compile(model, dyn);
     if (!rs) {
+        give_back(taken);
         Error e = rs.error();
         if (e.bus_name.empty())
             e.bus_name = bus_error::Internal;
         set_last_error(fmt::format("{}: {}", why, e.to_string()));
         log::err("{}: cannot compile the ruleset: {}", why, e.to_string());
-        return std::unexpected(std::move(e));
+        return done(std::unexpected(std::move(e)));
     }
-    if (auto r = session_->apply(*rs); !r) {
-        set_last_error(fmt::format("{}: {}", why, r.error().to_string()));
-        log::err("{}: the kernel refused the ruleset: {}", why, r.error().to_string());
-        return std::unexpected(kernel_error(r.error()));
-    }
-    for (uint64_t id : res.inactive)
-        log::warning("runtime rule {} does not fit firewall.toml any more (its zone or set is "
-                     "gone): kept, but not applied", id);
-    bool interfaces_changed = mem.interfaces != applied_.interfaces;
-    bool addresses_changed = mem.addresses != applied_.addresses;
-    bool panic_changed = state.panic != state_.panic;
-    if (&state != &state_) {
-        state_ = state;
-        deadlines_.rebuild(state_);
-    }
-    if (&res != &resolved_)
-        resolved_ = std::move(res);
-    applied_ = std::move(mem);
-    clear_dirty();   // the monitor's state as it is now is in
-    committed();
-    set_last_error("");
-    if (interfaces_changed)
-        property_changed(api::property::Interfaces);
-    if (addresses_changed)
-        property_changed(api::property::ZoneAddresses);
-    if (panic_changed)
-        property_changed(api::property::Panic);
-    log::info("{}: ruleset applied ({} rules, {} sets, generation {})", why, rs->rules.size(),
-              rs->sets.size(), generation_);
-    if (on_changed && ready_)
-        on_changed();
-    return {};
+    const size_t rules = rs->rules.size(), sets = rs->sets.size();
+    auto target = std::make_shared<Target>(std::move(t));
+    auto membership = std::make_shared<Membership>(std::move(mem));
+    session_->apply(std::move(*rs), [this, target, membership, taken, why, rules, sets,
+                                     done = std::move(done)](Result<> r) {
+        if (!r) {
+            give_back(taken);
+            set_last_error(fmt::format("{}: {}", why, r.error().to_string()));
+            log::err("{}: the kernel refused the ruleset: {}", why, r.error().to_string());
+            return done(std::unexpected(kernel_error(r.error())));
+        }
+        const Resolved &res = target->resolved ? *target->resolved : resolved_;
+        for (uint64_t id : res.inactive)
+            log::warning("runtime rule {} does not fit firewall.toml any more (its zone or set is "
+                         "gone): kept, but not applied", id);
+        bool interfaces_changed = membership->interfaces != applied_.interfaces;
+        bool addresses_changed = membership->addresses != applied_.addresses;
+        bool panic_changed = target->state && target->state->panic != state_.panic;
+        if (target->state) {
+            state_ = std::move(*target->state);
+            deadlines_.rebuild(state_);
+        }
+        if (target->resolved)
+            resolved_ = std::move(*target->resolved);
+        applied_ = std::move(*membership);
+        committed();
+        set_last_error("");
+        if (interfaces_changed)
+            property_changed(api::property::Interfaces);
+        if (addresses_changed)
+            property_changed(api::property::ZoneAddresses);
+        if (panic_changed)
+            property_changed(api::property::Panic);
+        log::info("{}: ruleset applied ({} rules, {} sets, generation {})", why, rules, sets, generation_);
+        if (on_changed && ready_)
+            on_changed();
+        done({});
+    });
 }
 
-Result<> Manager::apply_elements(std::span<const nft::ElementOp> ops, const char *why)
+void Manager::apply_elements(std::vector<nft::ElementOp> ops, const char *why, std::function<void(Result<>)> done)
 {
     if (ops.empty())
-        return {};
-    if (auto r = session_->apply(ops); !r) {
-        set_last_error(fmt::format("{}: {}", why, r.error().to_string()));
-        log::warning("{}: the kernel refused the element batch: {}", why, r.error().to_string());
-        return std::unexpected(kernel_error(r.error()));
-    }
-    committed();
-    set_last_error("");
-    return {};
+        return done({});
+    session_->apply(std::move(ops), [this, why, done = std::move(done)](Result<> r) {
+        if (!r) {
+            set_last_error(fmt::format("{}: {}", why, r.error().to_string()));
+            log::warning("{}: the kernel refused the element batch: {}", why, r.error().to_string());
+            return done(std::unexpected(kernel_error(r.error())));
+        }
+        committed();
+        set_last_error("");
+        done({});
+    });
 }
 
 Result<> Manager::persist(runtime::Change c)
@@ -245,177 +256,6 @@ Result<> Manager::persist(runtime::Change c)
         set_last_error(e.to_string());
         return std::unexpected(std::move(e));
     }
-    return {};
-}
-
-void Manager::hold(const runtime::StoredRule &s, std::optional<RuntimeRule> parsed)
-{
-    state_.rules.insert_or_assign(s.id, s);
-    deadlines_.add(s);
-    if (!parsed) {
-        resolved_.inactive.insert(s.id);
-        return;
-    }
-    parsed->id = s.id;
-    parsed->expires_at_us = s.expires_at_us;
-    parsed->comment = s.comment;
-    bool element = resolved_.placer.place(*parsed);
-    if (!element && compile::Placer::shaped(*parsed))
-        resolved_.blocked.insert(s.id);
-    resolved_.active.insert_or_assign(s.id, ActiveRule{std::move(*parsed), element});
-}
-
-void Manager::drop(uint64_t id)
-{
-    auto st = state_.rules.find(id);
-    if (st == state_.rules.end())
-        return;
-    deadlines_.remove(st->second);
-    if (auto a = resolved_.active.find(id); a != resolved_.active.end()) {
-        if (a->second.element)
-            resolved_.placer.unplace(a->second.rule);
-        resolved_.active.erase(a);
-    }
-    resolved_.blocked.erase(id);
-    resolved_.inactive.erase(id);
-    state_.rules.erase(st);
-}
-
-bool Manager::unblocks(const RuntimeRule &r) const
-{
-    if (resolved_.blocked.empty())
-        return false;
-    compile::Placer only;
-    only.place(r);
-    // Only later rules were placed after r (an earlier blocked one overlaps an earlier rule).
-    for (auto it = resolved_.blocked.upper_bound(r.id); it != resolved_.blocked.end(); ++it)
-        if (auto a = resolved_.active.find(*it); a != resolved_.active.end() && !only.fits(a->second.rule))
-            return true;
-    return false;
-}
-
-void Manager::replace_all()
-{
-    resolved_.placer = compile::Placer();
-    resolved_.blocked.clear();
-    for (auto &[id, a] : resolved_.active) {
-        a.element = resolved_.placer.place(a.rule);
-        if (!a.element && compile::Placer::shaped(a.rule))
-            resolved_.blocked.insert(id);
-    }
-}
-
-void Manager::restore(const std::vector<runtime::StoredRule> &gone)
-{
-    for (const auto &s : gone) {
-        state_.rules.insert_or_assign(s.id, s);
-        deadlines_.add(s);
-    }
-    resolved_ = resolve(*model_, state_);
-}
-
-Result<> Manager::add_rule(const runtime::StoredRule &s, RuntimeRule parsed, const char *why)
-{
-    const auto now = realtime_us();
-    const uint64_t next_before = state_.next_id;
-    state_.next_id = std::max(state_.next_id, s.id + 1);
-    hold(s, std::move(parsed));
-    const ActiveRule added = resolved_.active.at(s.id);
-    Result<> r;
-    if (added.element) {
-        r = apply_elements(compile::runtime_ops(added.rule, true, now), why);
-        if (!r)   // the full rebuild says which rule the kernel refuses
-            r = rebuild(*model_, state_, why, &resolved_);
-    } else {
-        r = rebuild(*model_, state_, why, &resolved_);
-    }
-    if (!r) {
-        drop(s.id);
-        state_.next_id = next_before;
-        return r;
-    }
-    runtime::Change c;
-    c.kind = runtime::Change::Kind::add;
-    c.rule = s;
-    if (auto p = persist(std::move(c)); !p) {
-        log::err("{}: cannot save the runtime state, undoing the change: {}", why, p.error().to_string());
-        drop(s.id);
-        state_.next_id = next_before;
-        Result<> u;
-        if (added.element)
-            u = apply_elements(compile::runtime_ops(added.rule, false, now), "undo");
-        if (!added.element || !u)
-            u = rebuild(*model_, state_, "undo", &resolved_);
-        if (!u)
-            log::err("undo failed: {}", u.error().to_string());
-        return p;
-    }
-    arm_expiry();
-    if (on_changed)
-        on_changed();
-    return {};
-}
-
-Result<> Manager::remove_rules(const std::vector<uint64_t> &ids, const char *why)
-{
-    const auto now = realtime_us();
-    bool full = false, again = false;
-    std::vector<nft::ElementOp> ops;
-    std::vector<runtime::StoredRule> gone;
-    for (uint64_t id : ids) {
-        auto st = state_.rules.find(id);
-        if (st == state_.rules.end())
-            continue;
-        gone.push_back(st->second);
-        auto a = resolved_.active.find(id);
-        if (a == resolved_.active.end())
-            continue;   // inactive: nothing of it in the kernel
-        const auto &[rule, element] = a->second;
-        if (!element) {
-            full = true;   // a rule goes from a chain
-            continue;
-        }
-        if (unblocks(rule))
-            full = again = true;
-        // Past its deadline the kernel's timeout removed the elements already.
-        if (rule.expires_at_us == 0 || rule.expires_at_us > now) {
-            auto mine = compile::runtime_ops(rule, false, now);
-            ops.insert(ops.end(), mine.begin(), mine.end());
-        }
-    }
-    if (gone.empty())
-        return {};
-    for (const auto &s : gone)
-        drop(s.id);
-    if (again)
-        replace_all();
-    Result<> r;
-    if (!full) {
-        r = apply_elements(ops, why);
-        // An element the kernel did not have (a timeout raced us) or refused: the full
-        // rebuild makes the table exactly right, or says which rule is refused.
-        full = !r;
-    }
-    if (full)
-        r = rebuild(*model_, state_, why, &resolved_);
-    if (!r) {
-        restore(gone);
-        return r;
-    }
-    runtime::Change c;
-    c.kind = runtime::Change::Kind::remove;
-    for (const auto &s : gone)
-        c.ids.push_back(s.id);
-    if (auto p = persist(std::move(c)); !p) {
-        log::err("{}: cannot save the runtime state, undoing the change: {}", why, p.error().to_string());
-        restore(gone);
-        if (auto u = rebuild(*model_, state_, "undo", &resolved_); !u)
-            log::err("undo failed: {}", u.error().to_string());
-        return p;
-    }
-    arm_expiry();
-    if (on_changed)
-        on_changed();
     return {};
 }
 
@@ -431,27 +271,37 @@ int Manager::on_expiry(sd_event_source *, uint64_t, void *userdata) noexcept
 
 void Manager::expire()
 {
-    auto now = realtime_us();
-    auto ids = deadlines_.expired(now);
-    if (ids.empty()) {
-        arm_expiry();
+    // In its turn, with the deadlines as they are then; one expiry step waits at a time.
+    if (expiry_queued_)
         return;
-    }
-    std::string list;
-    for (auto id : ids)
-        list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
-    if (auto r = remove_rules(ids, "expiry"); !r) {
-        log::err("removing expired runtime rule(s) {}: {}; trying again in 1 s", list,
-                 r.error().to_string());
-        // Try again a second later instead of at once.
-        if (expiry_) {
-            sd_event_source_set_time(expiry_.get(), now + 1000000);
-            sd_event_source_set_enabled(expiry_.get(), SD_EVENT_ONESHOT);
+    expiry_queued_ = true;
+    enqueue([this](Next next) {
+        expiry_queued_ = false;
+        auto now = realtime_us();
+        auto ids = deadlines_.expired(now);
+        if (ids.empty()) {
+            arm_expiry();
+            return next();
         }
-        return;
-    }
-    log::info("runtime rule(s) {} expired", list);
-    record("fw.expire", {{"ids", ids}});
+        std::string list;
+        for (auto id : ids)
+            list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
+        remove_rules(ids, "expiry", [this, ids, list, next](Result<> r) {
+            if (!r) {
+                log::err("removing expired runtime rule(s) {}: {}; trying again in 1 s", list,
+                         r.error().to_string());
+                // Try again a second later instead of at once.
+                if (expiry_) {
+                    sd_event_source_set_time(expiry_.get(), realtime_us() + 1000000);
+                    sd_event_source_set_enabled(expiry_.get(), SD_EVENT_ONESHOT);
+                }
+                return next();
+            }
+            log::info("runtime rule(s) {} expired", list);
+            record("fw.expire", {{"ids", ids}});
+            next();
+        });
+    });
 }
 
 void Manager::record(std::string action, LedgerFields fields)
@@ -482,27 +332,40 @@ void Manager::arm_expiry()
     sd_event_source_set_enabled(expiry_.get(), SD_EVENT_ONESHOT);
 }
 
-Result<> Manager::reload()
+void Manager::reload(std::function<void(Result<>)> done)
 {
-    auto fresh = config::load(options_.config_file);
-    if (!fresh) {
-        Error e = fresh.error();
-        e.bus_name = bus_error::InvalidArgument;
-        return std::unexpected(std::move(e));
-    }
-    if (!ready_)
-        return bus_fail(bus_error::Internal, "not ready yet: the first ruleset is not applied");
-    ALOPEX_TRY_VOID(rebuild(*fresh, state_, "reload"));
-    (void)model_.update(std::move(fresh));
-    // A full rebuild: a good moment to start the journal afresh.
-    if (store_.journal_bytes() > 0)
-        if (auto p = store_.compact(state_); !p)
-            log::warning("reload: {}", p.error().to_string());
-    property_changed(api::property::Zones);
-    property_changed(api::property::Rules);
-    property_changed(api::property::DefaultZone);
-    arm_expiry();
-    return {};
+    enqueue([this, done = std::move(done)](Next next) {
+        auto finish = [next, done](Result<> r) {
+            done(std::move(r));
+            next();
+        };
+        auto fresh = config::load(options_.config_file);
+        if (!fresh) {
+            Error e = fresh.error();
+            e.bus_name = bus_error::InvalidArgument;
+            return finish(std::unexpected(std::move(e)));
+        }
+        if (!ready_)
+            return finish(bus_fail(bus_error::Internal, "not ready yet: the first ruleset is not applied"));
+        auto model = std::make_shared<Model>(std::move(*fresh));
+        Target t;
+        t.model = model.get();
+        t.resolved = resolve(*model, state_);
+        rebuild(std::move(t), "reload", [this, model, finish](Result<> r) {
+            if (!r)
+                return finish(std::move(r));
+            (void)model_.update(Result<Model>(std::move(*model)));
+            // A full rebuild: a good moment to start the journal afresh.
+            if (store_.journal_bytes() > 0)
+                if (auto p = store_.compact(state_); !p)
+                    log::warning("reload: {}", p.error().to_string());
+            property_changed(api::property::Zones);
+            property_changed(api::property::Rules);
+            property_changed(api::property::DefaultZone);
+            arm_expiry();
+            finish({});
+        });
+    });
 }
 
 std::string Manager::status_line() const

@@ -16,14 +16,25 @@
 // rule parses and places that rule only (compile::Placer, indexed), sends its elements
 // and appends one line to the journal (runtime.hpp), O(log n) in the rules held. Start,
 // Reload, Panic and rule-shaped runtime rules rebuild everything, O(n).
-// A change the kernel refuses leaves the previous in-memory state in place; LastError
-// says why (and a D-Bus caller gets org.alopex.Error.KernelRefused).
 //
-// Files: manager.cpp (state, rebuilds, runtime rules, expiry), interfaces.cpp (netlink
-// events -> zone membership and zone addresses), manager_bus.cpp (org.alopex.Firewall1).
+// Nothing waits for the kernel: the Session answers through callbacks. Operations that
+// touch the kernel go through one queue (operations.cpp), one in flight at a time, in
+// order; each computes its batch from the state as it is when its turn comes, and the
+// state changes only once the kernel has acked it (then the journal line is written; if
+// that fails, the change is undone in the kernel too). Events that arrive while a batch
+// is in flight mark their links and go in the next batch. D-Bus methods that change the
+// kernel answer (bus::PendingReply) when their operation is done.
+// A change the kernel refuses (or does not answer within the Session's deadline) leaves
+// the previous in-memory state in place; LastError says why (and a D-Bus caller gets
+// org.alopex.Error.KernelRefused).
+//
+// Files: manager.cpp (state, rebuilds, expiry, reload), operations.cpp (the queue,
+// runtime rules), interfaces.cpp (netlink events -> zone membership and zone addresses),
+// manager_bus.cpp (org.alopex.Firewall1).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -126,9 +137,9 @@ public:
     void hold_start(uint64_t max_us);
     void release_start();
 
-    // Reads firewall.toml again and rebuilds; an invalid file or a refused batch keeps
-    // everything as it was (the error says which).
-    Result<> reload();
+    // Reads firewall.toml again and rebuilds, in its turn; an invalid file or a refused
+    // batch keeps everything as it was (the error says which). `done` runs when it is over.
+    void reload(std::function<void(Result<>)> done);
     // Records an action of fwd's own in the audit ledger (ledger.hpp); without a bus,
     // nothing.
     void record(std::string action, LedgerFields fields);
@@ -158,9 +169,15 @@ private:
             ManagerOptions options);
     Result<> attach_bus();
     bool authorize_ready(bus::Call &c);
+    // Who called which method (kept for the reply that comes after the kernel's answer).
+    struct Caller {
+        std::string sender, member;
+        std::string name() const { return sender.empty() ? std::string("?") : sender; }   // for logs
+    };
+    static Caller caller_of(const bus::Call &c);
     // Records a successful mutating call (before its reply goes: the caller is still on
     // the bus when its uid is asked).
-    void record_call(const bus::Call &c, LedgerFields fields);
+    void record_call(const Caller &c, LedgerFields fields);
 
     // ---- interfaces.cpp ----------------------------------------------------------------
     void handle(const netlink::Event &e);
@@ -179,14 +196,30 @@ private:
     Membership desired(const Model &model, const std::map<std::string, std::string> &assigned) const;
     // Marks a link to be looked at again at the end of this loop iteration.
     void mark(int ifindex);
-    void clear_dirty();
     void mark_name(const std::string &name);
     // Brings the kernel's membership of the marked links to what the monitor's state
     // implies under the assignments `assigned` (which become state_.interfaces on
     // success): one element batch for all of them, or a full rebuild when the batch is
-    // refused (the kernel then says why once more). `committed` tells whether a batch went.
-    Result<> flush_membership(const std::map<std::string, std::string> &assigned,
-                              bool *committed = nullptr);
+    // refused (the kernel then says why once more). `done` gets whether a batch went.
+    // Links marked while it is in flight stay marked for the next one; on failure the
+    // links it took are marked again.
+    void flush_membership(std::map<std::string, std::string> assigned,
+                          std::function<void(Result<>, bool batch)> done);
+    // What the links `links` contribute under `assigned`, against what the kernel holds
+    // (applied_), and the element operations that take it there: O(those links).
+    struct MembershipChange {
+        std::map<int, LinkMember> changed;                            // ifindex -> its part now
+        std::map<std::string, std::string> names;                     // ifname -> zone ("": none)
+        std::map<std::pair<std::string, net::Address>, long> delta;   // (zone, host) -> references
+        std::vector<nft::ElementOp> ops;
+    };
+    MembershipChange plan_membership(const std::map<std::string, std::string> &assigned,
+                                     const std::set<int> &links) const;
+    // applied_ once the kernel has `c`.
+    void commit_membership(MembershipChange &c);
+    // The marked links, taken for a batch (and when the first of them was marked).
+    std::pair<std::set<int>, uint64_t> take_dirty();
+    void give_back(const std::set<int> &links);
     Result<> start_flushing();
     void flush_pending();
     static int on_flush(sd_event_source *, void *userdata) noexcept;
@@ -196,13 +229,20 @@ private:
     void load_state();
     // Every stored rule parsed under `model` and placed in id order: O(n log n).
     Resolved resolve(const Model &model, const runtime::State &state) const;
-    // A full rebuild of the table from these values; on success they become current.
-    // `given`: the rules of `state` resolved under `model` already (e.g. &resolved_ after
-    // an incremental change), else they are resolved here.
-    Result<> rebuild(const Model &model, const runtime::State &state, const char *why,
-                     Resolved *given = nullptr);
+    // What a full rebuild makes the kernel hold: `model` (model_, or a new one the caller
+    // keeps alive until done), `state` (nullopt: state_ as it is) and the rules of that
+    // state resolved under that model (nullopt: resolved_, when it is still right for them).
+    struct Target {
+        const Model *model = nullptr;
+        std::optional<runtime::State> state;
+        std::optional<Resolved> resolved;
+    };
+    // A full rebuild of the table to `t`; on success its values become current (the
+    // caller installs a new model). `done` may run before rebuild() returns (an
+    // uncompilable target).
+    void rebuild(Target t, const char *why, std::function<void(Result<>)> done);
     // An element batch; counts a generation on success.
-    Result<> apply_elements(std::span<const nft::ElementOp> ops, const char *why);
+    void apply_elements(std::vector<nft::ElementOp> ops, const char *why, std::function<void(Result<>)> done);
     // Records one change in the journal (state_ has it applied already); on failure the
     // caller undoes its change.
     Result<> persist(runtime::Change c);
@@ -213,20 +253,33 @@ private:
     void expire();
     static int on_expiry(sd_event_source *, uint64_t, void *userdata) noexcept;
 
-    // ---- runtime rules, incrementally (manager.cpp) --------------------------------------
+    // ---- the queue of kernel operations (operations.cpp) --------------------------------
+    // A step gets `next`, to be called once when it is over (possibly before it returns).
+    using Next = std::function<void()>;
+    using Step = std::function<void(Next next)>;
+    void enqueue(Step step);
+    void run_ops();
+
+    // ---- runtime rules, incrementally (operations.cpp) -----------------------------------
     // Adds one rule (parsed under model_; s.id == state_.next_id): elements when it is
     // placed as such, else a full rebuild; then one journal line. O(log n) for elements.
-    Result<> add_rule(const runtime::StoredRule &s, RuntimeRule parsed, const char *why);
+    void add_rule(runtime::StoredRule s, RuntimeRule parsed, const char *why, std::function<void(Result<>)> done);
     // Removes rules held (ids not held are skipped): element removals, or a full rebuild
     // when a rule-shaped rule goes or a removal lets a blocked rule become elements.
-    Result<> remove_rules(const std::vector<uint64_t> &ids, const char *why);
+    void remove_rules(const std::vector<uint64_t> &ids, const char *why, std::function<void(Result<>)> done);
+    // After the kernel took the change: its journal line, or the change undone.
+    void persist_add(const runtime::StoredRule &s, bool element, uint64_t next_before, const char *why,
+                     std::function<void(Result<>)> done);
+    void persist_remove(std::vector<runtime::StoredRule> gone, const char *why,
+                        std::function<void(Result<>)> done);
+    // After a journal write failed and the change was taken back in memory: a full
+    // rebuild to the state in memory; `done` gets `cause`.
+    void undo(Error cause, std::function<void(Result<>)> done);
     // In memory only: state_, deadlines_ and resolved_ (placed after every rule held).
     void hold(const runtime::StoredRule &s, std::optional<RuntimeRule> parsed);
     void drop(uint64_t id);
     // Whether removing the element rule `r` would let a later blocked rule be elements.
     bool unblocks(const RuntimeRule &r) const;
-    // Places every active rule again, in id order (after such an unblocking).
-    void replace_all();
     // Puts removed rules back after a failure and resolves everything again.
     void restore(const std::vector<runtime::StoredRule> &gone);
 
@@ -251,7 +304,11 @@ private:
     EventSourcePtr flush_;          // defer: flush_membership() once per iteration
     std::map<int, std::string> linkd_zones_;   // ifindex -> zone alopex-linkd gives it
     EventSourcePtr hold_timer_;
-    bool held_ = false;
+    bool held_ = false, starting_ = false;
+    std::deque<Step> ops_;          // kernel operations waiting for their turn
+    bool op_running_ = false, in_run_ops_ = false;
+    uint64_t op_turn_ = 0;          // which step `next` belongs to
+    bool flush_queued_ = false, expiry_queued_ = false;
     uint64_t generation_ = 0;
     Histogram histogram_;
     std::string last_error_;

@@ -4,10 +4,14 @@
 // Every mutating method: check the arguments (InvalidArgument naming the argument or
 // spec key, NoSuchId), then polkit (org.alopex.firewall.configure, asynchronous: the
 // handler runs again with the same message once polkit has answered, so it re-reads and
-// re-checks), then one batch. A refused call changes nothing, in the kernel or in memory.
-// Reload has no arguments: it asks polkit before it reads firewall.toml at all.
+// re-checks), then one batch in the Manager's queue of kernel operations, whose step
+// checks again what may have changed while it waited; the reply goes (bus::PendingReply)
+// when the kernel has answered. A refused call changes nothing, in the kernel or in
+// memory. Reload has no arguments: it asks polkit before it reads firewall.toml at all.
+// GetCounters dumps the counters without waiting in the queue: it changes nothing.
 // A call that succeeded is recorded in the audit ledger (ledger.hpp) before its reply.
 #include <map>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -27,9 +31,11 @@ namespace api = ipc::firewall1::api;
 
 namespace {
 
-std::string sender_of(const bus::Call &c)
+
+// The obligation to answer `c` later, shared by the callbacks of its operation.
+std::shared_ptr<bus::PendingReply> later(bus::Call &c)
 {
-    return c.sender().empty() ? std::string("?") : std::string(c.sender());
+    return std::make_shared<bus::PendingReply>(c.defer());
 }
 
 // Errors of the model code without a bus name are errors of the argument `arg`.
@@ -147,10 +153,15 @@ bool Manager::authorize_ready(bus::Call &c)
     return true;
 }
 
-void Manager::record_call(const bus::Call &c, LedgerFields fields)
+Manager::Caller Manager::caller_of(const bus::Call &c)
+{
+    return Caller{std::string(c.sender()), std::string(c.member())};
+}
+
+void Manager::record_call(const Caller &c, LedgerFields fields)
 {
     if (ledger_)
-        ledger_->caller_action(c.sender(), fmt::format("fw.{}", c.member()), std::move(fields));
+        ledger_->caller_action(c.sender, fmt::format("fw.{}", c.member), std::move(fields));
 }
 
 void Manager::bus_version(bus::Call &c)
@@ -158,36 +169,59 @@ void Manager::bus_version(bus::Call &c)
     c.reply(std::string(ALOPEX_VERSION));
 }
 
+namespace {
+
+// Whether the rule `spec` can be added to `state` under `model` (parsed, when it can).
+Result<RuntimeRule> admissible(const std::string &spec, const Model &model, const runtime::State &state)
+{
+    auto rule = config::parse_spec(spec, model);
+    if (!rule)
+        return std::unexpected(argument_error(rule.error(), "spec"));
+    if (state.rules.size() >= runtime::max_rules)
+        return bus_fail(bus_error::InvalidArgument, "spec: there are {} runtime rules already", state.rules.size());
+    if (state.next_id > runtime::max_id)
+        return bus_fail(bus_error::InvalidArgument, "spec: every rule id up to {} has been given", runtime::max_id);
+    return rule;
+}
+
+} // namespace
+
 void Manager::bus_add_rule(bus::Call &c, std::string spec, uint32_t expires_s, std::string comment)
 {
     if (spec.size() > runtime::max_spec)
         return c.invalid("spec", "longer than {} bytes", runtime::max_spec);
-    auto rule = config::parse_spec(spec, *model_);
-    if (!rule)
-        return c.fail(argument_error(rule.error(), "spec"));
-    if (!c.ok(runtime::check_comment(comment)))
+    if (!c.ok(admissible(spec, *model_, state_)) || !c.ok(runtime::check_comment(comment)))
         return;
-    if (state_.rules.size() >= runtime::max_rules)
-        return c.invalid("spec", "there are {} runtime rules already", state_.rules.size());
-    if (state_.next_id > runtime::max_id)
-        return c.invalid("spec", "every rule id up to {} has been given", runtime::max_id);
     if (!authorize_ready(c))
         return;
-
-    runtime::StoredRule s;
-    s.id = state_.next_id;
-    s.zone = rule->zone;
-    s.spec = config::format_spec(*rule);
-    s.expires_at_us = expires_s ? realtime_us() + uint64_t(expires_s) * 1000000u : 0;
-    s.comment = comment;
-    if (!c.ok(add_rule(s, std::move(*rule), "AddRule")))
-        return;
-    const auto who = sender_of(c);
-    log::info({{"ALOPEX_OP", "AddRule"}, {"ALOPEX_ZONE", s.zone}, {"ALOPEX_SENDER", who}},
-              "runtime rule {} added by {}: {}{}", s.id, who, s.spec,
-              expires_s ? fmt::format(" (expires in {} s)", expires_s) : std::string());
-    record_call(c, {{"id", s.id}, {"spec", s.spec}, {"expires_s", uint64_t(expires_s)}, {"comment", comment}});
-    c.reply(s.id);
+    enqueue([this, reply = later(c), who = caller_of(c), spec, expires_s,
+             comment](Next next) {
+        // Again in its turn: a Reload or other rules may have come first.
+        auto rule = admissible(spec, *model_, state_);
+        if (!rule) {
+            reply->fail(rule.error());
+            return next();
+        }
+        runtime::StoredRule s;
+        s.id = state_.next_id;
+        s.zone = rule->zone;
+        s.spec = config::format_spec(*rule);
+        s.expires_at_us = expires_s ? realtime_us() + uint64_t(expires_s) * 1000000u : 0;
+        s.comment = comment;
+        add_rule(s, std::move(*rule), "AddRule", [this, reply, who, s, expires_s, next](Result<> r) {
+            if (!r) {
+                reply->fail(r.error());
+                return next();
+            }
+            log::info({{"ALOPEX_OP", "AddRule"}, {"ALOPEX_ZONE", s.zone}, {"ALOPEX_SENDER", who.name()}},
+                      "runtime rule {} added by {}: {}{}", s.id, who.name(), s.spec,
+                      expires_s ? fmt::format(" (expires in {} s)", expires_s) : std::string());
+            record_call(who,
+                        {{"id", s.id}, {"spec", s.spec}, {"expires_s", uint64_t(expires_s)}, {"comment", s.comment}});
+            reply->reply(s.id);
+            next();
+        });
+    });
 }
 
 void Manager::bus_remove_rule(bus::Call &c, uint64_t id)
@@ -196,13 +230,23 @@ void Manager::bus_remove_rule(bus::Call &c, uint64_t id)
         return c.fail(bus_error::NoSuchId, "id: no runtime rule {}", id);
     if (!authorize_ready(c))
         return;
-    if (!c.ok(remove_rules({id}, "RemoveRule")))
-        return;
-    const auto who = sender_of(c);
-    log::info({{"ALOPEX_OP", "RemoveRule"}, {"ALOPEX_SENDER", who}}, "runtime rule {} removed by {}",
-              id, who);
-    record_call(c, {{"id", id}});
-    c.reply();
+    enqueue([this, reply = later(c), who = caller_of(c), id](Next next) {
+        if (!runtime::find(state_, id)) {   // gone meanwhile (expired, or removed by another call)
+            reply->fail(Error{ENOENT, fmt::format("id: no runtime rule {}", id), bus_error::NoSuchId});
+            return next();
+        }
+        remove_rules({id}, "RemoveRule", [this, reply, who, id, next](Result<> r) {
+            if (!r) {
+                reply->fail(r.error());
+                return next();
+            }
+            log::info({{"ALOPEX_OP", "RemoveRule"}, {"ALOPEX_SENDER", who.name()}}, "runtime rule {} removed by {}",
+                      id, who.name());
+            record_call(who, {{"id", id}});
+            reply->reply();
+            next();
+        });
+    });
 }
 
 void Manager::bus_list_runtime_rules(bus::Call &c)
@@ -229,63 +273,90 @@ void Manager::bus_set_interface_zone(bus::Call &c, std::string ifname, std::stri
         return c.invalid("zone", "there is no zone '{}' in firewall.toml", zone);
     if (!authorize_ready(c))
         return;
-    auto next = state_.interfaces;
-    if (zone.empty())
-        next.erase(ifname);
-    else
-        next[ifname] = zone;
-    if (next == state_.interfaces) {
-        record_call(c, {{"interface", ifname}, {"zone", zone}, {"changed", false}});
-        return c.reply();
-    }
-    auto old = state_.interfaces;
-    mark_name(ifname);
-    if (!c.ok(flush_membership(next)))
-        return;
-    runtime::Change ch;
-    ch.kind = runtime::Change::Kind::interface;
-    ch.ifname = ifname;
-    ch.zone = zone;
-    if (auto p = persist(std::move(ch)); !p) {
-        log::err("SetInterfaceZone: cannot save the runtime state, undoing: {}", p.error().to_string());
+    enqueue([this, reply = later(c), who = caller_of(c), ifname,
+             zone](Next next) {
+        if (!zone.empty() && !model_->zones.contains(zone)) {   // a Reload came first
+            reply->fail(Error{EINVAL, fmt::format("zone: there is no zone '{}' in firewall.toml", zone),
+                              bus_error::InvalidArgument});
+            return next();
+        }
+        auto assigned = state_.interfaces;
+        if (zone.empty())
+            assigned.erase(ifname);
+        else
+            assigned[ifname] = zone;
+        if (assigned == state_.interfaces) {
+            record_call(who, {{"interface", ifname}, {"zone", zone}, {"changed", false}});
+            reply->reply();
+            return next();
+        }
+        auto old = state_.interfaces;
         mark_name(ifname);
-        (void)flush_membership(old);
-        return c.fail(p.error());
-    }
-    log::info({{"ALOPEX_OP", "SetInterfaceZone"}, {"ALOPEX_LINK", ifname}, {"ALOPEX_ZONE", zone}},
-              "{} assigned to zone '{}' by {}", ifname, zone, sender_of(c));
-    record_call(c, {{"interface", ifname}, {"zone", zone}, {"changed", true}});
-    c.reply();
+        flush_membership(std::move(assigned), [this, reply, who, ifname, zone, old, next](Result<> r, bool) {
+            if (!r) {
+                reply->fail(r.error());
+                return next();
+            }
+            runtime::Change ch;
+            ch.kind = runtime::Change::Kind::interface;
+            ch.ifname = ifname;
+            ch.zone = zone;
+            if (auto p = persist(std::move(ch)); !p) {
+                log::err("SetInterfaceZone: cannot save the runtime state, undoing: {}", p.error().to_string());
+                mark_name(ifname);
+                flush_membership(old, [reply, p, next](Result<>, bool) {
+                    reply->fail(p.error());
+                    next();
+                });
+                return;
+            }
+            log::info({{"ALOPEX_OP", "SetInterfaceZone"}, {"ALOPEX_LINK", ifname}, {"ALOPEX_ZONE", zone}},
+                      "{} assigned to zone '{}' by {}", ifname, zone, who.name());
+            record_call(who, {{"interface", ifname}, {"zone", zone}, {"changed", true}});
+            reply->reply();
+            next();
+        });
+    });
 }
 
 void Manager::bus_panic(bus::Call &c, bool on)
 {
     if (!authorize_ready(c))
         return;
-    if (on == state_.panic) {
-        record_call(c, {{"on", on}, {"changed", false}});
-        return c.reply();
-    }
-    state_.panic = on;
-    if (auto r = rebuild(*model_, state_, on ? "panic on" : "panic off", &resolved_); !r) {
-        state_.panic = !on;
-        return c.fail(r.error());
-    }
-    property_changed(api::property::Panic);
-    runtime::Change ch;
-    ch.kind = runtime::Change::Kind::panic;
-    ch.panic = on;
-    if (auto p = persist(std::move(ch)); !p) {
-        log::err("Panic: cannot save the runtime state, undoing: {}", p.error().to_string());
-        state_.panic = !on;
-        (void)rebuild(*model_, state_, "undo", &resolved_);
-        return c.fail(p.error());
-    }
-    const auto who = sender_of(c);
-    log::notice({{"ALOPEX_OP", "Panic"}, {"ALOPEX_SENDER", who}}, "panic mode {} by {}",
-                on ? "on" : "off", who);
-    record_call(c, {{"on", on}, {"changed", true}});
-    c.reply();
+    enqueue([this, reply = later(c), who = caller_of(c), on](Next next) {
+        if (on == state_.panic) {
+            record_call(who, {{"on", on}, {"changed", false}});
+            reply->reply();
+            return next();
+        }
+        runtime::State with = state_;
+        with.panic = on;
+        rebuild(Target{&*model_, std::move(with), std::nullopt}, on ? "panic on" : "panic off",
+                [this, reply, who, on, next](Result<> r) {
+                    if (!r) {
+                        reply->fail(r.error());
+                        return next();
+                    }
+                    runtime::Change ch;
+                    ch.kind = runtime::Change::Kind::panic;
+                    ch.panic = on;
+                    if (auto p = persist(std::move(ch)); !p) {
+                        log::err("Panic: cannot save the runtime state, undoing: {}", p.error().to_string());
+                        runtime::State back = state_;
+                        back.panic = !on;
+                        rebuild(Target{&*model_, std::move(back), std::nullopt}, "undo", [reply, p, next](Result<>) {
+                            reply->fail(p.error());
+                            next();
+                        });
+                        return;
+                    }
+                    log::notice({{"ALOPEX_OP", "Panic"}, {"ALOPEX_SENDER", who.name()}}, "panic mode {} by {}",
+                                on ? "on" : "off", who.name());
+                    record_call(who, {{"on", on}, {"changed", true}});
+                    reply->reply();
+                    next();
+                });
+    });
 }
 
 void Manager::bus_reload(bus::Call &c)
@@ -294,22 +365,24 @@ void Manager::bus_reload(bus::Call &c)
     // learn what is wrong with it.
     if (!c.authorize(f1::polkit_action))
         return;
-    if (auto r = reload(); !r) {
-        log::err("Reload refused, keeping the running ruleset: {}", r.error().to_string());
-        return c.fail(r.error());
-    }
-    const auto who = sender_of(c);
-    log::info({{"ALOPEX_OP", "Reload"}, {"ALOPEX_SENDER", who}}, "reloaded {} for {}",
-              options_.config_file.string(), who);
-    record_call(c, {{"generation", generation_}});
-    c.reply();
+    reload([this, reply = later(c), who = caller_of(c)](Result<> r) {
+        if (!r) {
+            log::err("Reload refused, keeping the running ruleset: {}", r.error().to_string());
+            return reply->fail(r.error());
+        }
+        log::info({{"ALOPEX_OP", "Reload"}, {"ALOPEX_SENDER", who.name()}}, "reloaded {} for {}",
+                  options_.config_file.string(), who.name());
+        record_call(who, {{"generation", generation_}});
+        reply->reply();
+    });
 }
 
-void Manager::bus_get_counters(bus::Call &c)
+namespace {
+
+// The counters of our table as GetCounters lists them: per zone, rule and runtime rule.
+std::vector<f1::CounterInfo> counter_rows(const Model &model, const Resolved &resolved,
+                                          const std::map<std::string, nft::CounterValue> &values)
 {
-    auto values = session_->counters();
-    if (!values)
-        return c.fail(bus_error::IOError, "{}", values.error().to_string());
     // (kind, name) -> values, sorted for a stable answer.
     std::map<std::pair<std::string, std::string>, f1::CounterInfo> rows;
     auto row = [&](const char *kind, std::string name) -> f1::CounterInfo & {
@@ -321,7 +394,7 @@ void Manager::bus_get_counters(bus::Call &c)
     auto drops_verdict = [](const std::optional<Verdict> &v) {
         return v && (*v == Verdict::drop || *v == Verdict::reject);
     };
-    for (const auto &[name, v] : *values) {
+    for (const auto &[name, v] : values) {
         auto id = compile::parse_counter_name(name);
         if (!id)
             continue;
@@ -339,8 +412,8 @@ void Manager::bus_get_counters(bus::Call &c)
             auto &r = row("rule", fmt::format("{}/{}", id->zone, id->index));
             r.packets = v.packets;
             r.bytes = v.bytes;
-            auto z = model_->zones.find(id->zone);
-            if (z != model_->zones.end() && id->index < z->second.rules.size() &&
+            auto z = model.zones.find(id->zone);
+            if (z != model.zones.end() && id->index < z->second.rules.size() &&
                 drops_verdict(z->second.rules[id->index].verdict))
                 r.drops = v.packets;
             break;
@@ -349,8 +422,8 @@ void Manager::bus_get_counters(bus::Call &c)
             auto &r = row("runtime", fmt::format("{}", id->index));
             r.packets = v.packets;
             r.bytes = v.bytes;
-            auto it = resolved_.active.find(id->index);
-            if (it != resolved_.active.end() && it->second.rule.rule &&
+            auto it = resolved.active.find(id->index);
+            if (it != resolved.active.end() && it->second.rule.rule &&
                 drops_verdict(it->second.rule.rule->verdict))
                 r.drops = v.packets;
             break;
@@ -369,7 +442,18 @@ void Manager::bus_get_counters(bus::Call &c)
     out.reserve(rows.size());
     for (auto &[_, r] : rows)
         out.push_back(std::move(r));
-    c.reply(out);
+    return out;
+}
+
+} // namespace
+
+void Manager::bus_get_counters(bus::Call &c)
+{
+    session_->counters([this, reply = later(c)](Result<std::map<std::string, nft::CounterValue>> values) {
+        if (!values)
+            return reply->fail(Error{values.error().code, values.error().to_string(), bus_error::IOError});
+        reply->reply(counter_rows(*model_, resolved_, *values));
+    });
 }
 
 } // namespace alopex::fwd

@@ -36,6 +36,16 @@ public:
         return {};
     }
 
+    Result<> reserve_receive(size_t bytes) override
+    {
+        if (bytes <= receive_room())
+            return {};
+        int want = static_cast<int>(std::min<size_t>(bytes, 1u << 30));
+        ALOPEX_TRY(got, set_receive_buffer(sock_.get(), want));
+        rcvbuf_ = got;
+        return {};
+    }
+
     Result<> send(std::span<const std::byte> bytes) override
     {
         sockaddr_nl kernel{};

@@ -221,6 +221,12 @@ void Requester::pump()
                 m = NLMSG_NEXT(m, left);
             }
             len = std::min(len, rest.size());
+            if (answers > room) {
+                // This chunk's answers alone would overflow the receive buffer: grow it
+                // (a failure leaves it as it is; the answers may then be lost: ENOBUFS).
+                (void)channel_->reserve_receive(answers * opt_.answer_cost);
+                room = std::max<size_t>(1, channel_->receive_room() / std::max<size_t>(1, opt_.answer_cost));
+            }
             if (outstanding_ > 0 && outstanding_ + answers > room)
                 return;   // the rest goes when answers have drained
             auto r = channel_->reserve_send(len);

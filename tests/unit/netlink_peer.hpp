@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -26,6 +27,13 @@ public:
     int fd() const noexcept override { return fd_.get(); }
     size_t receive_room() const noexcept override { return room_; }
     Result<> reserve_send(size_t) override { return {}; }
+    // Grows as a kernel socket's receive buffer does (SO_RCVBUFFORCE).
+    Result<> reserve_receive(size_t b) override
+    {
+        reserved = std::max(reserved, b);
+        room_ = std::max(room_, b);
+        return {};
+    }
     Result<> send(std::span<const std::byte> b) override
     {
         if (::send(fd_.get(), b.data(), b.size(), 0) < 0)
@@ -46,6 +54,7 @@ public:
         return netlink::Transport::Received{netlink::Transport::Status::Data, size_t(n)};
     }
     bool lost = false;
+    size_t reserved = 0;   // the largest reserve_receive() asked for
 
 private:
     Fd fd_;

@@ -13,6 +13,7 @@
 #include <libnftnl/table.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace alopex::fwd::nft::detail {
@@ -35,28 +36,66 @@ using ChainPtr = std::unique_ptr<nftnl_chain, Free<nftnl_chain, chain_free>>;
 using SetPtr = std::unique_ptr<nftnl_set, Free<nftnl_set, set_free>>;
 using ObjPtr = std::unique_ptr<nftnl_obj, Free<nftnl_obj, obj_free>>;
 
-// Runs a request up to three times while the dump is interrupted by a commit.
-template <class Build, class Cb>
-Result<> request(Socket &s, uint32_t &seq, Build build, Cb cb, bool is_dump)
+// One request message built by `build` (into a buffer of MNL_SOCKET_BUFFER_SIZE), copied
+// out whole.
+using Build = std::function<nlmsghdr *(char *buf, uint32_t seq)>;
+
+std::vector<std::byte> message(const Build &build, uint32_t seq, bool is_dump)
 {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    for (int attempt = 0;; ++attempt) {
-        auto *nlh = build(buf.data(), seq++);
-        if (!is_dump)
-            nlh->nlmsg_flags |= NLM_F_ACK;
-        auto r = s.dump(nlh, cb);
-        if (r || r.error().code != EINTR || attempt == 2)
-            return r;
-    }
+    nlmsghdr *nlh = build(buf.data(), seq);
+    if (!is_dump)
+        nlh->nlmsg_flags |= NLM_F_ACK;   // a GET answers its object, then the ack
+    const auto *p = reinterpret_cast<const std::byte *>(nlh);
+    return {p, p + nlh->nlmsg_len};
+}
+
+// Sends the request, parses every answer into a fresh T with `parse`, and asks again
+// (at most three times in all) while the kernel says the dump was interrupted. A
+// malformed answer fails the request (EBADMSG) once the kernel has finished it.
+template <class T>
+void collect(netlink::Requester &r, Build build, bool is_dump,
+             std::function<int(const nlmsghdr *, T &)> parse, Then<T> done, int attempt = 0)
+{
+    struct Acc {
+        T value{};
+        bool bad = false;
+    };
+    auto acc = std::make_shared<Acc>();
+    auto req = message(build, r.reserve(), is_dump);
+    r.dump(
+        std::move(req),
+        [acc, parse](const nlmsghdr *nlh) {
+            if (!acc->bad && parse(nlh, acc->value) != MNL_CB_OK)
+                acc->bad = true;
+        },
+        [&r, build = std::move(build), is_dump, parse, done = std::move(done), acc, attempt](Result<> res) mutable {
+            if (!res && res.error().code == EINTR && attempt < 2)
+                return collect<T>(r, std::move(build), is_dump, std::move(parse), std::move(done), attempt + 1);
+            if (!res)
+                return done(std::unexpected(res.error()));
+            if (acc->bad)
+                return done(fail(EBADMSG, "nf_tables: a malformed answer to a dump"));
+            done(std::move(acc->value));
+        });
+}
+
+// ENOENT (no table alopex): nothing of it exists.
+template <class T> Then<T> none_if_absent(Then<T> done)
+{
+    return [done = std::move(done)](Result<T> r) {
+        if (!r && r.error().code == ENOENT)
+            return done(T{});
+        done(std::move(r));
+    };
 }
 
 } // namespace
 
-Result<TableInfo> get_table(Socket &s, uint32_t &seq)
+void get_table(netlink::Requester &r, uint32_t portid, Then<TableInfo> done)
 {
-    TableInfo info;
-    auto r = request(
-        s, seq,
+    collect<TableInfo>(
+        r,
         [](char *buf, uint32_t sq) {
             auto *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, 0, sq);
             TablePtr t(nftnl_table_alloc());
@@ -64,20 +103,14 @@ Result<TableInfo> get_table(Socket &s, uint32_t &seq)
             nftnl_table_nlmsg_build_payload(nlh, t.get());
             return nlh;
         },
-        [&](const nlmsghdr *nlh) { return parse_table(nlh, s.portid(), info); },
-        false);
-    if (!r && r.error().code == ENOENT)
-        return TableInfo{};
-    if (!r)
-        return std::unexpected(r.error());
-    return info;
+        false, [portid](const nlmsghdr *nlh, TableInfo &info) { return parse_table(nlh, portid, info); },
+        none_if_absent(std::move(done)));
 }
 
-Result<std::map<std::string, ExistingChain>> dump_chains(Socket &s, uint32_t &seq)
+void dump_chains(netlink::Requester &r, Then<std::map<std::string, ExistingChain>> done)
 {
-    std::map<std::string, ExistingChain> out;
-    auto r = request(
-        s, seq,
+    collect<std::map<std::string, ExistingChain>>(
+        r,
         [](char *buf, uint32_t sq) {
             auto *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP, sq);
             ChainPtr c(nftnl_chain_alloc());
@@ -85,18 +118,13 @@ Result<std::map<std::string, ExistingChain>> dump_chains(Socket &s, uint32_t &se
             nftnl_chain_nlmsg_build_payload(nlh, c.get());
             return nlh;
         },
-        [&](const nlmsghdr *nlh) { return parse_chain(nlh, out); },
-        true);
-    if (!r)
-        return std::unexpected(r.error());
-    return out;
+        true, parse_chain, std::move(done));
 }
 
-Result<std::map<std::string, SetShape>> dump_sets(Socket &s, uint32_t &seq)
+void dump_sets(netlink::Requester &r, Then<std::map<std::string, SetShape>> done)
 {
-    std::map<std::string, SetShape> out;
-    auto r = request(
-        s, seq,
+    collect<std::map<std::string, SetShape>>(
+        r,
         [](char *buf, uint32_t sq) {
             auto *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP, sq);
             SetPtr st(nftnl_set_alloc());
@@ -104,20 +132,13 @@ Result<std::map<std::string, SetShape>> dump_sets(Socket &s, uint32_t &seq)
             nftnl_set_nlmsg_build_payload(nlh, st.get());
             return nlh;
         },
-        [&](const nlmsghdr *nlh) { return parse_set(nlh, out); },
-        true);
-    if (!r && r.error().code == ENOENT)
-        return out;
-    if (!r)
-        return std::unexpected(r.error());
-    return out;
+        true, parse_set, none_if_absent(std::move(done)));
 }
 
-Result<std::map<std::string, CounterValue>> dump_counters(Socket &s, uint32_t &seq)
+void dump_counters(netlink::Requester &r, Then<std::map<std::string, CounterValue>> done)
 {
-    std::map<std::string, CounterValue> out;
-    auto r = request(
-        s, seq,
+    collect<std::map<std::string, CounterValue>>(
+        r,
         [](char *buf, uint32_t sq) {
             auto *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, sq);
             ObjPtr o(nftnl_obj_alloc());
@@ -126,29 +147,35 @@ Result<std::map<std::string, CounterValue>> dump_counters(Socket &s, uint32_t &s
             nftnl_obj_nlmsg_build_payload(nlh, o.get());
             return nlh;
         },
-        [&](const nlmsghdr *nlh) { return parse_counter(nlh, out); },
-        true);
-    if (!r && r.error().code == ENOENT)
-        return out;
-    if (!r)
-        return std::unexpected(r.error());
-    return out;
+        true, parse_counter, none_if_absent(std::move(done)));
 }
 
-Result<Existing> dump_existing(Socket &s, uint32_t &seq)
+void dump_existing(netlink::Requester &r, uint32_t portid, Then<Existing> done)
 {
-    Existing ex;
-    ALOPEX_TRY(t, get_table(s, seq));
-    ex.table = t;
-    if (!t.exists)
-        return ex;
-    ALOPEX_TRY(chains, dump_chains(s, seq));
-    ALOPEX_TRY(sets, dump_sets(s, seq));
-    ALOPEX_TRY(counters, dump_counters(s, seq));
-    ex.chains = std::move(chains);
-    ex.sets = std::move(sets);
-    ex.counters = std::move(counters);
-    return ex;
+    auto ex = std::make_shared<Existing>();
+    get_table(r, portid, [&r, ex, done = std::move(done)](Result<TableInfo> t) mutable {
+        if (!t)
+            return done(std::unexpected(t.error()));
+        ex->table = *t;
+        if (!t->exists)
+            return done(std::move(*ex));
+        dump_chains(r, [&r, ex, done = std::move(done)](auto chains) mutable {
+            if (!chains)
+                return done(std::unexpected(chains.error()));
+            ex->chains = std::move(*chains);
+            dump_sets(r, [&r, ex, done = std::move(done)](auto sets) mutable {
+                if (!sets)
+                    return done(std::unexpected(sets.error()));
+                ex->sets = std::move(*sets);
+                dump_counters(r, [ex, done = std::move(done)](auto counters) mutable {
+                    if (!counters)
+                        return done(std::unexpected(counters.error()));
+                    ex->counters = std::move(*counters);
+                    done(std::move(*ex));
+                });
+            });
+        });
+    });
 }
 
 bool same_definition(const SetShape &have, const SetShape &want)

@@ -4,17 +4,23 @@
 // inet. The kernel honours that filter for sets and objects; a chain dump it does not
 // filter by table (nf_tables_dump_chains), so chains of other inet tables are dropped
 // here as they arrive, unread.
+//
+// Each request goes through the Session's netlink::Requester (only the kernel's datagrams
+// are read; nothing waits in recv()) and completes through its callback; a dump the
+// kernel flags as interrupted (NLM_F_DUMP_INTR: a commit raced it) is asked again, up to
+// three times in all.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 
 #include "alopex/error.hpp"
+#include "alopex/netlink/requester.hpp"
 #include "nft/encode.hpp"
 #include "nft/session.hpp"
-#include "nft/socket.hpp"
 
 namespace alopex::fwd::nft::detail {
 
@@ -29,12 +35,15 @@ struct Existing {
     std::map<std::string, CounterValue> counters;
 };
 
-Result<TableInfo> get_table(Socket &s, uint32_t &seq);
-Result<std::map<std::string, ExistingChain>> dump_chains(Socket &s, uint32_t &seq);
-Result<std::map<std::string, SetShape>> dump_sets(Socket &s, uint32_t &seq);
-Result<std::map<std::string, CounterValue>> dump_counters(Socket &s, uint32_t &seq);
-// All of the above (chains, sets, counters only when the table exists).
-Result<Existing> dump_existing(Socket &s, uint32_t &seq);
+template <class T> using Then = std::function<void(Result<T>)>;
+
+// `portid`: this session's port (TableInfo::ours compares the table's owner with it).
+void get_table(netlink::Requester &r, uint32_t portid, Then<TableInfo> done);
+void dump_chains(netlink::Requester &r, Then<std::map<std::string, ExistingChain>> done);
+void dump_sets(netlink::Requester &r, Then<std::map<std::string, SetShape>> done);
+void dump_counters(netlink::Requester &r, Then<std::map<std::string, CounterValue>> done);
+// All of the above, one after the other (chains, sets, counters only when the table exists).
+void dump_existing(netlink::Requester &r, uint32_t portid, Then<Existing> done);
 
 // The answers of those dumps, one message each: MNL_CB_OK (a message of another table is
 // skipped), MNL_CB_ERROR when it is malformed (what libnftnl cannot parse, or an object

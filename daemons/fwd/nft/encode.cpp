@@ -8,6 +8,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -429,7 +430,24 @@ Result<> Batch::elements(const std::string &set, const SetShape &sh,
     return {};
 }
 
-std::string Batch::origin_of(const detail::Ack &ack) const
+std::vector<std::byte> Batch::bytes() const
+{
+    int n = nftnl_batch_iovec_len(batch_);
+    std::vector<iovec> iov(static_cast<size_t>(n));
+    nftnl_batch_iovec(batch_, iov.data(), static_cast<uint32_t>(n));
+    size_t total = 0;
+    for (const auto &v : iov)
+        total += v.iov_len;
+    std::vector<std::byte> out;
+    out.reserve(total);
+    for (const auto &v : iov) {
+        const auto *p = static_cast<const std::byte *>(v.iov_base);
+        out.insert(out.end(), p, p + v.iov_len);
+    }
+    return out;
+}
+
+std::string Batch::origin_of(const netlink::Ack &ack) const
 {
     if (ack.seq == first_)
         return "batch";
@@ -446,7 +464,7 @@ std::string Batch::origin_of(const detail::Ack &ack) const
     return o.what;
 }
 
-Error Batch::refused(const std::vector<detail::Ack> &acks) const
+Error Batch::refused(const std::vector<netlink::Ack> &acks) const
 {
     // A refused table drags every later message down with it; name the first few.
     constexpr size_t max_listed = 16;

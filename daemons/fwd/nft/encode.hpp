@@ -14,7 +14,7 @@
 
 #include "alopex/error.hpp"
 #include "nft/ir.hpp"
-#include "nft/socket.hpp"
+#include "alopex/netlink/requester.hpp"
 
 struct nftnl_batch;
 struct nftnl_expr;
@@ -89,13 +89,15 @@ public:
     void finish();                                         // BATCH_END
 
     nftnl_batch *raw() const noexcept { return batch_; }
+    // The whole batch, every page of it in order, as sent in one sendmsg().
+    std::vector<std::byte> bytes() const;
     uint32_t first_seq() const noexcept { return first_; }
     uint32_t last_seq() const noexcept { return seq_ - 1; }
     size_t acked() const noexcept { return origins_.size(); }
     // Words naming what `ack` refused.
-    std::string origin_of(const detail::Ack &ack) const;
+    std::string origin_of(const netlink::Ack &ack) const;
     // "org.alopex.Error.KernelRefused" error listing every refused object.
-    Error refused(const std::vector<detail::Ack> &acks) const;
+    Error refused(const std::vector<netlink::Ack> &acks) const;
 
 private:
     struct Origin {

@@ -116,6 +116,26 @@ TEST_CASE("batches wait while the answers outstanding would not fit the receive 
     f.run_until([&] { return done == 2; });
 }
 
+TEST_CASE("a whole batch whose answers would not fit grows the receive buffer first")
+{
+    // Room for 2 answers, an nf_tables batch (sent whole) asking for 5: the channel is
+    // asked for room for all 5 before the batch goes, and the batch completes.
+    Fixture f({.answer_cost = 1000}, 2000);
+    uint32_t s = f.req->reserve(5);
+    std::vector<std::byte> batch;
+    for (uint32_t i = 0; i < 5; ++i)
+        append(batch, message(0x0a00, s + i, NLM_F_REQUEST | NLM_F_ACK));
+    std::optional<Result<std::vector<netlink::Ack>>> got;
+    f.req->submit(batch, [&](auto r) { got = std::move(r); });
+    CHECK(f.channel->reserved == 5000);
+    CHECK(f.received().size() == 1);
+    for (uint32_t i = 0; i < 5; ++i)
+        f.reply(answer(s + i, 0));
+    f.run_until([&] { return got.has_value(); });
+    REQUIRE(got->has_value());
+    CHECK((*got)->size() == 5);
+}
+
 TEST_CASE("rtnetlink batches are split at message boundaries; nf_tables batches go whole")
 {
     Fixture split({.max_send = NLMSG_LENGTH(4) * 2});

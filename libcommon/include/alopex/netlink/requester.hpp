@@ -9,8 +9,9 @@
 //
 // rtnetlink batches may be split at message boundaries into several sendmsg() calls;
 // nf_tables batches (BEGIN .. END) go out whole. No more answers are outstanding than
-// the receive buffer holds: further batches wait in order until answers drain, so no
-// answer is dropped for lack of room (an ENOBUFS on the socket all the same fails every
+// the receive buffer holds: further batches wait in order until answers drain, and a batch
+// whose answers alone would not fit first grows the buffer (RequestChannel::
+// reserve_receive, as nft's mnl_batch_talk does), so no answer is dropped for lack of room (an ENOBUFS on the socket all the same fails every
 // request in flight: their outcome is unknown, callers resync).
 //
 // Callbacks never run inside submit(); they may submit again.
@@ -64,6 +65,13 @@ public:
     virtual size_t receive_room() const noexcept = 0;
     // Makes room for sending `bytes` in one call (the socket's send buffer).
     virtual Result<> reserve_send(size_t bytes) = 0;
+    // Makes room for `bytes` of answers (the socket's receive buffer), so that a batch sent
+    // whole whose answers would not fit gets them all; receive_room() then says so.
+    virtual Result<> reserve_receive(size_t bytes)
+    {
+        (void)bytes;
+        return {};
+    }
 };
 
 // A netlink socket of `protocol` (NETLINK_ROUTE, NETLINK_NETFILTER), SOCK_CLOEXEC |

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -55,14 +56,56 @@ std::string our_table_still()
     return out;
 }
 
-std::unique_ptr<Session> open_session()
+Result<std::unique_ptr<SessionLoop>> SessionLoop::open()
 {
-    auto s = Session::open();
+    std::unique_ptr<SessionLoop> l(new SessionLoop());
+    sd_event *e = nullptr;
+    if (int r = sd_event_new(&e); r < 0)
+        return fail(-r, "sd_event_new");
+    l->event_.reset(e);
+    ALOPEX_TRY(s, Session::open(e));
+    l->session_ = std::move(s);
+    return l;
+}
+
+template <class T, class Start> Result<T> SessionLoop::wait(Start start)
+{
+    std::optional<Result<T>> got;
+    start([&](Result<T> r) { got = std::move(r); });
+    while (!got)
+        if (int r = sd_event_run(event_.get(), UINT64_MAX); r < 0)
+            return fail(-r, "sd_event_run");
+    return std::move(*got);
+}
+
+Result<> SessionLoop::apply(const Ruleset &rs)
+{
+    return wait<void>([&](auto done) { session_->apply(rs, std::move(done)); });
+}
+
+Result<> SessionLoop::apply(const std::vector<ElementOp> &ops)
+{
+    return wait<void>([&](auto done) { session_->apply(ops, std::move(done)); });
+}
+
+Result<std::map<std::string, CounterValue>> SessionLoop::counters()
+{
+    return wait<std::map<std::string, CounterValue>>([&](auto done) { session_->counters(std::move(done)); });
+}
+
+Result<TableInfo> SessionLoop::table()
+{
+    return wait<TableInfo>([&](auto done) { session_->table(std::move(done)); });
+}
+
+std::unique_ptr<SessionLoop> open_session()
+{
+    auto s = SessionLoop::open();
     REQUIRE(s);
     return std::move(*s);
 }
 
-void apply_ok(Session &s, const Ruleset &rs)
+void apply_ok(SessionLoop &s, const Ruleset &rs)
 {
     auto r = s.apply(rs);
     INFO((r ? std::string() : r.error().message));

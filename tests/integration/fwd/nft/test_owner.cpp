@@ -44,7 +44,7 @@ TEST_CASE("owner + persist: the table outlives its owner and is taken over", "[k
     REQUIRE(child >= 0);
     if (child == 0) {
         // The child applies and exits without cleaning up (what a crash leaves behind).
-        auto s = Session::open();
+        auto s = SessionLoop::open();
         uint32_t port = 0;
         if (s && (*s)->apply(version1()))
             port = (*s)->portid();

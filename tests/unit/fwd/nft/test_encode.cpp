@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Pure encoding: set shapes as nft sends them, interval elements, userdata, and the
-// mapping of a canned ack stream back to origins.
+// mapping of a canned ack stream (read with netlink::parse_ack) back to origins.
 #include <catch2/catch.hpp>
 
 #include <linux/netfilter/nf_tables.h>
@@ -13,11 +13,11 @@
 
 #include <cstring>
 
+#include "alopex/netlink/requester.hpp"
 #include "nft/encode.hpp"
-#include "nft/socket.hpp"
 
 using namespace alopex::fwd::nft;
-using alopex::fwd::nft::detail::Ack;
+using alopex::netlink::Ack;
 
 namespace {
 
@@ -271,8 +271,17 @@ TEST_CASE("errors map back to rules, elements, chains and the table", "[nft]")
     put_ack(stream, 104, EEXIST, second + 8);   // an attribute inside the element
     put_ack(stream, 105, ENOENT);
     put_ack(stream, 999, EPERM);                // not ours: ignored
+    // Read as the Requester reads answers: each NLMSG_ERROR through parse_ack, those of
+    // the batch's sequence numbers kept.
     std::vector<Ack> acks;
-    REQUIRE(alopex::fwd::nft::detail::collect_acks(stream.data(), stream.size(), 100, 106, acks));
+    const auto *m = reinterpret_cast<const nlmsghdr *>(stream.data());
+    int left = int(stream.size());
+    for (; NLMSG_OK(m, left); m = NLMSG_NEXT(m, left)) {
+        auto a = alopex::netlink::parse_ack(m, size_t(left));
+        REQUIRE(a);
+        if (a->seq >= b.first_seq() && a->seq <= b.last_seq())
+            acks.push_back(*a);
+    }
     REQUIRE(acks.size() == 4);
     std::vector<Ack> errors;
     for (auto &a : acks)
