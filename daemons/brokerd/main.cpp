@@ -50,12 +50,14 @@ int main(int argc, char **argv)
         log::info({{"ALOPEX_LEDGER", broker.ledger_path().string()}}, "ledger at {}",
                   broker.ledger_path().string());
 
-    auto event = daemon::event_loop();
-    if (!event) {
-        log::err("{}", event.error().to_string());
+    auto base = daemon::loop_and_bus();
+    if (!base) {
+        log::err("{}", base.error().to_string());
         return 1;
     }
-    auto signals = daemon::Signals::watch(event->get(), "", [&broker] {
+    sd_event *event = base->event.get();
+    sd_bus *bus = base->bus.get();
+    auto signals = daemon::Signals::watch(event, "", [&broker] {
         notify::reloading();
         if (auto r = broker.reload(); !r)
             log::err({{"ALOPEX_CONFIG", broker.config().source}},
@@ -70,23 +72,18 @@ int main(int argc, char **argv)
         log::err("{}", signals.error().to_string());
         return 1;
     }
-    auto bus = daemon::system_bus(event->get());
-    if (!bus) {
-        log::err("{}", bus.error().to_string());
-        return 1;
-    }
     broker::BusApi api(broker);
-    if (auto r = api.attach(bus->get(), event->get()); !r) {
+    if (auto r = api.attach(bus, event); !r) {
         log::err("{}", r.error().to_string());
         return 1;
     }
-    if (int r = sd_bus_request_name(bus->get(), ipc::broker1::service, 0); r < 0) {
+    if (int r = sd_bus_request_name(bus, ipc::broker1::service, 0); r < 0) {
         log::err("cannot own {}: {}", ipc::broker1::service, strerror(-r));
         return 1;
     }
 
     notify::ready("serving");
-    notify::enable_watchdog(event->get());
+    notify::enable_watchdog(event);
     log::info("alopex-brokerd {} serving {}", ALOPEX_VERSION, ipc::broker1::service);
-    return daemon::run(event->get());
+    return daemon::run(event);
 }

@@ -51,18 +51,15 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    auto event = daemon::event_loop();
-    if (!event) {
-        log::err("{}", event.error().to_string());
+    auto base = daemon::loop_and_bus();
+    if (!base) {
+        log::err("{}", base.error().to_string());
         return 1;
     }
-    auto bus = daemon::system_bus(event->get());
-    if (!bus) {
-        log::err("{}", bus.error().to_string());
-        return 1;
-    }
+    sd_event *event = base->event.get();
+    sd_bus *bus = base->bus.get();
 
-    auto session = fwd::nft::Session::open(event->get());
+    auto session = fwd::nft::Session::open(event);
     if (!session) {
         log::err("cannot open the nf_tables socket: {}", session.error().to_string());
         return 1;
@@ -74,7 +71,7 @@ int main(int argc, char **argv)
     auto state_dir = paths::state_dir("fwd");
     std::filesystem::create_directories(state_dir, ec);
     options.state_file = state_dir / "runtime.json";
-    auto mgr = fwd::Manager::create(event->get(), bus->get(), std::move(*model), std::move(*session),
+    auto mgr = fwd::Manager::create(event, bus, std::move(*model), std::move(*session),
                                     std::move(options));
     if (!mgr) {
         log::err("cannot start: {}", mgr.error().to_string());
@@ -83,7 +80,7 @@ int main(int argc, char **argv)
     fwd::Manager &m = **mgr;
     // The name is taken once the first ruleset is in the kernel, then READY=1: nobody can
     // call fwd before it has a firewall to change.
-    m.on_ready = [&m, b = bus->get(), e = event->get()] {
+    m.on_ready = [&m, b = bus, e = event] {
         if (int r = sd_bus_request_name(b, ipc::firewall1::service, 0); r < 0) {
             log::err("cannot own {}: {}", ipc::firewall1::service, strerror(-r));
             sd_event_exit(e, 1);
@@ -93,7 +90,7 @@ int main(int argc, char **argv)
         notify::ready(m.status_line());
     };
     m.on_changed = [&m] { notify::status(m.status_line()); };
-    m.on_fatal = [e = event->get()](const Error &err) {
+    m.on_fatal = [e = event](const Error &err) {
         log::err("cannot apply the first ruleset, exiting (the kernel keeps the previous "
                  "table, if any): {}", err.to_string());
         sd_event_exit(e, 1);
@@ -105,7 +102,7 @@ int main(int argc, char **argv)
     // restarted fwd does not put an interface into its pattern's zone first and move it
     // back a moment later.
     m.hold_start(2'000'000);
-    auto linkd_zones = fwd::LinkdZones::start(bus->get(), [&m](int32_t ifindex, const std::string &zone) {
+    auto linkd_zones = fwd::LinkdZones::start(bus, [&m](int32_t ifindex, const std::string &zone) {
         m.set_linkd_zone(ifindex, zone);
     });
     if (linkd_zones) {
@@ -115,7 +112,7 @@ int main(int argc, char **argv)
         m.release_start();
     }
 
-    auto signals = daemon::Signals::watch(event->get(), " (the table stays)", [&m] {
+    auto signals = daemon::Signals::watch(event, " (the table stays)", [&m] {
         notify::reloading();
         m.reload([&m](Result<> r) {
             if (!r) {
@@ -133,6 +130,6 @@ int main(int argc, char **argv)
     }
 
     notify::status("reading links and addresses");
-    notify::enable_watchdog(event->get());
-    return daemon::run(event->get());
+    notify::enable_watchdog(event);
+    return daemon::run(event);
 }

@@ -163,21 +163,18 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    auto event = daemon::event_loop();
-    if (!event) {
-        log::err("{}", event.error().to_string());
+    auto base = daemon::loop_and_bus();
+    if (!base) {
+        log::err("{}", base.error().to_string());
         return 1;
     }
-    auto bus = daemon::system_bus(event->get());
-    if (!bus) {
-        log::err("{}", bus.error().to_string());
-        return 1;
-    }
+    sd_event *event = base->event.get();
+    sd_bus *bus = base->bus.get();
 
-    auto recorder = ipc::broker1::Recorder::create(bus->get(), event->get());
+    auto recorder = ipc::broker1::Recorder::create(bus, event);
     if (!recorder) {
         log::err("cannot start the ledger recorder: {}", recorder.error().to_string());
         return 1;
     }
-    return serve(event->get(), bus->get(), **recorder, *settings, settings_path);
+    return serve(event, bus, **recorder, *settings, settings_path);
 }

@@ -103,6 +103,13 @@ Result<BusPtr> system_bus(sd_event *event)
     return bus;
 }
 
+Result<LoopAndBus> loop_and_bus()
+{
+    ALOPEX_TRY(event, event_loop());
+    ALOPEX_TRY(bus, system_bus(event.get()));
+    return LoopAndBus{std::move(event), std::move(bus)};
+}
+
 int run(sd_event *event)
 {
     int r = sd_event_loop(event);

@@ -47,6 +47,13 @@ private:
 // loop when the bus goes away.
 Result<BusPtr> system_bus(sd_event *event);
 
+// A daemon's first two steps: event_loop(), then system_bus() attached to it.
+struct LoopAndBus {
+    EventPtr event;
+    BusPtr bus;
+};
+Result<LoopAndBus> loop_and_bus();
+
 // Runs the loop; logs a failure of the loop itself. Returns the process exit code.
 int run(sd_event *event);
 
