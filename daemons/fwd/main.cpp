@@ -34,50 +34,10 @@ constexpr const char *usage =
     "sets in step with the host's addresses. SIGHUP reloads firewall.toml; SIGTERM and\n"
     "SIGINT stop it (the table stays). See alopex-fwd(8) and alopex-firewall.toml(5).\n";
 
-} // namespace
-
-int main(int argc, char **argv)
+// Wires the Manager to the bus name, sd_notify, linkd's zones and the signals, then runs
+// the loop.
+int serve(fwd::Manager &m, sd_event *event, sd_bus *bus)
 {
-    if (auto done = daemon::parse_args(argc, argv, "alopex-fwd", usage))
-        return *done;
-    log::init("alopex-fwd");
-
-    // An invalid firewall.toml stops the start ("file:line:col: what"); the kernel keeps
-    // whatever table a previous fwd left.
-    const auto config_path = paths::config_dir() / "firewall.toml";
-    auto model = fwd::config::load(config_path);
-    if (!model) {
-        log::err("{}", model.error().to_string());
-        return 1;
-    }
-
-    auto base = daemon::loop_and_bus();
-    if (!base) {
-        log::err("{}", base.error().to_string());
-        return 1;
-    }
-    sd_event *event = base->event.get();
-    sd_bus *bus = base->bus.get();
-
-    auto session = fwd::nft::Session::open(event);
-    if (!session) {
-        log::err("cannot open the nf_tables socket: {}", session.error().to_string());
-        return 1;
-    }
-
-    fwd::ManagerOptions options;
-    options.config_file = config_path;
-    std::error_code ec;
-    auto state_dir = paths::state_dir("fwd");
-    std::filesystem::create_directories(state_dir, ec);
-    options.state_file = state_dir / "runtime.json";
-    auto mgr = fwd::Manager::create(event, bus, std::move(*model), std::move(*session),
-                                    std::move(options));
-    if (!mgr) {
-        log::err("cannot start: {}", mgr.error().to_string());
-        return 1;
-    }
-    fwd::Manager &m = **mgr;
     // The name is taken once the first ruleset is in the kernel, then READY=1: nobody can
     // call fwd before it has a firewall to change.
     m.on_ready = [&m, b = bus, e = event] {
@@ -132,4 +92,50 @@ int main(int argc, char **argv)
     notify::status("reading links and addresses");
     notify::enable_watchdog(event);
     return daemon::run(event);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (auto done = daemon::parse_args(argc, argv, "alopex-fwd", usage))
+        return *done;
+    log::init("alopex-fwd");
+
+    // An invalid firewall.toml stops the start ("file:line:col: what"); the kernel keeps
+    // whatever table a previous fwd left.
+    const auto config_path = paths::config_dir() / "firewall.toml";
+    auto model = fwd::config::load(config_path);
+    if (!model) {
+        log::err("{}", model.error().to_string());
+        return 1;
+    }
+
+    auto base = daemon::loop_and_bus();
+    if (!base) {
+        log::err("{}", base.error().to_string());
+        return 1;
+    }
+    sd_event *event = base->event.get();
+    sd_bus *bus = base->bus.get();
+
+    auto session = fwd::nft::Session::open(event);
+    if (!session) {
+        log::err("cannot open the nf_tables socket: {}", session.error().to_string());
+        return 1;
+    }
+
+    fwd::ManagerOptions options;
+    options.config_file = config_path;
+    std::error_code ec;
+    auto state_dir = paths::state_dir("fwd");
+    std::filesystem::create_directories(state_dir, ec);
+    options.state_file = state_dir / "runtime.json";
+    auto mgr = fwd::Manager::create(event, bus, std::move(*model), std::move(*session),
+                                    std::move(options));
+    if (!mgr) {
+        log::err("cannot start: {}", mgr.error().to_string());
+        return 1;
+    }
+    return serve(**mgr, event, bus);
 }
