@@ -6,10 +6,13 @@
 // lease published), and the ChangeQueue keeps the jobs in order; once the answers are
 // released, each completes. A kernel that never answers fails the job with ETIMEDOUT and
 // leaves what it guards unchanged.
+#include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -20,6 +23,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "alopex/fd.hpp"
 #include "apply_rig.hpp"
 #include "checkpoint.hpp"
 #include "configurator.hpp"
@@ -163,6 +167,42 @@ TEST_CASE("change queue: one job at a time, in order; the next after the one bef
     CHECK(log == std::vector<std::string>{"first", "second", "third"});
     CHECK_FALSE(rig.queue->busy());
     CHECK(rig.queue->waiting() == 0);
+}
+
+TEST_CASE("change queue: the next job plans only after the monitor has read what the kernel reported")
+{
+    // The kernel queues its reports of a job's changes (multicast, on the monitor's
+    // socket) before its answers; the job after it starts from a defer source below the
+    // monitor's priority, so it plans from a state that has them. A pipe with three
+    // reports, read one at a time by an io source at the monitor's priority, stands in.
+    Rig rig;
+    int fds[2];
+    REQUIRE(pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
+    Fd rd(fds[0]), wr(fds[1]);
+    int reports_read = 0;
+    sd_event_source *src = nullptr;
+    REQUIRE(sd_event_add_io(rig.event.get(), &src, rd.get(), EPOLLIN,
+                            [](sd_event_source *, int fd, uint32_t, void *userdata) -> int {
+                                char c;
+                                if (read(fd, &c, 1) == 1)
+                                    ++*static_cast<int *>(userdata);
+                                return 0;
+                            },
+                            &reports_read) >= 0);
+    EventSourcePtr monitor(src);
+    REQUIRE(sd_event_source_set_priority(src, SD_EVENT_PRIORITY_NORMAL) >= 0);
+
+    ChangeQueue::Finish first;
+    std::optional<int> seen_by_second;
+    rig.queue->enqueue([&](ChangeQueue::Finish f) { first = std::move(f); });
+    rig.queue->enqueue([&](ChangeQueue::Finish f) {
+        seen_by_second = reports_read;
+        f();
+    });
+    REQUIRE(write(wr.get(), "abc", 3) == 3);   // the kernel's reports of the first job ...
+    first();                                  // ... then its answers end it
+    rig.run_until([&] { return seen_by_second.has_value(); });
+    CHECK(*seen_by_second == 3);
 }
 
 TEST_CASE("profile round: in flight while the loop runs; owned.json and the record follow the answers")
