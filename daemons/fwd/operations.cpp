@@ -99,9 +99,12 @@ void Manager::restore(const std::vector<runtime::StoredRule> &gone)
 
 void Manager::undo(Error cause, std::function<void(Result<>)> done)
 {
-    rebuild(Target{&*model_, std::nullopt, std::nullopt}, "undo", [cause, done](Result<> u) {
+    rebuild(Target{&*model_, std::nullopt, std::nullopt}, "undo", [this, cause, done](Result<> u) {
         if (!u)
             log::err("undo failed: {}", u.error().to_string());
+        // The runtime state could not be saved: that stays the last error, however well
+        // the undo went (a rebuild that succeeds clears LastError).
+        set_last_error(cause.to_string());
         done(std::unexpected(cause));
     });
 }
@@ -160,6 +163,7 @@ void Manager::persist_add(const runtime::StoredRule &s, bool element, uint64_t n
         apply_elements(compile::runtime_ops(*rule, false, realtime_us()), "undo", [this, p, done](Result<> u) {
             if (!u)
                 return undo(p.error(), done);
+            set_last_error(p.error().to_string());   // as undo() does
             done(std::unexpected(p.error()));
         });
         return;

@@ -129,6 +129,8 @@ TEST_CASE("a change whose journal line cannot be written is undone in the kernel
     CHECK(r.m->state().rules.empty());
     CHECK(r.m->state().next_id == 1);
     CHECK(r.m->generation() == gen + 2);
+    // The undo went well, but the runtime state cannot be saved: LastError says so.
+    CHECK(r.m->last_error() == added->error().to_string());
     // Then the second one runs (and fails the same way).
     auto add2 = r.next();
     REQUIRE(add2.batch);
