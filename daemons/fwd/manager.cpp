@@ -50,6 +50,8 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus, M
                                                  std::unique_ptr<netlink::Transport> transport)
 {
     std::unique_ptr<Manager> m(new Manager(event, bus, std::move(session), std::move(options)));
+    ALOPEX_TRY(ops, JobQueue::create(event));
+    m->ops_ = std::move(ops);
     (void)m->model_.update(Result<Model>(std::move(model)));
 
     m->load_state();

@@ -53,6 +53,7 @@
 #include "alopex/bus/spec.hpp"
 #include "alopex/config.hpp"
 #include "alopex/error.hpp"
+#include "alopex/job_queue.hpp"
 #include "alopex/netlink/monitor.hpp"
 #include "alopex/sd.hpp"
 #include "histogram.hpp"
@@ -255,10 +256,9 @@ private:
 
     // ---- the queue of kernel operations (operations.cpp) --------------------------------
     // A step gets `next`, to be called once when it is over (possibly before it returns).
-    using Next = std::function<void()>;
-    using Step = std::function<void(Next next)>;
+    using Next = JobQueue::Finish;
+    using Step = JobQueue::Job;
     void enqueue(Step step);
-    void run_ops();
 
     // ---- runtime rules, incrementally (operations.cpp) -----------------------------------
     // Adds one rule (parsed under model_; s.id == state_.next_id): elements when it is
@@ -305,9 +305,7 @@ private:
     std::map<int, std::string> linkd_zones_;   // ifindex -> zone alopex-linkd gives it
     EventSourcePtr hold_timer_;
     bool held_ = false, starting_ = false;
-    std::deque<Step> ops_;          // kernel operations waiting for their turn
-    bool op_running_ = false, in_run_ops_ = false;
-    uint64_t op_turn_ = 0;          // which step `next` belongs to
+    std::unique_ptr<JobQueue> ops_; // kernel operations, one at a time, in order
     bool flush_queued_ = false, expiry_queued_ = false;
     uint64_t generation_ = 0;
     Histogram histogram_;

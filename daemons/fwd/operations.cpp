@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The queue of alopex-fwd's kernel operations, and runtime rules added and removed through
-// it. A step runs when the one before it is over; it reads the state as it is then,
-// sends its batch, and changes the state only in the batch's completion, once the kernel
-// has acked it. The journal line comes after that; when it cannot be written, the step
+// The queue of alopex-fwd's kernel operations (libcommon's JobQueue), and runtime rules
+// added and removed through it. A step runs when the one before it is over; it reads the
+// state as it is then, sends its batch, and changes the state only in the batch's
+// completion, once the kernel has acked it. The journal line comes after that; when it cannot be written, the step
 // undoes its change in the kernel before it lets the next one run.
 #include <algorithm>
 
@@ -16,30 +16,7 @@ namespace alopex::fwd {
 
 void Manager::enqueue(Step step)
 {
-    ops_.push_back(std::move(step));
-    run_ops();
-}
-
-void Manager::run_ops()
-{
-    // A step that is over before it returns lets the next one run from this loop, not
-    // from inside itself.
-    if (in_run_ops_)
-        return;
-    in_run_ops_ = true;
-    while (!op_running_ && !ops_.empty()) {
-        Step step = std::move(ops_.front());
-        ops_.pop_front();
-        op_running_ = true;
-        const uint64_t turn = ++op_turn_;
-        step([this, turn] {
-            if (turn != op_turn_ || !op_running_)
-                return;   // called twice: the second call is no one's turn
-            op_running_ = false;
-            run_ops();
-        });
-    }
-    in_run_ops_ = false;
+    ops_->enqueue(std::move(step));
 }
 
 void Manager::hold(const runtime::StoredRule &s, std::optional<RuntimeRule> parsed)

@@ -9,10 +9,8 @@
 // changes in the order they were asked for, as when each ran to its end before the loop
 // went on.
 //
-// A job that follows a finished one starts from a defer source of lower priority than the
-// rtnetlink monitor's: by then the monitor has folded in what the kernel reported about
-// the previous job's changes (the kernel queues those reports before its answers), so the
-// next job plans from a state in step with every acknowledged request.
+// The ordering is libcommon's JobQueue (alopex/job_queue.hpp): a job that follows a
+// finished one plans only after the rtnetlink monitor has read what the kernel reported.
 //
 // D-Bus methods that change one thing (SetMtu, AddAddress, ...) do not queue: they plan
 // nothing from the state, and their order is the AsyncClient's, the order of the calls.
@@ -28,50 +26,36 @@
 #include <systemd/sd-event.h>
 
 #include "alopex/error.hpp"
-#include "alopex/sd.hpp"
+#include "alopex/job_queue.hpp"
 #include "rtnl/async_client.hpp"
 
 namespace alopex::linkd {
 
-// Below the monitor's event source (SD_EVENT_PRIORITY_NORMAL): what plans from the state
-// runs once the monitor has read what is queued.
-inline constexpr int64_t planning_priority = SD_EVENT_PRIORITY_NORMAL + 1;
-
 class ChangeQueue {
 public:
-    // Ends the running job; calling it again, or after the queue is gone, does nothing.
-    using Finish = std::function<void()>;
-    using Job = std::function<void(Finish)>;
+    using Finish = JobQueue::Finish;
+    using Job = JobQueue::Job;
     using Done = rtnl::AsyncClient::Done;
 
-    // Non-movable: `this` is the userdata of its defer source.
     static Result<std::unique_ptr<ChangeQueue>> create(sd_event *event, rtnl::AsyncClient &client);
-    ~ChangeQueue();
-    ChangeQueue(const ChangeQueue &) = delete;
-    ChangeQueue &operator=(const ChangeQueue &) = delete;
 
-    // Runs `job` when every job enqueued before it has finished: at once (inside
-    // enqueue) when the queue is idle. The job calls its Finish exactly once, at once or
-    // from a continuation.
-    void enqueue(Job job);
+    // Runs `job` when every job enqueued before it has finished (JobQueue::enqueue).
+    void enqueue(Job job) { jobs_->enqueue(std::move(job)); }
     // For the running job: sends `requests` as one batch; `done` runs from the loop with
     // one Result per request or the transport's error (ETIMEDOUT, ENOBUFS).
-    void submit(std::vector<rtnl::Request> requests, Done done);
+    void submit(std::vector<rtnl::Request> requests, Done done)
+    {
+        client_.submit(std::move(requests), std::move(done));
+    }
 
-    bool busy() const noexcept { return running_ != 0; }
-    size_t waiting() const noexcept { return waiting_.size(); }
+    bool busy() const noexcept { return jobs_->busy(); }
+    size_t waiting() const noexcept { return jobs_->waiting(); }
 
 private:
-    explicit ChangeQueue(rtnl::AsyncClient &client) : client_(client) {}
-    void start_next();
-    static int on_defer(sd_event_source *, void *userdata) noexcept;
-
+    ChangeQueue(rtnl::AsyncClient &client, std::unique_ptr<JobQueue> jobs)
+        : client_(client), jobs_(std::move(jobs)) {}
     rtnl::AsyncClient &client_;
-    EventSourcePtr defer_;
-    std::deque<Job> waiting_;
-    uint64_t running_ = 0;      // the running job's ticket, 0 when none runs
-    uint64_t next_ticket_ = 1;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::unique_ptr<JobQueue> jobs_;
 };
 
 } // namespace alopex::linkd
