@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <utility>
 #include <vector>
 
 #include <libmnl/libmnl.h>
@@ -213,6 +214,11 @@ Result<> Monitor::read_events(unsigned budget)
 void Monitor::handle_event_message(Message &&m)
 {
     if (phase_ != Phase::Idle) {
+        // Links and addresses already delivered follow at once; the message is queued all
+        // the same, so that replaying the queue onto the route dump sees every change in
+        // its order (a link gone takes its routes along).
+        if (routes_follow_ && !std::holds_alternative<Route>(m.object))
+            deliver(apply(state_, m, opt_.route_filter));
         queued_.push_back(std::move(m));  // replayed onto the dump when it ends
         return;
     }
@@ -242,6 +248,7 @@ Result<> Monitor::start_dump()
     dump_routes_passed_ = 0;
     queued_.clear();
     restart_ = false;
+    routes_follow_ = false;
     phase_ = Phase::Idle;
     return next_phase();
 }
@@ -262,8 +269,11 @@ Result<> Monitor::next_phase()
             break;
         case Phase::Addresses:
             phase_ = Phase::Routes;
-            if (opt_.ipv4_routes || opt_.ipv6_routes)
+            if (opt_.ipv4_routes || opt_.ipv6_routes) {
+                if (opt_.routes_after_links && !links_synced_ && !synced_)
+                    finish_links();
                 return send_dump_request(phase_);
+            }
             break;
         case Phase::Routes:
             finish_dump();
@@ -347,6 +357,29 @@ Result<> Monitor::read_dump()
     return {};
 }
 
+void Monitor::finish_links()
+{
+    if (auto r = read_events(drain_budget); !r)
+        report(r.error());
+    if (restart_)
+        return;   // the dump starts over once the route dump ends (finish_dump)
+    for (const auto &m : queued_)
+        if (!std::holds_alternative<Route>(m.object))
+            apply(fresh_, m, opt_.route_filter);
+    auto events = diff(state_, fresh_);
+    state_ = std::move(fresh_);
+    fresh_ = {};   // the routes now
+    links_synced_ = routes_follow_ = true;
+    deliver(events);
+    if (cb_.on_links_synced) {
+        try {
+            cb_.on_links_synced();
+        } catch (const std::exception &e) {
+            report(Error{EIO, e.what(), {}});
+        }
+    }
+}
+
 void Monitor::finish_dump()
 {
     // What is already queued in the event socket happened before now; take it in so the
@@ -354,12 +387,19 @@ void Monitor::finish_dump()
     if (auto r = read_events(drain_budget); !r)
         report(r.error());
     phase_ = Phase::Idle;
+    bool staged = std::exchange(routes_follow_, false);
     if (restart_) {
         restart_ = false;
         queued_.clear();
         fresh_ = {};
         schedule_resync();
         return;
+    }
+    if (staged) {
+        // The route dump onto the links and addresses as followed since they were
+        // delivered; the replay below repeats their changes, so only routes differ.
+        fresh_.links = state_.links;
+        fresh_.addresses = state_.addresses;
     }
     for (const auto &m : queued_)
         apply(fresh_, m, opt_.route_filter);

@@ -320,9 +320,16 @@ void Rig::start(MonitorOptions opt)
     sd_event_run(ev.get(), 0);
     MonitorCallbacks cb;
     cb.on_event = [this](const Event &x) {
+        bool live = mon && mon->links_synced() && !mon->synced() && !std::holds_alternative<Route>(x.object);
         if (mon && mon->dumping())
-            ++consumer.during_dump;
+            ++(live ? consumer.live_during_dump : consumer.during_dump);
         consumer.on(x);
+    };
+    cb.on_links_synced = [this] {
+        ++consumer.links_synced;
+        consumer.live_during_dump = 0;   // the first delivery of links and addresses is not live
+        if (consumer.at_links_synced)
+            consumer.at_links_synced();
     };
     cb.on_synced = [this](bool initial) {
         ++consumer.synced;

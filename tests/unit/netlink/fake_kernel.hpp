@@ -129,7 +129,12 @@ struct Consumer {
     Snapshot s;
     std::vector<Event> log;
     size_t synced = 0, initial_synced = 0;
-    size_t during_dump = 0;  // events delivered while the monitor was dumping (must be 0)
+    size_t links_synced = 0;  // on_links_synced calls (routes_after_links)
+    size_t live_during_dump = 0;      // ... those live ones, counted after on_links_synced
+    // Events delivered while the monitor was dumping (must be 0); with routes_after_links,
+    // link and address events during the initial route dump are live and not counted.
+    size_t during_dump = 0;
+    std::function<void()> at_links_synced;  // optional, run from on_links_synced
     void on(const Event &e);
     // How many events named this object (by key), of change `c` or of any change.
     size_t count(const Object &o, std::optional<Change> c = std::nullopt) const;
