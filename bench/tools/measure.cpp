@@ -8,7 +8,10 @@
 //       Starts CMD with NOTIFY_SOCKET set to a datagram socket it owns; on READY=1 reads
 //       VmRSS/VmHWM of CMD from /proc, stops CMD (SIGTERM) and prints
 //       `ready_ms=.. rss_kb=.. hwm_kb=..` and, on a second line, `STATUS=` the last
-//       status text CMD sent (with --notify in addrs mode too).
+//       status text CMD sent (with --notify in addrs mode too). With --started PREFIX
+//       it then waits on for a STATUS= that starts with PREFIX (the end of a staged
+//       start: alopex-linkd's Startup) and adds `started_ms=.. started_rss_kb=..
+//       started_hwm_kb=..`, read then.
 //   bench-measure addrs --dev IF|all --count N [--family inet|inet6] [--timeout S]
 //                       (--signal PID | [--daemon] [--notify] -- CMD...)
 //       Subscribes to rtnetlink address events, then (t0) sends SIGHUP to PID or starts
@@ -66,7 +69,7 @@ double ms_since(Clock::time_point t0)
 }
 
 struct Options {
-    std::string mode, dev, family = "inet", log;
+    std::string mode, dev, family = "inet", log, started;
     size_t count = 0;
     double timeout = 60;
     pid_t signal_pid = 0;
@@ -111,6 +114,8 @@ Options parse(int argc, char **argv)
             o.daemon = true;
         else if (a == "--notify")
             o.notify = true;
+        else if (a == "--started")
+            o.started = value("--started");
         else
             die(fmt::format("unknown option {}", a));
     }
@@ -226,6 +231,9 @@ struct Notify {
     int fd = -1;
     std::string path;
     std::string status;   // the last STATUS= seen
+    std::string started_prefix;
+    bool started = false;  // a STATUS= starting with started_prefix came after READY=1
+    bool ready = false;
 
     void open()
     {
@@ -258,10 +266,12 @@ struct Notify {
                 if (end == std::string_view::npos)
                     end = msg.size();
                 auto line = msg.substr(pos, end - pos);
-                if (line == "READY=1")
-                    got = true;
-                else if (line.starts_with("STATUS="))
+                if (line == "READY=1") {
+                    got = ready = true;
+                } else if (line.starts_with("STATUS=")) {
                     status = line.substr(7);
+                    started |= ready && !started_prefix.empty() && status.starts_with(started_prefix);
+                }
                 pos = end + 1;
             }
         }
@@ -386,6 +396,7 @@ int main(int argc, char **argv)
     Notify notify;
     if (o.notify)
         notify.open();
+    notify.started_prefix = o.started;
     mnl_socket *nl = nullptr;
     AddrWatch w;
     if (o.mode == "addrs") {
@@ -407,9 +418,12 @@ int main(int argc, char **argv)
         child = spawn(o.cmd, o.notify ? notify.path : "", o.log);
     }
     auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout));
-    double ready_ms = -1, addrs_ms = -1;
-    long rss = -1, hwm = -1;
-    auto done = [&] { return (!o.notify || ready_ms >= 0) && (o.mode != "addrs" || addrs_ms >= 0); };
+    double ready_ms = -1, addrs_ms = -1, started_ms = -1;
+    long rss = -1, hwm = -1, started_rss = -1, started_hwm = -1;
+    auto done = [&] {
+        return (!o.notify || ready_ms >= 0) && (o.mode != "addrs" || addrs_ms >= 0) &&
+               (o.started.empty() || started_ms >= 0);
+    };
     while (!done()) {
         std::vector<pollfd> fds;
         if (o.notify)
@@ -433,6 +447,11 @@ int main(int argc, char **argv)
         } else if (o.notify) {
             notify.drain();
         }
+        if (notify.started && started_ms < 0) {
+            started_ms = ms_since(t0);
+            started_rss = status_kb(child.pid, "VmRSS:");
+            started_hwm = status_kb(child.pid, "VmHWM:");
+        }
         if (nl && addrs_ms < 0) {
             read_events(nl, w);
             if (w.seen.size() >= o.count)
@@ -449,6 +468,9 @@ int main(int argc, char **argv)
     std::string out;
     if (o.notify)
         out += fmt::format("ready_ms={:.3f} rss_kb={} hwm_kb={} ", ready_ms, rss, hwm);
+    if (!o.started.empty())
+        out += fmt::format("started_ms={:.3f} started_rss_kb={} started_hwm_kb={} ", started_ms, started_rss,
+                           started_hwm);
     if (o.mode == "addrs") {
         size_t dumped = dump_addrs(w.ifindex, w.family).size();
         if (dumped != o.count)

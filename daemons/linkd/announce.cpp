@@ -11,7 +11,7 @@
 
 namespace alopex::linkd {
 
-void Announcer::round_done()
+void Announcer::links_known()
 {
     if (named_)
         return;
@@ -22,7 +22,17 @@ void Announcer::round_done()
         return;
     }
     log::info("alopex-linkd {} serving {}", ALOPEX_VERSION, ipc::link1::service);
-    notify::ready(fmt::format("following {} links", manager_.links().size()));
+    notify::ready(fmt::format("reading routes; following {} links", manager_.links().size()));
+}
+
+void Announcer::round_done()
+{
+    if (!manager_.starting())
+        return;
+    manager_.end_startup();
+    log::info("started: {} links, {} routes followed, profiles applied", manager_.links().size(),
+              manager_.snapshot().routes.size());
+    notify::status(fmt::format("following {} links", manager_.links().size()));
 }
 
 } // namespace alopex::linkd

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // org.alopex.Link1.Checkpoints at /org/alopex/Link1: CheckpointCreate, CheckpointConfirm,
 // CheckpointRollback, each behind polkit's org.alopex.checkpoint.
+#include <fmt/format.h>
+
 #include "alopex/ipc/link1.hpp"
 #include "alopex/ipc/link1_spec.hpp"
 #include "checkpoint.hpp"
@@ -53,6 +55,22 @@ void Checkpoints::bus_create(bus::Call &c, uint32_t timeout)
     }
     if (!c.authorize(l1::checkpoint_action))
         return;
+    if (manager_.starting()) {
+        // The routes and the first profile round are not in yet: the checkpoint keeps the
+        // state once they are.
+        auto audit = manager_.begin_audit_result(c);
+        auto reply = std::make_shared<bus::PendingReply>(c.defer());
+        manager_.when_started([this, timeout, audit, reply] {
+            auto path = create_checkpoint(timeout);
+            if (!path) {
+                reply->fail(path.error());
+                return;
+            }
+            audit(fmt::format("\"{}\"", *path));
+            reply->reply(bus::ObjectPath{*path});
+        });
+        return;
+    }
     auto path = create_checkpoint(timeout);
     if (!c.ok(path))
         return;
@@ -62,7 +80,23 @@ void Checkpoints::bus_create(bus::Call &c, uint32_t timeout)
 
 void Checkpoints::bus_confirm(bus::Call &c, bus::ObjectPath path)
 {
-    if (!c.authorize(l1::checkpoint_action) || !c.ok(confirm(path.value)))
+    if (!c.authorize(l1::checkpoint_action))
+        return;
+    if (manager_.starting()) {
+        // After an overdue checkpoint has been rolled back, as before the start.
+        auto audit = manager_.begin_audit(c);
+        auto reply = std::make_shared<bus::PendingReply>(c.defer());
+        manager_.when_started([this, path, audit, reply] {
+            if (auto r = confirm(path.value); !r) {
+                reply->fail(r.error());
+                return;
+            }
+            audit();
+            reply->reply();
+        });
+        return;
+    }
+    if (!c.ok(confirm(path.value)))
         return;
     manager_.audit(c);
     c.reply();
@@ -74,15 +108,20 @@ void Checkpoints::bus_rollback(bus::Call &c, bus::ObjectPath path)
 {
     if (!c.authorize(l1::checkpoint_action))
         return;
-    if (!active_.contains(path.value)) {
+    if (!manager_.starting() && !active_.contains(path.value)) {
         c.ok(rollback(path.value));   // NoSuchId
         return;
     }
     auto audit = manager_.begin_audit(c);
     auto reply = std::make_shared<bus::PendingReply>(c.defer());
-    (void)rollback(path.value, [audit, reply] {
-        audit();
-        reply->reply();
+    // While linkd starts, after the routes and the first round are in.
+    manager_.when_started([this, path, audit, reply] {
+        if (auto r = rollback(path.value, [audit, reply] {
+                audit();
+                reply->reply();
+            });
+            !r)
+            reply->fail(r.error());
     });
 }
 

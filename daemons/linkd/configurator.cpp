@@ -70,7 +70,8 @@ Result<> Configurator::reload()
 
 void Configurator::when_applied(std::function<void()> then)
 {
-    if (!round_queued_)
+    // Before the routes are in, the first round is still to come: its answers, too.
+    if (!round_queued_ && manager_.synced())
         then();
     else
         applied_waiters_.push_back(std::move(then));
@@ -233,12 +234,7 @@ void Configurator::finish_round(Round &round, const std::string &failures)
     last_failures_ = failures;
 
     const profile::Plan &p = round.plan;
-    for (const auto &[index, l] : manager_.links()) {
-        bool m = std::any_of(p.links.begin(), p.links.end(), [&](const auto &i) { return i.ifindex == index; });
-        manager_.set_managed(index, m);
-    }
-    // A profile's zone and DNS apply when it has them; otherwise what was set at run
-    // time (SetZone) stays.
+    publish(p.links);
     for (const auto &i : p.links) {
         if (i.slaac) {
             if (auto s = set_slaac(i.name, *i.slaac); !s)
@@ -247,13 +243,6 @@ void Configurator::finish_round(Round &round, const std::string &failures)
                 log::info({{"ALOPEX_LINK", i.name}}, "IPv6 autoconfiguration {} on {}", *i.slaac ? "on" : "off",
                           i.name);
         }
-        if (!i.zone.empty())
-            manager_.set_zone(i.ifindex, i.zone);
-        std::vector<std::string> servers;
-        for (const auto &s : i.dns_servers)
-            servers.push_back(s.to_string());
-        if (!servers.empty() || !i.dns_domains.empty())
-            manager_.set_dns(i.ifindex, std::move(servers), i.dns_domains);
     }
     intents_ = std::move(round.plan.links);
     if (on_intents)
@@ -262,6 +251,34 @@ void Configurator::finish_round(Round &round, const std::string &failures)
     if (!(round.before == owned_))
         save_owned();
     end_round();
+}
+
+// Managed, and a profile's zone and DNS when it has them; otherwise what was set at run
+// time (SetZone) stays.
+void Configurator::publish(const std::vector<profile::LinkIntent> &links)
+{
+    for (const auto &[index, l] : manager_.links()) {
+        bool m = std::any_of(links.begin(), links.end(), [&](const auto &i) { return i.ifindex == index; });
+        manager_.set_managed(index, m);
+    }
+    for (const auto &i : links) {
+        if (!i.zone.empty())
+            manager_.set_zone(i.ifindex, i.zone);
+        std::vector<std::string> servers;
+        for (const auto &s : i.dns_servers)
+            servers.push_back(s.to_string());
+        if (!servers.empty() || !i.dns_domains.empty())
+            manager_.set_dns(i.ifindex, std::move(servers), i.dns_domains);
+    }
+}
+
+void Configurator::publish_matches()
+{
+    if (!profiles_.has_value())
+        return;
+    // Only the plan's links are used: which profile applies to which link needs links
+    // alone, while its requests would be planned without the routes.
+    publish(profile::plan(*profiles_, manager_.snapshot(), owned_).links);
 }
 
 void Configurator::end_round()

@@ -55,11 +55,17 @@ public:
     // so the profiles they read are in force when they do.
     void when_applied(std::function<void()> then);
 
+    // Once the links and addresses are known, before the routes: publishes which links a
+    // profile applies to (Managed) and their zones and DNS, as the first round will, so
+    // that fwd and alopex-wait-online see them from the start. Changes nothing in the
+    // kernel.
+    void publish_matches();
+
     // Called after every round, once the kernel has answered, with the links a profile
     // applies to (the DHCP clients follow it).
     std::function<void(const std::vector<profile::LinkIntent> &)> on_intents;
-    // Called after every round, also when there is no valid profile set to apply (linkd
-    // takes its bus name after the first: its state is then in force).
+    // Called after every round, also when there is no valid profile set to apply (linkd's
+    // Startup ends after the first: its state is then in force).
     std::function<void()> on_round;
 
     // Joins checkpoints: a rollback puts the profile set in force at the checkpoint back
@@ -82,6 +88,7 @@ private:
     void start_round(ChangeQueue::Finish finish);
     void finish_round(Round &round, const std::string &failures);
     void end_round();
+    void publish(const std::vector<profile::LinkIntent> &links);
     void schedule();
     void install_hooks();
     void load_owned();

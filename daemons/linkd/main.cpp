@@ -106,8 +106,13 @@ int serve(sd_event *event, sd_bus *bus, ipc::broker1::Recorder &recorder, const 
     }
     linkd::DhcpLinks dhcp(event, m, **queue, paths::state_dir("link"));
     wire_dhcp(m, **conf, dhcp);
-    // The bus name, then READY=1, after the first profile round (announce.hpp).
+    // The bus name and READY=1 once links and addresses are in and the profiles' matches
+    // published; Startup ends after the first profile round (announce.hpp).
     linkd::Announcer announcer(event, bus, m);
+    m.hooks.links_known.add([c = conf->get(), &announcer] {
+        c->publish_matches();
+        announcer.links_known();
+    });
     (*conf)->on_round = [&announcer] { announcer.round_done(); };
 
     // The connectivity probe ([connectivity] of linkd.toml): "limited" becomes "full" only

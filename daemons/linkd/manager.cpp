@@ -7,6 +7,8 @@
 #include <linux/rtnetlink.h>
 #include <net/if_arp.h>
 
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "alopex/ipc/link1.hpp"
@@ -43,6 +45,10 @@ Result<std::unique_ptr<Manager>> Manager::create(sd_event *event, sd_bus *bus,
         netlink::MonitorCallbacks cb;
         cb.on_event = [self](const netlink::Event &e) { self->handle(e); };
         cb.on_synced = [self](bool initial) { self->handle_synced(initial); };
+        // Links and addresses first: linkd serves them (and says READY) while a routing
+        // daemon's full table is still being dumped (monitor.hpp).
+        options.monitor.routes_after_links = true;
+        cb.on_links_synced = [self] { self->handle_links_known(); };
         cb.on_error = [](const Error &e) {
             log::warning("rtnetlink monitor: {}", e.to_string());
         };
@@ -199,7 +205,7 @@ void Manager::handle(const netlink::Event &e)
         if (removed) {
             if (it != links_.end()) {
                 std::string name = it->second->kernel().name;
-                if (service_ && synced_)
+                if (service_ && known_)
                     service_->interfaces_removed(link_path(l->ifindex), ipc::link1::link::spec);
                 links_.erase(it);
                 manager_property_changed(mp::Links);
@@ -211,7 +217,7 @@ void Manager::handle(const netlink::Event &e)
             refresh_addresses(l->ifindex);
             // Not during the initial dump: nobody can know the objects before READY, and a
             // thousand signals would only slow the start down.
-            if (service_ && synced_)
+            if (service_ && known_)
                 service_->interfaces_added(link_path(l->ifindex), ipc::link1::link::spec);
             manager_property_changed(mp::Links);
             log::debug({{"ALOPEX_LINK", l->name}}, "link {} ({}) appeared", l->name, l->ifindex);
@@ -240,12 +246,42 @@ void Manager::handle_synced(bool initial)
         resync_reason_.clear();
         return;
     }
+    if (!known_)
+        handle_links_known();
     synced_ = true;
     recompute_connectivity();   // once for the whole dump
     log::info("initial dump in: {} links, {} addresses, {} routes ({} routes of routing daemons not followed)",
               snapshot().links.size(), snapshot().addresses.size(), snapshot().routes.size(),
               monitor_ ? monitor_->routes_not_kept() : 0);
     hooks.synced();
+}
+
+void Manager::handle_links_known()
+{
+    if (known_)
+        return;
+    known_ = true;
+    log::debug("links and addresses in: {} links, {} addresses; the routes follow", snapshot().links.size(),
+               snapshot().addresses.size());
+    hooks.links_known();
+}
+
+void Manager::end_startup()
+{
+    if (!starting_)
+        return;
+    starting_ = false;
+    manager_property_changed(mp::Startup);
+    for (auto &then : std::exchange(started_waiters_, {}))
+        then();
+}
+
+void Manager::when_started(std::function<void()> then)
+{
+    if (starting_)
+        started_waiters_.push_back(std::move(then));
+    else
+        then();
 }
 
 void Manager::note_owned_address(int ifindex, uint8_t family, const net::Address &address,

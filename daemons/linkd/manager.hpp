@@ -62,7 +62,12 @@ struct Hooks {
     Subscribers<int /* ifindex */, const std::string & /* name */> link_removed;
     // A link's zone changed (SetZone or set_zone); for handing zones to fwd.
     Subscribers<int /* ifindex */, const std::string & /* zone */> zone_changed;
-    // The first full dump is in; `ready` is derived from this.
+    // The initial links and addresses are in (the route dump follows): link objects are
+    // served from here on, and profiles can be matched (linkd takes its name and says
+    // READY=1 after this).
+    Subscribers<> links_known;
+    // The first full dump, routes too, is in: profile rounds, checkpoints and
+    // connectivity start.
     Subscribers<> synced;
     // After every kernel event (link, address or route) has been folded in and the
     // connectivity recomputed; the connectivity probe re-checks its context (debounced).
@@ -92,6 +97,14 @@ public:
 
     // ---- state ---------------------------------------------------------------------
     bool synced() const noexcept { return synced_; }
+    bool links_known() const noexcept { return known_; }
+    // Startup (org.alopex.Link1.Manager): true until end_startup(), which main.cpp calls
+    // once the first profile round has its kernel answers.
+    bool starting() const noexcept { return starting_; }
+    void end_startup();
+    // Runs `then` once Startup has ended (at once when it has): what must see the routes
+    // and the profiles in force (checkpoint calls) waits here.
+    void when_started(std::function<void()> then);
     uint64_t generation() const noexcept { return generation_; }
     Connectivity connectivity() const noexcept { return connectivity_; }
     const ConnectivityTracker &connectivity_tracker() const noexcept { return tracker_; }
@@ -108,6 +121,8 @@ public:
     // (at once without an event loop), and not before the first dump is in.
     void handle(const netlink::Event &e);
     void handle_synced(bool initial);
+    // The monitor's on_links_synced (and the start of handle_synced(true) without it).
+    void handle_links_known();
 
     // ---- hooks for the apply code (profiles, DHCP, D-Bus) ----------------------------
     // Records that linkd put (or is about to put) this address on the link: it is then
@@ -140,6 +155,8 @@ public:
     // it is connected; the record is made when the returned function is called (after
     // the action succeeded), never if it is not.
     std::function<void()> begin_audit(const bus::Call &c, std::string_view result_json = {});
+    // ... and for one whose result is known only then: the record gets it as "result".
+    std::function<void(std::string result_json)> begin_audit_result(const bus::Call &c);
 
     // ---- D-Bus (manager_bus.cpp, link_bus.cpp) ---------------------------------------
     // Null without a bus (unit tests). Checkpoints register on the same Service.
@@ -218,6 +235,9 @@ private:
     Connectivity connectivity_ = Connectivity::None;
     uint64_t generation_ = 0;
     bool synced_ = false;
+    bool known_ = false;
+    bool starting_ = true;
+    std::vector<std::function<void()>> started_waiters_;
 };
 
 } // namespace alopex::linkd

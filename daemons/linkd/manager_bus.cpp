@@ -13,6 +13,8 @@
 #include "alopex-config.h"
 #include "alopex/bus/audit.hpp"
 #include "alopex/ipc/firewall1.hpp"
+#include <nlohmann/json.hpp>
+
 #include "alopex/ipc/link1.hpp"
 #include "alopex/ipc/link1_spec.hpp"
 #include "alopex/log.hpp"
@@ -55,7 +57,8 @@ const bus::Vtable<Manager> &manager_vtable()
                           return out;
                       })
             .property(p::Connectivity, [](const Manager &x) { return std::string(to_string(x.connectivity())); })
-            .property(p::StateGeneration, [](const Manager &x) { return x.generation(); });
+            .property(p::StateGeneration, [](const Manager &x) { return x.generation(); })
+            .property(p::Startup, [](const Manager &x) { return x.starting(); });
     return vt;
 }
 
@@ -77,19 +80,33 @@ struct Audit {
     std::string action;
     std::optional<std::string> details;
     bool committed = false;
+    std::string result;   // a JSON value's text, added as "result" when set at commit
 
     void arrived(std::string d)
     {
         if (committed)
-            sink(action, std::move(d));
+            send(std::move(d));
         else
             details = std::move(d);
     }
-    void commit()
+    void commit(std::string result_json = {})
     {
         committed = true;
+        result = std::move(result_json);
         if (details)
-            sink(action, std::move(*details));
+            send(std::move(*details));
+    }
+    void send(std::string d)
+    {
+        if (!result.empty()) {
+            auto j = nlohmann::json::parse(d, nullptr, false);
+            auto r = nlohmann::json::parse(result, nullptr, false);
+            if (j.is_object() && !r.is_discarded()) {
+                j["result"] = std::move(r);
+                d = j.dump();
+            }
+        }
+        sink(action, std::move(d));
     }
 };
 
@@ -157,6 +174,14 @@ std::function<void()> Manager::begin_audit(const bus::Call &c, std::string_view 
     return [a = start_audit(record_, c, result_json)] {
         if (a)
             a->commit();
+    };
+}
+
+std::function<void(std::string)> Manager::begin_audit_result(const bus::Call &c)
+{
+    return [a = start_audit(record_, c)](std::string result_json) {
+        if (a)
+            a->commit(std::move(result_json));
     };
 }
 

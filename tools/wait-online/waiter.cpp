@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "alopex/ipc/link1.hpp"
+#include "alopex/ipc/link1_spec.hpp"
 #include "output.hpp"
 
 namespace alopex::online {
@@ -31,6 +32,8 @@ Result<> Waiter::start(uint64_t timeout_s)
             return failf(-r, "cannot add the timeout: {}", strerror(-r));
         timer_.reset(s);
     }
+    if (auto r = watch_startup(); !r)
+        return r;
     // Each change of a link touches only that link's entry; the verdict is looked at once
     // per loop iteration, however many signals arrived in it.
     auto follower = bus::Follower<l1::LinkInfo>::start(
@@ -45,6 +48,7 @@ Result<> Waiter::start(uint64_t timeout_s)
     follower_->on_synced = [this] {
         error_.clear();
         absent_ = false;
+        read_startup();   // linkd (re)appeared: its Startup, again
         schedule();
     };
     follower_->on_absent = [this] {
@@ -70,6 +74,10 @@ void Waiter::evaluate()
                             !error_.empty() ? error_ : std::string("not on the bus")));
         return;
     }
+    if (starting_.value_or(true)) {
+        say("waiting for alopex-linkd to finish starting (routes, first profile round)");
+        return;
+    }
     auto v = tracker_.verdict();
     if (v.online) {
         result_ = exit_online;
@@ -77,6 +85,72 @@ void Waiter::evaluate()
         return;
     }
     say("waiting for " + v.waiting_for);
+}
+
+Result<> Waiter::watch_startup()
+{
+    auto rule = fmt::format("type='signal',sender='{}',path='{}',interface='org.freedesktop.DBus.Properties',"
+                            "member='PropertiesChanged',arg0='{}'",
+                            l1::service, l1::path, l1::manager::interface);
+    sd_bus_slot *slot = nullptr;
+    if (int r = sd_bus_add_match_async(bus_, &slot, rule.c_str(), &Waiter::on_startup_changed, nullptr, this); r < 0)
+        return failf(-r, "cannot follow alopex-linkd's Startup: {}", strerror(-r));
+    startup_match_.reset(slot);
+    return {};
+}
+
+void Waiter::read_startup()
+{
+    starting_.reset();
+    sd_bus_slot *slot = nullptr;
+    int r = sd_bus_call_method_async(bus_, &slot, l1::service, l1::path, "org.freedesktop.DBus.Properties", "Get",
+                                     &Waiter::on_startup_reply, this, "ss", l1::manager::interface, "Startup");
+    if (r < 0) {
+        error_ = fmt::format("cannot ask for Startup: {}", strerror(-r));
+        return;
+    }
+    startup_get_.reset(slot);
+}
+
+int Waiter::on_startup_reply(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept
+{
+    auto *self = static_cast<Waiter *>(userdata);
+    self->startup_get_.reset();
+    if (const sd_bus_error *e = sd_bus_message_get_error(m)) {
+        // A linkd without the property (older) has no staged start: its name means started.
+        if (e->name && std::string_view(e->name) == SD_BUS_ERROR_UNKNOWN_PROPERTY)
+            self->starting_ = false;
+        self->schedule();
+        return 0;
+    }
+    int v = 0;
+    if (sd_bus_message_read(m, "v", "b", &v) > 0)
+        self->starting_ = v != 0;
+    self->schedule();
+    return 0;
+}
+
+int Waiter::on_startup_changed(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept
+{
+    auto *self = static_cast<Waiter *>(userdata);
+    const char *iface = nullptr;
+    if (sd_bus_message_read(m, "s", &iface) < 0 || sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+        return 0;
+    while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+        const char *name = nullptr;
+        if (sd_bus_message_read(m, "s", &name) < 0)
+            return 0;
+        int v = 0;
+        if (std::string_view(name) == "Startup" && sd_bus_message_read(m, "v", "b", &v) > 0) {
+            self->starting_ = v != 0;
+            self->schedule();
+        } else if (sd_bus_message_skip(m, "v") < 0) {
+            return 0;
+        }
+        if (sd_bus_message_exit_container(m) < 0)
+            return 0;
+    }
+    return 0;
 }
 
 void Waiter::say(const std::string &status)

@@ -2,11 +2,14 @@
 // The waiting itself: linkd's link objects followed with bus::Follower<LinkInfo> (one
 // GetManagedObjects when linkd appears, then its signals only, applied as deltas to an
 // online::Tracker), the verdict looked at once per loop iteration, a status line on
-// stderr whenever what is waited for changes, and the timeout.
+// stderr whenever what is waited for changes, and the timeout. The verdict also waits
+// for linkd's Startup to be false (read when linkd appears, then followed by signal):
+// before, the first profile round may not have put the addresses it configures.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <systemd/sd-bus.h>
@@ -40,6 +43,11 @@ private:
     void say(const std::string &status);
     static int on_defer(sd_event_source *, void *userdata) noexcept;
     static int on_timeout(sd_event_source *, uint64_t, void *userdata) noexcept;
+    // org.alopex.Link1.Manager.Startup
+    Result<> watch_startup();
+    void read_startup();
+    static int on_startup_changed(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
+    static int on_startup_reply(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
 
     sd_bus *bus_;
     sd_event *event_;
@@ -50,6 +58,8 @@ private:
     bool absent_ = false;
     EventSourcePtr defer_, timer_;
     std::unique_ptr<bus::Follower<ipc::link1::LinkInfo>> follower_;
+    std::optional<bool> starting_;   // unknown until read
+    SlotPtr startup_match_, startup_get_;
 };
 
 } // namespace alopex::online

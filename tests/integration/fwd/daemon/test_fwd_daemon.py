@@ -418,7 +418,8 @@ def _(sb):
     linkd_zone('')
     h.wait_until(lambda: zone_of_tl0() == 'lan', 10, 0.02, 'back to the pattern tl*')
     # A zone from a linkd profile survives a linkd restart without a move: linkd takes its
-    # name only once its profiles apply, so fwd never reads an empty linkd.
+    # name only once its profiles' matches (zones) are published, so fwd never reads an
+    # empty linkd.
     links = os.path.join(sb.config_dir, 'links')
     os.makedirs(links, exist_ok=True)
     with open(os.path.join(links, 'tl0.toml'), 'w') as f:

@@ -21,12 +21,19 @@ def setup(sb):
 
 
 def start_linkd(sb):
-    """(Re)starts linkd on the sandbox's bus; waits for READY=1 and its name."""
+    """(Re)starts linkd on the sandbox's bus; waits for READY=1 and its name, then for the
+    end of its Startup (routes in, first profile round answered)."""
     sb.linkd_starts = getattr(sb, 'linkd_starts', 0) + 1
     name = 'alopex-linkd' if sb.linkd_starts == 1 else f'alopex-linkd-{sb.linkd_starts}'
     sb.linkd = sb.start_daemon('daemons/linkd/alopex-linkd', name=name, wait_name=SERVICE, notify=True,
                                env=sb.env({'ALOPEX_LOG_LEVEL': 'debug'}),
                                watchdog_usec=1000000)
+    wait_started(sb)
+
+
+def wait_started(sb, timeout=20):
+    """Until linkd's Startup property is false."""
+    h.wait_until(lambda: mprop(sb, 'Startup') is False, timeout, 0.005, 'linkd Startup == false')
 
 
 def link_path(index):

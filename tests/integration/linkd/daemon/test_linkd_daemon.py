@@ -30,12 +30,23 @@ def kernel_view(sb):
     return ls, ip_j(sb, 'addr'), ip_j(sb, 'route', 'show', 'table', 'all')
 
 
-@tap.test('READY=1 after the first dump, with the name owned; Version answers')
+@tap.test('READY=1 once links and addresses are in, before the routes; Startup ends after; Version answers')
 def _(sb):
     p = sb.linkd
     h.check(p.name_owned_at_ready, 'org.alopex.Link1 was not owned when READY=1 arrived')
     status = [m[2]['STATUS'] for m in p.notify.find('STATUS')]
-    h.check(any(s.startswith('following ') for s in status), f'STATUS lines: {status}')
+    h.check(any(s.startswith('reading routes; following ') for s in status),
+            f'STATUS at READY=1: {status}')
+    # The staged start, in the order linkd logged it: the name (READY=1) before the route
+    # dump was in, the end of Startup after it (start_linkd waited for Startup == false).
+    with open(p.log_path, errors='replace') as f:
+        log = f.read()
+    serving, dumped, started = (log.find(x) for x in ('serving org.alopex.Link1', 'initial dump in',
+                                                       'started: '))
+    h.check(0 <= serving < dumped < started, f'log order: serving@{serving} dump@{dumped} started@{started}')
+    h.check_eq(mprop(sb, 'Startup'), False, 'Startup')
+    h.wait_until(lambda: any(m[2]['STATUS'].startswith('following ') for m in p.notify.find('STATUS')),
+                 10, 0.02, 'STATUS after Startup')
     p.notify.wait_for('WATCHDOG', '1', timeout=10, proc=p)
     rc, data, err = sb.call(SERVICE, ROOT, MANAGER, 'Version')
     h.check_eq(rc, 0, f'Version ({err})')

@@ -5,7 +5,7 @@ checkpoint is not confirmed in time (by linkd's own timer, the caller long gone)
 CheckpointRollback, and kept when confirmed; polkit (org.alopex.checkpoint) refuses an
 unprivileged user; bad arguments are named. A pending checkpoint outlives kill -9 of
 linkd (its file in $STATE_DIRECTORY): overdue at the restart it is rolled back before
-READY=1, otherwise at its deadline. Checked with `ip -j`."""
+linkd's Startup ends, otherwise at its deadline. Checked with `ip -j`."""
 import glob
 import json
 import os
@@ -226,7 +226,7 @@ def wait_past(deadline, what):
     h.wait_until(lambda: time.monotonic() > deadline, deadline - time.monotonic() + 5, 0.05, what)
 
 
-@tap.test('kill -9, restarted after the deadline: rolled back once the first dump is in, before READY=1')
+@tap.test('kill -9, restarted after the deadline: rolled back once the first dump is in, before Startup ends')
 def _(sb):
     idx, before = prepare(sb, 'ck7', 21)
     t0 = time.monotonic()
@@ -239,7 +239,7 @@ def _(sb):
     wait_past(t0 + 2.5, 'the deadline, with linkd gone')
     h.check_eq(view(sb, 'ck7'), changed, 'nothing rolled back while linkd was gone')
     start_linkd(sb)
-    h.check_eq(view(sb, 'ck7'), before, 'rolled back when the restarted linkd was ready')
+    h.check_eq(view(sb, 'ck7'), before, 'rolled back when the restarted linkd had started')
     h.check_eq(checkpoint_files(sb), [], 'the checkpoint file is gone')
     expect_error(cp_call(sb, 'CheckpointConfirm', f'objpath:{path}'), 'org.alopex.Error.NoSuchId')
 
