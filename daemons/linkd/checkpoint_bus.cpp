@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // org.alopex.Link1.Checkpoints at /org/alopex/Link1: CheckpointCreate, CheckpointConfirm,
 // CheckpointRollback, each behind polkit's org.alopex.checkpoint.
-#include <fmt/format.h>
-
 #include "alopex/ipc/link1.hpp"
 #include "alopex/ipc/link1_spec.hpp"
 #include "checkpoint.hpp"
@@ -47,30 +45,22 @@ Result<std::unique_ptr<Checkpoints>> Checkpoints::create(sd_event *event, Manage
     return c;
 }
 
+// While linkd starts (Startup), a checkpoint method waits: it runs, polkit check and
+// all, once the routes are in, an overdue checkpoint is rolled back and the first
+// profile round is answered. A checkpoint taken earlier would not know the routes (its
+// rollback would delete them).
 void Checkpoints::bus_create(bus::Call &c, uint32_t timeout)
 {
+    if (manager_.starting()) {
+        manager_.when_started(c.postpone());
+        return;
+    }
     if (timeout == 0 || timeout > max_checkpoint_timeout_s) {
         c.invalid("timeout_s", "{} is outside 1..{}", timeout, max_checkpoint_timeout_s);
         return;
     }
     if (!c.authorize(l1::checkpoint_action))
         return;
-    if (manager_.starting()) {
-        // The routes and the first profile round are not in yet: the checkpoint keeps the
-        // state once they are.
-        auto audit = manager_.begin_audit_result(c);
-        auto reply = std::make_shared<bus::PendingReply>(c.defer());
-        manager_.when_started([this, timeout, audit, reply] {
-            auto path = create_checkpoint(timeout);
-            if (!path) {
-                reply->fail(path.error());
-                return;
-            }
-            audit(fmt::format("\"{}\"", *path));
-            reply->reply(bus::ObjectPath{*path});
-        });
-        return;
-    }
     auto path = create_checkpoint(timeout);
     if (!c.ok(path))
         return;
@@ -80,23 +70,11 @@ void Checkpoints::bus_create(bus::Call &c, uint32_t timeout)
 
 void Checkpoints::bus_confirm(bus::Call &c, bus::ObjectPath path)
 {
-    if (!c.authorize(l1::checkpoint_action))
-        return;
     if (manager_.starting()) {
-        // After an overdue checkpoint has been rolled back, as before the start.
-        auto audit = manager_.begin_audit(c);
-        auto reply = std::make_shared<bus::PendingReply>(c.defer());
-        manager_.when_started([this, path, audit, reply] {
-            if (auto r = confirm(path.value); !r) {
-                reply->fail(r.error());
-                return;
-            }
-            audit();
-            reply->reply();
-        });
+        manager_.when_started(c.postpone());
         return;
     }
-    if (!c.ok(confirm(path.value)))
+    if (!c.authorize(l1::checkpoint_action) || !c.ok(confirm(path.value)))
         return;
     manager_.audit(c);
     c.reply();
@@ -106,22 +84,21 @@ void Checkpoints::bus_confirm(bus::Call &c, bus::ObjectPath path)
 // answer comes once the kernel has answered the rollback's requests.
 void Checkpoints::bus_rollback(bus::Call &c, bus::ObjectPath path)
 {
+    if (manager_.starting()) {
+        manager_.when_started(c.postpone());
+        return;
+    }
     if (!c.authorize(l1::checkpoint_action))
         return;
-    if (!manager_.starting() && !active_.contains(path.value)) {
+    if (!active_.contains(path.value)) {
         c.ok(rollback(path.value));   // NoSuchId
         return;
     }
     auto audit = manager_.begin_audit(c);
     auto reply = std::make_shared<bus::PendingReply>(c.defer());
-    // While linkd starts, after the routes and the first round are in.
-    manager_.when_started([this, path, audit, reply] {
-        if (auto r = rollback(path.value, [audit, reply] {
-                audit();
-                reply->reply();
-            });
-            !r)
-            reply->fail(r.error());
+    (void)rollback(path.value, [audit, reply] {
+        audit();
+        reply->reply();
     });
 }
 

@@ -103,7 +103,7 @@ public:
     bool starting() const noexcept { return starting_; }
     void end_startup();
     // Runs `then` once Startup has ended (at once when it has): what must see the routes
-    // and the profiles in force (checkpoint calls) waits here.
+    // and the profiles in force (checkpoint calls, bus::Call::postpone) waits here.
     void when_started(std::function<void()> then);
     uint64_t generation() const noexcept { return generation_; }
     Connectivity connectivity() const noexcept { return connectivity_; }
@@ -155,8 +155,6 @@ public:
     // it is connected; the record is made when the returned function is called (after
     // the action succeeded), never if it is not.
     std::function<void()> begin_audit(const bus::Call &c, std::string_view result_json = {});
-    // ... and for one whose result is known only then: the record gets it as "result".
-    std::function<void(std::string result_json)> begin_audit_result(const bus::Call &c);
 
     // ---- D-Bus (manager_bus.cpp, link_bus.cpp) ---------------------------------------
     // Null without a bus (unit tests). Checkpoints register on the same Service.

@@ -13,8 +13,6 @@
 #include "alopex-config.h"
 #include "alopex/bus/audit.hpp"
 #include "alopex/ipc/firewall1.hpp"
-#include <nlohmann/json.hpp>
-
 #include "alopex/ipc/link1.hpp"
 #include "alopex/ipc/link1_spec.hpp"
 #include "alopex/log.hpp"
@@ -80,33 +78,19 @@ struct Audit {
     std::string action;
     std::optional<std::string> details;
     bool committed = false;
-    std::string result;   // a JSON value's text, added as "result" when set at commit
 
     void arrived(std::string d)
     {
         if (committed)
-            send(std::move(d));
+            sink(action, std::move(d));
         else
             details = std::move(d);
     }
-    void commit(std::string result_json = {})
+    void commit()
     {
         committed = true;
-        result = std::move(result_json);
         if (details)
-            send(std::move(*details));
-    }
-    void send(std::string d)
-    {
-        if (!result.empty()) {
-            auto j = nlohmann::json::parse(d, nullptr, false);
-            auto r = nlohmann::json::parse(result, nullptr, false);
-            if (j.is_object() && !r.is_discarded()) {
-                j["result"] = std::move(r);
-                d = j.dump();
-            }
-        }
-        sink(action, std::move(d));
+            sink(action, std::move(*details));
     }
 };
 
@@ -174,14 +158,6 @@ std::function<void()> Manager::begin_audit(const bus::Call &c, std::string_view 
     return [a = start_audit(record_, c, result_json)] {
         if (a)
             a->commit();
-    };
-}
-
-std::function<void(std::string)> Manager::begin_audit_result(const bus::Call &c)
-{
-    return [a = start_audit(record_, c)](std::string result_json) {
-        if (a)
-            a->commit(std::move(result_json));
     };
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include <cstring>
-
 #include "alopex/bus/call.hpp"
+
+#include <cstring>
+#include <memory>
+
 #include "alopex/bus/object.hpp"
 #include "alopex/log.hpp"
 #include "alopex/polkit.hpp"
@@ -120,6 +122,17 @@ PendingReply Call::defer()
         return {};
     state_ = State::Deferred;
     return PendingReply(ref(m_), &spec_, service_.error_mapper());
+}
+
+std::function<void()> Call::postpone()
+{
+    if (state_ != State::Open)
+        return [] {};
+    state_ = State::Deferred;
+    return [m = std::make_shared<MessagePtr>(ref(m_))] {
+        // Read again by the bus, so the registered handler sees it as a new call.
+        (void)sd_bus_enqueue_for_read(sd_bus_message_get_bus(m->get()), m->get());
+    };
 }
 
 int Call::finish()

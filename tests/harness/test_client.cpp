@@ -9,7 +9,7 @@
 // and repeats a call cheaply on one connection (the torn-write test makes 1000 calls).
 //
 //   alopex-test-client [OPTIONS] DEST PATH IFACE METHOD [ARG...]
-//   ARG:  s:TEXT | ay:TEXT | ay@FILE | ayN:COUNT (COUNT bytes 'x')
+//   ARG:  s:TEXT | u:NUMBER | ay:TEXT | ay@FILE | ayN:COUNT (COUNT bytes 'x')
 //   --repeat N          make the call N times (stops at the first error)
 //   --alternate ARG     on every second repetition use ARG instead of the last argument
 //   --fd-write TEXT     for an 'h' reply: write TEXT to the fd
@@ -17,13 +17,14 @@
 //   --no-interactive    do not allow interactive authorization
 //   --wait-stdin        once connected, print "ready <pid>" and wait for a line on stdin
 //                       before calling (lets a test register a polkit agent for this pid)
-// Success: each reply value on its own line ('h' prints "fd <char|socket|other>"), exit 0.
+// Success: each reply value on its own line (s and o as text, 'h' prints "fd <char|socket|other>"), exit 0.
 // Failure: "ERROR <name>: <message>" on stdout, exit 1. Usage/local errors: exit 2.
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -57,6 +58,10 @@ int append_arg(sd_bus_message *m, const std::string &arg)
 {
     if (arg.rfind("s:", 0) == 0)
         return sd_bus_message_append_basic(m, 's', arg.c_str() + 2);
+    if (arg.rfind("u:", 0) == 0) {
+        uint32_t v = static_cast<uint32_t>(std::stoul(arg.substr(2)));
+        return sd_bus_message_append_basic(m, 'u', &v);
+    }
     std::string bytes;
     if (arg.rfind("ay:", 0) == 0) {
         bytes = arg.substr(3);
@@ -141,9 +146,9 @@ int print_reply(sd_bus_message *reply, const Options &o)
         int r = sd_bus_message_peek_type(reply, &type, &contents);
         if (r <= 0)
             return r;
-        if (type == 's') {
+        if (type == 's' || type == 'o') {
             const char *s = nullptr;
-            sd_bus_message_read_basic(reply, 's', &s);
+            sd_bus_message_read_basic(reply, type, &s);
             std::printf("%s\n", s);
         } else if (type == 'h') {
             int fd = -1;

@@ -20,6 +20,7 @@
 // (default: EINVAL-like errnos -> InvalidArgument, ENODEV -> NoSuchLink, the rest IOError).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -146,6 +147,13 @@ public:
 
     // Hands the answer to a callback; the handler returns without replying.
     PendingReply defer();
+
+    // Not now: the handler returns without replying, and runs again with the same message
+    // (from the start: arguments read and checked, polkit asked) when the returned
+    // function is called, as after a polkit answer. For a call that must wait for the
+    // daemon's state (linkd's checkpoint methods while it starts). Never called: the
+    // call is not answered.
+    std::function<void()> postpone();
 
     // For the dispatcher: what sd-bus gets back for this call.
     int finish();

@@ -20,15 +20,16 @@ def setup(sb):
     start_linkd(sb)
 
 
-def start_linkd(sb):
-    """(Re)starts linkd on the sandbox's bus; waits for READY=1 and its name, then for the
-    end of its Startup (routes in, first profile round answered)."""
+def start_linkd(sb, started=True):
+    """(Re)starts linkd on the sandbox's bus; waits for READY=1 and its name, then (unless
+    started=False) for the end of its Startup (routes in, first profile round answered)."""
     sb.linkd_starts = getattr(sb, 'linkd_starts', 0) + 1
     name = 'alopex-linkd' if sb.linkd_starts == 1 else f'alopex-linkd-{sb.linkd_starts}'
     sb.linkd = sb.start_daemon('daemons/linkd/alopex-linkd', name=name, wait_name=SERVICE, notify=True,
                                env=sb.env({'ALOPEX_LOG_LEVEL': 'debug'}),
                                watchdog_usec=1000000)
-    wait_started(sb)
+    if started:
+        wait_started(sb)
 
 
 def wait_started(sb, timeout=20):

@@ -5,11 +5,14 @@ checkpoint is not confirmed in time (by linkd's own timer, the caller long gone)
 CheckpointRollback, and kept when confirmed; polkit (org.alopex.checkpoint) refuses an
 unprivileged user; bad arguments are named. A pending checkpoint outlives kill -9 of
 linkd (its file in $STATE_DIRECTORY): overdue at the restart it is rolled back before
-linkd's Startup ends, otherwise at its deadline. Checked with `ip -j`."""
+linkd's Startup ends, otherwise at its deadline. With a routing daemon's full table,
+linkd answers calls while it reads the routes, and a checkpoint call made then waits for
+them. Checked with `ip -j`."""
 import glob
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -276,6 +279,81 @@ def _(sb):
     while time.monotonic() < t0 + 5:   # past the 4 s deadline: nothing may come back
         h.check_eq(view(sb, 'ck9')['mtu'], 1280, 'mtu after confirming')
         time.sleep(0.1)
+
+
+def call_at_ready(sb, *call):
+    """Starts linkd with alopex-test-client already connected to the bus, which makes
+    `call` (IFACE METHOD ARG...) on linkd's manager the moment READY=1 arrives (the name is
+    owned by then). Returns (its output, whether linkd's Startup had not ended when the
+    answer came: its STATUS= "following N links" had not been sent)."""
+    cl = subprocess.Popen([sb.build_path('tests/harness/alopex-test-client'), '--wait-stdin', SERVICE, ROOT, *call],
+                          env=sb.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        h.check_eq(cl.stdout.readline().split()[:1], ['ready'], 'the client is connected')
+        sb.linkd_starts = getattr(sb, 'linkd_starts', 0) + 1
+        sb.linkd = p = sb.start_daemon('daemons/linkd/alopex-linkd', name=f'alopex-linkd-{sb.linkd_starts}',
+                                       notify=True, env=sb.env({'ALOPEX_LOG_LEVEL': 'debug'}),
+                                       watchdog_usec=1000000)
+        p.notify.wait_for('READY', '1', timeout=20, proc=p)
+        cl.stdin.write('\n')
+        cl.stdin.flush()
+        out, _ = cl.communicate(timeout=30)
+    finally:
+        if cl.poll() is None:
+            cl.kill()
+    h.check_eq(cl.returncode, 0, f'{call[1]}: {out}')
+    starting = not any(m[2]['STATUS'].startswith('following ') for m in p.notify.find('STATUS'))
+    return out.strip(), starting
+
+
+def full_table(sb, net):
+    """600,000 routes of a routing daemon (protocol 186, via a gateway on the link of
+    10.NET.0.0/24) in main: linkd's route dump after READY=1 then takes 0.1-0.2 s. Added
+    while linkd is stopped (it would follow each one), without meson's MALLOC_PERTURB_
+    (which makes ip -batch ten times slower)."""
+    with open(sb.path('bgp.batch'), 'w') as f:
+        for i in range(600_000):
+            f.write(f'route add 100.{64 + i // 65536}.{i // 256 % 256}.{i % 256}/32 via 10.{net}.0.254 proto 186\n')
+    env = {k: v for k, v in sb.env().items() if k != 'MALLOC_PERTURB_'}
+    rc, _, err = sb.run(['ip', '-batch', sb.path('bgp.batch')], env=env)
+    h.check_eq(rc, 0, f'ip -batch: {err}')
+
+
+@tap.test('with a full routing table: Version is answered while the routes are read (Startup)')
+def _(sb):
+    prepare(sb, 'ck10', 27)
+    kill_linkd(sb)
+    full_table(sb, 27)
+    for attempt in range(3):   # a loaded machine may delay the call past the dump
+        if attempt:
+            h.diag(f'attempt {attempt - 1}: answered after Startup ended; again')
+            kill_linkd(sb)
+        out, starting = call_at_ready(sb, MANAGER, 'Version')
+        h.check(out, 'a version')
+        if starting:
+            break
+    h.check(starting, 'Version answered while linkd was reading the routes')
+
+
+@tap.test('CheckpointCreate while linkd is starting waits for the routes: a rollback keeps the boot routes')
+def _(sb):
+    # A checkpoint taken from a state without the routes would have its rollback delete
+    # every static and boot route, and be logged before the end of Startup.
+    before = view(sb, 'ck10')
+    kill_linkd(sb)
+    try:
+        path, starting = call_at_ready(sb, CP, 'CheckpointCreate', 'u:1')
+        h.check(not starting, 'answered once Startup had ended')
+        with open(sb.linkd.log_path, errors='replace') as f:
+            log = f.read()
+        started, created = log.find('started: '), log.find(f'{path}: created')
+        h.check(0 <= started < created, f'created after Startup ended (log at {started}, {created})')
+        h.wait_until(lambda: checkpoint_files(sb) == [], 15, 0.05, 'rolled back at its deadline')
+        h.check_eq(view(sb, 'ck10'), before, 'the boot route and the address are still there')
+    finally:
+        kill_linkd(sb)
+        ip(sb, 'route', 'flush', 'proto', '186')
+        start_linkd(sb)
 
 
 h.main(tap, setup)
