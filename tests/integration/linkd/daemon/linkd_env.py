@@ -2,6 +2,9 @@
 """Shared setup of the linkd daemon tests: the daemon (as root, on the private bus, with
 polkitd and sd_notify), and independent views of the kernel (`ip -j`) and of the bus
 (busctl for values, dbus-send for error names: busctl prints only error messages)."""
+import os
+import signal
+
 import alopex_dbus as bus
 import alopex_harness as h
 from alopex_dbus import expect_error, expect_ok  # noqa: F401 (re-exported)
@@ -30,6 +33,28 @@ def start_linkd(sb, started=True):
                                watchdog_usec=1000000)
     if started:
         wait_started(sb)
+
+
+def kill_linkd(sb):
+    """kill -9: no chance to clean up, as in a crash."""
+    p = sb.linkd
+    os.kill(p.pid, signal.SIGKILL)
+    p.popen.wait()
+    h.wait_until(lambda: not sb.name_has_owner(SERVICE), 10, 0.02, f'{SERVICE} released')
+
+
+def full_table(sb, net):
+    """600,000 routes of a routing daemon (protocol 186, via 10.NET.0.254, on a link of
+    10.NET.0.0/24) in main: linkd's route dump after READY=1 then takes 0.1-0.2 s. Best
+    added while linkd is stopped (it would follow each one); run without meson's
+    MALLOC_PERTURB_, which makes ip -batch ten times slower. Taken out again with
+    `ip route flush proto 186`."""
+    with open(sb.path('bgp.batch'), 'w') as f:
+        for i in range(600_000):
+            f.write(f'route add 100.{64 + i // 65536}.{i // 256 % 256}.{i % 256}/32 via 10.{net}.0.254 proto 186\n')
+    env = {k: v for k, v in sb.env().items() if k != 'MALLOC_PERTURB_'}
+    rc, _, err = sb.run(['ip', '-batch', sb.path('bgp.batch')], env=env)
+    h.check_eq(rc, 0, f'ip -batch: {err}')
 
 
 def wait_started(sb, timeout=20):

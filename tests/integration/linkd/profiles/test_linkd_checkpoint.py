@@ -19,7 +19,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'daemon'))
 import alopex_harness as h  # noqa: E402
 from linkd_env import (MANAGER, ROOT, SERVICE, dbus_send, expect_error, expect_ok, ifindex, ip,  # noqa: E402
-                       ip_j, setup, start_linkd, veth)
+                       full_table, ip_j, kill_linkd, setup, start_linkd, veth)
 
 tap = h.Tap()
 CP = 'org.alopex.Link1.Checkpoints'
@@ -212,14 +212,6 @@ def _(sb):
                  'org.alopex.Error.NoSuchId')
 
 
-def kill_linkd(sb):
-    """kill -9: no chance to clean up, as in a crash."""
-    p = sb.linkd
-    os.kill(p.pid, signal.SIGKILL)
-    p.popen.wait()
-    h.wait_until(lambda: not sb.name_has_owner(SERVICE), 10, 0.02, f'{SERVICE} released')
-
-
 def checkpoint_files(sb):
     return sorted(os.path.basename(f) for f in glob.glob(os.path.join(sb.state_dir, 'checkpoint-*.json')))
 
@@ -304,19 +296,6 @@ def call_at_ready(sb, *call):
     h.check_eq(cl.returncode, 0, f'{call[1]}: {out}')
     starting = not any(m[2]['STATUS'].startswith('following ') for m in p.notify.find('STATUS'))
     return out.strip(), starting
-
-
-def full_table(sb, net):
-    """600,000 routes of a routing daemon (protocol 186, via a gateway on the link of
-    10.NET.0.0/24) in main: linkd's route dump after READY=1 then takes 0.1-0.2 s. Added
-    while linkd is stopped (it would follow each one), without meson's MALLOC_PERTURB_
-    (which makes ip -batch ten times slower)."""
-    with open(sb.path('bgp.batch'), 'w') as f:
-        for i in range(600_000):
-            f.write(f'route add 100.{64 + i // 65536}.{i // 256 % 256}.{i % 256}/32 via 10.{net}.0.254 proto 186\n')
-    env = {k: v for k, v in sb.env().items() if k != 'MALLOC_PERTURB_'}
-    rc, _, err = sb.run(['ip', '-batch', sb.path('bgp.batch')], env=env)
-    h.check_eq(rc, 0, f'ip -batch: {err}')
 
 
 @tap.test('with a full routing table: Version is answered while the routes are read (Startup)')

@@ -14,7 +14,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'daemon'))
 import alopex_harness as h  # noqa: E402
-from linkd_env import dbus_send, expect_ok, ifindex, ip, ip_j, setup, veth  # noqa: E402
+from linkd_env import (dbus_send, expect_ok, full_table, ifindex, ip, ip_j, kill_linkd, setup,  # noqa: E402
+                       start_linkd, veth)
 
 tap = h.Tap()
 
@@ -94,6 +95,30 @@ def _(sb):
     rc, _, err = sb.run(wait_online(sb, '--timeout', '15'))
     h.check_eq(rc, 0, f'exit status ({err})')
     h.check_eq(addrs(sb, 'wm0'), ['10.3.0.1/24'], 'the managed link is configured')
+
+
+@tap.test("wait-online waits for linkd's Startup to end, not only for its name")
+def _(sb):
+    # wm0 (managed, routable) stays configured while linkd restarts; with a full routing
+    # table linkd's Startup lasts 0.1-0.2 s after READY=1, and online must wait for it.
+    kill_linkd(sb)
+    full_table(sb, 3)
+    p = subprocess.Popen(wait_online(sb, '--timeout', '30'), env=sb.env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        start_linkd(sb, started=False)
+        rc = p.wait(timeout=30)
+        err = p.stderr.read()
+        h.check_eq(rc, 0, f'exit status ({err})')
+        # Startup ended (STATUS= "following N links") before wait-online said online.
+        h.check(any(m[2]['STATUS'].startswith('following ') for m in sb.linkd.notify.find('STATUS')),
+                f'wait-online returned during Startup ({err})')
+    finally:
+        if p.poll() is None:
+            p.kill()
+        kill_linkd(sb)
+        ip(sb, 'route', 'flush', 'proto', '186')
+        start_linkd(sb)
 
 
 @tap.test('alopexctl link: list and show agree with ip -j; changes as root, refused for a user')
