@@ -298,7 +298,7 @@ Result<> Manager::start_flushing()
     if (r < 0)
         return failf(-r, "cannot add the membership source: {}", strerror(-r));
     flush_.reset(src);
-    // Just below the netlink socket (and the bus, both at NORMAL): a burst of events
+    // Just below the netlink socket (at NORMAL; the bus is above): a burst of events
     // read in one go, or over several reads back to back, is one batch. (At NORMAL + 10
     // the address benchmark's p99 went from 0.4 ms to 11-13 ms under SCHED_FIFO; at
     // NORMAL + 1 it is as before.)

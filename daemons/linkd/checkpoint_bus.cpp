@@ -27,9 +27,9 @@ Result<std::unique_ptr<Checkpoints>> Checkpoints::create(sd_event *event, Manage
                                                          std::filesystem::path state_dir)
 {
     std::unique_ptr<Checkpoints> c(new Checkpoints(event, manager, queue, std::move(state_dir)));
-    // Pending checkpoints of this boot come back from the state directory; after the first
-    // dump the overdue ones are rolled back (before the profiles are applied and READY=1)
-    // and the others wait for their deadline again.
+    // Pending checkpoints of this boot come back from the state directory; once the first
+    // full dump (routes too) is in, the overdue ones are rolled back (before the profiles
+    // are applied and Startup ends) and the others wait for their deadline again.
     c->load();
     if (manager.synced())
         c->resume();

@@ -80,9 +80,6 @@ Result<> Monitor::start(sd_event *event)
     if (r < 0)
         return fail(r, "cannot watch the netlink dump socket");
     dump_src_.reset(s);
-    // Below everything else (see dump_priority): a dump of 600,000 routes keeps the dump
-    // socket readable for a good part of a second.
-    sd_event_source_set_priority(s, dump_priority);
     r = sd_event_add_time(event, &s, CLOCK_MONOTONIC, UINT64_MAX, timer_accuracy_usec, on_timer, this);
     if (r < 0)
         return fail(r, "cannot add the resync timer");

@@ -97,7 +97,7 @@ Result<BusPtr> system_bus(sd_event *event)
     auto bus = paths::open_system_bus();
     if (!bus)
         return std::unexpected(bus.error());
-    if (int r = sd_bus_attach_event(bus->get(), event, SD_EVENT_PRIORITY_NORMAL); r < 0)
+    if (int r = sd_bus_attach_event(bus->get(), event, bus_priority); r < 0)
         return failf(-r, "cannot attach the bus to the event loop: {}", strerror(-r));
     sd_bus_set_exit_on_disconnect(bus->get(), 1);
     return bus;

@@ -43,8 +43,14 @@ private:
     EventSourcePtr term_, int_, hup_;
 };
 
-// The system bus ($DBUS_SYSTEM_BUS_ADDRESS), attached to `event`; the process exits its
-// loop when the bus goes away.
+// The bus's sources run above everything else of a daemon's loop (netlink sockets and
+// dumps at NORMAL, planning and coalescing defers below): a call is answered between two
+// reads of a long dump, such as linkd's 600,000 routes. (Attached at NORMAL, sd-bus's
+// dispatch of messages it had already read waited for the whole dump.)
+inline constexpr int64_t bus_priority = SD_EVENT_PRIORITY_NORMAL - 1;
+
+// The system bus ($DBUS_SYSTEM_BUS_ADDRESS), attached to `event` at bus_priority; the
+// process exits its loop when the bus goes away.
 Result<BusPtr> system_bus(sd_event *event);
 
 // A daemon's first two steps: event_loop(), then system_bus() attached to it.

@@ -37,13 +37,6 @@
 
 namespace alopex::netlink {
 
-// The dump socket is read at this priority, below the D-Bus connection, the live event
-// socket and the JobQueue's planning (all at NORMAL or NORMAL + 1): a long dump (a full
-// routing table) is read in the time nothing else is waiting, so method calls are
-// answered while it runs. (At NORMAL, sd-bus's dispatch of messages it had already
-// queued waited for the whole dump.)
-inline constexpr int64_t dump_priority = SD_EVENT_PRIORITY_NORMAL + 10;
-
 struct MonitorOptions {
     bool links = true;
     bool ipv4_addresses = true;
