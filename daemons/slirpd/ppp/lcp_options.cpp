@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "lcp_options.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace alopex::slirp::ppp {
+
+namespace o = lcp_option;
+
+LcpOptions::LcpOptions(LcpWants wants, std::function<uint32_t()> random)
+    : wants_(wants), random_(std::move(random))
+{
+    reset();
+}
+
+uint32_t LcpOptions::new_magic()
+{
+    for (;;)
+        if (uint32_t v = random_ ? random_() : 0x4c43502b; v != 0)
+            return v;
+}
+
+void LcpOptions::reset()
+{
+    asking_ = {};
+    asking_.mru = wants_.mru != default_mru;
+    asking_.mru_value = wants_.mru;
+    asking_.accm_value = wants_.accm;
+    asking_.magic = wants_.magic;
+    asking_.magic_value = wants_.magic ? new_magic() : 0;
+    asking_.pfc = wants_.pfc;
+    asking_.acfc = wants_.acfc;
+    settings_ = {};
+}
+
+std::vector<uint8_t> LcpOptions::request() const
+{
+    std::vector<uint8_t> out;
+    if (asking_.mru)
+        put_option_u16(out, o::mru, asking_.mru_value);
+    if (asking_.accm)
+        put_option_u32(out, o::accm, asking_.accm_value);
+    if (asking_.magic)
+        put_option_u32(out, o::magic_number, asking_.magic_value);
+    if (asking_.pfc)
+        put_option(out, o::pfc, {});
+    if (asking_.acfc)
+        put_option(out, o::acfc, {});
+    return out;
+}
+
+Result<ConfigureReply> LcpOptions::on_request(std::span<const uint8_t> options, bool reject_instead_of_nak)
+{
+    auto list = parse_options(options);
+    if (!list)
+        return std::unexpected(list.error());
+    std::vector<uint8_t> rejects, naks;
+    std::vector<const Option *> naked;   // as the peer sent them (rejected at max-failure)
+    LcpSettings send = settings_;
+    send.send_mru = default_mru;
+    send.send_accm = 0xFFFFFFFF;
+    send.send_pfc = send.send_acfc = false;
+    send.peer_magic = 0;
+    auto reject = [&](const Option &x) { rejects.insert(rejects.end(), x.whole.begin(), x.whole.end()); };
+    for (const Option &x : *list) {
+        uint16_t v16 = 0;
+        uint32_t v32 = 0;
+        switch (x.type) {
+        case o::mru:
+            if (!value_u16(x, v16)) {
+                reject(x);
+            } else if (v16 < min_mru) {
+                naked.push_back(&x);
+                put_option_u16(naks, o::mru, min_mru);
+            } else {
+                send.send_mru = v16;
+            }
+            break;
+        case o::accm:
+            if (!value_u32(x, v32))
+                reject(x);
+            else
+                send.send_accm = v32;
+            break;
+        case o::magic_number:
+            if (!value_u32(x, v32)) {
+                reject(x);
+            } else if (v32 == 0 || (asking_.magic && v32 == asking_.magic_value)) {
+                // Zero is not a magic number; our own coming back may be a looped-back
+                // line: both get a new value suggested, and we take a new one too.
+                if (v32 != 0) {
+                    ++loopbacks_;
+                    asking_.magic_value = new_magic();
+                }
+                naked.push_back(&x);
+                put_option_u32(naks, o::magic_number, new_magic());
+            } else {
+                send.peer_magic = v32;
+            }
+            break;
+        case o::pfc:
+        case o::acfc:
+            if (!x.value.empty())
+                reject(x);
+            else
+                (x.type == o::pfc ? send.send_pfc : send.send_acfc) = true;
+            break;
+        default:   // authentication, quality protocol, anything unknown
+            reject(x);
+            break;
+        }
+    }
+    if (!rejects.empty())
+        return ConfigureReply{Code::ConfigureReject, std::move(rejects)};
+    if (!naks.empty()) {
+        if (!reject_instead_of_nak)
+            return ConfigureReply{Code::ConfigureNak, std::move(naks)};
+        // max-failure: what we keep Naking is rejected now, as the peer sent it.
+        for (const Option *x : naked)
+            reject(*x);
+        return ConfigureReply{Code::ConfigureReject, std::move(rejects)};
+    }
+    settings_.send_mru = send.send_mru;
+    settings_.send_accm = send.send_accm;
+    settings_.send_pfc = send.send_pfc;
+    settings_.send_acfc = send.send_acfc;
+    settings_.peer_magic = send.peer_magic;
+    return ConfigureReply{Code::ConfigureAck, std::vector<uint8_t>(options.begin(), options.end())};
+}
+
+bool LcpOptions::on_ack(std::span<const uint8_t> options)
+{
+    auto sent = request();
+    if (!std::ranges::equal(sent, options))
+        return false;
+    settings_.receive_mru = asking_.mru ? asking_.mru_value : default_mru;
+    settings_.receive_accm = asking_.accm ? asking_.accm_value : 0xFFFFFFFF;
+    settings_.receive_pfc = asking_.pfc;
+    settings_.receive_acfc = asking_.acfc;
+    settings_.our_magic = asking_.magic ? asking_.magic_value : 0;
+    return true;
+}
+
+bool LcpOptions::on_nak(std::span<const uint8_t> options)
+{
+    auto list = parse_options(options);
+    if (!list)
+        return false;
+    for (const Option &x : *list) {
+        uint16_t v16 = 0;
+        uint32_t v32 = 0;
+        switch (x.type) {
+        case o::mru:
+            // We can always receive 1500 (RFC 1661 §6.1); a smaller MRU down to 128 is taken.
+            if (value_u16(x, v16) && v16 >= min_mru && v16 <= std::max(wants_.mru, default_mru)) {
+                asking_.mru = v16 != default_mru;
+                asking_.mru_value = v16;
+            } else {
+                asking_.mru = false;
+            }
+            break;
+        case o::accm:
+            if (value_u32(x, v32))
+                asking_.accm_value |= v32;   // escape what the line needs as well as what we do
+            break;
+        case o::magic_number:
+            if (asking_.magic)
+                asking_.magic_value = new_magic();
+            break;
+        case o::pfc:
+            asking_.pfc = false;
+            break;
+        case o::acfc:
+            asking_.acfc = false;
+            break;
+        default:
+            break;   // an option we did not ask for: we do not ask for it
+        }
+    }
+    return true;
+}
+
+bool LcpOptions::on_reject(std::span<const uint8_t> options)
+{
+    auto list = parse_options(options);
+    if (!list)
+        return false;
+    Asking next = asking_;
+    for (const Option &x : *list) {
+        switch (x.type) {
+        case o::mru: if (!next.mru) return false; next.mru = false; break;
+        case o::accm: if (!next.accm) return false; next.accm = false; break;
+        case o::magic_number: if (!next.magic) return false; next.magic = false; break;
+        case o::pfc: if (!next.pfc) return false; next.pfc = false; break;
+        case o::acfc: if (!next.acfc) return false; next.acfc = false; break;
+        default: return false;   // not something we asked for: not a Reject of our request
+        }
+    }
+    asking_ = next;
+    return true;
+}
+
+} // namespace alopex::slirp::ppp
