@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// IPCP's configuration options (RFC 1332, DNS from RFC 1877), pure, for slirpd as the
+// server of the link: the peer gets its address and DNS servers from us.
+//
+// Ours: IP-Address, slirpd's own (virtual) address. A Nak of it is not followed (the
+// address is configured); a Reject stops asking for it.
+// Theirs: IP-Address 0.0.0.0, or any other than the configured peer address, is Naked
+// with the configured one; Primary-DNS (129) and Secondary-DNS (131) are Naked with the
+// servers we offer until they match, and rejected when we offer none (a second one
+// missing rejects 131). IP-Compression-Protocol (VJ, which pppd asks for by default) is
+// rejected here: VJ comes with issue 12. The deprecated IP-Addresses option (1), the
+// NBNS options (130, 132) and anything unknown are rejected. With
+// reject_instead_of_nak (max-failure), what would be Naked is rejected instead.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "alopex/net.hpp"
+#include "lcp_options.hpp"
+#include "packet.hpp"
+
+namespace alopex::slirp::ppp {
+
+namespace ipcp_option {
+inline constexpr uint8_t ip_addresses = 1;
+inline constexpr uint8_t ip_compression = 2;
+inline constexpr uint8_t ip_address = 3;
+inline constexpr uint8_t primary_dns = 129;
+inline constexpr uint8_t primary_nbns = 130;
+inline constexpr uint8_t secondary_dns = 131;
+inline constexpr uint8_t secondary_nbns = 132;
+} // namespace ipcp_option
+
+struct IpcpConfig {
+    net::Address local = net::Address::v4(0x0A000001);   // 10.0.0.1
+    net::Address peer = net::Address::v4(0x0A000002);    // 10.0.0.2
+    net::Address dns1, dns2;                              // empty: not offered
+};
+
+class IpcpOptions {
+public:
+    explicit IpcpOptions(IpcpConfig config) : config_(config) {}
+
+    void reset() { asking_address_ = true; peer_acked_ = false; }
+    std::vector<uint8_t> request() const;
+
+    Result<ConfigureReply> on_request(std::span<const uint8_t> options, bool reject_instead_of_nak);
+    bool on_ack(std::span<const uint8_t> options) const;
+    bool on_nak(std::span<const uint8_t> options) const;
+    bool on_reject(std::span<const uint8_t> options);
+
+    const IpcpConfig &config() const noexcept { return config_; }
+    // The peer's address is the configured one once its request was acknowledged.
+    bool peer_acked() const noexcept { return peer_acked_; }
+
+private:
+    IpcpConfig config_;
+    bool asking_address_ = true;
+    bool peer_acked_ = false;
+};
+
+} // namespace alopex::slirp::ppp
