@@ -31,7 +31,14 @@ void LcpOptions::reset()
     asking_.magic_value = wants_.magic ? new_magic() : 0;
     asking_.pfc = wants_.pfc;
     asking_.acfc = wants_.acfc;
-    settings_ = {};
+    // The receive side waits for the new Ack. The send side stays: it is set by each
+    // request of the peer we acknowledge, which may come before our own request restarts.
+    LcpSettings fresh;
+    settings_.receive_mru = fresh.receive_mru;
+    settings_.receive_accm = fresh.receive_accm;
+    settings_.receive_pfc = fresh.receive_pfc;
+    settings_.receive_acfc = fresh.receive_acfc;
+    settings_.our_magic = fresh.our_magic;
 }
 
 std::vector<uint8_t> LcpOptions::request() const

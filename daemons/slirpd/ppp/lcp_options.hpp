@@ -69,7 +69,8 @@ public:
     // `random` gives the magic numbers (never 0 is used: 0 draws again).
     LcpOptions(LcpWants wants, std::function<uint32_t()> random);
 
-    // A new negotiation (this layer started, or a restart): everything asked for again.
+    // A new negotiation: everything asked for again (the send side stays until the
+    // peer's next acknowledged request).
     void reset();
 
     // Our Configure-Request's options.
