@@ -68,6 +68,8 @@ public:
     void open() { fsm_.event(Event::Open); }
     void close() { fsm_.event(Event::Close); }
     void timeout();
+    // LCP has received a Protocol-Reject of this protocol (RXJ-, RFC 1661 §5.7).
+    void protocol_rejected() { fsm_.event(Event::RxjMinus); }
 
     void input(std::span<const uint8_t> info);
 

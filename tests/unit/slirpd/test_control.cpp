@@ -11,6 +11,7 @@
 #include "control.hpp"
 #include "hdlc.hpp"
 #include "ipcp_options.hpp"
+#include "ppp_peer.hpp"
 
 using namespace alopex;
 using namespace alopex::slirp::ppp;
@@ -62,35 +63,6 @@ struct LcpPair {
         a.up();
         b.up();
         pump(wire, a, b);
-    }
-};
-
-// A pppd-like IPCP client: asks for address 0.0.0.0 and DNS 0.0.0.0, takes what is
-// Naked, acknowledges the server's address.
-struct ClientIpcp {
-    uint32_t address = 0, dns = 0;
-    Negotiator negotiator()
-    {
-        return {[this] {
-                    Bytes b;
-                    put_option_u32(b, ipcp_option::ip_address, address);
-                    put_option_u32(b, ipcp_option::primary_dns, dns);
-                    return b;
-                },
-                [](std::span<const uint8_t> d, bool) -> Result<ConfigureReply> {
-                    return ConfigureReply{Code::ConfigureAck, Bytes(d.begin(), d.end())};
-                },
-                [](std::span<const uint8_t>) { return true; },
-                [this](std::span<const uint8_t> d) {
-                    auto l = parse_options(d);
-                    if (!l)
-                        return false;
-                    for (const auto &o : *l)
-                        value_u32(o, o.type == ipcp_option::ip_address ? address : dns);
-                    return true;
-                },
-                [](std::span<const uint8_t>) { return true; },
-                [] {}};
     }
 };
 
@@ -229,7 +201,7 @@ TEST_CASE("control: slirpd's IPCP gives a pppd-like client its address and DNS",
     IpcpConfig cfg;
     cfg.dns1 = net::Address::v4(0x0A000001);
     IpcpOptions server(cfg);
-    ClientIpcp client;
+    slirp_test::ClientIpcp client;
     int ups = 0;
     ControlProtocol a(proto_ipcp, negotiator_for(server), sender(w, 0), {[&] { ++ups; }, {}, {}, {}});
     ControlProtocol b(proto_ipcp, client.negotiator(), sender(w, 1), {[&] { ++ups; }, {}, {}, {}});

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "link.hpp"
+
+#include <algorithm>
+
+namespace alopex::slirp::ppp {
+
+namespace {
+
+constexpr size_t frame_overhead = 4 + 4;   // address, control, protocol; FCS-32 at most
+
+DecoderOptions unnegotiated(const LcpWants &w)
+{
+    // Before LCP: every control character is escaped by the peer, so a raw one was
+    // inserted by the line; frames up to what we can take (1500 at least).
+    return {std::max<size_t>(w.mru, default_mru) + frame_overhead, default_accm, Fcs::Fcs16};
+}
+
+} // namespace
+
+std::string_view to_string(Phase p)
+{
+    static constexpr std::string_view names[] = {"dead", "establish", "network", "terminate"};
+    return names[static_cast<int>(p)];
+}
+
+Link::Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callbacks)
+    : config_(config), cb_(std::move(callbacks)), lcp_options_(config.lcp, std::move(random)),
+      ipcp_options_(config.ipcp), decoder_(unnegotiated(config.lcp))
+{
+    auto send = [this](uint16_t protocol, std::vector<uint8_t> info) { this->send(protocol, info); };
+    lcp_ = std::make_unique<ControlProtocol>(
+        proto_lcp, negotiator_for(lcp_options_), send,
+        ControlProtocol::Layer{[this] { lcp_up(); }, [this] { lcp_down(); },
+                               [this] { phase_ = Phase::Establish; }, [this] { phase_ = Phase::Dead; }},
+        config_.limits);
+    lcp_->set_lcp_extras({[this](uint16_t protocol) {
+                              if (protocol == proto_ipcp)
+                                  ipcp_->protocol_rejected();
+                          },
+                          [this](uint8_t id, std::span<const uint8_t>) {
+                              if (id != echo_id_)
+                                  return;
+                              echo_outstanding_ = 0;
+                              stats_.echo_rtt_usec = now_ - echo_sent_at_;
+                          },
+                          [this] { return lcp_options_.settings().our_magic; }, [this] { ++echo_loopbacks_; }});
+    ipcp_ = std::make_unique<ControlProtocol>(
+        proto_ipcp, negotiator_for(ipcp_options_), send,
+        ControlProtocol::Layer{[this] {
+                                   if (cb_.network_up)
+                                       cb_.network_up();
+                               },
+                               [this] {
+                                   if (cb_.network_down)
+                                       cb_.network_down();
+                               },
+                               {}, {}},
+        config_.limits);
+}
+
+void Link::start(uint64_t now)
+{
+    now_ = now;
+    phase_ = Phase::Establish;
+    lcp_->open();
+    lcp_->up();
+    sync_timers();
+}
+
+void Link::stop(uint64_t now)
+{
+    now_ = now;
+    lcp_->down();
+    phase_ = Phase::Dead;
+    sync_timers();
+}
+
+void Link::close(uint64_t now)
+{
+    now_ = now;
+    lcp_->close();
+    if (lcp_->state() == State::Closing)
+        phase_ = Phase::Terminate;
+    sync_timers();
+}
+
+void Link::lcp_up()
+{
+    phase_ = Phase::Network;
+    apply_framing(true);
+    echo_outstanding_ = 0;
+    echo_deadline_ = config_.echo_interval_usec ? now_ + config_.echo_interval_usec : 0;
+    ipcp_->up();
+    ipcp_->open();
+}
+
+void Link::lcp_down()
+{
+    ipcp_->down();
+    apply_framing(false);
+    echo_deadline_ = 0;
+    phase_ = Phase::Establish;
+}
+
+void Link::apply_framing(bool open)
+{
+    if (!open) {
+        encoder_ = {};
+        decoder_.set_options(unnegotiated(config_.lcp));
+        return;
+    }
+    const LcpSettings &s = lcp_options_.settings();
+    encoder_ = {s.send_accm, s.send_acfc, s.send_pfc, Fcs::Fcs16};
+    decoder_.set_options({std::max<size_t>(s.receive_mru, default_mru) + frame_overhead, s.receive_accm, Fcs::Fcs16});
+}
+
+void Link::send(uint16_t protocol, std::span<const uint8_t> info)
+{
+    out_.clear();
+    encode(out_, protocol, info, encoder_);
+    ++stats_.frames_out;
+    stats_.bytes_out += out_.size();
+    if (cb_.line_output)
+        cb_.line_output(out_);
+}
+
+bool Link::send_ip(std::span<const uint8_t> packet)
+{
+    if (ipcp_->state() != State::Opened || packet.size() > lcp_options_.settings().send_mru) {
+        ++stats_.ip_dropped;
+        return false;
+    }
+    ++stats_.ip_out;
+    send(proto_ip, packet);
+    return true;
+}
+
+void Link::line_input(std::span<const uint8_t> bytes, uint64_t now)
+{
+    now_ = now;
+    decoder_.feed(bytes, [this](std::span<const uint8_t> f) { frame(f); });
+    sync_timers();
+}
+
+void Link::frame(std::span<const uint8_t> f)
+{
+    auto p = parse_frame(f);
+    if (!p) {
+        ++stats_.bad_frames;
+        return;
+    }
+    if (p->protocol == proto_lcp) {
+        lcp_->input(p->info);
+        return;
+    }
+    if (lcp_->state() != State::Opened) {
+        ++stats_.early_packets;   // RFC 1661 §3.4: only LCP before the Network phase
+        return;
+    }
+    switch (p->protocol) {
+    case proto_ipcp:
+        ipcp_->input(p->info);
+        return;
+    case proto_ip:
+        if (ipcp_->state() != State::Opened) {
+            ++stats_.ip_dropped;
+            return;
+        }
+        ++stats_.ip_in;
+        if (cb_.ip_input)
+            cb_.ip_input(p->info);
+        return;
+    default:   // CCP, IPV6CP, VJ, anything else: not carried here
+        ++stats_.protocol_rejects;
+        lcp_->send_protocol_reject(p->protocol, p->info, lcp_options_.settings().send_mru);
+        return;
+    }
+}
+
+void Link::sync(Timer &t, const ControlProtocol &cp)
+{
+    if (!cp.timer_running()) {
+        t.deadline = 0;
+        return;
+    }
+    if (t.deadline == 0 || t.generation != cp.timer_generation()) {
+        t.deadline = now_ + config_.restart_usec;
+        t.generation = cp.timer_generation();
+    }
+}
+
+void Link::sync_timers()
+{
+    sync(lcp_timer_, *lcp_);
+    sync(ipcp_timer_, *ipcp_);
+}
+
+void Link::advance(uint64_t now)
+{
+    now_ = now;
+    // Each firing re-arms from `now`, so a loop over a long jump stays bounded.
+    for (int round = 0; round < 8; ++round) {
+        bool fired = false;
+        if (lcp_timer_.deadline && lcp_timer_.deadline <= now_) {
+            lcp_timer_.deadline = 0;
+            lcp_->timeout();
+            fired = true;
+        }
+        if (ipcp_timer_.deadline && ipcp_timer_.deadline <= now_) {
+            ipcp_timer_.deadline = 0;
+            ipcp_->timeout();
+            fired = true;
+        }
+        if (echo_deadline_ && echo_deadline_ <= now_) {
+            echo_due();
+            fired = true;
+        }
+        sync_timers();
+        if (!fired)
+            break;
+    }
+}
+
+void Link::echo_due()
+{
+    if (echo_outstanding_ >= config_.echo_failures) {
+        // The peer is gone (or the line): down, and negotiate again, as pppd does with
+        // lcp-echo-failure; with nobody answering LCP stops and waits passively.
+        ++stats_.echo_timeouts;
+        ++stats_.link_restarts;
+        echo_deadline_ = 0;
+        lcp_->down();
+        lcp_->up();
+        return;
+    }
+    ++echo_outstanding_;
+    echo_sent_at_ = now_;
+    lcp_->send_echo_request(++echo_id_);
+    echo_deadline_ = now_ + config_.echo_interval_usec;
+}
+
+uint64_t Link::next_deadline() const
+{
+    uint64_t next = UINT64_MAX;
+    for (uint64_t d : {lcp_timer_.deadline, ipcp_timer_.deadline, echo_deadline_})
+        if (d)
+            next = std::min(next, d);
+    return next;
+}
+
+} // namespace alopex::slirp::ppp

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The PPP link of slirpd (the server end), pure: line bytes in and out, IPv4 packets in
+// and out, time given by the caller (a virtual clock in tests, CLOCK_MONOTONIC in the
+// daemon). It frames (hdlc.hpp), runs LCP and then IPCP (control.hpp), switches the
+// framing to what LCP negotiated once it is Opened, answers and sends LCP echoes, and
+// Protocol-Rejects what it does not carry (CCP, IPV6CP, VJ).
+//
+// Phases (RFC 1661 §3.2): Dead until start(); Establish while LCP negotiates; Network
+// once LCP is Opened (no authentication: the peer runs `noauth`); Terminate while LCP
+// closes. When LCP gives up (no answer to max-configure requests) or the peer
+// terminates, the link waits passively in LCP's Stopped state: the peer's next
+// Configure-Request starts it again. Echo keepalive: with echo_interval set, an
+// Echo-Request goes out every interval while LCP is Opened; echo_failures unanswered in
+// a row take the link down and restart the negotiation, as pppd's lcp-echo-failure.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "control.hpp"
+#include "hdlc.hpp"
+#include "ipcp_options.hpp"
+#include "lcp_options.hpp"
+
+namespace alopex::slirp::ppp {
+
+enum class Phase : uint8_t { Dead, Establish, Network, Terminate };
+std::string_view to_string(Phase p);
+
+struct LinkConfig {
+    LcpWants lcp;
+    IpcpConfig ipcp;
+    AutomatonLimits limits;
+    uint64_t restart_usec = 3'000'000;       // RFC 1661 §4.6
+    uint64_t echo_interval_usec = 30'000'000; // 0: no keepalive
+    unsigned echo_failures = 4;
+};
+
+struct LinkStats {
+    uint64_t frames_out = 0, bytes_out = 0;
+    uint64_t bad_frames = 0;            // framing fine, PPP header not
+    uint64_t early_packets = 0;         // not LCP, before LCP was Opened (discarded)
+    uint64_t ip_in = 0, ip_out = 0, ip_dropped = 0;   // dropped: IP before IPCP was Opened
+    uint64_t protocol_rejects = 0;
+    uint64_t echo_timeouts = 0, link_restarts = 0;
+    uint64_t echo_rtt_usec = 0;         // of the last answered Echo-Request
+};
+
+class Link {
+public:
+    struct Callbacks {
+        std::function<void(std::span<const uint8_t>)> line_output;   // bytes for the line
+        std::function<void(std::span<const uint8_t>)> ip_input;      // an IPv4 packet from the peer
+        std::function<void()> network_up, network_down;              // IPCP Opened / left
+    };
+
+    Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callbacks);
+    Link(const Link &) = delete;
+    Link &operator=(const Link &) = delete;
+
+    // The line is there: LCP opens and sends its first Configure-Request.
+    void start(uint64_t now);
+    // The line is gone (hangup): everything down, Dead until start() again.
+    void stop(uint64_t now);
+    // Administrative close: LCP terminates the link.
+    void close(uint64_t now);
+
+    void line_input(std::span<const uint8_t> bytes, uint64_t now);
+    // Sends one IPv4 packet; false (and counted) when IPCP is not Opened.
+    bool send_ip(std::span<const uint8_t> packet);
+
+    // Runs the timers due at `now`; next_deadline() says when to call it again
+    // (UINT64_MAX: nothing pending).
+    void advance(uint64_t now);
+    uint64_t next_deadline() const;
+
+    Phase phase() const noexcept { return phase_; }
+    State lcp_state() const { return lcp_->state(); }
+    State ipcp_state() const { return ipcp_->state(); }
+    const LcpSettings &lcp_settings() const { return lcp_options_.settings(); }
+    const IpcpOptions &ipcp_options() const noexcept { return ipcp_options_; }
+    const DecoderStats &framing_stats() const noexcept { return decoder_.stats(); }
+    const LinkStats &stats() const noexcept { return stats_; }
+    unsigned loopbacks() const noexcept { return lcp_options_.loopbacks() + echo_loopbacks_; }
+
+private:
+    struct Timer {
+        uint64_t deadline = 0;   // 0: not armed
+        uint64_t generation = 0;
+    };
+    void send(uint16_t protocol, std::span<const uint8_t> info);
+    void frame(std::span<const uint8_t> f);
+    void lcp_up();
+    void lcp_down();
+    void sync_timers();
+    void sync(Timer &t, const ControlProtocol &cp);
+    void echo_due();
+    void apply_framing(bool open);
+
+    LinkConfig config_;
+    Callbacks cb_;
+    LcpOptions lcp_options_;
+    IpcpOptions ipcp_options_;
+    std::unique_ptr<ControlProtocol> lcp_, ipcp_;
+    Decoder decoder_;
+    EncoderOptions encoder_;
+    std::vector<uint8_t> out_;
+    Phase phase_ = Phase::Dead;
+    LinkStats stats_;
+    uint64_t now_ = 0;
+    Timer lcp_timer_, ipcp_timer_;
+    uint64_t echo_deadline_ = 0, echo_sent_at_ = 0;
+    unsigned echo_outstanding_ = 0, echo_loopbacks_ = 0;
+    uint8_t echo_id_ = 0;
+};
+
+} // namespace alopex::slirp::ppp

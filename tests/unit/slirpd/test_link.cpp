@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// slirpd's PPP link on a virtual clock against a pppd-like peer (ppp_peer.hpp): LCP, then
+// IPCP, then IP both ways with the negotiated framing; byte-by-byte delivery; protocols
+// it does not carry; a silent peer, a passive restart, and echo keepalive.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include "link.hpp"
+#include "ppp_peer.hpp"
+
+using namespace alopex;
+using namespace alopex::slirp::ppp;
+using slirp_test::Bytes;
+using slirp_test::Peer;
+
+namespace {
+
+struct Rig {
+    Bytes to_peer;
+    std::vector<Bytes> ip;
+    int ups = 0, downs = 0;
+    uint64_t now = 1'000'000;
+    Link link;
+    Peer peer;
+    size_t chunk = 0;   // 0: all at once
+
+    explicit Rig(LinkConfig config = {})
+        : link(config, [n = 0x5000u]() mutable { return n++; },
+               {[this](std::span<const uint8_t> b) { to_peer.insert(to_peer.end(), b.begin(), b.end()); },
+                [this](std::span<const uint8_t> p) { ip.emplace_back(p.begin(), p.end()); }, [this] { ++ups; },
+                [this] { ++downs; }})
+    {
+    }
+    // Moves bytes both ways until neither side has anything to say.
+    void exchange()
+    {
+        for (int i = 0; i < 100 && (!to_peer.empty() || !peer.to_link.empty()); ++i) {
+            Bytes a = std::exchange(to_peer, {});
+            peer.input(a);
+            Bytes b = std::exchange(peer.to_link, {});
+            if (chunk == 0) {
+                link.line_input(b, now);
+            } else {
+                for (size_t k = 0; k < b.size(); k += chunk)
+                    link.line_input(std::span(b).subspan(k, std::min(chunk, b.size() - k)), now);
+            }
+        }
+    }
+    void connect()
+    {
+        IpcpConfig c;
+        link.start(now);
+        peer.start();
+        exchange();
+    }
+    // Advances the clock to the link's next deadline (or by `step`), runs it, exchanges.
+    void tick(uint64_t step = 0)
+    {
+        now = step ? now + step : std::max(now, link.next_deadline());
+        link.advance(now);
+        exchange();
+    }
+};
+
+LinkConfig with_dns()
+{
+    LinkConfig c;
+    c.ipcp.dns1 = net::Address::v4(0x0A000001);
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("link: LCP then IPCP with a pppd-like peer; IP both ways, compressed framing", "[slirp][link]")
+{
+    Rig r(with_dns());
+    r.connect();
+    CHECK(r.link.phase() == Phase::Network);
+    CHECK(r.link.lcp_state() == State::Opened);
+    CHECK(r.link.ipcp_state() == State::Opened);
+    CHECK(r.peer.ipcp_open);
+    CHECK(r.peer.ipcp_client.address == 0x0A000002);
+    CHECK(r.peer.ipcp_client.dns == 0x0A000001);
+    CHECK(r.ups == 1);
+    CHECK(r.link.lcp_settings().send_acfc);
+
+    Bytes packet = {0x45, 0x00, 0x00, 0x14, 0x11, 0x7E, 0x7D, 0x03};
+    r.peer.send_ip(packet);
+    r.exchange();
+    REQUIRE(r.ip.size() == 1);
+    CHECK(r.ip[0] == packet);
+    REQUIRE(r.link.send_ip(packet));
+    r.exchange();
+    REQUIRE(r.peer.ip.size() == 1);
+    CHECK(r.peer.ip[0] == packet);
+    CHECK(r.peer.frames.back()[0] == 0x21);   // ACFC and PFC: the protocol octet first
+    CHECK(r.link.framing_stats().fcs_errors == 0);
+}
+
+TEST_CASE("link: the same, with the line delivering one byte at a time", "[slirp][link]")
+{
+    Rig r(with_dns());
+    r.chunk = 1;
+    r.connect();
+    CHECK(r.link.ipcp_state() == State::Opened);
+}
+
+TEST_CASE("link: IP before IPCP is dropped; CCP and IPV6CP are Protocol-Rejected", "[slirp][link]")
+{
+    Rig r(with_dns());
+    CHECK_FALSE(r.link.send_ip(Bytes{0x45}));
+    CHECK(r.link.stats().ip_dropped == 1);
+    r.connect();
+    r.peer.send_raw(proto_ccp, Bytes{1, 1, 0, 4});
+    r.peer.send_raw(0x8057, Bytes{1, 1, 0, 4});
+    r.exchange();
+    CHECK(r.link.stats().protocol_rejects == 2);
+    int rejects = 0;
+    for (const auto &f : r.peer.frames) {
+        auto p = parse_frame(f);
+        auto k = p ? parse_packet(p->info) : alopex::Result<Packet>(std::unexpected(alopex::Error{}));
+        if (p && p->protocol == proto_lcp && k && k->code == static_cast<uint8_t>(Code::ProtocolReject))
+            ++rejects;
+    }
+    CHECK(rejects == 2);
+    CHECK(r.link.lcp_state() == State::Opened);
+}
+
+TEST_CASE("link: a silent peer gets requests every restart period, then the link waits passively", "[slirp][link]")
+{
+    Rig r;
+    r.link.start(r.now);
+    size_t requests = 0;
+    for (int i = 0; i < 20 && r.link.next_deadline() != UINT64_MAX; ++i) {
+        Bytes out = std::exchange(r.to_peer, {});
+        requests += out.empty() ? 0 : 1;
+        uint64_t before = r.now;
+        r.now = r.link.next_deadline();
+        CHECK(r.now - before == 3'000'000);
+        r.link.advance(r.now);
+    }
+    requests += r.to_peer.empty() ? 0 : 1;
+    r.to_peer.clear();
+    CHECK(requests == 10);
+    CHECK(r.link.lcp_state() == State::Stopped);
+    CHECK(r.link.phase() == Phase::Dead);
+    CHECK(r.link.next_deadline() == UINT64_MAX);
+    // The peer shows up later: its request starts the link again.
+    r.peer.start();
+    r.exchange();
+    CHECK(r.link.lcp_state() == State::Opened);
+    CHECK(r.link.ipcp_state() == State::Opened);
+}
+
+TEST_CASE("link: echo keepalive measures the peer, and restarts the link when it stops answering", "[slirp][link]")
+{
+    LinkConfig c = with_dns();
+    c.echo_interval_usec = 10'000'000;
+    c.echo_failures = 3;
+    Rig r(c);
+    r.connect();
+    r.tick(10'000'000);
+    CHECK(r.link.stats().echo_rtt_usec == 0);   // answered within the exchange (no time passes)
+    CHECK(r.peer.lcp->stats().echo_requests == 1);
+    r.peer.answer_echoes = false;
+    for (int i = 0; i < 3; ++i)
+        r.tick(10'000'000);
+    CHECK(r.link.stats().echo_timeouts == 0);
+    CHECK(r.ups == 1);
+    r.tick(10'000'000);   // the fourth interval: three unanswered
+    CHECK(r.link.stats().echo_timeouts == 1);
+    CHECK(r.downs == 1);
+    // The peer is still there: renegotiation brings the network back.
+    r.exchange();
+    CHECK(r.link.ipcp_state() == State::Opened);
+    CHECK(r.ups == 2);
+}
+
+TEST_CASE("link: hostile line input keeps the link up and counted", "[slirp][link]")
+{
+    Rig r(with_dns());
+    r.connect();
+    Bytes flood(50000, flag);
+    r.link.line_input(flood, r.now);
+    Bytes abort = {flag, 0x21, 0x45, control_escape, flag};
+    r.link.line_input(abort, r.now);
+    Bytes big = {flag};
+    big.insert(big.end(), 100000, 0x41);
+    r.link.line_input(big, r.now);
+    CHECK(r.link.framing_stats().aborts == 1);
+    CHECK(r.link.framing_stats().too_long == 1);
+    CHECK(r.link.lcp_state() == State::Opened);
+    Bytes packet = {0x45, 1, 2, 3};
+    r.peer.send_ip(packet);
+    r.exchange();
+    REQUIRE(r.ip.size() == 1);   // the next good frame after the flag
+    CHECK(r.ip[0] == packet);
+}
