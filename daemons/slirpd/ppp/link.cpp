@@ -127,7 +127,8 @@ void Link::send(uint16_t protocol, std::span<const uint8_t> info)
 
 bool Link::send_ip(std::span<const uint8_t> packet)
 {
-    if (ipcp_->state() != State::Opened || packet.size() > lcp_options_.settings().send_mru) {
+    // Empty, a frame a receiver would discard as too short (RFC 1662 §4.3).
+    if (ipcp_->state() != State::Opened || packet.empty() || packet.size() > lcp_options_.settings().send_mru) {
         ++stats_.ip_dropped;
         return false;
     }

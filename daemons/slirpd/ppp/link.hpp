@@ -70,7 +70,8 @@ public:
     void close(uint64_t now);
 
     void line_input(std::span<const uint8_t> bytes, uint64_t now);
-    // Sends one IPv4 packet; false (and counted) when IPCP is not Opened.
+    // Sends one IPv4 packet; false (and counted) when IPCP is not Opened, or the packet
+    // is empty or longer than the peer's MRU.
     bool send_ip(std::span<const uint8_t> packet);
 
     // Runs the timers due at `now`; next_deadline() says when to call it again

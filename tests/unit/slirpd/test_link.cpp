@@ -92,6 +92,8 @@ TEST_CASE("link: LCP then IPCP with a pppd-like peer; IP both ways, compressed f
     REQUIRE(r.ip.size() == 1);
     CHECK(r.ip[0] == packet);
     REQUIRE(r.link.send_ip(packet));
+    CHECK_FALSE(r.link.send_ip(Bytes{}));                  // found by fuzz-slirp-link: a runt frame
+    CHECK_FALSE(r.link.send_ip(Bytes(1501, 0x45)));        // over the peer's MRU
     r.exchange();
     REQUIRE(r.peer.ip.size() == 1);
     CHECK(r.peer.ip[0] == packet);
