@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "ipv4.hpp"
+
+#include <cerrno>
+
+namespace alopex::slirp::stack {
+
+namespace {
+
+uint16_t be16(const uint8_t *p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t be32(const uint8_t *p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
+void put16(std::vector<uint8_t> &o, uint16_t v)
+{
+    o.push_back(static_cast<uint8_t>(v >> 8));
+    o.push_back(static_cast<uint8_t>(v));
+}
+void put32(std::vector<uint8_t> &o, uint32_t v)
+{
+    put16(o, static_cast<uint16_t>(v >> 16));
+    put16(o, static_cast<uint16_t>(v));
+}
+
+} // namespace
+
+uint32_t checksum_add(uint32_t sum, std::span<const uint8_t> data)
+{
+    size_t i = 0;
+    for (; i + 1 < data.size(); i += 2) {
+        sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
+        sum = (sum & 0xFFFF) + (sum >> 16);   // never overflows, however long the data
+    }
+    if (i < data.size())
+        sum += static_cast<uint32_t>(data[i] << 8);
+    return sum;
+}
+
+uint16_t checksum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    return static_cast<uint16_t>(~sum);
+}
+
+Result<Ipv4> parse_ipv4(std::span<const uint8_t> p)
+{
+    if (p.size() < ipv4_min_header)
+        return failf(EBADMSG, "IPv4: {} octets, shorter than a header", p.size());
+    if (p[0] >> 4 != 4)
+        return failf(EBADMSG, "IPv4: version {}", p[0] >> 4);
+    size_t ihl = size_t{p[0] & 0x0Fu} * 4;
+    if (ihl < ipv4_min_header || ihl > p.size())
+        return failf(EBADMSG, "IPv4: header length {} with {} octets", ihl, p.size());
+    size_t total = be16(&p[2]);
+    if (total < ihl || total > p.size())
+        return failf(EBADMSG, "IPv4: total length {} with a {}-octet header and {} octets", total, ihl, p.size());
+    if (checksum(p.first(ihl)) != 0)
+        return fail(EBADMSG, "IPv4: bad header checksum");
+    Ipv4 h;
+    h.tos = p[1];
+    h.id = be16(&p[4]);
+    uint16_t frag = be16(&p[6]);
+    h.dont_fragment = frag & 0x4000;
+    h.more_fragments = frag & 0x2000;
+    h.fragment_offset = frag & 0x1FFF;
+    h.ttl = p[8];
+    h.protocol = p[9];
+    h.src = be32(&p[12]);
+    h.dst = be32(&p[16]);
+    h.header = p.first(ihl);
+    h.payload = p.subspan(ihl, total - ihl);
+    return h;
+}
+
+bool build_ipv4(std::vector<uint8_t> &out, const Ipv4Out &h, std::span<const uint8_t> payload)
+{
+    if (payload.size() > 0xFFFF - ipv4_min_header)
+        return false;
+    size_t start = out.size();
+    out.push_back(0x45);
+    out.push_back(h.tos);
+    put16(out, static_cast<uint16_t>(ipv4_min_header + payload.size()));
+    put16(out, h.id);
+    put16(out, h.dont_fragment ? 0x4000 : 0);
+    out.push_back(h.ttl);
+    out.push_back(h.protocol);
+    put16(out, 0);
+    put32(out, h.src);
+    put32(out, h.dst);
+    uint16_t c = checksum(std::span(out).subspan(start, ipv4_min_header));
+    out[start + 10] = static_cast<uint8_t>(c >> 8);
+    out[start + 11] = static_cast<uint8_t>(c);
+    out.insert(out.end(), payload.begin(), payload.end());
+    return true;
+}
+
+Result<Icmp> parse_icmp(std::span<const uint8_t> m)
+{
+    if (m.size() < 8)
+        return failf(EBADMSG, "ICMP: {} octets, shorter than a header", m.size());
+    if (checksum(m) != 0)
+        return fail(EBADMSG, "ICMP: bad checksum");
+    return Icmp{m[0], m[1], m.subspan(4)};
+}
+
+void build_icmp(std::vector<uint8_t> &out, uint8_t type, uint8_t code, std::span<const uint8_t> rest)
+{
+    size_t start = out.size();
+    out.push_back(type);
+    out.push_back(code);
+    put16(out, 0);
+    out.insert(out.end(), rest.begin(), rest.end());
+    uint16_t c = checksum(std::span(out).subspan(start));
+    out[start + 2] = static_cast<uint8_t>(c >> 8);
+    out[start + 3] = static_cast<uint8_t>(c);
+}
+
+} // namespace alopex::slirp::stack

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// slirpd's IPv4 stack, first part: the Internet checksum (RFC 1071's example), IPv4 and
+// ICMP parsing against hostile packets (every truncation, length lies, bad checksums,
+// fragments), and ping of slirpd's address.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include "ipv4.hpp"
+#include "stack.hpp"
+
+using namespace alopex::slirp::stack;
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+constexpr uint32_t peer = 0x0A000002, us = 0x0A000001;
+
+Bytes ping(uint32_t dst, uint16_t id, uint16_t seq, size_t data_len, uint32_t src = peer)
+{
+    Bytes rest = {static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), static_cast<uint8_t>(seq >> 8),
+                  static_cast<uint8_t>(seq)};
+    for (size_t i = 0; i < data_len; ++i)
+        rest.push_back(static_cast<uint8_t>(i));
+    Bytes icmp, out;
+    build_icmp(icmp, icmp_echo_request, 0, rest);
+    build_ipv4(out, {.protocol = proto_icmp, .src = src, .dst = dst}, icmp);
+    return out;
+}
+
+struct Rig {
+    std::vector<Bytes> out;
+    Stack stack{{}, [this](std::span<const uint8_t> p) { out.emplace_back(p.begin(), p.end()); }};
+};
+
+} // namespace
+
+TEST_CASE("stack: the Internet checksum, as RFC 1071 computes its example", "[slirp][stack]")
+{
+    Bytes example = {0x00, 0x01, 0xF2, 0x03, 0xF4, 0xF5, 0xF6, 0xF7};
+    CHECK(checksum_fold(checksum_add(0, example)) == static_cast<uint16_t>(~0xDDF2));
+    Bytes odd = {0x01};
+    CHECK(checksum(odd) == static_cast<uint16_t>(~0x0100));
+    Bytes big(200000, 0xFF);   // long data cannot overflow the sum
+    CHECK(checksum(big) == 0x0000);
+}
+
+TEST_CASE("stack: a ping of slirpd's address is answered, data and identifiers kept", "[slirp][stack]")
+{
+    Rig r;
+    auto p = ping(us, 0x1234, 7, 56);
+    r.stack.input(p);
+    REQUIRE(r.out.size() == 1);
+    auto ip = parse_ipv4(r.out[0]);
+    REQUIRE(ip);
+    CHECK(ip->src == us);
+    CHECK(ip->dst == peer);
+    CHECK(ip->protocol == proto_icmp);
+    auto icmp = parse_icmp(ip->payload);   // checksums verified by the parsers
+    REQUIRE(icmp);
+    CHECK(icmp->type == icmp_echo_reply);
+    auto req = parse_icmp(parse_ipv4(p)->payload);
+    CHECK(Bytes(icmp->rest.begin(), icmp->rest.end()) == Bytes(req->rest.begin(), req->rest.end()));
+    CHECK(r.stack.stats().echo_replies == 1);
+}
+
+TEST_CASE("stack hostile: truncations, length lies and bad checksums are counted, never answered", "[slirp][stack]")
+{
+    Rig r;
+    auto good = ping(us, 1, 1, 32);
+    for (size_t n = 0; n < good.size(); ++n)   // every truncation: total length now lies
+        r.stack.input(std::span(good).first(n));
+    CHECK(r.stack.stats().bad_packets == good.size());
+    CHECK(r.out.empty());
+
+    auto bad = good;
+    bad[2] = 0x00, bad[3] = 0x10;   // total length 16, below the header
+    r.stack.input(bad);
+    bad = good;
+    bad[0] = 0x4F;                  // header length 60 > the packet's header
+    r.stack.input(bad);
+    bad = good;
+    bad[0] = 0x65;                  // version 6
+    r.stack.input(bad);
+    bad = good;
+    bad[12] ^= 1;                   // header checksum
+    r.stack.input(bad);
+    CHECK(r.stack.stats().bad_packets == good.size() + 4);
+    bad = good;
+    bad[30] ^= 1;                   // ICMP checksum
+    r.stack.input(bad);
+    CHECK(r.stack.stats().icmp_bad == 1);
+    CHECK(r.out.empty());
+
+    // Bytes past Total Length are link padding: cut off, the ping is answered.
+    auto padded = good;
+    padded.insert(padded.end(), 10, 0xAA);
+    r.stack.input(padded);
+    REQUIRE(r.out.size() == 1);
+    CHECK(r.out[0].size() == good.size());
+}
+
+TEST_CASE("stack hostile: fragments are dropped, not reassembled; others are not answered", "[slirp][stack]")
+{
+    Rig r;
+    auto p = ping(us, 1, 1, 32);
+    auto frag = [&](uint16_t flags_offset) {
+        Bytes f = p;
+        f[6] = static_cast<uint8_t>(flags_offset >> 8);
+        f[7] = static_cast<uint8_t>(flags_offset);
+        f[10] = f[11] = 0;
+        uint16_t c = checksum(std::span(f).first(20));
+        f[10] = static_cast<uint8_t>(c >> 8);
+        f[11] = static_cast<uint8_t>(c);
+        return f;
+    };
+    for (int i = 0; i < 1000; ++i)   // a fragment train
+        r.stack.input(frag(static_cast<uint16_t>(0x2000 | i)));
+    r.stack.input(frag(0x0010));     // last fragment (offset only)
+    CHECK(r.stack.stats().fragments == 1001);
+    CHECK(r.out.empty());
+    r.stack.input(ping(0x08080808, 1, 1, 8));   // somewhere else
+    CHECK(r.stack.stats().not_handled == 1);
+    CHECK(r.out.empty());
+}
