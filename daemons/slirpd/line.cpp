@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "line.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace alopex::slirp {
+
+namespace {
+
+Result<> make_raw_nonblocking(int fd, bool tty)
+{
+    if (tty) {
+        termios t{};
+        if (tcgetattr(fd, &t) < 0)
+            return failf(errno, "tcgetattr: {}", strerror(errno));
+        cfmakeraw(&t);
+        if (tcsetattr(fd, TCSANOW, &t) < 0)
+            return failf(errno, "tcsetattr: {}", strerror(errno));
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return failf(errno, "cannot make the line non-blocking: {}", strerror(errno));
+    return {};
+}
+
+} // namespace
+
+Line::~Line() = default;
+
+Result<std::unique_ptr<Line>> Line::open_pty(sd_event *event, Input input, Hangup hangup)
+{
+    std::unique_ptr<Line> l(new Line(event, std::move(input), std::move(hangup)));
+    Fd master(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (master.get() < 0 || grantpt(master.get()) < 0 || unlockpt(master.get()) < 0)
+        return failf(errno, "cannot make a pty: {}", strerror(errno));
+    char name[128] = {};
+    if (ptsname_r(master.get(), name, sizeof name) != 0)
+        return failf(errno, "ptsname: {}", strerror(errno));
+    l->slave_path_ = name;
+    // Held open by us too: without any slave open, the master reports a hangup forever.
+    l->slave_ = Fd(open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (l->slave_.get() < 0)
+        return failf(errno, "cannot open {}: {}", l->slave_path_, strerror(errno));
+    ALOPEX_TRY_VOID(make_raw_nonblocking(l->slave_.get(), true));
+    ALOPEX_TRY_VOID(make_raw_nonblocking(master.get(), false));
+    l->wfd_ = Fd(fcntl(master.get(), F_DUPFD_CLOEXEC, 3));
+    if (l->wfd_.get() < 0)
+        return failf(errno, "dup: {}", strerror(errno));
+    l->rfd_ = std::move(master);
+    ALOPEX_TRY_VOID(l->watch());
+    return l;
+}
+
+Result<std::unique_ptr<Line>> Line::open_stdio(sd_event *event, Input input, Hangup hangup)
+{
+    std::unique_ptr<Line> l(new Line(event, std::move(input), std::move(hangup)));
+    l->rfd_ = Fd(fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3));
+    l->wfd_ = Fd(fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3));
+    if (l->rfd_.get() < 0 || l->wfd_.get() < 0)
+        return failf(errno, "cannot take stdin and stdout: {}", strerror(errno));
+    ALOPEX_TRY_VOID(make_raw_nonblocking(l->rfd_.get(), isatty(l->rfd_.get())));
+    ALOPEX_TRY_VOID(make_raw_nonblocking(l->wfd_.get(), false));
+    ALOPEX_TRY_VOID(l->watch());
+    return l;
+}
+
+Result<> Line::watch()
+{
+    sd_event_source *s = nullptr;
+    if (int r = sd_event_add_io(event_, &s, rfd_.get(), EPOLLIN, on_read, this); r < 0)
+        return failf(-r, "cannot watch the line: {}", strerror(-r));
+    read_src_.reset(s);
+    if (int r = sd_event_add_io(event_, &s, wfd_.get(), EPOLLOUT, on_write, this); r < 0)
+        return failf(-r, "cannot watch the line: {}", strerror(-r));
+    write_src_.reset(s);
+    sd_event_source_set_enabled(s, SD_EVENT_OFF);
+    return {};
+}
+
+int Line::on_read(sd_event_source *, int, uint32_t revents, void *userdata) noexcept
+{
+    auto *self = static_cast<Line *>(userdata);
+    uint8_t buf[4096];
+    for (int i = 0; i < 16; ++i) {
+        ssize_t n = read(self->rfd_.get(), buf, sizeof buf);
+        if (n > 0) {
+            try {
+                self->input_(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+            } catch (...) {
+            }
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return 0;
+        // EOF (stdin closed) or EIO (a hangup): the line is gone.
+        sd_event_source_set_enabled(self->read_src_.get(), SD_EVENT_OFF);
+        if (self->hangup_)
+            self->hangup_();
+        return 0;
+    }
+    (void)revents;
+    return 0;
+}
+
+int Line::on_write(sd_event_source *, int, uint32_t, void *userdata) noexcept
+{
+    static_cast<Line *>(userdata)->flush();
+    return 0;
+}
+
+void Line::write(std::span<const uint8_t> bytes)
+{
+    if (queue_.size() + bytes.size() > max_queued) {
+        dropped_ += bytes.size();   // the line does not drain: keep what is queued
+        return;
+    }
+    queue_.insert(queue_.end(), bytes.begin(), bytes.end());
+    flush();
+}
+
+void Line::flush()
+{
+    size_t done = 0;
+    while (done < queue_.size()) {
+        ssize_t n = ::write(wfd_.get(), queue_.data() + done, queue_.size() - done);
+        if (n > 0) {
+            done += static_cast<size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        break;   // EAGAIN: wait for EPOLLOUT; an error: the read side reports the hangup
+    }
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(done));
+    sd_event_source_set_enabled(write_src_.get(), queue_.empty() ? SD_EVENT_OFF : SD_EVENT_ON);
+}
+
+} // namespace alopex::slirp

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// One PPP session on the event loop: the line's bytes into the Link (ppp/link.hpp), the
+// Link's IPv4 packets into the Stack (stack/stack.hpp) and back, the Link's timers on a
+// CLOCK_MONOTONIC event source, and the state changes logged and in STATUS=.
+#pragma once
+
+#include <memory>
+
+#include <systemd/sd-event.h>
+
+#include "alopex/error.hpp"
+#include "alopex/sd.hpp"
+#include "line.hpp"
+#include "link.hpp"
+#include "stack.hpp"
+
+namespace alopex::slirp {
+
+struct SessionConfig {
+    ppp::LinkConfig link;
+};
+
+class Session {
+public:
+    // `line` comes later (set_line): the Link's output goes to it.
+    static Result<std::unique_ptr<Session>> create(sd_event *event, SessionConfig config);
+    Session(const Session &) = delete;
+    Session &operator=(const Session &) = delete;
+
+    void set_line(Line *line) { line_ = line; }
+    void start();
+    void line_input(std::span<const uint8_t> bytes);
+    void hangup();
+
+    const ppp::Link &link() const noexcept { return *link_; }
+    const stack::Stack &ip() const noexcept { return *stack_; }
+
+private:
+    explicit Session(sd_event *event) : event_(event) {}
+    uint64_t now() const;
+    void rearm();
+    void report();
+    static int on_timer(sd_event_source *, uint64_t, void *userdata) noexcept;
+
+    sd_event *event_;
+    Line *line_ = nullptr;
+    std::unique_ptr<ppp::Link> link_;
+    std::unique_ptr<stack::Stack> stack_;
+    EventSourcePtr timer_;
+    ppp::Phase reported_phase_ = ppp::Phase::Dead;
+    bool reported_network_ = false;
+};
+
+} // namespace alopex::slirp

@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""icmp_ping.py ADDRESS COUNT: ICMP echo through the kernel's own stack (a raw socket;
+iputils' ping is not installed everywhere). Prints one line per reply, "seq RTT_MS
+same|different" (whether the data came back as sent), and exits 1 if any is missing."""
+import os
+import socket
+import struct
+import sys
+import time
+
+
+def checksum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack(f'>{len(b) // 2}H', b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def ping(sock, dst, ident, seq, data):
+    m = struct.pack('>BBHHH', 8, 0, 0, ident, seq) + data
+    m = m[:2] + struct.pack('>H', checksum(m)) + m[4:]
+    t0 = time.monotonic()
+    sock.sendto(m, (dst, 0))
+    while True:
+        pkt, addr = sock.recvfrom(4096)
+        ihl = (pkt[0] & 15) * 4
+        t, _, _, i, q = struct.unpack('>BBHHH', pkt[ihl:ihl + 8])
+        if addr[0] == dst and t == 0 and i == ident and q == seq:
+            return (time.monotonic() - t0) * 1000, pkt[ihl + 8:] == data
+
+
+def main():
+    dst, count = sys.argv[1], int(sys.argv[2])
+    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    sock.settimeout(3)
+    ident = os.getpid() & 0xffff
+    ok = 0
+    for seq in range(count):
+        data = bytes((seq + i) & 0xff for i in range(56 + seq * 100))   # 56 .. bytes, 0x7e/0x7d too
+        try:
+            rtt, same = ping(sock, dst, ident, seq, data)
+        except socket.timeout:
+            print(f'{seq} timeout')
+            continue
+        print(f'{seq} {rtt:.3f} {"same" if same else "different"}')
+        ok += same
+    sys.exit(0 if ok == count else 1)
+
+
+if __name__ == '__main__':
+    main()
