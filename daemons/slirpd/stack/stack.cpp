@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "stack.hpp"
 
+#include <algorithm>
+
 #include "ipv4.hpp"
+#include "transport.hpp"
 
 namespace alopex::slirp::stack {
 
@@ -17,12 +20,36 @@ void Stack::input(std::span<const uint8_t> packet)
         ++stats_.fragments;
         return;
     }
-    if (ip->dst != config_.address || ip->protocol != proto_icmp) {
-        ++stats_.not_handled;
-        return;
+    switch (ip->protocol) {
+    case proto_tcp: refuse_tcp(*ip); return;
+    case proto_udp: refuse_udp(*ip, packet); return;
+    case proto_icmp:
+        if (ip->dst == config_.address) {
+            answer_icmp(*ip);
+            return;
+        }
+        break;
+    default: break;
     }
+    ++stats_.not_handled;
+}
+
+void Stack::send(uint32_t src, uint32_t dst, uint8_t protocol, std::span<const uint8_t> payload, uint8_t tos)
+{
+    out_.clear();
+    if (ipv4_min_header + payload.size() > config_.mtu ||
+        !build_ipv4(out_, {.tos = tos, .id = next_id_++, .dont_fragment = false, .ttl = 64, .protocol = protocol,
+                           .src = src, .dst = dst},
+                    payload))
+        return;
+    if (output_)
+        output_(out_);
+}
+
+void Stack::answer_icmp(const Ipv4 &ip)
+{
     ++stats_.icmp_in;
-    auto icmp = parse_icmp(ip->payload);
+    auto icmp = parse_icmp(ip.payload);
     if (!icmp) {
         ++stats_.icmp_bad;
         return;
@@ -31,15 +58,54 @@ void Stack::input(std::span<const uint8_t> packet)
         return;   // nothing else is for a host to answer
     icmp_.clear();
     build_icmp(icmp_, icmp_echo_reply, 0, icmp->rest);
-    out_.clear();
-    if (ipv4_min_header + icmp_.size() > config_.mtu ||
-        !build_ipv4(out_, {.tos = ip->tos, .id = next_id_++, .dont_fragment = false, .ttl = 64,
-                           .protocol = proto_icmp, .src = config_.address, .dst = ip->src},
-                    icmp_))
-        return;
     ++stats_.echo_replies;
-    if (output_)
-        output_(out_);
+    send(config_.address, ip.src, proto_icmp, icmp_, ip.tos);
+}
+
+// No listener (RFC 9293 §3.10.7.1, the CLOSED state): a RST that the sender accepts; a
+// RST itself is never answered.
+void Stack::refuse_tcp(const Ipv4 &ip)
+{
+    auto t = parse_tcp(ip);
+    if (!t) {
+        ++stats_.bad_packets;
+        return;
+    }
+    if (t->flags & tcp_flag::rst)
+        return;
+    Tcp r;
+    r.src_port = t->dst_port;
+    r.dst_port = t->src_port;
+    if (t->flags & tcp_flag::ack) {
+        r.seq = t->ack;
+        r.flags = tcp_flag::rst;
+    } else {
+        uint32_t len = static_cast<uint32_t>(t->payload.size()) + ((t->flags & tcp_flag::syn) ? 1 : 0) +
+                       ((t->flags & tcp_flag::fin) ? 1 : 0);
+        r.ack = t->seq + len;
+        r.flags = tcp_flag::rst | tcp_flag::ack;
+    }
+    icmp_.clear();
+    build_tcp(icmp_, ip.dst, ip.src, r, {});
+    ++stats_.resets;
+    send(ip.dst, ip.src, proto_tcp, icmp_);
+}
+
+// Nobody listens: ICMP port unreachable with the IP header and the first 8 octets of the
+// datagram (RFC 792), from the address it was sent to.
+void Stack::refuse_udp(const Ipv4 &ip, std::span<const uint8_t> packet)
+{
+    if (!parse_udp(ip)) {
+        ++stats_.bad_packets;
+        return;
+    }
+    std::vector<uint8_t> rest(4, 0);   // unused
+    size_t quoted = std::min(packet.size(), ip.header.size() + 8);
+    rest.insert(rest.end(), packet.begin(), packet.begin() + static_cast<long>(quoted));
+    icmp_.clear();
+    build_icmp(icmp_, icmp_unreachable, 3, rest);
+    ++stats_.port_unreachables;
+    send(ip.dst, ip.src, proto_icmp, icmp_);
 }
 
 } // namespace alopex::slirp::stack

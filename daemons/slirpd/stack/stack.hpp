@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // slirpd's IPv4 stack, pure: the peer's packets in (from the PPP link), packets for the
-// peer out. This first part validates every packet (ipv4.hpp), drops fragments and counts
-// them, and answers ICMP echo sent to slirpd's own address. TCP and UDP to mapped
-// addresses come next; until then they are counted and dropped.
+// peer out. So far it validates every packet (ipv4.hpp, transport.hpp), drops fragments
+// and counts them, answers ICMP echo sent to slirpd's own address, and refuses what is
+// not mapped, as a host with nothing listening does: a TCP segment gets a RST (RFC 9293
+// §3.10.7.1), a UDP datagram an ICMP port unreachable (RFC 1122 §3.2.2.1) from the
+// address it was sent to. Port maps (TCP to host sockets, UDP, DNS) come next: until
+// then nothing is mapped.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +25,9 @@ struct StackStats {
     uint64_t bad_packets = 0;      // header, length or checksum wrong
     uint64_t fragments = 0;        // dropped: no reassembly
     uint64_t icmp_in = 0, icmp_bad = 0, echo_replies = 0;
-    uint64_t not_handled = 0;      // TCP, UDP and other destinations, for now
+    uint64_t resets = 0;           // RSTs sent for TCP to unmapped ports
+    uint64_t port_unreachables = 0;
+    uint64_t not_handled = 0;      // other protocols, ICMP to other addresses
 };
 
 class Stack {
@@ -34,6 +39,11 @@ public:
     const StackStats &stats() const noexcept { return stats_; }
 
 private:
+    void refuse_tcp(const struct Ipv4 &ip);
+    void refuse_udp(const struct Ipv4 &ip, std::span<const uint8_t> packet);
+    void answer_icmp(const struct Ipv4 &ip);
+    void send(uint32_t src, uint32_t dst, uint8_t protocol, std::span<const uint8_t> payload, uint8_t tos = 0);
+
     StackConfig config_;
     Output output_;
     StackStats stats_;

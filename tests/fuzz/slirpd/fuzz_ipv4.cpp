@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // fuzz-slirp-ipv4: a packet from the peer into slirpd's IPv4 stack. Whatever it sends
-// back must be a valid IPv4 packet from slirpd's address carrying a valid ICMP message,
-// no larger than the MTU nor than what came in.
+// back must be one valid IPv4 packet, no larger than the MTU, to the sender, carrying a
+// valid ICMP message or a TCP RST.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,6 +9,7 @@
 
 #include "ipv4.hpp"
 #include "stack.hpp"
+#include "transport.hpp"
 
 using namespace alopex::slirp::stack;
 
@@ -16,11 +17,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     std::span<const uint8_t> in(data, size);
     StackConfig config;
+    auto sender = parse_ipv4(in);
     Stack stack(config, [&](std::span<const uint8_t> out) {
         auto ip = parse_ipv4(out);
-        if (!ip || ip->src != config.address || out.size() > config.mtu || out.size() > in.size())
+        if (!ip || !sender || ip->dst != sender->src || out.size() > config.mtu)
             std::abort();
-        if (!parse_icmp(ip->payload))
+        if (ip->protocol == proto_icmp ? !parse_icmp(ip->payload).has_value()
+                                       : ip->protocol != proto_tcp || !parse_tcp(*ip) ||
+                                             !(parse_tcp(*ip)->flags & tcp_flag::rst))
             std::abort();
     });
     stack.input(in);

@@ -5,7 +5,8 @@ serves a pty (--pty); in a peer network namespace alopex-test-ppp-peer opens the
 negotiates LCP and IPCP as pppd does by default, and carries packets between the link and
 a tun device. The peer gets 10.0.0.2 and DNS 10.0.0.1 from slirpd (checked with `ip -j`),
 and ICMP echo from the kernel (a raw socket) to slirpd's 10.0.0.1 comes back with its
-data intact, small and large packets alike."""
+data intact, small and large packets alike. Nothing is mapped yet: the kernel's TCP
+connect() is refused at once (slirpd's RST) and its UDP gets a port unreachable."""
 import json
 import os
 import subprocess
@@ -63,6 +64,41 @@ def _(sb):
     h.diag(r.stdout.strip().replace('\n', ' | '))
     h.check_eq(r.returncode, 0, f'{r.stdout} {r.stderr}')
     h.check_eq(r.stdout.count(' same'), 5, r.stdout)
+
+
+REFUSED = """
+import socket, sys, time
+t0 = time.monotonic()
+try:
+    socket.create_connection(('10.0.0.1', 22), timeout=5)
+    print('tcp connected')
+except ConnectionRefusedError:
+    print(f'tcp refused {time.monotonic() - t0:.3f}')
+except OSError as e:
+    print(f'tcp {e!r}')
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+u.connect(('10.0.0.1', 9))
+u.send(b'hello')
+try:
+    u.recv(100)
+    print('udp answered')
+except ConnectionRefusedError:
+    print('udp refused')
+except OSError as e:
+    print(f'udp {e!r}')
+"""
+
+
+@tap.test("unmapped ports are refused as by a host: TCP connect() refused, UDP port unreachable")
+def _(sb):
+    r = in_peer(sb, '/usr/bin/python3', '-c', REFUSED)
+    h.diag(r.stdout.strip().replace('\n', ' | '))
+    h.check_eq(r.returncode, 0, r.stderr)
+    lines = r.stdout.split('\n')
+    h.check(lines[0].startswith('tcp refused '), r.stdout)
+    h.check(float(lines[0].split()[2]) < 2, f'refused at once, not after retransmissions: {lines[0]}')
+    h.check_eq(lines[1], 'udp refused', r.stdout)
 
 
 h.main(tap, setup)

@@ -9,6 +9,7 @@
 
 #include "ipv4.hpp"
 #include "stack.hpp"
+#include "transport.hpp"
 
 using namespace alopex::slirp::stack;
 
@@ -123,4 +124,57 @@ TEST_CASE("stack hostile: fragments are dropped, not reassembled; others are not
     r.stack.input(ping(0x08080808, 1, 1, 8));   // somewhere else
     CHECK(r.stack.stats().not_handled == 1);
     CHECK(r.out.empty());
+}
+
+TEST_CASE("stack: nothing is mapped yet, so TCP gets a RST and UDP a port unreachable", "[slirp][stack]")
+{
+    Rig r;
+    auto segment = [](uint8_t flags, uint32_t seq, uint32_t ack, size_t data) {
+        Tcp t;
+        t.src_port = 40000;
+        t.dst_port = 22;
+        t.seq = seq;
+        t.ack = ack;
+        t.flags = flags;
+        t.window = 1000;
+        Bytes seg, out;
+        build_tcp(seg, peer, us, t, Bytes(data, 'x'));
+        build_ipv4(out, {.protocol = proto_tcp, .src = peer, .dst = us}, seg);
+        return out;
+    };
+    r.stack.input(segment(tcp_flag::syn, 1000, 0, 0));
+    REQUIRE(r.out.size() == 1);
+    auto ip = parse_ipv4(r.out[0]);
+    REQUIRE(ip);
+    CHECK(ip->src == us);
+    CHECK(ip->dst == peer);
+    auto rst = parse_tcp(*ip);
+    REQUIRE(rst);
+    CHECK(rst->flags == (tcp_flag::rst | tcp_flag::ack));
+    CHECK(rst->ack == 1001);   // the SYN counts one
+    CHECK(rst->src_port == 22);
+    CHECK(rst->dst_port == 40000);
+    r.stack.input(segment(tcp_flag::ack | tcp_flag::psh, 5, 777, 10));
+    REQUIRE(r.out.size() == 2);
+    auto rst2 = parse_tcp(*parse_ipv4(r.out[1]));
+    REQUIRE(rst2);
+    CHECK(rst2->flags == tcp_flag::rst);
+    CHECK(rst2->seq == 777);
+    r.stack.input(segment(tcp_flag::rst, 5, 0, 0));   // a RST is never answered
+    CHECK(r.out.size() == 2);
+    CHECK(r.stack.stats().resets == 2);
+
+    Bytes udp, packet;
+    build_udp(udp, peer, us, 5353, 9, Bytes{1, 2, 3});
+    build_ipv4(packet, {.protocol = proto_udp, .src = peer, .dst = us}, udp);
+    r.stack.input(packet);
+    REQUIRE(r.out.size() == 3);
+    auto un = parse_ipv4(r.out[2]);
+    REQUIRE(un);
+    auto icmp = parse_icmp(un->payload);
+    REQUIRE(icmp);
+    CHECK(icmp->type == icmp_unreachable);
+    CHECK(icmp->code == 3);
+    // The quoted header and the first 8 octets: the sender matches it to its socket.
+    CHECK(Bytes(icmp->rest.begin() + 4, icmp->rest.end()) == Bytes(packet.begin(), packet.begin() + 28));
 }
