@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Scenario slirpd-pppd of the test VM (tests/integration/vm): the stock pppd with the
+kernel's ppp_async as slirpd's peer (guest.sh runs test_slirpd_pppd.py there)."""
+import alopex_harness as h
+
+
+def register(tap, vm):
+    """Adds this scenario's TAP tests; vm(): its alopex_vm.Scenario once the VM has run."""
+    @tap.test("the VM loaded ppp_async")
+    def _(sb):
+        vm().check_finished()
+        h.check_eq((vm().result('modprobe-ppp_async.rc') or '').strip(), '0',
+                   f'modprobe ppp_async: {vm().result("modprobe-ppp_async.txt")}')
+
+    @tap.test('pppd dials slirpd: address, DNS, ping and a refused port (test_slirpd_pppd.py)')
+    def _(sb):
+        out = vm().check_run('slirpd-pppd')
+        h.check('not ok' not in out and 'ok 3 - an unmapped TCP port' in out, out[-3000:])

@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""alopex-slirpd with the real pppd (Debian's ppp package and the kernel's ppp_async), in
+the test VM: pppd dials slirpd's pty with the options of a PiKVM-style peer (noauth local
+nocrtscts nodetach noipdefault usepeerdns, Debian's /etc/ppp/options with its LCP echoes)
+from a peer network namespace. It must get 10.0.0.2 and DNS 10.0.0.1 (its log and `ip -j`
+on ppp0); VJ, which pppd asks for, is rejected cleanly; the kernel's ICMP echo to
+10.0.0.1 comes back intact; an unmapped TCP port is refused at once."""
+import json
+import os
+import subprocess
+
+import alopex_harness as h
+from alopex_peer import netns_holder
+
+tap = h.Tap()
+HERE = os.path.dirname(os.path.abspath(__file__))
+CTX = {}
+
+
+def log_of(p):
+    with open(p.log_path, errors='replace') as f:
+        return f.read()
+
+
+def in_peer(sb, *argv):
+    return subprocess.run(['nsenter', '-t', str(CTX['holder'].pid), '-n', *argv], capture_output=True,
+                          text=True, env=sb.env(), timeout=60)
+
+
+def ppp0(sb):
+    r = in_peer(sb, 'ip', '-j', 'addr', 'show', 'dev', 'ppp0')
+    if r.returncode != 0 or not r.stdout.strip():
+        return []
+    return [(a['local'], a.get('address')) for a in json.loads(r.stdout)[0]['addr_info'] if a['family'] == 'inet']
+
+
+def setup(sb):
+    if not os.path.exists('/usr/sbin/pppd') or not os.path.exists('/dev/ppp'):
+        raise h.Skip('no pppd (package ppp) or no /dev/ppp (module ppp_async)')
+    ns = sb.notify_socket('slirpd')
+    CTX['slirpd'] = p = sb.spawn('alopex-slirpd', [sb.build_path('daemons/slirpd/alopex-slirpd'), '--pty'],
+                                 env=sb.env({'NOTIFY_SOCKET': ns.path}))
+    ns.start_draining()
+    ns.wait_for('READY', '1', timeout=30, proc=p)
+    pty = [l.split(': ', 1)[1] for l in log_of(p).splitlines() if l.startswith('pty: ')][0]
+    CTX['holder'] = netns_holder(sb, 'pppd-peer')
+    CTX['pppd'] = sb.spawn('pppd', ['nsenter', '-t', str(CTX['holder'].pid), '-n', '/usr/sbin/pppd', pty,
+                                    '115200', 'noauth', 'local', 'nocrtscts', 'nodetach', 'noipdefault',
+                                    'usepeerdns', 'nolock', 'logfd', '2', 'debug'])
+
+
+@tap.test('pppd gets 10.0.0.2 and DNS 10.0.0.1 from slirpd; VJ rejected cleanly', vm=True)
+def _(sb):
+    h.wait_until(lambda: ppp0(sb) == [('10.0.0.2', '10.0.0.1')], 60, 0.1,
+                 f'ppp0 with 10.0.0.2 peer 10.0.0.1 (pppd: {log_of(CTX["pppd"])[-1500:]})')
+    # pppd logs the addresses once its ip-pre-up script has run, after ppp0 has them.
+    h.wait_until(lambda: 'local  IP address' in log_of(CTX['pppd']), 30, 0.1, 'pppd logs its addresses')
+    log = log_of(CTX['pppd'])
+    h.diag(' | '.join(l for l in log.splitlines() if l.startswith(('sent [', 'rcvd [')))[:3000])
+    h.check('local  IP address 10.0.0.2' in log, log[-2000:])
+    h.check('remote IP address 10.0.0.1' in log, log[-2000:])
+    h.check('primary   DNS address 10.0.0.1' in log, log[-2000:])
+    h.check('rcvd [IPCP ConfRej' in log and 'VJ' in log, 'slirpd rejected VJ')
+    h.wait_until(lambda: 'PPP up: peer 10.0.0.2' in log_of(CTX['slirpd']), 10, 0.05, 'slirpd logs the link up')
+
+
+@tap.test("the kernel's ICMP echo over ppp0 to 10.0.0.1 is answered, data intact", vm=True)
+def _(sb):
+    r = in_peer(sb, '/usr/bin/python3', os.path.join(HERE, '..', 'icmp_ping.py'), '10.0.0.1', '5')
+    h.diag(r.stdout.strip().replace('\n', ' | '))
+    h.check_eq(r.returncode, 0, f'{r.stdout} {r.stderr}')
+
+
+@tap.test('an unmapped TCP port over ppp0 is refused at once', vm=True)
+def _(sb):
+    code = ("import socket\ntry:\n    socket.create_connection(('10.0.0.1', 22), timeout=5)\n    print('connected')\n"
+            "except ConnectionRefusedError:\n    print('refused')\n")
+    r = in_peer(sb, '/usr/bin/python3', '-c', code)
+    h.check_eq(r.stdout.strip(), 'refused', r.stderr)
+
+
+h.main(tap, setup)
