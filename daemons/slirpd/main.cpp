@@ -5,7 +5,11 @@
 // Issue 11, in progress: the line is a pty slirpd makes (--pty) or stdin/stdout (--stdio);
 // the serial device through the broker, the configuration file, port maps, TCP/UDP and
 // the D-Bus interface come next.
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "alopex/daemon.hpp"
@@ -13,6 +17,7 @@
 #include "alopex/notify.hpp"
 #include "line.hpp"
 #include "session.hpp"
+#include "settings.hpp"
 
 using namespace alopex;
 using namespace alopex::slirp;
@@ -20,16 +25,25 @@ using namespace alopex::slirp;
 namespace {
 
 constexpr const char *usage =
-    "Usage: alopex-slirpd --pty | --stdio [--help] [--version]\n"
+    "Usage: alopex-slirpd --pty | --stdio [--config FILE] [--help] [--version]\n"
     "\n"
     "PPP in userspace with its own IPv4 stack (work in progress: LCP, IPCP and ping of\n"
-    "slirpd's address 10.0.0.1; the peer gets 10.0.0.2 and DNS 10.0.0.1).\n"
-    "  --pty    make a pty pair and print the peer's end (\"pty: /dev/pts/N\")\n"
-    "  --stdio  PPP on stdin and stdout\n";
+    "slirpd's address, 10.0.0.1 unless FILE says otherwise; see alopex-slirpd(8)).\n"
+    "  --pty          make a pty pair and print the peer's end (\"pty: /dev/pts/N\")\n"
+    "  --stdio        PPP on stdin and stdout\n"
+    "  --config FILE  addresses, DNS offered, MRU, echoes (alopex-slirp.toml(5))\n";
 
 enum class Mode { Pty, Stdio };
 
-int serve(Mode mode)
+// --config FILE: the file must be there (unlike the instance's default path, later).
+Result<Settings> parse_file(const std::string &path)
+{
+    if (!std::filesystem::exists(path))
+        return failf(ENOENT, "{}: no such file", path);
+    return load_settings(path);
+}
+
+int serve(Mode mode, const Settings &settings)
 {
     auto event = daemon::event_loop();
     if (!event) {
@@ -38,7 +52,7 @@ int serve(Mode mode)
     }
     sd_event *e = event->get();
     SessionConfig config;
-    config.link.ipcp.dns1 = config.link.ipcp.local;
+    config.link = settings.link;
     auto session = Session::create(e, config);
     if (!session) {
         log::err("{}", session.error().to_string());
@@ -72,12 +86,15 @@ int serve(Mode mode)
 int main(int argc, char **argv)
 {
     std::optional<Mode> mode;
+    std::optional<std::string> config_file;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a == "--pty" && !mode)
             mode = Mode::Pty;
         else if (a == "--stdio" && !mode)
             mode = Mode::Stdio;
+        else if (a == "--config" && i + 1 < argc && !config_file)
+            config_file = argv[++i];
         else {
             char *one[] = {argv[0], argv[i], nullptr};
             if (auto done = daemon::parse_args(2, one, "alopex-slirpd", usage))
@@ -89,5 +106,11 @@ int main(int argc, char **argv)
         return 2;
     }
     log::init("alopex-slirpd");
-    return serve(*mode);
+    // An invalid file stops the start ("file:line:col: what").
+    auto settings = config_file ? parse_file(*config_file) : Result<Settings>(default_settings());
+    if (!settings) {
+        log::err("{}", settings.error().to_string());
+        return 1;
+    }
+    return serve(*mode, *settings);
 }

@@ -101,4 +101,18 @@ def _(sb):
     h.check_eq(lines[1], 'udp refused', r.stdout)
 
 
+@tap.test('an invalid or missing --config stops slirpd, the file and line named')
+def _(sb):
+    exe = sb.build_path('daemons/slirpd/alopex-slirpd')
+    bad = sb.path('bad.toml')
+    with open(bad, 'w') as f:
+        f.write('[addresses]\nlocal = "127.0.0.1"\n')
+    rc, _, err = sb.run([exe, '--pty', '--config', bad], timeout=10)
+    h.check_eq(rc, 1, err)
+    h.check(f'{bad}:2:' in err and 'cannot be a virtual address' in err, err)
+    rc, _, err = sb.run([exe, '--pty', '--config', sb.path('missing.toml')], timeout=10)
+    h.check_eq(rc, 1, err)
+    h.check('no such file' in err, err)
+
+
 h.main(tap, setup)

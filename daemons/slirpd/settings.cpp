@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// alopex-slirp.toml -> Settings. Every refusal is "file:line:col: message".
+#include "settings.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "alopex/config.hpp"
+#include "alopex/net.hpp"
+
+namespace alopex::slirp {
+
+namespace {
+
+using config::Node;
+using config::Table;
+
+// A unicast IPv4 address usable as a virtual one: not 0.0.0.0/8, loopback, multicast,
+// broadcast or 240/4 (the peer would not route to it).
+Result<net::Address> virtual_address(const Node &n, std::string_view what)
+{
+    ALOPEX_TRY(text, n.as_string());
+    auto a = net::Address::parse(text, AF_INET, what);
+    if (!a)
+        return n.failf("{}", a.error().message);
+    auto b = a->bytes();
+    if (b[0] == 0 || a->is_loopback() || a->is_multicast() || a->is_broadcast() || b[0] >= 240)
+        return n.failf("'{}': {} cannot be a virtual address (not 0/8, loopback, multicast or 240/4)", what,
+                       text);
+    return *a;
+}
+
+Result<int64_t> integer_in(const Table &t, std::string_view key, int64_t dflt, int64_t lo, int64_t hi)
+{
+    ALOPEX_TRY(v, t.optional_integer(key));
+    if (!v)
+        return dflt;
+    if (*v < lo || *v > hi)
+        return t.get(key)->failf("'{}' must be {}..{}, not {}", key, lo, hi, *v);
+    return *v;
+}
+
+Result<void> parse_addresses(const Table &root, Settings &s)
+{
+    ALOPEX_TRY(t, root.optional_table("addresses"));
+    if (!t)
+        return {};
+    ALOPEX_TRY_VOID(t->require_known_keys({"local", "peer", "dns"}));
+    auto &ipcp = s.link.ipcp;
+    if (auto n = t->get("local")) {
+        ALOPEX_TRY(a, virtual_address(*n, "local"));
+        ipcp.local = a;
+    }
+    if (auto n = t->get("peer")) {
+        ALOPEX_TRY(a, virtual_address(*n, "peer"));
+        ipcp.peer = a;
+    }
+    if (ipcp.local == ipcp.peer)
+        return t->get(t->get("peer") ? "peer" : "local")->failf("'local' and 'peer' must differ");
+    ALOPEX_TRY(dns, t->optional_array("dns"));
+    if (dns) {
+        if (dns->size() > 2)
+            return dns->at(2).failf("'dns': at most 2 servers can be offered (IPCP has a primary and a secondary)");
+        ipcp.dns1 = ipcp.dns2 = {};
+        for (size_t i = 0; i < dns->size(); ++i) {
+            ALOPEX_TRY(a, virtual_address(dns->at(i), "dns"));
+            (i == 0 ? ipcp.dns1 : ipcp.dns2) = a;
+        }
+    } else {
+        ipcp.dns1 = ipcp.local;   // slirpd itself (its DNS proxy)
+    }
+    return {};
+}
+
+Result<void> parse_ppp(const Table &root, Settings &s)
+{
+    ALOPEX_TRY(t, root.optional_table("ppp"));
+    if (!t)
+        return {};
+    ALOPEX_TRY_VOID(t->require_known_keys({"mru", "echo_interval", "echo_failures"}));
+    ALOPEX_TRY(mru, integer_in(*t, "mru", ppp::default_mru, ppp::min_mru, ppp::default_mru));
+    ALOPEX_TRY(interval, integer_in(*t, "echo_interval", 30, 0, 3600));
+    ALOPEX_TRY(failures, integer_in(*t, "echo_failures", 4, 1, 100));
+    s.link.lcp.mru = static_cast<uint16_t>(mru);
+    s.link.echo_interval_usec = static_cast<uint64_t>(interval) * 1'000'000;
+    s.link.echo_failures = static_cast<unsigned>(failures);
+    return {};
+}
+
+Result<Settings> from_document(const config::Document &doc)
+{
+    Table root = doc.root();
+    ALOPEX_TRY_VOID(root.require_known_keys({"addresses", "ppp"}));
+    Settings s = default_settings();
+    s.source = doc.file();
+    ALOPEX_TRY_VOID(parse_addresses(root, s));
+    ALOPEX_TRY_VOID(parse_ppp(root, s));
+    return s;
+}
+
+} // namespace
+
+Settings default_settings()
+{
+    Settings s;
+    s.link.ipcp.dns1 = s.link.ipcp.local;
+    return s;
+}
+
+Result<Settings> parse_settings(std::string_view text, std::string file)
+{
+    auto doc = config::Document::parse(text, std::move(file));
+    if (!doc)
+        return std::unexpected(doc.error());
+    return from_document(*doc);
+}
+
+Result<Settings> load_settings(const std::filesystem::path &p)
+{
+    auto doc = config::Document::load(p);
+    if (!doc) {
+        if (doc.error().code == ENOENT)
+            return default_settings();
+        return std::unexpected(doc.error());
+    }
+    return from_document(*doc);
+}
+
+} // namespace alopex::slirp
