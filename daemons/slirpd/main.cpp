@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "alopex/daemon.hpp"
+#include "alopex/file.hpp"
 #include "alopex/log.hpp"
 #include "alopex/notify.hpp"
 #include "line.hpp"
@@ -43,6 +44,20 @@ Result<Settings> parse_file(const std::string &path)
     return load_settings(path);
 }
 
+// [dns] upstreams, or the nameservers of /etc/resolv.conf now.
+std::vector<net::Address> dns_upstreams(const Settings &settings)
+{
+    if (settings.dns_upstreams)
+        return *settings.dns_upstreams;
+    auto text = read_regular_file("/etc/resolv.conf", 64 * 1024);
+    auto servers = text ? parse_resolv_conf(*text) : std::vector<net::Address>{};
+    if (servers.empty())
+        log::warning("no nameserver in /etc/resolv.conf: the peer's DNS queries are refused");
+    else
+        log::info("DNS proxy: upstreams from /etc/resolv.conf: {}", servers.front().to_string());
+    return servers;
+}
+
 int serve(Mode mode, const Settings &settings)
 {
     auto event = daemon::event_loop();
@@ -53,6 +68,7 @@ int serve(Mode mode, const Settings &settings)
     sd_event *e = event->get();
     SessionConfig config;
     config.link = settings.link;
+    config.dns_upstreams = dns_upstreams(settings);
     auto session = Session::create(e, config);
     if (!session) {
         log::err("{}", session.error().to_string());

@@ -43,6 +43,12 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
                                      self->line_->write(bytes);
                              },
                              [self](std::span<const uint8_t> p) { self->stack_->input(p); }, {}, {}});
+    if (!config.dns_upstreams.empty()) {
+        auto dns = DnsProxy::create(event, *s->stack_, local, config.dns_upstreams, {});
+        if (!dns)
+            return std::unexpected(dns.error());
+        s->dns_ = std::move(*dns);
+    }
     sd_event_source *t = nullptr;
     if (int r = sd_event_add_time(event, &t, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, self); r < 0)
         return failf(-r, "cannot add the PPP timer: {}", strerror(-r));

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // One PPP session on the event loop: the line's bytes into the Link (ppp/link.hpp), the
-// Link's IPv4 packets into the Stack (stack/stack.hpp) and back, the Link's timers on a
-// CLOCK_MONOTONIC event source, and the state changes logged and in STATUS=.
+// Link's IPv4 packets into the Stack (stack/stack.hpp) and back, the DNS proxy at
+// slirpd's address (dns_proxy.hpp), the Link's timers on a CLOCK_MONOTONIC event
+// source, and the state changes logged and in STATUS=.
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include <systemd/sd-event.h>
 
 #include "alopex/error.hpp"
 #include "alopex/sd.hpp"
+#include "dns_proxy.hpp"
 #include "line.hpp"
 #include "link.hpp"
 #include "stack.hpp"
@@ -18,6 +21,7 @@ namespace alopex::slirp {
 
 struct SessionConfig {
     ppp::LinkConfig link;
+    std::vector<net::Address> dns_upstreams;   // empty: no DNS proxy (port 53 refused)
 };
 
 class Session {
@@ -46,6 +50,7 @@ private:
     Line *line_ = nullptr;
     std::unique_ptr<ppp::Link> link_;
     std::unique_ptr<stack::Stack> stack_;
+    std::unique_ptr<DnsProxy> dns_;
     EventSourcePtr timer_;
     ppp::Phase reported_phase_ = ppp::Phase::Dead;
     bool reported_network_ = false;

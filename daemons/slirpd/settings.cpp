@@ -88,18 +88,72 @@ Result<void> parse_ppp(const Table &root, Settings &s)
     return {};
 }
 
+Result<void> parse_dns(const Table &root, Settings &s)
+{
+    ALOPEX_TRY(t, root.optional_table("dns"));
+    if (!t)
+        return {};
+    ALOPEX_TRY_VOID(t->require_known_keys({"upstreams"}));
+    ALOPEX_TRY(list, t->optional_array("upstreams"));
+    if (!list)
+        return {};
+    if (list->size() > 3)
+        return list->at(3).failf("'upstreams': at most 3");
+    std::vector<net::Address> out;
+    for (size_t i = 0; i < list->size(); ++i) {
+        Node n = list->at(i);
+        ALOPEX_TRY(text, n.as_string());
+        auto a = net::Address::parse(text, "upstreams");
+        if (!a)
+            return n.failf("{}", a.error().message);
+        if (a->is_unspecified() || a->is_multicast())
+            return n.failf("'upstreams': {} cannot answer queries", text);
+        out.push_back(*a);
+    }
+    s.dns_upstreams = std::move(out);
+    return {};
+}
+
 Result<Settings> from_document(const config::Document &doc)
 {
     Table root = doc.root();
-    ALOPEX_TRY_VOID(root.require_known_keys({"addresses", "ppp"}));
+    ALOPEX_TRY_VOID(root.require_known_keys({"addresses", "dns", "ppp"}));
     Settings s = default_settings();
     s.source = doc.file();
     ALOPEX_TRY_VOID(parse_addresses(root, s));
+    ALOPEX_TRY_VOID(parse_dns(root, s));
     ALOPEX_TRY_VOID(parse_ppp(root, s));
     return s;
 }
 
 } // namespace
+
+std::vector<net::Address> parse_resolv_conf(std::string_view text)
+{
+    std::vector<net::Address> out;
+    while (!text.empty() && out.size() < 3) {
+        auto eol = text.find('\n');
+        std::string_view line = text.substr(0, eol);
+        text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+        auto word = [&line]() {
+            size_t b = line.find_first_not_of(" \t\r");
+            if (b == std::string_view::npos)
+                return std::string_view{};
+            size_t e = line.find_first_of(" \t\r", b);
+            std::string_view w = line.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b);
+            line = e == std::string_view::npos ? std::string_view{} : line.substr(e);
+            return w;
+        };
+        if (word() != "nameserver")
+            continue;
+        std::string_view addr = word();
+        if (addr.empty() || !word().empty())
+            continue;
+        if (auto a = net::Address::parse(addr); a && !a->is_unspecified())
+            out.push_back(*a);
+    }
+    return out;
+}
 
 Settings default_settings()
 {

@@ -6,6 +6,9 @@
 //   local = "10.0.0.1"        # slirpd's own, virtual
 //   peer = "10.0.0.2"         # what the peer is given
 //   dns = ["10.0.0.1"]        # what the peer is offered as DNS (at most 2; [] offers none)
+//   [dns]
+//   upstreams = ["192.0.2.53"]  # where the DNS proxy sends the peer's queries (port 53);
+//                               # default: the nameservers of /etc/resolv.conf at start
 //   [ppp]
 //   mru = 1500                # 128..1500
 //   echo_interval = 30        # seconds, 0: no keepalive
@@ -15,10 +18,13 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 #include "link.hpp"
 
 namespace alopex::slirp {
@@ -26,7 +32,13 @@ namespace alopex::slirp {
 struct Settings {
     std::string source;        // the file, "" for defaults
     ppp::LinkConfig link;      // addresses, DNS, MRU, echo keepalive
+    // The DNS proxy's upstreams (port 53); nullopt: /etc/resolv.conf's, read at start.
+    std::optional<std::vector<net::Address>> dns_upstreams;
 };
+
+// The nameserver lines of a resolv.conf, at most 3 (as the resolver reads them); lines
+// it would not take (a bad address, trailing words) are skipped.
+std::vector<net::Address> parse_resolv_conf(std::string_view text);
 
 // The defaults: 10.0.0.1 and 10.0.0.2, DNS 10.0.0.1, MRU 1500, echoes every 30 s, 4 missed.
 Settings default_settings();

@@ -91,12 +91,18 @@ void Stack::refuse_tcp(const Ipv4 &ip)
     send(ip.dst, ip.src, proto_tcp, icmp_);
 }
 
-// Nobody listens: ICMP port unreachable with the IP header and the first 8 octets of the
-// datagram (RFC 792), from the address it was sent to.
+// To a bound service, or, with nobody listening, an ICMP port unreachable with the IP
+// header and the first 8 octets of the datagram (RFC 792), from the address it was sent to.
 void Stack::refuse_udp(const Ipv4 &ip, std::span<const uint8_t> packet)
 {
-    if (!parse_udp(ip)) {
+    auto u = parse_udp(ip);
+    if (!u) {
         ++stats_.bad_packets;
+        return;
+    }
+    if (auto it = udp_.find({ip.dst, u->dst_port}); it != udp_.end()) {
+        ++stats_.udp_delivered;
+        it->second(ip.src, u->src_port, u->payload);
         return;
     }
     std::vector<uint8_t> rest(4, 0);   // unused
@@ -106,6 +112,26 @@ void Stack::refuse_udp(const Ipv4 &ip, std::span<const uint8_t> packet)
     build_icmp(icmp_, icmp_unreachable, 3, rest);
     ++stats_.port_unreachables;
     send(ip.dst, ip.src, proto_icmp, icmp_);
+}
+
+} // namespace alopex::slirp::stack
+
+namespace alopex::slirp::stack {
+
+void Stack::bind_udp(uint32_t address, uint16_t port, UdpHandler handler)
+{
+    udp_[{address, port}] = std::move(handler);
+}
+
+bool Stack::send_udp(uint32_t src, uint16_t src_port, uint32_t dst, uint16_t dst_port,
+                     std::span<const uint8_t> payload)
+{
+    if (ipv4_min_header + 8 + payload.size() > config_.mtu)
+        return false;
+    std::vector<uint8_t> udp;
+    build_udp(udp, src, dst, src_port, dst_port, payload);
+    send(src, dst, proto_udp, udp);
+    return true;
 }
 
 } // namespace alopex::slirp::stack

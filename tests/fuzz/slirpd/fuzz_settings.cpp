@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// fuzz-slirp-settings: bytes as alopex-slirp.toml. What parses must be usable: IPv4
-// local and peer that differ, at most what IPCP can offer, values in their ranges.
+// fuzz-slirp-settings: bytes as alopex-slirp.toml, and as /etc/resolv.conf. What parses
+// must be usable: IPv4 local and peer that differ, at most what IPCP can offer, values in
+// their ranges, at most 3 upstreams of either kind.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,7 +13,14 @@ using namespace alopex::slirp;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    auto s = parse_settings(std::string_view(reinterpret_cast<const char *>(data), size), "fuzz.toml");
+    std::string_view text(reinterpret_cast<const char *>(data), size);
+    auto servers = parse_resolv_conf(text);
+    if (servers.size() > 3)
+        std::abort();
+    for (const auto &a : servers)
+        if (a.empty() || a.is_unspecified())
+            std::abort();
+    auto s = parse_settings(text, "fuzz.toml");
     if (!s) {
         if (s.error().message.empty())
             std::abort();
@@ -25,6 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         std::abort();
     if (l.lcp.mru < 128 || l.lcp.mru > 1500 || l.echo_failures < 1 || l.echo_failures > 100 ||
         l.echo_interval_usec > 3600'000'000ull)
+        std::abort();
+    if (s->dns_upstreams && s->dns_upstreams->size() > 3)
         std::abort();
     return 0;
 }

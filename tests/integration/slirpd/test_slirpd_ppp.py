@@ -6,10 +6,16 @@ negotiates LCP and IPCP as pppd does by default, and carries packets between the
 a tun device. The peer gets 10.0.0.2 and DNS 10.0.0.1 from slirpd (checked with `ip -j`),
 and ICMP echo from the kernel (a raw socket) to slirpd's 10.0.0.1 comes back with its
 data intact, small and large packets alike. Nothing is mapped yet: the kernel's TCP
-connect() is refused at once (slirpd's RST) and its UDP gets a port unreachable."""
+connect() is refused at once (slirpd's RST) and its UDP gets a port unreachable. DNS
+queries to 10.0.0.1 are proxied to the upstreams of alopex-slirp.toml (the first refuses,
+the second is a real dnsmasq on 127.0.0.1 in slirpd's namespace): a raw query and
+`getent hosts` with the peer's resolv.conf pointing at the DNS server IPCP gave it."""
 import json
 import os
+import shutil
+import struct
 import subprocess
+import time
 
 import alopex_harness as h
 from alopex_peer import netns_holder
@@ -29,14 +35,34 @@ def in_peer(sb, *argv):
                           text=True, env=sb.env(), timeout=60)
 
 
+def start_dnsmasq(sb):
+    """The host's resolver, as slirpd's upstream: dnsmasq on 127.0.0.1:53 of the test's
+    own namespace, knowing alopex.test and nothing else (no upstream of its own)."""
+    exe = shutil.which('dnsmasq') or '/usr/sbin/dnsmasq'
+    if not os.path.exists(exe):
+        raise h.Skip('dnsmasq not installed (Debian package dnsmasq-base)')
+    subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)
+    p = sb.spawn('dnsmasq', [exe, '--no-daemon', '--conf-file=/dev/null', '--user=root', '--group=root',
+                             '--pid-file=', '--no-resolv', '--no-hosts', '--listen-address=127.0.0.1',
+                             '--bind-interfaces', '--port=53', '--log-facility=-', '--log-queries',
+                             '--address=/alopex.test/192.0.2.7'])
+    h.wait_until(lambda: 'started' in log_of(p), 10, 0.02, 'dnsmasq start')
+    CTX['dnsmasq'] = p
+
+
 def setup(sb):
     sb.start_bus()
     exe = sb.build_path('daemons/slirpd/alopex-slirpd')
     if not os.path.exists(exe):
         raise h.Skip('alopex-slirpd is not built')
+    start_dnsmasq(sb)
+    config = sb.path('slirp.toml')
+    with open(config, 'w') as f:
+        # The first refuses (nothing listens on 127.0.0.2:53): the proxy goes on to the next.
+        f.write('[dns]\nupstreams = ["127.0.0.2", "127.0.0.1"]\n')
     ns = sb.notify_socket('slirpd')
     env = sb.env({'NOTIFY_SOCKET': ns.path})
-    CTX['slirpd'] = p = sb.spawn('alopex-slirpd', [exe, '--pty'], env=env)
+    CTX['slirpd'] = p = sb.spawn('alopex-slirpd', [exe, '--pty', '--config', config], env=env)
     ns.start_draining()
     ns.wait_for('READY', '1', timeout=20, proc=p)
     pty = [l.split(': ', 1)[1] for l in log_of(p).splitlines() if l.startswith('pty: ')]
@@ -99,6 +125,47 @@ def _(sb):
     h.check(lines[0].startswith('tcp refused '), r.stdout)
     h.check(float(lines[0].split()[2]) < 2, f'refused at once, not after retransmissions: {lines[0]}')
     h.check_eq(lines[1], 'udp refused', r.stdout)
+
+
+def dns_query(name, qid=0x4242):
+    q = struct.pack('>HHHHHH', qid, 0x0100, 1, 0, 0, 0)
+    for label in name.split('.'):
+        q += bytes([len(label)]) + label.encode()
+    return q + b'\0' + struct.pack('>HH', 1, 1)
+
+
+QUERY = """
+import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+u.sendto(bytes.fromhex(sys.argv[1]), ('10.0.0.1', 53))
+data, addr = u.recvfrom(4096)
+print(addr[0], addr[1], data.hex())
+"""
+
+
+@tap.test("the peer's DNS queries to 10.0.0.1 reach the host's resolver and come back")
+def _(sb):
+    q = dns_query('alopex.test')
+    t0 = time.monotonic()
+    r = in_peer(sb, '/usr/bin/python3', '-c', QUERY, q.hex())
+    h.check(time.monotonic() - t0 < 1.5, 'the refusing upstream is skipped at once, not after a timeout')
+    h.check_eq(r.returncode, 0, r.stderr)
+    src, port, answer = r.stdout.split()
+    h.check_eq((src, port), ('10.0.0.1', '53'), 'the answer comes from slirpd\'s address')
+    a = bytes.fromhex(answer)
+    h.check_eq(a[:2], q[:2], 'the query ID')
+    h.check(struct.unpack('>H', a[6:8])[0] >= 1, f'an answer record: {answer}')
+    h.check(bytes([192, 0, 2, 7]) in a, f'192.0.2.7 in {answer}')
+    h.check('query[A] alopex.test from 127.0.0.1' in log_of(CTX['dnsmasq']), log_of(CTX['dnsmasq'])[-500:])
+    # The libc resolver of the peer, with the DNS server IPCP gave it (in a mount
+    # namespace of its own: the host's /etc/resolv.conf is not touched).
+    conf = sb.path('peer-resolv.conf')
+    with open(conf, 'w') as f:
+        f.write('nameserver 10.0.0.1\n')
+    r = in_peer(sb, 'unshare', '-m', 'sh', '-c', f'mount --bind {conf} /etc/resolv.conf && getent hosts alopex.test')
+    h.check_eq(r.returncode, 0, r.stderr)
+    h.check(r.stdout.startswith('192.0.2.7'), r.stdout)
 
 
 @tap.test('an invalid or missing --config stops slirpd, the file and line named')

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "settings.hpp"
 
@@ -64,4 +65,26 @@ TEST_CASE("slirp settings: refusals name the file, line and column", "[slirp][se
     CHECK_THAT(refusal("[ppp]\nmagic = 1\n"), Catch::Contains("magic"));
     CHECK_THAT(refusal("[line]\ndevice = \"/dev/ttyGS0\"\n"), Catch::Contains("line"));
     CHECK_THAT(refusal("[addresses\n"), Catch::StartsWith("slirp.toml:1:"));
+}
+
+TEST_CASE("slirp settings: [dns] upstreams, and the nameservers of resolv.conf", "[slirp][settings]")
+{
+    auto s = parse_settings("[dns]\nupstreams = [\"127.0.0.1\", \"::1\"]\n", "slirp.toml");
+    REQUIRE(s);
+    REQUIRE(s->dns_upstreams);
+    CHECK(*s->dns_upstreams == std::vector<net::Address>{net::Address::v4(0x7F000001), *net::Address::parse("::1")});
+    CHECK_FALSE(parse_settings("", "slirp.toml")->dns_upstreams);   // resolv.conf's, at start
+    CHECK_THAT(refusal("[dns]\nupstreams = [\"0.0.0.0\"]\n"), Catch::Contains("cannot answer"));
+    CHECK_THAT(refusal("[dns]\nupstreams = [\"resolver.example\"]\n"), Catch::StartsWith("slirp.toml:2:"));
+    CHECK_THAT(refusal("[dns]\nupstreams = [\"1.1.1.1\", \"1.0.0.1\", \"8.8.8.8\", \"9.9.9.9\"]\n"),
+               Catch::Contains("at most 3"));
+
+    auto r = parse_resolv_conf("# generated\nsearch example.com\nnameserver 192.0.2.53\n"
+                               "nameserver\tfe80::1%eth0\n  nameserver 2001:db8::53  \n"
+                               "nameserver 192.0.2.54 extra\nnameserver 0.0.0.0\nnameserver 192.0.2.55\n"
+                               "nameserver 192.0.2.56\n");
+    CHECK(r == std::vector<net::Address>{net::Address::v4(0xC0000235), *net::Address::parse("2001:db8::53"),
+                                         net::Address::v4(0xC0000237)});
+    CHECK(parse_resolv_conf("").empty());
+    CHECK(parse_resolv_conf("nameserver").empty());
 }

@@ -178,3 +178,38 @@ TEST_CASE("stack: nothing is mapped yet, so TCP gets a RST and UDP a port unreac
     // The quoted header and the first 8 octets: the sender matches it to its socket.
     CHECK(Bytes(icmp->rest.begin() + 4, icmp->rest.end()) == Bytes(packet.begin(), packet.begin() + 28));
 }
+
+TEST_CASE("stack: a bound UDP service gets its datagrams and answers through send_udp", "[slirp][stack]")
+{
+    Rig r;
+    std::vector<std::pair<uint16_t, Bytes>> got;
+    r.stack.bind_udp(us, 53, [&](uint32_t src, uint16_t port, std::span<const uint8_t> payload) {
+        CHECK(src == peer);
+        got.emplace_back(port, Bytes(payload.begin(), payload.end()));
+    });
+    Bytes udp, packet;
+    build_udp(udp, peer, us, 40001, 53, Bytes{0x12, 0x34});
+    build_ipv4(packet, {.protocol = proto_udp, .src = peer, .dst = us}, udp);
+    r.stack.input(packet);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].first == 40001);
+    CHECK(got[0].second == Bytes{0x12, 0x34});
+    CHECK(r.out.empty());   // no port unreachable
+    REQUIRE(r.stack.send_udp(us, 53, peer, 40001, Bytes{0xAB}));
+    REQUIRE(r.out.size() == 1);
+    auto ip = parse_ipv4(r.out[0]);
+    REQUIRE(ip);
+    auto u = parse_udp(*ip);
+    REQUIRE(u);
+    CHECK(u->src_port == 53);
+    CHECK(u->dst_port == 40001);
+    CHECK(Bytes(u->payload.begin(), u->payload.end()) == Bytes{0xAB});
+    CHECK_FALSE(r.stack.send_udp(us, 53, peer, 40001, Bytes(1500, 0)));   // over the MTU
+    // Another port of the same address is still refused.
+    udp.clear();
+    packet.clear();
+    build_udp(udp, peer, us, 40001, 54, Bytes{1});
+    build_ipv4(packet, {.protocol = proto_udp, .src = peer, .dst = us}, udp);
+    r.stack.input(packet);
+    CHECK(r.stack.stats().port_unreachables == 1);
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// slirpd's DNS proxy: the peer's UDP queries to slirpd's address, port 53, are sent to
+// the host's resolvers (the nameservers of /etc/resolv.conf at start, or [dns] upstreams
+// of alopex-slirp.toml) from an ordinary unprivileged UDP socket, one per query, and the
+// answer goes back to the peer from slirpd's address. A query refused by an upstream, or
+// unanswered within the timeout, goes to the next one, then is given up (the peer's
+// resolver asks again).
+// Bounded: at most max_pending queries in flight (more are dropped and counted); an
+// answer must carry the query's ID and fit the link's MTU.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include <systemd/sd-event.h>
+
+#include "alopex/error.hpp"
+#include "alopex/fd.hpp"
+#include "alopex/net.hpp"
+#include "alopex/sd.hpp"
+#include "stack.hpp"
+
+namespace alopex::slirp {
+
+struct DnsProxyStats {
+    uint64_t queries = 0, answers = 0, timeouts = 0;
+    uint64_t dropped = 0;   // malformed, too many pending, no upstream, an answer too large
+};
+
+class DnsProxy {
+public:
+    struct Limits {
+        size_t max_pending = 64;
+        uint64_t timeout_usec = 2'000'000;
+    };
+    // Binds local:53 in `stack`.
+    static Result<std::unique_ptr<DnsProxy>> create(sd_event *event, stack::Stack &stack, uint32_t local,
+                                                    std::vector<net::Address> upstreams, Limits limits);
+    ~DnsProxy();
+    DnsProxy(const DnsProxy &) = delete;
+    DnsProxy &operator=(const DnsProxy &) = delete;
+
+    const DnsProxyStats &stats() const noexcept { return stats_; }
+    size_t pending() const noexcept { return pending_.size(); }
+
+private:
+    struct Query {
+        DnsProxy *proxy = nullptr;
+        uint64_t key = 0;
+        uint32_t peer = 0;
+        uint16_t peer_port = 0;
+        std::vector<uint8_t> payload;
+        size_t upstream = 0;   // index of the one asked now
+        Fd fd;
+        EventSourcePtr io, timer;
+    };
+    DnsProxy(sd_event *event, stack::Stack &stack, uint32_t local, std::vector<net::Address> upstreams, Limits l)
+        : event_(event), stack_(stack), local_(local), upstreams_(std::move(upstreams)), limits_(l) {}
+    void query(uint32_t peer, uint16_t port, std::span<const uint8_t> payload);
+    bool ask(Query &q);   // sends to upstreams_[q.upstream]; false when it cannot
+    void next_upstream(Query &q);
+    void finish(uint64_t key);
+    static int on_answer(sd_event_source *, int, uint32_t, void *userdata) noexcept;
+    static int on_timeout(sd_event_source *, uint64_t, void *userdata) noexcept;
+
+    sd_event *event_;
+    stack::Stack &stack_;
+    uint32_t local_;
+    std::vector<net::Address> upstreams_;
+    Limits limits_;
+    DnsProxyStats stats_;
+    std::map<uint64_t, std::unique_ptr<Query>> pending_;
+    uint64_t next_key_ = 1;
+};
+
+} // namespace alopex::slirp
