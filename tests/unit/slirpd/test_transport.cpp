@@ -67,7 +67,8 @@ TEST_CASE("transport hostile: UDP lengths that lie", "[slirp][transport]")
         s[4] = static_cast<uint8_t>(len >> 8);
         s[5] = static_cast<uint8_t>(len);
         s[6] = s[7] = 0;   // no checksum: only the length is wrong
-        auto ip = parse_ipv4(wrap(proto_udp, s));
+        auto packet = wrap(proto_udp, s);   // the parsed views point into it
+        auto ip = parse_ipv4(packet);
         REQUIRE(ip);
         INFO("length " << len);
         CHECK_FALSE(parse_udp(*ip));
@@ -75,7 +76,8 @@ TEST_CASE("transport hostile: UDP lengths that lie", "[slirp][transport]")
     Bytes shorter = seg;   // a shorter length is fine: the rest is padding
     shorter[5] = 12;
     shorter[6] = shorter[7] = 0;
-    auto ip = parse_ipv4(wrap(proto_udp, shorter));
+    auto packet = wrap(proto_udp, shorter);
+    auto ip = parse_ipv4(packet);
     auto u = parse_udp(*ip);
     REQUIRE(u);
     CHECK(u->payload.size() == 4);
@@ -96,7 +98,8 @@ TEST_CASE("transport: TCP round trip with every option slirpd writes", "[slirp][
     t.options.timestamps = std::pair{1u, 2u};
     Bytes seg, data = {'s', 's', 'h'};
     build_tcp(seg, a, b, t, data);
-    auto ip = parse_ipv4(wrap(proto_tcp, seg));
+    auto packet = wrap(proto_tcp, seg);
+    auto ip = parse_ipv4(packet);
     REQUIRE(ip);
     auto back = parse_tcp(*ip);
     REQUIRE(back);
@@ -116,13 +119,15 @@ TEST_CASE("transport hostile: TCP data offsets and options that lie", "[slirp][t
     CHECK_FALSE(parse_tcp(*parse_ipv4(raw_tcp(6, {2, 0, 0, 0}, {}))));    // option length 0
     CHECK_FALSE(parse_tcp(*parse_ipv4(raw_tcp(6, {2, 1, 0, 0}, {}))));    // option length 1
     CHECK_FALSE(parse_tcp(*parse_ipv4(raw_tcp(6, {1, 1, 8, 10}, {}))));   // past the header
-    auto odd = parse_tcp(*parse_ipv4(raw_tcp(6, {2, 3, 5, 0}, {})));     // MSS of the wrong size: ignored
+    auto odd_packet = raw_tcp(6, {2, 3, 5, 0}, {});
+    auto odd = parse_tcp(*parse_ipv4(odd_packet));                      // MSS of the wrong size: ignored
     REQUIRE(odd);
     CHECK_FALSE(odd->options.mss);
     auto eol = parse_tcp(*parse_ipv4(raw_tcp(6, {0, 2, 0, 0}, {})));     // after End of List: nothing read
     CHECK(eol);
     // An urgent pointer past the data changes nothing: URG is plain data.
-    auto urg = parse_tcp(*parse_ipv4(raw_tcp(5, {}, {1, 2}, 0xFFFF)));
+    auto urg_packet = raw_tcp(5, {}, {1, 2}, 0xFFFF);
+    auto urg = parse_tcp(*parse_ipv4(urg_packet));
     REQUIRE(urg);
     CHECK(urg->payload.size() == 2);
     Bytes bad = raw_tcp(5, {}, {1, 2});
