@@ -9,6 +9,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
+
+#include "alopex/log.hpp"
 
 namespace alopex::slirp {
 
@@ -84,7 +87,7 @@ Result<> Line::watch()
     return {};
 }
 
-int Line::on_read(sd_event_source *, int, uint32_t revents, void *userdata) noexcept
+int Line::on_read(sd_event_source *, int, uint32_t, void *userdata) noexcept
 {
     auto *self = static_cast<Line *>(userdata);
     uint8_t buf[4096];
@@ -93,7 +96,8 @@ int Line::on_read(sd_event_source *, int, uint32_t revents, void *userdata) noex
         if (n > 0) {
             try {
                 self->input_(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
-            } catch (...) {
+            } catch (const std::exception &e) {
+                log::err("line input: {}", e.what());
             }
             continue;
         }
@@ -105,7 +109,6 @@ int Line::on_read(sd_event_source *, int, uint32_t revents, void *userdata) noex
             self->hangup_();
         return 0;
     }
-    (void)revents;
     return 0;
 }
 

@@ -5,9 +5,7 @@
 // Issue 11, in progress: the line is a pty slirpd makes (--pty) or stdin/stdout (--stdio);
 // the serial device through the broker, the configuration file, port maps, TCP/UDP and
 // the D-Bus interface come next.
-#include <cerrno>
 #include <cstdio>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,13 +34,6 @@ constexpr const char *usage =
 
 enum class Mode { Pty, Stdio };
 
-// --config FILE: the file must be there (unlike the instance's default path, later).
-Result<Settings> parse_file(const std::string &path)
-{
-    if (!std::filesystem::exists(path))
-        return failf(ENOENT, "{}: no such file", path);
-    return load_settings(path);
-}
 
 // [dns] upstreams, or the nameservers of /etc/resolv.conf now.
 std::vector<net::Address> dns_upstreams(const Settings &settings)
@@ -123,7 +114,7 @@ int main(int argc, char **argv)
     }
     log::init("alopex-slirpd");
     // An invalid file stops the start ("file:line:col: what").
-    auto settings = config_file ? parse_file(*config_file) : Result<Settings>(default_settings());
+    auto settings = config_file ? load_settings(*config_file) : Result<Settings>(default_settings());
     if (!settings) {
         log::err("{}", settings.error().to_string());
         return 1;

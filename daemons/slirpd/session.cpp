@@ -8,6 +8,7 @@
 
 #include "alopex/log.hpp"
 #include "alopex/notify.hpp"
+#include "wire.hpp"
 
 namespace alopex::slirp {
 
@@ -32,8 +33,7 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     Session *self = s.get();
     if (!config.link.ipcp.local.is_v4() || !config.link.ipcp.peer.is_v4())
         return fail(EINVAL, "slirpd: the local and peer addresses must be IPv4");
-    auto b = config.link.ipcp.local.bytes();
-    uint32_t local = uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+    uint32_t local = wire::be32(config.link.ipcp.local.data());
     s->stack_ = std::make_unique<stack::Stack>(stack::StackConfig{local, 1500},
                                                [self](std::span<const uint8_t> p) { self->link_->send_ip(p); });
     s->link_ = std::make_unique<ppp::Link>(

@@ -4,7 +4,6 @@
 
 #include <sys/socket.h>
 
-#include <cerrno>
 
 #include "alopex/config.hpp"
 #include "alopex/net.hpp"
@@ -172,13 +171,8 @@ Result<Settings> parse_settings(std::string_view text, std::string file)
 
 Result<Settings> load_settings(const std::filesystem::path &p)
 {
-    auto doc = config::Document::load(p);
-    if (!doc) {
-        if (doc.error().code == ENOENT)
-            return default_settings();
-        return std::unexpected(doc.error());
-    }
-    return from_document(*doc);
+    ALOPEX_TRY(doc, config::Document::load(p));
+    return from_document(doc);
 }
 
 } // namespace alopex::slirp

@@ -44,7 +44,7 @@ std::vector<net::Address> parse_resolv_conf(std::string_view text);
 Settings default_settings();
 
 Result<Settings> parse_settings(std::string_view text, std::string file);
-// A missing file means every default.
+// The file must be there (--config names it).
 Result<Settings> load_settings(const std::filesystem::path &p);
 
 } // namespace alopex::slirp

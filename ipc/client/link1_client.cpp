@@ -10,7 +10,15 @@ namespace alopex::ipc::link1 {
 
 namespace {
 void set_managed(LinkInfo &l, bool v) { l.managed = v; }
+void set_startup(ManagerInfo &m, bool v) { m.startup = v; }
 } // namespace
+
+const bus::PropertyReader<ManagerInfo> &manager_reader()
+{
+    static const auto reader =
+        bus::PropertyReader<ManagerInfo>(manager::spec).field(manager::property::Startup, &set_startup);
+    return reader;
+}
 
 std::vector<LinkInfo> by_ifindex(std::vector<std::pair<std::string, LinkInfo>> objects)
 {

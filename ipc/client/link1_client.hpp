@@ -41,6 +41,13 @@ struct LinkInfo {
 // PropertiesChanged) into a LinkInfo; what bus::Follower<LinkInfo> follows.
 const bus::PropertyReader<LinkInfo> &link_reader();
 
+// What a client reads of org.alopex.Link1.Manager: Startup (absent from an older linkd,
+// whose bus name means it has started).
+struct ManagerInfo {
+    std::optional<bool> startup;
+};
+const bus::PropertyReader<ManagerInfo> &manager_reader();
+
 // The objects of a GetManagedObjects reply (as bus::read_managed_objects gives them)
 // with their paths, sorted by ifindex.
 std::vector<LinkInfo> by_ifindex(std::vector<std::pair<std::string, LinkInfo>> objects);

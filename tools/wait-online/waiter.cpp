@@ -103,8 +103,8 @@ void Waiter::read_startup()
 {
     starting_.reset();
     sd_bus_slot *slot = nullptr;
-    int r = sd_bus_call_method_async(bus_, &slot, l1::service, l1::path, "org.freedesktop.DBus.Properties", "Get",
-                                     &Waiter::on_startup_reply, this, "ss", l1::manager::interface, "Startup");
+    int r = sd_bus_call_method_async(bus_, &slot, l1::service, l1::path, "org.freedesktop.DBus.Properties", "GetAll",
+                                     &Waiter::on_startup_reply, this, "s", l1::manager::interface);
     if (r < 0) {
         error_ = fmt::format("cannot ask for Startup: {}", strerror(-r));
         return;
@@ -116,16 +116,9 @@ int Waiter::on_startup_reply(sd_bus_message *m, void *userdata, sd_bus_error *) 
 {
     auto *self = static_cast<Waiter *>(userdata);
     self->startup_get_.reset();
-    if (const sd_bus_error *e = sd_bus_message_get_error(m)) {
-        // A linkd without the property (older) has no staged start: its name means started.
-        if (e->name && std::string_view(e->name) == SD_BUS_ERROR_UNKNOWN_PROPERTY)
-            self->starting_ = false;
-        self->schedule();
-        return 0;
-    }
-    int v = 0;
-    if (sd_bus_message_read(m, "v", "b", &v) > 0)
-        self->starting_ = v != 0;
+    l1::ManagerInfo info;
+    if (!sd_bus_message_is_method_error(m, nullptr) && l1::manager_reader().read_dict(m, info))
+        self->starting_ = info.startup.value_or(false);   // absent: an older linkd, started
     self->schedule();
     return 0;
 }
@@ -134,22 +127,11 @@ int Waiter::on_startup_changed(sd_bus_message *m, void *userdata, sd_bus_error *
 {
     auto *self = static_cast<Waiter *>(userdata);
     const char *iface = nullptr;
-    if (sd_bus_message_read(m, "s", &iface) < 0 || sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+    l1::ManagerInfo info;
+    if (sd_bus_message_read(m, "s", &iface) < 0 || !l1::manager_reader().read_dict(m, info) || !info.startup)
         return 0;
-    while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
-        const char *name = nullptr;
-        if (sd_bus_message_read(m, "s", &name) < 0)
-            return 0;
-        int v = 0;
-        if (std::string_view(name) == "Startup" && sd_bus_message_read(m, "v", "b", &v) > 0) {
-            self->starting_ = v != 0;
-            self->schedule();
-        } else if (sd_bus_message_skip(m, "v") < 0) {
-            return 0;
-        }
-        if (sd_bus_message_exit_container(m) < 0)
-            return 0;
-    }
+    self->starting_ = *info.startup;
+    self->schedule();
     return 0;
 }
 

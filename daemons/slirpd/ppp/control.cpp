@@ -4,16 +4,11 @@
 #include <algorithm>
 
 #include "hdlc.hpp"
+#include "wire.hpp"
 
 namespace alopex::slirp::ppp {
 
 namespace {
-
-void put_u32(std::vector<uint8_t> &out, uint32_t v)
-{
-    for (int shift : {24, 16, 8, 0})
-        out.push_back(static_cast<uint8_t>(v >> shift));
-}
 
 bool negotiating(State s) { return s == State::ReqSent || s == State::AckRcvd || s == State::AckSent; }
 
@@ -146,7 +141,7 @@ bool ControlProtocol::on_lcp_code(const Packet &p)
             ++stats_.discarded;
             return true;
         }
-        uint16_t rejected = static_cast<uint16_t>(p.data[0] << 8 | p.data[1]);
+        uint16_t rejected = wire::be16(p.data.data());
         if (rejected == proto_lcp) {
             fsm_.event(Event::RxjMinus);
             return true;
@@ -159,13 +154,12 @@ bool ControlProtocol::on_lcp_code(const Packet &p)
     case Code::EchoRequest: {
         ++stats_.echo_requests;
         if (p.data.size() >= 4) {
-            uint32_t theirs = uint32_t{p.data[0]} << 24 | uint32_t{p.data[1]} << 16 | uint32_t{p.data[2]} << 8 |
-                              p.data[3];
+            uint32_t theirs = wire::be32(p.data.data());
             if (magic != 0 && theirs == magic && lcp_.looped_back)
                 lcp_.looped_back();
         }
         pending_reply_.clear();
-        put_u32(pending_reply_, magic);
+        wire::put32(pending_reply_, magic);
         if (p.data.size() > 4)
             pending_reply_.insert(pending_reply_.end(), p.data.begin() + 4, p.data.end());
         fsm_.event(Event::Rxr);   // answered in Opened only
@@ -190,7 +184,7 @@ void ControlProtocol::send_echo_request(uint8_t id)
     if (fsm_.state() != State::Opened)
         return;
     std::vector<uint8_t> data;
-    put_u32(data, lcp_.our_magic ? lcp_.our_magic() : 0);
+    wire::put32(data, lcp_.our_magic ? lcp_.our_magic() : 0);
     send_packet(Code::EchoRequest, id, data);
 }
 

@@ -20,38 +20,26 @@ Result<ConfigureReply> IpcpOptions::on_request(std::span<const uint8_t> options,
     auto list = parse_options(options);
     if (!list)
         return std::unexpected(list.error());
-    std::vector<uint8_t> rejects, naks;
-    std::vector<const Option *> naked;
-    auto reject = [&](const Option &x) { rejects.insert(rejects.end(), x.whole.begin(), x.whole.end()); };
+    ReplyBuilder reply;
     // An address-valued option the peer must set to `want`: acknowledged when it does,
     // Naked with it otherwise, rejected when we have nothing to offer.
     auto address = [&](const Option &x, const net::Address &want) {
-        if (x.value.size() != 4 || want.empty() || !want.is_v4()) {
-            reject(x);
-        } else if (!std::ranges::equal(x.value, want.bytes())) {
-            naked.push_back(&x);
-            put_option(naks, x.type, want.bytes());
-        }
+        if (x.value.size() != 4 || want.empty() || !want.is_v4())
+            reply.reject(x);
+        else if (!std::ranges::equal(x.value, want.bytes()))
+            reply.nak(x, want.bytes());
     };
     for (const Option &x : *list) {
         switch (x.type) {
         case o::ip_address: address(x, config_.peer); break;
         case o::primary_dns: address(x, config_.dns1); break;
         case o::secondary_dns: address(x, config_.dns2); break;
-        default: reject(x); break;   // VJ (for now), IP-Addresses, NBNS, unknown
+        default: reply.reject(x); break;   // VJ (for now), IP-Addresses, NBNS, unknown
         }
     }
-    if (!rejects.empty())
-        return ConfigureReply{Code::ConfigureReject, std::move(rejects)};
-    if (!naks.empty()) {
-        if (!reject_instead_of_nak)
-            return ConfigureReply{Code::ConfigureNak, std::move(naks)};
-        for (const Option *x : naked)
-            reject(*x);
-        return ConfigureReply{Code::ConfigureReject, std::move(rejects)};
-    }
-    peer_acked_ = std::ranges::any_of(*list, [](const Option &x) { return x.type == o::ip_address; });
-    return ConfigureReply{Code::ConfigureAck, std::vector<uint8_t>(options.begin(), options.end())};
+    if (reply.acknowledges())
+        peer_acked_ = std::ranges::any_of(*list, [](const Option &x) { return x.type == o::ip_address; });
+    return reply.finish(options, reject_instead_of_nak);
 }
 
 bool IpcpOptions::on_ack(std::span<const uint8_t> options) const

@@ -62,37 +62,29 @@ Result<ConfigureReply> LcpOptions::on_request(std::span<const uint8_t> options, 
     auto list = parse_options(options);
     if (!list)
         return std::unexpected(list.error());
-    std::vector<uint8_t> rejects, naks;
-    std::vector<const Option *> naked;   // as the peer sent them (rejected at max-failure)
-    LcpSettings send = settings_;
-    send.send_mru = default_mru;
-    send.send_accm = 0xFFFFFFFF;
-    send.send_pfc = send.send_acfc = false;
-    send.peer_magic = 0;
-    auto reject = [&](const Option &x) { rejects.insert(rejects.end(), x.whole.begin(), x.whole.end()); };
+    ReplyBuilder reply;
+    LcpSettings send;   // options the request leaves out take their defaults
     for (const Option &x : *list) {
         uint16_t v16 = 0;
         uint32_t v32 = 0;
         switch (x.type) {
         case o::mru:
-            if (!value_u16(x, v16)) {
-                reject(x);
-            } else if (v16 < min_mru) {
-                naked.push_back(&x);
-                put_option_u16(naks, o::mru, min_mru);
-            } else {
+            if (!value_u16(x, v16))
+                reply.reject(x);
+            else if (v16 < min_mru)
+                reply.nak_u16(x, min_mru);
+            else
                 send.send_mru = v16;
-            }
             break;
         case o::accm:
             if (!value_u32(x, v32))
-                reject(x);
+                reply.reject(x);
             else
                 send.send_accm = v32;
             break;
         case o::magic_number:
             if (!value_u32(x, v32)) {
-                reject(x);
+                reply.reject(x);
             } else if (v32 == 0 || (asking_.magic && v32 == asking_.magic_value)) {
                 // Zero is not a magic number; our own coming back may be a looped-back
                 // line: both get a new value suggested, and we take a new one too.
@@ -100,8 +92,7 @@ Result<ConfigureReply> LcpOptions::on_request(std::span<const uint8_t> options, 
                     ++loopbacks_;
                     asking_.magic_value = new_magic();
                 }
-                naked.push_back(&x);
-                put_option_u32(naks, o::magic_number, new_magic());
+                reply.nak_u32(x, new_magic());
             } else {
                 send.peer_magic = v32;
             }
@@ -109,31 +100,23 @@ Result<ConfigureReply> LcpOptions::on_request(std::span<const uint8_t> options, 
         case o::pfc:
         case o::acfc:
             if (!x.value.empty())
-                reject(x);
+                reply.reject(x);
             else
                 (x.type == o::pfc ? send.send_pfc : send.send_acfc) = true;
             break;
         default:   // authentication, quality protocol, anything unknown
-            reject(x);
+            reply.reject(x);
             break;
         }
     }
-    if (!rejects.empty())
-        return ConfigureReply{Code::ConfigureReject, std::move(rejects)};
-    if (!naks.empty()) {
-        if (!reject_instead_of_nak)
-            return ConfigureReply{Code::ConfigureNak, std::move(naks)};
-        // max-failure: what we keep Naking is rejected now, as the peer sent it.
-        for (const Option *x : naked)
-            reject(*x);
-        return ConfigureReply{Code::ConfigureReject, std::move(rejects)};
+    if (reply.acknowledges()) {
+        settings_.send_mru = send.send_mru;
+        settings_.send_accm = send.send_accm;
+        settings_.send_pfc = send.send_pfc;
+        settings_.send_acfc = send.send_acfc;
+        settings_.peer_magic = send.peer_magic;
     }
-    settings_.send_mru = send.send_mru;
-    settings_.send_accm = send.send_accm;
-    settings_.send_pfc = send.send_pfc;
-    settings_.send_acfc = send.send_acfc;
-    settings_.peer_magic = send.peer_magic;
-    return ConfigureReply{Code::ConfigureAck, std::vector<uint8_t>(options.begin(), options.end())};
+    return reply.finish(options, reject_instead_of_nak);
 }
 
 bool LcpOptions::on_ack(std::span<const uint8_t> options)

@@ -59,11 +59,6 @@ struct LcpSettings {
     uint32_t peer_magic = 0;
 };
 
-struct ConfigureReply {
-    Code code = Code::ConfigureAck;
-    std::vector<uint8_t> options;   // what the Ack, Nak or Reject carries
-};
-
 class LcpOptions {
 public:
     // `random` gives the magic numbers (never 0 is used: 0 draws again).

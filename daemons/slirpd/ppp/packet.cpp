@@ -4,13 +4,15 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "wire.hpp"
+
 namespace alopex::slirp::ppp {
 
 Result<Packet> parse_packet(std::span<const uint8_t> info)
 {
     if (info.size() < packet_header)
         return failf(EBADMSG, "control packet: {} octets, shorter than its header", info.size());
-    size_t length = size_t{info[2]} << 8 | info[3];
+    size_t length = wire::be16(&info[2]);
     if (length < packet_header)
         return failf(EBADMSG, "control packet: length {} is below the header's 4", length);
     if (length > info.size())
@@ -29,8 +31,7 @@ void build_packet(std::vector<uint8_t> &out, uint8_t code, uint8_t id, std::span
     size_t length = packet_header + data.size();
     out.push_back(code);
     out.push_back(id);
-    out.push_back(static_cast<uint8_t>(length >> 8));
-    out.push_back(static_cast<uint8_t>(length));
+    wire::put16(out, static_cast<uint16_t>(length));
     out.insert(out.end(), data.begin(), data.end());
 }
 
@@ -66,14 +67,15 @@ void put_option(std::vector<uint8_t> &out, uint8_t type, std::span<const uint8_t
 
 void put_option_u16(std::vector<uint8_t> &out, uint8_t type, uint16_t value)
 {
-    const uint8_t v[] = {static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+    std::vector<uint8_t> v;
+    wire::put16(v, value);
     put_option(out, type, v);
 }
 
 void put_option_u32(std::vector<uint8_t> &out, uint8_t type, uint32_t value)
 {
-    const uint8_t v[] = {static_cast<uint8_t>(value >> 24), static_cast<uint8_t>(value >> 16),
-                         static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+    std::vector<uint8_t> v;
+    wire::put32(v, value);
     put_option(out, type, v);
 }
 
@@ -81,7 +83,7 @@ bool value_u16(const Option &o, uint16_t &v)
 {
     if (o.value.size() != 2)
         return false;
-    v = static_cast<uint16_t>(o.value[0] << 8 | o.value[1]);
+    v = wire::be16(o.value.data());
     return true;
 }
 
@@ -89,8 +91,40 @@ bool value_u32(const Option &o, uint32_t &v)
 {
     if (o.value.size() != 4)
         return false;
-    v = uint32_t{o.value[0]} << 24 | uint32_t{o.value[1]} << 16 | uint32_t{o.value[2]} << 8 | o.value[3];
+    v = wire::be32(o.value.data());
     return true;
+}
+
+void ReplyBuilder::reject(const Option &o) { rejects_.insert(rejects_.end(), o.whole.begin(), o.whole.end()); }
+
+void ReplyBuilder::nak(const Option &o, std::span<const uint8_t> value)
+{
+    naked_.push_back(&o);
+    put_option(naks_, o.type, value);
+}
+
+void ReplyBuilder::nak_u16(const Option &o, uint16_t value)
+{
+    naked_.push_back(&o);
+    put_option_u16(naks_, o.type, value);
+}
+
+void ReplyBuilder::nak_u32(const Option &o, uint32_t value)
+{
+    naked_.push_back(&o);
+    put_option_u32(naks_, o.type, value);
+}
+
+ConfigureReply ReplyBuilder::finish(std::span<const uint8_t> request, bool reject_instead_of_nak)
+{
+    if (naks_.empty() && rejects_.empty())
+        return {Code::ConfigureAck, std::vector<uint8_t>(request.begin(), request.end())};
+    if (rejects_.empty() && !reject_instead_of_nak)
+        return {Code::ConfigureNak, std::move(naks_)};
+    if (rejects_.empty())
+        for (const Option *o : naked_)   // max-failure: what we keep Naking, as sent
+            reject(*o);
+    return {Code::ConfigureReject, std::move(rejects_)};
 }
 
 } // namespace alopex::slirp::ppp

@@ -63,4 +63,27 @@ void put_option_u32(std::vector<uint8_t> &out, uint8_t type, uint32_t value);
 bool value_u16(const Option &o, uint16_t &v);
 bool value_u32(const Option &o, uint32_t &v);
 
+struct ConfigureReply {
+    Code code = Code::ConfigureAck;
+    std::vector<uint8_t> options;   // what the Ack, Nak or Reject carries
+};
+
+// The answer to a Configure-Request, collected option by option (RFC 1661 §5.2-5.4): a
+// Reject wins and carries the rejected options as the peer sent them; otherwise a Nak
+// carries the values suggested instead (at max-failure it becomes a Reject of those
+// options, as sent); otherwise the whole request is acknowledged.
+class ReplyBuilder {
+public:
+    void reject(const Option &o);
+    void nak(const Option &o, std::span<const uint8_t> value);
+    void nak_u16(const Option &o, uint16_t value);
+    void nak_u32(const Option &o, uint32_t value);
+    bool acknowledges() const noexcept { return rejects_.empty() && naks_.empty(); }
+    ConfigureReply finish(std::span<const uint8_t> request, bool reject_instead_of_nak);
+
+private:
+    std::vector<uint8_t> rejects_, naks_;
+    std::vector<const Option *> naked_;
+};
+
 } // namespace alopex::slirp::ppp

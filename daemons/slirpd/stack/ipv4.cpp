@@ -3,24 +3,14 @@
 
 #include <cerrno>
 
+#include "wire.hpp"
+
 namespace alopex::slirp::stack {
 
-namespace {
-
-uint16_t be16(const uint8_t *p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t *p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
-void put16(std::vector<uint8_t> &o, uint16_t v)
-{
-    o.push_back(static_cast<uint8_t>(v >> 8));
-    o.push_back(static_cast<uint8_t>(v));
-}
-void put32(std::vector<uint8_t> &o, uint32_t v)
-{
-    put16(o, static_cast<uint16_t>(v >> 16));
-    put16(o, static_cast<uint16_t>(v));
-}
-
-} // namespace
+using wire::be16;
+using wire::be32;
+using wire::put16;
+using wire::put32;
 
 uint32_t checksum_add(uint32_t sum, std::span<const uint8_t> data)
 {
@@ -86,9 +76,7 @@ bool build_ipv4(std::vector<uint8_t> &out, const Ipv4Out &h, std::span<const uin
     put16(out, 0);
     put32(out, h.src);
     put32(out, h.dst);
-    uint16_t c = checksum(std::span(out).subspan(start, ipv4_min_header));
-    out[start + 10] = static_cast<uint8_t>(c >> 8);
-    out[start + 11] = static_cast<uint8_t>(c);
+    wire::set16(out, start + 10, checksum(std::span(out).subspan(start, ipv4_min_header)));
     out.insert(out.end(), payload.begin(), payload.end());
     return true;
 }
@@ -109,9 +97,7 @@ void build_icmp(std::vector<uint8_t> &out, uint8_t type, uint8_t code, std::span
     out.push_back(code);
     put16(out, 0);
     out.insert(out.end(), rest.begin(), rest.end());
-    uint16_t c = checksum(std::span(out).subspan(start));
-    out[start + 2] = static_cast<uint8_t>(c >> 8);
-    out[start + 3] = static_cast<uint8_t>(c);
+    wire::set16(out, start + 2, checksum(std::span(out).subspan(start)));
 }
 
 } // namespace alopex::slirp::stack

@@ -3,27 +3,17 @@
 
 #include <cerrno>
 
+#include "wire.hpp"
+
 namespace alopex::slirp::stack {
 
-namespace {
+using wire::be16;
+using wire::be32;
+using wire::put16;
+using wire::put32;
+using wire::set16;
 
-uint16_t be16(const uint8_t *p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t *p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
-void put16(std::vector<uint8_t> &o, uint16_t v)
-{
-    o.push_back(static_cast<uint8_t>(v >> 8));
-    o.push_back(static_cast<uint8_t>(v));
-}
-void put32(std::vector<uint8_t> &o, uint32_t v)
-{
-    put16(o, static_cast<uint16_t>(v >> 16));
-    put16(o, static_cast<uint16_t>(v));
-}
-void set16(std::vector<uint8_t> &o, size_t at, uint16_t v)
-{
-    o[at] = static_cast<uint8_t>(v >> 8);
-    o[at + 1] = static_cast<uint8_t>(v);
-}
+namespace {
 
 Result<TcpOptions> parse_tcp_options(std::span<const uint8_t> o)
 {

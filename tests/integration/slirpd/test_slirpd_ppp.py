@@ -18,21 +18,15 @@ import subprocess
 import time
 
 import alopex_harness as h
-from alopex_peer import netns_holder
+from slirpd_env import PeerNamespace, log_of, start_slirpd
 
 tap = h.Tap()
 HERE = os.path.dirname(os.path.abspath(__file__))
 CTX = {}
 
 
-def log_of(p):
-    with open(p.log_path, errors='replace') as f:
-        return f.read()
-
-
 def in_peer(sb, *argv):
-    return subprocess.run(['nsenter', '-t', str(CTX['holder'].pid), '-n', *argv], capture_output=True,
-                          text=True, env=sb.env(), timeout=60)
+    return CTX['ns'].run(*argv)
 
 
 def start_dnsmasq(sb):
@@ -52,26 +46,16 @@ def start_dnsmasq(sb):
 
 def setup(sb):
     sb.start_bus()
-    exe = sb.build_path('daemons/slirpd/alopex-slirpd')
-    if not os.path.exists(exe):
+    if not os.path.exists(sb.build_path('daemons/slirpd/alopex-slirpd')):
         raise h.Skip('alopex-slirpd is not built')
     start_dnsmasq(sb)
     config = sb.path('slirp.toml')
     with open(config, 'w') as f:
         # The first refuses (nothing listens on 127.0.0.2:53): the proxy goes on to the next.
         f.write('[dns]\nupstreams = ["127.0.0.2", "127.0.0.1"]\n')
-    ns = sb.notify_socket('slirpd')
-    env = sb.env({'NOTIFY_SOCKET': ns.path})
-    CTX['slirpd'] = p = sb.spawn('alopex-slirpd', [exe, '--pty', '--config', config], env=env)
-    ns.start_draining()
-    ns.wait_for('READY', '1', timeout=20, proc=p)
-    pty = [l.split(': ', 1)[1] for l in log_of(p).splitlines() if l.startswith('pty: ')]
-    h.check(pty, f'slirpd printed its pty: {log_of(p)}')
-    CTX['pty'] = pty[0]
-    CTX['holder'] = netns_holder(sb, 'ppp-peer')
-    CTX['peer'] = sb.spawn('ppp-peer', ['nsenter', '-t', str(CTX['holder'].pid), '-n',
-                                        sb.build_path('tests/harness/alopex-test-ppp-peer'), CTX['pty'], 'ppp0'])
-
+    CTX['slirpd'], pty = start_slirpd(sb, '--config', config)
+    CTX['ns'] = PeerNamespace(sb, 'ppp-peer')
+    CTX['peer'] = CTX['ns'].spawn('ppp-peer', sb.build_path('tests/harness/alopex-test-ppp-peer'), pty, 'ppp0')
 
 @tap.test('LCP and IPCP with a pppd-like peer: the peer gets 10.0.0.2 and DNS 10.0.0.1')
 def _(sb):
@@ -179,7 +163,7 @@ def _(sb):
     h.check(f'{bad}:2:' in err and 'cannot be a virtual address' in err, err)
     rc, _, err = sb.run([exe, '--pty', '--config', sb.path('missing.toml')], timeout=10)
     h.check_eq(rc, 1, err)
-    h.check('no such file' in err, err)
+    h.check(f"{sb.path('missing.toml')}: cannot open: No such file" in err, err)
 
 
 h.main(tap, setup)

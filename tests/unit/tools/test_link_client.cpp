@@ -40,6 +40,7 @@ void close_object(sd_bus_message *m)
 TEST_CASE("link client: the reader agrees with the XML")
 {
     CHECK(l1::link_reader().check());
+    CHECK(l1::manager_reader().check());
 }
 
 TEST_CASE("link client: GetManagedObjects into LinkInfo, sorted by index, other interfaces skipped")

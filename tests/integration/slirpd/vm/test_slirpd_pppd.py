@@ -8,24 +8,19 @@ on ppp0); VJ, which pppd asks for, is rejected cleanly; the kernel's ICMP echo t
 10.0.0.1 comes back intact; an unmapped TCP port is refused at once."""
 import json
 import os
-import subprocess
+import sys
 
-import alopex_harness as h
-from alopex_peer import netns_holder
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import alopex_harness as h  # noqa: E402
+from slirpd_env import PeerNamespace, log_of, start_slirpd  # noqa: E402
 
 tap = h.Tap()
 HERE = os.path.dirname(os.path.abspath(__file__))
 CTX = {}
 
 
-def log_of(p):
-    with open(p.log_path, errors='replace') as f:
-        return f.read()
-
-
 def in_peer(sb, *argv):
-    return subprocess.run(['nsenter', '-t', str(CTX['holder'].pid), '-n', *argv], capture_output=True,
-                          text=True, env=sb.env(), timeout=60)
+    return CTX['ns'].run(*argv)
 
 
 def ppp0(sb):
@@ -38,17 +33,10 @@ def ppp0(sb):
 def setup(sb):
     if not os.path.exists('/usr/sbin/pppd') or not os.path.exists('/dev/ppp'):
         raise h.Skip('no pppd (package ppp) or no /dev/ppp (module ppp_async)')
-    ns = sb.notify_socket('slirpd')
-    CTX['slirpd'] = p = sb.spawn('alopex-slirpd', [sb.build_path('daemons/slirpd/alopex-slirpd'), '--pty'],
-                                 env=sb.env({'NOTIFY_SOCKET': ns.path}))
-    ns.start_draining()
-    ns.wait_for('READY', '1', timeout=30, proc=p)
-    pty = [l.split(': ', 1)[1] for l in log_of(p).splitlines() if l.startswith('pty: ')][0]
-    CTX['holder'] = netns_holder(sb, 'pppd-peer')
-    CTX['pppd'] = sb.spawn('pppd', ['nsenter', '-t', str(CTX['holder'].pid), '-n', '/usr/sbin/pppd', pty,
-                                    '115200', 'noauth', 'local', 'nocrtscts', 'nodetach', 'noipdefault',
-                                    'usepeerdns', 'nolock', 'logfd', '2', 'debug'])
-
+    CTX['slirpd'], pty = start_slirpd(sb, timeout=30)
+    CTX['ns'] = PeerNamespace(sb, 'pppd-peer')
+    CTX['pppd'] = CTX['ns'].spawn('pppd', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts',
+                                  'nodetach', 'noipdefault', 'usepeerdns', 'nolock', 'logfd', '2', 'debug')
 
 @tap.test('pppd gets 10.0.0.2 and DNS 10.0.0.1 from slirpd; VJ rejected cleanly', vm=True)
 def _(sb):
