@@ -42,7 +42,7 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
                                  if (self->line_)
                                      self->line_->write(bytes);
                              },
-                             [self](std::span<const uint8_t> p) { self->stack_->input(p); }, {}, {}});
+                             [self](std::span<const uint8_t> p) { self->stack_->input(p, self->now()); }, {}, {}});
     if (!config.dns_upstreams.empty()) {
         auto dns = DnsProxy::create(event, *s->stack_, local, config.dns_upstreams, {});
         if (!dns)

@@ -8,8 +8,10 @@
 
 namespace alopex::slirp::stack {
 
-void Stack::input(std::span<const uint8_t> packet)
+void Stack::input(std::span<const uint8_t> packet, uint64_t now)
 {
+    now_ = now;
+    collect();   // connections that finished in calls from the host side
     ++stats_.packets_in;
     auto ip = parse_ipv4(packet);
     if (!ip) {
@@ -21,7 +23,10 @@ void Stack::input(std::span<const uint8_t> packet)
         return;
     }
     switch (ip->protocol) {
-    case proto_tcp: refuse_tcp(*ip); return;
+    case proto_tcp:
+        input_tcp(*ip, packet, now);
+        collect();
+        return;
     case proto_udp: refuse_udp(*ip, packet); return;
     case proto_icmp:
         if (ip->dst == config_.address) {

@@ -1,25 +1,59 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // slirpd's IPv4 stack, pure: the peer's packets in (from the PPP link), packets for the
-// peer out. So far it validates every packet (ipv4.hpp, transport.hpp), drops fragments
-// and counts them, answers ICMP echo sent to slirpd's own address, and refuses what is
-// not mapped, as a host with nothing listening does: a TCP segment gets a RST (RFC 9293
-// §3.10.7.1), a UDP datagram an ICMP port unreachable (RFC 1122 §3.2.2.1) from the
-// address it was sent to, unless a UDP service is bound there (the DNS proxy). Port
-// maps (TCP to host sockets, UDP) come next.
+// peer out, time given by the caller. It validates every packet (ipv4.hpp,
+// transport.hpp), drops fragments and counts them, answers ICMP echo sent to slirpd's
+// own address, carries TCP connections to listened addresses and ports (tcp.hpp; the
+// daemon couples each to a host socket), and refuses what is not listened to, as a host
+// with nothing listening does: a TCP segment gets a RST (RFC 9293 §3.10.7.1), a UDP
+// datagram an ICMP port unreachable (RFC 1122 §3.2.2.1) from the address it was sent to,
+// unless a UDP service is bound there (the DNS proxy, UDP port maps).
+//
+// TCP limits: at most `max_connections` connections (TIME-WAIT included; the oldest
+// TIME-WAIT is recycled for a new SYN at the limit) and `max_per_port` to one listened
+// address and port; a SYN beyond them gets a RST. A connection without a segment or a
+// write for `idle_timeout` is reset.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <set>
 #include <span>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "tcp.hpp"
+
 namespace alopex::slirp::stack {
+
+struct TcpLimits {
+    size_t max_connections = 4096;
+    size_t max_per_port = 1024;
+    uint64_t idle_timeout = 7440'000'000;   // µs; RFC 5382 REQ-5's 2 h 4 min
+};
 
 struct StackConfig {
     uint32_t address = 0x0A000001;   // slirpd's own, host order (10.0.0.1)
     size_t mtu = 1500;               // the largest packet sent to the peer
+    tcp::Config tcp;                 // mss is derived from mtu
+    TcpLimits limits;
+};
+
+// A TCP connection's addresses and ports, host order; "local" is slirpd's side.
+struct TcpKey {
+    uint32_t local = 0, remote = 0;
+    uint16_t local_port = 0, remote_port = 0;
+    bool operator==(const TcpKey &) const = default;
+};
+struct TcpKeyHash {
+    size_t operator()(const TcpKey &k) const noexcept
+    {
+        uint64_t a = (uint64_t{k.local} << 32 | k.remote) * 0x9E3779B97F4A7C15ull;
+        uint64_t b = (uint64_t{k.local_port} << 16 | k.remote_port) * 0xC2B2AE3D27D4EB4Full;
+        return static_cast<size_t>(a ^ (b >> 7) ^ (a >> 29));
+    }
 };
 
 struct StackStats {
@@ -31,15 +65,40 @@ struct StackStats {
     uint64_t port_unreachables = 0;
     uint64_t udp_delivered = 0;    // to a bound service
     uint64_t not_handled = 0;      // other protocols, ICMP to other addresses
+    uint64_t tcp_accepted = 0;     // SYNs to a listened port handed to the acceptor
+    uint64_t tcp_limited = 0;      // SYNs refused by the connection limits
+    uint64_t tcp_idle_resets = 0;
+    uint64_t host_unreachables = 0;
 };
 
 class Stack {
 public:
     using Output = std::function<void(std::span<const uint8_t> packet)>;
-    Stack(StackConfig config, Output output) : config_(config), output_(std::move(output)) {}
+    Stack(StackConfig config, Output output, uint32_t isn_secret = 0);
+    ~Stack();
+    Stack(const Stack &) = delete;
+    Stack &operator=(const Stack &) = delete;
 
-    void input(std::span<const uint8_t> packet);
+    void input(std::span<const uint8_t> packet, uint64_t now);
+    // Runs the TCP timers due at `now`; next_deadline() says when to call it again.
+    void advance(uint64_t now);
+    uint64_t next_deadline() const;
     const StackStats &stats() const noexcept { return stats_; }
+
+    // TCP to address:port: a SYN creates a connection held in SYN-PENDING and calls
+    // `acceptor` with it; the acceptor (now or later) calls accept() once the host side
+    // has connected, refuse() (RST) or unreachable() here. The connection stays valid
+    // until its Events::closed(), or until refuse()/abort()/unreachable().
+    using TcpAcceptor = std::function<void(tcp::Connection &, const TcpKey &)>;
+    void listen_tcp(uint32_t address, uint16_t port, TcpAcceptor acceptor);
+    // The host side could not reach the target: an ICMP destination unreachable (RFC 792
+    // code: 1 host, 0 net, 13 prohibited) quoting the held SYN, and the connection ends.
+    void unreachable(tcp::Connection &c, uint8_t code);
+    size_t tcp_connections() const noexcept { return tcp_.size(); }
+    // Every connection, for listing (ListConnections).
+    void each_tcp(const std::function<void(const TcpKey &, const tcp::Connection &)> &f) const;
+    // The connection with this key, or null.
+    tcp::Connection *find_tcp(const TcpKey &k);
 
     // A UDP service at address:port (slirpd's DNS proxy at local:53): its datagrams go
     // to `handler` (sender address and port, payload) instead of being refused.
@@ -49,6 +108,17 @@ public:
     bool send_udp(uint32_t src, uint16_t src_port, uint32_t dst, uint16_t dst_port, std::span<const uint8_t> payload);
 
 private:
+    struct TcpEntry;
+    struct TcpOwner : tcp::Owner {
+        Stack *stack;
+        void changed(tcp::Connection &c) override;
+    };
+    void input_tcp(const struct Ipv4 &ip, std::span<const uint8_t> packet, uint64_t now);
+    bool open_tcp(const struct Ipv4 &ip, const struct Tcp &syn, std::span<const uint8_t> packet, uint64_t now);
+    void tcp_changed(TcpEntry &e);
+    void collect();
+    void sweep_idle(uint64_t now);
+    bool make_room_for(const TcpKey &k);
     void refuse_tcp(const struct Ipv4 &ip);
     void refuse_udp(const struct Ipv4 &ip, std::span<const uint8_t> packet);
     void answer_icmp(const struct Ipv4 &ip);
@@ -60,6 +130,15 @@ private:
     std::vector<uint8_t> out_, icmp_;
     uint16_t next_id_ = 1;
     std::map<std::pair<uint32_t, uint16_t>, UdpHandler> udp_;
+
+    std::map<std::pair<uint32_t, uint16_t>, TcpAcceptor> listeners_;
+    std::map<std::pair<uint32_t, uint16_t>, size_t> per_port_;
+    std::unordered_map<TcpKey, std::unique_ptr<TcpEntry>, TcpKeyHash> tcp_;
+    std::set<std::pair<uint64_t, TcpEntry *>> timers_;
+    std::vector<TcpKey> dead_;
+    TcpOwner owner_{};
+    uint32_t isn_secret_ = 0;
+    uint64_t now_ = 0, sweep_at_ = 0;
 };
 
 } // namespace alopex::slirp::stack

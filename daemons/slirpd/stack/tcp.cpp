@@ -147,7 +147,7 @@ void Connection::syn_arrived(const Tcp &syn, uint64_t now)
     snd_wnd_ = syn.window;   // never scaled in a SYN
     max_snd_wnd_ = snd_wnd_;
     snd_wl1_ = syn.seq;
-    last_input_ = now;
+    last_activity_ = now;
     set_state(State::SynPending);
     finish_call();
 }
@@ -181,7 +181,7 @@ void Connection::connect(uint64_t now)
     set_state(State::SynSent);
     send_syn(false);
     snd_nxt_ = snd_max_ = iss_ + 1;
-    last_input_ = rtt_start_ = now;
+    last_activity_ = rtt_start_ = now;
     arm_rto(now);
     finish_call();
 }
@@ -212,6 +212,7 @@ size_t Connection::write(std::span<const uint8_t> bytes, uint64_t now)
     if (n == 0)
         return 0;
     sndbuf_.append(bytes.first(n));
+    last_activity_ = now;
     output(now);
     finish_call();
     return n;
@@ -264,6 +265,22 @@ void Connection::abort()
     default: send_rst(snd_max_); break;
     }
     close_with(CloseReason::Aborted, false);
+    finish_call();
+}
+
+void Connection::discard()
+{
+    close_with(CloseReason::Aborted, false);
+    finish_call();
+}
+
+void Connection::time_out()
+{
+    if (state_ == State::Closed)
+        return;
+    if (state_ != State::SynPending && state_ != State::SynSent && state_ != State::TimeWait)
+        send_rst(snd_max_);
+    close_with(CloseReason::Timeout);
     finish_call();
 }
 

@@ -131,6 +131,8 @@ public:
     bool peer_finished() const noexcept { return peer_fin_done_ && rcvbuf_.empty(); }
     void shutdown(uint64_t now);    // FIN after everything written
     void abort();                   // RST; closed, no event
+    void discard();                 // closed, nothing sent, no event (the stack answered otherwise)
+    void time_out();                // RST; closed(Timeout) (idle limits)
 
     State state() const noexcept { return state_; }
     bool closed() const noexcept { return state_ == State::Closed; }
@@ -142,7 +144,7 @@ public:
     uint32_t send_queued() const noexcept { return static_cast<uint32_t>(sndbuf_.size()); }
     uint64_t srtt() const noexcept { return srtt_; }
     uint32_t cwnd() const noexcept { return cwnd_; }
-    uint64_t last_activity() const noexcept { return last_input_; }
+    uint64_t last_activity() const noexcept { return last_activity_; }   // a segment in, or a write
     size_t memory() const noexcept;   // buffer bytes held
 
     uint64_t indexed_deadline = 0;   // the owner's bookkeeping
@@ -237,7 +239,7 @@ private:
     uint64_t rto_at_ = 0, persist_at_ = 0, delack_at_ = 0, keepalive_at_ = 0, time_wait_at_ = 0;
     uint64_t persist_interval_ = 0;
     bool probe_out_ = false;
-    uint64_t last_input_ = 0;
+    uint64_t last_activity_ = 0;
 };
 
 } // namespace alopex::slirp::stack::tcp

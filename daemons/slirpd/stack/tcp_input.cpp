@@ -37,7 +37,7 @@ void Connection::input(const Tcp &seg, uint64_t now)
         return;
     default: break;
     }
-    last_input_ = now;
+    last_activity_ = now;
     probes_ = 0;
     if (keepalive_at_)
         keepalive_at_ = now + cfg_.keepalive_idle;
@@ -81,7 +81,7 @@ void Connection::input_syn_sent(const Tcp &seg, uint64_t now)
     }
     if (!(seg.flags & tcp_flag::syn))
         return;
-    last_input_ = now;
+    last_activity_ = now;
     irs_ = seg.seq;
     rcv_nxt_ = rcv_adv_ = seg.seq + 1;
     take_options(seg);

@@ -27,6 +27,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                              !(parse_tcp(*ip)->flags & tcp_flag::rst))
             std::abort();
     });
-    stack.input(in);
+    stack.input(in, 0);
     return 0;
 }

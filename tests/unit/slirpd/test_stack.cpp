@@ -51,7 +51,7 @@ TEST_CASE("stack: a ping of slirpd's address is answered, data and identifiers k
 {
     Rig r;
     auto p = ping(us, 0x1234, 7, 56);
-    r.stack.input(p);
+    r.stack.input(p, 0);
     REQUIRE(r.out.size() == 1);
     auto ip = parse_ipv4(r.out[0]);
     REQUIRE(ip);
@@ -71,33 +71,33 @@ TEST_CASE("stack hostile: truncations, length lies and bad checksums are counted
     Rig r;
     auto good = ping(us, 1, 1, 32);
     for (size_t n = 0; n < good.size(); ++n)   // every truncation: total length now lies
-        r.stack.input(std::span(good).first(n));
+        r.stack.input(std::span(good).first(n), 0);
     CHECK(r.stack.stats().bad_packets == good.size());
     CHECK(r.out.empty());
 
     auto bad = good;
     bad[2] = 0x00, bad[3] = 0x10;   // total length 16, below the header
-    r.stack.input(bad);
+    r.stack.input(bad, 0);
     bad = good;
     bad[0] = 0x4F;                  // header length 60 > the packet's header
-    r.stack.input(bad);
+    r.stack.input(bad, 0);
     bad = good;
     bad[0] = 0x65;                  // version 6
-    r.stack.input(bad);
+    r.stack.input(bad, 0);
     bad = good;
     bad[12] ^= 1;                   // header checksum
-    r.stack.input(bad);
+    r.stack.input(bad, 0);
     CHECK(r.stack.stats().bad_packets == good.size() + 4);
     bad = good;
     bad[30] ^= 1;                   // ICMP checksum
-    r.stack.input(bad);
+    r.stack.input(bad, 0);
     CHECK(r.stack.stats().icmp_bad == 1);
     CHECK(r.out.empty());
 
     // Bytes past Total Length are link padding: cut off, the ping is answered.
     auto padded = good;
     padded.insert(padded.end(), 10, 0xAA);
-    r.stack.input(padded);
+    r.stack.input(padded, 0);
     REQUIRE(r.out.size() == 1);
     CHECK(r.out[0].size() == good.size());
 }
@@ -117,11 +117,11 @@ TEST_CASE("stack hostile: fragments are dropped, not reassembled; others are not
         return f;
     };
     for (int i = 0; i < 1000; ++i)   // a fragment train
-        r.stack.input(frag(static_cast<uint16_t>(0x2000 | i)));
-    r.stack.input(frag(0x0010));     // last fragment (offset only)
+        r.stack.input(frag(static_cast<uint16_t>(0x2000 | i)), 0);
+    r.stack.input(frag(0x0010), 0);     // last fragment (offset only)
     CHECK(r.stack.stats().fragments == 1001);
     CHECK(r.out.empty());
-    r.stack.input(ping(0x08080808, 1, 1, 8));   // somewhere else
+    r.stack.input(ping(0x08080808, 1, 1, 8), 0);   // somewhere else
     CHECK(r.stack.stats().not_handled == 1);
     CHECK(r.out.empty());
 }
@@ -142,7 +142,7 @@ TEST_CASE("stack: nothing is mapped yet, so TCP gets a RST and UDP a port unreac
         build_ipv4(out, {.protocol = proto_tcp, .src = peer, .dst = us}, seg);
         return out;
     };
-    r.stack.input(segment(tcp_flag::syn, 1000, 0, 0));
+    r.stack.input(segment(tcp_flag::syn, 1000, 0, 0), 0);
     REQUIRE(r.out.size() == 1);
     auto ip = parse_ipv4(r.out[0]);
     REQUIRE(ip);
@@ -154,20 +154,20 @@ TEST_CASE("stack: nothing is mapped yet, so TCP gets a RST and UDP a port unreac
     CHECK(rst->ack == 1001);   // the SYN counts one
     CHECK(rst->src_port == 22);
     CHECK(rst->dst_port == 40000);
-    r.stack.input(segment(tcp_flag::ack | tcp_flag::psh, 5, 777, 10));
+    r.stack.input(segment(tcp_flag::ack | tcp_flag::psh, 5, 777, 10), 0);
     REQUIRE(r.out.size() == 2);
     auto rst2 = parse_tcp(*parse_ipv4(r.out[1]));
     REQUIRE(rst2);
     CHECK(rst2->flags == tcp_flag::rst);
     CHECK(rst2->seq == 777);
-    r.stack.input(segment(tcp_flag::rst, 5, 0, 0));   // a RST is never answered
+    r.stack.input(segment(tcp_flag::rst, 5, 0, 0), 0);   // a RST is never answered
     CHECK(r.out.size() == 2);
     CHECK(r.stack.stats().resets == 2);
 
     Bytes udp, packet;
     build_udp(udp, peer, us, 5353, 9, Bytes{1, 2, 3});
     build_ipv4(packet, {.protocol = proto_udp, .src = peer, .dst = us}, udp);
-    r.stack.input(packet);
+    r.stack.input(packet, 0);
     REQUIRE(r.out.size() == 3);
     auto un = parse_ipv4(r.out[2]);
     REQUIRE(un);
@@ -190,7 +190,7 @@ TEST_CASE("stack: a bound UDP service gets its datagrams and answers through sen
     Bytes udp, packet;
     build_udp(udp, peer, us, 40001, 53, Bytes{0x12, 0x34});
     build_ipv4(packet, {.protocol = proto_udp, .src = peer, .dst = us}, udp);
-    r.stack.input(packet);
+    r.stack.input(packet, 0);
     REQUIRE(got.size() == 1);
     CHECK(got[0].first == 40001);
     CHECK(got[0].second == Bytes{0x12, 0x34});
@@ -210,6 +210,6 @@ TEST_CASE("stack: a bound UDP service gets its datagrams and answers through sen
     packet.clear();
     build_udp(udp, peer, us, 40001, 54, Bytes{1});
     build_ipv4(packet, {.protocol = proto_udp, .src = peer, .dst = us}, udp);
-    r.stack.input(packet);
+    r.stack.input(packet, 0);
     CHECK(r.stack.stats().port_unreachables == 1);
 }

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The stack's TCP side: connections by address and port, listeners, the limits, one
+// timer index for every connection, idle resets, and freeing connections once closed.
+#include <algorithm>
+
+#include "ipv4.hpp"
+#include "stack.hpp"
+#include "transport.hpp"
+
+namespace alopex::slirp::stack {
+
+namespace {
+
+constexpr uint64_t sweep_interval = 10'000'000;   // idle connections are looked for every 10 s
+
+uint64_t mix(uint64_t x)   // splitmix64's finalizer
+{
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+} // namespace
+
+struct Stack::TcpEntry : tcp::Connection {
+    TcpKey key;
+    std::pair<uint32_t, uint16_t> listened;
+    std::vector<uint8_t> syn_quote;   // the SYN's IP header and 8 octets, while pending
+    bool in_timers = false;
+    using tcp::Connection::Connection;
+};
+
+Stack::Stack(StackConfig config, Output output, uint32_t isn_secret)
+    : config_(config), output_(std::move(output)), isn_secret_(isn_secret)
+{
+    config_.tcp.mss = static_cast<uint16_t>(std::clamp<size_t>(config_.mtu, 576, 65535) - 40);
+    owner_.stack = this;
+}
+
+Stack::~Stack()
+{
+    for (auto &[k, e] : tcp_)
+        e->set_owner(nullptr);
+}
+
+void Stack::listen_tcp(uint32_t address, uint16_t port, TcpAcceptor acceptor)
+{
+    listeners_[{address, port}] = std::move(acceptor);
+}
+
+void Stack::input_tcp(const Ipv4 &ip, std::span<const uint8_t> packet, uint64_t now)
+{
+    auto t = parse_tcp(ip);
+    if (!t) {
+        ++stats_.bad_packets;
+        return;
+    }
+    TcpKey key{ip.dst, ip.src, t->dst_port, t->src_port};
+    auto it = tcp_.find(key);
+    bool new_syn = (t->flags & (tcp_flag::syn | tcp_flag::ack | tcp_flag::rst)) == tcp_flag::syn;
+    if (it != tcp_.end() && new_syn && it->second->state() == tcp::State::TimeWait) {
+        tcp_changed(*it->second);   // a new incarnation (RFC 9293 §3.6.1): the old one goes
+        dead_.push_back(key);
+        collect();
+        it = tcp_.end();
+    }
+    if (it != tcp_.end()) {
+        it->second->input(*t, now);
+        return;
+    }
+    if (!new_syn || !listeners_.contains({ip.dst, t->dst_port}) || !open_tcp(ip, *t, packet, now))
+        refuse_tcp(ip);
+}
+
+bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> packet, uint64_t now)
+{
+    TcpKey key{ip.dst, ip.src, syn.dst_port, syn.src_port};
+    std::pair<uint32_t, uint16_t> listened{ip.dst, syn.dst_port};
+    if (per_port_[listened] >= config_.limits.max_per_port || !make_room_for(key)) {
+        ++stats_.tcp_limited;
+        return false;
+    }
+    // RFC 6528: a clock (4 µs) plus a keyed function of the connection's identity.
+    uint32_t iss = static_cast<uint32_t>(now / 4) +
+                   static_cast<uint32_t>(mix(isn_secret_ ^ TcpKeyHash{}(key) ^ (uint64_t{syn.seq} << 32)));
+    uint32_t src = ip.dst, dst = ip.src;
+    auto e = std::make_unique<TcpEntry>(config_.tcp, syn.dst_port, syn.src_port, iss,
+                                        [this, src, dst](const Tcp &h, std::span<const uint8_t> payload) {
+                                            std::vector<uint8_t> seg;
+                                            build_tcp(seg, src, dst, h, payload);
+                                            send(src, dst, proto_tcp, seg);
+                                        });
+    e->key = key;
+    e->listened = listened;
+    e->syn_quote.assign(packet.begin(), packet.begin() + static_cast<long>(std::min(packet.size(), ip.header.size() + 8)));
+    e->set_owner(&owner_);
+    TcpEntry &ref = *e;
+    tcp_.emplace(key, std::move(e));
+    ++per_port_[listened];
+    ++stats_.tcp_accepted;
+    ref.syn_arrived(syn, now);
+    if (sweep_at_ == 0)
+        sweep_at_ = now + sweep_interval;
+    listeners_[listened](ref, key);
+    return true;
+}
+
+// At the limit, the oldest TIME-WAIT connection makes room; none: no room.
+bool Stack::make_room_for(const TcpKey &)
+{
+    if (tcp_.size() < config_.limits.max_connections)
+        return true;
+    TcpEntry *oldest = nullptr;
+    for (auto &[k, e] : tcp_)
+        if (e->state() == tcp::State::TimeWait && (!oldest || e->next_deadline() < oldest->next_deadline()))
+            oldest = e.get();
+    if (!oldest)
+        return false;
+    dead_.push_back(oldest->key);
+    collect();
+    return true;
+}
+
+void Stack::unreachable(tcp::Connection &c, uint8_t code)
+{
+    auto &e = static_cast<TcpEntry &>(c);
+    if (e.state() == tcp::State::SynPending && !e.syn_quote.empty()) {
+        std::vector<uint8_t> rest(4, 0);
+        rest.insert(rest.end(), e.syn_quote.begin(), e.syn_quote.end());
+        icmp_.clear();
+        build_icmp(icmp_, icmp_unreachable, code, rest);
+        ++stats_.host_unreachables;
+        send(e.key.local, e.key.remote, proto_icmp, icmp_);
+    }
+    e.discard();   // the ICMP message was the answer: no RST
+}
+
+void Stack::TcpOwner::changed(tcp::Connection &c)
+{
+    stack->tcp_changed(static_cast<TcpEntry &>(c));
+}
+
+void Stack::tcp_changed(TcpEntry &e)
+{
+    if (e.state() != tcp::State::SynPending)
+        e.syn_quote = {};
+    uint64_t next = e.finished() ? UINT64_MAX : e.next_deadline();
+    if (e.in_timers && e.indexed_deadline != next) {
+        timers_.erase({e.indexed_deadline, &e});
+        e.in_timers = false;
+    }
+    if (!e.in_timers && next != UINT64_MAX) {
+        timers_.insert({next, &e});
+        e.indexed_deadline = next;
+        e.in_timers = true;
+    }
+    if (e.finished())
+        dead_.push_back(e.key);
+}
+
+// Frees the connections that finished (never from inside one of their own calls).
+void Stack::collect()
+{
+    while (!dead_.empty()) {
+        TcpKey k = dead_.back();
+        dead_.pop_back();
+        auto it = tcp_.find(k);
+        if (it == tcp_.end())
+            continue;
+        TcpEntry &e = *it->second;
+        if (!e.finished() && e.state() != tcp::State::TimeWait)
+            continue;   // reopened meanwhile
+        if (e.in_timers)
+            timers_.erase({e.indexed_deadline, &e});
+        if (auto p = per_port_.find(e.listened); p != per_port_.end() && --p->second == 0)
+            per_port_.erase(p);
+        tcp_.erase(it);
+    }
+    if (tcp_.empty())
+        sweep_at_ = 0;
+}
+
+uint64_t Stack::next_deadline() const
+{
+    uint64_t next = timers_.empty() ? UINT64_MAX : timers_.begin()->first;
+    return sweep_at_ ? std::min(next, sweep_at_) : next;
+}
+
+void Stack::advance(uint64_t now)
+{
+    now_ = now;
+    collect();
+    while (!timers_.empty() && timers_.begin()->first <= now) {
+        TcpEntry *e = timers_.begin()->second;
+        timers_.erase(timers_.begin());
+        e->in_timers = false;
+        e->advance(now);
+        if (!e->in_timers && !e->finished())
+            tcp_changed(*e);   // advance() reports every change, but a timer that did not move stays due
+    }
+    if (sweep_at_ && now >= sweep_at_)
+        sweep_idle(now);
+    collect();
+}
+
+void Stack::sweep_idle(uint64_t now)
+{
+    sweep_at_ = now + sweep_interval;
+    std::vector<TcpEntry *> idle;
+    for (auto &[k, e] : tcp_)
+        if (e->state() != tcp::State::TimeWait && e->state() != tcp::State::SynPending &&
+            now - e->last_activity() >= config_.limits.idle_timeout)
+            idle.push_back(e.get());
+    for (TcpEntry *e : idle) {
+        ++stats_.tcp_idle_resets;
+        e->time_out();
+    }
+}
+
+void Stack::each_tcp(const std::function<void(const TcpKey &, const tcp::Connection &)> &f) const
+{
+    for (const auto &[k, e] : tcp_)
+        f(k, *e);
+}
+
+tcp::Connection *Stack::find_tcp(const TcpKey &k)
+{
+    auto it = tcp_.find(k);
+    return it == tcp_.end() ? nullptr : it->second.get();
+}
+
+} // namespace alopex::slirp::stack
