@@ -18,23 +18,6 @@ namespace {
 
 constexpr auto debounce = std::chrono::milliseconds(100);
 
-socklen_t to_sockaddr(const Endpoint &e, sockaddr_storage &ss)
-{
-    std::memset(&ss, 0, sizeof ss);
-    if (e.address.is_v4()) {
-        auto *sin = reinterpret_cast<sockaddr_in *>(&ss);
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(e.port);
-        std::memcpy(&sin->sin_addr, e.address.data(), 4);
-        return sizeof *sin;
-    }
-    auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(e.port);
-    std::memcpy(&sin6->sin6_addr, e.address.data(), 16);
-    return sizeof *sin6;
-}
-
 // Runs `f` in a C callback: nothing may escape, a failure is logged and contained.
 template <typename F> int contained(const char *what, F &&f) noexcept
 {
@@ -145,7 +128,7 @@ void Prober::start()
         return;
     }
     sockaddr_storage ss;
-    socklen_t len = to_sockaddr(*endpoint_, ss);
+    socklen_t len = net::to_sockaddr(*endpoint_, ss);
     if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&ss), len) == 0) {
         finish(0);
         return;

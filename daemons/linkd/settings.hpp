@@ -35,17 +35,11 @@ inline constexpr int min_receive_buffer = 4096;
 inline constexpr int max_receive_buffer = 1 << 30;
 
 // A TCP endpoint given as an IP literal.
-struct Endpoint {
-    net::Address address;             // IPv4 or IPv6
-    uint16_t port = 0;                // host order, 1..65535
+using Endpoint = net::Endpoint;
 
-    std::string to_string() const;    // "192.0.2.1:443", "[2001:db8::1]:443"
-    bool operator==(const Endpoint &) const = default;
-};
-
-// "a.b.c.d:port" or "[v6]:port" (net::Address text: no zone index, no leading zeros);
-// port 1..65535 in decimal. Refuses the unspecified, loopback, multicast and broadcast
-// addresses (a probe to them says nothing about the network). The error names the fault.
+// net::parse_endpoint's "a.b.c.d:port" or "[v6]:port"; also refuses the unspecified,
+// loopback, multicast and broadcast addresses (a probe to them says nothing about the
+// network). The error names the fault.
 Result<Endpoint> parse_endpoint(std::string_view text);
 
 struct Settings {

@@ -18,23 +18,6 @@ namespace {
 constexpr size_t dns_header = 12;
 constexpr uint16_t dns_port = 53;
 
-socklen_t to_sockaddr(const net::Address &a, sockaddr_storage &ss)
-{
-    std::memset(&ss, 0, sizeof ss);
-    if (a.is_v4()) {
-        auto *s4 = reinterpret_cast<sockaddr_in *>(&ss);
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(dns_port);
-        std::memcpy(&s4->sin_addr, a.data(), 4);
-        return sizeof *s4;
-    }
-    auto *s6 = reinterpret_cast<sockaddr_in6 *>(&ss);
-    s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons(dns_port);
-    std::memcpy(&s6->sin6_addr, a.data(), 16);
-    return sizeof *s6;
-}
-
 } // namespace
 
 DnsProxy::~DnsProxy() = default;
@@ -80,7 +63,7 @@ bool DnsProxy::ask(Query &q)
     q.timer.reset();
     q.fd = Fd(socket(up.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     sockaddr_storage ss{};
-    socklen_t len = to_sockaddr(up, ss);
+    socklen_t len = net::to_sockaddr(net::Endpoint{up, dns_port}, ss);
     if (q.fd.get() < 0 || connect(q.fd.get(), reinterpret_cast<sockaddr *>(&ss), len) < 0 ||
         send(q.fd.get(), q.payload.data(), q.payload.size(), 0) < 0) {
         log::debug("DNS proxy: {}: {}", up.to_string(), strerror(errno));

@@ -4,6 +4,9 @@
 
 #include <sys/socket.h>
 
+#include <string>
+
+#include <fmt/format.h>
 
 #include "alopex/config.hpp"
 #include "alopex/net.hpp"
@@ -113,15 +116,94 @@ Result<void> parse_dns(const Table &root, Settings &s)
     return {};
 }
 
+// "10.0.0.1:22": a virtual IPv4 address and a port (the key of a map entry).
+Result<std::pair<uint32_t, uint16_t>> peer_destination(const Node &n, std::string_view key)
+{
+    auto e = net::parse_endpoint(key);
+    if (!e)
+        return n.failf("'{}': {}", key, e.error().message);
+    auto b = e->address.bytes();
+    if (!e->address.is_v4() || b[0] == 0 || e->address.is_loopback() || e->address.is_multicast() ||
+        e->address.is_broadcast() || b[0] >= 240)
+        return n.failf("'{}': the peer's destination must be a virtual IPv4 address", key);
+    return std::pair<uint32_t, uint16_t>{uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3],
+                                         e->port};
+}
+
+// "127.0.0.1:22", "[::1]:22" or "unix:/run/x.sock" (stream only).
+Result<HostTarget> host_target(const Node &n, bool allow_unix)
+{
+    ALOPEX_TRY(text, n.as_string());
+    HostTarget t;
+    if (text.starts_with("unix:")) {
+        t.unix_path = text.substr(5);
+        if (!allow_unix)
+            return n.failf("'{}': unix sockets are for TCP maps only", text);
+        if (!t.unix_path.starts_with('/') || t.unix_path.size() >= 108 ||
+            t.unix_path.find('\0') != std::string::npos)
+            return n.failf("'{}': the socket path must be absolute and under 108 bytes", text);
+        return t;
+    }
+    auto e = net::parse_endpoint(text);
+    if (!e)
+        return n.failf("'{}': {}", text, e.error().message);
+    if (e->address.is_unspecified() || e->address.is_multicast())
+        return n.failf("'{}' cannot be connected to", text);
+    t.inet = *e;
+    return t;
+}
+
+Result<void> parse_ports(const Table &root, std::string_view section, bool tcp, Settings &s)
+{
+    ALOPEX_TRY(t, root.optional_table(section));
+    if (!t)
+        return {};
+    auto &out = tcp ? s.tcp_ports : s.udp_ports;
+    for (const auto &[key, node] : t->entries()) {
+        ALOPEX_TRY(dest, peer_destination(node, key));
+        if (net::Address::v4(dest.first) == s.link.ipcp.peer)
+            return node.failf("'{}' is the peer's own address: its packets never cross the link", key);
+        ALOPEX_TRY(target, host_target(node, tcp));
+        out.push_back({dest.first, dest.second, std::move(target)});
+    }
+    return {};
+}
+
+Result<void> parse_limits(const Table &root, Settings &s)
+{
+    ALOPEX_TRY(t, root.optional_table("limits"));
+    if (!t)
+        return {};
+    ALOPEX_TRY_VOID(t->require_known_keys(
+        {"connections", "connections_per_port", "idle_timeout", "buffer", "udp_flows", "udp_idle_timeout"}));
+    auto &l = s.limits;
+    ALOPEX_TRY(conns, integer_in(*t, "connections", 4096, 1, 65536));
+    ALOPEX_TRY(per_port, integer_in(*t, "connections_per_port", std::min<int64_t>(1024, conns), 1, conns));
+    ALOPEX_TRY(idle, integer_in(*t, "idle_timeout", 7440, 10, 7 * 86400));
+    ALOPEX_TRY(buffer, integer_in(*t, "buffer", 128 * 1024, 4096, 4 << 20));
+    ALOPEX_TRY(flows, integer_in(*t, "udp_flows", 256, 1, 65536));
+    ALOPEX_TRY(udp_idle, integer_in(*t, "udp_idle_timeout", 60, 1, 86400));
+    l.connections = static_cast<size_t>(conns);
+    l.connections_per_port = static_cast<size_t>(per_port);
+    l.idle_timeout_usec = static_cast<uint64_t>(idle) * 1'000'000;
+    l.buffer = static_cast<uint32_t>(buffer);
+    l.udp_flows = static_cast<size_t>(flows);
+    l.udp_idle_timeout_usec = static_cast<uint64_t>(udp_idle) * 1'000'000;
+    return {};
+}
+
 Result<Settings> from_document(const config::Document &doc)
 {
     Table root = doc.root();
-    ALOPEX_TRY_VOID(root.require_known_keys({"addresses", "dns", "ppp"}));
+    ALOPEX_TRY_VOID(root.require_known_keys({"addresses", "dns", "ppp", "ports", "udp_ports", "limits"}));
     Settings s = default_settings();
     s.source = doc.file();
     ALOPEX_TRY_VOID(parse_addresses(root, s));
     ALOPEX_TRY_VOID(parse_dns(root, s));
     ALOPEX_TRY_VOID(parse_ppp(root, s));
+    ALOPEX_TRY_VOID(parse_ports(root, "ports", true, s));
+    ALOPEX_TRY_VOID(parse_ports(root, "udp_ports", false, s));
+    ALOPEX_TRY_VOID(parse_limits(root, s));
     return s;
 }
 
@@ -152,6 +234,13 @@ std::vector<net::Address> parse_resolv_conf(std::string_view text)
             out.push_back(*a);
     }
     return out;
+}
+
+std::string HostTarget::to_string() const
+{
+    if (is_unix())
+        return "unix:" + unix_path;
+    return inet.to_string();
 }
 
 Settings default_settings()

@@ -13,8 +13,21 @@
 //   mru = 1500                # 128..1500
 //   echo_interval = 30        # seconds, 0: no keepalive
 //   echo_failures = 4         # 1..100
+//   [ports]                   # TCP: the peer's destination = a host socket
+//   "10.0.0.1:22" = "127.0.0.1:22"
+//   "10.0.0.1:80" = "unix:/run/kvmd/kvmd.sock"
+//   [udp_ports]               # UDP, the same way (no unix: targets)
+//   "10.0.0.1:5353" = "127.0.0.1:53"
+//   [limits]
+//   connections = 4096        # TCP connections at once (1..65536)
+//   connections_per_port = 1024
+//   idle_timeout = 7440       # seconds without data before a TCP connection is reset
+//   buffer = 131072           # bytes each way per TCP connection (4096..4194304)
+//   udp_flows = 256           # UDP flows (host sockets) at once
+//   udp_idle_timeout = 60     # seconds
 //
-// The line, port maps and limits come with the steps that use them (issue 11).
+// Unmapped destinations are refused: the peer reaches nothing on the host implicitly.
+// The line comes with the step that uses it (issue 11).
 #pragma once
 
 #include <filesystem>
@@ -29,11 +42,36 @@
 
 namespace alopex::slirp {
 
+// Where a mapped connection goes on the host: an IPv4/IPv6 address and port, or a unix socket.
+struct HostTarget {
+    net::Endpoint inet;
+    std::string unix_path;   // non-empty: a unix stream socket
+    bool is_unix() const noexcept { return !unix_path.empty(); }
+    std::string to_string() const;
+};
+
+struct PortMap {
+    uint32_t address = 0;   // the peer's destination, host order (a virtual address)
+    uint16_t port = 0;
+    HostTarget target;
+};
+
+struct Limits {
+    size_t connections = 4096;
+    size_t connections_per_port = 1024;
+    uint64_t idle_timeout_usec = 7440'000'000;
+    uint32_t buffer = 128 * 1024;
+    size_t udp_flows = 256;
+    uint64_t udp_idle_timeout_usec = 60'000'000;
+};
+
 struct Settings {
     std::string source;        // the file, "" for defaults
     ppp::LinkConfig link;      // addresses, DNS, MRU, echo keepalive
     // The DNS proxy's upstreams (port 53); nullopt: /etc/resolv.conf's, read at start.
     std::optional<std::vector<net::Address>> dns_upstreams;
+    std::vector<PortMap> tcp_ports, udp_ports;
+    Limits limits;
 };
 
 // The nameserver lines of a resolv.conf, at most 3 (as the resolver reads them); lines

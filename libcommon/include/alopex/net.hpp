@@ -225,6 +225,22 @@ bool valid_ifname(std::string_view name);
 // bytes outside printable ASCII and the characters ' and \ as \xNN.
 std::string quoted(std::string_view text);
 
+// A transport endpoint: an address and a port (host order, 1..65535).
+struct Endpoint {
+    Address address;
+    uint16_t port = 0;
+    std::string to_string() const;   // "192.0.2.1:443", "[2001:db8::1]:443"
+    bool operator==(const Endpoint &) const = default;
+};
+
+// "a.b.c.d:port" or "[v6]:port": Address's strict text (no zone index, no host names),
+// the port in decimal, 1..65535. The error names the fault (no `what` prefix: callers
+// say what the endpoint is for).
+Result<Endpoint> parse_endpoint(std::string_view text);
+
+// The sockaddr_in or sockaddr_in6 of `e` in `ss`; returns its length.
+socklen_t to_sockaddr(const Endpoint &e, struct sockaddr_storage &ss);
+
 } // namespace alopex::net
 
 template <> struct std::hash<alopex::net::Address> {

@@ -88,3 +88,70 @@ TEST_CASE("slirp settings: [dns] upstreams, and the nameservers of resolv.conf",
     CHECK(parse_resolv_conf("").empty());
     CHECK(parse_resolv_conf("nameserver").empty());
 }
+
+TEST_CASE("slirp settings: port maps (TCP to inet and unix sockets, UDP) and limits", "[slirp][settings]")
+{
+    auto s = parse_settings("[ports]\n\"10.0.0.1:22\" = \"127.0.0.1:2222\"\n\"10.0.0.1:80\" = \"unix:/run/kvmd.sock\"\n"
+                            "\"10.0.0.9:8080\" = \"[::1]:8080\"\n[udp_ports]\n\"10.0.0.1:5353\" = \"127.0.0.1:53\"\n"
+                            "[limits]\nconnections = 100\nconnections_per_port = 10\nidle_timeout = 600\n"
+                            "buffer = 65536\nudp_flows = 8\nudp_idle_timeout = 30\n",
+                            "slirp.toml");
+    REQUIRE(s);
+    REQUIRE(s->tcp_ports.size() == 3);
+    bool ssh = false, kvmd = false, v6 = false;
+    for (const auto &m : s->tcp_ports) {
+        if (m.port == 22) {
+            ssh = m.address == 0x0A000001 && m.target.inet.address == net::Address::v4(0x7F000001) &&
+                  m.target.inet.port == 2222;
+            CHECK(m.target.to_string() == "127.0.0.1:2222");
+        }
+        if (m.port == 80)
+            kvmd = m.target.is_unix() && m.target.unix_path == "/run/kvmd.sock";
+        if (m.port == 8080) {
+            v6 = m.address == 0x0A000009 && m.target.inet.address.is_v6();
+            CHECK(m.target.to_string() == "[::1]:8080");
+        }
+    }
+    CHECK(ssh);
+    CHECK(kvmd);
+    CHECK(v6);
+    REQUIRE(s->udp_ports.size() == 1);
+    CHECK(s->udp_ports[0].port == 5353);
+    CHECK(s->limits.connections == 100);
+    CHECK(s->limits.connections_per_port == 10);
+    CHECK(s->limits.idle_timeout_usec == 600'000'000);
+    CHECK(s->limits.buffer == 65536);
+    CHECK(s->limits.udp_flows == 8);
+    CHECK(s->limits.udp_idle_timeout_usec == 30'000'000);
+    auto d = default_settings();
+    CHECK(d.tcp_ports.empty());   // nothing is reachable unless mapped
+    CHECK(d.limits.connections == 4096);
+}
+
+TEST_CASE("slirp settings: bad port maps and limits are refused at file:line:col", "[slirp][settings]")
+{
+    CHECK(refusal("[ports]\n\"10.0.0.1\" = \"127.0.0.1:22\"\n") ==
+          "slirp.toml:2:14: '10.0.0.1': a port is required: \"192.0.2.1:443\" or \"[2001:db8::1]:443\"");
+    CHECK(refusal("[ports]\n\"10.0.0.1:0\" = \"127.0.0.1:22\"\n") ==
+          "slirp.toml:2:16: '10.0.0.1:0': port 0 is outside 1..65535");
+    CHECK(refusal("[ports]\n\"10.0.0.1:99999\" = \"127.0.0.1:22\"\n") ==
+          "slirp.toml:2:20: '10.0.0.1:99999': port 99999 is outside 1..65535");
+    CHECK(refusal("[ports]\n\"127.0.0.1:22\" = \"127.0.0.1:22\"\n") ==
+          "slirp.toml:2:18: '127.0.0.1:22': the peer's destination must be a virtual IPv4 address");
+    CHECK(refusal("[ports]\n\"10.0.0.2:22\" = \"127.0.0.1:22\"\n") ==
+          "slirp.toml:2:17: '10.0.0.2:22' is the peer's own address: its packets never cross the link");
+    CHECK(refusal("[ports]\n\"10.0.0.1:22\" = \"localhost:22\"\n").find("host names are not accepted") != std::string::npos);
+    CHECK(refusal("[ports]\n\"10.0.0.1:22\" = \"::1:22\"\n") ==
+          "slirp.toml:2:17: '::1:22': write an IPv6 endpoint in brackets: \"[2001:db8::1]:443\"");
+    CHECK(refusal("[ports]\n\"10.0.0.1:22\" = \"0.0.0.0:22\"\n") == "slirp.toml:2:17: '0.0.0.0:22' cannot be connected to");
+    CHECK(refusal("[ports]\n\"10.0.0.1:22\" = \"unix:run/x\"\n") ==
+          "slirp.toml:2:17: 'unix:run/x': the socket path must be absolute and under 108 bytes");
+    CHECK(refusal("[udp_ports]\n\"10.0.0.1:53\" = \"unix:/run/x\"\n") ==
+          "slirp.toml:2:17: 'unix:/run/x': unix sockets are for TCP maps only");
+    CHECK(refusal("[ports]\n\"10.0.0.1:22\" = 22\n").starts_with("slirp.toml:2:17: "));
+    CHECK(refusal("[limits]\nconnections = 0\n") == "slirp.toml:2:15: 'connections' must be 1..65536, not 0");
+    CHECK(refusal("[limits]\nconnections = 10\nconnections_per_port = 11\n") ==
+          "slirp.toml:3:24: 'connections_per_port' must be 1..10, not 11");
+    CHECK(refusal("[limits]\nbuffer = 100\n") == "slirp.toml:2:10: 'buffer' must be 4096..4194304, not 100");
+    CHECK(refusal("[limits]\nsockets = 1\n").starts_with("slirp.toml:2:1: "));
+}
