@@ -60,6 +60,11 @@ int serve(Mode mode, const Settings &settings)
     SessionConfig config;
     config.link = settings.link;
     config.dns_upstreams = dns_upstreams(settings);
+    config.tcp_ports = settings.tcp_ports;
+    config.limits = settings.limits;
+    for (const auto &m : settings.tcp_ports)
+        log::info("TCP {}.{}.{}.{}:{} -> {}", m.address >> 24, (m.address >> 16) & 255, (m.address >> 8) & 255,
+                  m.address & 255, m.port, m.target.to_string());
     auto session = Session::create(e, config);
     if (!session) {
         log::err("{}", session.error().to_string());

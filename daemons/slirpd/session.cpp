@@ -34,8 +34,13 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     if (!config.link.ipcp.local.is_v4() || !config.link.ipcp.peer.is_v4())
         return fail(EINVAL, "slirpd: the local and peer addresses must be IPv4");
     uint32_t local = wire::be32(config.link.ipcp.local.data());
-    s->stack_ = std::make_unique<stack::Stack>(stack::StackConfig{local, 1500},
-                                               [self](std::span<const uint8_t> p) { self->link_->send_ip(p); });
+    stack::StackConfig sc;
+    sc.address = local;
+    sc.mtu = 1500;
+    sc.tcp.receive_buffer = sc.tcp.send_buffer = config.limits.buffer;
+    sc.limits = {config.limits.connections, config.limits.connections_per_port, config.limits.idle_timeout_usec};
+    s->stack_ = std::make_unique<stack::Stack>(
+        sc, [self](std::span<const uint8_t> p) { self->link_->send_ip(p); }, random32());
     s->link_ = std::make_unique<ppp::Link>(
         config.link, random32,
         ppp::Link::Callbacks{[self](std::span<const uint8_t> bytes) {
@@ -49,6 +54,9 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
             return std::unexpected(dns.error());
         s->dns_ = std::move(*dns);
     }
+    s->tcp_ = std::make_unique<TcpForwarder>(event, *s->stack_, TcpForwarder::Options{}, [self] { self->rearm(); });
+    for (const auto &m : config.tcp_ports)
+        s->tcp_->add(m);
     sd_event_source *t = nullptr;
     if (int r = sd_event_add_time(event, &t, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, self); r < 0)
         return failf(-r, "cannot add the PPP timer: {}", strerror(-r));
@@ -88,7 +96,7 @@ void Session::hangup()
 
 void Session::rearm()
 {
-    uint64_t next = link_->next_deadline();
+    uint64_t next = std::min(link_->next_deadline(), stack_->next_deadline());
     if (next == UINT64_MAX) {
         sd_event_source_set_enabled(timer_.get(), SD_EVENT_OFF);
         return;
@@ -101,7 +109,9 @@ int Session::on_timer(sd_event_source *, uint64_t, void *userdata) noexcept
 {
     auto *self = static_cast<Session *>(userdata);
     try {
-        self->link_->advance(self->now());
+        uint64_t now = self->now();
+        self->link_->advance(now);
+        self->stack_->advance(now);
         self->rearm();
         self->report();
     } catch (const std::exception &e) {

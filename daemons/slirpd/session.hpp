@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // One PPP session on the event loop: the line's bytes into the Link (ppp/link.hpp), the
 // Link's IPv4 packets into the Stack (stack/stack.hpp) and back, the DNS proxy at
-// slirpd's address (dns_proxy.hpp), the Link's timers on a CLOCK_MONOTONIC event
-// source, and the state changes logged and in STATUS=.
+// slirpd's address (dns_proxy.hpp), TCP port maps to host sockets (tcp_forwarder.hpp),
+// the Link's and the Stack's timers on one CLOCK_MONOTONIC event source, and the state
+// changes logged and in STATUS=.
 #pragma once
 
 #include <memory>
@@ -15,13 +16,17 @@
 #include "dns_proxy.hpp"
 #include "line.hpp"
 #include "link.hpp"
+#include "settings.hpp"
 #include "stack.hpp"
+#include "tcp_forwarder.hpp"
 
 namespace alopex::slirp {
 
 struct SessionConfig {
     ppp::LinkConfig link;
     std::vector<net::Address> dns_upstreams;   // empty: no DNS proxy (port 53 refused)
+    std::vector<PortMap> tcp_ports;
+    Limits limits;
 };
 
 class Session {
@@ -51,6 +56,7 @@ private:
     std::unique_ptr<ppp::Link> link_;
     std::unique_ptr<stack::Stack> stack_;
     std::unique_ptr<DnsProxy> dns_;
+    std::unique_ptr<TcpForwarder> tcp_;   // after stack_: destroyed before it
     EventSourcePtr timer_;
     ppp::Phase reported_phase_ = ppp::Phase::Dead;
     bool reported_network_ = false;

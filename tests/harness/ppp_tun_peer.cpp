@@ -5,6 +5,11 @@
 // 0.0.0.0), makes the tun device TUN in its network namespace, gives it the address it
 // got, prints "up ADDRESS DNS", and then moves IPv4 packets between TUN and the link, so
 // that the kernel's own stack in that namespace talks to slirpd.
+//
+// Options (after PTY TUN) impair the IP packets both ways, seeded so a run replays:
+// --loss PCT, --dup PCT, --reorder PCT (a packet is held back and sent after the next
+// one in its direction, or after 30 ms), --seed N. LCP and IPCP are never impaired. It
+// prints "impaired lost N duplicated N reordered N" every 2 s while it does.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -19,7 +24,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "ppp_peer.hpp"
 
@@ -83,14 +91,99 @@ void write_all(int fd, slirp_test::Bytes &b)
     b.clear();
 }
 
+using Clock = std::chrono::steady_clock;
+
+struct Impairment {
+    double loss = 0, dup = 0, reorder = 0;
+    std::mt19937 rng{1};
+    uint64_t lost = 0, duplicated = 0, reordered = 0;
+    struct Direction {
+        std::optional<slirp_test::Bytes> held;
+        Clock::time_point since;
+    };
+    Direction to_slirpd, to_kernel;
+
+    bool active() const { return loss > 0 || dup > 0 || reorder > 0; }
+    bool chance(double pct) { return pct > 0 && std::uniform_real_distribution<double>(0, 100)(rng) < pct; }
+
+    // The packets to deliver now, in order, for one arriving.
+    std::vector<slirp_test::Bytes> pass(Direction &d, std::span<const uint8_t> p)
+    {
+        std::vector<slirp_test::Bytes> out;
+        if (chance(loss)) {
+            ++lost;
+            return out;
+        }
+        slirp_test::Bytes b(p.begin(), p.end());
+        if (!d.held && chance(reorder)) {
+            ++reordered;
+            d.held = std::move(b);
+            d.since = Clock::now();
+            return out;
+        }
+        out.push_back(b);
+        if (chance(dup)) {
+            ++duplicated;
+            out.push_back(b);
+        }
+        if (d.held) {
+            out.push_back(std::move(*d.held));
+            d.held.reset();
+        }
+        return out;
+    }
+    std::vector<slirp_test::Bytes> due(Direction &d)
+    {
+        std::vector<slirp_test::Bytes> out;
+        if (d.held && Clock::now() - d.since > std::chrono::milliseconds(30)) {
+            out.push_back(std::move(*d.held));
+            d.held.reset();
+        }
+        return out;
+    }
+};
+
+double percent(const char *s)
+{
+    char *end = nullptr;
+    double v = std::strtod(s, &end);
+    if (!end || *end || v < 0 || v > 100) {
+        std::fprintf(stderr, "alopex-test-ppp-peer: '%s' is not a percentage\n", s);
+        std::exit(2);
+    }
+    return v;
+}
+
+Impairment parse_options(int argc, char **argv)
+{
+    Impairment imp;
+    for (int i = 3; i + 1 < argc; i += 2) {
+        std::string o = argv[i];
+        if (o == "--loss")
+            imp.loss = percent(argv[i + 1]);
+        else if (o == "--dup")
+            imp.dup = percent(argv[i + 1]);
+        else if (o == "--reorder")
+            imp.reorder = percent(argv[i + 1]);
+        else if (o == "--seed")
+            imp.rng.seed(static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10)));
+        else {
+            std::fprintf(stderr, "alopex-test-ppp-peer: unknown option %s\n", argv[i]);
+            std::exit(2);
+        }
+    }
+    return imp;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: alopex-test-ppp-peer PTY TUN\n");
+    if (argc < 3 || argc % 2 == 0) {
+        std::fprintf(stderr, "usage: alopex-test-ppp-peer PTY TUN [--loss PCT] [--dup PCT] [--reorder PCT] [--seed N]\n");
         return 2;
     }
+    Impairment imp = parse_options(argc, argv);
     int line = open(argv[1], O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (line < 0)
         die(argv[1]);
@@ -103,13 +196,27 @@ int main(int argc, char **argv)
     slirp_test::Peer peer;
     peer.start();
     bool announced = false;
-    auto last_tick = std::chrono::steady_clock::now();
+    auto last_tick = Clock::now(), last_report = Clock::now();
+    auto to_tun = [&](const slirp_test::Bytes &packet) {
+        if (write(tun, packet.data(), packet.size()) < 0 && errno != EAGAIN)
+            die("write to the tun");
+    };
     for (;;) {
+        for (auto &b : imp.due(imp.to_slirpd))
+            peer.send_ip(b);
         write_all(line, peer.to_link);
         for (auto &packet : peer.ip)
-            if (write(tun, packet.data(), packet.size()) < 0 && errno != EAGAIN)
-                die("write to the tun");
+            for (auto &b : imp.pass(imp.to_kernel, packet))
+                to_tun(b);
+        for (auto &b : imp.due(imp.to_kernel))
+            to_tun(b);
         peer.ip.clear();
+        if (imp.active() && Clock::now() - last_report > std::chrono::seconds(2)) {
+            last_report = Clock::now();
+            std::printf("impaired lost %llu duplicated %llu reordered %llu\n", (unsigned long long)imp.lost,
+                        (unsigned long long)imp.duplicated, (unsigned long long)imp.reordered);
+            std::fflush(stdout);
+        }
         if (peer.ipcp_open && !announced) {
             std::string addr = dotted(peer.ipcp_client.address);
             run({"ip", "addr", "add", addr + "/32", "peer", "10.0.0.1", "dev", argv[2]});
@@ -119,7 +226,8 @@ int main(int argc, char **argv)
             announced = true;
         }
         pollfd fds[2] = {{line, POLLIN, 0}, {tun, POLLIN, 0}};
-        if (poll(fds, 2, 200) < 0 && errno != EINTR)
+        bool holding = imp.to_slirpd.held || imp.to_kernel.held;
+        if (poll(fds, 2, holding ? 10 : 200) < 0 && errno != EINTR)
             die("poll");
         uint8_t buf[4096];
         if (fds[0].revents & POLLIN) {
@@ -132,11 +240,12 @@ int main(int argc, char **argv)
         if (fds[1].revents & POLLIN) {
             ssize_t n = read(tun, buf, sizeof buf);
             if (n > 0 && peer.ipcp_open)
-                peer.send_ip(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+                for (auto &b : imp.pass(imp.to_slirpd, std::span<const uint8_t>(buf, static_cast<size_t>(n))))
+                    peer.send_ip(b);
         }
         // pppd's restart timer, roughly: resend what is unanswered every second.
-        if (std::chrono::steady_clock::now() - last_tick > std::chrono::seconds(1)) {
-            last_tick = std::chrono::steady_clock::now();
+        if (Clock::now() - last_tick > std::chrono::seconds(1)) {
+            last_tick = Clock::now();
             if (peer.lcp->timer_running())
                 peer.lcp->timeout();
             if (peer.ipcp->timer_running())

@@ -134,7 +134,7 @@ void Connection::take_options(const Tcp &syn)
         snd_shift_ = std::min<uint8_t>(*syn.options.window_scale, 14);
     else
         rcv_shift_ = 0;
-    cwnd_ = std::min(4u * snd_mss_, std::max(2u * snd_mss_, 4380u));   // RFC 5681 §3.1
+    cwnd_ = std::min(10u * snd_mss_, std::max(2u * snd_mss_, 14600u));   // RFC 6928's initial window
 }
 
 void Connection::syn_arrived(const Tcp &syn, uint64_t now)

@@ -185,6 +185,7 @@ private:
     void on_keepalive(uint64_t now);
     void rtt_sample(uint64_t rtt);
     void arm_rto(uint64_t now);
+    uint64_t current_rto() const;
     void ack_later(uint64_t now, bool full_segment);
     uint32_t flight() const { return snd_nxt_ - snd_una_; }
     uint32_t data_end() const { return buf_seq_ + static_cast<uint32_t>(sndbuf_.size()); }
@@ -233,7 +234,7 @@ private:
     bool timing_ = false;
     uint32_t rtt_seq_ = 0;
     uint64_t rtt_start_ = 0;
-    unsigned retries_ = 0, probes_ = 0;
+    unsigned retries_ = 0, probes_ = 0, backoff_ = 0;
 
     // Timers: 0 is not armed.
     uint64_t rto_at_ = 0, persist_at_ = 0, delack_at_ = 0, keepalive_at_ = 0, time_wait_at_ = 0;

@@ -191,6 +191,7 @@ void Connection::new_ack(uint32_t ack, uint64_t now)
         timing_ = false;
     }
     retries_ = 0;
+    backoff_ = 0;
     if (in_recovery_) {
         if (ge(ack, recover_)) {
             // RFC 6582 §3.2 step 3: the full ACK ends recovery.
@@ -223,8 +224,16 @@ void Connection::duplicate_ack(uint64_t now)
         cwnd_ += snd_mss_;   // RFC 5681 §3.2 step 4: each further duplicate inflates
         return;
     }
-    // RFC 6582 §3.2 step 1: the third duplicate, unless it belongs to a recovery already done.
-    if (dupacks_ == 3 && gt(snd_una_, recover_)) {
+    // RFC 6582 §3.2 step 1: the third duplicate, unless it belongs to a recovery already
+    // done. Early retransmit (RFC 5827): with fewer than four segments outstanding and
+    // nothing new to send, one duplicate fewer than there are segments.
+    unsigned threshold = 3;
+    uint32_t outstanding = (snd_max_ - snd_una_ + snd_mss_ - 1) / snd_mss_;
+    if (outstanding < 4 && !lt(snd_max_, data_end()))
+        threshold = std::max(1u, outstanding - 1);
+    else
+        output(now);   // limited transmit
+    if (dupacks_ == threshold && gt(snd_una_, recover_)) {
         ++stats_.fast_retransmits;
         ssthresh_ = std::max<uint32_t>(flight() / 2, 2u * snd_mss_);
         recover_ = snd_max_;

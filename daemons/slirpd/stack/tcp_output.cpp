@@ -97,9 +97,20 @@ void Connection::ack_later(uint64_t now, bool full_segment)
         delack_at_ = now + cfg_.delayed_ack;
 }
 
+// The RTO with its exponential backoff (RFC 6298 §5.5); the backoff ends with the first
+// ACK of new data (new_ack), as in BSD and Linux, so that one lost retransmission does
+// not leave every later timeout long.
+uint64_t Connection::current_rto() const
+{
+    uint64_t rto = rto_;
+    for (unsigned i = 0; i < backoff_ && rto < cfg_.rto_max; ++i)
+        rto *= 2;
+    return std::min(rto, cfg_.rto_max);
+}
+
 void Connection::arm_rto(uint64_t now)
 {
-    rto_at_ = now + rto_;
+    rto_at_ = now + current_rto();
 }
 
 void Connection::output(uint64_t now)
@@ -133,12 +144,15 @@ bool Connection::send_one(uint64_t now)
         return false;
     }
     uint32_t avail = end - snd_nxt_;
-    uint32_t wnd = std::min(snd_wnd_, cwnd_);
+    // Limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment
+    // out, so that a small window still gets the three duplicates fast retransmit needs.
+    uint32_t limited = in_recovery_ ? 0 : std::min(dupacks_, 2u) * snd_mss_;
+    uint32_t wnd = std::min(snd_wnd_, cwnd_ + limited);
     uint32_t usable = wnd > flight() ? wnd - flight() : 0;
     uint32_t n = std::min({avail, usable, static_cast<uint32_t>(snd_mss_)});
     if (n == 0) {
         if (snd_wnd_ == 0 && flight() == 0 && !persist_at_) {
-            persist_interval_ = std::clamp(rto_, cfg_.rto_min, cfg_.rto_max);
+            persist_interval_ = std::clamp(current_rto(), cfg_.rto_min, cfg_.rto_max);
             persist_at_ = now + persist_interval_;
         }
         return false;
@@ -211,7 +225,7 @@ void Connection::on_rto(uint64_t now)
             close_with(CloseReason::Timeout);
             return;
         }
-        rto_ = std::min(rto_ * 2, cfg_.rto_max);
+        ++backoff_;
         ++stats_.retransmits;
         send_syn(state_ == State::SynReceived);
         arm_rto(now);
@@ -233,7 +247,7 @@ void Connection::on_rto(uint64_t now)
     dupacks_ = 0;
     recover_ = snd_max_;
     timing_ = false;
-    rto_ = std::min(rto_ * 2, cfg_.rto_max);
+    ++backoff_;
     snd_nxt_ = snd_una_;   // go back: everything outstanding is sent again as the window allows
     if (!send_one(now))
         retransmit_first();

@@ -13,10 +13,10 @@ def log_of(p):
         return f.read()
 
 
-def start_slirpd(sb, *args, timeout=20):
+def start_slirpd(sb, *args, timeout=20, name='slirpd'):
     """alopex-slirpd --pty ARGS, until READY=1; returns (its Proc, the pty it printed)."""
-    ns = sb.notify_socket('slirpd')
-    p = sb.spawn('alopex-slirpd', [sb.build_path('daemons/slirpd/alopex-slirpd'), '--pty', *args],
+    ns = sb.notify_socket(name)
+    p = sb.spawn(f'alopex-{name}', [sb.build_path('daemons/slirpd/alopex-slirpd'), '--pty', *args],
                  env=sb.env({'NOTIFY_SOCKET': ns.path}))
     ns.start_draining()
     ns.wait_for('READY', '1', timeout=timeout, proc=p)

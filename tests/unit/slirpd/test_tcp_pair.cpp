@@ -53,6 +53,7 @@ struct End : tcp::Events {
     tcp::Connection *c = nullptr;
     uint64_t *now = nullptr;
     size_t max_memory = 0;
+    uint64_t done_at = 0;   // when the peer's stream was all here
 
     void pump()
     {
@@ -77,6 +78,8 @@ struct End : tcp::Events {
             max_memory = std::max(max_memory, c->memory());
             c->consume(r.size(), *now);
         }
+        if (c->peer_finished() && !done_at)
+            done_at = *now;
     }
     void established() override { pump(); }
     void writable() override { pump(); }
@@ -170,6 +173,12 @@ void transfer(tcp::Config cfg, double loss, double dup, uint64_t jitter, uint32_
     p.run(p.now + 3600'000'000ull);
     INFO("seed " << seed << " lost " << p.net.lost << " states " << to_string(p.ca.state()) << "/"
                  << to_string(p.cb.state()));
+    if (getenv("TCP_PAIR_TIME"))
+        fprintf(stderr, "seed %u: data in %.3f s virtual; a: rexmit %llu fast %llu timeouts %llu; b: %llu %llu %llu\n",
+                seed, (p.a.done_at - 1e6) / 1e6, (unsigned long long)p.ca.stats().retransmits,
+                (unsigned long long)p.ca.stats().fast_retransmits, (unsigned long long)p.ca.stats().timeouts,
+                (unsigned long long)p.cb.stats().retransmits, (unsigned long long)p.cb.stats().fast_retransmits,
+                (unsigned long long)p.cb.stats().timeouts);
     CHECK(p.b.got.size() == p.a.to_send.size());
     CHECK(p.a.got.size() == p.b.to_send.size());
     CHECK(first_difference(p.b.got, p.a.to_send) == SIZE_MAX);

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "tcp_forwarder.hpp"
+
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "alopex/fd.hpp"
+#include "alopex/log.hpp"
+
+namespace alopex::slirp {
+
+namespace {
+
+std::string describe(const stack::TcpKey &k)
+{
+    auto ip = [](uint32_t a) { return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255); };
+    return fmt::format("{}:{} -> {}:{}", ip(k.remote), k.remote_port, ip(k.local), k.local_port);
+}
+
+template <typename F> int contained(const char *what, F &&f) noexcept
+{
+    try {
+        f();
+    } catch (const std::exception &e) {
+        log::err("{}: {}", what, e.what());
+    }
+    return 0;
+}
+
+} // namespace
+
+class TcpForwarder::Bridge : public stack::tcp::Events {
+public:
+    Bridge(TcpForwarder &f, stack::tcp::Connection &c, const stack::TcpKey &key, std::string target)
+        : f_(f), conn_(&c), name_(describe(key) + " (" + target + ")") {}
+    ~Bridge() override
+    {
+        if (conn_) {
+            conn_->set_events(nullptr);
+            conn_->abort();
+        }
+    }
+
+    void start(const HostTarget &t);
+
+    void readable() override { to_host(); }
+    void peer_closed() override { to_host(); }
+    void writable() override { update_events(); }
+    void established() override { from_host(); }
+    void closed(stack::tcp::CloseReason r) override
+    {
+        conn_ = nullptr;
+        if (r == stack::tcp::CloseReason::Reset || r == stack::tcp::CloseReason::Timeout)
+            reset_host();
+        log::debug("TCP {}: closed ({})", name_, to_string(r));
+        f_.bury(this);
+    }
+
+private:
+    void connected(int err);
+    void fail(int err);
+    void from_host();
+    void to_host();
+    void reset_host();
+    void gone();
+    void update_events();
+    static int on_io(sd_event_source *, int, uint32_t revents, void *userdata) noexcept;
+    static int on_timeout(sd_event_source *, uint64_t, void *userdata) noexcept;
+
+    TcpForwarder &f_;
+    stack::tcp::Connection *conn_;
+    std::string name_;
+    Fd fd_;
+    EventSourcePtr io_, timer_;
+    bool connecting_ = true, host_eof_ = false, shut_wr_ = false, want_write_ = false;
+};
+
+void TcpForwarder::Bridge::start(const HostTarget &t)
+{
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (t.is_unix()) {
+        auto *sun = reinterpret_cast<sockaddr_un *>(&ss);
+        sun->sun_family = AF_UNIX;
+        std::memcpy(sun->sun_path, t.unix_path.data(), t.unix_path.size());
+        len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + t.unix_path.size() + 1);
+    } else {
+        len = net::to_sockaddr(t.inet, ss);
+    }
+    fd_.reset(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd_) {
+        fail(errno);
+        return;
+    }
+    if (::connect(fd_.get(), reinterpret_cast<const sockaddr *>(&ss), len) < 0 && errno != EINPROGRESS) {
+        fail(errno);
+        return;
+    }
+    sd_event_source *s = nullptr;
+    if (int r = sd_event_add_io(f_.event_, &s, fd_.get(), EPOLLOUT, on_io, this); r < 0) {
+        fail(-r);
+        return;
+    }
+    io_.reset(s);
+    if (int r = sd_event_add_time_relative(f_.event_, &s, CLOCK_MONOTONIC, f_.options_.connect_timeout_usec, 0,
+                                           on_timeout, this);
+        r < 0) {
+        fail(-r);
+        return;
+    }
+    timer_.reset(s);
+}
+
+// The host side could not be reached: the peer hears it the way a host would tell it.
+void TcpForwarder::Bridge::fail(int err)
+{
+    log::info("TCP {}: {}", name_, strerror(err));
+    stack::tcp::Connection *c = std::exchange(conn_, nullptr);
+    c->set_events(nullptr);
+    switch (err) {
+    case ENETUNREACH: ++f_.stats_.unreachable; f_.stack_.unreachable(*c, 0); break;
+    case EHOSTUNREACH:
+    case ETIMEDOUT: ++f_.stats_.unreachable; f_.stack_.unreachable(*c, 1); break;
+    case EACCES:
+    case EPERM: ++f_.stats_.unreachable; f_.stack_.unreachable(*c, 13); break;
+    default: ++f_.stats_.refused; c->refuse(); break;
+    }
+    gone();
+}
+
+void TcpForwarder::Bridge::gone()
+{
+    io_.reset();
+    timer_.reset();
+    fd_.reset();
+    f_.bury(this);
+}
+
+void TcpForwarder::Bridge::connected(int err)
+{
+    timer_.reset();
+    if (err) {
+        fail(err);
+        return;
+    }
+    connecting_ = false;
+    ++f_.stats_.connected;
+    log::debug("TCP {}: connected", name_);
+    conn_->set_events(this);
+    conn_->accept(f_.now());   // the SYN-ACK, at last
+    update_events();
+}
+
+// Host -> peer, as far as the connection's send buffer has room.
+void TcpForwarder::Bridge::from_host()
+{
+    auto &buf = f_.buffer_;
+    while (conn_ && !host_eof_ && fd_) {
+        size_t space = std::min(conn_->send_space(), buf.size());
+        if (space == 0)
+            break;
+        ssize_t n = ::recv(fd_.get(), buf.data(), space, MSG_DONTWAIT);
+        if (n > 0) {
+            f_.stats_.bytes_from_host += static_cast<size_t>(n);
+            conn_->write(std::span(buf).first(static_cast<size_t>(n)), f_.now());
+        } else if (n == 0) {
+            host_eof_ = true;   // the host's FIN becomes ours
+            conn_->shutdown(f_.now());
+        } else if (errno == EAGAIN || errno == EINTR) {
+            break;
+        } else {
+            log::debug("TCP {}: host side: {}", name_, strerror(errno));
+            ++f_.stats_.host_resets;
+            if (conn_) {
+                conn_->set_events(nullptr);
+                std::exchange(conn_, nullptr)->abort();   // a reset goes across
+            }
+            gone();
+            return;
+        }
+    }
+    update_events();
+}
+
+// Peer -> host, as far as the host socket takes it; the rest waits in the receive buffer.
+void TcpForwarder::Bridge::to_host()
+{
+    want_write_ = false;
+    while (conn_ && fd_) {
+        auto data = conn_->received();
+        if (data.empty())
+            break;
+        ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            f_.stats_.bytes_to_host += static_cast<size_t>(n);
+            conn_->consume(static_cast<size_t>(n), f_.now());   // may close (and bury) us
+        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            want_write_ = true;
+            break;
+        } else {
+            ++f_.stats_.host_resets;
+            conn_->set_events(nullptr);
+            std::exchange(conn_, nullptr)->abort();
+            gone();
+            return;
+        }
+    }
+    if (conn_ && fd_ && conn_->peer_finished() && !shut_wr_) {
+        shut_wr_ = true;
+        ::shutdown(fd_.get(), SHUT_WR);   // the peer's FIN, after its data
+    }
+    update_events();
+}
+
+void TcpForwarder::Bridge::reset_host()
+{
+    if (!fd_)
+        return;
+    linger l{1, 0};   // close() sends a RST
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    io_.reset();
+    fd_.reset();
+}
+
+void TcpForwarder::Bridge::update_events()
+{
+    if (!io_)
+        return;
+    uint32_t ev = 0;
+    if (connecting_)
+        ev = EPOLLOUT;
+    else if (conn_) {
+        if (!host_eof_ && conn_->send_space() > 0)
+            ev |= EPOLLIN;
+        if (want_write_)
+            ev |= EPOLLOUT;
+    }
+    if (ev == 0) {
+        sd_event_source_set_enabled(io_.get(), SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_io_events(io_.get(), ev);
+    sd_event_source_set_enabled(io_.get(), SD_EVENT_ON);
+}
+
+int TcpForwarder::Bridge::on_io(sd_event_source *, int fd, uint32_t revents, void *userdata) noexcept
+{
+    auto *b = static_cast<Bridge *>(userdata);
+    TcpForwarder &f = b->f_;
+    contained("TCP host socket", [&] {
+        if (b->connecting_) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                err = errno;
+            b->connected(err);
+            return;
+        }
+        if (revents & EPOLLOUT)
+            b->to_host();
+        if (b->conn_ && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+            b->from_host();
+    });
+    f.kick_();
+    return 0;
+}
+
+int TcpForwarder::Bridge::on_timeout(sd_event_source *, uint64_t, void *userdata) noexcept
+{
+    auto *b = static_cast<Bridge *>(userdata);
+    TcpForwarder &f = b->f_;
+    contained("TCP connect timeout", [&] { b->fail(ETIMEDOUT); });
+    f.kick_();
+    return 0;
+}
+
+TcpForwarder::TcpForwarder(sd_event *event, stack::Stack &stack, Options options, std::function<void()> kick)
+    : event_(event), stack_(stack), options_(options), kick_(std::move(kick)), buffer_(64 * 1024)
+{
+    sd_event_source *s = nullptr;
+    if (sd_event_add_defer(event_, &s, on_reap, this) >= 0) {
+        reaper_.reset(s);
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
+    }
+}
+
+TcpForwarder::~TcpForwarder()
+{
+    graveyard_.clear();
+    bridges_.clear();
+}
+
+void TcpForwarder::add(const PortMap &map)
+{
+    HostTarget target = map.target;
+    stack_.listen_tcp(map.address, map.port, [this, target](stack::tcp::Connection &c, const stack::TcpKey &k) {
+        accept(c, k, target);
+    });
+}
+
+void TcpForwarder::accept(stack::tcp::Connection &c, const stack::TcpKey &key, const HostTarget &target)
+{
+    auto b = std::make_unique<Bridge>(*this, c, key, target.to_string());
+    Bridge *raw = b.get();
+    bridges_.emplace(raw, std::move(b));
+    raw->start(target);
+}
+
+// Freed from the event loop, never inside one of the bridge's own calls.
+void TcpForwarder::bury(Bridge *b)
+{
+    if (std::find(graveyard_.begin(), graveyard_.end(), b) != graveyard_.end())
+        return;
+    graveyard_.push_back(b);
+    if (reaper_)
+        sd_event_source_set_enabled(reaper_.get(), SD_EVENT_ONESHOT);
+}
+
+int TcpForwarder::on_reap(sd_event_source *, void *userdata) noexcept
+{
+    auto *f = static_cast<TcpForwarder *>(userdata);
+    for (Bridge *b : std::exchange(f->graveyard_, {}))
+        f->bridges_.erase(b);
+    return 0;
+}
+
+uint64_t TcpForwarder::now() const
+{
+    uint64_t n = 0;
+    sd_event_now(event_, CLOCK_MONOTONIC, &n);
+    return n;
+}
+
+} // namespace alopex::slirp

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// slirpd's TCP port maps: a SYN from the peer to a mapped address:port becomes an
+// ordinary non-blocking socket to the map's host target ([ports] of
+// alopex-slirp.toml(5)). The SYN is answered only when the host side's connect() has
+// succeeded; refused (or a unix socket that is not there) becomes a RST, an unreachable
+// network or host (or no answer within connect_timeout) an ICMP unreachable, a denial
+// (EACCES, EPERM) an ICMP administratively prohibited.
+//
+// Bytes move with backpressure both ways and never pile up: the host socket is read
+// only while the connection's send buffer has room, and the peer's data stays in the
+// connection's receive buffer (closing its window) while the host socket does not take
+// it. A half-close goes across both ways (the host's EOF becomes our FIN; the peer's FIN
+// becomes shutdown(SHUT_WR) once its data is delivered); a reset goes across both ways.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <systemd/sd-event.h>
+
+#include "alopex/sd.hpp"
+#include "settings.hpp"
+#include "stack.hpp"
+
+namespace alopex::slirp {
+
+struct TcpForwarderStats {
+    uint64_t connected = 0, refused = 0, unreachable = 0, host_resets = 0;
+    uint64_t bytes_to_host = 0, bytes_from_host = 0;
+};
+
+class TcpForwarder {
+public:
+    struct Options {
+        uint64_t connect_timeout_usec = 10'000'000;
+    };
+    // `kick` is called after every host-side event (the stack's timers may have moved).
+    TcpForwarder(sd_event *event, stack::Stack &stack, Options options, std::function<void()> kick);
+    ~TcpForwarder();
+    TcpForwarder(const TcpForwarder &) = delete;
+    TcpForwarder &operator=(const TcpForwarder &) = delete;
+
+    // Listens on map.address:map.port in the stack.
+    void add(const PortMap &map);
+
+    size_t bridges() const noexcept { return bridges_.size(); }
+    const TcpForwarderStats &stats() const noexcept { return stats_; }
+
+private:
+    class Bridge;
+    friend class Bridge;
+    void accept(stack::tcp::Connection &c, const stack::TcpKey &key, const HostTarget &target);
+    void bury(Bridge *b);
+    uint64_t now() const;
+    static int on_reap(sd_event_source *, void *userdata) noexcept;
+
+    sd_event *event_;
+    stack::Stack &stack_;
+    Options options_;
+    std::function<void()> kick_;
+    TcpForwarderStats stats_;
+    std::unordered_map<Bridge *, std::unique_ptr<Bridge>> bridges_;
+    std::vector<Bridge *> graveyard_;
+    EventSourcePtr reaper_;
+    std::vector<uint8_t> buffer_;   // one read at a time, shared
+};
+
+} // namespace alopex::slirp
