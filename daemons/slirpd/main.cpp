@@ -61,10 +61,12 @@ int serve(Mode mode, const Settings &settings)
     config.link = settings.link;
     config.dns_upstreams = dns_upstreams(settings);
     config.tcp_ports = settings.tcp_ports;
+    config.udp_ports = settings.udp_ports;
     config.limits = settings.limits;
-    for (const auto &m : settings.tcp_ports)
-        log::info("TCP {}.{}.{}.{}:{} -> {}", m.address >> 24, (m.address >> 16) & 255, (m.address >> 8) & 255,
-                  m.address & 255, m.port, m.target.to_string());
+    for (const auto *maps : {&settings.tcp_ports, &settings.udp_ports})
+        for (const auto &m : *maps)
+            log::info("{} {}:{} -> {}", maps == &settings.tcp_ports ? "TCP" : "UDP", net::Address::v4(m.address),
+                      m.port, m.target.to_string());
     auto session = Session::create(e, config);
     if (!session) {
         log::err("{}", session.error().to_string());

@@ -57,6 +57,10 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     s->tcp_ = std::make_unique<TcpForwarder>(event, *s->stack_, TcpForwarder::Options{}, [self] { self->rearm(); });
     for (const auto &m : config.tcp_ports)
         s->tcp_->add(m);
+    s->udp_ = std::make_unique<UdpForwarder>(event, *s->stack_, config.limits.udp_flows,
+                                             config.limits.udp_idle_timeout_usec, [self] { self->rearm(); });
+    for (const auto &m : config.udp_ports)
+        s->udp_->add(m);
     sd_event_source *t = nullptr;
     if (int r = sd_event_add_time(event, &t, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, self); r < 0)
         return failf(-r, "cannot add the PPP timer: {}", strerror(-r));

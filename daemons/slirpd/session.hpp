@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // One PPP session on the event loop: the line's bytes into the Link (ppp/link.hpp), the
 // Link's IPv4 packets into the Stack (stack/stack.hpp) and back, the DNS proxy at
-// slirpd's address (dns_proxy.hpp), TCP port maps to host sockets (tcp_forwarder.hpp),
+// slirpd's address (dns_proxy.hpp), TCP and UDP port maps to host sockets
+// (tcp_forwarder.hpp, udp_forwarder.hpp),
 // the Link's and the Stack's timers on one CLOCK_MONOTONIC event source, and the state
 // changes logged and in STATUS=.
 #pragma once
@@ -19,13 +20,14 @@
 #include "settings.hpp"
 #include "stack.hpp"
 #include "tcp_forwarder.hpp"
+#include "udp_forwarder.hpp"
 
 namespace alopex::slirp {
 
 struct SessionConfig {
     ppp::LinkConfig link;
     std::vector<net::Address> dns_upstreams;   // empty: no DNS proxy (port 53 refused)
-    std::vector<PortMap> tcp_ports;
+    std::vector<PortMap> tcp_ports, udp_ports;
     Limits limits;
 };
 
@@ -57,6 +59,7 @@ private:
     std::unique_ptr<stack::Stack> stack_;
     std::unique_ptr<DnsProxy> dns_;
     std::unique_ptr<TcpForwarder> tcp_;   // after stack_: destroyed before it
+    std::unique_ptr<UdpForwarder> udp_;
     EventSourcePtr timer_;
     ppp::Phase reported_phase_ = ppp::Phase::Dead;
     bool reported_network_ = false;

@@ -9,6 +9,8 @@ namespace through 10.0.0.1, with no network configuration on the host side:
 - a half-close both ways (the client's FIN reaches the host service, which answers after
   it; the service's FIN reaches the client);
 - a unix-socket target;
+- a UDP map: datagrams to 10.0.0.1:7 reach a UDP echo service, answers come back from
+  10.0.0.1:7;
 - a map whose target refuses: the client's connect() is refused at once (the SYN was
   held until the host side's connect() failed);
 - the same through a link that loses and reorders 5 % of packets (and duplicates 1 %)
@@ -94,6 +96,17 @@ def start_services(sb):
                 c.sendall(f'got {n}\n'.encode())
                 c.close()
             threading.Thread(target=one, daemon=True).start()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(('127.0.0.1', 7001))
+    sb.sockets.append(udp)
+    def echo():
+        while True:
+            try:
+                data, addr = udp.recvfrom(65536)
+                udp.sendto(data.upper(), addr)
+            except OSError:
+                return
+    threading.Thread(target=echo, daemon=True).start()
     tcp = socket.create_server(('127.0.0.1', 7000))
     path = sb.path('runtime', 'echo.sock')
     unix = socket.socket(socket.AF_UNIX)
@@ -124,7 +137,7 @@ def setup(sb):
     with open(config, 'w') as f:
         f.write('[ports]\n"10.0.0.1:22" = "127.0.0.1:2222"\n"10.0.0.1:80" = "127.0.0.1:8080"\n'
                 f'"10.0.0.1:7" = "127.0.0.1:7000"\n"10.0.0.1:8" = "unix:{sock}"\n'
-                '"10.0.0.1:9" = "127.0.0.1:1"\n')
+                '"10.0.0.1:9" = "127.0.0.1:1"\n[udp_ports]\n"10.0.0.1:7" = "127.0.0.1:7001"\n')
     CTX['slirpd'], CTX['ns'], CTX['peer'] = start_link(sb, 'ppp-peer', config)
     # A second instance whose link loses, duplicates and reorders packets both ways.
     CTX['lossy_slirpd'], CTX['lossy'], CTX['lossy_peer'] = start_link(
@@ -186,6 +199,24 @@ def _(sb):
         r = CTX['ns'].run('/usr/bin/python3', '-c', HALF_CLOSE, str(port), '300000')
         h.check_eq(r.returncode, 0, r.stderr)
         h.check_eq(r.stdout.strip(), 'got 300000', f'port {port}')
+
+
+UDP = """
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+for i in range(3):
+    u.sendto(b'ping %d' % i, ('10.0.0.1', 7))
+    data, addr = u.recvfrom(4096)
+    print(addr[0], addr[1], data.decode())
+"""
+
+
+@tap.test('a UDP map: datagrams reach the host service and its answers come back')
+def _(sb):
+    r = CTX['ns'].run('/usr/bin/python3', '-c', UDP)
+    h.check_eq(r.returncode, 0, r.stderr[-300:])
+    h.check_eq(r.stdout.splitlines(), ['10.0.0.1 7 PING 0', '10.0.0.1 7 PING 1', '10.0.0.1 7 PING 2'])
 
 
 @tap.test("a map whose target refuses: connect() refused at once; unmapped ports too")
