@@ -38,8 +38,13 @@ template <typename F> int contained(const char *what, F &&f) noexcept
 
 class TcpForwarder::Bridge : public stack::tcp::Events {
 public:
+    // The bridge hears of the connection from the start: a RST from the peer may end it
+    // while the host side is still connecting.
     Bridge(TcpForwarder &f, stack::tcp::Connection &c, const stack::TcpKey &key, std::string target)
-        : f_(f), conn_(&c), name_(describe(key) + " (" + target + ")") {}
+        : f_(f), conn_(&c), name_(describe(key) + " (" + target + ")")
+    {
+        c.set_events(this);
+    }
     ~Bridge() override
     {
         if (conn_) {
@@ -57,8 +62,9 @@ public:
     void closed(stack::tcp::CloseReason r) override
     {
         conn_ = nullptr;
-        if (r == stack::tcp::CloseReason::Reset || r == stack::tcp::CloseReason::Timeout)
+        if (r == stack::tcp::CloseReason::Reset || r == stack::tcp::CloseReason::Timeout || connecting_)
             reset_host();
+        timer_.reset();
         log::debug("TCP {}: closed ({})", name_, to_string(r));
         f_.bury(this);
     }
@@ -123,6 +129,10 @@ void TcpForwarder::Bridge::fail(int err)
 {
     log::info("TCP {}: {}", name_, strerror(err));
     stack::tcp::Connection *c = std::exchange(conn_, nullptr);
+    if (!c) {
+        gone();
+        return;
+    }
     c->set_events(nullptr);
     switch (err) {
     case ENETUNREACH: ++f_.stats_.unreachable; f_.stack_.unreachable(*c, 0); break;
@@ -146,14 +156,13 @@ void TcpForwarder::Bridge::gone()
 void TcpForwarder::Bridge::connected(int err)
 {
     timer_.reset();
-    if (err) {
-        fail(err);
+    if (err || !conn_) {
+        fail(err ? err : ECONNABORTED);
         return;
     }
     connecting_ = false;
     ++f_.stats_.connected;
     log::debug("TCP {}: connected", name_);
-    conn_->set_events(this);
     conn_->accept(f_.now());   // the SYN-ACK, at last
     update_events();
 }

@@ -171,3 +171,47 @@ TEST_CASE("stack tcp: an idle connection is reset; TIME-WAIT makes room at the l
     CHECK(r.stack.stats().tcp_idle_resets == 1);
     CHECK(r.last_tcp().flags == (tcp_flag::rst | tcp_flag::ack));
 }
+
+TEST_CASE("stack tcp hostile: URG pointing past the data is plain data; queued output dies with a reset",
+          "[slirp][stack]")
+{
+    Rig r;
+    r.in(segment(40000, 22, tcp_flag::syn, 100, 0));
+    r.pending[0]->accept(r.now);
+    uint32_t iss = r.last_tcp().seq;
+    r.in(segment(40000, 22, tcp_flag::ack, 101, iss + 1));
+    // A shape of libslirp's urgent-data bugs: an urgent pointer far beyond the segment.
+    Tcp t;
+    t.src_port = 40000;
+    t.dst_port = 22;
+    t.seq = 101;
+    t.ack = iss + 1;
+    t.flags = tcp_flag::ack | tcp_flag::urg;
+    t.window = 65535;
+    t.urgent = 65000;
+    Bytes data = {'a', 'b', 'c'}, seg, pkt;
+    build_tcp(seg, peer, us, t, data);
+    build_ipv4(pkt, {.protocol = proto_tcp, .src = peer, .dst = us}, seg);
+    r.in(pkt);
+    auto got = r.pending[0]->received();
+    CHECK(Bytes(got.begin(), got.end()) == data);
+
+    // Output queued for a peer that then resets (the shape of use-after-free bugs with
+    // queued output on a closed socket): nothing more is sent, the connection is gone.
+    tcp::Connection *c = r.pending[0];
+    struct Gone : tcp::Events {
+        bool closed_ = false;
+        void closed(tcp::CloseReason) override { closed_ = true; }
+    } gone;
+    c->set_events(&gone);
+    Bytes big(100000, 'z');
+    c->write(big, r.now);
+    size_t sent = r.out.size();
+    r.in(segment(40000, 22, tcp_flag::rst, 104, 0));
+    CHECK(gone.closed_);
+    r.now += 5'000'000;
+    r.stack.advance(r.now);
+    CHECK(r.out.size() == sent);
+    CHECK(r.stack.tcp_connections() == 0);
+    CHECK(r.stack.next_deadline() == UINT64_MAX);
+}
