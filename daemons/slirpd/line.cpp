@@ -12,6 +12,7 @@
 #include <exception>
 
 #include "alopex/log.hpp"
+#include "serial.hpp"
 
 namespace alopex::slirp {
 
@@ -36,6 +37,19 @@ Result<> make_raw_nonblocking(int fd, bool tty)
 } // namespace
 
 Line::~Line() = default;
+
+Result<std::unique_ptr<Line>> Line::adopt_serial(sd_event *event, Fd fd, const LineSettings &line, Input input,
+                                                 Hangup hangup)
+{
+    std::unique_ptr<Line> l(new Line(event, std::move(input), std::move(hangup)));
+    ALOPEX_TRY_VOID(configure_serial(fd.get(), line));
+    l->wfd_ = Fd(fcntl(fd.get(), F_DUPFD_CLOEXEC, 3));
+    if (l->wfd_.get() < 0)
+        return failf(errno, "dup: {}", strerror(errno));
+    l->rfd_ = std::move(fd);
+    ALOPEX_TRY_VOID(l->watch());
+    return l;
+}
 
 Result<std::unique_ptr<Line>> Line::open_pty(sd_event *event, Input input, Hangup hangup)
 {

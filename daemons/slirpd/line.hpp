@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// slirpd's line: the fd PPP runs over (a pty slirpd makes, stdin/stdout, later the serial
-// device from the broker), raw and non-blocking, on the event loop. Reads go to a
+// slirpd's line: the fd PPP runs over (a pty slirpd makes, stdin/stdout, or the serial
+// device the broker opened), raw and non-blocking, on the event loop. Reads go to a
 // callback; writes that the line cannot take yet wait in a bounded queue (a line that
 // does not drain loses its oldest frames' bytes beyond max_queued, counted).
 #pragma once
@@ -16,6 +16,7 @@
 #include "alopex/error.hpp"
 #include "alopex/fd.hpp"
 #include "alopex/sd.hpp"
+#include "settings.hpp"
 
 namespace alopex::slirp {
 
@@ -29,6 +30,9 @@ public:
     static Result<std::unique_ptr<Line>> open_pty(sd_event *event, Input input, Hangup hangup);
     // PPP on stdin (read) and stdout (write), for use over ssh or a socket.
     static Result<std::unique_ptr<Line>> open_stdio(sd_event *event, Input input, Hangup hangup);
+    // PPP on a serial device already open (from the broker), set up by configure_serial().
+    static Result<std::unique_ptr<Line>> adopt_serial(sd_event *event, Fd fd, const LineSettings &line, Input input,
+                                                      Hangup hangup);
     ~Line();
     Line(const Line &) = delete;
     Line &operator=(const Line &) = delete;

@@ -3,6 +3,7 @@
 #include "settings.hpp"
 
 #include <sys/socket.h>
+#include <termios.h>
 
 #include <string>
 
@@ -192,12 +193,42 @@ Result<void> parse_limits(const Table &root, Settings &s)
     return {};
 }
 
+Result<void> parse_line(const Table &root, Settings &s)
+{
+    ALOPEX_TRY(t, root.optional_table("line"));
+    if (!t)
+        return {};
+    ALOPEX_TRY_VOID(t->require_known_keys({"device", "baud", "flow_control"}));
+    ALOPEX_TRY(device, t->optional_string("device"));
+    if (device) {
+        if (!device->starts_with("/dev/") || device->find("/../") != std::string::npos ||
+            device->find('\0') != std::string::npos)
+            return t->get("device")->failf("'device' must be a device node under /dev, not '{}'", *device);
+        s.line.device = *device;
+    }
+    ALOPEX_TRY(baud, t->optional_integer("baud"));
+    if (baud) {
+        if (*baud <= 0 || *baud > 4000000 || baud_constant(static_cast<unsigned>(*baud)) == 0)
+            return t->get("baud")->failf("'baud' must be a standard rate (9600, 115200, 921600, ...), not {}", *baud);
+        s.line.baud = static_cast<unsigned>(*baud);
+    }
+    ALOPEX_TRY(flow, t->optional_string("flow_control"));
+    if (flow) {
+        if (*flow != "none" && *flow != "hardware")
+            return t->get("flow_control")->failf("'flow_control' must be \"none\" or \"hardware\", not '{}'", *flow);
+        s.line.hardware_flow = *flow == "hardware";
+    }
+    return {};
+}
+
 Result<Settings> from_document(const config::Document &doc)
 {
     Table root = doc.root();
-    ALOPEX_TRY_VOID(root.require_known_keys({"addresses", "dns", "ppp", "ports", "udp_ports", "limits"}));
+    ALOPEX_TRY_VOID(
+        root.require_known_keys({"line", "addresses", "dns", "ppp", "ports", "udp_ports", "limits"}));
     Settings s = default_settings();
     s.source = doc.file();
+    ALOPEX_TRY_VOID(parse_line(root, s));
     ALOPEX_TRY_VOID(parse_addresses(root, s));
     ALOPEX_TRY_VOID(parse_dns(root, s));
     ALOPEX_TRY_VOID(parse_ppp(root, s));
@@ -234,6 +265,21 @@ std::vector<net::Address> parse_resolv_conf(std::string_view text)
             out.push_back(*a);
     }
     return out;
+}
+
+unsigned baud_constant(unsigned baud)
+{
+    static constexpr std::pair<unsigned, unsigned> rates[] = {
+        {50, B50}, {75, B75}, {110, B110}, {134, B134}, {150, B150}, {200, B200}, {300, B300}, {600, B600},
+        {1200, B1200}, {1800, B1800}, {2400, B2400}, {4800, B4800}, {9600, B9600}, {19200, B19200},
+        {38400, B38400}, {57600, B57600}, {115200, B115200}, {230400, B230400}, {460800, B460800},
+        {500000, B500000}, {576000, B576000}, {921600, B921600}, {1000000, B1000000}, {1152000, B1152000},
+        {1500000, B1500000}, {2000000, B2000000}, {2500000, B2500000}, {3000000, B3000000},
+        {3500000, B3500000}, {4000000, B4000000}};
+    for (auto [r, c] : rates)
+        if (r == baud)
+            return c;
+    return 0;
 }
 
 std::string HostTarget::to_string() const

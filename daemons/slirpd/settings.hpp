@@ -2,6 +2,10 @@
 // alopex-slirp.toml(5): one PPP instance's settings. Every refusal is
 // "file:line:col: message"; nothing here opens anything (load_settings() reads the file).
 //
+//   [line]                    # --instance only: the serial device, from the broker
+//   device = "/dev/ttyGS0"
+//   baud = 115200             # a standard rate, 50..4000000
+//   flow_control = "none"     # or "hardware" (RTS/CTS)
 //   [addresses]
 //   local = "10.0.0.1"        # slirpd's own, virtual
 //   peer = "10.0.0.2"         # what the peer is given
@@ -27,7 +31,6 @@
 //   udp_idle_timeout = 60     # seconds
 //
 // Unmapped destinations are refused: the peer reaches nothing on the host implicitly.
-// The line comes with the step that uses it (issue 11).
 #pragma once
 
 #include <filesystem>
@@ -65,14 +68,24 @@ struct Limits {
     uint64_t udp_idle_timeout_usec = 60'000'000;
 };
 
+struct LineSettings {
+    std::string device;        // empty: none configured
+    unsigned baud = 115200;
+    bool hardware_flow = false;
+};
+
 struct Settings {
     std::string source;        // the file, "" for defaults
+    LineSettings line;
     ppp::LinkConfig link;      // addresses, DNS, MRU, echo keepalive
     // The DNS proxy's upstreams (port 53); nullopt: /etc/resolv.conf's, read at start.
     std::optional<std::vector<net::Address>> dns_upstreams;
     std::vector<PortMap> tcp_ports, udp_ports;
     Limits limits;
 };
+
+// The termios speed constant of a standard baud rate, or 0 when there is none.
+unsigned baud_constant(unsigned baud);
 
 // The nameserver lines of a resolv.conf, at most 3 (as the resolver reads them); lines
 // it would not take (a bad address, trailing words) are skipped.

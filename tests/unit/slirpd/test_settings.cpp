@@ -5,7 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "serial.hpp"
 #include "settings.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <unistd.h>
 
 using namespace alopex;
 using namespace alopex::slirp;
@@ -63,7 +69,7 @@ TEST_CASE("slirp settings: refusals name the file, line and column", "[slirp][se
     CHECK_THAT(refusal("[ppp]\necho_interval = -1\n"), Catch::StartsWith("slirp.toml:2:"));
     CHECK_THAT(refusal("[ppp]\necho_failures = 0\n"), Catch::Contains("echo_failures"));
     CHECK_THAT(refusal("[ppp]\nmagic = 1\n"), Catch::Contains("magic"));
-    CHECK_THAT(refusal("[line]\ndevice = \"/dev/ttyGS0\"\n"), Catch::Contains("line"));
+    CHECK_THAT(refusal("[serial]\ndevice = \"/dev/ttyGS0\"\n"), Catch::Contains("serial"));
     CHECK_THAT(refusal("[addresses\n"), Catch::StartsWith("slirp.toml:1:"));
 }
 
@@ -154,4 +160,58 @@ TEST_CASE("slirp settings: bad port maps and limits are refused at file:line:col
           "slirp.toml:3:24: 'connections_per_port' must be 1..10, not 11");
     CHECK(refusal("[limits]\nbuffer = 100\n") == "slirp.toml:2:10: 'buffer' must be 4096..4194304, not 100");
     CHECK(refusal("[limits]\nsockets = 1\n").starts_with("slirp.toml:2:1: "));
+}
+
+TEST_CASE("slirp settings: the serial line", "[slirp][settings]")
+{
+    auto d = default_settings();
+    CHECK(d.line.device.empty());
+    CHECK(d.line.baud == 115200);
+    CHECK_FALSE(d.line.hardware_flow);
+    auto s = parse_settings("[line]\ndevice = \"/dev/ttyGS0\"\nbaud = 921600\nflow_control = \"hardware\"\n", "slirp.toml");
+    REQUIRE(s);
+    CHECK(s->line.device == "/dev/ttyGS0");
+    CHECK(s->line.baud == 921600);
+    CHECK(s->line.hardware_flow);
+    CHECK(refusal("[line]\ndevice = \"ttyGS0\"\n") == "slirp.toml:2:10: 'device' must be a device node under /dev, not 'ttyGS0'");
+    CHECK(refusal("[line]\ndevice = \"/dev/../etc/passwd\"\n").starts_with("slirp.toml:2:10: 'device' must be"));
+    CHECK(refusal("[line]\nbaud = 100000\n") ==
+          "slirp.toml:2:8: 'baud' must be a standard rate (9600, 115200, 921600, ...), not 100000");
+    CHECK(refusal("[line]\nflow_control = \"xon\"\n") ==
+          "slirp.toml:2:16: 'flow_control' must be \"none\" or \"hardware\", not 'xon'");
+}
+
+TEST_CASE("slirp serial line: raw 8N1, the baud rate, RTS/CTS or none, on a pty", "[slirp][settings]")
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    REQUIRE(master >= 0);
+    REQUIRE(grantpt(master) == 0);
+    REQUIRE(unlockpt(master) == 0);
+    int fd = open(ptsname(master), O_RDWR | O_NOCTTY);
+    REQUIRE(fd >= 0);
+    REQUIRE(configure_serial(fd, {"/dev/x", 921600, true}));
+    termios t{};
+    REQUIRE(tcgetattr(fd, &t) == 0);
+    CHECK(cfgetospeed(&t) == B921600);
+    CHECK(cfgetispeed(&t) == B921600);
+    CHECK((t.c_cflag & CRTSCTS) != 0);
+    CHECK((t.c_cflag & CLOCAL) != 0);
+    CHECK((t.c_cflag & CSIZE) == CS8);
+    CHECK((t.c_cflag & (PARENB | CSTOPB | HUPCL)) == 0);
+    CHECK((t.c_lflag & (ICANON | ECHO | ISIG)) == 0);
+    CHECK((t.c_iflag & (IXON | IXOFF | ICRNL)) == 0);
+    CHECK((t.c_oflag & OPOST) == 0);
+    CHECK((fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
+    REQUIRE(configure_serial(fd, {"/dev/x", 115200, false}));
+    REQUIRE(tcgetattr(fd, &t) == 0);
+    CHECK(cfgetospeed(&t) == B115200);
+    CHECK((t.c_cflag & CRTSCTS) == 0);
+    // Not a tty: refused, named.
+    int pipefd[2];
+    REQUIRE(pipe(pipefd) == 0);
+    auto r = configure_serial(pipefd[0], {});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.starts_with("not a serial line"));
+    for (int f : {fd, master, pipefd[0], pipefd[1]})
+        close(f);
 }
