@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // alopex-slirpd: wiring only. PPP lives in ppp/, the IPv4 stack in stack/, the line in
-// line.cpp, the session on the event loop in session.cpp.
+// line.cpp and serial_line.cpp, the session on the event loop in session.cpp.
 //
-// Issue 11, in progress: the line is a pty slirpd makes (--pty) or stdin/stdout (--stdio);
-// the serial device through the broker, the configuration file, port maps, TCP/UDP and
-// the D-Bus interface come next.
+// The line is a pty slirpd makes (--pty), stdin/stdout (--stdio), or, for a service
+// instance (--instance NAME, alopex-slirpd@NAME.service), the serial device of
+// /etc/alopex/slirp/NAME.toml opened by the broker. The D-Bus interface comes next.
+#include <cctype>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -14,7 +15,9 @@
 #include "alopex/file.hpp"
 #include "alopex/log.hpp"
 #include "alopex/notify.hpp"
+#include "alopex/paths.hpp"
 #include "line.hpp"
+#include "serial_line.hpp"
 #include "session.hpp"
 #include "settings.hpp"
 
@@ -25,14 +28,29 @@ namespace {
 
 constexpr const char *usage =
     "Usage: alopex-slirpd --pty | --stdio [--config FILE] [--help] [--version]\n"
+    "       alopex-slirpd --instance NAME\n"
     "\n"
-    "PPP in userspace with its own IPv4 stack (work in progress: LCP, IPCP and ping of\n"
-    "slirpd's address, 10.0.0.1 unless FILE says otherwise; see alopex-slirpd(8)).\n"
-    "  --pty          make a pty pair and print the peer's end (\"pty: /dev/pts/N\")\n"
-    "  --stdio        PPP on stdin and stdout\n"
-    "  --config FILE  addresses, DNS offered, MRU, echoes (alopex-slirp.toml(5))\n";
+    "PPP in userspace with its own TCP/IP stack: the peer's connections to mapped ports\n"
+    "become ordinary sockets on this host (see alopex-slirpd(8)).\n"
+    "  --pty            make a pty pair and print the peer's end (\"pty: /dev/pts/N\")\n"
+    "  --stdio          PPP on stdin and stdout\n"
+    "  --config FILE    addresses, DNS, port maps, limits (alopex-slirp.toml(5))\n"
+    "  --instance NAME  the serial line of $CONFIGURATION_DIRECTORY/slirp/NAME.toml\n"
+    "                   (default /etc/alopex/slirp/NAME.toml), opened by alopex-brokerd\n";
 
-enum class Mode { Pty, Stdio };
+enum class Mode { Pty, Stdio, Instance };
+
+// Instance names become file names and, later, object paths: letters, digits, '_', '-',
+// '.', at most 64, not starting with '.'.
+bool valid_instance(std::string_view n)
+{
+    if (n.empty() || n.size() > 64 || n.front() == '.')
+        return false;
+    for (char c : n)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
+            return false;
+    return true;
+}
 
 
 // [dns] upstreams, or the nameservers of /etc/resolv.conf now.
@@ -49,14 +67,8 @@ std::vector<net::Address> dns_upstreams(const Settings &settings)
     return servers;
 }
 
-int serve(Mode mode, const Settings &settings)
+SessionConfig session_config(const Settings &settings)
 {
-    auto event = daemon::event_loop();
-    if (!event) {
-        log::err("{}", event.error().to_string());
-        return 1;
-    }
-    sd_event *e = event->get();
     SessionConfig config;
     config.link = settings.link;
     config.dns_upstreams = dns_upstreams(settings);
@@ -67,7 +79,48 @@ int serve(Mode mode, const Settings &settings)
         for (const auto &m : *maps)
             log::info("{} {}:{} -> {}", maps == &settings.tcp_ports ? "TCP" : "UDP", net::Address::v4(m.address),
                       m.port, m.target.to_string());
-    auto session = Session::create(e, config);
+    return config;
+}
+
+// A service instance: the bus (for the broker), the serial line through it, reopened
+// when it goes. READY=1 does not wait for the device (a gadget line may come later).
+int serve_instance(const std::string &name, const Settings &settings)
+{
+    auto base = daemon::loop_and_bus();
+    if (!base) {
+        log::err("{}", base.error().to_string());
+        return 1;
+    }
+    sd_event *e = base->event.get();
+    auto session = Session::create(e, session_config(settings));
+    if (!session) {
+        log::err("{}", session.error().to_string());
+        return 1;
+    }
+    auto line = SerialLine::create(e, base->bus.get(), settings.line, **session);
+    if (!line) {
+        log::err("{}", line.error().to_string());
+        return 1;
+    }
+    auto signals = daemon::Signals::watch(e, "", [] {});
+    if (!signals) {
+        log::err("{}", signals.error().to_string());
+        return 1;
+    }
+    (*line)->start();
+    notify::ready(fmt::format("instance {}: {}", name, settings.line.device));
+    return daemon::run(e);
+}
+
+int serve(Mode mode, const Settings &settings)
+{
+    auto event = daemon::event_loop();
+    if (!event) {
+        log::err("{}", event.error().to_string());
+        return 1;
+    }
+    sd_event *e = event->get();
+    auto session = Session::create(e, session_config(settings));
     if (!session) {
         log::err("{}", session.error().to_string());
         return 1;
@@ -100,7 +153,7 @@ int serve(Mode mode, const Settings &settings)
 int main(int argc, char **argv)
 {
     std::optional<Mode> mode;
-    std::optional<std::string> config_file;
+    std::optional<std::string> config_file, instance;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a == "--pty" && !mode)
@@ -109,22 +162,40 @@ int main(int argc, char **argv)
             mode = Mode::Stdio;
         else if (a == "--config" && i + 1 < argc && !config_file)
             config_file = argv[++i];
+        else if (a == "--instance" && i + 1 < argc && !mode) {
+            mode = Mode::Instance;
+            instance = argv[++i];
+        }
         else {
             char *one[] = {argv[0], argv[i], nullptr};
             if (auto done = daemon::parse_args(2, one, "alopex-slirpd", usage))
                 return *done;
         }
     }
-    if (!mode) {
+    if (!mode || (mode == Mode::Instance && config_file)) {
         std::fputs(usage, stderr);
         return 2;
     }
+    if (instance && !valid_instance(*instance)) {
+        std::fprintf(stderr, "alopex-slirpd: '%s' is not an instance name (letters, digits, '_', '-', '.')\n",
+                     instance->c_str());
+        return 2;
+    }
     log::init("alopex-slirpd");
+    if (instance)
+        config_file = (paths::config_dir() / "slirp" / (*instance + ".toml")).string();
     // An invalid file stops the start ("file:line:col: what").
     auto settings = config_file ? load_settings(*config_file) : Result<Settings>(default_settings());
     if (!settings) {
         log::err("{}", settings.error().to_string());
         return 1;
+    }
+    if (mode == Mode::Instance) {
+        if (settings->line.device.empty()) {
+            log::err("{}: [line] device is needed for an instance", *config_file);
+            return 1;
+        }
+        return serve_instance(*instance, *settings);
     }
     return serve(*mode, *settings);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// alopex-test-ppp-peer PTY TUN: the peer end of a PPP link for slirpd's integration tests,
+// alopex-test-ppp-peer PTY|fd:N TUN: the peer end of a PPP link for slirpd's integration tests,
 // until the real pppd runs in the VM. It opens PTY (slirpd's --pty end), negotiates LCP and
 // IPCP as pppd does by default (ppp_peer.hpp: ACCM 0, magic, PFC, ACFC; address and DNS
 // 0.0.0.0), makes the tun device TUN in its network namespace, gives it the address it
@@ -184,8 +184,10 @@ int main(int argc, char **argv)
         return 2;
     }
     Impairment imp = parse_options(argc, argv);
-    int line = open(argv[1], O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-    if (line < 0)
+    // "fd:N": a pty master the caller passed (when slirpd opens the slave itself).
+    int line = std::strncmp(argv[1], "fd:", 3) == 0 ? std::atoi(argv[1] + 3)
+                                                     : open(argv[1], O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (line < 0 || fcntl(line, F_SETFL, fcntl(line, F_GETFL) | O_NONBLOCK) < 0)
         die(argv[1]);
     termios t{};
     if (tcgetattr(line, &t) == 0) {

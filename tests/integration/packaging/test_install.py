@@ -28,7 +28,7 @@ POLKIT_ACTIONS = ['org.alopex.link.configure', 'org.alopex.firewall.configure',
                   'org.alopex.slirp.configure', 'org.alopex.checkpoint']
 SUITE_USERS = ['alopex-link', 'alopex-fw', 'alopex-slirp', 'alopex-ovs', 'alopex-dns']
 MAN_PAGES = ['man7/alopex.7', 'man1/alopexctl.1', 'man8/alopex-brokerd.8',
-             'man5/alopex-broker.toml.5']
+             'man5/alopex-broker.toml.5', 'man8/alopex-slirpd.8', 'man5/alopex-slirp.toml.5']
 
 
 class Install:
@@ -81,7 +81,7 @@ def main():
 
     @tap.test('binaries are installed and executable')
     def _(inst):
-        for rel, opt in [('alopex-brokerd', 'sbindir'), ('alopexctl', 'bindir')]:
+        for rel, opt in [('alopex-brokerd', 'sbindir'), ('alopex-slirpd', 'sbindir'), ('alopexctl', 'bindir')]:
             path = inst.host_path(os.path.join(inst.dir(opt), rel))
             check(os.path.isfile(path), f'missing {path}')
             check(os.stat(path).st_mode & stat.S_IXUSR, f'{path} is not executable')
