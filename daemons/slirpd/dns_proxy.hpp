@@ -44,6 +44,8 @@ public:
     DnsProxy &operator=(const DnsProxy &) = delete;
 
     const DnsProxyStats &stats() const noexcept { return stats_; }
+    // Queries go to these from now on (a pending one goes on down the new list).
+    void set_upstreams(std::vector<net::Address> upstreams) { upstreams_ = std::move(upstreams); }
     size_t pending() const noexcept { return pending_.size(); }
 
 private:

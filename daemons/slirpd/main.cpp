@@ -17,6 +17,7 @@
 #include "alopex/notify.hpp"
 #include "alopex/paths.hpp"
 #include "line.hpp"
+#include "bus_api.hpp"
 #include "serial_line.hpp"
 #include "session.hpp"
 #include "settings.hpp"
@@ -28,15 +29,17 @@ namespace {
 
 constexpr const char *usage =
     "Usage: alopex-slirpd --pty | --stdio [--config FILE] [--help] [--version]\n"
-    "       alopex-slirpd --instance NAME\n"
+    "       alopex-slirpd --instance NAME [--pty | --stdio]\n"
     "\n"
     "PPP in userspace with its own TCP/IP stack: the peer's connections to mapped ports\n"
     "become ordinary sockets on this host (see alopex-slirpd(8)).\n"
     "  --pty            make a pty pair and print the peer's end (\"pty: /dev/pts/N\")\n"
     "  --stdio          PPP on stdin and stdout\n"
     "  --config FILE    addresses, DNS, port maps, limits (alopex-slirp.toml(5))\n"
-    "  --instance NAME  the serial line of $CONFIGURATION_DIRECTORY/slirp/NAME.toml\n"
-    "                   (default /etc/alopex/slirp/NAME.toml), opened by alopex-brokerd\n";
+    "  --instance NAME  settings from $CONFIGURATION_DIRECTORY/slirp/NAME.toml (default\n"
+    "                   /etc/alopex/slirp/NAME.toml), org.alopex.Slirp1.NAME on the system\n"
+    "                   bus, and the serial line of its [line] opened by alopex-brokerd\n"
+    "                   (or a pty, stdio)\n";
 
 enum class Mode { Pty, Stdio, Instance };
 
@@ -82,69 +85,96 @@ SessionConfig session_config(const Settings &settings)
     return config;
 }
 
-// A service instance: the bus (for the broker), the serial line through it, reopened
-// when it goes. READY=1 does not wait for the device (a gadget line may come later).
-int serve_instance(const std::string &name, const Settings &settings)
+struct Run {
+    Mode line = Mode::Instance;                // where the line comes from (Instance: [line] device)
+    std::optional<std::string> instance;       // with it: the bus (org.alopex.Slirp1.NAME)
+    std::string config_file;                   // "" for the defaults
+};
+
+// Everything on one loop: the session, the line (a pty, stdio, or the serial device
+// through the broker, reopened when it goes), and for an instance its bus object.
+// READY=1 does not wait for a serial device (a gadget line may come later).
+int serve(const Run &run, const Settings &settings)
 {
-    auto base = daemon::loop_and_bus();
-    if (!base) {
+    auto base = run.instance ? daemon::loop_and_bus() : Result<daemon::LoopAndBus>(std::unexpected(Error{}));
+    EventPtr standalone;
+    if (!run.instance) {
+        auto ev = daemon::event_loop();
+        if (!ev) {
+            log::err("{}", ev.error().to_string());
+            return 1;
+        }
+        standalone = std::move(*ev);
+    } else if (!base) {
         log::err("{}", base.error().to_string());
         return 1;
     }
-    sd_event *e = base->event.get();
-    auto session = Session::create(e, session_config(settings));
-    if (!session) {
-        log::err("{}", session.error().to_string());
-        return 1;
-    }
-    auto line = SerialLine::create(e, base->bus.get(), settings.line, **session);
-    if (!line) {
-        log::err("{}", line.error().to_string());
-        return 1;
-    }
-    auto signals = daemon::Signals::watch(e, "", [] {});
-    if (!signals) {
-        log::err("{}", signals.error().to_string());
-        return 1;
-    }
-    (*line)->start();
-    notify::ready(fmt::format("instance {}: {}", name, settings.line.device));
-    return daemon::run(e);
-}
-
-int serve(Mode mode, const Settings &settings)
-{
-    auto event = daemon::event_loop();
-    if (!event) {
-        log::err("{}", event.error().to_string());
-        return 1;
-    }
-    sd_event *e = event->get();
+    sd_event *e = run.instance ? base->event.get() : standalone.get();
+    sd_bus *bus = run.instance ? base->bus.get() : nullptr;
     auto session = Session::create(e, session_config(settings));
     if (!session) {
         log::err("{}", session.error().to_string());
         return 1;
     }
     Session *s = session->get();
-    auto input = [s](std::span<const uint8_t> b) { s->line_input(b); };
-    auto hangup = [s] { s->hangup(); };
-    auto line = mode == Mode::Pty ? Line::open_pty(e, input, hangup) : Line::open_stdio(e, input, hangup);
-    if (!line) {
-        log::err("{}", line.error().to_string());
-        return 1;
+    std::unique_ptr<SerialLine> serial;
+    std::unique_ptr<Line> line;
+    std::string device;
+    if (run.line == Mode::Instance) {
+        auto l = SerialLine::create(e, bus, settings.line, *s);
+        if (!l) {
+            log::err("{}", l.error().to_string());
+            return 1;
+        }
+        serial = std::move(*l);
+        device = settings.line.device;
+    } else {
+        auto input = [s](std::span<const uint8_t> b) { s->line_input(b); };
+        auto hangup = [s] { s->hangup(); };
+        auto l = run.line == Mode::Pty ? Line::open_pty(e, input, hangup) : Line::open_stdio(e, input, hangup);
+        if (!l) {
+            log::err("{}", l.error().to_string());
+            return 1;
+        }
+        line = std::move(*l);
+        device = run.line == Mode::Pty ? "pty " + line->slave_path() : "stdio";
     }
-    s->set_line(line->get());
-    auto signals = daemon::Signals::watch(e, "", [] {});
+    std::unique_ptr<LineBus> api;
+    if (run.instance) {
+        auto b = LineBus::create(e, bus, *s, serial.get(), {*run.instance, device, run.config_file, settings});
+        if (!b) {
+            log::err("{}", b.error().to_string());
+            return 1;
+        }
+        api = std::move(*b);
+    }
+    auto signals = daemon::Signals::watch(e, "", [&api] {
+        if (!api)
+            return;
+        if (auto r = api->reload("SIGHUP"); !r)
+            log::err("reload refused, keeping the running settings: {}", r.error().to_string());
+    });
     if (!signals) {
         log::err("{}", signals.error().to_string());
         return 1;
     }
-    if (mode == Mode::Pty) {
-        std::printf("pty: %s\n", (*line)->slave_path().c_str());
-        std::fflush(stdout);
+    if (api) {
+        if (auto r = api->request_name(); !r) {
+            log::err("{}", r.error().to_string());
+            return 1;
+        }
     }
-    s->start();
-    notify::ready(mode == Mode::Pty ? "pty " + (*line)->slave_path() : "stdio");
+    if (line) {
+        s->set_line(line.get());
+        if (run.line == Mode::Pty) {
+            std::printf("pty: %s\n", line->slave_path().c_str());
+            std::fflush(stdout);
+        }
+        s->start();
+    } else {
+        serial->start();
+    }
+    notify::ready(run.instance ? fmt::format("instance {}: {}", *run.instance, device) : device);
     return daemon::run(e);
 }
 
@@ -162,17 +192,15 @@ int main(int argc, char **argv)
             mode = Mode::Stdio;
         else if (a == "--config" && i + 1 < argc && !config_file)
             config_file = argv[++i];
-        else if (a == "--instance" && i + 1 < argc && !mode) {
-            mode = Mode::Instance;
+        else if (a == "--instance" && i + 1 < argc && !instance)
             instance = argv[++i];
-        }
         else {
             char *one[] = {argv[0], argv[i], nullptr};
             if (auto done = daemon::parse_args(2, one, "alopex-slirpd", usage))
                 return *done;
         }
     }
-    if (!mode || (mode == Mode::Instance && config_file)) {
+    if ((!mode && !instance) || (instance && config_file)) {
         std::fputs(usage, stderr);
         return 2;
     }
@@ -190,12 +218,10 @@ int main(int argc, char **argv)
         log::err("{}", settings.error().to_string());
         return 1;
     }
-    if (mode == Mode::Instance) {
-        if (settings->line.device.empty()) {
-            log::err("{}: [line] device is needed for an instance", *config_file);
-            return 1;
-        }
-        return serve_instance(*instance, *settings);
+    Run run{mode.value_or(Mode::Instance), instance, config_file.value_or("")};
+    if (run.line == Mode::Instance && settings->line.device.empty()) {
+        log::err("{}: [line] device is needed for an instance", *config_file);
+        return 1;
     }
-    return serve(*mode, *settings);
+    return serve(run, *settings);
 }

@@ -2,6 +2,8 @@
 #include "session.hpp"
 
 #include <sys/random.h>
+
+#include <algorithm>
 #include <time.h>
 
 #include <fmt/format.h>
@@ -55,12 +57,10 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
         s->dns_ = std::move(*dns);
     }
     s->tcp_ = std::make_unique<TcpForwarder>(event, *s->stack_, TcpForwarder::Options{}, [self] { self->rearm(); });
-    for (const auto &m : config.tcp_ports)
-        s->tcp_->add(m);
+    s->local_ = local;
     s->udp_ = std::make_unique<UdpForwarder>(event, *s->stack_, config.limits.udp_flows,
                                              config.limits.udp_idle_timeout_usec, [self] { self->rearm(); });
-    for (const auto &m : config.udp_ports)
-        s->udp_->add(m);
+    s->set_port_maps(config.tcp_ports, config.udp_ports);
     sd_event_source *t = nullptr;
     if (int r = sd_event_add_time(event, &t, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, self); r < 0)
         return failf(-r, "cannot add the PPP timer: {}", strerror(-r));
@@ -124,11 +124,51 @@ int Session::on_timer(sd_event_source *, uint64_t, void *userdata) noexcept
     return 0;
 }
 
+void Session::set_port_maps(std::vector<PortMap> tcp, std::vector<PortMap> udp)
+{
+    auto same = [](const PortMap &a, const PortMap &b) {
+        return a.address == b.address && a.port == b.port && a.target.to_string() == b.target.to_string();
+    };
+    auto contains = [&](const std::vector<PortMap> &v, const PortMap &m) {
+        return std::any_of(v.begin(), v.end(), [&](const PortMap &x) { return same(x, m); });
+    };
+    for (const auto &m : tcp_ports_)
+        if (!contains(tcp, m))
+            tcp_->remove(m.address, m.port);
+    for (const auto &m : udp_ports_)
+        if (!contains(udp, m))
+            udp_->remove(m.address, m.port);
+    for (const auto &m : tcp)
+        if (!contains(tcp_ports_, m))
+            tcp_->add(m);
+    for (const auto &m : udp)
+        if (!contains(udp_ports_, m))
+            udp_->add(m);
+    tcp_ports_ = std::move(tcp);
+    udp_ports_ = std::move(udp);
+}
+
+void Session::set_dns_upstreams(std::vector<net::Address> upstreams)
+{
+    if (dns_) {
+        dns_->set_upstreams(std::move(upstreams));
+        return;
+    }
+    if (upstreams.empty())
+        return;
+    if (auto d = DnsProxy::create(event_, *stack_, local_, std::move(upstreams), {}); d)
+        dns_ = std::move(*d);
+    else
+        log::warning("DNS proxy: {}", d.error().to_string());
+}
+
 void Session::report()
 {
     bool network = link_->ipcp_state() == ppp::State::Opened;
-    if (link_->phase() == reported_phase_ && network == reported_network_)
+    bool line = line_ != nullptr;
+    if (link_->phase() == reported_phase_ && network == reported_network_ && line == reported_line_)
         return;
+    reported_line_ = line;
     reported_phase_ = link_->phase();
     reported_network_ = network;
     if (network) {
@@ -140,6 +180,8 @@ void Session::report()
         log::info("PPP phase {}", to_string(reported_phase_));
         notify::status(fmt::format("phase {}", to_string(reported_phase_)));
     }
+    if (on_state_changed)
+        on_state_changed();
 }
 
 } // namespace alopex::slirp

@@ -38,16 +38,37 @@ public:
     Session(const Session &) = delete;
     Session &operator=(const Session &) = delete;
 
-    void set_line(Line *line) { line_ = line; }
+    void set_line(Line *line)
+    {
+        line_ = line;
+        report();
+    }
     void start();
     void line_input(std::span<const uint8_t> bytes);
     void hangup();
 
     const ppp::Link &link() const noexcept { return *link_; }
     const stack::Stack &ip() const noexcept { return *stack_; }
+    stack::Stack &ip() noexcept { return *stack_; }
+    const TcpForwarder &tcp() const noexcept { return *tcp_; }
+    const UdpForwarder &udp() const noexcept { return *udp_; }
+    const DnsProxy *dns() const noexcept { return dns_.get(); }
+    const Line *line() const noexcept { return line_; }
+    const std::vector<PortMap> &tcp_ports() const noexcept { return tcp_ports_; }
+    const std::vector<PortMap> &udp_ports() const noexcept { return udp_ports_; }
+
+    // Reload: the port maps and the DNS proxy's upstreams change at once; connections
+    // already open stay.
+    void set_port_maps(std::vector<PortMap> tcp, std::vector<PortMap> udp);
+    void set_dns_upstreams(std::vector<net::Address> upstreams);
+
+    // Called when the phase, the line or IPCP's state changed (after the loop's work).
+    std::function<void()> on_state_changed;
 
 private:
     explicit Session(sd_event *event) : event_(event) {}
+    uint32_t local_ = 0;
+    std::vector<PortMap> tcp_ports_, udp_ports_;
     uint64_t now() const;
     void rearm();
     void report();
@@ -62,7 +83,7 @@ private:
     std::unique_ptr<UdpForwarder> udp_;
     EventSourcePtr timer_;
     ppp::Phase reported_phase_ = ppp::Phase::Dead;
-    bool reported_network_ = false;
+    bool reported_network_ = false, reported_line_ = false;
 };
 
 } // namespace alopex::slirp

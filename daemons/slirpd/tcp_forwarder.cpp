@@ -62,8 +62,8 @@ public:
     void closed(stack::tcp::CloseReason r) override
     {
         conn_ = nullptr;
-        if (r == stack::tcp::CloseReason::Reset || r == stack::tcp::CloseReason::Timeout || connecting_)
-            reset_host();
+        if (r != stack::tcp::CloseReason::Done || connecting_)
+            reset_host();   // a reset, a timeout, an administrator's close: the host side hears a RST
         timer_.reset();
         log::debug("TCP {}: closed ({})", name_, to_string(r));
         f_.bury(this);
@@ -312,6 +312,11 @@ void TcpForwarder::add(const PortMap &map)
     stack_.listen_tcp(map.address, map.port, [this, target](stack::tcp::Connection &c, const stack::TcpKey &k) {
         accept(c, k, target);
     });
+}
+
+void TcpForwarder::remove(uint32_t address, uint16_t port)
+{
+    stack_.unlisten_tcp(address, port);
 }
 
 void TcpForwarder::accept(stack::tcp::Connection &c, const stack::TcpKey &key, const HostTarget &target)

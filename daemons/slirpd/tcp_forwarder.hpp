@@ -44,8 +44,10 @@ public:
     TcpForwarder(const TcpForwarder &) = delete;
     TcpForwarder &operator=(const TcpForwarder &) = delete;
 
-    // Listens on map.address:map.port in the stack.
+    // Listens on map.address:map.port in the stack; remove() stops taking new
+    // connections there (those open stay).
     void add(const PortMap &map);
+    void remove(uint32_t address, uint16_t port);
 
     size_t bridges() const noexcept { return bridges_.size(); }
     const TcpForwarderStats &stats() const noexcept { return stats_; }

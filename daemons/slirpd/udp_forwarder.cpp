@@ -27,6 +27,12 @@ void UdpForwarder::add(const PortMap &map)
     });
 }
 
+void UdpForwarder::remove(uint32_t address, uint16_t port)
+{
+    stack_.unbind_udp(address, port);
+    std::erase_if(flows_, [&](const auto &f) { return std::get<2>(f.first) == address && std::get<3>(f.first) == port; });
+}
+
 uint64_t UdpForwarder::now() const
 {
     uint64_t n = 0;

@@ -37,6 +37,7 @@ public:
     UdpForwarder &operator=(const UdpForwarder &) = delete;
 
     void add(const PortMap &map);
+    void remove(uint32_t address, uint16_t port);   // its flows close too
     size_t flows() const noexcept { return flows_.size(); }
     const UdpForwarderStats &stats() const noexcept { return stats_; }
 

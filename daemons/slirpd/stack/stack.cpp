@@ -128,6 +128,11 @@ void Stack::bind_udp(uint32_t address, uint16_t port, UdpHandler handler)
     udp_[{address, port}] = std::move(handler);
 }
 
+void Stack::unbind_udp(uint32_t address, uint16_t port)
+{
+    udp_.erase({address, port});
+}
+
 bool Stack::send_udp(uint32_t src, uint16_t src_port, uint32_t dst, uint16_t dst_port,
                      std::span<const uint8_t> payload)
 {

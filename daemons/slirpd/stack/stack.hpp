@@ -95,15 +95,19 @@ public:
     // code: 1 host, 0 net, 13 prohibited) quoting the held SYN, and the connection ends.
     void unreachable(tcp::Connection &c, uint8_t code);
     size_t tcp_connections() const noexcept { return tcp_.size(); }
-    // Every connection, for listing (ListConnections).
-    void each_tcp(const std::function<void(const TcpKey &, const tcp::Connection &)> &f) const;
-    // The connection with this key, or null.
+    // Every connection with its id (unique for the stack's life), for listing.
+    void each_tcp(const std::function<void(const TcpKey &, uint64_t id, const tcp::Connection &)> &f) const;
+    // The connection with this key or id, or null.
     tcp::Connection *find_tcp(const TcpKey &k);
+    tcp::Connection *find_tcp(uint64_t id);
+    // No more new connections to address:port (those open stay).
+    void unlisten_tcp(uint32_t address, uint16_t port);
 
     // A UDP service at address:port (slirpd's DNS proxy at local:53): its datagrams go
     // to `handler` (sender address and port, payload) instead of being refused.
     using UdpHandler = std::function<void(uint32_t src, uint16_t src_port, std::span<const uint8_t> payload)>;
     void bind_udp(uint32_t address, uint16_t port, UdpHandler handler);
+    void unbind_udp(uint32_t address, uint16_t port);
     // Sends a UDP datagram to the peer; false when it does not fit the MTU.
     bool send_udp(uint32_t src, uint16_t src_port, uint32_t dst, uint16_t dst_port, std::span<const uint8_t> payload);
 
@@ -138,6 +142,7 @@ private:
     std::vector<TcpKey> dead_;
     TcpOwner owner_{};
     uint32_t isn_secret_ = 0;
+    uint64_t next_tcp_id_ = 1;
     uint64_t now_ = 0, sweep_at_ = 0;
 };
 

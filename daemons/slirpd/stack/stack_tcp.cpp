@@ -29,6 +29,7 @@ struct Stack::TcpEntry : tcp::Connection {
     std::pair<uint32_t, uint16_t> listened;
     std::vector<uint8_t> syn_quote;   // the SYN's IP header and 8 octets, while pending
     bool in_timers = false;
+    uint64_t id = 0;
     using tcp::Connection::Connection;
 };
 
@@ -93,6 +94,7 @@ bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> pa
                                             send(src, dst, proto_tcp, seg);
                                         });
     e->key = key;
+    e->id = next_tcp_id_++;
     e->listened = listened;
     e->syn_quote.assign(packet.begin(), packet.begin() + static_cast<long>(std::min(packet.size(), ip.header.size() + 8)));
     e->set_owner(&owner_);
@@ -215,14 +217,27 @@ void Stack::sweep_idle(uint64_t now)
             idle.push_back(e.get());
     for (TcpEntry *e : idle) {
         ++stats_.tcp_idle_resets;
-        e->time_out();
+        e->kill(tcp::CloseReason::Timeout);
     }
 }
 
-void Stack::each_tcp(const std::function<void(const TcpKey &, const tcp::Connection &)> &f) const
+void Stack::each_tcp(const std::function<void(const TcpKey &, uint64_t, const tcp::Connection &)> &f) const
 {
     for (const auto &[k, e] : tcp_)
-        f(k, *e);
+        f(k, e->id, *e);
+}
+
+tcp::Connection *Stack::find_tcp(uint64_t id)
+{
+    for (auto &[k, e] : tcp_)
+        if (e->id == id && !e->finished())
+            return e.get();
+    return nullptr;
+}
+
+void Stack::unlisten_tcp(uint32_t address, uint16_t port)
+{
+    listeners_.erase({address, port});
 }
 
 tcp::Connection *Stack::find_tcp(const TcpKey &k)

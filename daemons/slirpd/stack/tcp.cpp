@@ -274,13 +274,15 @@ void Connection::discard()
     finish_call();
 }
 
-void Connection::time_out()
+void Connection::kill(CloseReason r)
 {
     if (state_ == State::Closed)
         return;
-    if (state_ != State::SynPending && state_ != State::SynSent && state_ != State::TimeWait)
+    if (state_ == State::SynPending)
+        send_segment(0, tcp_flag::rst | tcp_flag::ack, {});
+    else if (state_ != State::SynSent && state_ != State::TimeWait)
         send_rst(snd_max_);
-    close_with(CloseReason::Timeout);
+    close_with(r);
     finish_call();
 }
 

@@ -132,7 +132,7 @@ public:
     void shutdown(uint64_t now);    // FIN after everything written
     void abort();                   // RST; closed, no event
     void discard();                 // closed, nothing sent, no event (the stack answered otherwise)
-    void time_out();                // RST; closed(Timeout) (idle limits)
+    void kill(CloseReason r);       // RST; closed(r) (idle limits, an administrator)
 
     State state() const noexcept { return state_; }
     bool closed() const noexcept { return state_ == State::Closed; }

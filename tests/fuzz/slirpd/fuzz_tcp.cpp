@@ -154,7 +154,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (stack.tcp_connections() > config.limits.max_connections)
             std::abort();
         size_t memory = 0;
-        stack.each_tcp([&](const TcpKey &, const tcp::Connection &c) { memory += c.memory(); });
+        stack.each_tcp([&](const TcpKey &, uint64_t, const tcp::Connection &c) { memory += c.memory(); });
         if (memory > config.limits.max_connections * (3 * (8192 + 16384) + 2 * 8192))
             std::abort();
     }

@@ -129,7 +129,7 @@ TEST_CASE("stack tcp hostile: a SYN flood meets the limits; memory stays bounded
     CHECK(r.pending.size() == 100);
     CHECK(r.stack.stats().tcp_limited == 9900);
     size_t per22 = 0;
-    r.stack.each_tcp([&](const TcpKey &k, const tcp::Connection &) { per22 += k.local_port == 22; });
+    r.stack.each_tcp([&](const TcpKey &k, uint64_t, const tcp::Connection &) { per22 += k.local_port == 22; });
     CHECK(per22 <= 60);
     // Those the host side refuses free their places.
     for (size_t i = 0; i < 10; ++i)

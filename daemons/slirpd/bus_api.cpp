@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "bus_api.hpp"
+
+#include <fmt/format.h>
+
+#include "alopex-config.h"
+#include "alopex/bus/audit.hpp"
+#include "alopex/ipc/slirp1.hpp"
+#include "alopex/ipc/slirp1_spec.hpp"
+#include "alopex/log.hpp"
+#include "broker1_client.hpp"
+#include "serial_line.hpp"
+
+namespace alopex::slirp {
+
+namespace line = ipc::slirp1::line;
+
+namespace {
+
+std::string dotted(uint32_t a)
+{
+    return net::Address::v4(a).to_string();
+}
+
+std::string map_target(const std::vector<PortMap> &maps, uint32_t address, uint16_t port)
+{
+    for (const auto &m : maps)
+        if (m.address == address && m.port == port)
+            return m.target.to_string();
+    return "";
+}
+
+const char *both_ways(bool send, bool receive)
+{
+    return send && receive ? "both" : send ? "send" : receive ? "receive" : "no";
+}
+
+} // namespace
+
+Result<BusNames> bus_names(const std::string &instance)
+{
+    char *path = nullptr;
+    if (int r = sd_bus_path_encode(ipc::slirp1::path_prefix, instance.c_str(), &path); r < 0)
+        return failf(-r, "cannot encode instance '{}' for the bus: {}", instance, strerror(-r));
+    BusNames n;
+    n.path = path;
+    free(path);
+    n.service = fmt::format("{}.{}", ipc::slirp1::service_prefix, n.path.substr(n.path.rfind('/') + 1));
+    return n;
+}
+
+const bus::Vtable<LineBus> &line_vtable()
+{
+    static const auto vt =
+        bus::Vtable<LineBus>(line::spec)
+            .method(line::method::Version, &LineBus::bus_version)
+            .method(line::method::ListConnections, &LineBus::list_connections)
+            .method(line::method::CloseConnection, &LineBus::close_connection)
+            .method(line::method::Reload, &LineBus::bus_reload)
+            .property(line::property::Instance, [](const LineBus &b) { return b.opt_.instance; })
+            .property(line::property::Device, [](const LineBus &b) { return b.opt_.device; })
+            .property(line::property::LineOpen, [](const LineBus &b) { return b.line_open(); })
+            .property(line::property::Phase, [](const LineBus &b) { return b.phase(); })
+            .property(line::property::LocalAddress,
+                      [](const LineBus &b) { return b.opt_.settings.link.ipcp.local.to_string(); })
+            .property(line::property::PeerAddress, [](const LineBus &b) { return b.peer_address(); })
+            .property(line::property::Options, [](const LineBus &b) { return b.options(); })
+            .property(line::property::EchoRttUsec,
+                      [](const LineBus &b) { return b.session_.link().stats().echo_rtt_usec; })
+            .property(line::property::Counters, [](const LineBus &b) { return b.counters(); })
+            .property(line::property::Connections,
+                      [](const LineBus &b) { return static_cast<uint32_t>(b.session_.ip().tcp_connections()); })
+            .property(line::property::PortMaps, [](const LineBus &b) {
+                std::vector<std::tuple<std::string, std::string, uint16_t, std::string>> out;
+                for (const auto *maps : {&b.session_.tcp_ports(), &b.session_.udp_ports()})
+                    for (const auto &m : *maps)
+                        out.emplace_back(maps == &b.session_.tcp_ports() ? "tcp" : "udp", dotted(m.address), m.port,
+                                         m.target.to_string());
+                return out;
+            });
+    return vt;
+}
+
+Result<std::unique_ptr<LineBus>> LineBus::create(sd_event *event, sd_bus *bus, Session &session,
+                                                 const SerialLine *serial, Options options)
+{
+    std::unique_ptr<LineBus> b(new LineBus(event, session, serial, std::move(options)));
+    ALOPEX_TRY(names, bus_names(b->opt_.instance));
+    b->names_ = std::move(names);
+    ALOPEX_TRY_VOID(b->attach(bus));
+    auto rec = ipc::broker1::Recorder::create(bus, event);
+    if (rec)
+        b->recorder_ = std::move(*rec);
+    else
+        log::warning("not recording in the audit ledger: {}", rec.error().to_string());
+    LineBus *self = b.get();
+    session.on_state_changed = [self] { self->state_changed(); };
+    return b;
+}
+
+LineBus::~LineBus()
+{
+    session_.on_state_changed = nullptr;
+}
+
+Result<> LineBus::attach(sd_bus *bus)
+{
+    service_ = std::make_unique<bus::Service>(bus, event_);
+    ALOPEX_TRY(reg, service_->add(names_.path.c_str(), line_vtable(), *this));
+    registration_ = std::move(reg);
+    return {};
+}
+
+Result<> LineBus::request_name()
+{
+    if (int r = sd_bus_request_name(service_->bus(), names_.service.c_str(), 0); r < 0)
+        return failf(-r, "cannot own {}: {}", names_.service, strerror(-r));
+    return {};
+}
+
+void LineBus::state_changed()
+{
+    for (const auto *p : {&line::property::Phase, &line::property::PeerAddress, &line::property::Options,
+                          &line::property::LineOpen})
+        service_->changed(names_.path, line::spec, *p);
+}
+
+bool LineBus::line_open() const
+{
+    return serial_ ? serial_->is_open() : session_.line() != nullptr;
+}
+
+std::string LineBus::phase() const
+{
+    const auto &l = session_.link();
+    switch (l.phase()) {
+    case ppp::Phase::Dead: return "dead";
+    case ppp::Phase::Establish: return "establishing";
+    case ppp::Phase::Terminate: return "terminating";
+    case ppp::Phase::Network: return l.ipcp_state() == ppp::State::Opened ? "opened" : "network";
+    }
+    return "dead";
+}
+
+std::string LineBus::peer_address() const
+{
+    const auto &l = session_.link();
+    return l.ipcp_state() == ppp::State::Opened ? l.ipcp_options().config().peer.to_string() : "";
+}
+
+std::map<std::string, std::string> LineBus::options() const
+{
+    const auto &l = session_.link();
+    if (l.lcp_state() != ppp::State::Opened)
+        return {};
+    const auto &s = l.lcp_settings();
+    return {{"send-mru", std::to_string(s.send_mru)},
+            {"receive-mru", std::to_string(s.receive_mru)},
+            {"send-accm", fmt::format("{:08x}", s.send_accm)},
+            {"receive-accm", fmt::format("{:08x}", s.receive_accm)},
+            {"pfc", both_ways(s.send_pfc, s.receive_pfc)},
+            {"acfc", both_ways(s.send_acfc, s.receive_acfc)},
+            {"magic", fmt::format("{:08x}", s.our_magic)}};
+}
+
+std::map<std::string, uint64_t> LineBus::counters() const
+{
+    const auto &f = session_.link().framing_stats();
+    const auto &k = session_.link().stats();
+    const auto &ip = session_.ip().stats();
+    const auto &t = session_.tcp().stats();
+    const auto &u = session_.udp().stats();
+    std::map<std::string, uint64_t> c = {
+        {"line-bytes-in", f.bytes},          {"frames-in", f.frames},
+        {"fcs-errors", f.fcs_errors},        {"frames-too-long", f.too_long},
+        {"frames-too-short", f.too_short},   {"aborts", f.aborts},
+        {"escapes-in", f.escapes},           {"dropped-controls", f.dropped_controls},
+        {"line-bytes-out", k.bytes_out},     {"frames-out", k.frames_out},
+        {"bad-frames", k.bad_frames},        {"ip-in", k.ip_in},
+        {"ip-out", k.ip_out},                {"ip-dropped", k.ip_dropped},
+        {"protocol-rejects", k.protocol_rejects}, {"echo-timeouts", k.echo_timeouts},
+        {"link-restarts", k.link_restarts},  {"line-dropped", session_.line() ? session_.line()->dropped() : 0},
+        {"packets-in", ip.packets_in},       {"bad-packets", ip.bad_packets},
+        {"fragments", ip.fragments},         {"echo-replies", ip.echo_replies},
+        {"tcp-resets", ip.resets},           {"port-unreachables", ip.port_unreachables},
+        {"tcp-accepted", ip.tcp_accepted},   {"tcp-limited", ip.tcp_limited},
+        {"tcp-idle-resets", ip.tcp_idle_resets}, {"host-unreachables", ip.host_unreachables},
+        {"tcp-connected", t.connected},      {"tcp-refused", t.refused},
+        {"tcp-unreachable", t.unreachable},  {"tcp-host-resets", t.host_resets},
+        {"bytes-to-host", t.bytes_to_host},  {"bytes-from-host", t.bytes_from_host},
+        {"udp-datagrams-out", u.datagrams_out}, {"udp-datagrams-in", u.datagrams_in},
+        {"udp-flows", u.flows_opened},       {"udp-errors", u.errors}};
+    if (const auto *d = session_.dns()) {
+        c["dns-queries"] = d->stats().queries;
+        c["dns-answers"] = d->stats().answers;
+        c["dns-timeouts"] = d->stats().timeouts;
+        c["dns-dropped"] = d->stats().dropped;
+    }
+    return c;
+}
+
+void LineBus::bus_version(bus::Call &c)
+{
+    c.reply(std::string(ALOPEX_VERSION));
+}
+
+void LineBus::list_connections(bus::Call &c)
+{
+    uint64_t now = 0;
+    sd_event_now(event_, CLOCK_MONOTONIC, &now);
+    std::vector<std::tuple<uint64_t, std::string, uint16_t, std::string, uint16_t, std::string, std::string, uint64_t,
+                           uint64_t, uint64_t>>
+        out;
+    session_.ip().each_tcp([&](const stack::TcpKey &k, uint64_t id, const stack::tcp::Connection &conn) {
+        out.emplace_back(id, dotted(k.remote), k.remote_port, dotted(k.local), k.local_port,
+                         map_target(session_.tcp_ports(), k.local, k.local_port), std::string(to_string(conn.state())),
+                         conn.stats().bytes_in, conn.stats().bytes_out,
+                         now > conn.last_activity() ? now - conn.last_activity() : 0);
+    });
+    std::sort(out.begin(), out.end());
+    c.reply(out);
+}
+
+void LineBus::close_connection(bus::Call &c, uint64_t id)
+{
+    auto *conn = session_.ip().find_tcp(id);
+    if (!conn) {
+        c.fail(bus_error::NoSuchId, "id: no connection {}", id);
+        return;
+    }
+    if (!c.authorize(ipc::slirp1::polkit_action))
+        return;
+    if (recorder_)
+        bus::call_details_async(c, {}, [r = recorder_.get()](std::string d) { r->record("slirp.CloseConnection", d); });
+    conn->kill(stack::tcp::CloseReason::Aborted);
+    log::info("connection {} closed over D-Bus", id);
+    c.reply();
+}
+
+Result<std::vector<std::string>> LineBus::reload(std::string_view why)
+{
+    ALOPEX_TRY(next, load_settings(opt_.config_file));
+    const Settings &cur = opt_.settings;
+    std::vector<std::string> pending;
+    const auto &a = cur.link;
+    const auto &b = next.link;
+    if (cur.line.device != next.line.device || cur.line.baud != next.line.baud ||
+        cur.line.hardware_flow != next.line.hardware_flow)
+        pending.push_back("line");
+    if (a.ipcp.local != b.ipcp.local || a.ipcp.peer != b.ipcp.peer || a.ipcp.dns1 != b.ipcp.dns1 ||
+        a.ipcp.dns2 != b.ipcp.dns2)
+        pending.push_back("addresses");
+    if (a.lcp.mru != b.lcp.mru || a.echo_interval_usec != b.echo_interval_usec || a.echo_failures != b.echo_failures)
+        pending.push_back("ppp");
+    const auto &la = cur.limits, &lb = next.limits;
+    if (la.connections != lb.connections || la.connections_per_port != lb.connections_per_port ||
+        la.idle_timeout_usec != lb.idle_timeout_usec || la.buffer != lb.buffer || la.udp_flows != lb.udp_flows ||
+        la.udp_idle_timeout_usec != lb.udp_idle_timeout_usec)
+        pending.push_back("limits");
+    session_.set_port_maps(next.tcp_ports, next.udp_ports);
+    if (next.dns_upstreams && next.dns_upstreams != cur.dns_upstreams)
+        session_.set_dns_upstreams(*next.dns_upstreams);
+    // What needs a restart keeps its running value in opt_.settings, so that a later
+    // Reload still reports it.
+    Settings kept = std::move(next);
+    kept.line = cur.line;
+    kept.link = cur.link;
+    kept.limits = cur.limits;
+    opt_.settings = std::move(kept);
+    service_->changed(names_.path, line::spec, line::property::PortMaps);
+    log::info("reloaded {} ({}){}", opt_.config_file, why,
+              pending.empty() ? "" : fmt::format("; [{}] take effect at the next restart", fmt::join(pending, "], [")));
+    return pending;
+}
+
+void LineBus::bus_reload(bus::Call &c)
+{
+    if (!c.authorize(ipc::slirp1::polkit_action))
+        return;
+    auto r = reload("D-Bus");
+    if (!r) {
+        c.fail(Error{EINVAL, r.error().message, bus_error::InvalidArgument});
+        return;
+    }
+    if (recorder_)
+        bus::call_details_async(c, fmt::format("[\"{}\"]", fmt::join(*r, "\",\"")),
+                                [rec = recorder_.get()](std::string d) { rec->record("slirp.Reload", d); });
+    c.reply(*r);
+}
+
+} // namespace alopex::slirp

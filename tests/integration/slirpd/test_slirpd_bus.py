@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""alopex-slirpd's org.alopex.Slirp1.Line (issue 11), on the private bus with polkitd and
+the real broker (its ledger): an instance (--instance demo, on a pty) run as alopex-slirp
+owns org.alopex.Slirp1.demo; its live introspection equals ipc/org.alopex.Slirp1.xml; the
+properties follow the link (phase, addresses, LCP's options, port maps, counters);
+ListConnections shows a connection the peer holds open through a port map, with its
+target and byte counts; CloseConnection resets it both ways (the peer's socket and the
+host service see the reset), after polkit (an unprivileged caller is NotAuthorized,
+an unknown id NoSuchId); Reload adds a port map live and names what waits for a
+restart, an invalid file is refused with file:line:col and nothing changes; both land in
+the audit ledger."""
+import json
+import os
+import socket
+import threading
+import time
+
+import alopex_dbus as bus
+import alopex_harness as h
+from slirpd_env import PeerNamespace, log_of
+
+tap = h.Tap()
+CTX = {}
+SERVICE, PATH, IFACE = 'org.alopex.Slirp1.demo', '/org/alopex/Slirp1/demo', 'org.alopex.Slirp1.Line'
+E = 'org.alopex.Error.'
+BROKER = '[record]\ncallers = ["alopex-slirp"]\n'
+CONFIG = '[ports]\n"10.0.0.1:7" = "127.0.0.1:7000"\n'
+
+
+def prop(sb, name, as_user=None):
+    return sb.get_property(SERVICE, PATH, IFACE, name, as_user=as_user)
+
+
+def call(sb, method, sig='', *args, as_user=None):
+    return sb.call(SERVICE, PATH, IFACE, method, sig, *args, as_user=as_user)
+
+
+def send(sb, method, *args, user=None):
+    """dbus-send (no interactive authorization): (ok, error name, text)."""
+    return bus.dbus_send(sb, SERVICE, PATH, IFACE, method, *args, user=user)
+
+
+def records(sb):
+    try:
+        with open(os.path.join(sb.state_dir, 'ledger.jsonl'), encoding='utf-8') as f:
+            return [json.loads(l) for l in f if l.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def wait_record(sb, action):
+    h.wait_until(lambda: any(r['action'] == action for r in records(sb)), 15, 0.05, f'a {action} record')
+    return [r for r in records(sb) if r['action'] == action][-1]
+
+
+def host_service(sb):
+    """127.0.0.1:7000: holds each connection, says hello, and notes how it ended."""
+    listener = socket.create_server(('127.0.0.1', 7000))
+    sb.sockets.append(listener)
+    CTX['ends'] = []
+
+    def one(c):
+        c.sendall(b'hello\n')
+        try:
+            while c.recv(4096):
+                pass
+            CTX['ends'].append('eof')
+        except ConnectionResetError:
+            CTX['ends'].append('reset')
+        c.close()
+
+    def serve():
+        while True:
+            try:
+                c, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=one, args=(c,), daemon=True).start()
+    threading.Thread(target=serve, daemon=True).start()
+
+
+def setup(sb):
+    sb.start_bus()
+    if not os.path.exists(sb.build_path('daemons/slirpd/alopex-slirpd')):
+        raise h.Skip('alopex-slirpd is not built')
+    sb.start_polkit()
+    sb.start_broker(BROKER)
+    host_service(sb)
+    os.makedirs(os.path.join(sb.config_dir, 'slirp'), exist_ok=True)
+    CTX['config'] = os.path.join(sb.config_dir, 'slirp', 'demo.toml')
+    with open(CTX['config'], 'w') as f:
+        f.write(CONFIG)
+    ns = sb.notify_socket('slirpd-bus')
+    CTX['slirpd'] = sb.spawn('alopex-slirpd', [sb.build_path('daemons/slirpd/alopex-slirpd'), '--instance', 'demo',
+                                               '--pty'], as_user='alopex-slirp', env=sb.env({'NOTIFY_SOCKET': ns.path}))
+    ns.start_draining()
+    ns.wait_for('READY', '1', timeout=20, proc=CTX['slirpd'])
+    h.check(sb.name_has_owner(SERVICE), 'the name is owned at READY=1')
+    pty = [l.split(': ', 1)[1] for l in log_of(CTX['slirpd']).splitlines() if l.startswith('pty: ')][0]
+    CTX['pty'] = pty
+    CTX['ns'] = PeerNamespace(sb, 'ppp-bus')
+    CTX['peer'] = CTX['ns'].spawn('ppp-peer', sb.build_path('tests/harness/alopex-test-ppp-peer'), pty, 'ppp0')
+    h.wait_until(lambda: 'up ' in log_of(CTX['peer']), 20, 0.05, 'the peer reports IPCP up')
+
+
+@tap.test('live introspection equals ipc/org.alopex.Slirp1.xml')
+def _(sb):
+    bus.check_introspection(sb, SERVICE, PATH, IFACE, 'ipc/org.alopex.Slirp1.xml')
+
+
+@tap.test('properties: the instance, the line, the link, LCP options, port maps, counters')
+def _(sb):
+    h.check_eq(prop(sb, 'Instance'), 'demo')
+    h.check_eq(prop(sb, 'Device'), f"pty {CTX['pty']}")
+    h.check_eq(prop(sb, 'LineOpen'), True)
+    h.wait_until(lambda: prop(sb, 'Phase') == 'opened', 10, 0.05, 'Phase opened')
+    h.check_eq(prop(sb, 'LocalAddress'), '10.0.0.1')
+    h.check_eq(prop(sb, 'PeerAddress'), '10.0.0.2')
+    opts = prop(sb, 'Options')
+    h.check_eq((opts['send-mru'], opts['receive-accm'], opts['pfc']), ('1500', '00000000', 'both'), opts)
+    h.check_eq(prop(sb, 'PortMaps'), [['tcp', '10.0.0.1', 7, '127.0.0.1:7000']])
+    c = prop(sb, 'Counters')
+    h.check(c['frames-in'] > 0 and c['frames-out'] > 0 and c['fcs-errors'] == 0, c)
+    h.check_eq(prop(sb, 'Connections'), 0)
+    rc, data, err = call(sb, 'Version', as_user='alopex-test')
+    h.check_eq(rc, 0, err)
+
+
+HOLD = """
+import socket, sys, time
+s = socket.create_connection(('10.0.0.1', 7), timeout=10)
+print(s.recv(100).decode().strip(), flush=True)
+s.sendall(b'x' * 1000)
+try:
+    while True:
+        b = s.recv(100)
+        if not b:
+            print('eof', flush=True)
+            break
+except ConnectionResetError:
+    print('reset', flush=True)
+"""
+
+
+@tap.test('ListConnections and CloseConnection: polkit first, NoSuchId, a reset both ways, a ledger record')
+def _(sb):
+    client = CTX['ns'].spawn('holder', '/usr/bin/python3', '-c', HOLD)
+    h.wait_until(lambda: 'hello' in log_of(client), 10, 0.05, 'the peer connected through the map')
+    def listed():
+        rc, data, err = call(sb, 'ListConnections', as_user='alopex-test')
+        return data[0] if rc == 0 and data and data[0] and data[0][0][7] >= 1000 else None
+    h.wait_until(listed, 10, 0.05, 'the connection listed with its bytes')
+    conns = listed()
+    h.check_eq(len(conns), 1, conns)
+    cid, peer, pport, dst, dport, target, state, bin_, bout, idle = conns[0]
+    h.check_eq((peer, dst, dport, target, state), ('10.0.0.2', '10.0.0.1', 7, '127.0.0.1:7000', 'established'))
+    h.check(bin_ == 1000 and bout == 6, f'bytes {bin_} {bout}')
+    h.check_eq(prop(sb, 'Connections'), 1)
+    bus.expect_error(send(sb, 'CloseConnection', f'uint64:{cid}', user='alopex-test'), E + 'NotAuthorized')
+    bus.expect_error(send(sb, 'CloseConnection', f'uint64:{cid + 1000}'), E + 'NoSuchId', 'id:')
+    h.check('reset' not in log_of(client), 'still open after the refusals')
+    n = len(records(sb))
+    rc, _, err = call(sb, 'CloseConnection', 't', cid)
+    h.check_eq(rc, 0, err)
+    h.wait_until(lambda: 'reset' in log_of(client), 10, 0.05, 'the peer sees a reset')
+    h.wait_until(lambda: CTX['ends'] == ['reset'], 10, 0.05, f'the host service sees a reset: {CTX["ends"]}')
+    rec = wait_record(sb, 'slirp.CloseConnection')
+    h.check_eq(rec['actor'], 'alopex-slirp')
+    d = json.loads(rec['details'])
+    h.check_eq((d['uid'], d['args']), (0, {'id': cid}), d)
+    h.check(len(records(sb)) > n)
+
+
+@tap.test('Reload: a port map added live, [ppp] waits for a restart, an invalid file changes nothing')
+def _(sb):
+    with open(CTX['config'], 'w') as f:
+        f.write(CONFIG + '"10.0.0.1:8" = "127.0.0.1:7000"\n[ppp]\nmru = 1400\n')
+    rc, data, err = call(sb, 'Reload')
+    h.check_eq(rc, 0, err)
+    h.check_eq(data, [['ppp']])
+    h.check_eq(sorted(m[2] for m in prop(sb, 'PortMaps')), [7, 8])
+    r = CTX['ns'].run('/usr/bin/python3', '-c', "import socket; print(socket.create_connection(('10.0.0.1', 8), 5).recv(10))")
+    h.check("b'hello\\n'" in r.stdout, r.stdout + r.stderr)
+    rec = wait_record(sb, 'slirp.Reload')
+    h.check_eq(json.loads(rec['details'])['result'], ['ppp'])
+    with open(CTX['config'], 'w') as f:
+        f.write('[ports]\n"10.0.0.1:9" = "nowhere"\n')
+    bus.expect_error(send(sb, 'Reload'), E + 'InvalidArgument', 'demo.toml:2:16:', "'nowhere'")
+    h.check_eq(sorted(m[2] for m in prop(sb, 'PortMaps')), [7, 8], 'unchanged')
+    bus.expect_error(send(sb, 'Reload', user='alopex-test'), E + 'NotAuthorized')
+
+
+h.main(tap, setup)
