@@ -37,18 +37,6 @@ const char *both_ways(bool send, bool receive)
 
 } // namespace
 
-Result<BusNames> bus_names(const std::string &instance)
-{
-    char *path = nullptr;
-    if (int r = sd_bus_path_encode(ipc::slirp1::path_prefix, instance.c_str(), &path); r < 0)
-        return failf(-r, "cannot encode instance '{}' for the bus: {}", instance, strerror(-r));
-    BusNames n;
-    n.path = path;
-    free(path);
-    n.service = fmt::format("{}.{}", ipc::slirp1::service_prefix, n.path.substr(n.path.rfind('/') + 1));
-    return n;
-}
-
 const bus::Vtable<LineBus> &line_vtable()
 {
     static const auto vt =
@@ -85,7 +73,7 @@ Result<std::unique_ptr<LineBus>> LineBus::create(sd_event *event, sd_bus *bus, S
                                                  const SerialLine *serial, Options options)
 {
     std::unique_ptr<LineBus> b(new LineBus(event, session, serial, std::move(options)));
-    ALOPEX_TRY(names, bus_names(b->opt_.instance));
+    ALOPEX_TRY(names, ipc::slirp1::instance_of(b->opt_.instance));
     b->names_ = std::move(names);
     ALOPEX_TRY_VOID(b->attach(bus));
     auto rec = ipc::broker1::Recorder::create(bus, event);

@@ -14,6 +14,7 @@
 
 #include "alopex/bus/object.hpp"
 #include "alopex/error.hpp"
+#include "alopex/ipc/slirp1.hpp"
 #include "session.hpp"
 #include "settings.hpp"
 
@@ -25,12 +26,6 @@ namespace alopex::slirp {
 
 class SerialLine;
 
-// "ttyGS0" -> ("org.alopex.Slirp1.ttyGS0", "/org/alopex/Slirp1/ttyGS0"); other bytes and a
-// leading digit escaped as sd_bus_path_encode(3) does.
-struct BusNames {
-    std::string service, path;
-};
-Result<BusNames> bus_names(const std::string &instance);
 
 class LineBus {
 public:
@@ -46,7 +41,7 @@ public:
 
     // Takes the bus name (after everything is registered).
     Result<> request_name();
-    const BusNames &names() const noexcept { return names_; }
+    const ipc::slirp1::Instance &names() const noexcept { return names_; }
     // Reload from SIGHUP: as the method, without a caller.
     Result<std::vector<std::string>> reload(std::string_view why);
 
@@ -72,7 +67,7 @@ private:
     Session &session_;
     const SerialLine *serial_;
     Options opt_;
-    BusNames names_;
+    ipc::slirp1::Instance names_;
     std::unique_ptr<bus::Service> service_;
     bus::Registration registration_;
     std::unique_ptr<ipc::broker1::Recorder> recorder_;

@@ -143,6 +143,27 @@ except ConnectionResetError:
 """
 
 
+def alopexctl(sb, *args, user='alopex-test'):
+    return sb.run([sb.build_path('tools/alopexctl/alopexctl'), *args], as_user=user)
+
+
+@tap.test('alopexctl slirp status: the instance, its line, phase and peer; all of it as JSON')
+def _(sb):
+    rc, out, err = alopexctl(sb, 'slirp', 'status')
+    h.check_eq(rc, 0, err)
+    row = [l.split() for l in out.splitlines() if l.startswith('demo')]
+    h.check_eq(len(row), 1, out)
+    h.check_eq(row[0], ['demo', 'pty', CTX['pty'], 'open', 'opened', '10.0.0.2', '0'], out)
+    rc, out, err = alopexctl(sb, '--json', 'slirp', 'status')
+    h.check_eq(rc, 0, err)
+    inst = json.loads(out)['instances']
+    h.check_eq([(i['instance'], i['service'], i['phase'], i['peer_address']) for i in inst],
+               [('demo', SERVICE, 'opened', '10.0.0.2')], out)
+    h.check(inst[0]['counters']['frames-in'] > 0 and inst[0]['port_maps'][0]['port'] == 7, out)
+    rc, out, err = alopexctl(sb, 'slirp', 'status', 'nosuch')
+    h.check(rc != 0 and 'org.alopex.Slirp1.nosuch' in err, err)
+
+
 @tap.test('ListConnections and CloseConnection: polkit first, NoSuchId, a reset both ways, a ledger record')
 def _(sb):
     client = CTX['ns'].spawn('holder', '/usr/bin/python3', '-c', HOLD)
@@ -157,6 +178,15 @@ def _(sb):
     h.check_eq((peer, dst, dport, target, state), ('10.0.0.2', '10.0.0.1', 7, '127.0.0.1:7000', 'established'))
     h.check(bin_ == 1000 and bout == 6, f'bytes {bin_} {bout}')
     h.check_eq(prop(sb, 'Connections'), 1)
+    # alopexctl reads the same, for people and as JSON.
+    rc, out, err = alopexctl(sb, 'slirp', 'connections')
+    h.check_eq(rc, 0, err)
+    row = [l.split() for l in out.splitlines() if l.startswith('demo')]
+    h.check_eq([r[2:6] for r in row], [[f'10.0.0.2:{pport}', '10.0.0.1:7', '127.0.0.1:7000', 'established']], out)
+    rc, out, err = alopexctl(sb, '--json', 'slirp', 'connections', 'demo')
+    h.check_eq(rc, 0, err)
+    j = json.loads(out)['connections']
+    h.check_eq([(c['instance'], c['id'], c['bytes_from_peer']) for c in j], [('demo', cid, 1000)], out)
     bus.expect_error(send(sb, 'CloseConnection', f'uint64:{cid}', user='alopex-test'), E + 'NotAuthorized')
     bus.expect_error(send(sb, 'CloseConnection', f'uint64:{cid + 1000}'), E + 'NoSuchId', 'id:')
     h.check('reset' not in log_of(client), 'still open after the refusals')

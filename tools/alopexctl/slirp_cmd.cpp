@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "slirp_cmd.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace alopexctl {
+namespace s1 = alopex::ipc::slirp1;
+namespace cli = alopex::cli;
+using alopex::failf;
+using cli::Cell;
+using Op = SlirpRequest::Op;
+
+namespace {
+
+alopex::Result<> need(std::span<const std::string_view> w, size_t min, size_t max, std::string_view usage)
+{
+    if (w.size() < min)
+        return failf(EINVAL, "slirp {}: missing argument", usage);
+    if (w.size() > max)
+        return failf(EINVAL, "slirp {}: unexpected argument '{}'", usage, cli::printable(w[max]));
+    return {};
+}
+
+template <Op O> alopex::Result<SlirpRequest> optional_instance(const cli::Args &a)
+{
+    ALOPEX_TRY_VOID(need(a.words, 0, 1, O == Op::status ? "status [INSTANCE]" : "connections [INSTANCE]"));
+    return SlirpRequest{.op = O, .instance = a.words.empty() ? "" : std::string(a.words[0])};
+}
+
+alopex::Result<SlirpRequest> parse_close(const cli::Args &a)
+{
+    ALOPEX_TRY_VOID(need(a.words, 2, 2, "close INSTANCE ID"));
+    uint64_t id = 0;
+    std::string_view s = a.words[1];
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size())
+        return failf(EINVAL, "slirp close: ID must be a connection id, not '{}'", cli::printable(s));
+    return SlirpRequest{.op = Op::close, .instance = std::string(a.words[0]), .id = id};
+}
+
+alopex::Result<SlirpRequest> parse_reload(const cli::Args &a)
+{
+    ALOPEX_TRY_VOID(need(a.words, 1, 1, "reload INSTANCE"));
+    return SlirpRequest{.op = Op::reload, .instance = std::string(a.words[0])};
+}
+
+const cli::Verb<SlirpRequest> verbs[] = {
+    {{"status"}, "[INSTANCE]", "the lines: device, link phase, peer, connections", optional_instance<Op::status>, {}, true},
+    {{"connections"}, "[INSTANCE]", "TCP connections through the lines", optional_instance<Op::connections>},
+    {{"close"}, "INSTANCE ID", "reset a connection both ways", parse_close},
+    {{"reload"}, "INSTANCE", "re-read the instance's alopex-slirp.toml", parse_reload},
+};
+
+std::string duration_us(uint64_t us)
+{
+    if (us < 1000)
+        return fmt::format("{}us", us);
+    if (us < 1'000'000)
+        return fmt::format("{:.1f}ms", us / 1000.0);
+    if (us < 60'000'000)
+        return fmt::format("{:.1f}s", us / 1e6);
+    return fmt::format("{}s", us / 1'000'000);
+}
+
+nlohmann::json line_json(const s1::LineInfo &l)
+{
+    auto maps = nlohmann::json::array();
+    for (const auto &[proto, addr, port, target] : l.port_maps)
+        maps.push_back({{"protocol", proto}, {"address", addr}, {"port", port}, {"target", target}});
+    return {{"instance", l.instance},         {"service", l.where.service},  {"device", l.device},
+            {"line_open", l.line_open},       {"phase", l.phase},            {"local_address", l.local_address},
+            {"peer_address", l.peer_address}, {"options", l.options},        {"echo_rtt_usec", l.echo_rtt_usec},
+            {"connections", l.connections},   {"port_maps", maps},           {"counters", l.counters}};
+}
+
+// The instances the request names: one (by name) or all on the bus.
+alopex::Result<std::vector<s1::Instance>> instances(sd_bus *bus, const std::string &name)
+{
+    if (name.empty())
+        return s1::list_instances(bus);
+    ALOPEX_TRY(i, s1::instance_of(name));
+    return std::vector<s1::Instance>{i};
+}
+
+} // namespace
+
+alopex::Result<SlirpRequest> parse_slirp_args(std::span<const std::string_view> words)
+{
+    ALOPEX_TRY(args, cli::parse_args(words, {}, "slirp"));
+    return cli::parse_verb<SlirpRequest>("slirp", verbs, args);
+}
+
+cli::Document slirp_status_document(const std::vector<s1::LineInfo> &lines)
+{
+    cli::Section s({"INSTANCE", "DEVICE", "LINE", "PHASE", "PEER", "CONNECTIONS", {"LOCAL", false},
+                    {"ECHO RTT", false}, {"MRU", false}, {"PORT MAPS", false}, {"SERVICE", false}});
+    s.json_key = "instances";
+    for (const auto &l : lines) {
+        std::vector<std::string> maps;
+        for (const auto &[proto, addr, port, target] : l.port_maps)
+            maps.push_back(fmt::format("{} {}:{} -> {}", proto, addr, port, target));
+        auto mru = l.options.find("send-mru");
+        s.add({l.instance, l.device, l.line_open ? "open" : "closed", l.phase,
+               l.peer_address.empty() ? Cell::none() : Cell(l.peer_address), l.connections, l.local_address,
+               l.echo_rtt_usec ? Cell(duration_us(l.echo_rtt_usec)) : Cell::none(),
+               mru == l.options.end() ? Cell::none() : Cell(mru->second), Cell::list(maps), l.where.service},
+              line_json(l));
+    }
+    cli::Document doc;
+    doc.sections.push_back(std::move(s));
+    return doc;
+}
+
+cli::Document slirp_connections_document(
+    const std::vector<std::pair<std::string, std::vector<s1::ConnectionInfo>>> &by_instance)
+{
+    cli::Section s({"INSTANCE", "ID", "PEER", "DESTINATION", "TARGET", "STATE", "IN", "OUT", "IDLE"});
+    s.json_key = "connections";
+    for (const auto &[instance, conns] : by_instance)
+        for (const auto &c : conns) {
+            nlohmann::json j{{"instance", instance},  {"id", c.id},
+                             {"peer", c.peer},          {"peer_port", c.peer_port},
+                             {"destination", c.destination}, {"destination_port", c.destination_port},
+                             {"target", c.target},      {"state", c.state},
+                             {"bytes_from_peer", c.bytes_from_peer}, {"bytes_to_peer", c.bytes_to_peer},
+                             {"idle_usec", c.idle_usec}};
+            s.add({instance, c.id, fmt::format("{}:{}", c.peer, c.peer_port),
+                   fmt::format("{}:{}", c.destination, c.destination_port), c.target, c.state, c.bytes_from_peer,
+                   c.bytes_to_peer, duration_us(c.idle_usec)},
+                  j);
+        }
+    cli::Document doc;
+    doc.sections.push_back(std::move(s));
+    return doc;
+}
+
+int run_slirp(Context &ctx, const SlirpRequest &r)
+{
+    auto bus = ctx.bus();
+    if (!bus)
+        return Context::fail(bus.error());
+    auto which = instances(*bus, r.instance);
+    if (!which)
+        return Context::fail(which.error());
+    switch (r.op) {
+    case Op::status: {
+        std::vector<s1::LineInfo> lines;
+        for (const auto &i : *which) {
+            auto l = s1::read_line(*bus, i);
+            if (!l)
+                return Context::fail(l.error());
+            lines.push_back(std::move(*l));
+        }
+        return ctx.print(slirp_status_document(lines));
+    }
+    case Op::connections: {
+        std::vector<std::pair<std::string, std::vector<s1::ConnectionInfo>>> all;
+        for (const auto &i : *which) {
+            auto c = s1::list_connections(*bus, i);
+            if (!c)
+                return Context::fail(c.error());
+            all.emplace_back(i.service.substr(i.service.rfind('.') + 1), std::move(*c));
+        }
+        return ctx.print(slirp_connections_document(all));
+    }
+    case Op::close: {
+        auto c = s1::close_connection(*bus, which->front(), r.id);
+        return c ? ctx.print(cli::Document()) : Context::fail(c.error());
+    }
+    case Op::reload: {
+        auto p = s1::reload(*bus, which->front());
+        if (!p)
+            return Context::fail(p.error());
+        cli::Section s({"PENDING RESTART"});
+        s.json_key = "pending_restart";
+        for (const auto &x : *p)
+            s.add({x}, x);
+        cli::Document doc;
+        doc.sections.push_back(std::move(s));
+        return ctx.print(doc);
+    }
+    }
+    return exit_ok;
+}
+
+std::vector<cli::Command> slirp_commands(Context &ctx)
+{
+    return cli::verb_commands<SlirpRequest>("slirp", verbs, [&ctx](alopex::Result<SlirpRequest> r) {
+        return r ? run_slirp(ctx, *r) : Context::usage_error(r.error());
+    });
+}
+
+} // namespace alopexctl
