@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "status.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -44,11 +46,11 @@ bool has_owner(sd_bus *bus, const char *service, DaemonStatus &out)
 
 // Version() -> s, which every daemon of the suite has (also those without an interface
 // spec in this tree yet).
-void ask_version(sd_bus *bus, const alopex::ipc::DaemonName &d, DaemonStatus &out)
+void ask_version(sd_bus *bus, const char *service, const char *path, const char *interface, DaemonStatus &out)
 {
     alopex::BusError e;
     sd_bus_message *raw = nullptr;
-    int r = sd_bus_call_method(bus, d.service, d.path, d.interface, "Version", &e, &raw, "");
+    int r = sd_bus_call_method(bus, service, path, interface, "Version", &e, &raw, "");
     alopex::MessagePtr reply(raw);
     if (r < 0) {
         out.error = "Version: " + describe(e, r);
@@ -77,14 +79,61 @@ int run_status(Context &ctx, const cli::Args &a)
 
 } // namespace
 
+// The names `prefix`.LABEL on the bus (ListNames), sorted; an error in `out`.
+std::vector<std::string> instance_names(sd_bus *bus, const std::string &prefix, DaemonStatus &out)
+{
+    alopex::BusError e;
+    sd_bus_message *raw = nullptr;
+    int r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "ListNames", &e, &raw, "");
+    alopex::MessagePtr reply(raw);
+    std::vector<std::string> names;
+    char **strv = nullptr;
+    if (r < 0 || (r = sd_bus_message_read_strv(reply.get(), &strv)) < 0) {
+        out.error = "ListNames: " + describe(e, r);
+        return names;
+    }
+    for (char **p = strv; p && *p; ++p) {
+        std::string n = *p;
+        if (n.starts_with(prefix) && n.size() > prefix.size())
+            names.push_back(std::move(n));
+        free(*p);
+    }
+    free(strv);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// A daemon with one bus name per instance: a row per instance, or one "not running".
+void query_instances(sd_bus *bus, const alopex::ipc::DaemonName &d, std::vector<DaemonStatus> &all)
+{
+    std::string prefix = std::string(d.service) + ".";
+    DaemonStatus none{d.daemon, prefix + "*", false, std::nullopt, std::nullopt};
+    auto names = instance_names(bus, prefix, none);
+    if (names.empty()) {
+        all.push_back(std::move(none));
+        return;
+    }
+    for (const auto &n : names) {
+        DaemonStatus s{d.daemon, n, true, std::nullopt, std::nullopt};
+        std::string path = std::string(d.path) + "/" + n.substr(prefix.size());
+        ask_version(bus, n.c_str(), path.c_str(), d.interface, s);
+        all.push_back(std::move(s));
+    }
+}
+
 std::vector<DaemonStatus> query_status(sd_bus *bus)
 {
     std::vector<DaemonStatus> all;
     for (const auto &d : alopex::ipc::daemons) {
+        if (d.per_instance) {
+            query_instances(bus, d, all);
+            continue;
+        }
         DaemonStatus s{d.daemon, d.service, false, std::nullopt, std::nullopt};
         s.running = has_owner(bus, d.service, s);
         if (s.running)
-            ask_version(bus, d, s);
+            ask_version(bus, d.service, d.path, d.interface, s);
         all.push_back(std::move(s));
     }
     return all;

@@ -22,8 +22,10 @@ struct DaemonStatus {
     std::optional<std::string> error;   // why Version() failed, when running
 };
 
-// One entry per daemon of alopex::ipc::daemons, in that order. Never fails as a whole:
-// a daemon that cannot be asked is reported with its error.
+// One entry per daemon of alopex::ipc::daemons, in that order (a daemon with one bus
+// name per instance, alopex-slirpd: one per running instance, or one "not running" with
+// the names' pattern). Never fails as a whole: a daemon that cannot be asked is reported
+// with its error.
 std::vector<DaemonStatus> query_status(sd_bus *bus);
 
 // Columns DAEMON, BUS NAME, STATE, VERSION (with the error, if any); JSON

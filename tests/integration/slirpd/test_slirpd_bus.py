@@ -162,6 +162,11 @@ def _(sb):
     h.check(inst[0]['counters']['frames-in'] > 0 and inst[0]['port_maps'][0]['port'] == 7, out)
     rc, out, err = alopexctl(sb, 'slirp', 'status', 'nosuch')
     h.check(rc != 0 and 'org.alopex.Slirp1.nosuch' in err, err)
+    # alopexctl status lists the instance under alopex-slirpd, with its version.
+    rc, out, err = alopexctl(sb, '--json', 'status')
+    h.check_eq(rc, 0, err)
+    rows = [d for d in json.loads(out)['daemons'] if d['daemon'] == 'alopex-slirpd']
+    h.check_eq([(d['service'], d['running'], bool(d['version'])) for d in rows], [(SERVICE, True, True)], out)
 
 
 @tap.test('ListConnections and CloseConnection: polkit first, NoSuchId, a reset both ways, a ledger record')

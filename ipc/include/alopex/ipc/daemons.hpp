@@ -11,12 +11,15 @@ struct DaemonName {
     const char *service;    // well-known bus name
     const char *path;       // object with the interface carrying Version
     const char *interface;  // interface with a Version() -> s method
+    // One bus name per instance (alopex-slirpd@NAME): `service` + ".LABEL" at `path` +
+    // "/LABEL" (ipc/slirp1.hpp).
+    bool per_instance = false;
 };
 inline constexpr std::array<DaemonName, 6> daemons{{
     {"alopex-brokerd", "org.alopex.Broker1", "/org/alopex/Broker1", "org.alopex.Broker1"},
     {"alopex-linkd", "org.alopex.Link1", "/org/alopex/Link1", "org.alopex.Link1.Manager"},
     {"alopex-fwd", "org.alopex.Firewall1", "/org/alopex/Firewall1", "org.alopex.Firewall1"},
-    {"alopex-slirpd", "org.alopex.Slirp1", "/org/alopex/Slirp1", "org.alopex.Slirp1.Manager"},
+    {"alopex-slirpd", "org.alopex.Slirp1", "/org/alopex/Slirp1", "org.alopex.Slirp1.Line", true},
     {"alopex-ovs-agentd", "org.alopex.PortAgent1", "/org/alopex/PortAgent1", "org.alopex.PortAgent1"},
     {"alopex-dnsd-controller", "org.alopex.Resolver1", "/org/alopex/Resolver1", "org.alopex.Resolver1"},
 }};
