@@ -1,11 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Shared setup of slirpd's integration tests (slirpd-ppp-kernel, and slirpd-pppd in the
-test VM): alopex-slirpd on a pty of its own, and a peer network namespace to run the
-other end of the link in."""
+"""Shared setup of slirpd's integration tests (slirpd-ppp-kernel, slirpd-tcp, and
+slirpd-pppd in the test VM): alopex-slirpd on a pty of its own, a peer network namespace
+to run the other end of the link in, and the host services and clients used through it
+(a private sshd and an interactive ssh session, an HTTP server and curl)."""
+import hashlib
+import os
+import shutil
+import socket
 import subprocess
+import time
 
 import alopex_harness as h
 from alopex_peer import netns_holder
+
+BIG = 16 << 20     # the file curl fetches through a clean link
+SMALL = 4 << 20    # and through a lossy one
 
 
 def log_of(p):
@@ -40,3 +49,69 @@ class PeerNamespace:
 
     def spawn(self, name, *argv):
         return self.sb.spawn(name, self.argv(*argv))
+
+
+def start_sshd(sb):
+    """sshd on 127.0.0.1:2222 with keys of its own; returns the directory of the client key."""
+    sshd = shutil.which('sshd') or '/usr/sbin/sshd'
+    if not os.path.exists(sshd):
+        raise h.Skip('sshd not installed (Debian package openssh-server)')
+    d = sb.path('ssh')
+    os.makedirs(d, mode=0o700)
+    for key in ('host', 'client'):
+        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', f'{d}/{key}'], check=True)
+    shutil.copy(f'{d}/client.pub', f'{d}/authorized_keys')
+    # sshd needs its privilege-separation directory: a tmpfs on /run in our private
+    # mount namespace (the host's /run is not touched).
+    sb._mount(['-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', '/run'], '/run')
+    os.makedirs('/run/sshd', mode=0o755)
+    with open(f'{d}/sshd_config', 'w') as f:
+        f.write(f'ListenAddress 127.0.0.1:2222\nHostKey {d}/host\nAuthorizedKeysFile {d}/authorized_keys\n'
+                'UsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\nPidFile none\n'
+                'LogLevel VERBOSE\n')
+    p = sb.spawn('sshd', [sshd, '-D', '-e', '-f', f'{d}/sshd_config'])
+    h.wait_until(lambda: 'Server listening on 127.0.0.1 port 2222' in log_of(p), 10, 0.05, 'sshd listening')
+    return d
+
+
+def start_http(sb):
+    """An HTTP server on 127.0.0.1:8080 serving /big (BIG random bytes) and /small (its
+    first SMALL); returns their SHA-256s."""
+    d = sb.path('www')
+    os.makedirs(d)
+    data = os.urandom(BIG)
+    with open(f'{d}/big', 'wb') as f:
+        f.write(data)
+    with open(f'{d}/small', 'wb') as f:
+        f.write(data[:SMALL])
+    shas = hashlib.sha256(data).hexdigest(), hashlib.sha256(data[:SMALL]).hexdigest()
+    p = sb.spawn('http', ['/usr/bin/python3', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', d, '8080'])
+    h.wait_until(lambda: port_open(8080), 10, 0.05, 'the HTTP server listening')
+    return shas
+
+
+def port_open(port):
+    try:
+        socket.create_connection(('127.0.0.1', port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def ssh_session(sb, ns, d, host='10.0.0.1'):
+    """An interactive shell through ssh -tt from the peer's namespace: typed lines run."""
+    argv = ns.argv('ssh', '-F', 'none', '-tt', '-i', f'{d}/client', '-o', 'StrictHostKeyChecking=no',
+                   '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20',
+                   '-p', '22', f'root@{host}')
+    # An interactive shell on a pty: what is typed is echoed and run.
+    r = subprocess.run(argv, input='echo marker-$((6*7))\nexit\n', capture_output=True, text=True,
+                       env=sb.env(), timeout=60)
+    return r
+
+
+def curl_big(sb, ns, name='big'):
+    """curl of http://10.0.0.1/NAME from the peer's namespace: (its run, seconds)."""
+    t0 = time.monotonic()
+    r = subprocess.run(ns.argv('curl', '-sS', '--max-time', '120', f'http://10.0.0.1/{name}'), capture_output=True,
+                       env=sb.env(), timeout=150)
+    return r, time.monotonic() - t0

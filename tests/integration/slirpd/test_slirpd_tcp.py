@@ -18,63 +18,16 @@ namespace through 10.0.0.1, with no network configuration on the host side:
   from so much loss is slow: ~0.5 MB/s here)."""
 import hashlib
 import os
-import shutil
 import socket
-import subprocess
 import threading
 import time
 
 import alopex_harness as h
-from slirpd_env import PeerNamespace, log_of, start_slirpd
+from slirpd_env import (BIG, SMALL, PeerNamespace, curl_big, log_of, ssh_session, start_http, start_slirpd,
+                        start_sshd)
 
 tap = h.Tap()
 CTX = {}
-BIG = 16 << 20
-SMALL = 4 << 20
-
-
-def start_sshd(sb):
-    sshd = shutil.which('sshd') or '/usr/sbin/sshd'
-    if not os.path.exists(sshd):
-        raise h.Skip('sshd not installed (Debian package openssh-server)')
-    d = sb.path('ssh')
-    os.makedirs(d, mode=0o700)
-    for key in ('host', 'client'):
-        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', f'{d}/{key}'], check=True)
-    shutil.copy(f'{d}/client.pub', f'{d}/authorized_keys')
-    # sshd needs its privilege-separation directory: a tmpfs on /run in our private
-    # mount namespace (the host's /run is not touched).
-    sb._mount(['-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', '/run'], '/run')
-    os.makedirs('/run/sshd', mode=0o755)
-    with open(f'{d}/sshd_config', 'w') as f:
-        f.write(f'ListenAddress 127.0.0.1:2222\nHostKey {d}/host\nAuthorizedKeysFile {d}/authorized_keys\n'
-                'UsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\nPidFile none\n'
-                'LogLevel VERBOSE\n')
-    p = sb.spawn('sshd', [sshd, '-D', '-e', '-f', f'{d}/sshd_config'])
-    h.wait_until(lambda: 'Server listening on 127.0.0.1 port 2222' in log_of(p), 10, 0.05, 'sshd listening')
-    CTX['ssh_dir'] = d
-
-
-def start_http(sb):
-    d = sb.path('www')
-    os.makedirs(d)
-    data = os.urandom(BIG)
-    with open(f'{d}/big', 'wb') as f:
-        f.write(data)
-    with open(f'{d}/small', 'wb') as f:
-        f.write(data[:SMALL])
-    CTX['big_sha'] = hashlib.sha256(data).hexdigest()
-    CTX['small_sha'] = hashlib.sha256(data[:SMALL]).hexdigest()
-    p = sb.spawn('http', ['/usr/bin/python3', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', d, '8080'])
-    h.wait_until(lambda: port_open(8080), 10, 0.05, 'the HTTP server listening')
-
-
-def port_open(port):
-    try:
-        socket.create_connection(('127.0.0.1', port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def start_services(sb):
@@ -130,8 +83,8 @@ def setup(sb):
     sb.start_bus()
     if not os.path.exists(sb.build_path('daemons/slirpd/alopex-slirpd')):
         raise h.Skip('alopex-slirpd is not built')
-    start_sshd(sb)
-    start_http(sb)
+    CTX['ssh_dir'] = start_sshd(sb)
+    CTX['big_sha'], CTX['small_sha'] = start_http(sb)
     sock = start_services(sb)
     config = sb.path('slirp.toml')
     with open(config, 'w') as f:
@@ -142,24 +95,6 @@ def setup(sb):
     # A second instance whose link loses, duplicates and reorders packets both ways.
     CTX['lossy_slirpd'], CTX['lossy'], CTX['lossy_peer'] = start_link(
         sb, 'ppp-lossy', config, '--loss', '5', '--reorder', '5', '--dup', '1', '--seed', '11')
-
-
-def ssh_session(sb, ns):
-    d = CTX['ssh_dir']
-    argv = ns.argv('ssh', '-F', 'none', '-tt', '-i', f'{d}/client', '-o', 'StrictHostKeyChecking=no',
-                   '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20',
-                   '-p', '22', 'root@10.0.0.1')
-    # An interactive shell on a pty: what is typed is echoed and run.
-    r = subprocess.run(argv, input='echo marker-$((6*7))\nexit\n', capture_output=True, text=True,
-                       env=sb.env(), timeout=60)
-    return r
-
-
-def curl_big(sb, ns, name='big'):
-    t0 = time.monotonic()
-    r = subprocess.run(ns.argv('curl', '-sS', '--max-time', '120', f'http://10.0.0.1/{name}'), capture_output=True,
-                       env=sb.env(), timeout=150)
-    return r, time.monotonic() - t0
 
 
 HALF_CLOSE = """
@@ -179,7 +114,7 @@ print(out.decode().strip())
 
 @tap.test('an interactive ssh session to the host\'s sshd through 10.0.0.1:22')
 def _(sb):
-    r = ssh_session(sb, CTX['ns'])
+    r = ssh_session(sb, CTX['ns'], CTX['ssh_dir'])
     h.check_eq(r.returncode, 0, f'{r.stdout[-500:]} {r.stderr[-500:]}')
     h.check('marker-42' in r.stdout, r.stdout[-500:])
 
@@ -233,7 +168,7 @@ def _(sb):
 @tap.test('through a link losing and reordering 5 % of packets: ssh, curl, a half-close')
 def _(sb):
     ns = CTX['lossy']
-    r = ssh_session(sb, ns)
+    r = ssh_session(sb, ns, CTX['ssh_dir'])
     h.check_eq(r.returncode, 0, f'{r.stdout[-500:]} {r.stderr[-500:]}')
     h.check('marker-42' in r.stdout, r.stdout[-500:])
     r, took = curl_big(sb, ns, 'small')

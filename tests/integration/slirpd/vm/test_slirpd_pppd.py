@@ -5,14 +5,18 @@ the test VM: pppd dials slirpd's pty with the options of a PiKVM-style peer (noa
 nocrtscts nodetach noipdefault usepeerdns, Debian's /etc/ppp/options with its LCP echoes)
 from a peer network namespace. It must get 10.0.0.2 and DNS 10.0.0.1 (its log and `ip -j`
 on ppp0); VJ, which pppd asks for, is rejected cleanly; the kernel's ICMP echo to
-10.0.0.1 comes back intact; an unmapped TCP port is refused at once."""
+10.0.0.1 comes back intact; over ppp0, an interactive ssh session reaches the host's sshd
+and curl fetches a 4 MiB file intact through slirpd's port maps; an unmapped TCP port is
+refused at once."""
+import hashlib
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import alopex_harness as h  # noqa: E402
-from slirpd_env import PeerNamespace, log_of, start_slirpd  # noqa: E402
+from slirpd_env import (SMALL, PeerNamespace, curl_big, log_of, ssh_session, start_http,  # noqa: E402
+                        start_slirpd, start_sshd)
 
 tap = h.Tap()
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,7 +37,12 @@ def ppp0(sb):
 def setup(sb):
     if not os.path.exists('/usr/sbin/pppd') or not os.path.exists('/dev/ppp'):
         raise h.Skip('no pppd (package ppp) or no /dev/ppp (module ppp_async)')
-    CTX['slirpd'], pty = start_slirpd(sb, timeout=30)
+    CTX['ssh_dir'] = start_sshd(sb)
+    _, CTX['small_sha'] = start_http(sb)
+    config = sb.path('slirp.toml')
+    with open(config, 'w') as f:
+        f.write('[ports]\n"10.0.0.1:22" = "127.0.0.1:2222"\n"10.0.0.1:80" = "127.0.0.1:8080"\n')
+    CTX['slirpd'], pty = start_slirpd(sb, '--config', config, timeout=30)
     CTX['ns'] = PeerNamespace(sb, 'pppd-peer')
     CTX['pppd'] = CTX['ns'].spawn('pppd', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts',
                                   'nodetach', 'noipdefault', 'usepeerdns', 'nolock', 'logfd', '2', 'debug')
@@ -60,9 +69,20 @@ def _(sb):
     h.check_eq(r.returncode, 0, f'{r.stdout} {r.stderr}')
 
 
+@tap.test('over ppp0: an interactive ssh session to the host, and curl of a 4 MiB file intact', vm=True)
+def _(sb):
+    r = ssh_session(sb, CTX['ns'], CTX['ssh_dir'])
+    h.check_eq(r.returncode, 0, f'{r.stdout[-500:]} {r.stderr[-500:]}')
+    h.check('marker-42' in r.stdout, r.stdout[-500:])
+    r, took = curl_big(sb, CTX['ns'], 'small')
+    h.check_eq(r.returncode, 0, r.stderr[-300:])
+    h.check_eq(hashlib.sha256(r.stdout).hexdigest(), CTX['small_sha'])
+    h.diag(f'{SMALL / took / 1e6:.1f} MB/s over ppp0')
+
+
 @tap.test('an unmapped TCP port over ppp0 is refused at once', vm=True)
 def _(sb):
-    code = ("import socket\ntry:\n    socket.create_connection(('10.0.0.1', 22), timeout=5)\n    print('connected')\n"
+    code = ("import socket\ntry:\n    socket.create_connection(('10.0.0.1', 23), timeout=5)\n    print('connected')\n"
             "except ConnectionRefusedError:\n    print('refused')\n")
     r = in_peer(sb, '/usr/bin/python3', '-c', code)
     h.check_eq(r.stdout.strip(), 'refused', r.stderr)
