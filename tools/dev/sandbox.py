@@ -3,8 +3,11 @@
 """The suite on its embedded default (README command 1): a throwaway network namespace
 with a private D-Bus daemon, polkitd, alopex-brokerd (demo broker.toml) and alopex-linkd
 (a demo profile on a veth pair), alopex-fwd (the shipped policy plus a demo zone),
-`alopexctl status`, `alopexctl link list`, `alopexctl fw zones` and `alopexctl ledger show`,
-then wait until SIGINT/SIGTERM and clean up.
+alopex-slirpd (instance "demo" on a pty the broker opens, a PPP peer on its other end in a
+namespace of its own, and a real HTTP request through it to a service on this side's
+127.0.0.1), `alopexctl status`, `alopexctl link list`, `alopexctl fw zones`,
+`alopexctl slirp status` and `alopexctl ledger show`, then wait until SIGINT/SIGTERM and
+clean up.
 
     tools/dev/sandbox.py [--build-dir DIR] [--no-wait]
 
@@ -22,6 +25,7 @@ SOURCE_DIR = os.path.abspath(os.path.join(HERE, '..', '..'))
 sys.dont_write_bytecode = True   # keep the source tree clean
 sys.path.insert(0, os.path.join(SOURCE_DIR, 'tests', 'harness'))
 import alopex_harness as h  # noqa: E402
+from alopex_peer import netns_holder  # noqa: E402
 
 READY = '@@alopex-sandbox-ready@@'
 
@@ -52,6 +56,42 @@ callers = ["alopex-ovs"]
 [record]
 callers = ["alopex-link", "alopex-fw", "alopex-slirp", "alopex-ovs", "alopex-dns", "root"]
 """
+
+
+def start_slirp_demo(sb, ctl):
+    """slirpd instance "demo" as alopex-slirp on a pty the broker opens for it; the peer
+    (tests/harness' PPP peer, as pppd would be) on the pty's master in a network namespace
+    of its own; port 80 of slirpd's 10.0.0.1 mapped to a web page on 127.0.0.1:8080 here;
+    and curl from the peer's side, the request crossing PPP and slirpd's own TCP."""
+    exe = sb.build_path('daemons/slirpd/alopex-slirpd')
+    peer_exe = sb.build_path('tests/harness/alopex-test-ppp-peer')
+    if not os.path.exists(exe) or not os.path.exists(peer_exe):
+        print('(alopex-slirpd or tests/harness/alopex-test-ppp-peer is not built)')
+        return
+    www = sb.path('demo', 'www')
+    os.makedirs(www)
+    with open(os.path.join(www, 'index.html'), 'w') as f:
+        f.write('hello from the host, through PPP and alopex-slirpd\n')
+    sb.spawn('demo-http', ['/usr/bin/python3', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', www,
+                           '8080'])
+    master, slave = os.openpty()
+    path = os.ttyname(slave)
+    os.chmod(path, 0o600)   # only through the broker
+    os.makedirs(os.path.join(sb.config_dir, 'slirp'), exist_ok=True)
+    with open(os.path.join(sb.config_dir, 'slirp', 'demo.toml'), 'w') as f:
+        f.write(f'[line]\ndevice = "{path}"\n[ports]\n"10.0.0.1:80" = "127.0.0.1:8080"\n')
+    sb.spawn('alopex-slirpd', [exe, '--instance', 'demo'], as_user='alopex-slirp')
+    holder = netns_holder(sb, 'ppp-peer-ns')
+    peer = sb.spawn('ppp-peer', ['nsenter', '-t', str(holder.pid), '-n', peer_exe, f'fd:{master}', 'ppp0'],
+                    pass_fds=(master,))
+    h.wait_until(lambda: 'up ' in peer.log(), 20, 0.05, 'the PPP peer up')
+    print(f'\n$ alopexctl slirp status        # {path} opened by the broker for alopex-slirp')
+    _, out, err = sb.run([ctl, 'slirp', 'status'])
+    sys.stdout.write(out + err)
+    print('\n$ curl http://10.0.0.1/          # in the peer\'s namespace, over PPP')
+    r = subprocess.run(['nsenter', '-t', str(holder.pid), '-n', 'curl', '-sS', '--max-time', '10',
+                        'http://10.0.0.1/'], capture_output=True, text=True)
+    sys.stdout.write(r.stdout + r.stderr)
 
 
 def alopexctl(build_dir):
@@ -118,6 +158,10 @@ def inner(args):
             print('\n$ alopexctl fw zones')
             _, out, err = sb.run([ctl, 'fw', 'zones'])
             sys.stdout.write(out + err)
+            try:
+                start_slirp_demo(sb, ctl)
+            except Exception as e:  # noqa: BLE001 - the rest of the demo stands without it
+                print(f'alopex sandbox: slirpd demo: {e}', file=sys.stderr)
             # linkd's profile apply and fwd's start are in the broker's audit ledger.
             ledger = os.path.join(sb.state_dir, 'ledger.jsonl')
             show = [ctl, 'ledger', 'show', '--file', ledger]
@@ -135,6 +179,7 @@ def inner(args):
         print(f'  export DBUS_SYSTEM_BUS_ADDRESS={addr}')
         print(f'  busctl --address={addr} tree org.alopex.Broker1')
         print(f'  busctl --address={addr} tree org.alopex.Link1')
+        print(f'  alopexctl slirp status; alopexctl slirp connections')
         print(f'  alopexctl fw status; nft list table inet alopex   (inside the namespace)')
         print(f'  config {sb.config_dir}, state {sb.state_dir}, logs {sb.log_dir}')
         print(READY, flush=True)
