@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import alopex_harness as h
@@ -49,6 +50,21 @@ class PeerNamespace:
 
     def spawn(self, name, *argv):
         return self.sb.spawn(name, self.argv(*argv))
+
+
+def serve(sb, listener, handle):
+    """Accepts on `listener` (closed with the sandbox) in a thread; each connection goes to
+    handle(conn) in a thread of its own."""
+    sb.sockets.append(listener)
+
+    def loop():
+        while True:
+            try:
+                c, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(c,), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
 
 
 def start_sshd(sb):

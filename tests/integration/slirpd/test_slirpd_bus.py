@@ -13,12 +13,11 @@ the audit ledger."""
 import json
 import os
 import socket
-import threading
 import time
 
 import alopex_dbus as bus
 import alopex_harness as h
-from slirpd_env import PeerNamespace, log_of
+from slirpd_env import PeerNamespace, log_of, serve
 
 tap = h.Tap()
 CTX = {}
@@ -56,8 +55,6 @@ def wait_record(sb, action):
 
 def host_service(sb):
     """127.0.0.1:7000: holds each connection, says hello, and notes how it ended."""
-    listener = socket.create_server(('127.0.0.1', 7000))
-    sb.sockets.append(listener)
     CTX['ends'] = []
 
     def one(c):
@@ -69,15 +66,7 @@ def host_service(sb):
         except ConnectionResetError:
             CTX['ends'].append('reset')
         c.close()
-
-    def serve():
-        while True:
-            try:
-                c, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=one, args=(c,), daemon=True).start()
-    threading.Thread(target=serve, daemon=True).start()
+    serve(sb, socket.create_server(('127.0.0.1', 7000)), one)
 
 
 def setup(sb):

@@ -10,11 +10,10 @@ back. A bad instance name or a file without [line] device stops the start."""
 import fcntl
 import os
 import socket
-import threading
 import time
 
 import alopex_harness as h
-from slirpd_env import PeerNamespace, log_of
+from slirpd_env import PeerNamespace, log_of, serve
 
 tap = h.Tap()
 CTX = {}
@@ -38,18 +37,10 @@ def start_peer(sb, master, name):
 
 
 def echo_service(sb):
-    listener = socket.create_server(('127.0.0.1', 7000))
-    sb.sockets.append(listener)
-
-    def serve():
-        while True:
-            try:
-                c, _ = listener.accept()
-            except OSError:
-                return
-            c.sendall(b'hello from the host\n')
-            c.close()
-    threading.Thread(target=serve, daemon=True).start()
+    def hello(c):
+        c.sendall(b'hello from the host\n')
+        c.close()
+    serve(sb, socket.create_server(('127.0.0.1', 7000)), hello)
 
 
 def setup(sb):

@@ -23,8 +23,8 @@ import threading
 import time
 
 import alopex_harness as h
-from slirpd_env import (BIG, SMALL, PeerNamespace, curl_big, log_of, ssh_session, start_http, start_slirpd,
-                        start_sshd)
+from slirpd_env import (BIG, SMALL, PeerNamespace, curl_big, log_of, serve, ssh_session, start_http,
+                        start_slirpd, start_sshd)
 
 tap = h.Tap()
 CTX = {}
@@ -33,22 +33,15 @@ CTX = {}
 def start_services(sb):
     """A half-closing echo service on 127.0.0.1:7000 (reads to EOF, then answers how much
     it got and closes) and the same on a unix socket."""
-    def serve(listener):
+    def count(c):
+        n = 0
         while True:
-            try:
-                c, _ = listener.accept()
-            except OSError:
-                return
-            def one(c=c):
-                n = 0
-                while True:
-                    b = c.recv(65536)
-                    if not b:
-                        break
-                    n += len(b)
-                c.sendall(f'got {n}\n'.encode())
-                c.close()
-            threading.Thread(target=one, daemon=True).start()
+            b = c.recv(65536)
+            if not b:
+                break
+            n += len(b)
+        c.sendall(f'got {n}\n'.encode())
+        c.close()
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(('127.0.0.1', 7001))
     sb.sockets.append(udp)
@@ -66,8 +59,7 @@ def start_services(sb):
     unix.bind(path)
     unix.listen()
     for l in (tcp, unix):
-        sb.sockets.append(l)
-        threading.Thread(target=serve, args=(l,), daemon=True).start()
+        serve(sb, l, count)
     return path
 
 
