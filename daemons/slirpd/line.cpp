@@ -98,13 +98,17 @@ Result<> Line::watch()
         return failf(-r, "cannot watch the line: {}", strerror(-r));
     write_src_.reset(s);
     sd_event_source_set_enabled(s, SD_EVENT_OFF);
+    if (int r = sd_event_add_defer(event_, &s, on_drained_event, this); r < 0)
+        return failf(-r, "cannot watch the line: {}", strerror(-r));
+    drained_src_.reset(s);
+    sd_event_source_set_enabled(s, SD_EVENT_OFF);
     return {};
 }
 
 int Line::on_read(sd_event_source *, int, uint32_t, void *userdata) noexcept
 {
     auto *self = static_cast<Line *>(userdata);
-    uint8_t buf[4096];
+    uint8_t buf[65536];
     for (int i = 0; i < 16; ++i) {
         ssize_t n = read(self->rfd_.get(), buf, sizeof buf);
         if (n > 0) {
@@ -134,29 +138,56 @@ int Line::on_write(sd_event_source *, int, uint32_t, void *userdata) noexcept
 
 void Line::write(std::span<const uint8_t> bytes)
 {
-    if (queue_.size() + bytes.size() > max_queued) {
+    size_t queued = queue_.size() - head_;
+    if (queued + bytes.size() > max_queued) {
         dropped_ += bytes.size();   // the line does not drain: keep what is queued
         return;
     }
+    if (head_ > 0 && head_ * 2 >= queue_.size()) {
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(head_));
+        head_ = 0;
+    }
     queue_.insert(queue_.end(), bytes.begin(), bytes.end());
-    flush();
+    if (queued + bytes.size() >= high_water)
+        congested_ = true;
+    if (queued == 0)
+        flush();   // otherwise the line said EAGAIN: EPOLLOUT flushes
 }
 
 void Line::flush()
 {
-    size_t done = 0;
-    while (done < queue_.size()) {
-        ssize_t n = ::write(wfd_.get(), queue_.data() + done, queue_.size() - done);
+    while (head_ < queue_.size()) {
+        ssize_t n = ::write(wfd_.get(), queue_.data() + head_, queue_.size() - head_);
         if (n > 0) {
-            done += static_cast<size_t>(n);
+            head_ += static_cast<size_t>(n);
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
         break;   // EAGAIN: wait for EPOLLOUT; an error: the read side reports the hangup
     }
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(done));
+    if (head_ == queue_.size()) {
+        queue_.clear();
+        head_ = 0;
+    }
     sd_event_source_set_enabled(write_src_.get(), queue_.empty() ? SD_EVENT_OFF : SD_EVENT_ON);
+    if (congested_ && queue_.size() - head_ < low_water) {
+        congested_ = false;
+        // From the loop, not from inside a write (the stack would send from within its own send).
+        sd_event_source_set_enabled(drained_src_.get(), SD_EVENT_ONESHOT);
+    }
+}
+
+int Line::on_drained_event(sd_event_source *, void *userdata) noexcept
+{
+    auto *self = static_cast<Line *>(userdata);
+    try {
+        if (self->on_drained)
+            self->on_drained();
+    } catch (const std::exception &e) {
+        log::err("line drained: {}", e.what());
+    }
+    return 0;
 }
 
 } // namespace alopex::slirp

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // slirpd's line: the fd PPP runs over (a pty slirpd makes, stdin/stdout, or the serial
 // device the broker opened), raw and non-blocking, on the event loop. Reads go to a
-// callback; writes that the line cannot take yet wait in a bounded queue (a line that
-// does not drain loses its oldest frames' bytes beyond max_queued, counted).
+// callback; writes that the line cannot take yet wait in a bounded queue: beyond
+// max_queued a new frame is dropped whole and counted. Above high_water the line is
+// congested(): TCP holds new data back (the stack asks) until the queue is under
+// low_water again, when on_drained is called.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +44,10 @@ public:
     uint64_t dropped() const noexcept { return dropped_; }
 
     static constexpr size_t max_queued = 256 * 1024;
+    static constexpr size_t high_water = 32 * 1024, low_water = 8 * 1024;
+    bool congested() const noexcept { return congested_; }
+    size_t queued() const noexcept { return queue_.size() - head_; }
+    std::function<void()> on_drained;
 
 private:
     Line(sd_event *event, Input input, Hangup hangup) : event_(event), input_(std::move(input)), hangup_(std::move(hangup)) {}
@@ -49,13 +55,16 @@ private:
     void flush();
     static int on_read(sd_event_source *, int, uint32_t, void *userdata) noexcept;
     static int on_write(sd_event_source *, int, uint32_t, void *userdata) noexcept;
+    static int on_drained_event(sd_event_source *, void *userdata) noexcept;
 
     sd_event *event_;
     Input input_;
     Hangup hangup_;
     Fd rfd_, wfd_, slave_;
-    EventSourcePtr read_src_, write_src_;
+    EventSourcePtr read_src_, write_src_, drained_src_;
     std::vector<uint8_t> queue_;
+    size_t head_ = 0;   // queue_ before it is written
+    bool congested_ = false;
     std::string slave_path_;
     uint64_t dropped_ = 0;
 };

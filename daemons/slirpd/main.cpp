@@ -5,6 +5,8 @@
 // The line is a pty slirpd makes (--pty), stdin/stdout (--stdio), or, for a service
 // instance (--instance NAME, alopex-slirpd@NAME.service), the serial device of
 // /etc/alopex/slirp/NAME.toml opened by the broker. The D-Bus interface comes next.
+#include <sys/resource.h>
+
 #include <cctype>
 #include <cstdio>
 #include <optional>
@@ -210,6 +212,12 @@ int main(int argc, char **argv)
         return 2;
     }
     log::init("alopex-slirpd");
+    // Every TCP connection is a host socket: the soft limit of open files up to the hard
+    // one (systemd's default soft limit is 1024).
+    if (rlimit nofile{}; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     if (instance)
         config_file = (paths::config_dir() / "slirp" / (*instance + ".toml")).string();
     // An invalid file stops the start ("file:line:col: what").

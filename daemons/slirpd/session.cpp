@@ -43,6 +43,7 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     sc.limits = {config.limits.connections, config.limits.connections_per_port, config.limits.idle_timeout_usec};
     s->stack_ = std::make_unique<stack::Stack>(
         sc, [self](std::span<const uint8_t> p) { self->link_->send_ip(p); }, random32());
+    s->stack_->set_link_busy([self] { return self->line_ && self->line_->congested(); });
     s->link_ = std::make_unique<ppp::Link>(
         config.link, random32,
         ppp::Link::Callbacks{[self](std::span<const uint8_t> bytes) {
@@ -122,6 +123,17 @@ int Session::on_timer(sd_event_source *, uint64_t, void *userdata) noexcept
         log::err("PPP timer: {}", e.what());
     }
     return 0;
+}
+
+void Session::set_line(Line *line)
+{
+    line_ = line;
+    if (line_)
+        line_->on_drained = [this] {
+            stack_->resume_output(now());
+            rearm();
+        };
+    report();
 }
 
 void Session::set_port_maps(std::vector<PortMap> tcp, std::vector<PortMap> udp)

@@ -38,11 +38,8 @@ public:
     Session(const Session &) = delete;
     Session &operator=(const Session &) = delete;
 
-    void set_line(Line *line)
-    {
-        line_ = line;
-        report();
-    }
+    // The line's congestion holds TCP's new data back (Line::congested, on_drained).
+    void set_line(Line *line);
     void start();
     void line_input(std::span<const uint8_t> bytes);
     void hangup();

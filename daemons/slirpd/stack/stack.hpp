@@ -95,6 +95,10 @@ public:
     // code: 1 host, 0 net, 13 prohibited) quoting the held SYN, and the connection ends.
     void unreachable(tcp::Connection &c, uint8_t code);
     size_t tcp_connections() const noexcept { return tcp_.size(); }
+    // Backpressure from the link: while `busy` says so, TCP connections hold new data
+    // back; resume_output() (the link drained) lets them send it.
+    void set_link_busy(std::function<bool()> busy) { link_busy_ = std::move(busy); }
+    void resume_output(uint64_t now);
     // Every connection with its id (unique for the stack's life), for listing.
     void each_tcp(const std::function<void(const TcpKey &, uint64_t id, const tcp::Connection &)> &f) const;
     // The connection with this key or id, or null.
@@ -116,6 +120,8 @@ private:
     struct TcpOwner : tcp::Owner {
         Stack *stack;
         void changed(tcp::Connection &c) override;
+        bool can_send() const override { return !stack->link_busy_ || !stack->link_busy_(); }
+        void blocked(tcp::Connection &c) override;
     };
     void input_tcp(const struct Ipv4 &ip, std::span<const uint8_t> packet, uint64_t now);
     bool open_tcp(const struct Ipv4 &ip, const struct Tcp &syn, std::span<const uint8_t> packet, uint64_t now);
@@ -140,6 +146,8 @@ private:
     std::unordered_map<TcpKey, std::unique_ptr<TcpEntry>, TcpKeyHash> tcp_;
     std::set<std::pair<uint64_t, TcpEntry *>> timers_;
     std::vector<TcpKey> dead_;
+    std::function<bool()> link_busy_;
+    std::vector<TcpKey> blocked_;
     TcpOwner owner_{};
     uint32_t isn_secret_ = 0;
     uint64_t next_tcp_id_ = 1;

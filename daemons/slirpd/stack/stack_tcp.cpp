@@ -29,6 +29,7 @@ struct Stack::TcpEntry : tcp::Connection {
     std::pair<uint32_t, uint16_t> listened;
     std::vector<uint8_t> syn_quote;   // the SYN's IP header and 8 octets, while pending
     bool in_timers = false;
+    bool waiting_link = false;   // in blocked_
     uint64_t id = 0;
     using tcp::Connection::Connection;
 };
@@ -137,6 +138,35 @@ void Stack::unreachable(tcp::Connection &c, uint8_t code)
         send(e.key.local, e.key.remote, proto_icmp, icmp_);
     }
     e.discard();   // the ICMP message was the answer: no RST
+}
+
+void Stack::TcpOwner::blocked(tcp::Connection &c)
+{
+    auto &e = static_cast<TcpEntry &>(c);
+    if (!e.waiting_link) {
+        e.waiting_link = true;
+        stack->blocked_.push_back(e.key);
+    }
+}
+
+// The connections that waited, in the order they blocked (each gets its turn; one that
+// blocks again goes to the back).
+void Stack::resume_output(uint64_t now)
+{
+    now_ = now;
+    auto waiting = std::exchange(blocked_, {});
+    for (size_t i = 0; i < waiting.size(); ++i) {
+        if (link_busy_ && link_busy_()) {
+            blocked_.insert(blocked_.end(), waiting.begin() + static_cast<long>(i), waiting.end());
+            break;
+        }
+        auto it = tcp_.find(waiting[i]);
+        if (it == tcp_.end())
+            continue;
+        it->second->waiting_link = false;
+        it->second->resume(now);
+    }
+    collect();
 }
 
 void Stack::TcpOwner::changed(tcp::Connection &c)

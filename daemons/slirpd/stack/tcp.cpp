@@ -268,6 +268,14 @@ void Connection::abort()
     finish_call();
 }
 
+void Connection::resume(uint64_t now)
+{
+    if (state_ == State::Closed)
+        return;
+    output(now);
+    finish_call();
+}
+
 void Connection::discard()
 {
     close_with(CloseReason::Aborted, false);

@@ -96,6 +96,10 @@ class Owner {
 public:
     virtual ~Owner() = default;
     virtual void changed(class Connection &c) = 0;
+    // Whether new data may go out now (the link below is not congested); when not, the
+    // connection is blocked() and waits for resume().
+    virtual bool can_send() const { return true; }
+    virtual void blocked(class Connection &) {}
 };
 
 class Connection {
@@ -133,6 +137,7 @@ public:
     void abort();                   // RST; closed, no event
     void discard();                 // closed, nothing sent, no event (the stack answered otherwise)
     void kill(CloseReason r);       // RST; closed(r) (idle limits, an administrator)
+    void resume(uint64_t now);      // the link took its queue: send what waits
 
     State state() const noexcept { return state_; }
     bool closed() const noexcept { return state_ == State::Closed; }

@@ -162,6 +162,10 @@ bool Connection::send_one(uint64_t now)
     // nothing is in flight (no ACK would come to trigger a bigger one).
     if (n < snd_mss_ && n < avail && n < max_snd_wnd_ / 2 && flight() > 0)
         return false;
+    if (owner_ && !owner_->can_send()) {
+        owner_->blocked(*this);   // the link is congested: resume() sends it
+        return false;
+    }
     bool fin = fin_queued_ && n == avail;
     bool retransmission = lt(snd_nxt_, snd_max_);
     uint8_t flags = tcp_flag::ack | (n == avail ? tcp_flag::psh : 0) | (fin ? tcp_flag::fin : 0);

@@ -215,3 +215,29 @@ TEST_CASE("stack tcp hostile: URG pointing past the data is plain data; queued o
     CHECK(r.stack.tcp_connections() == 0);
     CHECK(r.stack.next_deadline() == UINT64_MAX);
 }
+
+TEST_CASE("stack tcp: a congested link holds new data back until resume_output", "[slirp][stack]")
+{
+    Rig r;
+    bool busy = false;
+    r.stack.set_link_busy([&] { return busy; });
+    r.in(segment(40000, 22, tcp_flag::syn, 100, 0));
+    r.pending[0]->accept(r.now);
+    uint32_t iss = r.last_tcp().seq;
+    r.in(segment(40000, 22, tcp_flag::ack, 101, iss + 1));
+    busy = true;
+    size_t before = r.out.size();
+    Bytes data(5000, 'd');
+    CHECK(r.pending[0]->write(data, r.now) == 5000);   // buffered, not sent
+    CHECK(r.out.size() == before);
+    r.in(segment(40000, 22, tcp_flag::ack | tcp_flag::psh, 101, iss + 1, {'x'}));   // ACKs still go
+    r.stack.advance(r.now + 50'000);
+    CHECK(r.out.size() == before + 1);
+    CHECK(r.last_tcp().payload.empty());
+    busy = false;
+    r.stack.resume_output(r.now);
+    size_t sent = 0;
+    for (size_t i = before + 1; i < r.out.size(); ++i)
+        sent += parse_tcp(*parse_ipv4(r.out[i]))->payload.size();
+    CHECK(sent == 5000);
+}
