@@ -102,7 +102,8 @@ def bulk(sb, args):
             pass
         c.close()
     serve(sb, socket.create_server(('127.0.0.1', 8080)), source)
-    slirpd, ns, peer = link(sb, 'bulk', '[ports]\n"10.0.0.1:80" = "127.0.0.1:8080"\n')
+    limits = f'[limits]\nbuffer = {args.buffer}\n' if args.buffer else ''
+    slirpd, ns, peer = link(sb, 'bulk', '[ports]\n"10.0.0.1:80" = "127.0.0.1:8080"\n' + limits)
     raw, through, cpu_slirpd, cpu_peer = [], [], [], []
     for _ in range(args.runs):
         raw.append(pty_rate(sb, args.bytes))
@@ -158,6 +159,7 @@ def main():
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--bytes', type=int, default=64 << 20)
     ap.add_argument('--connections', type=int, default=10000)
+    ap.add_argument('--buffer', type=int, default=0, help="slirpd's [limits] buffer (default: its own)")
     ap.add_argument('--only', choices=['bulk', 'connections'])
     args = ap.parse_args()
     h.enter_namespaces()

@@ -93,6 +93,29 @@ struct Run {
     std::string config_file;                   // "" for the defaults
 };
 
+struct Lines {
+    std::unique_ptr<SerialLine> serial;   // the device through the broker, or
+    std::unique_ptr<Line> line;           // a pty, stdio
+    std::string device;                   // as the bus shows it
+};
+
+Result<Lines> open_line(const Run &run, const Settings &settings, sd_event *e, sd_bus *bus, Session &s)
+{
+    Lines out;
+    if (run.line == Mode::Instance) {
+        ALOPEX_TRY(l, SerialLine::create(e, bus, settings.line, s));
+        out.serial = std::move(l);
+        out.device = settings.line.device;
+        return out;
+    }
+    auto input = [&s](std::span<const uint8_t> b) { s.line_input(b); };
+    auto hangup = [&s] { s.hangup(); };
+    ALOPEX_TRY(l, run.line == Mode::Pty ? Line::open_pty(e, input, hangup) : Line::open_stdio(e, input, hangup));
+    out.line = std::move(l);
+    out.device = run.line == Mode::Pty ? "pty " + out.line->slave_path() : "stdio";
+    return out;
+}
+
 // Everything on one loop: the session, the line (a pty, stdio, or the serial device
 // through the broker, reopened when it goes), and for an instance its bus object.
 // READY=1 does not wait for a serial device (a gadget line may come later).
@@ -119,28 +142,12 @@ int serve(const Run &run, const Settings &settings)
         return 1;
     }
     Session *s = session->get();
-    std::unique_ptr<SerialLine> serial;
-    std::unique_ptr<Line> line;
-    std::string device;
-    if (run.line == Mode::Instance) {
-        auto l = SerialLine::create(e, bus, settings.line, *s);
-        if (!l) {
-            log::err("{}", l.error().to_string());
-            return 1;
-        }
-        serial = std::move(*l);
-        device = settings.line.device;
-    } else {
-        auto input = [s](std::span<const uint8_t> b) { s->line_input(b); };
-        auto hangup = [s] { s->hangup(); };
-        auto l = run.line == Mode::Pty ? Line::open_pty(e, input, hangup) : Line::open_stdio(e, input, hangup);
-        if (!l) {
-            log::err("{}", l.error().to_string());
-            return 1;
-        }
-        line = std::move(*l);
-        device = run.line == Mode::Pty ? "pty " + line->slave_path() : "stdio";
+    auto lines = open_line(run, settings, e, bus, *s);
+    if (!lines) {
+        log::err("{}", lines.error().to_string());
+        return 1;
     }
+    auto &[serial, line, device] = *lines;
     std::unique_ptr<LineBus> api;
     if (run.instance) {
         auto b = LineBus::create(e, bus, *s, serial.get(), {*run.instance, device, run.config_file, settings});
