@@ -62,7 +62,7 @@ void Stack::input_tcp(const Ipv4 &ip, std::span<const uint8_t> packet, uint64_t 
     TcpKey key{ip.dst, ip.src, t->dst_port, t->src_port};
     auto it = tcp_.find(key);
     bool new_syn = (t->flags & (tcp_flag::syn | tcp_flag::ack | tcp_flag::rst)) == tcp_flag::syn;
-    if (it != tcp_.end() && new_syn && it->second->state() == tcp::State::TimeWait) {
+    if (it != tcp_.end() && new_syn && it->second->state() == tcp::State::TimeWait && it->second->detached()) {
         tcp_changed(*it->second);   // a new incarnation (RFC 9293 §3.6.1): the old one goes
         dead_.push_back(key);
         collect();
@@ -110,14 +110,16 @@ bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> pa
     return true;
 }
 
-// At the limit, the oldest TIME-WAIT connection makes room; none: no room.
+// At the limit, the oldest TIME-WAIT connection whose application is done with it makes
+// room; none: no room.
 bool Stack::make_room_for(const TcpKey &)
 {
     if (tcp_.size() < config_.limits.max_connections)
         return true;
     TcpEntry *oldest = nullptr;
     for (auto &[k, e] : tcp_)
-        if (e->state() == tcp::State::TimeWait && (!oldest || e->next_deadline() < oldest->next_deadline()))
+        if (e->state() == tcp::State::TimeWait && e->detached() &&
+            (!oldest || e->next_deadline() < oldest->next_deadline()))
             oldest = e.get();
     if (!oldest)
         return false;
@@ -202,8 +204,8 @@ void Stack::collect()
         if (it == tcp_.end())
             continue;
         TcpEntry &e = *it->second;
-        if (!e.finished() && e.state() != tcp::State::TimeWait)
-            continue;   // reopened meanwhile
+        if (!e.finished() && !(e.state() == tcp::State::TimeWait && e.detached()))
+            continue;   // reopened meanwhile, or its application still reads it
         if (e.in_timers)
             timers_.erase({e.indexed_deadline, &e});
         if (auto p = per_port_.find(e.listened); p != per_port_.end() && --p->second == 0)

@@ -240,10 +240,11 @@ void Connection::shutdown(uint64_t now)
     if (fin_queued_)
         return;
     switch (state_) {
-    case State::SynPending: refuse(); return;
+    case State::SynPending:
     case State::SynSent:
-        close_with(CloseReason::Aborted, false);
-        finish_call();
+        // Nothing was opened to close in order: the attempt ends (a RST for a held SYN),
+        // and the application hears it like any other end.
+        kill(CloseReason::Aborted);
         return;
     case State::SynReceived: fin_queued_ = true; return;   // FIN-WAIT-1 once established
     case State::Established: set_state(State::FinWait1); break;

@@ -133,7 +133,7 @@ public:
     std::span<const uint8_t> received() const { return rcvbuf_.from(0); }
     void consume(size_t n, uint64_t now);
     bool peer_finished() const noexcept { return peer_fin_done_ && rcvbuf_.empty(); }
-    void shutdown(uint64_t now);    // FIN after everything written
+    void shutdown(uint64_t now);    // FIN after everything written (before the handshake: kill(Aborted))
     void abort();                   // RST; closed, no event
     void discard();                 // closed, nothing sent, no event (the stack answered otherwise)
     void kill(CloseReason r);       // RST; closed(r) (idle limits, an administrator)
@@ -143,6 +143,9 @@ public:
     bool closed() const noexcept { return state_ == State::Closed; }
     // Closed, and the application has heard: the owner may free it.
     bool finished() const noexcept { return state_ == State::Closed && !closed_waiting_; }
+    // No application holds it any more (it heard closed(), or never had events): a
+    // TIME-WAIT connection may then be freed early, to make room.
+    bool detached() const noexcept { return events_ == nullptr; }
     uint16_t local_port() const noexcept { return lport_; }
     uint16_t remote_port() const noexcept { return rport_; }
     const Stats &stats() const noexcept { return stats_; }

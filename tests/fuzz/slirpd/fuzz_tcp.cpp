@@ -159,6 +159,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             std::abort();
     }
     for (auto &a : apps)
-        a->c->set_events(nullptr);
+        if (!a->dead)   // a dead one's connection may be freed already
+            a->c->set_events(nullptr);
     return 0;
 }
