@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// fuzz-slirp-link: slirpd's PPP link (framing, LCP, IPCP, echo) fed what a peer may send,
-// on a virtual clock. The input is a list of steps: an octet `op`, then for op & 3 == 0
+// fuzz-slirp-link: slirpd's PPP link (framing, LCP, IPCP, echo) and the IPv4 stack behind
+// it (TCP listeners that accept at once), fed what a peer may send, on a virtual clock,
+// as in the daemon: the link's IP packets go to the stack, the stack's to the link. The input is a list of steps: an octet `op`, then for op & 3 == 0
 // a length octet and that many line bytes, for 1 a clock advance of op's upper bits in
 // 100 ms, for 2 an IPv4 packet of that length sent by slirpd, for 3 a hangup or a close.
 // Everything slirpd writes to the line must decode as good frames again.
@@ -10,10 +11,14 @@
 #include <span>
 #include <vector>
 
+#include <memory>
+
 #include "hdlc.hpp"
 #include "link.hpp"
+#include "stack.hpp"
 
 using namespace alopex::slirp::ppp;
+namespace st = alopex::slirp::stack;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,15 +29,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     LinkConfig config;
     config.ipcp.dns1 = alopex::net::Address::v4(0x0A000001);
     config.echo_interval_usec = 1'000'000;
-    Link link(config, [n = 1u]() mutable { return n++; },
-              {[&](std::span<const uint8_t> b) {
+    std::unique_ptr<Link> link_ptr;
+    st::Stack stack({}, [&](std::span<const uint8_t> p) { link_ptr->send_ip(p); });
+    stack.listen_tcp(0x0A000001, 22, [&](st::tcp::Connection &c, const st::TcpKey &) { c.accept(now); });
+    link_ptr = std::make_unique<Link>(config, [n = 1u]() mutable { return n++; },
+              Link::Callbacks{[&](std::span<const uint8_t> b) {
                    written += b.size();
                    size_t frames = 0;
                    check.feed(b, [&](std::span<const uint8_t>) { ++frames; });
                    if (frames != 1 || check.stats().fcs_errors != 0)
                        std::abort();   // one well-formed frame per write
                },
-               {}, {}, {}});
+               [&](std::span<const uint8_t> p) { stack.input(p, now); }, {}, {}});
+    Link &link = *link_ptr;
     link.start(now);
     while (!in.empty()) {
         uint8_t op = in[0];
@@ -48,6 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 1:
             now += static_cast<uint64_t>(op >> 2) * 100'000;
             link.advance(now);
+            stack.advance(now);
             break;
         case 2: {
             std::vector<uint8_t> packet(op >> 2, 0x45);
