@@ -131,3 +131,27 @@ def curl_big(sb, ns, name='big'):
     r = subprocess.run(ns.argv('curl', '-sS', '--max-time', '120', f'http://10.0.0.1/{name}'), capture_output=True,
                        env=sb.env(), timeout=150)
     return r, time.monotonic() - t0
+
+
+def start_dnsmasq(sb):
+    """The host's resolver, as slirpd's upstream: dnsmasq on 127.0.0.1:53 of the test's
+    own namespace, knowing alopex.test and nothing else (no upstream of its own)."""
+    exe = shutil.which('dnsmasq') or '/usr/sbin/dnsmasq'
+    if not os.path.exists(exe):
+        raise h.Skip('dnsmasq not installed (Debian package dnsmasq-base)')
+    subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)
+    p = sb.spawn('dnsmasq', [exe, '--no-daemon', '--conf-file=/dev/null', '--user=root', '--group=root',
+                             '--pid-file=', '--no-resolv', '--no-hosts', '--listen-address=127.0.0.1',
+                             '--bind-interfaces', '--port=53', '--log-facility=-', '--log-queries',
+                             '--address=/alopex.test/192.0.2.7'])
+    h.wait_until(lambda: 'started' in log_of(p), 10, 0.02, 'dnsmasq start')
+    return p
+
+
+def getent_hosts(sb, ns, name):
+    """getent hosts NAME in the peer's namespace, its resolv.conf naming 10.0.0.1 (the DNS
+    server IPCP gave it), in a mount namespace of its own: the host's is not touched."""
+    conf = sb.path(f'resolv-{ns.holder.pid}.conf')
+    with open(conf, 'w') as f:
+        f.write('nameserver 10.0.0.1\n')
+    return ns.run('unshare', '-m', 'sh', '-c', f'mount --bind {conf} /etc/resolv.conf && getent hosts {name}')

@@ -18,7 +18,7 @@ import subprocess
 import time
 
 import alopex_harness as h
-from slirpd_env import PeerNamespace, log_of, start_slirpd
+from slirpd_env import PeerNamespace, getent_hosts, log_of, start_dnsmasq, start_slirpd
 
 tap = h.Tap()
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,26 +29,11 @@ def in_peer(sb, *argv):
     return CTX['ns'].run(*argv)
 
 
-def start_dnsmasq(sb):
-    """The host's resolver, as slirpd's upstream: dnsmasq on 127.0.0.1:53 of the test's
-    own namespace, knowing alopex.test and nothing else (no upstream of its own)."""
-    exe = shutil.which('dnsmasq') or '/usr/sbin/dnsmasq'
-    if not os.path.exists(exe):
-        raise h.Skip('dnsmasq not installed (Debian package dnsmasq-base)')
-    subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)
-    p = sb.spawn('dnsmasq', [exe, '--no-daemon', '--conf-file=/dev/null', '--user=root', '--group=root',
-                             '--pid-file=', '--no-resolv', '--no-hosts', '--listen-address=127.0.0.1',
-                             '--bind-interfaces', '--port=53', '--log-facility=-', '--log-queries',
-                             '--address=/alopex.test/192.0.2.7'])
-    h.wait_until(lambda: 'started' in log_of(p), 10, 0.02, 'dnsmasq start')
-    CTX['dnsmasq'] = p
-
-
 def setup(sb):
     sb.start_bus()
     if not os.path.exists(sb.build_path('daemons/slirpd/alopex-slirpd')):
         raise h.Skip('alopex-slirpd is not built')
-    start_dnsmasq(sb)
+    CTX['dnsmasq'] = start_dnsmasq(sb)
     config = sb.path('slirp.toml')
     with open(config, 'w') as f:
         # The first refuses (nothing listens on 127.0.0.2:53): the proxy goes on to the next.
@@ -144,10 +129,7 @@ def _(sb):
     h.check('query[A] alopex.test from 127.0.0.1' in log_of(CTX['dnsmasq']), log_of(CTX['dnsmasq'])[-500:])
     # The libc resolver of the peer, with the DNS server IPCP gave it (in a mount
     # namespace of its own: the host's /etc/resolv.conf is not touched).
-    conf = sb.path('peer-resolv.conf')
-    with open(conf, 'w') as f:
-        f.write('nameserver 10.0.0.1\n')
-    r = in_peer(sb, 'unshare', '-m', 'sh', '-c', f'mount --bind {conf} /etc/resolv.conf && getent hosts alopex.test')
+    r = getent_hosts(sb, CTX['ns'], 'alopex.test')
     h.check_eq(r.returncode, 0, r.stderr)
     h.check(r.stdout.startswith('192.0.2.7'), r.stdout)
 

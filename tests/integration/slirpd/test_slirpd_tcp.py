@@ -14,7 +14,7 @@ namespace through 10.0.0.1, with no network configuration on the host side:
 - a map whose target refuses: the client's connect() is refused at once (the SYN was
   held until the host side's connect() failed);
 - the same through a link that loses and reorders 5 % of packets (and duplicates 1 %)
-  both ways, with a 4 MiB file (without SACK, which slirpd does not do yet, recovery
+  both ways, with ping and `getent hosts` through the DNS proxy too, and a 4 MiB file (without SACK, which slirpd does not do yet, recovery
   from so much loss is slow: ~0.5 MB/s here)."""
 import hashlib
 import os
@@ -23,10 +23,11 @@ import threading
 import time
 
 import alopex_harness as h
-from slirpd_env import (BIG, SMALL, PeerNamespace, curl_big, log_of, serve, ssh_session, start_http,
-                        start_slirpd, start_sshd)
+from slirpd_env import (BIG, SMALL, PeerNamespace, curl_big, getent_hosts, log_of, serve, ssh_session,
+                        start_dnsmasq, start_http, start_slirpd, start_sshd)
 
 tap = h.Tap()
+HERE = os.path.dirname(os.path.abspath(__file__))
 CTX = {}
 
 
@@ -84,9 +85,14 @@ def setup(sb):
                 f'"10.0.0.1:7" = "127.0.0.1:7000"\n"10.0.0.1:8" = "unix:{sock}"\n'
                 '"10.0.0.1:9" = "127.0.0.1:1"\n[udp_ports]\n"10.0.0.1:7" = "127.0.0.1:7001"\n')
     CTX['slirpd'], CTX['ns'], CTX['peer'] = start_link(sb, 'ppp-peer', config)
-    # A second instance whose link loses, duplicates and reorders packets both ways.
+    # A second instance whose link loses, duplicates and reorders packets both ways; its
+    # DNS proxy asks a dnsmasq here.
+    start_dnsmasq(sb)
+    lossy = sb.path('lossy.toml')
+    with open(config) as f, open(lossy, 'w') as g:
+        g.write('[dns]\nupstreams = ["127.0.0.1"]\n' + f.read())
     CTX['lossy_slirpd'], CTX['lossy'], CTX['lossy_peer'] = start_link(
-        sb, 'ppp-lossy', config, '--loss', '5', '--reorder', '5', '--dup', '1', '--seed', '11')
+        sb, 'ppp-lossy', lossy, '--loss', '5', '--reorder', '5', '--dup', '1', '--seed', '11')
 
 
 HALF_CLOSE = """
@@ -201,9 +207,13 @@ def _(sb):
     h.check(CTX['slirpd'].alive(), 'slirpd still runs')
 
 
-@tap.test('through a link losing and reordering 5 % of packets: ssh, curl, a half-close')
+@tap.test('through a link losing and reordering 5 % of packets: ping, getent, ssh, curl, a half-close')
 def _(sb):
     ns = CTX['lossy']
+    r = ns.run('/usr/bin/python3', os.path.join(HERE, 'icmp_ping.py'), '10.0.0.1', '10')
+    h.check('different' not in r.stdout and r.stdout.count(' same') >= 6, r.stdout)
+    r = getent_hosts(sb, ns, 'alopex.test')
+    h.check(r.returncode == 0 and r.stdout.startswith('192.0.2.7'), f'{r.stdout} {r.stderr}')
     r = ssh_session(sb, ns, CTX['ssh_dir'])
     h.check_eq(r.returncode, 0, f'{r.stdout[-500:]} {r.stderr[-500:]}')
     h.check('marker-42' in r.stdout, r.stdout[-500:])
