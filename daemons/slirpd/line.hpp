@@ -45,6 +45,7 @@ public:
 
     static constexpr size_t max_queued = 256 * 1024;
     static constexpr size_t high_water = 32 * 1024, low_water = 8 * 1024;
+    static constexpr size_t batch_bytes = 16 * 1024;   // written at once when this much waits
     bool congested() const noexcept { return congested_; }
     size_t queued() const noexcept { return queue_.size() - head_; }
     std::function<void()> on_drained;
@@ -56,12 +57,14 @@ private:
     static int on_read(sd_event_source *, int, uint32_t, void *userdata) noexcept;
     static int on_write(sd_event_source *, int, uint32_t, void *userdata) noexcept;
     static int on_drained_event(sd_event_source *, void *userdata) noexcept;
+    static int on_write_batch(sd_event_source *, void *userdata) noexcept;
 
     sd_event *event_;
     Input input_;
     Hangup hangup_;
     Fd rfd_, wfd_, slave_;
-    EventSourcePtr read_src_, write_src_, drained_src_;
+    EventSourcePtr read_src_, write_src_, drained_src_, batch_src_;
+    bool write_src_enabled_ = false;   // waiting for EPOLLOUT
     std::vector<uint8_t> queue_;
     size_t head_ = 0;   // queue_ before it is written
     bool congested_ = false;

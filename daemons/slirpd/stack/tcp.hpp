@@ -128,6 +128,7 @@ public:
 
     // The application's side.
     size_t send_space() const;
+    size_t send_buffer_size() const noexcept { return cfg_.send_buffer; }
     size_t write(std::span<const uint8_t> bytes, uint64_t now);
     // The stream's next bytes from the peer (contiguous), and giving them back.
     std::span<const uint8_t> received() const { return rcvbuf_.from(0); }
