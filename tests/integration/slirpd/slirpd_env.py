@@ -24,10 +24,13 @@ def log_of(p):
 
 
 def start_slirpd(sb, *args, timeout=20, name='slirpd'):
-    """alopex-slirpd --pty ARGS, until READY=1; returns (its Proc, the pty it printed)."""
+    """alopex-slirpd --pty ARGS, until READY=1; returns (its Proc, the pty it printed). In
+    an ASan build freed memory is not quarantined (slirpd's RSS then says what it keeps;
+    use-after-free checks stay on)."""
     ns = sb.notify_socket(name)
+    asan = ':'.join(x for x in (os.environ.get('ASAN_OPTIONS', ''), 'quarantine_size_mb=0') if x)
     p = sb.spawn(f'alopex-{name}', [sb.build_path('daemons/slirpd/alopex-slirpd'), '--pty', *args],
-                 env=sb.env({'NOTIFY_SOCKET': ns.path}))
+                 env=sb.env({'NOTIFY_SOCKET': ns.path, 'ASAN_OPTIONS': asan}))
     ns.start_draining()
     ns.wait_for('READY', '1', timeout=timeout, proc=p)
     pty = [l.split(': ', 1)[1] for l in log_of(p).splitlines() if l.startswith('pty: ')]
@@ -50,6 +53,17 @@ class PeerNamespace:
 
     def spawn(self, name, *argv):
         return self.sb.spawn(name, self.argv(*argv))
+
+
+def sanitized(proc):
+    """Whether the process is an ASan build (its maps show libasan)."""
+    with open(f'/proc/{proc.pid}/maps') as f:
+        return 'libasan' in f.read()
+
+
+def vm_rss(proc):
+    with open(f'/proc/{proc.pid}/status') as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith('VmRSS:'))
 
 
 def serve(sb, listener, handle):
