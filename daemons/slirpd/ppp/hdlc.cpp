@@ -22,12 +22,32 @@ template <typename T, T poly> constexpr std::array<T, 256> crc_table()
 constexpr auto table16 = crc_table<uint16_t, 0x8408>();
 constexpr auto table32 = crc_table<uint32_t, 0xEDB88320>();
 
+// Slicing-by-8 for the FCS-16 (every frame's octets go through it twice, once at each
+// end): slice[k][n] is the CRC of octet n followed by k zero octets.
+constexpr std::array<std::array<uint16_t, 256>, 8> slice16 = [] {
+    std::array<std::array<uint16_t, 256>, 8> t{};
+    t[0] = table16;
+    for (size_t k = 1; k < 8; ++k)
+        for (unsigned n = 0; n < 256; ++n)
+            t[k][n] = static_cast<uint16_t>((t[k - 1][n] >> 8) ^ table16[t[k - 1][n] & 0xFF]);
+    return t;
+}();
+
 // The running CRC before complementing; RFC 1662's "good" residues are what these give
 // over a frame with its FCS.
 uint16_t crc16(uint16_t crc, std::span<const uint8_t> d)
 {
-    for (uint8_t b : d)
-        crc = static_cast<uint16_t>((crc >> 8) ^ table16[(crc ^ b) & 0xFF]);
+    const uint8_t *p = d.data();
+    size_t n = d.size();
+    for (; n >= 8; n -= 8, p += 8) {
+        uint32_t lo = static_cast<uint32_t>(p[0] | p[1] << 8 | p[2] << 16) | static_cast<uint32_t>(p[3]) << 24;
+        lo ^= crc;
+        crc = static_cast<uint16_t>(slice16[7][lo & 0xFF] ^ slice16[6][(lo >> 8) & 0xFF] ^
+                                    slice16[5][(lo >> 16) & 0xFF] ^ slice16[4][lo >> 24] ^ slice16[3][p[4]] ^
+                                    slice16[2][p[5]] ^ slice16[1][p[6]] ^ slice16[0][p[7]]);
+    }
+    for (; n > 0; --n)
+        crc = static_cast<uint16_t>((crc >> 8) ^ table16[(crc ^ *p++) & 0xFF]);
     return crc;
 }
 uint32_t crc32(uint32_t crc, std::span<const uint8_t> d)
@@ -44,14 +64,16 @@ bool is_escaped(uint8_t b, uint32_t accm)
     return b == flag || b == control_escape || (b < 0x20 && (accm >> b) & 1);
 }
 
-void put(std::vector<uint8_t> &out, uint8_t b, uint32_t accm)
+// Writes `b` at `p` (escaped when the ACCM says so); returns the next position.
+inline uint8_t *put(uint8_t *p, uint8_t b, uint32_t accm)
 {
-    if (is_escaped(b, accm)) {
-        out.push_back(control_escape);
-        out.push_back(b ^ escape_xor);
+    if (is_escaped(b, accm)) [[unlikely]] {
+        *p++ = control_escape;
+        *p++ = b ^ escape_xor;
     } else {
-        out.push_back(b);
+        *p++ = b;
     }
+    return p;
 }
 
 } // namespace
@@ -66,7 +88,29 @@ void Decoder::set_options(const DecoderOptions &options) { next_ = options; }
 void Decoder::feed(std::span<const uint8_t> bytes, const FrameSink &on_frame)
 {
     stats_.bytes += bytes.size();
-    for (uint8_t b : bytes) {
+    const uint8_t *p = bytes.data(), *end = p + bytes.size();
+    while (p < end) {
+        // A run of plain octets inside a frame goes in at once (the usual case: only flag
+        // and escape octets are special once the receive ACCM is 0).
+        if (!hunting_ && !escaped_) {
+            const uint8_t *q = p;
+            uint32_t accm = opt_.receive_accm;
+            while (q < end && *q != flag && *q != control_escape && !(*q < 0x20 && (accm >> *q) & 1))
+                ++q;
+            size_t run = static_cast<size_t>(q - p);
+            if (run > 0) {
+                if (buf_.size() + run > opt_.max_frame) {
+                    ++stats_.too_long;
+                    buf_.clear();
+                    hunting_ = true;   // the rest of it, up to the next flag, is skipped
+                } else {
+                    buf_.insert(buf_.end(), p, q);
+                }
+                p = q;
+                continue;
+            }
+        }
+        uint8_t b = *p++;
         if (b == flag) {
             if (escaped_) {
                 ++stats_.aborts;   // 0x7D 0x7E: the sender gave the frame up
@@ -129,31 +173,61 @@ void encode(std::vector<uint8_t> &out, uint16_t protocol, std::span<const uint8_
     // RFC 1661 §6.6); its protocol number cannot be compressed.
     bool lcp = protocol == proto_lcp;
     uint32_t accm = lcp ? default_accm : options.send_accm;
-    std::vector<uint8_t> head;
+    uint8_t head[4];
+    size_t h = 0;
     if (!options.acfc || lcp) {
-        head.push_back(all_stations);
-        head.push_back(ui_control);
+        head[h++] = all_stations;
+        head[h++] = ui_control;
     }
     if (!(options.pfc && protocol < 0x100 && !lcp))
-        head.push_back(static_cast<uint8_t>(protocol >> 8));
-    head.push_back(static_cast<uint8_t>(protocol));
+        head[h++] = static_cast<uint8_t>(protocol >> 8);
+    head[h++] = static_cast<uint8_t>(protocol);
 
-    out.reserve(out.size() + 2 * (head.size() + info.size()) + 10);
-    out.push_back(flag);
-    for (uint8_t b : head)
-        put(out, b, accm);
-    for (uint8_t b : info)
-        put(out, b, accm);
-    if (options.fcs == Fcs::Fcs16) {
-        uint16_t c = static_cast<uint16_t>(~crc16(crc16(0xFFFF, head), info));
-        put(out, static_cast<uint8_t>(c), accm);
-        put(out, static_cast<uint8_t>(c >> 8), accm);
+    // One pass over a buffer sized for the worst case (every octet escaped): escaping and
+    // the FCS together, no per-octet capacity checks.
+    size_t start = out.size();
+    out.resize(start + 2 * (h + info.size() + 4) + 2);
+    uint8_t *p = out.data() + start;
+    *p++ = flag;
+    bool crc32_fcs = options.fcs != Fcs::Fcs16;
+    uint16_t c16 = 0xFFFF;
+    uint32_t c32 = 0xFFFFFFFF;
+    auto body = [&](uint8_t b) {
+        if (crc32_fcs)
+            c32 = (c32 >> 8) ^ table32[(c32 ^ b) & 0xFF];
+        else
+            c16 = static_cast<uint16_t>((c16 >> 8) ^ table16[(c16 ^ b) & 0xFF]);
+        p = put(p, b, accm);
+    };
+    for (size_t i = 0; i < h; ++i)
+        body(head[i]);
+    if (!crc32_fcs && accm == 0) {
+        // The usual case once LCP is open: only flag and escape octets are escaped; the
+        // FCS over the whole information field at once.
+        c16 = crc16(c16, info);
+        for (uint8_t b : info) {
+            if (b == flag || b == control_escape) [[unlikely]] {
+                *p++ = control_escape;
+                *p++ = b ^ escape_xor;
+            } else {
+                *p++ = b;
+            }
+        }
     } else {
-        uint32_t c = ~crc32(crc32(0xFFFFFFFF, head), info);
-        for (int i = 0; i < 4; ++i)
-            put(out, static_cast<uint8_t>(c >> (8 * i)), accm);
+        for (uint8_t b : info)
+            body(b);
     }
-    out.push_back(flag);
+    if (!crc32_fcs) {
+        uint16_t c = static_cast<uint16_t>(~c16);
+        p = put(p, static_cast<uint8_t>(c), accm);
+        p = put(p, static_cast<uint8_t>(c >> 8), accm);
+    } else {
+        uint32_t c = ~c32;
+        for (int i = 0; i < 4; ++i)
+            p = put(p, static_cast<uint8_t>(c >> (8 * i)), accm);
+    }
+    *p++ = flag;
+    out.resize(static_cast<size_t>(p - out.data()));
 }
 
 Result<Frame> parse_frame(std::span<const uint8_t> f)
