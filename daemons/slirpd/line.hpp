@@ -44,8 +44,8 @@ public:
     uint64_t dropped() const noexcept { return dropped_; }
 
     static constexpr size_t max_queued = 256 * 1024;
-    static constexpr size_t high_water = 32 * 1024, low_water = 8 * 1024;
-    static constexpr size_t batch_bytes = 16 * 1024;   // written at once when this much waits
+    static constexpr size_t high_water = 64 * 1024, low_water = 16 * 1024;
+    static constexpr size_t batch_bytes = 32 * 1024;   // written at once when this much waits
     bool congested() const noexcept { return congested_; }
     size_t queued() const noexcept { return queue_.size() - head_; }
     std::function<void()> on_drained;

@@ -196,6 +196,7 @@ int main(int argc, char **argv)
     }
     int tun = open_tun(argv[2]);
     slirp_test::Peer peer;
+    peer.keep_frames = false;   // it runs for long: only the IP packets are kept, until written
     peer.start();
     bool announced = false;
     auto last_tick = Clock::now(), last_report = Clock::now();

@@ -67,6 +67,7 @@ struct Peer {
     std::vector<Bytes> frames;          // every frame received (address/control and protocol in it)
     bool lcp_open = false, ipcp_open = false;
     bool answer_echoes = true;
+    bool keep_frames = true;            // false: `frames` stays empty (a long-running peer)
     uint32_t seed = 7;
     LcpOptions lcp_options{{}, [this] { return seed = seed * 1103515245 + 12345; }};
     ClientIpcp ipcp_client;
@@ -106,7 +107,8 @@ struct Peer {
     void input(std::span<const uint8_t> bytes)
     {
         decoder.feed(bytes, [this](std::span<const uint8_t> f) {
-            frames.emplace_back(f.begin(), f.end());
+            if (keep_frames)
+                frames.emplace_back(f.begin(), f.end());
             auto p = parse_frame(f);
             if (!p)
                 return;
