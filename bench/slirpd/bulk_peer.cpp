@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ipv4.hpp"
+#include "line_io.hpp"
 #include "ppp_peer.hpp"
 #include "tcp.hpp"
 #include "transport.hpp"
@@ -56,19 +57,8 @@ struct Sink : st::tcp::Events {
 
 void write_all(int fd, slirp_test::Bytes &b)
 {
-    size_t off = 0;
-    while (off < b.size()) {
-        ssize_t n = write(fd, b.data() + off, b.size() - off);
-        if (n > 0) {
-            off += static_cast<size_t>(n);
-        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            pollfd p{fd, POLLOUT, 0};
-            poll(&p, 1, 100);
-        } else {
-            die("write");
-        }
-    }
-    b.clear();
+    if (!slirp_test::write_all(fd, b))
+        die("write to the pty");
 }
 
 } // namespace
@@ -83,11 +73,7 @@ int main(int argc, char **argv)
     int line = open(argv[1], O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (line < 0)
         die(argv[1]);
-    termios t{};
-    if (tcgetattr(line, &t) == 0) {
-        cfmakeraw(&t);
-        tcsetattr(line, TCSANOW, &t);
-    }
+    slirp_test::make_raw(line);
     slirp_test::Peer peer;
     peer.keep_frames = false;
     peer.start();

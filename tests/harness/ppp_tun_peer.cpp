@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "line_io.hpp"
 #include "ppp_peer.hpp"
 
 namespace {
@@ -76,19 +77,8 @@ std::string dotted(uint32_t a)
 
 void write_all(int fd, slirp_test::Bytes &b)
 {
-    size_t done = 0;
-    while (done < b.size()) {
-        ssize_t n = write(fd, b.data() + done, b.size() - done);
-        if (n > 0) {
-            done += static_cast<size_t>(n);
-        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            pollfd p{fd, POLLOUT, 0};
-            poll(&p, 1, 100);
-        } else {
-            die("write to the pty");
-        }
-    }
-    b.clear();
+    if (!slirp_test::write_all(fd, b))
+        die("write to the pty");
 }
 
 using Clock = std::chrono::steady_clock;
@@ -189,11 +179,7 @@ int main(int argc, char **argv)
                                                      : open(argv[1], O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (line < 0 || fcntl(line, F_SETFL, fcntl(line, F_GETFL) | O_NONBLOCK) < 0)
         die(argv[1]);
-    termios t{};
-    if (tcgetattr(line, &t) == 0) {
-        cfmakeraw(&t);
-        tcsetattr(line, TCSANOW, &t);
-    }
+    slirp_test::make_raw(line);
     int tun = open_tun(argv[2]);
     slirp_test::Peer peer;
     peer.keep_frames = false;   // it runs for long: only the IP packets are kept, until written
