@@ -12,16 +12,22 @@ using wire::be32;
 using wire::put16;
 using wire::put32;
 
+// 32-bit big-endian words into a 64-bit sum, folded once at the end: the ones'
+// complement sum of 16-bit words is the same modulo 0xFFFF (RFC 1071 §2(B), (C)).
 uint32_t checksum_add(uint32_t sum, std::span<const uint8_t> data)
 {
-    size_t i = 0;
-    for (; i + 1 < data.size(); i += 2) {
-        sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
-        sum = (sum & 0xFFFF) + (sum >> 16);   // never overflows, however long the data
-    }
-    if (i < data.size())
-        sum += static_cast<uint32_t>(data[i] << 8);
-    return sum;
+    uint64_t acc = sum;
+    const uint8_t *p = data.data();
+    size_t n = data.size(), i = 0;
+    for (; i + 4 <= n; i += 4)
+        acc += uint64_t{p[i]} << 24 | uint64_t{p[i + 1]} << 16 | uint64_t{p[i + 2]} << 8 | p[i + 3];
+    for (; i + 2 <= n; i += 2)
+        acc += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+    if (i < n)
+        acc += static_cast<uint32_t>(p[i] << 8);
+    while (acc >> 16)
+        acc = (acc & 0xFFFF) + (acc >> 16);
+    return static_cast<uint32_t>(acc);
 }
 
 uint16_t checksum_fold(uint32_t sum)

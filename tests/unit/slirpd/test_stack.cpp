@@ -47,6 +47,30 @@ TEST_CASE("stack: the Internet checksum, as RFC 1071 computes its example", "[sl
     CHECK(checksum(big) == 0x0000);
 }
 
+TEST_CASE("stack: the word-wise checksum equals RFC 1071's octet-pair sum, any length and start", "[slirp][stack]")
+{
+    auto reference = [](uint32_t sum, std::span<const uint8_t> d) {
+        size_t i = 0;
+        for (; i + 1 < d.size(); i += 2) {
+            sum += static_cast<uint32_t>(d[i] << 8 | d[i + 1]);
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        }
+        if (i < d.size())
+            sum += static_cast<uint32_t>(d[i] << 8);
+        return checksum_fold(sum);
+    };
+    uint32_t x = 12345;
+    Bytes data(3000);
+    for (auto &b : data)
+        b = static_cast<uint8_t>((x = x * 1103515245 + 12345) >> 16);
+    for (size_t len : {0, 1, 2, 3, 4, 5, 7, 8, 9, 20, 21, 1460, 1461, 3000})
+        for (uint32_t start : {0u, 1u, 0xFFFFu, 0x1FFFEu})
+            CHECK(checksum_fold(checksum_add(start, std::span(data).first(len))) ==
+                  reference(start, std::span(data).first(len)));
+    Bytes ones(4001, 0xFF);
+    CHECK(checksum_fold(checksum_add(0, ones)) == reference(0, ones));
+}
+
 TEST_CASE("stack: a ping of slirpd's address is answered, data and identifiers kept", "[slirp][stack]")
 {
     Rig r;
