@@ -184,7 +184,11 @@ int serve(const Run &run, const Settings &settings)
         serial->start();
     }
     notify::ready(run.instance ? fmt::format("instance {}: {}", *run.instance, device) : device);
-    return daemon::run(e);
+    int rc = daemon::run(e);
+    // The line goes before the session: what the session sends while it stops (RSTs of
+    // the connections still open) must not reach it.
+    s->set_line(nullptr);
+    return rc;
 }
 
 } // namespace

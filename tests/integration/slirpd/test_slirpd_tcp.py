@@ -230,4 +230,19 @@ def _(sb):
     h.check(int(last[2]) > 50 and int(last[6]) > 50, ' '.join(last))
 
 
+HOLD = """
+import socket, time
+s = socket.create_connection(('10.0.0.1', 7), timeout=10)
+s.sendall(b'held')
+print('open', flush=True)
+time.sleep(3600)
+"""
+
+
+@tap.test('a connection still open when slirpd stops: it stops cleanly (the final check)')
+def _(sb):
+    holder = CTX['ns'].spawn('holder', '/usr/bin/python3', '-c', HOLD)
+    h.wait_until(lambda: 'open' in log_of(holder), 10, 0.05, 'the connection open')
+
+
 h.main(tap, setup)
