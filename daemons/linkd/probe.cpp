@@ -18,21 +18,6 @@ namespace {
 
 constexpr auto debounce = std::chrono::milliseconds(100);
 
-// Runs `f` in a C callback: nothing may escape, a failure is logged and contained.
-template <typename F> int contained(const char *what, F &&f) noexcept
-{
-    try {
-        f();
-    } catch (const std::exception &e) {
-        try {
-            log::err("connectivity probe: {}: {}", what, e.what());
-        } catch (...) {
-        }
-    } catch (...) {
-    }
-    return 0;
-}
-
 } // namespace
 
 Prober::Prober(sd_event *event, Manager &manager) : event_(event), manager_(manager) {}
@@ -177,13 +162,13 @@ void Prober::finish(int err)
 int Prober::on_debounce(sd_event_source *, uint64_t, void *userdata) noexcept
 {
     auto *self = static_cast<Prober *>(userdata);
-    return contained("re-checking the state", [self] { self->evaluate(); });
+    return log::contained("connectivity probe: re-checking the state", [self] { self->evaluate(); });
 }
 
 int Prober::on_interval(sd_event_source *, uint64_t, void *userdata) noexcept
 {
     auto *self = static_cast<Prober *>(userdata);
-    return contained("starting a probe", [self] {
+    return log::contained("connectivity probe: starting a probe", [self] {
         self->next_.reset();
         self->start();
     });
@@ -192,13 +177,13 @@ int Prober::on_interval(sd_event_source *, uint64_t, void *userdata) noexcept
 int Prober::on_deadline(sd_event_source *, uint64_t, void *userdata) noexcept
 {
     auto *self = static_cast<Prober *>(userdata);
-    return contained("timing out", [self] { self->finish(ETIMEDOUT); });
+    return log::contained("connectivity probe: timing out", [self] { self->finish(ETIMEDOUT); });
 }
 
 int Prober::on_io(sd_event_source *, int fd, uint32_t, void *userdata) noexcept
 {
     auto *self = static_cast<Prober *>(userdata);
-    return contained("reading the outcome", [self, fd] {
+    return log::contained("connectivity probe: reading the outcome", [self, fd] {
         int err = 0;
         socklen_t len = sizeof err;
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)

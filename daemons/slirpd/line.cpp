@@ -204,13 +204,10 @@ int Line::on_write_batch(sd_event_source *, void *userdata) noexcept
 int Line::on_drained_event(sd_event_source *, void *userdata) noexcept
 {
     auto *self = static_cast<Line *>(userdata);
-    try {
+    return log::contained("line drained", [self] {
         if (self->on_drained)
             self->on_drained();
-    } catch (const std::exception &e) {
-        log::err("line drained: {}", e.what());
-    }
-    return 0;
+    });
 }
 
 } // namespace alopex::slirp

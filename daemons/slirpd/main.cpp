@@ -121,21 +121,27 @@ Result<Lines> open_line(const Run &run, const Settings &settings, sd_event *e, s
 // READY=1 does not wait for a serial device (a gadget line may come later).
 int serve(const Run &run, const Settings &settings)
 {
-    auto base = run.instance ? daemon::loop_and_bus() : Result<daemon::LoopAndBus>(std::unexpected(Error{}));
-    EventPtr standalone;
-    if (!run.instance) {
+    // An instance is on the system bus (the broker, its object); a plain pty or stdio is not.
+    EventPtr event;
+    BusPtr bus_ref;   // destroyed before the loop
+    if (run.instance) {
+        auto base = daemon::loop_and_bus();
+        if (!base) {
+            log::err("{}", base.error().to_string());
+            return 1;
+        }
+        event = std::move(base->event);
+        bus_ref = std::move(base->bus);
+    } else {
         auto ev = daemon::event_loop();
         if (!ev) {
             log::err("{}", ev.error().to_string());
             return 1;
         }
-        standalone = std::move(*ev);
-    } else if (!base) {
-        log::err("{}", base.error().to_string());
-        return 1;
+        event = std::move(*ev);
     }
-    sd_event *e = run.instance ? base->event.get() : standalone.get();
-    sd_bus *bus = run.instance ? base->bus.get() : nullptr;
+    sd_event *e = event.get();
+    sd_bus *bus = bus_ref.get();
     auto session = Session::create(e, session_config(settings));
     if (!session) {
         log::err("{}", session.error().to_string());

@@ -90,13 +90,10 @@ void SerialLine::retry_later()
 int SerialLine::on_retry(sd_event_source *, uint64_t, void *userdata) noexcept
 {
     auto *self = static_cast<SerialLine *>(userdata);
-    try {
+    return log::contained("line retry", [self] {
         self->line_.reset();
         self->open();
-    } catch (const std::exception &e) {
-        log::err("line retry: {}", e.what());
-    }
-    return 0;
+    });
 }
 
 } // namespace alopex::slirp

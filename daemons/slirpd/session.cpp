@@ -113,16 +113,13 @@ void Session::rearm()
 int Session::on_timer(sd_event_source *, uint64_t, void *userdata) noexcept
 {
     auto *self = static_cast<Session *>(userdata);
-    try {
+    return log::contained("PPP timer", [self] {
         uint64_t now = self->now();
         self->link_->advance(now);
         self->stack_->advance(now);
         self->rearm();
         self->report();
-    } catch (const std::exception &e) {
-        log::err("PPP timer: {}", e.what());
-    }
-    return 0;
+    });
 }
 
 void Session::set_line(Line *line)

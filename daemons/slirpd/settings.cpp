@@ -21,14 +21,19 @@ using config::Table;
 
 // A unicast IPv4 address usable as a virtual one: not 0.0.0.0/8, loopback, multicast,
 // broadcast or 240/4 (the peer would not route to it).
+bool is_virtual(const net::Address &a)
+{
+    auto b = a.bytes();
+    return a.is_v4() && b[0] != 0 && !a.is_loopback() && !a.is_multicast() && !a.is_broadcast() && b[0] < 240;
+}
+
 Result<net::Address> virtual_address(const Node &n, std::string_view what)
 {
     ALOPEX_TRY(text, n.as_string());
     auto a = net::Address::parse(text, AF_INET, what);
     if (!a)
         return n.failf("{}", a.error().message);
-    auto b = a->bytes();
-    if (b[0] == 0 || a->is_loopback() || a->is_multicast() || a->is_broadcast() || b[0] >= 240)
+    if (!is_virtual(*a))
         return n.failf("'{}': {} cannot be a virtual address (not 0/8, loopback, multicast or 240/4)", what,
                        text);
     return *a;
@@ -123,10 +128,9 @@ Result<std::pair<uint32_t, uint16_t>> peer_destination(const Node &n, std::strin
     auto e = net::parse_endpoint(key);
     if (!e)
         return n.failf("'{}': {}", key, e.error().message);
-    auto b = e->address.bytes();
-    if (!e->address.is_v4() || b[0] == 0 || e->address.is_loopback() || e->address.is_multicast() ||
-        e->address.is_broadcast() || b[0] >= 240)
+    if (!is_virtual(e->address))
         return n.failf("'{}': the peer's destination must be a virtual IPv4 address", key);
+    auto b = e->address.bytes();
     return std::pair<uint32_t, uint16_t>{uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3],
                                          e->port};
 }

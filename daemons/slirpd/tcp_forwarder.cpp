@@ -20,18 +20,8 @@ namespace {
 
 std::string describe(const stack::TcpKey &k)
 {
-    auto ip = [](uint32_t a) { return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255); };
-    return fmt::format("{}:{} -> {}:{}", ip(k.remote), k.remote_port, ip(k.local), k.local_port);
-}
-
-template <typename F> int contained(const char *what, F &&f) noexcept
-{
-    try {
-        f();
-    } catch (const std::exception &e) {
-        log::err("{}: {}", what, e.what());
-    }
-    return 0;
+    return fmt::format("{}:{} -> {}:{}", net::Address::v4(k.remote), k.remote_port, net::Address::v4(k.local),
+                       k.local_port);
 }
 
 } // namespace
@@ -266,7 +256,7 @@ int TcpForwarder::Bridge::on_io(sd_event_source *, int fd, uint32_t revents, voi
 {
     auto *b = static_cast<Bridge *>(userdata);
     TcpForwarder &f = b->f_;
-    contained("TCP host socket", [&] {
+    log::contained("TCP host socket", [&] {
         if (b->connecting_) {
             int err = 0;
             socklen_t len = sizeof err;
@@ -288,7 +278,7 @@ int TcpForwarder::Bridge::on_timeout(sd_event_source *, uint64_t, void *userdata
 {
     auto *b = static_cast<Bridge *>(userdata);
     TcpForwarder &f = b->f_;
-    contained("TCP connect timeout", [&] { b->fail(ETIMEDOUT); });
+    log::contained("TCP connect timeout", [&] { b->fail(ETIMEDOUT); });
     f.kick_();
     return 0;
 }

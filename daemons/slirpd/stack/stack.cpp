@@ -10,7 +10,6 @@ namespace alopex::slirp::stack {
 
 void Stack::input(std::span<const uint8_t> packet, uint64_t now)
 {
-    now_ = now;
     collect();   // connections that finished in calls from the host side
     ++stats_.packets_in;
     auto ip = parse_ipv4(packet);

@@ -151,7 +151,7 @@ private:
     TcpOwner owner_{};
     uint32_t isn_secret_ = 0;
     uint64_t next_tcp_id_ = 1;
-    uint64_t now_ = 0, sweep_at_ = 0;
+    uint64_t sweep_at_ = 0;
 };
 
 } // namespace alopex::slirp::stack

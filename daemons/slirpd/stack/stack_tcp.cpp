@@ -155,7 +155,6 @@ void Stack::TcpOwner::blocked(tcp::Connection &c)
 // blocks again goes to the back).
 void Stack::resume_output(uint64_t now)
 {
-    now_ = now;
     auto waiting = std::exchange(blocked_, {});
     for (size_t i = 0; i < waiting.size(); ++i) {
         if (link_busy_ && link_busy_()) {
@@ -224,7 +223,6 @@ uint64_t Stack::next_deadline() const
 
 void Stack::advance(uint64_t now)
 {
-    now_ = now;
     collect();
     while (!timers_.empty() && timers_.begin()->first <= now) {
         TcpEntry *e = timers_.begin()->second;

@@ -3,6 +3,7 @@
 // ("ident[pid]: level: message KEY=value ...") when not connected to the journal.
 #pragma once
 
+#include <exception>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -57,5 +58,21 @@ ALOPEX_LOG_LEVEL_FN(notice)
 ALOPEX_LOG_LEVEL_FN(info)
 ALOPEX_LOG_LEVEL_FN(debug)
 #undef ALOPEX_LOG_LEVEL_FN
+
+// Runs `f` in a C callback (sd-event, sd-bus): nothing may escape; an exception is logged
+// as "WHAT: why" and contained. Returns 0, what such a callback returns.
+template <typename F> int contained(const char *what, F &&f) noexcept
+{
+    try {
+        f();
+    } catch (const std::exception &e) {
+        try {
+            err("{}: {}", what, e.what());
+        } catch (...) {
+        }
+    } catch (...) {
+    }
+    return 0;
+}
 
 } // namespace alopex::log
