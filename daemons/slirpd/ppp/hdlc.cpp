@@ -1,63 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "hdlc.hpp"
 
-#include <array>
 #include <cerrno>
+#include <cstring>
+
+#include "fcs.hpp"
 
 namespace alopex::slirp::ppp {
 namespace {
-
-// Reflected CRC tables (RFC 1662 appendix C): polynomials 0x8408 and 0xEDB88320.
-template <typename T, T poly> constexpr std::array<T, 256> crc_table()
-{
-    std::array<T, 256> t{};
-    for (unsigned i = 0; i < 256; ++i) {
-        T v = static_cast<T>(i);
-        for (int b = 0; b < 8; ++b)
-            v = (v & 1) ? static_cast<T>((v >> 1) ^ poly) : static_cast<T>(v >> 1);
-        t[i] = v;
-    }
-    return t;
-}
-constexpr auto table16 = crc_table<uint16_t, 0x8408>();
-constexpr auto table32 = crc_table<uint32_t, 0xEDB88320>();
-
-// Slicing-by-8 for the FCS-16 (every frame's octets go through it twice, once at each
-// end): slice[k][n] is the CRC of octet n followed by k zero octets.
-constexpr std::array<std::array<uint16_t, 256>, 8> slice16 = [] {
-    std::array<std::array<uint16_t, 256>, 8> t{};
-    t[0] = table16;
-    for (size_t k = 1; k < 8; ++k)
-        for (unsigned n = 0; n < 256; ++n)
-            t[k][n] = static_cast<uint16_t>((t[k - 1][n] >> 8) ^ table16[t[k - 1][n] & 0xFF]);
-    return t;
-}();
-
-// The running CRC before complementing; RFC 1662's "good" residues are what these give
-// over a frame with its FCS.
-uint16_t crc16(uint16_t crc, std::span<const uint8_t> d)
-{
-    const uint8_t *p = d.data();
-    size_t n = d.size();
-    for (; n >= 8; n -= 8, p += 8) {
-        uint32_t lo = static_cast<uint32_t>(p[0] | p[1] << 8 | p[2] << 16) | static_cast<uint32_t>(p[3]) << 24;
-        lo ^= crc;
-        crc = static_cast<uint16_t>(slice16[7][lo & 0xFF] ^ slice16[6][(lo >> 8) & 0xFF] ^
-                                    slice16[5][(lo >> 16) & 0xFF] ^ slice16[4][lo >> 24] ^ slice16[3][p[4]] ^
-                                    slice16[2][p[5]] ^ slice16[1][p[6]] ^ slice16[0][p[7]]);
-    }
-    for (; n > 0; --n)
-        crc = static_cast<uint16_t>((crc >> 8) ^ table16[(crc ^ *p++) & 0xFF]);
-    return crc;
-}
-uint32_t crc32(uint32_t crc, std::span<const uint8_t> d)
-{
-    for (uint8_t b : d)
-        crc = (crc >> 8) ^ table32[(crc ^ b) & 0xFF];
-    return crc;
-}
-constexpr uint16_t good16 = 0xF0B8;
-constexpr uint32_t good32 = 0xDEBB20E3;
 
 bool is_escaped(uint8_t b, uint32_t accm)
 {
@@ -76,10 +26,44 @@ inline uint8_t *put(uint8_t *p, uint8_t b, uint32_t accm)
     return p;
 }
 
-} // namespace
+// Eight octets at a time: the first position from `p` that the ACCM (or flag and escape)
+// makes special, or `end`. Bulk data has few of them, and most of it is scanned a word
+// at a time: a word with none of them is passed over whole.
+const uint8_t *plain_run(const uint8_t *p, const uint8_t *end, uint32_t accm)
+{
+    constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    auto has_zero = [](uint64_t v) { return (v - ones) & ~v & highs; };
+    while (end - p >= 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        uint64_t special = has_zero(w ^ (ones * flag)) | has_zero(w ^ (ones * control_escape));
+        if (accm != 0)
+            special |= (w - ones * 0x20) & ~w & highs;   // an octet below 0x20
+        if (special)
+            break;
+        p += 8;
+    }
+    while (p < end && !is_escaped(*p, accm))
+        ++p;
+    return p;
+}
 
-uint16_t fcs16(std::span<const uint8_t> data) { return static_cast<uint16_t>(~crc16(0xFFFF, data)); }
-uint32_t fcs32(std::span<const uint8_t> data) { return ~crc32(0xFFFFFFFF, data); }
+// Copies `in` to `p` with the octets the ACCM names escaped; returns the next position.
+uint8_t *put_all(uint8_t *p, std::span<const uint8_t> in, uint32_t accm)
+{
+    const uint8_t *s = in.data(), *e = s + in.size();
+    while (s < e) {
+        const uint8_t *q = plain_run(s, e, accm);
+        std::memcpy(p, s, static_cast<size_t>(q - s));
+        p += q - s;
+        s = q;
+        if (s < e)
+            p = put(p, *s++, accm);
+    }
+    return p;
+}
+
+} // namespace
 
 Decoder::Decoder(DecoderOptions options) : opt_(options), next_(options) { buf_.reserve(opt_.max_frame); }
 
@@ -93,10 +77,7 @@ void Decoder::feed(std::span<const uint8_t> bytes, const FrameSink &on_frame)
         // A run of plain octets inside a frame goes in at once (the usual case: only flag
         // and escape octets are special once the receive ACCM is 0).
         if (!hunting_ && !escaped_) {
-            const uint8_t *q = p;
-            uint32_t accm = opt_.receive_accm;
-            while (q < end && *q != flag && *q != control_escape && !(*q < 0x20 && (accm >> *q) & 1))
-                ++q;
+            const uint8_t *q = plain_run(p, end, opt_.receive_accm);
             size_t run = static_cast<size_t>(q - p);
             if (run > 0) {
                 if (buf_.size() + run > opt_.max_frame) {
@@ -157,7 +138,8 @@ void Decoder::end_frame(const FrameSink &on_frame)
         ++stats_.too_short;
         return;
     }
-    bool good = opt_.fcs == Fcs::Fcs16 ? crc16(0xFFFF, buf_) == good16 : crc32(0xFFFFFFFF, buf_) == good32;
+    bool good = opt_.fcs == Fcs::Fcs16 ? crc16(fcs16_init, buf_) == fcs16_good
+                                         : crc32(fcs32_init, buf_) == fcs32_good;
     if (!good) {
         ++stats_.fcs_errors;
         return;
@@ -183,46 +165,21 @@ void encode(std::vector<uint8_t> &out, uint16_t protocol, std::span<const uint8_
         head[h++] = static_cast<uint8_t>(protocol >> 8);
     head[h++] = static_cast<uint8_t>(protocol);
 
-    // One pass over a buffer sized for the worst case (every octet escaped): escaping and
-    // the FCS together, no per-octet capacity checks.
+    // A buffer sized for the worst case (every octet escaped), then the FCS over the frame
+    // and the escaped copy, each over runs of octets at once.
     size_t start = out.size();
     out.resize(start + 2 * (h + info.size() + 4) + 2);
     uint8_t *p = out.data() + start;
     *p++ = flag;
-    bool crc32_fcs = options.fcs != Fcs::Fcs16;
-    uint16_t c16 = 0xFFFF;
-    uint32_t c32 = 0xFFFFFFFF;
-    auto body = [&](uint8_t b) {
-        if (crc32_fcs)
-            c32 = (c32 >> 8) ^ table32[(c32 ^ b) & 0xFF];
-        else
-            c16 = static_cast<uint16_t>((c16 >> 8) ^ table16[(c16 ^ b) & 0xFF]);
-        p = put(p, b, accm);
-    };
-    for (size_t i = 0; i < h; ++i)
-        body(head[i]);
-    if (!crc32_fcs && accm == 0) {
-        // The usual case once LCP is open: only flag and escape octets are escaped; the
-        // FCS over the whole information field at once.
-        c16 = crc16(c16, info);
-        for (uint8_t b : info) {
-            if (b == flag || b == control_escape) [[unlikely]] {
-                *p++ = control_escape;
-                *p++ = b ^ escape_xor;
-            } else {
-                *p++ = b;
-            }
-        }
-    } else {
-        for (uint8_t b : info)
-            body(b);
-    }
-    if (!crc32_fcs) {
-        uint16_t c = static_cast<uint16_t>(~c16);
+    std::span<const uint8_t> header(head, h);
+    p = put_all(p, header, accm);
+    p = put_all(p, info, accm);
+    if (options.fcs == Fcs::Fcs16) {
+        uint16_t c = static_cast<uint16_t>(~crc16(crc16(fcs16_init, header), info));
         p = put(p, static_cast<uint8_t>(c), accm);
         p = put(p, static_cast<uint8_t>(c >> 8), accm);
     } else {
-        uint32_t c = ~c32;
+        uint32_t c = ~crc32(crc32(fcs32_init, header), info);
         for (int i = 0; i < 4; ++i)
             p = put(p, static_cast<uint8_t>(c >> (8 * i)), accm);
     }
