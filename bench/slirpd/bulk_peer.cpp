@@ -121,11 +121,16 @@ int main(int argc, char **argv)
         int timeout = next == UINT64_MAX ? 100 : static_cast<int>(std::min<uint64_t>((next - std::min(next, now)) / 1000 + 1, 100));
         pollfd p{line, POLLIN, 0};
         poll(&p, 1, timeout);
+        // Up to a short read, not to EAGAIN: a tty hands over 4 KiB at a time, and a read
+        // of an empty one waits for the kernel's flush work. The next poll waits for that
+        // instead, once this batch is handled and acknowledged.
         for (int i = 0; i < 64; ++i) {
             ssize_t n = read(line, buf, sizeof buf);
             if (n <= 0)
                 break;
             peer.input(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+            if (static_cast<size_t>(n) < sizeof buf)
+                break;
         }
         now = now_us();
         for (auto &packet : peer.ip) {

@@ -90,11 +90,18 @@ Result<std::unique_ptr<Line>> Line::open_stdio(sd_event *event, Input input, Han
 
 Result<> Line::watch()
 {
+    // Edge-triggered both ways. A level-triggered tty is polled again on every turn of the
+    // loop, and a tty's poll with no input waits for the kernel's flush work to finish
+    // (n_tty_poll): slirpd would sleep in epoll_wait while it has frames to write.
     sd_event_source *s = nullptr;
-    if (int r = sd_event_add_io(event_, &s, rfd_.get(), EPOLLIN, on_read, this); r < 0)
+    if (int r = sd_event_add_io(event_, &s, rfd_.get(), EPOLLIN | EPOLLET, on_read, this); r < 0)
         return failf(-r, "cannot watch the line: {}", strerror(-r));
     read_src_.reset(s);
-    if (int r = sd_event_add_io(event_, &s, wfd_.get(), EPOLLOUT, on_write, this); r < 0)
+    if (int r = sd_event_add_defer(event_, &s, on_read_more, this); r < 0)
+        return failf(-r, "cannot watch the line: {}", strerror(-r));
+    read_more_src_.reset(s);
+    sd_event_source_set_enabled(s, SD_EVENT_OFF);
+    if (int r = sd_event_add_io(event_, &s, wfd_.get(), EPOLLOUT | EPOLLET, on_write, this); r < 0)
         return failf(-r, "cannot watch the line: {}", strerror(-r));
     write_src_.reset(s);
     sd_event_source_set_enabled(s, SD_EVENT_OFF);
@@ -111,29 +118,51 @@ Result<> Line::watch()
     return {};
 }
 
-int Line::on_read(sd_event_source *, int, uint32_t, void *userdata) noexcept
+int Line::on_read(sd_event_source *, int, uint32_t revents, void *userdata) noexcept
 {
     auto *self = static_cast<Line *>(userdata);
+    if (revents & (EPOLLHUP | EPOLLERR))
+        self->hangup_seen_ = true;
+    self->read_some();
+    return 0;
+}
+
+int Line::on_read_more(sd_event_source *, void *userdata) noexcept
+{
+    static_cast<Line *>(userdata)->read_some();
+    return 0;
+}
+
+void Line::read_some()
+{
     uint8_t buf[65536];
+    // Edge-triggered: read until the line is drained. A read shorter than the buffer has
+    // drained it (a tty hands over at most its line discipline's 4 KiB at a time; a pipe or
+    // a socket what it holds), and anything that arrives after it is a new edge. Reading
+    // on to EAGAIN would make a tty wait for the kernel's flush work. After 16 full
+    // buffers the rest is read on the next turn of the loop, after the other events. A
+    // hangup's edge may come with the last data: then the line is read to its end.
     for (int i = 0; i < 16; ++i) {
-        ssize_t n = read(self->rfd_.get(), buf, sizeof buf);
+        ssize_t n = read(rfd_.get(), buf, sizeof buf);
         if (n > 0) {
             try {
-                self->input_(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+                input_(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
             } catch (const std::exception &e) {
                 log::err("line input: {}", e.what());
             }
+            if (static_cast<size_t>(n) < sizeof buf && !hangup_seen_)
+                return;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return 0;
+            return;
         // EOF (stdin closed) or EIO (a hangup): the line is gone.
-        sd_event_source_set_enabled(self->read_src_.get(), SD_EVENT_OFF);
-        if (self->hangup_)
-            self->hangup_();
-        return 0;
+        sd_event_source_set_enabled(read_src_.get(), SD_EVENT_OFF);
+        if (hangup_)
+            hangup_();
+        return;
     }
-    return 0;
+    sd_event_source_set_enabled(read_more_src_.get(), SD_EVENT_ONESHOT);
 }
 
 int Line::on_write(sd_event_source *, int, uint32_t, void *userdata) noexcept

@@ -54,7 +54,9 @@ private:
     Line(sd_event *event, Input input, Hangup hangup) : event_(event), input_(std::move(input)), hangup_(std::move(hangup)) {}
     Result<> watch();
     void flush();
+    void read_some();
     static int on_read(sd_event_source *, int, uint32_t, void *userdata) noexcept;
+    static int on_read_more(sd_event_source *, void *userdata) noexcept;
     static int on_write(sd_event_source *, int, uint32_t, void *userdata) noexcept;
     static int on_drained_event(sd_event_source *, void *userdata) noexcept;
     static int on_write_batch(sd_event_source *, void *userdata) noexcept;
@@ -63,8 +65,9 @@ private:
     Input input_;
     Hangup hangup_;
     Fd rfd_, wfd_, slave_;
-    EventSourcePtr read_src_, write_src_, drained_src_, batch_src_;
+    EventSourcePtr read_src_, read_more_src_, write_src_, drained_src_, batch_src_;
     bool write_src_enabled_ = false;   // waiting for EPOLLOUT
+    bool hangup_seen_ = false;         // EPOLLHUP or EPOLLERR came: read to the end
     std::vector<uint8_t> queue_;
     size_t head_ = 0;   // queue_ before it is written
     bool congested_ = false;

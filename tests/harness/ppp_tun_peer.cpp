@@ -221,11 +221,16 @@ int main(int argc, char **argv)
         // Everything there is, both ways, before the next poll (fast enough for the benchmarks).
         static uint8_t buf[65536];
         if (fds[0].revents & POLLIN) {
+            // Up to a short read: a tty hands over 4 KiB at a time, and a read of an empty
+            // one waits for the kernel's flush work (the next poll waits for it instead,
+            // after this batch is handled).
             for (int i = 0; i < 64; ++i) {
                 ssize_t n = read(line, buf, sizeof buf);
                 if (n <= 0)
                     break;
                 peer.input(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+                if (static_cast<size_t>(n) < sizeof buf)
+                    break;
             }
         } else if (fds[0].revents & (POLLHUP | POLLERR)) {
             return 0;   // slirpd went away
