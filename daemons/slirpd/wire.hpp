@@ -31,5 +31,10 @@ inline void set16(std::vector<uint8_t> &out, size_t at, uint16_t v)
     out[at] = static_cast<uint8_t>(v >> 8);
     out[at + 1] = static_cast<uint8_t>(v);
 }
+inline void set32(std::vector<uint8_t> &out, size_t at, uint32_t v)
+{
+    set16(out, at, static_cast<uint16_t>(v >> 16));
+    set16(out, at + 2, static_cast<uint16_t>(v));
+}
 
 } // namespace alopex::slirp::wire

@@ -93,18 +93,27 @@ bool build_ipv4(std::vector<uint8_t> &out, const Ipv4Out &h, std::span<const uin
     if (payload.size() > 0xFFFF - ipv4_min_header)
         return false;
     size_t start = out.size();
-    out.push_back(0x45);
-    out.push_back(h.tos);
-    put16(out, static_cast<uint16_t>(ipv4_min_header + payload.size()));
-    put16(out, h.id);
-    put16(out, h.dont_fragment ? 0x4000 : 0);
-    out.push_back(h.ttl);
-    out.push_back(h.protocol);
-    put16(out, 0);
-    put32(out, h.src);
-    put32(out, h.dst);
-    wire::set16(out, start + 10, checksum(std::span(out).subspan(start, ipv4_min_header)));
+    out.resize(start + ipv4_min_header);
     out.insert(out.end(), payload.begin(), payload.end());
+    return finish_ipv4(out, start, h);
+}
+
+bool finish_ipv4(std::vector<uint8_t> &out, size_t start, const Ipv4Out &h)
+{
+    if (start > out.size() || out.size() - start < ipv4_min_header || out.size() - start > 0xFFFF)
+        return false;
+    uint8_t *p = out.data() + start;
+    p[0] = 0x45;
+    p[1] = h.tos;
+    wire::set16(out, start + 2, static_cast<uint16_t>(out.size() - start));
+    wire::set16(out, start + 4, h.id);
+    wire::set16(out, start + 6, h.dont_fragment ? 0x4000 : 0);
+    p[8] = h.ttl;
+    p[9] = h.protocol;
+    wire::set16(out, start + 10, 0);
+    wire::set32(out, start + 12, h.src);
+    wire::set32(out, start + 16, h.dst);
+    wire::set16(out, start + 10, checksum(std::span(out).subspan(start, ipv4_min_header)));
     return true;
 }
 

@@ -51,6 +51,10 @@ struct Ipv4Out {
     uint32_t src = 0, dst = 0;
 };
 bool build_ipv4(std::vector<uint8_t> &out, const Ipv4Out &h, std::span<const uint8_t> payload);
+// The same for a packet built in place: `out` from `start` holds 20 octets for the header,
+// then the payload up to its end. The header is filled in; false (nothing changed) when the
+// packet is longer than 65535 octets or the 20 octets are not there.
+bool finish_ipv4(std::vector<uint8_t> &out, size_t start, const Ipv4Out &h);
 
 struct Icmp {
     uint8_t type = 0, code = 0;

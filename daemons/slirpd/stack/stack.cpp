@@ -40,11 +40,25 @@ void Stack::input(std::span<const uint8_t> packet, uint64_t now)
 
 void Stack::send(uint32_t src, uint32_t dst, uint8_t protocol, std::span<const uint8_t> payload, uint8_t tos)
 {
-    out_.clear();
-    if (ipv4_min_header + payload.size() > config_.mtu ||
-        !build_ipv4(out_, {.tos = tos, .id = next_id_++, .dont_fragment = false, .ttl = 64, .protocol = protocol,
-                           .src = src, .dst = dst},
-                    payload))
+    out_.assign(ipv4_min_header, 0);
+    out_.insert(out_.end(), payload.begin(), payload.end());
+    emit(src, dst, protocol, tos);
+}
+
+void Stack::send_tcp(uint32_t src, uint32_t dst, const Tcp &h, std::span<const uint8_t> payload)
+{
+    // The segment built straight after room for the IP header: the payload is copied once.
+    out_.assign(ipv4_min_header, 0);
+    build_tcp(out_, src, dst, h, payload);
+    emit(src, dst, proto_tcp, 0);
+}
+
+void Stack::emit(uint32_t src, uint32_t dst, uint8_t protocol, uint8_t tos)
+{
+    if (out_.size() > config_.mtu ||
+        !finish_ipv4(out_, 0,
+                     {.tos = tos, .id = next_id_++, .dont_fragment = false, .ttl = 64, .protocol = protocol,
+                      .src = src, .dst = dst}))
         return;
     if (output_)
         output_(out_);

@@ -133,6 +133,8 @@ private:
     void refuse_udp(const struct Ipv4 &ip, std::span<const uint8_t> packet);
     void answer_icmp(const struct Ipv4 &ip);
     void send(uint32_t src, uint32_t dst, uint8_t protocol, std::span<const uint8_t> payload, uint8_t tos = 0);
+    void send_tcp(uint32_t src, uint32_t dst, const struct Tcp &h, std::span<const uint8_t> payload);
+    void emit(uint32_t src, uint32_t dst, uint8_t protocol, uint8_t tos);   // out_ after its 20 octets
 
     StackConfig config_;
     Output output_;

@@ -90,9 +90,7 @@ bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> pa
     uint32_t src = ip.dst, dst = ip.src;
     auto e = std::make_unique<TcpEntry>(config_.tcp, syn.dst_port, syn.src_port, iss,
                                         [this, src, dst](const Tcp &h, std::span<const uint8_t> payload) {
-                                            std::vector<uint8_t> seg;
-                                            build_tcp(seg, src, dst, h, payload);
-                                            send(src, dst, proto_tcp, seg);
+                                            send_tcp(src, dst, h, payload);
                                         });
     e->key = key;
     e->id = next_tcp_id_++;
