@@ -55,7 +55,7 @@ const bus::Vtable<LineBus> &line_vtable()
             .property(line::property::Options, [](const LineBus &b) { return b.options(); })
             .property(line::property::EchoRttUsec,
                       [](const LineBus &b) { return b.session_.link().stats().echo_rtt_usec; })
-            .property(line::property::Counters, [](const LineBus &b) { return b.counters(); })
+            .property(line::property::Counters, [](const LineBus &b) { return b.session_.counters(); })
             .property(line::property::Connections,
                       [](const LineBus &b) { return static_cast<uint32_t>(b.session_.ip().tcp_connections()); })
             .property(line::property::PortMaps, [](const LineBus &b) {
@@ -149,42 +149,6 @@ std::map<std::string, std::string> LineBus::options() const
             {"pfc", both_ways(s.send_pfc, s.receive_pfc)},
             {"acfc", both_ways(s.send_acfc, s.receive_acfc)},
             {"magic", fmt::format("{:08x}", s.our_magic)}};
-}
-
-std::map<std::string, uint64_t> LineBus::counters() const
-{
-    const auto &f = session_.link().framing_stats();
-    const auto &k = session_.link().stats();
-    const auto &ip = session_.ip().stats();
-    const auto &t = session_.tcp().stats();
-    const auto &u = session_.udp().stats();
-    std::map<std::string, uint64_t> c = {
-        {"line-bytes-in", f.bytes},          {"frames-in", f.frames},
-        {"fcs-errors", f.fcs_errors},        {"frames-too-long", f.too_long},
-        {"frames-too-short", f.too_short},   {"aborts", f.aborts},
-        {"escapes-in", f.escapes},           {"dropped-controls", f.dropped_controls},
-        {"line-bytes-out", k.bytes_out},     {"frames-out", k.frames_out},
-        {"bad-frames", k.bad_frames},        {"ip-in", k.ip_in},
-        {"ip-out", k.ip_out},                {"ip-dropped", k.ip_dropped},
-        {"protocol-rejects", k.protocol_rejects}, {"echo-timeouts", k.echo_timeouts},
-        {"link-restarts", k.link_restarts},  {"line-dropped", session_.line() ? session_.line()->dropped() : 0},
-        {"packets-in", ip.packets_in},       {"bad-packets", ip.bad_packets},
-        {"fragments", ip.fragments},         {"echo-replies", ip.echo_replies},
-        {"tcp-resets", ip.resets},           {"port-unreachables", ip.port_unreachables},
-        {"tcp-accepted", ip.tcp_accepted},   {"tcp-limited", ip.tcp_limited},
-        {"tcp-idle-resets", ip.tcp_idle_resets}, {"host-unreachables", ip.host_unreachables},
-        {"tcp-connected", t.connected},      {"tcp-refused", t.refused},
-        {"tcp-unreachable", t.unreachable},  {"tcp-host-resets", t.host_resets},
-        {"bytes-to-host", t.bytes_to_host},  {"bytes-from-host", t.bytes_from_host},
-        {"udp-datagrams-out", u.datagrams_out}, {"udp-datagrams-in", u.datagrams_in},
-        {"udp-flows", u.flows_opened},       {"udp-errors", u.errors}};
-    if (const auto *d = session_.dns()) {
-        c["dns-queries"] = d->stats().queries;
-        c["dns-answers"] = d->stats().answers;
-        c["dns-timeouts"] = d->stats().timeouts;
-        c["dns-dropped"] = d->stats().dropped;
-    }
-    return c;
 }
 
 void LineBus::bus_version(bus::Call &c)

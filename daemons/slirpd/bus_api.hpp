@@ -49,7 +49,6 @@ public:
     std::string phase() const;
     std::string peer_address() const;
     std::map<std::string, std::string> options() const;
-    std::map<std::string, uint64_t> counters() const;
     bool line_open() const;
 
 private:

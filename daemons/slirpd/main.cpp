@@ -191,6 +191,12 @@ int serve(const Run &run, const Settings &settings)
     }
     notify::ready(run.instance ? fmt::format("instance {}: {}", *run.instance, device) : device);
     int rc = daemon::run(e);
+    // For the journal: what the link saw in its life (the counters that are not 0).
+    std::string seen;
+    for (const auto &[name, value] : s->counters())
+        if (value != 0)
+            seen += fmt::format(" {}={}", name, value);
+    log::info("stopping; counters:{}", seen.empty() ? " all 0" : seen);
     // The line goes before the session: what the session sends while it stops (RSTs of
     // the connections still open) must not reach it.
     s->set_line(nullptr);

@@ -193,4 +193,40 @@ void Session::report()
         on_state_changed();
 }
 
+std::map<std::string, uint64_t> Session::counters() const
+{
+    const auto &f = link_->framing_stats();
+    const auto &k = link_->stats();
+    const auto &ip = stack_->stats();
+    const auto &t = tcp_->stats();
+    const auto &u = udp_->stats();
+    std::map<std::string, uint64_t> c = {
+        {"line-bytes-in", f.bytes},          {"frames-in", f.frames},
+        {"fcs-errors", f.fcs_errors},        {"frames-too-long", f.too_long},
+        {"frames-too-short", f.too_short},   {"aborts", f.aborts},
+        {"escapes-in", f.escapes},           {"dropped-controls", f.dropped_controls},
+        {"line-bytes-out", k.bytes_out},     {"frames-out", k.frames_out},
+        {"bad-frames", k.bad_frames},        {"ip-in", k.ip_in},
+        {"ip-out", k.ip_out},                {"ip-dropped", k.ip_dropped},
+        {"protocol-rejects", k.protocol_rejects}, {"echo-timeouts", k.echo_timeouts},
+        {"link-restarts", k.link_restarts},  {"line-dropped", line_ ? line_->dropped() : 0},
+        {"packets-in", ip.packets_in},       {"bad-packets", ip.bad_packets},
+        {"fragments", ip.fragments},         {"echo-replies", ip.echo_replies},
+        {"tcp-resets", ip.resets},           {"port-unreachables", ip.port_unreachables},
+        {"tcp-accepted", ip.tcp_accepted},   {"tcp-limited", ip.tcp_limited},
+        {"tcp-idle-resets", ip.tcp_idle_resets}, {"host-unreachables", ip.host_unreachables},
+        {"tcp-connected", t.connected},      {"tcp-refused", t.refused},
+        {"tcp-unreachable", t.unreachable},  {"tcp-host-resets", t.host_resets},
+        {"bytes-to-host", t.bytes_to_host},  {"bytes-from-host", t.bytes_from_host},
+        {"udp-datagrams-out", u.datagrams_out}, {"udp-datagrams-in", u.datagrams_in},
+        {"udp-flows", u.flows_opened},       {"udp-errors", u.errors}};
+    if (const auto *d = dns_.get()) {
+        c["dns-queries"] = d->stats().queries;
+        c["dns-answers"] = d->stats().answers;
+        c["dns-timeouts"] = d->stats().timeouts;
+        c["dns-dropped"] = d->stats().dropped;
+    }
+    return c;
+}
+
 } // namespace alopex::slirp

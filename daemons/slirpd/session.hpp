@@ -7,7 +7,9 @@
 // changes logged and in STATUS=.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <systemd/sd-event.h>
@@ -51,6 +53,9 @@ public:
     const UdpForwarder &udp() const noexcept { return *udp_; }
     const DnsProxy *dns() const noexcept { return dns_.get(); }
     const Line *line() const noexcept { return line_; }
+    // Every counter of the link, the stack and the host side, by name (the bus's Counters,
+    // and the log line at stop).
+    std::map<std::string, uint64_t> counters() const;
     const std::vector<PortMap> &tcp_ports() const noexcept { return tcp_ports_; }
     const std::vector<PortMap> &udp_ports() const noexcept { return udp_ports_; }
 
