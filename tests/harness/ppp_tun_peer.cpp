@@ -6,10 +6,15 @@
 // got, prints "up ADDRESS DNS", and then moves IPv4 packets between TUN and the link, so
 // that the kernel's own stack in that namespace talks to slirpd.
 //
-// Options (after PTY TUN) impair the IP packets both ways, seeded so a run replays:
-// --loss PCT, --dup PCT, --reorder PCT (a packet is held back and sent after the next
-// one in its direction, or after 30 ms), --seed N. LCP and IPCP are never impaired. It
-// prints "impaired lost N duplicated N reordered N" every 2 s while it does.
+// Options (after PTY TUN), seeded so a run replays (tests/harness/impairment.hpp): on the
+// IP packets each way --loss PCT, --dup PCT, --reorder PCT (held back until the next one
+// in its direction, or 30 ms), --delay MS; --flip PCT, a bit flipped in that share of the
+// frames each way (the FCS must catch it); --rate BPS, the line paced to BPS bits per
+// second each way (10 bits an octet, as 8N1); --pcap FILE, every IP packet crossing the
+// link written to FILE; --seed N. LCP and IPCP are never impaired. It prints
+// "negotiated ..." with what pppd's other requests got (VJ, the second DNS server, CCP),
+// and "impaired lost N duplicated N reordered N flipped OUT/IN fcs-errors N" every 2 s
+// while it impairs.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -24,12 +29,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "impairment.hpp"
 #include "line_io.hpp"
+#include "pcap_writer.hpp"
 #include "ppp_peer.hpp"
 
 namespace {
@@ -75,62 +80,40 @@ std::string dotted(uint32_t a)
     return inet_ntoa(x);
 }
 
-void write_all(int fd, slirp_test::Bytes &b)
-{
-    if (!slirp_test::write_all(fd, b))
-        die("write to the pty");
-}
-
 using Clock = std::chrono::steady_clock;
+using slirp_test::Impairment;
 
-struct Impairment {
-    double loss = 0, dup = 0, reorder = 0;
-    std::mt19937 rng{1};
-    uint64_t lost = 0, duplicated = 0, reordered = 0;
-    struct Direction {
-        std::optional<slirp_test::Bytes> held;
-        Clock::time_point since;
-    };
-    Direction to_slirpd, to_kernel;
+// The line's pace one way: a token bucket of octets, 10 ms deep. Unpaced when rate is 0.
+struct Pacer {
+    double octets_per_s = 0, tokens = 0;
+    Clock::time_point last = Clock::now();
 
-    bool active() const { return loss > 0 || dup > 0 || reorder > 0; }
-    bool chance(double pct) { return pct > 0 && std::uniform_real_distribution<double>(0, 100)(rng) < pct; }
-
-    // The packets to deliver now, in order, for one arriving.
-    std::vector<slirp_test::Bytes> pass(Direction &d, std::span<const uint8_t> p)
+    double available(Clock::time_point now) const
     {
-        std::vector<slirp_test::Bytes> out;
-        if (chance(loss)) {
-            ++lost;
-            return out;
-        }
-        slirp_test::Bytes b(p.begin(), p.end());
-        if (!d.held && chance(reorder)) {
-            ++reordered;
-            d.held = std::move(b);
-            d.since = Clock::now();
-            return out;
-        }
-        out.push_back(b);
-        if (chance(dup)) {
-            ++duplicated;
-            out.push_back(b);
-        }
-        if (d.held) {
-            out.push_back(std::move(*d.held));
-            d.held.reset();
-        }
-        return out;
+        double depth = std::max(16.0, octets_per_s / 100);
+        return std::min(depth, tokens + std::chrono::duration<double>(now - last).count() * octets_per_s);
     }
-    std::vector<slirp_test::Bytes> due(Direction &d)
+    size_t allow(Clock::time_point now, size_t want)
     {
-        std::vector<slirp_test::Bytes> out;
-        if (d.held && Clock::now() - d.since > std::chrono::milliseconds(30)) {
-            out.push_back(std::move(*d.held));
-            d.held.reset();
-        }
-        return out;
+        if (octets_per_s <= 0)
+            return want;
+        tokens = available(now);
+        last = now;
+        return std::min(want, static_cast<size_t>(tokens));
     }
+    void spend(size_t n) { tokens -= static_cast<double>(n); }
+    // How long until an octet may pass (0: now, or the line is unpaced).
+    int wait_ms(Clock::time_point now) const
+    {
+        double have = octets_per_s <= 0 ? 1 : available(now);
+        return have >= 1 ? 0 : static_cast<int>((1 - have) * 1000 / octets_per_s) + 1;
+    }
+};
+
+struct Options {
+    Impairment imp;
+    double rate_bps = 0;
+    std::string pcap;
 };
 
 double percent(const char *s)
@@ -144,114 +127,211 @@ double percent(const char *s)
     return v;
 }
 
-Impairment parse_options(int argc, char **argv)
+Options parse_options(int argc, char **argv)
 {
-    Impairment imp;
+    Options o;
     for (int i = 3; i + 1 < argc; i += 2) {
-        std::string o = argv[i];
-        if (o == "--loss")
-            imp.loss = percent(argv[i + 1]);
-        else if (o == "--dup")
-            imp.dup = percent(argv[i + 1]);
-        else if (o == "--reorder")
-            imp.reorder = percent(argv[i + 1]);
-        else if (o == "--seed")
-            imp.rng.seed(static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10)));
+        std::string k = argv[i];
+        const char *v = argv[i + 1];
+        if (k == "--loss")
+            o.imp.loss = percent(v);
+        else if (k == "--dup")
+            o.imp.dup = percent(v);
+        else if (k == "--reorder")
+            o.imp.reorder = percent(v);
+        else if (k == "--flip")
+            o.imp.flip = percent(v);
+        else if (k == "--delay")
+            o.imp.delay = std::chrono::milliseconds(std::strtoul(v, nullptr, 10));
+        else if (k == "--rate")
+            o.rate_bps = std::strtod(v, nullptr);
+        else if (k == "--pcap")
+            o.pcap = v;
+        else if (k == "--seed")
+            o.imp.rng.seed(static_cast<unsigned>(std::strtoul(v, nullptr, 10)));
         else {
             std::fprintf(stderr, "alopex-test-ppp-peer: unknown option %s\n", argv[i]);
             std::exit(2);
         }
     }
-    return imp;
+    return o;
 }
+
+// One link: the pty, the tun, the PPP peer and what impairs, paces and records it.
+struct TunPeer {
+    int line = -1, tun = -1;
+    std::string tun_name;
+    slirp_test::Peer peer;
+    Options opt;
+    Pacer out, in;
+    slirp_test::PcapWriter pcap;
+    bool announced = false;
+    Clock::time_point last_tick = Clock::now(), last_report = Clock::now();
+
+    // IP packets due for slirpd go onto the line (paced), those from slirpd to the kernel.
+    void move_packets(Clock::time_point now)
+    {
+        for (auto &b : opt.imp.due(opt.imp.to_slirpd, now)) {
+            pcap.packet(b);
+            size_t from = peer.to_link.size();
+            peer.send_ip(b);
+            opt.imp.flip_frame(peer.to_link, from, peer.to_link.size());
+        }
+        size_t n = out.allow(now, peer.to_link.size());
+        if (n > 0) {
+            ssize_t w = write(line, peer.to_link.data(), n);
+            if (w < 0 && errno != EAGAIN && errno != EINTR)
+                die("write to the pty");
+            if (w > 0) {
+                out.spend(static_cast<size_t>(w));
+                peer.to_link.erase(peer.to_link.begin(), peer.to_link.begin() + w);
+            }
+        }
+        for (auto &packet : peer.ip) {
+            pcap.packet(packet);
+            opt.imp.pass(opt.imp.to_kernel, packet, now);
+        }
+        peer.ip.clear();
+        for (auto &b : opt.imp.due(opt.imp.to_kernel, now))
+            if (write(tun, b.data(), b.size()) < 0 && errno != EAGAIN)
+                die("write to the tun");
+    }
+
+    void report(Clock::time_point now)
+    {
+        if (opt.imp.active() && now - last_report > std::chrono::seconds(2)) {
+            last_report = now;
+            const auto &i = opt.imp;
+            std::printf("impaired lost %llu duplicated %llu reordered %llu flipped %llu/%llu fcs-errors %llu\n",
+                        (unsigned long long)i.lost, (unsigned long long)i.duplicated, (unsigned long long)i.reordered,
+                        (unsigned long long)i.flipped_out, (unsigned long long)i.flipped_in,
+                        (unsigned long long)peer.decoder.stats().fcs_errors);
+            std::fflush(stdout);
+        }
+        if (peer.ipcp_open && !announced) {
+            std::string addr = dotted(peer.ipcp_client.address);
+            run({"ip", "addr", "add", addr + "/32", "peer", "10.0.0.1", "dev", tun_name});
+            run({"ip", "link", "set", tun_name, "up"});
+            const auto &c = peer.ipcp_client;
+            std::printf("negotiated vj=%s dns2=%s ccp=%s\n", c.vj_rejected ? "rejected" : "not-rejected",
+                        c.dns2_rejected ? "rejected" : dotted(c.dns2).c_str(),
+                        peer.ccp_rejected ? "protocol-rejected" : "unanswered");
+            std::printf("up %s %s\n", addr.c_str(), dotted(c.dns).c_str());
+            std::fflush(stdout);
+            announced = true;
+        }
+    }
+
+    int timeout_ms(Clock::time_point now) const
+    {
+        int t = 200;
+        for (const auto *d : {&opt.imp.to_slirpd, &opt.imp.to_kernel})
+            if (auto when = opt.imp.next(*d))
+                t = std::min<int>(t, static_cast<int>(std::max<int64_t>(
+                                         0, std::chrono::ceil<std::chrono::milliseconds>(*when - now).count())));
+        if (!peer.to_link.empty() && out.wait_ms(now) > 0)
+            t = std::min(t, out.wait_ms(now));
+        if (in.wait_ms(now) > 0)
+            t = std::min(t, in.wait_ms(now));
+        return t;
+    }
+
+    // Returns false when slirpd went away.
+    bool read_line(Clock::time_point now)
+    {
+        // Up to a short read: a tty hands over 4 KiB at a time, and a read of an empty one
+        // waits for the kernel's flush work (the next poll waits for it instead, after this
+        // batch is handled).
+        static uint8_t buf[65536];
+        for (int i = 0; i < 64; ++i) {
+            size_t want = in.allow(now, sizeof buf);
+            if (want == 0)
+                return true;
+            ssize_t n = read(line, buf, want);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                return false;
+            if (n < 0)
+                return true;
+            in.spend(static_cast<size_t>(n));
+            std::span<uint8_t> got(buf, static_cast<size_t>(n));
+            if (peer.ipcp_open)
+                opt.imp.flip_incoming(got);
+            peer.input(got);
+            if (static_cast<size_t>(n) < want)
+                return true;
+        }
+        return true;
+    }
+
+    void read_tun(Clock::time_point now)
+    {
+        static uint8_t buf[65536];
+        // Not while a slow line has a lot waiting (the kernel's TCP then backs off).
+        for (int i = 0; i < 64 && peer.to_link.size() < (256u << 10); ++i) {
+            ssize_t n = read(tun, buf, sizeof buf);
+            if (n <= 0)
+                break;
+            if (peer.ipcp_open)
+                opt.imp.pass(opt.imp.to_slirpd, std::span<const uint8_t>(buf, static_cast<size_t>(n)), now);
+        }
+    }
+
+    // pppd's restart timer, roughly: resend what is unanswered every second.
+    void tick(Clock::time_point now)
+    {
+        if (now - last_tick > std::chrono::seconds(1)) {
+            last_tick = now;
+            if (peer.lcp->timer_running())
+                peer.lcp->timeout();
+            if (peer.ipcp->timer_running())
+                peer.ipcp->timeout();
+        }
+    }
+};
 
 } // namespace
 
 int main(int argc, char **argv)
 {
     if (argc < 3 || argc % 2 == 0) {
-        std::fprintf(stderr, "usage: alopex-test-ppp-peer PTY TUN [--loss PCT] [--dup PCT] [--reorder PCT] [--seed N]\n");
+        std::fprintf(stderr, "usage: alopex-test-ppp-peer PTY TUN [--loss PCT] [--dup PCT] [--reorder PCT] "
+                             "[--delay MS] [--flip PCT] [--rate BPS] [--pcap FILE] [--seed N]\n");
         return 2;
     }
-    Impairment imp = parse_options(argc, argv);
+    TunPeer t;
+    t.opt = parse_options(argc, argv);
+    t.out.octets_per_s = t.in.octets_per_s = t.opt.rate_bps / 10;
+    if (!t.opt.pcap.empty() && !t.pcap.open(t.opt.pcap))
+        die(t.opt.pcap);
     // "fd:N": a pty master the caller passed (when slirpd opens the slave itself).
-    int line = std::strncmp(argv[1], "fd:", 3) == 0 ? std::atoi(argv[1] + 3)
-                                                     : open(argv[1], O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-    if (line < 0 || fcntl(line, F_SETFL, fcntl(line, F_GETFL) | O_NONBLOCK) < 0)
+    t.line = std::strncmp(argv[1], "fd:", 3) == 0 ? std::atoi(argv[1] + 3)
+                                                   : open(argv[1], O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (t.line < 0 || fcntl(t.line, F_SETFL, fcntl(t.line, F_GETFL) | O_NONBLOCK) < 0)
         die(argv[1]);
-    slirp_test::make_raw(line);
-    int tun = open_tun(argv[2]);
-    slirp_test::Peer peer;
-    peer.keep_frames = false;   // it runs for long: only the IP packets are kept, until written
-    peer.start();
-    bool announced = false;
-    auto last_tick = Clock::now(), last_report = Clock::now();
-    auto to_tun = [&](const slirp_test::Bytes &packet) {
-        if (write(tun, packet.data(), packet.size()) < 0 && errno != EAGAIN)
-            die("write to the tun");
-    };
+    slirp_test::make_raw(t.line);
+    t.tun_name = argv[2];
+    t.tun = open_tun(argv[2]);
+    t.peer.keep_frames = false;   // it runs for long: only the IP packets are kept, until written
+    t.peer.start();
     for (;;) {
-        for (auto &b : imp.due(imp.to_slirpd))
-            peer.send_ip(b);
-        write_all(line, peer.to_link);
-        for (auto &packet : peer.ip)
-            for (auto &b : imp.pass(imp.to_kernel, packet))
-                to_tun(b);
-        for (auto &b : imp.due(imp.to_kernel))
-            to_tun(b);
-        peer.ip.clear();
-        if (imp.active() && Clock::now() - last_report > std::chrono::seconds(2)) {
-            last_report = Clock::now();
-            std::printf("impaired lost %llu duplicated %llu reordered %llu\n", (unsigned long long)imp.lost,
-                        (unsigned long long)imp.duplicated, (unsigned long long)imp.reordered);
-            std::fflush(stdout);
-        }
-        if (peer.ipcp_open && !announced) {
-            std::string addr = dotted(peer.ipcp_client.address);
-            run({"ip", "addr", "add", addr + "/32", "peer", "10.0.0.1", "dev", argv[2]});
-            run({"ip", "link", "set", argv[2], "up"});
-            std::printf("up %s %s\n", addr.c_str(), dotted(peer.ipcp_client.dns).c_str());
-            std::fflush(stdout);
-            announced = true;
-        }
-        pollfd fds[2] = {{line, POLLIN, 0}, {tun, POLLIN, 0}};
-        bool holding = imp.to_slirpd.held || imp.to_kernel.held;
-        if (poll(fds, 2, holding ? 10 : 200) < 0 && errno != EINTR)
+        auto now = Clock::now();
+        t.move_packets(now);
+        t.report(now);
+        // Only what the pace allows now is waited for (a paced line would otherwise spin).
+        short events = (t.in.wait_ms(now) == 0 ? POLLIN : 0) |
+                       (!t.peer.to_link.empty() && t.out.wait_ms(now) == 0 ? POLLOUT : 0);
+        pollfd fds[2] = {{t.line, events, 0}, {t.tun, POLLIN, 0}};
+        if (poll(fds, 2, t.timeout_ms(now)) < 0 && errno != EINTR)
             die("poll");
-        // Everything there is, both ways, before the next poll (fast enough for the benchmarks).
-        static uint8_t buf[65536];
+        now = Clock::now();
         if (fds[0].revents & POLLIN) {
-            // Up to a short read: a tty hands over 4 KiB at a time, and a read of an empty
-            // one waits for the kernel's flush work (the next poll waits for it instead,
-            // after this batch is handled).
-            for (int i = 0; i < 64; ++i) {
-                ssize_t n = read(line, buf, sizeof buf);
-                if (n <= 0)
-                    break;
-                peer.input(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
-                if (static_cast<size_t>(n) < sizeof buf)
-                    break;
-            }
+            if (!t.read_line(now))
+                return 0;   // slirpd went away
         } else if (fds[0].revents & (POLLHUP | POLLERR)) {
-            return 0;   // slirpd went away
+            return 0;
         }
-        if (fds[1].revents & POLLIN) {
-            for (int i = 0; i < 64; ++i) {
-                ssize_t n = read(tun, buf, sizeof buf);
-                if (n <= 0)
-                    break;
-                if (peer.ipcp_open)
-                    for (auto &b : imp.pass(imp.to_slirpd, std::span<const uint8_t>(buf, static_cast<size_t>(n))))
-                        peer.send_ip(b);
-            }
-        }
-        // pppd's restart timer, roughly: resend what is unanswered every second.
-        if (Clock::now() - last_tick > std::chrono::seconds(1)) {
-            last_tick = Clock::now();
-            if (peer.lcp->timer_running())
-                peer.lcp->timeout();
-            if (peer.ipcp->timer_running())
-                peer.ipcp->timeout();
-        }
+        if (fds[1].revents & POLLIN)
+            t.read_tun(now);
+        t.tick(now);
     }
 }

@@ -22,18 +22,24 @@ namespace slirp_test {
 using namespace alopex::slirp::ppp;
 using Bytes = std::vector<uint8_t>;
 
-// IPCP as a client: asks for 0.0.0.0 and DNS 0.0.0.0, takes what is Naked, stops asking
-// for DNS when it is rejected, acknowledges the server's address.
+// IPCP as pppd's client side with `noipdefault usepeerdns`: asks for VJ compression (pppd
+// does by default), address 0.0.0.0 and both DNS servers 0.0.0.0, takes what is Naked,
+// stops asking for what is rejected, acknowledges the server's address.
 struct ClientIpcp {
-    uint32_t address = 0, dns = 0;
-    bool ask_dns = true;
+    uint32_t address = 0, dns = 0, dns2 = 0;
+    bool ask_vj = true, ask_dns = true, ask_dns2 = true;
+    bool vj_rejected = false, dns2_rejected = false;
     Negotiator negotiator()
     {
         return {[this] {
                     Bytes b;
+                    if (ask_vj)   // VJ, 16 slots, slot-id compression: pppd's request
+                        b.insert(b.end(), {ipcp_option::ip_compression, 6, 0x00, 0x2D, 0x0F, 0x01});
                     put_option_u32(b, ipcp_option::ip_address, address);
                     if (ask_dns)
                         put_option_u32(b, ipcp_option::primary_dns, dns);
+                    if (ask_dns2)
+                        put_option_u32(b, ipcp_option::secondary_dns, dns2);
                     return b;
                 },
                 [](std::span<const uint8_t> d, bool) -> alopex::Result<ConfigureReply> {
@@ -44,17 +50,28 @@ struct ClientIpcp {
                     auto l = parse_options(d);
                     if (!l)
                         return false;
-                    for (const auto &o : *l)
-                        value_u32(o, o.type == ipcp_option::ip_address ? address : dns);
+                    for (const auto &o : *l) {
+                        if (o.type == ipcp_option::ip_address)
+                            value_u32(o, address);
+                        else if (o.type == ipcp_option::primary_dns)
+                            value_u32(o, dns);
+                        else if (o.type == ipcp_option::secondary_dns)
+                            value_u32(o, dns2);
+                    }
                     return true;
                 },
                 [this](std::span<const uint8_t> d) {
                     auto l = parse_options(d);
                     if (!l)
                         return false;
-                    for (const auto &o : *l)
-                        if (o.type == ipcp_option::primary_dns)
+                    for (const auto &o : *l) {
+                        if (o.type == ipcp_option::ip_compression)
+                            ask_vj = false, vj_rejected = true;
+                        else if (o.type == ipcp_option::primary_dns)
                             ask_dns = false;
+                        else if (o.type == ipcp_option::secondary_dns)
+                            ask_dns2 = false, dns2_rejected = true;
+                    }
                     return true;
                 },
                 [] {}};
@@ -66,6 +83,7 @@ struct Peer {
     std::vector<Bytes> ip;              // IPv4 packets received
     std::vector<Bytes> frames;          // every frame received (address/control and protocol in it)
     bool lcp_open = false, ipcp_open = false;
+    bool ccp_rejected = false;          // slirpd sent a Protocol-Reject for our CCP
     bool answer_echoes = true;
     bool keep_frames = true;            // false: `frames` stays empty (a long-running peer)
     uint32_t seed = 7;
@@ -87,6 +105,9 @@ struct Peer {
                                        decoder.set_options({1508, s.receive_accm, Fcs::Fcs16});
                                        ipcp->up();
                                        ipcp->open();
+                                       // pppd's CCP Configure-Request (Deflate 15, BSD-Compress 15),
+                                       // which slirpd has to Protocol-Reject.
+                                       send_raw(proto_ccp, Bytes{1, 1, 0, 11, 26, 4, 0x78, 0x00, 21, 3, 0x2F});
                                    },
                                    [this] {
                                        lcp_open = false;
@@ -94,7 +115,11 @@ struct Peer {
                                        ipcp->down();
                                    },
                                    {}, {}});
-        lcp->set_lcp_extras({{}, {}, [this] { return lcp_options.settings().our_magic; }, {}});
+        lcp->set_lcp_extras({[this](uint16_t protocol) {
+                                 if (protocol == proto_ccp)
+                                     ccp_rejected = true;
+                             },
+                             {}, [this] { return lcp_options.settings().our_magic; }, {}});
         ipcp = std::make_unique<ControlProtocol>(
             proto_ipcp, ipcp_client.negotiator(), send,
             ControlProtocol::Layer{[this] { ipcp_open = true; }, [this] { ipcp_open = false; }, {}, {}});

@@ -83,6 +83,9 @@ TEST_CASE("link: LCP then IPCP with a pppd-like peer; IP both ways, compressed f
     CHECK(r.peer.ipcp_open);
     CHECK(r.peer.ipcp_client.address == 0x0A000002);
     CHECK(r.peer.ipcp_client.dns == 0x0A000001);
+    // pppd's other requests: VJ compression and a second DNS server, both rejected.
+    CHECK(r.peer.ipcp_client.vj_rejected);
+    CHECK(r.peer.ipcp_client.dns2_rejected);
     CHECK(r.ups == 1);
     CHECK(r.link.lcp_settings().send_acfc);
 
@@ -115,10 +118,13 @@ TEST_CASE("link: IP before IPCP is dropped; CCP and IPV6CP are Protocol-Rejected
     CHECK_FALSE(r.link.send_ip(Bytes{0x45}));
     CHECK(r.link.stats().ip_dropped == 1);
     r.connect();
+    // The peer, as pppd, sent a CCP Configure-Request when LCP opened.
+    CHECK(r.peer.ccp_rejected);
+    CHECK(r.link.stats().protocol_rejects == 1);
     r.peer.send_raw(proto_ccp, Bytes{1, 1, 0, 4});
     r.peer.send_raw(0x8057, Bytes{1, 1, 0, 4});
     r.exchange();
-    CHECK(r.link.stats().protocol_rejects == 2);
+    CHECK(r.link.stats().protocol_rejects == 3);
     int rejects = 0;
     for (const auto &f : r.peer.frames) {
         auto p = parse_frame(f);
@@ -126,7 +132,7 @@ TEST_CASE("link: IP before IPCP is dropped; CCP and IPV6CP are Protocol-Rejected
         if (p && p->protocol == proto_lcp && k && k->code == static_cast<uint8_t>(Code::ProtocolReject))
             ++rejects;
     }
-    CHECK(rejects == 2);
+    CHECK(rejects == 3);
     CHECK(r.link.lcp_state() == State::Opened);
 }
 

@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""alopex-slirpd over lines that are not clean (issue 11), the kernel's TCP/IP on the
+other side (alopex-test-ppp-peer on a tun in a peer namespace, as in slirpd-tcp):
+- a noisy line: one bit flipped in 2 % of the frames each way and 20 ms of delay each
+  way. ping sees the delay; an interactive ssh session and curl of a 1 MiB file arrive
+  intact; slirpd counted an FCS error for the frames the peer spoiled, the peer for those
+  of slirpd's it spoiled; the peer's pcap of the link holds the ssh connection's
+  handshake;
+- a serial line's pace, 115200 bit/s each way (10 bits an octet): an interactive ssh
+  session, and a 32 KiB download that takes no less than the line needs, with no frame
+  dropped on the way (slirpd's line queue holds TCP back instead).
+The peer also says what pppd's other requests got: VJ and the second DNS server are
+rejected, CCP is Protocol-Rejected."""
+import hashlib
+import os
+import re
+import struct
+
+import alopex_harness as h
+from slirpd_env import PeerNamespace, curl_big, log_of, ssh_session, start_http, start_slirpd, start_sshd
+
+tap = h.Tap()
+HERE = os.path.dirname(os.path.abspath(__file__))
+CTX = {}
+MID, TINY = 1 << 20, 32 << 10
+SERIAL_BPS = 115200
+
+
+def add_file(sb, name, size):
+    """Another file for the HTTP server of start_http(); returns its SHA-256."""
+    data = os.urandom(size)
+    with open(sb.path('www', name), 'wb') as f:
+        f.write(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def start_link(sb, name, *peer_args):
+    config = sb.path(f'{name}.toml')
+    with open(config, 'w') as f:
+        f.write('[ports]\n"10.0.0.1:22" = "127.0.0.1:2222"\n"10.0.0.1:80" = "127.0.0.1:8080"\n')
+    slirpd, pty = start_slirpd(sb, '--config', config, name=f'slirpd-{name}')
+    ns = PeerNamespace(sb, name)
+    peer = ns.spawn(name, sb.build_path('tests/harness/alopex-test-ppp-peer'), pty, 'ppp0', *peer_args)
+    h.wait_until(lambda: 'up ' in log_of(peer), 30, 0.02, f'the peer on the {name} line reports IPCP up')
+    return slirpd, ns, peer
+
+
+def setup(sb):
+    sb.start_bus()
+    if not os.path.exists(sb.build_path('daemons/slirpd/alopex-slirpd')):
+        raise h.Skip('alopex-slirpd is not built')
+    CTX['ssh_dir'] = start_sshd(sb)
+    start_http(sb)
+    CTX['mid_sha'], CTX['tiny_sha'] = add_file(sb, 'mid', MID), add_file(sb, 'tiny', TINY)
+    CTX['pcap'] = sb.path('noisy.pcap')
+    CTX['noisy'] = start_link(sb, 'noisy', '--flip', '2', '--delay', '20', '--seed', '5', '--pcap', CTX['pcap'])
+    CTX['serial'] = start_link(sb, 'serial', '--rate', str(SERIAL_BPS))
+
+
+def stop_counters(slirpd):
+    """Stops slirpd; the counters its last log line gave (those not 0)."""
+    slirpd.stop()
+    line = [l for l in log_of(slirpd).splitlines() if 'stopping; counters:' in l]
+    h.check(line, log_of(slirpd)[-500:])
+    return {k: int(v) for k, v in re.findall(r'([a-z0-9-]+)=(\d+)', line[-1])}
+
+
+def pcap_tcp(path):
+    """The TCP segments of a pcap of raw IPv4 packets: (src, sport, dst, dport, flags)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    magic, _, _, _, _, _, linktype = struct.unpack('<IHHiIII', data[:24])
+    h.check_eq(magic, 0xA1B2C3D4)
+    h.check_eq(linktype, 101)
+    out, at = [], 24
+    while at + 16 <= len(data):
+        _, _, incl, _ = struct.unpack('<IIII', data[at:at + 16])
+        p = data[at + 16:at + 16 + incl]
+        at += 16 + incl
+        if len(p) >= 40 and p[9] == 6:
+            ihl = (p[0] & 15) * 4
+            sport, dport = struct.unpack('>HH', p[ihl:ihl + 4])
+            out.append(('.'.join(map(str, p[12:16])), sport, '.'.join(map(str, p[16:20])), dport, p[ihl + 13]))
+    return out
+
+
+@tap.test("pppd's other requests: VJ and a second DNS server rejected, CCP Protocol-Rejected")
+def _(sb):
+    peer = CTX['serial'][2]
+    h.check('negotiated vj=rejected dns2=rejected ccp=protocol-rejected' in log_of(peer), log_of(peer))
+
+
+@tap.test('a noisy line (2 % of frames with a bit flipped, 20 ms each way): ping, ssh, curl of 1 MiB')
+def _(sb):
+    _, ns, peer = CTX['noisy']
+    r = ns.run('/usr/bin/python3', os.path.join(HERE, 'icmp_ping.py'), '10.0.0.1', '10')
+    rtts = [float(l.split()[1]) for l in r.stdout.splitlines() if l.endswith(' same')]
+    h.check(len(rtts) >= 6 and 'different' not in r.stdout, r.stdout)
+    h.check(min(rtts) >= 40, f'round trips {rtts}: the delay is 20 ms each way')
+    r = ssh_session(sb, ns, CTX['ssh_dir'])
+    h.check_eq(r.returncode, 0, f'{r.stdout[-500:]} {r.stderr[-500:]}')
+    h.check('marker-42' in r.stdout, r.stdout[-500:])
+    r, took = curl_big(sb, ns, 'mid')
+    h.check_eq(r.returncode, 0, r.stderr[-300:])
+    h.check_eq(hashlib.sha256(r.stdout).hexdigest(), CTX['mid_sha'])
+    h.diag(f'{MID / took / 1e6:.2f} MB/s')
+
+
+@tap.test('the FCS caught the flipped bits at both ends, and the pcap holds the ssh handshake')
+def _(sb):
+    slirpd, _, peer = CTX['noisy']
+    h.wait_until(lambda: 'impaired lost' in log_of(peer), 5, 0.1, 'the peer reports its impairment')
+    last = [l for l in log_of(peer).splitlines() if l.startswith('impaired')][-1]
+    h.diag(last)
+    flipped_out, flipped_in = map(int, re.search(r'flipped (\d+)/(\d+)', last).groups())
+    peer_fcs = int(re.search(r'fcs-errors (\d+)', last).group(1))
+    c = stop_counters(slirpd)
+    h.diag(f"slirpd: fcs-errors {c.get('fcs-errors', 0)} frames-in {c.get('frames-in', 0)}")
+    # A flipped bit always breaks the CRC; one that made an escape octet can spoil the
+    # frame another way (an abort, a runt) instead.
+    spoiled = c.get('fcs-errors', 0) + c.get('aborts', 0) + c.get('frames-too-short', 0)
+    h.check(flipped_out > 10 and flipped_out - 2 <= spoiled <= flipped_out, f'{flipped_out} flipped, slirpd {c}')
+    h.check(flipped_in > 10 and 0 < peer_fcs <= flipped_in, f'{flipped_in} flipped, {peer_fcs} FCS errors at the peer')
+    segs = pcap_tcp(CTX['pcap'])
+    syn = [s for s in segs if s[2:4] == ('10.0.0.1', 22) and s[4] & 0x12 == 0x02]
+    syn_ack = [s for s in segs if s[0:2] == ('10.0.0.1', 22) and s[4] & 0x12 == 0x12]
+    h.check(syn and syn_ack, f'{len(segs)} TCP segments in the pcap, no ssh handshake')
+
+
+@tap.test('a serial line at 115200 bit/s: an ssh session, and 32 KiB at the line\'s pace, no frame dropped')
+def _(sb):
+    slirpd, ns, _ = CTX['serial']
+    r = ssh_session(sb, ns, CTX['ssh_dir'])
+    h.check_eq(r.returncode, 0, f'{r.stdout[-500:]} {r.stderr[-500:]}')
+    h.check('marker-42' in r.stdout, r.stdout[-500:])
+    r, took = curl_big(sb, ns, 'tiny')
+    h.check_eq(r.returncode, 0, r.stderr[-300:])
+    h.check_eq(hashlib.sha256(r.stdout).hexdigest(), CTX['tiny_sha'])
+    floor = TINY * 10 / SERIAL_BPS
+    h.diag(f'{took:.2f} s for {TINY} octets; the line needs at least {floor:.2f} s')
+    h.check(took >= floor, f'{took:.2f} s: faster than the line')
+    c = stop_counters(slirpd)
+    h.check(c.get('line-dropped', 0) == 0, f'slirpd dropped frames: {c}')
+
+
+h.main(tap, setup)
