@@ -39,7 +39,7 @@ std::string_view to_string(CloseReason r)
 
 Connection::Connection(Config config, uint16_t local_port, uint16_t remote_port, uint32_t iss, Output output)
     : cfg_(config), lport_(local_port), rport_(remote_port), output_(std::move(output)), iss_(iss),
-      snd_una_(iss), snd_nxt_(iss), snd_max_(iss), buf_seq_(iss + 1), rto_(config.rto_initial)
+      snd_una_(iss), snd_nxt_(iss), snd_max_(iss), buf_seq_(iss + 1), recover_(iss), rto_(config.rto_initial)
 {
     cfg_.mss = std::max<uint16_t>(cfg_.mss, 64);
     cfg_.receive_buffer = std::clamp<uint32_t>(cfg_.receive_buffer, cfg_.mss * 2u, 1u << 30);
@@ -130,6 +130,7 @@ void Connection::take_options(const Tcp &syn)
     // Window scaling only when both sides send the option (RFC 7323 §2.2); a shift above
     // 14 is taken as 14 (§2.3).
     ws_ok_ = syn.options.window_scale.has_value();
+    sack_ok_ = cfg_.sack && syn.options.sack_permitted;   // RFC 2018 §2: in both SYNs
     if (ws_ok_)
         snd_shift_ = std::min<uint8_t>(*syn.options.window_scale, 14);
     else

@@ -7,10 +7,14 @@
 // What it does:
 // - The whole state machine, opened passively (a SYN that the stack holds until the host
 //   side has connected: accept(), refuse()) or actively (connect(), for client mode).
-// - MSS and window scaling (RFC 7323) negotiated; SACK-permitted and timestamps parsed
-//   but not used (never offered, so the peer does not send them).
+// - MSS and window scaling (RFC 7323) negotiated; timestamps parsed but not used (never
+//   offered, so the peer does not send them).
+// - SACK (RFC 2018) when both SYNs permit it: as the receiver, ACKs name the
+//   out-of-order data held (the block of the latest segment first); as the sender, a
+//   scoreboard of what the peer holds drives loss recovery (RFC 6675: pipe, NextSeg,
+//   several holes a round trip). Without it, NewReno (RFC 6582).
 // - RFC 6298 retransmission timer (Karn's rule, exponential backoff), RFC 5681 slow
-//   start and congestion avoidance, fast retransmit and NewReno recovery (RFC 6582).
+//   start and congestion avoidance, fast retransmit.
 // - Zero-window probes (never giving up while the peer answers them, RFC 1122
 //   §4.2.2.17), keepalive (RFC 1122 §4.2.3.6), TIME-WAIT (2 MSL).
 // - RST handling of RFC 5961: a RST or SYN that is in the window but not exact gets a
@@ -68,12 +72,13 @@ struct Config {
     uint64_t keepalive_idle = 0;         // 0: off
     uint64_t keepalive_interval = 75'000'000;
     unsigned keepalive_probes = 9;
+    bool sack = true;                    // offer and use SACK (RFC 2018)
 };
 
 struct Stats {
     uint64_t segments_in = 0, segments_out = 0;
     uint64_t bytes_in = 0, bytes_out = 0;   // payload accepted from / first sent to the peer
-    uint64_t retransmits = 0, fast_retransmits = 0, timeouts = 0;
+    uint64_t retransmits = 0, fast_retransmits = 0, timeouts = 0, sack_recoveries = 0, lost_retransmits = 0;
     uint64_t out_of_order = 0, duplicates = 0, challenge_acks = 0, window_probes = 0;
 };
 
@@ -152,6 +157,8 @@ public:
     const Stats &stats() const noexcept { return stats_; }
     uint32_t send_queued() const noexcept { return static_cast<uint32_t>(sndbuf_.size()); }
     uint64_t srtt() const noexcept { return srtt_; }
+    bool sack() const noexcept { return sack_ok_; }   // both SYNs permitted SACK
+    size_t sack_ranges() const noexcept { return scoreboard_.size(); }
     uint32_t cwnd() const noexcept { return cwnd_; }
     uint64_t last_activity() const noexcept { return last_activity_; }   // a segment in, or a write
     size_t memory() const noexcept;   // buffer bytes held
@@ -179,14 +186,27 @@ private:
     void process_fin(uint64_t now);
     void our_fin_acked(uint64_t now);
     void take_options(const Tcp &syn);
+    // tcp_sack.cpp
+    bool take_sack(const Tcp &seg);
+    void detect_lost_retransmissions();
+    void trim_scoreboard();
+    uint32_t sacked_above(uint32_t seq, unsigned *ranges = nullptr) const;
+    uint32_t sacked_below(uint32_t seq) const;
+    bool is_lost(uint32_t seq) const;
+    uint32_t pipe() const;
+    bool next_seg(uint32_t &seq, uint32_t &len, bool &fresh) const;
+    void enter_sack_recovery(uint64_t now);
+    void sack_output(uint64_t now);
+    void fill_sack_blocks(Tcp &h) const;
     // tcp_output.cpp
     void send_segment(uint32_t seq, uint8_t flags, std::span<const uint8_t> payload);
     void send_syn(bool with_ack);
     void send_ack();
     void send_rst(uint32_t seq);
     void output(uint64_t now);
-    bool send_one(uint64_t now);
-    void retransmit_first();
+    bool send_one(uint64_t now, bool by_pipe = false);
+    void retransmit_first() { retransmit_at(snd_una_, snd_mss_); }
+    uint32_t retransmit_at(uint32_t seq, uint32_t max);
     uint16_t window_field(bool syn);
     uint32_t receive_window() const;
     void on_rto(uint64_t now);
@@ -231,14 +251,29 @@ private:
     };
     std::vector<Piece> ooo_;            // out of order, inside the advertised window
     size_t ooo_bytes_ = 0;
+    uint32_t last_ooo_seq_ = 0;         // the latest out-of-order segment (its SACK block first)
     bool peer_fin_ = false, peer_fin_done_ = false;
     uint32_t peer_fin_seq_ = 0;
     unsigned unacked_segments_ = 0;
 
     // Congestion control (RFC 5681, RFC 6582) and the RTO (RFC 6298).
-    uint32_t cwnd_ = 0, ssthresh_ = 0xffffffff, recover_ = 0;
+    uint32_t cwnd_ = 0, ssthresh_ = 0xffffffff;
+    uint32_t recover_;   // RFC 6582 §3.2: the ISS at first, then where the last recovery ends
     unsigned dupacks_ = 0;
     bool in_recovery_ = false;
+    // SACK (RFC 2018, RFC 6675): what the peer holds above SND.UNA, sorted, merged, at
+    // most max_scoreboard ranges; the highest octet retransmitted in this recovery.
+    bool sack_ok_ = false;
+    std::vector<SackBlock> scoreboard_;
+    uint32_t high_rxt_ = 0;
+    static constexpr size_t max_scoreboard = 64;
+    // The retransmissions of this recovery, each with SND.MAX when it went: SACKed data
+    // beyond that fence arrived after it, so the retransmission itself was lost (the idea
+    // of RACK, RFC 8985, without its clock) and goes again instead of waiting for the RTO.
+    struct Rxt {
+        uint32_t seq, fence;
+    };
+    std::vector<Rxt> rxts_;
     uint64_t srtt_ = 0, rttvar_ = 0, rto_;
     bool timing_ = false;
     uint32_t rtt_seq_ = 0;

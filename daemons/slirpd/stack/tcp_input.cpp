@@ -161,12 +161,16 @@ bool Connection::process_ack(const Tcp &seg, uint64_t now)
     if (gt(seg.ack, snd_max_))
         snd_max_ = seg.ack;
     uint32_t wnd = static_cast<uint32_t>(seg.window) << snd_shift_;
+    bool more_sacked = sack_ok_ && take_sack(seg);
     if (gt(seg.ack, snd_una_)) {
         new_ack(seg.ack, now);
-    } else if (seg.ack == snd_una_ && seg.payload.empty() && !(seg.flags & (tcp_flag::syn | tcp_flag::fin)) &&
-               wnd == snd_wnd_ && snd_una_ != snd_max_) {
-        duplicate_ack(now);   // RFC 5681 §2's definition
+    } else if (seg.ack == snd_una_ && snd_una_ != snd_max_ &&
+               (more_sacked || (seg.payload.empty() && !(seg.flags & (tcp_flag::syn | tcp_flag::fin)) &&
+                                wnd == snd_wnd_))) {
+        duplicate_ack(now);   // RFC 5681 §2's definition, or new SACK information (RFC 6675 §2)
     }
+    if (more_sacked && in_recovery_)
+        detect_lost_retransmissions();
     update_window(seg);
     if (fin_sent_ && snd_una_ == data_end() + 1)
         our_fin_acked(now);
@@ -186,6 +190,7 @@ void Connection::new_ack(uint32_t ack, uint64_t now)
     snd_una_ = ack;
     if (gt(ack, snd_nxt_))
         snd_nxt_ = ack;   // a window probe's byte, or acked after a go-back
+    trim_scoreboard();
     if (timing_ && gt(ack, rtt_seq_)) {
         rtt_sample(now - rtt_start_);
         timing_ = false;
@@ -198,6 +203,8 @@ void Connection::new_ack(uint32_t ack, uint64_t now)
             cwnd_ = std::min(ssthresh_, std::max(flight(), static_cast<uint32_t>(snd_mss_)) + snd_mss_);
             in_recovery_ = false;
             dupacks_ = 0;
+        } else if (sack_ok_) {
+            // RFC 6675 §5 step (C): output() after this ACK lets the pipe decide, holes first.
         } else {
             // A partial ACK: the next hole at once, the window deflated by what was acked.
             retransmit_first();
@@ -221,7 +228,10 @@ void Connection::duplicate_ack(uint64_t now)
 {
     ++dupacks_;
     if (in_recovery_) {
-        cwnd_ += snd_mss_;   // RFC 5681 §3.2 step 4: each further duplicate inflates
+        // With SACK the pipe counts what left the network (output() after this ACK);
+        // without, RFC 5681 §3.2 step 4: each further duplicate inflates the window.
+        if (!sack_ok_)
+            cwnd_ += snd_mss_;
         return;
     }
     // RFC 6582 §3.2 step 1: the third duplicate, unless it belongs to a recovery already
@@ -233,7 +243,13 @@ void Connection::duplicate_ack(uint64_t now)
         threshold = std::max(1u, outstanding - 1);
     else
         output(now);   // limited transmit
-    if (dupacks_ == threshold && gt(snd_una_, recover_)) {
+    // With SACK also when the scoreboard says the first octet is lost (RFC 6675 §5 step 4).
+    bool lost = sack_ok_ && is_lost(snd_una_);
+    if ((dupacks_ == threshold || lost) && gt(snd_una_, recover_)) {
+        if (sack_ok_) {
+            enter_sack_recovery(now);
+            return;
+        }
         ++stats_.fast_retransmits;
         ssthresh_ = std::max<uint32_t>(flight() / 2, 2u * snd_mss_);
         recover_ = snd_max_;
@@ -309,6 +325,7 @@ void Connection::process_text(const Tcp &seg, uint64_t now)
             if (ooo_.size() < max_ooo_pieces && ooo_bytes_ + data.size() <= room) {
                 ooo_.push_back({seq, std::vector<uint8_t>(data.begin(), data.end())});
                 ooo_bytes_ += data.size();
+                last_ooo_seq_ = seq;
             }
             send_ack();   // a duplicate ACK tells the sender of the hole
         }

@@ -59,6 +59,9 @@ void Connection::send_segment(uint32_t seq, uint8_t flags, std::span<const uint8
         // Offered in our own SYN; in a SYN-ACK only when the peer's SYN had it.
         if (state_ == State::SynSent || ws_ok_)
             h.options.window_scale = rcv_shift_;
+        h.options.sack_permitted = state_ == State::SynSent ? cfg_.sack : sack_ok_;
+    } else if (sack_ok_ && (flags & tcp_flag::ack) && !(flags & tcp_flag::rst) && !ooo_.empty()) {
+        fill_sack_blocks(h);
     }
     if (flags & tcp_flag::ack) {
         delack_at_ = 0;
@@ -115,12 +118,18 @@ void Connection::arm_rto(uint64_t now)
 
 void Connection::output(uint64_t now)
 {
+    if (sack_ok_ && in_recovery_) {
+        sack_output(now);   // the pipe, not the flight, says what may go
+        return;
+    }
     while (send_one(now)) {
     }
 }
 
-// Sends the next segment (data, FIN or both) if the windows allow; false when nothing was sent.
-bool Connection::send_one(uint64_t now)
+// Sends the next segment (data, FIN or both) if the windows allow; false when nothing was
+// sent. by_pipe: SACK recovery has checked the congestion window against the pipe; only
+// the peer's window is left to check.
+bool Connection::send_one(uint64_t now, bool by_pipe)
 {
     switch (state_) {
     case State::Established:
@@ -131,6 +140,10 @@ bool Connection::send_one(uint64_t now)
     default: return false;
     }
     uint32_t end = data_end();
+    // Going back after a timeout: what the peer SACKed is not sent again.
+    for (const auto &b : scoreboard_)
+        if (le(b.start, snd_nxt_) && lt(snd_nxt_, b.end) && lt(snd_nxt_, snd_max_))
+            snd_nxt_ = lt(b.end, end) ? b.end : end;
     if (ge(snd_nxt_, end)) {
         if (!fin_queued_ || snd_nxt_ != end)
             return false;
@@ -146,9 +159,14 @@ bool Connection::send_one(uint64_t now)
     uint32_t avail = end - snd_nxt_;
     // Limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment
     // out, so that a small window still gets the three duplicates fast retransmit needs.
-    uint32_t limited = in_recovery_ ? 0 : std::min(dupacks_, 2u) * snd_mss_;
-    uint32_t wnd = std::min(snd_wnd_, cwnd_ + limited);
-    uint32_t usable = wnd > flight() ? wnd - flight() : 0;
+    // With SACK what the peer holds is out of the flight below, which does the same.
+    uint32_t limited = in_recovery_ || sack_ok_ ? 0 : std::min(dupacks_, 2u) * snd_mss_;
+    uint32_t wnd = by_pipe ? snd_wnd_ : std::min(snd_wnd_, cwnd_ + limited);
+    // Against cwnd, what the peer SACKed is not in flight; against its window it is.
+    uint32_t out = by_pipe || scoreboard_.empty() ? flight() : flight() - sacked_below(snd_nxt_);
+    uint32_t usable = wnd > out ? wnd - out : 0;
+    if (!by_pipe && snd_wnd_ < flight() + usable)
+        usable = snd_wnd_ > flight() ? snd_wnd_ - flight() : 0;
     uint32_t n = std::min({avail, usable, static_cast<uint32_t>(snd_mss_)});
     if (n == 0) {
         if (snd_wnd_ == 0 && flight() == 0 && !persist_at_) {
@@ -191,20 +209,25 @@ bool Connection::send_one(uint64_t now)
     return true;
 }
 
-// The first unacknowledged segment again (fast retransmit, NewReno's partial ACK).
-void Connection::retransmit_first()
+// Up to `max` octets from `seq` again (fast retransmit, NewReno's partial ACK, a SACK
+// hole), the FIN with them when they reach it; returns the sequence space sent.
+uint32_t Connection::retransmit_at(uint32_t seq, uint32_t max)
 {
     uint32_t end = data_end();
     timing_ = false;   // Karn: no RTT sample from a retransmitted segment
-    ++stats_.retransmits;
-    if (lt(snd_una_, end) && ge(snd_una_, buf_seq_)) {
-        uint32_t n = std::min<uint32_t>(end - snd_una_, snd_mss_);
-        bool fin = fin_sent_ && snd_una_ + n == end;
-        send_segment(snd_una_, tcp_flag::ack | (fin ? tcp_flag::fin : 0),
-                     sndbuf_.from(snd_una_ - buf_seq_).first(n));
-    } else if (fin_sent_) {
-        send_segment(end, tcp_flag::fin | tcp_flag::ack, {});
+    if (lt(seq, end) && ge(seq, buf_seq_)) {
+        ++stats_.retransmits;
+        uint32_t n = std::min({end - seq, max, static_cast<uint32_t>(snd_mss_)});
+        bool fin = fin_sent_ && seq + n == end;
+        send_segment(seq, tcp_flag::ack | (fin ? tcp_flag::fin : 0), sndbuf_.from(seq - buf_seq_).first(n));
+        return n + (fin ? 1 : 0);
     }
+    if (fin_sent_ && seq == end) {
+        ++stats_.retransmits;
+        send_segment(end, tcp_flag::fin | tcp_flag::ack, {});
+        return 1;
+    }
+    return 0;
 }
 
 void Connection::rtt_sample(uint64_t rtt)
@@ -251,6 +274,13 @@ void Connection::on_rto(uint64_t now)
     dupacks_ = 0;
     recover_ = snd_max_;
     timing_ = false;
+    // RFC 6675 §5.1: the scoreboard stays, and the go-back passes over what the peer
+    // holds. A second timeout of the same data may mean the peer reneged (RFC 2018 §8):
+    // then everything is sent again.
+    if (backoff_ > 0)
+        scoreboard_.clear();
+    rxts_.clear();
+    high_rxt_ = snd_una_;
     ++backoff_;
     snd_nxt_ = snd_una_;   // go back: everything outstanding is sent again as the window allows
     if (!send_one(now))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "transport.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "wire.hpp"
@@ -42,12 +43,21 @@ Result<TcpOptions> parse_tcp_options(std::span<const uint8_t> o)
         case 4:
             out.sack_permitted = v.empty();
             break;
+        case 5:
+            // SACK: 1 to 4 blocks of two sequence numbers (RFC 2018 §3); another length is
+            // read past. Whether the blocks make sense is the connection's to judge.
+            if (!v.empty() && v.size() % 8 == 0 && v.size() <= 32) {
+                out.sack_blocks = static_cast<uint8_t>(v.size() / 8);
+                for (size_t b = 0; b < out.sack_blocks; ++b)
+                    out.sack[b] = {be32(v.data() + 8 * b), be32(v.data() + 8 * b + 4)};
+            }
+            break;
         case 8:
             if (v.size() == 8)
                 out.timestamps = std::pair{be32(v.data()), be32(v.data() + 4)};
             break;
         default:
-            break;   // SACK blocks and anything else: read past
+            break;   // anything else: read past
         }
         i += o[i + 1];
     }
@@ -132,6 +142,14 @@ void build_tcp(std::vector<uint8_t> &out, uint32_t src, uint32_t dst, const Tcp 
     }
     if (t.options.window_scale)
         opts.insert(opts.end(), {1, 3, 3, *t.options.window_scale});
+    if (t.options.sack_blocks) {
+        uint8_t n = std::min<uint8_t>(t.options.sack_blocks, 4);
+        opts.insert(opts.end(), {1, 1, 5, static_cast<uint8_t>(2 + 8 * n)});
+        for (uint8_t b = 0; b < n; ++b) {
+            put32(opts, t.options.sack[b].start);
+            put32(opts, t.options.sack[b].end);
+        }
+    }
     while (opts.size() % 4)
         opts.push_back(0);
     size_t start = out.size(), header = 20 + opts.size();

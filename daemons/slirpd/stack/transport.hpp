@@ -7,6 +7,7 @@
 // is read but means nothing here (URG is plain data, RFC 9293 §3.8.5 allows no more).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -33,11 +34,19 @@ namespace tcp_flag {
 inline constexpr uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10, urg = 0x20;
 }
 
+// A SACK block (RFC 2018 §3): the left edge and the sequence number after the right one.
+struct SackBlock {
+    uint32_t start = 0, end = 0;
+    bool operator==(const SackBlock &) const = default;
+};
+
 struct TcpOptions {
     std::optional<uint16_t> mss;
     std::optional<uint8_t> window_scale;
     bool sack_permitted = false;
     std::optional<std::pair<uint32_t, uint32_t>> timestamps;   // TSval, TSecr
+    std::array<SackBlock, 4> sack{};                           // the first sack_blocks of them
+    uint8_t sack_blocks = 0;
     bool operator==(const TcpOptions &) const = default;
 };
 

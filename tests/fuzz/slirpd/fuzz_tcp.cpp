@@ -5,7 +5,8 @@
 //   0  a TCP segment to 10.0.0.1 built from the next octets (source port, destination,
 //      flags, seq, ack, window, options, payload length), checksums right so that it gets
 //      in; with options bit 4 the ACK is relative: the end of what slirpd last sent to
-//      that port plus a signed 16-bit offset (so handshakes can complete);
+//      that port plus a signed 16-bit offset (so handshakes can complete); with bit 5,
+//      up to four SACK blocks near that end (anywhere with bit 6);
 //   1  the clock advances (op >> 3) * 20 ms;     2  every connection writes (op >> 3) * 200 bytes;
 //   3  every connection's received data is read;  4  every connection shuts down;
 //   5  connection (op >> 3) is aborted;           6  a raw packet (length octet, bytes);
@@ -23,6 +24,7 @@
 #include "fuzz_input.hpp"
 #include "ipv4.hpp"
 #include "stack.hpp"
+#include "tcp.hpp"
 #include "transport.hpp"
 
 using namespace alopex::slirp::stack;
@@ -59,6 +61,16 @@ std::vector<uint8_t> segment(alopex::fuzz::Input &in, const std::map<uint16_t, u
     t.options.sack_permitted = opts & 4;
     if (opts & 8)
         t.options.timestamps = {{1, 2}};
+    if (opts & 32) {
+        // SACK blocks near what slirpd sent on that port (or anywhere, with bit 64).
+        auto it = sent_end.find(t.src_port);
+        uint32_t base = opts & 64 ? static_cast<uint32_t>(in.number()) : (it == sent_end.end() ? 0 : it->second);
+        t.options.sack_blocks = in.byte() % 5;
+        for (uint8_t b = 0; b < t.options.sack_blocks; ++b) {
+            uint32_t start = base + static_cast<uint32_t>(static_cast<int16_t>(in.byte() << 8 | in.byte()));
+            t.options.sack[b] = {start, start + static_cast<uint32_t>(static_cast<int8_t>(in.byte())) * 64u};
+        }
+    }
     std::vector<uint8_t> payload(in.byte() * 8u, 'x');
     std::vector<uint8_t> seg, out;
     build_tcp(seg, peer, us, t, payload);
@@ -85,6 +97,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             auto t = parse_tcp(*ip);
             if (!t)
                 std::abort();
+            for (uint8_t b = 0; b < t->options.sack_blocks; ++b)
+                if (!tcp::lt(t->options.sack[b].start, t->options.sack[b].end))
+                    std::abort();   // our own blocks are never empty or reversed
             sent_end[t->dst_port] = t->seq + static_cast<uint32_t>(t->payload.size()) +
                                     ((t->flags & tcp_flag::syn) ? 1 : 0) + ((t->flags & tcp_flag::fin) ? 1 : 0);
         } else if (ip->protocol != proto_icmp || !parse_icmp(ip->payload).has_value()) {

@@ -96,11 +96,13 @@ struct Rig {
         now = t;
     }
 
-    // A passive open completed: SYN (MSS 1460, WS 7), SYN-ACK, ACK. Peer's next seq is peer_iss + 1.
-    void open(uint16_t peer_window = 65535, bool ws = true)
+    // A passive open completed: SYN (MSS 1460, WS 7, SACK-permitted if `sack`), SYN-ACK, ACK.
+    // Peer's next seq is peer_iss + 1.
+    void open(uint16_t peer_window = 65535, bool ws = true, bool sack = false)
     {
         Tcp syn = seg(tcp_flag::syn, peer_iss, 0, 65535);
         syn.options.mss = 1460;
+        syn.options.sack_permitted = sack;
         if (ws)
             syn.options.window_scale = 7;
         c.syn_arrived(syn, now);

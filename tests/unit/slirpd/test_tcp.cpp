@@ -32,7 +32,7 @@ TEST_CASE("tcp: a SYN is answered only when the host side is connected; MSS and 
     CHECK(sa.h.ack == Rig::peer_iss + 1);
     CHECK(sa.h.options.mss == 1460);
     CHECK(sa.h.options.window_scale == 2);   // 128 KiB needs a shift of 2
-    CHECK_FALSE(sa.h.options.sack_permitted);   // never offered: the peer will not send SACKs
+    CHECK(sa.h.options.sack_permitted);      // the SYN permitted SACK: so does ours (RFC 2018 §2)
     CHECK_FALSE(sa.h.options.timestamps);
     CHECK(sa.h.window == 65535);             // a SYN's window is not scaled
     CHECK(r.c.state() == State::SynReceived);
