@@ -271,7 +271,9 @@ struct TunPeer {
             ssize_t n = read(tun, buf, sizeof buf);
             if (n <= 0)
                 break;
-            if (peer.ipcp_open)
+            // IPv4 only, as pppd's kernel side with IPCP alone: the kernel's IPv6 router
+            // solicitations on the tun stay here.
+            if (peer.ipcp_open && buf[0] >> 4 == 4)
                 opt.imp.pass(opt.imp.to_slirpd, std::span<const uint8_t>(buf, static_cast<size_t>(n)), now);
         }
     }
