@@ -200,6 +200,7 @@ std::map<std::string, uint64_t> Session::counters() const
     const auto &ip = stack_->stats();
     const auto &t = tcp_->stats();
     const auto &u = udp_->stats();
+    const auto tt = stack_->tcp_totals();
     std::map<std::string, uint64_t> c = {
         {"line-bytes-in", f.bytes},          {"frames-in", f.frames},
         {"fcs-errors", f.fcs_errors},        {"frames-too-long", f.too_long},
@@ -219,7 +220,11 @@ std::map<std::string, uint64_t> Session::counters() const
         {"tcp-unreachable", t.unreachable},  {"tcp-host-resets", t.host_resets},
         {"bytes-to-host", t.bytes_to_host},  {"bytes-from-host", t.bytes_from_host},
         {"udp-datagrams-out", u.datagrams_out}, {"udp-datagrams-in", u.datagrams_in},
-        {"udp-flows", u.flows_opened},       {"udp-errors", u.errors}};
+        {"udp-flows", u.flows_opened},       {"udp-errors", u.errors},
+        {"tcp-segments-in", tt.segments_in}, {"tcp-segments-out", tt.segments_out},
+        {"tcp-retransmits", tt.retransmits}, {"tcp-fast-retransmits", tt.fast_retransmits},
+        {"tcp-timeouts", tt.timeouts},       {"tcp-sack-recoveries", tt.sack_recoveries},
+        {"tcp-lost-retransmits", tt.lost_retransmits}, {"tcp-out-of-order", tt.out_of_order}};
     if (const auto *d = dns_.get()) {
         c["dns-queries"] = d->stats().queries;
         c["dns-answers"] = d->stats().answers;

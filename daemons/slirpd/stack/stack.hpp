@@ -84,6 +84,8 @@ public:
     void advance(uint64_t now);
     uint64_t next_deadline() const;
     const StackStats &stats() const noexcept { return stats_; }
+    // The TCP engines' own counters summed over every connection, closed ones included.
+    tcp::Stats tcp_totals() const;
 
     // TCP to address:port: a SYN creates a connection held in SYN-PENDING and calls
     // `acceptor` with it; the acceptor (now or later) calls accept() once the host side
@@ -140,6 +142,7 @@ private:
     Output output_;
     StackStats stats_;
     std::vector<uint8_t> out_, icmp_;
+    tcp::Stats closed_totals_;   // of the connections freed
     uint16_t next_id_ = 1;
     std::map<std::pair<uint32_t, uint16_t>, UdpHandler> udp_;
 

@@ -207,10 +207,19 @@ void Stack::collect()
             timers_.erase({e.indexed_deadline, &e});
         if (auto p = per_port_.find(e.listened); p != per_port_.end() && --p->second == 0)
             per_port_.erase(p);
+        add_stats(closed_totals_, e.stats());
         tcp_.erase(it);
     }
     if (tcp_.empty())
         sweep_at_ = 0;
+}
+
+tcp::Stats Stack::tcp_totals() const
+{
+    tcp::Stats t = closed_totals_;
+    for (const auto &[key, e] : tcp_)
+        add_stats(t, e->stats());
+    return t;
 }
 
 uint64_t Stack::next_deadline() const

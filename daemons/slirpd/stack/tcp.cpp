@@ -37,6 +37,18 @@ std::string_view to_string(CloseReason r)
     return "?";
 }
 
+static_assert(sizeof(Stats) == 13 * sizeof(uint64_t), "add_stats() adds every counter");
+
+void add_stats(Stats &a, const Stats &b)
+{
+    a.segments_in += b.segments_in, a.segments_out += b.segments_out;
+    a.bytes_in += b.bytes_in, a.bytes_out += b.bytes_out;
+    a.retransmits += b.retransmits, a.fast_retransmits += b.fast_retransmits, a.timeouts += b.timeouts;
+    a.sack_recoveries += b.sack_recoveries, a.lost_retransmits += b.lost_retransmits;
+    a.out_of_order += b.out_of_order, a.duplicates += b.duplicates, a.challenge_acks += b.challenge_acks;
+    a.window_probes += b.window_probes;
+}
+
 Connection::Connection(Config config, uint16_t local_port, uint16_t remote_port, uint32_t iss, Output output)
     : cfg_(config), lport_(local_port), rport_(remote_port), output_(std::move(output)), iss_(iss),
       snd_una_(iss), snd_nxt_(iss), snd_max_(iss), buf_seq_(iss + 1), recover_(iss), rto_(config.rto_initial)

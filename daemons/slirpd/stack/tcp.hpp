@@ -81,6 +81,8 @@ struct Stats {
     uint64_t retransmits = 0, fast_retransmits = 0, timeouts = 0, sack_recoveries = 0, lost_retransmits = 0;
     uint64_t out_of_order = 0, duplicates = 0, challenge_acks = 0, window_probes = 0;
 };
+// Adds every counter of `b` to `a`.
+void add_stats(Stats &a, const Stats &b);
 
 // What the application (the host socket's side) hears, at the end of the connection's
 // method that caused it (the application may call back in). closed() comes last, for an

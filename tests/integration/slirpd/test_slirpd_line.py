@@ -119,7 +119,10 @@ def _(sb):
     flipped_out, flipped_in = map(int, re.search(r'flipped (\d+)/(\d+)', last).groups())
     peer_fcs = int(re.search(r'fcs-errors (\d+)', last).group(1))
     c = stop_counters(slirpd)
-    h.diag(f"slirpd: fcs-errors {c.get('fcs-errors', 0)} frames-in {c.get('frames-in', 0)}")
+    h.diag(f"slirpd: fcs-errors {c.get('fcs-errors', 0)} frames-in {c.get('frames-in', 0)}; TCP " +
+           ' '.join(f'{k[4:]} {v}' for k, v in c.items() if k.startswith('tcp-') and k[4] in 'rtfsl'))
+    # The frames spoiled were lost packets to TCP: they were sent again.
+    h.check(c.get('tcp-retransmits', 0) > 0, f'no retransmissions: {c}')
     # A flipped bit always breaks the CRC; one that made an escape octet can spoil the
     # frame another way (an abort, a runt) instead.
     spoiled = c.get('fcs-errors', 0) + c.get('aborts', 0) + c.get('frames-too-short', 0)

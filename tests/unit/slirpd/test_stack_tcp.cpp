@@ -160,6 +160,10 @@ TEST_CASE("stack tcp: an idle connection is reset; TIME-WAIT makes room at the l
     iss = r.last_tcp().seq;
     r.in(segment(40001, 22, tcp_flag::ack, 8, iss + 1));
     CHECK(r.pending[0]->state() == tcp::State::Established);
+    // The TCP counters keep what the recycled connection counted.
+    auto before = r.stack.tcp_totals();
+    CHECK(before.segments_in >= 3);
+    CHECK(before.segments_out >= 3);
     uint64_t t = r.now;
     while (r.stack.tcp_connections() && r.now < t + 200'000'000) {
         r.now = std::max(r.now + 1, r.stack.next_deadline());
@@ -170,6 +174,9 @@ TEST_CASE("stack tcp: an idle connection is reset; TIME-WAIT makes room at the l
     CHECK(r.now - t <= 71'000'000);
     CHECK(r.stack.stats().tcp_idle_resets == 1);
     CHECK(r.last_tcp().flags == (tcp_flag::rst | tcp_flag::ack));
+    auto after = r.stack.tcp_totals();   // every connection freed: the sums stay
+    CHECK(after.segments_in == before.segments_in);
+    CHECK(after.segments_out == before.segments_out + 1);   // the reset
 }
 
 TEST_CASE("stack tcp hostile: URG pointing past the data is plain data; queued output dies with a reset",
