@@ -115,7 +115,7 @@ def start_http(sb):
     with open(f'{d}/small', 'wb') as f:
         f.write(data[:SMALL])
     shas = hashlib.sha256(data).hexdigest(), hashlib.sha256(data[:SMALL]).hexdigest()
-    p = sb.spawn('http', ['/usr/bin/python3', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', d, '8080'])
+    sb.spawn('http', ['/usr/bin/python3', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', d, '8080'])
     h.wait_until(lambda: port_open(8080), 10, 0.05, 'the HTTP server listening')
     return shas
 
@@ -145,6 +145,32 @@ def curl_big(sb, ns, name='big'):
     r = subprocess.run(ns.argv('curl', '-sS', '--max-time', '120', f'http://10.0.0.1/{name}'), capture_output=True,
                        env=sb.env(), timeout=150)
     return r, time.monotonic() - t0
+
+
+def expect_ssh(sb, ns, d, host='10.0.0.1'):
+    """ssh_session() that has to work: exit 0 and the typed command's output."""
+    r = ssh_session(sb, ns, d, host)
+    h.check_eq(r.returncode, 0, f'{r.stdout[-500:]} {r.stderr[-500:]}')
+    h.check('marker-42' in r.stdout, r.stdout[-500:])
+
+
+def expect_download(sb, ns, name, sha):
+    """curl_big() of NAME that has to arrive whole, its SHA-256 `sha`; the seconds it took."""
+    r, took = curl_big(sb, ns, name)
+    h.check_eq(r.returncode, 0, r.stderr[-300:])
+    h.check_eq(hashlib.sha256(r.stdout).hexdigest(), sha)
+    return took
+
+
+def start_link(sb, name, config, *peer_args):
+    """slirpd --pty with `config`, and alopex-test-ppp-peer (PEER_ARGS) on its pty in a
+    peer namespace of its own carrying the link to ppp0; once IPCP is up: (slirpd, the
+    namespace, the peer)."""
+    slirpd, pty = start_slirpd(sb, '--config', config, name=f'slirpd-{name}')
+    ns = PeerNamespace(sb, name)
+    peer = ns.spawn(name, sb.build_path('tests/harness/alopex-test-ppp-peer'), pty, 'ppp0', *peer_args)
+    h.wait_until(lambda: 'up ' in log_of(peer), 30, 0.02, f'the peer of {name} reports IPCP up')
+    return slirpd, ns, peer
 
 
 def start_dnsmasq(sb):

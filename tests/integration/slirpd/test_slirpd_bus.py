@@ -13,7 +13,6 @@ the audit ledger."""
 import json
 import os
 import socket
-import time
 
 import alopex_dbus as bus
 import alopex_harness as h

@@ -10,7 +10,6 @@ back. A bad instance name or a file without [line] device stops the start."""
 import fcntl
 import os
 import socket
-import time
 
 import alopex_harness as h
 from slirpd_env import PeerNamespace, log_of, serve

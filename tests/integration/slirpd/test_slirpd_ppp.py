@@ -12,9 +12,7 @@ the second is a real dnsmasq on 127.0.0.1 in slirpd's namespace): a raw query an
 `getent hosts` with the peer's resolv.conf pointing at the DNS server IPCP gave it."""
 import json
 import os
-import shutil
 import struct
-import subprocess
 import time
 
 import alopex_harness as h
