@@ -20,9 +20,11 @@ Tcp with_sack(Tcp t, std::initializer_list<SackBlock> blocks)
     return t;
 }
 
-// Grows cwnd: 10 segments acked one by one; returns the next sequence number to send.
+// Opens with SACK and grows cwnd: 10 segments acked one by one; returns the next
+// sequence number to send.
 uint32_t grow(Rig &r)
 {
+    r.open(65535, true, true);
     uint32_t p = Rig::peer_iss + 1, s = Rig::iss + 1;
     for (int i = 0; i < 10; ++i) {
         r.c.write(pattern(1460), r.now);
@@ -30,6 +32,16 @@ uint32_t grow(Rig &r)
     }
     r.out.clear();
     return s + 14600;
+}
+
+// The application writes `segments` full segments; what went out is forgotten. Returns
+// how many went.
+size_t write_clear(Rig &r, size_t segments)
+{
+    r.c.write(pattern(segments * 1460, 5), r.now);
+    size_t n = r.out.size();
+    r.out.clear();
+    return n;
 }
 
 std::vector<uint32_t> sent_seqs(const Rig &r, size_t from = 0)
@@ -105,11 +117,8 @@ TEST_CASE("tcp sack: none without the peer's SACK-permitted, and not offered whe
 TEST_CASE("tcp sack: three holes in one window are all sent again before the first is acked", "[slirp][tcp]")
 {
     Rig r;
-    r.open(65535, true, true);
     uint32_t p = Rig::peer_iss + 1, s = grow(r);
-    r.c.write(pattern(14600, 5), r.now);
-    REQUIRE(r.out.size() == 10);
-    r.out.clear();
+    REQUIRE(write_clear(r, 10) == 10);
     // Segments 0, 3 and 6 are lost; the peer's ACKs stay at s and SACK the others.
     auto seg = [s](uint32_t i) { return s + i * 1460; };
     r.feed(with_sack(r.seg(tcp_flag::ack, p, s), {{seg(1), seg(2)}}));
@@ -138,10 +147,8 @@ TEST_CASE("tcp sack: three holes in one window are all sent again before the fir
 TEST_CASE("tcp sack hostile: blocks that lie are ignored, and the scoreboard is bounded", "[slirp][tcp]")
 {
     Rig r;
-    r.open(65535, true, true);
     uint32_t p = Rig::peer_iss + 1, s = grow(r);
-    r.c.write(pattern(14600, 5), r.now);
-    r.out.clear();
+    write_clear(r, 10);
     // Beyond what was sent, reversed, wrapping, below SND.UNA (a D-SACK), empty.
     Tcp lies = with_sack(r.seg(tcp_flag::ack, p, s), {{s + 20000, s + 30000}, {s + 3000, s + 1000},
                                                        {s + 0x80000000u, s + 100}, {s - 5000, s - 1000}});
@@ -166,10 +173,8 @@ TEST_CASE("tcp sack hostile: blocks that lie are ignored, and the scoreboard is 
 TEST_CASE("tcp sack: a timeout forgets the scoreboard (RFC 2018 §8) and sends from SND.UNA", "[slirp][tcp]")
 {
     Rig r;
-    r.open(65535, true, true);
     uint32_t p = Rig::peer_iss + 1, s = grow(r);
-    r.c.write(pattern(4380, 5), r.now);
-    r.out.clear();
+    write_clear(r, 3);
     r.feed(with_sack(r.seg(tcp_flag::ack, p, s), {{s + 1460, s + 2920}}));
     CHECK(r.c.sack_ranges() == 1);
     r.run_until(r.now + 2'000'000);
@@ -216,7 +221,6 @@ TEST_CASE("tcp: fast retransmit works whatever the ISS (RFC 6582's recover start
 TEST_CASE("tcp sack: a retransmission that is lost too goes again once later data is SACKed", "[slirp][tcp]")
 {
     Rig r;
-    r.open(65535, true, true);
     uint32_t p = Rig::peer_iss + 1, s = grow(r);
     auto seg = [s](uint32_t i) { return s + i * 1460; };
     r.c.write(pattern(20 * 1460, 5), r.now);   // the window (20 segments after grow) goes
@@ -250,11 +254,9 @@ TEST_CASE("tcp sack: a retransmission that is lost too goes again once later dat
 TEST_CASE("tcp sack: going back after a timeout passes over what the peer holds", "[slirp][tcp]")
 {
     Rig r;
-    r.open(65535, true, true);
     uint32_t p = Rig::peer_iss + 1, s = grow(r);
     auto seg = [s](uint32_t i) { return s + i * 1460; };
-    r.c.write(pattern(4 * 1460, 5), r.now);
-    r.out.clear();
+    write_clear(r, 4);
     // Segments 1 and 2 SACKed; 0 and 3 lost; too few duplicates for a fast retransmit.
     r.feed(with_sack(r.seg(tcp_flag::ack, p, s), {{seg(1), seg(3)}}));
     r.run_until(r.now + 250'000);   // one timeout (the RTO is 200 ms here)
