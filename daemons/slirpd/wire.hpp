@@ -15,6 +15,18 @@ inline uint32_t be32(const uint8_t *p)
     return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
 }
 
+// Writers into a buffer the caller has bounds-checked.
+inline void store16(uint8_t *p, uint16_t v)
+{
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+inline void store32(uint8_t *p, uint32_t v)
+{
+    store16(p, static_cast<uint16_t>(v >> 16));
+    store16(p + 2, static_cast<uint16_t>(v));
+}
+
 inline void put16(std::vector<uint8_t> &out, uint16_t v)
 {
     out.push_back(static_cast<uint8_t>(v >> 8));

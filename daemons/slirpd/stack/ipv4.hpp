@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "alopex/error.hpp"
+#include "inet_checksum.hpp"
 
 namespace alopex::slirp::stack {
 
@@ -20,11 +21,10 @@ inline constexpr uint8_t proto_tcp = 6;
 inline constexpr uint8_t proto_udp = 17;
 inline constexpr size_t ipv4_min_header = 20;
 
-// The Internet checksum (RFC 1071) of `data`, continuing from `sum` (a partial sum, not
-// folded); checksum() folds and complements.
-uint32_t checksum_add(uint32_t sum, std::span<const uint8_t> data);
-uint16_t checksum_fold(uint32_t sum);
-inline uint16_t checksum(std::span<const uint8_t> data) { return checksum_fold(checksum_add(0, data)); }
+// The Internet checksum (RFC 1071, inet_checksum.hpp).
+using inet::checksum;
+using inet::checksum_add;
+using inet::checksum_fold;
 
 struct Ipv4 {
     uint8_t tos = 0;
