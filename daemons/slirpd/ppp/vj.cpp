@@ -85,27 +85,111 @@ Kind Compressor::uncompressed(Slot &s, std::span<const uint8_t> packet, size_t h
     return Kind::Uncompressed;
 }
 
-Kind Compressor::compress(std::span<const uint8_t> p, std::vector<uint8_t> &out)
+namespace {
+
+// The length of IP and TCP headers of a TCP segment that only ACKs, whole, with both
+// headers in max_header; 0 for anything else (sent as plain IP).
+size_t compressible(std::span<const uint8_t> p)
 {
-    auto plain = [&] {
-        out.insert(out.end(), p.begin(), p.end());
-        ++stats_.ip;
-        return Kind::Ip;
-    };
-    // Only a TCP segment that just ACKs, whole, with both headers in max_header.
     if (p.size() < 40 || p[0] >> 4 != 4 || p[9] != proto_tcp || (be16(&p[6]) & 0x3FFF) || be16(&p[2]) != p.size())
-        return plain();
+        return 0;
     size_t ihl = ip_hlen(p.data());
     if (ihl < 20 || ihl + 20 > p.size())
-        return plain();
+        return 0;
     const uint8_t *th = p.data() + ihl;
     size_t hlen = ihl + tcp_hlen(th);
     if (tcp_hlen(th) < 20 || hlen > p.size() || hlen > max_header ||
         (th[13] & (tcp_syn | tcp_fin | tcp_rst | tcp_ack)) != tcp_ack)
-        return plain();
+        return 0;
+    return hlen;
+}
 
+// Whether only what the deltas can say differs from the slot's header `oip`: not the
+// version, header length or TOS; DF; TTL or protocol; the TCP header length and reserved
+// bits; flags but PSH and URG (ECE and CWR came after RFC 1144); IP or TCP options.
+bool same_shape(const uint8_t *ip, const uint8_t *oip)
+{
+    const uint8_t *th = ip + ip_hlen(ip), *oth = oip + ip_hlen(oip);
+    constexpr uint8_t said = tcp_psh | tcp_urg;
+    return std::memcmp(ip, oip, 2) == 0 && std::memcmp(ip + 6, oip + 6, 4) == 0 && th[12] == oth[12] &&
+           (th[13] & ~said) == (oth[13] & ~said) && std::memcmp(ip + 20, oip + 20, ip_hlen(ip) - 20) == 0 &&
+           std::memcmp(th + 20, oth + 20, tcp_hlen(th) - 20) == 0;
+}
+
+// The change mask and deltas from the slot's header `oip` to `ip` (a packet of `size`
+// octets), RFC 1144's special cases included; false when they cannot say it.
+bool changes_of(const uint8_t *ip, size_t size, const uint8_t *oip, size_t old_hlen, uint8_t &changes, Deltas &d)
+{
+    const uint8_t *th = ip + ip_hlen(ip), *oth = oip + ip_hlen(oip);
+    changes = 0;
+    if (th[13] & tcp_urg) {
+        d.add(be16(th + 18), true);
+        changes |= new_u;
+    } else if (be16(th + 18) != be16(oth + 18)) {
+        return false;
+    }
+    if (uint16_t w = static_cast<uint16_t>(be16(th + 14) - be16(oth + 14)); w) {
+        d.add(w);
+        changes |= new_w;
+    }
+    // The ACK and the sequence number move forward by at most 16 bits (a step back is a
+    // very large one).
+    uint32_t delta_a = be32(th + 8) - be32(oth + 8), delta_s = be32(th + 4) - be32(oth + 4);
+    if (delta_a > 0xFFFF || delta_s > 0xFFFF)
+        return false;
+    for (auto [v, bit] : {std::pair{delta_a, new_a}, std::pair{delta_s, new_s}}) {
+        if (v) {
+            d.add(v);
+            changes |= bit;
+        }
+    }
+    uint32_t old_data = be16(oip + 2) - static_cast<uint32_t>(old_hlen);   // the previous segment's data
+    switch (changes) {
+    case 0:
+        // Nothing changed: data after a pure ACK (interactive traffic) goes compressed;
+        // anything else is likely a retransmission, sent whole in case the other side
+        // missed the compressed one.
+        if (size != be16(oip + 2) && old_data == 0)
+            break;
+        return false;
+    case special_i:
+    case special_d: return false;   // the specials' own codes
+    case new_s | new_a:
+        if (delta_s == delta_a && delta_s == old_data) {
+            changes = special_i;
+            d.n = 0;
+        }
+        break;
+    case new_s:
+        if (delta_s == old_data) {
+            changes = special_d;
+            d.n = 0;
+        }
+        break;
+    default: break;
+    }
+    if (uint16_t id = static_cast<uint16_t>(be16(ip + 4) - be16(oip + 4)); id != 1) {
+        d.add(id, true);
+        changes |= new_i;
+    }
+    if (th[13] & tcp_psh)
+        changes |= push_bit;
+    return true;
+}
+
+} // namespace
+
+Kind Compressor::compress(std::span<const uint8_t> p, std::vector<uint8_t> &out)
+{
+    size_t hlen = compressible(p);
+    if (!hlen) {
+        out.insert(out.end(), p.begin(), p.end());
+        ++stats_.ip;
+        return Kind::Ip;
+    }
     // The connection's slot (addresses and ports), most recently used first; a new one
     // takes the least recently used.
+    const uint8_t *th = p.data() + ip_hlen(p.data());
     auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot &s) {
         return s.hlen && std::memcmp(&s.header[12], &p[12], 8) == 0 &&
                std::memcmp(&s.header[ip_hlen(s.header.data())], th, 4) == 0;
@@ -115,74 +199,11 @@ Kind Compressor::compress(std::span<const uint8_t> p, std::vector<uint8_t> &out)
         it = slots_.end() - 1;
     std::rotate(slots_.begin(), it, it + 1);
     Slot &s = slots_.front();
-    if (!found)
-        return uncompressed(s, p, hlen, out);
-
-    const uint8_t *oip = s.header.data();
-    const uint8_t *oth = oip + ip_hlen(oip);
-    // Only what the deltas can say may differ: version, header length and TOS; DF; TTL and
-    // protocol; the TCP header length and reserved bits; flags but PSH and URG (ECE and
-    // CWR came after RFC 1144); IP and TCP options.
-    constexpr uint8_t said = tcp_psh | tcp_urg;
-    if (std::memcmp(&p[0], oip, 2) != 0 || std::memcmp(&p[6], oip + 6, 4) != 0 || th[12] != oth[12] ||
-        (th[13] & ~said) != (oth[13] & ~said) ||
-        std::memcmp(&p[20], oip + 20, ihl - 20) != 0 || std::memcmp(th + 20, oth + 20, tcp_hlen(th) - 20) != 0)
-        return uncompressed(s, p, hlen, out);
-
-    Deltas deltas;
     uint8_t changes = 0;
-    if (th[13] & tcp_urg) {
-        deltas.add(be16(th + 18), true);
-        changes |= new_u;
-    } else if (be16(th + 18) != be16(oth + 18)) {
+    Deltas deltas;
+    if (!found || !same_shape(p.data(), s.header.data()) ||
+        !changes_of(p.data(), p.size(), s.header.data(), s.hlen, changes, deltas))
         return uncompressed(s, p, hlen, out);
-    }
-    if (uint16_t w = static_cast<uint16_t>(be16(th + 14) - be16(oth + 14)); w) {
-        deltas.add(w);
-        changes |= new_w;
-    }
-    // The ACK and the sequence number move forward by at most 16 bits (a step back is a
-    // very large one).
-    uint32_t delta_a = be32(th + 8) - be32(oth + 8), delta_s = be32(th + 4) - be32(oth + 4);
-    if (delta_a > 0xFFFF || delta_s > 0xFFFF)
-        return uncompressed(s, p, hlen, out);
-    for (auto [d, bit] : {std::pair{delta_a, new_a}, std::pair{delta_s, new_s}}) {
-        if (d) {
-            deltas.add(d);
-            changes |= bit;
-        }
-    }
-    uint32_t old_data = be16(oip + 2) - s.hlen;   // the previous segment's data
-    switch (changes) {
-    case 0:
-        // Nothing changed: data after a pure ACK (interactive traffic) goes compressed;
-        // anything else is likely a retransmission, sent whole in case the other side
-        // missed the compressed one.
-        if (p.size() != be16(oip + 2) && old_data == 0)
-            break;
-        return uncompressed(s, p, hlen, out);
-    case special_i:
-    case special_d: return uncompressed(s, p, hlen, out);   // the specials' own codes
-    case new_s | new_a:
-        if (delta_s == delta_a && delta_s == old_data) {
-            changes = special_i;
-            deltas.n = 0;
-        }
-        break;
-    case new_s:
-        if (delta_s == old_data) {
-            changes = special_d;
-            deltas.n = 0;
-        }
-        break;
-    default: break;
-    }
-    if (uint16_t id = static_cast<uint16_t>(be16(&p[4]) - be16(oip + 4)); id != 1) {
-        deltas.add(id, true);
-        changes |= new_i;
-    }
-    if (th[13] & tcp_psh)
-        changes |= push_bit;
 
     std::copy_n(p.begin(), hlen, s.header.begin());
     s.hlen = hlen;
