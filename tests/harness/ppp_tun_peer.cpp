@@ -11,10 +11,12 @@
 // in its direction, or 30 ms), --delay MS; --flip PCT, a bit flipped in that share of the
 // frames each way (the FCS must catch it); --rate BPS, the line paced to BPS bits per
 // second each way (10 bits an octet, as 8N1); --pcap FILE, every IP packet crossing the
-// link written to FILE; --seed N. LCP and IPCP are never impaired. It prints
+// link written to FILE; --vj off, as pppd's novj (no VJ either way); --seed N. LCP and
+// IPCP are never impaired. It prints
 // "negotiated ..." with what pppd's other requests got (VJ, the second DNS server, CCP),
-// and "impaired lost N duplicated N reordered N flipped OUT/IN fcs-errors N" every 2 s
-// while it impairs.
+// and "impaired lost N duplicated N reordered N flipped OUT/IN fcs-errors N vj-in N
+// vj-out N vj-errors N" every 2 s while it impairs. VJ is used both ways when slirpd
+// agrees, as pppd's kernel (slhc) would.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -30,6 +32,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "impairment.hpp"
@@ -112,6 +115,7 @@ struct Pacer {
 
 struct Options {
     Impairment imp;
+    bool vj = true;
     double rate_bps = 0;
     std::string pcap;
 };
@@ -147,6 +151,8 @@ Options parse_options(int argc, char **argv)
             o.rate_bps = std::strtod(v, nullptr);
         else if (k == "--pcap")
             o.pcap = v;
+        else if (k == "--vj")
+            o.vj = std::string_view(v) != "off";
         else if (k == "--seed")
             o.imp.rng.seed(static_cast<unsigned>(std::strtoul(v, nullptr, 10)));
         else {
@@ -202,10 +208,12 @@ struct TunPeer {
         if (opt.imp.active() && now - last_report > std::chrono::seconds(2)) {
             last_report = now;
             const auto &i = opt.imp;
-            std::printf("impaired lost %llu duplicated %llu reordered %llu flipped %llu/%llu fcs-errors %llu\n",
+            std::printf("impaired lost %llu duplicated %llu reordered %llu flipped %llu/%llu fcs-errors %llu "
+                        "vj-in %llu vj-out %llu vj-errors %llu\n",
                         (unsigned long long)i.lost, (unsigned long long)i.duplicated, (unsigned long long)i.reordered,
                         (unsigned long long)i.flipped_out, (unsigned long long)i.flipped_in,
-                        (unsigned long long)peer.decoder.stats().fcs_errors);
+                        (unsigned long long)peer.decoder.stats().fcs_errors, (unsigned long long)peer.vj_compressed_in,
+                        (unsigned long long)peer.vj_compressed_out, (unsigned long long)peer.vj_errors);
             std::fflush(stdout);
         }
         if (peer.ipcp_open && !announced) {
@@ -213,7 +221,11 @@ struct TunPeer {
             run({"ip", "addr", "add", addr + "/32", "peer", "10.0.0.1", "dev", tun_name});
             run({"ip", "link", "set", tun_name, "up"});
             const auto &c = peer.ipcp_client;
-            std::printf("negotiated vj=%s dns2=%s ccp=%s\n", c.vj_rejected ? "rejected" : "not-rejected",
+            std::printf("negotiated vj=%s dns2=%s ccp=%s\n",
+                        peer.vj_in && peer.vj_out ? "both"
+                        : peer.vj_in              ? "from-slirpd"
+                        : peer.vj_out             ? "to-slirpd"
+                                                  : "off",
                         c.dns2_rejected ? "rejected" : dotted(c.dns2).c_str(),
                         peer.ccp_rejected ? "protocol-rejected" : "unanswered");
             std::printf("up %s %s\n", addr.c_str(), dotted(c.dns).c_str());
@@ -297,7 +309,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3 || argc % 2 == 0) {
         std::fprintf(stderr, "usage: alopex-test-ppp-peer PTY TUN [--loss PCT] [--dup PCT] [--reorder PCT] "
-                             "[--delay MS] [--flip PCT] [--rate BPS] [--pcap FILE] [--seed N]\n");
+                             "[--delay MS] [--flip PCT] [--rate BPS] [--pcap FILE] [--vj on|off] [--seed N]\n");
         return 2;
     }
     TunPeer t;
@@ -314,6 +326,7 @@ int main(int argc, char **argv)
     t.tun_name = argv[2];
     t.tun = open_tun(argv[2]);
     t.peer.keep_frames = false;   // it runs for long: only the IP packets are kept, until written
+    t.peer.ipcp_client.ask_vj = t.peer.ipcp_client.accept_vj = t.opt.vj;
     t.peer.start();
     for (;;) {
         auto now = Clock::now();

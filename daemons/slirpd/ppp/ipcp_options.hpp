@@ -7,18 +7,26 @@
 // Theirs: IP-Address 0.0.0.0, or any other than the configured peer address, is Naked
 // with the configured one; Primary-DNS (129) and Secondary-DNS (131) are Naked with the
 // servers we offer until they match, and rejected when we offer none (a second one
-// missing rejects 131). IP-Compression-Protocol (VJ, which pppd asks for by default) is
-// rejected here: VJ comes with issue 12. The deprecated IP-Addresses option (1), the
-// NBNS options (130, 132) and anything unknown are rejected. With
-// reject_instead_of_nak (max-failure), what would be Naked is rejected instead.
+// missing rejects 131). The deprecated IP-Addresses option (1), the NBNS options (130,
+// 132) and anything unknown are rejected. With reject_instead_of_nak (max-failure), what
+// would be Naked is rejected instead.
+//
+// VJ (IP-Compression-Protocol 0x002D, RFC 1332 §3.2), unless configured off: the peer's
+// request (pppd makes one by default) says what it can receive, and is acknowledged with
+// any Max-Slot-Id and Comp-Slot-Id, so we may send it compressed; ours asks for 16 slots
+// and the slot left out, so it may send us compressed. A Nak of ours with other VJ
+// parameters is followed, a Reject or another protocol stops asking. Another
+// compression protocol, or a malformed one, is rejected.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "alopex/net.hpp"
 #include "lcp_options.hpp"
 #include "packet.hpp"
+#include "vj.hpp"
 
 namespace alopex::slirp::ppp {
 
@@ -36,28 +44,39 @@ struct IpcpConfig {
     net::Address local = net::Address::v4(0x0A000001);   // 10.0.0.1
     net::Address peer = net::Address::v4(0x0A000002);    // 10.0.0.2
     net::Address dns1, dns2;                              // empty: not offered
+    bool vj = true;                                       // VJ both ways when the peer agrees
 };
 
 class IpcpOptions {
 public:
-    explicit IpcpOptions(IpcpConfig config) : config_(config) {}
+    explicit IpcpOptions(IpcpConfig config) : config_(config), asking_vj_(config.vj) {}
 
-    void reset() { asking_address_ = true; peer_acked_ = false; }
+    void reset();
     std::vector<uint8_t> request() const;
 
     Result<ConfigureReply> on_request(std::span<const uint8_t> options, bool reject_instead_of_nak);
     bool on_ack(std::span<const uint8_t> options) const;
-    bool on_nak(std::span<const uint8_t> options) const;
+    bool on_nak(std::span<const uint8_t> options);
     bool on_reject(std::span<const uint8_t> options);
 
     const IpcpConfig &config() const noexcept { return config_; }
     // The peer's address is the configured one once its request was acknowledged.
     bool peer_acked() const noexcept { return peer_acked_; }
+    // Once IPCP is Opened: VJ toward the peer (what its acknowledged request asked), and
+    // VJ from it (our request, acknowledged, asked for it).
+    std::optional<vj::Options> vj_to_peer() const { return peer_vj_; }
+    std::optional<vj::Options> vj_from_peer() const
+    {
+        return asking_vj_ ? std::optional<vj::Options>(our_vj_) : std::nullopt;
+    }
 
 private:
     IpcpConfig config_;
     bool asking_address_ = true;
     bool peer_acked_ = false;
+    bool asking_vj_ = true;
+    vj::Options our_vj_;
+    std::optional<vj::Options> peer_vj_;
 };
 
 } // namespace alopex::slirp::ppp

@@ -2,6 +2,7 @@
 #include "link.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 namespace alopex::slirp::ppp {
 
@@ -47,15 +48,7 @@ Link::Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callba
                           [this] { return lcp_options_.settings().our_magic; }, [this] { ++echo_loopbacks_; }});
     ipcp_ = std::make_unique<ControlProtocol>(
         proto_ipcp, negotiator_for(ipcp_options_), send,
-        ControlProtocol::Layer{[this] {
-                                   if (cb_.network_up)
-                                       cb_.network_up();
-                               },
-                               [this] {
-                                   if (cb_.network_down)
-                                       cb_.network_down();
-                               },
-                               {}, {}},
+        ControlProtocol::Layer{[this] { ipcp_up(); }, [this] { ipcp_down(); }, {}, {}},
         config_.limits);
 }
 
@@ -103,6 +96,30 @@ void Link::lcp_down()
     phase_ = Phase::Establish;
 }
 
+void Link::ipcp_up()
+{
+    // VJ each way as IPCP agreed: toward the peer what its request asked, from it what
+    // ours did (RFC 1332 §3.2).
+    auto to = ipcp_options_.vj_to_peer();
+    auto from = ipcp_options_.vj_from_peer();
+    vj_out_.reset();
+    vj_in_.reset();
+    if (to)
+        vj_out_.emplace(*to);
+    if (from)
+        vj_in_.emplace(*from);
+    if (cb_.network_up)
+        cb_.network_up();
+}
+
+void Link::ipcp_down()
+{
+    vj_out_.reset();
+    vj_in_.reset();
+    if (cb_.network_down)
+        cb_.network_down();
+}
+
 void Link::apply_framing(bool open)
 {
     if (!open) {
@@ -133,7 +150,24 @@ bool Link::send_ip(std::span<const uint8_t> packet)
         return false;
     }
     ++stats_.ip_out;
-    send(proto_ip, packet);
+    if (!vj_out_) {
+        send(proto_ip, packet);
+        return true;
+    }
+    vj_buf_.clear();
+    uint64_t saved = vj_out_->stats().header_octets_saved;
+    switch (vj_out_->compress(packet, vj_buf_)) {
+    case vj::Kind::Ip: send(proto_ip, vj_buf_); break;
+    case vj::Kind::Uncompressed:
+        ++stats_.vj_uncompressed_out;
+        send(proto_vj_uncompressed, vj_buf_);
+        break;
+    case vj::Kind::Compressed:
+        ++stats_.vj_compressed_out;
+        stats_.vj_octets_saved += vj_out_->stats().header_octets_saved - saved;
+        send(proto_vj_compressed, vj_buf_);
+        break;
+    }
     return true;
 }
 
@@ -146,6 +180,15 @@ void Link::line_input(std::span<const uint8_t> bytes, uint64_t now)
 
 void Link::frame(std::span<const uint8_t> f)
 {
+    // A frame lost on the line since the last one: VJ tosses until a packet names its
+    // slot (RFC 1144 §4.2).
+    const auto &d = decoder_.stats();
+    uint64_t errors = d.fcs_errors + d.too_long + d.aborts;
+    if (errors != line_errors_) {
+        line_errors_ = errors;
+        if (vj_in_)
+            vj_in_->line_error();
+    }
     auto p = parse_frame(f);
     if (!p) {
         ++stats_.bad_frames;
@@ -172,11 +215,33 @@ void Link::frame(std::span<const uint8_t> f)
         if (cb_.ip_input)
             cb_.ip_input(p->info);
         return;
-    default:   // CCP, IPV6CP, VJ, anything else: not carried here
+    case proto_vj_compressed:
+    case proto_vj_uncompressed:
+        if (vj_in_ && ipcp_->state() == State::Opened) {
+            vj_input(p->protocol, p->info);
+            return;
+        }
+        [[fallthrough]];   // not negotiated
+    default:   // CCP, IPV6CP, anything else: not carried here
         ++stats_.protocol_rejects;
         lcp_->send_protocol_reject(p->protocol, p->info, lcp_options_.settings().send_mru);
         return;
     }
+}
+
+void Link::vj_input(uint16_t protocol, std::span<const uint8_t> info)
+{
+    vj_buf_.clear();
+    bool compressed = protocol == proto_vj_compressed;
+    auto r = compressed ? vj_in_->compressed(info, vj_buf_) : vj_in_->uncompressed(info, vj_buf_);
+    if (!r) {
+        ++(r.error().code == EAGAIN ? stats_.vj_tossed : stats_.vj_errors);
+        return;
+    }
+    ++(compressed ? stats_.vj_compressed_in : stats_.vj_uncompressed_in);
+    ++stats_.ip_in;
+    if (cb_.ip_input)
+        cb_.ip_input(vj_buf_);
 }
 
 void Link::sync(Timer &t, const ControlProtocol &cp)

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "control.hpp"
 #include "hdlc.hpp"
 #include "ipcp_options.hpp"
+#include "vj.hpp"
 #include "lcp_options.hpp"
 
 namespace alopex::slirp::ppp {
@@ -48,6 +50,11 @@ struct LinkStats {
     uint64_t protocol_rejects = 0;
     uint64_t echo_timeouts = 0, link_restarts = 0;
     uint64_t echo_rtt_usec = 0;         // of the last answered Echo-Request
+    // VJ (RFC 1144) when IPCP negotiated it: IP packets sent compressed, uncompressed
+    // (a connection's first) and received so; received ones that could not be decoded,
+    // or were tossed after a line error; octets of headers not sent.
+    uint64_t vj_compressed_out = 0, vj_uncompressed_out = 0, vj_compressed_in = 0, vj_uncompressed_in = 0;
+    uint64_t vj_errors = 0, vj_tossed = 0, vj_octets_saved = 0;
 };
 
 class Link {
@@ -101,6 +108,9 @@ private:
     void sync(Timer &t, const ControlProtocol &cp);
     void echo_due();
     void apply_framing(bool open);
+    void ipcp_up();
+    void ipcp_down();
+    void vj_input(uint16_t protocol, std::span<const uint8_t> info);
 
     LinkConfig config_;
     Callbacks cb_;
@@ -110,6 +120,10 @@ private:
     Decoder decoder_;
     EncoderOptions encoder_;
     std::vector<uint8_t> out_;
+    std::optional<vj::Compressor> vj_out_;
+    std::optional<vj::Decompressor> vj_in_;
+    std::vector<uint8_t> vj_buf_;
+    uint64_t line_errors_ = 0;   // the decoder's, at the last frame
     Phase phase_ = Phase::Dead;
     LinkStats stats_;
     uint64_t now_ = 0;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "hdlc.hpp"
 #include "ipcp_options.hpp"
 #include "lcp_options.hpp"
+#include "vj.hpp"
 
 namespace slirp_test {
 
@@ -29,6 +31,8 @@ struct ClientIpcp {
     uint32_t address = 0, dns = 0, dns2 = 0;
     bool ask_vj = true, ask_dns = true, ask_dns2 = true;
     bool vj_rejected = false, dns2_rejected = false;
+    std::optional<vj::Options> server_vj;   // slirpd's request asked for VJ: we may send it
+    bool accept_vj = true;                  // false: pppd's novj (slirpd's VJ rejected)
     Negotiator negotiator()
     {
         return {[this] {
@@ -42,7 +46,21 @@ struct ClientIpcp {
                         put_option_u32(b, ipcp_option::secondary_dns, dns2);
                     return b;
                 },
-                [](std::span<const uint8_t> d, bool) -> alopex::Result<ConfigureReply> {
+                [this](std::span<const uint8_t> d, bool) -> alopex::Result<ConfigureReply> {
+                    server_vj.reset();
+                    if (auto l = parse_options(d)) {
+                        for (const auto &o : *l) {
+                            if (o.type != ipcp_option::ip_compression)
+                                continue;
+                            if (!accept_vj) {
+                                Bytes opt = {o.type, static_cast<uint8_t>(o.value.size() + 2)};
+                                opt.insert(opt.end(), o.value.begin(), o.value.end());
+                                return ConfigureReply{Code::ConfigureReject, opt};
+                            }
+                            if (o.value.size() == 4 && o.value[1] == 0x2D)
+                                server_vj = vj::Options{o.value[2], o.value[3] == 1};
+                        }
+                    }
                     return ConfigureReply{Code::ConfigureAck, Bytes(d.begin(), d.end())};
                 },
                 [](std::span<const uint8_t>) { return true; },
@@ -84,6 +102,9 @@ struct Peer {
     std::vector<Bytes> frames;          // every frame received (address/control and protocol in it)
     bool lcp_open = false, ipcp_open = false;
     bool ccp_rejected = false;          // slirpd sent a Protocol-Reject for our CCP
+    std::optional<vj::Decompressor> vj_in;   // VJ from slirpd, when negotiated
+    std::optional<vj::Compressor> vj_out;    // VJ to slirpd, when negotiated
+    uint64_t vj_compressed_in = 0, vj_compressed_out = 0, vj_errors = 0, line_errors = 0;
     bool answer_echoes = true;
     bool keep_frames = true;            // false: `frames` stays empty (a long-running peer)
     uint32_t seed = 7;
@@ -122,7 +143,18 @@ struct Peer {
                              {}, [this] { return lcp_options.settings().our_magic; }, {}});
         ipcp = std::make_unique<ControlProtocol>(
             proto_ipcp, ipcp_client.negotiator(), send,
-            ControlProtocol::Layer{[this] { ipcp_open = true; }, [this] { ipcp_open = false; }, {}, {}});
+            ControlProtocol::Layer{[this] {
+                                       ipcp_open = true;
+                                       // VJ as pppd's kernel (slhc) would use it: from slirpd
+                                       // when our request kept it, to slirpd when its asked.
+                                       vj_in.reset();
+                                       vj_out.reset();
+                                       if (ipcp_client.ask_vj)
+                                           vj_in.emplace(vj::Options{});
+                                       if (ipcp_client.server_vj)
+                                           vj_out.emplace(*ipcp_client.server_vj);
+                                   },
+                                   [this] { ipcp_open = false; }, {}, {}});
     }
     void start()
     {
@@ -134,6 +166,12 @@ struct Peer {
         decoder.feed(bytes, [this](std::span<const uint8_t> f) {
             if (keep_frames)
                 frames.emplace_back(f.begin(), f.end());
+            const auto &d = decoder.stats();
+            if (d.fcs_errors + d.too_long + d.aborts != line_errors) {
+                line_errors = d.fcs_errors + d.too_long + d.aborts;
+                if (vj_in)
+                    vj_in->line_error();   // RFC 1144 §4.2, as slhc does
+            }
             auto p = parse_frame(f);
             if (!p)
                 return;
@@ -146,10 +184,32 @@ struct Peer {
                 ipcp->input(p->info);
             } else if (p->protocol == proto_ip) {
                 ip.emplace_back(p->info.begin(), p->info.end());
+            } else if (vj_in && (p->protocol == proto_vj_compressed || p->protocol == proto_vj_uncompressed)) {
+                Bytes packet;
+                bool compressed = p->protocol == proto_vj_compressed;
+                if (compressed ? vj_in->compressed(p->info, packet) : vj_in->uncompressed(p->info, packet)) {
+                    vj_compressed_in += compressed;
+                    ip.push_back(std::move(packet));
+                } else {
+                    ++vj_errors;
+                }
             }
         });
     }
-    void send_ip(std::span<const uint8_t> packet) { encode(to_link, proto_ip, packet, encoder); }
+    void send_ip(std::span<const uint8_t> packet)
+    {
+        if (!vj_out) {
+            encode(to_link, proto_ip, packet, encoder);
+            return;
+        }
+        Bytes info;
+        auto kind = vj_out->compress(packet, info);
+        vj_compressed_out += kind == vj::Kind::Compressed;
+        uint16_t protocol = kind == vj::Kind::Ip             ? proto_ip
+                            : kind == vj::Kind::Uncompressed ? proto_vj_uncompressed
+                                                             : proto_vj_compressed;
+        encode(to_link, protocol, info, encoder);
+    }
     void send_raw(uint16_t protocol, std::span<const uint8_t> info) { encode(to_link, protocol, info, encoder); }
 };
 

@@ -9,6 +9,7 @@
 
 #include "link.hpp"
 #include "ppp_peer.hpp"
+#include "tcp_packet.hpp"
 
 using namespace alopex;
 using namespace alopex::slirp::ppp;
@@ -83,8 +84,8 @@ TEST_CASE("link: LCP then IPCP with a pppd-like peer; IP both ways, compressed f
     CHECK(r.peer.ipcp_open);
     CHECK(r.peer.ipcp_client.address == 0x0A000002);
     CHECK(r.peer.ipcp_client.dns == 0x0A000001);
-    // pppd's other requests: VJ compression and a second DNS server, both rejected.
-    CHECK(r.peer.ipcp_client.vj_rejected);
+    // pppd's other requests: VJ compression (taken) and a second DNS server (rejected).
+    CHECK_FALSE(r.peer.ipcp_client.vj_rejected);
     CHECK(r.peer.ipcp_client.dns2_rejected);
     CHECK(r.ups == 1);
     CHECK(r.link.lcp_settings().send_acfc);
@@ -102,6 +103,71 @@ TEST_CASE("link: LCP then IPCP with a pppd-like peer; IP both ways, compressed f
     CHECK(r.peer.ip[0] == packet);
     CHECK(r.peer.frames.back()[0] == 0x21);   // ACFC and PFC: the protocol octet first
     CHECK(r.link.framing_stats().fcs_errors == 0);
+}
+
+TEST_CASE("link: VJ both ways, as pppd asks and as we ask; a frame lost on the line tosses", "[slirp][link]")
+{
+    Rig r(with_dns());
+    r.connect();
+    REQUIRE(r.peer.vj_in);    // the peer's request kept VJ: slirpd compresses toward it
+    REQUIRE(r.peer.vj_out);   // ours asked for it: the peer compresses toward slirpd
+    slirp_test::Seg up, down;
+    up.data = 100;
+    down.src = 0x0A000001, down.dst = 0x0A000002, down.sport = 22, down.dport = 40000, down.data = 1000;
+    std::vector<Bytes> sent_up, sent_down;
+    for (int i = 0; i < 5; ++i) {
+        sent_up.push_back(slirp_test::packet(up));
+        sent_down.push_back(slirp_test::packet(down));
+        r.peer.send_ip(sent_up.back());
+        REQUIRE(r.link.send_ip(sent_down.back()));
+        up.seq += 100, ++up.id, down.seq += 1000, ++down.id;
+    }
+    r.exchange();
+    CHECK(r.ip == sent_up);
+    CHECK(r.peer.ip == sent_down);
+    CHECK(r.link.stats().vj_uncompressed_in == 1);   // each connection's first
+    CHECK(r.link.stats().vj_compressed_in == 4);
+    CHECK(r.link.stats().vj_uncompressed_out == 1);
+    CHECK(r.link.stats().vj_compressed_out == 4);
+    CHECK(r.peer.vj_compressed_in == 4);
+    CHECK(r.link.stats().vj_octets_saved == 4 * 37);
+
+    // A compressed frame spoiled on the line: the next ones, which do not name their
+    // slot, are tossed until one that does (the peer's compressor names it only when the
+    // connection changes, so a second connection's packet comes between).
+    r.ip.clear();
+    r.peer.send_ip(slirp_test::packet(up));
+    Bytes line = std::exchange(r.peer.to_link, {});
+    line[line.size() / 2] ^= 0x01;
+    r.link.line_input(line, r.now);
+    up.seq += 100, ++up.id;
+    r.peer.send_ip(slirp_test::packet(up));
+    r.exchange();
+    CHECK(r.ip.empty());
+    CHECK(r.link.stats().vj_tossed == 1);
+    slirp_test::Seg other = up;
+    other.sport = 40001;
+    r.peer.send_ip(slirp_test::packet(other));   // uncompressed: a new connection
+    up.seq += 100, ++up.id;
+    r.peer.send_ip(slirp_test::packet(up));      // compressed, naming its slot again
+    r.exchange();
+    REQUIRE(r.ip.size() == 2);
+}
+
+TEST_CASE("link: VJ configured off: pppd's request rejected, none of ours", "[slirp][link]")
+{
+    LinkConfig cfg = with_dns();
+    cfg.ipcp.vj = false;
+    Rig r(cfg);
+    r.connect();
+    CHECK(r.peer.ipcp_client.vj_rejected);
+    CHECK_FALSE(r.peer.vj_in);
+    CHECK_FALSE(r.peer.vj_out);
+    slirp_test::Seg up;
+    r.peer.send_ip(slirp_test::packet(up));
+    r.exchange();
+    CHECK(r.ip.size() == 1);
+    CHECK(r.link.stats().vj_uncompressed_in == 0);
 }
 
 TEST_CASE("link: the same, with the line delivering one byte at a time", "[slirp][link]")

@@ -10,57 +10,15 @@
 #include <vector>
 
 #include "inet_checksum.hpp"
+#include "tcp_packet.hpp"
 #include "vj.hpp"
-#include "wire.hpp"
 
 using namespace alopex::slirp::ppp;
 using Bytes = std::vector<uint8_t>;
+using slirp_test::packet;
+using slirp_test::Seg;
 
 namespace {
-
-struct Seg {
-    uint32_t src = 0x0A000002, dst = 0x0A000001;
-    uint16_t sport = 40000, dport = 22;
-    uint32_t seq = 1000, ack = 5000;
-    uint8_t flags = 0x10;   // ACK
-    uint16_t window = 29200, urgent = 0, id = 100;
-    uint8_t ttl = 64, tos = 0;
-    Bytes tcp_options;
-    size_t data = 0;
-};
-
-// An IPv4 packet of `s`, its header checksum right (the TCP checksum is whatever: VJ
-// carries it as it is).
-Bytes packet(const Seg &s)
-{
-    using namespace alopex::slirp::wire;
-    size_t th = 20 + s.tcp_options.size(), len = 20 + th + s.data;
-    Bytes p(len, 0);
-    p[0] = 0x45;
-    p[1] = s.tos;
-    store16(&p[2], static_cast<uint16_t>(len));
-    store16(&p[4], s.id);
-    store16(&p[6], 0x4000);
-    p[8] = s.ttl;
-    p[9] = 6;
-    store32(&p[12], s.src);
-    store32(&p[16], s.dst);
-    store16(&p[10], alopex::slirp::inet::checksum(std::span<const uint8_t>(p).first(20)));
-    uint8_t *t = &p[20];
-    store16(t, s.sport);
-    store16(t + 2, s.dport);
-    store32(t + 4, s.seq);
-    store32(t + 8, s.ack);
-    t[12] = static_cast<uint8_t>(th / 4 << 4);
-    t[13] = s.flags;
-    store16(t + 14, s.window);
-    store16(t + 16, static_cast<uint16_t>(s.seq * 7 + s.ack));
-    store16(t + 18, s.urgent);
-    std::copy(s.tcp_options.begin(), s.tcp_options.end(), t + 20);
-    for (size_t i = 0; i < s.data; ++i)
-        p[20 + th + i] = static_cast<uint8_t>(s.seq + i);
-    return p;
-}
 
 struct Pair {
     vj::Compressor c;

@@ -12,8 +12,12 @@ def register(tap, vm):
         h.check_eq((vm().result('modprobe-ppp_async.rc') or '').strip(), '0',
                    f'modprobe ppp_async: {vm().result("modprobe-ppp_async.txt")}')
 
-    @tap.test('pppd dials slirpd: address, DNS, ping, ssh, curl and a refused port (test_slirpd_pppd.py)')
+    @tap.test('pppd dials slirpd: address, DNS, VJ both ways, ping, ssh, curl and a refused port '
+              '(test_slirpd_pppd.py)')
     def _(sb):
         out = vm().check_run('slirpd-pppd')
         h.check('not ok' not in out and 'ok 3 - over ppp0: an interactive ssh session' in out
-                and 'ok 4 - an unmapped TCP port' in out, out[-3000:])
+                and 'ok 4 - an unmapped TCP port' in out and "ok 5 - VJ with the kernel's slhc" in out, out[-3000:])
+        for line in out.splitlines():
+            if line.startswith('# vj-'):
+                h.diag(f'slirpd in the VM: {line[2:]}')

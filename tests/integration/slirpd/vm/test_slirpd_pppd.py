@@ -4,12 +4,14 @@
 the test VM: pppd dials slirpd's pty with the options of a PiKVM-style peer (noauth local
 nocrtscts nodetach noipdefault usepeerdns, Debian's /etc/ppp/options with its LCP echoes)
 from a peer network namespace. It must get 10.0.0.2 and DNS 10.0.0.1 (its log and `ip -j`
-on ppp0); VJ, which pppd asks for, is rejected cleanly; the kernel's ICMP echo to
-10.0.0.1 comes back intact; over ppp0, an interactive ssh session reaches the host's sshd
-and curl fetches a 4 MiB file intact through slirpd's port maps; an unmapped TCP port is
-refused at once."""
+on ppp0); VJ is taken both ways (pppd asks for it, and acknowledges slirpd's request), so
+the kernel's slhc compresses toward slirpd and decompresses what slirpd compressed; the
+kernel's ICMP echo to 10.0.0.1 comes back intact; over ppp0, an interactive ssh session
+reaches the host's sshd and curl fetches a 4 MiB file intact through slirpd's port maps;
+an unmapped TCP port is refused at once; slirpd's counters show VJ both ways, no error."""
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
@@ -46,7 +48,7 @@ def setup(sb):
     CTX['pppd'] = CTX['ns'].spawn('pppd', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts',
                                   'nodetach', 'noipdefault', 'usepeerdns', 'nolock', 'logfd', '2', 'debug')
 
-@tap.test('pppd gets 10.0.0.2 and DNS 10.0.0.1 from slirpd; VJ rejected cleanly', vm=True)
+@tap.test('pppd gets 10.0.0.2 and DNS 10.0.0.1 from slirpd; VJ taken both ways', vm=True)
 def _(sb):
     h.wait_until(lambda: ppp0(sb) == [('10.0.0.2', '10.0.0.1')], 60, 0.1,
                  f'ppp0 with 10.0.0.2 peer 10.0.0.1 (pppd: {log_of(CTX["pppd"])[-1500:]})')
@@ -57,7 +59,10 @@ def _(sb):
     h.check('local  IP address 10.0.0.2' in log, log[-2000:])
     h.check('remote IP address 10.0.0.1' in log, log[-2000:])
     h.check('primary   DNS address 10.0.0.1' in log, log[-2000:])
-    h.check('rcvd [IPCP ConfRej' in log and 'VJ' in log, 'slirpd rejected VJ')
+    # VJ (RFC 1144) both ways: slirpd acknowledges pppd's request and pppd slirpd's.
+    acks = [l for l in log.splitlines() if '[IPCP ConfAck' in l]
+    h.check(any(l.startswith('rcvd [IPCP ConfAck') and 'compress VJ' in l for l in acks), ' | '.join(acks))
+    h.check(any(l.startswith('sent [IPCP ConfAck') and 'compress VJ' in l for l in acks), ' | '.join(acks))
     h.wait_until(lambda: 'PPP up: peer 10.0.0.2' in log_of(CTX['slirpd']), 10, 0.05, 'slirpd logs the link up')
 
 
@@ -81,6 +86,18 @@ def _(sb):
             "except ConnectionRefusedError:\n    print('refused')\n")
     r = in_peer(sb, '/usr/bin/python3', '-c', code)
     h.check_eq(r.stdout.strip(), 'refused', r.stderr)
+
+
+@tap.test("VJ with the kernel's slhc: slirpd decompressed and compressed TCP headers (its counters at stop)",
+          vm=True)
+def _(sb):
+    CTX['slirpd'].stop()
+    line = [l for l in log_of(CTX['slirpd']).splitlines() if 'stopping; counters:' in l]
+    h.check(line, log_of(CTX['slirpd'])[-500:])
+    c = {k: int(v) for k, v in re.findall(r'([a-z0-9-]+)=(\d+)', line[-1])}
+    h.diag(' '.join(f'{k} {v}' for k, v in c.items() if k.startswith('vj-')))
+    h.check(c.get('vj-compressed-in', 0) > 100 and c.get('vj-compressed-out', 0) > 100, line[-1])
+    h.check(c.get('vj-errors', 0) == 0 and c.get('bad-packets', 0) == 0, line[-1])
 
 
 h.main(tap, setup)
