@@ -202,7 +202,8 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
     if (a.ipcp.local != b.ipcp.local || a.ipcp.peer != b.ipcp.peer || a.ipcp.dns1 != b.ipcp.dns1 ||
         a.ipcp.dns2 != b.ipcp.dns2)
         pending.push_back("addresses");
-    if (a.lcp.mru != b.lcp.mru || a.echo_interval_usec != b.echo_interval_usec || a.echo_failures != b.echo_failures)
+    if (a.lcp.mru != b.lcp.mru || a.echo_interval_usec != b.echo_interval_usec ||
+        a.echo_failures != b.echo_failures || a.ipcp.vj != b.ipcp.vj)
         pending.push_back("ppp");
     const auto &la = cur.limits, &lb = next.limits;
     if (la.connections != lb.connections || la.connections_per_port != lb.connections_per_port ||

@@ -17,6 +17,7 @@
 //   mru = 1500                # 128..1500
 //   echo_interval = 30        # seconds, 0: no keepalive
 //   echo_failures = 4         # 1..100
+//   vj = true                 # VJ TCP/IP header compression both ways, when the peer agrees
 //   [ports]                   # TCP: the peer's destination = a host socket
 //   "10.0.0.1:22" = "127.0.0.1:22"
 //   "10.0.0.1:80" = "unix:/run/kvmd/kvmd.sock"

@@ -3,7 +3,7 @@
 """alopex-slirpd over lines that are not clean (issue 11), the kernel's TCP/IP on the
 other side (alopex-test-ppp-peer on a tun in a peer namespace, as in slirpd-tcp):
 - a noisy line: one bit flipped in 3 % of the frames each way and 20 ms of delay each
-  way (no VJ, as pppd's novj). ping sees the delay; an interactive ssh session and curl of a 1 MiB file arrive
+  way (no VJ: slirp.toml's vj = false). ping sees the delay; an interactive ssh session and curl of a 1 MiB file arrive
   intact; slirpd counted an FCS error for the frames the peer spoiled, the peer for those
   of slirpd's it spoiled; the peer's pcap of the link holds the ssh connection's
   handshake;
@@ -38,10 +38,10 @@ def add_file(sb, name, size):
     return hashlib.sha256(data).hexdigest()
 
 
-def line(sb, name, *peer_args):
+def line(sb, name, *peer_args, extra=''):
     config = sb.path(f'{name}.toml')
     with open(config, 'w') as f:
-        f.write('[ports]\n"10.0.0.1:22" = "127.0.0.1:2222"\n"10.0.0.1:80" = "127.0.0.1:8080"\n')
+        f.write('[ports]\n"10.0.0.1:22" = "127.0.0.1:2222"\n"10.0.0.1:80" = "127.0.0.1:8080"\n' + extra)
     return start_link(sb, name, config, *peer_args)
 
 
@@ -55,7 +55,7 @@ def setup(sb):
     CTX['quarter_sha'] = add_file(sb, 'quarter', QUARTER)
     CTX['pcap'] = sb.path('noisy.pcap')
     CTX['noisy'] = line(sb, 'noisy', '--flip', '3', '--delay', '20', '--seed', '5', '--pcap', CTX['pcap'],
-                        '--vj', 'off')
+                        extra='[ppp]\nvj = false\n')
     CTX['noisy_vj'] = line(sb, 'noisy-vj', '--flip', '3', '--seed', '6')
     CTX['serial'] = line(sb, 'serial', '--rate', str(SERIAL_BPS))
 
@@ -87,10 +87,13 @@ def pcap_tcp(path):
     return out
 
 
-@tap.test("pppd's other requests: VJ both ways, a second DNS server rejected, CCP Protocol-Rejected")
+@tap.test("pppd's other requests: VJ both ways (none with vj = false), a second DNS server rejected, "
+          "CCP Protocol-Rejected")
 def _(sb):
     peer = CTX['serial'][2]
     h.check('negotiated vj=both dns2=rejected ccp=protocol-rejected' in log_of(peer), log_of(peer))
+    peer = CTX['noisy'][2]
+    h.check('negotiated vj=off dns2=rejected ccp=protocol-rejected' in log_of(peer), log_of(peer))
 
 
 @tap.test('a noisy line (3 % of frames with a bit flipped, 20 ms each way): ping, ssh, curl of 1 MiB')

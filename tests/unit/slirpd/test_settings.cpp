@@ -41,7 +41,7 @@ TEST_CASE("slirp settings: defaults, and a file with everything", "[slirp][setti
 
     auto s = parse_settings("[addresses]\nlocal = \"192.168.7.1\"\npeer = \"192.168.7.2\"\n"
                             "dns = [\"192.168.7.1\", \"9.9.9.9\"]\n[ppp]\nmru = 576\necho_interval = 0\n"
-                            "echo_failures = 10\n",
+                            "echo_failures = 10\nvj = false\n",
                             "slirp.toml");
     REQUIRE(s);
     CHECK(s->source == "slirp.toml");
@@ -51,6 +51,8 @@ TEST_CASE("slirp settings: defaults, and a file with everything", "[slirp][setti
     CHECK(s->link.lcp.mru == 576);
     CHECK(s->link.echo_interval_usec == 0);
     CHECK(s->link.echo_failures == 10);
+    CHECK_FALSE(s->link.ipcp.vj);
+    CHECK(parse_settings("", "slirp.toml")->link.ipcp.vj);   // on unless turned off
     auto none = parse_settings("[addresses]\ndns = []\n", "slirp.toml");
     REQUIRE(none);
     CHECK(none->link.ipcp.dns1.empty());
@@ -69,6 +71,7 @@ TEST_CASE("slirp settings: refusals name the file, line and column", "[slirp][se
     CHECK_THAT(refusal("[ppp]\necho_interval = -1\n"), Catch::StartsWith("slirp.toml:2:"));
     CHECK_THAT(refusal("[ppp]\necho_failures = 0\n"), Catch::Contains("echo_failures"));
     CHECK_THAT(refusal("[ppp]\nmagic = 1\n"), Catch::Contains("magic"));
+    CHECK_THAT(refusal("[ppp]\nvj = \"yes\"\n"), Catch::StartsWith("slirp.toml:2:"));
     CHECK_THAT(refusal("[serial]\ndevice = \"/dev/ttyGS0\"\n"), Catch::Contains("serial"));
     CHECK_THAT(refusal("[addresses\n"), Catch::StartsWith("slirp.toml:1:"));
 }
