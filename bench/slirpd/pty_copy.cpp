@@ -6,13 +6,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 #include <vector>
+
+#include "line_io.hpp"
 
 namespace {
 
@@ -21,15 +22,6 @@ double now()
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-void raw(int fd)
-{
-    termios t{};
-    if (tcgetattr(fd, &t) == 0) {
-        cfmakeraw(&t);
-        tcsetattr(fd, TCSANOW, &t);
-    }
 }
 
 } // namespace
@@ -47,8 +39,8 @@ int main(int argc, char **argv)
     int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
     if (slave < 0)
         return 1;
-    raw(master);
-    raw(slave);
+    slirp_test::make_raw(master);
+    slirp_test::make_raw(slave);
     int go[2];
     if (pipe(go) < 0)
         return 1;

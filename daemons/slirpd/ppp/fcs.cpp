@@ -79,7 +79,12 @@ __attribute__((target("pclmul,sse2"))) uint16_t crc16_fold(uint16_t crc, const u
     return crc16_table(crc16_table(0, folded), std::span<const uint8_t>(p, n));
 }
 
-const bool have_pclmul = __builtin_cpu_supports("pclmul");
+// Read at static initialization: the CPU model is set up first (it may run before
+// libgcc's own constructor that does it).
+const bool have_pclmul = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("pclmul") != 0;
+}();
 #endif
 
 } // namespace

@@ -141,9 +141,10 @@ bool Connection::send_one(uint64_t now, bool by_pipe)
     }
     uint32_t end = data_end();
     // Going back after a timeout: what the peer SACKed is not sent again.
-    for (const auto &b : scoreboard_)
-        if (le(b.start, snd_nxt_) && lt(snd_nxt_, b.end) && lt(snd_nxt_, snd_max_))
-            snd_nxt_ = lt(b.end, end) ? b.end : end;
+    if (lt(snd_nxt_, snd_max_))
+        for (const auto &b : scoreboard_)
+            if (le(b.start, snd_nxt_) && lt(snd_nxt_, b.end))
+                snd_nxt_ = lt(b.end, end) ? b.end : end;
     if (ge(snd_nxt_, end)) {
         if (!fin_queued_ || snd_nxt_ != end)
             return false;
@@ -161,12 +162,12 @@ bool Connection::send_one(uint64_t now, bool by_pipe)
     // out, so that a small window still gets the three duplicates fast retransmit needs.
     // With SACK what the peer holds is out of the flight below, which does the same.
     uint32_t limited = in_recovery_ || sack_ok_ ? 0 : std::min(dupacks_, 2u) * snd_mss_;
-    uint32_t wnd = by_pipe ? snd_wnd_ : std::min(snd_wnd_, cwnd_ + limited);
-    // Against cwnd, what the peer SACKed is not in flight; against its window it is.
-    uint32_t out = by_pipe || scoreboard_.empty() ? flight() : flight() - sacked_below(snd_nxt_);
-    uint32_t usable = wnd > out ? wnd - out : 0;
-    if (!by_pipe && snd_wnd_ < flight() + usable)
-        usable = snd_wnd_ > flight() ? snd_wnd_ - flight() : 0;
+    auto room = [](uint32_t window, uint32_t used) { return window > used ? window - used : 0u; };
+    // The peer's window counts all in flight; cwnd not what the peer SACKed, which has
+    // left the network (SACK recovery has checked cwnd against its pipe already).
+    uint32_t usable = room(snd_wnd_, flight());
+    if (!by_pipe)
+        usable = std::min(usable, room(cwnd_ + limited, flight() - sacked_below(snd_nxt_)));
     uint32_t n = std::min({avail, usable, static_cast<uint32_t>(snd_mss_)});
     if (n == 0) {
         if (snd_wnd_ == 0 && flight() == 0 && !persist_at_) {
