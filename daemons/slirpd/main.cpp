@@ -72,10 +72,13 @@ std::vector<net::Address> dns_upstreams(const Settings &settings)
     return servers;
 }
 
-SessionConfig session_config(const Settings &settings)
+SessionConfig session_config(const Settings &settings, bool on_device)
 {
     SessionConfig config;
     config.link = settings.link;
+    config.link.line_rate = pace_octets(settings.line, on_device);
+    if (config.link.line_rate)
+        log::info("output paced to {} bit/s", config.link.line_rate * 10);
     config.dns_upstreams = dns_upstreams(settings);
     config.tcp_ports = settings.tcp_ports;
     config.udp_ports = settings.udp_ports;
@@ -142,7 +145,7 @@ int serve(const Run &run, const Settings &settings)
     }
     sd_event *e = event.get();
     sd_bus *bus = bus_ref.get();
-    auto session = Session::create(e, session_config(settings));
+    auto session = Session::create(e, session_config(settings, run.line == Mode::Instance));
     if (!session) {
         log::err("{}", session.error().to_string());
         return 1;

@@ -42,15 +42,27 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     sc.tcp.receive_buffer = sc.tcp.send_buffer = config.limits.buffer;
     sc.limits = {config.limits.connections, config.limits.connections_per_port, config.limits.idle_timeout_usec};
     s->stack_ = std::make_unique<stack::Stack>(
-        sc, [self](std::span<const uint8_t> p) { self->link_->send_ip(p); }, random32());
-    s->stack_->set_link_busy([self] { return self->line_ && self->line_->congested(); });
-    s->link_ = std::make_unique<ppp::Link>(
-        config.link, random32,
-        ppp::Link::Callbacks{[self](std::span<const uint8_t> bytes) {
-                                 if (self->line_)
-                                     self->line_->write(bytes);
-                             },
-                             [self](std::span<const uint8_t> p) { self->stack_->input(p, self->now()); }, {}, {}});
+        sc,
+        [self](std::span<const uint8_t> p) {
+            self->link_->send_ip(p, self->now());
+            if (!self->link_->queue().empty())
+                self->rearm();   // the pace's timer
+        },
+        random32());
+    s->stack_->set_link_busy([self](const stack::TcpKey &k) { return self->link_busy(k); });
+    ppp::Link::Callbacks cb;
+    cb.line_output = [self](std::span<const uint8_t> bytes) {
+        if (self->line_)
+            self->line_->write(bytes);
+    };
+    cb.ip_input = [self](std::span<const uint8_t> p) { self->stack_->input(p, self->now()); };
+    cb.network_up = [self] { self->network_up(); };
+    cb.line_busy = [self] { return self->line_ && self->line_->congested(); };
+    cb.output_space = [self] {
+        if (self->stack_->output_blocked())   // from the loop, not from inside a send
+            sd_event_source_set_enabled(self->resume_.get(), SD_EVENT_ONESHOT);
+    };
+    s->link_ = std::make_unique<ppp::Link>(config.link, random32, std::move(cb));
     if (!config.dns_upstreams.empty()) {
         auto dns = DnsProxy::create(event, *s->stack_, local, config.dns_upstreams, {});
         if (!dns)
@@ -67,7 +79,57 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
         return failf(-r, "cannot add the PPP timer: {}", strerror(-r));
     s->timer_.reset(t);
     sd_event_source_set_enabled(t, SD_EVENT_OFF);
+    sd_event_source *d = nullptr;
+    if (int r = sd_event_add_defer(event, &d, on_resume, self); r < 0)
+        return failf(-r, "cannot add the output event: {}", strerror(-r));
+    s->resume_.reset(d);
+    sd_event_source_set_enabled(d, SD_EVENT_OFF);
     return s;
+}
+
+// A paced line: TCP segments no longer than what the line carries in frame_time (with
+// the headers VJ leaves), so that a keystroke never waits long behind a bulk frame, and
+// a receive window of about 100 ms of the line, so that the peer does not queue seconds
+// of data on its side. Unpaced: what the MTU and the buffers give.
+void Session::network_up()
+{
+    if (!link_->paced()) {
+        stack_->set_segment_limits(0, 0);
+        return;
+    }
+    uint64_t rate = link_->line_rate();
+    uint64_t frame = rate * frame_time_usec / 1'000'000;
+    uint64_t headers = link_->vj_to_peer() ? 10 : 46;   // VJ's few octets or IP + TCP, and PPP's
+    auto mss = static_cast<uint16_t>(std::clamp<uint64_t>(frame > headers ? frame - headers : 0, 128, 1460));
+    auto window = static_cast<uint32_t>(std::max<uint64_t>(4u * mss, rate / 10));
+    stack_->set_segment_limits(mss, window);
+    flow_cap_ = std::max<size_t>(1024, rate / 20);
+    queue_cap_ = std::max<size_t>(16 * 1024, rate);
+    log::info("paced at {} octets/s: TCP segments of at most {} octets, window {}", rate, mss, window);
+}
+
+// Whether a TCP connection must hold new data back: the line's own queue is backed up,
+// or (paced) the connection's flow has flow_cap_ queued, or the queue is at queue_cap_
+// and the flow has something queued already (a flow with nothing queued may always
+// send: its packet is one the queue serves first).
+bool Session::link_busy(const stack::TcpKey &k) const
+{
+    if (line_ && line_->congested())
+        return true;
+    if (!link_->paced())
+        return false;
+    const auto &q = link_->queue();
+    size_t mine = q.bytes_of(ppp::FlowQueue::flow_id(6, k.local, k.remote, k.local_port, k.remote_port));
+    return mine >= flow_cap_ || (mine > 0 && q.bytes() >= queue_cap_);
+}
+
+int Session::on_resume(sd_event_source *, void *userdata) noexcept
+{
+    auto *self = static_cast<Session *>(userdata);
+    return log::contained("paced output", [self] {
+        self->stack_->resume_output(self->now());
+        self->rearm();
+    });
 }
 
 uint64_t Session::now() const
@@ -214,6 +276,8 @@ std::map<std::string, uint64_t> Session::counters() const
         {"vj-compressed-in", k.vj_compressed_in}, {"vj-uncompressed-in", k.vj_uncompressed_in},
         {"vj-errors", k.vj_errors},          {"vj-tossed", k.vj_tossed},
         {"vj-octets-saved", k.vj_octets_saved},
+        {"queued-packets", k.queued_packets}, {"queue-drops", k.queue_drops},
+        {"queue-delay-max-usec", k.queue_delay_max_usec},
         {"link-restarts", k.link_restarts},  {"line-dropped", line_ ? line_->dropped() : 0},
         {"packets-in", ip.packets_in},       {"bad-packets", ip.bad_packets},
         {"fragments", ip.fragments},         {"echo-replies", ip.echo_replies},

@@ -73,6 +73,9 @@ private:
     std::vector<PortMap> tcp_ports_, udp_ports_;
     uint64_t now() const;
     void rearm();
+    void network_up();
+    bool link_busy(const stack::TcpKey &k) const;
+    static int on_resume(sd_event_source *, void *userdata) noexcept;
     void report();
     static int on_timer(sd_event_source *, uint64_t, void *userdata) noexcept;
 
@@ -83,7 +86,9 @@ private:
     std::unique_ptr<DnsProxy> dns_;
     std::unique_ptr<TcpForwarder> tcp_;   // after stack_: destroyed before it
     std::unique_ptr<UdpForwarder> udp_;
-    EventSourcePtr timer_;
+    EventSourcePtr timer_, resume_;
+    static constexpr uint64_t frame_time_usec = 16'000;   // paced: a TCP frame's longest time on the line
+    size_t flow_cap_ = 0, queue_cap_ = 0;
     ppp::Phase reported_phase_ = ppp::Phase::Dead;
     bool reported_network_ = false, reported_line_ = false;
 };

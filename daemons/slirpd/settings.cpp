@@ -204,7 +204,7 @@ Result<void> parse_line(const Table &root, Settings &s)
     ALOPEX_TRY(t, root.optional_table("line"));
     if (!t)
         return {};
-    ALOPEX_TRY_VOID(t->require_known_keys({"device", "baud", "flow_control"}));
+    ALOPEX_TRY_VOID(t->require_known_keys({"device", "baud", "flow_control", "rate"}));
     ALOPEX_TRY(device, t->optional_string("device"));
     if (device) {
         if (!device->starts_with("/dev/") || device->find("/../") != std::string::npos ||
@@ -224,8 +224,15 @@ Result<void> parse_line(const Table &root, Settings &s)
             return t->get("flow_control")->failf("'flow_control' must be \"none\" or \"hardware\", not '{}'", *flow);
         s.line.hardware_flow = *flow == "hardware";
     }
+    ALOPEX_TRY(rate, t->optional_integer("rate"));
+    if (rate) {
+        if (*rate != 0 && (*rate < 300 || *rate > 100'000'000))
+            return t->get("rate")->failf("'rate' must be 0 (unpaced) or bits/s from 300 to 100000000, not {}", *rate);
+        s.line.rate = static_cast<unsigned>(*rate);
+    }
     return {};
 }
+
 
 Result<Settings> from_document(const config::Document &doc)
 {
@@ -271,6 +278,13 @@ std::vector<net::Address> parse_resolv_conf(std::string_view text)
             out.push_back(*a);
     }
     return out;
+}
+
+uint64_t pace_octets(const LineSettings &line, bool on_device)
+{
+    if (line.rate)
+        return *line.rate / 10;
+    return on_device ? line.baud / 10 : 0;
 }
 
 unsigned baud_constant(unsigned baud)

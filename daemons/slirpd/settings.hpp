@@ -6,6 +6,8 @@
 //   device = "/dev/ttyGS0"
 //   baud = 115200             # a standard rate, 50..4000000
 //   flow_control = "none"     # or "hardware" (RTS/CTS)
+//   rate = 115200             # bits/s to pace output to (10 a byte, as 8N1), 0: unpaced;
+//                             # default: the baud rate on a device, unpaced on --pty/--stdio
 //   [addresses]
 //   local = "10.0.0.1"        # slirpd's own, virtual
 //   peer = "10.0.0.2"         # what the peer is given
@@ -73,7 +75,12 @@ struct LineSettings {
     std::string device;        // empty: none configured
     unsigned baud = 115200;
     bool hardware_flow = false;
+    std::optional<unsigned> rate;   // bits/s; nullopt: as the line is (see pace_octets())
 };
+
+// The octets per second to pace to: `rate` when set, else the baud rate when the line is
+// the serial device, else 0 (a pty or stdio is as fast as its reader).
+uint64_t pace_octets(const LineSettings &line, bool on_device);
 
 struct Settings {
     std::string source;        // the file, "" for defaults

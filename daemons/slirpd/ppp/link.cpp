@@ -114,6 +114,7 @@ void Link::ipcp_up()
 
 void Link::ipcp_down()
 {
+    queue_.clear();   // for a network that is gone
     vj_out_.reset();
     vj_in_.reset();
     if (cb_.network_down)
@@ -138,21 +139,64 @@ void Link::send(uint16_t protocol, std::span<const uint8_t> info)
     encode(out_, protocol, info, encoder_);
     ++stats_.frames_out;
     stats_.bytes_out += out_.size();
+    if (paced())   // the time the line needs for these octets, after what it has
+        line_free_at_ = std::max(line_free_at_, now_) + (out_.size() * 1'000'000 + config_.line_rate - 1) / config_.line_rate;
     if (cb_.line_output)
         cb_.line_output(out_);
 }
 
-bool Link::send_ip(std::span<const uint8_t> packet)
+bool Link::send_ip(std::span<const uint8_t> packet, uint64_t now)
 {
+    now_ = std::max(now_, now);
     // Empty, a frame a receiver would discard as too short (RFC 1662 §4.3).
     if (ipcp_->state() != State::Opened || packet.empty() || packet.size() > lcp_options_.settings().send_mru) {
         ++stats_.ip_dropped;
         return false;
     }
     ++stats_.ip_out;
+    if (!paced()) {
+        encode_ip(packet);
+        return true;
+    }
+    uint64_t drops = queue_.dropped();
+    queue_.push(packet, now_);
+    ++stats_.queued_packets;
+    stats_.queue_drops += queue_.dropped() - drops;
+    pump();
+    return true;
+}
+
+// Paced: frames from the queue while the line holds less than the lead. Packets are
+// compressed as they leave, in the order the line carries them (VJ's implicit connection
+// numbers and Deflate's history need that order).
+void Link::pump()
+{
+    if (pumping_)
+        return;
+    pumping_ = true;
+    bool sent = false;
+    while (!queue_.empty() && line_free_at_ <= now_ + config_.pace_lead_usec) {
+        if (cb_.line_busy && cb_.line_busy()) {
+            line_free_at_ = now_ + config_.pace_lead_usec + 10'000;
+            break;
+        }
+        auto p = queue_.pop(now_);
+        if (!p)
+            break;
+        stats_.queue_delay_max_usec = std::max(stats_.queue_delay_max_usec, now_ - std::min(now_, p->queued_at));
+        encode_ip(p->bytes);
+        sent = true;
+    }
+    pumping_ = false;
+    if (sent && cb_.output_space)
+        cb_.output_space();
+}
+
+void Link::encode_ip(std::span<const uint8_t> packet)
+{
     if (!vj_out_) {
         send(proto_ip, packet);
-        return true;
+        return;
     }
     vj_buf_.clear();
     uint64_t saved = vj_out_->stats().header_octets_saved;
@@ -168,7 +212,6 @@ bool Link::send_ip(std::span<const uint8_t> packet)
         send(proto_vj_compressed, vj_buf_);
         break;
     }
-    return true;
 }
 
 void Link::line_input(std::span<const uint8_t> bytes, uint64_t now)
@@ -286,6 +329,7 @@ void Link::advance(uint64_t now)
         if (!fired)
             break;
     }
+    pump();
 }
 
 void Link::echo_due()
@@ -312,6 +356,8 @@ uint64_t Link::next_deadline() const
     for (uint64_t d : {lcp_timer_.deadline, ipcp_timer_.deadline, echo_deadline_})
         if (d)
             next = std::min(next, d);
+    if (!queue_.empty())   // when the line has room for the next frame
+        next = std::min(next, std::max<uint64_t>(line_free_at_ > config_.pace_lead_usec ? line_free_at_ - config_.pace_lead_usec : 0, 1));
     return next;
 }
 

@@ -3,7 +3,8 @@
 // and out, time given by the caller (a virtual clock in tests, CLOCK_MONOTONIC in the
 // daemon). It frames (hdlc.hpp), runs LCP and then IPCP (control.hpp), switches the
 // framing to what LCP negotiated once it is Opened, answers and sends LCP echoes, and
-// Protocol-Rejects what it does not carry (CCP, IPV6CP, VJ).
+// Protocol-Rejects what it does not carry (CCP, IPV6CP). Paced (LinkConfig::line_rate),
+// IP packets wait in a FlowQueue and go to the line at its rate, interactive flows first.
 //
 // Phases (RFC 1661 §3.2): Dead until start(); Establish while LCP negotiates; Network
 // once LCP is Opened (no authentication: the peer runs `noauth`); Terminate while LCP
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "control.hpp"
+#include "flow_queue.hpp"
 #include "hdlc.hpp"
 #include "ipcp_options.hpp"
 #include "vj.hpp"
@@ -40,6 +42,13 @@ struct LinkConfig {
     uint64_t restart_usec = 3'000'000;       // RFC 1661 §4.6
     uint64_t echo_interval_usec = 30'000'000; // 0: no keepalive
     unsigned echo_failures = 4;
+    // Octets per second the line carries (a UART's bits per second / 10 for 8N1); 0: not
+    // paced, every frame is handed to the line at once. Paced, IP packets wait in a
+    // FlowQueue and a frame goes to the line only when what was handed before has left
+    // it but `pace_lead_usec` of octets, so that the line's own buffers (the kernel's
+    // tty queue) stay nearly empty and the queue's order decides what goes next.
+    uint64_t line_rate = 0;
+    uint64_t pace_lead_usec = 4'000;
 };
 
 struct LinkStats {
@@ -55,6 +64,9 @@ struct LinkStats {
     // or were tossed after a line error; octets of headers not sent.
     uint64_t vj_compressed_out = 0, vj_uncompressed_out = 0, vj_compressed_in = 0, vj_uncompressed_in = 0;
     uint64_t vj_errors = 0, vj_tossed = 0, vj_octets_saved = 0;
+    // Paced: IP packets that waited in the queue, dropped from it (it was full), and the
+    // longest a packet waited there.
+    uint64_t queued_packets = 0, queue_drops = 0, queue_delay_max_usec = 0;
 };
 
 class Link {
@@ -63,6 +75,11 @@ public:
         std::function<void(std::span<const uint8_t>)> line_output;   // bytes for the line
         std::function<void(std::span<const uint8_t>)> ip_input;      // an IPv4 packet from the peer
         std::function<void()> network_up, network_down;              // IPCP Opened / left
+        // Paced: true while the line cannot take more (its own queue backs up, as with
+        // hardware flow control holding it); the queue then waits 10 ms and looks again.
+        std::function<bool()> line_busy;
+        // Paced: packets left the queue (a flow held back may send again).
+        std::function<void()> output_space;
     };
 
     Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callbacks);
@@ -77,9 +94,16 @@ public:
     void close(uint64_t now);
 
     void line_input(std::span<const uint8_t> bytes, uint64_t now);
-    // Sends one IPv4 packet; false (and counted) when IPCP is not Opened, or the packet
-    // is empty or longer than the peer's MRU.
-    bool send_ip(std::span<const uint8_t> packet);
+    // Sends one IPv4 packet (paced: queues it, and sends what the line has room for);
+    // false (and counted) when IPCP is not Opened, or the packet is empty or longer than
+    // the peer's MRU.
+    bool send_ip(std::span<const uint8_t> packet, uint64_t now);
+    bool send_ip(std::span<const uint8_t> packet) { return send_ip(packet, now_); }
+    bool paced() const noexcept { return config_.line_rate != 0; }
+    uint64_t line_rate() const noexcept { return config_.line_rate; }
+    const FlowQueue &queue() const noexcept { return queue_; }
+    // Whether VJ compresses what goes to the peer (IPCP Opened with it).
+    bool vj_to_peer() const noexcept { return vj_out_.has_value(); }
 
     // Runs the timers due at `now`; next_deadline() says when to call it again
     // (UINT64_MAX: nothing pending).
@@ -111,6 +135,8 @@ private:
     void ipcp_up();
     void ipcp_down();
     void vj_input(uint16_t protocol, std::span<const uint8_t> info);
+    void encode_ip(std::span<const uint8_t> packet);
+    void pump();
 
     LinkConfig config_;
     Callbacks cb_;
@@ -123,6 +149,9 @@ private:
     std::optional<vj::Compressor> vj_out_;
     std::optional<vj::Decompressor> vj_in_;
     std::vector<uint8_t> vj_buf_;
+    FlowQueue queue_;
+    uint64_t line_free_at_ = 0;  // paced: when what was handed to the line has left it
+    bool pumping_ = false;
     uint64_t line_errors_ = 0;   // the decoder's, at the last frame
     Phase phase_ = Phase::Dead;
     LinkStats stats_;

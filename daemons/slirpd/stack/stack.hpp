@@ -97,10 +97,16 @@ public:
     // code: 1 host, 0 net, 13 prohibited) quoting the held SYN, and the connection ends.
     void unreachable(tcp::Connection &c, uint8_t code);
     size_t tcp_connections() const noexcept { return tcp_.size(); }
-    // Backpressure from the link: while `busy` says so, TCP connections hold new data
-    // back; resume_output() (the link drained) lets them send it.
-    void set_link_busy(std::function<bool()> busy) { link_busy_ = std::move(busy); }
+    // Backpressure from the link: while `busy` says so for a connection, it holds new
+    // data back; resume_output() (the link drained) lets those no longer busy send it.
+    using LinkBusy = std::function<bool(const TcpKey &)>;
+    void set_link_busy(LinkBusy busy) { link_busy_ = std::move(busy); }
     void resume_output(uint64_t now);
+    bool output_blocked() const noexcept { return !blocked_.empty(); }
+    // For connections opened from now on: the MSS offered and the largest segment sent
+    // (a slow line's frames kept short), and the receive window offered. Zero keeps
+    // what the MTU and the buffer size give.
+    void set_segment_limits(uint16_t mss, uint32_t window);
     // Every connection with its id (unique for the stack's life), for listing.
     void each_tcp(const std::function<void(const TcpKey &, uint64_t id, const tcp::Connection &)> &f) const;
     // The connection with this key or id, or null.
@@ -122,7 +128,7 @@ private:
     struct TcpOwner : tcp::Owner {
         Stack *stack;
         void changed(tcp::Connection &c) override;
-        bool can_send() const override { return !stack->link_busy_ || !stack->link_busy_(); }
+        bool can_send(const tcp::Connection &c) const override;
         void blocked(tcp::Connection &c) override;
     };
     void input_tcp(const struct Ipv4 &ip, std::span<const uint8_t> packet, uint64_t now);
@@ -151,7 +157,8 @@ private:
     std::unordered_map<TcpKey, std::unique_ptr<TcpEntry>, TcpKeyHash> tcp_;
     std::set<std::pair<uint64_t, TcpEntry *>> timers_;
     std::vector<TcpKey> dead_;
-    std::function<bool()> link_busy_;
+    LinkBusy link_busy_;
+    tcp::Config base_tcp_;   // config_.tcp as the MTU and buffer made it
     std::vector<TcpKey> blocked_;
     TcpOwner owner_{};
     uint32_t isn_secret_ = 0;

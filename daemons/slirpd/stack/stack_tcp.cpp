@@ -38,7 +38,14 @@ Stack::Stack(StackConfig config, Output output, uint32_t isn_secret)
     : config_(config), output_(std::move(output)), isn_secret_(isn_secret)
 {
     config_.tcp.mss = static_cast<uint16_t>(std::clamp<size_t>(config_.mtu, 576, 65535) - 40);
+    base_tcp_ = config_.tcp;
     owner_.stack = this;
+}
+
+void Stack::set_segment_limits(uint16_t mss, uint32_t window)
+{
+    config_.tcp.mss = mss ? std::min(mss, base_tcp_.mss) : base_tcp_.mss;
+    config_.tcp.receive_buffer = window ? std::min(window, base_tcp_.receive_buffer) : base_tcp_.receive_buffer;
 }
 
 Stack::~Stack()
@@ -149,19 +156,24 @@ void Stack::TcpOwner::blocked(tcp::Connection &c)
     }
 }
 
-// The connections that waited, in the order they blocked (each gets its turn; one that
-// blocks again goes to the back).
+bool Stack::TcpOwner::can_send(const tcp::Connection &c) const
+{
+    return !stack->link_busy_ || !stack->link_busy_(static_cast<const TcpEntry &>(c).key);
+}
+
+// The connections that waited, in the order they blocked, each that the link has room
+// for now (one that blocks again goes to the back); the others keep waiting.
 void Stack::resume_output(uint64_t now)
 {
     auto waiting = std::exchange(blocked_, {});
-    for (size_t i = 0; i < waiting.size(); ++i) {
-        if (link_busy_ && link_busy_()) {
-            blocked_.insert(blocked_.end(), waiting.begin() + static_cast<long>(i), waiting.end());
-            break;
-        }
-        auto it = tcp_.find(waiting[i]);
+    for (const auto &key : waiting) {
+        auto it = tcp_.find(key);
         if (it == tcp_.end())
             continue;
+        if (link_busy_ && link_busy_(key)) {
+            blocked_.push_back(key);
+            continue;
+        }
         it->second->waiting_link = false;
         it->second->resume(now);
     }

@@ -103,9 +103,9 @@ class Owner {
 public:
     virtual ~Owner() = default;
     virtual void changed(class Connection &c) = 0;
-    // Whether new data may go out now (the link below is not congested); when not, the
-    // connection is blocked() and waits for resume().
-    virtual bool can_send() const { return true; }
+    // Whether new data of this connection may go out now (the link below has room for
+    // it); when not, the connection is blocked() and waits for resume().
+    virtual bool can_send(const class Connection &) const { return true; }
     virtual void blocked(class Connection &) {}
 };
 

@@ -181,7 +181,7 @@ bool Connection::send_one(uint64_t now, bool by_pipe)
     // nothing is in flight (no ACK would come to trigger a bigger one).
     if (n < snd_mss_ && n < avail && n < max_snd_wnd_ / 2 && flight() > 0)
         return false;
-    if (owner_ && !owner_->can_send()) {
+    if (owner_ && !owner_->can_send(*this)) {
         owner_->blocked(*this);   // the link is congested: resume() sends it
         return false;
     }

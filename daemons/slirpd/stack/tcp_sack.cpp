@@ -210,7 +210,7 @@ void Connection::sack_output(uint64_t now)
                 return;
             continue;
         }
-        if (owner_ && !owner_->can_send()) {
+        if (owner_ && !owner_->can_send(*this)) {
             owner_->blocked(*this);
             return;
         }

@@ -31,7 +31,7 @@ struct Rig {
         : link(config, [n = 0x5000u]() mutable { return n++; },
                {[this](std::span<const uint8_t> b) { to_peer.insert(to_peer.end(), b.begin(), b.end()); },
                 [this](std::span<const uint8_t> p) { ip.emplace_back(p.begin(), p.end()); }, [this] { ++ups; },
-                [this] { ++downs; }})
+                [this] { ++downs; }, {}, {}})
     {
     }
     // Moves bytes both ways until neither side has anything to say.
@@ -271,4 +271,112 @@ TEST_CASE("link: hostile line input keeps the link up and counted", "[slirp][lin
     r.exchange();
     REQUIRE(r.ip.size() == 1);   // the next good frame after the flag
     CHECK(r.ip[0] == packet);
+}
+
+TEST_CASE("link: paced, frames go at the line's rate and a keystroke passes the bulk queue", "[slirp][link][pace]")
+{
+    LinkConfig cfg = with_dns();
+    cfg.echo_interval_usec = 0;
+    cfg.line_rate = 11520;   // 115200 bit/s, 8N1
+    Rig r(cfg);
+    r.connect();
+    REQUIRE(r.link.ipcp_state() == State::Opened);
+    REQUIRE(r.peer.vj_in);
+    r.now += 1'000'000;   // the negotiation's frames have left the line
+    slirp_test::Seg bulk;
+    bulk.src = 0x0A000001, bulk.dst = 0x0A000002, bulk.sport = 80, bulk.dport = 40000, bulk.data = 200;
+    std::vector<Bytes> sent;
+    uint64_t start = r.now, out0 = r.link.stats().bytes_out;
+    for (int i = 0; i < 20; ++i) {
+        sent.push_back(slirp_test::packet(bulk));
+        REQUIRE(r.link.send_ip(sent.back(), r.now));
+        bulk.seq += 200, ++bulk.id;
+    }
+    // The first frame at once (the line was idle); the rest wait for it.
+    CHECK(r.link.queue().packets() == 19);
+    uint64_t first = r.link.stats().bytes_out;
+    uint64_t due = r.link.next_deadline();
+    CHECK(due > r.now);
+    CHECK(due + 4'000 >= r.now + (first - out0) * 1'000'000 / 11520);
+    CHECK(due + 4'000 <= r.now + (first - out0) * 1'000'000 / 11520 + 1);
+    r.exchange();
+    REQUIRE(r.peer.ip.size() == 1);
+    r.tick();
+    r.tick();
+    REQUIRE(r.peer.ip.size() == 3);
+
+    // A keystroke of another connection while 17 bulk packets wait: it goes next.
+    slirp_test::Seg key;
+    key.src = 0x0A000001, key.dst = 0x0A000002, key.sport = 22, key.dport = 40001, key.data = 36;
+    Bytes keystroke = slirp_test::packet(key);
+    REQUIRE(r.link.send_ip(keystroke, r.now + 2'000));
+    CHECK(r.peer.ip.size() == 3);   // the line is busy with a bulk frame
+    r.tick();
+    REQUIRE(r.peer.ip.size() == 4);
+    CHECK(r.peer.ip[3] == keystroke);
+
+    // The rest at the line's rate: never more octets handed over than the line carried
+    // since the start, plus the first frame and the lead.
+    while (!r.link.queue().empty()) {
+        r.tick();
+        uint64_t handed = r.link.stats().bytes_out - out0;
+        uint64_t carried = (r.now - start) * 11520 / 1'000'000;
+        CHECK(handed <= carried + (first - out0) + 4'000 * 11520 / 1'000'000 + 250);
+    }
+    uint64_t elapsed = r.now - start;
+    uint64_t octets = r.link.stats().bytes_out - out0;
+    CHECK(elapsed >= (octets - 250) * 1'000'000 / 11520 - 4'000);
+    CHECK(elapsed <= octets * 1'000'000 / 11520 + 1'000);   // and no idle line in between
+    // VJ compressed them as they left: the peer rebuilt every packet, in order.
+    REQUIRE(r.peer.ip.size() == 21);
+    std::vector<Bytes> bulk_got;
+    for (size_t i = 0; i < r.peer.ip.size(); ++i)
+        if (i != 3)
+            bulk_got.push_back(r.peer.ip[i]);
+    CHECK(bulk_got == sent);
+    CHECK(r.link.stats().queued_packets == 21);
+    CHECK(r.link.stats().queue_delay_max_usec > 300'000);   // the last bulk packet's wait
+    CHECK(r.peer.vj_errors == 0);
+}
+
+TEST_CASE("link: paced, a line that backs up holds the queue; IPCP going down empties it", "[slirp][link][pace]")
+{
+    LinkConfig cfg = with_dns();
+    cfg.echo_interval_usec = 0;
+    cfg.line_rate = 11520;
+    bool busy = false;
+    Bytes to_peer;
+    Peer peer;
+    uint64_t now = 1'000'000;
+    int space = 0;
+    Link link(cfg, [n = 0x5000u]() mutable { return n++; },
+              {[&](std::span<const uint8_t> b) { to_peer.insert(to_peer.end(), b.begin(), b.end()); }, {}, {}, {},
+               [&] { return busy; }, [&] { ++space; }});
+    link.start(now);
+    peer.start();
+    for (int i = 0; i < 20; ++i) {
+        peer.input(std::exchange(to_peer, {}));
+        link.line_input(std::exchange(peer.to_link, {}), now);
+    }
+    REQUIRE(link.ipcp_state() == State::Opened);
+    now += 1'000'000;
+    busy = true;
+    slirp_test::Seg s;
+    s.src = 0x0A000001, s.dst = 0x0A000002, s.data = 100;
+    for (int i = 0; i < 3; ++i)
+        REQUIRE(link.send_ip(slirp_test::packet(s), now));
+    CHECK(link.queue().packets() == 3);   // nothing left while the line is busy
+    CHECK(link.next_deadline() >= now + 10'000);
+    busy = false;
+    now = link.next_deadline();
+    link.advance(now);
+    CHECK(link.queue().packets() < 3);
+    CHECK(space == 1);
+    link.close(now);   // LCP terminates: IPCP down
+    for (int i = 0; i < 5; ++i) {
+        peer.input(std::exchange(to_peer, {}));
+        link.line_input(std::exchange(peer.to_link, {}), now);
+    }
+    CHECK(link.ipcp_state() != State::Opened);
+    CHECK(link.queue().empty());
 }

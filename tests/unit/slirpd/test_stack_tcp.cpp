@@ -4,6 +4,8 @@
 // TIME-WAIT recycled, and unlistened ports still refused.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <vector>
 
 #include "ipv4.hpp"
@@ -227,7 +229,7 @@ TEST_CASE("stack tcp: a congested link holds new data back until resume_output",
 {
     Rig r;
     bool busy = false;
-    r.stack.set_link_busy([&] { return busy; });
+    r.stack.set_link_busy([&](const TcpKey &) { return busy; });
     r.in(segment(40000, 22, tcp_flag::syn, 100, 0));
     r.pending[0]->accept(r.now);
     uint32_t iss = r.last_tcp().seq;
@@ -247,4 +249,68 @@ TEST_CASE("stack tcp: a congested link holds new data back until resume_output",
     for (size_t i = before + 1; i < r.out.size(); ++i)
         sent += parse_tcp(*parse_ipv4(r.out[i]))->payload.size();
     CHECK(sent == 5000);
+}
+
+TEST_CASE("stack tcp: the link's room is asked per connection; a busy one does not hold the others", "[slirp][stack]")
+{
+    Rig r;
+    std::set<uint16_t> busy;   // remote ports
+    r.stack.set_link_busy([&](const TcpKey &k) { return busy.contains(k.remote_port); });
+    uint32_t iss[2] = {};
+    for (uint16_t i = 0; i < 2; ++i) {
+        r.in(segment(static_cast<uint16_t>(40000 + i), 22, tcp_flag::syn, 100, 0));
+        r.pending[i]->accept(r.now);
+        iss[i] = r.last_tcp().seq;
+        r.in(segment(static_cast<uint16_t>(40000 + i), 22, tcp_flag::ack, 101, iss[i] + 1));
+    }
+    busy = {40000, 40001};
+    Bytes data(3000, 'd');
+    size_t before = r.out.size();
+    CHECK(r.pending[0]->write(data, r.now) == 3000);
+    CHECK(r.pending[1]->write(data, r.now) == 3000);
+    CHECK(r.out.size() == before);
+    CHECK(r.stack.output_blocked());
+    busy = {40000};   // only the second has room now
+    r.stack.resume_output(r.now);
+    size_t to[2] = {};
+    for (size_t i = before; i < r.out.size(); ++i) {
+        auto t = parse_tcp(*parse_ipv4(r.out[i]));
+        to[t->dst_port - 40000] += t->payload.size();
+    }
+    CHECK(to[0] == 0);
+    CHECK(to[1] == 3000);
+    CHECK(r.stack.output_blocked());   // the first still waits
+    busy.clear();
+    before = r.out.size();
+    r.stack.resume_output(r.now);
+    CHECK(!r.stack.output_blocked());
+    size_t sent = 0;
+    for (size_t i = before; i < r.out.size(); ++i)
+        sent += parse_tcp(*parse_ipv4(r.out[i]))->payload.size();
+    CHECK(sent == 3000);
+}
+
+TEST_CASE("stack tcp: segment limits for a slow line apply to connections opened after", "[slirp][stack]")
+{
+    Rig r;
+    r.stack.set_segment_limits(174, 1400);
+    r.in(segment(40000, 22, tcp_flag::syn, 100, 0));
+    r.pending[0]->accept(r.now);
+    auto sa = r.last_tcp();
+    REQUIRE(sa.options.mss);
+    CHECK(*sa.options.mss == 174);
+    CHECK(sa.window <= 1400);
+    CHECK(sa.window >= 1400 - 174);
+    r.in(segment(40000, 22, tcp_flag::ack, 101, sa.seq + 1));
+    Bytes data(1000, 'd');
+    size_t before = r.out.size();
+    CHECK(r.pending[0]->write(data, r.now) == 1000);
+    REQUIRE(r.out.size() > before);
+    for (size_t i = before; i < r.out.size(); ++i)
+        CHECK(parse_tcp(*parse_ipv4(r.out[i]))->payload.size() <= 174);
+    r.stack.set_segment_limits(0, 0);   // back to what the MTU gives
+    r.in(segment(40001, 22, tcp_flag::syn, 100, 0));
+    r.pending[1]->accept(r.now);
+    REQUIRE(r.last_tcp().options.mss);
+    CHECK(*r.last_tcp().options.mss == 1460);
 }
