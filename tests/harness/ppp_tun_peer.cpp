@@ -10,7 +10,8 @@
 // IP packets each way --loss PCT, --dup PCT, --reorder PCT (held back until the next one
 // in its direction, or 30 ms), --delay MS; --flip PCT, a bit flipped in that share of the
 // frames each way (the FCS must catch it); --rate BPS, the line paced to BPS bits per
-// second each way (10 bits an octet, as 8N1); --pcap FILE, every IP packet crossing the
+// second each way (10 bits an octet, as 8N1, each there once its bits were sent, as a
+// UART's); --pcap FILE, every IP packet crossing the
 // link written to FILE; --vj off, as pppd's novj (no VJ either way); --seed N. LCP and
 // IPCP are never impaired. It prints
 // "negotiated ..." with what pppd's other requests got (VJ, the second DNS server, CCP),
@@ -86,8 +87,17 @@ std::string dotted(uint32_t a)
 using Clock = std::chrono::steady_clock;
 using slirp_test::Impairment;
 
-// The line's pace one way: a token bucket of octets, 10 ms deep. Unpaced when rate is 0.
+// The line's pace one way, as a UART's: an octet is there at the far end once its 10
+// bits have been sent, so octets that come to an idle line start with no credit (the
+// first is there 1/rate after it came) and then pass at the rate; a token bucket 10 ms
+// deep while the line is busy (a late wakeup catches up). Unpaced when rate is 0.
 struct Pacer {
+    // Octets came to the idle line: they take their time from now.
+    void start(Clock::time_point now)
+    {
+        tokens = 0;
+        last = now;
+    }
     double octets_per_s = 0, tokens = 0;
     Clock::time_point last = Clock::now();
 
@@ -170,6 +180,7 @@ struct TunPeer {
     slirp_test::Peer peer;
     Options opt;
     Pacer out, in;
+    bool in_idle = true;   // the last read emptied the pty: the next octets start afresh
     slirp_test::PcapWriter pcap;
     bool announced = false;
     Clock::time_point last_tick = Clock::now(), last_report = Clock::now();
@@ -177,6 +188,8 @@ struct TunPeer {
     // IP packets due for slirpd go onto the line (paced), those from slirpd to the kernel.
     void move_packets(Clock::time_point now)
     {
+        if (peer.to_link.empty())
+            out.start(now);   // whatever comes now starts on an idle line
         for (auto &b : opt.imp.due(opt.imp.to_slirpd, now)) {
             pcap.packet(b);
             size_t from = peer.to_link.size();
@@ -255,6 +268,11 @@ struct TunPeer {
         // waits for the kernel's flush work (the next poll waits for it instead, after this
         // batch is handled).
         static uint8_t buf[65536];
+        if (in_idle && in.octets_per_s > 0) {
+            in_idle = false;   // octets came to an idle line: the first takes 1/rate
+            in.start(now);
+            return true;
+        }
         for (int i = 0; i < 64; ++i) {
             size_t want = in.allow(now, sizeof buf);
             if (want == 0)
@@ -262,15 +280,19 @@ struct TunPeer {
             ssize_t n = read(line, buf, want);
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
                 return false;
-            if (n < 0)
+            if (n < 0) {
+                in_idle = true;
                 return true;
+            }
             in.spend(static_cast<size_t>(n));
             std::span<uint8_t> got(buf, static_cast<size_t>(n));
             if (peer.ipcp_open)
                 opt.imp.flip_incoming(got);
             peer.input(got);
-            if (static_cast<size_t>(n) < want)
+            if (static_cast<size_t>(n) < want) {
+                in_idle = true;
                 return true;
+            }
         }
         return true;
     }

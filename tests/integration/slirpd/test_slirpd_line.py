@@ -9,9 +9,11 @@ other side (alopex-test-ppp-peer on a tun in a peer namespace, as in slirpd-tcp)
   handshake;
 - the same flips with VJ both ways: an ssh session and a 256 KiB download intact, the
   decompressors at both ends tossing after a spoiled frame (RFC 1144 §4.2);
-- a serial line's pace, 115200 bit/s each way (10 bits an octet): an interactive ssh
-  session, and a 32 KiB download that takes no less than the line needs, with no frame
-  dropped on the way (slirpd's line queue holds TCP back instead).
+- a serial line's pace, 115200 bit/s each way (10 bits an octet, as a UART), slirpd
+  paced to it ([line] rate): an interactive ssh session, and a 32 KiB download that takes
+  no less than the line needs, with no frame dropped on the way (slirpd's flow queue
+  holds TCP back instead), in TCP segments cut to the line (slirpd says their size; the
+  peer's pcap shows none longer).
 The peer also says what pppd's other requests got: VJ is used both ways (the noisy line
 shows its toss after a spoiled frame), the second DNS server is rejected, CCP is
 Protocol-Rejected."""
@@ -57,7 +59,9 @@ def setup(sb):
     CTX['noisy'] = line(sb, 'noisy', '--flip', '3', '--delay', '20', '--seed', '5', '--pcap', CTX['pcap'],
                         extra='[ppp]\nvj = false\n')
     CTX['noisy_vj'] = line(sb, 'noisy-vj', '--flip', '3', '--seed', '6')
-    CTX['serial'] = line(sb, 'serial', '--rate', str(SERIAL_BPS))
+    CTX['serial_pcap'] = sb.path('serial.pcap')
+    CTX['serial'] = line(sb, 'serial', '--rate', str(SERIAL_BPS), '--pcap', CTX['serial_pcap'],
+                         extra=f'[line]\nrate = {SERIAL_BPS}\n')
 
 
 def stop_counters(slirpd):
@@ -68,8 +72,8 @@ def stop_counters(slirpd):
     return {k: int(v) for k, v in re.findall(r'([a-z0-9-]+)=(\d+)', line[-1])}
 
 
-def pcap_tcp(path):
-    """The TCP segments of a pcap of raw IPv4 packets: (src, sport, dst, dport, flags)."""
+def pcap_packets(path):
+    """The packets of a pcap of raw IPv4 packets (LINKTYPE_RAW)."""
     with open(path, 'rb') as f:
         data = f.read()
     magic, _, _, _, _, _, linktype = struct.unpack('<IHHiIII', data[:24])
@@ -78,8 +82,25 @@ def pcap_tcp(path):
     out, at = [], 24
     while at + 16 <= len(data):
         _, _, incl, _ = struct.unpack('<IIII', data[at:at + 16])
-        p = data[at + 16:at + 16 + incl]
+        out.append(data[at + 16:at + 16 + incl])
         at += 16 + incl
+    return out
+
+
+def tcp_payload_sizes(path, src):
+    """The payload sizes of the TCP segments from `src` (dotted) in a pcap_packets() file."""
+    out = []
+    for p in pcap_packets(path):
+        if len(p) >= 40 and p[9] == 6 and '.'.join(map(str, p[12:16])) == src:
+            ihl = (p[0] & 15) * 4
+            out.append(struct.unpack('>H', p[2:4])[0] - ihl - (p[ihl + 12] >> 4) * 4)
+    return out
+
+
+def pcap_tcp(path):
+    """The TCP segments of a pcap of raw IPv4 packets: (src, sport, dst, dport, flags)."""
+    out = []
+    for p in pcap_packets(path):
         if len(p) >= 40 and p[9] == 6:
             ihl = (p[0] & 15) * 4
             sport, dport = struct.unpack('>HH', p[ihl:ihl + 4])
@@ -167,8 +188,16 @@ def _(sb):
     floor = TINY * 10 / SERIAL_BPS
     h.diag(f'{took:.2f} s for {TINY} octets; the line needs at least {floor:.2f} s')
     h.check(took >= floor, f'{took:.2f} s: faster than the line')
+    said = re.search(r'paced at (\d+) octets/s: TCP segments of at most (\d+) octets, window (\d+)', log_of(slirpd))
+    h.check(said, f'slirpd did not say how it paces: {log_of(slirpd)[-800:]}')
+    rate, mss, window = (int(x) for x in said.groups())
+    h.check_eq(rate, SERIAL_BPS // 10)
+    h.check(128 <= mss <= 200 and window < 4096, f'segments {mss}, window {window}: not cut to the line')
+    sizes = tcp_payload_sizes(CTX['serial_pcap'], '10.0.0.1')
+    h.check(len(sizes) > 100 and max(sizes) == mss, f'slirpd\'s TCP segments: {len(sizes)}, longest {max(sizes, default=0)}')
     c = stop_counters(slirpd)
     h.check(c.get('line-dropped', 0) == 0 and c.get('bad-packets', 0) == 0, f'slirpd dropped frames: {c}')
+    h.check(c.get('queued-packets', 0) > 100 and c.get('queue-drops', 0) == 0, f'the flow queue: {c}')
 
 
 h.main(tap, setup)
