@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import threading
+import tempfile
 import time
 import socket
 
@@ -64,13 +65,16 @@ class Ssh:
         argv = argv_prefix + ['ssh', '-F', 'none', '-tt', '-i', f'{key_dir}/client', '-o', 'StrictHostKeyChecking=no',
                               '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30',
                               '-p', str(port), f'root@{host}', 'echo READY; exec cat >/dev/null']
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        self.err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
                                      env=sb.env(), start_new_session=True)
         self.w, self.r = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         buf, deadline = b'', time.monotonic() + 60
         while b'READY' not in buf:   # the remote command runs
-            if time.monotonic() > deadline or not select.select([self.r], [], [], 5)[0]:
-                raise RuntimeError(f'the ssh session never started: {buf!r}')
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.r], [], [], left)[0]:
+                self.err.seek(0)
+                raise RuntimeError(f'the ssh session never started: {buf!r} {self.err.read()[-2000:]!r}')
             buf += os.read(self.r, 4096)
         self.drain()
 
@@ -112,7 +116,11 @@ class Path:
         r = subprocess.run(self.argv(['/usr/bin/python3', '-c', DOWNLOAD, self.host, str(self.http_port),
                                       str(nbytes)]), capture_output=True, text=True, timeout=600, env=self.sb.env())
         if len(r.stdout.split()) != 2:
-            raise RuntimeError(f'{self.name}: the download failed: {r.stderr}')
+            ours = [p for p in self.procs if hasattr(p, 'pid') and p.name.startswith(('alopex-slirpd', 'peer'))]
+            for p in ours:
+                p.stop()   # slirpd logs its counters
+            logs = '\n'.join(log_of(p)[-3000:] for p in ours)
+            raise RuntimeError(f'{self.name}: the download failed: {r.stderr}\n{logs}')
         got, secs = r.stdout.split()
         if int(got) != nbytes:
             raise RuntimeError(f'{self.name}: got {got} of {nbytes}: {r.stderr}')
@@ -245,6 +253,14 @@ def main():
             report(label, m)
             for p in path.procs:
                 p.stop()
+                said = [line for line in log_of(p).splitlines() if 'stopping; counters:' in line] \
+                    if hasattr(p, 'name') and p.name.startswith('alopex-slirpd') else []
+                if said:
+                    keep = ('tcp-retransmits', 'tcp-timeouts', 'tcp-sack-recoveries', 'queued-packets', 'queue-drops',
+                            'queue-delay-max-usec', 'line-dropped', 'frames-in', 'frames-out', 'lcp-packets-in',
+                            'ipcp-packets-in', 'ccp-packets-in', 'protocol-rejects', 'bad-frames', 'fcs-errors')
+                    c = dict(kv.split('=') for kv in said[-1].split('counters:')[1].split() if '=' in kv)
+                    print(f'  {"":34s} slirpd: ' + ' '.join(f'{k}={c[k]}' for k in keep if k in c))
             sys.stdout.flush()
     return 0
 

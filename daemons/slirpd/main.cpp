@@ -77,6 +77,8 @@ SessionConfig session_config(const Settings &settings, bool on_device)
     SessionConfig config;
     config.link = settings.link;
     config.link.line_rate = pace_octets(settings.line, on_device);
+    // Deflate costs far more CPU than a fast pty moves: by default only on a paced line.
+    config.link.ccp.deflate = settings.deflate.value_or(config.link.line_rate != 0);
     if (config.link.line_rate)
         log::info("output paced to {} bit/s", config.link.line_rate * 10);
     config.dns_upstreams = dns_upstreams(settings);

@@ -293,6 +293,13 @@ std::map<std::string, uint64_t> Session::counters() const
         {"tcp-retransmits", tt.retransmits}, {"tcp-fast-retransmits", tt.fast_retransmits},
         {"tcp-timeouts", tt.timeouts},       {"tcp-sack-recoveries", tt.sack_recoveries},
         {"tcp-lost-retransmits", tt.lost_retransmits}, {"tcp-out-of-order", tt.out_of_order}};
+    for (auto [name, cs] : {std::pair{"lcp", link_->lcp_stats()}, std::pair{"ipcp", link_->ipcp_stats()},
+                            std::pair{"ccp", link_->ccp_stats()}}) {
+        c[fmt::format("{}-packets-in", name)] = cs.packets_in;
+        c[fmt::format("{}-discarded", name)] = cs.discarded;
+    }
+    c["lcp-echo-requests-in"] = link_->lcp_stats().echo_requests;
+    c["lcp-echo-replies-in"] = link_->lcp_stats().echo_replies;
     if (const auto *d = dns_.get()) {
         c["dns-queries"] = d->stats().queries;
         c["dns-answers"] = d->stats().answers;

@@ -86,12 +86,14 @@ Result<void> parse_ppp(const Table &root, Settings &s)
     ALOPEX_TRY(t, root.optional_table("ppp"));
     if (!t)
         return {};
-    ALOPEX_TRY_VOID(t->require_known_keys({"mru", "echo_interval", "echo_failures", "vj"}));
+    ALOPEX_TRY_VOID(t->require_known_keys({"mru", "echo_interval", "echo_failures", "vj", "deflate"}));
     ALOPEX_TRY(mru, integer_in(*t, "mru", ppp::default_mru, ppp::min_mru, ppp::default_mru));
     ALOPEX_TRY(interval, integer_in(*t, "echo_interval", 30, 0, 3600));
     ALOPEX_TRY(failures, integer_in(*t, "echo_failures", 4, 1, 100));
     ALOPEX_TRY(vj, t->optional_boolean("vj"));
     s.link.ipcp.vj = vj.value_or(true);
+    ALOPEX_TRY(deflate, t->optional_boolean("deflate"));
+    s.deflate = deflate;
     s.link.lcp.mru = static_cast<uint16_t>(mru);
     s.link.echo_interval_usec = static_cast<uint64_t>(interval) * 1'000'000;
     s.link.echo_failures = static_cast<unsigned>(failures);

@@ -20,6 +20,8 @@
 //   echo_interval = 30        # seconds, 0: no keepalive
 //   echo_failures = 4         # 1..100
 //   vj = true                 # VJ TCP/IP header compression both ways, when the peer agrees
+//   deflate = true            # CCP with Deflate both ways when the peer agrees; default:
+//                             # on when the line is paced (a slow line), else CCP rejected
 //   [ports]                   # TCP: the peer's destination = a host socket
 //   "10.0.0.1:22" = "127.0.0.1:22"
 //   "10.0.0.1:80" = "unix:/run/kvmd/kvmd.sock"
@@ -86,6 +88,7 @@ struct Settings {
     std::string source;        // the file, "" for defaults
     LineSettings line;
     ppp::LinkConfig link;      // addresses, DNS, MRU, echo keepalive
+    std::optional<bool> deflate;   // nullopt: on when the line is paced
     // The DNS proxy's upstreams (port 53); nullopt: /etc/resolv.conf's, read at start.
     std::optional<std::vector<net::Address>> dns_upstreams;
     std::vector<PortMap> tcp_ports, udp_ports;

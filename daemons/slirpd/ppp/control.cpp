@@ -85,6 +85,8 @@ void ControlProtocol::input(std::span<const uint8_t> info)
     default:
         if (protocol_ == proto_lcp && on_lcp_code(*p))
             return;
+        if (protocol_ == proto_ccp && on_ccp_code(*p))
+            return;
         rejected_.assign(p->whole.begin(), p->whole.end());
         fsm_.event(Event::Ruc);
         return;
@@ -132,6 +134,19 @@ void ControlProtocol::on_code_reject(const Packet &p)
     fsm_.event(fatal ? Event::RxjMinus : Event::RxjPlus);
 }
 
+bool ControlProtocol::on_ccp_code(const Packet &p)
+{
+    auto code = static_cast<Code>(p.code);
+    if (code != Code::ResetRequest && code != Code::ResetAck)
+        return false;
+    const auto &handler = code == Code::ResetRequest ? ccp_.reset_request : ccp_.reset_ack;
+    if (fsm_.state() == State::Opened && handler)
+        handler(p.id);
+    else
+        ++stats_.discarded;   // not Opened: nothing to reset (RFC 1962 §5.1)
+    return true;
+}
+
 bool ControlProtocol::on_lcp_code(const Packet &p)
 {
     uint32_t magic = lcp_.our_magic ? lcp_.our_magic() : 0;
@@ -165,14 +180,15 @@ bool ControlProtocol::on_lcp_code(const Packet &p)
         fsm_.event(Event::Rxr);   // answered in Opened only
         return true;
     }
+    // RXR covers these too, but nothing answers them (RFC 1661 §4.3: "There is no reply to
+    // an Echo-Reply or Discard-Request packet"); answering a reply would start two such
+    // ends replying to each other at the line's rate.
     case Code::EchoReply:
         ++stats_.echo_replies;
         if (fsm_.state() == State::Opened && lcp_.echo_reply)
             lcp_.echo_reply(p.id, p.data);
-        fsm_.event(Event::Rxr);
         return true;
     case Code::DiscardRequest:
-        fsm_.event(Event::Rxr);
         return true;
     default:
         return false;

@@ -60,8 +60,15 @@ public:
         std::function<void()> looped_back;                           // an Echo-Request carried our magic
     };
 
+    struct CcpExtras {   // CCP only: Reset-Request and Reset-Ack from the peer, while Opened
+        std::function<void(uint8_t id)> reset_request, reset_ack;
+    };
+
     ControlProtocol(uint16_t protocol, Negotiator options, Send send, Layer layer, AutomatonLimits limits = {});
     void set_lcp_extras(LcpExtras extras) { lcp_ = std::move(extras); }
+    void set_ccp_extras(CcpExtras extras) { ccp_ = std::move(extras); }
+    // CCP: a Reset-Request or Reset-Ack with `id` (no data).
+    void send_reset(Code code, uint8_t id) { send_packet(code, id, {}); }
 
     void up() { fsm_.event(Event::Up); }
     void down() { fsm_.event(Event::Down); }
@@ -91,11 +98,13 @@ private:
     void on_reply(const Packet &p);
     void on_code_reject(const Packet &p);
     bool on_lcp_code(const Packet &p);
+    bool on_ccp_code(const Packet &p);
 
     uint16_t protocol_;
     Negotiator options_;
     Send send_;
     LcpExtras lcp_;
+    CcpExtras ccp_;
     Automaton fsm_;
     ControlStats stats_;
     uint8_t next_id_ = 0, request_id_ = 0, rx_id_ = 0;

@@ -27,7 +27,7 @@ std::string_view to_string(Phase p)
 
 Link::Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callbacks)
     : config_(config), cb_(std::move(callbacks)), lcp_options_(config.lcp, std::move(random)),
-      ipcp_options_(config.ipcp), decoder_(unnegotiated(config.lcp))
+      ipcp_options_(config.ipcp), ccp_options_(config.ccp), decoder_(unnegotiated(config.lcp))
 {
     auto send = [this](uint16_t protocol, std::vector<uint8_t> info) { this->send(protocol, info); };
     lcp_ = std::make_unique<ControlProtocol>(
@@ -50,6 +50,7 @@ Link::Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callba
         proto_ipcp, negotiator_for(ipcp_options_), send,
         ControlProtocol::Layer{[this] { ipcp_up(); }, [this] { ipcp_down(); }, {}, {}},
         config_.limits);
+    ccp_setup();
 }
 
 void Link::start(uint64_t now)
@@ -84,12 +85,18 @@ void Link::lcp_up()
     apply_framing(true);
     echo_outstanding_ = 0;
     echo_deadline_ = config_.echo_interval_usec ? now_ + config_.echo_interval_usec : 0;
+    if (ccp_) {   // as pppd: CCP first, then the network protocols
+        ccp_->up();
+        ccp_->open();
+    }
     ipcp_->up();
     ipcp_->open();
 }
 
 void Link::lcp_down()
 {
+    if (ccp_)
+        ccp_->down();
     ipcp_->down();
     apply_framing(false);
     echo_deadline_ = 0;
@@ -192,24 +199,25 @@ void Link::pump()
         cb_.output_space();
 }
 
+// VJ, then Deflate (send_data), as the kernel does.
 void Link::encode_ip(std::span<const uint8_t> packet)
 {
     if (!vj_out_) {
-        send(proto_ip, packet);
+        send_data(proto_ip, packet);
         return;
     }
     vj_buf_.clear();
     uint64_t saved = vj_out_->stats().header_octets_saved;
     switch (vj_out_->compress(packet, vj_buf_)) {
-    case vj::Kind::Ip: send(proto_ip, vj_buf_); break;
+    case vj::Kind::Ip: send_data(proto_ip, vj_buf_); break;
     case vj::Kind::Uncompressed:
         ++stats_.vj_uncompressed_out;
-        send(proto_vj_uncompressed, vj_buf_);
+        send_data(proto_vj_uncompressed, vj_buf_);
         break;
     case vj::Kind::Compressed:
         ++stats_.vj_compressed_out;
         stats_.vj_octets_saved += vj_out_->stats().header_octets_saved - saved;
-        send(proto_vj_compressed, vj_buf_);
+        send_data(proto_vj_compressed, vj_buf_);
         break;
     }
 }
@@ -245,9 +253,28 @@ void Link::frame(std::span<const uint8_t> f)
         ++stats_.early_packets;   // RFC 1661 §3.4: only LCP before the Network phase
         return;
     }
-    switch (p->protocol) {
+    if (ccp_ && p->protocol == proto_ccp) {
+        ccp_->input(p->info);
+        return;
+    }
+    if (ccp_ && p->protocol == proto_compressed) {
+        compressed_input(p->info);
+        return;
+    }
+    // What came as it was is in the peer's Deflate history too.
+    if (deflate_in_ && deflate_carries(p->protocol)) {
+        deflate_in_->incompressible(p->protocol, p->info);
+        if (!deflate_in_->stalled())
+            ++stats_.deflate_plain_in;
+    }
+    network_input(p->protocol, p->info);
+}
+
+void Link::network_input(uint16_t protocol, std::span<const uint8_t> info)
+{
+    switch (protocol) {
     case proto_ipcp:
-        ipcp_->input(p->info);
+        ipcp_->input(info);
         return;
     case proto_ip:
         if (ipcp_->state() != State::Opened) {
@@ -256,18 +283,18 @@ void Link::frame(std::span<const uint8_t> f)
         }
         ++stats_.ip_in;
         if (cb_.ip_input)
-            cb_.ip_input(p->info);
+            cb_.ip_input(info);
         return;
     case proto_vj_compressed:
     case proto_vj_uncompressed:
         if (vj_in_ && ipcp_->state() == State::Opened) {
-            vj_input(p->protocol, p->info);
+            vj_input(protocol, info);
             return;
         }
         [[fallthrough]];   // not negotiated
     default:   // CCP, IPV6CP, anything else: not carried here
         ++stats_.protocol_rejects;
-        lcp_->send_protocol_reject(p->protocol, p->info, lcp_options_.settings().send_mru);
+        lcp_->send_protocol_reject(protocol, info, lcp_options_.settings().send_mru);
         return;
     }
 }
@@ -303,6 +330,8 @@ void Link::sync_timers()
 {
     sync(lcp_timer_, *lcp_);
     sync(ipcp_timer_, *ipcp_);
+    if (ccp_)
+        sync(ccp_timer_, *ccp_);
 }
 
 void Link::advance(uint64_t now)
@@ -319,6 +348,11 @@ void Link::advance(uint64_t now)
         if (ipcp_timer_.deadline && ipcp_timer_.deadline <= now_) {
             ipcp_timer_.deadline = 0;
             ipcp_->timeout();
+            fired = true;
+        }
+        if (ccp_timer_.deadline && ccp_timer_.deadline <= now_) {
+            ccp_timer_.deadline = 0;
+            ccp_->timeout();
             fired = true;
         }
         if (echo_deadline_ && echo_deadline_ <= now_) {
@@ -353,7 +387,7 @@ void Link::echo_due()
 uint64_t Link::next_deadline() const
 {
     uint64_t next = UINT64_MAX;
-    for (uint64_t d : {lcp_timer_.deadline, ipcp_timer_.deadline, echo_deadline_})
+    for (uint64_t d : {lcp_timer_.deadline, ipcp_timer_.deadline, ccp_timer_.deadline, echo_deadline_})
         if (d)
             next = std::min(next, d);
     if (!queue_.empty())   // when the line has room for the next frame

@@ -23,7 +23,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ccp_options.hpp"
 #include "control.hpp"
+#include "deflate.hpp"
 #include "flow_queue.hpp"
 #include "hdlc.hpp"
 #include "ipcp_options.hpp"
@@ -38,6 +40,9 @@ std::string_view to_string(Phase p);
 struct LinkConfig {
     LcpWants lcp;
     IpcpConfig ipcp;
+    // CCP with Deflate both ways when the peer agrees; off (the default here): CCP is
+    // Protocol-Rejected, as by a pppd without ppp_deflate.
+    CcpConfig ccp{.deflate = false};
     AutomatonLimits limits;
     uint64_t restart_usec = 3'000'000;       // RFC 1661 §4.6
     uint64_t echo_interval_usec = 30'000'000; // 0: no keepalive
@@ -67,6 +72,14 @@ struct LinkStats {
     // Paced: IP packets that waited in the queue, dropped from it (it was full), and the
     // longest a packet waited there.
     uint64_t queued_packets = 0, queue_drops = 0, queue_delay_max_usec = 0;
+    // Deflate (CCP Opened): packets sent compressed, sent as they were (not smaller),
+    // received compressed, received plain into the history; octets before and after
+    // compression each way; packets that did not decompress (a Reset-Request went), and
+    // those dropped while waiting for the Reset-Ack; Reset-Requests from the peer.
+    uint64_t deflate_out = 0, deflate_plain_out = 0, deflate_in = 0, deflate_plain_in = 0;
+    uint64_t deflate_octets_out = 0, deflate_compressed_octets_out = 0;
+    uint64_t deflate_octets_in = 0, deflate_compressed_octets_in = 0;
+    uint64_t deflate_errors = 0, deflate_dropped = 0, deflate_resets_sent = 0, deflate_resets_received = 0;
 };
 
 class Link {
@@ -113,6 +126,13 @@ public:
     Phase phase() const noexcept { return phase_; }
     State lcp_state() const { return lcp_->state(); }
     State ipcp_state() const { return ipcp_->state(); }
+    // CCP's state (Initial when CCP is not configured).
+    State ccp_state() const { return ccp_ ? ccp_->state() : State::Initial; }
+    const CcpOptions &ccp_options() const noexcept { return ccp_options_; }
+    // Packets each control protocol received, and those it discarded.
+    const ControlStats &lcp_stats() const { return lcp_->stats(); }
+    const ControlStats &ipcp_stats() const { return ipcp_->stats(); }
+    ControlStats ccp_stats() const { return ccp_ ? ccp_->stats() : ControlStats{}; }
     const LcpSettings &lcp_settings() const { return lcp_options_.settings(); }
     const IpcpOptions &ipcp_options() const noexcept { return ipcp_options_; }
     const DecoderStats &framing_stats() const noexcept { return decoder_.stats(); }
@@ -137,12 +157,25 @@ private:
     void vj_input(uint16_t protocol, std::span<const uint8_t> info);
     void encode_ip(std::span<const uint8_t> packet);
     void pump();
+    void network_input(uint16_t protocol, std::span<const uint8_t> info);
+    // link_ccp.cpp: CCP and Deflate.
+    void ccp_setup();
+    void send_data(uint16_t protocol, std::span<const uint8_t> info);
+    void compressed_input(std::span<const uint8_t> info);
+    void ccp_down();
 
     LinkConfig config_;
     Callbacks cb_;
     LcpOptions lcp_options_;
     IpcpOptions ipcp_options_;
-    std::unique_ptr<ControlProtocol> lcp_, ipcp_;
+    std::unique_ptr<ControlProtocol> lcp_, ipcp_, ccp_;
+    CcpOptions ccp_options_;
+    std::unique_ptr<DeflateCompressor> deflate_out_;
+    std::unique_ptr<DeflateDecompressor> deflate_in_;
+    bool ccp_open_ = false;
+    std::vector<uint8_t> deflate_buf_;
+    uint8_t reset_id_ = 0;
+    uint64_t reset_sent_at_ = 0;
     Decoder decoder_;
     EncoderOptions encoder_;
     std::vector<uint8_t> out_;
@@ -156,7 +189,7 @@ private:
     Phase phase_ = Phase::Dead;
     LinkStats stats_;
     uint64_t now_ = 0;
-    Timer lcp_timer_, ipcp_timer_;
+    Timer lcp_timer_, ipcp_timer_, ccp_timer_;
     uint64_t echo_deadline_ = 0, echo_sent_at_ = 0;
     unsigned echo_outstanding_ = 0, echo_loopbacks_ = 0;
     uint8_t echo_id_ = 0;

@@ -26,6 +26,8 @@ enum class Code : uint8_t {
     EchoRequest = 9,      // LCP only
     EchoReply = 10,       // LCP only
     DiscardRequest = 11,  // LCP only
+    ResetRequest = 14,    // CCP only (RFC 1962 §5.1)
+    ResetAck = 15,        // CCP only
 };
 
 inline constexpr size_t packet_header = 4;   // code, identifier, length (16 bits)

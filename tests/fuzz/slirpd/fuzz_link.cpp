@@ -4,7 +4,8 @@
 // as in the daemon: the link's IP packets go to the stack, the stack's to the link. The input is a list of steps: an octet `op`, then for op & 3 == 0
 // a length octet and that many line bytes, for 1 a clock advance of op's upper bits in
 // 100 ms, for 2 an IPv4 packet of that length sent by slirpd, for 3 a hangup or a close.
-// Everything slirpd writes to the line must decode as good frames again.
+// Everything slirpd writes to the line must decode as good frames again. The last octet
+// turns CCP with Deflate (bit 0) and pacing (bit 1) on.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     LinkConfig config;
     config.ipcp.dns1 = alopex::net::Address::v4(0x0A000001);
     config.echo_interval_usec = 1'000'000;
+    // The last octet's low bits: CCP with Deflate, a paced line (the flow queue).
+    config.ccp.deflate = size > 0 && (data[size - 1] & 1);
+    config.line_rate = size > 0 && (data[size - 1] & 2) ? 11520 : 0;
     std::unique_ptr<Link> link_ptr;
     st::Stack stack({}, [&](std::span<const uint8_t> p) { link_ptr->send_ip(p); });
     stack.listen_tcp(0x0A000001, 22, [&](st::tcp::Connection &c, const st::TcpKey &) { c.accept(now); });

@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "ccp_peer.hpp"
 #include "control.hpp"
 #include "hdlc.hpp"
 #include "ipcp_options.hpp"
@@ -113,6 +114,7 @@ struct Peer {
     Decoder decoder{{1508, default_accm, Fcs::Fcs16}};
     EncoderOptions encoder;
     std::unique_ptr<ControlProtocol> lcp, ipcp;
+    std::unique_ptr<PeerCcp> ccp;       // set before start(): CCP with Deflate as pppd and ppp_deflate
 
     Peer()
     {
@@ -124,15 +126,22 @@ struct Peer {
                                        const auto &s = lcp_options.settings();
                                        encoder = {s.send_accm, s.send_acfc, s.send_pfc, Fcs::Fcs16};
                                        decoder.set_options({1508, s.receive_accm, Fcs::Fcs16});
+                                       if (ccp) {   // as pppd: CCP first
+                                           ccp->cp->up();
+                                           ccp->cp->open();
+                                       } else {
+                                           // pppd's CCP Configure-Request (Deflate 15, BSD-Compress
+                                           // 15), which slirpd has to Protocol-Reject.
+                                           send_raw(proto_ccp, Bytes{1, 1, 0, 11, 26, 4, 0x78, 0x00, 21, 3, 0x2F});
+                                       }
                                        ipcp->up();
                                        ipcp->open();
-                                       // pppd's CCP Configure-Request (Deflate 15, BSD-Compress 15),
-                                       // which slirpd has to Protocol-Reject.
-                                       send_raw(proto_ccp, Bytes{1, 1, 0, 11, 26, 4, 0x78, 0x00, 21, 3, 0x2F});
                                    },
                                    [this] {
                                        lcp_open = false;
                                        encoder = {};
+                                       if (ccp)
+                                           ccp->cp->down();
                                        ipcp->down();
                                    },
                                    {}, {}});
@@ -156,6 +165,11 @@ struct Peer {
                                    },
                                    [this] { ipcp_open = false; }, {}, {}});
     }
+    // CCP with Deflate as pppd with ppp_deflate (before start()).
+    void enable_deflate()
+    {
+        ccp = std::make_unique<PeerCcp>([this](uint16_t proto, Bytes info) { encode(to_link, proto, info, encoder); });
+    }
     void start()
     {
         lcp->open();
@@ -175,31 +189,58 @@ struct Peer {
             auto p = parse_frame(f);
             if (!p)
                 return;
-            if (p->protocol == proto_lcp) {
-                auto pk = parse_packet(p->info);
-                if (!answer_echoes && pk && pk->code == static_cast<uint8_t>(Code::EchoRequest))
-                    return;
-                lcp->input(p->info);
-            } else if (p->protocol == proto_ipcp) {
-                ipcp->input(p->info);
-            } else if (p->protocol == proto_ip) {
-                ip.emplace_back(p->info.begin(), p->info.end());
-            } else if (vj_in && (p->protocol == proto_vj_compressed || p->protocol == proto_vj_uncompressed)) {
-                Bytes packet;
-                bool compressed = p->protocol == proto_vj_compressed;
-                if (compressed ? vj_in->compressed(p->info, packet) : vj_in->uncompressed(p->info, packet)) {
-                    vj_compressed_in += compressed;
-                    ip.push_back(std::move(packet));
-                } else {
-                    ++vj_errors;
-                }
-            }
+            data_input(p->protocol, p->info);
         });
+    }
+    // A frame's protocol and information; `decompressed`: it came out of Deflate.
+    void data_input(uint16_t protocol, std::span<const uint8_t> info, bool decompressed = false)
+    {
+        if (ccp && protocol == proto_ccp) {
+            ccp->cp->input(info);
+            return;
+        }
+        if (ccp && protocol == 0x00FD) {
+            if (auto d = ccp->decompress(info))
+                data_input(d->first, d->second, true);
+            return;
+        }
+        if (ccp && !decompressed)
+            ccp->plain(protocol, info);
+        if (protocol == proto_lcp) {
+            auto pk = parse_packet(info);
+            if (!answer_echoes && pk && pk->code == static_cast<uint8_t>(Code::EchoRequest))
+                return;
+            lcp->input(info);
+        } else if (protocol == proto_ipcp) {
+            ipcp->input(info);
+        } else if (protocol == proto_ip) {
+            ip.emplace_back(info.begin(), info.end());
+        } else if (vj_in && (protocol == proto_vj_compressed || protocol == proto_vj_uncompressed)) {
+            Bytes packet;
+            bool compressed = protocol == proto_vj_compressed;
+            if (compressed ? vj_in->compressed(info, packet) : vj_in->uncompressed(info, packet)) {
+                vj_compressed_in += compressed;
+                ip.push_back(std::move(packet));
+            } else {
+                ++vj_errors;
+            }
+        }
+    }
+    // A data packet to slirpd, through Deflate when CCP has it.
+    void send_data(uint16_t protocol, std::span<const uint8_t> info)
+    {
+        if (ccp) {
+            if (auto z = ccp->compress(protocol, info)) {
+                encode(to_link, 0x00FD, *z, encoder);
+                return;
+            }
+        }
+        encode(to_link, protocol, info, encoder);
     }
     void send_ip(std::span<const uint8_t> packet)
     {
         if (!vj_out) {
-            encode(to_link, proto_ip, packet, encoder);
+            send_data(proto_ip, packet);
             return;
         }
         Bytes info;
@@ -208,7 +249,7 @@ struct Peer {
         uint16_t protocol = kind == vj::Kind::Ip             ? proto_ip
                             : kind == vj::Kind::Uncompressed ? proto_vj_uncompressed
                                                              : proto_vj_compressed;
-        encode(to_link, protocol, info, encoder);
+        send_data(protocol, info);
     }
     void send_raw(uint16_t protocol, std::span<const uint8_t> info) { encode(to_link, protocol, info, encoder); }
 };

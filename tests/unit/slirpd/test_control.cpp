@@ -4,6 +4,8 @@
 // retransmissions, stale replies, Code-Rejects, Protocol-Rejects and Terminate.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <deque>
 #include <utility>
 #include <vector>
@@ -100,6 +102,22 @@ TEST_CASE("control: Echo-Request answered with our magic; replies and Discard-Re
     uint32_t magic = uint32_t{got[1]} << 24 | uint32_t{got[2]} << 16 | uint32_t{got[3]} << 8 | got[4];
     CHECK(magic == p.oa.settings().our_magic);
     CHECK(p.a.stats().echo_requests == 1);
+    // One reply and nothing more: a reply is not answered (two ends that did would reply
+    // to each other for ever; found in the 115200 benchmark).
+    auto count = [&](int side, Code code) {
+        return std::ranges::count_if(p.wire.sent[side], [code](const Bytes &b) { return b[0] == uint8_t(code); });
+    };
+    CHECK(count(0, Code::EchoReply) == 1);
+    CHECK(count(1, Code::EchoReply) == 0);
+    CHECK(p.wire.q.empty());
+    size_t sent_a = p.wire.sent[0].size();
+    Bytes stray, discard;
+    build_packet(stray, static_cast<uint8_t>(Code::EchoReply), 9, Bytes{1, 2, 3, 4});
+    build_packet(discard, static_cast<uint8_t>(Code::DiscardRequest), 10, Bytes{1, 2, 3, 4});
+    p.a.input(stray);
+    p.a.input(discard);
+    CHECK(p.wire.sent[0].size() == sent_a);
+    CHECK(p.a.stats().echo_replies == 1);
     // Our own magic in a request: the line is looped back.
     int loops = 0;
     p.a.set_lcp_extras({{}, {}, [&p] { return p.oa.settings().our_magic; }, [&] { ++loops; }});

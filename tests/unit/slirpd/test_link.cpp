@@ -380,3 +380,123 @@ TEST_CASE("link: paced, a line that backs up holds the queue; IPCP going down em
     CHECK(link.ipcp_state() != State::Opened);
     CHECK(link.queue().empty());
 }
+
+namespace {
+
+Bytes text_packet(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint32_t seq)
+{
+    slirp_test::Seg s;
+    s.src = src, s.dst = dst, s.sport = sport, s.dport = dport, s.seq = seq, s.data = 600;
+    Bytes p = slirp_test::packet(s);
+    static const char text[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body>pikvm</body></html>\n";
+    for (size_t i = 40; i < p.size(); ++i)
+        p[i] = static_cast<uint8_t>(text[(i + seq) % (sizeof text - 1)]);
+    return p;
+}
+
+LinkConfig with_deflate()
+{
+    LinkConfig c = with_dns();
+    c.ccp.deflate = true;
+    c.echo_interval_usec = 0;
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("link: CCP as pppd asks it: draft Deflate and BSD rejected, Deflate both ways", "[slirp][link][ccp]")
+{
+    Rig r(with_deflate());
+    r.peer.enable_deflate();
+    r.connect();
+    REQUIRE(r.link.ipcp_state() == State::Opened);
+    REQUIRE(r.link.ccp_state() == State::Opened);
+    REQUIRE(r.peer.ccp->up);
+    CHECK(r.peer.ccp->wants == std::vector<uint8_t>{26});   // 24 and 21 were rejected
+    CHECK(r.link.ccp_options().deflate_to_peer() == 15u);
+    CHECK(r.link.ccp_options().deflate_from_peer() == 15u);
+    CHECK(r.peer.ccp->comp_live);
+    CHECK(r.peer.ccp->decomp_live);
+    std::vector<Bytes> down, up;
+    for (uint32_t i = 0; i < 20; ++i) {
+        down.push_back(text_packet(0x0A000001, 0x0A000002, 80, 40000, i * 600));
+        up.push_back(text_packet(0x0A000002, 0x0A000001, 40000, 80, i * 600));
+        REQUIRE(r.link.send_ip(down.back()));
+        r.peer.send_ip(up.back());
+        r.exchange();
+    }
+    CHECK(r.peer.ip == down);
+    CHECK(r.ip == up);
+    const auto &s = r.link.stats();
+    CHECK(s.deflate_out >= 19);
+    CHECK(s.deflate_in >= 19);
+    CHECK(r.peer.ccp->compressed_in == s.deflate_out);
+    CHECK(r.peer.ccp->errors == 0);
+    CHECK(s.deflate_errors == 0);
+    CHECK(s.deflate_compressed_octets_out * 2 < s.deflate_octets_out);   // text: well under half
+    CHECK(s.deflate_compressed_octets_in * 2 < s.deflate_octets_in);
+}
+
+TEST_CASE("link: Deflate out of step after a lost frame: Reset-Request, Reset-Ack, in step again", "[slirp][link][ccp]")
+{
+    Rig r(with_deflate());
+    r.peer.enable_deflate();
+    r.connect();
+    REQUIRE(r.link.ccp_state() == State::Opened);
+    uint32_t seq = 0;
+    auto up = [&] { return text_packet(0x0A000002, 0x0A000001, 40000, 80, seq += 600); };
+    auto down = [&] { return text_packet(0x0A000001, 0x0A000002, 80, 40000, seq += 600); };
+    // The peer's frame spoiled on the line: the next compressed one is out of sequence.
+    r.peer.send_ip(up());
+    Bytes line = std::exchange(r.peer.to_link, {});
+    line[line.size() / 2] ^= 0x10;
+    r.link.line_input(line, r.now);
+    Bytes after = up();
+    r.peer.send_ip(after);
+    r.exchange();   // the Reset-Request goes, the Ack comes back
+    CHECK(r.link.stats().deflate_errors == 1);
+    CHECK(r.link.stats().deflate_resets_sent == 1);
+    CHECK(r.peer.ccp->resets_received == 1);
+    CHECK(r.ip.empty());
+    // (VJ tosses after the line error too, until a packet names its slot: a new connection's.)
+    Bytes again = text_packet(0x0A000002, 0x0A000001, 40001, 80, seq += 600);
+    r.peer.send_ip(again);
+    r.exchange();
+    REQUIRE(r.ip.size() == 1);
+    CHECK(r.ip[0] == again);
+    // slirpd's frame spoiled: the peer asks, slirpd restarts its compressor.
+    r.peer.ip.clear();
+    REQUIRE(r.link.send_ip(down()));
+    Bytes bad = std::exchange(r.to_peer, {});
+    bad[bad.size() / 2] ^= 0x10;
+    r.peer.input(bad);
+    REQUIRE(r.link.send_ip(down()));
+    r.exchange();
+    CHECK(r.peer.ccp->resets_sent == 1);
+    CHECK(r.link.stats().deflate_resets_received == 1);
+    Bytes last = text_packet(0x0A000001, 0x0A000002, 80, 40001, seq += 600);   // VJ: a new connection
+    REQUIRE(r.link.send_ip(last));
+    r.exchange();
+    REQUIRE_FALSE(r.peer.ip.empty());
+    CHECK(r.peer.ip.back() == last);
+}
+
+TEST_CASE("link: a peer that does not do CCP leaves the link uncompressed", "[slirp][link][ccp]")
+{
+    Rig r(with_deflate());   // the peer sends pppd's request and never answers ours
+    r.connect();
+    REQUIRE(r.link.ipcp_state() == State::Opened);
+    CHECK(r.link.ccp_state() != State::Opened);
+    Bytes p = text_packet(0x0A000001, 0x0A000002, 80, 40000, 0);
+    REQUIRE(r.link.send_ip(p));
+    r.exchange();
+    REQUIRE(r.peer.ip.size() == 1);
+    CHECK(r.peer.ip[0] == p);
+    CHECK(r.link.stats().deflate_out == 0);
+    // CCP gives up after its requests; nothing more is sent on an idle link.
+    uint64_t frames = r.link.stats().frames_out;
+    for (int i = 0; i < 100; ++i)
+        r.tick(1'000'000);
+    CHECK(r.link.ccp_state() == State::Stopped);
+    CHECK(r.link.stats().frames_out - frames <= 10);
+}

@@ -184,6 +184,28 @@ TEST_CASE("slirp settings: the serial line", "[slirp][settings]")
           "slirp.toml:2:16: 'flow_control' must be \"none\" or \"hardware\", not 'xon'");
 }
 
+TEST_CASE("slirp settings: the pace of the line, and Deflate", "[slirp][settings]")
+{
+    auto d = default_settings();
+    CHECK_FALSE(d.line.rate);
+    CHECK(pace_octets(d.line, false) == 0);        // a pty or stdio: unpaced
+    CHECK(pace_octets(d.line, true) == 11520);     // the device: its baud, 10 bits an octet
+    CHECK_FALSE(d.deflate);
+    auto s = parse_settings("[line]\nrate = 9600\n[ppp]\ndeflate = false\n", "slirp.toml");
+    REQUIRE(s);
+    CHECK(pace_octets(s->line, false) == 960);
+    CHECK(pace_octets(s->line, true) == 960);
+    CHECK(s->deflate == false);
+    auto off = parse_settings("[line]\nbaud = 9600\nrate = 0\n", "slirp.toml");
+    REQUIRE(off);
+    CHECK(pace_octets(off->line, true) == 0);
+    CHECK(refusal("[line]\nrate = 100\n") ==
+          "slirp.toml:2:8: 'rate' must be 0 (unpaced) or bits/s from 300 to 100000000, not 100");
+    CHECK(refusal("[line]\nrate = -1\n").starts_with("slirp.toml:2:8: 'rate' must be"));
+    CHECK(refusal("[line]\nrate = \"fast\"\n").starts_with("slirp.toml:2:"));
+    CHECK(refusal("[ppp]\ndeflate = 1\n").starts_with("slirp.toml:2:"));
+}
+
 TEST_CASE("slirp serial line: raw 8N1, the baud rate, RTS/CTS or none, on a pty", "[slirp][settings]")
 {
     int master = posix_openpt(O_RDWR | O_NOCTTY);
@@ -192,7 +214,7 @@ TEST_CASE("slirp serial line: raw 8N1, the baud rate, RTS/CTS or none, on a pty"
     REQUIRE(unlockpt(master) == 0);
     int fd = open(ptsname(master), O_RDWR | O_NOCTTY);
     REQUIRE(fd >= 0);
-    REQUIRE(configure_serial(fd, {"/dev/x", 921600, true}));
+    REQUIRE(configure_serial(fd, {"/dev/x", 921600, true, {}}));
     termios t{};
     REQUIRE(tcgetattr(fd, &t) == 0);
     CHECK(cfgetospeed(&t) == B921600);
@@ -205,7 +227,7 @@ TEST_CASE("slirp serial line: raw 8N1, the baud rate, RTS/CTS or none, on a pty"
     CHECK((t.c_iflag & (IXON | IXOFF | ICRNL)) == 0);
     CHECK((t.c_oflag & OPOST) == 0);
     CHECK((fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
-    REQUIRE(configure_serial(fd, {"/dev/x", 115200, false}));
+    REQUIRE(configure_serial(fd, {"/dev/x", 115200, false, {}}));
     REQUIRE(tcgetattr(fd, &t) == 0);
     CHECK(cfgetospeed(&t) == B115200);
     CHECK((t.c_cflag & CRTSCTS) == 0);
