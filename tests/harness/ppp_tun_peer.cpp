@@ -12,7 +12,9 @@
 // frames each way (the FCS must catch it); --rate BPS, the line paced to BPS bits per
 // second each way (10 bits an octet, as 8N1, each there once its bits were sent, as a
 // UART's); --pcap FILE, every IP packet crossing the
-// link written to FILE; --vj off, as pppd's novj (no VJ either way); --seed N. LCP and
+// link written to FILE; --vj off, as pppd's novj (no VJ either way); --deflate on, CCP
+// with Deflate as pppd with the kernel's ppp_deflate (ccp_peer.hpp; otherwise pppd's
+// CCP request goes once and is left unanswered or Protocol-Rejected); --seed N. LCP and
 // IPCP are never impaired. It prints
 // "negotiated ..." with what pppd's other requests got (VJ, the second DNS server, CCP),
 // and "impaired lost N duplicated N reordered N flipped OUT/IN fcs-errors N vj-in N
@@ -126,6 +128,7 @@ struct Pacer {
 struct Options {
     Impairment imp;
     bool vj = true;
+    bool deflate = false;
     double rate_bps = 0;
     std::string pcap;
 };
@@ -163,6 +166,8 @@ Options parse_options(int argc, char **argv)
             o.pcap = v;
         else if (k == "--vj")
             o.vj = std::string_view(v) != "off";
+        else if (k == "--deflate")
+            o.deflate = std::string_view(v) == "on";
         else if (k == "--seed")
             o.imp.rng.seed(static_cast<unsigned>(std::strtoul(v, nullptr, 10)));
         else {
@@ -182,7 +187,7 @@ struct TunPeer {
     Pacer out, in;
     bool in_idle = true;   // the last read emptied the pty: the next octets start afresh
     slirp_test::PcapWriter pcap;
-    bool announced = false;
+    bool announced = false, ccp_announced = false;
     Clock::time_point last_tick = Clock::now(), last_report = Clock::now();
 
     // IP packets due for slirpd go onto the line (paced), those from slirpd to the kernel.
@@ -218,7 +223,13 @@ struct TunPeer {
 
     void report(Clock::time_point now)
     {
-        if (opt.imp.active() && now - last_report > std::chrono::seconds(2)) {
+        if (peer.ccp && peer.ccp->up && !ccp_announced) {
+            std::printf("ccp up: deflate to slirpd %s, from slirpd %s\n", peer.ccp->comp_live ? "yes" : "no",
+                        peer.ccp->decomp_live ? "yes" : "no");
+            std::fflush(stdout);
+            ccp_announced = true;
+        }
+        if ((opt.imp.active() || peer.ccp) && now - last_report > std::chrono::seconds(2)) {
             last_report = now;
             const auto &i = opt.imp;
             std::printf("impaired lost %llu duplicated %llu reordered %llu flipped %llu/%llu fcs-errors %llu "
@@ -227,6 +238,11 @@ struct TunPeer {
                         (unsigned long long)i.flipped_out, (unsigned long long)i.flipped_in,
                         (unsigned long long)peer.decoder.stats().fcs_errors, (unsigned long long)peer.vj_compressed_in,
                         (unsigned long long)peer.vj_compressed_out, (unsigned long long)peer.vj_errors);
+            if (peer.ccp)
+                std::printf("deflate in %llu out %llu errors %llu resets-sent %llu resets-received %llu\n",
+                            (unsigned long long)peer.ccp->compressed_in, (unsigned long long)peer.ccp->compressed_out,
+                            (unsigned long long)peer.ccp->errors, (unsigned long long)peer.ccp->resets_sent,
+                            (unsigned long long)peer.ccp->resets_received);
             std::fflush(stdout);
         }
         if (peer.ipcp_open && !announced) {
@@ -240,7 +256,9 @@ struct TunPeer {
                         : peer.vj_out             ? "to-slirpd"
                                                   : "off",
                         c.dns2_rejected ? "rejected" : dotted(c.dns2).c_str(),
-                        peer.ccp_rejected ? "protocol-rejected" : "unanswered");
+                        peer.ccp            ? (peer.ccp->up ? "deflate" : "negotiating")
+                        : peer.ccp_rejected ? "protocol-rejected"
+                                            : "unanswered");
             std::printf("up %s %s\n", addr.c_str(), dotted(c.dns).c_str());
             std::fflush(stdout);
             announced = true;
@@ -321,6 +339,8 @@ struct TunPeer {
                 peer.lcp->timeout();
             if (peer.ipcp->timer_running())
                 peer.ipcp->timeout();
+            if (peer.ccp && peer.ccp->cp->timer_running())
+                peer.ccp->cp->timeout();
         }
     }
 };
@@ -331,7 +351,8 @@ int main(int argc, char **argv)
 {
     if (argc < 3 || argc % 2 == 0) {
         std::fprintf(stderr, "usage: alopex-test-ppp-peer PTY TUN [--loss PCT] [--dup PCT] [--reorder PCT] "
-                             "[--delay MS] [--flip PCT] [--rate BPS] [--pcap FILE] [--vj on|off] [--seed N]\n");
+                             "[--delay MS] [--flip PCT] [--rate BPS] [--pcap FILE] [--vj on|off] [--deflate on|off] "
+                             "[--seed N]\n");
         return 2;
     }
     TunPeer t;
@@ -349,6 +370,8 @@ int main(int argc, char **argv)
     t.tun = open_tun(argv[2]);
     t.peer.keep_frames = false;   // it runs for long: only the IP packets are kept, until written
     t.peer.ipcp_client.ask_vj = t.peer.ipcp_client.accept_vj = t.opt.vj;
+    if (t.opt.deflate)
+        t.peer.enable_deflate();
     t.peer.start();
     for (;;) {
         auto now = Clock::now();

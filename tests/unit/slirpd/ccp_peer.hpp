@@ -4,7 +4,8 @@
 // rejected), acknowledges a Deflate 26 request with a window of 9..15, starts its
 // compressor as its Ack goes and its decompressor as the Ack of its own request comes,
 // compresses only once CCP is up, feeds plain packets to its history, and answers and
-// sends Reset-Requests (kernel_deflate.hpp does the compressing).
+// sends Reset-Requests, again after every fourth packet that fails while it waits
+// (pppd: every second) (kernel_deflate.hpp does the compressing).
 #pragma once
 
 #include <algorithm>
@@ -27,6 +28,7 @@ struct PeerCcp {
     uint64_t compressed_in = 0, compressed_out = 0, errors = 0, resets_sent = 0, resets_received = 0;
     std::unique_ptr<ControlProtocol> cp;
     uint8_t reset_id = 0;
+    unsigned since_reset = 0;   // failed packets since the last Reset-Request
 
     Bytes request() const
     {
@@ -105,10 +107,15 @@ struct PeerCcp {
             }
         }
         ++errors;
-        if (!decomp_error && cp->state() == State::Opened) {
+        // A Reset-Request, and again (same identifier) while compressed packets keep
+        // failing, as pppd does every second: the first may be lost on the line.
+        if (cp->state() == State::Opened && (!decomp_error || ++since_reset % 4 == 0)) {
+            if (!decomp_error)
+                ++reset_id;
             decomp_error = true;
+            since_reset = 0;
             ++resets_sent;
-            cp->send_reset(Code::ResetRequest, ++reset_id);
+            cp->send_reset(Code::ResetRequest, reset_id);
         }
         return std::nullopt;
     }
