@@ -1,23 +1,27 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Scenario slirpd-pppd of the test VM (tests/integration/vm): the stock pppd with the
-kernel's ppp_async as slirpd's peer (guest.sh runs test_slirpd_pppd.py there)."""
+kernel's ppp_async and ppp_deflate as slirpd's peer (guest.sh runs test_slirpd_pppd.py
+there)."""
 import alopex_harness as h
 
 
 def register(tap, vm):
     """Adds this scenario's TAP tests; vm(): its alopex_vm.Scenario once the VM has run."""
-    @tap.test("the VM loaded ppp_async")
+    @tap.test("the VM loaded ppp_async and ppp_deflate")
     def _(sb):
         vm().check_finished()
-        h.check_eq((vm().result('modprobe-ppp_async.rc') or '').strip(), '0',
-                   f'modprobe ppp_async: {vm().result("modprobe-ppp_async.txt")}')
+        for m in ('ppp_async', 'ppp_deflate'):
+            h.check_eq((vm().result(f'modprobe-{m}.rc') or '').strip(), '0',
+                       f'modprobe {m}: {vm().result(f"modprobe-{m}.txt")}')
 
-    @tap.test('pppd dials slirpd: address, DNS, VJ both ways, ping, ssh, curl and a refused port '
-              '(test_slirpd_pppd.py)')
+    @tap.test('pppd dials slirpd: address, DNS, VJ both ways, ping, ssh, curl, a refused port, Deflate both '
+              'ways, and novj noccp (test_slirpd_pppd.py)')
     def _(sb):
         out = vm().check_run('slirpd-pppd')
         h.check('not ok' not in out and 'ok 3 - over ppp0: an interactive ssh session' in out
-                and 'ok 4 - an unmapped TCP port' in out and "ok 5 - VJ with the kernel's slhc" in out, out[-3000:])
+                and 'ok 4 - an unmapped TCP port' in out and "ok 5 - CCP with the kernel's ppp_deflate" in out
+                and "ok 6 - VJ with the kernel's slhc and Deflate" in out and 'ok 7 - pppd with novj noccp' in out,
+                out[-3000:])
         for line in out.splitlines():
-            if line.startswith('# vj-'):
-                h.diag(f'slirpd in the VM: {line[2:]}')
+            if line.startswith(('# vj-', '# deflate', '# rcvd [CCP', '# sent [CCP')):
+                h.diag(f'slirpd in the VM: {line[2:300]}')

@@ -8,15 +8,23 @@ on ppp0); VJ is taken both ways (pppd asks for it, and acknowledges slirpd's req
 the kernel's slhc compresses toward slirpd and decompresses what slirpd compressed; the
 kernel's ICMP echo to 10.0.0.1 comes back intact; over ppp0, an interactive ssh session
 reaches the host's sshd and curl fetches a 4 MiB file intact through slirpd's port maps;
-an unmapped TCP port is refused at once; slirpd's counters show VJ both ways, no error."""
+an unmapped TCP port is refused at once; slirpd's counters show VJ both ways, no error.
+CCP (slirp.toml's deflate = true; pppd asks by default when the kernel has ppp_deflate):
+Deflate 15 both ways after slirpd rejected the draft Deflate (and BSD-Compress when the
+kernel offers it); a text
+download (compressed by slirpd, decompressed by the kernel) and a text upload (the other
+way) arrive intact, with no Reset-Request and no lost sync. Then a second pppd with
+`novj noccp`: no VJ either way (slirpd's counters), ssh and curl still work."""
+import hashlib
 import json
 import os
 import re
+import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import alopex_harness as h  # noqa: E402
-from slirpd_env import (SMALL, PeerNamespace, expect_download, expect_ssh, log_of, start_http,  # noqa: E402
+from slirpd_env import (SMALL, PeerNamespace, expect_download, expect_ssh, log_of, serve, start_http,  # noqa: E402
                         start_slirpd, start_sshd)
 
 tap = h.Tap()
@@ -24,8 +32,42 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CTX = {}
 
 
+TEXT = 1 << 20
+
+
 def in_peer(sb, *argv):
     return CTX['ns'].run(*argv)
+
+
+def text(size):
+    out, i = bytearray(), 0
+    while len(out) < size:
+        out += f'<tr><td>{i}</td><td>tap{i % 300}i0</td><td>vmbr0</td><td>tag=10</td></tr>\n'.encode()
+        i += 1
+    return bytes(out[:size])
+
+
+def sink(sb):
+    """A TCP sink on 127.0.0.1:9000: what each connection sent, its SHA-256, in CTX['sunk']."""
+    CTX['sunk'] = []
+
+    def handle(c):
+        got = hashlib.sha256()
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            got.update(b)
+        CTX['sunk'].append(got.hexdigest())
+        c.close()
+    serve(sb, socket.create_server(('127.0.0.1', 9000)), handle)
+
+
+def counters(slirpd):
+    slirpd.stop()
+    line = [l for l in log_of(slirpd).splitlines() if 'stopping; counters:' in l]
+    h.check(line, log_of(slirpd)[-500:])
+    return {k: int(v) for k, v in re.findall(r'([a-z0-9-]+)=(\d+)', line[-1])}, line[-1]
 
 
 def ppp0(sb):
@@ -40,9 +82,16 @@ def setup(sb):
         raise h.Skip('no pppd (package ppp) or no /dev/ppp (module ppp_async)')
     CTX['ssh_dir'] = start_sshd(sb)
     _, CTX['small_sha'] = start_http(sb)
+    CTX['text'] = text(TEXT)
+    with open(sb.path('www', 'text'), 'wb') as f:
+        f.write(CTX['text'])
+    with open(sb.path('upload'), 'wb') as f:
+        f.write(CTX['text'][:TEXT // 4])
+    sink(sb)
     config = sb.path('slirp.toml')
     with open(config, 'w') as f:
-        f.write('[ports]\n"10.0.0.1:22" = "127.0.0.1:2222"\n"10.0.0.1:80" = "127.0.0.1:8080"\n')
+        f.write('[ports]\n"10.0.0.1:22" = "127.0.0.1:2222"\n"10.0.0.1:80" = "127.0.0.1:8080"\n'
+                '"10.0.0.1:9" = "127.0.0.1:9000"\n[ppp]\ndeflate = true\n')
     CTX['slirpd'], pty = start_slirpd(sb, '--config', config, timeout=30)
     CTX['ns'] = PeerNamespace(sb, 'pppd-peer')
     CTX['pppd'] = CTX['ns'].spawn('pppd', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts',
@@ -88,16 +137,64 @@ def _(sb):
     h.check_eq(r.stdout.strip(), 'refused', r.stderr)
 
 
-@tap.test("VJ with the kernel's slhc: slirpd decompressed and compressed TCP headers (its counters at stop)",
-          vm=True)
+@tap.test("CCP with the kernel's ppp_deflate: Deflate 15 both ways, a text file down and up intact", vm=True)
 def _(sb):
-    CTX['slirpd'].stop()
-    line = [l for l in log_of(CTX['slirpd']).splitlines() if 'stopping; counters:' in l]
-    h.check(line, log_of(CTX['slirpd'])[-500:])
-    c = {k: int(v) for k, v in re.findall(r'([a-z0-9-]+)=(\d+)', line[-1])}
-    h.diag(' '.join(f'{k} {v}' for k, v in c.items() if k.startswith('vj-')))
-    h.check(c.get('vj-compressed-in', 0) > 100 and c.get('vj-compressed-out', 0) > 100, line[-1])
-    h.check(c.get('vj-errors', 0) == 0 and c.get('bad-packets', 0) == 0, line[-1])
+    log = log_of(CTX['pppd'])
+    ccp = [l for l in log.splitlines() if '[CCP ' in l]
+    h.diag(' | '.join(ccp)[:2000])
+    h.check(any(l.startswith('rcvd [CCP ConfAck') and '<deflate 15>' in l for l in ccp), ' | '.join(ccp))
+    h.check(any(l.startswith('sent [CCP ConfAck') and '<deflate 15>' in l for l in ccp), ' | '.join(ccp))
+    # pppd offers what the kernel has: the draft Deflate always, BSD-Compress with bsd_comp.
+    h.check(any(l.startswith('rcvd [CCP ConfRej') and 'deflate(old#)' in l for l in ccp), ' | '.join(ccp))
+    r = in_peer(sb, 'curl', '-sS', '--max-time', '60', 'http://10.0.0.1/text')
+    h.check_eq(r.returncode, 0, r.stderr)
+    h.check(hashlib.sha256(r.stdout.encode()).hexdigest() == hashlib.sha256(CTX['text']).hexdigest(),
+            'the text came down changed')
+    code = ("import socket, sys\ns = socket.create_connection(('10.0.0.1', 9), timeout=30)\n"
+            f"s.sendall(open('{sb.path('upload')}', 'rb').read())\ns.shutdown(socket.SHUT_WR)\ns.recv(1)\n")
+    r = in_peer(sb, '/usr/bin/python3', '-c', code)
+    h.check_eq(r.returncode, 0, r.stderr)
+    want = hashlib.sha256(CTX['text'][:TEXT // 4]).hexdigest()
+    h.wait_until(lambda: want in CTX['sunk'], 20, 0.1, f'the upload arrived whole ({CTX["sunk"]})')
+    log = log_of(CTX['pppd'])
+    h.check('Lost compression sync' not in log and 'ResetReq' not in log,
+            [l for l in log.splitlines() if 'compression' in l or 'Reset' in l])
+
+
+@tap.test("VJ with the kernel's slhc and Deflate with ppp_deflate: slirpd's counters at stop", vm=True)
+def _(sb):
+    c, line = counters(CTX['slirpd'])
+    h.diag(' '.join(f'{k} {v}' for k, v in c.items() if k.startswith(('vj-', 'deflate'))))
+    h.check(c.get('vj-compressed-in', 0) > 100 and c.get('vj-compressed-out', 0) > 100, line)
+    h.check(c.get('vj-errors', 0) == 0 and c.get('bad-packets', 0) == 0, line)
+    h.check(c.get('deflate-out', 0) > 100 and c.get('deflate-in', 0) > 20, line)
+    # The 4 MiB random file went plain; the 1 MiB of text saved most of its size down, the
+    # upload (text only, compressed by the kernel) most of its size up.
+    h.check(c['deflate-octets-out'] - c['deflate-compressed-octets-out'] > TEXT // 2, line)
+    h.check(c['deflate-compressed-octets-in'] * 3 < c['deflate-octets-in'], line)
+    h.check(c.get('deflate-errors', 0) == 0 and c.get('deflate-resets-received', 0) == 0, line)
+    CTX['pppd'].stop()
+
+
+@tap.test('pppd with novj noccp: neither asked nor used, ssh and curl still work', vm=True)
+def _(sb):
+    config = sb.path('slirp-novj.toml')
+    with open(config, 'w') as f:
+        f.write('[ports]\n"10.0.0.1:22" = "127.0.0.1:2222"\n"10.0.0.1:80" = "127.0.0.1:8080"\n')
+    slirpd, pty = start_slirpd(sb, '--config', config, timeout=30, name='slirpd-novj')
+    ns = PeerNamespace(sb, 'pppd-novj')
+    pppd = ns.spawn('pppd-novj', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts', 'nodetach',
+                    'noipdefault', 'usepeerdns', 'nolock', 'novj', 'noccp', 'logfd', '2', 'debug')
+    h.wait_until(lambda: 'local  IP address' in log_of(pppd), 60, 0.1, f'pppd novj up: {log_of(pppd)[-1500:]}')
+    expect_ssh(sb, ns, CTX['ssh_dir'])
+    expect_download(sb, ns, 'small', CTX['small_sha'])
+    log = log_of(pppd)
+    h.check(not any('[IPCP ConfAck' in l and 'compress VJ' in l for l in log.splitlines()),
+            [l for l in log.splitlines() if 'IPCP' in l])
+    c, line = counters(slirpd)
+    h.check(c.get('vj-compressed-in', 0) == 0 and c.get('vj-compressed-out', 0) == 0 and c.get('ip-in', 0) > 100,
+            line)
+    pppd.stop()
 
 
 h.main(tap, setup)
