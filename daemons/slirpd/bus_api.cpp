@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bus_api.hpp"
 
+#include <fcntl.h>
+
 #include <fmt/format.h>
 
 #include "alopex-config.h"
@@ -45,6 +47,7 @@ const bus::Vtable<LineBus> &line_vtable()
             .method(line::method::ListConnections, &LineBus::list_connections)
             .method(line::method::CloseConnection, &LineBus::close_connection)
             .method(line::method::Reload, &LineBus::bus_reload)
+            .method(line::method::Capture, &LineBus::capture)
             .property(line::property::Instance, [](const LineBus &b) { return b.opt_.instance; })
             .property(line::property::Device, [](const LineBus &b) { return b.opt_.device; })
             .property(line::property::LineOpen, [](const LineBus &b) { return b.line_open(); })
@@ -197,13 +200,13 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
     const auto &a = cur.link;
     const auto &b = next.link;
     if (cur.line.device != next.line.device || cur.line.baud != next.line.baud ||
-        cur.line.hardware_flow != next.line.hardware_flow)
+        cur.line.hardware_flow != next.line.hardware_flow || cur.line.rate != next.line.rate)
         pending.push_back("line");
     if (a.ipcp.local != b.ipcp.local || a.ipcp.peer != b.ipcp.peer || a.ipcp.dns1 != b.ipcp.dns1 ||
         a.ipcp.dns2 != b.ipcp.dns2)
         pending.push_back("addresses");
     if (a.lcp.mru != b.lcp.mru || a.echo_interval_usec != b.echo_interval_usec ||
-        a.echo_failures != b.echo_failures || a.ipcp.vj != b.ipcp.vj)
+        a.echo_failures != b.echo_failures || a.ipcp.vj != b.ipcp.vj || cur.deflate != next.deflate)
         pending.push_back("ppp");
     const auto &la = cur.limits, &lb = next.limits;
     if (la.connections != lb.connections || la.connections_per_port != lb.connections_per_port ||
@@ -239,6 +242,38 @@ void LineBus::bus_reload(bus::Call &c)
         bus::call_details_async(c, fmt::format("[\"{}\"]", fmt::join(*r, "\",\"")),
                                 [rec = recorder_.get()](std::string d) { rec->record("slirp.Reload", d); });
     c.reply(*r);
+}
+
+void LineBus::capture(bus::Call &c, bus::UnixFd fd, uint32_t seconds)
+{
+    if (seconds < 1 || seconds > 3600) {
+        c.fail(bus_error::InvalidArgument, "seconds: from 1 to 3600, not {}", seconds);
+        return;
+    }
+    int flags = fcntl(fd.fd, F_GETFL);
+    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY) {
+        c.fail(bus_error::InvalidArgument, "fd: not open for writing");
+        return;
+    }
+    if (session_.capturing()) {
+        c.fail(bus_error::Busy, "a capture is running already");
+        return;
+    }
+    if (!c.authorize(ipc::slirp1::polkit_action))
+        return;
+    int own = fcntl(fd.fd, F_DUPFD_CLOEXEC, 3);
+    if (own < 0) {
+        c.fail(bus_error::IOError, "fd: {}", strerror(errno));
+        return;
+    }
+    if (auto r = session_.start_capture(Fd(own), uint64_t{seconds} * 1'000'000); !r) {
+        c.fail(Error{r.error().code, r.error().message, r.error().code == EBUSY ? bus_error::Busy : bus_error::IOError});
+        return;
+    }
+    if (recorder_)
+        bus::call_details_async(c, fmt::format("{{\"seconds\":{}}}", seconds),
+                                [rec = recorder_.get()](std::string d) { rec->record("slirp.Capture", d); });
+    c.reply();
 }
 
 } // namespace alopex::slirp

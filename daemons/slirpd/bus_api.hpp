@@ -12,6 +12,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "alopex/bus/codec.hpp"
 #include "alopex/bus/object.hpp"
 #include "alopex/error.hpp"
 #include "alopex/ipc/slirp1.hpp"
@@ -59,6 +60,7 @@ private:
     void list_connections(bus::Call &c);
     void close_connection(bus::Call &c, uint64_t id);
     void bus_reload(bus::Call &c);
+    void capture(bus::Call &c, bus::UnixFd fd, uint32_t seconds);
     void state_changed();
     friend const bus::Vtable<LineBus> &line_vtable();
 

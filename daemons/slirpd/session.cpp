@@ -58,6 +58,10 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     cb.ip_input = [self](std::span<const uint8_t> p) { self->stack_->input(p, self->now()); };
     cb.network_up = [self] { self->network_up(); };
     cb.line_busy = [self] { return self->line_ && self->line_->congested(); };
+    cb.frame_seen = [self](bool sent, uint16_t protocol, std::span<const uint8_t> info) {
+        if (self->capture_)
+            self->capture_->frame(sent, protocol, info);
+    };
     cb.output_space = [self] {
         if (self->stack_->output_blocked())   // from the loop, not from inside a send
             sd_event_source_set_enabled(self->resume_.get(), SD_EVENT_ONESHOT);
@@ -85,6 +89,21 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     s->resume_.reset(d);
     sd_event_source_set_enabled(d, SD_EVENT_OFF);
     return s;
+}
+
+Result<> Session::start_capture(Fd fd, uint64_t usec)
+{
+    if (capture_)
+        return fail(EBUSY, "a capture is running");
+    ALOPEX_TRY(c, Capture::start(event_, std::move(fd), usec, [this] {
+                   capture_frames_ += capture_->frames();
+                   capture_dropped_ += capture_->dropped();
+                   log::info("capture ended: {} frames, {} dropped", capture_->frames(), capture_->dropped());
+                   capture_.reset();
+               }));
+    capture_ = std::move(c);
+    log::info("capture started for {} s", usec / 1'000'000);
+    return {};
 }
 
 // A paced line: TCP segments no longer than what the line carries in frame_time (with
@@ -306,6 +325,10 @@ std::map<std::string, uint64_t> Session::counters() const
         c[fmt::format("{}-packets-in", name)] = cs.packets_in;
         c[fmt::format("{}-discarded", name)] = cs.discarded;
     }
+    c["capture-frames"] = capture_frames_ + (capture_ ? capture_->frames() : 0);
+    c["capture-dropped"] = capture_dropped_ + (capture_ ? capture_->dropped() : 0);
+    c["echo-rtt-usec"] = k.echo_rtt_usec;
+    c["escapes-out"] = k.escapes_out;
     c["lcp-echo-requests-in"] = link_->lcp_stats().echo_requests;
     c["lcp-echo-replies-in"] = link_->lcp_stats().echo_replies;
     if (const auto *d = dns_.get()) {

@@ -16,6 +16,7 @@
 
 #include "alopex/error.hpp"
 #include "alopex/sd.hpp"
+#include "capture.hpp"
 #include "dns_proxy.hpp"
 #include "line.hpp"
 #include "link.hpp"
@@ -64,6 +65,11 @@ public:
     void set_port_maps(std::vector<PortMap> tcp, std::vector<PortMap> udp);
     void set_dns_upstreams(std::vector<net::Address> upstreams);
 
+    // A capture of the link's frames into `fd` for `usec` (capture.hpp); EBUSY while one
+    // runs.
+    Result<> start_capture(Fd fd, uint64_t usec);
+    bool capturing() const noexcept { return capture_ != nullptr; }
+
     // Called when the phase, the line or IPCP's state changed (after the loop's work).
     std::function<void()> on_state_changed;
 
@@ -87,6 +93,8 @@ private:
     std::unique_ptr<TcpForwarder> tcp_;   // after stack_: destroyed before it
     std::unique_ptr<UdpForwarder> udp_;
     EventSourcePtr timer_, resume_;
+    std::unique_ptr<Capture> capture_;
+    uint64_t capture_frames_ = 0, capture_dropped_ = 0;   // of the captures that ended
     static constexpr uint64_t frame_time_usec = 16'000;   // paced: a TCP frame's longest time on the line
     size_t flow_cap_ = 0, queue_cap_ = 0;
     ppp::Phase reported_phase_ = ppp::Phase::Dead;

@@ -78,6 +78,13 @@ Result<> close_connection(sd_bus *bus, const Instance &i, uint64_t id)
     return {};
 }
 
+Result<> capture(sd_bus *bus, const Instance &i, int fd, uint32_t seconds)
+{
+    ALOPEX_TRY_VOID(bus::blocking::call<>(bus, i.service.c_str(), i.path.c_str(), line::spec, line::method::Capture,
+                                          bus::UnixFd{fd}, seconds));
+    return {};
+}
+
 Result<std::vector<std::string>> reload(sd_bus *bus, const Instance &i)
 {
     ALOPEX_TRY(r, bus::blocking::call<std::vector<std::string>>(bus, i.service.c_str(), i.path.c_str(), line::spec,

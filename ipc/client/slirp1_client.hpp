@@ -49,5 +49,7 @@ Result<LineInfo> read_line(sd_bus *bus, const Instance &i);
 Result<std::vector<ConnectionInfo>> list_connections(sd_bus *bus, const Instance &i);
 Result<> close_connection(sd_bus *bus, const Instance &i, uint64_t id);
 Result<std::vector<std::string>> reload(sd_bus *bus, const Instance &i);
+// Capture(fd, seconds): the instance writes pcap to `fd` (its own copy) and closes it then.
+Result<> capture(sd_bus *bus, const Instance &i, int fd, uint32_t seconds);
 
 } // namespace alopex::ipc::slirp1

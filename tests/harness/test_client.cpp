@@ -9,7 +9,8 @@
 // and repeats a call cheaply on one connection (the torn-write test makes 1000 calls).
 //
 //   alopex-test-client [OPTIONS] DEST PATH IFACE METHOD [ARG...]
-//   ARG:  s:TEXT | u:NUMBER | ay:TEXT | ay@FILE | ayN:COUNT (COUNT bytes 'x')
+//   ARG:  s:TEXT | u:NUMBER | ay:TEXT | ay@FILE | ayN:COUNT (COUNT bytes 'x') |
+//         h:FD (this process's fd FD: 0 its standard input, 1 its output, ...)
 //   --repeat N          make the call N times (stops at the first error)
 //   --alternate ARG     on every second repetition use ARG instead of the last argument
 //   --fd-write TEXT     for an 'h' reply: write TEXT to the fd
@@ -61,6 +62,10 @@ int append_arg(sd_bus_message *m, const std::string &arg)
     if (arg.rfind("u:", 0) == 0) {
         uint32_t v = static_cast<uint32_t>(std::stoul(arg.substr(2)));
         return sd_bus_message_append_basic(m, 'u', &v);
+    }
+    if (arg.rfind("h:", 0) == 0) {
+        int fd = std::stoi(arg.substr(2));
+        return sd_bus_message_append_basic(m, 'h', &fd);
     }
     std::string bytes;
     if (arg.rfind("ay:", 0) == 0) {

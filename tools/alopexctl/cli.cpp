@@ -39,7 +39,7 @@ const std::vector<cli::OptionSpec> &every_option()
 {
     static const std::vector<cli::OptionSpec> all = [] {
         std::vector<cli::OptionSpec> v(std::begin(global_options), std::end(global_options));
-        for (auto specs : {ledger_options(), fw_options()})
+        for (auto specs : {ledger_options(), fw_options(), slirp_options()})
             v.insert(v.end(), specs.begin(), specs.end());
         return v;
     }();

@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "slirp_cmd.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "alopex/fd.hpp"
+#include "fw_cmd.hpp"
 
 namespace alopexctl {
 namespace s1 = alopex::ipc::slirp1;
@@ -47,11 +55,33 @@ alopex::Result<SlirpRequest> parse_reload(const cli::Args &a)
     return SlirpRequest{.op = Op::reload, .instance = std::string(a.words[0])};
 }
 
+constexpr std::string_view for_opt = "--for";
+const cli::OptionSpec options[] = {{for_opt, 0, "DURATION", "slirp capture: how long (default 30s, at most 1h)"}};
+
+alopex::Result<SlirpRequest> parse_capture(const cli::Args &a)
+{
+    ALOPEX_TRY_VOID(need(a.words, 1, 2, "capture [INSTANCE] FILE"));
+    SlirpRequest r{.op = Op::capture};
+    r.instance = a.words.size() == 2 ? std::string(a.words[0]) : "";
+    r.file = std::string(a.words.back());
+    if (auto v = a.value(for_opt)) {
+        auto d = parse_duration(*v);
+        if (!d)
+            return failf(EINVAL, "slirp capture: --for: {}", d.error().message);
+        if (*d < 1 || *d > 3600)
+            return failf(EINVAL, "slirp capture: --for: from 1s to 1h, not '{}'", cli::printable(*v));
+        r.seconds = *d;
+    }
+    return r;
+}
+
 const cli::Verb<SlirpRequest> verbs[] = {
     {{"status"}, "[INSTANCE]", "the lines: device, link phase, peer, connections", optional_instance<Op::status>, {}, true},
     {{"connections"}, "[INSTANCE]", "TCP connections through the lines", optional_instance<Op::connections>},
     {{"close"}, "INSTANCE ID", "reset a connection both ways", parse_close},
     {{"reload"}, "INSTANCE", "re-read the instance's alopex-slirp.toml", parse_reload},
+    {{"capture"}, "[INSTANCE] FILE [--for DURATION]", "the line's frames into FILE as pcap (PPP with direction)",
+     parse_capture, {for_opt}},
 };
 
 std::string duration_us(uint64_t us)
@@ -87,9 +117,14 @@ alopex::Result<std::vector<s1::Instance>> instances(sd_bus *bus, const std::stri
 
 } // namespace
 
+std::span<const cli::OptionSpec> slirp_options()
+{
+    return options;
+}
+
 alopex::Result<SlirpRequest> parse_slirp_args(std::span<const std::string_view> words)
 {
-    ALOPEX_TRY(args, cli::parse_args(words, {}, "slirp"));
+    ALOPEX_TRY(args, cli::parse_args(words, options, "slirp"));
     return cli::parse_verb<SlirpRequest>("slirp", verbs, args);
 }
 
@@ -137,6 +172,53 @@ cli::Document slirp_connections_document(
     return doc;
 }
 
+namespace {
+
+// The instance writes into a pipe; what comes out goes to the file (as the caller, who
+// may write where the daemon may not) until the instance closes its end.
+int run_capture(Context &ctx, sd_bus *bus, const s1::Instance &instance, const SlirpRequest &r)
+{
+    bool to_stdout = r.file == "-";
+    alopex::Fd out(to_stdout ? dup(STDOUT_FILENO) : open(r.file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!out)
+        return Context::fail({errno, fmt::format("{}: {}", cli::printable(r.file), strerror(errno)), {}});
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return Context::fail({errno, fmt::format("pipe: {}", strerror(errno)), {}});
+    alopex::Fd rd(p[0]), wr(p[1]);
+    if (auto c = s1::capture(bus, instance, wr.get(), r.seconds); !c)
+        return Context::fail(c.error());
+    wr = alopex::Fd();
+    uint64_t total = 0;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(rd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = write(out.get(), buf + done, static_cast<size_t>(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return Context::fail({errno, fmt::format("{}: {}", cli::printable(r.file), strerror(errno)), {}});
+            done += w;
+        }
+        total += static_cast<uint64_t>(n);
+    }
+    if (to_stdout)
+        return exit_ok;
+    cli::Section s({"FILE", "BYTES", "SECONDS"});
+    s.json_key = "capture";
+    s.add({r.file, total, r.seconds}, nlohmann::json{{"file", r.file}, {"bytes", total}, {"seconds", r.seconds}});
+    cli::Document doc;
+    doc.sections.push_back(std::move(s));
+    return ctx.print(doc);
+}
+
+} // namespace
+
 int run_slirp(Context &ctx, const SlirpRequest &r)
 {
     auto bus = ctx.bus();
@@ -170,6 +252,13 @@ int run_slirp(Context &ctx, const SlirpRequest &r)
         auto c = s1::close_connection(*bus, which->front(), r.id);
         return c ? ctx.print(cli::Document()) : Context::fail(c.error());
     }
+    case Op::capture:
+        if (which->size() != 1)
+            return Context::usage_error(alopex::Error{EINVAL,
+                                                      fmt::format("slirp capture: {} instances run; name one",
+                                                                  which->size()),
+                                                      {}});
+        return run_capture(ctx, *bus, which->front(), r);
     case Op::reload: {
         auto p = s1::reload(*bus, which->front());
         if (!p)

@@ -18,14 +18,18 @@
 namespace alopexctl {
 
 struct SlirpRequest {
-    enum class Op { status, connections, close, reload };
+    enum class Op { status, connections, close, reload, capture };
     Op op = Op::status;
-    std::string instance{};   // "" : every instance (status, connections)
+    std::string instance{};   // "" : every instance (status, connections); the only one (capture)
     uint64_t id = 0;
+    std::string file{};       // capture: where the pcap goes ("-": standard output)
+    uint32_t seconds = 30;    // capture: --for
 };
 
 // Words after "slirp". Errors name the offending word.
 alopex::Result<SlirpRequest> parse_slirp_args(std::span<const std::string_view> words);
+// The options of `slirp` verbs (--for), for the command line's one list.
+std::span<const alopex::cli::OptionSpec> slirp_options();
 
 // slirp status: INSTANCE DEVICE LINE PHASE PEER CONNECTIONS, with -f also LOCAL, ECHO RTT,
 // MRU, PORT MAPS, SERVICE; JSON {"instances": [...]} with every property (counters

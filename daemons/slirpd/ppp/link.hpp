@@ -58,6 +58,7 @@ struct LinkConfig {
 
 struct LinkStats {
     uint64_t frames_out = 0, bytes_out = 0;
+    uint64_t escapes_out = 0;           // octets escaped in what was sent (the escape ratio)
     uint64_t bad_frames = 0;            // framing fine, PPP header not
     uint64_t early_packets = 0;         // not LCP, before LCP was Opened (discarded)
     uint64_t ip_in = 0, ip_out = 0, ip_dropped = 0;   // dropped: IP before IPCP was Opened
@@ -93,6 +94,9 @@ public:
         std::function<bool()> line_busy;
         // Paced: packets left the queue (a flow held back may send again).
         std::function<void()> output_space;
+        // Every frame sent and every good frame received, its protocol and information
+        // (a capture); unset: nothing.
+        std::function<void(bool sent, uint16_t protocol, std::span<const uint8_t> info)> frame_seen;
     };
 
     Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callbacks);

@@ -9,10 +9,16 @@ target and byte counts; CloseConnection resets it both ways (the peer's socket a
 host service see the reset), after polkit (an unprivileged caller is NotAuthorized,
 an unknown id NoSuchId); Reload adds a port map live and names what waits for a
 restart, an invalid file is refused with file:line:col and nothing changes; both land in
-the audit ledger."""
+the audit ledger. Capture, by `alopexctl slirp capture FILE --for 6s` while the peer dials
+again, writes pcap that tshark reads as PPP (LCP and IPCP negotiating, the peer's TCP
+SYN); its arguments are checked (seconds, an fd not open for writing), a second capture
+is Busy, an unprivileged caller NotAuthorized, and it lands in the ledger."""
 import json
 import os
+import shutil
 import socket
+import subprocess
+import time
 
 import alopex_dbus as bus
 import alopex_harness as h
@@ -212,6 +218,59 @@ def _(sb):
     bus.expect_error(send(sb, 'Reload'), E + 'InvalidArgument', 'demo.toml:2:16:', "'nowhere'")
     h.check_eq(sorted(m[2] for m in prop(sb, 'PortMaps')), [7, 8], 'unchanged')
     bus.expect_error(send(sb, 'Reload', user='alopex-test'), E + 'NotAuthorized')
+
+
+@tap.test('Capture: pcap of the peer dialling again, read by tshark; arguments, Busy, polkit, the ledger')
+def _(sb):
+    if not shutil.which('tshark'):
+        raise h.Skip('tshark not installed (Debian package tshark)')
+    def client(*args):
+        # (busctl cannot pass an fd: the test client's own, 1 its output, 0 its input)
+        with open(sb.path('client-in'), 'w') as f:
+            f.write('')
+        with open(sb.path('client-in')) as stdin:
+            r = subprocess.run([sb.build_path('tests/harness/alopex-test-client'), SERVICE, PATH, IFACE, 'Capture',
+                                *args], capture_output=True, text=True, env=sb.env(), stdin=stdin, timeout=30)
+        return r.stdout + r.stderr
+    out = client('h:1', 'u:0')
+    h.check('ERROR org.alopex.Error.InvalidArgument: seconds' in out, out)
+    out = client('h:0', 'u:5')   # its standard input: read-only
+    h.check('ERROR org.alopex.Error.InvalidArgument: fd' in out, out)
+    rc, out, err = alopexctl(sb, 'slirp', 'capture', '-', '--for', '2s')   # to its standard output
+    h.check(rc != 0 and 'NotAuthorized' in err, f'{rc} {out} {err}')
+    cap = sb.path('link.pcap')
+    ctl = subprocess.Popen([sb.build_path('tools/alopexctl/alopexctl'), '--json', 'slirp', 'capture', 'demo', cap,
+                            '--for', '6s'], env=sb.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    h.wait_until(lambda: 'capture started' in log_of(CTX['slirpd']), 10, 0.05, 'slirpd starts the capture')
+    out = client('h:1', 'u:5')
+    h.check('ERROR org.alopex.Error.Busy' in out, out)
+    # The peer goes and dials again: LCP and IPCP negotiate anew, then a connection.
+    CTX['peer'].stop()
+    peer = CTX['ns'].spawn('ppp-peer-again', sb.build_path('tests/harness/alopex-test-ppp-peer'), CTX['pty'], 'ppp0')
+    h.wait_until(lambda: 'up ' in log_of(peer), 20, 0.05, 'the peer is up again')
+    r = CTX['ns'].run('/usr/bin/python3', '-c', "import socket; print(socket.create_connection(('10.0.0.1', 7), 5).recv(10))")
+    h.check("b'hello\\n'" in r.stdout, r.stdout + r.stderr)
+    out, err = ctl.communicate(timeout=30)
+    h.check_eq(ctl.returncode, 0, err)
+    h.check_eq(json.loads(out)['capture'][0]['bytes'], os.path.getsize(cap))
+    t = subprocess.run(['tshark', '-r', cap, '-T', 'fields', '-e', 'frame.p2p_dir', '-e', '_ws.col.Protocol',
+                        '-e', '_ws.col.Info'], capture_output=True, text=True, env=sb.env(), timeout=60)
+    h.check_eq(t.returncode, 0, t.stderr)
+    rows = [line.split('\t') for line in t.stdout.splitlines()]
+    h.diag(' | '.join(' '.join(r) for r in rows[:20]))
+    def seen(protocol, info):
+        return any(r[1] == protocol and info in r[2] for r in rows)
+    h.check(seen('PPP LCP', 'Configuration Request') and seen('PPP LCP', 'Configuration Ack'), t.stdout[:2000])
+    h.check(seen('PPP IPCP', 'Configuration Request') and seen('PPP IPCP', 'Configuration Nak') and
+            seen('PPP IPCP', 'Configuration Ack'), t.stdout[:2000])
+    # Wireshark's direction: 0 sent (by slirpd: the direction octet 1), 1 received. The
+    # peer's SYN came in; slirpd's SYN-ACK went out.
+    h.check(any(r[0] == '1' and 'TCP' in r[1] and '→ 7 [SYN]' in r[2] for r in rows), t.stdout[:3000])
+    h.check(any(r[0] == '0' and 'TCP' in r[1] and '7 →' in r[2] and '[SYN, ACK]' in r[2] for r in rows),
+            t.stdout[:3000])
+    rec = wait_record(sb, 'slirp.Capture')
+    h.check_eq(json.loads(rec['details'])['uid'], 0, rec)
+    h.wait_until(lambda: 'capture ended' in log_of(CTX['slirpd']), 10, 0.05, 'slirpd ends the capture')
 
 
 h.main(tap, setup)
