@@ -66,10 +66,9 @@ alopex::Result<SlirpRequest> parse_capture(const cli::Args &a)
     r.file = std::string(a.words.back());
     if (auto v = a.value(for_opt)) {
         auto d = parse_duration(*v);
-        if (!d)
-            return failf(EINVAL, "slirp capture: --for: {}", d.error().message);
-        if (*d < 1 || *d > 3600)
-            return failf(EINVAL, "slirp capture: --for: from 1s to 1h, not '{}'", cli::printable(*v));
+        if (!d || *d < 1 || *d > 3600)
+            return failf(EINVAL, "slirp capture: --for: a duration from 1s to 1h (90, 90s, 5m), not '{}'",
+                         cli::printable(*v));
         r.seconds = *d;
     }
     return r;

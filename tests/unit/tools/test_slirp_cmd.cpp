@@ -55,6 +55,22 @@ TEST_CASE("alopexctl slirp: subcommands, and bad arguments named")
     CHECK_THAT(msg({"status", "a", "b"}), Catch::Contains("'b'"));
     CHECK_THAT(msg({"reload"}), Catch::Contains("missing argument"));
     CHECK_THAT(msg({"frob"}), Catch::Contains("'frob'"));
+    auto cap = parse({"capture", "link.pcap"});
+    REQUIRE(cap);
+    CHECK(cap->op == Op::capture);
+    CHECK(cap->instance.empty());
+    CHECK(cap->file == "link.pcap");
+    CHECK(cap->seconds == 30);
+    cap = parse({"capture", "ttyGS0", "-", "--for", "5m"});
+    REQUIRE(cap);
+    CHECK(cap->instance == "ttyGS0");
+    CHECK(cap->file == "-");
+    CHECK(cap->seconds == 300);
+    CHECK_THAT(msg({"capture"}), Catch::Contains("missing argument"));
+    CHECK_THAT(msg({"capture", "a", "b", "c"}), Catch::Contains("'c'"));
+    CHECK_THAT(msg({"capture", "f", "--for", "2h"}), Catch::Contains("from 1s to 1h"));
+    CHECK_THAT(msg({"capture", "f", "--for", "0"}), Catch::Contains("from 1s to 1h"));
+    CHECK_THAT(msg({"capture", "f", "--for", "soon"}), Catch::Contains("--for"));
 }
 
 TEST_CASE("alopexctl slirp: instances on the bus by name")
