@@ -79,6 +79,10 @@ Result<std::unique_ptr<LineBus>> LineBus::create(sd_event *event, sd_bus *bus, S
     ALOPEX_TRY(names, ipc::slirp1::instance_of(b->opt_.instance));
     b->names_ = std::move(names);
     ALOPEX_TRY_VOID(b->attach(bus));
+    b->session_.on_lockout = [self = b.get()](std::string details) {
+        if (self->recorder_)
+            self->recorder_->record("slirp.Lockout", details);
+    };
     auto rec = ipc::broker1::Recorder::create(bus, event);
     if (rec)
         b->recorder_ = std::move(*rec);
@@ -92,6 +96,7 @@ Result<std::unique_ptr<LineBus>> LineBus::create(sd_event *event, sd_bus *bus, S
 LineBus::~LineBus()
 {
     session_.on_state_changed = nullptr;
+    session_.on_lockout = nullptr;
 }
 
 Result<> LineBus::attach(sd_bus *bus)
@@ -211,7 +216,9 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
     const auto &la = cur.limits, &lb = next.limits;
     if (la.connections != lb.connections || la.connections_per_port != lb.connections_per_port ||
         la.idle_timeout_usec != lb.idle_timeout_usec || la.buffer != lb.buffer || la.udp_flows != lb.udp_flows ||
-        la.udp_idle_timeout_usec != lb.udp_idle_timeout_usec)
+        la.udp_idle_timeout_usec != lb.udp_idle_timeout_usec || la.new_per_peer != lb.new_per_peer ||
+        la.new_per_port != lb.new_per_port || la.rate_window_usec != lb.rate_window_usec ||
+        la.lockout_usec != lb.lockout_usec)
         pending.push_back("limits");
     session_.set_port_maps(next.tcp_ports, next.udp_ports);
     if (next.dns_upstreams && next.dns_upstreams != cur.dns_upstreams)

@@ -40,7 +40,9 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     sc.address = local;
     sc.mtu = 1500;
     sc.tcp.receive_buffer = sc.tcp.send_buffer = config.limits.buffer;
-    sc.limits = {config.limits.connections, config.limits.connections_per_port, config.limits.idle_timeout_usec};
+    const auto &l = config.limits;
+    sc.limits = {l.connections, l.connections_per_port, l.idle_timeout_usec,
+                 {l.new_per_peer, l.rate_window_usec, l.lockout_usec}, {l.new_per_port, l.rate_window_usec, l.lockout_usec}};
     s->stack_ = std::make_unique<stack::Stack>(
         sc,
         [self](std::span<const uint8_t> p) {
@@ -50,6 +52,16 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
         },
         random32());
     s->stack_->set_link_busy([self](const stack::TcpKey &k) { return self->link_busy(k); });
+    s->stack_->on_lockout([self](uint32_t peer, uint32_t address, uint16_t port, bool by_port, uint64_t until) {
+        uint64_t now = self->now();
+        uint64_t secs = until > now ? (until - now + 999'999) / 1'000'000 : 0;
+        std::string a = net::Address::v4(address).to_string(), p = net::Address::v4(peer).to_string();
+        log::warning("{} over its new-connection rate limit ({} to {}:{}): refused for {} s",
+                     by_port ? fmt::format("port {}:{}", a, port) : fmt::format("peer {}", p), p, a, port, secs);
+        if (self->on_lockout)
+            self->on_lockout(fmt::format(R"({{"limit":"{}","peer":"{}","address":"{}","port":{},"seconds":{}}})",
+                                         by_port ? "port" : "peer", p, a, port, secs));
+    });
     ppp::Link::Callbacks cb;
     cb.line_output = [self](std::span<const uint8_t> bytes) {
         if (self->line_)
@@ -310,6 +322,7 @@ std::map<std::string, uint64_t> Session::counters() const
         {"fragments", ip.fragments},         {"echo-replies", ip.echo_replies},
         {"tcp-resets", ip.resets},           {"port-unreachables", ip.port_unreachables},
         {"tcp-accepted", ip.tcp_accepted},   {"tcp-limited", ip.tcp_limited},
+        {"tcp-rate-limited", ip.tcp_rate_limited}, {"lockouts", ip.lockouts},
         {"tcp-idle-resets", ip.tcp_idle_resets}, {"host-unreachables", ip.host_unreachables},
         {"tcp-connected", t.connected},      {"tcp-refused", t.refused},
         {"tcp-unreachable", t.unreachable},  {"tcp-host-resets", t.host_resets},

@@ -70,6 +70,9 @@ public:
     Result<> start_capture(Fd fd, uint64_t usec);
     bool capturing() const noexcept { return capture_ != nullptr; }
 
+    // A lockout began (stack/rate_limit.hpp); its details as a JSON object, for the ledger.
+    std::function<void(std::string details)> on_lockout;
+
     // Called when the phase, the line or IPCP's state changed (after the loop's work).
     std::function<void()> on_state_changed;
 

@@ -184,7 +184,8 @@ Result<void> parse_limits(const Table &root, Settings &s)
     if (!t)
         return {};
     ALOPEX_TRY_VOID(t->require_known_keys(
-        {"connections", "connections_per_port", "idle_timeout", "buffer", "udp_flows", "udp_idle_timeout"}));
+        {"connections", "connections_per_port", "idle_timeout", "buffer", "udp_flows", "udp_idle_timeout",
+         "new_per_peer", "new_per_port", "rate_window", "lockout"}));
     auto &l = s.limits;
     ALOPEX_TRY(conns, integer_in(*t, "connections", 4096, 1, 65536));
     ALOPEX_TRY(per_port, integer_in(*t, "connections_per_port", std::min<int64_t>(1024, conns), 1, conns));
@@ -198,6 +199,14 @@ Result<void> parse_limits(const Table &root, Settings &s)
     l.buffer = static_cast<uint32_t>(buffer);
     l.udp_flows = static_cast<size_t>(flows);
     l.udp_idle_timeout_usec = static_cast<uint64_t>(udp_idle) * 1'000'000;
+    ALOPEX_TRY(per_peer, integer_in(*t, "new_per_peer", 0, 0, 100000));
+    ALOPEX_TRY(new_port, integer_in(*t, "new_per_port", 0, 0, 100000));
+    ALOPEX_TRY(window, integer_in(*t, "rate_window", 60, 1, 86400));
+    ALOPEX_TRY(lockout, integer_in(*t, "lockout", 300, 1, 7 * 86400));
+    l.new_per_peer = static_cast<unsigned>(per_peer);
+    l.new_per_port = static_cast<unsigned>(new_port);
+    l.rate_window_usec = static_cast<uint64_t>(window) * 1'000'000;
+    l.lockout_usec = static_cast<uint64_t>(lockout) * 1'000'000;
     return {};
 }
 

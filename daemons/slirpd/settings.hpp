@@ -34,6 +34,10 @@
 //   buffer = 131072           # bytes each way per TCP connection (4096..4194304)
 //   udp_flows = 256           # UDP flows (host sockets) at once
 //   udp_idle_timeout = 60     # seconds
+//   new_per_peer = 0          # new TCP connections from one peer address per window; 0: no limit
+//   new_per_port = 0          # new TCP connections to one mapped address:port per window
+//   rate_window = 60          # seconds
+//   lockout = 300             # seconds a peer or port over its limit is refused
 //
 // Unmapped destinations are refused: the peer reaches nothing on the host implicitly.
 #pragma once
@@ -71,6 +75,8 @@ struct Limits {
     uint32_t buffer = 128 * 1024;
     size_t udp_flows = 256;
     uint64_t udp_idle_timeout_usec = 60'000'000;
+    unsigned new_per_peer = 0, new_per_port = 0;   // 0: no rate limit
+    uint64_t rate_window_usec = 60'000'000, lockout_usec = 300'000'000;
 };
 
 struct LineSettings {

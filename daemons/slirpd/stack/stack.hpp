@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "rate_limit.hpp"
 #include "tcp.hpp"
 
 namespace alopex::slirp::stack {
@@ -32,6 +33,7 @@ struct TcpLimits {
     size_t max_connections = 4096;
     size_t max_per_port = 1024;
     uint64_t idle_timeout = 7440'000'000;   // µs; RFC 5382 REQ-5's 2 h 4 min
+    RateLimit new_per_peer, new_per_port;   // new connections (rate_limit.hpp); off by default
 };
 
 struct StackConfig {
@@ -67,6 +69,8 @@ struct StackStats {
     uint64_t not_handled = 0;      // other protocols, ICMP to other addresses
     uint64_t tcp_accepted = 0;     // SYNs to a listened port handed to the acceptor
     uint64_t tcp_limited = 0;      // SYNs refused by the connection limits
+    uint64_t tcp_rate_limited = 0; // SYNs refused by the new-connection rate limits (lockouts included)
+    uint64_t lockouts = 0;         // lockouts begun
     uint64_t tcp_idle_resets = 0;
     uint64_t host_unreachables = 0;
 };
@@ -112,6 +116,10 @@ public:
     // The connection with this key or id, or null.
     tcp::Connection *find_tcp(const TcpKey &k);
     tcp::Connection *find_tcp(uint64_t id);
+    // A lockout began (a peer or a port went over its new-connection rate limit).
+    using LockoutHandler = std::function<void(uint32_t peer, uint32_t address, uint16_t port, bool by_port,
+                                              uint64_t until)>;
+    void on_lockout(LockoutHandler h) { on_lockout_ = std::move(h); }
     // No more new connections to address:port (those open stay).
     void unlisten_tcp(uint32_t address, uint16_t port);
 
@@ -158,6 +166,8 @@ private:
     std::set<std::pair<uint64_t, TcpEntry *>> timers_;
     std::vector<TcpKey> dead_;
     LinkBusy link_busy_;
+    RateLimiter limiter_;
+    LockoutHandler on_lockout_;
     tcp::Config base_tcp_;   // config_.tcp as the MTU and buffer made it
     std::vector<TcpKey> blocked_;
     TcpOwner owner_{};

@@ -35,7 +35,8 @@ struct Stack::TcpEntry : tcp::Connection {
 };
 
 Stack::Stack(StackConfig config, Output output, uint32_t isn_secret)
-    : config_(config), output_(std::move(output)), isn_secret_(isn_secret)
+    : config_(config), output_(std::move(output)),
+      limiter_(config.limits.new_per_peer, config.limits.new_per_port), isn_secret_(isn_secret)
 {
     config_.tcp.mss = static_cast<uint16_t>(std::clamp<size_t>(config_.mtu, 576, 65535) - 40);
     base_tcp_ = config_.tcp;
@@ -89,6 +90,16 @@ bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> pa
     std::pair<uint32_t, uint16_t> listened{ip.dst, syn.dst_port};
     if (per_port_[listened] >= config_.limits.max_per_port || !make_room_for(key)) {
         ++stats_.tcp_limited;
+        return false;
+    }
+    auto d = limiter_.admit(ip.src, ip.dst, syn.dst_port, now);
+    if (d.verdict != RateLimiter::Verdict::Admit) {
+        ++stats_.tcp_rate_limited;
+        if (d.verdict == RateLimiter::Verdict::LockedOut) {
+            ++stats_.lockouts;
+            if (on_lockout_)
+                on_lockout_(ip.src, ip.dst, syn.dst_port, d.by_port, d.until);
+        }
         return false;
     }
     // RFC 6528: a clock (4 µs) plus a keyed function of the connection's identity.

@@ -12,7 +12,10 @@ restart, an invalid file is refused with file:line:col and nothing changes; both
 the audit ledger. Capture, by `alopexctl slirp capture FILE --for 6s` while the peer dials
 again, writes pcap that tshark reads as PPP (LCP and IPCP negotiating, the peer's TCP
 SYN); its arguments are checked (seconds, an fd not open for writing), a second capture
-is Busy, an unprivileged caller NotAuthorized, and it lands in the ledger."""
+is Busy, an unprivileged caller NotAuthorized, and it lands in the ledger. A port over its
+new-connection rate limit ([limits] new_per_port = 3) refuses the peer at once for the
+lockout (3 s) while another port still takes connections, is counted and lands in the
+ledger (slirp.Lockout), and takes connections again after."""
 import json
 import os
 import shutil
@@ -29,7 +32,9 @@ CTX = {}
 SERVICE, PATH, IFACE = 'org.alopex.Slirp1.demo', '/org/alopex/Slirp1/demo', 'org.alopex.Slirp1.Line'
 E = 'org.alopex.Error.'
 BROKER = '[record]\ncallers = ["alopex-slirp"]\n'
-CONFIG = '[ports]\n"10.0.0.1:7" = "127.0.0.1:7000"\n'
+PORTS = '[ports]\n"10.0.0.1:7" = "127.0.0.1:7000"\n'
+LIMITS = '[limits]\nnew_per_port = 3\nlockout = 3\n'
+CONFIG = PORTS + LIMITS
 
 
 def prop(sb, name, as_user=None):
@@ -204,7 +209,7 @@ def _(sb):
 @tap.test('Reload: a port map added live, [ppp] waits for a restart, an invalid file changes nothing')
 def _(sb):
     with open(CTX['config'], 'w') as f:
-        f.write(CONFIG + '"10.0.0.1:8" = "127.0.0.1:7000"\n[ppp]\nmru = 1400\n')
+        f.write(PORTS + '"10.0.0.1:8" = "127.0.0.1:7000"\n' + LIMITS + '[ppp]\nmru = 1400\n')
     rc, data, err = call(sb, 'Reload')
     h.check_eq(rc, 0, err)
     h.check_eq(data, [['ppp']])
@@ -271,6 +276,37 @@ def _(sb):
     rec = wait_record(sb, 'slirp.Capture')
     h.check_eq(json.loads(rec['details'])['uid'], 0, rec)
     h.wait_until(lambda: 'capture ended' in log_of(CTX['slirpd']), 10, 0.05, 'slirpd ends the capture')
+
+
+CONNECT = """
+import socket, sys
+try:
+    socket.create_connection(('10.0.0.1', int(sys.argv[1])), 5).close()
+    print('connected')
+except ConnectionRefusedError:
+    print('refused')
+"""
+
+
+def connect(port):
+    return CTX['ns'].run('/usr/bin/python3', '-c', CONNECT, str(port)).stdout.strip()
+
+
+@tap.test('a port over its new-connection rate limit is locked out, counted and in the ledger; others are not')
+def _(sb):
+    # Port 8 (the Reload test's) has had a connection in this window: the limit is 3.
+    results = [connect(8) for _ in range(4)]
+    h.check('refused' in results and results[0] == 'connected', results)
+    h.check_eq(connect(8), 'refused', 'still locked out')
+    h.check_eq(connect(7), 'connected', 'another port')
+    c = prop(sb, 'Counters')
+    h.check(c['lockouts'] == 1 and c['tcp-rate-limited'] >= 2, c)
+    rec = wait_record(sb, 'slirp.Lockout')
+    d = json.loads(rec['details'])
+    h.check_eq((d['limit'], d['peer'], d['port']), ('port', '10.0.0.2', 8), d)
+    h.check('over its new-connection rate limit' in log_of(CTX['slirpd']), log_of(CTX['slirpd'])[-500:])
+    time.sleep(3.2)
+    h.check_eq(connect(8), 'connected', 'after the lockout')
 
 
 h.main(tap, setup)

@@ -184,6 +184,23 @@ TEST_CASE("slirp settings: the serial line", "[slirp][settings]")
           "slirp.toml:2:16: 'flow_control' must be \"none\" or \"hardware\", not 'xon'");
 }
 
+TEST_CASE("slirp settings: new-connection rate limits", "[slirp][settings]")
+{
+    auto d = default_settings();
+    CHECK(d.limits.new_per_peer == 0);
+    CHECK(d.limits.new_per_port == 0);
+    auto s = parse_settings("[limits]\nnew_per_port = 5\nnew_per_peer = 30\nrate_window = 120\nlockout = 600\n",
+                            "slirp.toml");
+    REQUIRE(s);
+    CHECK(s->limits.new_per_port == 5);
+    CHECK(s->limits.new_per_peer == 30);
+    CHECK(s->limits.rate_window_usec == 120'000'000);
+    CHECK(s->limits.lockout_usec == 600'000'000);
+    CHECK(refusal("[limits]\nnew_per_port = -1\n").starts_with("slirp.toml:2:16: 'new_per_port'"));
+    CHECK(refusal("[limits]\nrate_window = 0\n").starts_with("slirp.toml:2:15: 'rate_window'"));
+    CHECK(refusal("[limits]\nlockout = 1e9\n").starts_with("slirp.toml:2:"));
+}
+
 TEST_CASE("slirp settings: the pace of the line, and Deflate", "[slirp][settings]")
 {
     auto d = default_settings();
