@@ -28,7 +28,7 @@ std::string map_target(const std::vector<PortMap> &maps, uint32_t address, uint1
 {
     for (const auto &m : maps)
         if (m.address == address && m.port == port)
-            return m.target.to_string();
+            return m.targets_text();
     return "";
 }
 
@@ -66,7 +66,17 @@ const bus::Vtable<LineBus> &line_vtable()
                 for (const auto *maps : {&b.session_.tcp_ports(), &b.session_.udp_ports()})
                     for (const auto &m : *maps)
                         out.emplace_back(maps == &b.session_.tcp_ports() ? "tcp" : "udp", dotted(m.address), m.port,
-                                         m.target.to_string());
+                                         m.targets_text());
+                return out;
+            })
+            .property(line::property::Backends, [](const LineBus &b) {
+                uint64_t now = 0;
+                sd_event_now(b.event_, CLOCK_MONOTONIC, &now);
+                std::vector<std::tuple<std::string, uint16_t, std::string, std::string, uint32_t, uint64_t, uint64_t>> out;
+                for (const auto &[key, pool] : b.session_.tcp().pools())
+                    for (const auto &be : pool->backends())
+                        out.emplace_back(dotted(key.first), key.second, be.target.to_string(),
+                                         BackendPool::state(be, now), be.failures, be.connects, be.failed);
                 return out;
             });
     return vt;
@@ -213,6 +223,8 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
     if (a.lcp.mru != b.lcp.mru || a.echo_interval_usec != b.echo_interval_usec ||
         a.echo_failures != b.echo_failures || a.ipcp.vj != b.ipcp.vj || cur.deflate != next.deflate)
         pending.push_back("ppp");
+    if (cur.backends.failures != next.backends.failures || cur.backends.skip_usec != next.backends.skip_usec)
+        pending.push_back("backends");
     const auto &la = cur.limits, &lb = next.limits;
     if (la.connections != lb.connections || la.connections_per_port != lb.connections_per_port ||
         la.idle_timeout_usec != lb.idle_timeout_usec || la.buffer != lb.buffer || la.udp_flows != lb.udp_flows ||
@@ -229,6 +241,7 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
     kept.line = cur.line;
     kept.link = cur.link;
     kept.limits = cur.limits;
+    kept.backends = cur.backends;
     opt_.settings = std::move(kept);
     service_->changed(names_.path, line::spec, line::property::PortMaps);
     log::info("reloaded {} ({}){}", opt_.config_file, why,

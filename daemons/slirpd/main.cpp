@@ -85,10 +85,11 @@ SessionConfig session_config(const Settings &settings, bool on_device)
     config.tcp_ports = settings.tcp_ports;
     config.udp_ports = settings.udp_ports;
     config.limits = settings.limits;
+    config.backends = settings.backends;
     for (const auto *maps : {&settings.tcp_ports, &settings.udp_ports})
         for (const auto &m : *maps)
             log::info("{} {}:{} -> {}", maps == &settings.tcp_ports ? "TCP" : "UDP", net::Address::v4(m.address),
-                      m.port, m.target.to_string());
+                      m.port, m.targets_text());
     return config;
 }
 

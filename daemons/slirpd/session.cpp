@@ -85,7 +85,8 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
             return std::unexpected(dns.error());
         s->dns_ = std::move(*dns);
     }
-    s->tcp_ = std::make_unique<TcpForwarder>(event, *s->stack_, TcpForwarder::Options{}, [self] { self->rearm(); });
+    s->tcp_ = std::make_unique<TcpForwarder>(event, *s->stack_, TcpForwarder::Options{.backends = config.backends},
+                                             [self] { self->rearm(); });
     s->local_ = local;
     s->udp_ = std::make_unique<UdpForwarder>(event, *s->stack_, config.limits.udp_flows,
                                              config.limits.udp_idle_timeout_usec, [self] { self->rearm(); });
@@ -229,7 +230,7 @@ void Session::set_line(Line *line)
 void Session::set_port_maps(std::vector<PortMap> tcp, std::vector<PortMap> udp)
 {
     auto same = [](const PortMap &a, const PortMap &b) {
-        return a.address == b.address && a.port == b.port && a.target.to_string() == b.target.to_string();
+        return a.address == b.address && a.port == b.port && a.targets_text() == b.targets_text();
     };
     auto contains = [&](const std::vector<PortMap> &v, const PortMap &m) {
         return std::any_of(v.begin(), v.end(), [&](const PortMap &x) { return same(x, m); });
@@ -326,6 +327,7 @@ std::map<std::string, uint64_t> Session::counters() const
         {"tcp-idle-resets", ip.tcp_idle_resets}, {"host-unreachables", ip.host_unreachables},
         {"tcp-connected", t.connected},      {"tcp-refused", t.refused},
         {"tcp-unreachable", t.unreachable},  {"tcp-host-resets", t.host_resets},
+        {"tcp-failovers", t.failovers},
         {"bytes-to-host", t.bytes_to_host},  {"bytes-from-host", t.bytes_from_host},
         {"udp-datagrams-out", u.datagrams_out}, {"udp-datagrams-in", u.datagrams_in},
         {"udp-flows", u.flows_opened},       {"udp-errors", u.errors},

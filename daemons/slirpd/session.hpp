@@ -31,6 +31,7 @@ struct SessionConfig {
     ppp::LinkConfig link;
     std::vector<net::Address> dns_upstreams;   // empty: no DNS proxy (port 53 refused)
     std::vector<PortMap> tcp_ports, udp_ports;
+    BackendPolicy backends;
     Limits limits;
 };
 

@@ -172,8 +172,22 @@ Result<void> parse_ports(const Table &root, std::string_view section, bool tcp, 
         ALOPEX_TRY(dest, peer_destination(node, key));
         if (net::Address::v4(dest.first) == s.link.ipcp.peer)
             return node.failf("'{}' is the peer's own address: its packets never cross the link", key);
-        ALOPEX_TRY(target, host_target(node, tcp));
-        out.push_back({dest.first, dest.second, std::move(target)});
+        PortMap m{dest.first, dest.second, {}, {}};
+        if (node.kind() == config::Kind::array) {
+            ALOPEX_TRY(list, node.as_array());
+            if (!tcp)
+                return node.failf("'{}': several backends are for TCP maps only", key);
+            if (list.size() == 0 || list.size() > 16)
+                return node.failf("'{}': from 1 to 16 backends, not {}", key, list.size());
+            for (size_t i = 0; i < list.size(); ++i) {
+                ALOPEX_TRY(target, host_target(list.at(i), tcp));
+                (i == 0 ? m.target : m.more_targets.emplace_back()) = std::move(target);
+            }
+        } else {
+            ALOPEX_TRY(target, host_target(node, tcp));
+            m.target = std::move(target);
+        }
+        out.push_back(std::move(m));
     }
     return {};
 }
@@ -207,6 +221,18 @@ Result<void> parse_limits(const Table &root, Settings &s)
     l.new_per_port = static_cast<unsigned>(new_port);
     l.rate_window_usec = static_cast<uint64_t>(window) * 1'000'000;
     l.lockout_usec = static_cast<uint64_t>(lockout) * 1'000'000;
+    return {};
+}
+
+Result<void> parse_backends(const Table &root, Settings &s)
+{
+    ALOPEX_TRY(t, root.optional_table("backends"));
+    if (!t)
+        return {};
+    ALOPEX_TRY_VOID(t->require_known_keys({"failures", "skip"}));
+    ALOPEX_TRY(failures, integer_in(*t, "failures", 3, 1, 1000));
+    ALOPEX_TRY(skip, integer_in(*t, "skip", 30, 1, 86400));
+    s.backends = {static_cast<unsigned>(failures), static_cast<uint64_t>(skip) * 1'000'000};
     return {};
 }
 
@@ -249,7 +275,7 @@ Result<Settings> from_document(const config::Document &doc)
 {
     Table root = doc.root();
     ALOPEX_TRY_VOID(
-        root.require_known_keys({"line", "addresses", "dns", "ppp", "ports", "udp_ports", "limits"}));
+        root.require_known_keys({"line", "addresses", "dns", "ppp", "ports", "udp_ports", "backends", "limits"}));
     Settings s = default_settings();
     s.source = doc.file();
     ALOPEX_TRY_VOID(parse_line(root, s));
@@ -258,6 +284,7 @@ Result<Settings> from_document(const config::Document &doc)
     ALOPEX_TRY_VOID(parse_ppp(root, s));
     ALOPEX_TRY_VOID(parse_ports(root, "ports", true, s));
     ALOPEX_TRY_VOID(parse_ports(root, "udp_ports", false, s));
+    ALOPEX_TRY_VOID(parse_backends(root, s));
     ALOPEX_TRY_VOID(parse_limits(root, s));
     return s;
 }
@@ -318,6 +345,14 @@ std::string HostTarget::to_string() const
     if (is_unix())
         return "unix:" + unix_path;
     return inet.to_string();
+}
+
+std::string PortMap::targets_text() const
+{
+    std::string out = target.to_string();
+    for (const auto &t : more_targets)
+        out += ", " + t.to_string();
+    return out;
 }
 
 Settings default_settings()

@@ -25,6 +25,10 @@
 //   [ports]                   # TCP: the peer's destination = a host socket
 //   "10.0.0.1:22" = "127.0.0.1:22"
 //   "10.0.0.1:80" = "unix:/run/kvmd/kvmd.sock"
+//   "10.0.0.1:81" = ["127.0.0.1:8080", "127.0.0.1:8081"]   # backends, round robin
+//   [backends]                # port maps with several backends
+//   failures = 3              # connects failed in a row before one is skipped
+//   skip = 30                 # seconds it is skipped, then tried again
 //   [udp_ports]               # UDP, the same way (no unix: targets)
 //   "10.0.0.1:5353" = "127.0.0.1:53"
 //   [limits]
@@ -66,6 +70,23 @@ struct PortMap {
     uint32_t address = 0;   // the peer's destination, host order (a virtual address)
     uint16_t port = 0;
     HostTarget target;
+    // TCP: more backends after `target`, taken round robin with a circuit breaker
+    // (backend_pool.hpp); failover to the next when one cannot be reached.
+    std::vector<HostTarget> more_targets;
+    std::vector<HostTarget> targets() const
+    {
+        std::vector<HostTarget> all{target};
+        all.insert(all.end(), more_targets.begin(), more_targets.end());
+        return all;
+    }
+    std::string targets_text() const;   // "127.0.0.1:8080, 127.0.0.1:8081"
+};
+
+// The circuit breaker of port maps with several backends: one that failed `failures`
+// connects in a row is skipped for `skip_usec`, then tried again.
+struct BackendPolicy {
+    unsigned failures = 3;
+    uint64_t skip_usec = 30'000'000;
 };
 
 struct Limits {
@@ -98,6 +119,7 @@ struct Settings {
     // The DNS proxy's upstreams (port 53); nullopt: /etc/resolv.conf's, read at start.
     std::optional<std::vector<net::Address>> dns_upstreams;
     std::vector<PortMap> tcp_ports, udp_ports;
+    BackendPolicy backends;
     Limits limits;
 };
 

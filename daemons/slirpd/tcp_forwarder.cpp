@@ -30,11 +30,13 @@ class TcpForwarder::Bridge : public stack::tcp::Events {
 public:
     // The bridge hears of the connection from the start: a RST from the peer may end it
     // while the host side is still connecting.
-    Bridge(TcpForwarder &f, stack::tcp::Connection &c, const stack::TcpKey &key, std::string target)
-        : f_(f), conn_(&c), name_(describe(key) + " (" + target + ")")
+    Bridge(TcpForwarder &f, stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool)
+        : f_(f), conn_(&c), pool_(std::move(pool)), order_(pool_->order(f.now())), key_(describe(key))
     {
         c.set_events(this);
     }
+    // The next backend in the order (the first from accept(), then after each failure).
+    void start() { start(pool_->backends()[order_[attempt_]].target); }
     ~Bridge() override
     {
         if (conn_) {
@@ -72,7 +74,10 @@ private:
 
     TcpForwarder &f_;
     stack::tcp::Connection *conn_;
-    std::string name_;
+    std::shared_ptr<BackendPool> pool_;
+    std::vector<size_t> order_;   // the backends to try, in order
+    size_t attempt_ = 0;
+    std::string key_, name_;
     Fd fd_;
     EventSourcePtr io_, timer_;
     bool connecting_ = true, host_eof_ = false, shut_wr_ = false, want_write_ = false;
@@ -80,6 +85,7 @@ private:
 
 void TcpForwarder::Bridge::start(const HostTarget &t)
 {
+    name_ = key_ + " (" + t.to_string() + ")";
     sockaddr_storage ss{};
     socklen_t len = 0;
     if (t.is_unix()) {
@@ -118,6 +124,15 @@ void TcpForwarder::Bridge::start(const HostTarget &t)
 void TcpForwarder::Bridge::fail(int err)
 {
     log::info("TCP {}: {}", name_, strerror(err));
+    pool_->failed(order_[attempt_], f_.now());
+    if (conn_ && ++attempt_ < order_.size()) {   // failover: the next backend
+        io_.reset();
+        timer_.reset();
+        fd_.reset();
+        ++f_.stats_.failovers;
+        start();
+        return;
+    }
     stack::tcp::Connection *c = std::exchange(conn_, nullptr);
     if (!c) {
         gone();
@@ -151,6 +166,7 @@ void TcpForwarder::Bridge::connected(int err)
         return;
     }
     connecting_ = false;
+    pool_->succeeded(order_[attempt_]);
     ++f_.stats_.connected;
     log::debug("TCP {}: connected", name_);
     conn_->accept(f_.now());   // the SYN-ACK, at last
@@ -301,23 +317,25 @@ TcpForwarder::~TcpForwarder()
 
 void TcpForwarder::add(const PortMap &map)
 {
-    HostTarget target = map.target;
-    stack_.listen_tcp(map.address, map.port, [this, target](stack::tcp::Connection &c, const stack::TcpKey &k) {
-        accept(c, k, target);
+    auto pool = std::make_shared<BackendPool>(map.targets(), options_.backends);
+    pools_[{map.address, map.port}] = pool;
+    stack_.listen_tcp(map.address, map.port, [this, pool](stack::tcp::Connection &c, const stack::TcpKey &k) {
+        accept(c, k, pool);
     });
 }
 
 void TcpForwarder::remove(uint32_t address, uint16_t port)
 {
     stack_.unlisten_tcp(address, port);
+    pools_.erase({address, port});   // bridges still connecting keep theirs
 }
 
-void TcpForwarder::accept(stack::tcp::Connection &c, const stack::TcpKey &key, const HostTarget &target)
+void TcpForwarder::accept(stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool)
 {
-    auto b = std::make_unique<Bridge>(*this, c, key, target.to_string());
+    auto b = std::make_unique<Bridge>(*this, c, key, std::move(pool));
     Bridge *raw = b.get();
     bridges_.emplace(raw, std::move(b));
-    raw->start(target);
+    raw->start();
 }
 
 // Freed from the event loop, never inside one of the bridge's own calls.

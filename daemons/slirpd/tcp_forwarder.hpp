@@ -22,7 +22,10 @@
 
 #include <systemd/sd-event.h>
 
+#include <map>
+
 #include "alopex/sd.hpp"
+#include "backend_pool.hpp"
 #include "settings.hpp"
 #include "stack.hpp"
 
@@ -30,6 +33,7 @@ namespace alopex::slirp {
 
 struct TcpForwarderStats {
     uint64_t connected = 0, refused = 0, unreachable = 0, host_resets = 0;
+    uint64_t failovers = 0;   // a backend could not be reached and the next was tried
     uint64_t bytes_to_host = 0, bytes_from_host = 0;
 };
 
@@ -37,6 +41,7 @@ class TcpForwarder {
 public:
     struct Options {
         uint64_t connect_timeout_usec = 10'000'000;
+        BackendPolicy backends;
     };
     // `kick` is called after every host-side event (the stack's timers may have moved).
     TcpForwarder(sd_event *event, stack::Stack &stack, Options options, std::function<void()> kick);
@@ -50,12 +55,17 @@ public:
     void remove(uint32_t address, uint16_t port);
 
     size_t bridges() const noexcept { return bridges_.size(); }
+    // The backends of each listened address and port.
+    const std::map<std::pair<uint32_t, uint16_t>, std::shared_ptr<BackendPool>> &pools() const noexcept
+    {
+        return pools_;
+    }
     const TcpForwarderStats &stats() const noexcept { return stats_; }
 
 private:
     class Bridge;
     friend class Bridge;
-    void accept(stack::tcp::Connection &c, const stack::TcpKey &key, const HostTarget &target);
+    void accept(stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool);
     void bury(Bridge *b);
     uint64_t now() const;
     static int on_reap(sd_event_source *, void *userdata) noexcept;
@@ -69,6 +79,7 @@ private:
     std::vector<Bridge *> graveyard_;
     EventSourcePtr reaper_;
     std::vector<uint8_t> buffer_;   // one read at a time, shared
+    std::map<std::pair<uint32_t, uint16_t>, std::shared_ptr<BackendPool>> pools_;
 };
 
 } // namespace alopex::slirp

@@ -12,7 +12,9 @@ restart, an invalid file is refused with file:line:col and nothing changes; both
 the audit ledger. Capture, by `alopexctl slirp capture FILE --for 6s` while the peer dials
 again, writes pcap that tshark reads as PPP (LCP and IPCP negotiating, the peer's TCP
 SYN); its arguments are checked (seconds, an fd not open for writing), a second capture
-is Busy, an unprivileged caller NotAuthorized, and it lands in the ledger. A port over its
+is Busy, an unprivileged caller NotAuthorized, and it lands in the ledger. A port map with two
+backends, one of them down, fails over to the other and then skips the dead one
+(Backends, tcp-failovers). A port over its
 new-connection rate limit ([limits] new_per_port = 3) refuses the peer at once for the
 lockout (3 s) while another port still takes connections, is counted and lands in the
 ledger (slirp.Lockout), and takes connections again after."""
@@ -34,7 +36,9 @@ E = 'org.alopex.Error.'
 BROKER = '[record]\ncallers = ["alopex-slirp"]\n'
 PORTS = '[ports]\n"10.0.0.1:7" = "127.0.0.1:7000"\n'
 LIMITS = '[limits]\nnew_per_port = 3\nlockout = 3\n'
-CONFIG = PORTS + LIMITS
+BACKENDS = '"10.0.0.1:9" = ["127.0.0.1:7999", "127.0.0.1:7000"]\n'
+POLICY = '[backends]\nfailures = 2\nskip = 60\n'
+CONFIG = PORTS + BACKENDS + LIMITS + POLICY
 
 
 def prop(sb, name, as_user=None):
@@ -118,7 +122,8 @@ def _(sb):
     h.check_eq(prop(sb, 'PeerAddress'), '10.0.0.2')
     opts = prop(sb, 'Options')
     h.check_eq((opts['send-mru'], opts['receive-accm'], opts['pfc']), ('1500', '00000000', 'both'), opts)
-    h.check_eq(prop(sb, 'PortMaps'), [['tcp', '10.0.0.1', 7, '127.0.0.1:7000']])
+    h.check_eq(sorted(prop(sb, 'PortMaps')), [['tcp', '10.0.0.1', 7, '127.0.0.1:7000'],
+                                              ['tcp', '10.0.0.1', 9, '127.0.0.1:7999, 127.0.0.1:7000']])
     c = prop(sb, 'Counters')
     h.check(c['frames-in'] > 0 and c['frames-out'] > 0 and c['fcs-errors'] == 0, c)
     h.check_eq(prop(sb, 'Connections'), 0)
@@ -168,6 +173,22 @@ def _(sb):
     h.check_eq([(d['service'], d['running'], bool(d['version'])) for d in rows], [(SERVICE, True, True)], out)
 
 
+@tap.test('a port map with two backends, one down: failover, then the dead one skipped (Backends, counters)')
+def _(sb):
+    code = "import socket; print(socket.create_connection(('10.0.0.1', 9), 5).recv(10))"
+    for _ in range(3):   # the port's rate limit allows 3 in its window
+        r = CTX['ns'].run('/usr/bin/python3', '-c', code)
+        h.check("b'hello\\n'" in r.stdout, r.stdout + r.stderr)
+    backends = {b[2]: b for b in prop(sb, 'Backends') if b[1] == 9}
+    h.diag(str(backends))
+    dead, live = backends['127.0.0.1:7999'], backends['127.0.0.1:7000']
+    h.check_eq((dead[3], dead[4], dead[5], dead[6]), ('skipped', 2, 0, 2), dead)
+    h.check_eq((live[3], live[5], live[6]), ('up', 3, 0), live)
+    h.check_eq(prop(sb, 'Counters')['tcp-failovers'], 2)
+    h.wait_until(lambda: len(CTX['ends']) == 3, 10, 0.05, f'the host service saw 3 connections end: {CTX["ends"]}')
+    CTX['ends'].clear()
+
+
 @tap.test('ListConnections and CloseConnection: polkit first, NoSuchId, a reset both ways, a ledger record')
 def _(sb):
     client = CTX['ns'].spawn('holder', '/usr/bin/python3', '-c', HOLD)
@@ -209,7 +230,7 @@ def _(sb):
 @tap.test('Reload: a port map added live, [ppp] waits for a restart, an invalid file changes nothing')
 def _(sb):
     with open(CTX['config'], 'w') as f:
-        f.write(PORTS + '"10.0.0.1:8" = "127.0.0.1:7000"\n' + LIMITS + '[ppp]\nmru = 1400\n')
+        f.write(PORTS + '"10.0.0.1:8" = "127.0.0.1:7000"\n' + LIMITS + POLICY + '[ppp]\nmru = 1400\n')
     rc, data, err = call(sb, 'Reload')
     h.check_eq(rc, 0, err)
     h.check_eq(data, [['ppp']])
