@@ -72,7 +72,7 @@ std::vector<net::Address> dns_upstreams(const Settings &settings)
     return servers;
 }
 
-SessionConfig session_config(const Settings &settings, bool on_device)
+Result<SessionConfig> session_config(const Settings &settings, bool on_device)
 {
     SessionConfig config;
     config.link = settings.link;
@@ -86,6 +86,17 @@ SessionConfig session_config(const Settings &settings, bool on_device)
     config.udp_ports = settings.udp_ports;
     config.limits = settings.limits;
     config.backends = settings.backends;
+    if (const auto &s5 = settings.socks5) {
+        TcpForwarder::Socks5Upstream up;
+        up.server.inet = s5->server;
+        if (!s5->username.empty()) {
+            ALOPEX_TRY(password, read_socks5_password(*s5));
+            up.auth = Socks5Auth{s5->username, std::move(password)};
+        }
+        log::info("TCP elsewhere -> SOCKS5 {}{}", s5->server.to_string(),
+                  s5->username.empty() ? "" : fmt::format(" as {}", s5->username));
+        config.socks5 = std::move(up);
+    }
     for (const auto *maps : {&settings.tcp_ports, &settings.udp_ports})
         for (const auto &m : *maps)
             log::info("{} {}:{} -> {}", maps == &settings.tcp_ports ? "TCP" : "UDP", net::Address::v4(m.address),
@@ -148,7 +159,12 @@ int serve(const Run &run, const Settings &settings)
     }
     sd_event *e = event.get();
     sd_bus *bus = bus_ref.get();
-    auto session = Session::create(e, session_config(settings, run.line == Mode::Instance));
+    auto config = session_config(settings, run.line == Mode::Instance);
+    if (!config) {
+        log::err("{}", config.error().to_string());
+        return 1;
+    }
+    auto session = Session::create(e, std::move(*config));
     if (!session) {
         log::err("{}", session.error().to_string());
         return 1;

@@ -87,6 +87,7 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     }
     s->tcp_ = std::make_unique<TcpForwarder>(event, *s->stack_, TcpForwarder::Options{.backends = config.backends},
                                              [self] { self->rearm(); });
+    s->tcp_->set_socks5(config.socks5);
     s->local_ = local;
     s->udp_ = std::make_unique<UdpForwarder>(event, *s->stack_, config.limits.udp_flows,
                                              config.limits.udp_idle_timeout_usec, [self] { self->rearm(); });
@@ -327,7 +328,8 @@ std::map<std::string, uint64_t> Session::counters() const
         {"tcp-idle-resets", ip.tcp_idle_resets}, {"host-unreachables", ip.host_unreachables},
         {"tcp-connected", t.connected},      {"tcp-refused", t.refused},
         {"tcp-unreachable", t.unreachable},  {"tcp-host-resets", t.host_resets},
-        {"tcp-failovers", t.failovers},
+        {"tcp-failovers", t.failovers},      {"socks-connected", t.socks_connected},
+        {"socks-failed", t.socks_failed},
         {"bytes-to-host", t.bytes_to_host},  {"bytes-from-host", t.bytes_from_host},
         {"udp-datagrams-out", u.datagrams_out}, {"udp-datagrams-in", u.datagrams_in},
         {"udp-flows", u.flows_opened},       {"udp-errors", u.errors},

@@ -32,6 +32,7 @@ struct SessionConfig {
     std::vector<net::Address> dns_upstreams;   // empty: no DNS proxy (port 53 refused)
     std::vector<PortMap> tcp_ports, udp_ports;
     BackendPolicy backends;
+    std::optional<TcpForwarder::Socks5Upstream> socks5;
     Limits limits;
 };
 

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <termios.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include <fmt/format.h>
@@ -224,6 +226,44 @@ Result<void> parse_limits(const Table &root, Settings &s)
     return {};
 }
 
+Result<void> parse_socks5(const Table &root, Settings &s)
+{
+    ALOPEX_TRY(t, root.optional_table("socks5"));
+    if (!t)
+        return {};
+    ALOPEX_TRY_VOID(t->require_known_keys({"server", "username", "password_file", "password_credential"}));
+    ALOPEX_TRY(server, t->required_string("server"));
+    auto e = net::parse_endpoint(server);
+    if (!e || e->address.is_unspecified() || e->address.is_multicast())
+        return t->get("server")->failf("'server' must be an address and port to connect to, not '{}'", server);
+    Socks5Settings out{*e, "", "", ""};
+    ALOPEX_TRY(user, t->optional_string("username"));
+    ALOPEX_TRY(file, t->optional_string("password_file"));
+    ALOPEX_TRY(cred, t->optional_string("password_credential"));
+    if (user) {
+        if (user->empty() || user->size() > 255)
+            return t->get("username")->failf("'username' must be 1 to 255 octets (RFC 1929)");
+        if (!file == !cred)
+            return t->get("username")->failf("a username needs exactly one of 'password_file' and "
+                                             "'password_credential' (never the password itself)");
+        out.username = *user;
+    } else if (file || cred) {
+        return t->get(file ? "password_file" : "password_credential")->failf("a password needs a 'username'");
+    }
+    if (file) {
+        if (!file->starts_with('/'))
+            return t->get("password_file")->failf("'password_file' must be an absolute path");
+        out.password_file = *file;
+    }
+    if (cred) {
+        if (cred->empty() || cred->find('/') != std::string::npos || *cred == "." || *cred == "..")
+            return t->get("password_credential")->failf("'password_credential' must be a credential's name");
+        out.password_credential = *cred;
+    }
+    s.socks5 = std::move(out);
+    return {};
+}
+
 Result<void> parse_backends(const Table &root, Settings &s)
 {
     ALOPEX_TRY(t, root.optional_table("backends"));
@@ -275,7 +315,8 @@ Result<Settings> from_document(const config::Document &doc)
 {
     Table root = doc.root();
     ALOPEX_TRY_VOID(
-        root.require_known_keys({"line", "addresses", "dns", "ppp", "ports", "udp_ports", "backends", "limits"}));
+        root.require_known_keys({"line", "addresses", "dns", "ppp", "ports", "udp_ports", "backends", "socks5",
+                                 "limits"}));
     Settings s = default_settings();
     s.source = doc.file();
     ALOPEX_TRY_VOID(parse_line(root, s));
@@ -285,6 +326,7 @@ Result<Settings> from_document(const config::Document &doc)
     ALOPEX_TRY_VOID(parse_ports(root, "ports", true, s));
     ALOPEX_TRY_VOID(parse_ports(root, "udp_ports", false, s));
     ALOPEX_TRY_VOID(parse_backends(root, s));
+    ALOPEX_TRY_VOID(parse_socks5(root, s));
     ALOPEX_TRY_VOID(parse_limits(root, s));
     return s;
 }
@@ -345,6 +387,25 @@ std::string HostTarget::to_string() const
     if (is_unix())
         return "unix:" + unix_path;
     return inet.to_string();
+}
+
+Result<std::string> read_socks5_password(const Socks5Settings &s)
+{
+    std::string path = s.password_file;
+    if (path.empty()) {
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+        if (!dir)
+            return failf(ENOENT, "[socks5] password_credential '{}': no $CREDENTIALS_DIRECTORY (LoadCredential=)",
+                         s.password_credential);
+        path = std::string(dir) + "/" + s.password_credential;
+    }
+    std::ifstream f(path);
+    std::string line;
+    if (!f || !std::getline(f, line))
+        return failf(EACCES, "[socks5] password: cannot read {}", path);
+    if (line.empty() || line.size() > 255)
+        return failf(EINVAL, "[socks5] password in {}: 1 to 255 octets on its first line (RFC 1929)", path);
+    return line;
 }
 
 std::string PortMap::targets_text() const

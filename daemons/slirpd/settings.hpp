@@ -26,6 +26,10 @@
 //   "10.0.0.1:22" = "127.0.0.1:22"
 //   "10.0.0.1:80" = "unix:/run/kvmd/kvmd.sock"
 //   "10.0.0.1:81" = ["127.0.0.1:8080", "127.0.0.1:8081"]   # backends, round robin
+//   [socks5]                  # TCP to destinations no map covers, through a proxy
+//   server = "127.0.0.1:1080"
+//   username = "pikvm"        # RFC 1929; the password from a file or a credential:
+//   password_file = "/etc/alopex/socks5.secret"   # or password_credential = "socks5"
 //   [backends]                # port maps with several backends
 //   failures = 3              # connects failed in a row before one is skipped
 //   skip = 30                 # seconds it is skipped, then tried again
@@ -111,6 +115,18 @@ struct LineSettings {
 // the serial device, else 0 (a pty or stdio is as fast as its reader).
 uint64_t pace_octets(const LineSettings &line, bool on_device);
 
+// [socks5]: the peer's TCP to destinations other than slirpd's own address that no port
+// map covers goes through this proxy (otherwise: refused).
+struct Socks5Settings {
+    net::Endpoint server;
+    std::string username;                  // empty: no authentication offered
+    std::string password_file;             // absolute path, or
+    std::string password_credential;       // a name in $CREDENTIALS_DIRECTORY
+};
+
+// The password of [socks5] (its file's first line), read when the daemon starts.
+Result<std::string> read_socks5_password(const Socks5Settings &s);
+
 struct Settings {
     std::string source;        // the file, "" for defaults
     LineSettings line;
@@ -120,6 +136,7 @@ struct Settings {
     std::optional<std::vector<net::Address>> dns_upstreams;
     std::vector<PortMap> tcp_ports, udp_ports;
     BackendPolicy backends;
+    std::optional<Socks5Settings> socks5;
     Limits limits;
 };
 

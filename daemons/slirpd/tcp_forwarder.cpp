@@ -30,8 +30,10 @@ class TcpForwarder::Bridge : public stack::tcp::Events {
 public:
     // The bridge hears of the connection from the start: a RST from the peer may end it
     // while the host side is still connecting.
-    Bridge(TcpForwarder &f, stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool)
-        : f_(f), conn_(&c), pool_(std::move(pool)), order_(pool_->order(f.now())), key_(describe(key))
+    Bridge(TcpForwarder &f, stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool,
+           std::optional<Socks5Client> socks)
+        : f_(f), conn_(&c), pool_(std::move(pool)), order_(pool_->order(f.now())), socks_(std::move(socks)),
+          key_(describe(key))
     {
         c.set_events(this);
     }
@@ -50,7 +52,14 @@ public:
     void readable() override { to_host(); }
     void peer_closed() override { to_host(); }
     void writable() override { update_events(); }
-    void established() override { from_host(); }
+    void established() override
+    {
+        if (!pending_.empty() && conn_) {   // what the destination sent with the proxy's reply
+            conn_->write(pending_, f_.now());
+            pending_.clear();
+        }
+        from_host();
+    }
     void closed(stack::tcp::CloseReason r) override
     {
         conn_ = nullptr;
@@ -64,6 +73,8 @@ public:
 private:
     void connected(int err);
     void fail(int err);
+    void tell_peer(int err);
+    void socks_input();
     void from_host();
     void to_host();
     void reset_host();
@@ -77,6 +88,9 @@ private:
     std::shared_ptr<BackendPool> pool_;
     std::vector<size_t> order_;   // the backends to try, in order
     size_t attempt_ = 0;
+    std::optional<Socks5Client> socks_;   // through the SOCKS5 upstream: its handshake
+    bool handshaking_ = false, socks_done_ = false;
+    std::vector<uint8_t> pending_;
     std::string key_, name_;
     Fd fd_;
     EventSourcePtr io_, timer_;
@@ -133,6 +147,12 @@ void TcpForwarder::Bridge::fail(int err)
         start();
         return;
     }
+    tell_peer(err);
+}
+
+// The host side could not be reached: the peer hears it the way a host would tell it.
+void TcpForwarder::Bridge::tell_peer(int err)
+{
     stack::tcp::Connection *c = std::exchange(conn_, nullptr);
     if (!c) {
         gone();
@@ -165,8 +185,24 @@ void TcpForwarder::Bridge::connected(int err)
         fail(err ? err : ECONNABORTED);
         return;
     }
+    if (socks_ && !socks_done_) {   // the proxy took the connection: now the handshake
+        pool_->succeeded(order_[attempt_]);
+        handshaking_ = true;
+        sd_event_source *s = nullptr;   // within the connect timeout again
+        if (sd_event_add_time_relative(f_.event_, &s, CLOCK_MONOTONIC, f_.options_.connect_timeout_usec, 0, on_timeout,
+                                       this) >= 0)
+            timer_.reset(s);
+        auto hello = socks_->start();
+        if (::send(fd_.get(), hello.data(), hello.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(hello.size())) {
+            fail(errno ? errno : EIO);
+            return;
+        }
+        update_events();
+        return;
+    }
     connecting_ = false;
-    pool_->succeeded(order_[attempt_]);
+    if (!socks_)
+        pool_->succeeded(order_[attempt_]);
     ++f_.stats_.connected;
     log::debug("TCP {}: connected", name_);
     conn_->accept(f_.now());   // the SYN-ACK, at last
@@ -234,6 +270,44 @@ void TcpForwarder::Bridge::to_host()
     update_events();
 }
 
+// A message from the SOCKS5 proxy during the handshake (it is a few octets: sent whole).
+void TcpForwarder::Bridge::socks_input()
+{
+    uint8_t buf[1024];
+    ssize_t n = ::recv(fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    auto step = n > 0 ? socks_->input(std::span(buf, static_cast<size_t>(n)))
+                      : Socks5Client::Step{Socks5Client::Status::Failed, {}, 0, "the proxy closed the connection"};
+    switch (step.status) {
+    case Socks5Client::Status::More: return;
+    case Socks5Client::Status::Send:
+        if (::send(fd_.get(), step.send.data(), step.send.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(step.send.size()))
+            tell_peer(errno ? errno : EIO);
+        return;
+    case Socks5Client::Status::Connected: {
+        handshaking_ = false;
+        socks_done_ = true;
+        auto rest = socks_->leftover();
+        pending_.assign(rest.begin(), rest.end());
+        ++f_.stats_.socks_connected;
+        connected(0);
+        return;
+    }
+    case Socks5Client::Status::Failed: {
+        ++f_.stats_.socks_failed;
+        handshaking_ = false;
+        timer_.reset();
+        log::info("TCP {}: SOCKS5: {}", name_, step.what);
+        // The proxy's answer as a host's would be (RFC 1928 §6's REP).
+        static const int as_errno[] = {ECONNREFUSED, ECONNREFUSED, EACCES, ENETUNREACH, EHOSTUNREACH,
+                                       ECONNREFUSED, EHOSTUNREACH, ECONNREFUSED, ECONNREFUSED};
+        tell_peer(step.reply < 9 ? as_errno[step.reply] : ECONNREFUSED);
+        return;
+    }
+    }
+}
+
 void TcpForwarder::Bridge::reset_host()
 {
     if (!fd_)
@@ -249,7 +323,9 @@ void TcpForwarder::Bridge::update_events()
     if (!io_)
         return;
     uint32_t ev = 0;
-    if (connecting_)
+    if (handshaking_)
+        ev = EPOLLIN;
+    else if (connecting_)
         ev = EPOLLOUT;
     else if (conn_) {
         // Read the host socket again once a good part of the send buffer is free, not for
@@ -273,6 +349,10 @@ int TcpForwarder::Bridge::on_io(sd_event_source *, int fd, uint32_t revents, voi
     auto *b = static_cast<Bridge *>(userdata);
     TcpForwarder &f = b->f_;
     log::contained("TCP host socket", [&] {
+        if (b->handshaking_) {
+            b->socks_input();
+            return;
+        }
         if (b->connecting_) {
             int err = 0;
             socklen_t len = sizeof err;
@@ -330,9 +410,24 @@ void TcpForwarder::remove(uint32_t address, uint16_t port)
     pools_.erase({address, port});   // bridges still connecting keep theirs
 }
 
-void TcpForwarder::accept(stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool)
+void TcpForwarder::set_socks5(std::optional<Socks5Upstream> upstream)
 {
-    auto b = std::make_unique<Bridge>(*this, c, key, std::move(pool));
+    socks5_ = std::move(upstream);
+    if (!socks5_) {
+        stack_.listen_tcp_elsewhere({});
+        socks_pool_.reset();
+        return;
+    }
+    socks_pool_ = std::make_shared<BackendPool>(std::vector<HostTarget>{socks5_->server}, options_.backends);
+    stack_.listen_tcp_elsewhere([this](stack::tcp::Connection &c, const stack::TcpKey &k) {
+        accept(c, k, socks_pool_, Socks5Client(k.local, k.local_port, socks5_->auth));
+    });
+}
+
+void TcpForwarder::accept(stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool,
+                          std::optional<Socks5Client> socks)
+{
+    auto b = std::make_unique<Bridge>(*this, c, key, std::move(pool), std::move(socks));
     Bridge *raw = b.get();
     bridges_.emplace(raw, std::move(b));
     raw->start();

@@ -27,6 +27,7 @@
 #include "alopex/sd.hpp"
 #include "backend_pool.hpp"
 #include "settings.hpp"
+#include "socks5.hpp"
 #include "stack.hpp"
 
 namespace alopex::slirp {
@@ -34,6 +35,7 @@ namespace alopex::slirp {
 struct TcpForwarderStats {
     uint64_t connected = 0, refused = 0, unreachable = 0, host_resets = 0;
     uint64_t failovers = 0;   // a backend could not be reached and the next was tried
+    uint64_t socks_connected = 0, socks_failed = 0;   // CONNECTs through the SOCKS5 upstream
     uint64_t bytes_to_host = 0, bytes_from_host = 0;
 };
 
@@ -53,6 +55,13 @@ public:
     // connections there (those open stay).
     void add(const PortMap &map);
     void remove(uint32_t address, uint16_t port);
+    // TCP to destinations other than slirpd's own that no map covers: through this SOCKS5
+    // proxy (socks5.hpp); nullopt: refused.
+    struct Socks5Upstream {
+        HostTarget server;
+        std::optional<Socks5Auth> auth;
+    };
+    void set_socks5(std::optional<Socks5Upstream> upstream);
 
     size_t bridges() const noexcept { return bridges_.size(); }
     // The backends of each listened address and port.
@@ -65,7 +74,8 @@ public:
 private:
     class Bridge;
     friend class Bridge;
-    void accept(stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool);
+    void accept(stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool,
+                std::optional<Socks5Client> socks = std::nullopt);
     void bury(Bridge *b);
     uint64_t now() const;
     static int on_reap(sd_event_source *, void *userdata) noexcept;
@@ -80,6 +90,8 @@ private:
     EventSourcePtr reaper_;
     std::vector<uint8_t> buffer_;   // one read at a time, shared
     std::map<std::pair<uint32_t, uint16_t>, std::shared_ptr<BackendPool>> pools_;
+    std::optional<Socks5Upstream> socks5_;
+    std::shared_ptr<BackendPool> socks_pool_;
 };
 
 } // namespace alopex::slirp

@@ -97,6 +97,9 @@ public:
     // until its Events::closed(), or until refuse()/abort()/unreachable().
     using TcpAcceptor = std::function<void(tcp::Connection &, const TcpKey &)>;
     void listen_tcp(uint32_t address, uint16_t port, TcpAcceptor acceptor);
+    // SYNs to addresses other than slirpd's own that no listener covers go to `acceptor`
+    // (the SOCKS5 upstream); unset (the default): refused like any other.
+    void listen_tcp_elsewhere(TcpAcceptor acceptor) { elsewhere_ = std::move(acceptor); }
     // The host side could not reach the target: an ICMP destination unreachable (RFC 792
     // code: 1 host, 0 net, 13 prohibited) quoting the held SYN, and the connection ends.
     void unreachable(tcp::Connection &c, uint8_t code);
@@ -161,6 +164,7 @@ private:
     std::map<std::pair<uint32_t, uint16_t>, UdpHandler> udp_;
 
     std::map<std::pair<uint32_t, uint16_t>, TcpAcceptor> listeners_;
+    TcpAcceptor elsewhere_;
     std::map<std::pair<uint32_t, uint16_t>, size_t> per_port_;
     std::unordered_map<TcpKey, std::unique_ptr<TcpEntry>, TcpKeyHash> tcp_;
     std::set<std::pair<uint64_t, TcpEntry *>> timers_;

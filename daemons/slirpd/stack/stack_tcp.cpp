@@ -80,7 +80,8 @@ void Stack::input_tcp(const Ipv4 &ip, std::span<const uint8_t> packet, uint64_t 
         it->second->input(*t, now);
         return;
     }
-    if (!new_syn || !listeners_.contains({ip.dst, t->dst_port}) || !open_tcp(ip, *t, packet, now))
+    bool listened = listeners_.contains({ip.dst, t->dst_port}) || (elsewhere_ && ip.dst != config_.address);
+    if (!new_syn || !listened || !open_tcp(ip, *t, packet, now))
         refuse_tcp(ip);
 }
 
@@ -122,7 +123,10 @@ bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> pa
     ref.syn_arrived(syn, now);
     if (sweep_at_ == 0)
         sweep_at_ = now + sweep_interval;
-    listeners_[listened](ref, key);
+    if (auto l = listeners_.find(listened); l != listeners_.end())
+        l->second(ref, key);
+    else
+        elsewhere_(ref, key);
     return true;
 }
 
