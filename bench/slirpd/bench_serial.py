@@ -35,25 +35,12 @@ import alopex_harness as h  # noqa: E402
 from alopex_peer import netns_holder  # noqa: E402
 from slirpd_env import PeerNamespace, log_of, serve, start_slirpd, start_sshd  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_slirpd import DOWNLOAD  # noqa: E402
+
 LINE_BPS = 115200
 LINE_OCTETS = LINE_BPS / 10
 
-DOWNLOAD = """
-import socket, sys, time
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.create_connection((host, port), timeout=120)
-buf = bytearray(1 << 16)
-got = 0
-t0 = time.monotonic()
-while True:
-    k = s.recv_into(buf)
-    if not k:
-        break
-    if got == 0:
-        t0 = time.monotonic()   # from the first octet: the handshake is not the line's rate
-    got += k
-print(got, time.monotonic() - t0)
-"""
 
 
 class Ssh:
