@@ -133,37 +133,29 @@ Result<Lines> open_line(const Run &run, const Settings &settings, sd_event *e, s
     return out;
 }
 
+// The loop, and for an instance the system bus (the broker, its object); a plain pty or
+// stdio is not on a bus.
+Result<daemon::LoopAndBus> make_loop(const Run &run)
+{
+    if (run.instance)
+        return daemon::loop_and_bus();
+    ALOPEX_TRY(ev, daemon::event_loop());
+    return daemon::LoopAndBus{std::move(ev), {}};
+}
+
 // Everything on one loop: the session, the line (a pty, stdio, or the serial device
 // through the broker, reopened when it goes), and for an instance its bus object.
 // READY=1 does not wait for a serial device (a gadget line may come later).
 int serve(const Run &run, const Settings &settings)
 {
-    // An instance is on the system bus (the broker, its object); a plain pty or stdio is not.
-    EventPtr event;
-    BusPtr bus_ref;   // destroyed before the loop
-    if (run.instance) {
-        auto base = daemon::loop_and_bus();
-        if (!base) {
-            log::err("{}", base.error().to_string());
-            return 1;
-        }
-        event = std::move(base->event);
-        bus_ref = std::move(base->bus);
-    } else {
-        auto ev = daemon::event_loop();
-        if (!ev) {
-            log::err("{}", ev.error().to_string());
-            return 1;
-        }
-        event = std::move(*ev);
-    }
-    sd_event *e = event.get();
-    sd_bus *bus = bus_ref.get();
-    auto config = session_config(settings, run.line == Mode::Instance);
+    auto loop = make_loop(run);
+    auto config = loop ? session_config(settings, run.line == Mode::Instance) : std::unexpected(loop.error());
     if (!config) {
         log::err("{}", config.error().to_string());
         return 1;
     }
+    sd_event *e = loop->event.get();
+    sd_bus *bus = loop->bus.get();
     auto session = Session::create(e, std::move(*config));
     if (!session) {
         log::err("{}", session.error().to_string());
