@@ -101,7 +101,7 @@ private:
     std::unique_ptr<Capture> capture_;
     uint64_t capture_frames_ = 0, capture_dropped_ = 0;   // of the captures that ended
     static constexpr uint64_t frame_time_usec = 16'000;   // paced: a TCP frame's longest time on the line
-    size_t flow_cap_ = 0, queue_cap_ = 0;
+    size_t flow_cap_ = 1024, queue_cap_ = 16 * 1024;   // network_up() sets them for the line
     ppp::Phase reported_phase_ = ppp::Phase::Dead;
     bool reported_network_ = false, reported_line_ = false;
 };
