@@ -179,13 +179,13 @@ void LineBus::list_connections(bus::Call &c)
     uint64_t now = 0;
     sd_event_now(event_, CLOCK_MONOTONIC, &now);
     std::vector<std::tuple<uint64_t, std::string, uint16_t, std::string, uint16_t, std::string, std::string, uint64_t,
-                           uint64_t, uint64_t>>
+                           uint64_t, uint64_t, uint64_t>>
         out;
     session_.ip().each_tcp([&](const stack::TcpKey &k, uint64_t id, const stack::tcp::Connection &conn) {
         out.emplace_back(id, dotted(k.remote), k.remote_port, dotted(k.local), k.local_port,
                          map_target(session_.tcp_ports(), k.local, k.local_port), std::string(to_string(conn.state())),
                          conn.stats().bytes_in, conn.stats().bytes_out,
-                         now > conn.last_activity() ? now - conn.last_activity() : 0);
+                         now > conn.last_activity() ? now - conn.last_activity() : 0, session_.queue_delay(k));
     });
     std::sort(out.begin(), out.end());
     c.reply(out);

@@ -60,6 +60,14 @@ public:
     // and the log line at stop).
     std::map<std::string, uint64_t> counters() const;
     const std::vector<PortMap> &tcp_ports() const noexcept { return tcp_ports_; }
+    // How long the last packet of this TCP connection waited in the flow queue (µs; 0
+    // unpaced; a flow shares its bucket's value with any that hash alike).
+    uint64_t queue_delay(const stack::TcpKey &k) const
+    {
+        return link_->paced() ? link_->queue().last_delay_of(ppp::FlowQueue::flow_id(
+                                    6, k.local, k.remote, k.local_port, k.remote_port))
+                              : 0;
+    }
     const std::vector<PortMap> &udp_ports() const noexcept { return udp_ports_; }
 
     // Reload: the port maps and the DNS proxy's upstreams change at once; connections

@@ -62,12 +62,12 @@ Result<LineInfo> read_line(sd_bus *bus, const Instance &i)
 Result<std::vector<ConnectionInfo>> list_connections(sd_bus *bus, const Instance &i)
 {
     using Row = std::tuple<uint64_t, std::string, uint16_t, std::string, uint16_t, std::string, std::string, uint64_t,
-                           uint64_t, uint64_t>;
+                           uint64_t, uint64_t, uint64_t>;
     ALOPEX_TRY(r, bus::blocking::call<std::vector<Row>>(bus, i.service.c_str(), i.path.c_str(), line::spec,
                                                         line::method::ListConnections));
     std::vector<ConnectionInfo> out;
-    for (auto &[id, peer, pport, dst, dport, target, state, in, outb, idle] : std::get<0>(r))
-        out.push_back({id, peer, pport, dst, dport, target, state, in, outb, idle});
+    for (auto &[id, peer, pport, dst, dport, target, state, in, outb, idle, queued] : std::get<0>(r))
+        out.push_back({id, peer, pport, dst, dport, target, state, in, outb, idle, queued});
     return out;
 }
 

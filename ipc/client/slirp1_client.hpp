@@ -41,6 +41,7 @@ struct ConnectionInfo {
     uint16_t destination_port = 0;
     std::string target, state;
     uint64_t bytes_from_peer = 0, bytes_to_peer = 0, idle_usec = 0;
+    uint64_t queue_delay_usec = 0;   // a paced line's flow queue: its last packet's wait
 };
 
 // Every instance on the bus (ListNames), sorted by name.

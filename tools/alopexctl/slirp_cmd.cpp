@@ -151,7 +151,7 @@ cli::Document slirp_status_document(const std::vector<s1::LineInfo> &lines)
 cli::Document slirp_connections_document(
     const std::vector<std::pair<std::string, std::vector<s1::ConnectionInfo>>> &by_instance)
 {
-    cli::Section s({"INSTANCE", "ID", "PEER", "DESTINATION", "TARGET", "STATE", "IN", "OUT", "IDLE"});
+    cli::Section s({"INSTANCE", "ID", "PEER", "DESTINATION", "TARGET", "STATE", "IN", "OUT", "IDLE", {"QUEUED", false}});
     s.json_key = "connections";
     for (const auto &[instance, conns] : by_instance)
         for (const auto &c : conns) {
@@ -160,10 +160,10 @@ cli::Document slirp_connections_document(
                              {"destination", c.destination}, {"destination_port", c.destination_port},
                              {"target", c.target},      {"state", c.state},
                              {"bytes_from_peer", c.bytes_from_peer}, {"bytes_to_peer", c.bytes_to_peer},
-                             {"idle_usec", c.idle_usec}};
+                             {"idle_usec", c.idle_usec}, {"queue_delay_usec", c.queue_delay_usec}};
             s.add({instance, c.id, fmt::format("{}:{}", c.peer, c.peer_port),
                    fmt::format("{}:{}", c.destination, c.destination_port), c.target, c.state, c.bytes_from_peer,
-                   c.bytes_to_peer, duration_us(c.idle_usec)},
+                   c.bytes_to_peer, duration_us(c.idle_usec), duration_us(c.queue_delay_usec)},
                   j);
         }
     cli::Document doc;

@@ -33,7 +33,8 @@ std::span<const alopex::cli::OptionSpec> slirp_options();
 
 // slirp status: INSTANCE DEVICE LINE PHASE PEER CONNECTIONS, with -f also LOCAL, ECHO RTT,
 // MRU, PORT MAPS, SERVICE; JSON {"instances": [...]} with every property (counters
-// included). slirp connections: INSTANCE ID PEER DESTINATION TARGET STATE IN OUT IDLE;
+// included). slirp connections: INSTANCE ID PEER DESTINATION TARGET STATE IN OUT IDLE,
+// with -f also QUEUED (a paced line's queue delay);
 // JSON {"connections": [...]}.
 alopex::cli::Document slirp_status_document(const std::vector<alopex::ipc::slirp1::LineInfo> &lines);
 alopex::cli::Document slirp_connections_document(

@@ -199,7 +199,8 @@ def _(sb):
     h.wait_until(listed, 10, 0.05, 'the connection listed with its bytes')
     conns = listed()
     h.check_eq(len(conns), 1, conns)
-    cid, peer, pport, dst, dport, target, state, bin_, bout, idle = conns[0]
+    cid, peer, pport, dst, dport, target, state, bin_, bout, idle, queued = conns[0]
+    h.check_eq(queued, 0, 'an unpaced line queues nothing')
     h.check_eq((peer, dst, dport, target, state), ('10.0.0.2', '10.0.0.1', 7, '127.0.0.1:7000', 'established'))
     h.check(bin_ == 1000 and bout == 6, f'bytes {bin_} {bout}')
     h.check_eq(prop(sb, 'Connections'), 1)

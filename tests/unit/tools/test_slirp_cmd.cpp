@@ -88,6 +88,6 @@ TEST_CASE("alopexctl slirp: instances on the bus by name")
 TEST_CASE("alopexctl slirp: status and connections in every rendering")
 {
     check_golden("slirp-status.txt", all_renderings(slirp_status_document({sample_line()})));
-    s1::ConnectionInfo c{7, "10.0.0.2", 40512, "10.0.0.1", 22, "127.0.0.1:22", "established", 3120, 4410, 1500000};
+    s1::ConnectionInfo c{7, "10.0.0.2", 40512, "10.0.0.1", 22, "127.0.0.1:22", "established", 3120, 4410, 1500000, 21000};
     check_golden("slirp-connections.txt", all_renderings(slirp_connections_document({{"ttyGS0", {c}}})));
 }
