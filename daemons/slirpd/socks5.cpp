@@ -65,7 +65,7 @@ Socks5Client::Step Socks5Client::input(std::span<const uint8_t> bytes)
             return fail("the proxy sent more than its method choice");
         if (!auth_) {
             phase_ = Phase::Reply;
-            return {Status::Send, connect_request()};
+            return {Status::Send, connect_request(), 0, {}};
         }
         // RFC 1929: version 1, the username, the password, each with its length.
         std::vector<uint8_t> out{1, static_cast<uint8_t>(auth_->username.size())};
@@ -73,7 +73,7 @@ Socks5Client::Step Socks5Client::input(std::span<const uint8_t> bytes)
         out.push_back(static_cast<uint8_t>(auth_->password.size()));
         out.insert(out.end(), auth_->password.begin(), auth_->password.end());
         phase_ = Phase::Auth;
-        return {Status::Send, std::move(out)};
+        return {Status::Send, std::move(out), 0, {}};
     }
     case Phase::Auth:
         if (buf_.size() < 2)
@@ -86,7 +86,7 @@ Socks5Client::Step Socks5Client::input(std::span<const uint8_t> bytes)
         if (!buf_.empty())
             return fail("the proxy sent more than its authentication reply");
         phase_ = Phase::Reply;
-        return {Status::Send, connect_request()};
+        return {Status::Send, connect_request(), 0, {}};
     case Phase::Reply: {
         if (buf_.size() < 5)
             return {};
@@ -106,7 +106,7 @@ Socks5Client::Step Socks5Client::input(std::span<const uint8_t> bytes)
             return fail(fmt::format("the proxy could not connect: {}", socks5_reply_text(buf_[1])), buf_[1]);
         buf_.erase(buf_.begin(), buf_.begin() + static_cast<long>(need));
         phase_ = Phase::Done;
-        return {Status::Connected, {}};
+        return {Status::Connected, {}, 0, {}};
     }
     case Phase::Done: break;
     }
