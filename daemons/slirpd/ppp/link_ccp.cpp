@@ -94,11 +94,16 @@ void Link::compressed_input(std::span<const uint8_t> info)
         break;
     case DeflateDecompressor::Result::Stalled:
         ++stats_.deflate_dropped;
-        if (reset_sent_at_ && now_ - reset_sent_at_ < reset_retry_usec)
-            return;
-        --reset_id_;   // the same identifier again
         break;
     }
+    // A packet lost to VJ too: it tosses until a packet names its slot, as the kernel's
+    // slhc_toss after a receive error (the lost one may have carried a delta).
+    if (vj_in_)
+        vj_in_->line_error();
+    if (reset_sent_at_ && now_ - reset_sent_at_ < reset_retry_usec)
+        return;
+    if (deflate_in_->stalled() && reset_sent_at_)
+        --reset_id_;   // still waiting: the same identifier again
     if (ccp_->state() != State::Opened)
         return;
     ++stats_.deflate_resets_sent;

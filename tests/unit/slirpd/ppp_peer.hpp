@@ -202,6 +202,8 @@ struct Peer {
         if (ccp && protocol == 0x00FD) {
             if (auto d = ccp->decompress(info))
                 data_input(d->first, d->second, true);
+            else if (vj_in)
+                vj_in->line_error();   // a packet lost: VJ tosses, as the kernel's slhc_toss
             return;
         }
         if (ccp && !decompressed)
