@@ -25,7 +25,8 @@ const bus::PropertyReader<LineInfo> &line_reader()
                                    .field(p::EchoRttUsec, &LineInfo::echo_rtt_usec)
                                    .field(p::Counters, &LineInfo::counters)
                                    .field(p::Connections, &LineInfo::connections)
-                                   .field(p::PortMaps, &LineInfo::port_maps);
+                                   .field(p::PortMaps, &LineInfo::port_maps)
+                                   .field(p::Backends, &LineInfo::backends);
     return reader;
 }
 

@@ -30,6 +30,8 @@ struct LineInfo {
     std::map<std::string, uint64_t> counters;
     uint32_t connections = 0;
     std::vector<std::tuple<std::string, std::string, uint16_t, std::string>> port_maps;   // proto, address, port, target
+    // address, port, backend, state, failures in a row, connects, connects failed
+    std::vector<std::tuple<std::string, uint16_t, std::string, std::string, uint32_t, uint64_t, uint64_t>> backends;
 };
 const bus::PropertyReader<LineInfo> &line_reader();
 

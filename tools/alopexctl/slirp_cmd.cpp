@@ -99,10 +99,15 @@ nlohmann::json line_json(const s1::LineInfo &l)
     auto maps = nlohmann::json::array();
     for (const auto &[proto, addr, port, target] : l.port_maps)
         maps.push_back({{"protocol", proto}, {"address", addr}, {"port", port}, {"target", target}});
+    auto backends = nlohmann::json::array();
+    for (const auto &[addr, port, target, state, in_a_row, connects, failed] : l.backends)
+        backends.push_back({{"address", addr}, {"port", port}, {"backend", target}, {"state", state},
+                            {"failures_in_a_row", in_a_row}, {"connects", connects}, {"failed", failed}});
     return {{"instance", l.instance},         {"service", l.where.service},  {"device", l.device},
             {"line_open", l.line_open},       {"phase", l.phase},            {"local_address", l.local_address},
             {"peer_address", l.peer_address}, {"options", l.options},        {"echo_rtt_usec", l.echo_rtt_usec},
-            {"connections", l.connections},   {"port_maps", maps},           {"counters", l.counters}};
+            {"connections", l.connections},   {"port_maps", maps},           {"backends", backends},
+            {"counters", l.counters}};
 }
 
 // The instances the request names: one (by name) or all on the bus.

@@ -32,7 +32,7 @@ alopex::Result<SlirpRequest> parse_slirp_args(std::span<const std::string_view> 
 std::span<const alopex::cli::OptionSpec> slirp_options();
 
 // slirp status: INSTANCE DEVICE LINE PHASE PEER CONNECTIONS, with -f also LOCAL, ECHO RTT,
-// MRU, PORT MAPS, SERVICE; JSON {"instances": [...]} with every property (counters
+// MRU, PORT MAPS, SERVICE; JSON {"instances": [...]} with every property (counters and backends
 // included). slirp connections: INSTANCE ID PEER DESTINATION TARGET STATE IN OUT IDLE,
 // with -f also QUEUED (a paced line's queue delay);
 // JSON {"connections": [...]}.

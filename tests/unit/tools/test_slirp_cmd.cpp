@@ -29,6 +29,7 @@ s1::LineInfo sample_line()
     l.counters = {{"frames-in", 42}, {"fcs-errors", 0}};
     l.connections = 1;
     l.port_maps = {{"tcp", "10.0.0.1", 22, "127.0.0.1:22"}, {"udp", "10.0.0.1", 123, "127.0.0.1:123"}};
+    l.backends = {{"10.0.0.1", 22, "127.0.0.1:22", "up", 0, 5, 1}};
     return l;
 }
 
