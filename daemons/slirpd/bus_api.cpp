@@ -225,12 +225,7 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
         pending.push_back("ppp");
     if (cur.backends.failures != next.backends.failures || cur.backends.skip_usec != next.backends.skip_usec)
         pending.push_back("backends");
-    auto socks_text = [](const std::optional<Socks5Settings> &s) {
-        return s ? fmt::format("{} {} {} {}", s->server.to_string(), s->username, s->password_file,
-                               s->password_credential)
-                 : std::string();
-    };
-    if (socks_text(cur.socks5) != socks_text(next.socks5))
+    if (cur.socks5 != next.socks5)
         pending.push_back("socks5");
     const auto &la = cur.limits, &lb = next.limits;
     if (la.connections != lb.connections || la.connections_per_port != lb.connections_per_port ||

@@ -152,7 +152,7 @@ bool Session::link_busy(const stack::TcpKey &k) const
     if (!link_->paced())
         return false;
     const auto &q = link_->queue();
-    size_t mine = q.bytes_of(ppp::FlowQueue::flow_id(6, k.local, k.remote, k.local_port, k.remote_port));
+    size_t mine = q.bytes_of(flow_of(k));
     return mine >= flow_cap_ || (mine > 0 && q.bytes() >= queue_cap_);
 }
 

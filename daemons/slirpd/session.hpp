@@ -64,9 +64,7 @@ public:
     // unpaced; a flow shares its bucket's value with any that hash alike).
     uint64_t queue_delay(const stack::TcpKey &k) const
     {
-        return link_->paced() ? link_->queue().last_delay_of(ppp::FlowQueue::flow_id(
-                                    6, k.local, k.remote, k.local_port, k.remote_port))
-                              : 0;
+        return link_->paced() ? link_->queue().last_delay_of(flow_of(k)) : 0;
     }
     const std::vector<PortMap> &udp_ports() const noexcept { return udp_ports_; }
 
@@ -94,6 +92,11 @@ private:
     void rearm();
     void network_up();
     bool link_busy(const stack::TcpKey &k) const;
+    // The flow queue's flow of a TCP connection's packets to the peer.
+    static uint32_t flow_of(const stack::TcpKey &k)
+    {
+        return ppp::FlowQueue::flow_id(6, k.local, k.remote, k.local_port, k.remote_port);
+    }
     static int on_resume(sd_event_source *, void *userdata) noexcept;
     void report();
     static int on_timer(sd_event_source *, uint64_t, void *userdata) noexcept;

@@ -122,6 +122,7 @@ struct Socks5Settings {
     std::string username;                  // empty: no authentication offered
     std::string password_file;             // absolute path, or
     std::string password_credential;       // a name in $CREDENTIALS_DIRECTORY
+    bool operator==(const Socks5Settings &) const = default;
 };
 
 // The password of [socks5] (its file's first line), read when the daemon starts.

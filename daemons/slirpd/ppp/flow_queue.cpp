@@ -3,16 +3,9 @@
 
 #include <algorithm>
 
+#include "wire.hpp"
+
 namespace alopex::slirp::ppp {
-
-namespace {
-
-uint32_t be32(const uint8_t *p)
-{
-    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-
-} // namespace
 
 FlowQueue::FlowQueue(size_t quantum, size_t limit) : quantum_(std::max<size_t>(quantum, 1)), limit_(limit), flows_(buckets)
 {
@@ -36,10 +29,10 @@ uint32_t FlowQueue::flow_of(std::span<const uint8_t> p)
     uint16_t sport = 0, dport = 0;
     bool first_fragment = (p[6] & 0x1f) == 0 && p[7] == 0;
     if ((protocol == 6 || protocol == 17) && first_fragment && ihl >= 20 && p.size() >= ihl + 4) {
-        sport = static_cast<uint16_t>(p[ihl] << 8 | p[ihl + 1]);
-        dport = static_cast<uint16_t>(p[ihl + 2] << 8 | p[ihl + 3]);
+        sport = wire::be16(p.data() + ihl);
+        dport = wire::be16(p.data() + ihl + 2);
     }
-    return flow_id(protocol, be32(p.data() + 12), be32(p.data() + 16), sport, dport);
+    return flow_id(protocol, wire::be32(p.data() + 12), wire::be32(p.data() + 16), sport, dport);
 }
 
 void FlowQueue::push(std::span<const uint8_t> packet, uint64_t now)

@@ -148,8 +148,8 @@ void Decoder::end_frame(const FrameSink &on_frame)
     on_frame(std::span<const uint8_t>(buf_.data(), buf_.size() - fcs));
 }
 
-void encode(std::vector<uint8_t> &out, uint16_t protocol, std::span<const uint8_t> info,
-            const EncoderOptions &options)
+size_t encode(std::vector<uint8_t> &out, uint16_t protocol, std::span<const uint8_t> info,
+              const EncoderOptions &options)
 {
     // LCP: every control character escaped, address and control present (RFC 1662 §7.1,
     // RFC 1661 §6.6); its protocol number cannot be compressed.
@@ -174,6 +174,7 @@ void encode(std::vector<uint8_t> &out, uint16_t protocol, std::span<const uint8_
     std::span<const uint8_t> header(head, h);
     p = put_all(p, header, accm);
     p = put_all(p, info, accm);
+    size_t fcs_octets = options.fcs == Fcs::Fcs16 ? 2 : 4;
     if (options.fcs == Fcs::Fcs16) {
         uint16_t c = static_cast<uint16_t>(~crc16(crc16(fcs16_init, header), info));
         p = put(p, static_cast<uint8_t>(c), accm);
@@ -185,6 +186,7 @@ void encode(std::vector<uint8_t> &out, uint16_t protocol, std::span<const uint8_
     }
     *p++ = flag;
     out.resize(static_cast<size_t>(p - out.data()));
+    return out.size() - start - (2 + h + info.size() + fcs_octets);
 }
 
 Result<Frame> parse_frame(std::span<const uint8_t> f)

@@ -107,9 +107,9 @@ struct EncoderOptions {
 };
 
 // Appends one frame of `protocol` carrying `info` to `out`: opening flag, frame, FCS,
-// closing flag.
-void encode(std::vector<uint8_t> &out, uint16_t protocol, std::span<const uint8_t> info,
-            const EncoderOptions &options);
+// closing flag. Returns how many octets it escaped.
+size_t encode(std::vector<uint8_t> &out, uint16_t protocol, std::span<const uint8_t> info,
+              const EncoderOptions &options);
 
 struct Frame {
     uint16_t protocol = 0;

@@ -143,15 +143,9 @@ void Link::apply_framing(bool open)
 void Link::send(uint16_t protocol, std::span<const uint8_t> info)
 {
     out_.clear();
-    encode(out_, protocol, info, encoder_);
+    stats_.escapes_out += encode(out_, protocol, info, encoder_);
     ++stats_.frames_out;
     stats_.bytes_out += out_.size();
-    {
-        bool lcp = protocol == proto_lcp;
-        size_t plain = 2 + ((encoder_.acfc && !lcp) ? 0 : 2) + ((encoder_.pfc && protocol < 0x100 && !lcp) ? 1 : 2) +
-                       info.size() + 2;   // flags, address/control, protocol, information, FCS-16
-        stats_.escapes_out += out_.size() > plain ? out_.size() - plain : 0;
-    }
     if (paced())   // the time the line needs for these octets, after what it has
         line_free_at_ = std::max(line_free_at_, now_) + (out_.size() * 1'000'000 + config_.line_rate - 1) / config_.line_rate;
     if (cb_.frame_seen)

@@ -100,15 +100,16 @@ void Link::compressed_input(std::span<const uint8_t> info)
     // slhc_toss after a receive error (the lost one may have carried a delta).
     if (vj_in_)
         vj_in_->line_error();
-    if (reset_sent_at_ && now_ - reset_sent_at_ < reset_retry_usec)
+    // A Reset-Request with a new identifier for a new error; while its Ack does not
+    // come, the same one again every second.
+    bool waiting = reset_sent_at_ != 0;
+    if ((waiting && now_ - reset_sent_at_ < reset_retry_usec) || ccp_->state() != State::Opened)
         return;
-    if (deflate_in_->stalled() && reset_sent_at_)
-        --reset_id_;   // still waiting: the same identifier again
-    if (ccp_->state() != State::Opened)
-        return;
+    if (!waiting)
+        ++reset_id_;
     ++stats_.deflate_resets_sent;
     reset_sent_at_ = std::max<uint64_t>(now_, 1);
-    ccp_->send_reset(Code::ResetRequest, ++reset_id_);
+    ccp_->send_reset(Code::ResetRequest, reset_id_);
 }
 
 } // namespace alopex::slirp::ppp

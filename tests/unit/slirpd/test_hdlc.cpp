@@ -149,7 +149,11 @@ TEST_CASE("hdlc: the send ACCM escapes exactly the control characters it names",
 {
     Bytes info = {0x00, 0x11, 0x13, 0x1F, 0x20, 0x7D, 0x7E, 0x80};
     Bytes line;
-    encode(line, proto_ip, info, {.send_accm = (1u << 0x11) | (1u << 0x13), .acfc = true, .pfc = true});
+    size_t escaped = encode(line, proto_ip, info, {.send_accm = (1u << 0x11) | (1u << 0x13), .acfc = true, .pfc = true});
+    // What it escaped: the four in the information, and any in the FCS; flags, the one
+    // protocol octet, the information and the two FCS octets are the rest.
+    CHECK(escaped >= 4);
+    CHECK(escaped == line.size() - (2 + 1 + info.size() + 2));
     // 21 | 00 | 7D 31 | 7D 33 | 1F | 20 | 7D 5D | 7D 5E | 80 | FCS...
     Bytes want_start = {flag, 0x21, 0x00, 0x7D, 0x31, 0x7D, 0x33, 0x1F, 0x20, 0x7D, 0x5D, 0x7D, 0x5E, 0x80};
     REQUIRE(line.size() > want_start.size());
