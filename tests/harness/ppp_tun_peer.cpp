@@ -221,6 +221,25 @@ struct TunPeer {
                 die("write to the tun");
     }
 
+    // The impairment and Deflate counts, now: every 2 s while it impairs, and once more
+    // when slirpd goes (so that a test sees the final ones).
+    void print_counts() const
+    {
+        const auto &i = opt.imp;
+        std::printf("impaired lost %llu duplicated %llu reordered %llu flipped %llu/%llu fcs-errors %llu "
+                    "vj-in %llu vj-out %llu vj-errors %llu\n",
+                    (unsigned long long)i.lost, (unsigned long long)i.duplicated, (unsigned long long)i.reordered,
+                    (unsigned long long)i.flipped_out, (unsigned long long)i.flipped_in,
+                    (unsigned long long)peer.decoder.stats().fcs_errors, (unsigned long long)peer.vj_compressed_in,
+                    (unsigned long long)peer.vj_compressed_out, (unsigned long long)peer.vj_errors);
+        if (peer.ccp)
+            std::printf("deflate in %llu out %llu errors %llu resets-sent %llu resets-received %llu\n",
+                        (unsigned long long)peer.ccp->compressed_in, (unsigned long long)peer.ccp->compressed_out,
+                        (unsigned long long)peer.ccp->errors, (unsigned long long)peer.ccp->resets_sent,
+                        (unsigned long long)peer.ccp->resets_received);
+        std::fflush(stdout);
+    }
+
     void report(Clock::time_point now)
     {
         if (peer.ccp && peer.ccp->up && !ccp_announced) {
@@ -231,19 +250,7 @@ struct TunPeer {
         }
         if ((opt.imp.active() || peer.ccp) && now - last_report > std::chrono::seconds(2)) {
             last_report = now;
-            const auto &i = opt.imp;
-            std::printf("impaired lost %llu duplicated %llu reordered %llu flipped %llu/%llu fcs-errors %llu "
-                        "vj-in %llu vj-out %llu vj-errors %llu\n",
-                        (unsigned long long)i.lost, (unsigned long long)i.duplicated, (unsigned long long)i.reordered,
-                        (unsigned long long)i.flipped_out, (unsigned long long)i.flipped_in,
-                        (unsigned long long)peer.decoder.stats().fcs_errors, (unsigned long long)peer.vj_compressed_in,
-                        (unsigned long long)peer.vj_compressed_out, (unsigned long long)peer.vj_errors);
-            if (peer.ccp)
-                std::printf("deflate in %llu out %llu errors %llu resets-sent %llu resets-received %llu\n",
-                            (unsigned long long)peer.ccp->compressed_in, (unsigned long long)peer.ccp->compressed_out,
-                            (unsigned long long)peer.ccp->errors, (unsigned long long)peer.ccp->resets_sent,
-                            (unsigned long long)peer.ccp->resets_received);
-            std::fflush(stdout);
+            print_counts();
         }
         if (peer.ipcp_open && !announced) {
             std::string addr = dotted(peer.ipcp_client.address);
@@ -384,10 +391,10 @@ int main(int argc, char **argv)
         if (poll(fds, 2, t.timeout_ms(now)) < 0 && errno != EINTR)
             die("poll");
         now = Clock::now();
-        if (fds[0].revents & POLLIN) {
-            if (!t.read_line(now))
-                return 0;   // slirpd went away
-        } else if (fds[0].revents & (POLLHUP | POLLERR)) {
+        bool gone = (fds[0].revents & POLLIN) ? !t.read_line(now) : (fds[0].revents & (POLLHUP | POLLERR)) != 0;
+        if (gone) {   // slirpd went away: the final counts, then done
+            if (t.opt.imp.active() || t.peer.ccp)
+                t.print_counts();
             return 0;
         }
         if (fds[1].revents & POLLIN)
