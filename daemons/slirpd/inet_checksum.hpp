@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The Internet checksum (RFC 1071), for slirpd's IPv4 stack and for what PPP rebuilds
 // (VJ's decompressed headers): checksum_add() continues a partial sum over `data`,
-// checksum_fold() folds and complements, checksum() does both from 0.
+// checksum_fold() folds and complements, checksum() does both from 0; pseudo_sum() starts
+// a TCP or UDP checksum with an IPv4 packet's pseudo-header.
 #pragma once
 
 #include <bit>
@@ -57,5 +58,17 @@ inline uint16_t checksum_fold(uint32_t sum)
 }
 
 inline uint16_t checksum(std::span<const uint8_t> data) { return checksum_fold(checksum_add(0, data)); }
+
+// The partial sum of the pseudo-header (RFC 793 §3.1) of IPv4 header `ip` (its addresses
+// at octets 12..19) for `length` octets of `protocol`.
+inline uint32_t pseudo_sum(const uint8_t *ip, uint8_t protocol, size_t length)
+{
+    uint8_t pseudo[12] = {};
+    std::memcpy(pseudo, ip + 12, 8);
+    pseudo[9] = protocol;
+    pseudo[10] = static_cast<uint8_t>(length >> 8);
+    pseudo[11] = static_cast<uint8_t>(length);
+    return checksum_add(0, pseudo);
+}
 
 } // namespace alopex::slirp::inet

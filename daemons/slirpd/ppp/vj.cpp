@@ -49,6 +49,17 @@ struct Deltas {
     }
 };
 
+// Whether the TCP checksum of the segment in `header` (IPv4 and TCP headers, `hlen`
+// octets) and `data` holds over the pseudo-header (RFC 793 §3.1).
+bool tcp_checksum_ok(const uint8_t *header, size_t hlen, std::span<const uint8_t> data)
+{
+    size_t ihl = ip_hlen(header);
+    uint32_t sum = inet::pseudo_sum(header, proto_tcp, hlen - ihl + data.size());
+    sum = inet::checksum_add(sum, std::span<const uint8_t>(header + ihl, hlen - ihl));
+    sum = inet::checksum_add(sum, data);
+    return inet::checksum_fold(sum) == 0;
+}
+
 // Reads what encode() wrote; false when the field is cut short.
 bool decode(std::span<const uint8_t> in, size_t &at, uint32_t &v)
 {
@@ -248,6 +259,7 @@ Result<> Decompressor::uncompressed(std::span<const uint8_t> p, std::vector<uint
     std::copy_n(p.begin(), hlen, s.header.begin());
     s.header[9] = proto_tcp;
     s.hlen = hlen;
+    s.stale = false;
     out.insert(out.end(), p.begin(), p.end());
     out[out.size() - p.size() + 9] = proto_tcp;
     ++stats_.uncompressed;
@@ -272,6 +284,10 @@ Result<> Decompressor::compressed(std::span<const uint8_t> in, std::vector<uint8
     Slot &s = slots_[last_recv_];
     if (!s.hlen)
         return bad("VJ compressed: a slot never set up");
+    if (s.stale) {
+        ++stats_.tossed;
+        return fail(EAGAIN, "VJ compressed: tossed, its slot is stale until an uncompressed packet");
+    }
     if (at + 2 > in.size())
         return bad("VJ compressed: cut short");
     // Worked on a copy: a packet that fails leaves the slot as it was.
@@ -327,6 +343,12 @@ Result<> Decompressor::compressed(std::span<const uint8_t> in, std::vector<uint8
     store16(ip + 2, static_cast<uint16_t>(s.hlen + data));
     store16(ip + 10, 0);
     store16(ip + 10, inet::checksum(std::span<const uint8_t>(ip, ip_hlen(ip))));
+    auto payload = in.subspan(at);
+    if (!tcp_checksum_ok(h.data(), s.hlen, payload)) {
+        s.stale = true;   // RFC 1144 §4.1: a lost delta; TCP would drop this and the rest
+        ++stats_.tossed;
+        return fail(EAGAIN, "VJ compressed: rebuilt with a wrong TCP checksum (a delta was lost)");
+    }
     s.header = h;
     out.insert(out.end(), h.begin(), h.begin() + static_cast<long>(s.hlen));
     out.insert(out.end(), in.begin() + static_cast<long>(at), in.end());

@@ -16,7 +16,12 @@
 // Decompressor: the reverse, with the RFC's error recovery. After a line error (an FCS
 // error, line_error()) or a packet that cannot be decoded, compressed packets that do
 // not name their slot are tossed until one does (or until an UNCOMPRESSED_TCP). A
-// compressed packet for a slot never set up is an error, not a packet built from zeros.
+// rebuilt packet whose TCP checksum is wrong (a delta was lost with a spoiled frame, so
+// the slot's header is stale) is tossed too, and so is every later compressed packet of
+// its slot until an UNCOMPRESSED_TCP for it sets the slot up again (the compressor sends
+// one for the retransmission or duplicate ACK that follows). The stack never sees a
+// packet rebuilt wrong, and other connections go on. A compressed packet for a slot
+// never set up is an error, not a packet built from zeros.
 // Every read is bounds-checked; a rebuilt packet is at most 65535 octets, its IP header
 // checksum recomputed.
 #pragma once
@@ -83,7 +88,8 @@ public:
 
 private:
     struct Slot {
-        size_t hlen = 0;   // 0: never set up
+        size_t hlen = 0;      // 0: never set up
+        bool stale = false;   // a rebuilt packet's TCP checksum failed: until UNCOMPRESSED_TCP
         std::array<uint8_t, max_header> header{};
     };
     Result<> bad(const char *what);

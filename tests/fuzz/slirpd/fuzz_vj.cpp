@@ -3,8 +3,8 @@
 // mode and the options.
 // - Even: hostile input to the decompressor. Steps of an octet each: 0 an UNCOMPRESSED_TCP
 //   field, 1 a COMPRESSED_TCP field (a length octet, then the bytes), 2 a line error.
-//   Every packet it gives must be a whole IPv4 packet; a compressed one's header
-//   checksum must be right.
+//   Every packet it gives must be a whole IPv4 packet; a compressed one's header and
+//   TCP checksums must be right (one rebuilt wrong is tossed, never given).
 // - Odd: a round trip. Steps of four octets change one of four TCP connections' headers
 //   (sequence, ACK, window, ID, flags, urgent, TTL, options, data length); each packet
 //   goes through the compressor and a decompressor and must come back octet for octet.
@@ -28,7 +28,11 @@ void check_packet(const std::vector<uint8_t> &p, bool rebuilt)
 {
     if (p.size() < 40 || p.size() > 0xFFFF || p[0] >> 4 != 4 || wire::be16(&p[2]) != p.size())
         std::abort();
-    if (rebuilt && inet::checksum(std::span<const uint8_t>(p).first(size_t{p[0] & 0x0Fu} * 4)) != 0)
+    size_t ihl = size_t{p[0] & 0x0Fu} * 4;
+    if (rebuilt && inet::checksum(std::span<const uint8_t>(p).first(ihl)) != 0)
+        std::abort();
+    auto tcp = std::span<const uint8_t>(p).subspan(ihl);
+    if (rebuilt && inet::checksum_fold(inet::checksum_add(inet::pseudo_sum(p.data(), 6, tcp.size()), tcp)) != 0)
         std::abort();
 }
 
@@ -83,6 +87,8 @@ std::vector<uint8_t> packet(const Conn &c, uint16_t port)
         t[i] = 1;   // NOPs
     for (size_t i = 0; i < c.data; ++i)
         p[20 + th + i] = static_cast<uint8_t>(i);
+    auto tcp = std::span<const uint8_t>(p).subspan(20);
+    wire::store16(t + 16, inet::checksum_fold(inet::checksum_add(inet::pseudo_sum(p.data(), 6, tcp.size()), tcp)));
     return p;
 }
 

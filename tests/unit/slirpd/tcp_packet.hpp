@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // IPv4 TCP segments built by hand for the PPP-side tests (VJ, the link): header checksum
-// right, the TCP checksum whatever (VJ carries it as it is), data a pattern.
+// and TCP checksums right (VJ's decompressor checks what it rebuilt), data a pattern.
 #pragma once
 
 #include <algorithm>
@@ -24,8 +24,17 @@ struct Seg {
     size_t data = 0;
 };
 
-// An IPv4 packet of `s`, its header checksum right (the TCP checksum is whatever: VJ
-// carries it as it is).
+// Sets the TCP checksum of IPv4 packet `p` (a 20-octet IP header) to what its octets
+// need: for a packet whose data was changed after packet() built it.
+inline void set_tcp_checksum(std::vector<uint8_t> &p)
+{
+    using namespace alopex::slirp;
+    wire::store16(&p[36], 0);
+    uint32_t sum = inet::checksum_add(inet::pseudo_sum(p.data(), 6, p.size() - 20), std::span<const uint8_t>(p).subspan(20));
+    wire::store16(&p[36], inet::checksum_fold(sum));
+}
+
+// An IPv4 packet of `s`, its checksums right.
 inline std::vector<uint8_t> packet(const Seg &s)
 {
     using namespace alopex::slirp::wire;
@@ -49,11 +58,11 @@ inline std::vector<uint8_t> packet(const Seg &s)
     t[12] = static_cast<uint8_t>(th / 4 << 4);
     t[13] = s.flags;
     store16(t + 14, s.window);
-    store16(t + 16, static_cast<uint16_t>(s.seq * 7 + s.ack));
     store16(t + 18, s.urgent);
     std::copy(s.tcp_options.begin(), s.tcp_options.end(), t + 20);
     for (size_t i = 0; i < s.data; ++i)
         p[20 + th + i] = static_cast<uint8_t>(s.seq + i);
+    set_tcp_checksum(p);
     return p;
 }
 

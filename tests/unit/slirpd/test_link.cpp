@@ -136,7 +136,8 @@ TEST_CASE("link: VJ both ways, as pppd asks and as we ask; a frame lost on the l
     // slot, are tossed until one that does (the peer's compressor names it only when the
     // connection changes, so a second connection's packet comes between).
     r.ip.clear();
-    r.peer.send_ip(slirp_test::packet(up));
+    slirp_test::Seg lost = up;
+    r.peer.send_ip(slirp_test::packet(lost));
     Bytes line = std::exchange(r.peer.to_link, {});
     line[line.size() / 2] ^= 0x01;
     r.link.line_input(line, r.now);
@@ -147,11 +148,26 @@ TEST_CASE("link: VJ both ways, as pppd asks and as we ask; a frame lost on the l
     CHECK(r.link.stats().vj_tossed == 1);
     slirp_test::Seg other = up;
     other.sport = 40001;
-    r.peer.send_ip(slirp_test::packet(other));   // uncompressed: a new connection
+    Bytes other_packet = slirp_test::packet(other);
+    r.peer.send_ip(other_packet);                // uncompressed: a new connection
     up.seq += 100, ++up.id;
-    r.peer.send_ip(slirp_test::packet(up));      // compressed, naming its slot again
+    r.peer.send_ip(slirp_test::packet(up));      // compressed, naming its slot again...
     r.exchange();
-    REQUIRE(r.ip.size() == 2);
+    // ...but built on a header that missed the lost packet's delta: its TCP checksum
+    // fails, so it is tossed (not handed to the stack) and so are the slot's next ones.
+    CHECK(r.ip == std::vector<Bytes>{other_packet});
+    CHECK(r.link.stats().vj_tossed == 2);
+    CHECK(r.link.stats().vj_errors == 0);
+    // TCP sends the lost segment again: the compressor sends a sequence going back
+    // uncompressed, which sets the slot up; the connection's packets pass again.
+    Bytes resent = slirp_test::packet(lost);
+    r.peer.send_ip(resent);
+    up.seq += 100, ++up.id;
+    Bytes next = slirp_test::packet(up);
+    r.peer.send_ip(next);
+    r.exchange();
+    CHECK(r.ip == std::vector<Bytes>{other_packet, resent, next});
+    CHECK(r.link.stats().vj_tossed == 2);
 }
 
 TEST_CASE("link: VJ configured off: pppd's request rejected, none of ours", "[slirp][link]")
@@ -391,6 +407,7 @@ Bytes text_packet(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, ui
     static const char text[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body>pikvm</body></html>\n";
     for (size_t i = 40; i < p.size(); ++i)
         p[i] = static_cast<uint8_t>(text[(i + seq) % (sizeof text - 1)]);
+    slirp_test::set_tcp_checksum(p);
     return p;
 }
 

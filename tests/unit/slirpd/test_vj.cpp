@@ -211,8 +211,14 @@ TEST_CASE("vj hostile: slots never set up or beyond Max-Slot-Id, truncations, th
     first[9] = 3;
     REQUIRE(d.uncompressed(first, out));
     // C, I, U, W, A; slot 3; checksum; urgent 256 (three octets), window +5, ack +4096
-    // (three octets), ID +9; then three octets of data.
-    Bytes full = {0x40 | 0x20 | 0x01 | 0x02 | 0x04, 3, 0xAB, 0xCD, 0, 0x01, 0x00, 5, 0, 0x10, 0x00, 9, 0, 0, 2};
+    // (three octets), ID +9; then three octets of data. The checksum is the one of the
+    // packet those changes make.
+    Seg changed = s;
+    changed.flags |= 0x20, changed.urgent = 256, changed.window += 5, changed.ack += 4096, changed.id += 9;
+    changed.data = 3;
+    Bytes want = packet(changed);
+    Bytes full = {0x40 | 0x20 | 0x01 | 0x02 | 0x04, 3, want[36], want[37], 0, 0x01, 0x00, 5, 0, 0x10, 0x00, 9};
+    full.insert(full.end(), want.begin() + 40, want.end());
     for (size_t n = 0; n < 12; ++n) {
         out.clear();
         INFO("length " << n);
@@ -221,18 +227,48 @@ TEST_CASE("vj hostile: slots never set up or beyond Max-Slot-Id, truncations, th
     }
     out.clear();
     REQUIRE(d.compressed(full, out));   // all of it: a packet
-    CHECK(out.size() == 40 + 3);
+    CHECK(out == want);
     CHECK(alopex::slirp::inet::checksum(std::span<const uint8_t>(out).first(20)) == 0);
 
     // After a line error, packets without their slot are tossed until one names it.
+    Seg next = changed;
+    next.flags = 0x10, next.seq += 1, next.id += 1, next.data = 0;
+    Bytes next_packet = packet(next);
     d.line_error();
     out.clear();
-    auto r = d.compressed(Bytes{0x08, 0xAB, 0xCD, 1}, out);
+    auto r = d.compressed(Bytes{0x08, next_packet[36], next_packet[37], 1}, out);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == EAGAIN);
     CHECK(d.stats().tossed == 1);
-    REQUIRE(d.compressed(Bytes{0x40 | 0x08, 3, 0xAB, 0xCD, 1}, out));
-    CHECK(d.compressed(Bytes{0x08, 0xAB, 0xCD, 1}, out));
+    REQUIRE(d.compressed(Bytes{0x40 | 0x08, 3, next_packet[36], next_packet[37], 1}, out));
+    CHECK(out == next_packet);
+    next.seq += 1, next.id += 1;
+    next_packet = packet(next);
+    CHECK(d.compressed(Bytes{0x08, next_packet[36], next_packet[37], 1}, out));
+
+    // A packet whose delta was lost with a spoiled frame names its slot but is rebuilt
+    // wrong: its TCP checksum fails. It is tossed, and the slot's next packets with it
+    // (even right ones: their deltas build on the wrong header) until an uncompressed one.
+    out.clear();
+    uint64_t errors = d.stats().errors;
+    next.seq += 2, next.id += 2;   // one packet (seq +1) lost: this one says +1 again
+    next_packet = packet(next);
+    r = d.compressed(Bytes{0x40 | 0x08, 3, next_packet[36], next_packet[37], 1}, out);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == EAGAIN);
+    CHECK(d.stats().tossed == 2);
+    CHECK_FALSE(d.compressed(Bytes{0x40 | 0x08, 3, next_packet[36], next_packet[37], 2}, out));
+    CHECK(d.stats().tossed == 3);
+    CHECK(out.empty());
+    Bytes resent = next_packet;
+    resent[9] = 3;
+    REQUIRE(d.uncompressed(resent, out));
+    next.seq += 1, next.id += 1;
+    next_packet = packet(next);
+    out.clear();
+    REQUIRE(d.compressed(Bytes{0x08, next_packet[36], next_packet[37], 1}, out));
+    CHECK(out == next_packet);
+    CHECK(d.stats().errors == errors);   // tossed, not errors
 
     // Uncompressed packets that lie about their lengths, or name a slot beyond 15.
     Bytes lie = first;
