@@ -323,7 +323,7 @@ std::map<std::string, uint64_t> Session::counters() const
         {"packets-in", ip.packets_in},       {"bad-packets", ip.bad_packets},
         {"fragments", ip.fragments},         {"echo-replies", ip.echo_replies},
         {"tcp-resets", ip.resets},           {"port-unreachables", ip.port_unreachables},
-        {"tcp-accepted", ip.tcp_accepted},   {"tcp-limited", ip.tcp_limited},
+        {"tcp-accepted", ip.tcp_accepted},   {"tcp-opened", ip.tcp_opened},        {"tcp-limited", ip.tcp_limited},
         {"tcp-rate-limited", ip.tcp_rate_limited}, {"lockouts", ip.lockouts},
         {"tcp-idle-resets", ip.tcp_idle_resets}, {"host-unreachables", ip.host_unreachables},
         {"tcp-connected", t.connected},      {"tcp-refused", t.refused},

@@ -18,10 +18,26 @@ std::optional<vj::Options> vj_value(std::span<const uint8_t> v)
     return vj::Options{.max_slot = v[2], .slot_id_compressed = v[3] == 1};
 }
 
+// An address a client may be given or take as its peer's: IPv4 unicast, not 0.0.0.0.
+bool usable(std::span<const uint8_t> v)
+{
+    if (v.size() != 4)
+        return false;
+    uint32_t a = uint32_t{v[0]} << 24 | uint32_t{v[1]} << 16 | uint32_t{v[2]} << 8 | v[3];
+    return a != 0 && v[0] != 127 && v[0] < 224 && a != 0xFFFFFFFF;
+}
+
 } // namespace
 
 void IpcpOptions::reset()
 {
+    local_ = config_.local;
+    peer_ = config_.client ? net::Address{} : config_.peer;
+    dns_[0] = config_.client ? net::Address{} : config_.dns1;
+    dns_[1] = config_.client ? net::Address{} : config_.dns2;
+    asking_dns_[0] = asking_dns_[1] = config_.client;
+    if (config_.client && local_.empty())
+        local_ = net::Address::v4(0);
     asking_address_ = true;
     peer_acked_ = false;
     asking_vj_ = config_.vj;
@@ -38,12 +54,19 @@ std::vector<uint8_t> IpcpOptions::request() const
         put_option(out, o::ip_compression, v);
     }
     if (asking_address_)
-        put_option(out, o::ip_address, config_.local.bytes());
+        put_option(out, o::ip_address, local_.bytes());
+    static const uint8_t any[4] = {};
+    for (int i = 0; i < 2; ++i)
+        if (asking_dns_[i])
+            put_option(out, i ? o::secondary_dns : o::primary_dns, dns_[i].empty() ? std::span<const uint8_t>(any)
+                                                                                   : dns_[i].bytes());
     return out;
 }
 
 Result<ConfigureReply> IpcpOptions::on_request(std::span<const uint8_t> options, bool reject_instead_of_nak)
 {
+    if (config_.client)
+        return on_client_request(options, reject_instead_of_nak);
     auto list = parse_options(options);
     if (!list)
         return std::unexpected(list.error());
@@ -89,6 +112,15 @@ bool IpcpOptions::on_nak(std::span<const uint8_t> options)
     auto list = parse_options(options);
     if (!list)
         return false;
+    if (config_.client) {
+        // A Nak is taken whole or not at all (an unusable address discards it).
+        for (const Option &x : *list)
+            if ((x.type == o::ip_address || x.type == o::primary_dns || x.type == o::secondary_dns) &&
+                !usable(x.value))
+                return false;
+        for (const Option &x : *list)
+            on_client_nak(x);
+    }
     for (const Option &x : *list) {
         if (x.type != o::ip_compression || !asking_vj_)
             continue;
@@ -105,12 +137,86 @@ bool IpcpOptions::on_reject(std::span<const uint8_t> options)
     auto list = parse_options(options);
     if (!list)
         return false;
+    auto asked = [this](uint8_t type) {
+        switch (type) {
+        case o::ip_address: return asking_address_;
+        case o::ip_compression: return asking_vj_;
+        case o::primary_dns: return asking_dns_[0];
+        case o::secondary_dns: return asking_dns_[1];
+        default: return false;
+        }
+    };
     for (const Option &x : *list)
-        if (!(x.type == o::ip_address && asking_address_) && !(x.type == o::ip_compression && asking_vj_))
-            return false;
-    for (const Option &x : *list)
-        (x.type == o::ip_address ? asking_address_ : asking_vj_) = false;
+        if (!asked(x.type) || (config_.client && x.type == o::ip_address))
+            return false;   // a client without an address cannot go on: Configure-Reject ends it
+    for (const Option &x : *list) {
+        switch (x.type) {
+        case o::ip_address: asking_address_ = false; break;
+        case o::ip_compression: asking_vj_ = false; break;
+        case o::primary_dns: asking_dns_[0] = false; break;
+        default: asking_dns_[1] = false; break;
+        }
+    }
     return true;
+}
+
+// The server's request, as its client: its own address acknowledged and learned.
+Result<ConfigureReply> IpcpOptions::on_client_request(std::span<const uint8_t> options, bool reject_instead_of_nak)
+{
+    auto list = parse_options(options);
+    if (!list)
+        return std::unexpected(list.error());
+    ReplyBuilder reply;
+    std::optional<vj::Options> peer_vj;
+    net::Address peer;
+    for (const Option &x : *list) {
+        switch (x.type) {
+        case o::ip_address:
+            if (usable(x.value))
+                peer = net::Address::v4(uint32_t{x.value[0]} << 24 | uint32_t{x.value[1]} << 16 |
+                                        uint32_t{x.value[2]} << 8 | x.value[3]);
+            else if (x.value.size() == 4 && config_.peer.is_v4() && !config_.peer.is_unspecified())
+                reply.nak(x, config_.peer.bytes());
+            else
+                reply.reject(x);
+            break;
+        case o::ip_compression:
+            peer_vj = config_.vj ? vj_value(x.value) : std::nullopt;
+            if (!peer_vj)
+                reply.reject(x);
+            break;
+        default: reply.reject(x); break;   // DNS and NBNS requests, IP-Addresses, unknown
+        }
+    }
+    if (reply.acknowledges()) {
+        peer_acked_ = !peer.empty();
+        peer_ = peer;
+        peer_vj_ = peer_vj;
+    }
+    return reply.finish(options, reject_instead_of_nak);
+}
+
+void IpcpOptions::on_client_nak(const Option &x)
+{
+    auto take = [&x](net::Address &a) {
+        a = net::Address::v4(uint32_t{x.value[0]} << 24 | uint32_t{x.value[1]} << 16 | uint32_t{x.value[2]} << 8 |
+                             x.value[3]);
+    };
+    switch (x.type) {
+    case o::ip_address:
+        if (asking_address_)
+            take(local_);
+        break;
+    case o::primary_dns:
+        if (asking_dns_[0])
+            take(dns_[0]);
+        break;
+    case o::secondary_dns:
+        if (asking_dns_[1])
+            take(dns_[1]);
+        break;
+    default: break;
+    }
 }
 
 } // namespace alopex::slirp::ppp

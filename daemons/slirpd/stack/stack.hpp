@@ -68,6 +68,7 @@ struct StackStats {
     uint64_t udp_delivered = 0;    // to a bound service
     uint64_t not_handled = 0;      // other protocols, ICMP to other addresses
     uint64_t tcp_accepted = 0;     // SYNs to a listened port handed to the acceptor
+    uint64_t tcp_opened = 0;       // active opens (connect_tcp)
     uint64_t tcp_limited = 0;      // SYNs refused by the connection limits
     uint64_t tcp_rate_limited = 0; // SYNs refused by the new-connection rate limits (lockouts included)
     uint64_t lockouts = 0;         // lockouts begun
@@ -97,6 +98,14 @@ public:
     // until its Events::closed(), or until refuse()/abort()/unreachable().
     using TcpAcceptor = std::function<void(tcp::Connection &, const TcpKey &)>;
     void listen_tcp(uint32_t address, uint16_t port, TcpAcceptor acceptor);
+    // An active open from slirpd's address (a free port of 49152..65535) to dst:dst_port,
+    // its events going to `events` from the SYN on; null when the connection limit is
+    // reached (no TIME-WAIT to recycle) or no port is free. The connection stays valid
+    // until its Events::closed(), or until abort().
+    tcp::Connection *connect_tcp(uint32_t dst, uint16_t dst_port, tcp::Events *events, uint64_t now);
+    // slirpd's own address, once the link has it (the client of the link learns it).
+    void set_address(uint32_t address) noexcept { config_.address = address; }
+    uint32_t address() const noexcept { return config_.address; }
     // SYNs to addresses other than slirpd's own that no listener covers go to `acceptor`
     // (the SOCKS5 upstream); unset (the default): refused like any other.
     void listen_tcp_elsewhere(TcpAcceptor acceptor) { elsewhere_ = std::move(acceptor); }
@@ -177,6 +186,7 @@ private:
     TcpOwner owner_{};
     uint32_t isn_secret_ = 0;
     uint64_t next_tcp_id_ = 1;
+    uint16_t next_port_ = 0;   // connect_tcp's next local port to try (0: not chosen yet)
     uint64_t sweep_at_ = 0;
 };
 

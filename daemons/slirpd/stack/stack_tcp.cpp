@@ -130,6 +130,42 @@ bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> pa
     return true;
 }
 
+tcp::Connection *Stack::connect_tcp(uint32_t dst, uint16_t dst_port, tcp::Events *events, uint64_t now)
+{
+    constexpr uint32_t first = 49152, count = 65536 - first;   // RFC 6335's dynamic ports
+    if (next_port_ == 0)
+        next_port_ = static_cast<uint16_t>(first + mix(isn_secret_ ^ now) % count);
+    TcpKey key{config_.address, dst, 0, dst_port};
+    for (uint32_t i = 0; i < count && key.local_port == 0; ++i) {
+        uint16_t port = next_port_;
+        next_port_ = static_cast<uint16_t>(port == 65535 ? first : port + 1);
+        key.local_port = port;
+        if (tcp_.contains(key) || listeners_.contains({config_.address, port}))
+            key.local_port = 0;
+    }
+    if (key.local_port == 0 || !make_room_for(key)) {
+        ++stats_.tcp_limited;
+        return nullptr;
+    }
+    uint32_t iss = static_cast<uint32_t>(now / 4) + static_cast<uint32_t>(mix(isn_secret_ ^ TcpKeyHash{}(key)));
+    uint32_t src = key.local;
+    auto e = std::make_unique<TcpEntry>(config_.tcp, key.local_port, dst_port, iss,
+                                        [this, src, dst](const Tcp &h, std::span<const uint8_t> payload) {
+                                            send_tcp(src, dst, h, payload);
+                                        });
+    e->key = key;
+    e->id = next_tcp_id_++;
+    e->set_owner(&owner_);
+    e->set_events(events);
+    TcpEntry &ref = *e;
+    tcp_.emplace(key, std::move(e));
+    ++stats_.tcp_opened;
+    if (sweep_at_ == 0)
+        sweep_at_ = now + sweep_interval;
+    ref.connect(now);
+    return &ref;
+}
+
 // At the limit, the oldest TIME-WAIT connection whose application is done with it makes
 // room; none: no room.
 bool Stack::make_room_for(const TcpKey &)
