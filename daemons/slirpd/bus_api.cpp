@@ -52,9 +52,17 @@ const bus::Vtable<LineBus> &line_vtable()
             .property(line::property::Device, [](const LineBus &b) { return b.opt_.device; })
             .property(line::property::LineOpen, [](const LineBus &b) { return b.line_open(); })
             .property(line::property::Phase, [](const LineBus &b) { return b.phase(); })
-            .property(line::property::LocalAddress,
-                      [](const LineBus &b) { return b.opt_.settings.link.ipcp.local.to_string(); })
+            .property(line::property::Mode, [](const LineBus &b) { return std::string(to_string(b.opt_.settings.mode)); })
+            .property(line::property::LocalAddress, [](const LineBus &b) { return b.local_address(); })
             .property(line::property::PeerAddress, [](const LineBus &b) { return b.peer_address(); })
+            .property(line::property::DnsServers, [](const LineBus &b) { return b.dns_servers(); })
+            .property(line::property::Listeners, [](const LineBus &b) {
+                std::vector<std::tuple<std::string, std::string, std::string, uint64_t>> out;
+                for (const auto &l : b.session_.tcp().listeners())
+                    out.emplace_back(l->config.bind.to_string(), l->bound.to_string(), l->config.target_text(),
+                                     l->accepted);
+                return out;
+            })
             .property(line::property::Options, [](const LineBus &b) { return b.options(); })
             .property(line::property::EchoRttUsec,
                       [](const LineBus &b) { return b.session_.link().stats().echo_rtt_usec; })
@@ -126,8 +134,8 @@ Result<> LineBus::request_name()
 
 void LineBus::state_changed()
 {
-    for (const auto *p : {&line::property::Phase, &line::property::PeerAddress, &line::property::Options,
-                          &line::property::LineOpen})
+    for (const auto *p : {&line::property::Phase, &line::property::PeerAddress, &line::property::LocalAddress,
+                          &line::property::DnsServers, &line::property::Options, &line::property::LineOpen})
         service_->changed(names_.path, line::spec, *p);
 }
 
@@ -151,7 +159,27 @@ std::string LineBus::phase() const
 std::string LineBus::peer_address() const
 {
     const auto &l = session_.link();
-    return l.ipcp_state() == ppp::State::Opened ? l.ipcp_options().config().peer.to_string() : "";
+    bool up = l.ipcp_state() == ppp::State::Opened && !l.ipcp_options().peer().empty();
+    return up ? l.ipcp_options().peer().to_string() : "";
+}
+
+std::string LineBus::local_address() const
+{
+    const auto &l = session_.link();
+    if (!l.ipcp_options().config().client)
+        return l.ipcp_options().config().local.to_string();
+    return l.ipcp_state() == ppp::State::Opened ? l.ipcp_options().local().to_string() : "";
+}
+
+std::vector<std::string> LineBus::dns_servers() const
+{
+    const auto &l = session_.link();
+    std::vector<std::string> out;
+    if (l.ipcp_state() == ppp::State::Opened)
+        for (const auto *d : {&l.ipcp_options().dns1(), &l.ipcp_options().dns2()})
+            if (!d->empty())
+                out.push_back(d->to_string());
+    return out;
 }
 
 std::map<std::string, std::string> LineBus::options() const
@@ -220,8 +248,11 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
     if (a.ipcp.local != b.ipcp.local || a.ipcp.peer != b.ipcp.peer || a.ipcp.dns1 != b.ipcp.dns1 ||
         a.ipcp.dns2 != b.ipcp.dns2)
         pending.push_back("addresses");
+    if (cur.listens != next.listens)
+        pending.push_back("listen");
     if (a.lcp.mru != b.lcp.mru || a.echo_interval_usec != b.echo_interval_usec ||
-        a.echo_failures != b.echo_failures || a.ipcp.vj != b.ipcp.vj || cur.deflate != next.deflate)
+        a.echo_failures != b.echo_failures || a.ipcp.vj != b.ipcp.vj || cur.deflate != next.deflate ||
+        cur.mode != next.mode)
         pending.push_back("ppp");
     if (cur.backends.failures != next.backends.failures || cur.backends.skip_usec != next.backends.skip_usec)
         pending.push_back("backends");
@@ -234,7 +265,10 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
         la.new_per_port != lb.new_per_port || la.rate_window_usec != lb.rate_window_usec ||
         la.lockout_usec != lb.lockout_usec)
         pending.push_back("limits");
-    session_.set_port_maps(next.tcp_ports, next.udp_ports);
+    // Port maps change now, unless the mode does (at the next restart) or has none.
+    bool maps_now = cur.mode == next.mode && cur.mode != Role::Client;
+    if (maps_now)
+        session_.set_port_maps(next.tcp_ports, next.udp_ports);
     if (next.dns_upstreams && next.dns_upstreams != cur.dns_upstreams)
         session_.set_dns_upstreams(*next.dns_upstreams);
     // What needs a restart keeps its running value in opt_.settings, so that a later
@@ -242,6 +276,12 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
     Settings kept = std::move(next);
     kept.line = cur.line;
     kept.link = cur.link;
+    kept.mode = cur.mode;
+    kept.listens = cur.listens;
+    if (!maps_now) {
+        kept.tcp_ports = cur.tcp_ports;
+        kept.udp_ports = cur.udp_ports;
+    }
     kept.limits = cur.limits;
     kept.backends = cur.backends;
     kept.socks5 = cur.socks5;

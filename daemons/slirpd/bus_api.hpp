@@ -49,6 +49,8 @@ public:
     // Properties, for the vtable.
     std::string phase() const;
     std::string peer_address() const;
+    std::string local_address() const;
+    std::vector<std::string> dns_servers() const;
     std::map<std::string, std::string> options() const;
     bool line_open() const;
 

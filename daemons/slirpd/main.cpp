@@ -81,9 +81,13 @@ Result<SessionConfig> session_config(const Settings &settings, bool on_device)
     config.link.ccp.deflate = settings.deflate.value_or(config.link.line_rate != 0);
     if (config.link.line_rate)
         log::info("output paced to {} bit/s", config.link.line_rate * 10);
-    config.dns_upstreams = dns_upstreams(settings);
+    if (settings.mode != Role::Client)   // a client serves the peer nothing: no DNS proxy
+        config.dns_upstreams = dns_upstreams(settings);
+    else
+        log::info("PPP client: the address and DNS servers come from the server");
     config.tcp_ports = settings.tcp_ports;
     config.udp_ports = settings.udp_ports;
+    config.listens = settings.listens;
     config.limits = settings.limits;
     config.backends = settings.backends;
     if (const auto &s5 = settings.socks5) {

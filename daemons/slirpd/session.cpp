@@ -33,7 +33,7 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
 {
     std::unique_ptr<Session> s(new Session(event));
     Session *self = s.get();
-    if (!config.link.ipcp.local.is_v4() || !config.link.ipcp.peer.is_v4())
+    if (!config.link.ipcp.local.is_v4() || (!config.link.ipcp.client && !config.link.ipcp.peer.is_v4()))
         return fail(EINVAL, "slirpd: the local and peer addresses must be IPv4");
     uint32_t local = wire::be32(config.link.ipcp.local.data());
     stack::StackConfig sc;
@@ -92,6 +92,14 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     s->udp_ = std::make_unique<UdpForwarder>(event, *s->stack_, config.limits.udp_flows,
                                              config.limits.udp_idle_timeout_usec, [self] { self->rearm(); });
     s->set_port_maps(config.tcp_ports, config.udp_ports);
+    ALOPEX_TRY_VOID(s->tcp_->listen(config.listens, [self](const Listen &l) -> uint32_t {
+        const auto &ipcp = self->link_->ipcp_options();
+        if (self->link_->ipcp_state() != ppp::State::Opened)
+            return 0;
+        if (l.address)
+            return l.address;
+        return ipcp.peer().is_v4() ? wire::be32(ipcp.peer().data()) : 0;
+    }));
     sd_event_source *t = nullptr;
     if (int r = sd_event_add_time(event, &t, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, self); r < 0)
         return failf(-r, "cannot add the PPP timer: {}", strerror(-r));
@@ -126,6 +134,11 @@ Result<> Session::start_capture(Fd fd, uint64_t usec)
 // of data on its side. Unpaced: what the MTU and the buffers give.
 void Session::network_up()
 {
+    const auto &ipcp = link_->ipcp_options();
+    if (ipcp.config().client) {   // the address the server gave is ours now
+        local_ = wire::be32(ipcp.local().data());
+        stack_->set_address(local_);
+    }
     if (!link_->paced()) {
         stack_->set_segment_limits(0, 0);
         return;
@@ -277,9 +290,16 @@ void Session::report()
     reported_network_ = network;
     if (network) {
         const auto &s = link_->lcp_settings();
-        log::info("PPP up: peer {} (MRU {}, ACCM {:08x}{}{})", link_->ipcp_options().config().peer.to_string(),
-                  s.send_mru, s.send_accm, s.send_pfc ? ", PFC" : "", s.send_acfc ? ", ACFC" : "");
-        notify::status(fmt::format("network: peer {}", link_->ipcp_options().config().peer.to_string()));
+        const auto &ipcp = link_->ipcp_options();
+        std::string peer = ipcp.peer().empty() ? "unnamed" : ipcp.peer().to_string();
+        std::string dns;
+        for (const auto *d : {&ipcp.dns1(), &ipcp.dns2()})
+            if (!d->empty())
+                dns += (dns.empty() ? ", DNS " : " ") + d->to_string();
+        log::info("PPP up: {} {}, peer {}{} (MRU {}, ACCM {:08x}{}{})", ipcp.config().client ? "got" : "address",
+                  ipcp.local().to_string(), peer, ipcp.config().client ? dns : "", s.send_mru, s.send_accm,
+                  s.send_pfc ? ", PFC" : "", s.send_acfc ? ", ACFC" : "");
+        notify::status(fmt::format("network: {}, peer {}", ipcp.local().to_string(), peer));
     } else {
         log::info("PPP phase {}", to_string(reported_phase_));
         notify::status(fmt::format("phase {}", to_string(reported_phase_)));
@@ -323,6 +343,7 @@ std::map<std::string, uint64_t> Session::counters() const
         {"packets-in", ip.packets_in},       {"bad-packets", ip.bad_packets},
         {"fragments", ip.fragments},         {"echo-replies", ip.echo_replies},
         {"tcp-resets", ip.resets},           {"port-unreachables", ip.port_unreachables},
+        {"listen-accepted", t.listen_accepted}, {"listen-refused", t.listen_refused},
         {"tcp-accepted", ip.tcp_accepted},   {"tcp-opened", ip.tcp_opened},        {"tcp-limited", ip.tcp_limited},
         {"tcp-rate-limited", ip.tcp_rate_limited}, {"lockouts", ip.lockouts},
         {"tcp-idle-resets", ip.tcp_idle_resets}, {"host-unreachables", ip.host_unreachables},

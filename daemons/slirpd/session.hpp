@@ -31,6 +31,7 @@ struct SessionConfig {
     ppp::LinkConfig link;
     std::vector<net::Address> dns_upstreams;   // empty: no DNS proxy (port 53 refused)
     std::vector<PortMap> tcp_ports, udp_ports;
+    std::vector<Listen> listens;   // host ports carried to the other side
     BackendPolicy backends;
     std::optional<TcpForwarder::Socks5Upstream> socks5;
     Limits limits;

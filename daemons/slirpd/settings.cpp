@@ -58,6 +58,8 @@ Result<void> parse_addresses(const Table &root, Settings &s)
         return {};
     ALOPEX_TRY_VOID(t->require_known_keys({"local", "peer", "dns"}));
     auto &ipcp = s.link.ipcp;
+    if (s.mode == Role::Client && t->get("dns"))
+        return t->get("dns")->failf("'dns' is offered by a server: mode = \"client\" learns its DNS servers");
     if (auto n = t->get("local")) {
         ALOPEX_TRY(a, virtual_address(*n, "local"));
         ipcp.local = a;
@@ -66,6 +68,8 @@ Result<void> parse_addresses(const Table &root, Settings &s)
         ALOPEX_TRY(a, virtual_address(*n, "peer"));
         ipcp.peer = a;
     }
+    if (s.mode == Role::Client)
+        return {};   // what to ask for, and what to answer a server without an address
     if (ipcp.local == ipcp.peer)
         return t->get(t->get("peer") ? "peer" : "local")->failf("'local' and 'peer' must differ");
     ALOPEX_TRY(dns, t->optional_array("dns"));
@@ -88,7 +92,23 @@ Result<void> parse_ppp(const Table &root, Settings &s)
     ALOPEX_TRY(t, root.optional_table("ppp"));
     if (!t)
         return {};
-    ALOPEX_TRY_VOID(t->require_known_keys({"mru", "echo_interval", "echo_failures", "vj", "deflate"}));
+    ALOPEX_TRY_VOID(t->require_known_keys({"mode", "mru", "echo_interval", "echo_failures", "vj", "deflate"}));
+    ALOPEX_TRY(mode, t->optional_string("mode"));
+    if (mode) {
+        if (*mode == "host")
+            s.mode = Role::Host;
+        else if (*mode == "client")
+            s.mode = Role::Client;
+        else if (*mode == "both")
+            s.mode = Role::Both;
+        else
+            return t->get("mode")->failf("'mode' must be \"host\", \"client\" or \"both\", not '{}'", *mode);
+    }
+    if (s.mode == Role::Client) {   // the server gives these
+        s.link.ipcp.client = true;
+        s.link.ipcp.local = net::Address::v4(0);
+        s.link.ipcp.peer = s.link.ipcp.dns1 = s.link.ipcp.dns2 = {};
+    }
     ALOPEX_TRY(mru, integer_in(*t, "mru", ppp::default_mru, ppp::min_mru, ppp::default_mru));
     ALOPEX_TRY(interval, integer_in(*t, "echo_interval", 30, 0, 3600));
     ALOPEX_TRY(failures, integer_in(*t, "echo_failures", 4, 1, 100));
@@ -191,6 +211,69 @@ Result<void> parse_ports(const Table &root, std::string_view section, bool tcp, 
         }
         out.push_back(std::move(m));
     }
+    return {};
+}
+
+// [listen] "[address:]port" = "address:port" or "peer:port".
+Result<void> parse_listen(const Table &root, Settings &s)
+{
+    ALOPEX_TRY(t, root.optional_table("listen"));
+    if (!t)
+        return {};
+    if (s.mode == Role::Host && !t->entries().empty())
+        return t->entries().front().second.failf("[listen] carries host ports to the other side: it needs "
+                                                 "mode = \"client\" or \"both\" in [ppp]");
+    for (const auto &[key, node] : t->entries()) {
+        Listen l;
+        if (!key.empty() && key.find_first_not_of("0123456789") == std::string::npos && key.size() <= 5) {
+            l.bind = {net::Address::v4(0x7F000001), static_cast<uint16_t>(std::stoul(key))};
+            if (std::stoul(key) > 65535)
+                l.bind.port = 0;
+        } else {
+            auto e = net::parse_endpoint(key);
+            if (!e)
+                return node.failf("'{}': {}", key, e.error().message);
+            if (e->address.is_multicast())
+                return node.failf("'{}': cannot listen on a multicast address", key);
+            l.bind = *e;
+        }
+        if (l.bind.port == 0)
+            return node.failf("'{}': a port 1..65535 to listen on", key);
+        ALOPEX_TRY(text, node.as_string());
+        std::string_view target = text;
+        if (target.starts_with("peer:")) {
+            auto port = net::parse_endpoint("0.0.0.0" + std::string(target.substr(4)));
+            if (!port || port->port == 0)
+                return node.failf("'{}': 'peer:' needs a port 1..65535", text);
+            l.port = port->port;
+        } else {
+            auto e = net::parse_endpoint(target);
+            if (!e || !is_virtual(e->address) || e->port == 0)
+                return node.failf("'{}': the other side's destination must be an IPv4 address and port, or "
+                                  "peer:PORT", text);
+            auto b = e->address.bytes();
+            l.address = uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+            l.port = e->port;
+            if (s.mode != Role::Client && e->address == s.link.ipcp.local)
+                return node.failf("'{}' is slirpd's own address: a connection there never crosses the link", text);
+        }
+        for (const Listen &other : s.listens)
+            if (other.bind == l.bind)
+                return node.failf("'{}': {} is listened on already", key, l.bind.to_string());
+        s.listens.push_back(std::move(l));
+    }
+    return {};
+}
+
+// What mode = "client" does not have: the peer's connections to the host are a server's.
+Result<void> check_client(const Table &root, const Settings &s)
+{
+    if (s.mode != Role::Client)
+        return {};
+    for (const char *section : {"ports", "udp_ports", "socks5", "dns"})
+        if (auto n = root.get(section))
+            return n->failf("[{}] serves the peer's connections: it needs mode = \"host\" or \"both\" in [ppp]",
+                            section);
     return {};
 }
 
@@ -315,14 +398,16 @@ Result<Settings> from_document(const config::Document &doc)
 {
     Table root = doc.root();
     ALOPEX_TRY_VOID(
-        root.require_known_keys({"line", "addresses", "dns", "ppp", "ports", "udp_ports", "backends", "socks5",
-                                 "limits"}));
+        root.require_known_keys({"line", "addresses", "dns", "ppp", "ports", "udp_ports", "listen", "backends",
+                                 "socks5", "limits"}));
     Settings s = default_settings();
     s.source = doc.file();
     ALOPEX_TRY_VOID(parse_line(root, s));
+    ALOPEX_TRY_VOID(parse_ppp(root, s));
+    ALOPEX_TRY_VOID(check_client(root, s));
     ALOPEX_TRY_VOID(parse_addresses(root, s));
     ALOPEX_TRY_VOID(parse_dns(root, s));
-    ALOPEX_TRY_VOID(parse_ppp(root, s));
+    ALOPEX_TRY_VOID(parse_listen(root, s));
     ALOPEX_TRY_VOID(parse_ports(root, "ports", true, s));
     ALOPEX_TRY_VOID(parse_ports(root, "udp_ports", false, s));
     ALOPEX_TRY_VOID(parse_backends(root, s));
@@ -406,6 +491,21 @@ Result<std::string> read_socks5_password(const Socks5Settings &s)
     if (line.empty() || line.size() > 255)
         return failf(EINVAL, "[socks5] password in {}: 1 to 255 octets on its first line (RFC 1929)", path);
     return line;
+}
+
+std::string Listen::target_text() const
+{
+    return fmt::format("{}:{}", address ? net::Address::v4(address).to_string() : "peer", port);
+}
+
+std::string_view to_string(Role m)
+{
+    switch (m) {
+    case Role::Host: return "host";
+    case Role::Client: return "client";
+    case Role::Both: return "both";
+    }
+    return "?";
 }
 
 std::string PortMap::targets_text() const

@@ -16,6 +16,9 @@
 //   upstreams = ["192.0.2.53"]  # where the DNS proxy sends the peer's queries (port 53);
 //                               # default: the nameservers of /etc/resolv.conf at start
 //   [ppp]
+//   mode = "host"             # PPP server, the peer's connections to host sockets;
+//                             # "client": PPP client (dials, takes an address, learns DNS),
+//                             # [listen] only; "both": host, and [listen] too
 //   mru = 1500                # 128..1500
 //   echo_interval = 30        # seconds, 0: no keepalive
 //   echo_failures = 4         # 1..100
@@ -33,6 +36,9 @@
 //   [backends]                # port maps with several backends
 //   failures = 3              # connects failed in a row before one is skipped
 //   skip = 30                 # seconds it is skipped, then tried again
+//   [listen]                  # client, both: host ports carried to the other side
+//   "8080" = "10.0.0.1:80"    # 127.0.0.1:8080 (a port taken: the next free one)
+//   "0.0.0.0:2222" = "peer:22"  # peer: the other end's address (learned as a client)
 //   [udp_ports]               # UDP, the same way (no unix: targets)
 //   "10.0.0.1:5353" = "127.0.0.1:53"
 //   [limits]
@@ -86,6 +92,21 @@ struct PortMap {
     std::string targets_text() const;   // "127.0.0.1:8080, 127.0.0.1:8081"
 };
 
+// [listen]: a host port whose connections go across the link to address:port on the
+// other side.
+struct Listen {
+    net::Endpoint bind;      // where on the host (127.0.0.1 when only a port is given)
+    uint32_t address = 0;    // the other side's address, host order; 0: the peer's
+    uint16_t port = 0;
+    std::string target_text() const;   // "10.0.0.1:80", "peer:22"
+    bool operator==(const Listen &) const = default;
+};
+
+// host: the PPP server, the peer's connections to host sockets; client: the PPP client,
+// host ports ([listen]) to the other side; both: the server, both ways.
+enum class Role : uint8_t { Host, Client, Both };
+std::string_view to_string(Role m);
+
 // The circuit breaker of port maps with several backends: one that failed `failures`
 // connects in a row is skipped for `skip_usec`, then tried again.
 struct BackendPolicy {
@@ -130,12 +151,14 @@ Result<std::string> read_socks5_password(const Socks5Settings &s);
 
 struct Settings {
     std::string source;        // the file, "" for defaults
+    Role mode = Role::Host;
     LineSettings line;
     ppp::LinkConfig link;      // addresses, DNS, MRU, echo keepalive
     std::optional<bool> deflate;   // nullopt: on when the line is paced
     // The DNS proxy's upstreams (port 53); nullopt: /etc/resolv.conf's, read at start.
     std::optional<std::vector<net::Address>> dns_upstreams;
     std::vector<PortMap> tcp_ports, udp_ports;
+    std::vector<Listen> listens;
     BackendPolicy backends;
     std::optional<Socks5Settings> socks5;
     Limits limits;

@@ -13,6 +13,7 @@
 
 #include "alopex/fd.hpp"
 #include "alopex/log.hpp"
+#include "tcp_bridge.hpp"
 
 namespace alopex::slirp {
 
@@ -25,77 +26,6 @@ std::string describe(const stack::TcpKey &k)
 }
 
 } // namespace
-
-class TcpForwarder::Bridge : public stack::tcp::Events {
-public:
-    // The bridge hears of the connection from the start: a RST from the peer may end it
-    // while the host side is still connecting.
-    Bridge(TcpForwarder &f, stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool,
-           std::optional<Socks5Client> socks)
-        : f_(f), conn_(&c), pool_(std::move(pool)), order_(pool_->order(f.now())), socks_(std::move(socks)),
-          key_(describe(key))
-    {
-        c.set_events(this);
-    }
-    // The next backend in the order (the first from accept(), then after each failure).
-    void start() { start(pool_->backends()[order_[attempt_]].target); }
-    ~Bridge() override
-    {
-        if (conn_) {
-            conn_->set_events(nullptr);
-            conn_->abort();
-        }
-    }
-
-    void start(const HostTarget &t);
-
-    void readable() override { to_host(); }
-    void peer_closed() override { to_host(); }
-    void writable() override { update_events(); }
-    void established() override
-    {
-        if (!pending_.empty() && conn_) {   // what the destination sent with the proxy's reply
-            conn_->write(pending_, f_.now());
-            pending_.clear();
-        }
-        from_host();
-    }
-    void closed(stack::tcp::CloseReason r) override
-    {
-        conn_ = nullptr;
-        if (r != stack::tcp::CloseReason::Done || connecting_)
-            reset_host();   // a reset, a timeout, an administrator's close: the host side hears a RST
-        timer_.reset();
-        log::debug("TCP {}: closed ({})", name_, to_string(r));
-        f_.bury(this);
-    }
-
-private:
-    void connected(int err);
-    void fail(int err);
-    void tell_peer(int err);
-    void socks_input();
-    void from_host();
-    void to_host();
-    void reset_host();
-    void gone();
-    void update_events();
-    static int on_io(sd_event_source *, int, uint32_t revents, void *userdata) noexcept;
-    static int on_timeout(sd_event_source *, uint64_t, void *userdata) noexcept;
-
-    TcpForwarder &f_;
-    stack::tcp::Connection *conn_;
-    std::shared_ptr<BackendPool> pool_;
-    std::vector<size_t> order_;   // the backends to try, in order
-    size_t attempt_ = 0;
-    std::optional<Socks5Client> socks_;   // through the SOCKS5 upstream: its handshake
-    bool handshaking_ = false, socks_done_ = false;
-    std::vector<uint8_t> pending_;
-    std::string key_, name_;
-    Fd fd_;
-    EventSourcePtr io_, timer_;
-    bool connecting_ = true, host_eof_ = false, shut_wr_ = false, want_write_ = false;
-};
 
 void TcpForwarder::Bridge::start(const HostTarget &t)
 {
@@ -327,7 +257,7 @@ void TcpForwarder::Bridge::update_events()
         ev = EPOLLIN;
     else if (connecting_)
         ev = EPOLLOUT;
-    else if (conn_) {
+    else if (conn_ && up_) {
         // Read the host socket again once a good part of the send buffer is free, not for
         // every ACK's few segments (fewer reads, fewer epoll changes, bigger batches).
         size_t batch = std::min<size_t>(16 * 1024, conn_->send_buffer_size() / 4);
@@ -427,7 +357,7 @@ void TcpForwarder::set_socks5(std::optional<Socks5Upstream> upstream)
 void TcpForwarder::accept(stack::tcp::Connection &c, const stack::TcpKey &key, std::shared_ptr<BackendPool> pool,
                           std::optional<Socks5Client> socks)
 {
-    auto b = std::make_unique<Bridge>(*this, c, key, std::move(pool), std::move(socks));
+    auto b = std::make_unique<Bridge>(*this, c, describe(key), std::move(pool), std::move(socks));
     Bridge *raw = b.get();
     bridges_.emplace(raw, std::move(b));
     raw->start();

@@ -11,6 +11,12 @@
 // connection's receive buffer (closing its window) while the host socket does not take
 // it. A half-close goes across both ways (the host's EOF becomes our FIN; the peer's FIN
 // becomes shutdown(SHUT_WR) once its data is delivered); a reset goes across both ways.
+//
+// The other way ([listen], mode client or both): a connection accepted on a host port
+// becomes a connection the stack opens to the other side (Stack::connect_tcp), coupled
+// the same way. The host connection is reset when the link is not up, or when the other
+// side refuses or does not answer. A port that is taken when slirpd starts is moved to
+// the next free one (the published port says where).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +30,8 @@
 
 #include <map>
 
+#include "alopex/error.hpp"
+#include "alopex/fd.hpp"
 #include "alopex/sd.hpp"
 #include "backend_pool.hpp"
 #include "settings.hpp"
@@ -37,6 +45,19 @@ struct TcpForwarderStats {
     uint64_t failovers = 0;   // a backend could not be reached and the next was tried
     uint64_t socks_connected = 0, socks_failed = 0;   // CONNECTs through the SOCKS5 upstream
     uint64_t bytes_to_host = 0, bytes_from_host = 0;
+    uint64_t listen_accepted = 0;   // [listen]: host connections carried across
+    uint64_t listen_refused = 0;    // [listen]: reset (the link down, the connection limit)
+};
+
+// A [listen] port as it is: where it listens (the configured port or, taken, the next
+// free one), and the host connections it took.
+struct Listener {
+    Listen config;
+    net::Endpoint bound;
+    uint64_t accepted = 0;
+    Fd fd;
+    EventSourcePtr source;
+    class TcpForwarder *forwarder = nullptr;
 };
 
 class TcpForwarder {
@@ -63,6 +84,13 @@ public:
     };
     void set_socks5(std::optional<Socks5Upstream> upstream);
 
+    // [listen]: listens on each host address and port (a taken port: the next free of the
+    // 64 after it); an error names the one that failed. `resolve` gives a listener's
+    // destination address now (host order), 0 while the link is not up.
+    using Resolve = std::function<uint32_t(const Listen &)>;
+    Result<> listen(const std::vector<Listen> &listens, Resolve resolve);
+    const std::vector<std::unique_ptr<Listener>> &listeners() const noexcept { return listeners_; }
+
     size_t bridges() const noexcept { return bridges_.size(); }
     // The backends of each listened address and port.
     const std::map<std::pair<uint32_t, uint16_t>, std::shared_ptr<BackendPool>> &pools() const noexcept
@@ -79,6 +107,10 @@ private:
     void bury(Bridge *b);
     uint64_t now() const;
     static int on_reap(sd_event_source *, void *userdata) noexcept;
+    // tcp_listeners.cpp
+    Result<> bind_listener(Listener &l);
+    void accept_host(Listener &l);
+    static int on_listen(sd_event_source *, int fd, uint32_t, void *userdata) noexcept;
 
     sd_event *event_;
     stack::Stack &stack_;
@@ -92,6 +124,8 @@ private:
     std::map<std::pair<uint32_t, uint16_t>, std::shared_ptr<BackendPool>> pools_;
     std::optional<Socks5Upstream> socks5_;
     std::shared_ptr<BackendPool> socks_pool_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    Resolve resolve_;
 };
 
 } // namespace alopex::slirp

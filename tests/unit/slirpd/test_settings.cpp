@@ -257,3 +257,64 @@ TEST_CASE("slirp serial line: raw 8N1, the baud rate, RTS/CTS or none, on a pty"
     for (int f : {fd, master, pipefd[0], pipefd[1]})
         close(f);
 }
+
+TEST_CASE("slirp settings: mode client and both, [listen]", "[slirp][settings]")
+{
+    CHECK(default_settings().mode == Role::Host);
+    auto c = parse_settings("[ppp]\nmode = \"client\"\n[listen]\n\"8080\" = \"10.0.0.1:80\"\n"
+                            "\"0.0.0.0:2222\" = \"peer:22\"\n\"[::1]:8443\" = \"192.168.7.1:443\"\n",
+                            "slirp.toml");
+    REQUIRE(c);
+    CHECK(c->mode == Role::Client);
+    CHECK(c->link.ipcp.client);
+    CHECK(c->link.ipcp.local == net::Address::v4(0));   // any: the server gives it
+    CHECK(c->link.ipcp.peer.empty());
+    CHECK(c->link.ipcp.dns1.empty());
+    REQUIRE(c->listens.size() == 3);
+    CHECK(c->listens[0].bind.to_string() == "127.0.0.1:8080");
+    CHECK(c->listens[0].target_text() == "10.0.0.1:80");
+    CHECK(c->listens[1].bind.to_string() == "0.0.0.0:2222");
+    CHECK(c->listens[1].address == 0);
+    CHECK(c->listens[1].target_text() == "peer:22");
+    CHECK(c->listens[2].bind.to_string() == "[::1]:8443");
+    auto asked = parse_settings("[ppp]\nmode = \"client\"\n[addresses]\nlocal = \"192.168.7.2\"\n", "slirp.toml");
+    REQUIRE(asked);
+    CHECK(asked->link.ipcp.local == net::Address::v4(0xC0A80702));
+
+    auto both = parse_settings("[ppp]\nmode = \"both\"\n[listen]\n\"2222\" = \"peer:22\"\n"
+                               "[ports]\n\"10.0.0.1:80\" = \"127.0.0.1:8080\"\n", "slirp.toml");
+    REQUIRE(both);
+    CHECK(both->mode == Role::Both);
+    CHECK_FALSE(both->link.ipcp.client);
+    CHECK(both->link.ipcp.peer == net::Address::v4(0x0A000002));
+    CHECK(both->listens.size() == 1);
+    CHECK(both->tcp_ports.size() == 1);
+}
+
+TEST_CASE("slirp settings: mode and [listen] refusals at file:line:col", "[slirp][settings]")
+{
+    CHECK(refusal("[ppp]\nmode = \"server\"\n") ==
+          "slirp.toml:2:8: 'mode' must be \"host\", \"client\" or \"both\", not 'server'");
+    CHECK(refusal("[listen]\n\"8080\" = \"10.0.0.1:80\"\n") ==
+          "slirp.toml:2:10: [listen] carries host ports to the other side: it needs mode = \"client\" or \"both\" "
+          "in [ppp]");
+    CHECK(refusal("[ppp]\nmode = \"client\"\n[ports]\n\"10.0.0.1:22\" = \"127.0.0.1:22\"\n") ==
+          "slirp.toml:3:1: [ports] serves the peer's connections: it needs mode = \"host\" or \"both\" in [ppp]");
+    CHECK(refusal("[ppp]\nmode = \"client\"\n[addresses]\ndns = [\"10.0.0.1\"]\n") ==
+          "slirp.toml:4:7: 'dns' is offered by a server: mode = \"client\" learns its DNS servers");
+    const char *client = "[ppp]\nmode = \"client\"\n[listen]\n";
+    auto with = [&](const char *entry) { return refusal((std::string(client) + entry).c_str()); };
+    CHECK(with("\"0\" = \"10.0.0.1:80\"\n") == "slirp.toml:4:7: '0': a port 1..65535 to listen on");
+    CHECK(with("\"99999\" = \"10.0.0.1:80\"\n") == "slirp.toml:4:11: '99999': a port 1..65535 to listen on");
+    CHECK(with("\"224.0.0.1:80\" = \"10.0.0.1:80\"\n") ==
+          "slirp.toml:4:18: '224.0.0.1:80': cannot listen on a multicast address");
+    CHECK(with("\"8080\" = \"127.0.0.1:80\"\n") ==
+          "slirp.toml:4:10: '127.0.0.1:80': the other side's destination must be an IPv4 address and port, or "
+          "peer:PORT");
+    CHECK(with("\"8080\" = \"peer:0\"\n") == "slirp.toml:4:10: 'peer:0': 'peer:' needs a port 1..65535");
+    CHECK(with("\"8080\" = \"peer\"\n").starts_with("slirp.toml:4:10: 'peer': the other side's destination"));
+    CHECK(with("\"8080\" = \"peer:1\"\n\"127.0.0.1:8080\" = \"peer:2\"\n") ==
+          "slirp.toml:5:20: '127.0.0.1:8080': 127.0.0.1:8080 is listened on already");
+    CHECK(refusal("[ppp]\nmode = \"both\"\n[listen]\n\"8080\" = \"10.0.0.1:80\"\n") ==
+          "slirp.toml:4:10: '10.0.0.1:80' is slirpd's own address: a connection there never crosses the link");
+}
