@@ -397,13 +397,15 @@ class Sandbox:
         uid, gid = self.user(user) if isinstance(user, str) else (user, user)
         return ['setpriv', f'--reuid={uid}', f'--regid={gid}', '--init-groups', '--', *argv]
 
-    def spawn(self, name, argv, env=None, as_user=None, pass_fds=()):
-        """Starts a long-running process with PR_SET_PDEATHSIG; output to log/<name>.log."""
+    def spawn(self, name, argv, env=None, as_user=None, pass_fds=(), stdio=None):
+        """Starts a long-running process with PR_SET_PDEATHSIG; output to log/<name>.log
+        (with `stdio`, an fd, that is its stdin and stdout and the log has its stderr)."""
         log_path = self.path('log', f'{name}.log')
         logf = open(log_path, 'ab')
         try:
             popen = subprocess.Popen(self.as_user_argv(as_user, argv), env=env or self.env(),
-                                     stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+                                     stdin=subprocess.DEVNULL if stdio is None else stdio,
+                                     stdout=logf if stdio is None else stdio, stderr=logf,
                                      preexec_fn=_pdeathsig, pass_fds=pass_fds)
         finally:
             logf.close()

@@ -177,11 +177,12 @@ def _(sb):
     # The frames spoiled were lost packets to TCP: they were sent again.
     h.check(c.get('tcp-retransmits', 0) > 0, f'no retransmissions: {c}')
     # A flipped bit always breaks the CRC; one that made an escape octet can spoil the
-    # frame another way (an abort, a runt) instead.
+    # frame another way (an abort, a runt) instead, and one that made a flag octet splits
+    # the frame into two spoiled ones (CI saw 20 spoiled for 19 flipped).
     spoiled = c.get('fcs-errors', 0) + c.get('aborts', 0) + c.get('frames-too-short', 0)
-    h.check(flipped_out >= 3 and flipped_out - 2 <= spoiled <= flipped_out, f'{flipped_out} flipped, slirpd {c}')
+    h.check(flipped_out >= 3 and flipped_out - 2 <= spoiled <= 2 * flipped_out, f'{flipped_out} flipped, slirpd {c}')
     h.check(c.get('bad-packets', 0) == 0, f'a spoiled frame got past the FCS: {c}')
-    h.check(flipped_in >= 3 and 0 < peer_fcs <= flipped_in, f'{flipped_in} flipped, {peer_fcs} FCS errors at the peer')
+    h.check(flipped_in >= 3 and 0 < peer_fcs <= 2 * flipped_in, f'{flipped_in} flipped, {peer_fcs} FCS errors at the peer')
     segs = pcap_tcp(CTX['pcap'])
     syn = [s for s in segs if s[2:4] == ('10.0.0.1', 22) and s[4] & 0x12 == 0x02]
     syn_ack = [s for s in segs if s[0:2] == ('10.0.0.1', 22) and s[4] & 0x12 == 0x12]

@@ -48,7 +48,7 @@ def _(sb):
     h.check_eq(r.returncode, 0, r.stderr)
     addrs = [(a['local'], a.get('address')) for a in json.loads(r.stdout)[0]['addr_info'] if a['family'] == 'inet']
     h.check_eq(addrs, [('10.0.0.2', '10.0.0.1')], 'ppp0 in the peer namespace')
-    h.wait_until(lambda: 'PPP up: peer 10.0.0.2' in log_of(CTX['slirpd']), 10, 0.02, 'slirpd logs the link up')
+    h.wait_until(lambda: 'PPP up: address 10.0.0.1, peer 10.0.0.2' in log_of(CTX['slirpd']), 10, 0.02, 'slirpd logs the link up')
 
 
 @tap.test("the kernel's ICMP echo to slirpd's 10.0.0.1 is answered, data intact")

@@ -112,7 +112,7 @@ def _(sb):
     acks = [l for l in log.splitlines() if '[IPCP ConfAck' in l]
     h.check(any(l.startswith('rcvd [IPCP ConfAck') and 'compress VJ' in l for l in acks), ' | '.join(acks))
     h.check(any(l.startswith('sent [IPCP ConfAck') and 'compress VJ' in l for l in acks), ' | '.join(acks))
-    h.wait_until(lambda: 'PPP up: peer 10.0.0.2' in log_of(CTX['slirpd']), 10, 0.05, 'slirpd logs the link up')
+    h.wait_until(lambda: 'PPP up: address 10.0.0.1, peer 10.0.0.2' in log_of(CTX['slirpd']), 10, 0.05, 'slirpd logs the link up')
 
 
 @tap.test("the kernel's ICMP echo over ppp0 to 10.0.0.1 is answered, data intact", vm=True)
