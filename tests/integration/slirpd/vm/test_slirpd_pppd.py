@@ -14,13 +14,19 @@ Deflate 15 both ways after slirpd rejected the draft Deflate (and BSD-Compress w
 kernel offers it); a text
 download (compressed by slirpd, decompressed by the kernel) and a text upload (the other
 way) arrive intact, with no Reset-Request and no lost sync. Then a second pppd with
-`novj noccp`: no VJ either way (slirpd's counters), ssh and curl still work."""
+`novj noccp`: no VJ either way (slirpd's counters), ssh and curl still work. Last, slirpd
+in client mode against pppd as the server (`10.0.0.1:10.0.0.2 ms-dns 10.0.0.1`): slirpd
+gets 10.0.0.2 and DNS 10.0.0.1 and learns 10.0.0.1, and curl on the host's localhost
+port of its [listen] reaches an HTTP server in pppd's namespace over the kernel's ppp0,
+data intact, VJ both ways."""
 import hashlib
 import json
 import os
 import re
 import socket
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import alopex_harness as h  # noqa: E402
@@ -71,10 +77,7 @@ def counters(slirpd):
 
 
 def ppp0(sb):
-    r = in_peer(sb, 'ip', '-j', 'addr', 'show', 'dev', 'ppp0')
-    if r.returncode != 0 or not r.stdout.strip():
-        return []
-    return [(a['local'], a.get('address')) for a in json.loads(r.stdout)[0]['addr_info'] if a['family'] == 'inet']
+    return ppp0_of(CTX['ns'])
 
 
 def setup(sb):
@@ -195,6 +198,54 @@ def _(sb):
     h.check(c.get('vj-compressed-in', 0) == 0 and c.get('vj-compressed-out', 0) == 0 and c.get('ip-in', 0) > 100,
             line)
     pppd.stop()
+
+
+@tap.test('slirpd as the client of pppd as the server: address and DNS from pppd, [listen] reaches its side',
+          vm=True)
+def _(sb):
+    config = sb.path('slirp-client.toml')
+    with open(config, 'w') as f:
+        f.write('[ppp]\nmode = "client"\n[listen]\n"18080" = "peer:8081"\n')
+    slirpd, pty = start_slirpd(sb, '--config', config, timeout=30, name='slirpd-client')
+    ns = PeerNamespace(sb, 'pppd-server')
+    www = sb.path('www-server')
+    os.makedirs(www)
+    with open(os.path.join(www, 'text'), 'wb') as f:
+        f.write(CTX['text'])
+    ns.spawn('http-server', '/usr/bin/python3', '-m', 'http.server', '--bind', '0.0.0.0', '--directory', www, '8081')
+    pppd = ns.spawn('pppd-server', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts', 'nodetach',
+                    'nolock', '10.0.0.1:10.0.0.2', 'ms-dns', '10.0.0.1', 'noccp', 'logfd', '2', 'debug')
+    h.wait_until(lambda: 'PPP up: got' in log_of(slirpd), 60, 0.1,
+                 f'slirpd up as the client: {log_of(slirpd)[-800:]} / pppd: {log_of(pppd)[-1500:]}')
+    h.check('PPP up: got 10.0.0.2, peer 10.0.0.1, DNS 10.0.0.1' in log_of(slirpd), log_of(slirpd)[-800:])
+    h.wait_until(lambda: ppp0_of(ns) == [('10.0.0.1', '10.0.0.2')], 30, 0.1, f'pppd\'s ppp0: {log_of(pppd)[-800:]}')
+    log = log_of(pppd)
+    h.diag(' | '.join(l for l in log.splitlines() if l.startswith(('sent [IPCP', 'rcvd [IPCP')))[:2000])
+    h.check(any(l.startswith('sent [IPCP ConfNak') and 'ms-dns1 10.0.0.1' in l for l in log.splitlines()),
+            [l for l in log.splitlines() if 'IPCP' in l])
+    ok = False
+    for _ in range(100):   # http.server comes up in its namespace
+        r = subprocess.run(['curl', '-sS', '--max-time', '60', 'http://127.0.0.1:18080/text'], capture_output=True,
+                           timeout=90)
+        if r.returncode == 0:
+            ok = True
+            break
+        time.sleep(0.1)
+    h.check(ok, f'curl through slirpd\'s [listen]: {r.stderr}')
+    h.check(hashlib.sha256(r.stdout).hexdigest() == hashlib.sha256(CTX['text']).hexdigest(), 'the text changed')
+    c, line = counters(slirpd)
+    h.diag(' '.join(f'{k} {v}' for k, v in c.items() if k.startswith(('vj-', 'listen', 'tcp-opened'))))
+    h.check(c.get('listen-accepted', 0) >= 1 and c.get('tcp-opened', 0) >= 1, line)
+    h.check(c.get('vj-compressed-in', 0) > 50 and c.get('vj-compressed-out', 0) > 10, line)
+    h.check(c.get('vj-errors', 0) == 0 and c.get('bad-packets', 0) == 0, line)
+    pppd.stop()
+
+
+def ppp0_of(ns):
+    r = ns.run('ip', '-j', 'addr', 'show', 'dev', 'ppp0')
+    if r.returncode != 0 or not r.stdout.strip():
+        return []
+    return [(a['local'], a.get('address')) for a in json.loads(r.stdout)[0]['addr_info'] if a['family'] == 'inet']
 
 
 h.main(tap, setup)
