@@ -23,8 +23,9 @@ namespace alopex::ipc::slirp1 {
 
 struct LineInfo {
     Instance where;
-    std::string instance, device, phase, local_address, peer_address;
+    std::string instance, device, mode, phase, local_address, peer_address;
     bool line_open = false;
+    std::vector<std::string> dns_servers;
     std::map<std::string, std::string> options;
     uint64_t echo_rtt_usec = 0;
     std::map<std::string, uint64_t> counters;
@@ -32,6 +33,8 @@ struct LineInfo {
     std::vector<std::tuple<std::string, std::string, uint16_t, std::string>> port_maps;   // proto, address, port, target
     // address, port, backend, state, failures in a row, connects, connects failed
     std::vector<std::tuple<std::string, uint16_t, std::string, std::string, uint32_t, uint64_t, uint64_t>> backends;
+    // [listen]: configured, where it listens, destination, connections carried
+    std::vector<std::tuple<std::string, std::string, std::string, uint64_t>> listeners;
 };
 const bus::PropertyReader<LineInfo> &line_reader();
 

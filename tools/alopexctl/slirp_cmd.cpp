@@ -103,7 +103,12 @@ nlohmann::json line_json(const s1::LineInfo &l)
     for (const auto &[addr, port, target, state, in_a_row, connects, failed] : l.backends)
         backends.push_back({{"address", addr}, {"port", port}, {"backend", target}, {"state", state},
                             {"failures_in_a_row", in_a_row}, {"connects", connects}, {"failed", failed}});
+    auto listeners = nlohmann::json::array();
+    for (const auto &[configured, bound, target, accepted] : l.listeners)
+        listeners.push_back({{"configured", configured}, {"listening", bound}, {"destination", target},
+                             {"connections", accepted}});
     return {{"instance", l.instance},         {"service", l.where.service},  {"device", l.device},
+            {"mode", l.mode},                 {"dns_servers", l.dns_servers}, {"listeners", listeners},
             {"line_open", l.line_open},       {"phase", l.phase},            {"local_address", l.local_address},
             {"peer_address", l.peer_address}, {"options", l.options},        {"echo_rtt_usec", l.echo_rtt_usec},
             {"connections", l.connections},   {"port_maps", maps},           {"backends", backends},
@@ -134,18 +139,25 @@ alopex::Result<SlirpRequest> parse_slirp_args(std::span<const std::string_view> 
 
 cli::Document slirp_status_document(const std::vector<s1::LineInfo> &lines)
 {
-    cli::Section s({"INSTANCE", "DEVICE", "LINE", "PHASE", "PEER", "CONNECTIONS", {"LOCAL", false},
-                    {"ECHO RTT", false}, {"MRU", false}, {"PORT MAPS", false}, {"SERVICE", false}});
+    cli::Section s({"INSTANCE", "DEVICE", "LINE", "PHASE", "PEER", "CONNECTIONS", {"MODE", false}, {"LOCAL", false},
+                    {"ECHO RTT", false}, {"MRU", false}, {"PORT MAPS", false}, {"LISTEN", false},
+                    {"SERVICE", false}});
     s.json_key = "instances";
     for (const auto &l : lines) {
         std::vector<std::string> maps;
         for (const auto &[proto, addr, port, target] : l.port_maps)
             maps.push_back(fmt::format("{} {}:{} -> {}", proto, addr, port, target));
+        std::vector<std::string> listen;
+        for (const auto &[configured, bound, target, accepted] : l.listeners)
+            listen.push_back(configured == bound ? fmt::format("{} -> {}", bound, target)
+                                                 : fmt::format("{} (for {}) -> {}", bound, configured, target));
         auto mru = l.options.find("send-mru");
         s.add({l.instance, l.device, l.line_open ? "open" : "closed", l.phase,
-               l.peer_address.empty() ? Cell::none() : Cell(l.peer_address), l.connections, l.local_address,
+               l.peer_address.empty() ? Cell::none() : Cell(l.peer_address), l.connections, l.mode,
+               l.local_address.empty() ? Cell::none() : Cell(l.local_address),
                l.echo_rtt_usec ? Cell(duration_us(l.echo_rtt_usec)) : Cell::none(),
-               mru == l.options.end() ? Cell::none() : Cell(mru->second), Cell::list(maps), l.where.service},
+               mru == l.options.end() ? Cell::none() : Cell(mru->second), Cell::list(maps), Cell::list(listen),
+               l.where.service},
               line_json(l));
     }
     cli::Document doc;

@@ -6,10 +6,11 @@ HTTP server on 127.0.0.1) and slirpd "far" (mode client, an instance on the priv
 --stdio on near's pty), both run as the unprivileged alopex-slirp. far dials: LCP, then
 IPCP gives it 10.0.0.2 and DNS 10.0.0.1 and names near's 10.0.0.1 (its D-Bus properties
 say so). far's [listen] port 18080 is taken by another socket when it starts: it listens
-on 18081 instead and publishes that (Listeners). curl on far's localhost:18081 reaches
+on 18081 instead and publishes that (Listeners, and `alopexctl --json slirp status`). curl on far's localhost:18081 reaches
 the HTTP server on near's side, data intact; a [listen] port whose destination nothing
 maps is reset, as is one while the link is down (after near goes)."""
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -103,6 +104,13 @@ def _(sb):
                                             ('127.0.0.1:18090', '127.0.0.1:18090', '10.0.0.1:81')])
     h.check('[listen] 127.0.0.1:18080 is in use: listening on 127.0.0.1:18081 instead' in log_of(CTX['far']),
             log_of(CTX['far'])[-600:])
+    rc, out, err = sb.run([sb.build_path('tools/alopexctl/alopexctl'), '--json', 'slirp', 'status', 'far'])
+    h.check_eq(rc, 0, err)
+    far = json.loads(out)['instances'][0]
+    h.check_eq((far['mode'], far['local_address'], far['peer_address'], far['dns_servers']),
+               ('client', '10.0.0.2', '10.0.0.1', ['10.0.0.1']))
+    h.check_eq(sorted((x['configured'], x['listening']) for x in far['listeners']),
+               [('127.0.0.1:18080', '127.0.0.1:18081'), ('127.0.0.1:18090', '127.0.0.1:18090')])
 
 
 @tap.test('curl on far\'s localhost reaches the HTTP server on near\'s side; an unmapped destination is reset')
