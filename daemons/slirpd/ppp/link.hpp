@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The PPP link of slirpd (the server end), pure: line bytes in and out, IPv4 packets in
-// and out, time given by the caller (a virtual clock in tests, CLOCK_MONOTONIC in the
+// The PPP link of slirpd (the server end, or the client: IpcpConfig::client), pure:
+// line bytes in and out, IPv4 packets in and out, time given by the caller (a virtual clock in tests, CLOCK_MONOTONIC in the
 // daemon). It frames (hdlc.hpp), runs LCP and then IPCP (control.hpp), switches the
 // framing to what LCP negotiated once it is Opened, answers and sends LCP echoes, and
 // Protocol-Rejects what it does not carry (CCP, IPV6CP). Paced (LinkConfig::line_rate),
