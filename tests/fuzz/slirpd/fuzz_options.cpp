@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // fuzz-slirp-options: control packets (as a frame's information field) from a peer, one
-// after the other, into one LcpOptions and one IpcpOptions: Configure-Requests get a
-// reply, Acks, Naks and Rejects change what we ask. Each packet is one length octet and
+// after the other, into one LcpOptions and two IpcpOptions (the server's and the
+// client's): Configure-Requests get a reply, Acks, Naks and Rejects change what we ask. Each packet is one length octet and
 // that many octets. Whatever comes, our requests and every reply must be well-formed
 // option lists, a reply no longer than the request it answers, and an Ack exactly the
-// request.
+// request; the client's address and DNS servers are 0.0.0.0 (not given yet) or usable
+// unicast ones, never what a hostile Nak said otherwise.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -39,6 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     LcpOptions lcp({}, [&seed] { return seed = seed * 1103515245 + 12345; });
     IpcpOptions ipcp({.local = alopex::net::Address::v4(0x0A000001), .peer = alopex::net::Address::v4(0x0A000002),
                       .dns1 = alopex::net::Address::v4(0x0A000001), .dns2 = {}});
+    IpcpOptions client({.local = alopex::net::Address::v4(0), .peer = {}, .dns1 = {}, .dns2 = {}, .client = true});
     while (!in.empty()) {
         size_t n = std::min<size_t>(in[0], in.size() - 1);
         auto info = in.subspan(1, n);
@@ -50,26 +52,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case Code::ConfigureRequest:
             answer(lcp, *p);
             answer(ipcp, *p);
+            answer(client, *p);
             break;
         case Code::ConfigureAck:
             (void)lcp.on_ack(p->data);
             (void)ipcp.on_ack(p->data);
+            (void)client.on_ack(p->data);
             break;
         case Code::ConfigureNak:
             (void)lcp.on_nak(p->data);
             (void)ipcp.on_nak(p->data);
+            (void)client.on_nak(p->data);
             break;
         case Code::ConfigureReject:
             (void)lcp.on_reject(p->data);
             (void)ipcp.on_reject(p->data);
+            (void)client.on_reject(p->data);
             break;
         default:
             lcp.reset();
             ipcp.reset();
+            client.reset();
             break;
         }
-        if (!parse_options(ipcp.request()))
+        if (!parse_options(ipcp.request()) || !parse_options(client.request()))
             std::abort();
+        for (const auto *a : {&client.local(), &client.dns1(), &client.dns2(), &client.peer()}) {
+            if (a->empty() || a->is_unspecified())
+                continue;
+            auto b = a->bytes();
+            if (!a->is_v4() || b[0] == 127 || b[0] >= 224)
+                std::abort();
+        }
         auto ours = lcp.request();
         if (!parse_options(ours) || ours.size() > 4 + 6 + 6 + 2 + 2)
             std::abort();
