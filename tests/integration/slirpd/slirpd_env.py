@@ -120,6 +120,20 @@ def start_http(sb):
     return shas
 
 
+def serve_file(sb, bind, port, size, name='file'):
+    """python3 -m http.server on bind:port serving NAME, `size` random bytes (in
+    sandbox/www-PORT), until it listens; returns the file's SHA-256."""
+    www = sb.path(f'www-{port}')
+    os.makedirs(www)
+    data = os.urandom(size)
+    with open(os.path.join(www, name), 'wb') as f:
+        f.write(data)
+    sb.spawn(f'http-{port}', ['/usr/bin/python3', '-m', 'http.server', '--bind', bind, '--directory', www, str(port)])
+    h.wait_until(lambda: subprocess.run(['ss', '-Hltn', f'sport = :{port}'], capture_output=True,
+                                        text=True).stdout.strip(), 10, 0.05, f'the HTTP server on {bind}:{port}')
+    return hashlib.sha256(data).hexdigest()
+
+
 def port_open(port):
     try:
         socket.create_connection(('127.0.0.1', port), timeout=1).close()

@@ -16,7 +16,7 @@ import socket
 import subprocess
 
 import alopex_harness as h
-from slirpd_env import log_of, serve
+from slirpd_env import log_of, serve, serve_file
 
 tap = h.Tap()
 CTX = {}
@@ -46,15 +46,7 @@ def setup(sb):
     if not os.path.exists(sb.build_path('daemons/slirpd/alopex-slirpd')):
         raise h.Skip('alopex-slirpd is not built')
     subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)
-    www = sb.path('www')
-    os.makedirs(www)
-    data = os.urandom(SIZE)
-    with open(os.path.join(www, 'file'), 'wb') as f:
-        f.write(data)
-    CTX['sha'] = hashlib.sha256(data).hexdigest()
-    sb.spawn('http', ['/usr/bin/python3', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', www, '18070'])
-    h.wait_until(lambda: subprocess.run(['ss', '-Hltn', 'sport = :18070'], capture_output=True,
-                                        text=True).stdout.strip(), 10, 0.05, 'the HTTP server')
+    CTX['sha'] = serve_file(sb, '127.0.0.1', 18070, SIZE)
     # Something else holds 127.0.0.1:18080 before far starts.
     squatter = socket.create_server(('127.0.0.1', 18080))
     serve(sb, squatter, lambda c: c.close())

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 
 import alopex_harness as h
-from slirpd_env import PeerNamespace, log_of, start_slirpd
+from slirpd_env import PeerNamespace, log_of, serve_file, start_slirpd
 
 tap = h.Tap()
 CTX = {}
@@ -95,15 +95,7 @@ def setup(sb):
                 ['ip', 'addr', 'add', f'{DEST}/32', 'dev', 'dst0'], ['ip', 'link', 'set', 'dst1', 'up'],
                 ['ip', 'link', 'set', 'dst0', 'up']):
         subprocess.run(cmd, check=True)
-    www = sb.path('www')
-    os.makedirs(www)
-    data = os.urandom(SIZE)
-    with open(os.path.join(www, 'file'), 'wb') as f:
-        f.write(data)
-    CTX['sha'] = hashlib.sha256(data).hexdigest()
-    sb.spawn('http', ['/usr/bin/python3', '-m', 'http.server', '--bind', DEST, '--directory', www, '8080'])
-    h.wait_until(lambda: subprocess.run(['ss', '-Hltn', 'sport = :8080'], capture_output=True, text=True).stdout.strip(),
-                 10, 0.05, 'the HTTP server')
+    CTX['sha'] = serve_file(sb, DEST, 8080, SIZE)
     socks_user(sb)
     CTX['open'] = danted(sb, 'danted-open', 1080, 'none')
     CTX['auth'] = danted(sb, 'danted-auth', 1081, 'username')
