@@ -150,6 +150,7 @@ std::string LineBus::phase() const
     switch (l.phase()) {
     case ppp::Phase::Dead: return "dead";
     case ppp::Phase::Establish: return "establishing";
+    case ppp::Phase::Authenticate: return "authenticating";
     case ppp::Phase::Terminate: return "terminating";
     case ppp::Phase::Network: return l.ipcp_state() == ppp::State::Opened ? "opened" : "network";
     }

@@ -3,10 +3,28 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
+
+#include "auth.hpp"
 
 namespace alopex::slirp::ppp {
 
 namespace o = lcp_option;
+
+namespace {
+
+// Authentication-Protocol's value: PAP (C023) or CHAP (C223) with MD5 (5); another
+// protocol or CHAP algorithm is none we take.
+std::optional<uint16_t> auth_value(std::span<const uint8_t> v)
+{
+    if (v.size() == 2 && (v[0] << 8 | v[1]) == proto_pap)
+        return proto_pap;
+    if (v.size() == 3 && (v[0] << 8 | v[1]) == proto_chap && v[2] == chap_md5)
+        return proto_chap;
+    return std::nullopt;
+}
+
+} // namespace
 
 LcpOptions::LcpOptions(LcpWants wants, std::function<uint32_t()> random)
     : wants_(wants), random_(std::move(random))
@@ -31,6 +49,7 @@ void LcpOptions::reset()
     asking_.magic_value = wants_.magic ? new_magic() : 0;
     asking_.pfc = wants_.pfc;
     asking_.acfc = wants_.acfc;
+    asking_.auth = !wants_.auth.empty();
     // The receive side waits for the new Ack. The send side stays: it is set by each
     // request of the peer we acknowledge, which may come before our own request restarts.
     LcpSettings fresh;
@@ -39,6 +58,7 @@ void LcpOptions::reset()
     settings_.receive_pfc = fresh.receive_pfc;
     settings_.receive_acfc = fresh.receive_acfc;
     settings_.our_magic = fresh.our_magic;
+    settings_.auth = 0;
 }
 
 std::vector<uint8_t> LcpOptions::request() const
@@ -48,6 +68,11 @@ std::vector<uint8_t> LcpOptions::request() const
         put_option_u16(out, o::mru, asking_.mru_value);
     if (asking_.accm)
         put_option_u32(out, o::accm, asking_.accm_value);
+    if (asking_.auth) {
+        uint16_t p = wants_.auth[asking_.auth_index];
+        uint8_t v[3] = {static_cast<uint8_t>(p >> 8), static_cast<uint8_t>(p), chap_md5};
+        put_option(out, o::auth_protocol, std::span<const uint8_t>(v, p == proto_chap ? 3 : 2));
+    }
     if (asking_.magic)
         put_option_u32(out, o::magic_number, asking_.magic_value);
     if (asking_.pfc)
@@ -129,6 +154,7 @@ bool LcpOptions::on_ack(std::span<const uint8_t> options)
     settings_.receive_pfc = asking_.pfc;
     settings_.receive_acfc = asking_.acfc;
     settings_.our_magic = asking_.magic ? asking_.magic_value : 0;
+    settings_.auth = asking_.auth ? wants_.auth[asking_.auth_index] : 0;
     return true;
 }
 
@@ -164,6 +190,16 @@ bool LcpOptions::on_nak(std::span<const uint8_t> options)
         case o::acfc:
             asking_.acfc = false;
             break;
+        case o::auth_protocol:
+            if (asking_.auth) {
+                auto want = auth_value(x.value);
+                auto it = want ? std::ranges::find(wants_.auth, *want) : wants_.auth.end();
+                if (it != wants_.auth.end())
+                    asking_.auth_index = static_cast<size_t>(it - wants_.auth.begin());
+                else if (asking_.auth_index + 1 < wants_.auth.size())
+                    ++asking_.auth_index;
+            }
+            break;
         default:
             break;   // an option we did not ask for: we do not ask for it
         }
@@ -184,6 +220,7 @@ bool LcpOptions::on_reject(std::span<const uint8_t> options)
         case o::magic_number: if (!next.magic) return false; next.magic = false; break;
         case o::pfc: if (!next.pfc) return false; next.pfc = false; break;
         case o::acfc: if (!next.acfc) return false; next.acfc = false; break;
+        case o::auth_protocol: if (!next.auth) return false; next.auth = false; break;
         default: return false;   // not something we asked for: not a Reject of our request
         }
     }

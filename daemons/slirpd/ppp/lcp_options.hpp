@@ -9,9 +9,14 @@
 // for that option; a Reject stops asking for it.
 // Theirs (how we send to the peer): MRU of 128 or more, any ACCM, a Magic-Number that is
 // not zero and not ours (ours coming back means the line may be looped back: Nak with a
-// new value and count it), PFC and ACFC are acknowledged. Authentication (slirpd is
-// the server of a peer that runs `noauth`), Quality-Protocol, anything unknown and any
-// known option with a wrong length are rejected. With reject_instead_of_nak (the
+// new value and count it), PFC and ACFC are acknowledged. Authentication (slirpd does
+// not authenticate itself), Quality-Protocol, anything unknown and any known option with
+// a wrong length are rejected.
+// Authentication of the peer (LcpWants::auth, auth.hpp): our request asks for the first
+// protocol of the list (CHAP with MD5, or PAP); a Nak suggesting another of the list is
+// followed, one suggesting anything else moves to the next of the list (or asks again
+// for the last, until LCP gives up); a Reject is a peer that refuses to authenticate:
+// auth_refused(), and the link must not go on. With reject_instead_of_nak (the
 // automaton's max-failure), what would be Naked is rejected instead.
 #pragma once
 
@@ -43,6 +48,7 @@ struct LcpWants {
     bool magic = true;
     bool pfc = true;
     bool acfc = true;
+    std::vector<uint16_t> auth;   // proto_chap (MD5), proto_pap in preference; empty: none
 };
 
 // What is in force once LCP is Opened.
@@ -57,6 +63,7 @@ struct LcpSettings {
     uint32_t send_accm = 0xFFFFFFFF;
     bool send_pfc = false, send_acfc = false;
     uint32_t peer_magic = 0;
+    uint16_t auth = 0;   // the protocol the peer authenticates with (our request acknowledged); 0: none
 };
 
 class LcpOptions {
@@ -84,10 +91,13 @@ public:
     const LcpSettings &settings() const noexcept { return settings_; }
     // Configure-Requests that carried our own magic number back (a looped-back line).
     unsigned loopbacks() const noexcept { return loopbacks_; }
+    // We want the peer to authenticate but it rejected the option.
+    bool auth_refused() const noexcept { return !wants_.auth.empty() && !asking_.auth; }
 
 private:
     struct Asking {
-        bool mru = false, accm = true, magic = true, pfc = true, acfc = true;
+        bool mru = false, accm = true, magic = true, pfc = true, acfc = true, auth = false;
+        size_t auth_index = 0;   // in wants_.auth
         uint16_t mru_value = default_mru;
         uint32_t accm_value = 0;
         uint32_t magic_value = 0;

@@ -10,6 +10,12 @@ namespace {
 
 constexpr size_t frame_overhead = 4 + 4;   // address, control, protocol; FCS-32 at most
 
+LinkConfig with_auth(LinkConfig c)
+{
+    c.lcp.auth = c.auth.protocols;
+    return c;
+}
+
 DecoderOptions unnegotiated(const LcpWants &w)
 {
     // Before LCP: every control character is escaped by the peer, so a raw one was
@@ -21,13 +27,14 @@ DecoderOptions unnegotiated(const LcpWants &w)
 
 std::string_view to_string(Phase p)
 {
-    static constexpr std::string_view names[] = {"dead", "establish", "network", "terminate"};
+    static constexpr std::string_view names[] = {"dead", "establish", "authenticate", "network", "terminate"};
     return names[static_cast<int>(p)];
 }
 
 Link::Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callbacks)
-    : config_(config), cb_(std::move(callbacks)), lcp_options_(config.lcp, std::move(random)),
-      ipcp_options_(config.ipcp), ccp_options_(config.ccp), decoder_(unnegotiated(config.lcp))
+    : config_(with_auth(std::move(config))), cb_(std::move(callbacks)), random_(std::move(random)),
+      lcp_options_(config_.lcp, random_),
+      ipcp_options_(config_.ipcp), ccp_options_(config_.ccp), decoder_(unnegotiated(config_.lcp))
 {
     auto send = [this](uint16_t protocol, std::vector<uint8_t> info) { this->send(protocol, info); };
     lcp_ = std::make_unique<ControlProtocol>(
@@ -81,10 +88,16 @@ void Link::close(uint64_t now)
 
 void Link::lcp_up()
 {
-    phase_ = Phase::Network;
     apply_framing(true);
     echo_outstanding_ = 0;
     echo_deadline_ = config_.echo_interval_usec ? now_ + config_.echo_interval_usec : 0;
+    if (!auth_start())
+        network_start();
+}
+
+void Link::network_start()
+{
+    phase_ = Phase::Network;
     if (ccp_) {   // as pppd: CCP first, then the network protocols
         ccp_->up();
         ccp_->open();
@@ -257,6 +270,14 @@ void Link::frame(std::span<const uint8_t> f)
         ++stats_.early_packets;   // RFC 1661 §3.4: only LCP before the Network phase
         return;
     }
+    if (auth_ && p->protocol == auth_->protocol()) {
+        auth_input(p->info);
+        return;
+    }
+    if (phase_ == Phase::Authenticate) {
+        ++stats_.early_packets;   // RFC 1661 §3.5: the NCPs wait for authentication
+        return;
+    }
     if (ccp_ && p->protocol == proto_ccp) {
         ccp_->input(p->info);
         return;
@@ -363,6 +384,10 @@ void Link::advance(uint64_t now)
             echo_due();
             fired = true;
         }
+        if (auth_ && auth_->next_deadline() <= now_) {
+            auth_->advance(now_);
+            fired = true;
+        }
         sync_timers();
         if (!fired)
             break;
@@ -394,6 +419,8 @@ uint64_t Link::next_deadline() const
     for (uint64_t d : {lcp_timer_.deadline, ipcp_timer_.deadline, ccp_timer_.deadline, echo_deadline_})
         if (d)
             next = std::min(next, d);
+    if (auth_)
+        next = std::min(next, auth_->next_deadline());
     if (!queue_.empty())   // when the line has room for the next frame
         next = std::min(next, std::max<uint64_t>(line_free_at_ > config_.pace_lead_usec ? line_free_at_ - config_.pace_lead_usec : 0, 1));
     return next;

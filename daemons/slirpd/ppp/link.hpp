@@ -6,9 +6,11 @@
 // Protocol-Rejects what it does not carry (CCP, IPV6CP). Paced (LinkConfig::line_rate),
 // IP packets wait in a FlowQueue and go to the line at its rate, interactive flows first.
 //
-// Phases (RFC 1661 §3.2): Dead until start(); Establish while LCP negotiates; Network
-// once LCP is Opened (no authentication: the peer runs `noauth`); Terminate while LCP
-// closes. When LCP gives up (no answer to max-configure requests) or the peer
+// Phases (RFC 1661 §3.2): Dead until start(); Establish while LCP negotiates;
+// Authenticate once LCP is Opened when LinkConfig::auth asks the peer to authenticate
+// (auth.hpp; the NCPs wait, their packets are discarded; a peer that refused the option
+// or fails is terminated); Network once LCP is Opened and the peer passed (or none was
+// asked); Terminate while LCP closes. When LCP gives up (no answer to max-configure requests) or the peer
 // terminates, the link waits passively in LCP's Stopped state: the peer's next
 // Configure-Request starts it again. Echo keepalive: with echo_interval set, an
 // Echo-Request goes out every interval while LCP is Opened; echo_failures unanswered in
@@ -23,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth.hpp"
 #include "ccp_options.hpp"
 #include "control.hpp"
 #include "deflate.hpp"
@@ -34,11 +37,12 @@
 
 namespace alopex::slirp::ppp {
 
-enum class Phase : uint8_t { Dead, Establish, Network, Terminate };
+enum class Phase : uint8_t { Dead, Establish, Authenticate, Network, Terminate };
 std::string_view to_string(Phase p);
 
 struct LinkConfig {
-    LcpWants lcp;
+    LcpWants lcp;   // its `auth` is set from auth.protocols
+    AuthConfig auth;
     IpcpConfig ipcp;
     // CCP with Deflate both ways when the peer agrees; off (the default here): CCP is
     // Protocol-Rejected, as by a pppd without ppp_deflate.
@@ -81,6 +85,10 @@ struct LinkStats {
     uint64_t deflate_octets_out = 0, deflate_compressed_octets_out = 0;
     uint64_t deflate_octets_in = 0, deflate_compressed_octets_in = 0;
     uint64_t deflate_errors = 0, deflate_dropped = 0, deflate_resets_sent = 0, deflate_resets_received = 0;
+    // Authentication of the peer: passed, failed (a wrong secret, no answer), refused
+    // (LCP's option rejected); PAP or CHAP packets received, discarded (malformed, not
+    // answering our Challenge).
+    uint64_t auth_successes = 0, auth_failures = 0, auth_refused = 0, auth_packets_in = 0, auth_discarded = 0;
 };
 
 class Link {
@@ -97,6 +105,8 @@ public:
         // Every frame sent and every good frame received, its protocol and information
         // (a capture); unset: nothing.
         std::function<void(bool sent, uint16_t protocol, std::span<const uint8_t> info)> frame_seen;
+        // The peer passed or failed authentication (auth_peer(), auth_reason() say more).
+        std::function<void(bool passed)> authenticated;
     };
 
     Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callbacks);
@@ -142,6 +152,10 @@ public:
     const DecoderStats &framing_stats() const noexcept { return decoder_.stats(); }
     const LinkStats &stats() const noexcept { return stats_; }
     unsigned loopbacks() const noexcept { return lcp_options_.loopbacks() + echo_loopbacks_; }
+    // The last authentication: the protocol (0: none), the name the peer gave, why it failed.
+    uint16_t auth_protocol() const noexcept { return auth_ ? auth_->protocol() : 0; }
+    std::string auth_peer() const { return auth_ ? auth_->peer_name() : std::string(); }
+    std::string auth_reason() const { return auth_reason_; }
 
 private:
     struct Timer {
@@ -167,9 +181,17 @@ private:
     void send_data(uint16_t protocol, std::span<const uint8_t> info);
     void compressed_input(std::span<const uint8_t> info);
     void ccp_down();
+    // link_auth.cpp: the Authenticate phase.
+    void network_start();
+    bool auth_start();
+    void auth_done(bool passed);
+    void auth_input(std::span<const uint8_t> info);
 
     LinkConfig config_;
     Callbacks cb_;
+    std::function<uint32_t()> random_;
+    std::unique_ptr<Authenticator> auth_;   // of the last LCP up that asked for it
+    std::string auth_reason_;
     LcpOptions lcp_options_;
     IpcpOptions ipcp_options_;
     std::unique_ptr<ControlProtocol> lcp_, ipcp_, ccp_;

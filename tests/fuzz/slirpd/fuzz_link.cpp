@@ -5,7 +5,8 @@
 // a length octet and that many line bytes, for 1 a clock advance of op's upper bits in
 // 100 ms, for 2 an IPv4 packet of that length sent by slirpd, for 3 a hangup or a close.
 // Everything slirpd writes to the line must decode as good frames again. The last octet
-// turns CCP with Deflate (bit 0) and pacing (bit 1) on.
+// turns CCP with Deflate (bit 0), pacing (bit 1) and authentication of the peer (bit 2:
+// CHAP then PAP, bit 3: PAP only; a peer "pikvm" with secret "s3cret") on.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -33,6 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // The last octet's low bits: CCP with Deflate, a paced line (the flow queue).
     config.ccp.deflate = size > 0 && (data[size - 1] & 1);
     config.line_rate = size > 0 && (data[size - 1] & 2) ? 11520 : 0;
+    if (size > 0 && (data[size - 1] & 12)) {
+        config.auth.protocols = (data[size - 1] & 4) ? std::vector<uint16_t>{proto_chap, proto_pap}
+                                                     : std::vector<uint16_t>{proto_pap};
+        config.auth.secrets = {{"pikvm", "s3cret"}};
+    }
     std::unique_ptr<Link> link_ptr;
     st::Stack stack({}, [&](std::span<const uint8_t> p) { link_ptr->send_ip(p); });
     stack.listen_tcp(0x0A000001, 22, [&](st::tcp::Connection &c, const st::TcpKey &) { c.accept(now); });
@@ -44,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    if (frames != 1 || check.stats().fcs_errors != 0)
                        std::abort();   // one well-formed frame per write
                },
-               [&](std::span<const uint8_t> p) { stack.input(p, now); }, {}, {}, {}, {}, {}});
+               [&](std::span<const uint8_t> p) { stack.input(p, now); }, {}, {}, {}, {}, {}, {}});
     Link &link = *link_ptr;
     link.start(now);
     while (!in.empty()) {

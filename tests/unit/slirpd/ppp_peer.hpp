@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "auth_peer.hpp"
 #include "ccp_peer.hpp"
 #include "control.hpp"
 #include "hdlc.hpp"
@@ -115,27 +116,45 @@ struct Peer {
     EncoderOptions encoder;
     std::unique_ptr<ControlProtocol> lcp, ipcp;
     std::unique_ptr<PeerCcp> ccp;       // set before start(): CCP with Deflate as pppd and ppp_deflate
+    std::optional<PeerAuth> auth;       // set before start(): authenticates when slirpd asks
+    Negotiator lcp_negotiator()
+    {
+        Negotiator n = negotiator_for(lcp_options);
+        auto inner = n;
+        n.on_request = [this, inner](std::span<const uint8_t> d, bool r) {
+            return auth ? auth->on_request(inner, d, r) : inner.on_request(d, r);
+        };
+        return n;
+    }
+    void network_start()
+    {
+        if (ccp) {   // as pppd: CCP first
+            ccp->cp->up();
+            ccp->cp->open();
+        } else {
+            // pppd's CCP Configure-Request (Deflate 15, BSD-Compress 15), which slirpd has
+            // to Protocol-Reject.
+            send_raw(proto_ccp, Bytes{1, 1, 0, 11, 26, 4, 0x78, 0x00, 21, 3, 0x2F});
+        }
+        ipcp->up();
+        ipcp->open();
+    }
 
     Peer()
     {
         auto send = [this](uint16_t proto, Bytes info) { encode(to_link, proto, info, encoder); };
         lcp = std::make_unique<ControlProtocol>(
-            proto_lcp, negotiator_for(lcp_options), send,
+            proto_lcp, lcp_negotiator(), send,
             ControlProtocol::Layer{[this] {
                                        lcp_open = true;
                                        const auto &s = lcp_options.settings();
                                        encoder = {s.send_accm, s.send_acfc, s.send_pfc, Fcs::Fcs16};
                                        decoder.set_options({1508, s.receive_accm, Fcs::Fcs16});
-                                       if (ccp) {   // as pppd: CCP first
-                                           ccp->cp->up();
-                                           ccp->cp->open();
-                                       } else {
-                                           // pppd's CCP Configure-Request (Deflate 15, BSD-Compress
-                                           // 15), which slirpd has to Protocol-Reject.
-                                           send_raw(proto_ccp, Bytes{1, 1, 0, 11, 26, 4, 0x78, 0x00, 21, 3, 0x2F});
+                                       if (auth && auth->agreed) {   // the NCPs after authentication
+                                           auth->start([this](uint16_t p, const Bytes &i) { send_raw(p, i); });
+                                           return;
                                        }
-                                       ipcp->up();
-                                       ipcp->open();
+                                       network_start();
                                    },
                                    [this] {
                                        lcp_open = false;
@@ -208,6 +227,13 @@ struct Peer {
         }
         if (ccp && !decompressed)
             ccp->plain(protocol, info);
+        if (auth && (protocol == proto_pap || protocol == proto_chap)) {
+            bool was = auth->passed;
+            auth->input(protocol, info, [this](uint16_t p, const Bytes &i) { send_raw(p, i); });
+            if (auth->passed && !was)
+                network_start();
+            return;
+        }
         if (protocol == proto_lcp) {
             auto pk = parse_packet(info);
             if (!answer_echoes && pk && pk->code == static_cast<uint8_t>(Code::EchoRequest))

@@ -107,7 +107,7 @@ TEST_CASE("lcp options: what slirpd asks for, and the peer's Ack of it", "[slirp
     CHECK(lcp.settings().receive_pfc);
     CHECK(lcp.settings().our_magic == 0xA0000000);
 
-    LcpOptions small({.mru = 576}, counter(5));
+    LcpOptions small({.mru = 576, .auth = {}}, counter(5));
     auto small_request = small.request();   // the options point into it
     auto l2 = parse_options(small_request);
     REQUIRE(l2);
