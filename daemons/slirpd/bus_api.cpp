@@ -195,7 +195,9 @@ std::map<std::string, std::string> LineBus::options() const
             {"receive-accm", fmt::format("{:08x}", s.receive_accm)},
             {"pfc", both_ways(s.send_pfc, s.receive_pfc)},
             {"acfc", both_ways(s.send_acfc, s.receive_acfc)},
-            {"magic", fmt::format("{:08x}", s.our_magic)}};
+            {"magic", fmt::format("{:08x}", s.our_magic)},
+            {"auth", s.auth == ppp::proto_chap ? "chap" : s.auth == ppp::proto_pap ? "pap" : "none"},
+            {"peer-name", l.auth_protocol() && l.phase() == ppp::Phase::Network ? l.auth_peer() : ""}};
 }
 
 void LineBus::bus_version(bus::Call &c)
@@ -259,6 +261,8 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
         pending.push_back("backends");
     if (cur.socks5 != next.socks5)
         pending.push_back("socks5");
+    if (cur.auth != next.auth)
+        pending.push_back("auth");
     const auto &la = cur.limits, &lb = next.limits;
     if (la.connections != lb.connections || la.connections_per_port != lb.connections_per_port ||
         la.idle_timeout_usec != lb.idle_timeout_usec || la.buffer != lb.buffer || la.udp_flows != lb.udp_flows ||
@@ -286,6 +290,7 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
     kept.limits = cur.limits;
     kept.backends = cur.backends;
     kept.socks5 = cur.socks5;
+    kept.auth = cur.auth;
     opt_.settings = std::move(kept);
     service_->changed(names_.path, line::spec, line::property::PortMaps);
     log::info("reloaded {} ({}){}", opt_.config_file, why,

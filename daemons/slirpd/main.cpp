@@ -22,6 +22,7 @@
 #include "bus_api.hpp"
 #include "serial_line.hpp"
 #include "session.hpp"
+#include "secrets.hpp"
 #include "settings.hpp"
 
 using namespace alopex;
@@ -100,6 +101,20 @@ Result<SessionConfig> session_config(const Settings &settings, bool on_device)
         log::info("TCP elsewhere -> SOCKS5 {}{}", s5->server.to_string(),
                   s5->username.empty() ? "" : fmt::format(" as {}", s5->username));
         config.socks5 = std::move(up);
+    }
+    if (!settings.auth.protocols.empty()) {
+        const auto &a = settings.auth;
+        ALOPEX_TRY(secrets, read_secrets(a.secrets_file, a.secrets_credential, a.name));
+        if (secrets.empty())
+            log::warning("[auth]: no secret for {} in the secrets: every peer fails", a.name);
+        config.link.auth.protocols = a.protocols;
+        config.link.auth.name = a.name;
+        config.link.auth.secrets = std::move(secrets);
+        std::vector<std::string> names;
+        for (uint16_t p : a.protocols)
+            names.push_back(p == ppp::proto_chap ? "CHAP" : "PAP");
+        log::info("the peer must authenticate ({}) as one of {} name{}", fmt::join(names, " or "),
+                  config.link.auth.secrets.size(), config.link.auth.secrets.size() == 1 ? "" : "s");
     }
     for (const auto *maps : {&settings.tcp_ports, &settings.udp_ports})
         for (const auto &m : *maps)

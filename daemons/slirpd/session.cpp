@@ -74,6 +74,17 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
         if (self->capture_)
             self->capture_->frame(sent, protocol, info);
     };
+    cb.authenticated = [self](bool passed) {
+        const auto &l = *self->link_;
+        const char *how = l.auth_protocol() == ppp::proto_chap ? "CHAP" : "PAP";
+        if (passed)
+            log::info("the peer authenticated as {} ({})", net::quoted(l.auth_peer()), how);
+        else if (l.auth_protocol() == 0)
+            log::warning("the peer refused to authenticate: link terminated");
+        else
+            log::warning("the peer failed to authenticate as {} ({}: {}): link terminated",
+                         net::quoted(l.auth_peer()), how, l.auth_reason());
+    };
     cb.output_space = [self] {
         if (self->stack_->output_blocked())   // from the loop, not from inside a send
             sd_event_source_set_enabled(self->resume_.get(), SD_EVENT_ONESHOT);
@@ -343,6 +354,9 @@ std::map<std::string, uint64_t> Session::counters() const
         {"packets-in", ip.packets_in},       {"bad-packets", ip.bad_packets},
         {"fragments", ip.fragments},         {"echo-replies", ip.echo_replies},
         {"tcp-resets", ip.resets},           {"port-unreachables", ip.port_unreachables},
+        {"auth-successes", k.auth_successes}, {"auth-failures", k.auth_failures},
+        {"auth-refused", k.auth_refused},     {"auth-packets-in", k.auth_packets_in},
+        {"auth-discarded", k.auth_discarded},
         {"listen-accepted", t.listen_accepted}, {"listen-refused", t.listen_refused},
         {"tcp-accepted", ip.tcp_accepted},   {"tcp-opened", ip.tcp_opened},        {"tcp-limited", ip.tcp_limited},
         {"tcp-rate-limited", ip.tcp_rate_limited}, {"lockouts", ip.lockouts},

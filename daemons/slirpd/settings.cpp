@@ -13,6 +13,7 @@
 
 #include "alopex/config.hpp"
 #include "alopex/net.hpp"
+#include "settings_parts.hpp"
 
 namespace alopex::slirp {
 
@@ -270,7 +271,7 @@ Result<void> check_client(const Table &root, const Settings &s)
 {
     if (s.mode != Role::Client)
         return {};
-    for (const char *section : {"ports", "udp_ports", "socks5", "dns"})
+    for (const char *section : {"ports", "udp_ports", "socks5", "dns", "auth"})
         if (auto n = root.get(section))
             return n->failf("[{}] serves the peer's connections: it needs mode = \"host\" or \"both\" in [ppp]",
                             section);
@@ -399,7 +400,7 @@ Result<Settings> from_document(const config::Document &doc)
     Table root = doc.root();
     ALOPEX_TRY_VOID(
         root.require_known_keys({"line", "addresses", "dns", "ppp", "ports", "udp_ports", "listen", "backends",
-                                 "socks5", "limits"}));
+                                 "socks5", "auth", "limits"}));
     Settings s = default_settings();
     s.source = doc.file();
     ALOPEX_TRY_VOID(parse_line(root, s));
@@ -412,6 +413,7 @@ Result<Settings> from_document(const config::Document &doc)
     ALOPEX_TRY_VOID(parse_ports(root, "udp_ports", false, s));
     ALOPEX_TRY_VOID(parse_backends(root, s));
     ALOPEX_TRY_VOID(parse_socks5(root, s));
+    ALOPEX_TRY_VOID(detail::parse_auth(root, s));
     ALOPEX_TRY_VOID(parse_limits(root, s));
     return s;
 }

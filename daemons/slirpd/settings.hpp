@@ -33,6 +33,10 @@
 //   server = "127.0.0.1:1080"
 //   username = "pikvm"        # RFC 1929; the password from a file or a credential:
 //   password_file = "/etc/alopex/socks5.secret"   # or password_credential = "socks5"
+//   [auth]                    # host, both: the peer authenticates (PAP, CHAP with MD5)
+//   require = ["chap", "pap"] # in preference order
+//   name = "alopex-slirpd"    # ours, in CHAP's Challenge (the server of the secrets)
+//   secrets_file = "/etc/alopex/slirp/pikvm.secrets"   # mode 600; or secrets_credential
 //   [backends]                # port maps with several backends
 //   failures = 3              # connects failed in a row before one is skipped
 //   skip = 30                 # seconds it is skipped, then tried again
@@ -149,6 +153,15 @@ struct Socks5Settings {
 // The password of [socks5] (its file's first line), read when the daemon starts.
 Result<std::string> read_socks5_password(const Socks5Settings &s);
 
+// [auth]: the peer must authenticate with one of `protocols` (ppp::proto_chap, proto_pap)
+// against the secrets of a file or a credential (secrets.hpp); empty: no authentication.
+struct AuthSettings {
+    std::vector<uint16_t> protocols;
+    std::string name = "alopex-slirpd";
+    std::string secrets_file, secrets_credential;
+    bool operator==(const AuthSettings &) const = default;
+};
+
 struct Settings {
     std::string source;        // the file, "" for defaults
     Role mode = Role::Host;
@@ -161,6 +174,7 @@ struct Settings {
     std::vector<Listen> listens;
     BackendPolicy backends;
     std::optional<Socks5Settings> socks5;
+    AuthSettings auth;
     Limits limits;
 };
 

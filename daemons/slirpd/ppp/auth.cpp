@@ -102,6 +102,8 @@ void Authenticator::input(std::span<const uint8_t> info, uint64_t)
 const std::string *Authenticator::secret_of(std::string_view name) const
 {
     auto it = config_.secrets.find(std::string(name));
+    if (it == config_.secrets.end())
+        it = config_.secrets.find("*");   // a client of * takes any name
     return it == config_.secrets.end() ? nullptr : &it->second;
 }
 

@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "serial.hpp"
+#include "secrets.hpp"
 #include "settings.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <termios.h>
 #include <unistd.h>
@@ -317,4 +319,85 @@ TEST_CASE("slirp settings: mode and [listen] refusals at file:line:col", "[slirp
           "slirp.toml:5:20: '127.0.0.1:8080': 127.0.0.1:8080 is listened on already");
     CHECK(refusal("[ppp]\nmode = \"both\"\n[listen]\n\"8080\" = \"10.0.0.1:80\"\n") ==
           "slirp.toml:4:10: '10.0.0.1:80' is slirpd's own address: a connection there never crosses the link");
+}
+
+TEST_CASE("slirp settings: [auth], and the secrets in pppd's format", "[slirp][settings][auth]")
+{
+    auto s = parse_settings("[auth]\nrequire = [\"chap\", \"pap\"]\nname = \"kvm-host\"\n"
+                            "secrets_file = \"/etc/alopex/slirp/kvm.secrets\"\n", "slirp.toml");
+    REQUIRE(s);
+    CHECK(s->auth.protocols == std::vector<uint16_t>{ppp::proto_chap, ppp::proto_pap});
+    CHECK(s->auth.name == "kvm-host");
+    CHECK(s->auth.secrets_file == "/etc/alopex/slirp/kvm.secrets");
+    CHECK(default_settings().auth.protocols.empty());
+    CHECK(refusal("[auth]\nrequire = [\"mschap\"]\nsecrets_credential = \"x\"\n") ==
+          "slirp.toml:2:12: 'require': \"chap\" (CHAP with MD5) or \"pap\", not 'mschap'");
+    CHECK(refusal("[auth]\nrequire = [\"pap\", \"pap\"]\nsecrets_credential = \"x\"\n") ==
+          "slirp.toml:2:19: 'require': 'pap' twice");
+    CHECK(refusal("[auth]\nrequire = [\"pap\"]\n") ==
+          "slirp.toml:2:11: 'require' needs exactly one of 'secrets_file' and 'secrets_credential'");
+    CHECK(refusal("[auth]\nrequire = [\"pap\"]\nsecrets_file = \"x\"\n") ==
+          "slirp.toml:3:16: 'secrets_file' must be an absolute path");
+    CHECK(refusal("[auth]\nsecrets_file = \"/x\"\n") ==
+          "slirp.toml:2:16: secrets without 'require': say which protocols the peer must authenticate with");
+    CHECK(refusal("[auth]\nrequire = [\"pap\"]\nsecrets_credential = \"../x\"\n") ==
+          "slirp.toml:3:22: 'secrets_credential' must be a credential's name");
+    CHECK(refusal("[auth]\nname = \"a b\"\n") ==
+          "slirp.toml:2:8: 'name' must be 1 to 255 octets without blanks, quotes or '#'");
+    CHECK(refusal("[auth]\npassword = \"x\"\n").starts_with("slirp.toml:2:1: "));
+    CHECK(refusal("[ppp]\nmode = \"client\"\n[auth]\nrequire = [\"pap\"]\nsecrets_credential = \"x\"\n") ==
+          "slirp.toml:3:1: [auth] serves the peer's connections: it needs mode = \"host\" or \"both\" in [ppp]");
+
+    auto secrets = parse_secrets("# client server secret addresses\npikvm * s3cret *\n"
+                                 "\"with space\" alopex-slirpd 'a \"quoted\" one' # comment\n"
+                                 "other other-server x\n  \n\\* * star\\\\\n",
+                                 "pap-secrets", "alopex-slirpd");
+    REQUIRE(secrets);
+    CHECK(*secrets == Secrets{{"pikvm", "s3cret"}, {"with space", "a \"quoted\" one"}, {"*", "star\\"}});
+    auto bad = [](const char *text) {
+        auto r = parse_secrets(text, "chap-secrets", "alopex-slirpd");
+        REQUIRE_FALSE(r);
+        return r.error().message;
+    };
+    CHECK(bad("pikvm *\n") == "chap-secrets:1: a secret is 'client server secret', not 2 words");
+    CHECK(bad("\n\npikvm * \"open\n") == "chap-secrets:3: a quote is not closed");
+    CHECK(bad("pikvm * s3cret 10.0.0.2\n") ==
+          "chap-secrets:1: addresses ('10.0.0.2') are not taken: slirpd gives the peer its configured address; "
+          "leave them out or write *");
+    CHECK(bad("pikvm * @/etc/ppp/other\n") == "chap-secrets:1: secrets read from another file (@...) are not taken");
+    CHECK(bad("pikvm * a\npikvm alopex-slirpd b\n") == "chap-secrets:2: a second secret for 'pikvm'");
+    CHECK(bad("\"\" * a\n") == "chap-secrets:1: a name and a secret are 1 to 255 octets");
+}
+
+TEST_CASE("slirp secrets: a file open to others is refused, a private one read", "[slirp][settings][auth]")
+{
+    char dir[] = "/tmp/slirp-secrets-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    std::string path = std::string(dir) + "/secrets";
+    {
+        int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+        REQUIRE(fd >= 0);
+        std::string text = "pikvm * s3cret\n";
+        REQUIRE(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+        close(fd);
+    }
+    auto open_to_all = read_secrets(path, "", "alopex-slirpd");
+    REQUIRE_FALSE(open_to_all);
+    CHECK(open_to_all.error().message.find("open to the group or others (mode 0644): chmod 600") != std::string::npos);
+    REQUIRE(chmod(path.c_str(), 0600) == 0);
+    auto ok = read_secrets(path, "", "alopex-slirpd");
+    REQUIRE(ok);
+    CHECK(*ok == Secrets{{"pikvm", "s3cret"}});
+    CHECK_FALSE(read_secrets(std::string(dir) + "/none", "", "alopex-slirpd"));
+    unsetenv("CREDENTIALS_DIRECTORY");
+    auto no_creds = read_secrets("", "ppp", "alopex-slirpd");
+    REQUIRE_FALSE(no_creds);
+    CHECK(no_creds.error().message == "[auth] secrets_credential 'ppp': no $CREDENTIALS_DIRECTORY (LoadCredential=)");
+    setenv("CREDENTIALS_DIRECTORY", dir, 1);
+    auto cred = read_secrets("", "secrets", "alopex-slirpd");
+    REQUIRE(cred);
+    CHECK(cred->at("pikvm") == "s3cret");
+    unsetenv("CREDENTIALS_DIRECTORY");
+    unlink(path.c_str());
+    rmdir(dir);
 }
