@@ -18,7 +18,10 @@ way) arrive intact, with no Reset-Request and no lost sync. Then a second pppd w
 in client mode against pppd as the server (`10.0.0.1:10.0.0.2 ms-dns 10.0.0.1`): slirpd
 gets 10.0.0.2 and DNS 10.0.0.1 and learns 10.0.0.1, and curl on the host's localhost
 port of its [listen] reaches an HTTP server in pppd's namespace over the kernel's ppp0,
-data intact, VJ both ways."""
+data intact, VJ both ways. Then slirpd asks the peer to authenticate ([auth]): pppd with
+`user pikvm` and its chap-secrets passes CHAP, and with only PAP required passes PAP
+(ppp0 comes up, ping answered); `user intruder`, whom slirpd's secrets do not know, fails
+CHAP and pppd exits; slirpd logs and counts each."""
 import hashlib
 import json
 import os
@@ -239,6 +242,60 @@ def _(sb):
     h.check(c.get('vj-compressed-in', 0) > 50 and c.get('vj-compressed-out', 0) > 10, line)
     h.check(c.get('vj-errors', 0) == 0 and c.get('bad-packets', 0) == 0, line)
     pppd.stop()
+
+
+def auth_link(sb, name, require, user):
+    """slirpd with [auth] require = REQUIRE (its secrets: pikvm) and pppd as `user USER`
+    (pppd's chap-secrets and pap-secrets: pikvm and intruder); returns (slirpd, ns, pppd)."""
+    secrets = sb.path(f'{name}.secrets')
+    with open(secrets, 'w') as f:
+        f.write('# client server secret\npikvm alopex-slirpd "s3cret pass"\n')
+    os.chmod(secrets, 0o600)
+    if 'ppp_secrets' not in CTX:   # the guest's pppd finds its secrets here
+        CTX['ppp_secrets'] = sb.path('ppp-secrets')
+        with open(CTX['ppp_secrets'], 'w') as f:
+            f.write('pikvm * "s3cret pass" *\nintruder * "s3cret pass" *\n')
+        os.chmod(CTX['ppp_secrets'], 0o600)
+        for which in ('chap-secrets', 'pap-secrets'):
+            sb.bind(CTX['ppp_secrets'], f'/etc/ppp/{which}')
+    config = sb.path(f'{name}.toml')
+    with open(config, 'w') as f:
+        f.write(f'[auth]\nrequire = [{", ".join(chr(34) + r + chr(34) for r in require)}]\n'
+                f'secrets_file = "{secrets}"\n[ppp]\necho_interval = 0\n')
+    slirpd, pty = start_slirpd(sb, '--config', config, timeout=30, name=f'slirpd-{name}')
+    ns = PeerNamespace(sb, f'pppd-{name}')
+    pppd = ns.spawn(f'pppd-{name}', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts', 'nodetach',
+                    'noipdefault', 'usepeerdns', 'nolock', 'noccp', 'user', user, 'logfd', '2', 'debug')
+    return slirpd, ns, pppd
+
+
+@tap.test('[auth]: pppd with user pikvm passes CHAP, and PAP when only PAP is required; ping over ppp0',
+          vm=True)
+def _(sb):
+    for proto, require in (('CHAP', ['chap', 'pap']), ('PAP', ['pap'])):
+        slirpd, ns, pppd = auth_link(sb, proto.lower(), require, 'pikvm')
+        h.wait_until(lambda: ppp0_of(ns) == [('10.0.0.2', '10.0.0.1')], 60, 0.1,
+                     f'{proto}: ppp0 up (pppd: {log_of(pppd)[-1500:]}; slirpd: {log_of(slirpd)[-800:]})')
+        h.check(f'{proto} authentication succeeded' in log_of(pppd), log_of(pppd)[-1500:])
+        h.check(f"the peer authenticated as 'pikvm' ({proto})" in log_of(slirpd), log_of(slirpd)[-800:])
+        r = ns.run('/usr/bin/python3', os.path.join(HERE, '..', 'icmp_ping.py'), '10.0.0.1', '3')
+        h.check_eq(r.returncode, 0, f'{r.stdout} {r.stderr}')
+        c, line = counters(slirpd)
+        h.diag(f'{proto}: ' + ' '.join(f'{k} {v}' for k, v in c.items() if k.startswith('auth')))
+        h.check(c.get('auth-successes', 0) == 1 and c.get('auth-failures', 0) == 0, line)
+        pppd.stop()
+
+
+@tap.test('[auth]: pppd as user intruder (not in slirpd\'s secrets) fails CHAP and hangs up; counted', vm=True)
+def _(sb):
+    slirpd, ns, pppd = auth_link(sb, 'intruder', ['chap'], 'intruder')
+    h.wait_until(lambda: not pppd.alive(), 60, 0.1, f'pppd gives up: {log_of(pppd)[-1500:]}')
+    h.check('CHAP authentication failed' in log_of(pppd), log_of(pppd)[-1500:])
+    h.check(ppp0_of(ns) == [], 'no address on ppp0')
+    h.check("the peer failed to authenticate as 'intruder' (CHAP: unknown name)" in log_of(slirpd),
+            log_of(slirpd)[-800:])
+    c, line = counters(slirpd)
+    h.check(c.get('auth-failures', 0) == 1 and c.get('auth-successes', 0) == 0 and c.get('ip-in', 0) == 0, line)
 
 
 def ppp0_of(ns):
