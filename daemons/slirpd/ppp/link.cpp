@@ -34,7 +34,8 @@ std::string_view to_string(Phase p)
 Link::Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callbacks)
     : config_(with_auth(std::move(config))), cb_(std::move(callbacks)), random_(std::move(random)),
       lcp_options_(config_.lcp, random_),
-      ipcp_options_(config_.ipcp), ccp_options_(config_.ccp), decoder_(unnegotiated(config_.lcp))
+      ipcp_options_(config_.ipcp), ipv6cp_options_(config_.ipv6cp, random_), ccp_options_(config_.ccp),
+      decoder_(unnegotiated(config_.lcp))
 {
     auto send = [this](uint16_t protocol, std::vector<uint8_t> info) { this->send(protocol, info); };
     lcp_ = std::make_unique<ControlProtocol>(
@@ -45,6 +46,8 @@ Link::Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callba
     lcp_->set_lcp_extras({[this](uint16_t protocol) {
                               if (protocol == proto_ipcp)
                                   ipcp_->protocol_rejected();
+                              else if (protocol == proto_ipv6cp && ipv6cp_)
+                                  ipv6cp_->protocol_rejected();
                           },
                           [this](uint8_t id, std::span<const uint8_t>) {
                               if (id != echo_id_)
@@ -58,6 +61,15 @@ Link::Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callba
         ControlProtocol::Layer{[this] { ipcp_up(); }, [this] { ipcp_down(); }, {}, {}},
         config_.limits);
     ccp_setup();
+    if (config_.ipv6cp.enabled)
+        ipv6cp_ = std::make_unique<ControlProtocol>(
+            proto_ipv6cp, negotiator_for(ipv6cp_options_), send,
+            ControlProtocol::Layer{[this] {
+                                       if (cb_.ipv6_up)
+                                           cb_.ipv6_up();
+                                   },
+                                   {}, {}, {}},
+            config_.limits);
 }
 
 void Link::start(uint64_t now)
@@ -104,6 +116,10 @@ void Link::network_start()
     }
     ipcp_->up();
     ipcp_->open();
+    if (ipv6cp_) {
+        ipv6cp_->up();
+        ipv6cp_->open();
+    }
 }
 
 void Link::lcp_down()
@@ -111,6 +127,8 @@ void Link::lcp_down()
     if (ccp_)
         ccp_->down();
     ipcp_->down();
+    if (ipv6cp_)
+        ipv6cp_->down();
     apply_framing(false);
     echo_deadline_ = 0;
     phase_ = Phase::Establish;
@@ -171,11 +189,14 @@ bool Link::send_ip(std::span<const uint8_t> packet, uint64_t now)
 {
     now_ = std::max(now_, now);
     // Empty, a frame a receiver would discard as too short (RFC 1662 §4.3).
-    if (ipcp_->state() != State::Opened || packet.empty() || packet.size() > lcp_options_.settings().send_mru) {
+    bool v6 = !packet.empty() && packet[0] >> 4 == 6;
+    State ncp = v6 ? ipv6cp_state() : ipcp_->state();
+    if (ncp != State::Opened || packet.empty() || packet.size() > lcp_options_.settings().send_mru) {
         ++stats_.ip_dropped;
         return false;
     }
     ++stats_.ip_out;
+    stats_.ipv6_out += v6;
     if (!paced()) {
         encode_ip(packet);
         return true;
@@ -217,6 +238,10 @@ void Link::pump()
 // VJ, then Deflate (send_data), as the kernel does.
 void Link::encode_ip(std::span<const uint8_t> packet)
 {
+    if (packet[0] >> 4 == 6) {   // no header compression for IPv6
+        send_data(proto_ipv6, packet);
+        return;
+    }
     if (!vj_out_) {
         send_data(proto_ip, packet);
         return;
@@ -301,6 +326,23 @@ void Link::network_input(uint16_t protocol, std::span<const uint8_t> info)
     case proto_ipcp:
         ipcp_->input(info);
         return;
+    case proto_ipv6cp:
+    case proto_ipv6:
+        if (!ipv6cp_)
+            goto reject;   // IPv6 not configured: as a pppd without +ipv6
+        if (protocol == proto_ipv6cp) {
+            ipv6cp_->input(info);
+            return;
+        }
+        if (ipv6cp_state() != State::Opened || info.empty() || info[0] >> 4 != 6) {
+            ++stats_.ip_dropped;
+            return;
+        }
+        ++stats_.ip_in;
+        ++stats_.ipv6_in;
+        if (cb_.ip_input)
+            cb_.ip_input(info);
+        return;
     case proto_ip:
         if (ipcp_->state() != State::Opened) {
             ++stats_.ip_dropped;
@@ -318,6 +360,7 @@ void Link::network_input(uint16_t protocol, std::span<const uint8_t> info)
         }
         [[fallthrough]];   // not negotiated
     default:   // CCP, IPV6CP, anything else: not carried here
+    reject:
         ++stats_.protocol_rejects;
         lcp_->send_protocol_reject(protocol, info, lcp_options_.settings().send_mru);
         return;
@@ -357,6 +400,8 @@ void Link::sync_timers()
     sync(ipcp_timer_, *ipcp_);
     if (ccp_)
         sync(ccp_timer_, *ccp_);
+    if (ipv6cp_)
+        sync(ipv6cp_timer_, *ipv6cp_);
 }
 
 void Link::advance(uint64_t now)
@@ -378,6 +423,11 @@ void Link::advance(uint64_t now)
         if (ccp_timer_.deadline && ccp_timer_.deadline <= now_) {
             ccp_timer_.deadline = 0;
             ccp_->timeout();
+            fired = true;
+        }
+        if (ipv6cp_timer_.deadline && ipv6cp_timer_.deadline <= now_) {
+            ipv6cp_timer_.deadline = 0;
+            ipv6cp_->timeout();
             fired = true;
         }
         if (echo_deadline_ && echo_deadline_ <= now_) {
@@ -416,7 +466,8 @@ void Link::echo_due()
 uint64_t Link::next_deadline() const
 {
     uint64_t next = UINT64_MAX;
-    for (uint64_t d : {lcp_timer_.deadline, ipcp_timer_.deadline, ccp_timer_.deadline, echo_deadline_})
+    for (uint64_t d : {lcp_timer_.deadline, ipcp_timer_.deadline, ccp_timer_.deadline, ipv6cp_timer_.deadline,
+                       echo_deadline_})
         if (d)
             next = std::min(next, d);
     if (auth_)

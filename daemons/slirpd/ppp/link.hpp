@@ -3,7 +3,9 @@
 // line bytes in and out, IPv4 packets in and out, time given by the caller (a virtual clock in tests, CLOCK_MONOTONIC in the
 // daemon). It frames (hdlc.hpp), runs LCP and then IPCP (control.hpp), switches the
 // framing to what LCP negotiated once it is Opened, answers and sends LCP echoes, and
-// Protocol-Rejects what it does not carry (CCP, IPV6CP). Paced (LinkConfig::line_rate),
+// Protocol-Rejects what it does not carry (CCP, IPV6CP unless configured). IPv6
+// (LinkConfig::ipv6cp): IPV6CP beside IPCP, and IPv6 packets both ways once it is
+// Opened, through the same calls as IPv4 (the version nibble tells them apart). Paced (LinkConfig::line_rate),
 // IP packets wait in a FlowQueue and go to the line at its rate, interactive flows first.
 //
 // Phases (RFC 1661 §3.2): Dead until start(); Establish while LCP negotiates;
@@ -32,6 +34,7 @@
 #include "flow_queue.hpp"
 #include "hdlc.hpp"
 #include "ipcp_options.hpp"
+#include "ipv6cp_options.hpp"
 #include "vj.hpp"
 #include "lcp_options.hpp"
 
@@ -44,6 +47,7 @@ struct LinkConfig {
     LcpWants lcp;   // its `auth` is set from auth.protocols
     AuthConfig auth;
     IpcpConfig ipcp;
+    Ipv6cpConfig ipv6cp;
     // CCP with Deflate both ways when the peer agrees; off (the default here): CCP is
     // Protocol-Rejected, as by a pppd without ppp_deflate.
     CcpConfig ccp{.deflate = false};
@@ -66,6 +70,7 @@ struct LinkStats {
     uint64_t bad_frames = 0;            // framing fine, PPP header not
     uint64_t early_packets = 0;         // not LCP, before LCP was Opened (discarded)
     uint64_t ip_in = 0, ip_out = 0, ip_dropped = 0;   // dropped: IP before IPCP was Opened
+    uint64_t ipv6_in = 0, ipv6_out = 0;               // of ip_in, ip_out: IPv6 (IPV6CP Opened)
     uint64_t protocol_rejects = 0;
     uint64_t echo_timeouts = 0, link_restarts = 0;
     uint64_t echo_rtt_usec = 0;         // of the last answered Echo-Request
@@ -95,7 +100,7 @@ class Link {
 public:
     struct Callbacks {
         std::function<void(std::span<const uint8_t>)> line_output;   // bytes for the line
-        std::function<void(std::span<const uint8_t>)> ip_input;      // an IPv4 packet from the peer
+        std::function<void(std::span<const uint8_t>)> ip_input;      // an IPv4 or IPv6 packet from the peer
         std::function<void()> network_up, network_down;              // IPCP Opened / left
         // Paced: true while the line cannot take more (its own queue backs up, as with
         // hardware flow control holding it); the queue then waits 10 ms and looks again.
@@ -107,6 +112,8 @@ public:
         std::function<void(bool sent, uint16_t protocol, std::span<const uint8_t> info)> frame_seen;
         // The peer passed or failed authentication (auth_peer(), auth_reason() say more).
         std::function<void(bool passed)> authenticated;
+        // IPV6CP Opened: the link-local addresses are fe80::ipv6cp_options()'s identifiers.
+        std::function<void()> ipv6_up;
     };
 
     Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callbacks);
@@ -121,9 +128,9 @@ public:
     void close(uint64_t now);
 
     void line_input(std::span<const uint8_t> bytes, uint64_t now);
-    // Sends one IPv4 packet (paced: queues it, and sends what the line has room for);
-    // false (and counted) when IPCP is not Opened, or the packet is empty or longer than
-    // the peer's MRU.
+    // Sends one IPv4 or IPv6 packet (paced: queues it, and sends what the line has room
+    // for); false (and counted) when its NCP (IPCP, IPV6CP) is not Opened, or the packet
+    // is empty or longer than the peer's MRU.
     bool send_ip(std::span<const uint8_t> packet, uint64_t now);
     bool send_ip(std::span<const uint8_t> packet) { return send_ip(packet, now_); }
     bool paced() const noexcept { return config_.line_rate != 0; }
@@ -140,6 +147,9 @@ public:
     Phase phase() const noexcept { return phase_; }
     State lcp_state() const { return lcp_->state(); }
     State ipcp_state() const { return ipcp_->state(); }
+    // IPV6CP's state (Initial when IPv6 is not configured).
+    State ipv6cp_state() const { return ipv6cp_ ? ipv6cp_->state() : State::Initial; }
+    const Ipv6cpOptions &ipv6cp_options() const noexcept { return ipv6cp_options_; }
     // CCP's state (Initial when CCP is not configured).
     State ccp_state() const { return ccp_ ? ccp_->state() : State::Initial; }
     const CcpOptions &ccp_options() const noexcept { return ccp_options_; }
@@ -194,7 +204,8 @@ private:
     std::string auth_reason_;
     LcpOptions lcp_options_;
     IpcpOptions ipcp_options_;
-    std::unique_ptr<ControlProtocol> lcp_, ipcp_, ccp_;
+    std::unique_ptr<ControlProtocol> lcp_, ipcp_, ccp_, ipv6cp_;
+    Ipv6cpOptions ipv6cp_options_;
     CcpOptions ccp_options_;
     std::unique_ptr<DeflateCompressor> deflate_out_;
     std::unique_ptr<DeflateDecompressor> deflate_in_;
@@ -215,7 +226,7 @@ private:
     Phase phase_ = Phase::Dead;
     LinkStats stats_;
     uint64_t now_ = 0;
-    Timer lcp_timer_, ipcp_timer_, ccp_timer_;
+    Timer lcp_timer_, ipcp_timer_, ccp_timer_, ipv6cp_timer_;
     uint64_t echo_deadline_ = 0, echo_sent_at_ = 0;
     unsigned echo_outstanding_ = 0, echo_loopbacks_ = 0;
     uint8_t echo_id_ = 0;

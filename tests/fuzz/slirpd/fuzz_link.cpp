@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    if (frames != 1 || check.stats().fcs_errors != 0)
                        std::abort();   // one well-formed frame per write
                },
-               [&](std::span<const uint8_t> p) { stack.input(p, now); }, {}, {}, {}, {}, {}, {}});
+               [&](std::span<const uint8_t> p) { stack.input(p, now); }, {}, {}, {}, {}, {}, {}, {}});
     Link &link = *link_ptr;
     link.start(now);
     while (!in.empty()) {

@@ -18,6 +18,7 @@
 #include "control.hpp"
 #include "hdlc.hpp"
 #include "ipcp_options.hpp"
+#include "ipv6cp_options.hpp"
 #include "lcp_options.hpp"
 #include "vj.hpp"
 
@@ -117,6 +118,17 @@ struct Peer {
     std::unique_ptr<ControlProtocol> lcp, ipcp;
     std::unique_ptr<PeerCcp> ccp;       // set before start(): CCP with Deflate as pppd and ppp_deflate
     std::optional<PeerAuth> auth;       // set before start(): authenticates when slirpd asks
+    // IPV6CP as pppd's +ipv6 (enable_ipv6() before start()); its identifiers and state.
+    Ipv6cpOptions ipv6cp_options{{.enabled = true, .local_id = 0}, [this] { return seed = seed * 1103515245 + 12345; }};
+    std::unique_ptr<ControlProtocol> ipv6cp;
+    bool ipv6cp_open = false, ipv6cp_rejected = false;
+    void enable_ipv6()
+    {
+        ipv6cp = std::make_unique<ControlProtocol>(
+            proto_ipv6cp, negotiator_for(ipv6cp_options),
+            [this](uint16_t proto, Bytes info) { encode(to_link, proto, info, encoder); },
+            ControlProtocol::Layer{[this] { ipv6cp_open = true; }, [this] { ipv6cp_open = false; }, {}, {}});
+    }
     Negotiator lcp_negotiator()
     {
         Negotiator n = negotiator_for(lcp_options);
@@ -138,6 +150,10 @@ struct Peer {
         }
         ipcp->up();
         ipcp->open();
+        if (ipv6cp) {
+            ipv6cp->up();
+            ipv6cp->open();
+        }
     }
 
     Peer()
@@ -162,11 +178,17 @@ struct Peer {
                                        if (ccp)
                                            ccp->cp->down();
                                        ipcp->down();
+                                       if (ipv6cp)
+                                           ipv6cp->down();
                                    },
                                    {}, {}});
         lcp->set_lcp_extras({[this](uint16_t protocol) {
                                  if (protocol == proto_ccp)
                                      ccp_rejected = true;
+                                 if (protocol == proto_ipv6cp && ipv6cp) {
+                                     ipv6cp_rejected = true;
+                                     ipv6cp->protocol_rejected();
+                                 }
                              },
                              {}, [this] { return lcp_options.settings().our_magic; }, {}});
         ipcp = std::make_unique<ControlProtocol>(
@@ -241,6 +263,10 @@ struct Peer {
             lcp->input(info);
         } else if (protocol == proto_ipcp) {
             ipcp->input(info);
+        } else if (protocol == proto_ipv6cp && ipv6cp) {
+            ipv6cp->input(info);
+        } else if (protocol == proto_ipv6) {
+            ip.emplace_back(info.begin(), info.end());
         } else if (protocol == proto_ip) {
             ip.emplace_back(info.begin(), info.end());
         } else if (vj_in && (protocol == proto_vj_compressed || protocol == proto_vj_uncompressed)) {
@@ -267,6 +293,10 @@ struct Peer {
     }
     void send_ip(std::span<const uint8_t> packet)
     {
+        if (!packet.empty() && packet[0] >> 4 == 6) {
+            send_data(proto_ipv6, packet);
+            return;
+        }
         if (!vj_out) {
             send_data(proto_ip, packet);
             return;

@@ -231,7 +231,7 @@ struct Rig {
         : link(config(std::move(protocols)), [n = 0x5000u]() mutable { return n++; },
                {[this](std::span<const uint8_t> b) { to_peer.insert(to_peer.end(), b.begin(), b.end()); },
                 [this](std::span<const uint8_t> p) { ip.emplace_back(p.begin(), p.end()); }, [this] { ++ups; }, {},
-                {}, {}, {}, [this](bool ok) { results.push_back(ok); }})
+                {}, {}, {}, [this](bool ok) { results.push_back(ok); }, {}})
     {
     }
     static LinkConfig config(std::vector<uint16_t> protocols)

@@ -31,7 +31,7 @@ struct Rig {
         : link(config, [n = 0x5000u]() mutable { return n++; },
                {[this](std::span<const uint8_t> b) { to_peer.insert(to_peer.end(), b.begin(), b.end()); },
                 [this](std::span<const uint8_t> p) { ip.emplace_back(p.begin(), p.end()); }, [this] { ++ups; },
-                [this] { ++downs; }, {}, {}, {}, {}})
+                [this] { ++downs; }, {}, {}, {}, {}, {}})
     {
     }
     // Moves bytes both ways until neither side has anything to say.
@@ -367,7 +367,7 @@ TEST_CASE("link: paced, a line that backs up holds the queue; IPCP going down em
     int space = 0;
     Link link(cfg, [n = 0x5000u]() mutable { return n++; },
               {[&](std::span<const uint8_t> b) { to_peer.insert(to_peer.end(), b.begin(), b.end()); }, {}, {}, {},
-               [&] { return busy; }, [&] { ++space; }, {}, {}});
+               [&] { return busy; }, [&] { ++space; }, {}, {}, {}});
     link.start(now);
     peer.start();
     for (int i = 0; i < 20; ++i) {

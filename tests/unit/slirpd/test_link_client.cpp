@@ -28,7 +28,7 @@ struct End {
         : link(c, [n = seed]() mutable { return n++; },
                {[this](std::span<const uint8_t> b) { out.insert(out.end(), b.begin(), b.end()); },
                 [this](std::span<const uint8_t> p) { ip.emplace_back(p.begin(), p.end()); }, [this] { ++ups; }, {}, {},
-                {}, {}, {}})
+                {}, {}, {}, {}})
     {
     }
 };
