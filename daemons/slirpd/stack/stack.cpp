@@ -12,6 +12,10 @@ void Stack::input(std::span<const uint8_t> packet, uint64_t now)
 {
     collect();   // connections that finished in calls from the host side
     ++stats_.packets_in;
+    if (!packet.empty() && packet[0] >> 4 == 6) {
+        input6(packet);
+        return;
+    }
     auto ip = parse_ipv4(packet);
     if (!ip) {
         ++stats_.bad_packets;

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "ipv6.hpp"
 #include "rate_limit.hpp"
 #include "tcp.hpp"
 
@@ -74,6 +75,9 @@ struct StackStats {
     uint64_t lockouts = 0;         // lockouts begun
     uint64_t tcp_idle_resets = 0;
     uint64_t host_unreachables = 0;
+    // IPv6 (stack6.cpp): packets in, ICMPv6 messages in and malformed, echo replies sent,
+    // errors sent (unreachable, parameter problem: RFC 4443 §2.4's limits kept).
+    uint64_t ipv6_in = 0, icmpv6_in = 0, icmpv6_bad = 0, echo6_replies = 0, icmpv6_errors = 0;
 };
 
 class Stack {
@@ -103,6 +107,11 @@ public:
     // reached (no TIME-WAIT to recycle) or no port is free. The connection stays valid
     // until its Events::closed(), or until abort().
     tcp::Connection *connect_tcp(uint32_t dst, uint16_t dst_port, tcp::Events *events, uint64_t now);
+    // IPv6 (stack6.cpp): slirpd's link-local address once IPV6CP has made it; before,
+    // IPv6 packets are not handled. Echo requests to it (or to all nodes) are answered,
+    // TCP to it gets a RST, UDP a port unreachable, another upper layer a Parameter
+    // Problem; other destinations are not routed.
+    void set_ipv6_address(const Address6 &a) noexcept { address6_ = a; }
     // slirpd's own address, once the link has it (the client of the link learns it).
     void set_address(uint32_t address) noexcept { config_.address = address; }
     uint32_t address() const noexcept { return config_.address; }
@@ -152,6 +161,11 @@ private:
         void blocked(tcp::Connection &c) override;
     };
     void input_tcp(const struct Ipv4 &ip, std::span<const uint8_t> packet, uint64_t now);
+    void input6(std::span<const uint8_t> packet);
+    void answer_icmp6(const Ipv6 &ip);
+    void refuse_tcp6(const Ipv6 &ip);
+    void icmp6_error(const Ipv6 &ip, uint8_t type, uint8_t code, uint32_t pointer, bool even_to_multicast = false);
+    void send6(const Address6 &dst, uint8_t next);   // out_ after its 40 octets
     bool open_tcp(const struct Ipv4 &ip, const struct Tcp &syn, std::span<const uint8_t> packet, uint64_t now);
     void tcp_changed(TcpEntry &e);
     void collect();
@@ -186,6 +200,7 @@ private:
     TcpOwner owner_{};
     uint32_t isn_secret_ = 0;
     uint64_t next_tcp_id_ = 1;
+    std::optional<Address6> address6_;
     uint16_t next_port_ = 0;   // connect_tcp's next local port to try (0: not chosen yet)
     uint64_t sweep_at_ = 0;
 };

@@ -102,13 +102,17 @@ void build_udp(std::vector<uint8_t> &out, uint32_t src, uint32_t dst, uint16_t s
 
 Result<Tcp> parse_tcp(const Ipv4 &ip)
 {
-    auto d = ip.payload;
+    return parse_tcp_segment(ip.payload, pseudo_header_sum(ip.src, ip.dst, proto_tcp, ip.payload.size()));
+}
+
+Result<Tcp> parse_tcp_segment(std::span<const uint8_t> d, uint32_t pseudo)
+{
     if (d.size() < 20)
         return failf(EBADMSG, "TCP: {} octets, shorter than a header", d.size());
     size_t off = static_cast<size_t>(d[12] >> 4) * 4;
     if (off < 20 || off > d.size())
         return failf(EBADMSG, "TCP: data offset {} with {} octets", off, d.size());
-    if (checksum_fold(checksum_add(pseudo_header_sum(ip.src, ip.dst, proto_tcp, d.size()), d)) != 0)
+    if (checksum_fold(checksum_add(pseudo, d)) != 0)
         return fail(EBADMSG, "TCP: bad checksum");
     auto options = parse_tcp_options(d.subspan(20, off - 20));
     if (!options)
@@ -127,6 +131,18 @@ Result<Tcp> parse_tcp(const Ipv4 &ip)
 }
 
 void build_tcp(std::vector<uint8_t> &out, uint32_t src, uint32_t dst, const Tcp &t, std::span<const uint8_t> payload)
+{
+    size_t start = put_tcp(out, t, payload);
+    set_tcp_checksum(out, start, pseudo_header_sum(src, dst, proto_tcp, out.size() - start));
+}
+
+void set_tcp_checksum(std::vector<uint8_t> &out, size_t start, uint32_t pseudo)
+{
+    set16(out, start + 16, 0);
+    set16(out, start + 16, checksum_fold(checksum_add(pseudo, std::span(out).subspan(start))));
+}
+
+size_t put_tcp(std::vector<uint8_t> &out, const Tcp &t, std::span<const uint8_t> payload)
 {
     std::vector<uint8_t> opts;
     if (t.options.mss) {
@@ -164,9 +180,7 @@ void build_tcp(std::vector<uint8_t> &out, uint32_t src, uint32_t dst, const Tcp 
     put16(out, t.urgent);
     out.insert(out.end(), opts.begin(), opts.end());
     out.insert(out.end(), payload.begin(), payload.end());
-    size_t len = out.size() - start;
-    uint32_t sum = checksum_add(pseudo_header_sum(src, dst, proto_tcp, len), std::span(out).subspan(start));
-    set16(out, start + 16, checksum_fold(sum));
+    return start;
 }
 
 } // namespace alopex::slirp::stack

@@ -59,7 +59,13 @@ struct Tcp {
     std::span<const uint8_t> payload;
 };
 Result<Tcp> parse_tcp(const Ipv4 &ip);
+// A segment `d` of either IP version, `pseudo` the partial sum of its pseudo-header.
+Result<Tcp> parse_tcp_segment(std::span<const uint8_t> d, uint32_t pseudo);
 // Appends a TCP segment with `t`'s fields and options (payload from `payload`, not t.payload).
 void build_tcp(std::vector<uint8_t> &out, uint32_t src, uint32_t dst, const Tcp &t, std::span<const uint8_t> payload);
+// The same in two steps, for either IP version: the segment with a zero checksum (its
+// start returned), then the checksum over `pseudo` (the pseudo-header's partial sum).
+size_t put_tcp(std::vector<uint8_t> &out, const Tcp &t, std::span<const uint8_t> payload);
+void set_tcp_checksum(std::vector<uint8_t> &out, size_t start, uint32_t pseudo);
 
 } // namespace alopex::slirp::stack

@@ -111,7 +111,7 @@ TEST_CASE("stack hostile: truncations, length lies and bad checksums are counted
     bad[0] = 0x4F;                  // header length 60 > the packet's header
     r.stack.input(bad, 0);
     bad = good;
-    bad[0] = 0x65;                  // version 6
+    bad[0] = 0x75;                  // version 7 (6 goes to the IPv6 side)
     r.stack.input(bad, 0);
     bad = good;
     bad[12] ^= 1;                   // header checksum

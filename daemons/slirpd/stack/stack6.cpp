@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The stack's IPv6 side: packets to slirpd's link-local address (or to all nodes), ICMPv6
+// echo, and the errors a host with nothing listening sends (RFC 4443 §2.4: never for an
+// ICMPv6 error, a packet from the unspecified or a multicast address, or one sent to a
+// multicast address unless an option asked; at most the minimum MTU).
+#include <algorithm>
+
+#include "stack.hpp"
+#include "transport.hpp"
+#include "wire.hpp"
+
+namespace alopex::slirp::stack {
+
+namespace {
+
+// ff02::1, all nodes on the link.
+constexpr Address6 all_nodes = {0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+} // namespace
+
+void Stack::input6(std::span<const uint8_t> packet)
+{
+    ++stats_.ipv6_in;
+    if (!address6_) {
+        ++stats_.not_handled;
+        return;
+    }
+    Ipv6Problem problem;
+    auto ip = parse_ipv6(packet, &problem);
+    if (!ip) {
+        ++stats_.bad_packets;
+        auto type = icmp6_type_of(packet);
+        if (problem.code && packet.size() >= ipv6_header && !(type && *type < 128)) {
+            Ipv6 whole;
+            whole.packet = packet.first(std::min<size_t>(packet.size(), ipv6_header + wire::be16(&packet[4])));
+            std::copy_n(packet.begin() + 8, 16, whole.src.begin());
+            std::copy_n(packet.begin() + 24, 16, whole.dst.begin());
+            icmp6_error(whole, icmp6_parameter_problem, *problem.code, problem.pointer, problem.even_to_multicast);
+        }
+        return;
+    }
+    if (ip->fragment) {
+        ++stats_.fragments;
+        return;
+    }
+    bool ours = ip->dst == *address6_, multicast = is_multicast(ip->dst);
+    if (!ours && ip->dst != all_nodes) {
+        ++stats_.not_handled;   // not routed; other multicast (solicitations) not answered
+        return;
+    }
+    switch (ip->next) {
+    case proto_icmpv6: answer_icmp6(*ip); return;
+    case proto_tcp:
+        if (ours)
+            refuse_tcp6(*ip);
+        return;
+    case proto_udp:
+        if (ours && ip->payload.size() >= 8)
+            icmp6_error(*ip, icmp6_unreachable, 4, 0);   // port unreachable
+        else
+            ++stats_.bad_packets;
+        return;
+    case proto_none6: return;
+    default:
+        if (!multicast)
+            icmp6_error(*ip, icmp6_parameter_problem, 1, static_cast<uint32_t>(ip->next_at));
+        ++stats_.not_handled;
+        return;
+    }
+}
+
+void Stack::answer_icmp6(const Ipv6 &ip)
+{
+    ++stats_.icmpv6_in;
+    auto m = parse_icmp6(ip);
+    if (!m) {
+        ++stats_.icmpv6_bad;
+        return;
+    }
+    if (m->type != icmp6_echo_request || m->code != 0 || is_multicast(ip.src) || is_unspecified(ip.src))
+        return;   // solicitations, errors: nothing for a host at the end of a point-to-point link to say
+    out_.assign(ipv6_header, 0);
+    build_icmp6(out_, *address6_, ip.src, icmp6_echo_reply, 0, m->rest);
+    ++stats_.echo6_replies;
+    send6(ip.src, proto_icmpv6);
+}
+
+// No listener: a RST the sender accepts (RFC 9293 §3.10.7.1); a RST is never answered.
+void Stack::refuse_tcp6(const Ipv6 &ip)
+{
+    auto t = parse_tcp_segment(ip.payload, pseudo6_sum(ip.src, ip.dst, proto_tcp, ip.payload.size()));
+    if (!t) {
+        ++stats_.bad_packets;
+        return;
+    }
+    if ((t->flags & tcp_flag::rst) || is_multicast(ip.src))
+        return;
+    Tcp r;
+    r.src_port = t->dst_port;
+    r.dst_port = t->src_port;
+    if (t->flags & tcp_flag::ack) {
+        r.seq = t->ack;
+        r.flags = tcp_flag::rst;
+    } else {
+        uint32_t len = static_cast<uint32_t>(t->payload.size()) + ((t->flags & tcp_flag::syn) ? 1 : 0) +
+                       ((t->flags & tcp_flag::fin) ? 1 : 0);
+        r.ack = t->seq + len;
+        r.flags = tcp_flag::rst | tcp_flag::ack;
+    }
+    out_.assign(ipv6_header, 0);
+    size_t start = put_tcp(out_, r, {});
+    set_tcp_checksum(out_, start, pseudo6_sum(*address6_, ip.src, proto_tcp, out_.size() - start));
+    ++stats_.resets;
+    send6(ip.src, proto_tcp);
+}
+
+void Stack::icmp6_error(const Ipv6 &ip, uint8_t type, uint8_t code, uint32_t pointer, bool even_to_multicast)
+{
+    if (is_multicast(ip.src) || is_unspecified(ip.src) || (is_multicast(ip.dst) && !even_to_multicast))
+        return;
+    if (ip.next == proto_icmpv6 && !ip.payload.empty() && ip.payload[0] < 128)
+        return;   // never about an error
+    std::vector<uint8_t> rest = {static_cast<uint8_t>(pointer >> 24), static_cast<uint8_t>(pointer >> 16),
+                                 static_cast<uint8_t>(pointer >> 8), static_cast<uint8_t>(pointer)};
+    size_t room = ipv6_min_mtu - ipv6_header - 8;
+    rest.insert(rest.end(), ip.packet.begin(), ip.packet.begin() + static_cast<long>(std::min(room, ip.packet.size())));
+    out_.assign(ipv6_header, 0);
+    build_icmp6(out_, *address6_, ip.src, type, code, rest);
+    ++stats_.icmpv6_errors;
+    if (type == icmp6_unreachable && code == 4)
+        ++stats_.port_unreachables;
+    send6(ip.src, proto_icmpv6);
+}
+
+// out_ holds 40 octets for the header, then the upper layer.
+void Stack::send6(const Address6 &dst, uint8_t next)
+{
+    size_t len = out_.size() - ipv6_header;
+    if (out_.size() > config_.mtu || len > 0xFFFF)
+        return;
+    std::vector<uint8_t> header;
+    build_ipv6(header, *address6_, dst, next, 64, {});
+    header[4] = static_cast<uint8_t>(len >> 8);
+    header[5] = static_cast<uint8_t>(len);
+    std::copy(header.begin(), header.end(), out_.begin());
+    if (output_)
+        output_(out_);
+}
+
+} // namespace alopex::slirp::stack
