@@ -255,7 +255,7 @@ Result<std::vector<std::string>> LineBus::reload(std::string_view why)
         pending.push_back("listen");
     if (a.lcp.mru != b.lcp.mru || a.echo_interval_usec != b.echo_interval_usec ||
         a.echo_failures != b.echo_failures || a.ipcp.vj != b.ipcp.vj || cur.deflate != next.deflate ||
-        cur.mode != next.mode)
+        cur.mode != next.mode || a.ipv6cp.enabled != b.ipv6cp.enabled)
         pending.push_back("ppp");
     if (cur.backends.failures != next.backends.failures || cur.backends.skip_usec != next.backends.skip_usec)
         pending.push_back("backends");

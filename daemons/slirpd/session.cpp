@@ -74,6 +74,17 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
         if (self->capture_)
             self->capture_->frame(sent, protocol, info);
     };
+    cb.ipv6_up = [self] {
+        const auto &o = self->link_->ipv6cp_options();
+        auto ours = ppp::link_local(o.local_id());
+        self->stack_->set_ipv6_address(ours);
+        auto text = [](const std::array<uint8_t, 16> &a) {
+            auto x = net::Address::from_bytes(AF_INET6, std::span<const uint8_t>(a));
+            return x ? x->to_string() : std::string("?");
+        };
+        log::info("IPv6 up: {}, peer {}", text(ours),
+                  o.peer_id() ? text(ppp::link_local(o.peer_id())) : std::string("unnamed"));
+    };
     cb.authenticated = [self](bool passed) {
         const auto &l = *self->link_;
         const char *how = l.auth_protocol() == ppp::proto_chap ? "CHAP" : "PAP";
@@ -354,6 +365,9 @@ std::map<std::string, uint64_t> Session::counters() const
         {"packets-in", ip.packets_in},       {"bad-packets", ip.bad_packets},
         {"fragments", ip.fragments},         {"echo-replies", ip.echo_replies},
         {"tcp-resets", ip.resets},           {"port-unreachables", ip.port_unreachables},
+        {"ipv6-in", k.ipv6_in},               {"ipv6-out", k.ipv6_out},
+        {"icmpv6-in", ip.icmpv6_in},          {"icmpv6-bad", ip.icmpv6_bad},
+        {"echo6-replies", ip.echo6_replies},  {"icmpv6-errors", ip.icmpv6_errors},
         {"auth-successes", k.auth_successes}, {"auth-failures", k.auth_failures},
         {"auth-refused", k.auth_refused},     {"auth-packets-in", k.auth_packets_in},
         {"auth-discarded", k.auth_discarded},

@@ -93,7 +93,10 @@ Result<void> parse_ppp(const Table &root, Settings &s)
     ALOPEX_TRY(t, root.optional_table("ppp"));
     if (!t)
         return {};
-    ALOPEX_TRY_VOID(t->require_known_keys({"mode", "mru", "echo_interval", "echo_failures", "vj", "deflate"}));
+    ALOPEX_TRY_VOID(
+        t->require_known_keys({"mode", "mru", "echo_interval", "echo_failures", "vj", "deflate", "ipv6"}));
+    ALOPEX_TRY(ipv6, t->optional_boolean("ipv6"));
+    s.link.ipv6cp.enabled = ipv6.value_or(false);
     ALOPEX_TRY(mode, t->optional_string("mode"));
     if (mode) {
         if (*mode == "host")

@@ -25,6 +25,7 @@
 //   vj = true                 # VJ TCP/IP header compression both ways, when the peer agrees
 //   deflate = true            # CCP with Deflate both ways when the peer agrees; default:
 //                             # on when the line is paced (a slow line), else CCP rejected
+//   ipv6 = false              # IPV6CP: link-local IPv6, ICMPv6 echo (in progress)
 //   [ports]                   # TCP: the peer's destination = a host socket
 //   "10.0.0.1:22" = "127.0.0.1:22"
 //   "10.0.0.1:80" = "unix:/run/kvmd/kvmd.sock"

@@ -6,7 +6,8 @@
 // 100 ms, for 2 an IPv4 packet of that length sent by slirpd, for 3 a hangup or a close.
 // Everything slirpd writes to the line must decode as good frames again. The last octet
 // turns CCP with Deflate (bit 0), pacing (bit 1) and authentication of the peer (bit 2:
-// CHAP then PAP, bit 3: PAP only; a peer "pikvm" with secret "s3cret") on.
+// CHAP then PAP, bit 3: PAP only; a peer "pikvm" with secret "s3cret") and IPV6CP
+// (bit 4) on.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -34,6 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // The last octet's low bits: CCP with Deflate, a paced line (the flow queue).
     config.ccp.deflate = size > 0 && (data[size - 1] & 1);
     config.line_rate = size > 0 && (data[size - 1] & 2) ? 11520 : 0;
+    config.ipv6cp.enabled = size > 0 && (data[size - 1] & 16);
     if (size > 0 && (data[size - 1] & 12)) {
         config.auth.protocols = (data[size - 1] & 4) ? std::vector<uint16_t>{proto_chap, proto_pap}
                                                      : std::vector<uint16_t>{proto_pap};
@@ -52,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                },
                [&](std::span<const uint8_t> p) { stack.input(p, now); }, {}, {}, {}, {}, {}, {}, {}});
     Link &link = *link_ptr;
+    stack.set_ipv6_address(link_local(1));
     link.start(now);
     while (!in.empty()) {
         uint8_t op = in[0];

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """icmp_ping.py ADDRESS COUNT: ICMP echo through the kernel's own stack (a raw socket;
-iputils' ping is not installed everywhere). Prints one line per reply, "seq RTT_MS
+iputils' ping is not installed everywhere). An IPv6 ADDRESS (fe80::1%ppp0) uses ICMPv6,
+whose checksum the kernel fills in. Prints one line per reply, "seq RTT_MS
 same|different" (whether the data came back as sent), and exits 1 if any is missing."""
 import os
 import socket
@@ -20,21 +21,27 @@ def checksum(b):
 
 
 def ping(sock, dst, ident, seq, data):
-    m = struct.pack('>BBHHH', 8, 0, 0, ident, seq) + data
-    m = m[:2] + struct.pack('>H', checksum(m)) + m[4:]
+    v6 = sock.family == socket.AF_INET6
+    m = struct.pack('>BBHHH', 128 if v6 else 8, 0, 0, ident, seq) + data
+    if not v6:
+        m = m[:2] + struct.pack('>H', checksum(m)) + m[4:]
     t0 = time.monotonic()
-    sock.sendto(m, (dst, 0))
+    target = socket.getaddrinfo(dst, 0, sock.family, socket.SOCK_RAW)[0][4]
+    sock.sendto(m, target)
     while True:
         pkt, addr = sock.recvfrom(4096)
-        ihl = (pkt[0] & 15) * 4
+        ihl = 0 if v6 else (pkt[0] & 15) * 4   # a raw ICMPv6 socket gives no IP header
         t, _, _, i, q = struct.unpack('>BBHHH', pkt[ihl:ihl + 8])
-        if addr[0] == dst and t == 0 and i == ident and q == seq:
+        if addr[0].split('%')[0] == dst.split('%')[0] and t == (129 if v6 else 0) and i == ident and q == seq:
             return (time.monotonic() - t0) * 1000, pkt[ihl + 8:] == data
 
 
 def main():
     dst, count = sys.argv[1], int(sys.argv[2])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    if ':' in dst:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    else:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     sock.settimeout(3)
     ident = os.getpid() & 0xffff
     ok = 0

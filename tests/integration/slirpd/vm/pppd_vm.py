@@ -15,7 +15,7 @@ def register(tap, vm):
                        f'modprobe {m}: {vm().result(f"modprobe-{m}.txt")}')
 
     @tap.test('pppd dials slirpd: address, DNS, VJ both ways, ping, ssh, curl, a refused port, Deflate both '
-              'ways, novj noccp; slirpd as the client of pppd; CHAP and PAP (test_slirpd_pppd.py)')
+              'ways, novj noccp; slirpd as the client of pppd; CHAP and PAP; IPV6CP and ICMPv6 (test_slirpd_pppd.py)')
     def _(sb):
         out = vm().check_run('slirpd-pppd')
         h.check('not ok' not in out and 'ok 3 - over ppp0: an interactive ssh session' in out
@@ -23,8 +23,9 @@ def register(tap, vm):
                 and "ok 6 - VJ with the kernel's slhc and Deflate" in out and 'ok 7 - pppd with novj noccp' in out
                 and 'ok 8 - slirpd as the client of pppd as the server' in out
                 and 'ok 9 - [auth]: pppd with user pikvm passes CHAP' in out
-                and 'ok 10 - [auth]: pppd as user intruder' in out,
+                and 'ok 10 - [auth]: pppd as user intruder' in out
+                and 'ok 11 - IPv6: IPV6CP with pppd +ipv6' in out,
                 out[-3000:])
         for line in out.splitlines():
-            if line.startswith(('# vj-', '# deflate', '# rcvd [CCP', '# sent [CCP', '# sent [IPCP', '# listen', '# CHAP', '# PAP')):
+            if line.startswith(('# vj-', '# deflate', '# rcvd [CCP', '# sent [CCP', '# sent [IPCP', '# listen', '# CHAP', '# PAP', '# rcvd [IPV6CP', '# sent [IPV6CP', '# ipv6')):
                 h.diag(f'slirpd in the VM: {line[2:300]}')

@@ -21,7 +21,10 @@ port of its [listen] reaches an HTTP server in pppd's namespace over the kernel'
 data intact, VJ both ways. Then slirpd asks the peer to authenticate ([auth]): pppd with
 `user pikvm` and its chap-secrets passes CHAP, and with only PAP required passes PAP
 (ppp0 comes up, ping answered); `user intruder`, whom slirpd's secrets do not know, fails
-CHAP and pppd exits; slirpd logs and counts each."""
+CHAP and pppd exits; slirpd logs and counts each. Last, IPv6 ([ppp] ipv6 = true) with
+pppd's +ipv6: IPV6CP gives each end its link-local address (pppd's and slirpd's logs
+agree on both), the kernel's ICMPv6 echo to slirpd's fe80:: address over ppp0 comes back
+intact, and IPv4 still works beside it."""
 import hashlib
 import json
 import os
@@ -296,6 +299,39 @@ def _(sb):
             log_of(slirpd)[-800:])
     c, line = counters(slirpd)
     h.check(c.get('auth-failures', 0) == 1 and c.get('auth-successes', 0) == 0 and c.get('ip-in', 0) == 0, line)
+
+
+@tap.test('IPv6: IPV6CP with pppd +ipv6, the kernel pings slirpd\'s link-local address over ppp0', vm=True)
+def _(sb):
+    config = sb.path('slirp-ipv6.toml')
+    with open(config, 'w') as f:
+        f.write('[ppp]\nipv6 = true\necho_interval = 0\n')
+    slirpd, pty = start_slirpd(sb, '--config', config, timeout=30, name='slirpd-ipv6')
+    ns = PeerNamespace(sb, 'pppd-ipv6')
+    pppd = ns.spawn('pppd-ipv6', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts', 'nodetach',
+                    'noipdefault', 'nolock', 'noccp', '+ipv6', 'logfd', '2', 'debug')
+    h.wait_until(lambda: 'remote LL address' in log_of(pppd), 60, 0.1, f'pppd IPv6 up: {log_of(pppd)[-1500:]}')
+    h.wait_until(lambda: 'IPv6 up: ' in log_of(slirpd), 10, 0.1, f'slirpd IPv6 up: {log_of(slirpd)[-800:]}')
+    log = log_of(pppd)
+    h.diag(' | '.join(l for l in log.splitlines() if 'IPV6CP' in l or 'LL address' in l)[:1500])
+    ours = re.search(r'remote LL address (\S+)', log).group(1)
+    theirs = re.search(r'local  LL address (\S+)', log).group(1)
+    h.check(f'IPv6 up: {ours}, peer {theirs}' in log_of(slirpd), f'{ours} {theirs}: {log_of(slirpd)[-800:]}')
+    # The kernel may still be doing DAD on ppp0's address: a few tries.
+    for _ in range(50):
+        r = ns.run('/usr/bin/python3', os.path.join(HERE, '..', 'icmp_ping.py'), f'{ours}%ppp0', '3')
+        if r.returncode == 0:
+            break
+        time.sleep(0.2)
+    h.diag(r.stdout.strip().replace('\n', ' | '))
+    h.check_eq(r.returncode, 0, f'{r.stdout} {r.stderr}')
+    h.wait_until(lambda: ppp0_of(ns) == [('10.0.0.2', '10.0.0.1')], 30, 0.1, 'IPv4 beside it')
+    r = ns.run('/usr/bin/python3', os.path.join(HERE, '..', 'icmp_ping.py'), '10.0.0.1', '2')
+    h.check_eq(r.returncode, 0, f'{r.stdout} {r.stderr}')
+    c, line = counters(slirpd)
+    h.diag(' '.join(f'{k} {v}' for k, v in c.items() if 'ipv6' in k or 'icmpv6' in k or 'echo6' in k))
+    h.check(c.get('echo6-replies', 0) >= 3 and c.get('ipv6-in', 0) >= 3, line)
+    pppd.stop()
 
 
 def ppp0_of(ns):
