@@ -81,8 +81,9 @@ Result<Secrets> parse_secrets(std::string_view text, std::string_view file, std:
                          w.size() == 1 ? "" : "s");
         for (size_t i = 3; i < w.size(); ++i)
             if (w[i] != "*")
-                return failf(EINVAL, "{}:{}: addresses ('{}') are not taken: slirpd gives the peer its configured "
-                                     "address; leave them out or write *", file, number, w[i]);
+                return failf(EINVAL, "{}:{}: word {} (an address) is not taken: slirpd gives the peer its "
+                                     "configured address; leave addresses out or write * (a secret with blanks "
+                                     "goes in quotes)", file, number, i + 1);
         if (w[2].starts_with('@'))
             return failf(EINVAL, "{}:{}: secrets read from another file (@...) are not taken", file, number);
         if (w[0].empty() || w[0].size() > 255 || w[2].size() > 255)

@@ -56,7 +56,7 @@ struct Listener {
     net::Endpoint bound;
     uint64_t accepted = 0;
     Fd fd;
-    EventSourcePtr source;
+    EventSourcePtr source, pause;   // pause: out of descriptors, accepting again in 1 s
     class TcpForwarder *forwarder = nullptr;
 };
 
@@ -111,6 +111,7 @@ private:
     Result<> bind_listener(Listener &l);
     void accept_host(Listener &l);
     static int on_listen(sd_event_source *, int fd, uint32_t, void *userdata) noexcept;
+    static int on_listen_pause(sd_event_source *, uint64_t, void *userdata) noexcept;
 
     sd_event *event_;
     stack::Stack &stack_;

@@ -86,6 +86,14 @@ int TcpForwarder::on_listen(sd_event_source *, int, uint32_t, void *userdata) no
     return 0;
 }
 
+int TcpForwarder::on_listen_pause(sd_event_source *, uint64_t, void *userdata) noexcept
+{
+    auto *l = static_cast<Listener *>(userdata);
+    sd_event_source_set_enabled(l->source.get(), SD_EVENT_ON);
+    l->pause.reset();
+    return 0;
+}
+
 void TcpForwarder::accept_host(Listener &l)
 {
     for (;;) {
@@ -93,8 +101,17 @@ void TcpForwarder::accept_host(Listener &l)
         socklen_t len = sizeof from;
         Fd fd(::accept4(l.fd.get(), reinterpret_cast<sockaddr *>(&from), &len, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) {
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                log::warning("[listen] {}: accept: {}", l.bound.to_string(), strerror(errno));
+            int err = errno;
+            if (err == EAGAIN || err == EINTR || err == ECONNABORTED)
+                return;
+            log::warning("[listen] {}: accept: {}", l.bound.to_string(), strerror(err));
+            if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+                // The connection waits in the backlog; a level-triggered source would spin.
+                sd_event_source_set_enabled(l.source.get(), SD_EVENT_OFF);
+                sd_event_source *t = nullptr;
+                if (sd_event_add_time_relative(event_, &t, CLOCK_MONOTONIC, 1'000'000, 0, on_listen_pause, &l) >= 0)
+                    l.pause.reset(t);
+            }
             return;
         }
         uint32_t dst = resolve_ ? resolve_(l.config) : 0;

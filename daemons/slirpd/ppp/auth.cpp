@@ -17,23 +17,33 @@ constexpr uint8_t pap_request = 1, pap_ack = 2, pap_nak = 3;
 constexpr uint8_t chap_challenge = 1, chap_response = 2, chap_success = 3, chap_failure = 4;
 constexpr size_t challenge_size = 16;
 
+// Whether `a` and `b` are the same octets, in a time that depends on neither: their
+// SHA-256 digests compared.
 bool same(std::span<const uint8_t> a, std::string_view b)
 {
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+    uint8_t da[EVP_MAX_MD_SIZE] = {}, db[EVP_MAX_MD_SIZE] = {};
+    unsigned la = 0, lb = 0;
+    if (EVP_Digest(a.data(), a.size(), da, &la, EVP_sha256(), nullptr) != 1 ||
+        EVP_Digest(b.data(), b.size(), db, &lb, EVP_sha256(), nullptr) != 1 || la != lb || la == 0)
+        return false;
+    return CRYPTO_memcmp(da, db, la) == 0;
 }
 
 } // namespace
 
-std::array<uint8_t, 16> chap_md5_response(uint8_t id, std::string_view secret, std::span<const uint8_t> challenge)
+std::optional<std::array<uint8_t, 16>> chap_md5_response(uint8_t id, std::string_view secret,
+                                                         std::span<const uint8_t> challenge)
 {
     std::array<uint8_t, 16> out{};
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned len = 0;
-    if (ctx && EVP_DigestInit_ex(ctx, EVP_md5(), nullptr) == 1 && EVP_DigestUpdate(ctx, &id, 1) == 1 &&
-        EVP_DigestUpdate(ctx, secret.data(), secret.size()) == 1 &&
-        EVP_DigestUpdate(ctx, challenge.data(), challenge.size()) == 1)
-        EVP_DigestFinal_ex(ctx, out.data(), &len);
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_md5(), nullptr) == 1 && EVP_DigestUpdate(ctx, &id, 1) == 1 &&
+              EVP_DigestUpdate(ctx, secret.data(), secret.size()) == 1 &&
+              EVP_DigestUpdate(ctx, challenge.data(), challenge.size()) == 1 &&
+              EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == out.size();
     EVP_MD_CTX_free(ctx);
+    if (!ok)
+        return std::nullopt;
     return out;
 }
 
@@ -142,7 +152,7 @@ void Authenticator::chap_input(uint8_t code, uint8_t id, std::span<const uint8_t
     std::string who(name.begin(), name.end());
     const std::string *secret = secret_of(who);
     auto want = chap_md5_response(id, secret ? *secret : std::string_view{}, challenge_);
-    bool ok = secret && !secret->empty() && CRYPTO_memcmp(value.data(), want.data(), want.size()) == 0;
+    bool ok = want && secret && !secret->empty() && CRYPTO_memcmp(value.data(), want->data(), want->size()) == 0;
     if (status_ == Status::Succeeded) {   // our Success was lost: the same again
         bool again = ok && who == peer_;
         reply(again ? chap_success : chap_failure, id, again ? "Welcome" : "Access denied");
@@ -150,7 +160,10 @@ void Authenticator::chap_input(uint8_t code, uint8_t id, std::span<const uint8_t
     }
     peer_ = std::move(who);
     reply(ok ? chap_success : chap_failure, id, ok ? "Welcome" : "Access denied");
-    finish(ok, ok ? "" : secret ? "wrong CHAP response (another secret)" : "unknown name");
+    finish(ok, ok         ? ""
+               : !want    ? "MD5 is not available (libcrypto refused it)"
+               : secret   ? "wrong CHAP response (another secret)"
+                          : "unknown name");
 }
 
 void Authenticator::reply(uint8_t code, uint8_t id, std::string_view message)

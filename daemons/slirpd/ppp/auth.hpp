@@ -12,8 +12,9 @@
 // until a Response with its identifier comes, at most `max_challenges` times. The
 // Response's value must be MD5(identifier, secret, challenge) for the secret of the
 // name it carries: Success, else Failure and the link fails. A Response repeated after
-// the Success is answered with Success again. Names and secrets are compared in
-// constant time.
+// the Success is answered with Success again. Secrets are compared in constant time
+// (their digests, so that not even their lengths show); names are looked up in a map
+// (a name is not a secret).
 //
 // Hostile input (short packets, lengths past the end, unknown codes, a Response with
 // another identifier or value size) is discarded and counted; nothing is trusted.
@@ -23,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -94,7 +96,9 @@ private:
     AuthStats stats_;
 };
 
-// MD5(id, secret, challenge): a CHAP Response's value (RFC 1994 §4.1).
-std::array<uint8_t, 16> chap_md5_response(uint8_t id, std::string_view secret, std::span<const uint8_t> challenge);
+// MD5(id, secret, challenge): a CHAP Response's value (RFC 1994 §4.1); nullopt when
+// libcrypto cannot (MD5 refused, as in FIPS mode): then nobody passes.
+std::optional<std::array<uint8_t, 16>> chap_md5_response(uint8_t id, std::string_view secret,
+                                                         std::span<const uint8_t> challenge);
 
 } // namespace alopex::slirp::ppp

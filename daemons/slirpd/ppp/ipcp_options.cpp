@@ -31,18 +31,18 @@ bool usable(std::span<const uint8_t> v)
 
 void IpcpOptions::reset()
 {
+    // Our side only: what the peer's last acknowledged request said stays (reset runs as
+    // our new request goes, which may be after we acknowledged the peer's, RFC 1661's
+    // RCR in Opened).
     local_ = config_.local;
-    peer_ = config_.client ? net::Address{} : config_.peer;
     dns_[0] = config_.client ? net::Address{} : config_.dns1;
     dns_[1] = config_.client ? net::Address{} : config_.dns2;
     asking_dns_[0] = asking_dns_[1] = config_.client;
     if (config_.client && local_.empty())
         local_ = net::Address::v4(0);
     asking_address_ = true;
-    peer_acked_ = false;
     asking_vj_ = config_.vj;
     our_vj_ = {};
-    peer_vj_.reset();
 }
 
 std::vector<uint8_t> IpcpOptions::request() const

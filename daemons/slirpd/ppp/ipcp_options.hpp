@@ -62,7 +62,10 @@ struct IpcpConfig {
 
 class IpcpOptions {
 public:
-    explicit IpcpOptions(IpcpConfig config) : config_(config) { reset(); }
+    explicit IpcpOptions(IpcpConfig config) : config_(config), peer_(config.client ? net::Address{} : config.peer)
+    {
+        reset();
+    }
 
     void reset();
     std::vector<uint8_t> request() const;

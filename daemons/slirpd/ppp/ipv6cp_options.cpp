@@ -52,8 +52,8 @@ uint64_t Ipv6cpOptions::new_id()
 
 void Ipv6cpOptions::reset()
 {
+    // Our side only: the peer's identifier from its last acknowledged request stays.
     asking_ = true;
-    peer_ = 0;
     local_ = config_.local_id ? config_.local_id : new_id();
 }
 

@@ -41,7 +41,7 @@ Link::Link(LinkConfig config, std::function<uint32_t()> random, Callbacks callba
     lcp_ = std::make_unique<ControlProtocol>(
         proto_lcp, negotiator_for(lcp_options_), send,
         ControlProtocol::Layer{[this] { lcp_up(); }, [this] { lcp_down(); },
-                               [this] { phase_ = Phase::Establish; }, [this] { phase_ = Phase::Dead; }},
+                               [this] { phase_ = Phase::Establish; }, [this] { lcp_finished(); }},
         config_.limits);
     lcp_->set_lcp_extras({[this](uint16_t protocol) {
                               if (protocol == proto_ipcp)
@@ -84,6 +84,8 @@ void Link::start(uint64_t now)
 void Link::stop(uint64_t now)
 {
     now_ = now;
+    close_pending_ = reopen_after_ = false;
+    reopen_at_ = 0;
     lcp_->down();
     phase_ = Phase::Dead;
     sync_timers();
@@ -124,6 +126,7 @@ void Link::network_start()
 
 void Link::lcp_down()
 {
+    auth_live_ = false;   // kept (it may be the caller), but deaf and without a timer
     if (ccp_)
         ccp_->down();
     ipcp_->down();
@@ -266,6 +269,7 @@ void Link::line_input(std::span<const uint8_t> bytes, uint64_t now)
 {
     now_ = now;
     decoder_.feed(bytes, [this](std::span<const uint8_t> f) { frame(f); });
+    settle();
     sync_timers();
 }
 
@@ -296,7 +300,10 @@ void Link::frame(std::span<const uint8_t> f)
         return;
     }
     if (auth_ && p->protocol == auth_->protocol()) {
-        auth_input(p->info);
+        if (auth_live_)
+            auth_input(p->info);
+        else
+            ++stats_.early_packets;
         return;
     }
     if (phase_ == Phase::Authenticate) {
@@ -434,10 +441,17 @@ void Link::advance(uint64_t now)
             echo_due();
             fired = true;
         }
-        if (auth_ && auth_->next_deadline() <= now_) {
+        if (auth_ && auth_live_ && auth_->next_deadline() <= now_) {
             auth_->advance(now_);
             fired = true;
         }
+        if (reopen_at_ && reopen_at_ <= now_) {
+            reopen_at_ = 0;
+            phase_ = Phase::Establish;
+            lcp_->open();   // Closed: a new Configure-Request
+            fired = true;
+        }
+        settle();
         sync_timers();
         if (!fired)
             break;
@@ -470,8 +484,10 @@ uint64_t Link::next_deadline() const
                        echo_deadline_})
         if (d)
             next = std::min(next, d);
-    if (auth_)
+    if (auth_ && auth_live_)
         next = std::min(next, auth_->next_deadline());
+    if (reopen_at_)
+        next = std::min(next, reopen_at_);
     if (!queue_.empty())   // when the line has room for the next frame
         next = std::min(next, std::max<uint64_t>(line_free_at_ > config_.pace_lead_usec ? line_free_at_ - config_.pace_lead_usec : 0, 1));
     return next;

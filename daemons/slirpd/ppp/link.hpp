@@ -196,12 +196,19 @@ private:
     bool auth_start();
     void auth_done(bool passed);
     void auth_input(std::span<const uint8_t> info);
+    void settle();
+    void lcp_finished();
 
     LinkConfig config_;
     Callbacks cb_;
     std::function<uint32_t()> random_;
     std::unique_ptr<Authenticator> auth_;   // of the last LCP up that asked for it
     std::string auth_reason_;
+    bool auth_live_ = false;       // auth_ takes packets and runs its timer (LCP is up)
+    bool close_pending_ = false;   // the peer failed: LCP closes once the current event is done
+    bool reopen_after_ = false;    // ... and opens again after a hold-off when it has closed
+    uint64_t reopen_at_ = 0;
+    static constexpr uint64_t auth_holdoff_usec = 3'000'000;   // after a failure (slows guessing)
     LcpOptions lcp_options_;
     IpcpOptions ipcp_options_;
     std::unique_ptr<ControlProtocol> lcp_, ipcp_, ccp_, ipv6cp_;

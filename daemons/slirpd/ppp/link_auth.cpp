@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The Link's Authenticate phase (RFC 1661 §3.5): between LCP up and the NCPs, the peer
 // authenticates with what LCP agreed (auth.hpp); a peer that refused the option, or
-// fails, is terminated.
+// fails, is terminated, and after a hold-off LCP opens again for the next dial.
 #include "link.hpp"
 
 namespace alopex::slirp::ppp {
@@ -13,17 +13,19 @@ bool Link::auth_start()
         return false;
     phase_ = Phase::Authenticate;
     uint16_t protocol = lcp_options_.settings().auth;
+    auth_.reset();   // not inside its own calls: LCP's this-layer-up
+    auth_reason_.clear();
     if (protocol == 0) {   // LCP opened without it: the peer rejected the option
         ++stats_.auth_refused;
-        auth_done(false);
         auth_reason_ = "the peer refused to authenticate";
+        auth_done(false);
         return true;
     }
     auth_ = std::make_unique<Authenticator>(
         protocol, config_.auth, random_,
         [this](uint16_t proto, std::vector<uint8_t> info) { send(proto, info); },
         [this](bool passed) { auth_done(passed); });
-    auth_reason_.clear();
+    auth_live_ = true;
     auth_->start(now_);
     return true;
 }
@@ -49,12 +51,36 @@ void Link::auth_done(bool passed)
     }
     if (auth_)
         auth_reason_ = auth_->reason();
+    auth_live_ = false;
     ++stats_.auth_failures;
     if (cb_.authenticated)
         cb_.authenticated(false);
-    lcp_->close();   // Terminate-Request; the peer hangs up
+    close_pending_ = true;   // not from inside LCP's own event (this-layer-up) or the Authenticator
+}
+
+// After an event: a pending close (the peer failed) terminates the link; once LCP has
+// closed it opens again after a hold-off, to serve the next dial.
+void Link::settle()
+{
+    if (!close_pending_)
+        return;
+    close_pending_ = false;
+    reopen_after_ = true;
+    lcp_->close();   // Terminate-Request
     if (lcp_->state() == State::Closing)
         phase_ = Phase::Terminate;
+    else
+        lcp_finished();
+    sync_timers();
+}
+
+void Link::lcp_finished()
+{
+    phase_ = Phase::Dead;
+    if (reopen_after_) {
+        reopen_after_ = false;
+        reopen_at_ = now_ + auth_holdoff_usec;
+    }
 }
 
 } // namespace alopex::slirp::ppp

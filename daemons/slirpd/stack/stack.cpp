@@ -13,7 +13,7 @@ void Stack::input(std::span<const uint8_t> packet, uint64_t now)
     collect();   // connections that finished in calls from the host side
     ++stats_.packets_in;
     if (!packet.empty() && packet[0] >> 4 == 6) {
-        input6(packet);
+        input6(packet, now);
         return;
     }
     auto ip = parse_ipv4(packet);

@@ -78,6 +78,7 @@ struct StackStats {
     // IPv6 (stack6.cpp): packets in, ICMPv6 messages in and malformed, echo replies sent,
     // errors sent (unreachable, parameter problem: RFC 4443 §2.4's limits kept).
     uint64_t ipv6_in = 0, icmpv6_in = 0, icmpv6_bad = 0, echo6_replies = 0, icmpv6_errors = 0;
+    uint64_t icmpv6_rate_limited = 0;   // errors not sent: over 10 a second (RFC 4443 §2.4(f))
 };
 
 class Stack {
@@ -161,7 +162,7 @@ private:
         void blocked(tcp::Connection &c) override;
     };
     void input_tcp(const struct Ipv4 &ip, std::span<const uint8_t> packet, uint64_t now);
-    void input6(std::span<const uint8_t> packet);
+    void input6(std::span<const uint8_t> packet, uint64_t now);
     void answer_icmp6(const Ipv6 &ip);
     void refuse_tcp6(const Ipv6 &ip);
     void icmp6_error(const Ipv6 &ip, uint8_t type, uint8_t code, uint32_t pointer, bool even_to_multicast = false);
@@ -201,6 +202,7 @@ private:
     uint32_t isn_secret_ = 0;
     uint64_t next_tcp_id_ = 1;
     std::optional<Address6> address6_;
+    uint64_t icmp6_tokens_ = 10, icmp6_refilled_at_ = 0, now6_ = 0;   // the error rate limit
     uint16_t next_port_ = 0;   // connect_tcp's next local port to try (0: not chosen yet)
     uint64_t sweep_at_ = 0;
 };

@@ -2,7 +2,8 @@
 // The stack's IPv6 side: packets to slirpd's link-local address (or to all nodes), ICMPv6
 // echo, and the errors a host with nothing listening sends (RFC 4443 §2.4: never for an
 // ICMPv6 error, a packet from the unspecified or a multicast address, or one sent to a
-// multicast address unless an option asked; at most the minimum MTU).
+// multicast address unless an option asked; at most the minimum MTU; at most 10 a second,
+// a burst of 10).
 #include <algorithm>
 
 #include "stack.hpp"
@@ -18,8 +19,9 @@ constexpr Address6 all_nodes = {0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 
 } // namespace
 
-void Stack::input6(std::span<const uint8_t> packet)
+void Stack::input6(std::span<const uint8_t> packet, uint64_t now)
 {
+    now6_ = now;
     ++stats_.ipv6_in;
     if (!address6_) {
         ++stats_.not_handled;
@@ -30,13 +32,14 @@ void Stack::input6(std::span<const uint8_t> packet)
     if (!ip) {
         ++stats_.bad_packets;
         auto type = icmp6_type_of(packet);
-        if (problem.code && packet.size() >= ipv6_header && !(type && *type < 128)) {
-            Ipv6 whole;
-            whole.packet = packet.first(std::min<size_t>(packet.size(), ipv6_header + wire::be16(&packet[4])));
-            std::copy_n(packet.begin() + 8, 16, whole.src.begin());
-            std::copy_n(packet.begin() + 24, 16, whole.dst.begin());
+        if (!problem.code || packet.size() < ipv6_header || (type && *type < 128))
+            return;
+        Ipv6 whole;
+        whole.packet = packet.first(std::min<size_t>(packet.size(), ipv6_header + wire::be16(&packet[4])));
+        std::copy_n(packet.begin() + 8, 16, whole.src.begin());
+        std::copy_n(packet.begin() + 24, 16, whole.dst.begin());
+        if (whole.dst == *address6_ || whole.dst == all_nodes)   // only about what was ours to take
             icmp6_error(whole, icmp6_parameter_problem, *problem.code, problem.pointer, problem.even_to_multicast);
-        }
         return;
     }
     if (ip->fragment) {
@@ -93,7 +96,7 @@ void Stack::refuse_tcp6(const Ipv6 &ip)
         ++stats_.bad_packets;
         return;
     }
-    if ((t->flags & tcp_flag::rst) || is_multicast(ip.src))
+    if ((t->flags & tcp_flag::rst) || is_multicast(ip.src) || is_unspecified(ip.src))
         return;
     Tcp r;
     r.src_port = t->dst_port;
@@ -120,6 +123,16 @@ void Stack::icmp6_error(const Ipv6 &ip, uint8_t type, uint8_t code, uint32_t poi
         return;
     if (ip.next == proto_icmpv6 && !ip.payload.empty() && ip.payload[0] < 128)
         return;   // never about an error
+    uint64_t refill = (now6_ - std::min(now6_, icmp6_refilled_at_)) / 100'000;   // a token every 100 ms
+    if (refill) {
+        icmp6_tokens_ = std::min<uint64_t>(10, icmp6_tokens_ + refill);
+        icmp6_refilled_at_ = now6_;
+    }
+    if (icmp6_tokens_ == 0) {
+        ++stats_.icmpv6_rate_limited;
+        return;
+    }
+    --icmp6_tokens_;
     std::vector<uint8_t> rest = {static_cast<uint8_t>(pointer >> 24), static_cast<uint8_t>(pointer >> 16),
                                  static_cast<uint8_t>(pointer >> 8), static_cast<uint8_t>(pointer)};
     size_t room = ipv6_min_mtu - ipv6_header - 8;

@@ -26,7 +26,11 @@ def ping(sock, dst, ident, seq, data):
     if not v6:
         m = m[:2] + struct.pack('>H', checksum(m)) + m[4:]
     t0 = time.monotonic()
-    target = socket.getaddrinfo(dst, 0, sock.family, socket.SOCK_RAW)[0][4]
+    if v6:   # fe80::1%ppp0: the scope is the interface
+        address, _, scope = dst.partition('%')
+        target = (address, 0, 0, socket.if_nametoindex(scope) if scope else 0)
+    else:
+        target = (dst, 0)
     sock.sendto(m, target)
     while True:
         pkt, addr = sock.recvfrom(4096)

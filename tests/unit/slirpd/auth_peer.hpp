@@ -87,7 +87,7 @@ struct PeerAuth {
         if (!p)
             return;
         if (protocol == proto_chap && p->code == 1 && !p->data.empty() && p->data[0] + 1u <= p->data.size()) {
-            auto value = chap_md5_response(p->id, secret, p->data.subspan(1, p->data[0]));
+            auto value = *chap_md5_response(p->id, secret, p->data.subspan(1, p->data[0]));
             std::vector<uint8_t> data{16};
             data.insert(data.end(), value.begin(), value.end());
             data.insert(data.end(), name.begin(), name.end());

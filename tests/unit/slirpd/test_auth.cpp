@@ -72,7 +72,7 @@ Bytes chap_response(const Auth &t, std::string_view secret, std::string_view nam
     auto c = parse_packet(t.sent.back().info);
     REQUIRE(c);
     REQUIRE(c->code == 1);
-    auto v = chap_md5_response(c->id, secret, c->data.subspan(1, c->data[0]));
+    auto v = *chap_md5_response(c->id, secret, c->data.subspan(1, c->data[0]));
     Bytes d{16};
     d.insert(d.end(), v.begin(), v.end());
     d.insert(d.end(), name.begin(), name.end());
@@ -309,4 +309,90 @@ TEST_CASE("link auth: a wrong secret or a refusal terminates the link; no IPCP b
     CHECK(refused.link.stats().auth_refused == 1);
     CHECK(refused.ups == 0);
     CHECK(refused.link.lcp_state() != State::Opened);
+}
+
+TEST_CASE("link auth: after a failure LCP terminates, then opens again for the next dial, which passes",
+          "[slirp][auth][link]")
+{
+    Rig r({proto_chap});
+    r.connect(user("wrong"));
+    REQUIRE(r.results == std::vector<bool>{false});
+    CHECK(r.link.phase() != Phase::Network);
+    // The peer hangs up (pppd exits after a failure); a correct one dials.
+    for (int i = 0; i < 20 && r.link.next_deadline() != UINT64_MAX; ++i) {
+        r.now = std::max(r.now, r.link.next_deadline());
+        r.link.advance(r.now);
+        r.to_peer.clear();
+        if (r.link.lcp_state() == State::ReqSent)
+            break;
+    }
+    CHECK(r.link.lcp_state() == State::ReqSent);   // opened again after the hold-off
+    slirp_test::Peer second;   // (a Peer is not movable: its protocols point back at it)
+    second.auth = user("s3cret");
+    second.start();
+    auto exchange = [&] {
+        for (int i = 0; i < 100 && (!r.to_peer.empty() || !second.to_link.empty()); ++i) {
+            second.input(std::exchange(r.to_peer, {}));
+            r.link.line_input(std::exchange(second.to_link, {}), r.now);
+        }
+    };
+    exchange();
+    for (int i = 0; i < 5 && r.link.ipcp_state() != State::Opened; ++i) {
+        r.now = std::max(r.now, r.link.next_deadline());
+        r.link.advance(r.now);
+        exchange();
+    }
+    CHECK(r.results == std::vector<bool>{false, true});
+    CHECK(r.link.ipcp_state() == State::Opened);
+}
+
+TEST_CASE("link auth: a refusal closes LCP cleanly; a hangup mid-CHAP sends no more Challenges",
+          "[slirp][auth][link]")
+{
+    Rig refused({proto_pap});
+    refused.connect(std::nullopt);
+    CHECK(refused.link.auth_protocol() == 0);
+    CHECK(refused.link.lcp_state() != State::Opened);   // not left Opened by a close inside this-layer-up
+    CHECK(refused.link.next_deadline() != UINT64_MAX);   // Terminate-Request retried, or the reopen
+
+    Rig r({proto_chap});
+    r.peer.auth = user("s3cret");
+    r.peer.auth->accept = {proto_chap};
+    r.link.start(r.now);
+    r.peer.start();
+    // LCP up both ways but the Challenge is lost; then the line hangs up.
+    for (int i = 0; i < 10 && r.link.phase() != Phase::Authenticate; ++i) {
+        r.peer.input(std::exchange(r.to_peer, {}));
+        r.link.line_input(std::exchange(r.peer.to_link, {}), r.now);
+    }
+    REQUIRE(r.link.phase() == Phase::Authenticate);
+    r.to_peer.clear();
+    r.link.stop(r.now);
+    for (int i = 0; i < 20; ++i) {
+        r.now += 3'000'000;
+        r.link.advance(r.now);
+    }
+    CHECK(r.to_peer.empty());   // nothing while the line is down
+    CHECK(r.results.empty());
+    CHECK(r.link.stats().auth_failures == 0);
+}
+
+TEST_CASE("ipcp and ipv6cp: a new request of ours keeps what the peer's acknowledged request said",
+          "[slirp][ipcp][ipv6cp]")
+{
+    IpcpConfig c;
+    c.client = true;
+    c.local = net::Address::v4(0);
+    IpcpOptions o(c);
+    auto r = o.on_request(Bytes{2, 6, 0, 0x2D, 15, 1, 3, 6, 10, 0, 0, 1}, false);
+    REQUIRE(r->code == Code::ConfigureAck);
+    o.reset();   // RFC 1661's RCR in Opened: tld, scr (our request again), sca
+    CHECK(o.peer() == net::Address::v4(0x0A000001));
+    CHECK(o.vj_to_peer());
+
+    Ipv6cpOptions six({.enabled = true, .local_id = 5}, [] { return 9u; });
+    Bytes id = {1, 10, 1, 2, 3, 4, 5, 6, 7, 8};
+    REQUIRE(six.on_request(id, false)->code == Code::ConfigureAck);
+    six.reset();
+    CHECK(six.peer_id() == 0x0102030405060708);
 }

@@ -207,3 +207,32 @@ TEST_CASE("stack ipv6: TCP gets a RST, UDP a port unreachable, another protocol 
     CHECK(r.out.empty());
     CHECK(r.stack.stats().fragments == 1);
 }
+
+TEST_CASE("stack ipv6: errors at most 10 a second; none about packets that were not ours", "[slirp][ipv6][stack]")
+{
+    Rig r;
+    Bytes udp = packet6(proto_udp, {}, {0x9C, 0x40, 0, 53, 0, 8, 0, 0});
+    for (int i = 0; i < 20; ++i)
+        r.stack.input(udp, 5'000'000);
+    CHECK(r.out.size() == 10);
+    CHECK(r.stack.stats().icmpv6_rate_limited == 10);
+    r.out.clear();
+    r.stack.input(udp, 5'300'000);   // 300 ms later: three more may go
+    r.stack.input(udp, 5'300'000);
+    r.stack.input(udp, 5'300'000);
+    r.stack.input(udp, 5'300'000);
+    CHECK(r.out.size() == 3);
+
+    Rig s;
+    Address6 other = us;
+    other[15] = 9;
+    s.stack.input(packet6(60, {58, 0, 0xDE, 4, 0, 0, 0, 0}, echo_request(peer, other), peer, other), 0);
+    Address6 unspecified{};
+    Tcp syn;
+    syn.src_port = 1, syn.dst_port = 22, syn.flags = tcp_flag::syn;
+    Bytes seg;
+    size_t start = put_tcp(seg, syn, {});
+    set_tcp_checksum(seg, start, pseudo6_sum(unspecified, us, proto_tcp, seg.size()));
+    s.stack.input(packet6(proto_tcp, {}, seg, unspecified, us), 0);
+    CHECK(s.out.empty());
+}

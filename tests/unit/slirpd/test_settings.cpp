@@ -362,8 +362,8 @@ TEST_CASE("slirp settings: [auth], and the secrets in pppd's format", "[slirp][s
     CHECK(bad("pikvm *\n") == "chap-secrets:1: a secret is 'client server secret', not 2 words");
     CHECK(bad("\n\npikvm * \"open\n") == "chap-secrets:3: a quote is not closed");
     CHECK(bad("pikvm * s3cret 10.0.0.2\n") ==
-          "chap-secrets:1: addresses ('10.0.0.2') are not taken: slirpd gives the peer its configured address; "
-          "leave them out or write *");
+          "chap-secrets:1: word 4 (an address) is not taken: slirpd gives the peer its configured address; leave "
+          "addresses out or write * (a secret with blanks goes in quotes)");
     CHECK(bad("pikvm * @/etc/ppp/other\n") == "chap-secrets:1: secrets read from another file (@...) are not taken");
     CHECK(bad("pikvm * a\npikvm alopex-slirpd b\n") == "chap-secrets:2: a second secret for 'pikvm'");
     CHECK(bad("\"\" * a\n") == "chap-secrets:1: a name and a secret are 1 to 255 octets");

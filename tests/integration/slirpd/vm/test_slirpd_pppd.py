@@ -26,6 +26,7 @@ pppd's +ipv6: IPV6CP gives each end its link-local address (pppd's and slirpd's 
 agree on both), the kernel's ICMPv6 echo to slirpd's fe80:: address over ppp0 comes back
 intact, and IPv4 still works beside it."""
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -314,8 +315,9 @@ def _(sb):
     h.wait_until(lambda: 'IPv6 up: ' in log_of(slirpd), 10, 0.1, f'slirpd IPv6 up: {log_of(slirpd)[-800:]}')
     log = log_of(pppd)
     h.diag(' | '.join(l for l in log.splitlines() if 'IPV6CP' in l or 'LL address' in l)[:1500])
-    ours = re.search(r'remote LL address (\S+)', log).group(1)
-    theirs = re.search(r'local  LL address (\S+)', log).group(1)
+    # pppd writes the groups with their leading zeros: compared as addresses.
+    ours = str(ipaddress.IPv6Address(re.search(r'remote LL address (\S+)', log).group(1)))
+    theirs = str(ipaddress.IPv6Address(re.search(r'local  LL address (\S+)', log).group(1)))
     h.check(f'IPv6 up: {ours}, peer {theirs}' in log_of(slirpd), f'{ours} {theirs}: {log_of(slirpd)[-800:]}')
     # The kernel may still be doing DAD on ppp0's address: a few tries.
     for _ in range(50):
