@@ -12,7 +12,8 @@
 // frames each way (the FCS must catch it); --rate BPS, the line paced to BPS bits per
 // second each way (10 bits an octet, as 8N1, each there once its bits were sent, as a
 // UART's); --pcap FILE, every IP packet crossing the
-// link written to FILE; --vj off, as pppd's novj (no VJ either way); --deflate on, CCP
+// link written to FILE; --ipv6 on, IPV6CP as pppd's +ipv6 (fe80:: addresses on TUN,
+// "ipv6 up OURS SLIRPD" printed); --vj off, as pppd's novj (no VJ either way); --deflate on, CCP
 // with Deflate as pppd with the kernel's ppp_deflate (ccp_peer.hpp; otherwise pppd's
 // CCP request goes once and is left unanswered or Protocol-Rejected); --seed N. LCP and
 // IPCP are never impaired. It prints
@@ -129,6 +130,7 @@ struct Options {
     Impairment imp;
     bool vj = true;
     bool deflate = false;
+    bool ipv6 = false;
     double rate_bps = 0;
     std::string pcap;
 };
@@ -168,6 +170,8 @@ Options parse_options(int argc, char **argv)
             o.vj = std::string_view(v) != "off";
         else if (k == "--deflate")
             o.deflate = std::string_view(v) == "on";
+        else if (k == "--ipv6")
+            o.ipv6 = std::string(v) == "on";
         else if (k == "--seed")
             o.imp.rng.seed(static_cast<unsigned>(std::strtoul(v, nullptr, 10)));
         else {
@@ -187,7 +191,7 @@ struct TunPeer {
     Pacer out, in;
     bool in_idle = true;   // the last read emptied the pty: the next octets start afresh
     slirp_test::PcapWriter pcap;
-    bool announced = false, ccp_announced = false;
+    bool announced = false, ccp_announced = false, ipv6_announced = false;
     Clock::time_point last_tick = Clock::now(), last_report = Clock::now();
 
     // IP packets due for slirpd go onto the line (paced), those from slirpd to the kernel.
@@ -251,6 +255,20 @@ struct TunPeer {
         if ((opt.imp.active() || peer.ccp) && now - last_report > std::chrono::seconds(2)) {
             last_report = now;
             print_counts();
+        }
+        if (peer.ipv6cp_open && !ipv6_announced) {   // fe80::ID on the tun, as pppd's kernel side
+            auto text = [](uint64_t id) {
+                char b[64];
+                std::snprintf(b, sizeof b, "fe80::%x:%x:%x:%x", unsigned(id >> 48), unsigned(id >> 32 & 0xFFFF),
+                              unsigned(id >> 16 & 0xFFFF), unsigned(id & 0xFFFF));
+                return std::string(b);
+            };
+            std::string ours = text(peer.ipv6cp_options.local_id()), theirs = text(peer.ipv6cp_options.peer_id());
+            run({"ip", "link", "set", tun_name, "up"});
+            run({"ip", "-6", "addr", "add", ours + "/128", "peer", theirs + "/128", "dev", tun_name, "nodad"});
+            std::printf("ipv6 up %s %s\n", ours.c_str(), theirs.c_str());
+            std::fflush(stdout);
+            ipv6_announced = true;
         }
         if (peer.ipcp_open && !announced) {
             std::string addr = dotted(peer.ipcp_client.address);
@@ -330,9 +348,9 @@ struct TunPeer {
             ssize_t n = read(tun, buf, sizeof buf);
             if (n <= 0)
                 break;
-            // IPv4 only, as pppd's kernel side with IPCP alone: the kernel's IPv6 router
-            // solicitations on the tun stay here.
-            if (peer.ipcp_open && buf[0] >> 4 == 4)
+            // IPv4 once IPCP is open, IPv6 once IPV6CP is (--ipv6 on); else the kernel's
+            // IPv6 router solicitations on the tun stay here.
+            if ((peer.ipcp_open && buf[0] >> 4 == 4) || (peer.ipv6cp_open && buf[0] >> 4 == 6))
                 opt.imp.pass(opt.imp.to_slirpd, std::span<const uint8_t>(buf, static_cast<size_t>(n)), now);
         }
     }
@@ -359,7 +377,7 @@ int main(int argc, char **argv)
     if (argc < 3 || argc % 2 == 0) {
         std::fprintf(stderr, "usage: alopex-test-ppp-peer PTY TUN [--loss PCT] [--dup PCT] [--reorder PCT] "
                              "[--delay MS] [--flip PCT] [--rate BPS] [--pcap FILE] [--vj on|off] [--deflate on|off] "
-                             "[--seed N]\n");
+                             "[--ipv6 on|off] [--seed N]\n");
         return 2;
     }
     TunPeer t;
@@ -379,6 +397,8 @@ int main(int argc, char **argv)
     t.peer.ipcp_client.ask_vj = t.peer.ipcp_client.accept_vj = t.opt.vj;
     if (t.opt.deflate)
         t.peer.enable_deflate();
+    if (t.opt.ipv6)
+        t.peer.enable_ipv6();
     t.peer.start();
     for (;;) {
         auto now = Clock::now();

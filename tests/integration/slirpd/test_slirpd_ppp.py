@@ -9,7 +9,10 @@ data intact, small and large packets alike. Nothing is mapped yet: the kernel's 
 connect() is refused at once (slirpd's RST) and its UDP gets a port unreachable. DNS
 queries to 10.0.0.1 are proxied to the upstreams of alopex-slirp.toml (the first refuses,
 the second is a real dnsmasq on 127.0.0.1 in slirpd's namespace): a raw query and
-`getent hosts` with the peer's resolv.conf pointing at the DNS server IPCP gave it."""
+`getent hosts` with the peer's resolv.conf pointing at the DNS server IPCP gave it. With
+[ppp] ipv6 = true and the peer's IPV6CP (as pppd's +ipv6), the kernel's ICMPv6 echo to
+slirpd's fe80:: address over the tun comes back, its TCP connect() there is refused at
+once (slirpd's RST over IPv6) and its UDP gets a port unreachable."""
 import json
 import os
 import struct
@@ -130,6 +133,52 @@ def _(sb):
     r = getent_hosts(sb, CTX['ns'], 'alopex.test')
     h.check_eq(r.returncode, 0, r.stderr)
     h.check(r.stdout.startswith('192.0.2.7'), r.stdout)
+
+
+REFUSED6 = """
+import socket, sys
+address, _, scope = sys.argv[1].partition('%')
+target = (address, 22, 0, socket.if_nametoindex(scope))
+t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+t.settimeout(5)
+try:
+    t.connect(target)
+    print('tcp connected')
+except ConnectionRefusedError:
+    print('tcp refused')
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.settimeout(5)
+u.connect((address, 9, 0, socket.if_nametoindex(scope)))
+u.send(b'x')
+try:
+    u.recv(10)
+    print('udp answered')
+except ConnectionRefusedError:
+    print('udp refused')
+"""
+
+
+@tap.test("IPv6 through the tun: IPV6CP, the kernel's ICMPv6 echo to slirpd's fe80:: answered, TCP and UDP refused")
+def _(sb):
+    config = sb.path('slirp-v6.toml')
+    with open(config, 'w') as f:
+        f.write('[ppp]\nipv6 = true\n')
+    slirpd, pty = start_slirpd(sb, '--config', config, name='slirpd-v6')
+    ns = PeerNamespace(sb, 'ppp-v6')
+    peer = ns.spawn('ppp-peer-v6', sb.build_path('tests/harness/alopex-test-ppp-peer'), pty, 'ppp1', '--ipv6', 'on')
+    h.wait_until(lambda: 'ipv6 up ' in log_of(peer), 20, 0.02, f'the peer reports IPV6CP up: {log_of(peer)}')
+    ours, theirs = [l.split()[2:4] for l in log_of(peer).splitlines() if l.startswith('ipv6 up ')][0]
+    h.wait_until(lambda: f'IPv6 up: {theirs}, peer {ours}' in log_of(slirpd), 10, 0.02,
+                 f'slirpd logs the same addresses: {log_of(slirpd)[-500:]}')
+    r = ns.run('/usr/bin/python3', os.path.join(HERE, 'icmp_ping.py'), f'{theirs}%ppp1', '3')
+    h.diag(r.stdout.strip().replace('\n', ' | '))
+    h.check_eq(r.returncode, 0, f'{r.stdout} {r.stderr}')
+    r = ns.run('/usr/bin/python3', '-c', REFUSED6, f'{theirs}%ppp1')
+    h.check_eq(r.stdout.split(), ['tcp', 'refused', 'udp', 'refused'], r.stderr)
+    h.check('up 10.0.0.2 10.0.0.1' in log_of(peer), 'IPv4 beside it')
+    slirpd.stop()
+    counters = [l for l in log_of(slirpd).splitlines() if 'stopping; counters:' in l][-1]
+    h.check('echo6-replies=3' in counters and 'icmpv6-errors=1' in counters and 'tcp-resets=1' in counters, counters)
 
 
 @tap.test('an invalid or missing --config stops slirpd, the file and line named')
