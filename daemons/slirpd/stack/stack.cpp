@@ -95,18 +95,7 @@ void Stack::refuse_tcp(const Ipv4 &ip)
     }
     if (t->flags & tcp_flag::rst)
         return;
-    Tcp r;
-    r.src_port = t->dst_port;
-    r.dst_port = t->src_port;
-    if (t->flags & tcp_flag::ack) {
-        r.seq = t->ack;
-        r.flags = tcp_flag::rst;
-    } else {
-        uint32_t len = static_cast<uint32_t>(t->payload.size()) + ((t->flags & tcp_flag::syn) ? 1 : 0) +
-                       ((t->flags & tcp_flag::fin) ? 1 : 0);
-        r.ack = t->seq + len;
-        r.flags = tcp_flag::rst | tcp_flag::ack;
-    }
+    Tcp r = reset_for(*t);
     icmp_.clear();
     build_tcp(icmp_, ip.dst, ip.src, r, {});
     ++stats_.resets;

@@ -98,18 +98,7 @@ void Stack::refuse_tcp6(const Ipv6 &ip)
     }
     if ((t->flags & tcp_flag::rst) || is_multicast(ip.src) || is_unspecified(ip.src))
         return;
-    Tcp r;
-    r.src_port = t->dst_port;
-    r.dst_port = t->src_port;
-    if (t->flags & tcp_flag::ack) {
-        r.seq = t->ack;
-        r.flags = tcp_flag::rst;
-    } else {
-        uint32_t len = static_cast<uint32_t>(t->payload.size()) + ((t->flags & tcp_flag::syn) ? 1 : 0) +
-                       ((t->flags & tcp_flag::fin) ? 1 : 0);
-        r.ack = t->seq + len;
-        r.flags = tcp_flag::rst | tcp_flag::ack;
-    }
+    Tcp r = reset_for(*t);
     out_.assign(ipv6_header, 0);
     size_t start = put_tcp(out_, r, {});
     set_tcp_checksum(out_, start, pseudo6_sum(*address6_, ip.src, proto_tcp, out_.size() - start));

@@ -105,6 +105,23 @@ Result<Tcp> parse_tcp(const Ipv4 &ip)
     return parse_tcp_segment(ip.payload, pseudo_header_sum(ip.src, ip.dst, proto_tcp, ip.payload.size()));
 }
 
+Tcp reset_for(const Tcp &t)
+{
+    Tcp r;
+    r.src_port = t.dst_port;
+    r.dst_port = t.src_port;
+    if (t.flags & tcp_flag::ack) {
+        r.seq = t.ack;
+        r.flags = tcp_flag::rst;
+    } else {
+        uint32_t len = static_cast<uint32_t>(t.payload.size()) + ((t.flags & tcp_flag::syn) ? 1 : 0) +
+                       ((t.flags & tcp_flag::fin) ? 1 : 0);
+        r.ack = t.seq + len;
+        r.flags = tcp_flag::rst | tcp_flag::ack;
+    }
+    return r;
+}
+
 Result<Tcp> parse_tcp_segment(std::span<const uint8_t> d, uint32_t pseudo)
 {
     if (d.size() < 20)

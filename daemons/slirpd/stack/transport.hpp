@@ -59,6 +59,9 @@ struct Tcp {
     std::span<const uint8_t> payload;
 };
 Result<Tcp> parse_tcp(const Ipv4 &ip);
+// The RST that answers segment `t` where nothing listens (RFC 9293 §3.10.7.1, the CLOSED
+// state): seq from its ACK, or an ACK of everything it carried.
+Tcp reset_for(const Tcp &t);
 // A segment `d` of either IP version, `pseudo` the partial sum of its pseudo-header.
 Result<Tcp> parse_tcp_segment(std::span<const uint8_t> d, uint32_t pseudo);
 // Appends a TCP segment with `t`'s fields and options (payload from `payload`, not t.payload).
