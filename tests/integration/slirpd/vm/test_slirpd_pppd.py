@@ -186,15 +186,26 @@ def _(sb):
     CTX['pppd'].stop()
 
 
+def pppd_link(sb, name, toml, *options, before_pppd=None):
+    """slirpd with TOML on its pty and pppd there in a namespace of its own, with the
+    options every test uses and OPTIONS; before_pppd(ns) runs before pppd starts.
+    Returns (slirpd, ns, pppd)."""
+    config = sb.path(f'slirp-{name}.toml')
+    with open(config, 'w') as f:
+        f.write(toml)
+    slirpd, pty = start_slirpd(sb, '--config', config, timeout=30, name=f'slirpd-{name}')
+    ns = PeerNamespace(sb, f'pppd-{name}')
+    if before_pppd:
+        before_pppd(ns)
+    pppd = ns.spawn(f'pppd-{name}', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts', 'nodetach',
+                    'nolock', *options, 'logfd', '2', 'debug')
+    return slirpd, ns, pppd
+
+
 @tap.test('pppd with novj noccp: neither asked nor used, ssh and curl still work', vm=True)
 def _(sb):
-    config = sb.path('slirp-novj.toml')
-    with open(config, 'w') as f:
-        f.write('[ports]\n"10.0.0.1:22" = "127.0.0.1:2222"\n"10.0.0.1:80" = "127.0.0.1:8080"\n')
-    slirpd, pty = start_slirpd(sb, '--config', config, timeout=30, name='slirpd-novj')
-    ns = PeerNamespace(sb, 'pppd-novj')
-    pppd = ns.spawn('pppd-novj', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts', 'nodetach',
-                    'noipdefault', 'usepeerdns', 'nolock', 'novj', 'noccp', 'logfd', '2', 'debug')
+    ports = '[ports]\n"10.0.0.1:22" = "127.0.0.1:2222"\n"10.0.0.1:80" = "127.0.0.1:8080"\n'
+    slirpd, ns, pppd = pppd_link(sb, 'novj', ports, 'noipdefault', 'usepeerdns', 'novj', 'noccp')
     h.wait_until(lambda: 'local  IP address' in log_of(pppd), 60, 0.1, f'pppd novj up: {log_of(pppd)[-1500:]}')
     expect_ssh(sb, ns, CTX['ssh_dir'])
     expect_download(sb, ns, 'small', CTX['small_sha'])
@@ -210,18 +221,16 @@ def _(sb):
 @tap.test('slirpd as the client of pppd as the server: address and DNS from pppd, [listen] reaches its side',
           vm=True)
 def _(sb):
-    config = sb.path('slirp-client.toml')
-    with open(config, 'w') as f:
-        f.write('[ppp]\nmode = "client"\n[listen]\n"18080" = "peer:8081"\n')
-    slirpd, pty = start_slirpd(sb, '--config', config, timeout=30, name='slirpd-client')
-    ns = PeerNamespace(sb, 'pppd-server')
     www = sb.path('www-server')
     os.makedirs(www)
     with open(os.path.join(www, 'text'), 'wb') as f:
         f.write(CTX['text'])
-    ns.spawn('http-server', '/usr/bin/python3', '-m', 'http.server', '--bind', '0.0.0.0', '--directory', www, '8081')
-    pppd = ns.spawn('pppd-server', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts', 'nodetach',
-                    'nolock', '10.0.0.1:10.0.0.2', 'ms-dns', '10.0.0.1', 'noccp', 'logfd', '2', 'debug')
+
+    def http_server(ns):
+        ns.spawn('http-server', '/usr/bin/python3', '-m', 'http.server', '--bind', '0.0.0.0', '--directory', www,
+                 '8081')
+    slirpd, ns, pppd = pppd_link(sb, 'client', '[ppp]\nmode = "client"\n[listen]\n"18080" = "peer:8081"\n',
+                                 '10.0.0.1:10.0.0.2', 'ms-dns', '10.0.0.1', 'noccp', before_pppd=http_server)
     h.wait_until(lambda: 'PPP up: got' in log_of(slirpd), 60, 0.1,
                  f'slirpd up as the client: {log_of(slirpd)[-800:]} / pppd: {log_of(pppd)[-1500:]}')
     h.check('PPP up: got 10.0.0.2, peer 10.0.0.1, DNS 10.0.0.1' in log_of(slirpd), log_of(slirpd)[-800:])
@@ -262,15 +271,9 @@ def auth_link(sb, name, require, user):
         os.chmod(CTX['ppp_secrets'], 0o600)
         for which in ('chap-secrets', 'pap-secrets'):
             sb.bind(CTX['ppp_secrets'], f'/etc/ppp/{which}')
-    config = sb.path(f'{name}.toml')
-    with open(config, 'w') as f:
-        f.write(f'[auth]\nrequire = [{", ".join(chr(34) + r + chr(34) for r in require)}]\n'
-                f'secrets_file = "{secrets}"\n[ppp]\necho_interval = 0\n')
-    slirpd, pty = start_slirpd(sb, '--config', config, timeout=30, name=f'slirpd-{name}')
-    ns = PeerNamespace(sb, f'pppd-{name}')
-    pppd = ns.spawn(f'pppd-{name}', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts', 'nodetach',
-                    'noipdefault', 'usepeerdns', 'nolock', 'noccp', 'user', user, 'logfd', '2', 'debug')
-    return slirpd, ns, pppd
+    toml = (f'[auth]\nrequire = [{", ".join(chr(34) + r + chr(34) for r in require)}]\n'
+            f'secrets_file = "{secrets}"\n[ppp]\necho_interval = 0\n')
+    return pppd_link(sb, name, toml, 'noipdefault', 'usepeerdns', 'noccp', 'user', user)
 
 
 @tap.test('[auth]: pppd with user pikvm passes CHAP, and PAP when only PAP is required; ping over ppp0',
@@ -304,13 +307,8 @@ def _(sb):
 
 @tap.test('IPv6: IPV6CP with pppd +ipv6, the kernel pings slirpd\'s link-local address over ppp0', vm=True)
 def _(sb):
-    config = sb.path('slirp-ipv6.toml')
-    with open(config, 'w') as f:
-        f.write('[ppp]\nipv6 = true\necho_interval = 0\n')
-    slirpd, pty = start_slirpd(sb, '--config', config, timeout=30, name='slirpd-ipv6')
-    ns = PeerNamespace(sb, 'pppd-ipv6')
-    pppd = ns.spawn('pppd-ipv6', '/usr/sbin/pppd', pty, '115200', 'noauth', 'local', 'nocrtscts', 'nodetach',
-                    'noipdefault', 'nolock', 'noccp', '+ipv6', 'logfd', '2', 'debug')
+    slirpd, ns, pppd = pppd_link(sb, 'ipv6', '[ppp]\nipv6 = true\necho_interval = 0\n', 'noipdefault', 'noccp',
+                                 '+ipv6')
     h.wait_until(lambda: 'remote LL address' in log_of(pppd), 60, 0.1, f'pppd IPv6 up: {log_of(pppd)[-1500:]}')
     h.wait_until(lambda: 'IPv6 up: ' in log_of(slirpd), 10, 0.1, f'slirpd IPv6 up: {log_of(slirpd)[-800:]}')
     log = log_of(pppd)
