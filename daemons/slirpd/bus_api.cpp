@@ -32,16 +32,6 @@ std::string map_target(const std::vector<PortMap> &maps, uint32_t address, uint1
     return "";
 }
 
-// The peer's own words as D-Bus can carry them (valid UTF-8): printable ASCII kept,
-// anything else as \xNN.
-std::string printable(std::string_view s)
-{
-    std::string out;
-    for (unsigned char c : s)
-        out += c >= 0x20 && c < 0x7F && c != '\\' ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
-    return out;
-}
-
 const char *both_ways(bool send, bool receive)
 {
     return send && receive ? "both" : send ? "send" : receive ? "receive" : "no";
@@ -207,7 +197,7 @@ std::map<std::string, std::string> LineBus::options() const
             {"acfc", both_ways(s.send_acfc, s.receive_acfc)},
             {"magic", fmt::format("{:08x}", s.our_magic)},
             {"auth", s.auth == ppp::proto_chap ? "chap" : s.auth == ppp::proto_pap ? "pap" : "none"},
-            {"peer-name", l.auth_protocol() && l.phase() == ppp::Phase::Network ? printable(l.auth_peer()) : ""}};
+            {"peer-name", l.auth_protocol() && l.phase() == ppp::Phase::Network ? net::quoted(l.auth_peer()) : ""}};
 }
 
 void LineBus::bus_version(bus::Call &c)

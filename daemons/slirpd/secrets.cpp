@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "secrets.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "alopex/fd.hpp"
+#include "alopex/file.hpp"
+#include "settings.hpp"
 
 namespace alopex::slirp {
 
@@ -100,32 +98,22 @@ Result<Secrets> read_secrets(const std::string &path, const std::string &credent
 {
     std::string file = path;
     if (file.empty()) {
-        const char *dir = getenv("CREDENTIALS_DIRECTORY");
-        if (!dir)
-            return failf(ENOENT, "[auth] secrets_credential '{}': no $CREDENTIALS_DIRECTORY (LoadCredential=)",
-                         credential);
-        file = std::string(dir) + "/" + credential;
+        ALOPEX_TRY(p, credential_path("[auth] secrets_credential", credential));
+        file = std::move(p);
+    } else {   // the admin's own file: private to slirpd's user, not a link to one elsewhere
+        struct stat st{};
+        if (lstat(file.c_str(), &st) < 0)
+            return failf(errno, "[auth] cannot read the secrets {}: {}", file, strerror(errno));
+        if (S_ISLNK(st.st_mode))
+            return failf(ELOOP, "[auth] the secrets {} are a symbolic link", file);
+        if (st.st_mode & 077)
+            return failf(EPERM, "[auth] the secrets {} are open to the group or others (mode {:04o}): chmod 600",
+                         file, st.st_mode & 07777);
     }
-    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd)
-        return failf(errno, "[auth] cannot read the secrets {}: {}", file, strerror(errno));
-    struct stat st{};
-    if (fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
-        return failf(EINVAL, "[auth] the secrets {} are not a regular file", file);
-    if (path.size() && (st.st_mode & 077))
-        return failf(EPERM, "[auth] the secrets {} are open to the group or others (mode {:04o}): chmod 600", file,
-                     st.st_mode & 07777);
-    if (st.st_size > 1 << 20)
-        return failf(EFBIG, "[auth] the secrets {} are over 1 MiB", file);
-    std::string text(static_cast<size_t>(st.st_size), '\0');
-    size_t got = 0;
-    while (got < text.size()) {
-        ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
-        if (n <= 0)
-            return failf(n < 0 ? errno : EIO, "[auth] cannot read the secrets {}", file);
-        got += static_cast<size_t>(n);
-    }
-    return parse_secrets(text, file, our_name);
+    auto text = read_regular_file(file, 1 << 20);
+    if (!text)
+        return failf(text.error().code, "[auth] the secrets: {}", text.error().message);
+    return parse_secrets(*text, file, our_name);
 }
 
 } // namespace alopex::slirp

@@ -14,6 +14,7 @@
 #include "alopex/config.hpp"
 #include "alopex/net.hpp"
 #include "settings_parts.hpp"
+#include "wire.hpp"
 
 namespace alopex::slirp {
 
@@ -160,9 +161,7 @@ Result<std::pair<uint32_t, uint16_t>> peer_destination(const Node &n, std::strin
         return n.failf("'{}': {}", key, e.error().message);
     if (!is_virtual(e->address))
         return n.failf("'{}': the peer's destination must be a virtual IPv4 address", key);
-    auto b = e->address.bytes();
-    return std::pair<uint32_t, uint16_t>{uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3],
-                                         e->port};
+    return std::pair<uint32_t, uint16_t>{wire::be32(e->address.data()), e->port};
 }
 
 // "127.0.0.1:22", "[::1]:22" or "unix:/run/x.sock" (stream only).
@@ -255,8 +254,7 @@ Result<void> parse_listen(const Table &root, Settings &s)
             if (!e || !is_virtual(e->address) || e->port == 0)
                 return node.failf("'{}': the other side's destination must be an IPv4 address and port, or "
                                   "peer:PORT", text);
-            auto b = e->address.bytes();
-            l.address = uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+            l.address = wire::be32(e->address.data());
             l.port = e->port;
             if (s.mode != Role::Client && e->address == s.link.ipcp.local)
                 return node.failf("'{}' is slirpd's own address: a connection there never crosses the link", text);
@@ -337,16 +335,8 @@ Result<void> parse_socks5(const Table &root, Settings &s)
     } else if (file || cred) {
         return t->get(file ? "password_file" : "password_credential")->failf("a password needs a 'username'");
     }
-    if (file) {
-        if (!file->starts_with('/'))
-            return t->get("password_file")->failf("'password_file' must be an absolute path");
-        out.password_file = *file;
-    }
-    if (cred) {
-        if (cred->empty() || cred->find('/') != std::string::npos || *cred == "." || *cred == "..")
-            return t->get("password_credential")->failf("'password_credential' must be a credential's name");
-        out.password_credential = *cred;
-    }
+    ALOPEX_TRY_VOID(
+        detail::secret_source(*t, "password_file", "password_credential", out.password_file, out.password_credential));
     s.socks5 = std::move(out);
     return {};
 }
@@ -479,15 +469,20 @@ std::string HostTarget::to_string() const
     return inet.to_string();
 }
 
+Result<std::string> credential_path(std::string_view key, const std::string &name)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    if (!dir)
+        return failf(ENOENT, "{} '{}': no $CREDENTIALS_DIRECTORY (LoadCredential=)", key, name);
+    return std::string(dir) + "/" + name;
+}
+
 Result<std::string> read_socks5_password(const Socks5Settings &s)
 {
     std::string path = s.password_file;
     if (path.empty()) {
-        const char *dir = getenv("CREDENTIALS_DIRECTORY");
-        if (!dir)
-            return failf(ENOENT, "[socks5] password_credential '{}': no $CREDENTIALS_DIRECTORY (LoadCredential=)",
-                         s.password_credential);
-        path = std::string(dir) + "/" + s.password_credential;
+        ALOPEX_TRY(p, credential_path("[socks5] password_credential", s.password_credential));
+        path = std::move(p);
     }
     std::ifstream f(path);
     std::string line;

@@ -151,6 +151,10 @@ struct Socks5Settings {
     bool operator==(const Socks5Settings &) const = default;
 };
 
+// The file of systemd credential `name` ($CREDENTIALS_DIRECTORY/name, LoadCredential=);
+// without the directory an error naming the setting `key`.
+Result<std::string> credential_path(std::string_view key, const std::string &name);
+
 // The password of [socks5] (its file's first line), read when the daemon starts.
 Result<std::string> read_socks5_password(const Socks5Settings &s);
 

@@ -45,16 +45,26 @@ Result<void> parse_auth(const config::Table &root, Settings &s)
     }
     if (!file == !cred)
         return t->get("require")->failf("'require' needs exactly one of 'secrets_file' and 'secrets_credential'");
-    if (file) {
-        if (!file->starts_with('/'))
-            return t->get("secrets_file")->failf("'secrets_file' must be an absolute path");
-        a.secrets_file = *file;
-    } else {
-        if (cred->empty() || cred->find('/') != std::string::npos || *cred == "." || *cred == "..")
-            return t->get("secrets_credential")->failf("'secrets_credential' must be a credential's name");
-        a.secrets_credential = *cred;
-    }
+    ALOPEX_TRY_VOID(secret_source(*t, "secrets_file", "secrets_credential", a.secrets_file, a.secrets_credential));
     s.auth = std::move(a);
+    return {};
+}
+
+Result<void> secret_source(const config::Table &t, std::string_view file_key, std::string_view cred_key,
+                           std::string &file, std::string &credential)
+{
+    ALOPEX_TRY(f, t.optional_string(file_key));
+    ALOPEX_TRY(c, t.optional_string(cred_key));
+    if (f) {
+        if (!f->starts_with('/'))
+            return t.get(file_key)->failf("'{}' must be an absolute path", file_key);
+        file = *f;
+    }
+    if (c) {
+        if (c->empty() || c->find('/') != std::string::npos || *c == "." || *c == "..")
+            return t.get(cred_key)->failf("'{}' must be a credential's name", cred_key);
+        credential = *c;
+    }
     return {};
 }
 

@@ -18,13 +18,14 @@ std::optional<vj::Options> vj_value(std::span<const uint8_t> v)
     return vj::Options{.max_slot = v[2], .slot_id_compressed = v[3] == 1};
 }
 
-// An address a client may be given or take as its peer's: IPv4 unicast, not 0.0.0.0.
-bool usable(std::span<const uint8_t> v)
+// The address of an option, when a client may be given it or take it as its peer's:
+// IPv4 unicast, not 0.0.0.0 or loopback.
+std::optional<net::Address> usable(const Option &x)
 {
-    if (v.size() != 4)
-        return false;
-    uint32_t a = uint32_t{v[0]} << 24 | uint32_t{v[1]} << 16 | uint32_t{v[2]} << 8 | v[3];
-    return a != 0 && v[0] != 127 && v[0] < 224 && a != 0xFFFFFFFF;
+    uint32_t a = 0;
+    if (!value_u32(x, a) || a == 0 || a >> 24 == 127 || a >> 24 >= 224)
+        return std::nullopt;
+    return net::Address::v4(a);
 }
 
 } // namespace
@@ -116,7 +117,7 @@ bool IpcpOptions::on_nak(std::span<const uint8_t> options)
         // A Nak is taken whole or not at all (an unusable address discards it).
         for (const Option &x : *list)
             if ((x.type == o::ip_address || x.type == o::primary_dns || x.type == o::secondary_dns) &&
-                !usable(x.value))
+                !usable(x))
                 return false;
         for (const Option &x : *list)
             on_client_nak(x);
@@ -172,9 +173,8 @@ Result<ConfigureReply> IpcpOptions::on_client_request(std::span<const uint8_t> o
     for (const Option &x : *list) {
         switch (x.type) {
         case o::ip_address:
-            if (usable(x.value))
-                peer = net::Address::v4(uint32_t{x.value[0]} << 24 | uint32_t{x.value[1]} << 16 |
-                                        uint32_t{x.value[2]} << 8 | x.value[3]);
+            if (auto a = usable(x))
+                peer = *a;
             else if (x.value.size() == 4 && config_.peer.is_v4() && !config_.peer.is_unspecified())
                 reply.nak(x, config_.peer.bytes());
             else
@@ -198,10 +198,7 @@ Result<ConfigureReply> IpcpOptions::on_client_request(std::span<const uint8_t> o
 
 void IpcpOptions::on_client_nak(const Option &x)
 {
-    auto take = [&x](net::Address &a) {
-        a = net::Address::v4(uint32_t{x.value[0]} << 24 | uint32_t{x.value[1]} << 16 | uint32_t{x.value[2]} << 8 |
-                             x.value[3]);
-    };
+    auto take = [&x](net::Address &a) { a = *usable(x); };   // on_nak() checked it
     switch (x.type) {
     case o::ip_address:
         if (asking_address_)

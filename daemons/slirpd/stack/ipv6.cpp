@@ -128,13 +128,22 @@ uint32_t pseudo6_sum(const Address6 &src, const Address6 &dst, uint8_t next, siz
     return inet::checksum_add(s, tail);
 }
 
+void put_ipv6_header(uint8_t *h, const Address6 &src, const Address6 &dst, uint8_t next, uint8_t hop_limit,
+                     size_t length)
+{
+    h[0] = 0x60, h[1] = h[2] = h[3] = 0;
+    h[4] = static_cast<uint8_t>(length >> 8), h[5] = static_cast<uint8_t>(length);
+    h[6] = next, h[7] = hop_limit;
+    std::copy(src.begin(), src.end(), h + 8);
+    std::copy(dst.begin(), dst.end(), h + 24);
+}
+
 void build_ipv6(std::vector<uint8_t> &out, const Address6 &src, const Address6 &dst, uint8_t next, uint8_t hop_limit,
                 std::span<const uint8_t> payload)
 {
-    out.insert(out.end(), {0x60, 0, 0, 0, static_cast<uint8_t>(payload.size() >> 8),
-                           static_cast<uint8_t>(payload.size()), next, hop_limit});
-    out.insert(out.end(), src.begin(), src.end());
-    out.insert(out.end(), dst.begin(), dst.end());
+    size_t start = out.size();
+    out.resize(start + ipv6_header);
+    put_ipv6_header(out.data() + start, src, dst, next, hop_limit, payload.size());
     out.insert(out.end(), payload.begin(), payload.end());
 }
 

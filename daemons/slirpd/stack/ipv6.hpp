@@ -53,6 +53,9 @@ std::optional<uint8_t> icmp6_type_of(std::span<const uint8_t> packet);
 // The partial checksum of the IPv6 pseudo-header (RFC 8200 §8.1).
 uint32_t pseudo6_sum(const Address6 &src, const Address6 &dst, uint8_t next, size_t length);
 
+// The 40 octets of an IPv6 header at `h`, for `length` octets of payload.
+void put_ipv6_header(uint8_t *h, const Address6 &src, const Address6 &dst, uint8_t next, uint8_t hop_limit,
+                     size_t length);
 // Appends an IPv6 header and `payload` (no extension headers).
 void build_ipv6(std::vector<uint8_t> &out, const Address6 &src, const Address6 &dst, uint8_t next, uint8_t hop_limit,
                 std::span<const uint8_t> payload);

@@ -168,6 +168,7 @@ private:
     void icmp6_error(const Ipv6 &ip, uint8_t type, uint8_t code, uint32_t pointer, bool even_to_multicast = false);
     void send6(const Address6 &dst, uint8_t next);   // out_ after its 40 octets
     bool open_tcp(const struct Ipv4 &ip, const struct Tcp &syn, std::span<const uint8_t> packet, uint64_t now);
+    TcpEntry &add_tcp(const TcpKey &key, uint32_t iss, uint64_t now);
     void tcp_changed(TcpEntry &e);
     void collect();
     void sweep_idle(uint64_t now);

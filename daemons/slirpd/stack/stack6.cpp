@@ -140,11 +140,7 @@ void Stack::send6(const Address6 &dst, uint8_t next)
     size_t len = out_.size() - ipv6_header;
     if (out_.size() > config_.mtu || len > 0xFFFF)
         return;
-    std::vector<uint8_t> header;
-    build_ipv6(header, *address6_, dst, next, 64, {});
-    header[4] = static_cast<uint8_t>(len >> 8);
-    header[5] = static_cast<uint8_t>(len);
-    std::copy(header.begin(), header.end(), out_.begin());
+    put_ipv6_header(out_.data(), *address6_, dst, next, 64, len);
     if (output_)
         output_(out_);
 }

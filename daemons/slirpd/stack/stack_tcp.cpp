@@ -106,23 +106,12 @@ bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> pa
     // RFC 6528: a clock (4 µs) plus a keyed function of the connection's identity.
     uint32_t iss = static_cast<uint32_t>(now / 4) +
                    static_cast<uint32_t>(mix(isn_secret_ ^ TcpKeyHash{}(key) ^ (uint64_t{syn.seq} << 32)));
-    uint32_t src = ip.dst, dst = ip.src;
-    auto e = std::make_unique<TcpEntry>(config_.tcp, syn.dst_port, syn.src_port, iss,
-                                        [this, src, dst](const Tcp &h, std::span<const uint8_t> payload) {
-                                            send_tcp(src, dst, h, payload);
-                                        });
-    e->key = key;
-    e->id = next_tcp_id_++;
-    e->listened = listened;
-    e->syn_quote.assign(packet.begin(), packet.begin() + static_cast<long>(std::min(packet.size(), ip.header.size() + 8)));
-    e->set_owner(&owner_);
-    TcpEntry &ref = *e;
-    tcp_.emplace(key, std::move(e));
+    TcpEntry &ref = add_tcp(key, iss, now);
+    ref.listened = listened;
+    ref.syn_quote.assign(packet.begin(), packet.begin() + static_cast<long>(std::min(packet.size(), ip.header.size() + 8)));
     ++per_port_[listened];
     ++stats_.tcp_accepted;
     ref.syn_arrived(syn, now);
-    if (sweep_at_ == 0)
-        sweep_at_ = now + sweep_interval;
     if (auto l = listeners_.find(listened); l != listeners_.end())
         l->second(ref, key);
     else
@@ -148,22 +137,30 @@ tcp::Connection *Stack::connect_tcp(uint32_t dst, uint16_t dst_port, tcp::Events
         return nullptr;
     }
     uint32_t iss = static_cast<uint32_t>(now / 4) + static_cast<uint32_t>(mix(isn_secret_ ^ TcpKeyHash{}(key)));
-    uint32_t src = key.local;
-    auto e = std::make_unique<TcpEntry>(config_.tcp, key.local_port, dst_port, iss,
+    TcpEntry &ref = add_tcp(key, iss, now);
+    ref.set_events(events);
+    ++stats_.tcp_opened;
+    ref.connect(now);
+    return &ref;
+}
+
+// A new connection with `key` in the table (its segments sent from key.local to
+// key.remote), indexed and swept for idleness from now on.
+Stack::TcpEntry &Stack::add_tcp(const TcpKey &key, uint32_t iss, uint64_t now)
+{
+    uint32_t src = key.local, dst = key.remote;
+    auto e = std::make_unique<TcpEntry>(config_.tcp, key.local_port, key.remote_port, iss,
                                         [this, src, dst](const Tcp &h, std::span<const uint8_t> payload) {
                                             send_tcp(src, dst, h, payload);
                                         });
     e->key = key;
     e->id = next_tcp_id_++;
     e->set_owner(&owner_);
-    e->set_events(events);
     TcpEntry &ref = *e;
     tcp_.emplace(key, std::move(e));
-    ++stats_.tcp_opened;
     if (sweep_at_ == 0)
         sweep_at_ = now + sweep_interval;
-    ref.connect(now);
-    return &ref;
+    return ref;
 }
 
 // At the limit, the oldest TIME-WAIT connection whose application is done with it makes
