@@ -19,12 +19,7 @@ namespace line = ipc::slirp1::line;
 
 namespace {
 
-std::string dotted(uint32_t a)
-{
-    return net::Address::v4(a).to_string();
-}
-
-std::string map_target(const std::vector<PortMap> &maps, uint32_t address, uint16_t port)
+std::string map_target(const std::vector<PortMap> &maps, const net::Address &address, uint16_t port)
 {
     for (const auto &m : maps)
         if (m.address == address && m.port == port)
@@ -73,7 +68,7 @@ const bus::Vtable<LineBus> &line_vtable()
                 std::vector<std::tuple<std::string, std::string, uint16_t, std::string>> out;
                 for (const auto *maps : {&b.session_.tcp_ports(), &b.session_.udp_ports()})
                     for (const auto &m : *maps)
-                        out.emplace_back(maps == &b.session_.tcp_ports() ? "tcp" : "udp", dotted(m.address), m.port,
+                        out.emplace_back(maps == &b.session_.tcp_ports() ? "tcp" : "udp", m.address.to_string(), m.port,
                                          m.targets_text());
                 return out;
             })
@@ -83,7 +78,7 @@ const bus::Vtable<LineBus> &line_vtable()
                 std::vector<std::tuple<std::string, uint16_t, std::string, std::string, uint32_t, uint64_t, uint64_t>> out;
                 for (const auto &[key, pool] : b.session_.tcp().pools())
                     for (const auto &be : pool->backends())
-                        out.emplace_back(dotted(key.first), key.second, be.target.to_string(),
+                        out.emplace_back(key.first.to_string(), key.second, be.target.to_string(),
                                          BackendPool::state(be, now), be.failures, be.connects, be.failed);
                 return out;
             });
@@ -213,7 +208,7 @@ void LineBus::list_connections(bus::Call &c)
                            uint64_t, uint64_t, uint64_t>>
         out;
     session_.ip().each_tcp([&](const stack::TcpKey &k, uint64_t id, const stack::tcp::Connection &conn) {
-        out.emplace_back(id, dotted(k.remote), k.remote_port, dotted(k.local), k.local_port,
+        out.emplace_back(id, k.remote.to_string(), k.remote_port, k.local.to_string(), k.local_port,
                          map_target(session_.tcp_ports(), k.local, k.local_port), std::string(to_string(conn.state())),
                          conn.stats().bytes_in, conn.stats().bytes_out,
                          now > conn.last_activity() ? now - conn.last_activity() : 0, session_.queue_delay(k));

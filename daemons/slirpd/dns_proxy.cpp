@@ -22,18 +22,25 @@ constexpr uint16_t dns_port = 53;
 
 DnsProxy::~DnsProxy() = default;
 
-Result<std::unique_ptr<DnsProxy>> DnsProxy::create(sd_event *event, stack::Stack &stack, uint32_t local,
-                                                   std::vector<net::Address> upstreams, Limits limits)
+Result<std::unique_ptr<DnsProxy>> DnsProxy::create(sd_event *event, stack::Stack &stack,
+                                                   const net::Address &local, std::vector<net::Address> upstreams,
+                                                   Limits limits)
 {
-    std::unique_ptr<DnsProxy> p(new DnsProxy(event, stack, local, std::move(upstreams), limits));
-    DnsProxy *self = p.get();
-    stack.bind_udp(local, dns_port, [self](uint32_t src, uint16_t port, std::span<const uint8_t> payload) {
-        self->query(src, port, payload);
-    });
+    std::unique_ptr<DnsProxy> p(new DnsProxy(event, stack, std::move(upstreams), limits));
+    p->listen_on(local);
     return p;
 }
 
-void DnsProxy::query(uint32_t peer, uint16_t port, std::span<const uint8_t> payload)
+void DnsProxy::listen_on(const net::Address &local)
+{
+    stack_.bind_udp(local, dns_port, [this, local](const net::Address &src, uint16_t port,
+                                                   std::span<const uint8_t> payload) {
+        query(local, src, port, payload);
+    });
+}
+
+void DnsProxy::query(const net::Address &local, const net::Address &peer, uint16_t port,
+                     std::span<const uint8_t> payload)
 {
     ++stats_.queries;
     if (payload.size() < dns_header || upstreams_.empty() || pending_.size() >= limits_.max_pending) {
@@ -43,6 +50,7 @@ void DnsProxy::query(uint32_t peer, uint16_t port, std::span<const uint8_t> payl
     auto q = std::make_unique<Query>();
     q->proxy = this;
     q->key = next_key_++;
+    q->local = local;
     q->peer = peer;
     q->peer_port = port;
     q->payload.assign(payload.begin(), payload.end());
@@ -96,7 +104,7 @@ int DnsProxy::on_answer(sd_event_source *, int fd, uint32_t, void *userdata) noe
     // Not an answer to this query (the ID is the first two octets of both): wait on.
     if (n < static_cast<ssize_t>(dns_header) || buf[0] != q.payload[0] || buf[1] != q.payload[1])
         return 0;
-    if (self->stack_.send_udp(self->local_, dns_port, q.peer, q.peer_port,
+    if (self->stack_.send_udp(q.local, dns_port, q.peer, q.peer_port,
                               std::span<const uint8_t>(buf, static_cast<size_t>(n))))
         ++self->stats_.answers;
     else

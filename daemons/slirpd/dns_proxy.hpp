@@ -37,8 +37,11 @@ public:
         uint64_t timeout_usec = 2'000'000;
     };
     // Binds local:53 in `stack`.
-    static Result<std::unique_ptr<DnsProxy>> create(sd_event *event, stack::Stack &stack, uint32_t local,
+    static Result<std::unique_ptr<DnsProxy>> create(sd_event *event, stack::Stack &stack, const net::Address &local,
                                                     std::vector<net::Address> upstreams, Limits limits);
+    // Binds local:53 too (slirpd's IPv6 address, once it has one); answers go from the
+    // address each query was sent to.
+    void listen_on(const net::Address &local);
     ~DnsProxy();
     DnsProxy(const DnsProxy &) = delete;
     DnsProxy &operator=(const DnsProxy &) = delete;
@@ -52,16 +55,16 @@ private:
     struct Query {
         DnsProxy *proxy = nullptr;
         uint64_t key = 0;
-        uint32_t peer = 0;
+        net::Address local, peer;
         uint16_t peer_port = 0;
         std::vector<uint8_t> payload;
         size_t upstream = 0;   // index of the one asked now
         Fd fd;
         EventSourcePtr io, timer;
     };
-    DnsProxy(sd_event *event, stack::Stack &stack, uint32_t local, std::vector<net::Address> upstreams, Limits l)
-        : event_(event), stack_(stack), local_(local), upstreams_(std::move(upstreams)), limits_(l) {}
-    void query(uint32_t peer, uint16_t port, std::span<const uint8_t> payload);
+    DnsProxy(sd_event *event, stack::Stack &stack, std::vector<net::Address> upstreams, Limits l)
+        : event_(event), stack_(stack), upstreams_(std::move(upstreams)), limits_(l) {}
+    void query(const net::Address &local, const net::Address &peer, uint16_t port, std::span<const uint8_t> payload);
     bool ask(Query &q);   // sends to upstreams_[q.upstream]; false when it cannot
     void next_upstream(Query &q);
     void finish(uint64_t key);
@@ -70,7 +73,6 @@ private:
 
     sd_event *event_;
     stack::Stack &stack_;
-    uint32_t local_;
     std::vector<net::Address> upstreams_;
     Limits limits_;
     DnsProxyStats stats_;

@@ -118,8 +118,8 @@ Result<SessionConfig> session_config(const Settings &settings, bool on_device)
     }
     for (const auto *maps : {&settings.tcp_ports, &settings.udp_ports})
         for (const auto &m : *maps)
-            log::info("{} {}:{} -> {}", maps == &settings.tcp_ports ? "TCP" : "UDP", net::Address::v4(m.address),
-                      m.port, m.targets_text());
+            log::info("{} {} -> {}", maps == &settings.tcp_ports ? "TCP" : "UDP",
+                      net::Endpoint{m.address, m.port}.to_string(), m.targets_text());
     return config;
 }
 

@@ -52,10 +52,11 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
         },
         random32());
     s->stack_->set_link_busy([self](const stack::TcpKey &k) { return self->link_busy(k); });
-    s->stack_->on_lockout([self](uint32_t peer, uint32_t address, uint16_t port, bool by_port, uint64_t until) {
+    s->stack_->on_lockout([self](const net::Address &peer, const net::Address &address, uint16_t port, bool by_port,
+                                 uint64_t until) {
         uint64_t now = self->now();
         uint64_t secs = until > now ? (until - now + 999'999) / 1'000'000 : 0;
-        std::string a = net::Address::v4(address).to_string(), p = net::Address::v4(peer).to_string();
+        std::string a = address.to_string(), p = peer.to_string();
         log::warning("{} over its new-connection rate limit ({} to {}:{}): refused for {} s",
                      by_port ? fmt::format("port {}:{}", a, port) : fmt::format("peer {}", p), p, a, port, secs);
         if (self->on_lockout)
@@ -74,17 +75,7 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
         if (self->capture_)
             self->capture_->frame(sent, protocol, info);
     };
-    cb.ipv6_up = [self] {
-        const auto &o = self->link_->ipv6cp_options();
-        auto ours = ppp::link_local(o.local_id());
-        self->stack_->set_ipv6_address(ours);
-        auto text = [](const std::array<uint8_t, 16> &a) {
-            auto x = net::Address::from_bytes(AF_INET6, std::span<const uint8_t>(a));
-            return x ? x->to_string() : std::string("?");
-        };
-        log::info("IPv6 up: {}, peer {}", text(ours),
-                  o.peer_id() ? text(ppp::link_local(o.peer_id())) : std::string("unnamed"));
-    };
+    cb.ipv6_up = [self] { self->ipv6_up(); };
     cb.authenticated = [self](bool passed) {
         const auto &l = *self->link_;
         const char *how = l.auth_protocol() == ppp::proto_chap ? "CHAP" : "PAP";
@@ -102,7 +93,7 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     };
     s->link_ = std::make_unique<ppp::Link>(config.link, random32, std::move(cb));
     if (!config.dns_upstreams.empty()) {
-        auto dns = DnsProxy::create(event, *s->stack_, local, config.dns_upstreams, {});
+        auto dns = DnsProxy::create(event, *s->stack_, net::Address::v4(local), config.dns_upstreams, {});
         if (!dns)
             return std::unexpected(dns.error());
         s->dns_ = std::move(*dns);
@@ -114,13 +105,15 @@ Result<std::unique_ptr<Session>> Session::create(sd_event *event, SessionConfig 
     s->udp_ = std::make_unique<UdpForwarder>(event, *s->stack_, config.limits.udp_flows,
                                              config.limits.udp_idle_timeout_usec, [self] { self->rearm(); });
     s->set_port_maps(config.tcp_ports, config.udp_ports);
-    ALOPEX_TRY_VOID(s->tcp_->listen(config.listens, [self](const Listen &l) -> uint32_t {
+    ALOPEX_TRY_VOID(s->tcp_->listen(config.listens, [self](const Listen &l) -> net::Address {
         const auto &ipcp = self->link_->ipcp_options();
+        if (l.address.is_v6())
+            return self->link_->ipv6cp_state() == ppp::State::Opened ? l.address : net::Address();
         if (self->link_->ipcp_state() != ppp::State::Opened)
-            return 0;
-        if (l.address)
+            return {};
+        if (!l.address.empty())
             return l.address;
-        return ipcp.peer().is_v4() ? wire::be32(ipcp.peer().data()) : 0;
+        return ipcp.peer().is_v4() ? ipcp.peer() : net::Address();
     }));
     sd_event_source *t = nullptr;
     if (int r = sd_event_add_time(event, &t, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, self); r < 0)
@@ -148,6 +141,22 @@ Result<> Session::start_capture(Fd fd, uint64_t usec)
     capture_ = std::move(c);
     log::info("capture started for {} s", usec / 1'000'000);
     return {};
+}
+
+// IPV6CP Opened: slirpd's link-local address is the stack's, and the DNS proxy answers
+// there too.
+void Session::ipv6_up()
+{
+    const auto &o = link_->ipv6cp_options();
+    auto ours = ppp::link_local(o.local_id());
+    auto had = stack_->ipv6_address();
+    if (dns_ && had && *had != ours)
+        stack_->unbind_udp(stack::to_address(*had), 53);
+    stack_->set_ipv6_address(ours);
+    if (dns_)
+        dns_->listen_on(stack::to_address(ours));
+    log::info("IPv6 up: {}, peer {}", stack::to_address(ours),
+              o.peer_id() ? stack::to_address(ppp::link_local(o.peer_id())).to_string() : std::string("unnamed"));
 }
 
 // A paced line: TCP segments no longer than what the line carries in frame_time (with
@@ -295,9 +304,11 @@ void Session::set_dns_upstreams(std::vector<net::Address> upstreams)
     }
     if (upstreams.empty())
         return;
-    if (auto d = DnsProxy::create(event_, *stack_, local_, std::move(upstreams), {}); d)
+    if (auto d = DnsProxy::create(event_, *stack_, net::Address::v4(local_), std::move(upstreams), {}); d) {
         dns_ = std::move(*d);
-    else
+        if (auto a6 = stack_->ipv6_address())
+            dns_->listen_on(stack::to_address(*a6));
+    } else
         log::warning("DNS proxy: {}", d.error().to_string());
 }
 

@@ -92,11 +92,13 @@ private:
     uint64_t now() const;
     void rearm();
     void network_up();
+    void ipv6_up();
     bool link_busy(const stack::TcpKey &k) const;
     // The flow queue's flow of a TCP connection's packets to the peer.
     static uint32_t flow_of(const stack::TcpKey &k)
     {
-        return ppp::FlowQueue::flow_id(6, k.local, k.remote, k.local_port, k.remote_port);
+        auto fold = [](const net::Address &a) { return a.is_v6() ? ppp::FlowQueue::fold6(a.data()) : a.v4_number(); };
+        return ppp::FlowQueue::flow_id(6, fold(k.local), fold(k.remote), k.local_port, k.remote_port);
     }
     static int on_resume(sd_event_source *, void *userdata) noexcept;
     void report();

@@ -31,6 +31,13 @@ bool is_virtual(const net::Address &a)
     return a.is_v4() && b[0] != 0 && !a.is_loopback() && !a.is_multicast() && !a.is_broadcast() && b[0] < 240;
 }
 
+// A unicast IPv6 address the peer can send to over the link: not ::, ::1, multicast or
+// IPv4-mapped.
+bool is_virtual6(const net::Address &a)
+{
+    return a.is_v6() && !a.is_unspecified() && !a.is_loopback() && !a.is_multicast() && !a.is_v4_mapped();
+}
+
 Result<net::Address> virtual_address(const Node &n, std::string_view what)
 {
     ALOPEX_TRY(text, n.as_string());
@@ -58,7 +65,20 @@ Result<void> parse_addresses(const Table &root, Settings &s)
     ALOPEX_TRY(t, root.optional_table("addresses"));
     if (!t)
         return {};
-    ALOPEX_TRY_VOID(t->require_known_keys({"local", "peer", "dns"}));
+    ALOPEX_TRY_VOID(t->require_known_keys({"local", "peer", "dns", "local_ipv6"}));
+    if (auto n = t->get("local_ipv6")) {
+        ALOPEX_TRY(text, n->as_string());
+        auto a = net::Address::parse(text, AF_INET6, "local_ipv6");
+        if (!a)
+            return n->failf("{}", a.error().message);
+        auto b = a->bytes();
+        uint64_t id = wire::be32(b.data() + 8) * (uint64_t{1} << 32) + wire::be32(b.data() + 12);
+        if (!a->is_link_local() || wire::be32(b.data()) != 0xFE800000 || wire::be32(b.data() + 4) != 0 || id == 0)
+            return n->failf("'local_ipv6': '{}' must be fe80::ID, a link-local address with an interface "
+                            "identifier other than 0 (IPV6CP negotiates only the identifier)",
+                            text);
+        s.link.ipv6cp.local_id = id;
+    }
     auto &ipcp = s.link.ipcp;
     if (s.mode == Role::Client && t->get("dns"))
         return t->get("dns")->failf("'dns' is offered by a server: mode = \"client\" learns its DNS servers");
@@ -113,6 +133,7 @@ Result<void> parse_ppp(const Table &root, Settings &s)
         s.link.ipcp.client = true;
         s.link.ipcp.local = net::Address::v4(0);
         s.link.ipcp.peer = s.link.ipcp.dns1 = s.link.ipcp.dns2 = {};
+        s.link.ipv6cp.local_id = 0;   // random: a server keeps the well-known fe80::1
     }
     ALOPEX_TRY(mru, integer_in(*t, "mru", ppp::default_mru, ppp::min_mru, ppp::default_mru));
     ALOPEX_TRY(interval, integer_in(*t, "echo_interval", 30, 0, 3600));
@@ -153,15 +174,20 @@ Result<void> parse_dns(const Table &root, Settings &s)
     return {};
 }
 
-// "10.0.0.1:22": a virtual IPv4 address and a port (the key of a map entry).
-Result<std::pair<uint32_t, uint16_t>> peer_destination(const Node &n, std::string_view key)
+// "10.0.0.1:22" or "[fe80::1]:22": a virtual address and a port, the peer's destination
+// (a map's key; IPv6 with ipv6 = true only).
+Result<net::Endpoint> peer_destination(const Node &n, std::string_view key, const Settings &s)
 {
     auto e = net::parse_endpoint(key);
     if (!e)
         return n.failf("'{}': {}", key, e.error().message);
-    if (!is_virtual(e->address))
-        return n.failf("'{}': the peer's destination must be a virtual IPv4 address", key);
-    return std::pair<uint32_t, uint16_t>{wire::be32(e->address.data()), e->port};
+    if (e->address.is_v6() && !is_virtual6(e->address))
+        return n.failf("'{}': the peer's destination cannot be ::, ::1, multicast or IPv4-mapped", key);
+    if (e->address.is_v6() && !s.link.ipv6cp.enabled)
+        return n.failf("'{}': an IPv6 destination needs ipv6 = true in [ppp]", key);
+    if (e->address.is_v4() && !is_virtual(e->address))
+        return n.failf("'{}': the peer's destination must be a virtual IPv4 address, or an IPv6 one", key);
+    return *e;
 }
 
 // "127.0.0.1:22", "[::1]:22" or "unix:/run/x.sock" (stream only).
@@ -194,10 +220,10 @@ Result<void> parse_ports(const Table &root, std::string_view section, bool tcp, 
         return {};
     auto &out = tcp ? s.tcp_ports : s.udp_ports;
     for (const auto &[key, node] : t->entries()) {
-        ALOPEX_TRY(dest, peer_destination(node, key));
-        if (net::Address::v4(dest.first) == s.link.ipcp.peer)
+        ALOPEX_TRY(dest, peer_destination(node, key, s));
+        if (dest.address == s.link.ipcp.peer)
             return node.failf("'{}' is the peer's own address: its packets never cross the link", key);
-        PortMap m{dest.first, dest.second, {}, {}};
+        PortMap m{dest.address, dest.port, {}, {}};
         if (node.kind() == config::Kind::array) {
             ALOPEX_TRY(list, node.as_array());
             if (!tcp)
@@ -251,10 +277,12 @@ Result<void> parse_listen(const Table &root, Settings &s)
             l.port = port->port;
         } else {
             auto e = net::parse_endpoint(target);
-            if (!e || !is_virtual(e->address) || e->port == 0)
-                return node.failf("'{}': the other side's destination must be an IPv4 address and port, or "
-                                  "peer:PORT", text);
-            l.address = wire::be32(e->address.data());
+            if (!e || !(is_virtual(e->address) || is_virtual6(e->address)) || e->port == 0)
+                return node.failf("'{}': the other side's destination must be an address and port "
+                                  "(\"10.0.0.1:80\", \"[fe80::1]:80\"), or peer:PORT", text);
+            if (e->address.is_v6() && !s.link.ipv6cp.enabled)
+                return node.failf("'{}': an IPv6 destination needs ipv6 = true in [ppp]", text);
+            l.address = e->address;
             l.port = e->port;
             if (s.mode != Role::Client && e->address == s.link.ipcp.local)
                 return node.failf("'{}' is slirpd's own address: a connection there never crosses the link", text);
@@ -495,7 +523,9 @@ Result<std::string> read_socks5_password(const Socks5Settings &s)
 
 std::string Listen::target_text() const
 {
-    return fmt::format("{}:{}", address ? net::Address::v4(address).to_string() : "peer", port);
+    if (address.empty())
+        return fmt::format("peer:{}", port);
+    return net::Endpoint{address, port}.to_string();
 }
 
 std::string_view to_string(Role m)
@@ -520,6 +550,7 @@ Settings default_settings()
 {
     Settings s;
     s.link.ipcp.dns1 = s.link.ipcp.local;
+    s.link.ipv6cp.local_id = 1;   // fe80::1, as a router's
     return s;
 }
 

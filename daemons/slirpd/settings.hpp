@@ -12,6 +12,8 @@
 //   local = "10.0.0.1"        # slirpd's own, virtual
 //   peer = "10.0.0.2"         # what the peer is given
 //   dns = ["10.0.0.1"]        # what the peer is offered as DNS (at most 2; [] offers none)
+//   local_ipv6 = "fe80::1"    # with ipv6: slirpd's link-local address (the identifier
+//                             # IPV6CP asks for); default fe80::1, random in client mode
 //   [dns]
 //   upstreams = ["192.0.2.53"]  # where the DNS proxy sends the peer's queries (port 53);
 //                               # default: the nameservers of /etc/resolv.conf at start
@@ -25,11 +27,12 @@
 //   vj = true                 # VJ TCP/IP header compression both ways, when the peer agrees
 //   deflate = true            # CCP with Deflate both ways when the peer agrees; default:
 //                             # on when the line is paced (a slow line), else CCP rejected
-//   ipv6 = false              # IPV6CP: link-local IPv6, ICMPv6 echo (in progress)
+//   ipv6 = false              # IPV6CP: link-local IPv6; TCP and UDP over IPv6 as maps say
 //   [ports]                   # TCP: the peer's destination = a host socket
 //   "10.0.0.1:22" = "127.0.0.1:22"
 //   "10.0.0.1:80" = "unix:/run/kvmd/kvmd.sock"
 //   "10.0.0.1:81" = ["127.0.0.1:8080", "127.0.0.1:8081"]   # backends, round robin
+//   "[fe80::1]:22" = "127.0.0.1:22"   # with ipv6: the peer's IPv6 to an IPv4 socket
 //   [socks5]                  # TCP to destinations no map covers, through a proxy
 //   server = "127.0.0.1:1080"
 //   username = "pikvm"        # RFC 1929; the password from a file or a credential:
@@ -82,7 +85,7 @@ struct HostTarget {
 };
 
 struct PortMap {
-    uint32_t address = 0;   // the peer's destination, host order (a virtual address)
+    net::Address address;   // the peer's destination (a virtual address, IPv4 or IPv6)
     uint16_t port = 0;
     HostTarget target;
     // TCP: more backends after `target`, taken round robin with a circuit breaker
@@ -101,9 +104,9 @@ struct PortMap {
 // other side.
 struct Listen {
     net::Endpoint bind;      // where on the host (127.0.0.1 when only a port is given)
-    uint32_t address = 0;    // the other side's address, host order; 0: the peer's
+    net::Address address;    // the other side's address, IPv4 or IPv6; empty: the peer's
     uint16_t port = 0;
-    std::string target_text() const;   // "10.0.0.1:80", "peer:22"
+    std::string target_text() const;   // "10.0.0.1:80", "[fe80::1]:80", "peer:22"
     bool operator==(const Listen &) const = default;
 };
 

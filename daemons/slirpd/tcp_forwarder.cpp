@@ -21,8 +21,8 @@ namespace {
 
 std::string describe(const stack::TcpKey &k)
 {
-    return fmt::format("{}:{} -> {}:{}", net::Address::v4(k.remote), k.remote_port, net::Address::v4(k.local),
-                       k.local_port);
+    return fmt::format("{} -> {}", net::Endpoint{k.remote, k.remote_port}.to_string(),
+                       net::Endpoint{k.local, k.local_port}.to_string());
 }
 
 } // namespace
@@ -334,7 +334,7 @@ void TcpForwarder::add(const PortMap &map)
     });
 }
 
-void TcpForwarder::remove(uint32_t address, uint16_t port)
+void TcpForwarder::remove(const net::Address &address, uint16_t port)
 {
     stack_.unlisten_tcp(address, port);
     pools_.erase({address, port});   // bridges still connecting keep theirs
@@ -350,7 +350,7 @@ void TcpForwarder::set_socks5(std::optional<Socks5Upstream> upstream)
     }
     socks_pool_ = std::make_shared<BackendPool>(std::vector<HostTarget>{socks5_->server}, options_.backends);
     stack_.listen_tcp_elsewhere([this](stack::tcp::Connection &c, const stack::TcpKey &k) {
-        accept(c, k, socks_pool_, Socks5Client(k.local, k.local_port, socks5_->auth));
+        accept(c, k, socks_pool_, Socks5Client(k.local.v4_number(), k.local_port, socks5_->auth));
     });
 }
 

@@ -75,7 +75,7 @@ public:
     // Listens on map.address:map.port in the stack; remove() stops taking new
     // connections there (those open stay).
     void add(const PortMap &map);
-    void remove(uint32_t address, uint16_t port);
+    void remove(const net::Address &address, uint16_t port);
     // TCP to destinations other than slirpd's own that no map covers: through this SOCKS5
     // proxy (socks5.hpp); nullopt: refused.
     struct Socks5Upstream {
@@ -86,14 +86,14 @@ public:
 
     // [listen]: listens on each host address and port (a taken port: the next free of the
     // 64 after it); an error names the one that failed. `resolve` gives a listener's
-    // destination address now (host order), 0 while the link is not up.
-    using Resolve = std::function<uint32_t(const Listen &)>;
+    // destination address now, none while the link (of its family) is not up.
+    using Resolve = std::function<net::Address(const Listen &)>;
     Result<> listen(const std::vector<Listen> &listens, Resolve resolve);
     const std::vector<std::unique_ptr<Listener>> &listeners() const noexcept { return listeners_; }
 
     size_t bridges() const noexcept { return bridges_.size(); }
     // The backends of each listened address and port.
-    const std::map<std::pair<uint32_t, uint16_t>, std::shared_ptr<BackendPool>> &pools() const noexcept
+    const std::map<stack::Port, std::shared_ptr<BackendPool>> &pools() const noexcept
     {
         return pools_;
     }
@@ -122,7 +122,7 @@ private:
     std::vector<Bridge *> graveyard_;
     EventSourcePtr reaper_;
     std::vector<uint8_t> buffer_;   // one read at a time, shared
-    std::map<std::pair<uint32_t, uint16_t>, std::shared_ptr<BackendPool>> pools_;
+    std::map<stack::Port, std::shared_ptr<BackendPool>> pools_;
     std::optional<Socks5Upstream> socks5_;
     std::shared_ptr<BackendPool> socks_pool_;
     std::vector<std::unique_ptr<Listener>> listeners_;

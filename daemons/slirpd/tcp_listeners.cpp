@@ -114,10 +114,9 @@ void TcpForwarder::accept_host(Listener &l)
             }
             return;
         }
-        uint32_t dst = resolve_ ? resolve_(l.config) : 0;
-        std::string name = fmt::format("{} -> {}:{}", l.bound.to_string(), net::Address::v4(dst).to_string(),
-                                       l.config.port);
-        if (dst == 0) {
+        net::Address dst = resolve_ ? resolve_(l.config) : net::Address();
+        std::string name = fmt::format("{} -> {}", l.bound.to_string(), net::Endpoint{dst, l.config.port}.to_string());
+        if (dst.empty()) {
             ++stats_.listen_refused;
             log::debug("[listen] {}: the link is not up, reset", l.bound.to_string());
             reset_socket(std::move(fd));

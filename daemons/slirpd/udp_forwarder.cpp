@@ -22,12 +22,13 @@ UdpForwarder::~UdpForwarder() = default;
 
 void UdpForwarder::add(const PortMap &map)
 {
-    stack_.bind_udp(map.address, map.port, [this, map](uint32_t src, uint16_t sport, std::span<const uint8_t> p) {
-        datagram(map, src, sport, p);
-    });
+    stack_.bind_udp(map.address, map.port,
+                    [this, map](const net::Address &src, uint16_t sport, std::span<const uint8_t> p) {
+                        datagram(map, src, sport, p);
+                    });
 }
 
-void UdpForwarder::remove(uint32_t address, uint16_t port)
+void UdpForwarder::remove(const net::Address &address, uint16_t port)
 {
     stack_.unbind_udp(address, port);
     std::erase_if(flows_, [&](const auto &f) { return std::get<2>(f.first) == address && std::get<3>(f.first) == port; });
@@ -40,7 +41,8 @@ uint64_t UdpForwarder::now() const
     return n;
 }
 
-void UdpForwarder::datagram(const PortMap &map, uint32_t src, uint16_t sport, std::span<const uint8_t> payload)
+void UdpForwarder::datagram(const PortMap &map, const net::Address &src, uint16_t sport,
+                            std::span<const uint8_t> payload)
 {
     Key key{src, sport, map.address, map.port};
     auto it = flows_.find(key);

@@ -37,13 +37,13 @@ public:
     UdpForwarder &operator=(const UdpForwarder &) = delete;
 
     void add(const PortMap &map);
-    void remove(uint32_t address, uint16_t port);   // its flows close too
+    void remove(const net::Address &address, uint16_t port);   // its flows close too
     size_t flows() const noexcept { return flows_.size(); }
     const UdpForwarderStats &stats() const noexcept { return stats_; }
 
 private:
     // The peer's address and port, the mapped address and port.
-    using Key = std::tuple<uint32_t, uint16_t, uint32_t, uint16_t>;
+    using Key = std::tuple<net::Address, uint16_t, net::Address, uint16_t>;
     struct Flow {
         UdpForwarder *owner = nullptr;
         Key key;
@@ -51,7 +51,7 @@ private:
         EventSourcePtr io;
         uint64_t last_used = 0;
     };
-    void datagram(const PortMap &map, uint32_t src, uint16_t sport, std::span<const uint8_t> payload);
+    void datagram(const PortMap &map, const net::Address &src, uint16_t sport, std::span<const uint8_t> payload);
     Flow *open(const Key &key, const HostTarget &target);
     void close(const Key &key);
     uint64_t now() const;

@@ -23,6 +23,13 @@ using Op = SlirpRequest::Op;
 
 namespace {
 
+// "10.0.0.1:22", "[fe80::1]:22": an address the bus gives as text, and a port.
+std::string endpoint_text(const std::string &address, uint16_t port)
+{
+    return address.find(':') != std::string::npos ? fmt::format("[{}]:{}", address, port)
+                                                  : fmt::format("{}:{}", address, port);
+}
+
 alopex::Result<> need(std::span<const std::string_view> w, size_t min, size_t max, std::string_view usage)
 {
     if (w.size() < min)
@@ -146,7 +153,7 @@ cli::Document slirp_status_document(const std::vector<s1::LineInfo> &lines)
     for (const auto &l : lines) {
         std::vector<std::string> maps;
         for (const auto &[proto, addr, port, target] : l.port_maps)
-            maps.push_back(fmt::format("{} {}:{} -> {}", proto, addr, port, target));
+            maps.push_back(fmt::format("{} {} -> {}", proto, endpoint_text(addr, port), target));
         std::vector<std::string> listen;
         for (const auto &[configured, bound, target, accepted] : l.listeners)
             listen.push_back(configured == bound ? fmt::format("{} -> {}", bound, target)
@@ -178,9 +185,9 @@ cli::Document slirp_connections_document(
                              {"target", c.target},      {"state", c.state},
                              {"bytes_from_peer", c.bytes_from_peer}, {"bytes_to_peer", c.bytes_to_peer},
                              {"idle_usec", c.idle_usec}, {"queue_delay_usec", c.queue_delay_usec}};
-            s.add({instance, c.id, fmt::format("{}:{}", c.peer, c.peer_port),
-                   fmt::format("{}:{}", c.destination, c.destination_port), c.target, c.state, c.bytes_from_peer,
-                   c.bytes_to_peer, duration_us(c.idle_usec), duration_us(c.queue_delay_usec)},
+            s.add({instance, c.id, endpoint_text(c.peer, c.peer_port), endpoint_text(c.destination, c.destination_port),
+                   c.target, c.state, c.bytes_from_peer, c.bytes_to_peer, duration_us(c.idle_usec),
+                   duration_us(c.queue_delay_usec)},
                   j);
         }
     cli::Document doc;

@@ -20,8 +20,19 @@ uint32_t FlowQueue::flow_id(uint8_t protocol, uint32_t src, uint32_t dst, uint16
     return static_cast<uint32_t>(x);
 }
 
+uint32_t FlowQueue::fold6(const uint8_t *a)
+{
+    return wire::be32(a) ^ wire::be32(a + 4) ^ wire::be32(a + 8) ^ wire::be32(a + 12);
+}
+
 uint32_t FlowQueue::flow_of(std::span<const uint8_t> p)
 {
+    if (p.size() >= 40 && p[0] >> 4 == 6) {
+        uint8_t next = p[6];
+        bool ports = (next == 6 || next == 17) && p.size() >= 44;
+        return flow_id(next, fold6(p.data() + 8), fold6(p.data() + 24), ports ? wire::be16(p.data() + 40) : 0,
+                       ports ? wire::be16(p.data() + 42) : 0);
+    }
     if (p.size() < 20 || p[0] >> 4 != 4)
         return 0;
     size_t ihl = size_t{p[0] & 0x0fu} * 4;

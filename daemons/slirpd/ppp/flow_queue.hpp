@@ -24,9 +24,13 @@ public:
     static constexpr size_t buckets = 1024;
     explicit FlowQueue(size_t quantum = 300, size_t limit = 256 * 1024);
 
-    // The flow of an IPv4 packet: protocol, addresses and, for TCP and UDP in an
-    // unfragmented packet, ports. Anything else (too short, not IPv4) is flow 0.
+    // The flow of an IP packet: protocol, addresses and, for TCP and UDP in an
+    // unfragmented IPv4 packet or an IPv6 one without extension headers, ports. Anything
+    // else (too short, not IP) is flow 0.
     static uint32_t flow_of(std::span<const uint8_t> packet);
+    // An IPv6 address's 16 octets folded into 32 bits for flow_id (an IPv4 address is
+    // its own number).
+    static uint32_t fold6(const uint8_t *address);
     static uint32_t flow_id(uint8_t protocol, uint32_t src, uint32_t dst, uint16_t src_port, uint16_t dst_port);
 
     struct Packet {

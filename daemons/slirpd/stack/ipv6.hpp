@@ -7,6 +7,7 @@
 // (code and pointer).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 #include "inet_checksum.hpp"
 
 namespace alopex::slirp::stack {
@@ -74,6 +76,18 @@ void build_icmp6(std::vector<uint8_t> &out, const Address6 &src, const Address6 
                  std::span<const uint8_t> rest);
 
 inline bool is_multicast(const Address6 &a) { return a[0] == 0xFF; }
+inline net::Address to_address(const Address6 &a)
+{
+    return *net::Address::from_bytes(AF_INET6, std::span<const uint8_t>(a));
+}
+// The 16 octets of an IPv6 address (zeros for another).
+inline Address6 to_address6(const net::Address &a)
+{
+    Address6 r{};
+    if (a.is_v6())
+        std::copy_n(a.data(), 16, r.begin());
+    return r;
+}
 inline bool is_unspecified(const Address6 &a) { return a == Address6{}; }
 
 } // namespace alopex::slirp::stack

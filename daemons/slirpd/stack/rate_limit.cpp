@@ -28,14 +28,17 @@ template <typename Key> void RateLimiter::forget_idle(std::map<Key, Entry> &m, c
     });
 }
 
-RateLimiter::Decision RateLimiter::admit(uint32_t peer, uint32_t address, uint16_t port, uint64_t now)
+RateLimiter::Decision RateLimiter::admit(const net::Address &from, const net::Address &address, uint16_t port,
+                                         uint64_t now)
 {
+    // An IPv6 peer is its /64: a host picks any address of its own subnet at will.
+    net::Address peer = from.is_v6() ? net::Prefix(from, 64).network().address() : from;
     if (now >= swept_at_ + 10'000'000 || remembered() > 4096) {
         forget_idle(peers_, peer_, now);
         forget_idle(ports_, port_, now);
         swept_at_ = now;
     }
-    std::pair<uint32_t, uint16_t> listened{address, port};
+    std::pair<net::Address, uint16_t> listened{address, port};
     // A port's limit is checked first: a locked port refuses without counting against the peer.
     if (port_.count) {
         if (auto d = check(ports_, listened, port_, now, true); d.verdict != Verdict::Admit)

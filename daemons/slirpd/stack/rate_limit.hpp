@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // New-connection rate limits with a lockout (brute-force protection for a mapped SSH
 // port), pure: at most `count` new TCP connections in any `window` from one peer address
-// (to any port), and to one listened address and port (from anyone). The connection that
+// (to any port; an IPv6 peer by its /64), and to one listened address and port (from anyone). The connection that
 // would exceed a limit is refused and starts a lockout of that peer or port for
 // `lockout`: everything it tries is refused until the lockout ends (attempts during it do
 // not extend it). A count of 0 turns a limit off. What is remembered is bounded: entries
@@ -14,6 +14,8 @@
 #include <map>
 #include <optional>
 #include <utility>
+
+#include "alopex/net.hpp"
 
 namespace alopex::slirp::stack {
 
@@ -33,7 +35,7 @@ public:
         bool by_port = false;      // which limit refused (the port's, else the peer's)
         uint64_t until = 0;        // the lockout's end, when refused
     };
-    Decision admit(uint32_t peer, uint32_t address, uint16_t port, uint64_t now);
+    Decision admit(const net::Address &peer, const net::Address &address, uint16_t port, uint64_t now);
 
     size_t remembered() const noexcept { return peers_.size() + ports_.size(); }
 
@@ -47,8 +49,8 @@ private:
     template <typename Key> static void forget_idle(std::map<Key, Entry> &m, const RateLimit &l, uint64_t now);
 
     RateLimit peer_, port_;
-    std::map<uint32_t, Entry> peers_;
-    std::map<std::pair<uint32_t, uint16_t>, Entry> ports_;
+    std::map<net::Address, Entry> peers_;
+    std::map<std::pair<net::Address, uint16_t>, Entry> ports_;
     uint64_t swept_at_ = 0;
 };
 

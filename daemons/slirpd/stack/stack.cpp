@@ -49,12 +49,21 @@ void Stack::send(uint32_t src, uint32_t dst, uint8_t protocol, std::span<const u
     emit(src, dst, protocol, tos);
 }
 
-void Stack::send_tcp(uint32_t src, uint32_t dst, const Tcp &h, std::span<const uint8_t> payload)
+void Stack::send_tcp(const net::Address &src, const net::Address &dst, const Tcp &h,
+                     std::span<const uint8_t> payload)
 {
     // The segment built straight after room for the IP header: the payload is copied once.
+    if (src.is_v6()) {
+        Address6 s = to_address6(src), d = to_address6(dst);
+        out_.assign(ipv6_header, 0);
+        size_t start = put_tcp(out_, h, payload);
+        set_tcp_checksum(out_, start, pseudo6_sum(s, d, proto_tcp, out_.size() - start));
+        send6(s, d, proto_tcp);
+        return;
+    }
     out_.assign(ipv4_min_header, 0);
-    build_tcp(out_, src, dst, h, payload);
-    emit(src, dst, proto_tcp, 0);
+    build_tcp(out_, src.v4_number(), dst.v4_number(), h, payload);
+    emit(src.v4_number(), dst.v4_number(), proto_tcp, 0);
 }
 
 void Stack::emit(uint32_t src, uint32_t dst, uint8_t protocol, uint8_t tos)
@@ -86,16 +95,11 @@ void Stack::answer_icmp(const Ipv4 &ip)
 
 // No listener (RFC 9293 §3.10.7.1, the CLOSED state): a RST that the sender accepts; a
 // RST itself is never answered.
-void Stack::refuse_tcp(const Ipv4 &ip)
+void Stack::refuse_tcp(const Ipv4 &ip, const Tcp &t)
 {
-    auto t = parse_tcp(ip);
-    if (!t) {
-        ++stats_.bad_packets;
+    if (t.flags & tcp_flag::rst)
         return;
-    }
-    if (t->flags & tcp_flag::rst)
-        return;
-    Tcp r = reset_for(*t);
+    Tcp r = reset_for(t);
     icmp_.clear();
     build_tcp(icmp_, ip.dst, ip.src, r, {});
     ++stats_.resets;
@@ -111,9 +115,9 @@ void Stack::refuse_udp(const Ipv4 &ip, std::span<const uint8_t> packet)
         ++stats_.bad_packets;
         return;
     }
-    if (auto it = udp_.find({ip.dst, u->dst_port}); it != udp_.end()) {
+    if (auto it = udp_.find({net::Address::v4(ip.dst), u->dst_port}); it != udp_.end()) {
         ++stats_.udp_delivered;
-        it->second(ip.src, u->src_port, u->payload);
+        it->second(net::Address::v4(ip.src), u->src_port, u->payload);
         return;
     }
     std::vector<uint8_t> rest(4, 0);   // unused
@@ -129,24 +133,34 @@ void Stack::refuse_udp(const Ipv4 &ip, std::span<const uint8_t> packet)
 
 namespace alopex::slirp::stack {
 
-void Stack::bind_udp(uint32_t address, uint16_t port, UdpHandler handler)
+void Stack::bind_udp(const net::Address &address, uint16_t port, UdpHandler handler)
 {
     udp_[{address, port}] = std::move(handler);
 }
 
-void Stack::unbind_udp(uint32_t address, uint16_t port)
+void Stack::unbind_udp(const net::Address &address, uint16_t port)
 {
     udp_.erase({address, port});
 }
 
-bool Stack::send_udp(uint32_t src, uint16_t src_port, uint32_t dst, uint16_t dst_port,
+bool Stack::send_udp(const net::Address &src, uint16_t src_port, const net::Address &dst, uint16_t dst_port,
                      std::span<const uint8_t> payload)
 {
-    if (ipv4_min_header + 8 + payload.size() > config_.mtu)
+    if (src.is_v6() && dst.is_v6()) {
+        if (!address6_ || ipv6_header + 8 + payload.size() > config_.mtu)
+            return false;
+        Address6 s = to_address6(src), d = to_address6(dst);
+        out_.assign(ipv6_header, 0);
+        size_t start = put_udp(out_, src_port, dst_port, payload);
+        set_udp_checksum(out_, start, pseudo6_sum(s, d, proto_udp, out_.size() - start));
+        send6(s, d, proto_udp);
+        return true;
+    }
+    if (!src.is_v4() || !dst.is_v4() || ipv4_min_header + 8 + payload.size() > config_.mtu)
         return false;
-    std::vector<uint8_t> udp;
-    build_udp(udp, src, dst, src_port, dst_port, payload);
-    send(src, dst, proto_udp, udp);
+    out_.assign(ipv4_min_header, 0);
+    build_udp(out_, src.v4_number(), dst.v4_number(), src_port, dst_port, payload);
+    emit(src.v4_number(), dst.v4_number(), proto_udp, 0);
     return true;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// slirpd's IPv4 stack, pure: the peer's packets in (from the PPP link), packets for the
-// peer out, time given by the caller. It validates every packet (ipv4.hpp,
-// transport.hpp), drops fragments and counts them, answers ICMP echo sent to slirpd's
+// slirpd's IPv4 and IPv6 stack, pure: the peer's packets in (from the PPP link), packets
+// for the peer out, time given by the caller. It validates every packet (ipv4.hpp,
+// ipv6.hpp, transport.hpp), drops fragments and counts them, answers ICMP echo sent to slirpd's
 // own address, carries TCP connections to listened addresses and ports (tcp.hpp; the
 // daemon couples each to a host socket), and refuses what is not listened to, as a host
 // with nothing listening does: a TCP segment gets a RST (RFC 9293 §3.10.7.1), a UDP
@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "alopex/net.hpp"
 #include "ipv6.hpp"
 #include "rate_limit.hpp"
 #include "tcp.hpp"
@@ -44,20 +45,23 @@ struct StackConfig {
     TcpLimits limits;
 };
 
-// A TCP connection's addresses and ports, host order; "local" is slirpd's side.
+// A TCP connection's addresses (both IPv4 or both IPv6) and ports; "local" is slirpd's side.
 struct TcpKey {
-    uint32_t local = 0, remote = 0;
+    net::Address local, remote;
     uint16_t local_port = 0, remote_port = 0;
     bool operator==(const TcpKey &) const = default;
 };
 struct TcpKeyHash {
     size_t operator()(const TcpKey &k) const noexcept
     {
-        uint64_t a = (uint64_t{k.local} << 32 | k.remote) * 0x9E3779B97F4A7C15ull;
+        std::hash<net::Address> h;
+        uint64_t a = (uint64_t{h(k.local)} ^ (uint64_t{h(k.remote)} << 1)) * 0x9E3779B97F4A7C15ull;
         uint64_t b = (uint64_t{k.local_port} << 16 | k.remote_port) * 0xC2B2AE3D27D4EB4Full;
         return static_cast<size_t>(a ^ (b >> 7) ^ (a >> 29));
     }
 };
+// An address and port of the stack's: a listener's, a UDP service's.
+using Port = std::pair<net::Address, uint16_t>;
 
 struct StackStats {
     uint64_t packets_in = 0;
@@ -97,22 +101,25 @@ public:
     // The TCP engines' own counters summed over every connection, closed ones included.
     tcp::Stats tcp_totals() const;
 
-    // TCP to address:port: a SYN creates a connection held in SYN-PENDING and calls
+    // TCP to address:port (IPv4 or IPv6): a SYN creates a connection held in SYN-PENDING and calls
     // `acceptor` with it; the acceptor (now or later) calls accept() once the host side
     // has connected, refuse() (RST) or unreachable() here. The connection stays valid
     // until its Events::closed(), or until refuse()/abort()/unreachable().
     using TcpAcceptor = std::function<void(tcp::Connection &, const TcpKey &)>;
-    void listen_tcp(uint32_t address, uint16_t port, TcpAcceptor acceptor);
-    // An active open from slirpd's address (a free port of 49152..65535) to dst:dst_port,
-    // its events going to `events` from the SYN on; null when the connection limit is
-    // reached (no TIME-WAIT to recycle) or no port is free. The connection stays valid
-    // until its Events::closed(), or until abort().
-    tcp::Connection *connect_tcp(uint32_t dst, uint16_t dst_port, tcp::Events *events, uint64_t now);
+    void listen_tcp(const net::Address &address, uint16_t port, TcpAcceptor acceptor);
+    // An active open from slirpd's address of dst's family (a free port of 49152..65535)
+    // to dst:dst_port, its events going to `events` from the SYN on; null when the
+    // connection limit is reached (no TIME-WAIT to recycle), no port is free or slirpd
+    // has no address of that family yet. The connection stays valid until its
+    // Events::closed(), or until abort().
+    tcp::Connection *connect_tcp(const net::Address &dst, uint16_t dst_port, tcp::Events *events, uint64_t now);
     // IPv6 (stack6.cpp): slirpd's link-local address once IPV6CP has made it; before,
-    // IPv6 packets are not handled. Echo requests to it (or to all nodes) are answered,
-    // TCP to it gets a RST, UDP a port unreachable, another upper layer a Parameter
-    // Problem; other destinations are not routed.
+    // IPv6 packets are not handled. Echo requests to it (or to all nodes) are answered;
+    // TCP and UDP to it, or to an address a listener or UDP service names, are taken as
+    // over IPv4 (a RST, a port unreachable where nothing listens); another upper layer
+    // gets a Parameter Problem; other destinations are not routed.
     void set_ipv6_address(const Address6 &a) noexcept { address6_ = a; }
+    std::optional<Address6> ipv6_address() const noexcept { return address6_; }
     // slirpd's own address, once the link has it (the client of the link learns it).
     void set_address(uint32_t address) noexcept { config_.address = address; }
     uint32_t address() const noexcept { return config_.address; }
@@ -139,19 +146,22 @@ public:
     tcp::Connection *find_tcp(const TcpKey &k);
     tcp::Connection *find_tcp(uint64_t id);
     // A lockout began (a peer or a port went over its new-connection rate limit).
-    using LockoutHandler = std::function<void(uint32_t peer, uint32_t address, uint16_t port, bool by_port,
-                                              uint64_t until)>;
+    using LockoutHandler = std::function<void(const net::Address &peer, const net::Address &address, uint16_t port,
+                                              bool by_port, uint64_t until)>;
     void on_lockout(LockoutHandler h) { on_lockout_ = std::move(h); }
     // No more new connections to address:port (those open stay).
-    void unlisten_tcp(uint32_t address, uint16_t port);
+    void unlisten_tcp(const net::Address &address, uint16_t port);
 
     // A UDP service at address:port (slirpd's DNS proxy at local:53): its datagrams go
     // to `handler` (sender address and port, payload) instead of being refused.
-    using UdpHandler = std::function<void(uint32_t src, uint16_t src_port, std::span<const uint8_t> payload)>;
-    void bind_udp(uint32_t address, uint16_t port, UdpHandler handler);
-    void unbind_udp(uint32_t address, uint16_t port);
-    // Sends a UDP datagram to the peer; false when it does not fit the MTU.
-    bool send_udp(uint32_t src, uint16_t src_port, uint32_t dst, uint16_t dst_port, std::span<const uint8_t> payload);
+    using UdpHandler =
+        std::function<void(const net::Address &src, uint16_t src_port, std::span<const uint8_t> payload)>;
+    void bind_udp(const net::Address &address, uint16_t port, UdpHandler handler);
+    void unbind_udp(const net::Address &address, uint16_t port);
+    // Sends a UDP datagram to the peer (src and dst of one family); false when it does not
+    // fit the MTU, or IPv6 is not up.
+    bool send_udp(const net::Address &src, uint16_t src_port, const net::Address &dst, uint16_t dst_port,
+                  std::span<const uint8_t> payload);
 
 private:
     struct TcpEntry;
@@ -162,22 +172,29 @@ private:
         void blocked(tcp::Connection &c) override;
     };
     void input_tcp(const struct Ipv4 &ip, std::span<const uint8_t> packet, uint64_t now);
+    bool take_tcp(const net::Address &src, const net::Address &dst, const struct Tcp &t,
+                  std::span<const uint8_t> quote, uint64_t now);
     void input6(std::span<const uint8_t> packet, uint64_t now);
+    bool serves6(const Ipv6 &ip) const;
+    void input_tcp6(const Ipv6 &ip, uint64_t now);
+    void input_udp6(const Ipv6 &ip);
     void answer_icmp6(const Ipv6 &ip);
-    void refuse_tcp6(const Ipv6 &ip);
+    void refuse_tcp6(const Ipv6 &ip, const struct Tcp &t);
     void icmp6_error(const Ipv6 &ip, uint8_t type, uint8_t code, uint32_t pointer, bool even_to_multicast = false);
-    void send6(const Address6 &dst, uint8_t next);   // out_ after its 40 octets
-    bool open_tcp(const struct Ipv4 &ip, const struct Tcp &syn, std::span<const uint8_t> packet, uint64_t now);
+    void send6(const Address6 &src, const Address6 &dst, uint8_t next);   // out_ after its 40 octets
+    void unreachable6(std::span<const uint8_t> syn, uint8_t code);
+    bool open_tcp(const TcpKey &key, const struct Tcp &syn, std::span<const uint8_t> quote, uint64_t now);
     TcpEntry &add_tcp(const TcpKey &key, uint32_t iss, uint64_t now);
     void tcp_changed(TcpEntry &e);
     void collect();
     void sweep_idle(uint64_t now);
     bool make_room_for(const TcpKey &k);
-    void refuse_tcp(const struct Ipv4 &ip);
+    void refuse_tcp(const struct Ipv4 &ip, const struct Tcp &t);
     void refuse_udp(const struct Ipv4 &ip, std::span<const uint8_t> packet);
     void answer_icmp(const struct Ipv4 &ip);
     void send(uint32_t src, uint32_t dst, uint8_t protocol, std::span<const uint8_t> payload, uint8_t tos = 0);
-    void send_tcp(uint32_t src, uint32_t dst, const struct Tcp &h, std::span<const uint8_t> payload);
+    void send_tcp(const net::Address &src, const net::Address &dst, const struct Tcp &h,
+                  std::span<const uint8_t> payload);
     void emit(uint32_t src, uint32_t dst, uint8_t protocol, uint8_t tos);   // out_ after its 20 octets
 
     StackConfig config_;
@@ -186,11 +203,11 @@ private:
     std::vector<uint8_t> out_, icmp_;
     tcp::Stats closed_totals_;   // of the connections freed
     uint16_t next_id_ = 1;
-    std::map<std::pair<uint32_t, uint16_t>, UdpHandler> udp_;
+    std::map<Port, UdpHandler> udp_;
 
-    std::map<std::pair<uint32_t, uint16_t>, TcpAcceptor> listeners_;
+    std::map<Port, TcpAcceptor> listeners_;
     TcpAcceptor elsewhere_;
-    std::map<std::pair<uint32_t, uint16_t>, size_t> per_port_;
+    std::map<Port, size_t> per_port_;
     std::unordered_map<TcpKey, std::unique_ptr<TcpEntry>, TcpKeyHash> tcp_;
     std::set<std::pair<uint64_t, TcpEntry *>> timers_;
     std::vector<TcpKey> dead_;

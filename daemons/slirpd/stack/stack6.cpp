@@ -46,7 +46,7 @@ void Stack::input6(std::span<const uint8_t> packet, uint64_t now)
         ++stats_.fragments;
         return;
     }
-    bool ours = ip->dst == *address6_, multicast = is_multicast(ip->dst);
+    bool ours = serves6(*ip), multicast = is_multicast(ip->dst);
     if (!ours && ip->dst != all_nodes) {
         ++stats_.not_handled;   // not routed; other multicast (solicitations) not answered
         return;
@@ -55,13 +55,11 @@ void Stack::input6(std::span<const uint8_t> packet, uint64_t now)
     case proto_icmpv6: answer_icmp6(*ip); return;
     case proto_tcp:
         if (ours)
-            refuse_tcp6(*ip);
+            input_tcp6(*ip, now);
         return;
     case proto_udp:
-        if (ours && ip->payload.size() >= 8)
-            icmp6_error(*ip, icmp6_unreachable, 4, 0);   // port unreachable
-        else
-            ++stats_.bad_packets;
+        if (ours)
+            input_udp6(*ip);
         return;
     case proto_none6: return;
     default:
@@ -85,25 +83,81 @@ void Stack::answer_icmp6(const Ipv6 &ip)
     out_.assign(ipv6_header, 0);
     build_icmp6(out_, *address6_, ip.src, icmp6_echo_reply, 0, m->rest);
     ++stats_.echo6_replies;
-    send6(ip.src, proto_icmpv6);
+    send6(*address6_, ip.src, proto_icmpv6);
 }
 
-// No listener: a RST the sender accepts (RFC 9293 §3.10.7.1); a RST is never answered.
-void Stack::refuse_tcp6(const Ipv6 &ip)
+// slirpd's own address, or one a listener or UDP service names.
+bool Stack::serves6(const Ipv6 &ip) const
+{
+    if (ip.dst == *address6_)
+        return true;
+    net::Address a = to_address(ip.dst);
+    auto l = listeners_.lower_bound({a, 0});
+    auto u = udp_.lower_bound({a, 0});
+    return (l != listeners_.end() && l->first.first == a) || (u != udp_.end() && u->first.first == a);
+}
+
+void Stack::input_tcp6(const Ipv6 &ip, uint64_t now)
 {
     auto t = parse_tcp_segment(ip.payload, pseudo6_sum(ip.src, ip.dst, proto_tcp, ip.payload.size()));
     if (!t) {
         ++stats_.bad_packets;
         return;
     }
-    if ((t->flags & tcp_flag::rst) || is_multicast(ip.src) || is_unspecified(ip.src))
+    if (is_multicast(ip.src) || is_unspecified(ip.src))
         return;
-    Tcp r = reset_for(*t);
+    // What an ICMPv6 error about the SYN quotes: the packet, as much as fits.
+    auto quote = ip.packet.first(std::min(ip.packet.size(), ipv6_min_mtu - ipv6_header - 8));
+    if (!take_tcp(to_address(ip.src), to_address(ip.dst), *t, quote, now))
+        refuse_tcp6(ip, *t);
+}
+
+// No listener: a RST the sender accepts (RFC 9293 §3.10.7.1), from the address the
+// segment was sent to; a RST is never answered.
+void Stack::refuse_tcp6(const Ipv6 &ip, const Tcp &t)
+{
+    if (t.flags & tcp_flag::rst)
+        return;
+    Tcp r = reset_for(t);
     out_.assign(ipv6_header, 0);
     size_t start = put_tcp(out_, r, {});
-    set_tcp_checksum(out_, start, pseudo6_sum(*address6_, ip.src, proto_tcp, out_.size() - start));
+    set_tcp_checksum(out_, start, pseudo6_sum(ip.dst, ip.src, proto_tcp, out_.size() - start));
     ++stats_.resets;
-    send6(ip.src, proto_tcp);
+    send6(ip.dst, ip.src, proto_tcp);
+}
+
+// To a bound service, else a port unreachable (RFC 4443 §3.1 code 4).
+void Stack::input_udp6(const Ipv6 &ip)
+{
+    auto u = parse_udp_segment(ip.payload, pseudo6_sum(ip.src, ip.dst, proto_udp, 0), true);
+    if (!u) {
+        ++stats_.bad_packets;
+        return;
+    }
+    if (is_multicast(ip.src) || is_unspecified(ip.src))
+        return;
+    if (auto it = udp_.find({to_address(ip.dst), u->dst_port}); it != udp_.end()) {
+        ++stats_.udp_delivered;
+        it->second(to_address(ip.src), u->src_port, u->payload);
+        return;
+    }
+    icmp6_error(ip, icmp6_unreachable, 4, 0);
+}
+
+// The host side could not reach the target: a Destination Unreachable (RFC 4443 §3.1)
+// quoting the held SYN, its code from ICMP's (1 host: 3 address unreachable; 13
+// prohibited: 1; else 0, no route).
+void Stack::unreachable6(std::span<const uint8_t> syn, uint8_t code)
+{
+    if (syn.size() < ipv6_header)
+        return;
+    Ipv6 ip;
+    ip.packet = syn;
+    ip.next = proto_tcp;
+    std::copy_n(syn.begin() + 8, 16, ip.src.begin());
+    std::copy_n(syn.begin() + 24, 16, ip.dst.begin());
+    ++stats_.host_unreachables;
+    icmp6_error(ip, icmp6_unreachable, code == 1 ? 3 : code == 13 ? 1 : 0, 0);
 }
 
 void Stack::icmp6_error(const Ipv6 &ip, uint8_t type, uint8_t code, uint32_t pointer, bool even_to_multicast)
@@ -131,16 +185,16 @@ void Stack::icmp6_error(const Ipv6 &ip, uint8_t type, uint8_t code, uint32_t poi
     ++stats_.icmpv6_errors;
     if (type == icmp6_unreachable && code == 4)
         ++stats_.port_unreachables;
-    send6(ip.src, proto_icmpv6);
+    send6(*address6_, ip.src, proto_icmpv6);
 }
 
 // out_ holds 40 octets for the header, then the upper layer.
-void Stack::send6(const Address6 &dst, uint8_t next)
+void Stack::send6(const Address6 &src, const Address6 &dst, uint8_t next)
 {
     size_t len = out_.size() - ipv6_header;
     if (out_.size() > config_.mtu || len > 0xFFFF)
         return;
-    put_ipv6_header(out_.data(), *address6_, dst, next, 64, len);
+    put_ipv6_header(out_.data(), src, dst, next, 64, len);
     if (output_)
         output_(out_);
 }

@@ -26,8 +26,8 @@ uint64_t mix(uint64_t x)   // splitmix64's finalizer
 
 struct Stack::TcpEntry : tcp::Connection {
     TcpKey key;
-    std::pair<uint32_t, uint16_t> listened;
-    std::vector<uint8_t> syn_quote;   // the SYN's IP header and 8 octets, while pending
+    Port listened;
+    std::vector<uint8_t> syn_quote;   // while pending: IPv4, the SYN's IP header and 8 octets; IPv6, the SYN
     bool in_timers = false;
     bool waiting_link = false;   // in blocked_
     uint64_t id = 0;
@@ -55,7 +55,7 @@ Stack::~Stack()
         e->set_owner(nullptr);
 }
 
-void Stack::listen_tcp(uint32_t address, uint16_t port, TcpAcceptor acceptor)
+void Stack::listen_tcp(const net::Address &address, uint16_t port, TcpAcceptor acceptor)
 {
     listeners_[{address, port}] = std::move(acceptor);
 }
@@ -67,9 +67,20 @@ void Stack::input_tcp(const Ipv4 &ip, std::span<const uint8_t> packet, uint64_t 
         ++stats_.bad_packets;
         return;
     }
-    TcpKey key{ip.dst, ip.src, t->dst_port, t->src_port};
+    auto quote = packet.first(std::min(packet.size(), ip.header.size() + 8));
+    if (!take_tcp(net::Address::v4(ip.src), net::Address::v4(ip.dst), *t, quote, now))
+        refuse_tcp(ip, *t);
+}
+
+// A segment from src to dst, to its connection or, a SYN, to a listener; false when
+// nothing took it (the caller answers with a RST). `quote` is what an ICMP error about
+// the SYN would quote.
+bool Stack::take_tcp(const net::Address &src, const net::Address &dst, const Tcp &t, std::span<const uint8_t> quote,
+                     uint64_t now)
+{
+    TcpKey key{dst, src, t.dst_port, t.src_port};
     auto it = tcp_.find(key);
-    bool new_syn = (t->flags & (tcp_flag::syn | tcp_flag::ack | tcp_flag::rst)) == tcp_flag::syn;
+    bool new_syn = (t.flags & (tcp_flag::syn | tcp_flag::ack | tcp_flag::rst)) == tcp_flag::syn;
     if (it != tcp_.end() && new_syn && it->second->state() == tcp::State::TimeWait && it->second->detached()) {
         tcp_changed(*it->second);   // a new incarnation (RFC 9293 §3.6.1): the old one goes
         dead_.push_back(key);
@@ -77,29 +88,28 @@ void Stack::input_tcp(const Ipv4 &ip, std::span<const uint8_t> packet, uint64_t 
         it = tcp_.end();
     }
     if (it != tcp_.end()) {
-        it->second->input(*t, now);
-        return;
+        it->second->input(t, now);
+        return true;
     }
-    bool listened = listeners_.contains({ip.dst, t->dst_port}) || (elsewhere_ && ip.dst != config_.address);
-    if (!new_syn || !listened || !open_tcp(ip, *t, packet, now))
-        refuse_tcp(ip);
+    bool listened = listeners_.contains({dst, t.dst_port}) ||
+                    (elsewhere_ && dst.is_v4() && dst.v4_number() != config_.address);
+    return new_syn && listened && open_tcp(key, t, quote, now);
 }
 
-bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> packet, uint64_t now)
+bool Stack::open_tcp(const TcpKey &key, const Tcp &syn, std::span<const uint8_t> quote, uint64_t now)
 {
-    TcpKey key{ip.dst, ip.src, syn.dst_port, syn.src_port};
-    std::pair<uint32_t, uint16_t> listened{ip.dst, syn.dst_port};
+    Port listened{key.local, key.local_port};
     if (per_port_[listened] >= config_.limits.max_per_port || !make_room_for(key)) {
         ++stats_.tcp_limited;
         return false;
     }
-    auto d = limiter_.admit(ip.src, ip.dst, syn.dst_port, now);
+    auto d = limiter_.admit(key.remote, key.local, key.local_port, now);
     if (d.verdict != RateLimiter::Verdict::Admit) {
         ++stats_.tcp_rate_limited;
         if (d.verdict == RateLimiter::Verdict::LockedOut) {
             ++stats_.lockouts;
             if (on_lockout_)
-                on_lockout_(ip.src, ip.dst, syn.dst_port, d.by_port, d.until);
+                on_lockout_(key.remote, key.local, key.local_port, d.by_port, d.until);
         }
         return false;
     }
@@ -108,7 +118,7 @@ bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> pa
                    static_cast<uint32_t>(mix(isn_secret_ ^ TcpKeyHash{}(key) ^ (uint64_t{syn.seq} << 32)));
     TcpEntry &ref = add_tcp(key, iss, now);
     ref.listened = listened;
-    ref.syn_quote.assign(packet.begin(), packet.begin() + static_cast<long>(std::min(packet.size(), ip.header.size() + 8)));
+    ref.syn_quote.assign(quote.begin(), quote.end());
     ++per_port_[listened];
     ++stats_.tcp_accepted;
     ref.syn_arrived(syn, now);
@@ -119,17 +129,21 @@ bool Stack::open_tcp(const Ipv4 &ip, const Tcp &syn, std::span<const uint8_t> pa
     return true;
 }
 
-tcp::Connection *Stack::connect_tcp(uint32_t dst, uint16_t dst_port, tcp::Events *events, uint64_t now)
+tcp::Connection *Stack::connect_tcp(const net::Address &dst, uint16_t dst_port, tcp::Events *events, uint64_t now)
 {
     constexpr uint32_t first = 49152, count = 65536 - first;   // RFC 6335's dynamic ports
     if (next_port_ == 0)
         next_port_ = static_cast<uint16_t>(first + mix(isn_secret_ ^ now) % count);
-    TcpKey key{config_.address, dst, 0, dst_port};
+    if (!dst.is_v4() && !(dst.is_v6() && address6_)) {
+        ++stats_.tcp_limited;
+        return nullptr;
+    }
+    TcpKey key{dst.is_v4() ? net::Address::v4(config_.address) : to_address(*address6_), dst, 0, dst_port};
     for (uint32_t i = 0; i < count && key.local_port == 0; ++i) {
         uint16_t port = next_port_;
         next_port_ = static_cast<uint16_t>(port == 65535 ? first : port + 1);
         key.local_port = port;
-        if (tcp_.contains(key) || listeners_.contains({config_.address, port}))
+        if (tcp_.contains(key) || listeners_.contains({key.local, port}))
             key.local_port = 0;
     }
     if (key.local_port == 0 || !make_room_for(key)) {
@@ -148,9 +162,12 @@ tcp::Connection *Stack::connect_tcp(uint32_t dst, uint16_t dst_port, tcp::Events
 // key.remote), indexed and swept for idleness from now on.
 Stack::TcpEntry &Stack::add_tcp(const TcpKey &key, uint32_t iss, uint64_t now)
 {
-    uint32_t src = key.local, dst = key.remote;
-    auto e = std::make_unique<TcpEntry>(config_.tcp, key.local_port, key.remote_port, iss,
-                                        [this, src, dst](const Tcp &h, std::span<const uint8_t> payload) {
+    tcp::Config c = config_.tcp;
+    if (key.local.is_v6())   // 20 octets more of IP header: the same frames
+        c.mss = static_cast<uint16_t>(std::max<uint16_t>(c.mss, 84) - 20);
+    auto e = std::make_unique<TcpEntry>(c, key.local_port, key.remote_port, iss,
+                                        [this, src = key.local, dst = key.remote](const Tcp &h,
+                                                                                 std::span<const uint8_t> payload) {
                                             send_tcp(src, dst, h, payload);
                                         });
     e->key = key;
@@ -184,13 +201,15 @@ bool Stack::make_room_for(const TcpKey &)
 void Stack::unreachable(tcp::Connection &c, uint8_t code)
 {
     auto &e = static_cast<TcpEntry &>(c);
-    if (e.state() == tcp::State::SynPending && !e.syn_quote.empty()) {
+    if (e.state() == tcp::State::SynPending && e.key.local.is_v6())
+        unreachable6(e.syn_quote, code);
+    else if (e.state() == tcp::State::SynPending && !e.syn_quote.empty()) {
         std::vector<uint8_t> rest(4, 0);
         rest.insert(rest.end(), e.syn_quote.begin(), e.syn_quote.end());
         icmp_.clear();
         build_icmp(icmp_, icmp_unreachable, code, rest);
         ++stats_.host_unreachables;
-        send(e.key.local, e.key.remote, proto_icmp, icmp_);
+        send(e.key.local.v4_number(), e.key.remote.v4_number(), proto_icmp, icmp_);
     }
     e.discard();   // the ICMP message was the answer: no RST
 }
@@ -332,7 +351,7 @@ tcp::Connection *Stack::find_tcp(uint64_t id)
     return nullptr;
 }
 
-void Stack::unlisten_tcp(uint32_t address, uint16_t port)
+void Stack::unlisten_tcp(const net::Address &address, uint16_t port)
 {
     listeners_.erase({address, port});
 }

@@ -75,14 +75,21 @@ uint32_t pseudo_header_sum(uint32_t src, uint32_t dst, uint8_t protocol, size_t 
 
 Result<Udp> parse_udp(const Ipv4 &ip)
 {
-    auto d = ip.payload;
+    return parse_udp_segment(ip.payload, pseudo_header_sum(ip.src, ip.dst, proto_udp, 0), false);
+}
+
+Result<Udp> parse_udp_segment(std::span<const uint8_t> d, uint32_t pseudo, bool checksum_required)
+{
     if (d.size() < 8)
         return failf(EBADMSG, "UDP: {} octets, shorter than a header", d.size());
     size_t len = be16(&d[4]);
     if (len < 8 || len > d.size())
         return failf(EBADMSG, "UDP: length {} with {} octets", len, d.size());
+    pseudo += static_cast<uint32_t>(len);   // the pseudo-header's length is the UDP Length
     d = d.first(len);
-    if (be16(&d[6]) != 0 && checksum_fold(checksum_add(pseudo_header_sum(ip.src, ip.dst, proto_udp, len), d)) != 0)
+    if (be16(&d[6]) == 0 && checksum_required)
+        return fail(EBADMSG, "UDP: no checksum, which IPv6 requires");
+    if (be16(&d[6]) != 0 && checksum_fold(checksum_add(pseudo, d)) != 0)
         return fail(EBADMSG, "UDP: bad checksum");
     return Udp{be16(&d[0]), be16(&d[2]), d.subspan(8)};
 }
@@ -90,13 +97,24 @@ Result<Udp> parse_udp(const Ipv4 &ip)
 void build_udp(std::vector<uint8_t> &out, uint32_t src, uint32_t dst, uint16_t src_port, uint16_t dst_port,
                std::span<const uint8_t> payload)
 {
-    size_t start = out.size(), len = 8 + payload.size();
+    size_t start = put_udp(out, src_port, dst_port, payload);
+    set_udp_checksum(out, start, pseudo_header_sum(src, dst, proto_udp, out.size() - start));
+}
+
+size_t put_udp(std::vector<uint8_t> &out, uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload)
+{
+    size_t start = out.size();
     put16(out, src_port);
     put16(out, dst_port);
-    put16(out, static_cast<uint16_t>(len));
+    put16(out, static_cast<uint16_t>(8 + payload.size()));
     put16(out, 0);
     out.insert(out.end(), payload.begin(), payload.end());
-    uint16_t c = checksum_fold(checksum_add(pseudo_header_sum(src, dst, proto_udp, len), std::span(out).subspan(start)));
+    return start;
+}
+
+void set_udp_checksum(std::vector<uint8_t> &out, size_t start, uint32_t pseudo)
+{
+    uint16_t c = checksum_fold(checksum_add(pseudo, std::span(out).subspan(start)));
     set16(out, start + 6, c == 0 ? 0xFFFF : c);   // 0 would mean "no checksum"
 }
 

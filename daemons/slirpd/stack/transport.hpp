@@ -26,9 +26,16 @@ struct Udp {
     std::span<const uint8_t> payload;
 };
 Result<Udp> parse_udp(const Ipv4 &ip);
+// A datagram `d` of either IP version, `pseudo` the partial sum of its pseudo-header
+// with a length of 0 (the UDP Length, which may be under d's size, is added here). IPv6 requires the checksum (RFC 8200 §8.1): a zero one
+// is then an error.
+Result<Udp> parse_udp_segment(std::span<const uint8_t> d, uint32_t pseudo, bool checksum_required);
 // Appends a UDP datagram (header, payload; checksum over the pseudo-header filled in).
 void build_udp(std::vector<uint8_t> &out, uint32_t src, uint32_t dst, uint16_t src_port, uint16_t dst_port,
                std::span<const uint8_t> payload);
+// The same in two steps, for either IP version (as put_tcp, set_tcp_checksum below).
+size_t put_udp(std::vector<uint8_t> &out, uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload);
+void set_udp_checksum(std::vector<uint8_t> &out, size_t start, uint32_t pseudo);
 
 namespace tcp_flag {
 inline constexpr uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10, urg = 0x20;

@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     std::unique_ptr<Link> link_ptr;
     st::Stack stack({}, [&](std::span<const uint8_t> p) { link_ptr->send_ip(p); });
-    stack.listen_tcp(0x0A000001, 22, [&](st::tcp::Connection &c, const st::TcpKey &) { c.accept(now); });
+    stack.listen_tcp(alopex::net::Address::v4(0x0A000001), 22,
+                     [&](st::tcp::Connection &c, const st::TcpKey &) { c.accept(now); });
     link_ptr = std::make_unique<Link>(config, [n = 1u]() mutable { return n++; },
               Link::Callbacks{[&](std::span<const uint8_t> b) {
                    written += b.size();

@@ -114,8 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c.set_events(apps.back().get());
         pending.push_back(apps.back().get());
     };
-    stack.listen_tcp(us, 22, acceptor);
-    stack.listen_tcp(us, 80, acceptor);
+    stack.listen_tcp(alopex::net::Address::v4(us), 22, acceptor);
+    stack.listen_tcp(alopex::net::Address::v4(us), 80, acceptor);
     std::vector<uint8_t> junk(2000, 'y');
     while (in.n) {
         uint8_t op = in.byte();

@@ -153,10 +153,11 @@ def ssh_session(sb, ns, d, host='10.0.0.1'):
     return r
 
 
-def curl_big(sb, ns, name='big'):
-    """curl of http://10.0.0.1/NAME from the peer's namespace: (its run, seconds)."""
+def curl_big(sb, ns, name='big', host='10.0.0.1'):
+    """curl of http://HOST/NAME from the peer's namespace (HOST may be "[fe80::1%25ppp0]"):
+    (its run, seconds)."""
     t0 = time.monotonic()
-    r = subprocess.run(ns.argv('curl', '-sS', '--max-time', '120', f'http://10.0.0.1/{name}'), capture_output=True,
+    r = subprocess.run(ns.argv('curl', '-gsS', '--max-time', '120', f'http://{host}/{name}'), capture_output=True,
                        env=sb.env(), timeout=150)
     return r, time.monotonic() - t0
 
@@ -168,9 +169,9 @@ def expect_ssh(sb, ns, d, host='10.0.0.1'):
     h.check('marker-42' in r.stdout, r.stdout[-500:])
 
 
-def expect_download(sb, ns, name, sha):
+def expect_download(sb, ns, name, sha, host='10.0.0.1'):
     """curl_big() of NAME that has to arrive whole, its SHA-256 `sha`; the seconds it took."""
-    r, took = curl_big(sb, ns, name)
+    r, took = curl_big(sb, ns, name, host)
     h.check_eq(r.returncode, 0, r.stderr[-300:])
     h.check_eq(hashlib.sha256(r.stdout).hexdigest(), sha)
     return took

@@ -7,8 +7,10 @@ HTTP server on 127.0.0.1) and slirpd "far" (mode client, an instance on the priv
 IPCP gives it 10.0.0.2 and DNS 10.0.0.1 and names near's 10.0.0.1 (its D-Bus properties
 say so). far's [listen] port 18080 is taken by another socket when it starts: it listens
 on 18081 instead and publishes that (Listeners, and `alopexctl --json slirp status`). curl on far's localhost:18081 reaches
-the HTTP server on near's side, data intact; a [listen] port whose destination nothing
-maps is reset, as is one while the link is down (after near goes)."""
+the HTTP server on near's side, data intact, and so does curl on 18100, whose
+destination is near's fe80::1 over IPV6CP (an IPv6 map on near's side); a [listen] port
+whose destination nothing maps is reset, as is one while the link is down (after near
+goes)."""
 import hashlib
 import json
 import os
@@ -22,8 +24,9 @@ tap = h.Tap()
 CTX = {}
 SERVICE, PATH, IFACE = 'org.alopex.Slirp1.far', '/org/alopex/Slirp1/far', 'org.alopex.Slirp1.Line'
 SIZE = 3 << 20
-NEAR = '[ports]\n"10.0.0.1:80" = "127.0.0.1:18070"\n'
-FAR = '[ppp]\nmode = "client"\n[listen]\n"18080" = "peer:80"\n"127.0.0.1:18090" = "10.0.0.1:81"\n'
+NEAR = '[ppp]\nipv6 = true\n[ports]\n"10.0.0.1:80" = "127.0.0.1:18070"\n"[fe80::1]:80" = "127.0.0.1:18070"\n'
+FAR = ('[ppp]\nmode = "client"\nipv6 = true\n[listen]\n"18080" = "peer:80"\n"127.0.0.1:18090" = "10.0.0.1:81"\n'
+       '"18100" = "[fe80::1]:80"\n')
 
 
 def prop(sb, name):
@@ -93,7 +96,8 @@ def _(sb):
 def _(sb):
     listeners = sorted(tuple(x) for x in prop(sb, 'Listeners'))
     h.check_eq([x[:3] for x in listeners], [('127.0.0.1:18080', '127.0.0.1:18081', 'peer:80'),
-                                            ('127.0.0.1:18090', '127.0.0.1:18090', '10.0.0.1:81')])
+                                            ('127.0.0.1:18090', '127.0.0.1:18090', '10.0.0.1:81'),
+                                            ('127.0.0.1:18100', '127.0.0.1:18100', '[fe80::1]:80')])
     h.check('[listen] 127.0.0.1:18080 is in use: listening on 127.0.0.1:18081 instead' in log_of(CTX['far']),
             log_of(CTX['far'])[-600:])
     rc, out, err = sb.run([sb.build_path('tools/alopexctl/alopexctl'), '--json', 'slirp', 'status', 'far'])
@@ -102,7 +106,8 @@ def _(sb):
     h.check_eq((far['mode'], far['local_address'], far['peer_address'], far['dns_servers']),
                ('client', '10.0.0.2', '10.0.0.1', ['10.0.0.1']))
     h.check_eq(sorted((x['configured'], x['listening']) for x in far['listeners']),
-               [('127.0.0.1:18080', '127.0.0.1:18081'), ('127.0.0.1:18090', '127.0.0.1:18090')])
+               [('127.0.0.1:18080', '127.0.0.1:18081'), ('127.0.0.1:18090', '127.0.0.1:18090'),
+                ('127.0.0.1:18100', '127.0.0.1:18100')])
 
 
 @tap.test('curl on far\'s localhost reaches the HTTP server on near\'s side; an unmapped destination is reset')
@@ -116,16 +121,26 @@ def _(sb):
     h.check(accepted >= 1, f'the listener counts the connection: {accepted}')
 
 
+@tap.test('over IPv6: a [listen] port to near\'s fe80::1 reaches the same server through near\'s IPv6 map')
+def _(sb):
+    h.wait_until(lambda: 'IPv6 up: ' in log_of(CTX['far']), 20, 0.1, f'far\'s IPV6CP up: {log_of(CTX["far"])[-600:]}')
+    h.check('IPv6 up: fe80::1, peer ' in log_of(CTX['near']), log_of(CTX['near'])[-600:])
+    r = curl(18100)
+    h.check_eq(r.returncode, 0, r.stderr.decode()[-300:])
+    h.check_eq(hashlib.sha256(r.stdout).hexdigest(), CTX['sha'], 'the file came across intact over IPv6')
+
+
 @tap.test('with the other side gone a [listen] connection is reset; the counters of both ends')
 def _(sb):
     near = counters(CTX['near'])
-    h.check(near.get('tcp-accepted', 0) >= 1 and near.get('bytes-to-host', 0) > 0, near)
+    h.check(near.get('tcp-accepted', 0) >= 2 and near.get('bytes-to-host', 0) > 0, near)
+    h.check(near.get('ipv6-in', 0) > 100 and near.get('ipv6-out', 0) > 1000, near)
     h.wait_until(lambda: prop(sb, 'Phase') != 'opened', 30, 0.1, 'far sees the link go')
     r = curl(18081)
     h.check(r.returncode in (7, 52, 56), f'curl with the link down: {r.returncode} {r.stderr}')
     far = counters(CTX['far'])
     h.diag(' '.join(f'{k}={v}' for k, v in far.items() if k.startswith(('listen', 'tcp-opened'))))
-    h.check(far.get('tcp-opened', 0) >= 2 and far.get('listen-accepted', 0) >= 2, far)
+    h.check(far.get('tcp-opened', 0) >= 3 and far.get('listen-accepted', 0) >= 3, far)
     h.check(far.get('listen-refused', 0) >= 1, far)
     h.check(far.get('bytes-from-host', 0) > 0 and far.get('bytes-to-host', 0) >= SIZE, far)
 

@@ -11,15 +11,21 @@ queries to 10.0.0.1 are proxied to the upstreams of alopex-slirp.toml (the first
 the second is a real dnsmasq on 127.0.0.1 in slirpd's namespace): a raw query and
 `getent hosts` with the peer's resolv.conf pointing at the DNS server IPCP gave it. With
 [ppp] ipv6 = true and the peer's IPV6CP (as pppd's +ipv6), the kernel's ICMPv6 echo to
-slirpd's fe80:: address over the tun comes back, its TCP connect() there is refused at
-once (slirpd's RST over IPv6) and its UDP gets a port unreachable."""
+slirpd's fe80::1 over the tun comes back; curl over IPv6 fetches a file from an IPv4-only
+HTTP server that a port map names, and over IPv4 one from an IPv6-only server; DNS
+queries over IPv6 to the DNS proxy and to a UDP map are answered from the address and
+port asked; an unmapped TCP port is refused at once (slirpd's RST over IPv6) and UDP to
+an unmapped port gets a port unreachable."""
+import hashlib
+import ipaddress
 import json
 import os
 import struct
+import subprocess
 import time
 
 import alopex_harness as h
-from slirpd_env import PeerNamespace, getent_hosts, log_of, start_dnsmasq, start_slirpd
+from slirpd_env import PeerNamespace, getent_hosts, log_of, serve_file, start_dnsmasq, start_slirpd
 
 tap = h.Tap()
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -158,21 +164,55 @@ except ConnectionRefusedError:
 """
 
 
-@tap.test("IPv6 through the tun: IPV6CP, the kernel's ICMPv6 echo to slirpd's fe80:: answered, TCP and UDP refused")
+QUERY6 = """
+import socket, sys
+address, _, scope = sys.argv[1].partition('%')
+for port in (53, 5353):
+    u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    u.settimeout(5)
+    u.sendto(bytes.fromhex(sys.argv[2]), (address, port, 0, socket.if_nametoindex(scope)))
+    data, addr = u.recvfrom(4096)
+    print(addr[0], addr[1], data.hex())
+"""
+
+
+@tap.test("IPv6 through the tun: IPV6CP, ICMPv6 echo; TCP and UDP over IPv6 to IPv4 host sockets as maps say, "
+          "IPv4 to an IPv6 one; unmapped ports refused")
 def _(sb):
+    v4_sha = serve_file(sb, '127.0.0.1', 8085, 300_000)
+    v6_sha = serve_file(sb, '::1', 8086, 300_000)
     config = sb.path('slirp-v6.toml')
     with open(config, 'w') as f:
-        f.write('[ppp]\nipv6 = true\n')
+        f.write('[ppp]\nipv6 = true\n[dns]\nupstreams = ["127.0.0.1"]\n'
+                '[ports]\n"[fe80::1]:80" = "127.0.0.1:8085"\n"10.0.0.1:8086" = "[::1]:8086"\n'
+                '[udp_ports]\n"[fe80::1]:5353" = "127.0.0.1:53"\n')
     slirpd, pty = start_slirpd(sb, '--config', config, name='slirpd-v6')
     ns = PeerNamespace(sb, 'ppp-v6')
     peer = ns.spawn('ppp-peer-v6', sb.build_path('tests/harness/alopex-test-ppp-peer'), pty, 'ppp1', '--ipv6', 'on')
     h.wait_until(lambda: 'ipv6 up ' in log_of(peer), 20, 0.02, f'the peer reports IPV6CP up: {log_of(peer)}')
-    ours, theirs = [l.split()[2:4] for l in log_of(peer).splitlines() if l.startswith('ipv6 up ')][0]
+    ours, theirs = [[str(ipaddress.IPv6Address(a)) for a in l.split()[2:4]]
+                    for l in log_of(peer).splitlines() if l.startswith('ipv6 up ')][0]
+    h.check_eq(theirs, 'fe80::1', "slirpd's default link-local address")
     h.wait_until(lambda: f'IPv6 up: {theirs}, peer {ours}' in log_of(slirpd), 10, 0.02,
                  f'slirpd logs the same addresses: {log_of(slirpd)[-500:]}')
     r = ns.run('/usr/bin/python3', os.path.join(HERE, 'icmp_ping.py'), f'{theirs}%ppp1', '3')
     h.diag(r.stdout.strip().replace('\n', ' | '))
     h.check_eq(r.returncode, 0, f'{r.stdout} {r.stderr}')
+    # The kernel's TCP over IPv6 to an IPv4-only server, and its TCP over IPv4 to an
+    # IPv6-only one, each a whole file.
+    for url, sha in ((f'http://[{theirs}%25ppp1]:80/file', v4_sha), ('http://10.0.0.1:8086/file', v6_sha)):
+        r = subprocess.run(ns.argv('curl', '-gsS', '--max-time', '60', url), capture_output=True, env=sb.env(),
+                           timeout=90)
+        h.check_eq(r.returncode, 0, f'{url}: {r.stderr[-300:]}')
+        h.check_eq(hashlib.sha256(r.stdout).hexdigest(), sha, url)
+    # UDP over IPv6: the DNS proxy at slirpd's address, and a UDP map to the same resolver.
+    q = dns_query('alopex.test', 0x6666)
+    r = ns.run('/usr/bin/python3', '-c', QUERY6, f'{theirs}%ppp1', q.hex())
+    h.check_eq(r.returncode, 0, r.stderr)
+    for line, port in zip(r.stdout.splitlines(), ('53', '5353')):
+        src, sport, answer = line.split()
+        h.check_eq((src.split('%')[0], sport), (theirs, port), 'the answer from the address and port asked')
+        h.check(bytes.fromhex(answer)[:2] == q[:2] and bytes([192, 0, 2, 7]) in bytes.fromhex(answer), answer)
     r = ns.run('/usr/bin/python3', '-c', REFUSED6, f'{theirs}%ppp1')
     h.check_eq(r.stdout.split(), ['tcp', 'refused', 'udp', 'refused'], r.stderr)
     h.check('up 10.0.0.2 10.0.0.1' in log_of(peer), 'IPv4 beside it')

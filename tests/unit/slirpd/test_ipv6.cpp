@@ -171,6 +171,7 @@ TEST_CASE("stack ipv6: TCP gets a RST, UDP a port unreachable, another protocol 
 
     r.out.clear();
     Bytes udp = {0x9C, 0x40, 0, 53, 0, 12, 0, 0, 'd', 'n', 's', '?'};
+    set_udp_checksum(udp, 0, pseudo6_sum(peer, us, proto_udp, udp.size()));   // required over IPv6
     Bytes udp_packet = packet6(proto_udp, {}, udp);
     r.stack.input(udp_packet, 0);
     ip = r.last();
@@ -211,7 +212,9 @@ TEST_CASE("stack ipv6: TCP gets a RST, UDP a port unreachable, another protocol 
 TEST_CASE("stack ipv6: errors at most 10 a second; none about packets that were not ours", "[slirp][ipv6][stack]")
 {
     Rig r;
-    Bytes udp = packet6(proto_udp, {}, {0x9C, 0x40, 0, 53, 0, 8, 0, 0});
+    Bytes datagram = {0x9C, 0x40, 0, 53, 0, 8, 0, 0};
+    set_udp_checksum(datagram, 0, pseudo6_sum(peer, us, proto_udp, datagram.size()));
+    Bytes udp = packet6(proto_udp, {}, datagram);
     for (int i = 0; i < 20; ++i)
         r.stack.input(udp, 5'000'000);
     CHECK(r.out.size() == 10);

@@ -112,14 +112,14 @@ TEST_CASE("slirp settings: port maps (TCP to inet and unix sockets, UDP) and lim
     bool ssh = false, kvmd = false, v6 = false;
     for (const auto &m : s->tcp_ports) {
         if (m.port == 22) {
-            ssh = m.address == 0x0A000001 && m.target.inet.address == net::Address::v4(0x7F000001) &&
+            ssh = m.address == net::Address::v4(0x0A000001) && m.target.inet.address == net::Address::v4(0x7F000001) &&
                   m.target.inet.port == 2222;
             CHECK(m.target.to_string() == "127.0.0.1:2222");
         }
         if (m.port == 80)
             kvmd = m.target.is_unix() && m.target.unix_path == "/run/kvmd.sock";
         if (m.port == 8080) {
-            v6 = m.address == 0x0A000009 && m.target.inet.address.is_v6();
+            v6 = m.address == net::Address::v4(0x0A000009) && m.target.inet.address.is_v6();
             CHECK(m.target.to_string() == "[::1]:8080");
         }
     }
@@ -148,7 +148,8 @@ TEST_CASE("slirp settings: bad port maps and limits are refused at file:line:col
     CHECK(refusal("[ports]\n\"10.0.0.1:99999\" = \"127.0.0.1:22\"\n") ==
           "slirp.toml:2:20: '10.0.0.1:99999': port 99999 is outside 1..65535");
     CHECK(refusal("[ports]\n\"127.0.0.1:22\" = \"127.0.0.1:22\"\n") ==
-          "slirp.toml:2:18: '127.0.0.1:22': the peer's destination must be a virtual IPv4 address");
+          "slirp.toml:2:18: '127.0.0.1:22': the peer's destination must be a virtual IPv4 address, or an IPv6 "
+          "one");
     CHECK(refusal("[ports]\n\"10.0.0.2:22\" = \"127.0.0.1:22\"\n") ==
           "slirp.toml:2:17: '10.0.0.2:22' is the peer's own address: its packets never cross the link");
     CHECK(refusal("[ports]\n\"10.0.0.1:22\" = \"localhost:22\"\n").find("host names are not accepted") != std::string::npos);
@@ -276,7 +277,7 @@ TEST_CASE("slirp settings: mode client and both, [listen]", "[slirp][settings]")
     CHECK(c->listens[0].bind.to_string() == "127.0.0.1:8080");
     CHECK(c->listens[0].target_text() == "10.0.0.1:80");
     CHECK(c->listens[1].bind.to_string() == "0.0.0.0:2222");
-    CHECK(c->listens[1].address == 0);
+    CHECK(c->listens[1].address.empty());
     CHECK(c->listens[1].target_text() == "peer:22");
     CHECK(c->listens[2].bind.to_string() == "[::1]:8443");
     auto asked = parse_settings("[ppp]\nmode = \"client\"\n[addresses]\nlocal = \"192.168.7.2\"\n", "slirp.toml");
@@ -311,8 +312,8 @@ TEST_CASE("slirp settings: mode and [listen] refusals at file:line:col", "[slirp
     CHECK(with("\"224.0.0.1:80\" = \"10.0.0.1:80\"\n") ==
           "slirp.toml:4:18: '224.0.0.1:80': cannot listen on a multicast address");
     CHECK(with("\"8080\" = \"127.0.0.1:80\"\n") ==
-          "slirp.toml:4:10: '127.0.0.1:80': the other side's destination must be an IPv4 address and port, or "
-          "peer:PORT");
+          "slirp.toml:4:10: '127.0.0.1:80': the other side's destination must be an address and port "
+          "(\"10.0.0.1:80\", \"[fe80::1]:80\"), or peer:PORT");
     CHECK(with("\"8080\" = \"peer:0\"\n") == "slirp.toml:4:10: 'peer:0': 'peer:' needs a port 1..65535");
     CHECK(with("\"8080\" = \"peer\"\n").starts_with("slirp.toml:4:10: 'peer': the other side's destination"));
     CHECK(with("\"8080\" = \"peer:1\"\n\"127.0.0.1:8080\" = \"peer:2\"\n") ==
@@ -400,4 +401,43 @@ TEST_CASE("slirp secrets: a file open to others is refused, a private one read",
     unsetenv("CREDENTIALS_DIRECTORY");
     unlink(path.c_str());
     rmdir(dir);
+}
+
+TEST_CASE("slirp settings: IPv6 maps, [listen] to IPv6, local_ipv6, and their refusals", "[slirp][settings][ipv6]")
+{
+    CHECK(default_settings().link.ipv6cp.local_id == 1);   // fe80::1
+    auto s = parse_settings("[ppp]\nipv6 = true\n[addresses]\nlocal_ipv6 = \"fe80::a:b\"\n"
+                            "[ports]\n\"[fe80::1]:22\" = \"127.0.0.1:22\"\n\"10.0.0.1:80\" = \"[::1]:80\"\n"
+                            "[udp_ports]\n\"[fd00::5]:53\" = \"127.0.0.1:53\"\n",
+                            "slirp.toml");
+    REQUIRE(s);
+    CHECK(s->link.ipv6cp.enabled);
+    CHECK(s->link.ipv6cp.local_id == 0xA000B);
+    REQUIRE(s->tcp_ports.size() == 2);
+    CHECK(s->tcp_ports[0].address == *net::Address::parse("fe80::1"));
+    CHECK(s->tcp_ports[0].port == 22);
+    CHECK(s->tcp_ports[1].target.inet.address.is_v6());
+    REQUIRE(s->udp_ports.size() == 1);
+    CHECK(s->udp_ports[0].address == *net::Address::parse("fd00::5"));
+    auto client = parse_settings("[ppp]\nmode = \"client\"\nipv6 = true\n[listen]\n\"8080\" = \"[fe80::1]:80\"\n",
+                                 "slirp.toml");
+    REQUIRE(client);
+    CHECK(client->link.ipv6cp.local_id == 0);   // random
+    CHECK(client->listens[0].address == *net::Address::parse("fe80::1"));
+    CHECK(client->listens[0].target_text() == "[fe80::1]:80");
+
+    CHECK(refusal("[ports]\n\"[fe80::1]:22\" = \"127.0.0.1:22\"\n") ==
+          "slirp.toml:2:18: '[fe80::1]:22': an IPv6 destination needs ipv6 = true in [ppp]");
+    CHECK(refusal("[ppp]\nipv6 = true\n[ports]\n\"[::1]:22\" = \"127.0.0.1:22\"\n") ==
+          "slirp.toml:4:14: '[::1]:22': the peer's destination cannot be ::, ::1, multicast or IPv4-mapped");
+    CHECK(refusal("[ppp]\nipv6 = true\n[ports]\n\"[ff02::1]:22\" = \"127.0.0.1:22\"\n") ==
+          "slirp.toml:4:18: '[ff02::1]:22': the peer's destination cannot be ::, ::1, multicast or IPv4-mapped");
+    CHECK(refusal("[ppp]\nmode = \"client\"\n[listen]\n\"8080\" = \"[fe80::1]:80\"\n") ==
+          "slirp.toml:4:10: '[fe80::1]:80': an IPv6 destination needs ipv6 = true in [ppp]");
+    CHECK(refusal("[addresses]\nlocal_ipv6 = \"fd00::1\"\n") ==
+          "slirp.toml:2:14: 'local_ipv6': 'fd00::1' must be fe80::ID, a link-local address with an interface "
+          "identifier other than 0 (IPV6CP negotiates only the identifier)");
+    CHECK(refusal("[addresses]\nlocal_ipv6 = \"fe80::\"\n").starts_with("slirp.toml:2:14: 'local_ipv6': 'fe80::'"));
+    CHECK(refusal("[addresses]\nlocal_ipv6 = \"fe80:1::1\"\n").starts_with("slirp.toml:2:14: 'local_ipv6'"));
+    CHECK(refusal("[addresses]\nlocal_ipv6 = \"10.0.0.1\"\n").starts_with("slirp.toml:2:14: local_ipv6: "));
 }

@@ -16,6 +16,7 @@ using namespace alopex::slirp::stack;
 namespace {
 
 using Bytes = std::vector<uint8_t>;
+using alopex::net::Address;
 constexpr uint32_t peer = 0x0A000002, us = 0x0A000001;
 
 Bytes ping(uint32_t dst, uint16_t id, uint16_t seq, size_t data_len, uint32_t src = peer)
@@ -212,8 +213,8 @@ TEST_CASE("stack: a bound UDP service gets its datagrams and answers through sen
 {
     Rig r;
     std::vector<std::pair<uint16_t, Bytes>> got;
-    r.stack.bind_udp(us, 53, [&](uint32_t src, uint16_t port, std::span<const uint8_t> payload) {
-        CHECK(src == peer);
+    r.stack.bind_udp(Address::v4(us), 53, [&](const Address &src, uint16_t port, std::span<const uint8_t> payload) {
+        CHECK(src == Address::v4(peer));
         got.emplace_back(port, Bytes(payload.begin(), payload.end()));
     });
     Bytes udp, packet;
@@ -224,7 +225,7 @@ TEST_CASE("stack: a bound UDP service gets its datagrams and answers through sen
     CHECK(got[0].first == 40001);
     CHECK(got[0].second == Bytes{0x12, 0x34});
     CHECK(r.out.empty());   // no port unreachable
-    REQUIRE(r.stack.send_udp(us, 53, peer, 40001, Bytes{0xAB}));
+    REQUIRE(r.stack.send_udp(Address::v4(us), 53, Address::v4(peer), 40001, Bytes{0xAB}));
     REQUIRE(r.out.size() == 1);
     auto ip = parse_ipv4(r.out[0]);
     REQUIRE(ip);
@@ -233,7 +234,7 @@ TEST_CASE("stack: a bound UDP service gets its datagrams and answers through sen
     CHECK(u->src_port == 53);
     CHECK(u->dst_port == 40001);
     CHECK(Bytes(u->payload.begin(), u->payload.end()) == Bytes{0xAB});
-    CHECK_FALSE(r.stack.send_udp(us, 53, peer, 40001, Bytes(1500, 0)));   // over the MTU
+    CHECK_FALSE(r.stack.send_udp(Address::v4(us), 53, Address::v4(peer), 40001, Bytes(1500, 0)));   // over the MTU
     // Another port of the same address is still refused.
     udp.clear();
     packet.clear();

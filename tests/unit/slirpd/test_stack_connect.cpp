@@ -17,6 +17,7 @@ using namespace alopex::slirp::stack;
 namespace {
 
 using Bytes = std::vector<uint8_t>;
+using alopex::net::Address;
 constexpr uint32_t server_address = 0x0A000001, client_address = 0x0A000002;
 
 struct Ends {
@@ -29,7 +30,7 @@ struct Ends {
           client(client_config, [this](std::span<const uint8_t> p) { to_server.emplace_back(p.begin(), p.end()); }, 2)
     {
         client.set_address(client_address);
-        server.listen_tcp(server_address, 80, [this](tcp::Connection &c, const TcpKey &) {
+        server.listen_tcp(Address::v4(server_address), 80, [this](tcp::Connection &c, const TcpKey &) {
             accepted.push_back(&c);
             c.accept(now);
         });
@@ -69,7 +70,7 @@ TEST_CASE("stack connect: an active open to another stack's listener, data both 
 {
     Ends e;
     Heard h;
-    tcp::Connection *c = e.client.connect_tcp(server_address, 80, &h, e.now);
+    tcp::Connection *c = e.client.connect_tcp(Address::v4(server_address), 80, &h, e.now);
     REQUIRE(c);
     CHECK(c->local_port() >= 49152);
     CHECK(c->remote_port() == 80);
@@ -98,7 +99,7 @@ TEST_CASE("stack connect: a port nothing listens on resets the open; local ports
 {
     Ends e;
     Heard h;
-    tcp::Connection *c = e.client.connect_tcp(server_address, 81, &h, e.now);
+    tcp::Connection *c = e.client.connect_tcp(Address::v4(server_address), 81, &h, e.now);
     REQUIRE(c);
     e.wire();
     REQUIRE(h.closed_with);
@@ -108,7 +109,7 @@ TEST_CASE("stack connect: a port nothing listens on resets the open; local ports
     std::set<uint16_t> ports;
     std::vector<Heard> many(50);
     for (auto &m : many) {
-        tcp::Connection *x = e.client.connect_tcp(server_address, 80, &m, e.now);
+        tcp::Connection *x = e.client.connect_tcp(Address::v4(server_address), 80, &m, e.now);
         REQUIRE(x);
         CHECK(x->local_port() >= 49152);
         ports.insert(x->local_port());
@@ -124,8 +125,8 @@ TEST_CASE("stack connect: at the connection limit an active open is refused", "[
     cfg.limits.max_connections = 2;
     Ends e(cfg);
     Heard a, b, c;
-    CHECK(e.client.connect_tcp(server_address, 80, &a, e.now));
-    CHECK(e.client.connect_tcp(server_address, 80, &b, e.now));
-    CHECK_FALSE(e.client.connect_tcp(server_address, 80, &c, e.now));
+    CHECK(e.client.connect_tcp(Address::v4(server_address), 80, &a, e.now));
+    CHECK(e.client.connect_tcp(Address::v4(server_address), 80, &b, e.now));
+    CHECK_FALSE(e.client.connect_tcp(Address::v4(server_address), 80, &c, e.now));
     CHECK(e.client.stats().tcp_limited == 1);
 }

@@ -17,6 +17,7 @@ using namespace alopex::slirp::stack;
 namespace {
 
 using Bytes = std::vector<uint8_t>;
+using alopex::net::Address;
 constexpr uint32_t peer = 0x0A000002, us = 0x0A000001;
 
 Bytes segment(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack, Bytes data = {})
@@ -49,9 +50,9 @@ struct Rig {
     explicit Rig(StackConfig cfg = {})
         : stack(cfg, [this](std::span<const uint8_t> p) { out.emplace_back(p.begin(), p.end()); }, 42)
     {
-        stack.listen_tcp(us, 22, [this](tcp::Connection &c, const TcpKey &k) {
-            CHECK(k.local == us);
-            CHECK(k.remote == peer);
+        stack.listen_tcp(Address::v4(us), 22, [this](tcp::Connection &c, const TcpKey &k) {
+            CHECK(k.local == Address::v4(us));
+            CHECK(k.remote == Address::v4(peer));
             CHECK(k.local_port == 22);
             pending.push_back(&c);
         });
@@ -124,7 +125,7 @@ TEST_CASE("stack tcp hostile: a SYN flood meets the limits; memory stays bounded
     cfg.limits.max_connections = 100;
     cfg.limits.max_per_port = 60;
     Rig r(cfg);
-    r.stack.listen_tcp(us, 80, [&](tcp::Connection &c, const TcpKey &) { r.pending.push_back(&c); });
+    r.stack.listen_tcp(Address::v4(us), 80, [&](tcp::Connection &c, const TcpKey &) { r.pending.push_back(&c); });
     for (uint32_t i = 0; i < 10000; ++i)
         r.in(segment(static_cast<uint16_t>(1024 + i % 60000), i % 2 ? 22 : 80, tcp_flag::syn, i, 0));
     CHECK(r.stack.tcp_connections() == 100);

@@ -15,7 +15,8 @@ def register(tap, vm):
                        f'modprobe {m}: {vm().result(f"modprobe-{m}.txt")}')
 
     @tap.test('pppd dials slirpd: address, DNS, VJ both ways, ping, ssh, curl, a refused port, Deflate both '
-              'ways, novj noccp; slirpd as the client of pppd; CHAP and PAP; IPV6CP and ICMPv6 (test_slirpd_pppd.py)')
+              'ways, novj noccp; slirpd as the client of pppd; CHAP and PAP; IPV6CP, ICMPv6, ssh and curl over IPv6 '
+              '(test_slirpd_pppd.py)')
     def _(sb):
         out = vm().check_run('slirpd-pppd')
         h.check('not ok' not in out and 'ok 3 - over ppp0: an interactive ssh session' in out

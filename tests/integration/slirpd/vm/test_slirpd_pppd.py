@@ -23,7 +23,9 @@ data intact, VJ both ways. Then slirpd asks the peer to authenticate ([auth]): p
 (ppp0 comes up, ping answered); `user intruder`, whom slirpd's secrets do not know, fails
 CHAP and pppd exits; slirpd logs and counts each. Last, IPv6 ([ppp] ipv6 = true) with
 pppd's +ipv6: IPV6CP gives each end its link-local address (pppd's and slirpd's logs
-agree on both), the kernel's ICMPv6 echo to slirpd's fe80:: address over ppp0 comes back
+agree on both; slirpd's is fe80::1), an ssh session and curl over IPv6 reach the host's
+IPv4-only sshd and HTTP server through port maps on [fe80::1], the kernel's ICMPv6 echo
+to slirpd's fe80:: address over ppp0 comes back
 intact, and IPv4 still works beside it."""
 import hashlib
 import ipaddress
@@ -305,10 +307,12 @@ def _(sb):
     h.check(c.get('auth-failures', 0) == 1 and c.get('auth-successes', 0) == 0 and c.get('ip-in', 0) == 0, line)
 
 
-@tap.test('IPv6: IPV6CP with pppd +ipv6, the kernel pings slirpd\'s link-local address over ppp0', vm=True)
+@tap.test('IPv6: IPV6CP with pppd +ipv6, the kernel pings slirpd\'s fe80::1 over ppp0; ssh and curl over IPv6',
+          vm=True)
 def _(sb):
-    slirpd, ns, pppd = pppd_link(sb, 'ipv6', '[ppp]\nipv6 = true\necho_interval = 0\n', 'noipdefault', 'noccp',
-                                 '+ipv6')
+    ports = '[ports]\n"[fe80::1]:22" = "127.0.0.1:2222"\n"[fe80::1]:80" = "127.0.0.1:8080"\n'
+    slirpd, ns, pppd = pppd_link(sb, 'ipv6', '[ppp]\nipv6 = true\necho_interval = 0\n' + ports, 'noipdefault',
+                                 'noccp', '+ipv6')
     h.wait_until(lambda: 'remote LL address' in log_of(pppd), 60, 0.1, f'pppd IPv6 up: {log_of(pppd)[-1500:]}')
     h.wait_until(lambda: 'IPv6 up: ' in log_of(slirpd), 10, 0.1, f'slirpd IPv6 up: {log_of(slirpd)[-800:]}')
     log = log_of(pppd)
@@ -317,6 +321,7 @@ def _(sb):
     ours = str(ipaddress.IPv6Address(re.search(r'remote LL address (\S+)', log).group(1)))
     theirs = str(ipaddress.IPv6Address(re.search(r'local  LL address (\S+)', log).group(1)))
     h.check(f'IPv6 up: {ours}, peer {theirs}' in log_of(slirpd), f'{ours} {theirs}: {log_of(slirpd)[-800:]}')
+    h.check_eq(ours, 'fe80::1', "slirpd's default link-local address, as pppd took it")
     # The kernel may still be doing DAD on ppp0's address: a few tries.
     for _ in range(50):
         r = ns.run('/usr/bin/python3', os.path.join(HERE, '..', 'icmp_ping.py'), f'{ours}%ppp0', '3')
@@ -325,12 +330,16 @@ def _(sb):
         time.sleep(0.2)
     h.diag(r.stdout.strip().replace('\n', ' | '))
     h.check_eq(r.returncode, 0, f'{r.stdout} {r.stderr}')
+    # The kernel's TCP over IPv6 through the port maps: an interactive ssh session and a
+    # file, to IPv4-only host services.
+    expect_ssh(sb, ns, CTX['ssh_dir'], host=f'{ours}%ppp0')
+    expect_download(sb, ns, 'small', CTX['small_sha'], host=f'[{ours}%25ppp0]')
     h.wait_until(lambda: ppp0_of(ns) == [('10.0.0.2', '10.0.0.1')], 30, 0.1, 'IPv4 beside it')
     r = ns.run('/usr/bin/python3', os.path.join(HERE, '..', 'icmp_ping.py'), '10.0.0.1', '2')
     h.check_eq(r.returncode, 0, f'{r.stdout} {r.stderr}')
     c, line = counters(slirpd)
     h.diag(' '.join(f'{k} {v}' for k, v in c.items() if 'ipv6' in k or 'icmpv6' in k or 'echo6' in k))
-    h.check(c.get('echo6-replies', 0) >= 3 and c.get('ipv6-in', 0) >= 3, line)
+    h.check(c.get('echo6-replies', 0) >= 3 and c.get('ipv6-in', 0) > 100 and c.get('tcp-accepted', 0) >= 2, line)
     pppd.stop()
 
 
