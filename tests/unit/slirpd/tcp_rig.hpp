@@ -14,6 +14,19 @@ namespace tcp_rig {
 using namespace alopex::slirp::stack;
 using Bytes = std::vector<uint8_t>;
 
+// A segment's header fields (no options, a window of 65535) for tests that build packets.
+inline Tcp header(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+    Tcp t;
+    t.src_port = sport;
+    t.dst_port = dport;
+    t.seq = seq;
+    t.ack = ack;
+    t.flags = flags;
+    t.window = 65535;
+    return t;
+}
+
 struct Sent {
     Tcp h;
     Bytes data;

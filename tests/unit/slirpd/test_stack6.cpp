@@ -12,6 +12,7 @@
 
 #include "ipv6.hpp"
 #include "stack.hpp"
+#include "tcp_rig.hpp"
 #include "transport.hpp"
 
 using namespace alopex::slirp::stack;
@@ -28,13 +29,7 @@ const Address6 unnamed = {0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6};
 Bytes tcp6(const Address6 &src, const Address6 &dst, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq,
            uint32_t ack, const Bytes &data = {})
 {
-    Tcp t;
-    t.src_port = sport;
-    t.dst_port = dport;
-    t.seq = seq;
-    t.ack = ack;
-    t.flags = flags;
-    t.window = 65535;
+    Tcp t = tcp_rig::header(sport, dport, flags, seq, ack);
     Bytes seg;
     size_t start = put_tcp(seg, t, data);
     set_tcp_checksum(seg, start, pseudo6_sum(src, dst, proto_tcp, seg.size()));

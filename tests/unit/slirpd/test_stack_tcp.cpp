@@ -10,6 +10,7 @@
 
 #include "ipv4.hpp"
 #include "stack.hpp"
+#include "tcp_rig.hpp"
 #include "transport.hpp"
 
 using namespace alopex::slirp::stack;
@@ -22,13 +23,7 @@ constexpr uint32_t peer = 0x0A000002, us = 0x0A000001;
 
 Bytes segment(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack, Bytes data = {})
 {
-    Tcp t;
-    t.src_port = sport;
-    t.dst_port = dport;
-    t.seq = seq;
-    t.ack = ack;
-    t.flags = flags;
-    t.window = 65535;
+    Tcp t = tcp_rig::header(sport, dport, flags, seq, ack);
     if (flags & tcp_flag::syn)
         t.options.mss = 1460;
     Bytes seg, out;
