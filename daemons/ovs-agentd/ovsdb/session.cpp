@@ -195,7 +195,8 @@ void Session::advance(uint64_t now)
     if (due == UINT64_MAX || now < due)
         return;
     if (probing_)
-        return fail_session(fmt::format("ovsdb-server did not answer for {} s", 2 * config_.probe_interval / 1'000'000));
+        return fail_session(fmt::format("ovsdb-server did not answer for {:g} s",
+                                        static_cast<double>(2 * config_.probe_interval) / 1e6));
     probing_ = true;
     heard_at_ = now;   // the probe's own interval starts now
     send_request("echo", json::array(), [](Result<json>) {});

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""ovs-agentd's OVSDB client (issue 13, first step) against a real ovsdb-server (Debian's
+3.1.0, its own database in the sandbox, a unix socket), driven by
+alopex-test-ovsdb-client and checked with ovs-vsctl: the client syncs the initial rows,
+sees ovs-vsctl's add-br as row inserts at once, adds a port with a guarded transaction
+(ovs-vsctl then lists it with its external_ids), has a transaction whose wait is stale
+refused (EAGAIN) with nothing written, follows an ovsdb-server restart (lost, then a
+full resync), and gives up on a stopped (SIGSTOP) ovsdb-server through its keepalive while
+its event loop keeps answering, then resyncs when the server runs again."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import alopex_harness as h
+
+tap = h.Tap()
+CTX = {}
+
+
+class Driver:
+    """The test client on a socketpair: commands in, event lines out."""
+
+    def __init__(self, sb, sock, probe_ms):
+        self.sock, theirs = socket.socketpair()
+        self.proc = sb.spawn('ovsdb-client', [sb.build_path('tests/integration/ovs-agentd/alopex-test-ovsdb-client'),
+                                              sock, str(probe_ms)], stdio=theirs.fileno())
+        theirs.close()
+        self.sock.setblocking(False)
+        self.buf = b''
+        self.lines = []
+
+    def _read(self):
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                self.buf += data
+        except BlockingIOError:
+            pass
+        while b'\n' in self.buf:
+            line, self.buf = self.buf.split(b'\n', 1)
+            self.lines.append(line.decode())
+
+    def expect(self, prefix, timeout=10):
+        """The first line not taken yet that starts with `prefix` (earlier ones are dropped)."""
+        def found():
+            self._read()
+            for i, line in enumerate(self.lines):
+                if line.startswith(prefix):
+                    del self.lines[:i + 1]
+                    return line
+            return None
+        return h.wait_until(found, timeout, 0.01, f'"{prefix}" from the client; it said {self.lines[-10:]}')
+
+    def send(self, line):
+        self.sock.setblocking(True)
+        self.sock.sendall(line.encode() + b'\n')
+        self.sock.setblocking(False)
+
+
+def start_server(sb):
+    d = CTX['dir']
+    return sb.spawn('ovsdb-server', ['ovsdb-server', f'{d}/conf.db', f'--remote=punix:{d}/db.sock',
+                                     f'--unixctl={d}/ovsdb.ctl', '--no-chdir'])
+
+
+def vsctl(sb, *args):
+    rc, out, err = sb.run(['ovs-vsctl', f'--db=unix:{CTX["dir"]}/db.sock', '--no-wait', '--timeout=10', *args])
+    h.check_eq(rc, 0, f'ovs-vsctl {args}: {err}')
+    return out
+
+
+def setup(sb):
+    d = sb.path('ovs')
+    os.makedirs(d)
+    CTX['dir'] = d
+    subprocess.run(['ovsdb-tool', 'create', f'{d}/conf.db', '/usr/share/openvswitch/vswitch.ovsschema'], check=True)
+    CTX['server'] = start_server(sb)
+    h.wait_until(lambda: os.path.exists(f'{d}/db.sock'), 10, 0.02, 'ovsdb-server listening')
+    vsctl(sb, 'init')
+    CTX['client'] = Driver(sb, f'{d}/db.sock', 300)
+
+
+@tap.test('the client syncs, then sees ovs-vsctl add-br as row inserts at once')
+def _(sb):
+    c = CTX['client']
+    h.check_eq(c.expect('synced '), 'synced bridges=0 ports=0')
+    t0 = time.monotonic()
+    vsctl(sb, 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=netdev')
+    c.expect('changed Bridge insert br0')
+    c.expect('changed Port insert br0')
+    h.diag(f'add-br seen after {1000 * (time.monotonic() - t0):.1f} ms (ovs-vsctl included)')
+
+
+@tap.test('a guarded transaction adds a port (ovs-vsctl lists it); a stale wait is refused, nothing written')
+def _(sb):
+    c = CTX['client']
+    c.send('add-port br0 veth-a1')
+    c.expect('changed Port insert veth-a1')   # the update2 comes before the transaction's reply
+    h.check_eq(c.expect('result '), 'result ok')
+    h.check('veth-a1' in vsctl(sb, 'list-ports', 'br0').split(), 'ovs-vsctl list-ports br0')
+    h.check_eq(vsctl(sb, 'get', 'Port', 'veth-a1', 'external_ids:alopex-owner').strip(), 'test')
+    h.check_eq(vsctl(sb, 'get', 'Open_vSwitch', '.', 'next_cfg').strip(), '1', 'next_cfg bumped')
+    c.send('stale-add-port br0 veth-a2')
+    line = c.expect('result ')
+    h.check(line.startswith('result error 11 operation 1: timed out'), line)
+    h.check('veth-a2' not in vsctl(sb, 'list-ports', 'br0').split(), 'nothing written')
+    c.send('add-port nobridge veth-a3')
+    h.check_eq(c.expect('result '), 'result error 2 no bridge nobridge')
+
+
+@tap.test('an ovsdb-server restart: lost, then a full resync of what the database holds')
+def _(sb):
+    c = CTX['client']
+    CTX['server'].popen.terminate()
+    CTX['server'].popen.wait(10)
+    line = c.expect('lost ')
+    h.check('closed the connection' in line or 'recv' in line, line)
+    c.send('add-port br0 veth-a4')
+    h.check(c.expect('result ').startswith('result error 107 '), 'ENOTCONN while the server is away')
+    CTX['server'] = start_server(sb)
+    h.check_eq(c.expect('synced ', 15), 'synced bridges=1 ports=2')
+
+
+@tap.test('a stopped ovsdb-server: the keepalive gives up on it while the loop keeps answering; resync after')
+def _(sb):
+    c = CTX['client']
+    pid = CTX['server'].popen.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        c.send('add-port br0 veth-a5')   # written, never answered
+        c.send('ping')
+        c.expect('pong', 2)
+        # What waited is completed (ECONNRESET), then the loss is reported.
+        line = c.expect('result ', 5)
+        h.check(line.startswith('result error 104 the OVSDB session ended: ovsdb-server did not answer'), line)
+        h.check_eq(c.expect('lost ', 2), 'lost ovsdb-server did not answer for 0.6 s')
+        c.send('ping')
+        c.expect('pong', 2)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    line = c.expect('synced ', 15)
+    # Whether the stopped server still ran the transaction it had queued is its business;
+    # the resynced copy holds what the database holds (list-ports leaves out br0's own port).
+    ports = vsctl(sb, 'list-ports', 'br0').split()
+    h.check_eq(line, f'synced bridges=1 ports={len(ports) + 1}', f'ovs-vsctl: {ports}')
+
+
+h.main(tap, setup)
