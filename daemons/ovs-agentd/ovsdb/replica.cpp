@@ -74,7 +74,7 @@ Result<void> Replica::decode_row(const std::string &table, Table &t, const Uuid 
     bool exists = t.rows.contains(uuid);
     Pending p;
     p.table = &t;
-    p.change = {table, uuid, RowChange::Kind::Insert};
+    p.change = {table, uuid, RowChange::Kind::Insert, {}};
     if (op == "delete") {
         if (!exists)
             return failf(EBADMSG, "{}: deleted, but not known", where);
@@ -136,7 +136,12 @@ Result<std::vector<RowChange>> Replica::apply(const json &updates)
         auto &rows = p.table->rows;
         switch (p.change.kind) {
         case RowChange::Kind::Insert: rows.emplace(p.change.uuid, std::move(p.row)); break;
-        case RowChange::Kind::Delete: rows.erase(p.change.uuid); break;
+        case RowChange::Kind::Delete: {
+            auto it = rows.find(p.change.uuid);
+            p.change.removed = std::move(it->second);
+            rows.erase(it);
+            break;
+        }
         case RowChange::Kind::Modify: {
             Row &row = rows.at(p.change.uuid);
             for (auto &[name, diff] : p.diffs)

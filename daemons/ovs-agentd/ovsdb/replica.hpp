@@ -30,6 +30,7 @@ struct Row {
     std::map<std::string, Datum, std::less<>> columns;
     // The column's value (every monitored column has one).
     const Datum &get(std::string_view column) const;
+    bool operator==(const Row &) const = default;
 };
 
 struct RowChange {
@@ -37,6 +38,7 @@ struct RowChange {
     std::string table;
     Uuid uuid;
     Kind kind = Kind::Insert;
+    Row removed;   // Delete: the row as it was (it is no longer in the copy)
     bool operator==(const RowChange &) const = default;
 };
 

@@ -3,10 +3,9 @@
 // real ovsdb-server, driven by the test over stdin/stdout (one socket). Events out, one
 // line each: "synced bridges=N ports=N", "changed TABLE insert|modify|delete NAME",
 // "lost WHY", "result ok" / "result error ERRNO MESSAGE", "pong". Commands in:
-// "add-port BRIDGE PORT" (a transaction guarded the agent's way: wait on Bridge.ports as
-// the replica has them, insert Interface and Port with named-uuids, add the Port to the
-// bridge, bump next_cfg), "stale-add-port BRIDGE PORT" (the same, its wait on a ports set
-// that is not the bridge's), "ping".
+// "add-port BRIDGE PORT" (port_ops.hpp's attach_ops: guarded by a wait on Bridge.ports as
+// the copy has them), "stale-add-port BRIDGE PORT" (the same, its wait on a ports set
+// that is not the bridge's), "del-port BRIDGE PORT" (detach_ops), "ping".
 #include <cstdio>
 #include <string>
 
@@ -16,6 +15,7 @@
 
 #include "alopex/log.hpp"
 #include "ovsdb_connection.hpp"
+#include "port_ops.hpp"
 
 using namespace alopex;
 using namespace alopex::ovs;
@@ -32,47 +32,36 @@ void say(const std::string &line)
     (void)!::write(STDOUT_FILENO, l.data(), l.size());
 }
 
-std::string name_of(const ovsdb::Replica &r, const ovsdb::RowChange &c)
+std::string change_name(const ovsdb::Replica &r, const ovsdb::RowChange &c)
 {
-    const ovsdb::Row *row = r.row(c.table, c.uuid);
-    if (row && row->columns.contains("name"))
-        if (const auto *a = row->get("name").single(); a && std::holds_alternative<std::string>(*a))
-            return std::get<std::string>(*a);
-    return c.uuid.to_string();
+    const ovsdb::Row *row = c.kind == ovsdb::RowChange::Kind::Delete ? &c.removed : r.row(c.table, c.uuid);
+    std::string name = row ? name_of(*row) : std::string();
+    return name.empty() ? c.uuid.to_string() : name;
 }
 
+void report(Result<json> res)
+{
+    say(res ? std::string("result ok") : fmt::format("result error {} {}", res.error().code, res.error().message));
+}
+
+void run(Result<json> ops)
+{
+    if (!ops)
+        return report(std::unexpected(ops.error()));
+    conn->session().transact(*ops, report);
+}
+
+// attach_ops() as the agent builds it; `stale`: its wait expects a ports set the bridge
+// does not have (what a transaction built on an old copy would carry).
 void add_port(const std::string &bridge, const std::string &port, bool stale)
 {
     const ovsdb::Replica *r = conn->session().replica();
-    const ovsdb::Row *br = nullptr;
-    ovsdb::Uuid uuid;
-    if (r)
-        for (const auto &[u, row] : r->rows("Bridge"))
-            if (row.get("name") == ovsdb::Datum::atom(bridge))
-                br = &row, uuid = u;
-    if (!br) {
-        say("result error 2 no bridge " + bridge);
-        return;
-    }
-    const auto &ports_type = *conn->session().schema()->table("Bridge")->column("ports");
-    json ports = stale ? json::array({"set", json::array({json::array({"uuid", "00000000-0000-0000-0000-000000000001"})})})
-                       : ovsdb::encode_datum(br->get("ports"), ports_type);
-    json where = json::array({json::array({"_uuid", "==", json::array({"uuid", uuid.to_string()})})});
-    json ops = json::array({
-        {{"op", "wait"}, {"table", "Bridge"}, {"timeout", 0}, {"where", where}, {"columns", {"ports"}},
-         {"until", "=="}, {"rows", json::array({{{"ports", ports}}})}},
-        {{"op", "insert"}, {"table", "Interface"}, {"row", {{"name", port}}}, {"uuid-name", "iface"}},
-        {{"op", "insert"}, {"table", "Port"}, {"uuid-name", "port"},
-         {"row", {{"name", port}, {"interfaces", json::array({"named-uuid", "iface"})},
-                  {"external_ids", json::array({"map", json::array({json::array({"alopex-owner", "test"})})})}}}},
-        {{"op", "mutate"}, {"table", "Bridge"}, {"where", where},
-         {"mutations", json::array({json::array({"ports", "insert", json::array({"named-uuid", "port"})})})}},
-        {{"op", "mutate"}, {"table", "Open_vSwitch"}, {"where", json::array()},
-         {"mutations", json::array({json::array({"next_cfg", "+=", 1})})}},
-    });
-    conn->session().transact(ops, [](Result<json> res) {
-        say(res ? std::string("result ok") : fmt::format("result error {} {}", res.error().code, res.error().message));
-    });
+    if (!r)
+        return report(alopex::fail(ENOTCONN, "not synced"));
+    auto ops = attach_ops(*r, bridge, {{port, "test-container", vmid_of(port), std::nullopt, {}}});
+    if (ops && stale)
+        (*ops)[0]["rows"][0]["ports"] = json::array({"set", json::array()});
+    run(std::move(ops));
 }
 
 void command(const std::string &line)
@@ -83,6 +72,8 @@ void command(const std::string &line)
         say("pong");
     else if ((verb == "add-port" || verb == "stale-add-port") && sp != std::string::npos && sp2 > sp)
         add_port(line.substr(sp + 1, sp2 - sp - 1), line.substr(sp2 + 1), verb == "stale-add-port");
+    else if (verb == "del-port" && sp != std::string::npos && sp2 > sp && conn->session().replica())
+        run(detach_ops(*conn->session().replica(), line.substr(sp + 1, sp2 - sp - 1), {line.substr(sp2 + 1)}));
     else
         say("unknown command " + line);
 }
@@ -115,12 +106,7 @@ int main(int argc, char **argv)
     sd_event *e = nullptr;
     sd_event_default(&e);
     EventPtr event(e);
-    ovsdb::SessionConfig config{"Open_vSwitch",
-                                {{"Open_vSwitch", {"bridges", "next_cfg", "cur_cfg"}},
-                                 {"Bridge", {"name", "ports", "datapath_type", "external_ids"}},
-                                 {"Port", {"name", "interfaces", "tag", "external_ids"}},
-                                 {"Interface", {"name", "type", "ofport", "error"}}},
-                                probe};
+    ovsdb::SessionConfig config{"Open_vSwitch", monitored(), probe};
     ovsdb::Session::Callbacks cb;
     cb.synced = [] {
         const auto *r = conn->session().replica();
@@ -130,7 +116,7 @@ int main(int argc, char **argv)
         static constexpr const char *kinds[] = {"insert", "modify", "delete"};
         for (const auto &c : changes)
             say(fmt::format("changed {} {} {}", c.table, kinds[static_cast<int>(c.kind)],
-                            name_of(*conn->session().replica(), c)));
+                            change_name(*conn->session().replica(), c)));
     };
     cb.lost = [](const std::string &why) { say("lost " + why); };
     auto c = OvsdbConnection::create(event.get(), [path] { return OvsdbConnection::connect_unix(path); }, config, cb,

@@ -4,8 +4,9 @@
 3.1.0, its own database in the sandbox, a unix socket), driven by
 alopex-test-ovsdb-client and checked with ovs-vsctl: the client syncs the initial rows,
 sees ovs-vsctl's add-br as row inserts at once, adds a port with a guarded transaction
-(ovs-vsctl then lists it with its external_ids), has a transaction whose wait is stale
-refused (EAGAIN) with nothing written, follows an ovsdb-server restart (lost, then a
+(ovs-vsctl then lists it with the agent's external_ids), has a transaction whose wait is
+stale refused (EAGAIN) with nothing written, detaches its own port but not one that
+ovs-vsctl plugged, follows an ovsdb-server restart (lost, then a
 full resync), and gives up on a stopped (SIGSTOP) ovsdb-server through its keepalive while
 its event loop keeps answering, then resyncs when the server runs again."""
 import os
@@ -96,21 +97,38 @@ def _(sb):
     h.diag(f'add-br seen after {1000 * (time.monotonic() - t0):.1f} ms (ovs-vsctl included)')
 
 
-@tap.test('a guarded transaction adds a port (ovs-vsctl lists it); a stale wait is refused, nothing written')
+@tap.test('a guarded transaction adds a port (ovs-vsctl lists it, with the agent\'s ids); a stale wait is refused, '
+          'nothing written; only the agent\'s own ports are detached')
 def _(sb):
     c = CTX['client']
-    c.send('add-port br0 veth-a1')
-    c.expect('changed Port insert veth-a1')   # the update2 comes before the transaction's reply
+    c.send('add-port br0 veth105i0')
+    c.expect('changed Port insert veth105i0')   # the update2 comes before the transaction's reply
     h.check_eq(c.expect('result '), 'result ok')
-    h.check('veth-a1' in vsctl(sb, 'list-ports', 'br0').split(), 'ovs-vsctl list-ports br0')
-    h.check_eq(vsctl(sb, 'get', 'Port', 'veth-a1', 'external_ids:alopex-owner').strip(), 'test')
+    h.check('veth105i0' in vsctl(sb, 'list-ports', 'br0').split(), 'ovs-vsctl list-ports br0')
+    ids = {k: vsctl(sb, 'get', 'Port', 'veth105i0', f'external_ids:{k}').strip().strip('"')
+           for k in ('alopex-owner', 'alopex-vmid', 'alopex-container')}
+    h.check_eq(ids, {'alopex-owner': 'ovs-agentd', 'alopex-vmid': '105', 'alopex-container': 'test-container'})
     h.check_eq(vsctl(sb, 'get', 'Open_vSwitch', '.', 'next_cfg').strip(), '1', 'next_cfg bumped')
-    c.send('stale-add-port br0 veth-a2')
+    c.send('stale-add-port br0 veth106i0')
     line = c.expect('result ')
     h.check(line.startswith('result error 11 operation 1: timed out'), line)
-    h.check('veth-a2' not in vsctl(sb, 'list-ports', 'br0').split(), 'nothing written')
-    c.send('add-port nobridge veth-a3')
+    h.check('veth106i0' not in vsctl(sb, 'list-ports', 'br0').split(), 'nothing written')
+    c.send('add-port nobridge veth107i0')
     h.check_eq(c.expect('result '), 'result error 2 no bridge nobridge')
+    # A port someone else plugged is left alone; the agent's own goes, its rows with it.
+    vsctl(sb, 'add-port', 'br0', 'tap300i0')
+    c.expect('changed Port insert tap300i0')
+    c.send('del-port br0 tap300i0')
+    h.check_eq(c.expect('result '), "result error 1 tap300i0 is not ovs-agentd's port (no alopex-owner=ovs-agentd): "
+               'left alone')
+    c.send('add-port br0 veth108i0')
+    h.check_eq(c.expect('result '), 'result ok')
+    c.send('del-port br0 veth108i0')
+    c.expect('changed Port delete veth108i0')
+    h.check_eq(c.expect('result '), 'result ok')
+    h.check_eq(sorted(vsctl(sb, 'list-ports', 'br0').split()), ['tap300i0', 'veth105i0'])
+    h.check_eq(vsctl(sb, '--columns=name', 'find', 'Interface', 'name=veth108i0').strip(), '',
+               'the Interface row was collected with its Port')
 
 
 @tap.test('an ovsdb-server restart: lost, then a full resync of what the database holds')
@@ -120,10 +138,10 @@ def _(sb):
     CTX['server'].popen.wait(10)
     line = c.expect('lost ')
     h.check('closed the connection' in line or 'recv' in line, line)
-    c.send('add-port br0 veth-a4')
+    c.send('add-port br0 veth110i0')
     h.check(c.expect('result ').startswith('result error 107 '), 'ENOTCONN while the server is away')
     CTX['server'] = start_server(sb)
-    h.check_eq(c.expect('synced ', 15), 'synced bridges=1 ports=2')
+    h.check_eq(c.expect('synced ', 15), 'synced bridges=1 ports=3')
 
 
 @tap.test('a stopped ovsdb-server: the keepalive gives up on it while the loop keeps answering; resync after')
@@ -132,7 +150,7 @@ def _(sb):
     pid = CTX['server'].popen.pid
     os.kill(pid, signal.SIGSTOP)
     try:
-        c.send('add-port br0 veth-a5')   # written, never answered
+        c.send('add-port br0 veth109i0')   # written, never answered
         c.send('ping')
         c.expect('pong', 2)
         # What waited is completed (ECONNRESET), then the loss is reported.

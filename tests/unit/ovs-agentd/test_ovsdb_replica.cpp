@@ -135,6 +135,9 @@ TEST_CASE("ovsdb replica: the initial rows, then a session of ovs-vsctl changes"
     CHECK(*ids.find(Atom{std::string("k")}) == Atom{std::string("v")});
     auto del = apply(r, "update2.del_port.json");   // del-port br0 p3
     CHECK(del.size() == 3);
+    for (const auto &c : del)   // the rows that went, as they were
+        if (c.kind == RowChange::Kind::Delete)
+            CHECK(c.removed.get("name") == Datum::atom(std::string("p3")));
     CHECK_FALSE(port(r, "p3"));
     auto own = apply(r, "update2.insert_port_own_txn.json");   // the agent's own transaction (transact.*)
     CHECK(own.size() == 4);

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "port_ops.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+namespace alopex::ovs {
+
+using json = nlohmann::json;
+using ovsdb::Atom;
+using ovsdb::Datum;
+
+namespace {
+
+json uuid_ref(const ovsdb::Uuid &u)
+{
+    return json::array({"uuid", u.to_string()});
+}
+
+json where_uuid(const ovsdb::Uuid &u)
+{
+    return json::array({json::array({"_uuid", "==", uuid_ref(u)})});
+}
+
+// The set of UUIDs a column holds, in the set form (valid for any set column).
+json uuid_set(const Datum &d)
+{
+    json list = json::array();
+    for (const Atom &a : d.keys())
+        if (const auto *u = std::get_if<ovsdb::Uuid>(&a))
+            list.push_back(uuid_ref(*u));
+    return json::array({"set", std::move(list)});
+}
+
+// The guard: the bridge's ports are what the copy says.
+json wait_ports(const BridgeRef &b)
+{
+    return {{"op", "wait"}, {"table", "Bridge"}, {"timeout", 0}, {"where", where_uuid(b.uuid)},
+            {"columns", {"ports"}}, {"until", "=="}, {"rows", json::array({{{"ports", uuid_set(b.row->get("ports"))}}})}};
+}
+
+// The end of every transaction: next_cfg bumped and read back, and a comment that
+// ovsdb-server keeps in its log with the transaction (as ovs-vsctl's command line).
+void finish(json &ops, const std::string &comment)
+{
+    ops.push_back({{"op", "mutate"}, {"table", "Open_vSwitch"}, {"where", json::array()},
+                   {"mutations", json::array({json::array({"next_cfg", "+=", 1})})}});
+    ops.push_back({{"op", "select"}, {"table", "Open_vSwitch"}, {"where", json::array()}, {"columns", {"next_cfg"}}});
+    ops.push_back({{"op", "comment"}, {"comment", "alopex-ovs-agentd: " + comment}});
+}
+
+std::string names_text(const std::vector<std::string> &names)
+{
+    std::string out;
+    for (const auto &n : names)
+        out += (out.empty() ? "" : " ") + n;
+    return out;
+}
+
+json port_row(const PortSpec &p, const std::string &iface)
+{
+    json ids = json::array({json::array({owner_key, owner_value})});
+    if (!p.container.empty())
+        ids.push_back(json::array({container_key, p.container}));
+    if (p.vmid)
+        ids.push_back(json::array({vmid_key, std::to_string(*p.vmid)}));
+    json row = {{"name", p.name}, {"interfaces", json::array({"named-uuid", iface})},
+                {"external_ids", json::array({"map", std::move(ids)})}};
+    if (p.tag)
+        row["tag"] = *p.tag;
+    if (!p.trunks.empty()) {
+        json t = json::array();
+        for (uint16_t v : p.trunks)
+            t.push_back(v);
+        row["trunks"] = json::array({"set", std::move(t)});
+    }
+    return row;
+}
+
+} // namespace
+
+std::optional<uint32_t> vmid_of(std::string_view ifname)
+{
+    std::string_view digits;
+    if (ifname.starts_with("veth") || ifname.starts_with("tap")) {
+        auto rest = ifname.substr(ifname[0] == 'v' ? 4 : 3);
+        auto i = rest.find('i');
+        if (i == std::string_view::npos || i + 1 >= rest.size() ||
+            rest.substr(i + 1).find_first_not_of("0123456789") != std::string_view::npos)
+            return std::nullopt;
+        digits = rest.substr(0, i);
+    } else if (ifname.starts_with("vi")) {
+        digits = ifname.substr(2);
+    } else {
+        return std::nullopt;
+    }
+    uint32_t v = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() || digits[0] == '0' ||
+        v < 100 || v > 999'999'999)
+        return std::nullopt;
+    return v;
+}
+
+std::string name_of(const ovsdb::Row &row)
+{
+    const Atom *a = row.get("name").single();
+    return a && std::holds_alternative<std::string>(*a) ? std::get<std::string>(*a) : std::string();
+}
+
+BridgeRef find_bridge(const ovsdb::Replica &r, std::string_view name)
+{
+    for (const auto &[uuid, row] : r.rows("Bridge"))
+        if (name_of(row) == name)
+            return {uuid, &row};
+    return {};
+}
+
+std::vector<std::pair<ovsdb::Uuid, const ovsdb::Row *>> bridge_ports(const ovsdb::Replica &r, const BridgeRef &bridge)
+{
+    std::vector<std::pair<ovsdb::Uuid, const ovsdb::Row *>> out;
+    if (!bridge.row)
+        return out;
+    for (const Atom &a : bridge.row->get("ports").keys())
+        if (const auto *u = std::get_if<ovsdb::Uuid>(&a))
+            if (const ovsdb::Row *p = r.row("Port", *u))
+                out.emplace_back(*u, p);
+    return out;
+}
+
+bool owned(const ovsdb::Row &port)
+{
+    const Atom *v = port.get("external_ids").find(Atom{std::string(owner_key)});
+    return v && *v == Atom{std::string(owner_value)};
+}
+
+Result<json> attach_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<PortSpec> &ports)
+{
+    BridgeRef b = find_bridge(r, bridge);
+    if (!b.row)
+        return failf(ENOENT, "no bridge {}", bridge);
+    auto existing = bridge_ports(r, b);
+    json ops = json::array({wait_ports(b)});
+    json added = json::array();
+    for (size_t i = 0; i < ports.size(); ++i) {
+        const PortSpec &p = ports[i];
+        if (std::any_of(existing.begin(), existing.end(), [&](const auto &e) { return name_of(*e.second) == p.name; }))
+            return failf(EEXIST, "{} is a port of {} already", p.name, bridge);
+        std::string iface = fmt::format("iface{}", i), port = fmt::format("port{}", i);
+        ops.push_back({{"op", "insert"}, {"table", "Interface"}, {"row", {{"name", p.name}}}, {"uuid-name", iface}});
+        ops.push_back({{"op", "insert"}, {"table", "Port"}, {"row", port_row(p, iface)}, {"uuid-name", port}});
+        added.push_back(json::array({"named-uuid", port}));
+    }
+    ops.push_back({{"op", "mutate"}, {"table", "Bridge"}, {"where", where_uuid(b.uuid)},
+                   {"mutations", json::array({json::array({"ports", "insert", json::array({"set", added})})})}});
+    std::vector<std::string> names;
+    for (const auto &p : ports)
+        names.push_back(p.name);
+    finish(ops, fmt::format("attach to {}: {}", bridge, names_text(names)));
+    return ops;
+}
+
+Result<json> detach_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<std::string> &names)
+{
+    BridgeRef b = find_bridge(r, bridge);
+    if (!b.row)
+        return failf(ENOENT, "no bridge {}", bridge);
+    auto existing = bridge_ports(r, b);
+    json gone = json::array();
+    for (const auto &n : names) {
+        auto it = std::find_if(existing.begin(), existing.end(), [&](const auto &e) { return name_of(*e.second) == n; });
+        if (it == existing.end())
+            return failf(ENOENT, "{} is not a port of {}", n, bridge);
+        if (!owned(*it->second))
+            return failf(EPERM, "{} is not ovs-agentd's port (no {}={}): left alone", n, owner_key, owner_value);
+        gone.push_back(uuid_ref(it->first));
+    }
+    json ops = json::array({wait_ports(b)});
+    ops.push_back({{"op", "mutate"}, {"table", "Bridge"}, {"where", where_uuid(b.uuid)},
+                   {"mutations", json::array({json::array({"ports", "delete", json::array({"set", gone})})})}});
+    finish(ops, fmt::format("detach from {}: {}", bridge, names_text(names)));
+    return ops;
+}
+
+std::optional<int64_t> next_cfg_of(const json &results)
+{
+    if (!results.is_array())
+        return std::nullopt;
+    for (const json &r : results) {   // the select's result: {"rows": [{"next_cfg": N}]}
+        if (!r.is_object() || !r.contains("rows") || !r["rows"].is_array() || r["rows"].size() != 1)
+            continue;
+        const json &row = r["rows"][0];
+        if (row.is_object() && row.contains("next_cfg") && row["next_cfg"].is_number_integer())
+            return row["next_cfg"].get<int64_t>();
+    }
+    return std::nullopt;
+}
+
+const ovsdb::MonitorSpec &monitored()
+{
+    static const ovsdb::MonitorSpec spec = {
+        {"Open_vSwitch", {"bridges", "next_cfg", "cur_cfg", "ovs_version"}},
+        {"Bridge", {"name", "ports", "datapath_type", "external_ids"}},
+        {"Port", {"name", "interfaces", "tag", "trunks", "external_ids"}},
+        {"Interface", {"name", "type", "ofport", "error", "external_ids"}},
+    };
+    return spec;
+}
+
+} // namespace alopex::ovs
