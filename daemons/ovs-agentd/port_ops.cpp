@@ -52,13 +52,6 @@ void finish(json &ops, const std::string &comment)
     ops.push_back({{"op", "comment"}, {"comment", "alopex-ovs-agentd: " + comment}});
 }
 
-std::string names_text(const std::vector<std::string> &names)
-{
-    std::string out;
-    for (const auto &n : names)
-        out += (out.empty() ? "" : " ") + n;
-    return out;
-}
 
 json port_row(const PortSpec &p, const std::string &iface)
 {
@@ -137,52 +130,58 @@ bool owned(const ovsdb::Row &port)
     return v && *v == Atom{std::string(owner_value)};
 }
 
-Result<json> attach_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<PortSpec> &ports)
+Result<json> change_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<PortSpec> &attach,
+                        const std::vector<std::string> &detach)
 {
     BridgeRef b = find_bridge(r, bridge);
     if (!b.row)
         return failf(ENOENT, "no bridge {}", bridge);
     auto existing = bridge_ports(r, b);
+    auto port_named = [&](std::string_view n) {
+        return std::find_if(existing.begin(), existing.end(), [&](const auto &e) { return name_of(*e.second) == n; });
+    };
     json ops = json::array({wait_ports(b)});
-    json added = json::array();
-    for (size_t i = 0; i < ports.size(); ++i) {
-        const PortSpec &p = ports[i];
-        if (std::any_of(existing.begin(), existing.end(), [&](const auto &e) { return name_of(*e.second) == p.name; }))
+    json added = json::array(), gone = json::array();
+    std::string what;
+    for (size_t i = 0; i < attach.size(); ++i) {
+        const PortSpec &p = attach[i];
+        if (port_named(p.name) != existing.end())
             return failf(EEXIST, "{} is a port of {} already", p.name, bridge);
         std::string iface = fmt::format("iface{}", i), port = fmt::format("port{}", i);
         ops.push_back({{"op", "insert"}, {"table", "Interface"}, {"row", {{"name", p.name}}}, {"uuid-name", iface}});
         ops.push_back({{"op", "insert"}, {"table", "Port"}, {"row", port_row(p, iface)}, {"uuid-name", port}});
         added.push_back(json::array({"named-uuid", port}));
+        what += (what.empty() ? "attach " : " ") + p.name;
     }
-    ops.push_back({{"op", "mutate"}, {"table", "Bridge"}, {"where", where_uuid(b.uuid)},
-                   {"mutations", json::array({json::array({"ports", "insert", json::array({"set", added})})})}});
-    std::vector<std::string> names;
-    for (const auto &p : ports)
-        names.push_back(p.name);
-    finish(ops, fmt::format("attach to {}: {}", bridge, names_text(names)));
+    for (size_t i = 0; i < detach.size(); ++i) {
+        auto it = port_named(detach[i]);
+        if (it == existing.end())
+            return failf(ENOENT, "{} is not a port of {}", detach[i], bridge);
+        if (!owned(*it->second))
+            return failf(EPERM, "{} is not ovs-agentd's port (no {}={}): left alone", detach[i], owner_key,
+                         owner_value);
+        gone.push_back(uuid_ref(it->first));
+        what += (i == 0 ? (what.empty() ? "detach " : "; detach ") : " ") + detach[i];
+    }
+    json mutations = json::array();
+    if (!added.empty())
+        mutations.push_back(json::array({"ports", "insert", json::array({"set", std::move(added)})}));
+    if (!gone.empty())
+        mutations.push_back(json::array({"ports", "delete", json::array({"set", std::move(gone)})}));
+    if (!mutations.empty())
+        ops.push_back({{"op", "mutate"}, {"table", "Bridge"}, {"where", where_uuid(b.uuid)}, {"mutations", mutations}});
+    finish(ops, fmt::format("{}: {}", bridge, what.empty() ? std::string("nothing") : what));
     return ops;
+}
+
+Result<json> attach_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<PortSpec> &ports)
+{
+    return change_ops(r, bridge, ports, {});
 }
 
 Result<json> detach_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<std::string> &names)
 {
-    BridgeRef b = find_bridge(r, bridge);
-    if (!b.row)
-        return failf(ENOENT, "no bridge {}", bridge);
-    auto existing = bridge_ports(r, b);
-    json gone = json::array();
-    for (const auto &n : names) {
-        auto it = std::find_if(existing.begin(), existing.end(), [&](const auto &e) { return name_of(*e.second) == n; });
-        if (it == existing.end())
-            return failf(ENOENT, "{} is not a port of {}", n, bridge);
-        if (!owned(*it->second))
-            return failf(EPERM, "{} is not ovs-agentd's port (no {}={}): left alone", n, owner_key, owner_value);
-        gone.push_back(uuid_ref(it->first));
-    }
-    json ops = json::array({wait_ports(b)});
-    ops.push_back({{"op", "mutate"}, {"table", "Bridge"}, {"where", where_uuid(b.uuid)},
-                   {"mutations", json::array({json::array({"ports", "delete", json::array({"set", gone})})})}});
-    finish(ops, fmt::format("detach from {}: {}", bridge, names_text(names)));
-    return ops;
+    return change_ops(r, bridge, {}, names);
 }
 
 std::optional<int64_t> next_cfg_of(const json &results)

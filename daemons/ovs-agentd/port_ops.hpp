@@ -64,6 +64,10 @@ Result<nlohmann::json> attach_ops(const ovsdb::Replica &r, std::string_view brid
 // as the database collects unreferenced Port and Interface rows). A name that is not
 // a port of the bridge is ENOENT; one that is not the agent's, EPERM.
 Result<nlohmann::json> detach_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<std::string> &names);
+// Both in one transaction (a debounce window's changes): the inserts, then one mutate of
+// the bridge's ports that adds and removes.
+Result<nlohmann::json> change_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<PortSpec> &attach,
+                                  const std::vector<std::string> &detach);
 // The next_cfg a transaction built here made (its select's result), or none.
 std::optional<int64_t> next_cfg_of(const nlohmann::json &results);
 

@@ -5,8 +5,11 @@
 // "lost WHY", "result ok" / "result error ERRNO MESSAGE", "pong". Commands in:
 // "add-port BRIDGE PORT" (port_ops.hpp's attach_ops: guarded by a wait on Bridge.ports as
 // the copy has them), "stale-add-port BRIDGE PORT" (the same, its wait on a ports set
-// that is not the bridge's), "del-port BRIDGE PORT" (detach_ops), "ping".
+// that is not the bridge's), "del-port BRIDGE PORT" (detach_ops), "attach-wait BRIDGE
+// PORT" (attach_ops, then reconcile.hpp's confirmation once ovs-vswitchd applied it:
+// "confirmed PORT ofport=N" or "failed PORT WHY"), "ping".
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 #include <unistd.h>
@@ -16,6 +19,7 @@
 #include "alopex/log.hpp"
 #include "ovsdb_connection.hpp"
 #include "port_ops.hpp"
+#include "reconcile.hpp"
 
 using namespace alopex;
 using namespace alopex::ovs;
@@ -24,7 +28,15 @@ using json = nlohmann::json;
 namespace {
 
 OvsdbConnection *conn = nullptr;
+Confirmations confirm;
 std::string input;
+
+uint64_t now()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+}
 
 void say(const std::string &line)
 {
@@ -64,6 +76,35 @@ void add_port(const std::string &bridge, const std::string &port, bool stale)
     run(std::move(ops));
 }
 
+// attach_ops, then the confirmation: "confirmed PORT ofport=N" or "failed PORT WHY".
+void attach_wait(const std::string &bridge, const std::string &port)
+{
+    const ovsdb::Replica *r = conn->session().replica();
+    auto ops = r ? attach_ops(*r, bridge, {{port, "", vmid_of(port), std::nullopt, {}}})
+                 : Result<json>(alopex::fail(ENOTCONN, "not synced"));
+    if (!ops)
+        return report(std::unexpected(ops.error()));
+    conn->session().transact(*ops, [port](Result<json> res) {
+        auto cfg = res ? next_cfg_of(*res) : std::nullopt;
+        if (!cfg)
+            return report(res ? Result<json>(alopex::fail(EBADMSG, "no next_cfg")) : res);
+        confirm.expect(*cfg, {port}, now() + 10'000'000, [](Outcome o) {
+            for (const auto &[name, ofport] : o.attached)
+                say(fmt::format("confirmed {} ofport={}", name, ofport));
+            for (const auto &[name, why] : o.failed)
+                say(fmt::format("failed {} {}", name, why));
+        });
+        confirm.check(*conn->session().replica());
+    });
+}
+
+int on_tick(sd_event_source *s, uint64_t, void *) noexcept
+{
+    confirm.advance(conn->session().replica(), now());
+    sd_event_source_set_time_relative(s, 100'000);
+    return 0;
+}
+
 void command(const std::string &line)
 {
     auto sp = line.find(' '), sp2 = line.rfind(' ');
@@ -72,6 +113,8 @@ void command(const std::string &line)
         say("pong");
     else if ((verb == "add-port" || verb == "stale-add-port") && sp != std::string::npos && sp2 > sp)
         add_port(line.substr(sp + 1, sp2 - sp - 1), line.substr(sp2 + 1), verb == "stale-add-port");
+    else if (verb == "attach-wait" && sp != std::string::npos && sp2 > sp)
+        attach_wait(line.substr(sp + 1, sp2 - sp - 1), line.substr(sp2 + 1));
     else if (verb == "del-port" && sp != std::string::npos && sp2 > sp && conn->session().replica())
         run(detach_ops(*conn->session().replica(), line.substr(sp + 1, sp2 - sp - 1), {line.substr(sp2 + 1)}));
     else
@@ -113,6 +156,7 @@ int main(int argc, char **argv)
         say(fmt::format("synced bridges={} ports={}", r->rows("Bridge").size(), r->rows("Port").size()));
     };
     cb.changed = [](const std::vector<ovsdb::RowChange> &changes) {
+        confirm.check(*conn->session().replica());
         static constexpr const char *kinds[] = {"insert", "modify", "delete"};
         for (const auto &c : changes)
             say(fmt::format("changed {} {} {}", c.table, kinds[static_cast<int>(c.kind)],
@@ -129,5 +173,9 @@ int main(int argc, char **argv)
     sd_event_source *in = nullptr;
     sd_event_add_io(event.get(), &in, STDIN_FILENO, EPOLLIN, on_stdin, nullptr);
     EventSourcePtr stdin_source(in);
+    sd_event_source *tick = nullptr;
+    sd_event_add_time_relative(event.get(), &tick, CLOCK_MONOTONIC, 100'000, 10'000, on_tick, nullptr);
+    sd_event_source_set_enabled(tick, SD_EVENT_ON);
+    EventSourcePtr tick_source(tick);
     return sd_event_loop(event.get()) < 0 ? 1 : 0;
 }

@@ -8,7 +8,10 @@ sees ovs-vsctl's add-br as row inserts at once, adds a port with a guarded trans
 stale refused (EAGAIN) with nothing written, detaches its own port but not one that
 ovs-vsctl plugged, follows an ovsdb-server restart (lost, then a
 full resync), and gives up on a stopped (SIGSTOP) ovsdb-server through its keepalive while
-its event loop keeps answering, then resyncs when the server runs again."""
+its event loop keeps answering, then resyncs when the server runs again. With
+ovs-vswitchd (the userspace datapath, in the sandbox's namespaces) an attached veth is
+confirmed once cur_cfg caught up, with the ofport ovs-vsctl reports, and a device that
+does not exist fails with ovs-vswitchd's own error."""
 import os
 import signal
 import socket
@@ -166,6 +169,29 @@ def _(sb):
     # the resynced copy holds what the database holds (list-ports leaves out br0's own port).
     ports = vsctl(sb, 'list-ports', 'br0').split()
     h.check_eq(line, f'synced bridges=1 ports={len(ports) + 1}', f'ovs-vsctl: {ports}')
+
+
+@tap.test('with ovs-vswitchd (userspace datapath): an attached veth is confirmed with the ofport ovs-vsctl reports; '
+          'a device that does not exist fails with ovs-vswitchd\'s error')
+def _(sb):
+    d = CTX['dir']
+    sb.spawn('ovs-vswitchd', ['ovs-vswitchd', f'unix:{d}/db.sock', '--disable-system', f'--unixctl={d}/vswitchd.ctl',
+                              '--no-chdir'], env=sb.env({'OVS_RUNDIR': d}))
+    subprocess.run(['ip', 'link', 'add', 'veth111i0', 'type', 'veth', 'peer', 'name', 'peer111'], check=True)
+    for link in ('veth111i0', 'peer111'):
+        subprocess.run(['ip', 'link', 'set', link, 'up'], check=True)
+    c = CTX['client']
+    t0 = time.monotonic()
+    c.send('attach-wait br0 veth111i0')
+    line = c.expect('confirmed veth111i0 ', 20)
+    h.diag(f'attached and confirmed in {1000 * (time.monotonic() - t0):.0f} ms (the first ovs-vswitchd run)')
+    ofport = line.split('ofport=')[1]
+    h.check_eq(vsctl(sb, 'get', 'Interface', 'veth111i0', 'ofport').strip(), ofport, 'ovs-vsctl agrees')
+    h.check(int(ofport) >= 1, line)
+    c.send('attach-wait br0 nosuch0')
+    line = c.expect('failed nosuch0 ', 20)
+    h.check('could not open network device nosuch0' in line, line)
+    h.check_eq(vsctl(sb, 'get', 'Interface', 'nosuch0', 'ofport').strip(), '-1')
 
 
 h.main(tap, setup)

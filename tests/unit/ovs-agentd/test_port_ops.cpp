@@ -84,7 +84,7 @@ TEST_CASE("ovs port ops: attach is one guarded transaction, the agent's ids reco
           json::parse(R"([["ports","insert",["set",[["named-uuid","port0"],["named-uuid","port1"]]]]])"));
     CHECK((*ops)[6]["mutations"] == json::parse(R"([["next_cfg","+=",1]])"));
     CHECK((*ops)[7]["op"] == "select");
-    CHECK((*ops)[8]["comment"] == "alopex-ovs-agentd: attach to br0: veth105i0 tap200i1");
+    CHECK((*ops)[8]["comment"] == "alopex-ovs-agentd: br0: attach veth105i0 tap200i1");
 
     auto dup = attach_ops(r, "br0", {{"p1", "", {}, {}, {}}});
     REQUIRE_FALSE(dup);
@@ -118,5 +118,5 @@ TEST_CASE("ovs port ops: detach only the agent's own ports", "[ovs]")
     CHECK((*ops)[0]["rows"][0]["ports"][1].size() == 4);
     CHECK((*ops)[1]["mutations"] ==
           json::parse(R"([["ports","delete",["set",[["uuid","11111111-2222-3333-4444-555555555555"]]]]])"));
-    CHECK((*ops)[4]["comment"] == "alopex-ovs-agentd: detach from br0: veth105i0");
+    CHECK((*ops)[4]["comment"] == "alopex-ovs-agentd: br0: detach veth105i0");
 }

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Deciding and confirming, pure. plan(): what the bridge should hold given the links the
+// kernel has (the rtnetlink monitor's names): a link whose name has one of the
+// configured prefixes and that is no port of any bridge is attached; a port of the
+// agent's whose link is gone is detached; everything else is left as it is (ports
+// without the agent's mark, and matching links another bridge has taken, reported).
+//
+// Confirmation, the way ovs-vsctl waits: a transaction's change is in force once
+// ovs-vswitchd has applied its configuration (Open_vSwitch.cur_cfg reached the
+// next_cfg the transaction made) and then each attached interface has an ofport; an
+// interface ovs-vswitchd could not open has ofport -1 and says why in its error column.
+// A change not confirmed by its deadline fails (ovs-vswitchd not running, or stuck).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ovsdb/replica.hpp"
+#include "port_ops.hpp"
+
+namespace alopex::ovs {
+
+struct Plan {
+    std::vector<PortSpec> attach;         // by name
+    std::vector<std::string> detach;      // the agent's ports whose links are gone
+    std::vector<std::string> elsewhere;   // matching links that are ports of another bridge
+    bool empty() const noexcept { return attach.empty() && detach.empty(); }
+};
+
+Plan plan(const ovsdb::Replica &r, std::string_view bridge, const std::set<std::string> &links,
+          const std::vector<std::string> &prefixes);
+
+// The interfaces of one transaction, confirmed or not.
+struct Outcome {
+    std::vector<std::pair<std::string, int64_t>> attached;        // name, ofport
+    std::vector<std::pair<std::string, std::string>> failed;      // name, why
+    bool timed_out = false;                                       // cur_cfg did not reach the transaction's
+};
+
+class Confirmations {
+public:
+    using Done = std::function<void(Outcome)>;
+    // The transaction made configuration `cfg` and attached `interfaces`; `done` once it
+    // is in force (check() sees it), or at `deadline` (advance()).
+    void expect(int64_t cfg, std::vector<std::string> interfaces, uint64_t deadline, Done done);
+    // After every update of the copy.
+    void check(const ovsdb::Replica &r);
+    // Fails what passed its deadline; the next deadline (UINT64_MAX: none).
+    void advance(const ovsdb::Replica *r, uint64_t now);
+    uint64_t next_deadline() const noexcept;
+    size_t waiting() const noexcept { return waiting_.size(); }
+
+private:
+    struct Waiting {
+        int64_t cfg;
+        std::vector<std::string> interfaces;
+        uint64_t deadline;
+        Done done;
+    };
+    using Index = std::map<std::string, const ovsdb::Row *, std::less<>>;   // interfaces by name
+    static Index index(const ovsdb::Replica &r);
+    static bool settled(const ovsdb::Replica &r, const Index &by_name, const Waiting &w, Outcome &out);
+    std::vector<Waiting> waiting_;
+};
+
+} // namespace alopex::ovs

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// ovs-agentd's plan (links with the configured prefixes attached, its own ports whose
+// links went detached, everything else left alone) on a copy Debian's ovsdb-server
+// filled, and the confirmation of a change: cur_cfg reaching the transaction's
+// next_cfg, then each interface's ofport, or its error, or the deadline.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "reconcile.hpp"
+
+using namespace alopex::ovs;
+using namespace alopex::ovs::ovsdb;
+using json = nlohmann::json;
+
+namespace {
+
+json sample(const std::string &name)
+{
+    std::ifstream f(std::string(ALOPEX_OVSDB_SAMPLES) + "/" + name, std::ios::binary);
+    REQUIRE(f);
+    std::stringstream s;
+    s << f.rdbuf();
+    return json::parse(s.str());
+}
+
+Replica copy()
+{
+    auto schema = parse_schema(sample("get_schema.reply.json")["result"]);
+    REQUIRE(schema);
+    auto r = Replica::create(*schema, monitored());
+    REQUIRE(r);
+    REQUIRE(r->apply(sample("monitor_cond.reply.json")["result"]));
+    return std::move(*r);
+}
+
+std::string uuid_of(const Replica &r, const char *table, const char *name)
+{
+    for (const auto &[u, row] : r.rows(table))
+        if (name_of(row) == name)
+            return u.to_string();
+    return "";
+}
+
+std::string uuid(int n)
+{
+    return fmt::format("00000000-0000-0000-0000-{:012}", n);
+}
+
+// Inserts a Port (with its Interface) named `name` on the bridge `bridge_uuid`.
+void add_port(Replica &r, const std::string &bridge_uuid, const std::string &name, int n, bool ours)
+{
+    json ids = ours ? json::parse(R"(["map",[["alopex-owner","ovs-agentd"]]])") : json::parse(R"(["map",[]])");
+    json u = {{"Interface", {{uuid(n + 1), {{"insert", {{"name", name}}}}}}},
+              {"Port", {{uuid(n), {{"insert", {{"name", name}, {"interfaces", json::array({"uuid", uuid(n + 1)})},
+                                                {"external_ids", ids}}}}}}},
+              {"Bridge", {{bridge_uuid, {{"modify", {{"ports", json::array({"uuid", uuid(n)})}}}}}}}};
+    auto c = r.apply(u);
+    REQUIRE(c);
+}
+
+} // namespace
+
+TEST_CASE("ovs plan: attach matching links, detach the agent's gone ones, leave the rest", "[ovs]")
+{
+    Replica r = copy();
+    std::string br0 = uuid_of(r, "Bridge", "br0");
+    add_port(r, br0, "veth200i0", 10, true);    // the agent's, its link gone
+    add_port(r, br0, "veth201i0", 20, true);    // the agent's, its link still there
+    add_port(r, br0, "tap300i0", 30, false);    // Proxmox's own, its link gone
+    REQUIRE(r.apply(json::parse(R"({"Bridge":{")" + uuid(40) + R"(":{"insert":{"name":"vmbr1"}}}})")));
+    add_port(r, uuid(40), "tap400i0", 50, false);   // on another bridge
+    std::set<std::string> links = {"veth105i0", "vethX", "tap400i0", "veth201i0", "p2", "eth0", "vi123"};
+    Plan p = plan(r, "br0", links, {"veth", "tap", "vi"});
+    REQUIRE(p.attach.size() == 3);
+    CHECK(p.attach[0] == PortSpec{"veth105i0", "", 105u, std::nullopt, {}});
+    CHECK(p.attach[1].name == "vethX");
+    CHECK_FALSE(p.attach[1].vmid);
+    CHECK(p.attach[2] == PortSpec{"vi123", "", 123u, std::nullopt, {}});
+    CHECK(p.detach == std::vector<std::string>{"veth200i0"});
+    CHECK(p.elsewhere == std::vector<std::string>{"tap400i0"});
+    CHECK_FALSE(p.empty());
+    // The plan's transaction: both ways in one.
+    auto ops = change_ops(r, "br0", p.attach, p.detach);
+    REQUIRE(ops);
+    const json &mutate = (*ops)[7];
+    CHECK(mutate["mutations"].size() == 2);
+    CHECK(mutate["mutations"][1] == json::parse(R"(["ports","delete",["set",[["uuid",")" + uuid(10) + R"("]]]])"));
+    CHECK((*ops).back()["comment"] == "alopex-ovs-agentd: br0: attach veth105i0 vethX vi123; detach veth200i0");
+    // Nothing to do: an empty plan.
+    CHECK(plan(r, "br0", {"veth201i0", "veth200i0", "tap300i0"}, {"veth"}).empty());
+}
+
+TEST_CASE("ovs confirmations: cur_cfg, then an ofport or an error; the deadline", "[ovs]")
+{
+    Replica r = copy();
+    std::string ovs = r.rows("Open_vSwitch").begin()->first.to_string();
+    std::string p1 = uuid_of(r, "Interface", "p1"), p2 = uuid_of(r, "Interface", "p2");
+    Confirmations c;
+    std::vector<Outcome> done;
+    c.expect(3, {"p1", "p2"}, 10'000'000, [&](Outcome o) { done.push_back(std::move(o)); });
+    c.expect(9, {"p1"}, 5'000'000, [&](Outcome o) { done.push_back(std::move(o)); });
+    CHECK(c.next_deadline() == 5'000'000);
+    auto update = [&](const std::string &text) {
+        REQUIRE(r.apply(json::parse(text)));
+        c.check(r);
+    };
+    update(R"({"Open_vSwitch":{")" + ovs + R"(":{"modify":{"cur_cfg":2}}}})");
+    CHECK(done.empty());   // not applied yet
+    update(R"({"Open_vSwitch":{")" + ovs + R"(":{"modify":{"cur_cfg":3}}},"Interface":{")" + p1 +
+           R"(":{"modify":{"ofport":1}}}})");
+    CHECK(done.empty());   // applied, p2 not opened yet
+    update(R"({"Interface":{")" + p2 +
+           R"j(":{"modify":{"ofport":-1,"error":"could not open network device p2 (No such device)"}}}})j");
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].attached == std::vector<std::pair<std::string, int64_t>>{{"p1", 1}});
+    REQUIRE(done[0].failed.size() == 1);
+    CHECK(done[0].failed[0] ==
+          std::pair<std::string, std::string>{"p2", "could not open network device p2 (No such device)"});
+    CHECK_FALSE(done[0].timed_out);
+    CHECK(c.waiting() == 1);
+    c.advance(&r, 4'999'999);
+    CHECK(done.size() == 1);
+    c.advance(&r, 5'000'000);   // cfg 9 never came
+    REQUIRE(done.size() == 2);
+    CHECK(done[1].timed_out);
+    CHECK(done[1].failed[0].second == "ovs-vswitchd did not apply the change in time");
+    CHECK(c.waiting() == 0);
+    CHECK(c.next_deadline() == UINT64_MAX);
+}
