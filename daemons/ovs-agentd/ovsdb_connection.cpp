@@ -65,7 +65,7 @@ Result<std::unique_ptr<OvsdbConnection>> OvsdbConnection::create(sd_event *event
     return c;
 }
 
-OvsdbConnection::~OvsdbConnection() = default;
+OvsdbConnection::~OvsdbConnection() = default;   // alive_ goes: a late Connect answer is dropped
 
 uint64_t OvsdbConnection::now() const
 {
@@ -76,8 +76,20 @@ uint64_t OvsdbConnection::now() const
 
 void OvsdbConnection::attempt()
 {
+    if (connecting_)
+        return;
     ++connects_;
-    auto fd = connect_();
+    connecting_ = true;
+    connect_([this, alive = std::weak_ptr<bool>(alive_)](Result<Fd> fd) {
+        if (alive.expired())
+            return;   // answered after the connection object went
+        connecting_ = false;
+        use(std::move(fd));
+    });
+}
+
+void OvsdbConnection::use(Result<Fd> fd)
+{
     if (!fd) {
         log::debug("ovsdb-server: {}", fd.error().message);
         drop(fd.error().message);

@@ -21,8 +21,11 @@ namespace alopex::ovs {
 
 class OvsdbConnection {
 public:
-    // A connected stream socket to ovsdb-server (non-blocking, close-on-exec), or why not.
-    using Connect = std::function<Result<Fd>()>;
+    // Asks for a connected stream socket to ovsdb-server (non-blocking, close-on-exec);
+    // the answer (or why not) comes through the callback, now or later (the broker's
+    // OpenOvsdb is a D-Bus call).
+    using Connected = std::function<void(Result<Fd>)>;
+    using Connect = std::function<void(Connected)>;
     struct Options {
         uint64_t min_backoff = 100'000, max_backoff = 8'000'000;   // µs
     };
@@ -40,11 +43,16 @@ public:
 
     // A connect(2) to a unix stream socket at `path`.
     static Result<Fd> connect_unix(const std::string &path);
+    static Connect unix_socket(std::string path)
+    {
+        return [path = std::move(path)](Connected done) { done(connect_unix(path)); };
+    }
 
 private:
     OvsdbConnection(sd_event *event, Connect connect, Options options)
         : event_(event), connect_(std::move(connect)), options_(options), backoff_(options.min_backoff) {}
     void attempt();
+    void use(Result<Fd> fd);
     void drop(const std::string &why);   // closes, and retries after the backoff
     void send(std::string_view bytes);
     void flush();
@@ -67,6 +75,8 @@ private:
     std::string lost_why_;
     uint64_t backoff_;
     uint64_t connects_ = 0;
+    bool connecting_ = false;   // a Connect is under way
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);   // for a Connect answering after we are gone
 };
 
 } // namespace alopex::ovs

@@ -163,8 +163,7 @@ int main(int argc, char **argv)
                             change_name(*conn->session().replica(), c)));
     };
     cb.lost = [](const std::string &why) { say("lost " + why); };
-    auto c = OvsdbConnection::create(event.get(), [path] { return OvsdbConnection::connect_unix(path); }, config, cb,
-                                     {});
+    auto c = OvsdbConnection::create(event.get(), OvsdbConnection::unix_socket(path), config, cb, {});
     if (!c) {
         say("error " + c.error().message);
         return 1;
