@@ -14,79 +14,30 @@ confirmed once cur_cfg caught up, with the ofport ovs-vsctl reports, and a devic
 does not exist fails with ovs-vswitchd's own error."""
 import os
 import signal
-import socket
-import subprocess
 import time
 
 import alopex_harness as h
+from ovs_env import Driver, create_db, start_ovsdb, start_vswitchd, veth
+from ovs_env import vsctl as ovs_vsctl
 
 tap = h.Tap()
 CTX = {}
 
 
-class Driver:
-    """The test client on a socketpair: commands in, event lines out."""
-
-    def __init__(self, sb, sock, probe_ms):
-        self.sock, theirs = socket.socketpair()
-        self.proc = sb.spawn('ovsdb-client', [sb.build_path('tests/integration/ovs-agentd/alopex-test-ovsdb-client'),
-                                              sock, str(probe_ms)], stdio=theirs.fileno())
-        theirs.close()
-        self.sock.setblocking(False)
-        self.buf = b''
-        self.lines = []
-
-    def _read(self):
-        try:
-            while True:
-                data = self.sock.recv(65536)
-                if not data:
-                    break
-                self.buf += data
-        except BlockingIOError:
-            pass
-        while b'\n' in self.buf:
-            line, self.buf = self.buf.split(b'\n', 1)
-            self.lines.append(line.decode())
-
-    def expect(self, prefix, timeout=10):
-        """The first line not taken yet that starts with `prefix` (earlier ones are dropped)."""
-        def found():
-            self._read()
-            for i, line in enumerate(self.lines):
-                if line.startswith(prefix):
-                    del self.lines[:i + 1]
-                    return line
-            return None
-        return h.wait_until(found, timeout, 0.01, f'"{prefix}" from the client; it said {self.lines[-10:]}')
-
-    def send(self, line):
-        self.sock.setblocking(True)
-        self.sock.sendall(line.encode() + b'\n')
-        self.sock.setblocking(False)
-
-
 def start_server(sb):
-    d = CTX['dir']
-    return sb.spawn('ovsdb-server', ['ovsdb-server', f'{d}/conf.db', f'--remote=punix:{d}/db.sock',
-                                     f'--unixctl={d}/ovsdb.ctl', '--no-chdir'])
+    return start_ovsdb(sb, CTX['dir'])
 
 
 def vsctl(sb, *args):
-    rc, out, err = sb.run(['ovs-vsctl', f'--db=unix:{CTX["dir"]}/db.sock', '--no-wait', '--timeout=10', *args])
-    h.check_eq(rc, 0, f'ovs-vsctl {args}: {err}')
-    return out
+    return ovs_vsctl(sb, CTX['dir'], *args)
 
 
 def setup(sb):
-    d = sb.path('ovs')
-    os.makedirs(d)
-    CTX['dir'] = d
-    subprocess.run(['ovsdb-tool', 'create', f'{d}/conf.db', '/usr/share/openvswitch/vswitch.ovsschema'], check=True)
+    CTX['dir'] = create_db(sb)
     CTX['server'] = start_server(sb)
-    h.wait_until(lambda: os.path.exists(f'{d}/db.sock'), 10, 0.02, 'ovsdb-server listening')
     vsctl(sb, 'init')
-    CTX['client'] = Driver(sb, f'{d}/db.sock', 300)
+    CTX['client'] = Driver(sb, 'ovsdb-client', [sb.build_path('tests/integration/ovs-agentd/alopex-test-ovsdb-client'),
+                                                f'{CTX["dir"]}/db.sock', '300'])
 
 
 @tap.test('the client syncs, then sees ovs-vsctl add-br as row inserts at once')
@@ -174,12 +125,8 @@ def _(sb):
 @tap.test('with ovs-vswitchd (userspace datapath): an attached veth is confirmed with the ofport ovs-vsctl reports; '
           'a device that does not exist fails with ovs-vswitchd\'s error')
 def _(sb):
-    d = CTX['dir']
-    sb.spawn('ovs-vswitchd', ['ovs-vswitchd', f'unix:{d}/db.sock', '--disable-system', f'--unixctl={d}/vswitchd.ctl',
-                              '--no-chdir'], env=sb.env({'OVS_RUNDIR': d}))
-    subprocess.run(['ip', 'link', 'add', 'veth111i0', 'type', 'veth', 'peer', 'name', 'peer111'], check=True)
-    for link in ('veth111i0', 'peer111'):
-        subprocess.run(['ip', 'link', 'set', link, 'up'], check=True)
+    start_vswitchd(sb, CTX['dir'])
+    veth('veth111i0', 'peer111')
     c = CTX['client']
     t0 = time.monotonic()
     c.send('attach-wait br0 veth111i0')

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "agent.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "alopex/log.hpp"
+#include "port_ops.hpp"
+
+namespace alopex::ovs {
+
+using json = nlohmann::json;
+
+Result<std::unique_ptr<Agent>> Agent::create(sd_event *event, AgentConfig config, OvsdbConnection::Connect connect,
+                                             Events events)
+{
+    std::unique_ptr<Agent> a(new Agent(event, std::move(config), std::move(events)));
+    Agent *self = a.get();
+    sd_event_source *s = nullptr;
+    if (int r = sd_event_add_time(event, &s, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_debounce, self); r < 0)
+        return failf(-r, "debounce timer: {}", strerror(-r));
+    a->debounce_.reset(s);
+    sd_event_source_set_enabled(s, SD_EVENT_OFF);
+    if (int r = sd_event_add_time(event, &s, CLOCK_MONOTONIC, UINT64_MAX, 10'000, on_confirm_timer, self); r < 0)
+        return failf(-r, "confirmation timer: {}", strerror(-r));
+    a->confirm_timer_.reset(s);
+    sd_event_source_set_enabled(s, SD_EVENT_OFF);
+
+    netlink::MonitorOptions mo;
+    mo.ipv4_addresses = mo.ipv6_addresses = mo.ipv4_routes = mo.ipv6_routes = false;
+    netlink::MonitorCallbacks mc;
+    mc.on_event = [self](const netlink::Event &e) {
+        if (std::holds_alternative<netlink::Link>(e.object))
+            self->schedule();
+    };
+    mc.on_synced = [self](bool) { self->schedule(); };
+    mc.on_error = [](const Error &e) { log::warning("rtnetlink: {}", e.message); };
+    ALOPEX_TRY(monitor, netlink::Monitor::create(event, mo, std::move(mc)));
+    a->monitor_ = std::move(monitor);
+
+    ovsdb::Session::Callbacks cb;
+    cb.synced = [self] {
+        log::info("ovsdb-server: synced, {} rows", self->ovsdb_->session().replica()->size());
+        self->schedule();
+    };
+    cb.changed = [self](const std::vector<ovsdb::RowChange> &) {
+        self->confirm_.check(*self->ovsdb_->session().replica());
+        self->arm_confirm_timer();
+        self->schedule();
+    };
+    ALOPEX_TRY(conn, OvsdbConnection::create(event, std::move(connect),
+                                             {"Open_vSwitch", monitored(), a->config_.probe_interval}, std::move(cb),
+                                             {}));
+    a->ovsdb_ = std::move(conn);
+    return a;
+}
+
+Agent::~Agent() = default;
+
+uint64_t Agent::now() const
+{
+    uint64_t n = 0;
+    sd_event_now(event_, CLOCK_MONOTONIC, &n);
+    return n;
+}
+
+std::set<std::string> Agent::links() const
+{
+    std::set<std::string> out;
+    for (const auto &[index, link] : monitor_->state().links)
+        out.insert(link.name);
+    return out;
+}
+
+Plan Agent::plan_now() const
+{
+    const ovsdb::Replica *r = ovsdb_->session().replica();
+    if (!r || !ovsdb_->live())
+        return {};
+    return plan(*r, config_.bridge, links(), config_.prefixes);
+}
+
+bool Agent::settled() const noexcept
+{
+    return ovsdb_->live() && monitor_->links_synced() && !busy_ && !scheduled_ && confirm_.waiting() == 0;
+}
+
+void Agent::schedule()
+{
+    if (scheduled_)
+        return;
+    scheduled_ = true;
+    sd_event_source_set_time_relative(debounce_.get(), config_.debounce);
+    sd_event_source_set_enabled(debounce_.get(), SD_EVENT_ONESHOT);
+}
+
+void Agent::reconcile()
+{
+    scheduled_ = false;
+    if (busy_) {
+        again_ = true;
+        return;
+    }
+    const ovsdb::Replica *r = ovsdb_->session().replica();
+    if (!r || !ovsdb_->live() || !monitor_->links_synced())
+        return;   // the sync that comes schedules again
+    Plan p = plan(*r, config_.bridge, links(), config_.prefixes);
+    auto ops = p.empty() ? Result<json>(json()) : change_ops(*r, config_.bridge, p.attach, p.detach);
+    if (!ops) {
+        if (ops.error().message != last_problem_)
+            log::warning("{} (nothing attached until it changes)", ops.error().message);
+        last_problem_ = ops.error().message;
+        return;
+    }
+    last_problem_.clear();
+    if (p.empty())
+        return;
+    std::vector<std::string> attach, detach = p.detach;
+    for (const auto &spec : p.attach)
+        attach.push_back(spec.name);
+    busy_ = true;
+    ++stats_.transactions;
+    ovsdb_->session().transact(*ops, [this, attach, detach](Result<json> res) { done(std::move(res), attach, detach); });
+}
+
+void Agent::done(Result<json> res, std::vector<std::string> attached, std::vector<std::string> detached)
+{
+    busy_ = false;
+    if (!res && res.error().code == EAGAIN) {   // the bridge changed under it: again, on the fresh copy
+        ++stats_.retries;
+        reconcile();
+        return;
+    }
+    if (!res) {
+        ++stats_.failures;
+        log::warning("ovsdb-server refused the change: {}", res.error().message);
+        for (const auto &n : attached)
+            if (events_.failed)
+                events_.failed(n, res.error().message);
+    } else {
+        for (const auto &n : detached) {
+            ++stats_.detached;
+            log::info("detached {} from {}", n, config_.bridge);
+            if (events_.detached)
+                events_.detached(n);
+        }
+        auto cfg = next_cfg_of(*res);
+        if (!attached.empty() && cfg) {
+            confirm_.expect(*cfg, attached, now() + config_.confirm_timeout, [this](Outcome o) {
+                for (const auto &[name, ofport] : o.attached) {
+                    ++stats_.attached;
+                    log::info("attached {} to {} (ofport {})", name, config_.bridge, ofport);
+                    if (events_.attached)
+                        events_.attached(name, ofport);
+                }
+                for (const auto &[name, why] : o.failed) {
+                    ++stats_.attach_failed;
+                    log::warning("{} on {}: {}", name, config_.bridge, why);
+                    if (events_.failed)
+                        events_.failed(name, why);
+                }
+            });
+            confirm_.check(*ovsdb_->session().replica());
+            arm_confirm_timer();
+        }
+    }
+    if (std::exchange(again_, false))
+        schedule();
+}
+
+void Agent::arm_confirm_timer()
+{
+    uint64_t at = confirm_.next_deadline();
+    sd_event_source_set_time(confirm_timer_.get(), at);
+    sd_event_source_set_enabled(confirm_timer_.get(), at == UINT64_MAX ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
+}
+
+int Agent::on_debounce(sd_event_source *, uint64_t, void *userdata) noexcept
+{
+    auto *a = static_cast<Agent *>(userdata);
+    return log::contained("reconcile", [a] { a->reconcile(); });
+}
+
+int Agent::on_confirm_timer(sd_event_source *, uint64_t, void *userdata) noexcept
+{
+    auto *a = static_cast<Agent *>(userdata);
+    return log::contained("confirmations", [a] {
+        a->confirm_.advance(a->ovsdb_->session().replica(), a->now());
+        a->arm_confirm_timer();
+    });
+}
+
+} // namespace alopex::ovs

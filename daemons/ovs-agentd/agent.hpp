@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The agent on the event loop: the links the kernel has (the shared rtnetlink monitor,
+// links only) and the database's bridge (the OVSDB connection) kept in step. Every link
+// event and every database change schedules a reconcile after `debounce` (events inside
+// one window are one transaction); the reconcile plans (reconcile.hpp), builds the
+// guarded transaction (port_ops.hpp) and runs it, one at a time. A transaction whose
+// wait failed (the bridge changed under it) is built again at once on the fresh copy
+// (the server sends the update before the reply); what happened meanwhile is reconciled
+// after it. An attached port is reported once ovs-vswitchd applied the change and gave it
+// an ofport (or failed, with its error). After every (re)connection and every netlink
+// resync the whole bridge is reconciled.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "alopex/error.hpp"
+#include "alopex/netlink/monitor.hpp"
+#include "alopex/sd.hpp"
+#include "ovsdb_connection.hpp"
+#include "reconcile.hpp"
+
+namespace alopex::ovs {
+
+struct AgentConfig {
+    std::string bridge = "ovsbr0";
+    std::vector<std::string> prefixes = {"veth", "tap", "vi"};
+    uint64_t debounce = 50'000;              // µs
+    uint64_t confirm_timeout = 10'000'000;   // µs for ovs-vswitchd to apply a change
+    uint64_t probe_interval = 5'000'000;     // µs, the OVSDB keepalive
+};
+
+struct AgentStats {
+    uint64_t transactions = 0, retries = 0, failures = 0;
+    uint64_t attached = 0, detached = 0, attach_failed = 0;
+};
+
+class Agent {
+public:
+    struct Events {
+        std::function<void(const std::string &port, int64_t ofport)> attached;
+        std::function<void(const std::string &port)> detached;
+        std::function<void(const std::string &port, const std::string &why)> failed;
+    };
+    static Result<std::unique_ptr<Agent>> create(sd_event *event, AgentConfig config, OvsdbConnection::Connect connect,
+                                                 Events events);
+    ~Agent();
+    Agent(const Agent &) = delete;
+    Agent &operator=(const Agent &) = delete;
+
+    // What a reconcile would do now (the D-Bus Plan's dry run).
+    Plan plan_now() const;
+    // The links the kernel has, by name.
+    std::set<std::string> links() const;
+    // Connected, synced both ways, nothing in flight or waiting to be reconciled.
+    bool settled() const noexcept;
+    const AgentStats &stats() const noexcept { return stats_; }
+    OvsdbConnection &ovsdb() noexcept { return *ovsdb_; }
+
+private:
+    Agent(sd_event *event, AgentConfig config, Events events)
+        : event_(event), config_(std::move(config)), events_(std::move(events)) {}
+    void schedule();
+    void reconcile();
+    void done(Result<nlohmann::json> result, std::vector<std::string> attached, std::vector<std::string> detached);
+    void arm_confirm_timer();
+    uint64_t now() const;
+    static int on_debounce(sd_event_source *, uint64_t, void *userdata) noexcept;
+    static int on_confirm_timer(sd_event_source *, uint64_t, void *userdata) noexcept;
+
+    sd_event *event_;
+    AgentConfig config_;
+    Events events_;
+    std::unique_ptr<netlink::Monitor> monitor_;
+    std::unique_ptr<OvsdbConnection> ovsdb_;
+    EventSourcePtr debounce_, confirm_timer_;
+    Confirmations confirm_;
+    AgentStats stats_;
+    bool scheduled_ = false, busy_ = false, again_ = false;
+    std::string last_problem_;   // logged once until it changes
+};
+
+} // namespace alopex::ovs
