@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "agent.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -87,18 +88,22 @@ bool Agent::settled() const noexcept
     return ovsdb_->live() && monitor_->links_synced() && !busy_ && !scheduled_ && confirm_.waiting() == 0;
 }
 
+// At once when the last reconcile is a debounce window ago (after the loop's current
+// dispatch, so that what one read of the netlink socket brought is one plan), else at
+// the window's end: events are coalesced without the first one waiting.
 void Agent::schedule()
 {
     if (scheduled_)
         return;
     scheduled_ = true;
-    sd_event_source_set_time_relative(debounce_.get(), config_.debounce);
+    sd_event_source_set_time(debounce_.get(), std::max(now(), last_run_ + config_.debounce));
     sd_event_source_set_enabled(debounce_.get(), SD_EVENT_ONESHOT);
 }
 
 void Agent::reconcile()
 {
     scheduled_ = false;
+    last_run_ = now();
     if (busy_) {
         again_ = true;
         return;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The agent on the event loop: the links the kernel has (the shared rtnetlink monitor,
 // links only) and the database's bridge (the OVSDB connection) kept in step. Every link
-// event and every database change schedules a reconcile after `debounce` (events inside
-// one window are one transaction); the reconcile plans (reconcile.hpp), builds the
+// event and every database change schedules a reconcile: at once when the last one is
+// `debounce` ago (0, the default: always), else at the end of that window; events that
+// come while a transaction is in flight are one reconcile after it, so a burst is a few
+// transactions and the first event never waits. The reconcile plans (reconcile.hpp), builds the
 // guarded transaction (port_ops.hpp) and runs it, one at a time. A transaction whose
 // wait failed (the bridge changed under it) is built again at once on the fresh copy
 // (the server sends the update before the reply); what happened meanwhile is reconciled
@@ -31,7 +33,7 @@ namespace alopex::ovs {
 struct AgentConfig {
     std::string bridge = "ovsbr0";
     std::vector<std::string> prefixes = {"veth", "tap", "vi"};
-    uint64_t debounce = 50'000;              // µs
+    uint64_t debounce = 0;                   // µs at least between reconciles
     uint64_t confirm_timeout = 10'000'000;   // µs for ovs-vswitchd to apply a change
     uint64_t probe_interval = 5'000'000;     // µs, the OVSDB keepalive
 };
@@ -83,6 +85,7 @@ private:
     Confirmations confirm_;
     AgentStats stats_;
     bool scheduled_ = false, busy_ = false, again_ = false;
+    uint64_t last_run_ = 0;   // the last reconcile (CLOCK_MONOTONIC µs)
     std::string last_problem_;   // logged once until it changes
 };
 

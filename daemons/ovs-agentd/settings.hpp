@@ -5,7 +5,8 @@
 //
 //   bridge_name = "ovsbr0"              # the bridge the agent keeps ports on
 //   include_prefixes = ["veth", "tap", "vi"]   # links attached by name (1..15 bytes each)
-//   debounce_ms = 10                    # events coalesced into one transaction (0..10000)
+//   debounce_ms = 0                     # least time between two transactions (0..10000); 0: at
+//                                       # once, what comes meanwhile coalesced into the next
 //   managed_block_tag = "ovs-port-agent"   # the /etc/network/interfaces block's tag, as in broker.toml
 //   naming_template = "vi{container}"   # CreateContainerInterface's name without a VMID
 //   enable_rename = false               # rename matching links by naming_template when attached
@@ -41,7 +42,7 @@ struct VlanSettings {
 struct Settings {
     std::string bridge = "ovsbr0";
     std::vector<std::string> prefixes = {"veth", "tap", "vi"};
-    uint64_t debounce_usec = 10'000;
+    uint64_t debounce_usec = 0;
     std::string block_tag = "ovs-port-agent";
     std::string naming_template = "vi{container}";
     bool enable_rename = false;

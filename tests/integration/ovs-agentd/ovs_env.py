@@ -3,8 +3,10 @@
 userspace datapath) in a sandbox directory, ovs-vsctl against it, and a test driver
 talked to over a socketpair (commands in, event lines out)."""
 import os
+import select
 import socket
 import subprocess
+import time
 
 import alopex_harness as h
 
@@ -34,15 +36,20 @@ class Driver:
             self.lines.append(line.decode())
 
     def expect(self, prefix, timeout=10):
-        """The first line not taken yet that starts with `prefix` (earlier ones are dropped)."""
-        def found():
+        """The first line not taken yet that starts with `prefix` (earlier ones are dropped);
+        waits on the socket, so the line is seen as soon as it is written."""
+        deadline = time.monotonic() + timeout
+        while True:
             self._read()
             for i, line in enumerate(self.lines):
                 if line.startswith(prefix):
                     del self.lines[:i + 1]
                     return line
-            return None
-        return h.wait_until(found, timeout, 0.005, f'"{prefix}" from {self.proc.name}; it said {self.lines[-10:]}')
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f'timed out after {timeout}s waiting for "{prefix}" from {self.proc.name}; '
+                                   f'it said {self.lines[-10:]}')
+            select.select([self.sock], [], [], left)
 
     def take(self, prefix):
         """Every line not taken yet that starts with `prefix` (taken now; others stay)."""

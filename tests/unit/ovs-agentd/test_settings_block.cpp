@@ -54,7 +54,7 @@ TEST_CASE("ovs settings: defaults, the seed's config.toml, everything", "[ovs][s
     REQUIRE(d);
     CHECK(d->bridge == "ovsbr0");
     CHECK(d->prefixes == std::vector<std::string>{"veth", "tap", "vi"});
-    CHECK(d->debounce_usec == 10'000);
+    CHECK(d->debounce_usec == 0);
     CHECK(d->block_tag == "ovs-port-agent");
     CHECK_FALSE(d->create_bridge);
     // The seed's example config.toml, as nm-monitor shipped it.
