@@ -14,24 +14,13 @@ std::unexpected<Error> invalid(std::string_view what, std::string message)
     return std::unexpected<Error>(Error{EINVAL, std::move(m), bus_error::InvalidArgument});
 }
 
-int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 // Six pairs of hex digits separated by `sep`.
 bool pairs(std::string_view text, char sep, uint8_t *out)
 {
     if (text.size() != 17)
         return false;
     for (size_t i = 0; i < 6; ++i) {
-        int hi = hexval(text[i * 3]), lo = hexval(text[i * 3 + 1]);
+        int hi = hex_digit(text[i * 3]), lo = hex_digit(text[i * 3 + 1]);
         if (hi < 0 || lo < 0 || (i < 5 && text[i * 3 + 2] != sep))
             return false;
         out[i] = static_cast<uint8_t>(hi * 16 + lo);
@@ -45,7 +34,7 @@ bool dotted(std::string_view text)
     if (text.size() != 14)
         return false;
     for (size_t i = 0; i < 14; ++i)
-        if ((i % 5 == 4) ? text[i] != '.' : hexval(text[i]) < 0)
+        if ((i % 5 == 4) ? text[i] != '.' : hex_digit(text[i]) < 0)
             return false;
     return true;
 }

@@ -6,22 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "alopex/net.hpp"
+
 namespace alopex::ovs::ovsdb {
 
 using json = nlohmann::json;
 
 namespace {
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 std::string brief(const json &j)
 {
@@ -82,7 +73,7 @@ Result<Uuid> Uuid::parse(std::string_view text)
             ok = text[i] == '-';
             continue;
         }
-        int v = hex_value(text[i]);
+        int v = net::hex_digit(text[i]);
         ok = v >= 0;
         if (ok) {
             u.bytes_[n / 2] = static_cast<uint8_t>(u.bytes_[n / 2] << 4 | v);

@@ -32,6 +32,18 @@
 
 namespace alopex::net {
 
+// The value of a hexadecimal digit of either case, or -1.
+constexpr int hex_digit(char c) noexcept
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 class Address {
 public:
     static constexpr size_t max_size = 16;   // bytes

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent.hpp"
+#include "driver_io.hpp"
 #include "alopex/log.hpp"
 
 using namespace alopex;
@@ -17,15 +18,11 @@ using namespace alopex::ovs;
 
 namespace {
 
+using ovs_test::say;
+
 Agent *agent = nullptr;
-std::string input;
 bool was_settled = false;
 
-void say(const std::string &line)
-{
-    std::string l = line + "\n";
-    (void)!::write(STDOUT_FILENO, l.data(), l.size());
-}
 
 std::string joined(const std::vector<std::string> &v)
 {
@@ -54,31 +51,13 @@ void command(const std::string &line)
     }
 }
 
-int on_stdin(sd_event_source *s, int fd, uint32_t, void *) noexcept
-{
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) {
-        sd_event_exit(sd_event_source_get_event(s), 0);
-        return 0;
-    }
-    input.append(buf, static_cast<size_t>(n));
-    for (size_t nl; (nl = input.find('\n')) != std::string::npos;) {
-        std::string line = input.substr(0, nl);
-        input.erase(0, nl + 1);
-        command(line);
-    }
-    return 0;
-}
 
-int on_tick(sd_event_source *s, uint64_t, void *) noexcept
+void tick()
 {
     bool settled = agent->settled();
     if (settled && !was_settled)
         say("settled");
     was_settled = settled;
-    sd_event_source_set_time_relative(s, 5'000);
-    return 0;
 }
 
 } // namespace
@@ -104,11 +83,7 @@ int main(int argc, char **argv)
         return 1;
     }
     agent = a->get();
-    sd_event_source *in = nullptr, *tick = nullptr;
-    sd_event_add_io(event.get(), &in, STDIN_FILENO, EPOLLIN, on_stdin, nullptr);
-    EventSourcePtr stdin_source(in);
-    sd_event_add_time_relative(event.get(), &tick, CLOCK_MONOTONIC, 5'000, 1'000, on_tick, nullptr);
-    sd_event_source_set_enabled(tick, SD_EVENT_ON);
-    EventSourcePtr tick_source(tick);
+    auto stdin_source = ovs_test::read_commands(event.get(), command);
+    auto tick_source = ovs_test::every(event.get(), 5'000, tick);
     return sd_event_loop(event.get()) < 0 ? 1 : 0;
 }

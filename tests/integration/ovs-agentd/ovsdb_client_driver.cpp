@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alopex/log.hpp"
+#include "driver_io.hpp"
 #include "ovsdb_connection.hpp"
 #include "port_ops.hpp"
 #include "reconcile.hpp"
@@ -27,9 +28,10 @@ using json = nlohmann::json;
 
 namespace {
 
+using ovs_test::say;
+
 OvsdbConnection *conn = nullptr;
 Confirmations confirm;
-std::string input;
 
 uint64_t now()
 {
@@ -38,11 +40,6 @@ uint64_t now()
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
 }
 
-void say(const std::string &line)
-{
-    std::string l = line + "\n";
-    (void)!::write(STDOUT_FILENO, l.data(), l.size());
-}
 
 std::string change_name(const ovsdb::Replica &r, const ovsdb::RowChange &c)
 {
@@ -98,12 +95,6 @@ void attach_wait(const std::string &bridge, const std::string &port)
     });
 }
 
-int on_tick(sd_event_source *s, uint64_t, void *) noexcept
-{
-    confirm.advance(conn->session().replica(), now());
-    sd_event_source_set_time_relative(s, 100'000);
-    return 0;
-}
 
 void command(const std::string &line)
 {
@@ -121,22 +112,6 @@ void command(const std::string &line)
         say("unknown command " + line);
 }
 
-int on_stdin(sd_event_source *s, int fd, uint32_t, void *) noexcept
-{
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) {
-        sd_event_exit(sd_event_source_get_event(s), 0);
-        return 0;
-    }
-    input.append(buf, static_cast<size_t>(n));
-    for (size_t nl; (nl = input.find('\n')) != std::string::npos;) {
-        std::string line = input.substr(0, nl);
-        input.erase(0, nl + 1);
-        command(line);
-    }
-    return 0;
-}
 
 } // namespace
 
@@ -169,12 +144,8 @@ int main(int argc, char **argv)
         return 1;
     }
     conn = c->get();
-    sd_event_source *in = nullptr;
-    sd_event_add_io(event.get(), &in, STDIN_FILENO, EPOLLIN, on_stdin, nullptr);
-    EventSourcePtr stdin_source(in);
-    sd_event_source *tick = nullptr;
-    sd_event_add_time_relative(event.get(), &tick, CLOCK_MONOTONIC, 100'000, 10'000, on_tick, nullptr);
-    sd_event_source_set_enabled(tick, SD_EVENT_ON);
-    EventSourcePtr tick_source(tick);
+    auto stdin_source = ovs_test::read_commands(event.get(), command);
+    auto tick_source =
+        ovs_test::every(event.get(), 100'000, [] { confirm.advance(conn->session().replica(), now()); });
     return sd_event_loop(event.get()) < 0 ? 1 : 0;
 }

@@ -6,32 +6,24 @@
 // or row nobody asked about, a wrong type) is refused whole and changes nothing.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "replica.hpp"
 #include "rpc.hpp"
+#include "samples.hpp"
 
 using namespace alopex::ovs::ovsdb;
 using json = nlohmann::json;
 
 namespace {
 
-std::string sample(const std::string &name)
-{
-    std::ifstream f(std::string(ALOPEX_OVSDB_SAMPLES) + "/" + name, std::ios::binary);
-    REQUIRE(f);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
+using ovs_test::sample_text;
 
 Message message(const std::string &name)
 {
-    auto m = parse_message(sample(name));
+    auto m = parse_message(sample_text(name));
     REQUIRE(m);
     return *m;
 }
@@ -89,7 +81,7 @@ Datum ints(std::initializer_list<int64_t> v)
 TEST_CASE("ovsdb replica: the monitor request is what the agent sent", "[ovs][ovsdb]")
 {
     Replica r = make();
-    auto sent = json::parse(sample("monitor_cond.request.json"));
+    auto sent = ovs_test::sample("monitor_cond.request.json");
     CHECK(r.monitor_requests() == sent["params"][2]);
     auto schema = parse_schema(message("get_schema.reply.json").result);
     auto missing = Replica::create(*schema, {{"Port", {"name", "colour"}}});

@@ -7,13 +7,12 @@
 // anything it did not ask for, completing what waits with ECONNRESET.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "samples.hpp"
 #include "session.hpp"
 
 using namespace alopex::ovs::ovsdb;
@@ -21,14 +20,7 @@ using json = nlohmann::json;
 
 namespace {
 
-json sample(const std::string &name)
-{
-    std::ifstream f(std::string(ALOPEX_OVSDB_SAMPLES) + "/" + name, std::ios::binary);
-    REQUIRE(f);
-    std::stringstream s;
-    s << f.rdbuf();
-    return json::parse(s.str());
-}
+using ovs_test::sample;
 
 const MonitorSpec spec = {{"Open_vSwitch", {"bridges", "next_cfg", "cur_cfg", "ovs_version"}},
                           {"Bridge", {"name", "ports", "datapath_type", "external_ids"}},

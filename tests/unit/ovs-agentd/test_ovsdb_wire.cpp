@@ -6,9 +6,7 @@
 // UUIDs, duplicates, counts out of range) refused with an error that names the column.
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +15,7 @@
 #include "datum.hpp"
 #include "json_stream.hpp"
 #include "rpc.hpp"
+#include "samples.hpp"
 #include "schema.hpp"
 
 using namespace alopex::ovs::ovsdb;
@@ -24,26 +23,8 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string sample(const std::string &name)
-{
-    std::ifstream f(std::string(ALOPEX_OVSDB_SAMPLES) + "/" + name, std::ios::binary);
-    REQUIRE(f);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-const Schema &vswitch()
-{
-    static const Schema s = [] {
-        auto m = parse_message(sample("get_schema.reply.json"));
-        REQUIRE(m);
-        auto s = parse_schema(m->result);
-        REQUIRE(s);
-        return *s;
-    }();
-    return s;
-}
+using ovs_test::sample_text;
+using ovs_test::vswitch;
 
 const ColumnType &column(const char *table, const char *name)
 {
@@ -66,8 +47,8 @@ std::vector<std::string> split(const std::string &stream, size_t chunk)
 
 TEST_CASE("ovsdb stream: messages back to back split alike in any chunking", "[ovs][ovsdb]")
 {
-    std::vector<std::string> texts = {sample("update2.insert_port_own_txn.json"), sample("transact.insert_port.reply.json"),
-                                      sample("monitor_cond.reply.json"), sample("echo.server_probe.tcp.request.json"),
+    std::vector<std::string> texts = {sample_text("update2.insert_port_own_txn.json"), sample_text("transact.insert_port.reply.json"),
+                                      sample_text("monitor_cond.reply.json"), sample_text("echo.server_probe.tcp.request.json"),
                                       R"({"id":"x","result":["}]\"{[",{"a":"\\"}],"error":null})"};
     std::string stream;
     for (const auto &t : texts)
@@ -119,21 +100,21 @@ TEST_CASE("ovsdb stream hostile: bytes between messages, size and depth limits; 
 TEST_CASE("ovsdb messages: replies, errors, notifications and requests as ovsdb-server sends them",
           "[ovs][ovsdb]")
 {
-    auto reply = parse_message(sample("transact.insert_port.reply.json"));
+    auto reply = parse_message(sample_text("transact.insert_port.reply.json"));
     REQUIRE(reply);
     CHECK(reply->kind == Message::Kind::Reply);
     CHECK(reply->result.is_array());
-    auto note = parse_message(sample("update2.add_port.json"));
+    auto note = parse_message(sample_text("update2.add_port.json"));
     REQUIRE(note);
     CHECK(note->kind == Message::Kind::Notification);
     CHECK(note->method == "update2");
     CHECK(note->params.size() == 2);
-    auto probe = parse_message(sample("echo.server_probe.tcp.request.json"));
+    auto probe = parse_message(sample_text("echo.server_probe.tcp.request.json"));
     REQUIRE(probe);
     CHECK(probe->kind == Message::Kind::Request);
     CHECK(probe->id == "echo");
     CHECK(json::parse(reply_text(probe->params, probe->id)) == json::parse(R"({"id":"echo","result":[],"error":null})"));
-    auto err = parse_message(sample("error.unknown_method.reply.json"));
+    auto err = parse_message(sample_text("error.unknown_method.reply.json"));
     REQUIRE(err);
     CHECK(err->kind == Message::Kind::Error);
     CHECK(err->error_text() == "unknown method");

@@ -5,13 +5,12 @@
 // next_cfg, then each interface's ofport, or its error, or the deadline.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "reconcile.hpp"
+#include "samples.hpp"
 
 using namespace alopex::ovs;
 using namespace alopex::ovs::ovsdb;
@@ -19,32 +18,10 @@ using json = nlohmann::json;
 
 namespace {
 
-json sample(const std::string &name)
-{
-    std::ifstream f(std::string(ALOPEX_OVSDB_SAMPLES) + "/" + name, std::ios::binary);
-    REQUIRE(f);
-    std::stringstream s;
-    s << f.rdbuf();
-    return json::parse(s.str());
-}
+using ovs_test::copy;
+using ovs_test::sample;
+using ovs_test::uuid_of;
 
-Replica copy()
-{
-    auto schema = parse_schema(sample("get_schema.reply.json")["result"]);
-    REQUIRE(schema);
-    auto r = Replica::create(*schema, monitored());
-    REQUIRE(r);
-    REQUIRE(r->apply(sample("monitor_cond.reply.json")["result"]));
-    return std::move(*r);
-}
-
-std::string uuid_of(const Replica &r, const char *table, const char *name)
-{
-    for (const auto &[u, row] : r.rows(table))
-        if (name_of(row) == name)
-            return u.to_string();
-    return "";
-}
 
 std::string uuid(int n)
 {

@@ -13,8 +13,8 @@
 
 #include "block.hpp"
 #include "block_validator.hpp"
-#include "ovsdb/rpc.hpp"
 #include "port_ops.hpp"
+#include "samples.hpp"
 #include "settings.hpp"
 
 using namespace alopex::ovs;
@@ -113,17 +113,8 @@ TEST_CASE("ovs block: the agent's ports, ifupdown2 style, golden and valid for t
     golden("block-ports.txt", render_block("vmbr0", {{"veth101i0", 10, {}}, {"tap102i0", {}, {20, 30}},
                                                      {"vi103", 0, {7}}, {"veth100i1", {}, {}}}));
     // From a copy of the database: only the agent's ports (p1, p2 and br0's own are not).
-    auto read = [](const char *name) {
-        std::ifstream f(std::string(ALOPEX_OVSDB_SAMPLES) + "/" + name);
-        std::stringstream s;
-        s << f.rdbuf();
-        return json::parse(s.str());
-    };
-    auto sch = ovsdb::parse_schema(read("get_schema.reply.json")["result"]);
-    REQUIRE(sch);
-    auto r = ovsdb::Replica::create(*sch, monitored());
-    REQUIRE(r);
-    REQUIRE(r->apply(read("monitor_cond.reply.json")["result"]));
+    auto copied = ovs_test::copy();
+    auto *r = &copied;
     CHECK(block_ports(*r, "br0").empty());
     std::string br0 = find_bridge(*r, "br0").uuid.to_string();
     REQUIRE(r->apply(json::parse(R"({"Port":{"00000000-0000-0000-0000-000000000009":{"insert":{"name":"veth101i0",
