@@ -111,7 +111,16 @@ void Agent::reconcile()
     const ovsdb::Replica *r = ovsdb_->session().replica();
     if (!r || !ovsdb_->live() || !monitor_->links_synced())
         return;   // the sync that comes schedules again
+    if (config_.create_bridge && !find_bridge(*r, config_.bridge).row) {
+        create_bridge();
+        return;
+    }
     Plan p = plan(*r, config_.bridge, links(), config_.prefixes);
+    for (auto &spec : p.attach)
+        if (auto v = config_.vlans.find(spec.name); v != config_.vlans.end()) {
+            spec.tag = v->second.tag;
+            spec.trunks = v->second.trunks;
+        }
     auto ops = p.empty() ? Result<json>(json()) : change_ops(*r, config_.bridge, p.attach, p.detach);
     if (!ops) {
         if (ops.error().message != last_problem_)
@@ -120,8 +129,11 @@ void Agent::reconcile()
         return;
     }
     last_problem_.clear();
-    if (p.empty())
+    if (p.empty()) {
+        if (events_.converged)
+            events_.converged();
         return;
+    }
     std::vector<std::string> attach, detach = p.detach;
     for (const auto &spec : p.attach)
         attach.push_back(spec.name);
@@ -173,6 +185,24 @@ void Agent::done(Result<json> res, std::vector<std::string> attached, std::vecto
     }
     if (std::exchange(again_, false))
         schedule();
+}
+
+void Agent::create_bridge()
+{
+    busy_ = true;
+    ++stats_.transactions;
+    log::info("creating bridge {} (datapath {})", config_.bridge, config_.datapath_type);
+    ovsdb_->session().transact(create_bridge_ops(config_.bridge, config_.datapath_type), [this](Result<json> res) {
+        busy_ = false;
+        if (!res && res.error().code != EAGAIN) {   // EAGAIN: someone made it meanwhile
+            ++stats_.failures;
+            log::warning("creating bridge {}: {}", config_.bridge, res.error().message);
+            return;
+        }
+        if (res && events_.bridge_created)
+            events_.bridge_created(config_.bridge);
+        schedule();
+    });
 }
 
 void Agent::arm_confirm_timer()

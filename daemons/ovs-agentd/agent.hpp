@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -27,11 +28,15 @@
 #include "alopex/sd.hpp"
 #include "ovsdb_connection.hpp"
 #include "reconcile.hpp"
+#include "settings.hpp"
 
 namespace alopex::ovs {
 
 struct AgentConfig {
     std::string bridge = "ovsbr0";
+    bool create_bridge = false;            // create it (datapath_type) when it is missing
+    std::string datapath_type = "system";
+    std::map<std::string, VlanSettings, std::less<>> vlans;   // per port, when it is attached
     std::vector<std::string> prefixes = {"veth", "tap", "vi"};
     uint64_t debounce = 0;                   // µs at least between reconciles
     uint64_t confirm_timeout = 10'000'000;   // µs for ovs-vswitchd to apply a change
@@ -49,6 +54,10 @@ public:
         std::function<void(const std::string &port, int64_t ofport)> attached;
         std::function<void(const std::string &port)> detached;
         std::function<void(const std::string &port, const std::string &why)> failed;
+        // A reconcile found nothing to do: the bridge holds what it should (after the
+        // first full sync, and after every change that settled).
+        std::function<void()> converged;
+        std::function<void(const std::string &bridge)> bridge_created;
     };
     static Result<std::unique_ptr<Agent>> create(sd_event *event, AgentConfig config, OvsdbConnection::Connect connect,
                                                  Events events);
@@ -71,6 +80,7 @@ private:
     void schedule();
     void reconcile();
     void done(Result<nlohmann::json> result, std::vector<std::string> attached, std::vector<std::string> detached);
+    void create_bridge();
     void arm_confirm_timer();
     uint64_t now() const;
     static int on_debounce(sd_event_source *, uint64_t, void *userdata) noexcept;

@@ -174,6 +174,29 @@ Result<json> change_ops(const ovsdb::Replica &r, std::string_view bridge, const 
     return ops;
 }
 
+json create_bridge_ops(std::string_view bridge, std::string_view datapath_type)
+{
+    std::string name(bridge);
+    json ops = json::array();
+    // The guard: still no bridge of that name (a wait until no row matches).
+    ops.push_back({{"op", "wait"}, {"table", "Bridge"}, {"timeout", 0},
+                   {"where", json::array({json::array({"name", "==", name})})}, {"columns", {"name"}},
+                   {"until", "=="}, {"rows", json::array()}});
+    ops.push_back({{"op", "insert"}, {"table", "Interface"}, {"row", {{"name", name}, {"type", "internal"}}},
+                   {"uuid-name", "iface"}});
+    ops.push_back({{"op", "insert"}, {"table", "Port"},
+                   {"row", {{"name", name}, {"interfaces", json::array({"named-uuid", "iface"})}}}, {"uuid-name", "port"}});
+    ops.push_back({{"op", "insert"}, {"table", "Bridge"},
+                   {"row", {{"name", name}, {"ports", json::array({"named-uuid", "port"})},
+                            {"datapath_type", datapath_type},
+                            {"external_ids", json::array({"map", json::array({json::array({owner_key, owner_value})})})}}},
+                   {"uuid-name", "bridge"}});
+    ops.push_back({{"op", "mutate"}, {"table", "Open_vSwitch"}, {"where", json::array()},
+                   {"mutations", json::array({json::array({"bridges", "insert", json::array({"named-uuid", "bridge"})})})}});
+    finish(ops, fmt::format("create bridge {} ({})", bridge, datapath_type));
+    return ops;
+}
+
 Result<json> attach_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<PortSpec> &ports)
 {
     return change_ops(r, bridge, ports, {});

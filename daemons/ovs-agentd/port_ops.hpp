@@ -68,6 +68,9 @@ Result<nlohmann::json> detach_ops(const ovsdb::Replica &r, std::string_view brid
 // the bridge's ports that adds and removes.
 Result<nlohmann::json> change_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<PortSpec> &attach,
                                   const std::vector<std::string> &detach);
+// Creating `bridge` (datapath "system" or "netdev") with its internal port, marked as the
+// agent's; guarded by a wait that no bridge of that name exists yet.
+nlohmann::json create_bridge_ops(std::string_view bridge, std::string_view datapath_type);
 // The next_cfg a transaction built here made (its select's result), or none.
 std::optional<int64_t> next_cfg_of(const nlohmann::json &results);
 

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "service.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "alopex/log.hpp"
+#include "alopex/notify.hpp"
+#include "block.hpp"
+
+namespace alopex::ovs {
+
+using json = nlohmann::json;
+
+Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, const Settings &s)
+{
+    std::unique_ptr<Service> svc(new Service(s.block_tag));
+    Service *self = svc.get();
+    svc->bridge_ = s.bridge;
+    svc->broker_ = std::make_unique<ipc::broker1::Client>(bus);
+    ALOPEX_TRY(recorder, ipc::broker1::Recorder::create(bus, event));
+    svc->recorder_ = std::move(recorder);
+    AgentConfig config;
+    config.bridge = s.bridge;
+    config.prefixes = s.prefixes;
+    config.debounce = s.debounce_usec;
+    config.create_bridge = s.create_bridge;
+    config.datapath_type = s.datapath_type;
+    config.vlans = s.vlans;
+    Agent::Events ev;
+    ev.attached = [self](const std::string &port, int64_t ofport) {
+        self->record("ovs.attach", json{{"bridge", self->bridge_}, {"port", port}, {"ofport", ofport}}.dump());
+    };
+    ev.detached = [self](const std::string &port) {
+        self->record("ovs.detach", json{{"bridge", self->bridge_}, {"port", port}}.dump());
+    };
+    ev.failed = [self](const std::string &port, const std::string &why) {
+        self->record("ovs.attach.failed", json{{"bridge", self->bridge_}, {"port", port}, {"why", why}}.dump());
+    };
+    ev.bridge_created = [self](const std::string &bridge) {
+        self->record("ovs.bridge.create", json{{"bridge", bridge}}.dump());
+    };
+    ev.converged = [self] { self->converged(); };
+    auto *broker = svc->broker_.get();
+    ALOPEX_TRY(agent, Agent::create(event, config,
+                                    [broker](OvsdbConnection::Connected done) { broker->open_ovsdb(std::move(done)); },
+                                    std::move(ev)));
+    svc->agent_ = std::move(agent);
+    return svc;
+}
+
+Service::~Service() = default;
+
+void Service::record(std::string action, std::string details)
+{
+    recorder_->record(std::move(action), std::move(details));
+}
+
+// The bridge holds what it should: the block follows (one write at a time, the latest
+// set after it), and the first time, READY=1.
+void Service::converged()
+{
+    if (!ready_) {
+        ready_ = true;
+        notify::ready(fmt::format("keeping ports on {}", bridge_));
+        log::info("synced: the ports of {} follow the links", bridge_);
+    }
+    const auto *r = agent_->ovsdb().session().replica();
+    if (!r)
+        return;
+    std::string block = render_block(bridge_, block_ports(*r, bridge_));
+    if (block == written_)
+        return;
+    if (writing_) {
+        again_ = true;
+        return;
+    }
+    writing_ = true;
+    broker_->write_managed_block("interfaces", tag_, block, [this, block](Result<> res) {
+        writing_ = false;
+        if (res) {
+            written_ = block;
+            block_problem_.clear();
+        } else if (res.error().message != block_problem_) {
+            block_problem_ = res.error().message;
+            log::warning("the /etc/network/interfaces block (tag {}): {}", tag_, res.error().message);
+        }
+        if (std::exchange(again_, false) && res)
+            converged();   // the set changed while the broker wrote the last one
+    });
+}
+
+} // namespace alopex::ovs
