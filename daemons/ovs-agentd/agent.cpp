@@ -80,7 +80,7 @@ Plan Agent::plan_now() const
     const ovsdb::Replica *r = ovsdb_->session().replica();
     if (!r || !ovsdb_->live())
         return {};
-    return plan(*r, config_.bridge, links(), config_.prefixes);
+    return plan(*r, config_.bridge, links(), config_.prefixes, config_.vlans);
 }
 
 bool Agent::settled() const noexcept
@@ -115,13 +115,8 @@ void Agent::reconcile()
         create_bridge();
         return;
     }
-    Plan p = plan(*r, config_.bridge, links(), config_.prefixes);
-    for (auto &spec : p.attach)
-        if (auto v = config_.vlans.find(spec.name); v != config_.vlans.end()) {
-            spec.tag = v->second.tag;
-            spec.trunks = v->second.trunks;
-        }
-    auto ops = p.empty() ? Result<json>(json()) : change_ops(*r, config_.bridge, p.attach, p.detach);
+    Plan p = plan(*r, config_.bridge, links(), config_.prefixes, config_.vlans);
+    auto ops = p.empty() ? Result<json>(json()) : change_ops(*r, config_.bridge, p.attach, p.detach, p.retag);
     if (!ops) {
         if (ops.error().message != last_problem_)
             log::warning("{} (nothing attached until it changes)", ops.error().message);
@@ -137,6 +132,9 @@ void Agent::reconcile()
     std::vector<std::string> attach, detach = p.detach;
     for (const auto &spec : p.attach)
         attach.push_back(spec.name);
+    for (const auto &spec : p.retag)
+        log::info("{} on {}: VLAN tag {}, trunks [{}], as [ports.{}] says", spec.name, config_.bridge,
+                  spec.tag ? std::to_string(*spec.tag) : std::string("none"), fmt::join(spec.trunks, ","), spec.name);
     busy_ = true;
     ++stats_.transactions;
     ovsdb_->session().transact(*ops, [this, attach, detach](Result<json> res) { done(std::move(res), attach, detach); });

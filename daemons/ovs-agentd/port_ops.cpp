@@ -53,6 +53,17 @@ void finish(json &ops, const std::string &comment)
 }
 
 
+// A port's tag and trunks, each set in full (empty: none).
+json vlan_columns(const PortSpec &p)
+{
+    json tag = json::array({"set", json::array()}), trunks = json::array({"set", json::array()});
+    if (p.tag)
+        tag[1].push_back(*p.tag);
+    for (uint16_t v : p.trunks)
+        trunks[1].push_back(v);
+    return {{"tag", std::move(tag)}, {"trunks", std::move(trunks)}};
+}
+
 json port_row(const PortSpec &p, const std::string &iface)
 {
     json ids = json::array({json::array({owner_key, owner_value})});
@@ -131,7 +142,7 @@ bool owned(const ovsdb::Row &port)
 }
 
 Result<json> change_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<PortSpec> &attach,
-                        const std::vector<std::string> &detach)
+                        const std::vector<std::string> &detach, const std::vector<PortSpec> &retag)
 {
     BridgeRef b = find_bridge(r, bridge);
     if (!b.row)
@@ -162,6 +173,17 @@ Result<json> change_ops(const ovsdb::Replica &r, std::string_view bridge, const 
                          owner_value);
         gone.push_back(uuid_ref(it->first));
         what += (i == 0 ? (what.empty() ? "detach " : "; detach ") : " ") + detach[i];
+    }
+    for (size_t i = 0; i < retag.size(); ++i) {
+        auto it = port_named(retag[i].name);
+        if (it == existing.end())
+            return failf(ENOENT, "{} is not a port of {}", retag[i].name, bridge);
+        if (!owned(*it->second))
+            return failf(EPERM, "{} is not ovs-agentd's port (no {}={}): left alone", retag[i].name, owner_key,
+                         owner_value);
+        ops.push_back({{"op", "update"}, {"table", "Port"}, {"where", where_uuid(it->first)},
+                       {"row", vlan_columns(retag[i])}});
+        what += (i == 0 ? (what.empty() ? "retag " : "; retag ") : " ") + retag[i].name;
     }
     json mutations = json::array();
     if (!added.empty())

@@ -66,8 +66,9 @@ Result<nlohmann::json> attach_ops(const ovsdb::Replica &r, std::string_view brid
 Result<nlohmann::json> detach_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<std::string> &names);
 // Both in one transaction (a debounce window's changes): the inserts, then one mutate of
 // the bridge's ports that adds and removes.
+// `retag`: the agent's ports whose tag and trunks are set (an update of their Port rows).
 Result<nlohmann::json> change_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<PortSpec> &attach,
-                                  const std::vector<std::string> &detach);
+                                  const std::vector<std::string> &detach, const std::vector<PortSpec> &retag = {});
 // Creating `bridge` (datapath "system" or "netdev") with its internal port, marked as the
 // agent's; guarded by a wait that no bridge of that name exists yet.
 nlohmann::json create_bridge_ops(std::string_view bridge, std::string_view datapath_type);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "block.hpp"
+
 namespace alopex::ovs {
 
 using ovsdb::Atom;
@@ -25,7 +27,7 @@ std::optional<int64_t> integer(const ovsdb::Datum &d)
 } // namespace
 
 Plan plan(const ovsdb::Replica &r, std::string_view bridge, const std::set<std::string> &links,
-          const std::vector<std::string> &prefixes)
+          const std::vector<std::string> &prefixes, const std::map<std::string, VlanSettings, std::less<>> &vlans)
 {
     Plan p;
     BridgeRef b = find_bridge(r, bridge);
@@ -40,14 +42,25 @@ Plan plan(const ovsdb::Replica &r, std::string_view bridge, const std::set<std::
     for (const auto &link : links) {
         if (!matches(link, prefixes) || on_bridge.contains(link))
             continue;
-        if (anywhere.contains(link))
+        if (anywhere.contains(link)) {
             p.elsewhere.push_back(link);
-        else
-            p.attach.push_back({link, "", vmid_of(link), std::nullopt, {}});
+            continue;
+        }
+        PortSpec spec{link, "", vmid_of(link), std::nullopt, {}};
+        if (auto v = vlans.find(link); v != vlans.end())
+            spec.tag = v->second.tag, spec.trunks = v->second.trunks;
+        p.attach.push_back(std::move(spec));
     }
     for (const auto &name : ours)
         if (!links.contains(name))
             p.detach.push_back(name);
+    for (const auto &port : block_ports(r, bridge)) {   // the agent's ports with their VLANs
+        auto v = vlans.find(port.name);
+        if (v == vlans.end() || !links.contains(port.name) ||
+            (v->second.tag == port.tag && v->second.trunks == port.trunks))
+            continue;
+        p.retag.push_back({port.name, "", std::nullopt, v->second.tag, v->second.trunks});
+    }
     return p;
 }
 

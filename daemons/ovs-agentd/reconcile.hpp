@@ -23,18 +23,22 @@
 
 #include "ovsdb/replica.hpp"
 #include "port_ops.hpp"
+#include "settings.hpp"
 
 namespace alopex::ovs {
 
 struct Plan {
-    std::vector<PortSpec> attach;         // by name
+    std::vector<PortSpec> attach;         // by name, with the VLANs `vlans` gives them
     std::vector<std::string> detach;      // the agent's ports whose links are gone
+    std::vector<PortSpec> retag;          // the agent's ports whose VLANs differ from `vlans`
     std::vector<std::string> elsewhere;   // matching links that are ports of another bridge
-    bool empty() const noexcept { return attach.empty() && detach.empty(); }
+    bool empty() const noexcept { return attach.empty() && detach.empty() && retag.empty(); }
 };
 
+// `vlans`: the configured tag and trunks by port name ([ports.NAME]); a port without an
+// entry keeps what it has.
 Plan plan(const ovsdb::Replica &r, std::string_view bridge, const std::set<std::string> &links,
-          const std::vector<std::string> &prefixes);
+          const std::vector<std::string> &prefixes, const std::map<std::string, VlanSettings, std::less<>> &vlans = {});
 
 // The interfaces of one transaction, confirmed or not.
 struct Outcome {

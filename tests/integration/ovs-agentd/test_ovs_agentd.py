@@ -8,8 +8,9 @@ real ovsdb-server and ovs-vswitchd (userspace datapath), checked with ovs-vsctl 
 file itself: the bridge is created as configured ([bridge] create), READY=1 once synced,
 a veth is attached with the VLAN tag its [ports] entry gives, the block holds its
 stanza while the admin's lines around it stay byte for byte, and when the veth goes the
-port and its stanza go; the ledger records both. A bad setting stops the start, named
-file:line:col."""
+port and its stanza go; the ledger records both. A [ports] entry changed for a port it
+attached is applied when it starts again (its tag, and the block). A bad setting stops
+the start, named file:line:col."""
 import json
 import os
 import subprocess
@@ -117,6 +118,23 @@ def _(sb):
     h.check_eq([a for a, _ in actions()][0], 'ovs.bridge.create', 'the bridge creation recorded first')
     h.check(all(r['actor'] == 'alopex-ovs' for r in ledger_actions(sb) if r['action'].startswith('ovs.')),
             'stamped with the caller')
+
+
+@tap.test('a [ports] entry changed for a port the agent attached is applied at the next start; the block follows')
+def _(sb):
+    veth('veth105i0', 'p105')
+    h.wait_until(lambda: vsctl(sb, '--if-exists', 'get', 'Interface', 'veth105i0', 'ofport').strip() not in ('', '[]'),
+                 10, 0.02, 'veth105i0 attached')
+    h.check_eq(vsctl(sb, 'get', 'Port', 'veth105i0', 'tag').strip(), '[]', 'untagged: no [ports] entry yet')
+    CTX['agentd'].stop()
+    with open(os.path.join(sb.config_dir, 'ovs-agent.toml'), 'a') as f:
+        f.write('[ports.veth105i0]\ntag = 20\n')
+    p = CTX['agentd'] = sb.start_daemon('daemons/ovs-agentd/alopex-ovs-agentd', name='alopex-ovs-agentd-2',
+                                        as_user='alopex-ovs', notify=True)
+    p.notify.wait_for('READY', '1', timeout=20, proc=p)
+    h.wait_until(lambda: vsctl(sb, 'get', 'Port', 'veth105i0', 'tag').strip() == '20', 10, 0.02, 'tag 20 set')
+    want = BEFORE + '# alopex-ovs-agentd: its ports on ovsbr9, rewritten on every change\n' + stanza('veth105i0', 20) + AFTER
+    h.wait_until(lambda: interfaces() == want, 10, 0.05, f'the block with tag=20: {interfaces()!r}')
 
 
 @tap.test('a bad setting stops the start, named file:line:col')

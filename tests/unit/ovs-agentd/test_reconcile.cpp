@@ -72,6 +72,32 @@ TEST_CASE("ovs plan: attach matching links, detach the agent's gone ones, leave 
     CHECK(plan(r, "br0", {"veth201i0", "veth200i0", "tap300i0"}, {"veth"}).empty());
 }
 
+TEST_CASE("ovs plan: VLANs from [ports] at attach, and set on the agent's ports that differ", "[ovs]")
+{
+    Replica r = copy();
+    std::string br0 = uuid_of(r, "Bridge", "br0");
+    add_port(r, br0, "veth201i0", 20, true);    // the agent's, untagged
+    add_port(r, br0, "veth202i0", 30, true);    // the agent's, untagged, as configured below
+    std::map<std::string, VlanSettings, std::less<>> vlans = {
+        {"veth105i0", {7, {}}}, {"veth201i0", {5, {}}}, {"veth202i0", {{}, {}}}, {"p2", {9, {}}}};
+    Plan p = plan(r, "br0", {"veth105i0", "veth201i0", "veth202i0", "p2"}, {"veth"}, vlans);
+    REQUIRE(p.attach.size() == 1);
+    CHECK(p.attach[0].tag == 7);
+    // veth201i0 differs; veth202i0 is as configured (no tag, no trunks); p2 is not the agent's.
+    REQUIRE(p.retag.size() == 1);
+    CHECK(p.retag[0].name == "veth201i0");
+    CHECK(p.retag[0].tag == 5);
+    auto ops = change_ops(r, "br0", {}, {}, p.retag);
+    REQUIRE(ops);
+    CHECK((*ops)[1] == json::parse(R"({"op":"update","table":"Port","where":[["_uuid","==",["uuid",")" + uuid(20) +
+                                   R"("]]],"row":{"tag":["set",[5]],"trunks":["set",[]]}})"));
+    CHECK(ops->back()["comment"] == "alopex-ovs-agentd: br0: retag veth201i0");
+    CHECK(change_ops(r, "br0", {}, {}, {{"p2", "", {}, 9, {}}}).error().code == EPERM);
+    // Applied (as the server reports it), the plan is empty.
+    REQUIRE(r.apply(json::parse(R"({"Port":{")" + uuid(20) + R"(":{"modify":{"tag":5}}}})")));
+    CHECK(plan(r, "br0", {"veth201i0", "veth202i0"}, {"veth"}, vlans).empty());
+}
+
 TEST_CASE("ovs confirmations: cur_cfg, then an ofport or an error; the deadline", "[ovs]")
 {
     Replica r = copy();
