@@ -80,7 +80,7 @@ Plan Agent::plan_now() const
     const ovsdb::Replica *r = ovsdb_->session().replica();
     if (!r || !ovsdb_->live())
         return {};
-    return plan(*r, config_.bridge, links(), config_.prefixes, config_.vlans);
+    return plan(*r, config_.settings.bridge, links(), config_.settings.prefixes, config_.settings.vlans);
 }
 
 bool Agent::settled() const noexcept
@@ -96,7 +96,7 @@ void Agent::schedule()
     if (scheduled_)
         return;
     scheduled_ = true;
-    sd_event_source_set_time(debounce_.get(), std::max(now(), last_run_ + config_.debounce));
+    sd_event_source_set_time(debounce_.get(), std::max(now(), last_run_ + config_.settings.debounce_usec));
     sd_event_source_set_enabled(debounce_.get(), SD_EVENT_ONESHOT);
 }
 
@@ -111,12 +111,19 @@ void Agent::reconcile()
     const ovsdb::Replica *r = ovsdb_->session().replica();
     if (!r || !ovsdb_->live() || !monitor_->links_synced())
         return;   // the sync that comes schedules again
-    if (config_.create_bridge && !find_bridge(*r, config_.bridge).row) {
+    if (config_.settings.create_bridge && !find_bridge(*r, config_.settings.bridge).row) {
         create_bridge();
         return;
     }
-    Plan p = plan(*r, config_.bridge, links(), config_.prefixes, config_.vlans);
-    auto ops = p.empty() ? Result<json>(json()) : change_ops(*r, config_.bridge, p.attach, p.detach, p.retag);
+    const Settings &s = config_.settings;
+    Plan p = plan(*r, s.bridge, links(), s.prefixes, s.vlans);
+    if (p.empty()) {
+        last_problem_.clear();
+        if (events_.converged)
+            events_.converged();
+        return;
+    }
+    auto ops = change_ops(*r, s.bridge, p.attach, p.detach, p.retag);
     if (!ops) {
         if (ops.error().message != last_problem_)
             log::warning("{} (nothing attached until it changes)", ops.error().message);
@@ -124,16 +131,11 @@ void Agent::reconcile()
         return;
     }
     last_problem_.clear();
-    if (p.empty()) {
-        if (events_.converged)
-            events_.converged();
-        return;
-    }
     std::vector<std::string> attach, detach = p.detach;
     for (const auto &spec : p.attach)
         attach.push_back(spec.name);
     for (const auto &spec : p.retag)
-        log::info("{} on {}: VLAN tag {}, trunks [{}], as [ports.{}] says", spec.name, config_.bridge,
+        log::info("{} on {}: VLAN tag {}, trunks [{}], as [ports.{}] says", spec.name, config_.settings.bridge,
                   spec.tag ? std::to_string(*spec.tag) : std::string("none"), fmt::join(spec.trunks, ","), spec.name);
     busy_ = true;
     ++stats_.transactions;
@@ -157,7 +159,7 @@ void Agent::done(Result<json> res, std::vector<std::string> attached, std::vecto
     } else {
         for (const auto &n : detached) {
             ++stats_.detached;
-            log::info("detached {} from {}", n, config_.bridge);
+            log::info("detached {} from {}", n, config_.settings.bridge);
             if (events_.detached)
                 events_.detached(n);
         }
@@ -166,13 +168,13 @@ void Agent::done(Result<json> res, std::vector<std::string> attached, std::vecto
             confirm_.expect(*cfg, attached, now() + config_.confirm_timeout, [this](Outcome o) {
                 for (const auto &[name, ofport] : o.attached) {
                     ++stats_.attached;
-                    log::info("attached {} to {} (ofport {})", name, config_.bridge, ofport);
+                    log::info("attached {} to {} (ofport {})", name, config_.settings.bridge, ofport);
                     if (events_.attached)
                         events_.attached(name, ofport);
                 }
                 for (const auto &[name, why] : o.failed) {
                     ++stats_.attach_failed;
-                    log::warning("{} on {}: {}", name, config_.bridge, why);
+                    log::warning("{} on {}: {}", name, config_.settings.bridge, why);
                     if (events_.failed)
                         events_.failed(name, why);
                 }
@@ -189,16 +191,16 @@ void Agent::create_bridge()
 {
     busy_ = true;
     ++stats_.transactions;
-    log::info("creating bridge {} (datapath {})", config_.bridge, config_.datapath_type);
-    ovsdb_->session().transact(create_bridge_ops(config_.bridge, config_.datapath_type), [this](Result<json> res) {
+    log::info("creating bridge {} (datapath {})", config_.settings.bridge, config_.settings.datapath_type);
+    ovsdb_->session().transact(create_bridge_ops(config_.settings.bridge, config_.settings.datapath_type), [this](Result<json> res) {
         busy_ = false;
         if (!res && res.error().code != EAGAIN) {   // EAGAIN: someone made it meanwhile
             ++stats_.failures;
-            log::warning("creating bridge {}: {}", config_.bridge, res.error().message);
+            log::warning("creating bridge {}: {}", config_.settings.bridge, res.error().message);
             return;
         }
         if (res && events_.bridge_created)
-            events_.bridge_created(config_.bridge);
+            events_.bridge_created(config_.settings.bridge);
         schedule();
     });
 }
@@ -220,7 +222,7 @@ int Agent::on_confirm_timer(sd_event_source *, uint64_t, void *userdata) noexcep
 {
     auto *a = static_cast<Agent *>(userdata);
     return log::contained("confirmations", [a] {
-        a->confirm_.advance(a->ovsdb_->session().replica(), a->now());
+        a->confirm_.advance(a->now());
         a->arm_confirm_timer();
     });
 }

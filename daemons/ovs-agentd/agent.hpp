@@ -2,7 +2,7 @@
 // The agent on the event loop: the links the kernel has (the shared rtnetlink monitor,
 // links only) and the database's bridge (the OVSDB connection) kept in step. Every link
 // event and every database change schedules a reconcile: at once when the last one is
-// `debounce` ago (0, the default: always), else at the end of that window; events that
+// debounce_ms ago (0, the default: always), else at the end of that window; events that
 // come while a transaction is in flight are one reconcile after it, so a burst is a few
 // transactions and the first event never waits. The reconcile plans (reconcile.hpp), builds the
 // guarded transaction (port_ops.hpp) and runs it, one at a time. A transaction whose
@@ -15,7 +15,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -33,12 +32,7 @@
 namespace alopex::ovs {
 
 struct AgentConfig {
-    std::string bridge = "ovsbr0";
-    bool create_bridge = false;            // create it (datapath_type) when it is missing
-    std::string datapath_type = "system";
-    std::map<std::string, VlanSettings, std::less<>> vlans;   // per port, when it is attached
-    std::vector<std::string> prefixes = {"veth", "tap", "vi"};
-    uint64_t debounce = 0;                   // µs at least between reconciles
+    Settings settings;                       // the bridge, prefixes, debounce, [bridge], [ports]
     uint64_t confirm_timeout = 10'000'000;   // µs for ovs-vswitchd to apply a change
     uint64_t probe_interval = 5'000'000;     // µs, the OVSDB keepalive
 };

@@ -53,10 +53,10 @@ public:
     // The transaction made configuration `cfg` and attached `interfaces`; `done` once it
     // is in force (check() sees it), or at `deadline` (advance()).
     void expect(int64_t cfg, std::vector<std::string> interfaces, uint64_t deadline, Done done);
-    // After every update of the copy.
+    // After every update of the copy (and after expect()).
     void check(const ovsdb::Replica &r);
-    // Fails what passed its deadline; the next deadline (UINT64_MAX: none).
-    void advance(const ovsdb::Replica *r, uint64_t now);
+    // Fails what passed its deadline unsettled; next_deadline() says when to call again.
+    void advance(uint64_t now);
     uint64_t next_deadline() const noexcept;
     size_t waiting() const noexcept { return waiting_.size(); }
 

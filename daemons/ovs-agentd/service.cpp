@@ -19,13 +19,7 @@ Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, c
     svc->broker_ = std::make_unique<ipc::broker1::Client>(bus);
     ALOPEX_TRY(recorder, ipc::broker1::Recorder::create(bus, event));
     svc->recorder_ = std::move(recorder);
-    AgentConfig config;
-    config.bridge = s.bridge;
-    config.prefixes = s.prefixes;
-    config.debounce = s.debounce_usec;
-    config.create_bridge = s.create_bridge;
-    config.datapath_type = s.datapath_type;
-    config.vlans = s.vlans;
+    AgentConfig config{s};
     Agent::Events ev;
     ev.attached = [self](const std::string &port, int64_t ofport) {
         self->record("ovs.attach", json{{"bridge", self->bridge_}, {"port", port}, {"ofport", ofport}}.dump());

@@ -62,6 +62,11 @@ Result<Message> parse_message(std::string_view text)
 
 std::string Message::error_text() const
 {
+    return ovsdb::error_text(error);
+}
+
+std::string error_text(const json &error)
+{
     if (error.is_string())
         return error.get<std::string>();
     if (error.is_object()) {

@@ -28,9 +28,12 @@ struct Message {
     nlohmann::json params;   // Request, Notification: an array
     nlohmann::json result;   // Reply
     nlohmann::json error;    // Error: a string or {"error": ..., "details": ...}
-    // The error's text: "error" and, when given, ": details".
-    std::string error_text() const;
+    std::string error_text() const;   // error_text(error)
 };
+
+// An OVSDB error's text (a reply's "error", or an <error> object in a transaction's
+// results): a string as it is, {"error": E, "details": D} as "E: D".
+std::string error_text(const nlohmann::json &error);
 
 Result<Message> parse_message(std::string_view text);
 

@@ -21,12 +21,8 @@ Result<json> transact_outcome(json result, size_t operations)
         const json &r = result[i];
         if (!r.is_object() || !r.contains("error"))
             continue;
-        Message m;
-        m.error = r;
         std::string what = i < operations ? fmt::format("operation {}", i + 1) : std::string("commit");
-        if (r["error"] == "timed out")
-            return failf(EAGAIN, "{}: {}", what, m.error_text());
-        return failf(EIO, "{}: {}", what, m.error_text());
+        return failf(r["error"] == "timed out" ? EAGAIN : EIO, "{}: {}", what, error_text(r));
     }
     if (result.size() < operations)
         return failf(EBADMSG, "transact: {} results for {} operations", result.size(), operations);

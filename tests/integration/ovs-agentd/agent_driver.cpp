@@ -70,9 +70,9 @@ int main(int argc, char **argv)
     sd_event_default(&e);
     EventPtr event(e);
     AgentConfig config;
-    config.bridge = argv[2];
+    config.settings.bridge = argv[2];
     if (argc > 3)
-        config.debounce = std::stoull(argv[3]) * 1000;
+        config.settings.debounce_usec = std::stoull(argv[3]) * 1000;
     Agent::Events ev;
     ev.attached = [](const std::string &n, int64_t ofport) { say(fmt::format("attached {} ofport={}", n, ofport)); };
     ev.detached = [](const std::string &n) { say("detached " + n); };
