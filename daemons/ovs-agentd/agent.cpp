@@ -44,10 +44,18 @@ Result<std::unique_ptr<Agent>> Agent::create(sd_event *event, AgentConfig config
     ovsdb::Session::Callbacks cb;
     cb.synced = [self] {
         log::info("ovsdb-server: synced, {} rows", self->ovsdb_->session().replica()->size());
+        self->resolve_waiters();
         self->schedule();
+        if (self->events_.connection)
+            self->events_.connection(true);
+    };
+    cb.lost = [self](const std::string &) {
+        if (self->events_.connection)
+            self->events_.connection(false);
     };
     cb.changed = [self](const std::vector<ovsdb::RowChange> &) {
         self->confirm_.check(*self->ovsdb_->session().replica());
+        self->resolve_waiters();
         self->arm_confirm_timer();
         self->schedule();
     };
@@ -80,7 +88,7 @@ Plan Agent::plan_now() const
     const ovsdb::Replica *r = ovsdb_->session().replica();
     if (!r || !ovsdb_->live())
         return {};
-    return plan(*r, config_.settings.bridge, links(), config_.settings.prefixes, config_.settings.vlans);
+    return plan(*r, config_.settings.bridge, links(), config_.settings.prefixes, config_.settings.vlans, requests_);
 }
 
 bool Agent::settled() const noexcept
@@ -116,7 +124,9 @@ void Agent::reconcile()
         return;
     }
     const Settings &s = config_.settings;
-    Plan p = plan(*r, s.bridge, links(), s.prefixes, s.vlans);
+    auto have = links();
+    std::erase_if(requests_.exclude, [&](const std::string &n) { return !have.contains(n); });   // the link went
+    Plan p = plan(*r, s.bridge, have, s.prefixes, s.vlans, requests_);
     if (p.empty()) {
         last_problem_.clear();
         if (events_.converged)
@@ -128,6 +138,10 @@ void Agent::reconcile()
         if (ops.error().message != last_problem_)
             log::warning("{} (nothing attached until it changes)", ops.error().message);
         last_problem_ = ops.error().message;
+        std::vector<std::string> names;
+        for (const auto &spec : p.attach)
+            names.push_back(spec.name);
+        fail_waiters(names, p.detach, ops.error());
         return;
     }
     last_problem_.clear();
@@ -156,6 +170,7 @@ void Agent::done(Result<json> res, std::vector<std::string> attached, std::vecto
         for (const auto &n : attached)
             if (events_.failed)
                 events_.failed(n, res.error().message);
+        fail_waiters(attached, detached, Error{EIO, "ovsdb-server refused the change: " + res.error().message, {}});
     } else {
         for (const auto &n : detached) {
             ++stats_.detached;
@@ -177,6 +192,7 @@ void Agent::done(Result<json> res, std::vector<std::string> attached, std::vecto
                     log::warning("{} on {}: {}", name, config_.settings.bridge, why);
                     if (events_.failed)
                         events_.failed(name, why);
+                    fail_waiters({name}, {}, Error{EIO, fmt::format("{}: {}", name, why), {}});
                 }
             });
             confirm_.check(*ovsdb_->session().replica());
@@ -208,6 +224,10 @@ void Agent::create_bridge()
 void Agent::arm_confirm_timer()
 {
     uint64_t at = confirm_.next_deadline();
+    for (const auto &[name, w] : attach_waiters_)
+        at = std::min(at, w.deadline);
+    for (const auto &[name, w] : detach_waiters_)
+        at = std::min(at, w.deadline);
     sd_event_source_set_time(confirm_timer_.get(), at);
     sd_event_source_set_enabled(confirm_timer_.get(), at == UINT64_MAX ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
 }
@@ -223,6 +243,7 @@ int Agent::on_confirm_timer(sd_event_source *, uint64_t, void *userdata) noexcep
     auto *a = static_cast<Agent *>(userdata);
     return log::contained("confirmations", [a] {
         a->confirm_.advance(a->now());
+        a->expire_waiters(a->now());
         a->arm_confirm_timer();
     });
 }

@@ -11,13 +11,20 @@
 // after it. An attached port is reported once ovs-vswitchd applied the change and gave it
 // an ofport (or failed, with its error). After every (re)connection and every netlink
 // resync the whole bridge is reconciled.
+//
+// attach() and detach() are D-Bus's requests (reconcile.hpp's Requests): each answers
+// once the copy of the database shows it done — the port on the bridge with an ofport
+// (or its error), or off the bridge — or when the transaction failed, or after
+// confirm_timeout (a link that never appeared, ovs-vswitchd not applying it).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -52,6 +59,8 @@ public:
         // first full sync, and after every change that settled).
         std::function<void()> converged;
         std::function<void(const std::string &bridge)> bridge_created;
+        // Synced with ovsdb-server (true), or the connection lost (false).
+        std::function<void(bool up)> connection;
     };
     static Result<std::unique_ptr<Agent>> create(sd_event *event, AgentConfig config, OvsdbConnection::Connect connect,
                                                  Events events);
@@ -59,8 +68,25 @@ public:
     Agent(const Agent &) = delete;
     Agent &operator=(const Agent &) = delete;
 
+    using Attached = std::function<void(Result<int64_t> ofport)>;
+    using Detached = std::function<void(Result<> done)>;
+    // Attach the link spec.name (whatever its name) and keep it; `done` with its ofport.
+    void attach(PortSpec spec, Attached done);
+    // Gives up an attach() not done yet: its callbacks get `why`.
+    void cancel_attach(const std::string &name, const Error &why) { fail_waiters({name}, {}, why); }
+    // Leave the agent's port `name` off the bridge until attach() or its link goes.
+    void detach(std::string name, Detached done);
+    // The running settings: those that apply live (prefixes, debounce, [ports], naming)
+    // are taken from `s`, the bridge's and the block's stay; the bridge is reconciled.
+    void update_settings(const Settings &s);
+    const Settings &settings() const noexcept { return config_.settings; }
+
     // What a reconcile would do now (the D-Bus Plan's dry run).
     Plan plan_now() const;
+    // The database's copy (null until synced).
+    const ovsdb::Replica *replica() const;
+    // A link's ifindex by name (0: the kernel has none).
+    int ifindex_of(std::string_view name) const;
     // The links the kernel has, by name.
     std::set<std::string> links() const;
     // Connected, synced both ways, nothing in flight or waiting to be reconciled.
@@ -76,6 +102,9 @@ private:
     void done(Result<nlohmann::json> result, std::vector<std::string> attached, std::vector<std::string> detached);
     void create_bridge();
     void arm_confirm_timer();
+    void resolve_waiters();
+    void fail_waiters(const std::vector<std::string> &attach, const std::vector<std::string> &detach, const Error &e);
+    void expire_waiters(uint64_t now);
     uint64_t now() const;
     static int on_debounce(sd_event_source *, uint64_t, void *userdata) noexcept;
     static int on_confirm_timer(sd_event_source *, uint64_t, void *userdata) noexcept;
@@ -87,6 +116,17 @@ private:
     std::unique_ptr<OvsdbConnection> ovsdb_;
     EventSourcePtr debounce_, confirm_timer_;
     Confirmations confirm_;
+    Requests requests_;
+    struct AttachWaiter {
+        uint64_t deadline;
+        Attached done;
+    };
+    struct DetachWaiter {
+        uint64_t deadline;
+        Detached done;
+    };
+    std::multimap<std::string, AttachWaiter, std::less<>> attach_waiters_;
+    std::multimap<std::string, DetachWaiter, std::less<>> detach_waiters_;
     AgentStats stats_;
     bool scheduled_ = false, busy_ = false, again_ = false;
     uint64_t last_run_ = 0;   // the last reconcile (CLOCK_MONOTONIC µs)

@@ -49,18 +49,23 @@ int main(int argc, char **argv)
         log::err("{}", lb.error().to_string());
         return 1;
     }
-    auto signals = daemon::Signals::watch(lb->event.get(), "", [] {
-        log::info("SIGHUP: settings are read at start; restart alopex-ovs-agentd to apply changes");
+    ovs::Service *svc = nullptr;   // SIGHUP is taken from the start, acted on once the service runs
+    auto signals = daemon::Signals::watch(lb->event.get(), "", [&svc] {
+        if (!svc)
+            return;
+        if (auto r = svc->reload("SIGHUP"); !r)
+            log::warning("SIGHUP: {} (the running settings are kept)", r.error().to_string());
     });
     if (!signals) {
         log::err("{}", signals.error().to_string());
         return 1;
     }
-    auto service = ovs::Service::create(lb->event.get(), lb->bus.get(), *settings);
+    auto service = ovs::Service::create(lb->event.get(), lb->bus.get(), *settings, config);
     if (!service) {
         log::err("{}", service.error().to_string());
         return 1;
     }
+    svc = service->get();
     log::info("keeping ports with prefixes {} on {}", fmt::join(settings->prefixes, ", "), settings->bridge);
     notify::enable_watchdog(lb->event.get());
     return daemon::run(lb->event.get());

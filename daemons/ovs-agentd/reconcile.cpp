@@ -27,7 +27,8 @@ std::optional<int64_t> integer(const ovsdb::Datum &d)
 } // namespace
 
 Plan plan(const ovsdb::Replica &r, std::string_view bridge, const std::set<std::string> &links,
-          const std::vector<std::string> &prefixes, const std::map<std::string, VlanSettings, std::less<>> &vlans)
+          const std::vector<std::string> &prefixes, const std::map<std::string, VlanSettings, std::less<>> &vlans,
+          const Requests &requests)
 {
     Plan p;
     BridgeRef b = find_bridge(r, bridge);
@@ -40,23 +41,26 @@ Plan plan(const ovsdb::Replica &r, std::string_view bridge, const std::set<std::
     for (const auto &[uuid, row] : r.rows("Port"))
         anywhere.insert(name_of(row));
     for (const auto &link : links) {
-        if (!matches(link, prefixes) || on_bridge.contains(link))
+        auto asked = requests.attach.find(link);
+        bool wanted = asked != requests.attach.end() || (matches(link, prefixes) && !requests.exclude.contains(link));
+        if (!wanted || on_bridge.contains(link))
             continue;
         if (anywhere.contains(link)) {
             p.elsewhere.push_back(link);
             continue;
         }
-        PortSpec spec{link, "", vmid_of(link), std::nullopt, {}};
+        PortSpec spec = asked != requests.attach.end() ? asked->second : PortSpec{link, "", vmid_of(link), std::nullopt, {}};
+        spec.name = link;
         if (auto v = vlans.find(link); v != vlans.end())
             spec.tag = v->second.tag, spec.trunks = v->second.trunks;
         p.attach.push_back(std::move(spec));
     }
     for (const auto &name : ours)
-        if (!links.contains(name))
+        if (!links.contains(name) || (requests.exclude.contains(name) && !requests.attach.contains(name)))
             p.detach.push_back(name);
     for (const auto &port : block_ports(r, bridge)) {   // the agent's ports with their VLANs
         auto v = vlans.find(port.name);
-        if (v == vlans.end() || !links.contains(port.name) ||
+        if (v == vlans.end() || !links.contains(port.name) || requests.exclude.contains(port.name) ||
             (v->second.tag == port.tag && v->second.trunks == port.trunks))
             continue;
         p.retag.push_back({port.name, "", std::nullopt, v->second.tag, v->second.trunks});

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Deciding and confirming, pure. plan(): what the bridge should hold given the links the
-// kernel has (the rtnetlink monitor's names): a link whose name has one of the
-// configured prefixes and that is no port of any bridge is attached; a port of the
-// agent's whose link is gone is detached; everything else is left as it is (ports
-// without the agent's mark, and matching links another bridge has taken, reported).
+// kernel has (the rtnetlink monitor's names) and what was asked over D-Bus (Requests): a
+// link that is no port of any bridge is attached when its name has one of the
+// configured prefixes (unless DetachPort excluded it) or AttachPort asked for it; a port
+// of the agent's is detached when its link is gone or it is excluded; everything else
+// is left as it is (ports without the agent's mark, and links another bridge has
+// taken, reported). The agent's ports stay while their links do, so what was attached
+// on request survives a restart of the agent (the database remembers it).
 //
 // Confirmation, the way ovs-vsctl waits: a transaction's change is in force once
 // ovs-vswitchd has applied its configuration (Open_vSwitch.cur_cfg reached the
@@ -35,10 +38,17 @@ struct Plan {
     bool empty() const noexcept { return attach.empty() && detach.empty() && retag.empty(); }
 };
 
+// What was asked on top of the prefixes.
+struct Requests {
+    std::map<std::string, PortSpec, std::less<>> attach;   // attach these links, with what to record
+    std::set<std::string, std::less<>> exclude;            // leave these off (DetachPort)
+};
+
 // `vlans`: the configured tag and trunks by port name ([ports.NAME]); a port without an
 // entry keeps what it has.
 Plan plan(const ovsdb::Replica &r, std::string_view bridge, const std::set<std::string> &links,
-          const std::vector<std::string> &prefixes, const std::map<std::string, VlanSettings, std::less<>> &vlans = {});
+          const std::vector<std::string> &prefixes, const std::map<std::string, VlanSettings, std::less<>> &vlans = {},
+          const Requests &requests = {});
 
 // The interfaces of one transaction, confirmed or not.
 struct Outcome {

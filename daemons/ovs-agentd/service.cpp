@@ -11,9 +11,10 @@ namespace alopex::ovs {
 
 using json = nlohmann::json;
 
-Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, const Settings &s)
+Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, const Settings &s,
+                                                std::string config_file)
 {
-    std::unique_ptr<Service> svc(new Service(s.block_tag));
+    std::unique_ptr<Service> svc(new Service(s.block_tag, std::move(config_file)));
     Service *self = svc.get();
     svc->bridge_ = s.bridge;
     svc->broker_ = std::make_unique<ipc::broker1::Client>(bus);
@@ -23,10 +24,13 @@ Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, c
     Agent::Events ev;
     ev.attached = [self](const std::string &port, int64_t ofport) {
         self->record("ovs.attach", json{{"bridge", self->bridge_}, {"port", port}, {"ofport", ofport}}.dump());
+        self->bus_->port_attached(port, ofport);
     };
     ev.detached = [self](const std::string &port) {
         self->record("ovs.detach", json{{"bridge", self->bridge_}, {"port", port}}.dump());
+        self->bus_->port_detached(port);
     };
+    ev.connection = [self](bool) { self->bus_->connection_changed(); };
     ev.failed = [self](const std::string &port, const std::string &why) {
         self->record("ovs.attach.failed", json{{"bridge", self->bridge_}, {"port", port}, {"why", why}}.dump());
     };
@@ -39,7 +43,28 @@ Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, c
                                     [broker](OvsdbConnection::Connected done) { broker->open_ovsdb(std::move(done)); },
                                     std::move(ev)));
     svc->agent_ = std::move(agent);
+    ALOPEX_TRY(api, PortAgentBus::create(event, bus, *svc->agent_, svc->recorder_.get(),
+                                         [self](std::string_view why) { return self->reload(why); }));
+    svc->bus_ = std::move(api);
+    ALOPEX_TRY_VOID(svc->bus_->request_names());
     return svc;
+}
+
+Result<std::vector<std::string>> Service::reload(std::string_view why)
+{
+    ALOPEX_TRY(next, load_settings(config_file_));
+    const Settings &cur = agent_->settings();
+    std::vector<std::string> pending;
+    if (next.bridge != cur.bridge)
+        pending.push_back("bridge_name");
+    if (next.create_bridge != cur.create_bridge || next.datapath_type != cur.datapath_type)
+        pending.push_back("bridge");
+    if (next.block_tag != cur.block_tag)
+        pending.push_back("managed_block_tag");
+    agent_->update_settings(next);
+    log::info("reloaded {} ({}){}", config_file_, why,
+              pending.empty() ? "" : fmt::format("; {} take effect at the next start", fmt::join(pending, ", ")));
+    return pending;
 }
 
 Service::~Service() = default;

@@ -140,11 +140,12 @@ def main():
                       d.findtext('allow_active')), ('no', 'no', 'auth_admin_keep'),
                      f'{aid} defaults')
 
-    @tap.test('polkit rules grant netdev the link action and nothing else')
+    @tap.test('polkit rules: netdev gets the link action, alopex-ovs linkd\'s rename actions, nothing else')
     def _(inst):
-        path = inst.p('share', 'polkit-1', 'rules.d', '50-alopex-netdev.rules')
-        text = open(path, encoding='utf-8').read()
-        check('org.alopex.link.configure' in text and 'netdev' in text, 'rule content')
+        rules = [inst.p('share', 'polkit-1', 'rules.d', f) for f in
+                 ('50-alopex-netdev.rules', '50-alopex-ovs-agent.rules')]
+        text = ''.join(open(p, encoding='utf-8').read() for p in rules)
+        check('org.alopex.link.configure' in text and 'netdev' in text and 'alopex-ovs' in text, 'rule content')
         node = shutil.which('node') or shutil.which('nodejs')
         if not node:
             raise Skip('node is not installed; content checked only')
@@ -154,27 +155,29 @@ const fs = require('fs');
 const rules = [];
 const polkit = {Result: {YES: 'yes', NO: 'no', AUTH_ADMIN: 'auth_admin'},
                 addRule: (f) => rules.push(f), log: () => {}};
-new Function('polkit', fs.readFileSync(process.argv[1], 'utf8'))(polkit);
-const ask = (id, groups) => {
+for (const file of JSON.parse(process.argv[1]))
+  new Function('polkit', fs.readFileSync(file, 'utf8'))(polkit);
+const ask = (id, user, groups) => {
   for (const r of rules) {
-    const v = r({id: id}, {isInGroup: (g) => groups.includes(g), user: 'u'});
+    const v = r({id: id}, {isInGroup: (g) => groups.includes(g), user: user});
     if (v !== undefined && v !== null) return v;
   }
   return 'default';
 };
 const out = {};
 for (const id of JSON.parse(process.argv[2]))
-  out[id] = [ask(id, ['netdev']), ask(id, ['users'])];
+  out[id] = [ask(id, 'u', ['netdev']), ask(id, 'u', ['users']), ask(id, 'alopex-ovs', ['alopex'])];
 console.log(JSON.stringify(out));
 """
-        r = subprocess.run([node, '-e', script, path, json.dumps(POLKIT_ACTIONS)],
+        r = subprocess.run([node, '-e', script, json.dumps(rules), json.dumps(POLKIT_ACTIONS)],
                            capture_output=True, text=True, timeout=60)
         check_eq(r.returncode, 0, f'node exit status ({r.stderr.strip()})')
         got = json.loads(r.stdout)
         for aid in POLKIT_ACTIONS:
-            want = ['yes', 'default'] if aid == 'org.alopex.link.configure' else \
-                ['default', 'default']
-            check_eq(got[aid], want, f'{aid} for (netdev member, other user)')
+            want = {'org.alopex.link.configure': ['yes', 'default', 'yes'],
+                    'org.alopex.firewall.configure': ['default', 'default', 'yes']}.get(
+                        aid, ['default', 'default', 'default'])
+            check_eq(got[aid], want, f'{aid} for (netdev member, other user, alopex-ovs)')
 
     @tap.test('sysusers.d creates one user per daemon in group alopex')
     def _(inst):
@@ -249,8 +252,9 @@ console.log(JSON.stringify(out));
 
     @tap.test('D-Bus interface XML is installed')
     def _(inst):
-        check(os.path.isfile(inst.p('share', 'dbus-1', 'interfaces', 'org.alopex.Broker1.xml')),
-              'org.alopex.Broker1.xml')
+        for xml in ('org.alopex.Broker1.xml', 'org.alopex.Link1.xml', 'org.alopex.Firewall1.xml',
+                    'org.alopex.Slirp1.xml', 'org.alopex.PortAgent1.xml', 'dev.ovs.PortAgent1.xml'):
+            check(os.path.isfile(inst.p('share', 'dbus-1', 'interfaces', xml)), xml)
 
     @tap.test('every installed file is under the prefix or a known system path')
     def _(inst):

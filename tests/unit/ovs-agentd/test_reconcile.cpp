@@ -72,6 +72,31 @@ TEST_CASE("ovs plan: attach matching links, detach the agent's gone ones, leave 
     CHECK(plan(r, "br0", {"veth201i0", "veth200i0", "tap300i0"}, {"veth"}).empty());
 }
 
+TEST_CASE("ovs plan: requests attach any link with its container, exclusion detaches and holds off", "[ovs]")
+{
+    Replica r = copy();
+    std::string br0 = uuid_of(r, "Bridge", "br0");
+    add_port(r, br0, "veth201i0", 20, true);    // the agent's, to be excluded
+    add_port(r, br0, "p9", 30, true);           // the agent's, attached on request once: stays with its link
+    add_port(r, br0, "tap300i0", 40, false);    // Proxmox's own: never detached, excluded or not
+    Requests req;
+    req.attach.emplace("eth5", PortSpec{"eth5", "ct-5", 105u, std::nullopt, {}});   // no prefix, asked for
+    req.attach.emplace("gone0", PortSpec{"gone0", "", std::nullopt, std::nullopt, {}});   // no such link (yet)
+    req.exclude = {"veth201i0", "veth7", "tap300i0"};
+    std::set<std::string> links = {"eth5", "veth201i0", "veth7", "veth8", "p9", "tap300i0"};
+    Plan p = plan(r, "br0", links, {"veth", "tap"}, {{"eth5", {12, {}}}}, req);
+    REQUIRE(p.attach.size() == 2);
+    CHECK(p.attach[0] == PortSpec{"eth5", "ct-5", 105u, 12, {}});
+    CHECK(p.attach[1].name == "veth8");   // veth7 excluded
+    CHECK(p.detach == std::vector<std::string>{"veth201i0"});
+    // Without the requests, p9 (the agent's, its link there) is kept, eth5 is left alone.
+    Plan plain = plan(r, "br0", links, {"veth", "tap"});
+    CHECK(plain.detach.empty());
+    REQUIRE(plain.attach.size() == 2);
+    CHECK(plain.attach[0].name == "veth7");
+    CHECK(plain.attach[1].name == "veth8");
+}
+
 TEST_CASE("ovs plan: VLANs from [ports] at attach, and set on the agent's ports that differ", "[ovs]")
 {
     Replica r = copy();

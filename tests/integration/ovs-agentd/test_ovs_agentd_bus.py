@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""alopex-ovs-agentd's D-Bus API (issue 13): org.alopex.PortAgent1 and nm-monitor's
+dev.ovs.PortAgent1, with the daemon as alopex-ovs beside the real alopex-brokerd
+(ovsdb socket, ledger), alopex-linkd (renames, deletions), polkitd on the private bus,
+ovsdb-server and ovs-vswitchd (userspace datapath); outcomes checked with ovs-vsctl,
+`ip -j` and the ledger. The live introspection equals both XML files. The seed README's
+gdbus lines run verbatim: ping, list_ports, create_container_interface (the raw veth
+renamed to vi100 through linkd, attached with its container and VMID) and
+remove_container_interface (detached, deleted with its peer); the PascalCase names
+answer too. AttachPort attaches a link without a configured prefix and answers with its
+ofport; DetachPort takes the agent's port off and keeps a matching link off until it is
+attached again; a port without the agent's mark is refused and stays; an unknown link
+is NoSuchLink, an unprivileged caller NotAuthorized (nothing changes). Traffic flows
+between two namespaces across the bridge. Reload and SIGHUP apply new prefixes at once
+and name what waits for a restart; an invalid file is refused with file:line:col."""
+import json
+import os
+import signal
+import subprocess
+
+import alopex_dbus as bus
+import alopex_harness as h
+from alopex_kernel import ip_j
+from alopex_peer import in_ns, netns_holder
+from ovs_env import create_db, start_ovsdb, start_vswitchd, veth
+from ovs_env import vsctl as ovs_vsctl
+
+tap = h.Tap()
+CTX = {}
+SERVICE, PATH, IFACE = 'org.alopex.PortAgent1', '/org/alopex/PortAgent1', 'org.alopex.PortAgent1'
+SEED = 'dev.ovs.PortAgent1'
+E = 'org.alopex.Error.'
+CONFIG = 'bridge_name = "ovsbr7"\n[bridge]\ncreate = true\ndatapath_type = "netdev"\n'
+
+
+def vsctl(sb, *args):
+    return ovs_vsctl(sb, CTX['dir'], *args)
+
+
+def ofport(sb, name):
+    out = vsctl(sb, '--if-exists', 'get', 'Interface', name, 'ofport').strip()
+    return int(out) if out not in ('', '[]') else None
+
+
+def ports(sb):
+    return vsctl(sb, 'list-ports', 'ovsbr7').split()
+
+
+def send(sb, method, *args, user=None):
+    return bus.dbus_send(sb, SERVICE, PATH, IFACE, method, *args, user=user)
+
+
+def gdbus(sb, method, *args):
+    """The seed README's form: gdbus call --system --dest dev.ovs.PortAgent1 ..."""
+    rc, out, err = sb.run(['gdbus', 'call', '--system', '--dest', SEED, '--object-path', '/dev/ovs/PortAgent1',
+                           '--method', f'{SEED}.{method}', *args])
+    h.check_eq(rc, 0, f'gdbus {method}: {err}')
+    return out.strip()
+
+
+def records(sb, prefix):
+    path = os.path.join(sb.state_dir, 'ledger.jsonl')
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [r for r in (json.loads(l) for l in f if l.strip()) if r['action'].startswith(prefix)]
+
+
+def setup(sb):
+    sb.start_bus()
+    subprocess.run(['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'],
+                   check=True)
+    sb.start_polkit()
+    CTX['dir'] = create_db(sb)
+    start_ovsdb(sb, CTX['dir'])
+    vsctl(sb, 'init')
+    start_vswitchd(sb, CTX['dir'])
+    sb.start_broker(f"""[ovsdb]
+socket = "{CTX['dir']}/db.sock"
+callers = ["alopex-ovs"]
+
+[record]
+callers = ["alopex-ovs", "root"]
+""")
+    sb.start_daemon('daemons/linkd/alopex-linkd', wait_name='org.alopex.Link1', notify=True, watchdog_usec=1000000)
+    CTX['config'] = os.path.join(sb.config_dir, 'ovs-agent.toml')
+    with open(CTX['config'], 'w') as f:
+        f.write(CONFIG)
+    CTX['agentd'] = sb.start_daemon('daemons/ovs-agentd/alopex-ovs-agentd', as_user='alopex-ovs', notify=True,
+                                    wait_name=SERVICE)
+    h.check(sb.name_has_owner(SEED), f'{SEED} owned too')
+
+
+@tap.test('live introspection equals ipc/org.alopex.PortAgent1.xml and ipc/dev.ovs.PortAgent1.xml')
+def _(sb):
+    bus.check_introspection(sb, SERVICE, PATH, IFACE, 'ipc/org.alopex.PortAgent1.xml')
+    bus.check_introspection(sb, SEED, '/dev/ovs/PortAgent1', SEED, 'ipc/dev.ovs.PortAgent1.xml')
+    h.check_eq(sb.get_property(SERVICE, PATH, IFACE, 'Bridge'), 'ovsbr7')
+    h.check_eq(sb.get_property(SERVICE, PATH, IFACE, 'Connected'), True)
+    h.check_eq(sb.get_property(SERVICE, PATH, IFACE, 'Prefixes'), ['veth', 'tap', 'vi'])
+
+
+@tap.test("the seed README's gdbus lines: ping, list_ports, create_container_interface, remove_container_interface")
+def _(sb):
+    h.check_eq(gdbus(sb, 'ping'), "('pong',)")
+    veth('veth-123-eth0', 'ct123')
+    out = gdbus(sb, 'create_container_interface', 'veth-123-eth0', 'container-123', '100')
+    h.check_eq(out, "('Container interface created for VMID 100',)")
+    names = [l['ifname'] for l in ip_j(sb, 'link')]
+    h.check('vi100' in names and 'veth-123-eth0' not in names, f'renamed to vi100 by linkd: {names}')
+    h.check((ofport(sb, 'vi100') or 0) > 0, 'vi100 has an ofport when the call answers')
+    h.check_eq(vsctl(sb, 'get', 'Port', 'vi100', 'external_ids:alopex-container').strip(), 'container-123')
+    h.check_eq(vsctl(sb, 'get', 'Port', 'vi100', 'external_ids:alopex-vmid').strip(), '"100"')
+    h.wait_until(lambda: 'veth-123-eth0' not in ports(sb), 10, 0.02, 'the raw name is no port')
+    h.check_eq(gdbus(sb, 'list_ports'), "(['vi100'],)")
+    h.check_eq(gdbus(sb, 'remove_container_interface', 'vi100'), "('Container interface vi100 removed',)")
+    names = [l['ifname'] for l in ip_j(sb, 'link')]
+    h.check('vi100' not in names and 'ct123' not in names, f'deleted with its peer: {names}')
+    h.check('vi100' not in ports(sb), 'detached')
+    # The names nm-monitor answered on the wire (zbus's PascalCase).
+    rc, data, err = sb.call(SEED, '/dev/ovs/PortAgent1', SEED, 'Ping')
+    h.check_eq((rc, data), (0, ['pong']), err)
+    acts = [r['action'] for r in records(sb, 'ovs.')]
+    h.check('ovs.CreateContainerInterface' in acts and 'ovs.RemoveContainerInterface' in acts, acts)
+
+
+@tap.test('AttachPort: a link without a prefix, answered with its ofport; ListPorts shows it as the agent\'s')
+def _(sb):
+    veth('ct5', 'ct5p')
+    text = bus.expect_ok(send(sb, 'AttachPort', 'string:ct5'), 'AttachPort ct5')
+    port = ofport(sb, 'ct5')
+    h.check(port and port > 0 and f'int64 {port}' in text, f'ofport {port} answered: {text}')
+    h.check_eq(vsctl(sb, 'get', 'Port', 'ct5', 'external_ids:alopex-owner').strip(), 'ovs-agentd')
+    rc, data, err = sb.call(SERVICE, PATH, IFACE, 'ListPorts')
+    h.check_eq(rc, 0, err)
+    h.check([p for p in data[0] if p[0] == 'ct5'] == [['ct5', True, port, -1, [], '', 0, '']], data)
+    # Idempotent: attached already, answered at once with the same ofport.
+    h.check(f'int64 {port}' in bus.expect_ok(send(sb, 'AttachPort', 'string:ct5'), 'again'), 'same ofport')
+
+
+@tap.test('DetachPort keeps a matching link off until attached again; foreign ports are refused and stay')
+def _(sb):
+    veth('veth201i0', 'p201')
+    h.wait_until(lambda: (ofport(sb, 'veth201i0') or 0) > 0, 10, 0.02, 'veth201i0 attached by its prefix')
+    bus.expect_ok(send(sb, 'DetachPort', 'string:veth201i0'), 'DetachPort')
+    h.check('veth201i0' not in ports(sb), 'off the bridge when the call answers')
+    subprocess.run(['ip', 'link', 'set', 'veth201i0', 'mtu', '1400'], check=True)   # a link event
+    rc, data, err = sb.call(SERVICE, PATH, IFACE, 'Plan')
+    h.check_eq((rc, [c for c in data[0] if c[1] == 'veth201i0']), (0, []), f'nothing planned for it: {data}')
+    h.check('veth201i0' not in ports(sb), 'still off')
+    bus.expect_ok(send(sb, 'AttachPort', 'string:veth201i0'), 'AttachPort again')
+    h.check('veth201i0' in ports(sb), 'back on')
+    # Someone else's port on the bridge.
+    veth('eth77', 'eth77p')
+    vsctl(sb, 'add-port', 'ovsbr7', 'eth77')
+    bus.expect_error(send(sb, 'DetachPort', 'string:eth77'), E + 'InvalidArgument', 'name:', 'not the agent')
+    bus.expect_error(send(sb, 'RemoveContainerInterface', 'string:eth77'), E + 'InvalidArgument', 'name:')
+    h.check('eth77' in ports(sb), 'the foreign port stays')
+    bus.expect_error(send(sb, 'AttachPort', 'string:nosuch0'), E + 'NoSuchLink', 'name: no link nosuch0')
+    bus.expect_error(send(sb, 'AttachPort', 'string:a/b'), E + 'InvalidArgument', 'name:')
+    bus.expect_error(send(sb, 'CreateContainerInterface', 'string:ct5', 'string:x y', 'uint32:100'),
+                     E + 'InvalidArgument', 'container_id:')
+    bus.expect_error(send(sb, 'CreateContainerInterface', 'string:ct5', 'string:c1', 'uint32:7'),
+                     E + 'InvalidArgument', 'vmid:')
+    veth('ct6', 'ct6p')
+    bus.expect_error(send(sb, 'AttachPort', 'string:ct6', user='alopex-test'), E + 'NotAuthorized')
+    h.check('ct6' not in ports(sb), 'refused: nothing attached')
+    acts = [r['action'] for r in records(sb, 'ovs.')]
+    h.check(acts.count('ovs.AttachPort') >= 3 and 'ovs.DetachPort' in acts, acts)
+
+
+@tap.test('traffic between two namespaces across the bridge')
+def _(sb):
+    holders = {}
+    for n, port, addr in (('a', 'veth900i0', '10.77.0.1/24'), ('b', 'veth901i0', '10.77.0.2/24')):
+        holders[n] = netns_holder(sb, f'ovs-ns-{n}')
+        subprocess.run(['ip', 'link', 'add', port, 'type', 'veth', 'peer', 'name', f'c{n}', 'netns',
+                        str(holders[n].pid)], check=True)
+        in_ns(holders[n], 'ip', 'addr', 'add', addr, 'dev', f'c{n}')
+        in_ns(holders[n], 'ip', 'link', 'set', f'c{n}', 'up')
+        subprocess.run(['ip', 'link', 'set', port, 'up'], check=True)
+    h.wait_until(lambda: all((ofport(sb, p) or 0) > 0 for p in ('veth900i0', 'veth901i0')), 10, 0.02, 'both attached')
+    rc, out, err = sb.run(['nsenter', '-t', str(holders['a'].pid), '-n', 'busybox', 'ping', '-c', '3', '-W', '2',
+                           '10.77.0.2'])
+    h.check_eq(rc, 0, f'ping across ovsbr7: {out} {err}')
+
+
+@tap.test('Reload and SIGHUP: new prefixes at once, the bridge at the next start, a bad file refused')
+def _(sb):
+    veth('ctr1', 'ctr1p')
+    with open(CTX['config'], 'w') as f:
+        f.write('bridge_name = "ovsbr8"\ninclude_prefixes = ["veth", "ctr"]\n[bridge]\ncreate = true\n'
+                'datapath_type = "netdev"\n')
+    text = bus.expect_ok(send(sb, 'Reload'), 'Reload')
+    h.check('bridge_name' in text, f'the bridge waits for a restart: {text}')
+    h.wait_until(lambda: (ofport(sb, 'ctr1') or 0) > 0, 10, 0.02, 'ctr1 attached on ovsbr7 by the new prefix')
+    h.check_eq(sb.get_property(SERVICE, PATH, IFACE, 'Bridge'), 'ovsbr7', 'still ovsbr7')
+    with open(CTX['config'], 'w') as f:
+        f.write('bridge_name = "ovsbr7"\ninclude_prefixes = ["veth", "ctr", "cts"]\n[bridge]\ncreate = true\n'
+                'datapath_type = "netdev"\n')
+    veth('cts1', 'cts1p')
+    os.kill(CTX['agentd'].pid, signal.SIGHUP)
+    h.wait_until(lambda: (ofport(sb, 'cts1') or 0) > 0, 10, 0.02, 'cts1 attached after SIGHUP')
+    with open(CTX['config'], 'w') as f:
+        f.write('bridge_name = "ovsbr7"\ndebounce_ms = -1\n')
+    bus.expect_error(send(sb, 'Reload'), E + 'InvalidArgument', f"{CTX['config']}:2:")
+    veth('ctr2', 'ctr2p')
+    h.wait_until(lambda: (ofport(sb, 'ctr2') or 0) > 0, 10, 0.02, 'the running prefixes kept: ctr2 attached')
+    bus.expect_error(send(sb, 'Reload', user='alopex-test'), E + 'NotAuthorized')
+
+
+h.main(tap, setup)
