@@ -12,6 +12,7 @@
 #include "fw_cmd.hpp"
 #include "ledger_cmd.hpp"
 #include "link_cmd.hpp"
+#include "ovs_cmd.hpp"
 #include "slirp_cmd.hpp"
 #include "status.hpp"
 
@@ -70,7 +71,7 @@ std::vector<cli::Command> all_commands(Context &ctx)
 {
     std::vector<cli::Command> all;
     for (auto &&group : {status_commands(ctx), ledger_commands(ctx), link_commands(ctx), checkpoint_commands(ctx),
-                         fw_commands(ctx), slirp_commands(ctx)})
+                         fw_commands(ctx), slirp_commands(ctx), ovs_commands(ctx)})
         all.insert(all.end(), group.begin(), group.end());
     all.push_back({{"wait-online"},
                    "[--interface NAME]... [--any] [--timeout S]",

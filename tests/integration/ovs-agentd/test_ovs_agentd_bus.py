@@ -170,6 +170,46 @@ def _(sb):
     h.check(acts.count('ovs.AttachPort') >= 3 and 'ovs.DetachPort' in acts, acts)
 
 
+def alopexctl(sb, *args, user=None):
+    return sb.run([sb.build_path('tools/alopexctl/alopexctl'), *args], as_user=user)
+
+
+@tap.test('alopexctl ovs: attach several, ports, plan, detach, create-interface; unprivileged refused')
+def _(sb):
+    veth('cx1', 'cx1p')
+    veth('cx2', 'cx2p')
+    rc, out, err = alopexctl(sb, '-t', 'ovs', 'attach', 'cx1', 'cx2', 'nosuch9')
+    h.check_eq(rc, 3, f'one name refused: exit 3, nothing attached ({out} {err})')
+    h.check('cx1' not in ports(sb), 'nothing attached')
+    rc, out, err = alopexctl(sb, '-t', 'ovs', 'attach', 'cx1', 'cx2')
+    h.check_eq(rc, 0, err)
+    lines = dict(l.split(':', 1) for l in out.splitlines())
+    h.check_eq(sorted(lines), ['cx1', 'cx2'], out)
+    h.check(all(int(v.split(':')[0]) == ofport(sb, k) for k, v in lines.items()), f'the ofports ovs-vsctl has: {out}')
+    rc, out, err = alopexctl(sb, '--json', 'ovs', 'ports', user='alopex-test')
+    h.check_eq(rc, 0, err)
+    got = {p['port']: p for p in json.loads(out)['ports']}
+    h.check(got['cx1']['agent'] and got['cx1']['ofport'] == ofport(sb, 'cx1'), got.get('cx1'))
+    h.check_eq(sorted(got), sorted(ports(sb)), 'the ports ovs-vsctl lists')
+    rc, out, err = alopexctl(sb, '-t', 'ovs', 'plan', user='alopex-test')
+    h.check_eq((rc, out), (0, ''), f'nothing to do: {err}')
+    rc, out, err = alopexctl(sb, 'ovs', 'detach', 'cx2', user='alopex-test')
+    h.check_eq(rc, 3, f'unprivileged: refused ({err})')
+    h.check('NotAuthorized' in err or 'not authorized' in err, err)
+    h.check('cx2' in ports(sb), 'still attached')
+    rc, _, err = alopexctl(sb, 'ovs', 'detach', 'cx2')
+    h.check_eq(rc, 0, err)
+    h.check('cx2' not in ports(sb), 'detached')
+    veth('veth-555-eth0', 'ct555')
+    rc, out, err = alopexctl(sb, '-t', 'ovs', 'create-interface', 'veth-555-eth0', 'ct-555', '555')
+    h.check_eq(rc, 0, err)
+    h.check_eq(out.split(':')[0], 'vi555', out)
+    h.check((ofport(sb, 'vi555') or 0) > 0, 'vi555 attached')
+    rc, _, err = alopexctl(sb, 'ovs', 'remove-interface', 'vi555')
+    h.check_eq(rc, 0, err)
+    h.check('vi555' not in [l['ifname'] for l in ip_j(sb, 'link')], 'vi555 deleted')
+
+
 @tap.test('traffic between two namespaces across the bridge')
 def _(sb):
     holders = {}
