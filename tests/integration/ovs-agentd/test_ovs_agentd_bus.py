@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 
 import alopex_dbus as bus
 import alopex_harness as h
@@ -73,7 +74,7 @@ def setup(sb):
                    check=True)
     sb.start_polkit()
     CTX['dir'] = create_db(sb)
-    start_ovsdb(sb, CTX['dir'])
+    CTX['ovsdb'] = start_ovsdb(sb, CTX['dir'])
     vsctl(sb, 'init')
     start_vswitchd(sb, CTX['dir'])
     sb.start_broker(f"""[ovsdb]
@@ -224,6 +225,35 @@ def _(sb):
     rc, out, err = sb.run(['nsenter', '-t', str(holders['a'].pid), '-n', 'busybox', 'ping', '-c', '3', '-W', '2',
                            '10.77.0.2'])
     h.check_eq(rc, 0, f'ping across ovsbr7: {out} {err}')
+
+
+@tap.test('ovsdb-server stopped mid-transaction: the loop keeps serving D-Bus; resumed, the attach completes')
+def _(sb):
+    def transactions():
+        return sb.get_property(SERVICE, PATH, IFACE, 'Counters')['transactions']
+    before = transactions()
+    os.kill(CTX['ovsdb'].pid, signal.SIGSTOP)
+    try:
+        veth('cz1', 'cz1p')
+        # An attach whose transaction cannot be answered: its reply waits ...
+        pending = subprocess.Popen(['dbus-send', f'--bus={sb.bus_address}', f'--dest={SERVICE}', '--print-reply',
+                                    '--reply-timeout=30000', PATH, f'{IFACE}.AttachPort', 'string:cz1'],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        h.wait_until(lambda: transactions() > before, 10, 0.02, 'its transaction sent')
+        # ... while every other call is answered at once.
+        t0 = time.monotonic()
+        h.check_eq(gdbus(sb, 'ping'), "('pong',)")
+        rc, data, err = sb.call(SERVICE, PATH, IFACE, 'ListPorts')
+        h.check_eq(rc, 0, err)
+        rc, data, err = sb.call(SERVICE, PATH, IFACE, 'Version')
+        h.check_eq(rc, 0, err)
+        h.check(time.monotonic() - t0 < 3, f'answered in {time.monotonic() - t0:.2f}s')
+        h.check(pending.poll() is None, 'the attach still waits for ovsdb-server')
+    finally:
+        os.kill(CTX['ovsdb'].pid, signal.SIGCONT)
+    out, err = pending.communicate(timeout=20)
+    h.check_eq(pending.returncode, 0, f'the attach completed once ovsdb-server went on: {err}')
+    h.check(f'int64 {ofport(sb, "cz1")}' in out, out)
 
 
 @tap.test('Reload and SIGHUP: new prefixes at once, the bridge at the next start, a bad file refused')
