@@ -93,7 +93,8 @@ Plan Agent::plan_now() const
 
 bool Agent::settled() const noexcept
 {
-    return ovsdb_->live() && monitor_->links_synced() && !busy_ && !scheduled_ && confirm_.waiting() == 0;
+    return ovsdb_->live() && monitor_->links_synced() && !busy_ && !scheduled_ && confirm_.waiting() == 0 &&
+           renaming_.empty();
 }
 
 // At once when the last reconcile is a debounce window ago (after the loop's current
@@ -126,7 +127,10 @@ void Agent::reconcile()
     const Settings &s = config_.settings;
     auto have = links();
     std::erase_if(requests_.exclude, [&](const std::string &n) { return !have.contains(n); });   // the link went
+    std::erase_if(keep_name_, [&](const std::string &n) { return !have.contains(n); });
     Plan p = plan(*r, s.bridge, have, s.prefixes, s.vlans, requests_);
+    if (s.enable_rename && events_.rename)
+        hold_for_rename(p);
     if (p.empty()) {
         last_problem_.clear();
         if (events_.converged)

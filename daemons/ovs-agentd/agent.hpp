@@ -16,6 +16,11 @@
 // once the copy of the database shows it done — the port on the bridge with an ofport
 // (or its error), or off the bridge — or when the transaction failed, or after
 // confirm_timeout (a link that never appeared, ovs-vswitchd not applying it).
+//
+// With enable_rename, an LXC container's veth<vmid>i<n> is renamed before it is
+// attached: naming_template filled with the container's name (container_name_cmd's
+// answer, else the VMID) and <n>, through Events::rename; the new name is then attached
+// as requested. A rename that fails leaves the link as named (attached so).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +37,7 @@
 #include "alopex/error.hpp"
 #include "alopex/netlink/monitor.hpp"
 #include "alopex/sd.hpp"
+#include "command.hpp"
 #include "ovsdb_connection.hpp"
 #include "reconcile.hpp"
 #include "settings.hpp"
@@ -61,6 +67,10 @@ public:
         std::function<void(const std::string &bridge)> bridge_created;
         // Synced with ovsdb-server (true), or the connection lost (false).
         std::function<void(bool up)> connection;
+        // enable_rename: renames link `ifindex` from `from` to `to` (through linkd).
+        std::function<void(int ifindex, const std::string &from, const std::string &to,
+                           std::function<void(Result<>)> done)>
+            rename;
     };
     static Result<std::unique_ptr<Agent>> create(sd_event *event, AgentConfig config, OvsdbConnection::Connect connect,
                                                  Events events);
@@ -103,6 +113,9 @@ private:
     void create_bridge();
     void arm_confirm_timer();
     void resolve_waiters();
+    void hold_for_rename(Plan &p);
+    void start_rename(const PortSpec &spec);
+    void rename_as(const PortSpec &spec, const std::string &container);
     void fail_waiters(const std::vector<std::string> &attach, const std::vector<std::string> &detach, const Error &e);
     void expire_waiters(uint64_t now);
     uint64_t now() const;
@@ -127,6 +140,10 @@ private:
     };
     std::multimap<std::string, AttachWaiter, std::less<>> attach_waiters_;
     std::multimap<std::string, DetachWaiter, std::less<>> detach_waiters_;
+    // enable_rename: links being renamed (their container name asked of
+    // container_name_cmd, or linkd renaming them), and links left as named.
+    std::set<std::string, std::less<>> renaming_, keep_name_;
+    std::map<std::string, std::unique_ptr<Command>, std::less<>> commands_;
     AgentStats stats_;
     bool scheduled_ = false, busy_ = false, again_ = false;
     uint64_t last_run_ = 0;   // the last reconcile (CLOCK_MONOTONIC µs)

@@ -45,6 +45,8 @@ public:
     void port_attached(const std::string &name, int64_t ofport);
     void port_detached(const std::string &name);
     void connection_changed();
+    // Renames link `ifindex` through alopex-linkd (the agent's enable_rename).
+    void rename_link(int ifindex, const std::string &from, const std::string &to, std::function<void(Result<>)> done);
 
 private:
     friend const bus::Vtable<PortAgentBus> &api_vtable();

@@ -96,6 +96,17 @@ void PortAgentBus::create_interface(bus::Call &c, std::string raw, std::string c
                   ifindex, *name);
 }
 
+void PortAgentBus::rename_link(int ifindex, const std::string &from, const std::string &to,
+                               std::function<void(Result<>)> done)
+{
+    std::string what = fmt::format("renaming {} to {}", from, to);
+    linkd_.call<>(ipc::link1::service, ipc::link1::path, manager::spec, manager::method::RenameLink,
+                  [done, what](Result<std::tuple<>> res) {
+                      res ? done({}) : done(std::unexpected(linkd_error(res.error(), what)));
+                  },
+                  int32_t{ifindex}, to);
+}
+
 void PortAgentBus::remove_interface(bus::Call &c, std::string name, std::function<void(bus::PendingReply &)> ok)
 {
     const ovsdb::Replica *r = connected(c);

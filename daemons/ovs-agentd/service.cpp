@@ -31,6 +31,14 @@ Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, c
         self->bus_->port_detached(port);
     };
     ev.connection = [self](bool) { self->bus_->connection_changed(); };
+    ev.rename = [self](int ifindex, const std::string &from, const std::string &to,
+                       std::function<void(Result<>)> done) {
+        self->bus_->rename_link(ifindex, from, to, [self, from, to, done](Result<> r) {
+            if (r)
+                self->record("ovs.rename", json{{"from", from}, {"to", to}}.dump());
+            done(std::move(r));
+        });
+    };
     ev.failed = [self](const std::string &port, const std::string &why) {
         self->record("ovs.attach.failed", json{{"bridge", self->bridge_}, {"port", port}, {"why", why}}.dump());
     };

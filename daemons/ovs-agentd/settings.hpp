@@ -9,8 +9,9 @@
 //                                       # once, what comes meanwhile coalesced into the next
 //   managed_block_tag = "ovs-port-agent"   # the /etc/network/interfaces block's tag, as in broker.toml
 //   naming_template = "vi{container}"   # CreateContainerInterface's name without a VMID
-//   enable_rename = false               # rename matching links by naming_template when attached
-//   container_name_cmd = ["pct", "config", "{vmid}"]   # argv, no shell; its first output line
+//   enable_rename = false               # rename LXC veth<vmid>i<n> by naming_template before attaching
+//   container_name_cmd = ["/usr/local/bin/ct-name", "{vmid}", "{ifname}"]   # argv, no shell; its
+//                                       # first output line is {container} (else the VMID)
 //   interfaces_path = "..."             # accepted: the broker's [[block]] names the file
 //   ledger_path = "..."                 # accepted: the ledger is the suite's (the broker's)
 //   [bridge]

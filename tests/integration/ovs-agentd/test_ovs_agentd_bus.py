@@ -12,8 +12,11 @@ answer too. AttachPort attaches a link without a configured prefix and answers w
 ofport; DetachPort takes the agent's port off and keeps a matching link off until it is
 attached again; a port without the agent's mark is refused and stays; an unknown link
 is NoSuchLink, an unprivileged caller NotAuthorized (nothing changes). Traffic flows
-between two namespaces across the bridge. Reload and SIGHUP apply new prefixes at once
-and name what waits for a restart; an invalid file is refused with file:line:col."""
+between two namespaces across the bridge; with ovsdb-server stopped mid-transaction the
+loop keeps answering D-Bus. With enable_rename, LXC veths are renamed by naming_template
+with container_name_cmd's answer (its VMID when the command fails, times out or prints no
+container name). Reload and SIGHUP apply new prefixes at once and name what waits for a
+restart; an invalid file is refused with file:line:col. alopexctl ovs drives it all too."""
 import json
 import os
 import signal
@@ -254,6 +257,34 @@ def _(sb):
     out, err = pending.communicate(timeout=20)
     h.check_eq(pending.returncode, 0, f'the attach completed once ovsdb-server went on: {err}')
     h.check(f'int64 {ofport(sb, "cz1")}' in out, out)
+
+
+@tap.test('enable_rename: an LXC veth is named by the template with container_name_cmd\'s answer, else its VMID')
+def _(sb):
+    script = sb.path('name-of-container')
+    with open(script, 'w') as f:   # argv: {vmid} {ifname}
+        f.write('#!/bin/sh\ncase "$1" in\n301) echo web; echo second line ;;\n302) echo "bad name!" ;;\n'
+                '303) sleep 10 ;;\n*) exit 3 ;;\nesac\n')
+    os.chmod(script, 0o755)
+    with open(CTX['config'], 'w') as f:
+        f.write(f'bridge_name = "ovsbr7"\nenable_rename = true\nnaming_template = "ct{{container}}_{{index}}"\n'
+                f'container_name_cmd = ["{script}", "{{vmid}}", "{{ifname}}"]\n'
+                '[bridge]\ncreate = true\ndatapath_type = "netdev"\n')
+    bus.expect_ok(send(sb, 'Reload'), 'Reload')
+    for raw, peer in (('veth301i1', 'p301'), ('veth302i0', 'p302'), ('veth303i0', 'p303'), ('veth304i2', 'p304')):
+        veth(raw, peer)
+    want = {'ctweb_1': 'web', 'ct302_0': '302', 'ct303_0': '303', 'ct304_2': '304'}
+    for name, container in want.items():
+        h.wait_until(lambda: (ofport(sb, name) or 0) > 0, 10, 0.05, f'{name} renamed and attached')
+        h.check_eq(vsctl(sb, 'get', 'Port', name, 'external_ids:alopex-container').strip().strip('"'), container)
+    names = [l['ifname'] for l in ip_j(sb, 'link')]
+    h.check(not any(n.startswith('veth30') for n in names), f'no raw names left: {names}')
+    h.check_eq(vsctl(sb, 'get', 'Port', 'ctweb_1', 'external_ids:alopex-vmid').strip(), '"301"')
+    renames = [json.loads(r['details']) for r in records(sb, 'ovs.rename')]
+    h.check({'from': 'veth301i1', 'to': 'ctweb_1'} in renames, renames)
+    with open(CTX['config'], 'w') as f:
+        f.write(CONFIG)
+    bus.expect_ok(send(sb, 'Reload'), 'Reload')
 
 
 @tap.test('Reload and SIGHUP: new prefixes at once, the bridge at the next start, a bad file refused')
