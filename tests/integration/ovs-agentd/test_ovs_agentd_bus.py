@@ -16,7 +16,9 @@ between two namespaces across the bridge; with ovsdb-server stopped mid-transact
 loop keeps answering D-Bus. With enable_rename, LXC veths are renamed by naming_template
 with container_name_cmd's answer (its VMID when the command fails, times out or prints no
 container name). Reload and SIGHUP apply new prefixes at once and name what waits for a
-restart; an invalid file is refused with file:line:col. alopexctl ovs drives it all too."""
+restart; an invalid file is refused with file:line:col. alopexctl ovs drives it all too,
+and alopex-ovs-hook attaches a Proxmox guest's interfaces (post-start) and a container's
+(an OCI poststart hook, the state on stdin)."""
 import json
 import os
 import signal
@@ -282,6 +284,43 @@ def _(sb):
     h.check_eq(vsctl(sb, 'get', 'Port', 'ctweb_1', 'external_ids:alopex-vmid').strip(), '"301"')
     renames = [json.loads(r['details']) for r in records(sb, 'ovs.rename')]
     h.check({'from': 'veth301i1', 'to': 'ctweb_1'} in renames, renames)
+    with open(CTX['config'], 'w') as f:
+        f.write(CONFIG)
+    bus.expect_ok(send(sb, 'Reload'), 'Reload')
+
+
+@tap.test('alopex-ovs-hook: a Proxmox post-start attaches the guest\'s interfaces; an OCI poststart the container\'s')
+def _(sb):
+    with open(CTX['config'], 'w') as f:   # nothing attached without asking
+        f.write('bridge_name = "ovsbr7"\ninclude_prefixes = ["zz"]\n[bridge]\ncreate = true\ndatapath_type = "netdev"\n')
+    bus.expect_ok(send(sb, 'Reload'), 'Reload')
+    hook = sb.build_path('tools/ovs-hook/alopex-ovs-hook')
+    veth('veth777i0', 'p777')
+    subprocess.run(['ip', 'tuntap', 'add', 'tap777i1', 'mode', 'tap'], check=True)
+    veth('veth7770i0', 'p7770')   # another guest's
+    rc, out, err = sb.run([hook, '777', 'pre-start'])
+    h.check_eq((rc, out), (0, ''), err)
+    h.check('veth777i0' not in ports(sb), 'pre-start attaches nothing')
+    rc, out, err = sb.run([hook, '777', 'post-start'])
+    h.check_eq(rc, 0, err)
+    for name in ('veth777i0', 'tap777i1'):
+        h.check((ofport(sb, name) or 0) > 0 and f'{name} ofport {ofport(sb, name)}' in out, f'{name}: {out}')
+    h.check('veth7770i0' not in ports(sb), "another guest's interface is left alone")
+    rc, _, err = sb.run([hook, '77', 'post-start'])
+    h.check_eq(rc, 2, err)
+    h.check('VMID' in err, err)
+    # OCI (podman's poststart): the host end of the container's veth.
+    holder = netns_holder(sb, 'oci-container')
+    subprocess.run(['ip', 'link', 'add', 'ocih0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', str(holder.pid)],
+                   check=True)
+    state = json.dumps({'ociVersion': '1.0.2', 'id': 'c0ffee', 'status': 'running', 'pid': holder.pid,
+                        'bundle': '/nonexistent'})
+    rc, out, err = sb.run([hook, 'oci'], input=state)
+    h.check_eq(rc, 0, err)
+    h.check((ofport(sb, 'ocih0') or 0) > 0, f'ocih0 attached: {out}')
+    rc, _, err = sb.run([hook, 'oci'], input='{"id": "c0ffee", "status": "running"')
+    h.check_eq(rc, 1, err)
+    h.check('not a JSON object' in err, err)
     with open(CTX['config'], 'w') as f:
         f.write(CONFIG)
     bus.expect_ok(send(sb, 'Reload'), 'Reload')

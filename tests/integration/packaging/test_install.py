@@ -28,7 +28,8 @@ POLKIT_ACTIONS = ['org.alopex.link.configure', 'org.alopex.firewall.configure',
                   'org.alopex.slirp.configure', 'org.alopex.checkpoint']
 SUITE_USERS = ['alopex-link', 'alopex-fw', 'alopex-slirp', 'alopex-ovs', 'alopex-dns']
 MAN_PAGES = ['man7/alopex.7', 'man1/alopexctl.1', 'man8/alopex-brokerd.8',
-             'man5/alopex-broker.toml.5', 'man8/alopex-slirpd.8', 'man5/alopex-slirp.toml.5']
+             'man5/alopex-broker.toml.5', 'man8/alopex-slirpd.8', 'man5/alopex-slirp.toml.5',
+             'man8/alopex-ovs-agentd.8', 'man5/alopex-ovs-agent.toml.5', 'man8/alopex-ovs-hook.8']
 
 
 class Install:
