@@ -39,6 +39,8 @@ rtnl::Request address_request(const netlink::Address &a, bool add, const std::st
     q.address.prefixlen = a.prefixlen;
     q.address.scope = a.scope;
     q.address.noprefixroute = (a.flags & IFA_F_NOPREFIXROUTE) != 0;
+    if (a.family == AF_INET)
+        q.address.broadcast_as = a.broadcast;   // as it was: with `ip addr add` alone, none
     q.what = fmt::format("checkpoint: {} {}/{} on {}", add ? "restore" : "remove", a.address, a.prefixlen, link);
     return q;
 }

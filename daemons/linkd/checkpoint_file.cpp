@@ -4,7 +4,8 @@
 //    "links": [[ifindex, name, up, mtu, master, kind, link, link_netns, vlan_id, stp,
 //               bond_mode]...],
 //    "addresses": [[ifindex, family, address, peer, prefixlen, scope, flags, valid_lft,
-//                   preferred_lft, label]...],
+//                   preferred_lft, label, broadcast]...],   (broadcast: "" none; a file
+//                   of an older linkd, without it: the prefix's, as linkd sets it)
 //    "routes": [[family, table, protocol, scope, type, tos, dst, dst_len, gateway, oif,
 //                priority, prefsrc]...],
 //    "netdevs_created": [name...], "netdevs_deleted": [ifindex...]}
@@ -92,9 +93,9 @@ Result<std::pair<int, CheckpointState::LinkSnap>> link_entry(const json &e, std:
 
 Result<netlink::Address> address_entry(const json &e, std::string_view where)
 {
-    if (!e.is_array() || e.size() != 10)
+    if (!e.is_array() || (e.size() != 10 && e.size() != 11))
         return json_bad(where, "not [ifindex, family, address, peer, prefixlen, scope, flags, valid_lft, "
-                               "preferred_lft, label]");
+                               "preferred_lft, label, broadcast]");
     netlink::Address a;
     ALOPEX_TRY(index, number<int>(e[0], 1, i32, where, "ifindex"));
     ALOPEX_TRY(family, json_family(e[1], where));
@@ -117,6 +118,12 @@ Result<netlink::Address> address_entry(const json &e, std::string_view where)
     a.valid_lft = valid;
     a.preferred_lft = preferred;
     a.label = e[9].get<std::string>();
+    if (e.size() == 11) {
+        ALOPEX_TRY(broadcast, json_address(e[10], family, where, true));
+        a.broadcast = std::move(broadcast);
+    } else if (family == AF_INET && prefixlen < 31) {
+        a.broadcast = net::Prefix(a.address, prefixlen).last();
+    }
     return a;
 }
 
@@ -186,7 +193,7 @@ std::string format_checkpoint(const CheckpointRecord &r)
                          l.bond_mode});
     for (const auto &[k, a] : r.state.addresses)
         addresses.push_back({a.ifindex, a.family, a.address.to_string(), a.peer.to_string(), a.prefixlen, a.scope, a.flags, a.valid_lft,
-                             a.preferred_lft, a.label});
+                             a.preferred_lft, a.label, a.broadcast.to_string()});
     for (const auto &[k, x] : r.state.routes)
         routes.push_back({x.family, x.table, x.protocol, x.scope, x.type, x.tos, x.dst.to_string(), x.dst_len,
                           x.gateway.to_string(), x.oif, x.priority, x.prefsrc.to_string()});

@@ -310,6 +310,13 @@ Result<std::optional<Message>> parse_addr(const nlmsghdr *nlh)
             (is_local ? local : address) = *t;
             break;
         }
+        case IFA_BROADCAST: {
+            auto t = addr_attr(ad.family, a, "IFA_BROADCAST");
+            if (!t)
+                return std::unexpected(t.error());
+            ad.broadcast = *t;
+            break;
+        }
         case IFA_LABEL: {
             auto n = ifname(a, "IFA_LABEL");
             if (!n)

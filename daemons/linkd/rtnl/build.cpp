@@ -143,8 +143,12 @@ Result<> build_address(const AddressSpec &a, bool add, uint32_t seq, std::vector
     m.ip(IFA_LOCAL, a.address);
     m.ip(IFA_ADDRESS, a.address);
     if (add) {
-        if (a.family == AF_INET && a.broadcast && a.prefixlen < 31)
+        if (a.family == AF_INET && a.broadcast_as) {
+            if (!a.broadcast_as->empty())
+                m.ip(IFA_BROADCAST, *a.broadcast_as);
+        } else if (a.family == AF_INET && a.broadcast && a.prefixlen < 31) {
             m.ip(IFA_BROADCAST, net::Prefix(a.address, a.prefixlen).last());
+        }
         if (a.valid_lft || a.preferred_lft) {
             ifa_cacheinfo ci{};
             ci.ifa_prefered = preferred;

@@ -43,6 +43,8 @@ struct AddressSpec {
     std::optional<uint32_t> valid_lft;   // seconds; unset = forever
     std::optional<uint32_t> preferred_lft;
     bool broadcast = true;               // IPv4: set IFA_BROADCAST to the prefix's broadcast
+    std::optional<net::Address> broadcast_as;   // IPv4: this IFA_BROADCAST instead (empty: none),
+                                                // as a checkpoint found it
     bool noprefixroute = false;          // IFA_F_NOPREFIXROUTE
     bool nodad = false;                  // IPv6: IFA_F_NODAD
     bool replace = false;                // add: NLM_F_REPLACE instead of NLM_F_EXCL (update

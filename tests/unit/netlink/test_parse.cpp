@@ -129,6 +129,7 @@ TEST_CASE("netlink: addresses", "[netlink][parse]")
         m.addr(IFA_LOCAL, AF_INET, "192.0.2.10");
         m.addr(IFA_ADDRESS, AF_INET, "192.0.2.1");
         m.str(IFA_LABEL, "eth0:1");
+        m.addr(IFA_BROADCAST, AF_INET, "192.0.2.255");
         m.u32(IFA_FLAGS, IFA_F_PERMANENT | IFA_F_NOPREFIXROUTE);
         ifa_cacheinfo ci{};
         ci.ifa_valid = 3600;
@@ -141,6 +142,7 @@ TEST_CASE("netlink: addresses", "[netlink][parse]")
         CHECK(a.peer == ip("192.0.2.1"));
         CHECK(a.prefixlen == 24);
         CHECK(a.label == "eth0:1");
+        CHECK(a.broadcast == ip("192.0.2.255"));
         CHECK(a.flags == (IFA_F_PERMANENT | IFA_F_NOPREFIXROUTE));
         CHECK(a.valid_lft == 3600);
         CHECK(a.preferred_lft == 1800);

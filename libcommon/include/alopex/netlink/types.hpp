@@ -57,6 +57,7 @@ struct Address {
     uint32_t valid_lft = 0xffffffff;      // IFA_CACHEINFO, seconds; 0xffffffff = forever
     uint32_t preferred_lft = 0xffffffff;
     std::string label;       // IFA_LABEL (IPv4)
+    net::Address broadcast;  // IFA_BROADCAST (IPv4); empty if none
     bool operator==(const Address &) const = default;
 };
 

@@ -92,6 +92,15 @@ TEST_CASE("IPv4 broadcast follows the prefix and is left out for /31, /32 and on
     CHECK(bcast("10.1.2.3", 31) == "none");
     CHECK(bcast("10.1.2.3", 32) == "none");
     CHECK(bcast("10.1.2.3", 24, false) == "none");
+    // A checkpoint restores what it found: a given broadcast, or none.
+    auto as = [](std::optional<alopex::net::Address> b) {
+        auto buf = one(addr(Request::Op::AddAddress, {.ifindex = 1, .family = AF_INET, .address = alopex::test::ip("10.1.2.3"),
+                                                      .prefixlen = 24, .broadcast_as = b}));
+        auto at = attrs_after(messages(buf)[0], sizeof(ifaddrmsg));
+        return at.count(IFA_BROADCAST) ? ip(AF_INET, at.at(IFA_BROADCAST)) : std::string("none");
+    };
+    CHECK(as(alopex::net::Address()) == "none");
+    CHECK(as(alopex::test::ip("10.1.2.128")) == "10.1.2.128");
 }
 
 TEST_CASE("Only a valid lifetime makes the preferred one equal; no lifetime, no cacheinfo", "[rtnl][addr]")
