@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <linux/rtnetlink.h>
+
 #include <nlohmann/json.hpp>
 
 #include "alopex/log.hpp"
@@ -29,8 +31,12 @@ Result<std::unique_ptr<Agent>> Agent::create(sd_event *event, AgentConfig config
     a->confirm_timer_.reset(s);
     sd_event_source_set_enabled(s, SD_EVENT_OFF);
 
-    netlink::MonitorOptions mo;
-    mo.ipv4_addresses = mo.ipv6_addresses = mo.ipv4_routes = mo.ipv6_routes = false;
+    netlink::MonitorOptions mo;   // addresses and configured routes: what MigrateUplink moves
+    mo.route_filter = [](const netlink::RouteHeader &h) {
+        return h.table != RT_TABLE_LOCAL && h.type == RTN_UNICAST &&
+               (h.protocol == RTPROT_BOOT || h.protocol == RTPROT_STATIC || h.protocol == RTPROT_DHCP ||
+                h.protocol == RTPROT_RA);
+    };
     netlink::MonitorCallbacks mc;
     mc.on_event = [self](const netlink::Event &e) {
         if (std::holds_alternative<netlink::Link>(e.object))
@@ -223,6 +229,34 @@ void Agent::create_bridge()
             events_.bridge_created(config_.settings.bridge);
         schedule();
     });
+}
+
+void Agent::ensure_bridge(std::function<void(Result<bool>)> done)
+{
+    const ovsdb::Replica *r = replica();
+    if (!r) {
+        done(failf(EIO, "ovsdb-server is not connected"));
+        return;
+    }
+    if (find_bridge(*r, config_.settings.bridge).row) {
+        done(false);
+        return;
+    }
+    ++stats_.transactions;
+    log::info("creating bridge {} (datapath {})", config_.settings.bridge, config_.settings.datapath_type);
+    ovsdb_->session().transact(create_bridge_ops(config_.settings.bridge, config_.settings.datapath_type),
+                               [this, done](Result<json> res) {
+                                   if (!res && res.error().code == EAGAIN) {   // someone made it meanwhile
+                                       done(false);
+                                   } else if (!res) {
+                                       done(std::unexpected(res.error()));
+                                   } else {
+                                       if (events_.bridge_created)
+                                           events_.bridge_created(config_.settings.bridge);
+                                       done(true);
+                                   }
+                                   schedule();
+                               });
 }
 
 void Agent::arm_confirm_timer()

@@ -97,6 +97,12 @@ public:
     const ovsdb::Replica *replica() const;
     // A link's ifindex by name (0: the kernel has none).
     int ifindex_of(std::string_view name) const;
+    // What the kernel has: links, addresses, and the routes an administrator or DHCP
+    // made (boot, static, dhcp, ra; not the kernel's own, no local table).
+    const netlink::Snapshot &kernel() const noexcept { return monitor_->state(); }
+    // Creates the bridge (with its internal port) when it is missing, whatever
+    // [bridge] create says; `done(true)` when this call created it.
+    void ensure_bridge(std::function<void(Result<bool> created)> done);
     // The links the kernel has, by name.
     std::set<std::string> links() const;
     // Connected, synced both ways, nothing in flight or waiting to be reconciled.

@@ -6,6 +6,7 @@
 #include "alopex-config.h"
 #include "alopex/bus/audit.hpp"
 #include "alopex/ipc/devovs_spec.hpp"
+#include "alopex/ipc/link1.hpp"
 #include "alopex/ipc/portagent1.hpp"
 #include "alopex/ipc/portagent1_spec.hpp"
 #include "alopex/log.hpp"
@@ -79,6 +80,7 @@ const bus::Vtable<PortAgentBus> &api_vtable()
                 b.remove_interface(c, std::move(name), [](bus::PendingReply &r) { r.reply(); });
             })
             .method(m::Plan, &PortAgentBus::plan)
+            .method(m::MigrateUplink, &PortAgentBus::migrate_uplink)
             .method(m::Reload, &PortAgentBus::reload)
             .property(p::Bridge, [](const PortAgentBus &b) { return b.agent_.settings().bridge; })
             .property(p::Prefixes, [](const PortAgentBus &b) { return b.agent_.settings().prefixes; })
@@ -136,6 +138,10 @@ Result<std::unique_ptr<PortAgentBus>> PortAgentBus::create(sd_event *event, sd_b
     b->api_ = std::move(a);
     ALOPEX_TRY(d, b->service_.add(ipc::devovs::path, devovs_vtable(), *b));
     b->devovs_ = std::move(d);
+    b->uplink_ = std::make_unique<Uplink>(event, agent, b->linkd_, [recorder](std::string action, std::string details) {
+        if (recorder)
+            recorder->record(std::move(action), std::move(details));
+    });
     return b;
 }
 
@@ -322,6 +328,17 @@ void PortAgentBus::plan(bus::Call &c)
     for (const auto &n : p.elsewhere)
         out.emplace_back("elsewhere", n, "a port of another bridge: left alone");
     c.reply(out);
+}
+
+void PortAgentBus::migrate_uplink(bus::Call &c, std::string bridge, std::string nic, uint32_t timeout_s)
+{
+    if (!c.ok(uplink_->check(bridge, nic, timeout_s)) || !c.authorize(action) ||
+        !c.authorize(ipc::link1::polkit_action))
+        return;
+    record(c, "ovs.MigrateUplink");
+    uplink_->migrate(nic, timeout_s, [p = std::make_shared<bus::PendingReply>(c.defer())](Result<Migration> m) {
+        m ? p->reply(bus::ObjectPath{m->checkpoint}, m->bridge) : p->fail(m.error());
+    });
 }
 
 void PortAgentBus::reload(bus::Call &c)

@@ -19,6 +19,7 @@
 #include <systemd/sd-event.h>
 
 #include "agent.hpp"
+#include "uplink.hpp"
 #include "alopex/bus/client.hpp"
 #include "alopex/bus/object.hpp"
 #include "alopex/error.hpp"
@@ -45,6 +46,8 @@ public:
     void port_attached(const std::string &name, int64_t ofport);
     void port_detached(const std::string &name);
     void connection_changed();
+    // After every sync with ovsdb-server (a pending uplink migration's deadline).
+    void synced() { uplink_->resume(); }
     // Renames link `ifindex` through alopex-linkd (the agent's enable_rename).
     void rename_link(int ifindex, const std::string &from, const std::string &to, std::function<void(Result<>)> done);
 
@@ -70,6 +73,7 @@ private:
                           std::function<void(bus::PendingReply &, const std::string &, int64_t)> ok);
     void remove_interface(bus::Call &c, std::string name, std::function<void(bus::PendingReply &)> ok);
     void plan(bus::Call &c);
+    void migrate_uplink(bus::Call &c, std::string bridge, std::string nic, uint32_t timeout_s);
     void reload(bus::Call &c);
     Result<std::string> container_name(const std::string &raw, const std::string &container, uint32_t vmid) const;
     void delete_link(const std::string &name, Pending reply, std::function<void(bus::PendingReply &)> ok);
@@ -80,6 +84,7 @@ private:
     bus::Service service_;
     bus::Calls linkd_;
     bus::Registration api_, devovs_;
+    std::unique_ptr<Uplink> uplink_;
 };
 
 } // namespace alopex::ovs

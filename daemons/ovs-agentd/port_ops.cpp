@@ -219,6 +219,40 @@ json create_bridge_ops(std::string_view bridge, std::string_view datapath_type)
     return ops;
 }
 
+Result<json> migration_mark_ops(const ovsdb::Replica &r, std::string_view bridge, std::string_view text)
+{
+    BridgeRef b = find_bridge(r, bridge);
+    if (!b.row)
+        return failf(ENOENT, "no bridge {}", bridge);
+    json where = json::array({json::array({"_uuid", "==", json::array({"uuid", b.uuid.to_string()})})});
+    json ops = json::array();
+    ops.push_back({{"op", "mutate"}, {"table", "Bridge"}, {"where", where},
+                   {"mutations", json::array({json::array({"external_ids", "delete",
+                                                           json::array({"set", json::array({migration_key})})})})}});
+    if (!text.empty())
+        ops.push_back({{"op", "mutate"}, {"table", "Bridge"}, {"where", where},
+                       {"mutations", json::array({json::array({"external_ids", "insert",
+                                                               json::array({"map", json::array({json::array(
+                                                                                       {migration_key, text})})})})})}});
+    finish(ops, fmt::format("{}: {} uplink migration mark", bridge, text.empty() ? "clear" : "set"));
+    return ops;
+}
+
+Result<json> delete_bridge_ops(const ovsdb::Replica &r, std::string_view bridge)
+{
+    BridgeRef b = find_bridge(r, bridge);
+    if (!b.row)
+        return failf(ENOENT, "no bridge {}", bridge);
+    if (!owned(*b.row))
+        return failf(EPERM, "bridge {} is not the agent's", bridge);
+    json ops = json::array();
+    ops.push_back({{"op", "mutate"}, {"table", "Open_vSwitch"}, {"where", json::array()},
+                   {"mutations", json::array({json::array({"bridges", "delete",
+                                                           json::array({"uuid", b.uuid.to_string()})})})}});
+    finish(ops, fmt::format("delete bridge {}", bridge));
+    return ops;
+}
+
 Result<json> attach_ops(const ovsdb::Replica &r, std::string_view bridge, const std::vector<PortSpec> &ports)
 {
     return change_ops(r, bridge, ports, {});

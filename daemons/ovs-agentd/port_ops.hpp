@@ -72,6 +72,13 @@ Result<nlohmann::json> change_ops(const ovsdb::Replica &r, std::string_view brid
 // Creating `bridge` (datapath "system" or "netdev") with its internal port, marked as the
 // agent's; guarded by a wait that no bridge of that name exists yet.
 nlohmann::json create_bridge_ops(std::string_view bridge, std::string_view datapath_type);
+// MigrateUplink's mark on the bridge (external_ids alopex-migration = `text`; "" takes
+// it away), so that a restarted agent still rolls back a migration nobody confirmed.
+inline constexpr std::string_view migration_key = "alopex-migration";
+Result<nlohmann::json> migration_mark_ops(const ovsdb::Replica &r, std::string_view bridge, std::string_view text);
+// Deleting the agent's bridge (its ports and interfaces go with it); EPERM for a bridge
+// the agent did not create.
+Result<nlohmann::json> delete_bridge_ops(const ovsdb::Replica &r, std::string_view bridge);
 // The next_cfg a transaction built here made (its select's result), or none.
 std::optional<int64_t> next_cfg_of(const nlohmann::json &results);
 

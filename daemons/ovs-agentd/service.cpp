@@ -30,7 +30,11 @@ Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, c
         self->record("ovs.detach", json{{"bridge", self->bridge_}, {"port", port}}.dump());
         self->bus_->port_detached(port);
     };
-    ev.connection = [self](bool) { self->bus_->connection_changed(); };
+    ev.connection = [self](bool up) {
+        self->bus_->connection_changed();
+        if (up)
+            self->bus_->synced();
+    };
     ev.rename = [self](int ifindex, const std::string &from, const std::string &to,
                        std::function<void(Result<>)> done) {
         self->bus_->rename_link(ifindex, from, to, [self, from, to, done](Result<> r) {

@@ -60,6 +60,14 @@ Result<std::vector<Change>> plan(sd_bus *bus)
     return out;
 }
 
+Result<std::pair<std::string, std::string>> migrate_uplink(sd_bus *bus, const std::string &bridge,
+                                                           const std::string &nic, uint32_t timeout_s)
+{
+    ALOPEX_TRY(r, (bus::blocking::call<bus::ObjectPath, std::string>(bus, service, path, api::spec, m::MigrateUplink,
+                                                                      bridge, nic, timeout_s)));
+    return std::pair{std::get<0>(r).value, std::get<1>(r)};
+}
+
 Result<std::vector<std::string>> reload(sd_bus *bus)
 {
     ALOPEX_TRY(r, bus::blocking::call<std::vector<std::string>>(bus, service, path, api::spec, m::Reload));

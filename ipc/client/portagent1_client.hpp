@@ -46,6 +46,9 @@ Result<std::pair<std::string, int64_t>> create_container_interface(sd_bus *bus, 
                                                                    const std::string &container, uint32_t vmid);
 Result<> remove_container_interface(sd_bus *bus, const std::string &name);
 Result<std::vector<Change>> plan(sd_bus *bus);
+// The checkpoint to confirm and the interface that holds the addresses now.
+Result<std::pair<std::string, std::string>> migrate_uplink(sd_bus *bus, const std::string &bridge,
+                                                           const std::string &nic, uint32_t timeout_s);
 Result<std::vector<std::string>> reload(sd_bus *bus);
 
 } // namespace alopex::ipc::portagent1

@@ -86,6 +86,19 @@ alopex::Result<OvsRequest> parse_create(const cli::Args &a)
     return OvsRequest{.op = Op::create, .raw = std::move(raw), .container = std::string(a.words[1]), .vmid = vmid};
 }
 
+alopex::Result<OvsRequest> parse_uplink(const cli::Args &a)
+{
+    ALOPEX_TRY_VOID(need(a.words, 2, 3, "uplink BRIDGE NIC [SECONDS]"));
+    ALOPEX_TRY(bridge, ifname(a.words[0], "uplink"));
+    ALOPEX_TRY(nic, ifname(a.words[1], "uplink"));
+    OvsRequest r{.op = Op::uplink, .raw = std::move(nic), .bridge = std::move(bridge)};
+    if (a.words.size() == 3) {
+        ALOPEX_TRY(t, number<uint32_t>(a.words[2], 3600, "uplink: SECONDS"));
+        r.timeout_s = t;
+    }
+    return r;
+}
+
 const cli::Verb<OvsRequest> verbs[] = {
     {{"ports"}, "", "the ports of the agent's bridge", no_args<Op::ports>, {}, true},
     {{"attach"}, "NAME...", "attach links to the bridge (whatever their names)", parse_attach},
@@ -95,6 +108,8 @@ const cli::Verb<OvsRequest> verbs[] = {
     {{"create-interface"}, "RAW CONTAINER VMID", "rename RAW to vi<VMID> and attach it", parse_create},
     {{"remove-interface"}, "NAME", "detach a container's interface and delete it", one_name<Op::remove>},
     {{"reload"}, "", "re-read alopex-ovs-agent.toml", no_args<Op::reload>},
+    {{"uplink"}, "BRIDGE NIC [SECONDS]", "move NIC behind BRIDGE in a checkpoint\n(confirm within SECONDS, default 60)",
+     parse_uplink},
 };
 
 cli::Document one(cli::Section s)
@@ -216,6 +231,17 @@ int run_ovs(Context &ctx, const OvsRequest &r)
         s.json_key = "pending_restart";
         for (const auto &x : *p)
             s.add({x}, x);
+        return ctx.print(one(std::move(s)));
+    }
+    case Op::uplink: {
+        auto u = pa::migrate_uplink(*bus, r.bridge, r.raw, r.timeout_s);
+        if (!u)
+            return Context::fail(u.error());
+        cli::Section s({"CHECKPOINT", "INTERFACE", "CONFIRM WITHIN"});
+        s.json_key = "uplink";
+        s.add({u->first, u->second, fmt::format("{}s", r.timeout_s)},
+              nlohmann::json{{"checkpoint", u->first}, {"interface", u->second}, {"timeout_s", r.timeout_s}});
+        s.footer = fmt::format("confirm with: alopexctl checkpoint confirm {}", u->first);
         return ctx.print(one(std::move(s)));
     }
     case Op::name:

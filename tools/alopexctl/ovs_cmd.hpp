@@ -19,11 +19,13 @@
 namespace alopexctl {
 
 struct OvsRequest {
-    enum class Op { ports, attach, detach, plan, name, create, remove, reload };
+    enum class Op { ports, attach, detach, plan, name, create, remove, reload, uplink };
     Op op = Op::ports;
     std::vector<std::string> names{};   // attach: the links; detach, remove: one
     std::string raw{}, container{};     // create: the raw link and the container; name: the container
     uint32_t vmid = 0;                  // create
+    std::string bridge{};               // uplink: the bridge (raw: the NIC)
+    uint32_t timeout_s = 60;            // uplink
     unsigned index = 0;                 // name
 };
 

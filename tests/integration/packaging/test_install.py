@@ -141,7 +141,7 @@ def main():
                       d.findtext('allow_active')), ('no', 'no', 'auth_admin_keep'),
                      f'{aid} defaults')
 
-    @tap.test('polkit rules: netdev gets the link action, alopex-ovs linkd\'s rename actions, nothing else')
+    @tap.test('polkit rules: netdev gets the link action, alopex-ovs what it asks of linkd, nothing else')
     def _(inst):
         rules = [inst.p('share', 'polkit-1', 'rules.d', f) for f in
                  ('50-alopex-netdev.rules', '50-alopex-ovs-agent.rules')]
@@ -176,7 +176,8 @@ console.log(JSON.stringify(out));
         got = json.loads(r.stdout)
         for aid in POLKIT_ACTIONS:
             want = {'org.alopex.link.configure': ['yes', 'default', 'yes'],
-                    'org.alopex.firewall.configure': ['default', 'default', 'yes']}.get(
+                    'org.alopex.firewall.configure': ['default', 'default', 'yes'],
+                    'org.alopex.checkpoint': ['default', 'default', 'yes']}.get(
                         aid, ['default', 'default', 'default'])
             check_eq(got[aid], want, f'{aid} for (netdev member, other user, alopex-ovs)')
 

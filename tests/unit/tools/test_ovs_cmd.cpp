@@ -39,6 +39,12 @@ TEST_CASE("alopexctl ovs: subcommands, and bad arguments named")
     CHECK(parse({"remove-interface", "vi100"})->names == std::vector<std::string>{"vi100"});
     CHECK(parse({"detach", "vi100"})->op == Op::detach);
     CHECK(parse({"reload"})->op == Op::reload);
+    auto up = parse({"uplink", "ovsbr0", "eno1", "120"});
+    REQUIRE(up);
+    CHECK((up->op == Op::uplink && up->bridge == "ovsbr0" && up->raw == "eno1" && up->timeout_s == 120));
+    CHECK(parse({"uplink", "ovsbr0", "eno1"})->timeout_s == 60);
+    CHECK_THAT(msg({"uplink", "ovsbr0"}), Catch::Contains("missing argument"));
+    CHECK_THAT(msg({"uplink", "ovsbr0", "eno1", "99999"}), Catch::Contains("SECONDS"));
     CHECK_THAT(msg({"attach"}), Catch::Contains("missing argument"));
     CHECK_THAT(msg({"attach", "a/b"}), Catch::Contains("not an interface name: 'a/b'"));
     CHECK_THAT(msg({"attach", "sixteen-bytes-xx"}), Catch::Contains("'sixteen-bytes-xx'"));
