@@ -11,7 +11,9 @@ Each sample (the ovs-vsctl contender's veths named so that the agent, running to
 them alone): t0 just before `ip link add` of the veth (both contenders pay for that
 process); the agent's end is its "attached NAME ofport=N" line (cur_cfg caught up and the
 interface has an ofport); ovs-vsctl's is its exit (it waits for cur_cfg itself). The
-port is removed again between samples. p50 and p99 at 1, 200 and 1,000 ports on the
+port is removed again between samples, and each sample starts with ovs-vswitchd idle
+(ovs-vsctl del-port waits for it; after the agent's detach, an ovs-vsctl set that
+waits for cur_cfg does). p50 and p99 at 1, 200 and 1,000 ports on the
 bridge (the others attached beforehand, the userspace datapath: ovs-vswitchd
 --disable-system). Everything in a throwaway network + mount + PID namespace; IPv6 off
 there (autoconf multicast from many veths would flood the userspace datapath).
@@ -63,7 +65,7 @@ def fill(sb, d, agent, first, count):
         got += 1
 
 
-def sample_agent(agent, name, peer):
+def sample_agent(d, agent, name, peer):
     agent.take('attached')
     t0 = time.monotonic()
     b.sh(['ip', 'link', 'add', name, 'type', 'veth', 'peer', 'name', peer])
@@ -72,6 +74,7 @@ def sample_agent(agent, name, peer):
     took = time.monotonic() - t0
     b.sh(['ip', 'link', 'del', name])
     agent.expect(f'detached {name}', 60)
+    vsctl(d, 'set', 'Open_vSwitch', '.', 'external_ids:bench=1', wait=True)   # ovs-vswitchd idle, as after del-port's wait
     return took
 
 
@@ -139,7 +142,7 @@ def main():
             if size - 1 > present:
                 fill(sb, d, agent, 10000 + present, size - 1 - present)
                 present = size - 1
-            ours = [sample_agent(agent, f'veth9{i:03}i0', f'pa{i}') for i in range(args.samples)]
+            ours = [sample_agent(d, agent, f'veth9{i:03}i0', f'pa{i}') for i in range(args.samples)]
             theirs = [sample_vsctl(d, f'ct9{i:03}', f'pv{i}') for i in range(args.samples)]
             print(f'at {size} ports:')
             print('  ' + line('alopex ovs Agent', ours))
