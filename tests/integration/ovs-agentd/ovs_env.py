@@ -82,10 +82,11 @@ def start_ovsdb(sb, d):
     return p
 
 
-def start_vswitchd(sb, d):
-    """ovs-vswitchd on the sandbox's database, the userspace datapath only (its devices
-    live in the sandbox's network namespace), its sockets in `d`."""
-    return sb.spawn('ovs-vswitchd', ['ovs-vswitchd', f'unix:{d}/db.sock', '--disable-system',
+def start_vswitchd(sb, d, system=False):
+    """ovs-vswitchd on the sandbox's database, its sockets in `d`: the userspace datapath
+    only (its devices live in the sandbox's network namespace), or with system=True the
+    kernel's too (openvswitch.ko, in the test VM)."""
+    return sb.spawn('ovs-vswitchd', ['ovs-vswitchd', f'unix:{d}/db.sock', *([] if system else ['--disable-system']),
                                      f'--unixctl={d}/vswitchd.ctl', '--no-chdir'], env=sb.env({'OVS_RUNDIR': d}))
 
 
