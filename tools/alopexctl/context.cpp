@@ -2,6 +2,7 @@
 #include "context.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace alopexctl {
 
@@ -47,6 +48,17 @@ int Context::usage_error(const alopex::Error &e)
 {
     fmt::print(stderr, "alopexctl: {}\nTry 'alopexctl --help'.\n", printable(e.message));
     return exit_usage;
+}
+
+alopex::cli::Document pending_restart_document(const std::vector<std::string> &pending)
+{
+    alopex::cli::Section s({"PENDING RESTART"});
+    s.json_key = "pending_restart";
+    for (const auto &x : pending)
+        s.add({x}, x);
+    alopex::cli::Document doc;
+    doc.sections.push_back(std::move(s));
+    return doc;
 }
 
 } // namespace alopexctl

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include <systemd/sd-bus.h>
 
@@ -20,6 +22,10 @@ inline constexpr int exit_broken = 1;        // ledger verify: the chain does no
 inline constexpr int exit_usage = 2;         // the command line is wrong
 inline constexpr int exit_failure = 3;       // a daemon refused, the bus failed, ...
 inline constexpr int exit_not_running = 4;   // the daemon asked for does not run
+
+// A daemon's answer to Reload: what waits for its restart (PENDING RESTART; JSON
+// {"pending_restart": [...]}).
+alopex::cli::Document pending_restart_document(const std::vector<std::string> &pending);
 
 class Context {
 public:

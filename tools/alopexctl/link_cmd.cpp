@@ -28,15 +28,6 @@ alopex::Result<uint32_t> parse_u32(std::string_view what, std::string_view s)
     return v;
 }
 
-alopex::Result<> need(std::span<const std::string_view> w, size_t n, std::string_view usage)
-{
-    if (w.size() < n)
-        return failf(EINVAL, "link {}: missing argument", usage);
-    if (w.size() > n)
-        return failf(EINVAL, "link {}: unexpected argument '{}'", usage, cli::printable(w[n]));
-    return {};
-}
-
 // TO [via GW] [dev LINK] [metric N] [table N]
 alopex::Result<LinkRequest> parse_route(const cli::Args &a, Op op)
 {
@@ -72,19 +63,19 @@ alopex::Result<LinkRequest> parse_route(const cli::Args &a, Op op)
 // VERB LINK
 alopex::Result<LinkRequest> one_link(const cli::Args &a, Op op, std::string_view verb)
 {
-    ALOPEX_TRY_VOID(need(a.words, 1, fmt::format("{} LINK", verb)));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 1, 1, "link", fmt::format("{} LINK", verb)));
     return LinkRequest{.op = op, .link = std::string(a.words[0])};
 }
 
 alopex::Result<LinkRequest> no_args(const cli::Args &a, Op op, std::string_view verb)
 {
-    ALOPEX_TRY_VOID(need(a.words, 0, verb));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 0, 0, "link", verb));
     return LinkRequest{.op = op};
 }
 
 alopex::Result<LinkRequest> parse_set(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 3, "set LINK mtu|zone|name VALUE"));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 3, 3, "link", "set LINK mtu|zone|name VALUE"));
     LinkRequest r{.link = std::string(a.words[0])};
     std::string_view what = a.words[1], value = a.words[2];
     if (what == "mtu") {
@@ -102,7 +93,8 @@ alopex::Result<LinkRequest> parse_set(const cli::Args &a)
 
 template <Op O> alopex::Result<LinkRequest> parse_addr(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 2, fmt::format("addr {} LINK ADDRESS/PREFIX", O == Op::addr_add ? "add" : "del")));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 2, 2, "link",
+                                     fmt::format("addr {} LINK ADDRESS/PREFIX", O == Op::addr_add ? "add" : "del")));
     return LinkRequest{.op = O, .link = std::string(a.words[0]), .value = std::string(a.words[1])};
 }
 

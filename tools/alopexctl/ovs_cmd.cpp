@@ -21,15 +21,6 @@ using Op = OvsRequest::Op;
 
 namespace {
 
-alopex::Result<> need(std::span<const std::string_view> w, size_t min, size_t max, std::string_view usage)
-{
-    if (w.size() < min)
-        return failf(EINVAL, "ovs {}: missing argument", usage);
-    if (w.size() > max)
-        return failf(EINVAL, "ovs {}: unexpected argument '{}'", usage, cli::printable(w[max]));
-    return {};
-}
-
 template <typename T> alopex::Result<T> number(std::string_view s, T max, std::string_view what)
 {
     T v{};
@@ -48,13 +39,13 @@ alopex::Result<std::string> ifname(std::string_view s, std::string_view usage)
 
 template <Op O> alopex::Result<OvsRequest> no_args(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 0, 0, O == Op::ports ? "ports" : O == Op::plan ? "plan" : "reload"));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 0, 0, "ovs", O == Op::ports ? "ports" : O == Op::plan ? "plan" : "reload"));
     return OvsRequest{.op = O};
 }
 
 alopex::Result<OvsRequest> parse_attach(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 1, 4096, "attach NAME..."));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 1, 4096, "ovs", "attach NAME..."));
     OvsRequest r{.op = Op::attach};
     for (auto w : a.words) {
         ALOPEX_TRY(n, ifname(w, "attach"));
@@ -66,21 +57,21 @@ alopex::Result<OvsRequest> parse_attach(const cli::Args &a)
 template <Op O> alopex::Result<OvsRequest> one_name(const cli::Args &a)
 {
     std::string_view usage = O == Op::detach ? "detach NAME" : "remove-interface NAME";
-    ALOPEX_TRY_VOID(need(a.words, 1, 1, usage));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 1, 1, "ovs", usage));
     ALOPEX_TRY(n, ifname(a.words[0], usage));
     return OvsRequest{.op = O, .names = {std::move(n)}};
 }
 
 alopex::Result<OvsRequest> parse_name(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 2, 2, "name CONTAINER INDEX"));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 2, 2, "ovs", "name CONTAINER INDEX"));
     ALOPEX_TRY(index, number<unsigned>(a.words[1], 65535, "name: INDEX"));
     return OvsRequest{.op = Op::name, .container = std::string(a.words[0]), .index = index};
 }
 
 alopex::Result<OvsRequest> parse_create(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 3, 3, "create-interface RAW CONTAINER VMID"));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 3, 3, "ovs", "create-interface RAW CONTAINER VMID"));
     ALOPEX_TRY(raw, ifname(a.words[0], "create-interface"));
     ALOPEX_TRY(vmid, number<uint32_t>(a.words[2], 999'999'999, "create-interface: VMID"));
     return OvsRequest{.op = Op::create, .raw = std::move(raw), .container = std::string(a.words[1]), .vmid = vmid};
@@ -88,7 +79,7 @@ alopex::Result<OvsRequest> parse_create(const cli::Args &a)
 
 alopex::Result<OvsRequest> parse_uplink(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 2, 3, "uplink BRIDGE NIC [SECONDS]"));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 2, 3, "ovs", "uplink BRIDGE NIC [SECONDS]"));
     ALOPEX_TRY(bridge, ifname(a.words[0], "uplink"));
     ALOPEX_TRY(nic, ifname(a.words[1], "uplink"));
     OvsRequest r{.op = Op::uplink, .raw = std::move(nic), .bridge = std::move(bridge)};
@@ -227,11 +218,7 @@ int run_ovs(Context &ctx, const OvsRequest &r)
         auto p = pa::reload(*bus);
         if (!p)
             return Context::fail(p.error());
-        cli::Section s({"PENDING RESTART"});
-        s.json_key = "pending_restart";
-        for (const auto &x : *p)
-            s.add({x}, x);
-        return ctx.print(one(std::move(s)));
+        return ctx.print(pending_restart_document(*p));
     }
     case Op::uplink: {
         auto u = pa::migrate_uplink(*bus, r.bridge, r.raw, r.timeout_s);

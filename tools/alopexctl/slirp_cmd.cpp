@@ -30,24 +30,15 @@ std::string endpoint_text(const std::string &address, uint16_t port)
                                                   : fmt::format("{}:{}", address, port);
 }
 
-alopex::Result<> need(std::span<const std::string_view> w, size_t min, size_t max, std::string_view usage)
-{
-    if (w.size() < min)
-        return failf(EINVAL, "slirp {}: missing argument", usage);
-    if (w.size() > max)
-        return failf(EINVAL, "slirp {}: unexpected argument '{}'", usage, cli::printable(w[max]));
-    return {};
-}
-
 template <Op O> alopex::Result<SlirpRequest> optional_instance(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 0, 1, O == Op::status ? "status [INSTANCE]" : "connections [INSTANCE]"));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 0, 1, "slirp", O == Op::status ? "status [INSTANCE]" : "connections [INSTANCE]"));
     return SlirpRequest{.op = O, .instance = a.words.empty() ? "" : std::string(a.words[0])};
 }
 
 alopex::Result<SlirpRequest> parse_close(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 2, 2, "close INSTANCE ID"));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 2, 2, "slirp", "close INSTANCE ID"));
     uint64_t id = 0;
     std::string_view s = a.words[1];
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
@@ -58,7 +49,7 @@ alopex::Result<SlirpRequest> parse_close(const cli::Args &a)
 
 alopex::Result<SlirpRequest> parse_reload(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 1, 1, "reload INSTANCE"));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 1, 1, "slirp", "reload INSTANCE"));
     return SlirpRequest{.op = Op::reload, .instance = std::string(a.words[0])};
 }
 
@@ -67,7 +58,7 @@ const cli::OptionSpec options[] = {{for_opt, 0, "DURATION", "slirp capture: how 
 
 alopex::Result<SlirpRequest> parse_capture(const cli::Args &a)
 {
-    ALOPEX_TRY_VOID(need(a.words, 1, 2, "capture [INSTANCE] FILE"));
+    ALOPEX_TRY_VOID(cli::count_words(a.words, 1, 2, "slirp", "capture [INSTANCE] FILE"));
     SlirpRequest r{.op = Op::capture};
     r.instance = a.words.size() == 2 ? std::string(a.words[0]) : "";
     r.file = std::string(a.words.back());
@@ -286,13 +277,7 @@ int run_slirp(Context &ctx, const SlirpRequest &r)
         auto p = s1::reload(*bus, which->front());
         if (!p)
             return Context::fail(p.error());
-        cli::Section s({"PENDING RESTART"});
-        s.json_key = "pending_restart";
-        for (const auto &x : *p)
-            s.add({x}, x);
-        cli::Document doc;
-        doc.sections.push_back(std::move(s));
-        return ctx.print(doc);
+        return ctx.print(pending_restart_document(*p));
     }
     }
     return exit_ok;

@@ -253,4 +253,14 @@ std::string options_help(std::span<const OptionSpec> specs)
     return out;
 }
 
+Result<> count_words(std::span<const std::string_view> words, size_t min, size_t max, std::string_view group,
+                     std::string_view usage)
+{
+    if (words.size() < min)
+        return failf(EINVAL, "{} {}: missing argument", group, usage);
+    if (words.size() > max)
+        return failf(EINVAL, "{} {}: unexpected argument '{}'", group, usage, printable(words[max]));
+    return {};
+}
+
 } // namespace alopex::cli

@@ -106,6 +106,11 @@ template <typename Req> std::vector<Command> verb_commands(std::string_view grou
 }
 } // namespace detail
 
+// Whether a verb got `min` to `max` words: else "GROUP USAGE: missing argument" or
+// "GROUP USAGE: unexpected argument 'WORD'".
+Result<> count_words(std::span<const std::string_view> words, size_t min, size_t max, std::string_view group,
+                     std::string_view usage);
+
 // The request `args` (whose words follow the group's word) asks for.
 template <typename Req> Result<Req> parse_verb(std::string_view group, std::span<const Verb<Req>> verbs, Args args)
 {

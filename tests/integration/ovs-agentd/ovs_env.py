@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import alopex_harness as h
+from alopex_peer import in_ns, netns_holder
 
 
 class Driver:
@@ -100,3 +101,65 @@ def veth(name, peer):
     subprocess.run(['ip', 'link', 'add', name, 'type', 'veth', 'peer', 'name', peer], check=True)
     for link in (name, peer):
         subprocess.run(['ip', 'link', 'set', link, 'up'], check=True)
+
+
+def ofport(sb, d, name):
+    """The interface's ofport as ovs-vsctl reads it; None while it has none."""
+    out = vsctl(sb, d, '--if-exists', 'get', 'Interface', name, 'ofport').strip()
+    return int(out) if out not in ('', '[]') else None
+
+
+def start_stack(sb, system=False, recorders=('alopex-ovs',)):
+    """What alopex-ovs-agentd runs beside: the private bus, polkitd, ovsdb-server and
+    ovs-vswitchd (IPv6 off in the sandbox: autoconf multicast from many veths floods the
+    userspace datapath), the broker ([ovsdb] for alopex-ovs, [record] for `recorders`) and
+    linkd. Returns (the database's directory, the ovsdb-server process)."""
+    sb.start_bus()
+    subprocess.run(['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'],
+                   check=True)
+    sb.start_polkit()
+    d = create_db(sb)
+    ovsdb = start_ovsdb(sb, d)
+    vsctl(sb, d, 'init')
+    start_vswitchd(sb, d, system=system)
+    callers = ', '.join(f'"{r}"' for r in recorders)
+    sb.start_broker(f'[ovsdb]\nsocket = "{d}/db.sock"\ncallers = ["alopex-ovs"]\n\n[record]\ncallers = [{callers}]\n')
+    sb.start_daemon('daemons/linkd/alopex-linkd', wait_name='org.alopex.Link1', notify=True, watchdog_usec=5000000)
+    return d, ovsdb
+
+
+def two_namespaces(sb, ports=('veth900i0', 'veth901i0')):
+    """Two namespaces, each a veth's peer with 10.77.0.1/24 and 10.77.0.2/24, the veths
+    (`ports`) up in the sandbox's namespace; returns the first namespace's holder."""
+    holders = []
+    for i, port in enumerate(ports):
+        holder = netns_holder(sb, f'ns-{port}')
+        subprocess.run(['ip', 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'c0', 'netns', str(holder.pid)],
+                       check=True)
+        in_ns(holder, 'ip', 'addr', 'add', f'10.77.0.{i + 1}/24', 'dev', 'c0')
+        in_ns(holder, 'ip', 'link', 'set', 'c0', 'up')
+        subprocess.run(['ip', 'link', 'set', port, 'up'], check=True)
+        holders.append(holder)
+    return holders[0]
+
+
+def ping_from(sb, holder, target, count=3):
+    """busybox ping in the holder's namespace; (rc, output)."""
+    rc, out, err = sb.run(['nsenter', '-t', str(holder.pid), '-n', 'busybox', 'ping', '-c', str(count), '-W', '2',
+                           target])
+    return rc, out + err
+
+
+def gateway(sb, nic, brd=False):
+    """`nic`, a veth whose peer in a gateway namespace holds 10.88.0.1/24 (and 10.99.0.1 on
+    its loopback): 10.88.0.2/24 on it, a static default route via the gateway."""
+    gw = netns_holder(sb, 'gateway')
+    subprocess.run(['ip', 'link', 'add', nic, 'type', 'veth', 'peer', 'name', 'gw0', 'netns', str(gw.pid)], check=True)
+    in_ns(gw, 'ip', 'addr', 'add', '10.88.0.1/24', 'dev', 'gw0')
+    in_ns(gw, 'ip', 'addr', 'add', '10.99.0.1/24', 'dev', 'lo')
+    in_ns(gw, 'ip', 'link', 'set', 'gw0', 'up')
+    in_ns(gw, 'ip', 'link', 'set', 'lo', 'up')
+    subprocess.run(['ip', 'addr', 'add', '10.88.0.2/24', *(['brd', '+'] if brd else []), 'dev', nic], check=True)
+    subprocess.run(['ip', 'link', 'set', nic, 'up'], check=True)
+    subprocess.run(['ip', 'route', 'add', 'default', 'via', '10.88.0.1', 'dev', nic, 'proto', 'static'], check=True)
+    return gw

@@ -28,8 +28,9 @@ import time
 import alopex_dbus as bus
 import alopex_harness as h
 from alopex_kernel import ip_j
-from alopex_peer import in_ns, netns_holder
-from ovs_env import create_db, start_ovsdb, start_vswitchd, veth
+from alopex_peer import netns_holder
+from ovs_env import ofport as ovs_ofport
+from ovs_env import ping_from, start_stack, two_namespaces, veth
 from ovs_env import vsctl as ovs_vsctl
 
 tap = h.Tap()
@@ -45,8 +46,7 @@ def vsctl(sb, *args):
 
 
 def ofport(sb, name):
-    out = vsctl(sb, '--if-exists', 'get', 'Interface', name, 'ofport').strip()
-    return int(out) if out not in ('', '[]') else None
+    return ovs_ofport(sb, CTX['dir'], name)
 
 
 def ports(sb):
@@ -74,22 +74,7 @@ def records(sb, prefix):
 
 
 def setup(sb):
-    sb.start_bus()
-    subprocess.run(['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'],
-                   check=True)
-    sb.start_polkit()
-    CTX['dir'] = create_db(sb)
-    CTX['ovsdb'] = start_ovsdb(sb, CTX['dir'])
-    vsctl(sb, 'init')
-    start_vswitchd(sb, CTX['dir'])
-    sb.start_broker(f"""[ovsdb]
-socket = "{CTX['dir']}/db.sock"
-callers = ["alopex-ovs"]
-
-[record]
-callers = ["alopex-ovs", "root"]
-""")
-    sb.start_daemon('daemons/linkd/alopex-linkd', wait_name='org.alopex.Link1', notify=True, watchdog_usec=1000000)
+    CTX['dir'], CTX['ovsdb'] = start_stack(sb, recorders=('alopex-ovs', 'root'))
     CTX['config'] = os.path.join(sb.config_dir, 'ovs-agent.toml')
     with open(CTX['config'], 'w') as f:
         f.write(CONFIG)
@@ -218,18 +203,10 @@ def _(sb):
 
 @tap.test('traffic between two namespaces across the bridge')
 def _(sb):
-    holders = {}
-    for n, port, addr in (('a', 'veth900i0', '10.77.0.1/24'), ('b', 'veth901i0', '10.77.0.2/24')):
-        holders[n] = netns_holder(sb, f'ovs-ns-{n}')
-        subprocess.run(['ip', 'link', 'add', port, 'type', 'veth', 'peer', 'name', f'c{n}', 'netns',
-                        str(holders[n].pid)], check=True)
-        in_ns(holders[n], 'ip', 'addr', 'add', addr, 'dev', f'c{n}')
-        in_ns(holders[n], 'ip', 'link', 'set', f'c{n}', 'up')
-        subprocess.run(['ip', 'link', 'set', port, 'up'], check=True)
+    first = two_namespaces(sb)
     h.wait_until(lambda: all((ofport(sb, p) or 0) > 0 for p in ('veth900i0', 'veth901i0')), 10, 0.02, 'both attached')
-    rc, out, err = sb.run(['nsenter', '-t', str(holders['a'].pid), '-n', 'busybox', 'ping', '-c', '3', '-W', '2',
-                           '10.77.0.2'])
-    h.check_eq(rc, 0, f'ping across ovsbr7: {out} {err}')
+    rc, out = ping_from(sb, first, '10.77.0.2')
+    h.check_eq(rc, 0, f'ping across ovsbr7: {out}')
 
 
 @tap.test('ovsdb-server stopped mid-transaction: the loop keeps serving D-Bus; resumed, the attach completes')

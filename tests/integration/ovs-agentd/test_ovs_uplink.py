@@ -20,8 +20,7 @@ import time
 import alopex_dbus as bus
 import alopex_harness as h
 from alopex_kernel import ip_j
-from alopex_peer import in_ns, netns_holder
-from ovs_env import create_db, start_ovsdb, start_vswitchd
+from ovs_env import gateway, start_stack
 from ovs_env import vsctl as ovs_vsctl
 
 tap = h.Tap()
@@ -68,32 +67,8 @@ def migrate(sb):
 
 
 def setup(sb):
-    sb.start_bus()
-    subprocess.run(['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'],
-                   check=True)
-    sb.start_polkit()
-    CTX['dir'] = create_db(sb)
-    start_ovsdb(sb, CTX['dir'])
-    vsctl(sb, 'init')
-    start_vswitchd(sb, CTX['dir'])
-    sb.start_broker(f"""[ovsdb]
-socket = "{CTX['dir']}/db.sock"
-callers = ["alopex-ovs"]
-
-[record]
-callers = ["alopex-ovs", "root"]
-""")
-    sb.start_daemon('daemons/linkd/alopex-linkd', wait_name='org.alopex.Link1', notify=True, watchdog_usec=1000000)
-    gw = CTX['gw'] = netns_holder(sb, 'gateway')
-    subprocess.run(['ip', 'link', 'add', 'upl0', 'type', 'veth', 'peer', 'name', 'gw0', 'netns', str(gw.pid)],
-                   check=True)
-    in_ns(gw, 'ip', 'addr', 'add', '10.88.0.1/24', 'dev', 'gw0')
-    in_ns(gw, 'ip', 'addr', 'add', '10.99.0.1/24', 'dev', 'lo')
-    in_ns(gw, 'ip', 'link', 'set', 'gw0', 'up')
-    in_ns(gw, 'ip', 'link', 'set', 'lo', 'up')
-    subprocess.run(['ip', 'addr', 'add', '10.88.0.2/24', 'dev', 'upl0'], check=True)
-    subprocess.run(['ip', 'link', 'set', 'upl0', 'up'], check=True)
-    subprocess.run(['ip', 'route', 'add', 'default', 'via', '10.88.0.1', 'dev', 'upl0', 'proto', 'static'], check=True)
+    CTX['dir'], _ = start_stack(sb, recorders=('alopex-ovs', 'root'))
+    gateway(sb, 'upl0')
     subprocess.run(['ip', 'route', 'add', '10.99.0.0/24', 'via', '10.88.0.1', 'dev', 'upl0', 'metric', '50',
                     'proto', 'static'], check=True)
     with open(os.path.join(sb.config_dir, 'ovs-agent.toml'), 'w') as f:

@@ -17,8 +17,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import alopex_dbus as bus  # noqa: E402
 import alopex_harness as h  # noqa: E402
-from alopex_peer import in_ns, netns_holder  # noqa: E402
-from ovs_env import create_db, start_ovsdb, start_vswitchd  # noqa: E402
+from ovs_env import gateway, ping_from, start_stack, two_namespaces  # noqa: E402
+from ovs_env import ofport as ovs_ofport  # noqa: E402
 from ovs_env import vsctl as ovs_vsctl  # noqa: E402
 
 tap = h.Tap()
@@ -31,8 +31,7 @@ def vsctl(sb, *args):
 
 
 def ofport(sb, name):
-    out = vsctl(sb, '--if-exists', 'get', 'Interface', name, 'ofport').strip()
-    return int(out) if out not in ('', '[]') else None
+    return ovs_ofport(sb, CTX['dir'], name)
 
 
 def dpctl(sb):
@@ -47,17 +46,7 @@ def nic_view():
 
 
 def setup(sb):
-    sb.start_bus()
-    subprocess.run(['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'],
-                   check=True)
-    sb.start_polkit()
-    CTX['dir'] = create_db(sb)
-    start_ovsdb(sb, CTX['dir'])
-    vsctl(sb, 'init')
-    start_vswitchd(sb, CTX['dir'], system=True)
-    sb.start_broker(f'[ovsdb]\nsocket = "{CTX["dir"]}/db.sock"\ncallers = ["alopex-ovs"]\n\n'
-                    '[record]\ncallers = ["alopex-ovs"]\n')
-    sb.start_daemon('daemons/linkd/alopex-linkd', wait_name='org.alopex.Link1', notify=True, watchdog_usec=5000000)
+    CTX['dir'], _ = start_stack(sb, system=True)
     with open(os.path.join(sb.config_dir, 'ovs-agent.toml'), 'w') as f:
         f.write('bridge_name = "ovsk0"\n[bridge]\ncreate = true\ndatapath_type = "system"\n')
     sb.start_daemon('daemons/ovs-agentd/alopex-ovs-agentd', as_user='alopex-ovs', notify=True, wait_name=SERVICE,
@@ -67,20 +56,12 @@ def setup(sb):
 @tap.test('veths attached to a bridge of the kernel datapath: ovs-dpctl has them, the namespaces ping each other',
           vm=True)
 def _(sb):
-    holders = {}
-    for n, port, addr in (('a', 'veth900i0', '10.77.0.1/24'), ('b', 'veth901i0', '10.77.0.2/24')):
-        holders[n] = netns_holder(sb, f'ns-{n}')
-        subprocess.run(['ip', 'link', 'add', port, 'type', 'veth', 'peer', 'name', f'c{n}', 'netns',
-                        str(holders[n].pid)], check=True)
-        in_ns(holders[n], 'ip', 'addr', 'add', addr, 'dev', f'c{n}')
-        in_ns(holders[n], 'ip', 'link', 'set', f'c{n}', 'up')
-        subprocess.run(['ip', 'link', 'set', port, 'up'], check=True)
+    first = two_namespaces(sb)
     h.wait_until(lambda: all((ofport(sb, p) or 0) > 0 for p in ('veth900i0', 'veth901i0')), 20, 0.05, 'both attached')
     dp = dpctl(sb)
     h.check('system@ovs-system' in dp and 'veth900i0' in dp and 'veth901i0' in dp, dp)
-    rc, out, err = sb.run(['nsenter', '-t', str(holders['a'].pid), '-n', 'busybox', 'ping', '-c', '3', '-W', '2',
-                           '10.77.0.2'])
-    h.check_eq(rc, 0, f'ping through the kernel datapath: {out} {err}')
+    rc, out = ping_from(sb, first, '10.77.0.2')
+    h.check_eq(rc, 0, f'ping through the kernel datapath: {out}')
 
 
 @tap.test('a veth that goes is detached from the bridge and the datapath', vm=True)
@@ -93,16 +74,7 @@ def _(sb):
 @tap.test('MigrateUplink on the kernel datapath: the gateway answers through the bridge; not confirmed, '
           'the NIC comes back as it was', vm=True)
 def _(sb):
-    gw = netns_holder(sb, 'gateway')
-    subprocess.run(['ip', 'link', 'add', 'upl0', 'type', 'veth', 'peer', 'name', 'gw0', 'netns', str(gw.pid)],
-                   check=True)
-    in_ns(gw, 'ip', 'addr', 'add', '10.88.0.1/24', 'dev', 'gw0')
-    in_ns(gw, 'ip', 'addr', 'add', '10.99.0.1/24', 'dev', 'lo')
-    in_ns(gw, 'ip', 'link', 'set', 'gw0', 'up')
-    in_ns(gw, 'ip', 'link', 'set', 'lo', 'up')
-    subprocess.run(['ip', 'addr', 'add', '10.88.0.2/24', 'brd', '+', 'dev', 'upl0'], check=True)
-    subprocess.run(['ip', 'link', 'set', 'upl0', 'up'], check=True)
-    subprocess.run(['ip', 'route', 'add', 'default', 'via', '10.88.0.1', 'dev', 'upl0', 'proto', 'static'], check=True)
+    gateway(sb, 'upl0', brd=True)
     before = nic_view()
     bus.expect_ok(bus.dbus_send(sb, SERVICE, PATH, IFACE, 'MigrateUplink', 'string:ovsk0', 'string:upl0',
                                 'uint32:10'), 'MigrateUplink')
