@@ -315,6 +315,36 @@ Result<Fd> Broker::open_ovsdb(uid_t uid)
     return r;
 }
 
+Result<Fd> Broker::open_ovs_bridge(uid_t uid, std::string_view bridge)
+{
+    std::string socket;
+    auto run = [&]() -> Result<Fd> {
+        if (!cfg_.has_value())
+            return bus_fail(bus_error::Internal, "no configuration loaded");
+        bool name_ok = !bridge.empty() && bridge.size() <= 15 && bridge != "." && bridge != ".." &&
+                       bridge.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+                           std::string_view::npos;
+        if (!name_ok)
+            return bus_fail(bus_error::InvalidArgument, "bridge: not a bridge name: '{}'",
+                            std::string(bridge.substr(0, 32)));
+        auto rule = allow_ovsdb(*cfg_, uid);
+        if (!rule)
+            return forward(rule);
+        socket = ((*rule)->socket.parent_path() / (std::string(bridge) + ".mgmt")).string();
+        if (auto w = writer(); !w)
+            return forward(w);
+        auto fd = connect_unix(socket);
+        if (!fd)
+            return fd;
+        if (auto a = append(uid, "broker.OpenOvsBridge", "socket=" + socket); !a)
+            return forward(a);
+        return fd;
+    };
+    auto r = run();
+    journal("OpenOvsBridge", uid, socket.empty() ? std::string(bridge.substr(0, 32)) : socket, r);
+    return r;
+}
+
 Result<void> Broker::record(uid_t uid, std::string_view action, std::string_view details)
 {
     auto run = [&]() -> Result<void> {

@@ -56,6 +56,7 @@ public:
     Result<void> write_block(uid_t uid, std::string_view id, std::string_view tag,
                              std::string_view contents);
     Result<Fd> open_ovsdb(uid_t uid);
+    Result<Fd> open_ovs_bridge(uid_t uid, std::string_view bridge);
     Result<void> record(uid_t uid, std::string_view action, std::string_view details);
 
     // "name" of the uid's user, or "uid:N".

@@ -62,6 +62,7 @@ const bus::Vtable<BusApi> &vtable()
                                .method(b1::method::WriteManagedFile, &BusApi::write_managed_file)
                                .method(b1::method::WriteManagedBlock, &BusApi::write_managed_block)
                                .method(b1::method::OpenOvsdb, &BusApi::open_ovsdb)
+                               .method(b1::method::OpenOvsBridge, &BusApi::open_ovs_bridge)
                                .method(b1::method::Record, &BusApi::record);
     return vt;
 }
@@ -116,6 +117,13 @@ void BusApi::write_managed_block(bus::Call &c, std::string id, std::string tag, 
 void BusApi::open_ovsdb(bus::Call &c)
 {
     as_caller(c, [this](bus::PendingReply &p, uid_t uid) { answer(p, broker_.open_ovsdb(uid)); });
+}
+
+void BusApi::open_ovs_bridge(bus::Call &c, std::string bridge)
+{
+    as_caller(c, [this, bridge = std::move(bridge)](bus::PendingReply &p, uid_t uid) {
+        answer(p, broker_.open_ovs_bridge(uid, bridge));
+    });
 }
 
 void BusApi::record(bus::Call &c, std::string action, std::string details)

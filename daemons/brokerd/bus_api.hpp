@@ -36,6 +36,7 @@ public:
     void write_managed_file(bus::Call &c, std::string id, std::vector<uint8_t> contents);
     void write_managed_block(bus::Call &c, std::string id, std::string tag, std::string contents);
     void open_ovsdb(bus::Call &c);
+    void open_ovs_bridge(bus::Call &c, std::string bridge);
     void record(bus::Call &c, std::string action, std::string details);
 
 private:

@@ -55,6 +55,17 @@ void Client::open_ovsdb(std::function<void(Result<Fd>)> done)
                              });
 }
 
+void Client::open_ovs_bridge(const std::string &bridge, std::function<void(Result<Fd>)> done)
+{
+    calls_.call<bus::UnixFd>(service, broker1::path, b1::spec, b1::method::OpenOvsBridge,
+                             [done = std::move(done)](Result<std::tuple<bus::UnixFd>> r) {
+                                 if (!r)
+                                     return done(std::unexpected(r.error()));
+                                 done(adopt_fd(std::get<0>(*r).fd, S_IFSOCK, "socket"));
+                             },
+                             bridge);
+}
+
 void Client::write_managed_file(const std::string &id, const std::string &contents,
                                 std::function<void(Result<>)> done)
 {

@@ -33,6 +33,8 @@ public:
 
     void open_device(const std::string &path, std::function<void(Result<Fd>)> done);
     void open_ovsdb(std::function<void(Result<Fd>)> done);
+    // ovs-vswitchd's OpenFlow management socket of `bridge`.
+    void open_ovs_bridge(const std::string &bridge, std::function<void(Result<Fd>)> done);
     void write_managed_file(const std::string &id, const std::string &contents, std::function<void(Result<>)> done);
     void write_managed_block(const std::string &id, const std::string &tag, const std::string &contents,
                              std::function<void(Result<>)> done);

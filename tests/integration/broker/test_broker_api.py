@@ -6,7 +6,9 @@ import json
 import os
 import re
 import select
+import socket
 import sys
+import threading
 import tty
 
 import alopex_harness as h
@@ -182,6 +184,35 @@ def _(sb):
     h.check('Open_vSwitch' in reply['result'], f'result {reply["result"]}')
     expect_error(client(sb, 'OpenOvsdb', user='alopex-dns'), NA)
     expect_error(client(sb, 'OpenOvsdb', user='alopex-slirp'), NA)
+
+
+@tap.test('OpenOvsBridge: the fd is connected to BRIDGE.mgmt beside the ovsdb socket; bad names and other '
+          'callers refused')
+def _(sb):
+    mgmt = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    os.makedirs(sb.path('ovs'), exist_ok=True)
+    mgmt.bind(sb.path('ovs', 'br0.mgmt'))
+    os.chmod(sb.path('ovs', 'br0.mgmt'), 0o600)   # root's alone, as ovs-vswitchd's
+    mgmt.listen(1)
+
+    def answer():
+        c, _ = mgmt.accept()
+        c.recv(100)
+        c.sendall(b'{"bridge": "br0"}')
+        c.close()
+    t = threading.Thread(target=answer, daemon=True)
+    t.start()
+    out = client(sb, 'OpenOvsBridge', 's:br0', user='alopex-ovs', opts=['--fd-exchange', 'hello'])
+    kind, _, body = out.partition('\n')
+    h.check_eq(kind, 'fd socket', 'fd type')
+    h.check_eq(json.loads(body), {'bridge': 'br0'}, 'reached the listener')
+    t.join(10)
+    for bad in ('..', 'a/b', '', 'x' * 16, 'br 0'):
+        expect_error(client(sb, 'OpenOvsBridge', f's:{bad}', user='alopex-ovs'), 'org.alopex.Error.InvalidArgument')
+    expect_error(client(sb, 'OpenOvsBridge', 's:br0', user='alopex-dns'), NA)
+    expect_error(client(sb, 'OpenOvsBridge', 's:nosuch', user='alopex-ovs'), 'org.alopex.Error.IOError')
+    mgmt.close()
+    h.check_eq(ledger_records(sb)[-1]['action'], 'broker.OpenOvsBridge', 'recorded')
 
 
 @tap.test('Record is stamped with the caller; others and bad actions are refused')
