@@ -17,6 +17,7 @@ Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, c
     std::unique_ptr<Service> svc(new Service(s.block_tag, std::move(config_file)));
     Service *self = svc.get();
     svc->bridge_ = s.bridge;
+    svc->event_ = event;
     svc->broker_ = std::make_unique<ipc::broker1::Client>(bus);
     ALOPEX_TRY(recorder, ipc::broker1::Recorder::create(bus, event));
     svc->recorder_ = std::move(recorder);
@@ -48,6 +49,8 @@ Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, c
     };
     ev.bridge_created = [self](const std::string &bridge) {
         self->record("ovs.bridge.create", json{{"bridge", bridge}}.dump());
+        if (self->flows_)
+            self->flows_->retry_now();
     };
     ev.converged = [self] { self->converged(); };
     auto *broker = svc->broker_.get();
@@ -58,8 +61,30 @@ Result<std::unique_ptr<Service>> Service::create(sd_event *event, sd_bus *bus, c
     ALOPEX_TRY(api, PortAgentBus::create(event, bus, *svc->agent_, svc->recorder_.get(),
                                          [self](std::string_view why) { return self->reload(why); }));
     svc->bus_ = std::move(api);
+    ALOPEX_TRY_VOID(svc->follow_flows(s));
     ALOPEX_TRY_VOID(svc->bus_->request_names());
     return svc;
+}
+
+// [flows]: programmed while enabled; turned off, the LOCAL flows go (NORMAL stays, as it
+// is ovs-vswitchd's own default).
+Result<> Service::follow_flows(const Settings &s)
+{
+    auto flows = base_flows(s);
+    if (flows_) {
+        flows_->set(std::move(flows));
+        return {};
+    }
+    if (flows.empty())
+        return {};
+    auto *broker = broker_.get();
+    std::string bridge = bridge_;
+    auto connect = [broker, bridge](StreamConnection::Connected done) {
+        broker->open_ovs_bridge(bridge, std::move(done));
+    };
+    ALOPEX_TRY(f, BaseFlows::create(event_, bridge, std::move(connect), std::move(flows), {}));
+    flows_ = std::move(f);
+    return {};
 }
 
 Result<std::vector<std::string>> Service::reload(std::string_view why)
@@ -74,6 +99,8 @@ Result<std::vector<std::string>> Service::reload(std::string_view why)
     if (next.block_tag != cur.block_tag)
         pending.push_back("managed_block_tag");
     agent_->update_settings(next);
+    if (auto f = follow_flows(next); !f)
+        log::warning("base flows: {}", f.error().message);
     log::info("reloaded {} ({}){}", config_file_, why,
               pending.empty() ? "" : fmt::format("; {} take effect at the next start", fmt::join(pending, ", ")));
     return pending;

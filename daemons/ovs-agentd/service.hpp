@@ -3,7 +3,8 @@
 // broker — the ovsdb-server socket (OpenOvsdb), the /etc/network/interfaces block
 // (WriteManagedBlock "interfaces", the configured tag; written when the agent's ports
 // of the bridge changed, always the full set) and the suite's ledger (Record: every
-// attach, detach, failure and bridge created) — its D-Bus API (bus_api.hpp), the
+// attach, detach, failure and bridge created) — the bridge's base OpenFlow flows
+// (base_flows.hpp, on the broker's OpenOvsBridge socket), its D-Bus API (bus_api.hpp), the
 // settings read again on Reload or SIGHUP, and READY=1 once the first full sync
 // converged.
 #pragma once
@@ -17,6 +18,7 @@
 #include <systemd/sd-event.h>
 
 #include "agent.hpp"
+#include "base_flows.hpp"
 #include "alopex/error.hpp"
 #include "broker1_client.hpp"
 #include "bus_api.hpp"
@@ -42,12 +44,15 @@ private:
     Service(std::string tag, std::string config_file) : tag_(std::move(tag)), config_file_(std::move(config_file)) {}
     void converged();
     void record(std::string action, std::string details);
+    Result<> follow_flows(const Settings &s);
 
+    sd_event *event_ = nullptr;
     std::string tag_, config_file_, bridge_;
     std::unique_ptr<ipc::broker1::Client> broker_;
     std::unique_ptr<ipc::broker1::Recorder> recorder_;
     std::unique_ptr<Agent> agent_;
     std::unique_ptr<PortAgentBus> bus_;
+    std::unique_ptr<BaseFlows> flows_;   // [flows] enable
     std::string written_;          // the block as the broker last took it
     bool writing_ = false, again_ = false, ready_ = false;
     std::string block_problem_;    // logged once until it changes

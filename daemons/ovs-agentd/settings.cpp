@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "settings.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -88,6 +89,31 @@ Result<void> parse_bridge(const Table &root, Settings &s)
     return {};
 }
 
+Result<void> parse_flows(const Table &root, Settings &s)
+{
+    ALOPEX_TRY(f, root.optional_table("flows"));
+    if (!f)
+        return {};
+    ALOPEX_TRY_VOID(f->require_known_keys({"enable", "local"}));
+    ALOPEX_TRY(enable, f->optional_boolean("enable"));
+    s.flows = enable.value_or(false);
+    ALOPEX_TRY(list, f->optional_array("local"));
+    if (!list)
+        return {};
+    if (list->size() > 256)
+        return f->get("local")->failf("'local' holds at most 256 networks, not {}", list->size());
+    for (size_t i = 0; i < list->size(); ++i) {
+        ALOPEX_TRY(text, list->at(i).as_string());
+        auto p = net::Prefix::parse_network(text, "network");
+        if (!p)
+            return list->at(i).failf("'local': {}", p.error().message);
+        if (std::find(s.local.begin(), s.local.end(), *p) != s.local.end())
+            return list->at(i).failf("'local': {} is given twice", p->to_string());
+        s.local.push_back(*p);
+    }
+    return {};
+}
+
 Result<void> parse_naming(const Table &root, Settings &s)
 {
     ALOPEX_TRY(tmpl, root.optional_string("naming_template"));
@@ -130,7 +156,7 @@ Result<Settings> from_document(const config::Document &doc)
     Table root = doc.root();
     ALOPEX_TRY_VOID(root.require_known_keys({"bridge_name", "interfaces_path", "include_prefixes", "debounce_ms",
                                              "managed_block_tag", "naming_template", "enable_rename",
-                                             "container_name_cmd", "ledger_path", "bridge", "ports"}));
+                                             "container_name_cmd", "ledger_path", "bridge", "ports", "flows"}));
     Settings s;
     ALOPEX_TRY(bridge, root.optional_string("bridge_name"));
     if (bridge && !valid_ifname(*bridge))
@@ -154,6 +180,7 @@ Result<Settings> from_document(const config::Document &doc)
     ALOPEX_TRY_VOID(parse_naming(root, s));
     ALOPEX_TRY_VOID(parse_bridge(root, s));
     ALOPEX_TRY_VOID(parse_ports(root, s));
+    ALOPEX_TRY_VOID(parse_flows(root, s));
     if (auto n = root.get("interfaces_path"))
         s.notices.push_back(fmt::format("{}: interfaces_path is the broker's: its [[block]] id \"interfaces\" names "
                                         "the file", n->where()));

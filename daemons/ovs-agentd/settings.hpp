@@ -17,6 +17,9 @@
 //   [bridge]
 //   create = false                      # create the bridge when it is missing
 //   datapath_type = "system"            # "system" (the kernel's) or "netdev" (userspace)
+//   [flows]                             # base OpenFlow flows on the bridge
+//   enable = false                      # NORMAL for all traffic, and these networks to LOCAL:
+//   local = ["10.0.0.0/24", "fd00::/64"]
 //   [ports.NAME]                        # per port: a VLAN access tag and trunks
 //   tag = 10
 //   trunks = [20, 30]
@@ -31,6 +34,7 @@
 #include <vector>
 
 #include "alopex/error.hpp"
+#include "alopex/net.hpp"
 
 namespace alopex::ovs {
 
@@ -51,6 +55,8 @@ struct Settings {
     bool create_bridge = false;
     std::string datapath_type = "system";
     std::map<std::string, VlanSettings, std::less<>> vlans;   // by port name
+    bool flows = false;                      // [flows] enable
+    std::vector<net::Prefix> local;          // [flows] local: networks punted to the bridge's own port
     // Seed keys taken but meaning nothing here, each with why (logged at start).
     std::vector<std::string> notices;
 };

@@ -15,7 +15,8 @@ constexpr uint16_t oxm_class_basic = 0x8000;
 constexpr uint8_t oxm_eth_type = 5, oxm_ipv4_dst = 12, oxm_ipv6_dst = 27;
 constexpr uint16_t instruction_apply_actions = 4;
 constexpr uint16_t action_output = 0;
-constexpr uint8_t command_add = 0, command_delete_strict = 4;
+constexpr uint8_t command_add = 0, command_delete = 3, command_delete_strict = 4;
+constexpr uint8_t table_all = 0xff;
 constexpr uint32_t no_buffer = 0xffffffff, any = 0xffffffff;
 
 class Writer {
@@ -105,13 +106,13 @@ void match(Writer &w, const std::optional<net::Prefix> &dst)
     w.pad8();
 }
 
-std::vector<std::byte> flow_message(uint32_t xid, const Flow &f, uint8_t command)
+std::vector<std::byte> flow_message(uint32_t xid, const Flow &f, uint8_t command, uint8_t table = 0)
 {
     Writer w;
     header(w, flow_mod, xid);
     w.u64(f.cookie);
     w.u64(command == command_add ? 0 : ~uint64_t{0});   // cookie_mask: a delete matches our cookie
-    w.u8(0);                                            // table 0
+    w.u8(table);
     w.u8(command);
     w.u16(0);   // idle_timeout
     w.u16(0);   // hard_timeout
@@ -233,6 +234,11 @@ std::vector<std::byte> flow_add_message(uint32_t xid, const Flow &f)
 std::vector<std::byte> flow_delete_strict_message(uint32_t xid, const Flow &f)
 {
     return flow_message(xid, f, command_delete_strict);
+}
+
+std::vector<std::byte> flow_delete_cookie_message(uint32_t xid, uint64_t cookie)
+{
+    return flow_message(xid, Flow{cookie, 0, std::nullopt, 0}, command_delete, table_all);
 }
 
 std::string ErrorMessage::text() const

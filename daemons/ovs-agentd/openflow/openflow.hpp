@@ -85,6 +85,8 @@ struct Flow {
 std::vector<std::byte> flow_add_message(uint32_t xid, const Flow &f);
 // Removes exactly that flow (match and priority).
 std::vector<std::byte> flow_delete_strict_message(uint32_t xid, const Flow &f);
+// Removes every flow of every table with that cookie.
+std::vector<std::byte> flow_delete_cookie_message(uint32_t xid, uint64_t cookie);
 
 // ERROR's type and code, and as text ("OFPET_BAD_MATCH code 5").
 struct ErrorMessage {

@@ -81,6 +81,12 @@ TEST_CASE("ovs settings: defaults, the seed's config.toml, everything", "[ovs][s
     CHECK(all->datapath_type == "netdev");
     CHECK(all->vlans.at("veth101i0") == VlanSettings{10, {}});
     CHECK(all->vlans.at("tap102i0") == VlanSettings{{}, {20, 30}});
+    CHECK_FALSE(all->flows);
+    auto flows = parse_settings("[flows]\nenable = true\nlocal = [\"10.55.0.0/24\", \"fd55::/64\"]\n", "f.toml");
+    REQUIRE(flows);
+    CHECK(flows->flows);
+    REQUIRE(flows->local.size() == 2);
+    CHECK(flows->local[1].to_string() == "fd55::/64");
 }
 
 TEST_CASE("ovs settings: refusals name the file, line and column", "[ovs][settings]")
@@ -101,6 +107,11 @@ TEST_CASE("ovs settings: refusals name the file, line and column", "[ovs][settin
     CHECK(refusal("[ports.veth1]\ntag = 4096\n") == "ovs-agent.toml:2:7: 'tag' must be a VLAN 0..4095, not 4096");
     CHECK(refusal("[ports.veth1]\ntrunks = [1, -2]\n") == "ovs-agent.toml:2:14: 'trunks' must be a VLAN 0..4095, not -2");
     CHECK(refusal("[ports.veth1]\nmode = 1\n").starts_with("ovs-agent.toml:2:1: unknown key 'mode'"));
+    CHECK(refusal("[flows]\nlocal = [\"10.55.0.1/24\"]\n").starts_with("ovs-agent.toml:2:10: 'local': "));
+    CHECK(refusal("[flows]\nlocal = [\"10.55.0.0/24\", \"10.55.0.0/24\"]\n") ==
+          "ovs-agent.toml:2:26: 'local': 10.55.0.0/24 is given twice");
+    CHECK(refusal("[flows]\nlocal = [\"nonsense\"]\n").starts_with("ovs-agent.toml:2:10: 'local': "));
+    CHECK(refusal("[flows]\nenable = 1\n").starts_with("ovs-agent.toml:2:"));
     CHECK(valid_ifname("vi100"));
     CHECK_FALSE(valid_ifname(""));
     CHECK_FALSE(valid_ifname("a/b"));
