@@ -327,4 +327,14 @@ def _(sb):
     bus.expect_error(send(sb, 'Reload', user='alopex-test'), E + 'NotAuthorized')
 
 
+@tap.test('the ledger holds the agent\'s actions and its hash chain verifies (alopexctl ledger verify)')
+def _(sb):
+    acts = {r['action'] for r in records(sb, 'ovs.')}
+    for a in ('ovs.attach', 'ovs.detach', 'ovs.AttachPort', 'ovs.DetachPort', 'ovs.CreateContainerInterface',
+              'ovs.RemoveContainerInterface', 'ovs.Reload', 'ovs.rename', 'ovs.bridge.create'):
+        h.check(a in acts, f'{a} in {sorted(acts)}')
+    rc, out, err = alopexctl(sb, 'ledger', 'verify', '--file', os.path.join(sb.state_dir, 'ledger.jsonl'))
+    h.check_eq(rc, 0, f'{out} {err}')
+
+
 h.main(tap, setup)
