@@ -117,6 +117,36 @@ TEST_CASE("OpenOvsdb hands out a connected socket")
     CHECK(f.ledger_records() == 1);
 }
 
+TEST_CASE("OpenOvsBridge connects to BRIDGE.mgmt beside the ovsdb socket; names are checked first")
+{
+    Fixture f;
+    Broker b(f.dir / "broker.toml", f.dir / "state");
+    REQUIRE(b.reload());
+    Fd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    auto path = (f.dir / "br0.mgmt").string();
+    REQUIRE(path.size() < sizeof sa.sun_path);
+    memcpy(sa.sun_path, path.c_str(), path.size());
+    REQUIRE(bind(listener.get(), reinterpret_cast<sockaddr *>(&sa), sizeof sa) == 0);
+    REQUIRE(listen(listener.get(), 4) == 0);
+    for (const char *bad : {"", ".", "..", "../br0", "br0/x", "0123456789abcdef", "br 0"}) {
+        auto r = b.open_ovs_bridge(f.me, bad);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().bus_name == bus_error::InvalidArgument);
+    }
+    CHECK(f.ledger_records() == 0);
+    auto fd = b.open_ovs_bridge(f.me, "br0");
+    REQUIRE(fd);
+    Fd peer(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    REQUIRE(peer);
+    REQUIRE(write(fd->get(), "ping", 4) == 4);
+    char buf[8] = {};
+    REQUIRE(read(peer.get(), buf, sizeof buf) == 4);
+    CHECK(f.ledger_records() == 1);
+    CHECK(b.open_ovs_bridge(f.me, "nosuch").error().bus_name == bus_error::IOError);
+}
+
 TEST_CASE("a broken ledger refuses every mutation before anything changes")
 {
     Fixture f;

@@ -55,6 +55,8 @@ const bus::Vtable<FakeBroker> &fake_vtable()
             .method(b1::method::WriteManagedBlock,
                     [](FakeBroker &, bus::Call &c, std::string, std::string, std::string) { c.reply(); })
             .method(b1::method::OpenOvsdb, [](FakeBroker &, bus::Call &c) { c.fail(bus_error::NotAuthorized, "no"); })
+            .method(b1::method::OpenOvsBridge,
+                    [](FakeBroker &, bus::Call &c, std::string) { c.fail(bus_error::NotAuthorized, "no"); })
             .method(b1::method::Record, &FakeBroker::record);
     return vt;
 }
