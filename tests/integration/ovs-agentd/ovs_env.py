@@ -98,9 +98,10 @@ def vsctl(sb, d, *args):
 
 
 def veth(name, peer):
-    subprocess.run(['ip', 'link', 'add', name, 'type', 'veth', 'peer', 'name', peer], check=True)
-    for link in (name, peer):
-        subprocess.run(['ip', 'link', 'set', link, 'up'], check=True)
+    """A veth pair, both ends up. `name` is created up in the same request: the agent may
+    rename it (enable_rename) as soon as it appears, before a second `ip link set` could."""
+    subprocess.run(['ip', 'link', 'add', name, 'up', 'type', 'veth', 'peer', 'name', peer], check=True)
+    subprocess.run(['ip', 'link', 'set', peer, 'up'], check=True)
 
 
 def ofport(sb, d, name):
