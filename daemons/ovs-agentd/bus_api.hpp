@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,8 +49,10 @@ public:
     void connection_changed();
     // After every sync with ovsdb-server (a pending uplink migration's deadline).
     void synced() { uplink_->resume(); }
-    // Renames link `ifindex` through alopex-linkd (the agent's enable_rename).
-    void rename_link(int ifindex, const std::string &from, const std::string &to, std::function<void(Result<>)> done);
+    // Renames link `ifindex` through alopex-linkd (the agent's enable_rename,
+    // CreateContainerInterface).
+    void rename_link(int ifindex, const std::string &from, const std::string &to, std::function<void(Result<>)> done,
+                     unsigned attempt = 0);
 
 private:
     friend const bus::Vtable<PortAgentBus> &api_vtable();
@@ -77,6 +80,9 @@ private:
     void reload(bus::Call &c);
     Result<std::string> container_name(const std::string &raw, const std::string &container, uint32_t vmid) const;
     void delete_link(const std::string &name, Pending reply, std::function<void(bus::PendingReply &)> ok);
+    // `fn` from the loop in `usec` (cancelled with this object).
+    void later(uint64_t usec, std::function<void()> fn);
+    static int on_later(sd_event_source *s, uint64_t, void *userdata) noexcept;
 
     Agent &agent_;
     ipc::broker1::Recorder *recorder_;
@@ -85,6 +91,7 @@ private:
     bus::Calls linkd_;
     bus::Registration api_, devovs_;
     std::unique_ptr<Uplink> uplink_;
+    std::map<sd_event_source *, std::pair<EventSourcePtr, std::function<void()>>> later_;
 };
 
 } // namespace alopex::ovs

@@ -9,6 +9,7 @@
 #include "alopex/ipc/link1.hpp"
 #include "alopex/ipc/link1_spec.hpp"
 #include "alopex/ipc/portagent1.hpp"
+#include "alopex/log.hpp"
 #include "bus_api.hpp"
 #include "naming.hpp"
 #include "port_ops.hpp"
@@ -86,25 +87,50 @@ void PortAgentBus::create_interface(bus::Call &c, std::string raw, std::string c
     });
     if (*name == raw)
         return;
-    int32_t ifindex = agent_.ifindex_of(raw);
-    std::string what = fmt::format("renaming {} to {}", raw, *name);
-    linkd_.call<>(ipc::link1::service, ipc::link1::path, manager::spec, manager::method::RenameLink,
-                  [this, what, n = *name](Result<std::tuple<>> res) {
-                      if (!res)
-                          agent_.cancel_attach(n, linkd_error(res.error(), what));
-                  },
-                  ifindex, *name);
+    rename_link(agent_.ifindex_of(raw), raw, *name, [this, n = *name](Result<> res) {
+        if (!res)
+            agent_.cancel_attach(n, res.error());
+    });
 }
 
+// linkd may not have seen a link that has just appeared (its netlink event comes after the
+// agent's): NoSuchLink is asked again every 100 ms for up to 2 s.
 void PortAgentBus::rename_link(int ifindex, const std::string &from, const std::string &to,
-                               std::function<void(Result<>)> done)
+                               std::function<void(Result<>)> done, unsigned attempt)
 {
     std::string what = fmt::format("renaming {} to {}", from, to);
     linkd_.call<>(ipc::link1::service, ipc::link1::path, manager::spec, manager::method::RenameLink,
-                  [done, what](Result<std::tuple<>> res) {
-                      res ? done({}) : done(std::unexpected(linkd_error(res.error(), what)));
+                  [this, ifindex, from, to, done, what, attempt](Result<std::tuple<>> res) {
+                      if (res)
+                          return done({});
+                      if (res.error().bus_name != bus_error::NoSuchLink || attempt >= 20 ||
+                          agent_.ifindex_of(from) != ifindex)
+                          return done(std::unexpected(linkd_error(res.error(), what)));
+                      later(100'000, [this, ifindex, from, to, done, attempt] {
+                          rename_link(ifindex, from, to, done, attempt + 1);
+                      });
                   },
                   int32_t{ifindex}, to);
+}
+
+void PortAgentBus::later(uint64_t usec, std::function<void()> fn)
+{
+    uint64_t now = 0;
+    sd_event_now(service_.event(), CLOCK_MONOTONIC, &now);
+    sd_event_source *s = nullptr;
+    int r = sd_event_add_time(service_.event(), &s, CLOCK_MONOTONIC, now + usec, 10'000, on_later, this);
+    if (r < 0) {
+        fn();   // no timer: at once
+        return;
+    }
+    later_.emplace(s, std::pair{EventSourcePtr(s), std::move(fn)});
+}
+
+int PortAgentBus::on_later(sd_event_source *s, uint64_t, void *userdata) noexcept
+{
+    auto *self = static_cast<PortAgentBus *>(userdata);
+    auto node = self->later_.extract(s);   // the source goes when this returns
+    return log::contained("retry", [&] { node.mapped().second(); });
 }
 
 void PortAgentBus::remove_interface(bus::Call &c, std::string name, std::function<void(bus::PendingReply &)> ok)
