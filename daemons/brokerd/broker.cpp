@@ -8,6 +8,7 @@
 #include "alopex-config.h"
 #include "alopex/file.hpp"
 #include "alopex/log.hpp"
+#include "alopex/net.hpp"
 #include "block_validator.hpp"
 #include "broker.hpp"
 #include "device.hpp"
@@ -301,14 +302,7 @@ Result<Fd> Broker::open_ovsdb(uid_t uid)
         if (!rule)
             return forward(rule);
         socket = (*rule)->socket.string();
-        if (auto w = writer(); !w)
-            return forward(w);
-        auto fd = connect_unix((*rule)->socket);
-        if (!fd)
-            return fd;
-        if (auto a = append(uid, "broker.OpenOvsdb", "socket=" + socket); !a)
-            return forward(a);
-        return fd;
+        return connect_recorded(uid, "OpenOvsdb", socket);
     };
     auto r = run();
     journal("OpenOvsdb", uid, socket, r);
@@ -321,28 +315,29 @@ Result<Fd> Broker::open_ovs_bridge(uid_t uid, std::string_view bridge)
     auto run = [&]() -> Result<Fd> {
         if (!cfg_.has_value())
             return bus_fail(bus_error::Internal, "no configuration loaded");
-        bool name_ok = !bridge.empty() && bridge.size() <= 15 && bridge != "." && bridge != ".." &&
-                       bridge.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-                           std::string_view::npos;
-        if (!name_ok)
-            return bus_fail(bus_error::InvalidArgument, "bridge: not a bridge name: '{}'",
-                            std::string(bridge.substr(0, 32)));
+        if (!net::valid_ifname(bridge))   // no '/', not "." or "..": a name in the socket's directory
+            return bus_fail(bus_error::InvalidArgument, "bridge: not a bridge name: {}", net::quoted(bridge));
         auto rule = allow_ovsdb(*cfg_, uid);
         if (!rule)
             return forward(rule);
         socket = ((*rule)->socket.parent_path() / (std::string(bridge) + ".mgmt")).string();
-        if (auto w = writer(); !w)
-            return forward(w);
-        auto fd = connect_unix(socket);
-        if (!fd)
-            return fd;
-        if (auto a = append(uid, "broker.OpenOvsBridge", "socket=" + socket); !a)
-            return forward(a);
-        return fd;
+        return connect_recorded(uid, "OpenOvsBridge", socket);
     };
     auto r = run();
     journal("OpenOvsBridge", uid, socket.empty() ? std::string(bridge.substr(0, 32)) : socket, r);
     return r;
+}
+
+Result<Fd> Broker::connect_recorded(uid_t uid, std::string_view op, const std::string &socket)
+{
+    if (auto w = writer(); !w)
+        return forward(w);
+    auto fd = connect_unix(socket);
+    if (!fd)
+        return fd;
+    if (auto a = append(uid, fmt::format("broker.{}", op), "socket=" + socket); !a)
+        return forward(a);
+    return fd;
 }
 
 Result<void> Broker::record(uid_t uid, std::string_view action, std::string_view details)

@@ -69,6 +69,8 @@ public:
 private:
     Result<ledger::Writer *> writer();
     Result<void> append(uid_t uid, std::string action, std::string details);
+    // OpenOvsdb, OpenOvsBridge: a connection to `socket`, recorded as broker.OP.
+    Result<Fd> connect_recorded(uid_t uid, std::string_view op, const std::string &socket);
     // broker.<op>.intent, the atomic write, then broker.<op> (or broker.<op>.failed).
     Result<void> write_recorded(uid_t uid, std::string_view op, const ManagedTarget &target,
                                 std::string_view bytes, mode_t mode, const std::string &details);

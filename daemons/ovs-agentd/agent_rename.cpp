@@ -25,13 +25,6 @@ unsigned interface_index(const std::string &name)
     return ec == std::errc() && end == e ? n : 0;
 }
 
-bool valid_container_name(std::string_view s)
-{
-    return !s.empty() && s.size() <= 64 &&
-           s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@-") ==
-               std::string_view::npos;
-}
-
 } // namespace
 
 // Takes out of the plan the links to rename first (and those being renamed).

@@ -54,13 +54,13 @@ void Agent::detach(std::string name, Detached done)
 
 void Agent::update_settings(const Settings &s)
 {
-    Settings &cur = config_.settings;
-    cur.prefixes = s.prefixes;
-    cur.debounce_usec = s.debounce_usec;
-    cur.vlans = s.vlans;
-    cur.naming_template = s.naming_template;
-    cur.enable_rename = s.enable_rename;
-    cur.container_name_cmd = s.container_name_cmd;
+    Settings next = s;   // all of it but what waits for a restart
+    const Settings &cur = config_.settings;
+    next.bridge = cur.bridge;
+    next.create_bridge = cur.create_bridge;
+    next.datapath_type = cur.datapath_type;
+    next.block_tag = cur.block_tag;
+    config_.settings = std::move(next);
     schedule();
 }
 

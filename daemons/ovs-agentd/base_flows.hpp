@@ -48,7 +48,6 @@ public:
     void set(std::vector<openflow::Flow> flows);
     // The bridge may be there now: connect without waiting for the backoff.
     void retry_now() { stream_->retry_now(); }
-    bool in_force() const noexcept { return state_ == State::Done; }
 
 private:
     enum class State { Down, Hello, Programming, Done };

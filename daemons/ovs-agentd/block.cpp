@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "port_ops.hpp"
+#include "port_view.hpp"
 
 namespace alopex::ovs {
 
@@ -30,17 +30,9 @@ std::string render_block(std::string_view bridge, std::vector<BlockPort> ports)
 std::vector<BlockPort> block_ports(const ovsdb::Replica &r, std::string_view bridge)
 {
     std::vector<BlockPort> out;
-    for (const auto &[uuid, row] : bridge_ports(r, find_bridge(r, bridge))) {
-        if (!owned(*row))
-            continue;
-        BlockPort p{name_of(*row), {}, {}};
-        if (const auto *t = row->get("tag").single(); t && std::holds_alternative<int64_t>(*t))
-            p.tag = static_cast<uint16_t>(std::get<int64_t>(*t));
-        for (const auto &a : row->get("trunks").keys())
-            if (std::holds_alternative<int64_t>(a))
-                p.trunks.push_back(static_cast<uint16_t>(std::get<int64_t>(a)));
-        out.push_back(std::move(p));
-    }
+    for (auto &p : port_views(r, bridge))
+        if (p.ours)
+            out.push_back({std::move(p.name), p.tag, std::move(p.trunks)});
     return out;
 }
 

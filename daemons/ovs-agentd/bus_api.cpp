@@ -138,10 +138,14 @@ Result<std::unique_ptr<PortAgentBus>> PortAgentBus::create(sd_event *event, sd_b
     b->api_ = std::move(a);
     ALOPEX_TRY(d, b->service_.add(ipc::devovs::path, devovs_vtable(), *b));
     b->devovs_ = std::move(d);
-    b->uplink_ = std::make_unique<Uplink>(event, agent, b->linkd_, [recorder](std::string action, std::string details) {
-        if (recorder)
-            recorder->record(std::move(action), std::move(details));
-    });
+    PortAgentBus *self = b.get();
+    b->uplink_ = std::make_unique<Uplink>(
+        event, agent, b->linkd_,
+        [recorder](std::string action, std::string details) {
+            if (recorder)
+                recorder->record(std::move(action), std::move(details));
+        },
+        [self](uint64_t usec, std::function<void()> fn) { self->later(usec, std::move(fn)); });
     return b;
 }
 

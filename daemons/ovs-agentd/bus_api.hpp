@@ -91,6 +91,7 @@ private:
     bus::Calls linkd_;
     bus::Registration api_, devovs_;
     std::unique_ptr<Uplink> uplink_;
+    // later()'s timers; declared last, so they go before uplink_ (whose callbacks they hold).
     std::map<sd_event_source *, std::pair<EventSourcePtr, std::function<void()>>> later_;
 };
 

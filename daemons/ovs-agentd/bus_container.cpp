@@ -22,13 +22,6 @@ namespace manager = ipc::link1::manager;
 
 namespace {
 
-bool valid_container_id(std::string_view id)
-{
-    return !id.empty() && id.size() <= 64 &&
-           id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@-") ==
-               std::string_view::npos;
-}
-
 // linkd's error, saying what the agent asked of it.
 Error linkd_error(const Error &e, const std::string &what)
 {
@@ -66,7 +59,7 @@ void PortAgentBus::create_interface(bus::Call &c, std::string raw, std::string c
     const ovsdb::Replica *r = connected(c);
     if (!r || !check_link(c, raw, "raw_ifname"))
         return;
-    if (!valid_container_id(container)) {
+    if (!valid_container_name(container)) {
         c.invalid("container_id", "1 to 64 characters of [A-Za-z0-9_.:@-], not '{}'", container);
         return;
     }

@@ -55,4 +55,11 @@ std::optional<std::string> vi_name(uint32_t vmid, const std::function<bool(const
     return std::nullopt;
 }
 
+bool valid_container_name(std::string_view name)
+{
+    return !name.empty() && name.size() <= 64 &&
+           name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@-") ==
+               std::string_view::npos;
+}
+
 } // namespace alopex::ovs

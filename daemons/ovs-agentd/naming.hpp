@@ -24,4 +24,8 @@ std::string render_name(std::string_view naming_template, std::string_view conta
 
 std::optional<std::string> vi_name(uint32_t vmid, const std::function<bool(const std::string &)> &taken);
 
+// A container's name or id as the agent takes it ({container}, external_ids
+// alopex-container): 1 to 64 characters of [A-Za-z0-9_.:@-].
+bool valid_container_name(std::string_view name);
+
 } // namespace alopex::ovs

@@ -12,16 +12,6 @@ namespace alopex::ovs {
 using config::Node;
 using config::Table;
 
-bool valid_ifname(std::string_view n)
-{
-    if (n.empty() || n.size() > 15 || n == "." || n == "..")
-        return false;
-    for (unsigned char c : n)
-        if (c <= ' ' || c == '/' || c == ':' || c == 0x7F)
-            return false;
-    return true;
-}
-
 namespace {
 
 // A prefix may be shorter than a name but follows the same rules.

@@ -65,8 +65,7 @@ Result<Settings> parse_settings(std::string_view text, std::string file);
 // A missing file is the defaults.
 Result<Settings> load_settings(const std::filesystem::path &path);
 
-// A Linux interface name: 1..15 bytes, no '/', ':', whitespace or control characters,
-// not "." or "..".
-bool valid_ifname(std::string_view name);
+// A Linux interface name (the suite's one check, alopex/net.hpp).
+using net::valid_ifname;
 
 } // namespace alopex::ovs

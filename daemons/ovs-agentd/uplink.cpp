@@ -104,7 +104,6 @@ struct Uplink::Run {
     std::vector<std::string> addresses;
     std::vector<MovedRoute> routes;
     bool checkpointed = false, attached = false;
-    EventSourcePtr poll;
     Done done;
 };
 
@@ -229,13 +228,10 @@ void Uplink::step_internal(std::shared_ptr<Run> run, unsigned tries)
         if (tries >= internal_tries)
             return fail(run, Error{ETIMEDOUT, fmt::format("ovs-vswitchd made no interface {} within 5 s", run->m.bridge),
                                    {}});
-        poll_tries_ = tries + 1;
-        uint64_t now = 0;
-        sd_event_now(event_, CLOCK_MONOTONIC, &now);
-        sd_event_source *s = nullptr;
-        if (int r = sd_event_add_time(event_, &s, CLOCK_MONOTONIC, now + internal_poll, 1000, on_poll, this); r < 0)
-            return fail(run, Error{-r, fmt::format("timer: {}", strerror(-r)), {}});
-        run->poll.reset(s);
+        later_(internal_poll, [this, run, tries] {
+            if (running_ == run)
+                step_internal(run, tries + 1);
+        });
         return;
     }
     linkd_.call<>(ipc::link1::service, ipc::link1::path, manager::spec, manager::method::SetLinkUp,
@@ -248,17 +244,6 @@ void Uplink::step_internal(std::shared_ptr<Run> run, unsigned tries)
                       step_move(run, 0);
                   },
                   int32_t{run->internal});
-}
-
-int Uplink::on_poll(sd_event_source *, uint64_t, void *userdata) noexcept
-{
-    auto *self = static_cast<Uplink *>(userdata);
-    return log::contained("uplink", [self] {
-        if (auto run = self->running_) {
-            run->poll.reset();
-            self->step_internal(run, self->poll_tries_);
-        }
-    });
 }
 
 // Addresses first (each added on the internal interface, then taken off the NIC), then
@@ -322,7 +307,7 @@ void Uplink::fail(std::shared_ptr<Run> run, const Error &e)
     };
     if (!run->checkpointed)
         return finish({});
-    roll_back(run->m, true, finish);
+    roll_back(run->m, finish);
 }
 
 void Uplink::arm(const Migration &m)
@@ -380,10 +365,8 @@ void Uplink::deadline()
                   bus::ObjectPath{m.checkpoint});
 }
 
-void Uplink::roll_back(const Migration &m, bool linkd_first, std::function<void(Result<>)> done)
+void Uplink::roll_back(const Migration &m, std::function<void(Result<>)> done)
 {
-    if (!linkd_first)
-        return undo_ovs(m, std::move(done));
     linkd_.call<>(ipc::link1::service, ipc::link1::path, checkpoints::spec, checkpoints::method::CheckpointRollback,
                   [this, m, done](Result<std::tuple<>> r) {
                       if (!r)

@@ -42,8 +42,10 @@ class Uplink {
 public:
     using Done = std::function<void(Result<Migration>)>;
     using Record = std::function<void(std::string action, std::string details)>;
-    Uplink(sd_event *event, Agent &agent, bus::Calls &linkd, Record record)
-        : event_(event), agent_(agent), linkd_(linkd), record_(std::move(record)) {}
+    // `later(usec, fn)`: fn from the loop in usec (the owner's timers, gone before it).
+    using Later = std::function<void(uint64_t usec, std::function<void()> fn)>;
+    Uplink(sd_event *event, Agent &agent, bus::Calls &linkd, Record record, Later later)
+        : event_(event), agent_(agent), linkd_(linkd), record_(std::move(record)), later_(std::move(later)) {}
     ~Uplink();
     Uplink(const Uplink &) = delete;
     Uplink &operator=(const Uplink &) = delete;
@@ -67,20 +69,19 @@ private:
     void fail(std::shared_ptr<Run> run, const Error &e);
     void arm(const Migration &m);
     void deadline();
-    void roll_back(const Migration &m, bool linkd_first, std::function<void(Result<>)> done);
+    void roll_back(const Migration &m, std::function<void(Result<>)> done);
     void undo_ovs(const Migration &m, std::function<void(Result<>)> done);
     void clear_mark(const Migration &m, std::function<void(Result<>)> done);
     static int on_deadline(sd_event_source *, uint64_t, void *userdata) noexcept;
-    static int on_poll(sd_event_source *, uint64_t, void *userdata) noexcept;
 
     sd_event *event_;
     Agent &agent_;
     bus::Calls &linkd_;
     Record record_;
+    Later later_;
     std::shared_ptr<Run> running_;     // one migration at a time
     std::optional<Migration> pending_;  // waiting for its deadline
     EventSourcePtr timer_;
-    unsigned poll_tries_ = 0;
 };
 
 } // namespace alopex::ovs

@@ -32,7 +32,7 @@ template <typename T> alopex::Result<T> number(std::string_view s, T max, std::s
 
 alopex::Result<std::string> ifname(std::string_view s, std::string_view usage)
 {
-    if (!alopex::ovs::valid_ifname(s))
+    if (!alopex::net::valid_ifname(s))
         return failf(EINVAL, "ovs {}: not an interface name: '{}'", usage, cli::printable(s));
     return std::string(s);
 }

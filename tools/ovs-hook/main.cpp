@@ -20,12 +20,9 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <libmnl/libmnl.h>
-#include <linux/rtnetlink.h>
 
 #include "alopex/fd.hpp"
-#include "alopex/netlink/socket.hpp"
-#include "alopex/netlink/types.hpp"
+#include "alopex/netlink/monitor.hpp"
 #include "alopex/sd.hpp"
 #include "hook.hpp"
 #include "portagent1_client.hpp"
@@ -34,36 +31,40 @@ using namespace alopex;
 
 namespace {
 
-// Every link of the namespace the socket was opened in.
-Result<std::vector<netlink::Link>> dump_links()
+// The links of a network namespace, read by the suite's rtnetlink monitor: its sockets
+// belong to the namespace the thread is in when it is opened (open_links()); the dump is
+// then read on a loop of its own (read_links()), wherever the thread is by then.
+struct LinkReader {
+    EventPtr event;
+    std::unique_ptr<netlink::Monitor> monitor;
+    bool synced = false;
+};
+
+Result<std::unique_ptr<LinkReader>> open_links()
 {
-    ALOPEX_TRY(sock, netlink::open_route_socket());
-    std::vector<std::byte> buf(1 << 16);
-    auto *nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = RTM_GETLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    nlh->nlmsg_seq = 1;
-    auto *ifm = static_cast<ifinfomsg *>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-    ifm->ifi_family = AF_UNSPEC;
-    if (mnl_socket_sendto(sock.get(), nlh, nlh->nlmsg_len) < 0)
-        return failf(errno, "rtnetlink: {}", strerror(errno));
+    auto r = std::make_unique<LinkReader>();
+    sd_event *raw = nullptr;
+    if (int e = sd_event_new(&raw); e < 0)
+        return failf(-e, "sd-event: {}", strerror(-e));
+    r->event.reset(raw);
+    netlink::MonitorOptions mo;
+    mo.ipv4_addresses = mo.ipv6_addresses = mo.ipv4_routes = mo.ipv6_routes = false;
+    netlink::MonitorCallbacks cb;
+    cb.on_synced = [p = r.get()](bool) { p->synced = true; };
+    ALOPEX_TRY(m, netlink::Monitor::create(raw, mo, std::move(cb)));
+    r->monitor = std::move(m);
+    return r;
+}
+
+Result<std::vector<netlink::Link>> read_links(LinkReader &r)
+{
+    for (int i = 0; !r.synced; ++i)
+        if (int e = sd_event_run(r.event.get(), 1'000'000); e < 0 || i >= 10)
+            return failf(e < 0 ? -e : ETIMEDOUT, "reading the links: {}", e < 0 ? strerror(-e) : "no answer in 10 s");
     std::vector<netlink::Link> out;
-    for (;;) {
-        ALOPEX_TRY(d, netlink::receive_from_kernel(mnl_socket_get_fd(sock.get()), buf));
-        if (d.status != netlink::Datagram::Status::Data)
-            continue;
-        size_t len = d.size;
-        for (auto *m = reinterpret_cast<const nlmsghdr *>(buf.data()); mnl_nlmsg_ok(m, static_cast<int>(len));
-             m = mnl_nlmsg_next(m, reinterpret_cast<int *>(&len))) {
-            if (m->nlmsg_type == NLMSG_DONE)
-                return out;
-            if (m->nlmsg_type == NLMSG_ERROR)
-                return failf(EIO, "rtnetlink: the link dump failed");
-            ALOPEX_TRY(msg, netlink::parse_message(m, m->nlmsg_len));
-            if (msg && std::holds_alternative<netlink::Link>(msg->object))
-                out.push_back(std::get<netlink::Link>(msg->object));
-        }
-    }
+    for (const auto &[index, link] : r.monitor->state().links)
+        out.push_back(link);
+    return out;
 }
 
 // The host ends of the veths in process `pid`'s network namespace.
@@ -75,13 +76,14 @@ Result<std::vector<std::string>> container_veth_peers(int pid)
         return failf(errno, "the network namespace of pid {}: {}", pid, strerror(errno));
     if (setns(theirs.get(), CLONE_NEWNET) < 0)
         return failf(errno, "entering the network namespace of pid {}: {}", pid, strerror(errno));
-    auto links = dump_links();
+    auto reader = open_links();
     if (setns(host.get(), CLONE_NEWNET) < 0)
         return failf(errno, "back to the host's network namespace: {}", strerror(errno));
-    if (!links)
-        return std::unexpected(links.error());
+    if (!reader)
+        return std::unexpected(reader.error());
+    ALOPEX_TRY(links, read_links(**reader));
     std::vector<std::string> out;
-    for (const auto &l : *links) {
+    for (const auto &l : links) {
         char name[IF_NAMESIZE] = {};
         if (l.kind == "veth" && l.link_netns && l.link > 0 && if_indextoname(static_cast<unsigned>(l.link), name))
             out.emplace_back(name);
@@ -92,7 +94,8 @@ Result<std::vector<std::string>> container_veth_peers(int pid)
 Result<std::vector<std::string>> links_to_attach(const ovs_hook::Invocation &inv)
 {
     if (inv.kind == ovs_hook::Invocation::Kind::proxmox) {
-        ALOPEX_TRY(links, dump_links());
+        ALOPEX_TRY(reader, open_links());
+        ALOPEX_TRY(links, read_links(*reader));
         std::vector<std::string> names;
         for (const auto &l : links)
             names.push_back(l.name);

@@ -15,7 +15,7 @@ constexpr uint16_t oxm_class_basic = 0x8000;
 constexpr uint8_t oxm_eth_type = 5, oxm_ipv4_dst = 12, oxm_ipv6_dst = 27;
 constexpr uint16_t instruction_apply_actions = 4;
 constexpr uint16_t action_output = 0;
-constexpr uint8_t command_add = 0, command_delete = 3, command_delete_strict = 4;
+constexpr uint8_t command_add = 0, command_delete = 3;
 constexpr uint8_t table_all = 0xff;
 constexpr uint32_t no_buffer = 0xffffffff, any = 0xffffffff;
 
@@ -229,11 +229,6 @@ std::vector<std::byte> barrier_message(uint32_t xid)
 std::vector<std::byte> flow_add_message(uint32_t xid, const Flow &f)
 {
     return flow_message(xid, f, command_add);
-}
-
-std::vector<std::byte> flow_delete_strict_message(uint32_t xid, const Flow &f)
-{
-    return flow_message(xid, f, command_delete_strict);
 }
 
 std::vector<std::byte> flow_delete_cookie_message(uint32_t xid, uint64_t cookie)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The few OpenFlow 1.3 messages the agent's base flows need (OpenFlow Switch
-// Specification 1.3.5), pure: encoders for HELLO, ECHO_REPLY, FLOW_MOD (add, strict
-// delete; a match of EtherType and an IPv4/IPv6 destination prefix, one OUTPUT action)
-// and BARRIER_REQUEST; a framer for the switch's byte stream; decoders for the header,
+// Specification 1.3.5), pure: encoders for HELLO, ECHO_REPLY, FLOW_MOD (add with a match
+// of EtherType and an IPv4/IPv6 destination prefix and one OUTPUT action; delete by
+// cookie) and BARRIER_REQUEST; a framer for the switch's byte stream; decoders for the header,
 // HELLO's version bitmap and ERROR. Every length is checked against what arrived.
 #pragma once
 
@@ -83,8 +83,6 @@ struct Flow {
     bool operator==(const Flow &) const = default;
 };
 std::vector<std::byte> flow_add_message(uint32_t xid, const Flow &f);
-// Removes exactly that flow (match and priority).
-std::vector<std::byte> flow_delete_strict_message(uint32_t xid, const Flow &f);
 // Removes every flow of every table with that cookie.
 std::vector<std::byte> flow_delete_cookie_message(uint32_t xid, uint64_t cookie);
 

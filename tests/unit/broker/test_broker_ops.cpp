@@ -93,19 +93,26 @@ TEST_CASE("refused and bad calls change nothing")
     CHECK(f.ledger_records() == 0);
 }
 
+// A listening AF_UNIX stream socket at `path` (what ovsdb-server or ovs-vswitchd offer).
+static Fd unix_listener(const std::filesystem::path &path)
+{
+    Fd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::string p = path.string();
+    REQUIRE(p.size() < sizeof sa.sun_path);
+    memcpy(sa.sun_path, p.c_str(), p.size());
+    REQUIRE(bind(listener.get(), reinterpret_cast<sockaddr *>(&sa), sizeof sa) == 0);
+    REQUIRE(listen(listener.get(), 4) == 0);
+    return listener;
+}
+
 TEST_CASE("OpenOvsdb hands out a connected socket")
 {
     Fixture f;
     Broker b(f.dir / "broker.toml", f.dir / "state");
     REQUIRE(b.reload());
-    Fd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    auto path = (f.dir / "db.sock").string();
-    REQUIRE(path.size() < sizeof sa.sun_path);
-    memcpy(sa.sun_path, path.c_str(), path.size());
-    REQUIRE(bind(listener.get(), reinterpret_cast<sockaddr *>(&sa), sizeof sa) == 0);
-    REQUIRE(listen(listener.get(), 4) == 0);
+    Fd listener = unix_listener(f.dir / "db.sock");
     auto fd = b.open_ovsdb(f.me);
     REQUIRE(fd);
     Fd peer(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
@@ -122,14 +129,7 @@ TEST_CASE("OpenOvsBridge connects to BRIDGE.mgmt beside the ovsdb socket; names 
     Fixture f;
     Broker b(f.dir / "broker.toml", f.dir / "state");
     REQUIRE(b.reload());
-    Fd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    auto path = (f.dir / "br0.mgmt").string();
-    REQUIRE(path.size() < sizeof sa.sun_path);
-    memcpy(sa.sun_path, path.c_str(), path.size());
-    REQUIRE(bind(listener.get(), reinterpret_cast<sockaddr *>(&sa), sizeof sa) == 0);
-    REQUIRE(listen(listener.get(), 4) == 0);
+    Fd listener = unix_listener(f.dir / "br0.mgmt");
     for (const char *bad : {"", ".", "..", "../br0", "br0/x", "0123456789abcdef", "br 0"}) {
         auto r = b.open_ovs_bridge(f.me, bad);
         REQUIRE_FALSE(r);
