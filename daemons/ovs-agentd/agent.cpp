@@ -22,7 +22,10 @@ Result<std::unique_ptr<Agent>> Agent::create(sd_event *event, AgentConfig config
     std::unique_ptr<Agent> a(new Agent(event, std::move(config), std::move(events)));
     Agent *self = a.get();
     sd_event_source *s = nullptr;
-    if (int r = sd_event_add_time(event, &s, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_debounce, self); r < 0)
+    // Accuracy 1 µs: "at once" is at once. With 1 ms, sd-event may put the wakeup
+    // anywhere in [time, time + 1 ms] to coalesce it with others, and did: a veth's
+    // attach waited up to a millisecond before its transaction was even built.
+    if (int r = sd_event_add_time(event, &s, CLOCK_MONOTONIC, UINT64_MAX, 1, on_debounce, self); r < 0)
         return failf(-r, "debounce timer: {}", strerror(-r));
     a->debounce_.reset(s);
     sd_event_source_set_enabled(s, SD_EVENT_OFF);
