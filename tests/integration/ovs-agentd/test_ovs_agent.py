@@ -9,7 +9,14 @@ goes; a port someone else plugged is never touched; 50 veths created at once are
 attached in a few transactions; a restarted agent reconciles what changed while it was
 away; while another writer keeps adding ports to the bridge, every veth is attached and
 the other writer's ports stay (how many of the agent's transactions had to be built again
-is reported, not forced)."""
+is reported, not forced); and a wait that fails for certain: a relay between the agent and
+ovsdb-server holds the agent's transaction until a foreign ovs-vsctl add-port has
+committed, so the server refuses the agent's guard, and the agent builds the change again
+on the fresh copy, once, keeping the foreign port."""
+import json
+import os
+import select
+import socket
 import subprocess
 import threading
 import time
@@ -31,9 +38,68 @@ def ports(sb):
     return set(vsctl(sb, 'list-ports', BRIDGE).split())
 
 
-def start_agent(sb):
+def start_agent(sb, db=None):
     return Driver(sb, 'ovs-agent', [sb.build_path('tests/integration/ovs-agentd/alopex-test-ovs-agent'),
-                                    f'{CTX["dir"]}/db.sock', BRIDGE, '20'])
+                                    db or f'{CTX["dir"]}/db.sock', BRIDGE, '20'])
+
+
+class HoldingRelay(threading.Thread):
+    """One client's JSON-RPC stream relayed to ovsdb-server as it is, except that the
+    first "transact" with a "wait" operation after arm() is held until `before(msg)`
+    returned: what that does reaches the database first."""
+
+    def __init__(self, path, upstream):
+        super().__init__(daemon=True)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(1)
+        self.upstream, self.before, self.held = upstream, None, []
+        self.done = threading.Event()
+
+    def arm(self, before):
+        self.before = before
+
+    def _messages(self, buf):
+        """Complete JSON values at the start of buf, as (value, raw bytes); the rest."""
+        out, dec, i = [], json.JSONDecoder(), 0
+        text = buf.decode()
+        while True:
+            while i < len(text) and text[i].isspace():
+                i += 1
+            try:
+                value, end = dec.raw_decode(text, i)
+            except ValueError:
+                return out, text[i:].encode()
+            out.append((value, text[i:end].encode()))
+            i = end
+
+    def run(self):
+        client, _ = self.listener.accept()
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.connect(self.upstream)
+        pending = b''
+        while True:
+            ready, _, _ = select.select([client, server], [], [])
+            if server in ready:
+                data = server.recv(65536)
+                if not data:
+                    break
+                client.sendall(data)
+            if client in ready:
+                data = client.recv(65536)
+                if not data:
+                    break
+                msgs, pending = self._messages(pending + data)
+                for value, raw in msgs:
+                    ops = value.get('params', [None])[1:] if value.get('method') == 'transact' else []
+                    if self.before and any(op.get('op') == 'wait' for op in ops):
+                        before, self.before = self.before, None
+                        self.held.append(value)
+                        before(value)
+                    server.sendall(raw)
+        client.close()
+        server.close()
+        self.done.set()
 
 
 def setup(sb):
@@ -153,6 +219,37 @@ def _(sb):
     h.check_eq(got, set(names))
     h.check(set(names) <= ports(sb), 'all of them')
     h.check(any(p.startswith('other') for p in ports(sb)), "the other writer's ports stay")
+
+
+
+@tap.test('a transaction whose wait fails (a foreign writer got in first) is built again on the fresh copy, once')
+def _(sb):
+    CTX['agent'].proc.stop()
+    relay = HoldingRelay(sb.path('relay.sock'), f'{CTX["dir"]}/db.sock')
+    relay.start()
+    a = start_agent(sb, sb.path('relay.sock'))
+    a.expect('settled', 20)
+    before = dict(kv.split('=') for kv in a.ask('stats', 'stats ').split()[1:])
+
+    def foreign(msg):
+        vsctl(sb, 'add-port', BRIDGE, 'foreign0', '--', 'set', 'interface', 'foreign0', 'type=internal')
+    relay.arm(foreign)
+    veth('veth400i0', 'p400')
+    a.expect('attached veth400i0 ', 20)
+    a.expect('settled', 10)
+    after = dict(kv.split('=') for kv in a.ask('stats', 'stats ').split()[1:])
+    h.check_eq(len(relay.held), 1, 'the relay held one guarded transaction')
+    held_ports = [op for op in relay.held[0]['params'][1:] if op.get('op') == 'wait'][0]['rows'][0]['ports']
+    foreign_uuid = vsctl(sb, 'get', 'Port', 'foreign0', '_uuid').strip()
+    h.check(foreign_uuid not in json.dumps(held_ports), 'the held guard was built before the foreign port')
+    h.check_eq(int(after['retries']) - int(before['retries']), 1, 'one retry')
+    h.check_eq(int(after['failures']), int(before['failures']), 'no failure')
+    p = ports(sb)
+    h.check('veth400i0' in p and 'foreign0' in p, p)
+    h.check_eq(vsctl(sb, 'get', 'Port', 'foreign0', 'external_ids').strip(), '{}', 'the foreign port untouched')
+    h.check_eq(vsctl(sb, 'get', 'Port', 'veth400i0', 'external_ids:alopex-owner').strip(), 'ovs-agentd')
+    a.proc.stop()
+    relay.done.wait(10)
 
 
 h.main(tap, setup)
