@@ -140,6 +140,8 @@ int serve(sd_event *event, sd_bus *bus, ipc::broker1::Recorder &recorder, const 
     }
     // A rollback also puts the profile set of the checkpoint back in force.
     (*checkpoints)->add_participant((*conf)->checkpoint_participant());
+    // And every link's run-time DNS (SetDNS) as it was.
+    (*checkpoints)->add_participant(m.runtime_dns_participant());
 
     auto signals = daemon::Signals::watch(event, "", [&reloader] { reloader.sighup(); });
     if (!signals) {

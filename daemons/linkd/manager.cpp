@@ -208,6 +208,8 @@ void Manager::handle(const netlink::Event &e)
                 if (service_ && known_)
                     service_->interfaces_removed(link_path(l->ifindex), ipc::link1::link::spec);
                 links_.erase(it);
+                learned_dns_.erase(l->ifindex);
+                runtime_dns_.erase(l->ifindex);
                 manager_property_changed(mp::Links);
                 log::debug({{"ALOPEX_LINK", name}}, "link {} ({}) gone", name, l->ifindex);
                 hooks.link_removed(l->ifindex, name);
@@ -330,14 +332,10 @@ bool Manager::set_managed(int ifindex, bool managed)
 bool Manager::set_dns(int ifindex, std::vector<std::string> servers,
                       std::vector<std::string> domains)
 {
-    auto it = links_.find(ifindex);
-    if (it == links_.end())
+    if (!links_.contains(ifindex))
         return false;
-    auto changed = it->second->set_dns(std::move(servers), std::move(domains));
-    if (!changed.empty()) {
-        link_properties_changed(ifindex, changed);
-        bump();
-    }
+    learned_dns_[ifindex] = Dns{std::move(servers), std::move(domains)};
+    publish_dns(ifindex);
     return true;
 }
 

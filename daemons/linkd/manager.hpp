@@ -33,6 +33,8 @@
 
 namespace alopex::linkd {
 
+struct Participant;   // checkpoint.hpp
+
 // Runs one rtnetlink request and calls `done` with its outcome (an error carries the
 // kernel's errno and message), from the event loop in the daemon (rtnl::AsyncClient: no
 // D-Bus handler waits for the kernel), possibly at once in unit tests.
@@ -137,7 +139,18 @@ public:
     bool set_zone(int ifindex, std::string zone);
     // A profile applies to the link (alopex-wait-online waits for managed links).
     bool set_managed(int ifindex, bool managed);
+    // The DNS a profile or a DHCP lease gives the link (published unless SetDNS's apply).
     bool set_dns(int ifindex, std::vector<std::string> servers, std::vector<std::string> domains);
+    // SetDNS/RevertDNS (link_dns.cpp): run-time DNS that replaces set_dns's until
+    // reverted (nullopt) or the link goes.
+    struct Dns {
+        std::vector<std::string> servers, domains;
+        bool operator==(const Dns &) const = default;
+    };
+    bool set_runtime_dns(int ifindex, std::optional<Dns> dns);
+    // The checkpoint participant "run-time DNS": a rollback puts every link's SetDNS
+    // back as it was (a link whose index is gone is left).
+    Participant runtime_dns_participant();
     bool set_dhcp_lease(int ifindex, std::optional<DhcpLease> lease);
     // A connectivity probe's result (probing is off by default: then never "full").
     void set_probe_result(std::optional<bool> ok);
@@ -178,6 +191,9 @@ public:
     void bus_delete_netdev(bus::Call &c, std::string name);
     void bus_rename_link(bus::Call &c, int32_t ifindex, std::string name);
     void bus_set_zone(bus::Call &c, int32_t ifindex, std::string zone);
+    void bus_set_dns(bus::Call &c, int32_t ifindex, std::vector<std::string> servers,
+                     std::vector<std::string> domains);
+    void bus_revert_dns(bus::Call &c, int32_t ifindex);
 
     static std::string link_path(int ifindex);
     Result<netlink::LinkStats> read_stats(int ifindex);
@@ -227,6 +243,8 @@ private:
     EventSourcePtr connectivity_defer_;
     std::map<int, std::unique_ptr<LinkState>> links_;
     std::map<netlink::AddressKey, Origin> owned_;
+    std::map<int, Dns> learned_dns_, runtime_dns_;   // by ifindex
+    void publish_dns(int ifindex);
     std::set<uint32_t> tables_{254};
     std::optional<bool> probe_;
     std::string resync_reason_;   // why the next resync happens, when linkd asked for it

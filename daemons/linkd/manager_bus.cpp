@@ -46,6 +46,8 @@ const bus::Vtable<Manager> &manager_vtable()
             .method(m::DeleteNetdev, &Manager::bus_delete_netdev)
             .method(m::RenameLink, &Manager::bus_rename_link)
             .method(m::SetZone, &Manager::bus_set_zone)
+            .method(m::SetDNS, &Manager::bus_set_dns)
+            .method(m::RevertDNS, &Manager::bus_revert_dns)
             .property(p::Links,
                       [](const Manager &x) {
                           std::vector<bus::ObjectPath> out;

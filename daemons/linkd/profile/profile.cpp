@@ -201,7 +201,7 @@ Result<> parse_dns(const Table &t, Settings &s)
         return {};
     }));
     return each_string(t, "domains", max_domains, [&](const Node &n, const std::string &v) -> Result<> {
-        if (!valid_domain(v))
+        if (!net::valid_domain(v))
             return n.failf("'{}' is not a valid domain name", n.name());
         std::string d = v.ends_with('.') ? v.substr(0, v.size() - 1) : v;
         if (std::find(s.dns_domains.begin(), s.dns_domains.end(), d) == s.dns_domains.end())

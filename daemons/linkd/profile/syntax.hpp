@@ -21,9 +21,7 @@ using net::valid_ifname;
 Result<> check_name_glob(std::string_view glob);
 bool is_glob(std::string_view s);
 
-// A search domain: labels of [A-Za-z0-9_-], 1..63 bytes, not starting or ending with
-// '-', total 1..253 bytes; one trailing dot allowed (stripped by the caller).
-bool valid_domain(std::string_view name);
+// Search domains: net::valid_domain (alopex/net.hpp).
 
 // A firewall zone name: 1..64 bytes of [A-Za-z0-9_.-].
 bool valid_zone(std::string_view name);

@@ -233,6 +233,11 @@ private:
 // too), and not "." or "..".
 bool valid_ifname(std::string_view name);
 
+// A DNS domain name as a search domain or a forward zone: labels of [A-Za-z0-9_-],
+// 1..63 bytes, not starting or ending with '-', total 1..253 bytes; one trailing dot
+// allowed (stripped by the caller). Not the root ".".
+bool valid_domain(std::string_view name);
+
 // Caller text for an error message: in single quotes, at most 64 bytes (then "..."),
 // bytes outside printable ASCII and the characters ' and \ as \xNN.
 std::string quoted(std::string_view text);

@@ -4,7 +4,8 @@
 Manager method as root (allowed, checked with `ip -j`), as an unprivileged user (refused,
 nothing changed) and as a netdev-group user (link up/down allowed; zone changes by SetZone
 or RenameLink refused without org.alopex.firewall.configure), bad arguments, links that
-go away, and a polkitd that does not answer (SIGSTOPped): linkd keeps answering others.
+go away, and a polkitd that does not answer (SIGSTOPped): linkd keeps answering others;
+run-time DNS (SetDNS, RevertDNS) and its checkpoint rollback.
 The daemon runs as root in the test's namespace with polkitd."""
 import os
 import signal
@@ -228,6 +229,8 @@ MUTATIONS = [
     ('DeleteNetdev', lambda a: ['string:tua0']),
     ('RenameLink', lambda a: [f'int32:{a}', 'string:tunew0']),
     ('SetZone', lambda a: [f'int32:{a}', 'string:dmz']),
+    ('SetDNS', lambda a: [f'int32:{a}', 'array:string:192.0.2.53', 'array:string:example.net']),
+    ('RevertDNS', lambda a: [f'int32:{a}']),
 ]
 
 
@@ -364,6 +367,54 @@ def _(sb):
                              'tbv0', 'dummy', '0')
     h.check(rc != 0 and 'kind:' in err, f'CreateNetdev dummy: {err}')
     h.check_eq(kernel_view(sb), before, 'kernel state after the bad calls')
+
+
+def set_dns(sb, index, servers, domains):
+    return sb.busctl('call', SERVICE, ROOT, MANAGER, 'SetDNS', 'iasas', str(index), str(len(servers)), *servers,
+                     str(len(domains)), *domains)
+
+
+@tap.test('SetDNS replaces a link\'s DNS until RevertDNS; a checkpoint rollback puts it back; bad lists refused')
+def _(sb):
+    a, b = veth(sb, 'tda0', 'tdb0')
+    wait_link_object(sb, a)
+    h.check_eq((lprop(sb, a, 'DNSServers'), lprop(sb, a, 'DNSDomains')), ([], []), 'no DNS at first')
+    rc, out, err = set_dns(sb, a, ['192.0.2.53', '2001:DB8::53', '192.0.2.53'], ['example.net.', 'lab.example'])
+    h.check_eq(rc, 0, f'SetDNS: {err}')
+    wait_lprop(sb, a, 'DNSServers', ['192.0.2.53', '2001:db8::53'])   # canonical, duplicates dropped
+    h.check_eq(lprop(sb, a, 'DNSDomains'), ['example.net', 'lab.example'])
+    IA = E + 'InvalidArgument'
+    for servers, domains, word in ((['192.0.2.300'], [], 'servers:'), (['example.net'], [], 'servers:'),
+                                   ([], ['bad domain'], 'domains:'), ([], ['a..b'], 'domains:'),
+                                   ([], ['x' * 300], 'domains:'), ([f'192.0.2.{i}' for i in range(65)], [], 'servers:')):
+        rc, out, err = set_dns(sb, a, servers, domains)
+        h.check(rc != 0 and word in err, f'SetDNS {servers[:2]} {domains}: {err}')
+    expect_error(dbus_send(sb, 'SetDNS', f'int32:{a}', 'array:string:192.0.2.300', 'array:string:example.net'), IA,
+                 'servers:')
+    rc, out, err = set_dns(sb, 99999, ['192.0.2.1'], [])
+    h.check(rc != 0 and 'ifindex' in err, f'SetDNS on no link: {err}')
+    h.check_eq(lprop(sb, a, 'DNSServers'), ['192.0.2.53', '2001:db8::53'], 'refused calls changed nothing')
+    expect_error(dbus_send(sb, 'RevertDNS', 'int32:0'), IA, 'ifindex')
+
+    ok, name, out = dbus_send(sb, 'CheckpointCreate', 'uint32:60', iface='org.alopex.Link1.Checkpoints')
+    h.check(ok, f'CheckpointCreate: {name} {out}')
+    cp = out.split('object path "')[1].split('"')[0]
+    rc, out, err = set_dns(sb, a, [], [])   # no DNS on this link
+    h.check_eq(rc, 0, f'SetDNS empty: {err}')
+    wait_lprop(sb, a, 'DNSServers', [])
+    rc, out, err = set_dns(sb, b, ['198.51.100.53'], [])
+    h.check_eq(rc, 0, f'SetDNS on the peer: {err}')
+    wait_lprop(sb, b, 'DNSServers', ['198.51.100.53'])
+    expect_ok(dbus_send(sb, 'CheckpointRollback', f'objpath:{cp}', iface='org.alopex.Link1.Checkpoints'),
+              'CheckpointRollback')
+    wait_lprop(sb, a, 'DNSServers', ['192.0.2.53', '2001:db8::53'])
+    h.check_eq(lprop(sb, a, 'DNSDomains'), ['example.net', 'lab.example'], 'domains back')
+    wait_lprop(sb, b, 'DNSServers', [])
+
+    expect_ok(dbus_send(sb, 'RevertDNS', f'int32:{a}'), 'RevertDNS')
+    wait_lprop(sb, a, 'DNSServers', [])
+    h.check_eq(lprop(sb, a, 'DNSDomains'), [], 'no profile, no lease: nothing')
+    ip(sb, 'link', 'del', 'tda0')
 
 
 @tap.test('a deleted link loses its object; its properties are gone')

@@ -10,6 +10,7 @@
 
 #include "connectivity.hpp"
 #include "link.hpp"
+#include "checkpoint.hpp"
 #include "manager.hpp"
 #include "net_test.hpp"
 
@@ -219,6 +220,37 @@ TEST_CASE("zone, DNS and DHCP lease setters: hooks, generation, changed property
     CHECK(s.set_dhcp(std::nullopt).size() == 7);
     CHECK(m->set_dhcp_lease(2, lease));
     CHECK(m->link(2)->dhcp()->server == "192.0.2.1");
+}
+
+TEST_CASE("run-time DNS (SetDNS) replaces the learned DNS until reverted; a checkpoint restores it; it goes with the link", "[linkd]")
+{
+    auto m = make();
+    m->handle(ev(Change::New, mklink(2, "veth0")));
+    m->handle(ev(Change::New, mklink(3, "veth1")));
+    using Dns = Manager::Dns;
+    auto dns = [&](int i) { return Dns{m->link(i)->dns_servers(), m->link(i)->dns_domains()}; };
+    CHECK(m->set_dns(2, {"192.0.2.53"}, {"example.net"}));   // a profile's, or a lease's
+    CHECK(m->set_runtime_dns(2, Dns{{"198.51.100.1"}, {}}));
+    CHECK(dns(2) == Dns{{"198.51.100.1"}, {}});
+    CHECK(m->set_dns(2, {"192.0.2.54"}, {"example.org"}));   // a new lease meanwhile: learned, not shown
+    CHECK(dns(2) == Dns{{"198.51.100.1"}, {}});
+    CHECK_FALSE(m->set_runtime_dns(9, Dns{}));
+
+    Participant p = m->runtime_dns_participant();
+    auto restore = p.capture();
+    CHECK(m->set_runtime_dns(2, std::nullopt));
+    CHECK(dns(2) == Dns{{"192.0.2.54"}, {"example.org"}});   // reverted: the learned DNS again
+    CHECK(m->set_runtime_dns(3, Dns{}));   // explicitly none
+    CHECK(dns(3) == Dns{});
+    auto g = m->generation();
+    restore();
+    CHECK(dns(2) == Dns{{"198.51.100.1"}, {}});
+    CHECK(dns(3) == Dns{});
+    CHECK(m->generation() == g + 1);   // only link 2 changed what it shows
+
+    m->handle(ev(Change::Removed, mklink(2, "veth0")));
+    m->handle(ev(Change::New, mklink(2, "veth0")));   // the index again: a new link, nothing carried over
+    CHECK(dns(2) == Dns{});
 }
 
 TEST_CASE("changed_properties lists exactly what differs")
