@@ -103,6 +103,7 @@ struct Uplink::Run {
     int nic = 0, internal = 0;
     std::vector<std::string> addresses;
     std::vector<MovedRoute> routes;
+    std::vector<std::string> dns_servers, dns_domains;
     bool checkpointed = false, attached = false;
     Done done;
 };
@@ -252,19 +253,8 @@ void Uplink::step_internal(std::shared_ptr<Run> run, unsigned tries)
 void Uplink::step_move(std::shared_ptr<Run> run, size_t next)
 {
     size_t na = run->addresses.size() * 2, nr = run->routes.size() * 2;
-    if (next >= na + nr) {
-        running_.reset();
-        pending_ = run->m;
-        arm(run->m);
-        record_("ovs.uplink.migrate",
-                json{{"bridge", run->m.bridge}, {"nic", run->m.nic}, {"checkpoint", run->m.checkpoint},
-                     {"addresses", run->addresses}, {"routes", run->routes.size()}}
-                    .dump());
-        log::info("{} is behind {} now; rolled back at the deadline unless checkpoint {} is confirmed", run->m.nic,
-                  run->m.bridge, run->m.checkpoint);
-        run->done(run->m);
-        return;
-    }
+    if (next >= na + nr)
+        return step_dns(run);
     auto then = [this, run, next](std::string what, bool must) {
         return [this, run, next, what, must](Result<std::tuple<>> r) {
             if (!r && must)
@@ -294,6 +284,67 @@ void Uplink::step_move(std::shared_ptr<Run> run, size_t next)
                                        run->m.bridge),
                            true),
                       rt.to, rt.via, int32_t{run->internal}, rt.metric, rt.table);
+}
+
+// The NIC's DNS servers and domains as linkd publishes them (its profile's, its run-time
+// ones): given to the internal interface with SetDNS, and the NIC gets none (SetDNS
+// with empty lists, so that its profile's do not come back on it meanwhile). linkd's
+// checkpoint puts both links' run-time DNS back on rollback.
+void Uplink::step_dns(std::shared_ptr<Run> run)
+{
+    namespace link = ipc::link1::link;
+    std::string nic_path = fmt::format("{}/{}", ipc::link1::link_prefix, run->nic);
+    auto failed = [this, run](const Error &e) {
+        fail(run, Error{e.code, "the DNS of " + run->m.nic + " from alopex-linkd: " + e.message, e.bus_name});
+    };
+    linkd_.get<std::vector<std::string>>(
+        ipc::link1::service, nic_path.c_str(), link::spec, link::property::DNSServers,
+        [this, run, nic_path, failed](Result<std::vector<std::string>> servers) {
+            if (!servers)
+                return failed(servers.error());
+            run->dns_servers = std::move(*servers);
+            linkd_.get<std::vector<std::string>>(
+                ipc::link1::service, nic_path.c_str(), link::spec, link::property::DNSDomains,
+                [this, run, failed](Result<std::vector<std::string>> domains) {
+                    if (!domains)
+                        return failed(domains.error());
+                    run->dns_domains = std::move(*domains);
+                    if (run->dns_servers.empty() && run->dns_domains.empty())
+                        return step_done(run);
+                    auto set = [this, run](int32_t ifindex, const std::string &name, bool give,
+                                           std::function<void()> next) {
+                        std::vector<std::string> none;
+                        linkd_.call<>(ipc::link1::service, ipc::link1::path, manager::spec, manager::method::SetDNS,
+                                      [this, run, name, next](Result<std::tuple<>> r) {
+                                          if (!r)
+                                              return fail(run, Error{r.error().code,
+                                                                     "setting the DNS of " + name +
+                                                                         " through alopex-linkd: " + r.error().message,
+                                                                     r.error().bus_name});
+                                          next();
+                                      },
+                                      ifindex, give ? run->dns_servers : none, give ? run->dns_domains : none);
+                    };
+                    set(run->internal, run->m.bridge, true, [this, run, set] {
+                        set(run->nic, run->m.nic, false, [this, run] { step_done(run); });
+                    });
+                });
+        });
+}
+
+void Uplink::step_done(std::shared_ptr<Run> run)
+{
+    running_.reset();
+    pending_ = run->m;
+    arm(run->m);
+    record_("ovs.uplink.migrate",
+            json{{"bridge", run->m.bridge}, {"nic", run->m.nic}, {"checkpoint", run->m.checkpoint},
+                 {"addresses", run->addresses}, {"routes", run->routes.size()}, {"dns_servers", run->dns_servers},
+                 {"dns_domains", run->dns_domains}}
+                .dump());
+    log::info("{} is behind {} now; rolled back at the deadline unless checkpoint {} is confirmed", run->m.nic,
+              run->m.bridge, run->m.checkpoint);
+    run->done(run->m);
 }
 
 // A step failed: what was done is undone at once (linkd's checkpoint rolled back, the

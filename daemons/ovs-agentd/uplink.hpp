@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // MigrateUplink (org.alopex.PortAgent1): the host's NIC behind the agent's bridge, the
 // way "ovsbr0 replaces vmbr0" — the bridge (and its internal interface, named as the
-// bridge) created when missing, the NIC attached as a port, its addresses and routes
-// moved to the internal interface through alopex-linkd — all inside a linkd checkpoint.
+// bridge) created when missing, the NIC attached as a port, its addresses, routes and
+// DNS servers and domains (linkd's SetDNS) moved to the internal interface through
+// alopex-linkd — all inside a linkd checkpoint.
 // Unless the checkpoint is confirmed (CheckpointConfirm of org.alopex.Link1, e.g.
 // `alopexctl checkpoint confirm PATH`) before the deadline, the agent rolls it back:
-// linkd puts the addresses and routes back on the NIC, the agent takes the NIC off the
+// linkd puts the addresses, routes and DNS back on the NIC, the agent takes the NIC off the
 // bridge and deletes the bridge if it made it. The migration is marked on the bridge
 // (external_ids alopex-migration), so a restarted agent still rolls back at the deadline;
 // linkd's own checkpoint runs 30 s longer, in case the agent is not there at all (then the
@@ -66,6 +67,8 @@ private:
     void step_attach(std::shared_ptr<Run> run);
     void step_internal(std::shared_ptr<Run> run, unsigned tries);
     void step_move(std::shared_ptr<Run> run, size_t next);
+    void step_dns(std::shared_ptr<Run> run);
+    void step_done(std::shared_ptr<Run> run);
     void fail(std::shared_ptr<Run> run, const Error &e);
     void arm(const Migration &m);
     void deadline();

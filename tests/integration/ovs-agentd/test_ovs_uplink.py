@@ -4,11 +4,12 @@
 "gateway" namespace, holds 10.88.0.1) moved behind the agent's bridge with the real
 alopex-linkd doing the address and route moves inside its checkpoint, ovsdb-server and
 ovs-vswitchd (userspace datapath), polkitd and the broker: afterwards the address and the
-routes are on the bridge's internal interface, the NIC is a port, and pings to the
+routes are on the bridge's internal interface, and so are the NIC's DNS servers and
+domains (linkd's SetDNS: the NIC has none meanwhile), the NIC is a port, and pings to the
 gateway flow across the move (through ovs-vswitchd). Not confirmed, it is rolled back at
 the deadline even by an agent killed and started again meanwhile: the NIC's addresses and
-routes come back as `ip -j` showed them before, byte for byte, and no Open vSwitch object
-is left. Confirmed (alopexctl ovs uplink, then alopexctl checkpoint confirm: linkd's
+routes come back as `ip -j` showed them before, byte for byte, its DNS as linkd had it, and
+no Open vSwitch object is left. Confirmed (alopexctl ovs uplink, then alopexctl checkpoint confirm: linkd's
 CheckpointConfirm), it stays and the mark goes. Bad
 arguments are refused naming them, an unprivileged caller is NotAuthorized."""
 import json
@@ -66,6 +67,17 @@ def migrate(sb):
     return checkpoint
 
 
+def dns_of(sb, ifname):
+    """(DNSServers, DNSDomains) of the link as alopex-linkd publishes them."""
+    index = ip_j(sb, 'link', 'show', 'dev', ifname)[0]['ifindex']
+    path = f'/org/alopex/Link1/link/{index}'
+    return tuple(sb.get_property('org.alopex.Link1', path, 'org.alopex.Link1.Link', p)
+                 for p in ('DNSServers', 'DNSDomains'))
+
+
+NIC_DNS = (['10.88.0.53'], ['lab.example'])
+
+
 def setup(sb):
     CTX['dir'], _ = start_stack(sb, recorders=('alopex-ovs', 'root'))
     gateway(sb, 'upl0')
@@ -101,6 +113,11 @@ def _(sb):
 @tap.test('moved: the address and routes on the internal interface, the NIC a port, traffic across the move; '
           'not confirmed, rolled back byte for byte by a restarted agent, no OVS object left')
 def _(sb):
+    index = ip_j(sb, 'link', 'show', 'dev', 'upl0')[0]['ifindex']
+    rc, _, err = sb.busctl('call', 'org.alopex.Link1', '/org/alopex/Link1', 'org.alopex.Link1.Manager', 'SetDNS',
+                           'iasas', str(index), '1', *NIC_DNS[0], '1', *NIC_DNS[1])
+    h.check_eq(rc, 0, f'SetDNS on the NIC: {err}')
+    h.wait_until(lambda: dns_of(sb, 'upl0') == NIC_DNS, 10, 0.05, 'the NIC\'s DNS in linkd')
     before = nic_view()
     h.check(ping(sb, 1), 'the gateway answers before')
     pinger = subprocess.Popen(['busybox', 'ping', '-i', '0.1', '-w', '6', '10.99.0.1'], stdout=subprocess.PIPE,
@@ -118,6 +135,8 @@ def _(sb):
             routes)
     h.check('upl0' in vsctl(sb, 'list-ports', 'ovsbr5').split(), 'the NIC is a port')
     h.check('alopex-migration' in vsctl(sb, 'get', 'Bridge', 'ovsbr5', 'external_ids'), 'the mark')
+    h.check_eq(dns_of(sb, 'ovsbr5'), NIC_DNS, 'the DNS on the internal interface')
+    h.check_eq(dns_of(sb, 'upl0'), ([], []), 'no DNS left on the NIC')
     # The agent crashes; the one started after it still rolls back at the deadline.
     os.kill(CTX['agentd'].pid, signal.SIGKILL)
     CTX['agentd'].popen.wait(10)
@@ -128,6 +147,7 @@ def _(sb):
     finally:
         h.check_eq(nic_view(), before, 'ip -j addr and route of the NIC, byte for byte')
     h.check_eq(vsctl(sb, 'list-br').split(), [], 'no Open vSwitch object left')
+    h.check_eq(dns_of(sb, 'upl0'), NIC_DNS, 'the DNS back on the NIC')
     h.check(ping(sb), 'the gateway answers after the rollback')
 
 
@@ -146,6 +166,7 @@ def _(sb):
     h.check('upl0' in vsctl(sb, 'list-ports', 'ovsbr5').split(), 'the NIC still a port')
     addrs = {a['ifname']: [i['local'] for i in a.get('addr_info', []) if i['family'] == 'inet'] for a in ip_j(sb, 'addr')}
     h.check_eq(addrs.get('ovsbr5'), ['10.88.0.2'], 'the address stays on the internal interface')
+    h.check_eq(dns_of(sb, 'ovsbr5'), NIC_DNS, 'and the DNS')
     h.check(ping(sb), 'the gateway answers through the bridge')
     with open(os.path.join(sb.state_dir, 'ledger.jsonl')) as f:
         actions = [json.loads(l)['action'] for l in f if l.strip()]

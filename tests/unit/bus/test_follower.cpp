@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// bus::Follower against objects served by bus::Service, both on one event loop and a
+// bus::Follower (and bus::Calls::get) against objects served by bus::Service, both on one event loop and a
 // private dbus-daemon of the test's own (name owner changes need a real bus daemon).
 
+#include <optional>
 
 #include <catch2/catch.hpp>
 
+#include "alopex/bus/client.hpp"
 #include "alopex/bus/follower.hpp"
 #include "alopex/bus/object.hpp"
 #include "private_bus.hpp"
@@ -149,4 +151,40 @@ TEST_CASE("a Follower started before the other daemon says it is absent, then fo
     t.run_until([&] { return synced == 1; });
     CHECK(fol.find("/org/alopex/Test1/item/3")->value == 30);
     CHECK(absent == 1);
+}
+
+TEST_CASE("Calls::get reads one property asynchronously, typed by the XML")
+{
+    test::TwoPeers t;
+    sd_event *raw = t.loop();
+    std::map<int, Item> items{{3, {30}}};
+    bus::Service svc(t.server.get(), raw);
+    auto reg = svc.add_subtree<Item>(
+        prefix, item_vtable(),
+        [&](std::string_view p) -> Item * {
+            for (auto &[k, v] : items)
+                if (p == fmt::format("{}/{}", prefix, k))
+                    return &v;
+            return nullptr;
+        },
+        [&] { return std::vector<std::string>{fmt::format("{}/3", prefix)}; });
+    REQUIRE(reg);
+    REQUIRE(sd_bus_request_name(t.server.get(), service, 0) >= 0);
+
+    bus::Calls calls(t.client.get());
+    std::optional<Result<int32_t>> got, missing;
+    std::optional<Result<std::string>> wrong_type;
+    calls.get<int32_t>(service, "/org/alopex/Test1/item/3", ti::spec, ti::property::Value,
+                       [&](Result<int32_t> r) { got = std::move(r); });
+    calls.get<int32_t>(service, "/org/alopex/Test1/item/9", ti::spec, ti::property::Value,
+                       [&](Result<int32_t> r) { missing = std::move(r); });
+    calls.get<std::string>(service, "/org/alopex/Test1/item/3", ti::spec, ti::property::Value,
+                           [&](Result<std::string> r) { wrong_type = std::move(r); });
+    t.run_until([&] { return got && missing && wrong_type; }, 400);
+    REQUIRE(*got);
+    CHECK(**got == 30);
+    CHECK_FALSE(*missing);   // no such object: the bus's error
+    REQUIRE_FALSE(*wrong_type);
+    CHECK(wrong_type->error().message.find("the XML says 'i'") != std::string::npos);
+    CHECK(calls.pending() == 0);
 }

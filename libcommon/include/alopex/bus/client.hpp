@@ -70,6 +70,34 @@ public:
         send(std::move(msg), std::move(reader));
     }
 
+    // Reads property `p` of `iface` at service/path (org.freedesktop.DBus.Properties.Get);
+    // T must have the XML's signature (else the callback gets the error at once).
+    template <typename T>
+    void get(const char *service, const char *path, const InterfaceSpec &iface, const PropertySpec &p,
+             std::type_identity_t<std::function<void(Result<T>)>> done)
+    {
+        auto reader = [done = std::move(done), &p](Result<MessagePtr> reply) {
+            if (!reply) {
+                done(std::unexpected(reply.error()));
+                return;
+            }
+            if (int r = sd_bus_message_enter_container(reply->get(), 'v', p.signature); r <= 0) {
+                done(std::unexpected(read_error(p.name, r)));
+                return;
+            }
+            T v{};
+            auto r = read_value(reply->get(), v, p.name);
+            if (r)
+                r = leave_container(reply->get(), p.name);
+            if (!r) {
+                done(std::unexpected(r.error()));
+                return;
+            }
+            done(std::move(v));
+        };
+        send(start_get(service, path, iface, p, signature_of<T>()), std::move(reader));
+    }
+
     size_t pending() const noexcept { return pending_.size(); }
     uint64_t timeout_usec() const noexcept { return timeout_; }
 
@@ -82,6 +110,8 @@ private:
     };
     Result<MessagePtr> start(const char *service, const char *path, const InterfaceSpec &iface, const MethodSpec &m,
                              const std::string &have_in, const std::string &have_out);
+    Result<MessagePtr> start_get(const char *service, const char *path, const InterfaceSpec &iface,
+                                 const PropertySpec &p, const std::string &have);
     void send(Result<MessagePtr> msg, std::function<void(Result<MessagePtr>)> done);
     static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
     static int on_failed(sd_event_source *, void *userdata) noexcept;
