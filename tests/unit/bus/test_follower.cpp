@@ -44,6 +44,25 @@ const bus::Vtable<Item> &item_vtable()
     return vt;
 }
 
+// The items as objects <prefix>/<key>, found and listed from the map as it is then.
+auto serve(bus::Service &svc, std::map<int, Item> &items)
+{
+    return svc.add_subtree<Item>(
+        prefix, item_vtable(),
+        [&items](std::string_view p) -> Item * {
+            for (auto &[k, v] : items)
+                if (p == fmt::format("{}/{}", prefix, k))
+                    return &v;
+            return nullptr;
+        },
+        [&items] {
+            std::vector<std::string> out;
+            for (auto &[k, v] : items)
+                out.push_back(fmt::format("{}/{}", prefix, k));
+            return out;
+        });
+}
+
 struct Log {
     std::vector<std::string> lines;
 };
@@ -59,20 +78,7 @@ TEST_CASE("a Follower keeps a copy of another daemon's objects from signals only
 
     std::map<int, Item> items{{3, {30}}, {4, {40}}};
     bus::Service svc(server.get(), raw);
-    auto reg = svc.add_subtree<Item>(
-        prefix, item_vtable(),
-        [&](std::string_view p) -> Item * {
-            for (auto &[k, v] : items)
-                if (p == fmt::format("{}/{}", prefix, k))
-                    return &v;
-            return nullptr;
-        },
-        [&] {
-            std::vector<std::string> out;
-            for (auto &[k, v] : items)
-                out.push_back(fmt::format("{}/{}", prefix, k));
-            return out;
-        });
+    auto reg = serve(svc, items);
     REQUIRE(reg);
     auto om = svc.add_object_manager(root);
     REQUIRE(om);
@@ -141,9 +147,7 @@ TEST_CASE("a Follower started before the other daemon says it is absent, then fo
 
     std::map<int, Item> items{{3, {30}}};
     bus::Service svc(t.server.get(), t.loop());
-    auto reg = svc.add_subtree<Item>(
-        prefix, item_vtable(), [&](std::string_view p) -> Item * { return p == fmt::format("{}/3", prefix) ? &items[3] : nullptr; },
-        [&] { return std::vector<std::string>{fmt::format("{}/3", prefix)}; });
+    auto reg = serve(svc, items);
     REQUIRE(reg);
     auto om = svc.add_object_manager(root);
     REQUIRE(om);
@@ -159,15 +163,7 @@ TEST_CASE("Calls::get reads one property asynchronously, typed by the XML")
     sd_event *raw = t.loop();
     std::map<int, Item> items{{3, {30}}};
     bus::Service svc(t.server.get(), raw);
-    auto reg = svc.add_subtree<Item>(
-        prefix, item_vtable(),
-        [&](std::string_view p) -> Item * {
-            for (auto &[k, v] : items)
-                if (p == fmt::format("{}/{}", prefix, k))
-                    return &v;
-            return nullptr;
-        },
-        [&] { return std::vector<std::string>{fmt::format("{}/3", prefix)}; });
+    auto reg = serve(svc, items);
     REQUIRE(reg);
     REQUIRE(sd_bus_request_name(t.server.get(), service, 0) >= 0);
 
