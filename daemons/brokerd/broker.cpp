@@ -14,7 +14,7 @@
 #include "device.hpp"
 #include "managed_block.hpp"
 #include "managed_file.hpp"
-#include "ovsdb.hpp"
+#include "alopex/unix_socket.hpp"
 #include "policy.hpp"
 
 namespace alopex::broker {

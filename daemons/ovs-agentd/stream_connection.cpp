@@ -5,25 +5,15 @@
 #include <cstring>
 
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include "alopex/log.hpp"
+#include "alopex/unix_socket.hpp"
 
 namespace alopex::ovs {
 
 Result<Fd> StreamConnection::connect_unix(const std::string &path)
 {
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof sa.sun_path)
-        return failf(ENAMETOOLONG, "{}: too long for a unix socket", path);
-    std::memcpy(sa.sun_path, path.data(), path.size());
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd)
-        return io_fail(errno, "socket");
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&sa), sizeof sa) < 0)
-        return io_fail(errno, path);
-    return fd;
+    return alopex::connect_unix(path, true);
 }
 
 Result<std::unique_ptr<StreamConnection>> StreamConnection::create(sd_event *event, std::string what,
