@@ -18,7 +18,7 @@ using namespace alopex::ovs;
 
 namespace {
 
-using ovs_test::say;
+using driver_io::say;
 
 Agent *agent = nullptr;
 bool was_settled = false;
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
         return 1;
     }
     agent = a->get();
-    auto stdin_source = ovs_test::read_commands(event.get(), command);
-    auto tick_source = ovs_test::every(event.get(), 5'000, tick);
+    auto stdin_source = driver_io::read_commands(event.get(), command);
+    auto tick_source = driver_io::every(event.get(), 5'000, tick);
     return sd_event_loop(event.get()) < 0 ? 1 : 0;
 }

@@ -28,7 +28,7 @@ using json = nlohmann::json;
 
 namespace {
 
-using ovs_test::say;
+using driver_io::say;
 
 OvsdbConnection *conn = nullptr;
 Confirmations confirm;
@@ -144,8 +144,8 @@ int main(int argc, char **argv)
         return 1;
     }
     conn = c->get();
-    auto stdin_source = ovs_test::read_commands(event.get(), command);
+    auto stdin_source = driver_io::read_commands(event.get(), command);
     auto tick_source =
-        ovs_test::every(event.get(), 100'000, [] { confirm.advance(now()); });
+        driver_io::every(event.get(), 100'000, [] { confirm.advance(now()); });
     return sd_event_loop(event.get()) < 0 ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The ovs-agentd test drivers' two ends: event lines out on stdout, command lines in on
+// A test driver's two ends (ovs-agentd's, dnsd-controller's): event lines out on stdout, command lines in on
 // stdin (the test holds the other end of one socketpair); stdin closed ends the loop.
 #pragma once
 
@@ -10,7 +10,7 @@
 
 #include "alopex/sd.hpp"
 
-namespace ovs_test {
+namespace driver_io {
 
 inline void say(const std::string &line)
 {
@@ -71,4 +71,4 @@ inline alopex::EventSourcePtr every(sd_event *event, uint64_t usec, std::functio
     return alopex::EventSourcePtr(s);
 }
 
-} // namespace ovs_test
+} // namespace driver_io
