@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""dnsd-controller's unbound client (issue 14, in progress) against Debian's real unbound
+on 127.0.0.1:53 of the sandbox's network namespace (its control socket in the sandbox),
+driven by alopex-test-unbound-control and checked with dig: status gives the version
+`unbound -V` prints; 10,000 names blocked in one bulk local_zones answer NXDOMAIN (a
+local name still answers) and are unblocked again; a bulk with bad lines reports them and
+adds the rest; a line unbound would not take is refused before anything is sent; an
+unbound that is SIGSTOPped times out while the loop keeps answering, one that stopped is
+"not running", and one started again answers; commands queued at once all run. Against a
+fake unbound (a unix socket in the test): a reply with a NUL byte, a huge one, none at
+all, a truncated status and silence each give an error, never a hang."""
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import alopex_harness as h
+from alopex_driver import Driver
+
+tap = h.Tap()
+CTX = {}
+
+CONF = '''server:
+  interface: 127.0.0.1
+  port: 53
+  username: ""
+  chroot: ""
+  directory: "{dir}"
+  pidfile: ""
+  use-syslog: no
+  verbosity: 1
+  num-threads: 1
+  module-config: "iterator"
+  extended-statistics: yes
+  local-data: "ok.example. IN A 192.0.2.7"
+remote-control:
+  control-enable: yes
+  control-interface: {dir}/control.sock
+'''
+
+
+def start_unbound(sb):
+    d = CTX['dir']
+    if os.path.exists(f'{d}/control.sock'):
+        os.unlink(f'{d}/control.sock')   # unbound leaves it behind when it stops
+    p = sb.spawn('unbound', ['unbound', '-d', '-c', f'{d}/unbound.conf'])
+    h.wait_until(lambda: os.path.exists(f'{d}/control.sock'), 10, 0.02, 'unbound listening')
+    CTX['unbound'] = p
+    return p
+
+
+def driver(sb, name, socket_path, *args):
+    d = Driver(sb, name, [sb.build_path('tests/integration/dns/alopex-test-unbound-control'), socket_path,
+                          *[str(a) for a in args]])
+    d.expect('ready', 10)
+    return d
+
+
+def dig(name):
+    r = subprocess.run(['dig', '@127.0.0.1', name, '+tries=1', '+time=2'], capture_output=True, text=True)
+    return r.stdout
+
+
+def reply(d, line, timeout=20):
+    """The driver's reply to `line`: its lines, or raises with the error."""
+    first = d.ask(line, '', timeout)
+    if first.startswith('error'):
+        return first
+    h.check(first.startswith('reply '), first)
+    return [d.expect('| ', 5)[2:] for _ in range(int(first.split()[1]))]
+
+
+def setup(sb):
+    subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)
+    CTX['dir'] = sb.path('unbound')
+    os.makedirs(CTX['dir'])
+    with open(f"{CTX['dir']}/unbound.conf", 'w') as f:
+        f.write(CONF.format(dir=CTX['dir']))
+    start_unbound(sb)
+
+
+@tap.test('status: the version unbound -V prints, its pid, the features of that version')
+def _(sb):
+    d = CTX['d'] = driver(sb, 'control', f"{CTX['dir']}/control.sock", 5000)
+    version = subprocess.run(['unbound', '-V'], capture_output=True, text=True).stdout.split()[1]
+    line = d.ask('status', 'status ')
+    h.check_eq(line.split()[1], f'version={version}')
+    h.check_eq(line.split()[2], f"pid={CTX['unbound'].pid}")
+    h.check('reload_keep_cache=1' in line and 'forward_tls=0' in line, line)   # Debian 12: 1.17.1
+
+
+@tap.test('10,000 names blocked in one bulk answer NXDOMAIN, a local name still answers; unblocked again')
+def _(sb):
+    d = CTX['d']
+    line = d.ask('block 10000 blk.example', 'bulk ', 60)
+    h.diag(line)
+    h.check('added=10000 errors=0' in line, line)
+    for name in ('b0.blk.example', 'b9999.blk.example', 'x.b4321.blk.example'):
+        h.check('status: NXDOMAIN' in dig(name), f'{name} blocked')
+    h.check('192.0.2.7' in dig('ok.example'), 'the local name answers')
+    stats = d.ask('stats', 'stats ')
+    h.diag(stats)
+    h.check(float(stats.split('nxdomain=')[1].split()[0]) >= 3, stats)
+    h.check('buckets=40' in stats, stats)
+    line = d.ask('unblock 10000 blk.example', 'bulk ', 60)
+    h.check('removed=10000 errors=0' in line, line)
+    h.check('status: NXDOMAIN' not in dig('b0.blk.example'), 'unblocked')
+
+
+@tap.test('a bulk with bad lines: unbound names them, the good ones are added; a line it would not take is '
+          'refused before anything is sent')
+def _(sb):
+    d = CTX['d']
+    d.send('bulk 3 local_zones')
+    d.send('good.example always_nxdomain')
+    d.send('bad..name always_nxdomain')
+    got = reply(d, 'y.example nosuchtype')
+    h.check_eq(got[-1], 'added 1 zones', got)
+    h.check(sum(1 for l in got if l.startswith('error for input line')) == 2, got)
+    h.check('status: NXDOMAIN' in dig('good.example'), 'the good line took effect')
+    d.send('bulk 2 local_zones')
+    d.send('never.example always_nxdomain')
+    err = d.ask('x' * 3000, 'error', 10)
+    h.check('line 2' in err and '3000 bytes' in err, err)
+    h.check('status: NXDOMAIN' not in dig('never.example'), 'nothing of it was sent')
+    got = reply(d, 'cmd nosuchcommand')
+    h.check_eq(got, ["error unknown command 'nosuchcommand'"])
+
+
+@tap.test('commands queued at once all run, one connection after the other')
+def _(sb):
+    line = CTX['d'].ask('many 25 flush_zone blk.example', 'many ', 30)
+    h.check_eq(line, 'many ok=25 failed=0')
+
+
+@tap.test('unbound SIGSTOPped: the command times out, the loop keeps answering; stopped: not running; '
+          'started again: it answers')
+def _(sb):
+    d = driver(sb, 'control-1s', f"{CTX['dir']}/control.sock", 1000)
+    u = CTX['unbound']
+    os.kill(u.pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        d.send('status')
+        h.check_eq(d.ask('ping', 'pong', 1), 'pong')
+        err = d.expect('error', 5)
+        took = time.monotonic() - t0
+        h.check("did not answer 'status' within 1.0 s" in err, err)
+        h.check(0.9 < took < 3, f'{took:.2f} s')
+    finally:
+        os.kill(u.pid, signal.SIGCONT)
+    h.check(d.ask('status', 'status ', 10).startswith('status version='), 'answers after SIGCONT')
+    u.stop()
+    err = d.ask('status', 'error', 10)
+    h.check('unbound is not running' in err, err)
+    start_unbound(sb)
+    h.check_eq(d.ask('status', 'status ', 10).split()[2], f"pid={CTX['unbound'].pid}")
+
+
+class Fake(threading.Thread):
+    """A unix socket that answers every connection with `answer(request bytes)` (None:
+    says nothing and keeps the connection open)."""
+
+    def __init__(self, path, answer):
+        super().__init__(daemon=True)
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.bind(path)
+        self.s.listen(8)
+        self.answer, self.held = answer, []
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                return
+            data = b''
+            while not data.endswith(b'\n'):
+                part = c.recv(4096)
+                if not part:
+                    break
+                data += part
+            out = self.answer(data)
+            if out is None:
+                self.held.append(c)
+                continue
+            c.sendall(out)
+            c.close()
+
+
+@tap.test('a fake unbound: NUL bytes, a huge reply, no reply, a truncated status, silence — each an error')
+def _(sb):
+    cases = [
+        (b'version: 1.17.1\x00\nunbound (pid 1) is running...\n', 'status', 'NUL byte'),
+        (b'x' * 100000, 'cmd status', 'longer than 4096 bytes'),
+        (b'', 'status', 'without a reply'),
+        (b'version: 1.17.1\nunbound (pid 12', 'status', "not unbound's status"),
+        (None, 'status', 'did not answer'),
+    ]
+    for i, (answer, line, want) in enumerate(cases):
+        path = sb.path(f'fake{i}.sock')
+        fake = Fake(path, lambda req, a=answer: a)
+        fake.start()
+        d = driver(sb, f'fake{i}', path, 1000, 4096)
+        err = d.ask(line, 'error', 10)
+        h.check(want in err, f'{want!r} in {err!r}')
+        h.check_eq(d.ask('ping', 'pong', 2), 'pong')
+        fake.s.close()
+    # What the fake got: the framing unbound wants.
+    seen = []
+    path = sb.path('fake-seen.sock')
+    fake = Fake(path, lambda req: seen.append(req) or b'ok\n')
+    fake.start()
+    d = driver(sb, 'fake-seen', path, 1000)
+    h.check_eq(reply(d, 'cmd flush_zone example.net'), ['ok'])
+    h.check_eq(seen, [b'UBCT1 flush_zone example.net\n'])
+
+
+h.main(tap, setup)
