@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "blocklist/parse.hpp"
+#include "blocklist/zones.hpp"
 
 using namespace alopex::dns;
 using V = std::vector<std::string>;
@@ -79,4 +80,30 @@ TEST_CASE("one name as an entry", "[dns][blocklist]")
     CHECK_FALSE(blocklist_name("*"));
     CHECK_FALSE(blocklist_name("."));
     CHECK_FALSE(blocklist_name("a b"));
+}
+
+TEST_CASE("the zones for a blocklist: parents cover children, allow rules unblock or punch holes", "[dns][blocklist]")
+{
+    Zones z = desired_zones({"ads.example", "x.ads.example", "tracker.example", "cdn.example", "a.b.c.example"},
+                            {"tracker.example", "ok.ads.example", "unrelated.example"});
+    CHECK(z == Zones{{"ads.example", ZoneType::always_nxdomain},
+                     {"cdn.example", ZoneType::always_nxdomain},
+                     {"a.b.c.example", ZoneType::always_nxdomain},
+                     {"ok.ads.example", ZoneType::transparent}});
+    CHECK(desired_zones({}, {"x.example"}).empty());
+}
+
+TEST_CASE("the diff from what unbound holds: removals and additions, a changed type re-added", "[dns][blocklist]")
+{
+    Zones applied{{"old.example", ZoneType::always_nxdomain},
+                  {"keep.example", ZoneType::always_nxdomain},
+                  {"hole.example", ZoneType::always_nxdomain}};
+    Zones desired{{"keep.example", ZoneType::always_nxdomain},
+                  {"hole.example", ZoneType::transparent},
+                  {"new.example", ZoneType::always_nxdomain}};
+    auto d = diff_zones(applied, desired);
+    CHECK(d.remove == V{"old.example"});
+    CHECK(d.add == V{"hole.example transparent", "new.example always_nxdomain"});
+    CHECK(zone_line_name(d.add[0]) == "hole.example");
+    CHECK(diff_zones(desired, desired).empty());
 }
