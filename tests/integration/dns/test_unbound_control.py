@@ -7,7 +7,10 @@ driven by alopex-test-unbound-control and checked with dig: status gives the ver
 local name still answers) and are unblocked again; a bulk with bad lines reports them and
 adds the rest; a line unbound would not take is refused before anything is sent; an
 unbound that is SIGSTOPped times out while the loop keeps answering, one that stopped is
-"not running", and one started again answers; commands queued at once all run. Against a
+"not running", and one started again answers; commands queued at once all run; a blocklist
+of 50,000 names brought in by the chunked applier while a probe keeps asking unbound for a
+local name (every answer in time, the slowest reported), then 1,000 of them taken out as a
+diff. Against a
 fake unbound (a unix socket in the test): a reply with a NUL byte, a huge one, none at
 all, a truncated status and silence each give an error, never a hang."""
 import os
@@ -134,6 +137,56 @@ def _(sb):
 def _(sb):
     line = CTX['d'].ask('many 25 flush_zone blk.example', 'many ', 30)
     h.check_eq(line, 'many ok=25 failed=0')
+
+
+class Probe(threading.Thread):
+    """Asks unbound for ok.example over UDP every 10 ms and keeps each answer's time."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.times, self.lost, self.stop = [], 0, threading.Event()
+
+    def run(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        qid = 0
+        while not self.stop.is_set():
+            qid = (qid + 1) & 0xffff
+            query = qid.to_bytes(2, 'big') + b'\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00' + \
+                b'\x02ok\x07example\x00\x00\x01\x00\x01'
+            t0 = time.monotonic()
+            s.sendto(query, ('127.0.0.1', 53))
+            try:
+                while s.recv(512)[:2] != qid.to_bytes(2, 'big'):
+                    pass
+                self.times.append(time.monotonic() - t0)
+            except socket.timeout:
+                self.lost += 1
+            time.sleep(0.01)
+
+
+@tap.test('50,000 names brought in by the chunked applier while a probe keeps asking; then 1,000 taken out as a diff')
+def _(sb):
+    d = CTX['d']
+    probe = Probe()
+    probe.start()
+    try:
+        line = d.ask('apply 50000 apply.example', 'applied ', 120)
+    finally:
+        probe.stop.set()
+        probe.join()
+    slowest = max(probe.times)
+    h.diag(f'{line}; probe: {len(probe.times)} answers, slowest {1000 * slowest:.1f} ms, '
+           f'median {1000 * sorted(probe.times)[len(probe.times) // 2]:.1f} ms, {probe.lost} lost')
+    h.check('added=50000 removed=0' in line, line)
+    h.check(int(line.split('chunks=')[1].split()[0]) > 1, 'in chunks')
+    h.check_eq(probe.lost, 0, 'no probe query lost')
+    h.check(slowest < 0.5, f'no probe waited long: {1000 * slowest:.0f} ms')   # sanitizer build; bench/ measures
+    h.check('status: NXDOMAIN' in dig('b49999.apply.example'), 'the last name blocked')
+    line = d.ask('apply 49000 apply.example', 'applied ', 60)
+    h.check('added=0 removed=1000' in line, line)
+    h.check('status: NXDOMAIN' not in dig('b49500.apply.example'), 'a name taken out answers again')
+    h.check('status: NXDOMAIN' in dig('b48999.apply.example'), 'the others stay')
 
 
 @tap.test('unbound SIGSTOPped: the command times out, the loop keeps answering; stopped: not running; '

@@ -10,6 +10,8 @@
 //   "unblock N SUFFIX"       -> local_zones_remove of the same: "bulk removed=R errors=E ms=T"
 //   "bulk K COMMAND" + K lines -> the reply as for "cmd"
 //   "many N COMMAND"         -> COMMAND queued N times at once: "many ok=O failed=F"
+//   "apply N SUFFIX"         -> the blocklist b<i>.SUFFIX, i < N, brought in by the chunked
+//                               Applier: "applied added=A removed=R chunks=C longest_ms=L ms=T"
 //   "ping"                   -> "pong" (the loop answers while a command waits)
 #include <chrono>
 #include <string>
@@ -17,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "blocklist/applier.hpp"
 #include "driver_io.hpp"
 #include "unbound/client.hpp"
 
@@ -27,6 +30,7 @@ using driver_io::say;
 namespace {
 
 Client *client = nullptr;
+alopex::dns::Applier *applier = nullptr;
 struct PendingBulk {
     size_t want = 0;
     std::string command;
@@ -102,6 +106,18 @@ void command(const std::string &line)
     } else if (word == "block" || word == "unblock") {
         auto sp = rest.find(' ');
         block(word == "block", std::stoul(rest.substr(0, sp)), rest.substr(sp + 1));
+    } else if (word == "apply") {
+        auto sp = rest.find(' ');
+        size_t n = std::stoul(rest.substr(0, sp));
+        std::vector<std::string> names;
+        for (size_t i = 0; i < n; ++i)
+            names.push_back(fmt::format("b{}.{}", i, rest.substr(sp + 1)));
+        applier->apply(alopex::dns::desired_zones(names, {}), [](Result<alopex::dns::ApplyReport> r) {
+            if (!r)
+                return say("error " + r.error().message);
+            say(fmt::format("applied added={} removed={} chunks={} longest_ms={:.1f} ms={:.0f}", r->added, r->removed,
+                            r->chunks, r->longest_chunk_usec / 1e3, r->took_usec / 1e3));
+        });
     } else if (word == "bulk") {
         auto sp = rest.find(' ');
         pending.want = std::stoul(rest.substr(0, sp));
@@ -145,6 +161,8 @@ int main(int argc, char **argv)
         return 1;
     }
     client = c->get();
+    alopex::dns::Applier a(event.get(), *client);
+    applier = &a;
     auto in = driver_io::read_commands(event.get(), command);
     say("ready");
     return sd_event_loop(event.get()) < 0 ? 1 : 0;
