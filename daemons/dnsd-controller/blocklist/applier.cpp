@@ -2,16 +2,19 @@
 #include "blocklist/applier.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 #include "alopex/log.hpp"
 
 namespace alopex::dns {
 
+// The clock itself, not the loop's time of its last wakeup (sd_event_now): a chunk's time
+// must not include the planning done before it in the same iteration.
 uint64_t Applier::now() const
 {
-    uint64_t n = 0;
-    sd_event_now(event_, CLOCK_MONOTONIC, &n);
-    return n;
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000 + uint64_t(ts.tv_nsec) / 1000;
 }
 
 void Applier::apply(Zones desired, Done done)

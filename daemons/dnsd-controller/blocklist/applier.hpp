@@ -33,8 +33,8 @@ struct ApplyReport {
 class Applier {
 public:
     using Done = std::function<void(Result<ApplyReport>)>;
-    Applier(sd_event *event, unbound::Client &client, ApplyOptions options = {})
-        : event_(event), client_(client), options_(options), chunk_(options.first_chunk) {}
+    explicit Applier(unbound::Client &client, ApplyOptions options = {})
+        : client_(client), options_(options), chunk_(options.first_chunk) {}
 
     void apply(Zones desired, Done done);
     // What unbound holds, as far as this applier knows.
@@ -48,7 +48,6 @@ private:
     void finish(Result<ApplyReport> r);
     uint64_t now() const;
 
-    sd_event *event_;
     unbound::Client &client_;
     ApplyOptions options_;
     Zones applied_, desired_;

@@ -161,7 +161,7 @@ int main(int argc, char **argv)
         return 1;
     }
     client = c->get();
-    alopex::dns::Applier a(event.get(), *client);
+    alopex::dns::Applier a(*client);
     applier = &a;
     auto in = driver_io::read_commands(event.get(), command);
     say("ready");
