@@ -5,6 +5,7 @@
 
 #include "block_validator.hpp"
 #include "managed_block.hpp"
+#include "unbound_validator.hpp"
 
 namespace alopex::broker {
 
@@ -138,6 +139,7 @@ std::optional<Validator> validator_from_string(std::string_view s)
 Result<void> validate_block(Validator v, std::string_view contents)
 {
     InterfacesState st;
+    std::string clause;   // unbound: the clause the lines are in
     size_t no = 0;
     for (const auto &l : split_lines(contents)) {
         ++no;
@@ -145,6 +147,9 @@ Result<void> validate_block(Validator v, std::string_view contents)
         switch (v) {
         case Validator::interfaces:
             r = interfaces_line(l.text, st);
+            break;
+        case Validator::unbound:
+            r = unbound_line(l.text, clause);
             break;
         }
         if (!r)

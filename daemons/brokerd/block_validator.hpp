@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// What a managed block may hold, by the validator its [[block]] entry declares. Pure:
+// What a managed block (or file) may hold, by the validator its [[block]] (or [[file]])
+// entry declares. Pure:
 // text in, verdict out. The markers are checked for every block (managed_block.hpp);
 // a validator decides what the lines between them may say.
 #pragma once
@@ -23,15 +24,18 @@ enum class Validator {
     // ovs_extra (which ifupdown.sh passes to eval), no source/source-directory/mapping,
     // no line continuation (a trailing '\'), no control characters but tab.
     interfaces,
+    // An unbound configuration include of alopex-dnsd-controller (unbound_validator.hpp):
+    // the few server:, forward-zone: and dnstap: options it writes, values checked.
+    unbound,
 };
 
-inline constexpr std::array<std::string_view, 1> validator_names{"interfaces"};
-static_assert(validator_names.size() == static_cast<size_t>(Validator::interfaces) + 1);
+inline constexpr std::array<std::string_view, 2> validator_names{"interfaces", "unbound"};
+static_assert(validator_names.size() == static_cast<size_t>(Validator::unbound) + 1);
 
 constexpr std::string_view to_string(Validator v) { return validator_names[static_cast<size_t>(v)]; }
 std::optional<Validator> validator_from_string(std::string_view s);
 
-// ok, or InvalidArgument "contents: line N: what is wrong".
+// ok, or InvalidArgument "contents: line N: what is wrong". For a block or a whole file.
 Result<void> validate_block(Validator v, std::string_view contents);
 
 } // namespace alopex::broker

@@ -232,6 +232,9 @@ Result<void> Broker::write_file(uid_t uid, std::string_view id, std::string_view
         if (contents.size() > cfg->max_contents)
             return bus_fail(bus_error::TooLarge, "contents: {} bytes, at most {}",
                             contents.size(), cfg->max_contents);
+        if ((*rule)->validator)
+            if (auto v = validate_block(*(*rule)->validator, contents); !v)
+                return forward(v);
         if (auto w = writer(); !w)
             return forward(w);
         auto target = open_target((*rule)->path);

@@ -151,14 +151,21 @@ Result<void> parse_files(const Table &root, Config &c, const UserResolver &users
 {
     ALOPEX_TRY(tables, tables_of(root, "file"));
     for (const auto &t : tables) {
-        ALOPEX_TRY_VOID(t.require_known_keys({"id", "path", "callers", "mode"}));
+        ALOPEX_TRY_VOID(t.require_known_keys({"id", "path", "callers", "mode", "validator"}));
         ALOPEX_TRY(id, parse_id(t));
         if (std::any_of(c.files.begin(), c.files.end(), [&](auto &f) { return f.id == id; }))
             return std::unexpected<Error>(t.require("id")->error(
                 fmt::format("duplicate file id '{}'", id)));
         ALOPEX_TRY(path, parse_abs_path(t, "path", true));
         ALOPEX_TRY(callers, parse_callers(t, users));
-        FileRule f{std::move(id), std::move(path), std::move(callers), 0644};
+        FileRule f{std::move(id), std::move(path), std::move(callers), 0644, std::nullopt};
+        if (auto v = t.get("validator")) {
+            ALOPEX_TRY(name, v->as_string());
+            auto val = validator_from_string(name);
+            if (!val)
+                return v->failf("unknown validator '{}' (known: interfaces, unbound)", name);
+            f.validator = *val;
+        }
         if (auto m = t.get("mode")) {
             ALOPEX_TRY(mode, parse_mode(*m));
             f.mode = mode;
@@ -190,7 +197,7 @@ Result<void> parse_blocks(const Table &root, Config &c, const UserResolver &user
         ALOPEX_TRY(val, val_node.as_string());
         auto validator = validator_from_string(val);
         if (!validator)
-            return val_node.failf("unknown validator '{}' (known: interfaces)", val);
+            return val_node.failf("unknown validator '{}' (known: interfaces, unbound)", val);
         ALOPEX_TRY(callers, parse_callers(t, users));
         c.blocks.push_back(BlockRule{std::move(id), std::move(path), std::move(callers),
                                      std::move(tag), *validator});

@@ -36,6 +36,7 @@ struct FileRule {
     std::filesystem::path path;
     std::vector<uid_t> callers;
     mode_t mode = 0644; // for a file that does not exist yet
+    std::optional<Validator> validator;   // what the file may hold (none: anything)
 };
 
 struct BlockRule {

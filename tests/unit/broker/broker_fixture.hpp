@@ -58,6 +58,8 @@ struct Fixture {
             << "[limits]\nmax_contents = 64\n" << limits
             << "[[file]]\nid = \"resolv.conf\"\npath = \"" << (dir / "resolv.conf").string()
             << "\"\ncallers = [" << me << "]\nmode = \"0640\"\n"
+            << "[[file]]\nid = \"unbound\"\npath = \"" << (dir / "unbound.conf").string()
+            << "\"\ncallers = [" << me << "]\nvalidator = \"unbound\"\n"
             << "[[block]]\nid = \"interfaces\"\npath = \"" << (dir / "interfaces").string()
             << "\"\ntag = \"ovs\"\nvalidator = \"interfaces\"\ncallers = [" << me << "]\n"
             << "[[device]]\nglob = \"/dev/nul?\"\ncallers = [" << me << "]\n"

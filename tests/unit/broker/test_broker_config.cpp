@@ -148,7 +148,7 @@ TEST_CASE("blocks declare their tag and validator; Record limits are bounded")
     CHECK(error_of(head + "tag = \"ovs\"\ncallers = []\n") ==
           "broker.toml:1:1: missing required key 'validator' in [block[0]]");
     CHECK(error_of(head + "tag = \"ovs\"\nvalidator = \"none\"\ncallers = []\n") ==
-          "broker.toml:5:13: unknown validator 'none' (known: interfaces)");
+          "broker.toml:5:13: unknown validator 'none' (known: interfaces, unbound)");
     CHECK(error_of(head + "tag = \"o v s\"\nvalidator = \"interfaces\"\ncallers = []\n")
               .starts_with("broker.toml:4:7: 'tag' must be"));
     // Two ids on one block would let one caller write the other's.
@@ -178,4 +178,16 @@ TEST_CASE("user names resolve through NSS at load")
 {
     CHECK(resolve_user_nss("root") == std::optional<uid_t>(0));
     CHECK_FALSE(resolve_user_nss("no-such-user-alopex-test"));
+}
+
+TEST_CASE("a file may declare a validator; an unknown one is refused")
+{
+    auto ok = parse("[[file]]\nid = \"u\"\npath = \"/etc/unbound/unbound.conf.d/alopex.conf\"\ncallers = []\n"
+                    "validator = \"unbound\"\n");
+    REQUIRE(ok);
+    REQUIRE(ok->files.size() == 1);
+    CHECK(ok->files[0].validator == Validator::unbound);
+    auto bad = parse("[[file]]\nid = \"u\"\npath = \"/x\"\ncallers = []\nvalidator = \"shell\"\n");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message == "broker.toml:5:13: unknown validator 'shell' (known: interfaces, unbound)");
 }

@@ -29,6 +29,8 @@ TEST_CASE("allowed operations act and are recorded")
 
     REQUIRE(b.write_file(f.me, "resolv.conf", "nameserver ::1\n"));
     CHECK(f.slurp("resolv.conf") == "nameserver ::1\n");
+    REQUIRE(b.write_file(f.me, "unbound", "server:\n  serve-expired: yes\n"));
+    CHECK(f.slurp("unbound.conf") == "server:\n  serve-expired: yes\n");
     REQUIRE(b.write_block(f.me, "interfaces", "ovs", "auto vi1"));
     CHECK(f.slurp("interfaces") ==
           "auto lo\n# BEGIN ovs\nauto vi1\n# END ovs\n# BEGIN other\nkept\n# END other\n");
@@ -36,7 +38,7 @@ TEST_CASE("allowed operations act and are recorded")
     REQUIRE(dev);
     CHECK(dev->get() >= 0);
     REQUIRE(b.record(f.me, "test.ok", "details here"));
-    CHECK(f.ledger_records() == 6);
+    CHECK(f.ledger_records() == 8);
 
     auto recs = ledger::read_file(f.dir / "state" / "ledger.jsonl");
     REQUIRE(recs);
@@ -45,12 +47,13 @@ TEST_CASE("allowed operations act and are recorded")
     CHECK((*recs)[1].details.starts_with("id=resolv.conf path="));
     CHECK((*recs)[1].details.find("bytes=15 sha256=") != std::string::npos);
     CHECK((*recs)[1].actor == Broker::actor_name(f.me));
-    CHECK((*recs)[2].action == "broker.WriteManagedBlock.intent");
-    CHECK((*recs)[3].action == "broker.WriteManagedBlock");
-    CHECK((*recs)[4].action == "broker.OpenDevice");
-    CHECK((*recs)[4].details == "path=/dev/null");
-    CHECK((*recs)[5].action == "test.ok");
-    CHECK((*recs)[5].details == "details here");
+    CHECK((*recs)[3].details.starts_with("id=unbound path="));
+    CHECK((*recs)[4].action == "broker.WriteManagedBlock.intent");
+    CHECK((*recs)[5].action == "broker.WriteManagedBlock");
+    CHECK((*recs)[6].action == "broker.OpenDevice");
+    CHECK((*recs)[6].details == "path=/dev/null");
+    CHECK((*recs)[7].action == "test.ok");
+    CHECK((*recs)[7].details == "details here");
 }
 
 TEST_CASE("refused and bad calls change nothing")
@@ -66,6 +69,9 @@ TEST_CASE("refused and bad calls change nothing")
     CHECK(name(b.write_file(f.other, "resolv.conf", "x")) == bus_error::NotAuthorized);
     CHECK(name(b.write_file(f.me, "nope", "x")) == bus_error::NotAuthorized);
     CHECK(name(b.write_file(f.me, "resolv.conf", std::string(65, 'x'))) == bus_error::TooLarge);
+    // A [[file]] with a validator: what it refuses is never written.
+    CHECK(name(b.write_file(f.me, "unbound", "include: /etc/shadow\n")) == bus_error::InvalidArgument);
+    CHECK_FALSE(std::filesystem::exists(f.dir / "unbound.conf"));
     CHECK(name(b.write_block(f.me, "interfaces", "bad tag", "x")) == bus_error::InvalidArgument);
     CHECK(name(b.write_block(f.me, "interfaces", "other", "auto x")) ==
           bus_error::InvalidArgument);

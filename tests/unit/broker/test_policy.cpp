@@ -13,7 +13,7 @@ Config table()
     Config c;
     c.devices.push_back({"/dev/ttyUSB*", {903}});
     c.devices.push_back({"/dev/ttyS[0-3]", {903, 904}});
-    c.files.push_back({"resolv.conf", "/etc/resolv.conf", {905}, 0644});
+    c.files.push_back({"resolv.conf", "/etc/resolv.conf", {905}, 0644, std::nullopt});
     c.blocks.push_back({"interfaces", "/etc/network/interfaces", {904}, "ovs",
                         Validator::interfaces});
     c.ovsdb = OvsdbRule{"/run/openvswitch/db.sock", {904}};
