@@ -10,7 +10,7 @@ unbound that is SIGSTOPped times out while the loop keeps answering, one that st
 "not running", and one started again answers; commands queued at once all run; a blocklist
 of 50,000 names brought in by the chunked applier while a probe keeps asking unbound for a
 local name (every answer in time, the slowest reported), then 1,000 of them taken out as a
-diff. Against a
+diff; the include dnsd-controller writes is what unbound-checkconf accepts. Against a
 fake unbound (a unix socket in the test): a reply with a NUL byte, a huge one, none at
 all, a truncated status and silence each give an error, never a hang."""
 import os
@@ -129,6 +129,36 @@ def _(sb):
     h.check('unbound is not running' in err, err)
     start_unbound(sb)
     h.check_eq(d.ask('status', 'status ', 10).split()[2], f"pid={CTX['unbound'].pid}")
+
+
+@tap.test('the base include (plain and DNS-over-TLS upstreams, dnstap) is what unbound-checkconf accepts')
+def _(sb):
+    d = CTX['d']
+    toml = sb.path('dns.toml')
+    with open(toml, 'w') as f:
+        f.write('[unbound]\nlisten = ["127.0.0.1"]\ncache_max_ttl = 3600\n'
+                '[[upstream]]\naddress = "9.9.9.9"\ntls_name = "dns.quad9.net"\n'
+                '[[upstream]]\naddress = "2001:db8::53"\n')
+    first = d.ask(f'include {toml} /run/alopex/dns/dnstap.sock', 'include ', 10)
+    lines = [d.expect('| ', 5)[2:] for _ in range(int(first.split()[1]))]
+    h.check('    forward-addr: 9.9.9.9@853#dns.quad9.net' in lines, lines)
+    inc = sb.path('alopex.conf')
+    with open(inc, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    conf = sb.path('checkconf.conf')
+    with open(conf, 'w') as f:
+        f.write(f'server:\n  username: ""\n  chroot: ""\n  directory: "{sb.path()}"\n  pidfile: ""\n'
+                f'include: "{inc}"\n')
+    r = subprocess.run(['unbound-checkconf', conf], capture_output=True, text=True)
+    h.check_eq(r.returncode, 0, f'unbound-checkconf: {r.stdout}{r.stderr}')
+    with open(toml, 'w') as f:
+        f.write('[unbound]\ncache_min_ttl = 7\n')
+    first = d.ask(f'include {toml}', 'include ', 10)
+    lines = [d.expect('| ', 5)[2:] for _ in range(int(first.split()[1]))]
+    with open(inc, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    r = subprocess.run(['unbound-checkconf', conf], capture_output=True, text=True)
+    h.check_eq(r.returncode, 0, f'unbound-checkconf of the defaults: {r.stdout}{r.stderr}')
 
 
 class Fake(threading.Thread):

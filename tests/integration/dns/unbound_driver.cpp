@@ -12,6 +12,8 @@
 //   "many N COMMAND"         -> COMMAND queued N times at once: "many ok=O failed=F"
 //   "apply N SUFFIX"         -> the blocklist b<i>.SUFFIX, i < N, brought in by the chunked
 //                               Applier: "applied added=A removed=R chunks=C longest_ms=L ms=T"
+//   "include DNS_TOML [DNSTAP_SOCKET]" -> the base include made of that dns.toml: "include N"
+//                               then N lines "| LINE", or "error MESSAGE"
 //   "ping"                   -> "pong" (the loop answers while a command waits)
 #include <chrono>
 #include <string>
@@ -19,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "base_include.hpp"
 #include "blocklist/applier.hpp"
 #include "driver_io.hpp"
 #include "unbound/client.hpp"
@@ -118,6 +121,16 @@ void command(const std::string &line)
             say(fmt::format("applied added={} removed={} chunks={} longest_ms={:.1f} ms={:.0f}", r->added, r->removed,
                             r->chunks, r->longest_chunk_usec / 1e3, r->took_usec / 1e3));
         });
+    } else if (word == "include") {
+        auto sp = rest.find(' ');
+        auto settings = alopex::dns::load_settings(rest.substr(0, sp));
+        if (!settings)
+            return say("error " + settings.error().message);
+        auto text = alopex::dns::base_include(*settings, sp == std::string::npos ? "" : rest.substr(sp + 1));
+        auto r = parse_reply(text);
+        say(fmt::format("include {}", r->lines.size()));
+        for (const auto &l : r->lines)
+            say("| " + l);
     } else if (word == "bulk") {
         auto sp = rest.find(' ');
         pending.want = std::stoul(rest.substr(0, sp));
