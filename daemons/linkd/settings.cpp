@@ -126,21 +126,13 @@ Result<Settings> from_document(const config::Document &doc)
 
 Result<Settings> parse_settings(std::string_view text, std::string file)
 {
-    auto doc = config::Document::parse(text, std::move(file));
-    if (!doc)
-        return std::unexpected(doc.error());
-    return from_document(*doc);
+    return config::parse_with<Settings>(text, std::move(file), from_document);
 }
 
+// No file: every default, probing off.
 Result<Settings> load_settings(const std::filesystem::path &p)
 {
-    auto doc = config::Document::load(p);
-    if (!doc) {
-        if (doc.error().code == ENOENT)
-            return Settings{};   // no file: every default, probing off
-        return std::unexpected(doc.error());
-    }
-    return from_document(*doc);
+    return config::load_or_defaults<Settings>(p, from_document);
 }
 
 } // namespace alopex::linkd

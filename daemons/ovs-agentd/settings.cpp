@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <system_error>
 
 #include "alopex/config.hpp"
 
@@ -184,17 +183,12 @@ Result<Settings> from_document(const config::Document &doc)
 
 Result<Settings> parse_settings(std::string_view text, std::string file)
 {
-    ALOPEX_TRY(doc, config::Document::parse(text, std::move(file)));
-    return from_document(doc);
+    return config::parse_with<Settings>(text, std::move(file), from_document);
 }
 
 Result<Settings> load_settings(const std::filesystem::path &path)
 {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
-        return Settings{};
-    ALOPEX_TRY(doc, config::Document::load(path));
-    return from_document(doc);
+    return config::load_or_defaults<Settings>(path, from_document);
 }
 
 } // namespace alopex::ovs

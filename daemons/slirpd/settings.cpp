@@ -556,10 +556,7 @@ Settings default_settings()
 
 Result<Settings> parse_settings(std::string_view text, std::string file)
 {
-    auto doc = config::Document::parse(text, std::move(file));
-    if (!doc)
-        return std::unexpected(doc.error());
-    return from_document(*doc);
+    return config::parse_with<Settings>(text, std::move(file), from_document);
 }
 
 Result<Settings> load_settings(const std::filesystem::path &p)

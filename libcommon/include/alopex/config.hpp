@@ -12,6 +12,7 @@
 // the Document that produced them is gone.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
@@ -147,6 +148,26 @@ public:
 private:
     std::shared_ptr<const Source> src_; // owns the parsed tree; handles share it
 };
+
+// A daemon's settings, `from` turning a Document into a Result<T>: from text (`file`
+// names it in messages), or from a file whose absence means T{} (every default).
+template <typename T, typename From> Result<T> parse_with(std::string_view text, std::string file, From &&from)
+{
+    auto doc = Document::parse(text, std::move(file));
+    if (!doc)
+        return std::unexpected(doc.error());
+    return from(*doc);
+}
+template <typename T, typename From> Result<T> load_or_defaults(const std::filesystem::path &p, From &&from)
+{
+    auto doc = Document::load(p);
+    if (!doc) {
+        if (doc.error().code == ENOENT)
+            return T{};
+        return std::unexpected(doc.error());
+    }
+    return from(*doc);
+}
 
 // Formats "file:line:col: message" (or "file: message" without a position).
 std::string format_at(std::string_view file, Position pos, std::string_view message);

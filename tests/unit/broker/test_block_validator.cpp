@@ -6,6 +6,7 @@
 
 #include "block_validator.hpp"
 #include "managed_block.hpp"
+#include "validator_test.hpp"
 
 using namespace alopex;
 using namespace alopex::broker;
@@ -13,15 +14,7 @@ using namespace alopex::broker;
 namespace {
 Result<void> check(std::string_view text) { return validate_block(Validator::interfaces, text); }
 
-std::string refusal(std::string_view text)
-{
-    auto r = check(text);
-    INFO(text);
-    REQUIRE_FALSE(r);
-    CHECK(r.error().bus_name == bus_error::InvalidArgument);
-    CHECK(r.error().message.starts_with("contents: line "));
-    return r.error().message;
-}
+std::string refusal(std::string_view text) { return test::refusal(Validator::interfaces, text); }
 } // namespace
 
 TEST_CASE("validators are named in broker.toml")

@@ -7,21 +7,14 @@
 #include <catch2/catch.hpp>
 
 #include "block_validator.hpp"
+#include "validator_test.hpp"
 
 using namespace alopex;
 using namespace alopex::broker;
 
 namespace {
 
-std::string refusal(std::string_view text)
-{
-    auto r = validate_block(Validator::unbound, text);
-    INFO(text);
-    REQUIRE_FALSE(r);
-    CHECK(r.error().bus_name == bus_error::InvalidArgument);
-    CHECK(r.error().message.starts_with("contents: line "));
-    return r.error().message;
-}
+std::string refusal(std::string_view text) { return test::refusal(Validator::unbound, text); }
 
 } // namespace
 

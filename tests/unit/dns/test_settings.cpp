@@ -97,3 +97,11 @@ TEST_CASE("dns.toml: refusals at file:line:col naming the key", "[dns][settings]
     CHECK(refused("[unknown]\n").find("unknown") != std::string::npos);
     CHECK(refused("[unbound\n").starts_with("dns.toml:1:"));
 }
+
+TEST_CASE("dns.toml: a missing file is the defaults, an unreadable one an error", "[dns][settings]")
+{
+    auto missing = load_settings("/nonexistent/alopex/dns.toml");
+    REQUIRE(missing);
+    CHECK(missing->control_socket == "/run/unbound.ctl");
+    CHECK_FALSE(load_settings("/"));   // a directory
+}
