@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""ovs-agentd's Agent (issue 13, in progress: rtnetlink and OVSDB kept in step, no D-Bus
-yet) against a real ovsdb-server and ovs-vswitchd with the userspace datapath, in the
+"""ovs-agentd's Agent (rtnetlink and OVSDB kept in step, without the daemon's D-Bus
+API) against a real ovsdb-server and ovs-vswitchd with the userspace datapath, in the
 sandbox's namespaces, driven by alopex-test-ovs-agent and checked with ovs-vsctl: links
 that exist when it starts are attached (only those with the configured prefixes); a veth
 created later is attached at once, with the ofport ovs-vsctl reports, and detached when it

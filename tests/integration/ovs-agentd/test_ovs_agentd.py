@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""alopex-ovs-agentd, the daemon (issue 13, in progress: no D-Bus API of its own yet), as
+"""alopex-ovs-agentd, the daemon (its D-Bus API: test_ovs_agentd_bus.py), as
 the unprivileged alopex-ovs with the real alopex-brokerd: its ovsdb-server socket comes
 from the broker (OpenOvsdb), its /etc/network/interfaces block goes through the broker's
 WriteManagedBlock (and its validator), its actions into the broker's ledger. Against a
