@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "alopex/net.hpp"
+#include "blocklist/parse.hpp"
 
 namespace alopex::dns {
 
@@ -31,12 +32,11 @@ ForwardZones link_forward_zones(std::vector<LinkDns> links, bool have_upstreams)
             continue;
         bool any_domain = false;
         for (const auto &d : l.domains) {
-            if (!net::valid_domain(d))
+            auto zone = blocklist_name(d);   // checked, lower case, no trailing dot
+            if (!zone)
                 continue;
             any_domain = true;
-            std::string zone = d.ends_with('.') ? d.substr(0, d.size() - 1) : d;
-            std::transform(zone.begin(), zone.end(), zone.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-            add_servers(out[zone], servers);
+            add_servers(out[*zone], servers);
         }
         if (!any_domain && !have_upstreams)
             add_servers(out["."], servers);

@@ -14,15 +14,11 @@ namespace {
 
 constexpr size_t max_upstreams = 16, max_files = 256, max_allow = 100'000, max_listen = 16;
 
-// An integer key within [lo, hi]; `into` unchanged when it is missing.
+// An integer key within [lo, hi] (Table::integer_in); `into` unchanged when it is missing.
 template <typename T> Result<void> bounded(const Table &t, std::string_view key, int64_t lo, int64_t hi, T &into)
 {
-    ALOPEX_TRY(v, t.optional_integer(key));
-    if (!v)
-        return {};
-    if (*v < lo || *v > hi)
-        return t.get(key)->failf("'{}' must be {}..{}, not {}", key, lo, hi, *v);
-    into = static_cast<T>(*v);
+    ALOPEX_TRY(v, t.integer_in(key, int64_t(into), lo, hi));
+    into = static_cast<T>(v);
     return {};
 }
 

@@ -254,7 +254,7 @@ void Uplink::step_move(std::shared_ptr<Run> run, size_t next)
 {
     size_t na = run->addresses.size() * 2, nr = run->routes.size() * 2;
     if (next >= na + nr)
-        return step_dns(run);
+        return step_dns(run, 0);
     auto then = [this, run, next](std::string what, bool must) {
         return [this, run, next, what, must](Result<std::tuple<>> r) {
             if (!r && must)
@@ -289,47 +289,44 @@ void Uplink::step_move(std::shared_ptr<Run> run, size_t next)
 // The NIC's DNS servers and domains as linkd publishes them (its profile's, its run-time
 // ones): given to the internal interface with SetDNS, and the NIC gets none (SetDNS
 // with empty lists, so that its profile's do not come back on it meanwhile). linkd's
-// checkpoint puts both links' run-time DNS back on rollback.
-void Uplink::step_dns(std::shared_ptr<Run> run)
+// checkpoint puts both links' run-time DNS back on rollback. Steps: 0 and 1 read the
+// NIC's servers and domains, 2 sets the internal interface's, 3 the NIC's.
+void Uplink::step_dns(std::shared_ptr<Run> run, int step)
 {
     namespace link = ipc::link1::link;
-    std::string nic_path = fmt::format("{}/{}", ipc::link1::link_prefix, run->nic);
-    auto failed = [this, run](const Error &e) {
-        fail(run, Error{e.code, "the DNS of " + run->m.nic + " from alopex-linkd: " + e.message, e.bus_name});
-    };
-    linkd_.get<std::vector<std::string>>(
-        ipc::link1::service, nic_path.c_str(), link::spec, link::property::DNSServers,
-        [this, run, nic_path, failed](Result<std::vector<std::string>> servers) {
-            if (!servers)
-                return failed(servers.error());
-            run->dns_servers = std::move(*servers);
-            linkd_.get<std::vector<std::string>>(
-                ipc::link1::service, nic_path.c_str(), link::spec, link::property::DNSDomains,
-                [this, run, failed](Result<std::vector<std::string>> domains) {
-                    if (!domains)
-                        return failed(domains.error());
-                    run->dns_domains = std::move(*domains);
-                    if (run->dns_servers.empty() && run->dns_domains.empty())
-                        return step_done(run);
-                    auto set = [this, run](int32_t ifindex, const std::string &name, bool give,
-                                           std::function<void()> next) {
-                        std::vector<std::string> none;
-                        linkd_.call<>(ipc::link1::service, ipc::link1::path, manager::spec, manager::method::SetDNS,
-                                      [this, run, name, next](Result<std::tuple<>> r) {
-                                          if (!r)
-                                              return fail(run, Error{r.error().code,
-                                                                     "setting the DNS of " + name +
-                                                                         " through alopex-linkd: " + r.error().message,
-                                                                     r.error().bus_name});
-                                          next();
-                                      },
-                                      ifindex, give ? run->dns_servers : none, give ? run->dns_domains : none);
-                    };
-                    set(run->internal, run->m.bridge, true, [this, run, set] {
-                        set(run->nic, run->m.nic, false, [this, run] { step_done(run); });
-                    });
-                });
-        });
+    if (step == 2 && run->dns_servers.empty() && run->dns_domains.empty())
+        step = 4;   // nothing to move
+    if (step >= 4)
+        return step_done(run);
+    if (step < 2) {
+        std::string nic_path = fmt::format("{}/{}", ipc::link1::link_prefix, run->nic);
+        linkd_.get<std::vector<std::string>>(
+            ipc::link1::service, nic_path.c_str(), link::spec,
+            step == 0 ? link::property::DNSServers : link::property::DNSDomains,
+            [this, run, step](Result<std::vector<std::string>> r) {
+                if (!r)
+                    return fail(run, Error{r.error().code,
+                                           "the DNS of " + run->m.nic + " from alopex-linkd: " + r.error().message,
+                                           r.error().bus_name});
+                (step == 0 ? run->dns_servers : run->dns_domains) = std::move(*r);
+                step_dns(run, step + 1);
+            });
+        return;
+    }
+    bool internal = step == 2;
+    const std::string &name = internal ? run->m.bridge : run->m.nic;
+    std::vector<std::string> none;
+    linkd_.call<>(ipc::link1::service, ipc::link1::path, manager::spec, manager::method::SetDNS,
+                  [this, run, step, name](Result<std::tuple<>> r) {
+                      if (!r)
+                          return fail(run, Error{r.error().code,
+                                                 "setting the DNS of " + name + " through alopex-linkd: " +
+                                                     r.error().message,
+                                                 r.error().bus_name});
+                      step_dns(run, step + 1);
+                  },
+                  int32_t{internal ? run->internal : run->nic}, internal ? run->dns_servers : none,
+                  internal ? run->dns_domains : none);
 }
 
 void Uplink::step_done(std::shared_ptr<Run> run)

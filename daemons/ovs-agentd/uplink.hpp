@@ -67,7 +67,7 @@ private:
     void step_attach(std::shared_ptr<Run> run);
     void step_internal(std::shared_ptr<Run> run, unsigned tries);
     void step_move(std::shared_ptr<Run> run, size_t next);
-    void step_dns(std::shared_ptr<Run> run);
+    void step_dns(std::shared_ptr<Run> run, int step);
     void step_done(std::shared_ptr<Run> run);
     void fail(std::shared_ptr<Run> run, const Error &e);
     void arm(const Migration &m);

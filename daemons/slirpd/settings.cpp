@@ -50,16 +50,6 @@ Result<net::Address> virtual_address(const Node &n, std::string_view what)
     return *a;
 }
 
-Result<int64_t> integer_in(const Table &t, std::string_view key, int64_t dflt, int64_t lo, int64_t hi)
-{
-    ALOPEX_TRY(v, t.optional_integer(key));
-    if (!v)
-        return dflt;
-    if (*v < lo || *v > hi)
-        return t.get(key)->failf("'{}' must be {}..{}, not {}", key, lo, hi, *v);
-    return *v;
-}
-
 Result<void> parse_addresses(const Table &root, Settings &s)
 {
     ALOPEX_TRY(t, root.optional_table("addresses"));
@@ -135,9 +125,9 @@ Result<void> parse_ppp(const Table &root, Settings &s)
         s.link.ipcp.peer = s.link.ipcp.dns1 = s.link.ipcp.dns2 = {};
         s.link.ipv6cp.local_id = 0;   // random: a server keeps the well-known fe80::1
     }
-    ALOPEX_TRY(mru, integer_in(*t, "mru", ppp::default_mru, ppp::min_mru, ppp::default_mru));
-    ALOPEX_TRY(interval, integer_in(*t, "echo_interval", 30, 0, 3600));
-    ALOPEX_TRY(failures, integer_in(*t, "echo_failures", 4, 1, 100));
+    ALOPEX_TRY(mru, t->integer_in("mru", ppp::default_mru, ppp::min_mru, ppp::default_mru));
+    ALOPEX_TRY(interval, t->integer_in("echo_interval", 30, 0, 3600));
+    ALOPEX_TRY(failures, t->integer_in("echo_failures", 4, 1, 100));
     ALOPEX_TRY(vj, t->optional_boolean("vj"));
     s.link.ipcp.vj = vj.value_or(true);
     ALOPEX_TRY(deflate, t->optional_boolean("deflate"));
@@ -316,22 +306,22 @@ Result<void> parse_limits(const Table &root, Settings &s)
         {"connections", "connections_per_port", "idle_timeout", "buffer", "udp_flows", "udp_idle_timeout",
          "new_per_peer", "new_per_port", "rate_window", "lockout"}));
     auto &l = s.limits;
-    ALOPEX_TRY(conns, integer_in(*t, "connections", 4096, 1, 65536));
-    ALOPEX_TRY(per_port, integer_in(*t, "connections_per_port", std::min<int64_t>(1024, conns), 1, conns));
-    ALOPEX_TRY(idle, integer_in(*t, "idle_timeout", 7440, 10, 7 * 86400));
-    ALOPEX_TRY(buffer, integer_in(*t, "buffer", 128 * 1024, 4096, 4 << 20));
-    ALOPEX_TRY(flows, integer_in(*t, "udp_flows", 256, 1, 65536));
-    ALOPEX_TRY(udp_idle, integer_in(*t, "udp_idle_timeout", 60, 1, 86400));
+    ALOPEX_TRY(conns, t->integer_in("connections", 4096, 1, 65536));
+    ALOPEX_TRY(per_port, t->integer_in("connections_per_port", std::min<int64_t>(1024, conns), 1, conns));
+    ALOPEX_TRY(idle, t->integer_in("idle_timeout", 7440, 10, 7 * 86400));
+    ALOPEX_TRY(buffer, t->integer_in("buffer", 128 * 1024, 4096, 4 << 20));
+    ALOPEX_TRY(flows, t->integer_in("udp_flows", 256, 1, 65536));
+    ALOPEX_TRY(udp_idle, t->integer_in("udp_idle_timeout", 60, 1, 86400));
     l.connections = static_cast<size_t>(conns);
     l.connections_per_port = static_cast<size_t>(per_port);
     l.idle_timeout_usec = static_cast<uint64_t>(idle) * 1'000'000;
     l.buffer = static_cast<uint32_t>(buffer);
     l.udp_flows = static_cast<size_t>(flows);
     l.udp_idle_timeout_usec = static_cast<uint64_t>(udp_idle) * 1'000'000;
-    ALOPEX_TRY(per_peer, integer_in(*t, "new_per_peer", 0, 0, 100000));
-    ALOPEX_TRY(new_port, integer_in(*t, "new_per_port", 0, 0, 100000));
-    ALOPEX_TRY(window, integer_in(*t, "rate_window", 60, 1, 86400));
-    ALOPEX_TRY(lockout, integer_in(*t, "lockout", 300, 1, 7 * 86400));
+    ALOPEX_TRY(per_peer, t->integer_in("new_per_peer", 0, 0, 100000));
+    ALOPEX_TRY(new_port, t->integer_in("new_per_port", 0, 0, 100000));
+    ALOPEX_TRY(window, t->integer_in("rate_window", 60, 1, 86400));
+    ALOPEX_TRY(lockout, t->integer_in("lockout", 300, 1, 7 * 86400));
     l.new_per_peer = static_cast<unsigned>(per_peer);
     l.new_per_port = static_cast<unsigned>(new_port);
     l.rate_window_usec = static_cast<uint64_t>(window) * 1'000'000;
@@ -375,8 +365,8 @@ Result<void> parse_backends(const Table &root, Settings &s)
     if (!t)
         return {};
     ALOPEX_TRY_VOID(t->require_known_keys({"failures", "skip"}));
-    ALOPEX_TRY(failures, integer_in(*t, "failures", 3, 1, 1000));
-    ALOPEX_TRY(skip, integer_in(*t, "skip", 30, 1, 86400));
+    ALOPEX_TRY(failures, t->integer_in("failures", 3, 1, 1000));
+    ALOPEX_TRY(skip, t->integer_in("skip", 30, 1, 86400));
     s.backends = {static_cast<unsigned>(failures), static_cast<uint64_t>(skip) * 1'000'000};
     return {};
 }

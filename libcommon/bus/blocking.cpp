@@ -43,12 +43,7 @@ Result<MessagePtr> send(sd_bus *bus, sd_bus_message *msg)
 Result<MessagePtr> get_property_reply(sd_bus *bus, const char *service, const char *path, const InterfaceSpec &iface,
                                       const PropertySpec &p, const std::string &have)
 {
-    if (have != p.signature)
-        return bus_fail(bus_error::Internal, "{}.{}: read as '{}', the XML says '{}'", iface.name, p.name, have,
-                        p.signature);
-    ALOPEX_TRY(msg, new_call(bus, service, path, properties_interface, "Get"));
-    if (int r = sd_bus_message_append(msg.get(), "ss", iface.name, p.name); r < 0)
-        return failf(-r, "cannot build Get: {}", strerror(-r));
+    ALOPEX_TRY(msg, bus::detail::new_property_get(bus, service, path, iface, p, have));
     return send(bus, msg.get());
 }
 

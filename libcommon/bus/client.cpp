@@ -50,14 +50,14 @@ Result<MessagePtr> Calls::start(const char *service, const char *path, const Int
     return detail::new_method_call(bus_, service, path, iface, m, have_in, have_out);
 }
 
-Result<MessagePtr> Calls::start_get(const char *service, const char *path, const InterfaceSpec &iface,
-                                    const PropertySpec &p, const std::string &have)
+Result<MessagePtr> detail::new_property_get(sd_bus *bus, const char *service, const char *path,
+                                            const InterfaceSpec &iface, const PropertySpec &p, const std::string &have)
 {
     if (have != p.signature)
         return bus_fail(bus_error::Internal, "{}.{}: read as '{}', the XML says '{}'", iface.name, p.name, have,
                         p.signature);
     sd_bus_message *raw = nullptr;
-    int r = sd_bus_message_new_method_call(bus_, &raw, service, path, "org.freedesktop.DBus.Properties", "Get");
+    int r = sd_bus_message_new_method_call(bus, &raw, service, path, "org.freedesktop.DBus.Properties", "Get");
     if (r < 0)
         return failf(-r, "cannot build Get of {}.{}: {}", iface.name, p.name, strerror(-r));
     MessagePtr msg(raw);

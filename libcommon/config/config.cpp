@@ -316,6 +316,15 @@ Result<std::optional<int64_t>> Table::optional_integer(std::string_view key) con
 {
     return optional_of<int64_t>(*this, key, [](const Node &n) { return n.as_integer(); });
 }
+Result<int64_t> Table::integer_in(std::string_view key, int64_t dflt, int64_t lo, int64_t hi) const
+{
+    ALOPEX_TRY(v, optional_integer(key));
+    if (!v)
+        return dflt;
+    if (*v < lo || *v > hi)
+        return get(key)->failf("'{}' must be {}..{}, not {}", key, lo, hi, *v);
+    return *v;
+}
 Result<std::optional<bool>> Table::optional_boolean(std::string_view key) const
 {
     return optional_of<bool>(*this, key, [](const Node &n) { return n.as_boolean(); });

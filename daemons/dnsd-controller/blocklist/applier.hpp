@@ -41,7 +41,6 @@ public:
     const Zones &applied() const noexcept { return applied_; }
     // unbound started afresh (it holds none of it): the next apply() adds everything.
     void forget() { applied_.clear(); }
-    bool busy() const noexcept { return running_; }
 
 private:
     void next();

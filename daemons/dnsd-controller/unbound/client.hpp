@@ -48,9 +48,6 @@ public:
     // A bulk command ("local_zones") with its data lines, then the end marker. A line
     // unbound would not take fails the whole command before anything is sent.
     void bulk(std::string command, std::vector<std::string> lines, Done done);
-    // Commands waiting, the running one included.
-    size_t queued() const noexcept { return jobs_.size(); }
-    const ClientOptions &options() const noexcept { return options_; }
 
 private:
     struct Job {

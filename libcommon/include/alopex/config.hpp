@@ -103,6 +103,8 @@ public:
     Result<std::optional<std::string>> optional_string(std::string_view key) const;
     Result<int64_t> required_integer(std::string_view key) const;
     Result<std::optional<int64_t>> optional_integer(std::string_view key) const;
+    // An optional integer within lo..hi ("'key' must be lo..hi, not v"); `dflt` when missing.
+    Result<int64_t> integer_in(std::string_view key, int64_t dflt, int64_t lo, int64_t hi) const;
     Result<std::optional<bool>> optional_boolean(std::string_view key) const;
     Result<std::optional<Table>> optional_table(std::string_view key) const;
     Result<std::optional<Array>> optional_array(std::string_view key) const;

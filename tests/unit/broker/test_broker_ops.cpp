@@ -113,6 +113,17 @@ static Fd unix_listener(const std::filesystem::path &path)
     return listener;
 }
 
+// `fd` is connected to `listener`: what is written on it arrives at the accepted end.
+static void check_connected(const Fd &fd, const Fd &listener)
+{
+    Fd peer(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    REQUIRE(peer);
+    REQUIRE(write(fd.get(), "ping", 4) == 4);
+    char buf[8] = {};
+    REQUIRE(read(peer.get(), buf, sizeof buf) == 4);
+    CHECK(std::string(buf, 4) == "ping");
+}
+
 TEST_CASE("OpenOvsdb hands out a connected socket")
 {
     Fixture f;
@@ -121,12 +132,7 @@ TEST_CASE("OpenOvsdb hands out a connected socket")
     Fd listener = unix_listener(f.dir / "db.sock");
     auto fd = b.open_ovsdb(f.me);
     REQUIRE(fd);
-    Fd peer(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    REQUIRE(peer);
-    REQUIRE(write(fd->get(), "ping", 4) == 4);
-    char buf[8] = {};
-    REQUIRE(read(peer.get(), buf, sizeof buf) == 4);
-    CHECK(std::string(buf, 4) == "ping");
+    check_connected(*fd, listener);
     CHECK(f.ledger_records() == 1);
 }
 
@@ -144,11 +150,7 @@ TEST_CASE("OpenOvsBridge connects to BRIDGE.mgmt beside the ovsdb socket; names 
     CHECK(f.ledger_records() == 0);
     auto fd = b.open_ovs_bridge(f.me, "br0");
     REQUIRE(fd);
-    Fd peer(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    REQUIRE(peer);
-    REQUIRE(write(fd->get(), "ping", 4) == 4);
-    char buf[8] = {};
-    REQUIRE(read(peer.get(), buf, sizeof buf) == 4);
+    check_connected(*fd, listener);
     CHECK(f.ledger_records() == 1);
     CHECK(b.open_ovs_bridge(f.me, "nosuch").error().bus_name == bus_error::IOError);
 }

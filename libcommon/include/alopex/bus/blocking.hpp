@@ -58,13 +58,7 @@ template <typename T>
 Result<T> get(sd_bus *bus, const char *service, const char *path, const InterfaceSpec &iface, const PropertySpec &p)
 {
     ALOPEX_TRY(reply, get_property_reply(bus, service, path, iface, p, signature_of<T>()));
-    int r = sd_bus_message_enter_container(reply.get(), 'v', p.signature);
-    if (r <= 0)
-        return std::unexpected(read_error(p.name, r));
-    T v{};
-    ALOPEX_TRY_VOID(read_value(reply.get(), v, p.name));
-    ALOPEX_TRY_VOID(leave_container(reply.get(), p.name));
-    return v;
+    return bus::detail::read_property<T>(reply.get(), p);
 }
 
 // org.freedesktop.DBus.Properties.GetAll of the reader's interface, read into an S.

@@ -35,6 +35,20 @@ namespace detail {
 // the caller's C++ types) must be the XML's; it never starts the daemon by activation.
 Result<MessagePtr> new_method_call(sd_bus *bus, const char *service, const char *path, const InterfaceSpec &iface,
                                    const MethodSpec &m, const std::string &have_in, const std::string &have_out);
+// org.freedesktop.DBus.Properties.Get of `p`, to be read as a value of signature `have`
+// (which must be the XML's); it never starts the daemon by activation.
+Result<MessagePtr> new_property_get(sd_bus *bus, const char *service, const char *path, const InterfaceSpec &iface,
+                                    const PropertySpec &p, const std::string &have);
+// The value in Get's reply (a variant of p's signature).
+template <typename T> Result<T> read_property(sd_bus_message *reply, const PropertySpec &p)
+{
+    if (int r = sd_bus_message_enter_container(reply, 'v', p.signature); r <= 0)
+        return std::unexpected(read_error(p.name, r));
+    T v{};
+    ALOPEX_TRY_VOID(read_value(reply, v, p.name));
+    ALOPEX_TRY_VOID(leave_container(reply, p.name));
+    return v;
+}
 } // namespace detail
 
 class Calls {
@@ -77,25 +91,9 @@ public:
              std::type_identity_t<std::function<void(Result<T>)>> done)
     {
         auto reader = [done = std::move(done), &p](Result<MessagePtr> reply) {
-            if (!reply) {
-                done(std::unexpected(reply.error()));
-                return;
-            }
-            if (int r = sd_bus_message_enter_container(reply->get(), 'v', p.signature); r <= 0) {
-                done(std::unexpected(read_error(p.name, r)));
-                return;
-            }
-            T v{};
-            auto r = read_value(reply->get(), v, p.name);
-            if (r)
-                r = leave_container(reply->get(), p.name);
-            if (!r) {
-                done(std::unexpected(r.error()));
-                return;
-            }
-            done(std::move(v));
+            done(reply ? detail::read_property<T>(reply->get(), p) : std::unexpected(reply.error()));
         };
-        send(start_get(service, path, iface, p, signature_of<T>()), std::move(reader));
+        send(detail::new_property_get(bus_, service, path, iface, p, signature_of<T>()), std::move(reader));
     }
 
     size_t pending() const noexcept { return pending_.size(); }
@@ -110,8 +108,6 @@ private:
     };
     Result<MessagePtr> start(const char *service, const char *path, const InterfaceSpec &iface, const MethodSpec &m,
                              const std::string &have_in, const std::string &have_out);
-    Result<MessagePtr> start_get(const char *service, const char *path, const InterfaceSpec &iface,
-                                 const PropertySpec &p, const std::string &have);
     void send(Result<MessagePtr> msg, std::function<void(Result<MessagePtr>)> done);
     static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *) noexcept;
     static int on_failed(sd_event_source *, void *userdata) noexcept;
